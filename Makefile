@@ -1,0 +1,145 @@
+# gmemkit: guest_memfd conversion vs swiotlb bouncing, measured on KVM.
+#
+#   make            build build/libgmemkit.a and build/gmemkit
+#   make check      build and run every test (TAP, via prove)
+#   make bench      run the benchmark (see README)
+#   make fuzz       build and run the libFuzzer targets (FUZZ_SECONDS=N each)
+#   make check SAN=address,undefined   sanitizer build in build/san-*/
+#
+# Sources are picked up by directory, so a new file needs no Makefile edit:
+#   lib/*.c vmm/*.c   -> libgmemkit.a        cli/*.c  -> gmemkit
+#   tests/t_*.c       -> host tests          tests/kvm_*.c -> KVM tests
+#   guest/*.c *.S     -> freestanding guest image, embedded in libgmemkit.a
+#   fuzz/*.c          -> libFuzzer targets (clang)
+
+CC	?= gcc
+SAN	?=
+comma	:= ,
+ifeq ($(SAN),)
+O	?= build
+else
+O	?= build/san-$(subst $(comma),-,$(SAN))
+endif
+
+CFLAGS_COMMON := -std=gnu11 -g -Wall -Wextra -Werror -Iinclude -D_GNU_SOURCE \
+		 -MMD -MP
+CFLAGS	?= -O2
+CFLAGS	+= $(CFLAGS_COMMON) -pthread
+LDFLAGS	+= -pthread
+LDLIBS	+= -luring -lm
+ifneq ($(SAN),)
+CFLAGS	+= -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS	+= -fsanitize=$(SAN)
+endif
+
+LIB_SRCS  := $(wildcard lib/*.c vmm/*.c)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
+CLI_SRCS  := $(wildcard cli/*.c)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(O)/%.o)
+HOST_TESTS := $(patsubst tests/%.c,$(O)/tests/%,$(wildcard tests/t_*.c))
+KVM_TESTS  := $(patsubst tests/%.c,$(O)/tests/%,$(wildcard tests/kvm_*.c))
+
+LIB	:= $(O)/libgmemkit.a
+BIN	:= $(O)/gmemkit
+
+# ---- freestanding guest image ----------------------------------------------
+GUEST_SRCS := $(wildcard guest/*.c guest/*.S)
+ifneq ($(GUEST_SRCS),)
+GUEST_CFLAGS := $(CFLAGS_COMMON) -O2 -ffreestanding -fno-builtin -nostdlib \
+		-fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
+		-mcmodel=large -fno-asynchronous-unwind-tables -fcf-protection=none \
+		-DGMEM_GUEST -Iguest
+# Code shared by host and guest (freestanding) is compiled into both.
+GUEST_SHARED := lib/bounce.c
+GUEST_OBJS := $(patsubst %,$(O)/guest/%.o,$(notdir $(GUEST_SRCS))) \
+	      $(patsubst lib/%.c,$(O)/guest/shared_%.o,$(wildcard $(GUEST_SHARED)))
+GUEST_BIN  := $(O)/guest/guest.bin
+LIB_OBJS   += $(O)/guest/guest_blob.o
+
+$(O)/guest/%.c.o: guest/%.c
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+$(O)/guest/%.S.o: guest/%.S
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+$(O)/guest/shared_%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+$(O)/guest/guest.elf: $(GUEST_OBJS) guest/guest.ld
+	$(CC) $(GUEST_CFLAGS) -static -Wl,--build-id=none -Wl,-z,noexecstack \
+		-T guest/guest.ld -o $@ $(GUEST_OBJS) -lgcc
+$(GUEST_BIN): $(O)/guest/guest.elf
+	objcopy -O binary $< $@
+$(O)/guest/guest_blob.o: $(GUEST_BIN)
+	printf '\t.section .rodata\n\t.balign 4096\n\t.globl gmem_guest_image\n'\
+'gmem_guest_image:\n\t.incbin "%s"\n\t.globl gmem_guest_image_end\n'\
+'gmem_guest_image_end:\n\t.section .note.GNU-stack,"",@progbits\n' \
+		$(GUEST_BIN) > $(O)/guest/guest_blob.S
+	$(CC) -c -o $@ $(O)/guest/guest_blob.S
+endif
+
+# ---- host -------------------------------------------------------------------
+all: $(LIB) $(BIN)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
+
+$(O)/tests/%: tests/%.c $(LIB) tests/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+tests: $(HOST_TESTS) $(KVM_TESTS)
+
+# Host tests run natively.  KVM tests run natively where /dev/kvm works and
+# inside the test VM (tools/testvm) where it does not: see tools/kvm-tests.
+check: all tests
+	prove -f $(HOST_TESTS)
+	O=$(O) tools/kvm-tests $(KVM_TESTS)
+
+QUICK ?=
+bench: all
+	$(BIN) convert-bench
+
+# ---- fuzzing (clang, libFuzzer) ----------------------------------------------
+FUZZ_CC      ?= clang
+FUZZ_O       := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := $(CFLAGS_COMMON) -O1 -pthread $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := $(patsubst fuzz/%.c,$(FUZZ_O)/%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_O)/%.o,$(wildcard lib/*.c vmm/*.c))
+
+$(FUZZ_O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+$(FUZZ_O)/libgmemkit-fuzz.a: $(FUZZ_LIB_OBJS) $(if $(GUEST_SRCS),$(O)/guest/guest_blob.o)
+	@rm -f $@
+	ar rcs $@ $^
+$(FUZZ_O)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_O)/libgmemkit-fuzz.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_O)/libgmemkit-fuzz.a -luring -lm
+
+fuzz-build: $(FUZZ_TARGETS)
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		n=$$(basename $$t); mkdir -p $(FUZZ_O)/corpus/$$n; \
+		echo "== $$n ($(FUZZ_SECONDS) s)"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(FUZZ_O)/corpus/$$n $$( [ -d fuzz/corpus/$$n ] && echo fuzz/corpus/$$n ); \
+	done
+
+clean:
+	rm -rf build
+
+.PHONY: all tests check bench fuzz fuzz-build clean
+.SECONDARY:
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

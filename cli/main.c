@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gmemkit: one binary, one subcommand per cli/<name>.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+extern const struct gmem_cmd __start_gmem_cmds[], __stop_gmem_cmds[];
+
+static void usage(FILE *f)
+{
+	const struct gmem_cmd *c;
+
+	fprintf(f, "usage: gmemkit <command> [options]   (gmemkit <command> --help)\n\n"
+		   "Is converting guest memory private<->shared fast enough to do on\n"
+		   "the I/O path instead of bouncing through swiotlb?\n\ncommands:\n");
+	for (c = __start_gmem_cmds; c < __stop_gmem_cmds; c++)
+		fprintf(f, "  %-15s %s\n", c->name, c->summary);
+}
+
+int main(int argc, char **argv)
+{
+	const struct gmem_cmd *c;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (c = __start_gmem_cmds; c < __stop_gmem_cmds; c++)
+		if (!strcmp(argv[1], c->name))
+			return c->fn(argc - 1, argv + 1);
+	fprintf(stderr, "gmemkit: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

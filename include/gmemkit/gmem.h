@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gmem: guest memory with per-page private/shared state and in-place
+ * conversion.
+ *
+ * A region is one file (guest_memfd, or memfd as the fallback) mapped twice
+ * with MAP_SHARED:
+ *
+ *  - the memslot mapping, handed to KVM as the memslot's userspace address.
+ *    It is always read-write and VMM code never touches it (KVM faults guest
+ *    memory through it; PROT_NONE there makes KVM_RUN fail);
+ *  - the host view, the only mapping the VMM and its devices use.  Private
+ *    pages are PROT_NONE there and shared pages read-write, so a host access
+ *    to a private page faults and is reported as a protection violation.
+ *
+ * Conversions are range based (one protection change per contiguous run of
+ * pages that change state) and come in two modes: in place (contents kept,
+ * pKVM / Arm CCA style) and destructive (contents discarded with
+ * FALLOC_FL_PUNCH_HOLE, TDX / SEV-SNP style).
+ *
+ * All offsets and lengths are bytes from the start of the region and must be
+ * multiples of GMEM_PAGE_SIZE.  Every function that returns int returns 0 on
+ * success or a negative errno; on error nothing has changed.  Common errors:
+ *
+ *   -EINVAL     offset or length not page aligned, length 0, unknown flags
+ *   -ERANGE     the range ends beyond the region
+ *   -EOVERFLOW  offset + length wraps around
+ *
+ * All functions are safe to call concurrently from several threads on the
+ * same region.  Conversions of one region are serialised; pin, unpin and the
+ * queries are lock free.
+ */
+#ifndef GMEMKIT_GMEM_H
+#define GMEMKIT_GMEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GMEM_PAGE_SHIFT		12
+#define GMEM_PAGE_SIZE		(1UL << GMEM_PAGE_SHIFT)
+
+struct gmem;
+
+enum gmem_backing {
+	GMEM_BACKING_AUTO = 0,		/* guest_memfd with mmap, else memfd */
+	GMEM_BACKING_GUEST_MEMFD,	/* guest_memfd only (needs vm_fd) */
+	GMEM_BACKING_MEMFD,		/* memfd only */
+};
+
+enum gmem_mode {
+	GMEM_MODE_INPLACE = 0,		/* contents kept across conversion */
+	GMEM_MODE_DESTRUCTIVE,		/* contents discarded on conversion */
+};
+
+enum gmem_state {
+	GMEM_PRIVATE = 0,
+	GMEM_SHARED = 1,
+};
+
+/* gmem_config.flags */
+#define GMEM_F_INIT_SHARED	(1U << 0)	/* every page starts shared */
+#define GMEM_F_ALL		GMEM_F_INIT_SHARED
+
+/* Conversion flags (gmem_convert()). */
+#define GMEM_CONV_STRICT	(1U << 0)	/* every page must change state */
+#define GMEM_CONV_ALL		GMEM_CONV_STRICT
+
+struct gmem_config {
+	uint64_t size;			/* bytes, multiple of GMEM_PAGE_SIZE */
+	int vm_fd;			/* KVM VM fd for guest_memfd, or -1 */
+	enum gmem_backing backing;
+	enum gmem_mode mode;
+	unsigned int flags;		/* GMEM_F_* */
+	const char *name;		/* for messages; copied */
+};
+
+struct gmem_stats {
+	uint64_t conversions;		/* successful share/unshare calls */
+	uint64_t pages_shared;		/* pages that went private -> shared */
+	uint64_t pages_unshared;	/* pages that went shared -> private */
+	uint64_t prot_changes;		/* protection changes (runs) issued */
+	uint64_t refusals;		/* unshare refused: pinned pages */
+	uint64_t violations;		/* host accesses to private pages */
+	uint64_t pins;			/* successful pin calls */
+};
+
+/*
+ * gmem_create() - create a region.
+ *
+ * Returns 0 and stores the region in *out, or:
+ *   -EINVAL      cfg or out NULL, size 0 or not page aligned, unknown
+ *                backing, mode or flags, GUEST_MEMFD backing without vm_fd
+ *   -E2BIG       size above GMEM_MAX_SIZE
+ *   -EOPNOTSUPP  GUEST_MEMFD backing asked but guest_memfd (or its mmap)
+ *                is not offered by this host
+ *   -ENOMEM, or the errno of the failing memfd_create/ioctl/mmap.
+ */
+#define GMEM_MAX_SIZE		(1ULL << 40)
+int gmem_create(const struct gmem_config *cfg, struct gmem **out);
+void gmem_destroy(struct gmem *g);
+
+/*
+ * gmem_share() / gmem_unshare() - convert [off, off + len).
+ *
+ * Pages already in the target state are left alone (in place mode); only
+ * the pages that change state get a protection change, one per contiguous
+ * run.  In destructive mode the conversion is strict: every page must be in
+ * the source state, and the contents of the converted pages are discarded.
+ *
+ *   -EBUSY    (unshare) a page in the range is pinned
+ *   -EALREADY (strict) a page in the range is already in the target state
+ *   -ENOMEM   the kernel could not split the mapping (VMA limit)
+ */
+int gmem_share(struct gmem *g, uint64_t off, uint64_t len);
+int gmem_unshare(struct gmem *g, uint64_t off, uint64_t len);
+int gmem_convert(struct gmem *g, uint64_t off, uint64_t len,
+		 enum gmem_state to, unsigned int flags);
+
+/*
+ * gmem_pin() / gmem_unpin() - hold shared pages for in-flight host I/O.
+ *
+ * A pinned page cannot be unshared.  Pins nest (a counter per page, at most
+ * GMEM_PIN_MAX).  Pin is all or nothing over the range.
+ *
+ *   -EACCES   (pin) a page in the range is private or being converted
+ *   -EMLINK   (pin) a page has GMEM_PIN_MAX pins already
+ *   -ENOENT   (unpin) a page in the range is not pinned
+ */
+#define GMEM_PIN_MAX		((1U << 24) - 1)
+int gmem_pin(struct gmem *g, uint64_t off, uint64_t len);
+int gmem_unpin(struct gmem *g, uint64_t off, uint64_t len);
+
+/*
+ * gmem_host_ptr() - the checked way from (offset, length) to a host pointer.
+ *
+ * Returns 0 and a pointer into the host view if the whole byte range is
+ * inside the region and on shared pages.  Byte granular: off and len need
+ * no alignment, len may not be 0.
+ *   -EACCES   a page of the range is private
+ * The pointer is only stable while the pages stay shared: pin them first.
+ */
+int gmem_host_ptr(struct gmem *g, uint64_t off, uint64_t len, void **ptr);
+
+/*
+ * gmem_pin_ptr() - gmem_pin() of the pages covering the byte range
+ * [off, off + len) plus the pointer to off, in one step; undo with
+ * gmem_unpin_bytes().  Same errors as gmem_pin(), byte granular.
+ */
+int gmem_pin_ptr(struct gmem *g, uint64_t off, uint64_t len, void **ptr);
+int gmem_unpin_bytes(struct gmem *g, uint64_t off, uint64_t len);
+
+/* Queries. */
+int gmem_page_state(struct gmem *g, uint64_t off);	/* GMEM_* or -errno */
+int gmem_page_pins(struct gmem *g, uint64_t off);	/* count or -errno */
+uint64_t gmem_shared_pages(struct gmem *g);
+void gmem_get_stats(struct gmem *g, struct gmem_stats *st);
+
+/* Accessors. */
+uint64_t gmem_size(const struct gmem *g);
+int gmem_fd(const struct gmem *g);
+const char *gmem_name(const struct gmem *g);
+enum gmem_backing gmem_backing(const struct gmem *g);	/* resolved */
+enum gmem_mode gmem_mode(const struct gmem *g);
+const char *gmem_backend_name(const struct gmem *g);
+void *gmem_host_view(const struct gmem *g);		/* VMM accesses */
+void *gmem_memslot_addr(const struct gmem *g);		/* for KVM only */
+
+/*
+ * Protection violations.
+ *
+ * gmem installs a SIGSEGV handler (once, on first region creation) that
+ * recognises faults in any region's host view.  Such a fault is counted in
+ * the region's stats, handed to the violation callback if one is set, and
+ * then:
+ *   - inside gmem_try_access() (or another gmem_guarded() section) the
+ *     faulting access is abandoned and the caller gets -EFAULT;
+ *   - elsewhere the process prints the region and offset and aborts.
+ * Faults outside every region go to the previously installed handler.
+ */
+struct gmem_violation {
+	struct gmem *region;
+	const char *name;
+	uint64_t offset;		/* byte offset of the faulting address */
+	bool write;
+};
+
+typedef void (*gmem_violation_fn)(const struct gmem_violation *v, void *arg);
+
+/* Set (or clear, fn == NULL) the process-wide violation callback.  The
+ * callback runs in signal context: async-signal-safe code only. */
+void gmem_set_violation_handler(gmem_violation_fn fn, void *arg);
+
+/*
+ * gmem_try_access() - touch one byte of the host view at off (read, or
+ * read-modify-write if write) and report whether it faulted.
+ *   0         accessible
+ *   -EFAULT   a protection violation was caught (and counted)
+ *   -ERANGE   off outside the region
+ */
+int gmem_try_access(struct gmem *g, uint64_t off, bool write);
+
+/* Last violation seen by this process (for tests and reports). */
+bool gmem_last_violation(struct gmem_violation *v);
+
+#endif /* GMEMKIT_GMEM_H */
