@@ -94,6 +94,7 @@ struct gmem_stats {
  *   -E2BIG       size above GMEM_MAX_SIZE
  *   -EOPNOTSUPP  GUEST_MEMFD backing asked but guest_memfd (or its mmap)
  *                is not offered by this host
+ *   -EMFILE      too many regions in this process (256)
  *   -ENOMEM, or the errno of the failing memfd_create/ioctl/mmap.
  */
 #define GMEM_MAX_SIZE		(1ULL << 40)

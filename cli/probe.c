@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gmemkit probe: what the host offers and what gmemkit will use.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "gmemkit/probe.h"
+
+static const char *yesno(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static void print_text(const struct gmem_host_caps *c)
+{
+	printf("host\n");
+	printf("  kernel               %s\n", c->kernel);
+	printf("  cpu                  %s\n", c->cpu_model);
+	printf("  emulated             %s%s\n", yesno(c->emulated),
+	       c->emulated ? " (numbers from here are functional only, not a verdict)" : "");
+	printf("  io_uring             %s\n", yesno(c->io_uring));
+	printf("kvm\n");
+	if (!c->kvm) {
+		printf("  /dev/kvm             no (%s)\n", strerror(c->kvm_errno));
+	} else {
+		printf("  /dev/kvm             yes (api %d)\n", c->api_version);
+		printf("  vm types             0x%llx\n", (unsigned long long)c->vm_types);
+		printf("  user_memory2         %s\n", yesno(c->user_memory2));
+		printf("  ioeventfd            %s\n", yesno(c->ioeventfd));
+		printf("  exit_hypercall       %s (cap mask 0x%llx)\n", yesno(c->exit_hypercall),
+		       (unsigned long long)c->hypercall_mask);
+		printf("guest_memfd\n");
+		printf("  create               %s%s%s\n", yesno(c->guest_memfd),
+		       c->guest_memfd ? "" : ": ",
+		       c->guest_memfd ? "" : strerror(c->guest_memfd_errno));
+		printf("  flags cap            0x%llx\n", (unsigned long long)c->guest_memfd_flags);
+		printf("  mmap                 %s\n", yesno(c->guest_memfd_mmap));
+		printf("  memslot              %s\n", yesno(c->guest_memfd_slot));
+		printf("memory attributes\n");
+		printf("  cap                  0x%llx\n", (unsigned long long)c->memory_attributes);
+		printf("  set_memory_attributes %s\n", yesno(c->set_memory_attributes));
+	}
+	printf("gmemkit will use\n");
+	printf("  guest memory         %s\n", gmem_probe_backing(c));
+	printf("  conversion backend   hostview (mprotect of the host view)%s\n",
+	       c->set_memory_attributes ?
+	       "; KVM memory attributes available but no backend built" : "");
+}
+
+static void print_json(const struct gmem_host_caps *c)
+{
+	printf("{\"kernel\":\"%s\",\"cpu\":\"%s\",\"emulated\":%s,\"io_uring\":%s,"
+	       "\"kvm\":%s,\"kvm_error\":\"%s\",\"api_version\":%d,"
+	       "\"vm_types\":%llu,\"user_memory2\":%s,\"ioeventfd\":%s,"
+	       "\"exit_hypercall\":%s,\"hypercall_mask\":%llu,"
+	       "\"guest_memfd\":%s,\"guest_memfd_flags\":%llu,"
+	       "\"guest_memfd_mmap\":%s,\"guest_memfd_memslot\":%s,"
+	       "\"memory_attributes\":%llu,\"set_memory_attributes\":%s,"
+	       "\"backing\":\"%s\",\"backend\":\"hostview\"}\n",
+	       c->kernel, c->cpu_model, c->emulated ? "true" : "false",
+	       c->io_uring ? "true" : "false", c->kvm ? "true" : "false",
+	       c->kvm ? "" : strerror(c->kvm_errno), c->api_version,
+	       (unsigned long long)c->vm_types, c->user_memory2 ? "true" : "false",
+	       c->ioeventfd ? "true" : "false", c->exit_hypercall ? "true" : "false",
+	       (unsigned long long)c->hypercall_mask, c->guest_memfd ? "true" : "false",
+	       (unsigned long long)c->guest_memfd_flags,
+	       c->guest_memfd_mmap ? "true" : "false",
+	       c->guest_memfd_slot ? "true" : "false",
+	       (unsigned long long)c->memory_attributes,
+	       c->set_memory_attributes ? "true" : "false",
+	       c->guest_memfd_mmap ? "guest_memfd" : "memfd");
+}
+
+static int cmd_probe(int argc, char **argv)
+{
+	struct gmem_host_caps caps;
+	bool json = false;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: gmemkit probe [--json]\n");
+			return 0;
+		} else {
+			fprintf(stderr, "gmemkit probe: unknown option '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	gmem_probe_host(&caps);
+	if (json)
+		print_json(&caps);
+	else
+		print_text(&caps);
+	return 0;
+}
+
+GMEM_COMMAND("probe", cmd_probe, "what the host offers and what gmemkit will use");

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the host offers, probed by trying each capability.
+ */
+#ifndef GMEMKIT_PROBE_H
+#define GMEMKIT_PROBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct gmem_host_caps {
+	/* host */
+	char kernel[128];		/* uname -r */
+	char cpu_model[128];		/* /proc/cpuinfo "model name" */
+	bool emulated;			/* QEMU TCG CPU: numbers not a verdict */
+	bool io_uring;			/* io_uring_queue_init() worked */
+
+	/* /dev/kvm */
+	bool kvm;			/* /dev/kvm opened and a VM was created */
+	int kvm_errno;			/* why not, if !kvm */
+	int api_version;
+	uint64_t vm_types;		/* KVM_CAP_VM_TYPES bitmap (0 if no cap) */
+	bool user_memory2;		/* KVM_SET_USER_MEMORY_REGION2 */
+	bool ioeventfd;			/* KVM_IOEVENTFD registered on a VM */
+	bool exit_hypercall;		/* KVM_CAP_EXIT_HYPERCALL enabled */
+	uint64_t hypercall_mask;	/* hypercalls it offers to exit */
+
+	/* guest_memfd */
+	bool guest_memfd;		/* KVM_CREATE_GUEST_MEMFD worked */
+	int guest_memfd_errno;
+	uint64_t guest_memfd_flags;	/* KVM_CAP_GUEST_MEMFD_FLAGS */
+	bool guest_memfd_mmap;		/* created with MMAP|INIT_SHARED and mapped */
+	bool guest_memfd_slot;		/* memslot on it accepted */
+
+	/* memory attributes */
+	uint64_t memory_attributes;	/* KVM_CAP_MEMORY_ATTRIBUTES bitmap */
+	bool set_memory_attributes;	/* KVM_SET_MEMORY_ATTRIBUTES worked */
+};
+
+/* Fill *caps.  Never fails: what cannot be probed is reported absent. */
+void gmem_probe_host(struct gmem_host_caps *caps);
+
+/* What gmem will use on this host, in words (e.g. "guest_memfd (mmap)"). */
+const char *gmem_probe_backing(const struct gmem_host_caps *caps);
+
+#endif /* GMEMKIT_PROBE_H */

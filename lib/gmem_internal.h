@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gmem internals shared by lib/gmem*.c.  Not a public header.
+ */
+#ifndef GMEMKIT_LIB_GMEM_INTERNAL_H
+#define GMEMKIT_LIB_GMEM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "gmemkit/gmem.h"
+
+/*
+ * Per-page state word (4 bytes per 4 KiB page):
+ *   bit 31       shared
+ *   bit 30       busy: an unshare is converting this page; pins refused
+ *   bits 0..23   pin count
+ * Words of private pages only change under conv_lock; words of shared pages
+ * also change by compare-and-swap in pin/unpin.
+ */
+#define PG_SHARED	(1U << 31)
+#define PG_BUSY		(1U << 30)
+#define PG_PINS		GMEM_PIN_MAX
+
+/*
+ * A backend changes the protection state of a run of pages.  The host-view
+ * backend (mprotect of the host view) is the one every host has; a backend
+ * for KVM_SET_MEMORY_ATTRIBUTES would also tell KVM the new attribute for
+ * the run, where the host offers KVM_CAP_MEMORY_ATTRIBUTES.
+ */
+struct gmem_backend {
+	const char *name;
+	int (*set_state)(struct gmem *g, uint64_t off, uint64_t len,
+			 enum gmem_state to);
+};
+
+extern const struct gmem_backend gmem_backend_hostview;
+
+struct gmem_counters {
+	atomic_uint_fast64_t conversions;
+	atomic_uint_fast64_t pages_shared;
+	atomic_uint_fast64_t pages_unshared;
+	atomic_uint_fast64_t prot_changes;
+	atomic_uint_fast64_t refusals;
+	atomic_uint_fast64_t violations;
+	atomic_uint_fast64_t pins;
+};
+
+struct gmem {
+	char name[32];
+	uint64_t size;
+	uint64_t npages;
+	int fd;
+	enum gmem_backing backing;
+	enum gmem_mode mode;
+	void *memslot;			/* KVM's mapping: never touched here */
+	uint8_t *view;			/* host view */
+	_Atomic uint32_t *pages;
+	atomic_uint_fast64_t shared;	/* number of shared pages */
+	pthread_mutex_t conv_lock;
+	const struct gmem_backend *backend;
+	struct gmem_counters cnt;
+	int slot;			/* index in the fault registry */
+};
+
+/* lib/gmem_fault.c */
+int gmem_fault_register(struct gmem *g);
+void gmem_fault_unregister(struct gmem *g);
+
+#endif /* GMEMKIT_LIB_GMEM_INTERNAL_H */
