@@ -27,8 +27,7 @@
 
 #define MAX_PAGES	512
 
-static const unsigned int page_counts[] = { 1, 16, 512 };
-#define NPC	(sizeof(page_counts) / sizeof(page_counts[0]))
+#define MAX_PC	8
 
 enum op { OP_ROUNDTRIP, OP_BASELINE };
 
@@ -43,8 +42,10 @@ struct config {
 
 struct bench {
 	struct gmem *region[2];		/* per mode */
-	struct config cfg[2 * 3 * NPC * 2];
+	struct config cfg[2 * 3 * MAX_PC];
 	unsigned int ncfg;
+	unsigned int pc[MAX_PC];	/* page counts measured */
+	unsigned int npc;
 	unsigned int reps;
 	atomic_bool stop;
 	pthread_t busy;
@@ -120,10 +121,10 @@ static int setup(struct bench *b)
 			return err;
 	}
 	for (t = 0; t < 2; t++)
-		for (i = 0; i < NPC; i++) {
-			add(b, OP_BASELINE, GMEM_MODE_INPLACE, page_counts[i], t);
-			add(b, OP_ROUNDTRIP, GMEM_MODE_INPLACE, page_counts[i], t);
-			add(b, OP_ROUNDTRIP, GMEM_MODE_DESTRUCTIVE, page_counts[i], t);
+		for (i = 0; i < b->npc; i++) {
+			add(b, OP_BASELINE, GMEM_MODE_INPLACE, b->pc[i], t);
+			add(b, OP_ROUNDTRIP, GMEM_MODE_INPLACE, b->pc[i], t);
+			add(b, OP_ROUNDTRIP, GMEM_MODE_DESTRUCTIVE, b->pc[i], t);
 		}
 	for (i = 0; i < b->ncfg; i++) {
 		b->cfg[i].samples = calloc(b->reps, sizeof(uint64_t));
@@ -255,6 +256,8 @@ static void print_targets(const struct bench *b)
 {
 	unsigned int t;
 
+	if (!find(b, OP_BASELINE, 0, 1, 0) || !find(b, OP_BASELINE, 0, 512, 0))
+		return;	/* the targets are defined on 1 and 512 pages */
 	printf("\ntargets (this run):\n");
 	for (t = 0; t < 2; t++) {
 		const struct config *rt1 = find(b, OP_ROUNDTRIP, GMEM_MODE_INPLACE, 1, t);
@@ -313,10 +316,38 @@ static void print_json(const struct bench *b, const struct gmem_host_caps *caps)
 
 static int usage(FILE *f, int ret)
 {
-	fprintf(f, "usage: gmemkit convert-bench [--json] [--reps N]\n"
-		   "  round trip share + touch + unshare for 1, 16, 512 pages, in place and\n"
-		   "  destructive, 0 and 1 busy threads, against bare mprotect (baseline)\n");
+	fprintf(f, "usage: gmemkit convert-bench [--json] [--reps N] [--pages N,N,...]\n"
+		   "  round trip share + touch + unshare for 1, 16, 512 pages (or --pages,\n"
+		   "  at most %d counts of 1..%d), in place and destructive, 0 and 1 busy\n"
+		   "  threads, against bare mprotect (baseline)\n", MAX_PC, MAX_PAGES);
 	return ret;
+}
+
+/* "1,4,16" -> b->pc; prints the bad element and returns -1 on error. */
+static int parse_pages(struct bench *b, const char *arg)
+{
+	char buf[128], *tok, *save = NULL;
+
+	if (strlen(arg) >= sizeof(buf)) {
+		fprintf(stderr, "gmemkit: --pages: '%s' is too long\n", arg);
+		return -1;
+	}
+	strcpy(buf, arg);
+	b->npc = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (b->npc == MAX_PC) {
+			fprintf(stderr, "gmemkit: --pages: more than %d counts in '%s'\n",
+				MAX_PC, arg);
+			return -1;
+		}
+		if (cli_parse_uint("--pages", tok, 1, MAX_PAGES, &b->pc[b->npc++]))
+			return -1;
+	}
+	if (!b->npc) {
+		fprintf(stderr, "gmemkit: --pages: '%s' names no page count\n", arg);
+		return -1;
+	}
+	return 0;
 }
 
 static int cmd_convert_bench(int argc, char **argv)
@@ -327,23 +358,32 @@ static int cmd_convert_bench(int argc, char **argv)
 	unsigned int reps = 200;
 	int i, err;
 
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return 1;
+	b->pc[0] = 1;
+	b->pc[1] = 16;
+	b->pc[2] = 512;
+	b->npc = 3;
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
 		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
 			if (cli_parse_uint("--reps", argv[++i], 3, 1000000, &reps))
-				return 2;
+				goto bad;
+		} else if (!strcmp(argv[i], "--pages") && i + 1 < argc) {
+			if (parse_pages(b, argv[++i]))
+				goto bad;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			free(b);
 			return usage(stdout, 0);
 		} else {
 			fprintf(stderr, "gmemkit convert-bench: unknown option '%s'\n", argv[i]);
-			return usage(stderr, 2);
+			usage(stderr, 2);
+			goto bad;
 		}
 	}
 	gmem_probe_host(&caps);
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return 1;
 	b->reps = reps;
 	err = setup(b);
 	if (!err)
@@ -364,6 +404,9 @@ static int cmd_convert_bench(int argc, char **argv)
 	teardown(b);
 	free(b);
 	return err ? 1 : 0;
+bad:
+	free(b);
+	return 2;
 }
 
 GMEM_COMMAND("convert-bench", cmd_convert_bench,
