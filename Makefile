@@ -24,14 +24,18 @@ endif
 
 CFLAGS_COMMON := -std=gnu11 -g -Wall -Wextra -Werror -Iinclude -D_GNU_SOURCE \
 		 -MMD -MP
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 CFLAGS	?= -O2
-CFLAGS	+= $(CFLAGS_COMMON) -pthread
+CFLAGS	+= $(CFLAGS_COMMON) -pthread -DGMEMKIT_VERSION='"$(VERSION)"' \
+	   -DGMEMKIT_BENCH_DIR='"$(CURDIR)/bench"'
 LDFLAGS	+= -pthread
 LDLIBS	+= -luring -lm
 ifneq ($(SAN),)
 CFLAGS	+= -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS	+= -fsanitize=$(SAN)
 endif
+
+.DEFAULT_GOAL := all
 
 LIB_SRCS  := $(wildcard lib/*.c vmm/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)

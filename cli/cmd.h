@@ -21,6 +21,9 @@ struct gmem_cmd {
 	__attribute__((used, section("gmem_cmds"), aligned(8))) =	\
 		{ .name = (n), .fn = (f), .summary = (s) }
 
+/* The registered command called name, or NULL (cli/main.c). */
+const struct gmem_cmd *cli_find_command(const char *name);
+
 /* Argument helpers (cli/args.c).  Each prints a message naming the bad
  * value and returns -1 on error. */
 int cli_parse_u64(const char *opt, const char *val, uint64_t *out);

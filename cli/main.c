@@ -20,6 +20,16 @@ static void usage(FILE *f)
 		fprintf(f, "  %-15s %s\n", c->name, c->summary);
 }
 
+const struct gmem_cmd *cli_find_command(const char *name)
+{
+	const struct gmem_cmd *c;
+
+	for (c = __start_gmem_cmds; c < __stop_gmem_cmds; c++)
+		if (!strcmp(name, c->name))
+			return c;
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const struct gmem_cmd *c;
@@ -33,9 +43,9 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	for (c = __start_gmem_cmds; c < __stop_gmem_cmds; c++)
-		if (!strcmp(argv[1], c->name))
-			return c->fn(argc - 1, argv + 1);
+	c = cli_find_command(argv[1]);
+	if (c)
+		return c->fn(argc - 1, argv + 1);
 	fprintf(stderr, "gmemkit: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

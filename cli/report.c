@@ -1,0 +1,719 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gmemkit bench: results files, plots, the verdict, and --compare.
+ *
+ * Two levels of answer:
+ *  - the host model, from convert-bench and bounce-bench, measured on any
+ *    host: what converting an I/O buffer in place costs against copying it
+ *    through the bounce pool, per block size (no VM exits counted, unless
+ *    the VMM measured them: op exit_roundtrip);
+ *  - the end-to-end answer, from the io-bench sweep on a real KVM guest:
+ *    the fastest protected mode per block size against the shared ceiling.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "report.h"
+
+static const char *const io_modes[NMODES] = {
+	"shared", "bounce", "inplace", "inplace-batch", "adaptive" };
+
+#define NOISY_RATIO	1.5	/* median/min (micro) or max/min (io) above: noisy */
+
+/* ---- reading ----------------------------------------------------------- */
+
+static const struct json *results(const struct json *doc)
+{
+	const struct json *r = json_get(doc, "results");
+
+	return r && r->type == JSON_ARR ? r : NULL;
+}
+
+void report_read_probe(struct bench_data *d)
+{
+	const struct json *p = d->probe;
+
+	d->kvm = json_num(p, "kvm", 0) != 0;
+	d->emulated = json_num(p, "emulated", 0) != 0;
+	snprintf(d->cpu, sizeof(d->cpu), "%s", json_str(p, "cpu", "unknown"));
+	snprintf(d->kernel, sizeof(d->kernel), "%s", json_str(p, "kernel", "unknown"));
+	snprintf(d->kvm_error, sizeof(d->kvm_error), "%s",
+		 json_str(p, "kvm_error", p ? "" : "probe failed"));
+	snprintf(d->backing, sizeof(d->backing), "%s", json_str(p, "backing", "memfd"));
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+void report_add_io_runs(struct bench_data *d, struct json **runs, unsigned int n)
+{
+	double sorted[MAX_REPS];
+	struct io_point *pt;
+	struct json *arr;
+	unsigned int i, med = 0;
+
+	if (!n || d->nio == MAX_IO)
+		return;
+	pt = &d->io[d->nio];
+	for (i = 0; i < n; i++) {
+		const struct json *r = results(runs[i]);
+
+		pt->iops[pt->nreps++] = r && r->child ? json_num(r->child, "iops", 0) : 0;
+	}
+	memcpy(sorted, pt->iops, n * sizeof(double));
+	qsort(sorted, n, sizeof(double), cmp_double);
+	for (i = 0; i < n; i++)
+		if (pt->iops[i] == sorted[n / 2])
+			med = i;
+	/* Keep the median run's record: detach it from its document. */
+	arr = (struct json *)results(runs[med]);
+	if (!arr || !arr->child) {
+		pt->nreps = 0;
+		return;
+	}
+	pt->rec = arr->child;
+	arr->child = pt->rec->next;
+	pt->rec->next = NULL;
+	d->nio++;
+}
+
+void report_free(struct bench_data *d)
+{
+	unsigned int i;
+
+	json_free(d->probe);
+	json_free(d->convert);
+	json_free(d->bounce);
+	for (i = 0; i < d->nio; i++)
+		json_free(d->io[i].rec);
+}
+
+/* convert-bench median for (op, mode, pages, threads); NAN if absent. */
+static double conv_ns(const struct bench_data *d, const char *op, const char *mode,
+		      unsigned int pages, unsigned int threads)
+{
+	const struct json *r = results(d->convert), *c;
+
+	for (c = r ? r->child : NULL; c; c = c->next)
+		if (!strcmp(json_str(c, "op", ""), op) &&
+		    (!mode || !strcmp(json_str(c, "mode", ""), mode)) &&
+		    json_num(c, "pages", 0) == pages && json_num(c, "threads", 0) == threads)
+			return json_num(c, "ns_median", NAN);
+	return NAN;
+}
+
+/* bounce-bench median for (op, bytes), 1 thread; sizes between measured
+ * points are interpolated linearly, sizes above the largest are that many
+ * mappings of the largest (a large I/O is split into maximal segments). */
+static double bounce_ns(const struct bench_data *d, const char *op, double bytes)
+{
+	const struct json *r = results(d->bounce), *c;
+	double lo_b = 0, lo_ns = 0, hi_b = INFINITY, hi_ns = NAN, max_b = 0, max_ns = NAN;
+
+	for (c = r ? r->child : NULL; c; c = c->next) {
+		double b = json_num(c, "bytes", 0), ns = json_num(c, "ns_median", NAN);
+
+		if (strcmp(json_str(c, "op", ""), op) || json_num(c, "threads", 0) != 1)
+			continue;
+		if (b == bytes)
+			return ns;
+		if (b < bytes && b > lo_b) {
+			lo_b = b;
+			lo_ns = ns;
+		}
+		if (b > bytes && b < hi_b) {
+			hi_b = b;
+			hi_ns = ns;
+		}
+		if (b > max_b) {
+			max_b = b;
+			max_ns = ns;
+		}
+	}
+	if (max_b > 0 && bytes > max_b)
+		return max_ns * ceil(bytes / max_b);
+	if (isnan(hi_ns))
+		return NAN;
+	return lo_ns + (hi_ns - lo_ns) * (bytes - lo_b) / (hi_b - lo_b);
+}
+
+struct model {
+	double conv[NBS], conv_d[NBS], base[NBS], copy[NBS], mcpy[NBS];
+	double exit_ns;			/* one conversion request exit, or NAN */
+	double inplace[NBS];		/* conv + 2 exits where known */
+	int crossover;			/* index of first bs where in place wins for good */
+};
+
+static void build_model(const struct bench_data *d, struct model *m)
+{
+	int b;
+
+	m->exit_ns = conv_ns(d, "exit_roundtrip", NULL, 0, 0);
+	m->crossover = -1;
+	for (b = 0; b < NBS; b++) {
+		unsigned int pages = d->block_kib[b] / 4;
+		double bytes = d->block_kib[b] * 1024.0;
+
+		m->conv[b] = conv_ns(d, "roundtrip", "inplace", pages, 0);
+		m->conv_d[b] = conv_ns(d, "roundtrip", "destructive", pages, 0);
+		m->base[b] = conv_ns(d, "baseline", NULL, pages, 0);
+		m->copy[b] = bounce_ns(d, "bounce_copy", bytes);
+		m->mcpy[b] = bounce_ns(d, "memcpy", bytes);
+		m->inplace[b] = m->conv[b] + (isnan(m->exit_ns) ? 0 : 2 * m->exit_ns);
+	}
+	for (b = NBS - 1; b >= 0; b--) {
+		if (!(m->inplace[b] < m->copy[b]))
+			break;
+		m->crossover = b;
+	}
+}
+
+/* ---- end-to-end (io-bench) --------------------------------------------- */
+
+static const struct io_point *io_find(const struct bench_data *d, const char *mode,
+				      unsigned int bs_kib, unsigned int qd,
+				      unsigned int vcpus, const char *backend)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nio; i++) {
+		const struct json *r = d->io[i].rec;
+
+		if (!strcmp(json_str(r, "mode", ""), mode) &&
+		    json_num(r, "bs", 0) == bs_kib * 1024.0 && json_num(r, "qd", 0) == qd &&
+		    json_num(r, "vcpus", 1) == vcpus &&
+		    !strcmp(json_str(r, "backend", ""), backend))
+			return &d->io[i];
+	}
+	return NULL;
+}
+
+static double io_val(const struct io_point *p, const char *key)
+{
+	return p ? json_num(p->rec, key, NAN) : NAN;
+}
+
+/* Best protected mode at bs (qd 32, 1 vCPU, null backend); -1 if none. */
+static int best_protected(const struct bench_data *d, unsigned int bs_kib, double *iops)
+{
+	int m, best = -1;
+
+	*iops = 0;
+	for (m = 1; m < NMODES; m++) {
+		double v = io_val(io_find(d, io_modes[m], bs_kib, 32, 1, "null"), "iops");
+
+		if (v > *iops) {
+			*iops = v;
+			best = m;
+		}
+	}
+	return best;
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+static FILE *open_in(const char *dir, const char *name)
+{
+	char path[600];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		fprintf(stderr, "gmemkit bench: cannot write %s: %s\n", path, strerror(errno));
+	return f;
+}
+
+static void print_array(FILE *f, const struct json *arr)
+{
+	if (arr)
+		json_print(f, arr);
+	else
+		fputs("[]", f);
+}
+
+static int write_json(const struct bench_data *d, const struct bench_opts *o,
+		      const char *dir, const struct model *m)
+{
+	FILE *f = open_in(dir, "results.json");
+	unsigned int i, r, b;
+
+	if (!f)
+		return -1;
+	fprintf(f, "{\"gmemkit_version\":\"%s\",\"date\":%ld,\"quick\":%s,\"io_reps\":%u,"
+		"\"io_runtime_s\":%g,\"host\":", GMEMKIT_VERSION, (long)time(NULL),
+		o->quick ? "true" : "false", o->reps, o->io_runtime);
+	if (d->probe)
+		json_print(f, d->probe);
+	else
+		fputs("null", f);
+	fputs(",\"skipped\":[", f);
+	for (i = 0; i < d->nskipped; i++) {
+		fputs(i ? "," : "", f);
+		json_print_str(f, d->skipped[i]);
+	}
+	fputs("],\"convert\":", f);
+	print_array(f, results(d->convert));
+	fputs(",\"bounce\":", f);
+	print_array(f, results(d->bounce));
+	fputs(",\"io\":[", f);
+	for (i = 0; i < d->nio; i++) {
+		const struct json *c;
+
+		/* The median run's record plus every run's IOPS. */
+		fputs(i ? ",{" : "{", f);
+		for (c = d->io[i].rec->child; c; c = c->next) {
+			json_print_str(f, c->key);
+			fputc(':', f);
+			json_print(f, c);
+			fputc(',', f);
+		}
+		fputs("\"iops_runs\":[", f);
+		for (r = 0; r < d->io[i].nreps; r++)
+			fprintf(f, "%s%.0f", r ? "," : "", d->io[i].iops[r]);
+		fputs("]}", f);
+	}
+	fputs("],\"model\":[", f);
+	for (b = 0; b < NBS; b++)
+		fprintf(f, "%s{\"bs\":%u,\"convert_inplace_ns\":%.0f,\"convert_destructive_ns\":%.0f,"
+			"\"bounce_copy_ns\":%.0f,\"memcpy_ns\":%.0f,\"exit_ns\":%.0f}",
+			b ? "," : "", d->block_kib[b] * 1024, m->conv[b], m->conv_d[b],
+			m->copy[b], m->mcpy[b], m->exit_ns);
+	fputs("]}\n", f);
+	return fclose(f);
+}
+
+/* The identity and value columns every CSV row may have. */
+static const char *const csv_cols[] = {
+	"op", "mode", "transport", "rw", "backend", "pages", "bytes", "bs", "qd",
+	"vcpus", "threads", "ns_min", "ns_median", "ns_max", "iops", "mbps",
+	"lat_min_us", "lat_p50_us", "lat_p99_us", "lat_p999_us",
+};
+#define NCSV	(sizeof(csv_cols) / sizeof(csv_cols[0]))
+
+static void csv_row(FILE *f, const char *bench, const struct json *r)
+{
+	unsigned int i;
+
+	fputs(bench, f);
+	for (i = 0; i < NCSV; i++) {
+		const struct json *v = json_get(r, csv_cols[i]);
+
+		fputc(',', f);
+		if (v && v->type == JSON_STR)
+			fputs(v->str, f);
+		else if (v && v->type == JSON_NUM)
+			fprintf(f, "%.6g", v->num);
+	}
+	fputc('\n', f);
+}
+
+static int write_csv(const struct bench_data *d, const char *dir)
+{
+	FILE *f = open_in(dir, "results.csv");
+	const struct json *c;
+	unsigned int i;
+
+	if (!f)
+		return -1;
+	fputs("bench", f);
+	for (i = 0; i < NCSV; i++)
+		fprintf(f, ",%s", csv_cols[i]);
+	fputc('\n', f);
+	for (c = results(d->convert) ? results(d->convert)->child : NULL; c; c = c->next)
+		csv_row(f, "convert", c);
+	for (c = results(d->bounce) ? results(d->bounce)->child : NULL; c; c = c->next)
+		csv_row(f, "bounce", c);
+	for (i = 0; i < d->nio; i++)
+		csv_row(f, "io", d->io[i].rec);
+	return fclose(f);
+}
+
+/* ---- plots ------------------------------------------------------------- */
+
+static bool have_gnuplot(void)
+{
+	return system("command -v gnuplot >/dev/null 2>&1") == 0;
+}
+
+/* Run bench/<script>.gp with data and output in dir. */
+static int gnuplot(const char *dir, const char *script, const char *title)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd),
+		 "gnuplot -e \"dir='%s'; plottitle='%s'\" %s/%s.gp 2>&1",
+		 dir, title, GMEMKIT_BENCH_DIR, script);
+	if (system(cmd)) {
+		fprintf(stderr, "gmemkit bench: gnuplot %s.gp failed\n", script);
+		return -1;
+	}
+	return 0;
+}
+
+static void write_model_dat(const struct bench_data *d, const struct model *m,
+			    const char *dir)
+{
+	FILE *f = open_in(dir, "cost_vs_size.dat");
+	int b;
+
+	if (!f)
+		return;
+	fprintf(f, "# bs_kib convert_inplace_us convert_destructive_us bounce_copy_us memcpy_us\n");
+	for (b = 0; b < NBS; b++)
+		fprintf(f, "%u %.3f %.3f %.3f %.3f\n", d->block_kib[b], m->conv[b] / 1e3,
+			m->conv_d[b] / 1e3, m->copy[b] / 1e3, m->mcpy[b] / 1e3);
+	fclose(f);
+}
+
+static void write_io_dat(const struct bench_data *d, const struct model *m,
+			 const char *dir)
+{
+	FILE *t = open_in(dir, "io_by_size.dat"), *c = open_in(dir, "cost_split.dat");
+	int b, k;
+
+	if (t) {
+		fprintf(t, "# bs_kib then per mode (shared bounce inplace inplace-batch "
+			   "adaptive): mbps p50_us p99_us  (null backend, qd 32, 1 vCPU)\n");
+		for (b = 0; b < NBS; b++) {
+			fprintf(t, "%u", d->block_kib[b]);
+			for (k = 0; k < NMODES; k++) {
+				const struct io_point *p = io_find(d, io_modes[k], d->block_kib[b],
+								   32, 1, "null");
+
+				fprintf(t, " %.3f %.3f %.3f", io_val(p, "mbps"),
+					io_val(p, "lat_p50_us"), io_val(p, "lat_p99_us"));
+			}
+			fputc('\n', t);
+		}
+		fclose(t);
+	}
+	if (!c)
+		return;
+	fprintf(c, "# label exit_us conversion_us copy_us (per I/O, null backend, qd 32)\n");
+	for (b = 0; b < NBS; b++)
+		for (k = 1; k < NMODES; k++) {
+			const struct io_point *p = io_find(d, io_modes[k], d->block_kib[b], 32, 1,
+							   "null");
+			double ex = io_val(p, "exits_per_io") * (isnan(m->exit_ns) ? 0 : m->exit_ns);
+
+			fprintf(c, "\"%s %uK\" %.3f %.3f %.3f\n", io_modes[k], d->block_kib[b],
+				ex / 1e3, io_val(p, "conv_ns_per_io") / 1e3,
+				io_val(p, "copy_ns_per_io") / 1e3);
+		}
+	fclose(c);
+}
+
+static void plots(const struct bench_data *d, const struct model *m, const char *dir)
+{
+	char title[300];
+
+	snprintf(title, sizeof(title), "%s, %s%s", d->kernel, d->cpu,
+		 d->emulated ? " (EMULATED)" : "");
+	write_model_dat(d, m, dir);
+	if (d->nio)
+		write_io_dat(d, m, dir);
+	if (!have_gnuplot()) {
+		fprintf(stderr, "gmemkit bench: gnuplot not found: no SVG plots "
+				"(apt-get install gnuplot-nox)\n");
+		return;
+	}
+	gnuplot(dir, "cost_vs_size", title);
+	if (d->nio) {
+		gnuplot(dir, "throughput", title);
+		gnuplot(dir, "latency", title);
+		gnuplot(dir, "cost_split", title);
+	}
+}
+
+/* ---- report and verdict ------------------------------------------------- */
+
+static void fmt_us(char *buf, size_t len, double ns)
+{
+	if (isnan(ns))
+		snprintf(buf, len, "n/a");
+	else if (ns >= 1e6)
+		snprintf(buf, len, "%.2f ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.1f us", ns / 1e3);
+}
+
+static void model_table(FILE *f, const struct bench_data *d, const struct model *m)
+{
+	char a[32], b2[32], c[32], e[32];
+	int b;
+
+	fprintf(f, "| block | convert in place (round trip) | convert destructive | "
+		   "bounce (map+copy+unmap) | memcpy | in place / bounce |\n"
+		   "|---:|---:|---:|---:|---:|---:|\n");
+	for (b = 0; b < NBS; b++) {
+		fmt_us(a, sizeof(a), m->conv[b]);
+		fmt_us(b2, sizeof(b2), m->conv_d[b]);
+		fmt_us(c, sizeof(c), m->copy[b]);
+		fmt_us(e, sizeof(e), m->mcpy[b]);
+		fprintf(f, "| %u KiB | %s | %s | %s | %s | %.1fx |\n", d->block_kib[b], a, b2,
+			c, e, m->inplace[b] / m->copy[b]);
+	}
+}
+
+static void io_table(FILE *f, const struct bench_data *d)
+{
+	int b, k;
+
+	fprintf(f, "\nIOPS, null backend, randread, qd 32, 1 vCPU (median of the runs; "
+		   "`~` marks a noisy point, max/min > %.1f):\n\n| block |", NOISY_RATIO);
+	for (k = 0; k < NMODES; k++)
+		fprintf(f, " %s |", io_modes[k]);
+	fprintf(f, "\n|---:|");
+	for (k = 0; k < NMODES; k++)
+		fprintf(f, "---:|");
+	fputc('\n', f);
+	for (b = 0; b < NBS; b++) {
+		fprintf(f, "| %u KiB |", d->block_kib[b]);
+		for (k = 0; k < NMODES; k++) {
+			const struct io_point *p = io_find(d, io_modes[k], d->block_kib[b], 32,
+							   1, "null");
+			double lo = INFINITY, hi = 0;
+			unsigned int r;
+
+			for (r = 0; p && r < p->nreps; r++) {
+				lo = fmin(lo, p->iops[r]);
+				hi = fmax(hi, p->iops[r]);
+			}
+			fprintf(f, " %.0f%s |", io_val(p, "iops"),
+				p && lo > 0 && hi / lo > NOISY_RATIO ? "~" : "");
+		}
+		fputc('\n', f);
+	}
+}
+
+/* The paragraph a kernel developer would paste into a mailing-list reply. */
+static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
+{
+	double per_page_conv = m->conv[NBS - 1] / (d->block_kib[NBS - 1] / 4.0);
+	double per_page_copy = m->copy[NBS - 1] / (d->block_kib[NBS - 1] / 4.0);
+	int b;
+
+	fprintf(f, "On %s (kernel %s%s), ", d->cpu, d->kernel,
+		d->emulated ? ", EMULATED CPU: functional numbers only, not a verdict" : "");
+	if (isnan(m->copy[0]) || isnan(m->conv[0])) {
+		fprintf(f, "the %s cost was not measured (see 'Skipped'): no verdict.\n",
+			isnan(m->conv[0]) ? "conversion" : "bounce");
+		return;
+	}
+	fprintf(f, "a private->shared->private round trip of one 4 KiB page costs "
+		   "%.1f us in place (%.1f us destructive) against %.2f us to bounce the "
+		   "same 4 KiB through the swiotlb-style pool. ",
+		m->conv[0] / 1e3, m->conv_d[0] / 1e3, m->copy[0] / 1e3);
+	fprintf(f, "In a %u KiB range a conversion costs %.0f ns per page against "
+		   "%.0f ns per page to copy. ", d->block_kib[NBS - 1], per_page_conv,
+		per_page_copy);
+	if (!isnan(m->exit_ns))
+		fprintf(f, "Each conversion request from the guest adds a VM exit of "
+			   "%.1f us (two per I/O). ", m->exit_ns / 1e3);
+	else
+		fprintf(f, "VM exit costs are not included (no KVM guest measured here). ");
+	if (m->crossover < 0)
+		fprintf(f, "Host model: in-place conversion never beats bouncing up to %u KiB "
+			   "on this host; the page-table update (and TLB invalidation) "
+			   "dominates, at %.0fx the copy cost for 1 MiB. ",
+			d->block_kib[NBS - 1], m->inplace[NBS - 1] / m->copy[NBS - 1]);
+	else
+		fprintf(f, "Host model: in-place conversion beats bouncing from %u KiB up "
+			   "on this host (%.1fx cheaper at %u KiB). ",
+			d->block_kib[m->crossover],
+			m->copy[NBS - 1] / m->inplace[NBS - 1], d->block_kib[NBS - 1]);
+	if (!d->nio) {
+		fprintf(f, "End to end (virtio-blk from a real guest) was not measured on "
+			   "this host: see 'Skipped'.\n");
+		return;
+	}
+	fprintf(f, "End to end (virtio-blk, null backend, qd 32):");
+	for (b = 0; b < NBS; b++) {
+		double best, ceil_iops = io_val(io_find(d, "shared", d->block_kib[b], 32, 1,
+							"null"), "iops");
+		int k = best_protected(d, d->block_kib[b], &best);
+
+		if (k < 0 || !(ceil_iops > 0))
+			continue;
+		fprintf(f, " %u KiB: %s at %.0f%% of the shared ceiling;", d->block_kib[b],
+			io_modes[k], 100.0 * best / ceil_iops);
+	}
+	fprintf(f, "\n");
+}
+
+static void write_report(FILE *f, const struct bench_data *d,
+			 const struct bench_opts *o, const struct model *m)
+{
+	unsigned int i;
+
+	fprintf(f, "# gmemkit: in place or swiotlb?\n\n");
+	fprintf(f, "Host: %s, kernel %s, KVM %s, guest memory %s%s. gmemkit %s, %s sweep.\n\n",
+		d->cpu, d->kernel, d->kvm ? "usable" : "not usable", d->backing,
+		d->emulated ? ", **emulated CPU: numbers are functional only**" : "",
+		GMEMKIT_VERSION, o->quick ? "quick" : "full");
+	fprintf(f, "## Verdict\n\n");
+	verdict(f, d, m);
+	fprintf(f, "\n## Conversion against copy, per I/O (host model)\n\n");
+	model_table(f, d, m);
+	fprintf(f, "\nConversion: `convert-bench` medians (share, host touches each page, "
+		   "unshare), 0 busy threads. Bounce: `bounce-bench` medians, 1 thread; "
+		   "1 MiB is four 256 KiB mappings (the pool's largest), sizes between "
+		   "measured points interpolated.\n\n![cost vs size](cost_vs_size.svg)\n");
+	if (d->nio) {
+		fprintf(f, "\n## End to end: virtio-blk from the guest\n");
+		io_table(f, d);
+		fprintf(f, "\n![throughput](throughput.svg)\n![latency](latency.svg)\n"
+			   "![cost split](cost_split.svg)\n");
+	}
+	if (d->nskipped) {
+		fprintf(f, "\n## Skipped\n\n");
+		for (i = 0; i < d->nskipped; i++)
+			fprintf(f, "- %s\n", d->skipped[i]);
+	}
+	fprintf(f, "\n## Files\n\n`results.json` (every point, host facts, repetitions), "
+		   "`results.csv`, the `.dat` files behind the plots.\n");
+}
+
+int report_write(struct bench_data *d, const struct bench_opts *o, const char *outdir)
+{
+	struct model m;
+	FILE *f;
+	int err = 0;
+
+	build_model(d, &m);
+	err |= write_json(d, o, outdir, &m);
+	err |= write_csv(d, outdir);
+	plots(d, &m, outdir);
+	f = open_in(outdir, "report.md");
+	if (!f)
+		return -1;
+	write_report(f, d, o, &m);
+	err |= fclose(f);
+	printf("\n");
+	model_table(stdout, d, &m);
+	if (d->nio)
+		io_table(stdout, d);
+	printf("\nVERDICT\n");
+	verdict(stdout, d, &m);
+	printf("\nwritten: %s/{results.json,results.csv,report.md,*.svg}\n", outdir);
+	return err ? -1 : 0;
+}
+
+/* ---- --compare ---------------------------------------------------------- */
+
+static const char *const id_keys[] = {
+	"op", "mode", "transport", "rw", "backend", "pages", "bytes", "bs", "qd",
+	"vcpus", "threads",
+};
+#define NID	(sizeof(id_keys) / sizeof(id_keys[0]))
+
+static bool same_point(const struct json *a, const struct json *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < NID; i++) {
+		const struct json *x = json_get(a, id_keys[i]), *y = json_get(b, id_keys[i]);
+
+		if (!x != !y)
+			return false;
+		if (!x)
+			continue;
+		if (x->type != y->type)
+			return false;
+		if (x->type == JSON_STR ? strcmp(x->str, y->str) : x->num != y->num)
+			return false;
+	}
+	return true;
+}
+
+static void describe(char *buf, size_t len, const struct json *r)
+{
+	size_t n = 0;
+	unsigned int i;
+
+	buf[0] = 0;
+	for (i = 0; i < NID && n < len; i++) {
+		const struct json *v = json_get(r, id_keys[i]);
+
+		if (!v)
+			continue;
+		if (v->type == JSON_STR)
+			n += (size_t)snprintf(buf + n, len - n, "%s=%s ", id_keys[i], v->str);
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%s=%g ", id_keys[i], v->num);
+	}
+}
+
+static unsigned int compare_section(const struct json *a, const struct json *b,
+				    const char *section, const char *metric)
+{
+	const struct json *sa = json_get(a, section), *sb = json_get(b, section), *x, *y;
+	unsigned int n = 0;
+	char desc[256];
+
+	for (x = sa ? sa->child : NULL; x; x = x->next) {
+		for (y = sb ? sb->child : NULL; y && !same_point(x, y); y = y->next)
+			;
+		if (!y)
+			continue;
+		describe(desc, sizeof(desc), x);
+		printf("%-8s %-70s %14.1f %14.1f %8.2fx\n", section, desc,
+		       json_num(x, metric, NAN), json_num(y, metric, NAN),
+		       json_num(y, metric, NAN) / json_num(x, metric, NAN));
+		n++;
+	}
+	return n;
+}
+
+static struct json *load(const char *path)
+{
+	char *text = json_slurp(path);
+	struct json *j;
+	size_t at;
+
+	if (!text) {
+		fprintf(stderr, "gmemkit bench: cannot read '%s': %s\n", path, strerror(errno));
+		return NULL;
+	}
+	j = json_parse(text, &at);
+	if (!j)
+		fprintf(stderr, "gmemkit bench: '%s' is not valid JSON (byte %zu)\n", path, at);
+	else if (!json_get(j, "convert")) {
+		fprintf(stderr, "gmemkit bench: '%s' is not a gmemkit results.json\n", path);
+		json_free(j);
+		j = NULL;
+	}
+	free(text);
+	return j;
+}
+
+int report_compare(const char *pa, const char *pb)
+{
+	struct json *a = load(pa), *b = a ? load(pb) : NULL;
+	unsigned int n;
+
+	if (!a || !b) {
+		json_free(a);
+		return 2;
+	}
+	printf("A = %s (%s)\nB = %s (%s)\n\n", pa, json_str(json_get(a, "host"), "cpu", "?"),
+	       pb, json_str(json_get(b, "host"), "cpu", "?"));
+	printf("%-8s %-70s %14s %14s %9s\n", "section", "point", "A", "B", "B/A");
+	n = compare_section(a, b, "convert", "ns_median");
+	n += compare_section(a, b, "bounce", "ns_median");
+	n += compare_section(a, b, "io", "iops");
+	printf("\n%u common points (ns: lower is better; io: IOPS, higher is better)\n", n);
+	json_free(a);
+	json_free(b);
+	return n ? 0 : 1;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gmemkit bench: collected data, report and verdict (cli/report.c).
+ */
+#ifndef GMEMKIT_CLI_REPORT_H
+#define GMEMKIT_CLI_REPORT_H
+
+#include <stdbool.h>
+
+#include "gmemkit/json.h"
+
+#define NBS		5	/* block sizes 4K..1M */
+#define NMODES		5	/* shared bounce inplace inplace-batch adaptive */
+#define MAX_SKIPPED	8
+#define MAX_IO		512
+#define MAX_REPS	100
+
+struct bench_opts {
+	bool quick;
+	unsigned int reps;		/* io-bench runs per point */
+	double io_runtime;		/* seconds per io-bench run */
+	const char *outdir;
+	const char *compare_a, *compare_b;
+};
+
+/* One io-bench point: the median run's record and every run's IOPS. */
+struct io_point {
+	struct json *rec;		/* owned */
+	double iops[MAX_REPS];
+	unsigned int nreps;
+};
+
+struct bench_data {
+	unsigned int block_kib[NBS];
+	struct json *probe, *convert, *bounce;	/* documents, owned */
+	struct io_point io[MAX_IO];
+	unsigned int nio;
+	char skipped[MAX_SKIPPED][320];
+	unsigned int nskipped;
+	/* from the probe */
+	bool kvm, emulated;
+	char cpu[128], kernel[128], kvm_error[64], backing[32];
+};
+
+void report_read_probe(struct bench_data *d);
+/* Add the runs of one point (documents from repeated io-bench runs). */
+void report_add_io_runs(struct bench_data *d, struct json **runs, unsigned int n);
+int report_write(struct bench_data *d, const struct bench_opts *o, const char *outdir);
+void report_free(struct bench_data *d);
+int report_compare(const char *a, const char *b);
+
+#endif /* GMEMKIT_CLI_REPORT_H */
