@@ -241,6 +241,15 @@ static void print_array(FILE *f, const struct json *arr)
 		fputs("[]", f);
 }
 
+/* ,"key":value with null for an unmeasured (NaN) value. */
+static void num_member(FILE *f, const char *key, double v)
+{
+	if (isnan(v))
+		fprintf(f, ",\"%s\":null", key);
+	else
+		fprintf(f, ",\"%s\":%.0f", key, v);
+}
+
 static int write_json(const struct bench_data *d, const struct bench_opts *o,
 		      const char *dir, const struct model *m)
 {
@@ -283,11 +292,15 @@ static int write_json(const struct bench_data *d, const struct bench_opts *o,
 		fputs("]}", f);
 	}
 	fputs("],\"model\":[", f);
-	for (b = 0; b < NBS; b++)
-		fprintf(f, "%s{\"bs\":%u,\"convert_inplace_ns\":%.0f,\"convert_destructive_ns\":%.0f,"
-			"\"bounce_copy_ns\":%.0f,\"memcpy_ns\":%.0f,\"exit_ns\":%.0f}",
-			b ? "," : "", d->block_kib[b] * 1024, m->conv[b], m->conv_d[b],
-			m->copy[b], m->mcpy[b], m->exit_ns);
+	for (b = 0; b < NBS; b++) {
+		fprintf(f, "%s{\"bs\":%u", b ? "," : "", d->block_kib[b] * 1024);
+		num_member(f, "convert_inplace_ns", m->conv[b]);
+		num_member(f, "convert_destructive_ns", m->conv_d[b]);
+		num_member(f, "bounce_copy_ns", m->copy[b]);
+		num_member(f, "memcpy_ns", m->mcpy[b]);
+		num_member(f, "exit_ns", m->exit_ns);
+		fputc('}', f);
+	}
 	fputs("]}\n", f);
 	return fclose(f);
 }
