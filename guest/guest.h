@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The freestanding guest's runtime: console, clock, results, asserts, and
+ * the conversion API.  KVM selftests style: a guest test is a C function;
+ * __foo() returns the raw result, foo() checks it.
+ */
+#ifndef GMEMKIT_GUEST_H
+#define GMEMKIT_GUEST_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gmemkit/abi.h"
+
+#define PAGE_SIZE	GMEM_ABI_PAGE_SIZE
+
+/* ---- libc subset (runtime.c) ---------------------------------------------- */
+void *memcpy(void *d, const void *s, size_t n);
+void *memset(void *d, int c, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+__attribute__((format(printf, 3, 4)))
+int snprintf(char *buf, size_t size, const char *fmt, ...);
+
+/* ---- CPU ------------------------------------------------------------------ */
+static inline void outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %w1" : : "a"(v), "Nd"(port) : "memory");
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi) : : "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void cpu_relax(void)
+{
+	__asm__ volatile("pause" : : : "memory");
+}
+
+/* vCPU index from the stack pointer (each vCPU has its own stack). */
+static inline unsigned int this_cpu(void)
+{
+	uint64_t sp;
+
+	__asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+	return (unsigned int)((sp - GMEM_ABI_STACK_GPA - 1) / GMEM_ABI_STACK_SIZE);
+}
+
+static inline volatile struct gmem_abi_vcpu_page *this_page(void)
+{
+	return (volatile struct gmem_abi_vcpu_page *)
+		(GMEM_ABI_VCPU_PAGE_GPA + this_cpu() * GMEM_ABI_PAGE_SIZE);
+}
+
+#define boot_info	((const volatile struct gmem_abi_boot_info *)GMEM_ABI_BOOT_INFO_GPA)
+#define results		((volatile struct gmem_abi_results *)GMEM_ABI_RESULTS_GPA)
+
+/* ---- console, clock, asserts (runtime.c) ---------------------------------- */
+__attribute__((format(printf, 1, 2)))
+void gprintf(const char *fmt, ...);
+void idt_init(void);
+void idt_load(void);
+uint64_t clock_calibrate(void);		/* tsc kHz; 0 if it failed */
+uint64_t tsc_to_ns(uint64_t ticks);
+
+__attribute__((format(printf, 4, 5)))
+bool guest_check(bool ok, const char *file, int line, const char *fmt, ...);
+unsigned int guest_cpu_failures(void);
+
+/* Non-fatal check: counts, prints, keeps going; evaluates to cond. */
+#define GUEST_CHECK(cond, fmt, ...) \
+	guest_check(!!(cond), __FILE__, __LINE__, fmt, ##__VA_ARGS__)
+#define GUEST_CHECK_EQ(got, want, what) ({				\
+	long long __g = (long long)(got), __w = (long long)(want);	\
+	guest_check(__g == __w, __FILE__, __LINE__,			\
+		    "%s: got %lld, want %lld", what, __g, __w);		\
+})
+
+/* ---- transport (transport.c) ----------------------------------------------- */
+/* Raw doorbell: op + args through this vCPU's mailbox, value OUTed to the
+ * doorbell port (normally this vCPU's index).  Returns the status. */
+int64_t __doorbell_raw(uint32_t op, uint32_t flags, uint64_t gpa, uint64_t len,
+		       uint64_t arg, uint32_t value, uint64_t *result);
+int64_t __doorbell(uint32_t op, uint64_t gpa, uint64_t len, uint64_t arg,
+		   uint64_t *result);
+/* Raw KVM_HC_MAP_GPA_RANGE; returns rax as a status. */
+int64_t __hypercall_map(uint64_t gpa, uint64_t npages, uint64_t attrs);
+
+/* Share / unshare through a given transport or the configured one; return
+ * 0 or -errno (GMEM_ABI_E*). */
+int64_t __convert_via(uint32_t transport, bool share, uint64_t gpa, uint64_t len);
+int64_t __share(uint64_t gpa, uint64_t len);
+int64_t __unshare(uint64_t gpa, uint64_t len);
+bool share(uint64_t gpa, uint64_t len);		/* checks status 0 */
+bool unshare(uint64_t gpa, uint64_t len);
+
+/* Host services (doorbell). */
+uint64_t host_time_ns(void);
+int64_t __host_check_pattern(uint64_t gpa, uint64_t len, uint64_t seed);
+int64_t __host_check_zero(uint64_t gpa, uint64_t len);
+int64_t __host_check_private(uint64_t gpa, uint64_t len);
+bool host_check_pattern(uint64_t gpa, uint64_t len, uint64_t seed);
+bool host_check_zero(uint64_t gpa, uint64_t len);
+bool host_check_private(uint64_t gpa, uint64_t len);
+uint64_t host_counter(enum gmem_abi_counter c);
+
+/* Guest-side pattern helpers. */
+void fill_pattern(uint64_t gpa, uint64_t len, uint64_t seed);
+bool guest_sees_pattern(uint64_t gpa, uint64_t len, uint64_t seed);
+bool guest_sees_zero(uint64_t gpa, uint64_t len);
+
+/* ---- tests (tests.c) ------------------------------------------------------- */
+void test_hello(unsigned int cpu);
+void test_convert(unsigned int cpu);
+void test_badreq(unsigned int cpu);
+void test_smp(unsigned int cpu);
+void test_bench(unsigned int cpu);
+void test_probe(unsigned int cpu);
+void test_fault(unsigned int cpu);
+void test_triple(unsigned int cpu);
+void test_hang(unsigned int cpu);
+
+/* SMP barrier over all vCPUs (main.c). */
+void smp_barrier(void);
+
+#endif /* GMEMKIT_GUEST_H */

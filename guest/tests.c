@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest self-tests.  Each is a C function run on every vCPU with its index;
+ * checks are GUEST_CHECK()s recorded in the results page.
+ */
+#include "guest.h"
+
+#define P	PAGE_SIZE
+
+static bool destructive(void)
+{
+	return boot_info->mode == GMEM_ABI_MODE_DESTRUCTIVE;
+}
+
+static const char *transport_name(uint32_t t)
+{
+	return t == GMEM_ABI_TRANSPORT_HYPERCALL ? "hypercall" : "doorbell";
+}
+
+/* ---- hello ---------------------------------------------------------------- */
+
+void test_hello(unsigned int cpu)
+{
+	int64_t st = __doorbell(GMEM_ABI_OP_NOP, 0, 0, 0, NULL);
+
+	GUEST_CHECK_EQ(st, 0, "empty doorbell");
+	if (cpu == 0)
+		gprintf("gmemkit guest: abi %u, %u vCPU(s), %lu MiB, transport %s, "
+			"tsc %lu kHz (host KVM says %lu)\n",
+			GMEM_ABI_VERSION, boot_info->nr_vcpus,
+			boot_info->mem_size >> 20, transport_name(boot_info->transport),
+			results->tsc_khz, boot_info->host_tsc_khz);
+	smp_barrier();
+	gprintf("[cpu%u] hello\n", cpu);
+}
+
+/* ---- convert -------------------------------------------------------------- */
+
+/* Share n pages holding private data, check both views, change the data,
+ * unshare, check the host lost access and what the guest reads. */
+static void convert_range(uint64_t gpa, uint64_t n, uint64_t seed)
+{
+	uint64_t len = n * P, seed_b = seed ^ 0x5555;
+
+	fill_pattern(gpa, len, seed);
+	host_check_private(gpa, len);
+	if (!share(gpa, len))
+		return;
+	if (destructive()) {
+		GUEST_CHECK(guest_sees_zero(gpa, len),
+			    "destructive share of %lu pages: guest does not read zero", n);
+		host_check_zero(gpa, len);
+	} else {
+		GUEST_CHECK(guest_sees_pattern(gpa, len, seed),
+			    "in place share of %lu pages: guest lost its data", n);
+		host_check_pattern(gpa, len, seed);
+	}
+	fill_pattern(gpa, len, seed_b);
+	host_check_pattern(gpa, len, seed_b);
+	if (!unshare(gpa, len))
+		return;
+	host_check_private(gpa, len);
+	if (destructive())
+		GUEST_CHECK(guest_sees_zero(gpa, len),
+			    "destructive unshare of %lu pages: data not discarded", n);
+	else
+		GUEST_CHECK(guest_sees_pattern(gpa, len, seed_b),
+			    "in place unshare of %lu pages: guest lost its data", n);
+}
+
+static void convert_partial(uint64_t gpa)
+{
+	fill_pattern(gpa, 3 * P, 77);
+	if (!share(gpa + P, P))
+		return;
+	host_check_private(gpa, P);
+	host_check_private(gpa + 2 * P, P);
+	if (destructive())
+		host_check_zero(gpa + P, P);
+	else
+		host_check_pattern(gpa + P, P, 77);
+	if (destructive()) {
+		GUEST_CHECK_EQ(__share(gpa + P, P), -GMEM_ABI_EALREADY,
+			       "destructive share of a shared page");
+	} else {
+		GUEST_CHECK_EQ(__share(gpa + P, P), 0, "in place share of a shared page");
+		GUEST_CHECK(guest_sees_pattern(gpa, 3 * P, 77),
+			    "partial share changed guest data");
+	}
+	unshare(gpa + P, P);
+	host_check_private(gpa, 3 * P);
+}
+
+void test_convert(unsigned int cpu)
+{
+	static const uint64_t sizes[] = { 1, 16, 100 };
+	uint64_t gpa = boot_info->test_gpa;
+	unsigned int i;
+
+	if (cpu)
+		return;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		convert_range(gpa, sizes[i], 0x1000 + i);
+		gpa += (sizes[i] + 1) * P;
+	}
+	convert_partial(gpa);
+	gprintf("convert (%s, %s): %u checks, %u failed\n",
+		destructive() ? "destructive" : "in place",
+		transport_name(boot_info->transport), results->checks,
+		results->failures);
+}
+
+/* ---- badreq ---------------------------------------------------------------- */
+
+struct snap {
+	uint64_t c[GMEM_ABI_CNT_MAX];
+};
+
+static void snap(struct snap *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < GMEM_ABI_CNT_MAX; i++)
+		s->c[i] = host_counter((enum gmem_abi_counter)i);
+}
+
+static void check_delta(const struct snap *a, enum gmem_abi_counter c,
+			uint64_t want, const char *what)
+{
+	uint64_t now = host_counter(c);
+
+	GUEST_CHECK(now - a->c[c] == want, "%s: counter %u moved by %lu, want %lu",
+		    what, c, now - a->c[c], want);
+}
+
+static void bad(bool doshare, uint64_t gpa, uint64_t len, int64_t want,
+		const char *what)
+{
+	int64_t st = doshare ? __share(gpa, len) : __unshare(gpa, len);
+
+	GUEST_CHECK(st == want, "%s (0x%lx+0x%lx): status %ld, want %ld",
+		    what, gpa, len, st, want);
+}
+
+static void badreq_ranges(bool hc, struct snap *s)
+{
+	uint64_t mem = boot_info->mem_size, t = boot_info->test_gpa;
+
+	snap(s);
+	bad(true, mem, P, -GMEM_ABI_ERANGE, "share beyond RAM");
+	bad(false, mem - P, 2 * P, -GMEM_ABI_ERANGE, "unshare straddling the end");
+	bad(true, GMEM_ABI_VIRTIO_MMIO_GPA, P, -GMEM_ABI_ERANGE, "share MMIO window");
+	check_delta(s, GMEM_ABI_CNT_BAD_RANGE, 3, "out of range");
+
+	snap(s);
+	bad(true, t + 1, P, -GMEM_ABI_EINVAL, "unaligned gpa");
+	bad(true, t, 0, -GMEM_ABI_EINVAL, "zero length");
+	if (!hc) {
+		bad(true, t, 100, -GMEM_ABI_EINVAL, "unaligned length");
+		check_delta(s, GMEM_ABI_CNT_BAD_ALIGN, 3, "unaligned");
+	} else {
+		/* KVM refuses these itself before any exit: nothing counted. */
+		check_delta(s, GMEM_ABI_CNT_BAD_ALIGN, 0, "unaligned (KVM)");
+	}
+
+	snap(s);
+	bad(true, 0xfffffffffffff000ULL, 2 * P, -GMEM_ABI_EOVERFLOW, "wrapping range");
+	if (hc) {
+		int64_t st = __hypercall_map(t, 1ULL << 60, 0);
+
+		GUEST_CHECK_EQ(st, -GMEM_ABI_EOVERFLOW, "npages * 4096 wraps");
+		check_delta(s, GMEM_ABI_CNT_BAD_OVERFLOW, 2, "overflow");
+	} else {
+		check_delta(s, GMEM_ABI_CNT_BAD_OVERFLOW, 1, "overflow");
+	}
+}
+
+static void badreq_ops(bool hc, struct snap *s)
+{
+	uint64_t t = boot_info->test_gpa;
+	unsigned int cpu = this_cpu();
+
+	snap(s);
+	GUEST_CHECK_EQ(__doorbell(0x77, t, P, 0, NULL), -GMEM_ABI_EOPNOTSUPP,
+		       "unknown doorbell op");
+	GUEST_CHECK_EQ(__doorbell_raw(GMEM_ABI_OP_SHARE, 1, t, P, 0, cpu, NULL),
+		       -GMEM_ABI_EOPNOTSUPP, "doorbell flags set");
+	GUEST_CHECK_EQ(__doorbell_raw(GMEM_ABI_OP_SHARE, 0, t, P, 0, cpu + 1000, NULL),
+		       -GMEM_ABI_EINVAL, "doorbell with another vCPU's index");
+	if (hc) {
+		GUEST_CHECK_EQ(__hypercall_map(t, 1, 1ULL << 8), -GMEM_ABI_EOPNOTSUPP,
+			       "unknown hypercall attributes");
+		check_delta(s, GMEM_ABI_CNT_BAD_OP, 4, "unknown op");
+	} else {
+		check_delta(s, GMEM_ABI_CNT_BAD_OP, 3, "unknown op");
+	}
+	GUEST_CHECK_EQ(host_counter(GMEM_ABI_CNT_CONV_OK), s->c[GMEM_ABI_CNT_CONV_OK],
+		       "bad requests converted nothing");
+}
+
+static void badreq_pinned(struct snap *s)
+{
+	uint64_t t = boot_info->test_gpa + 16 * P;
+	uint64_t vcpu_page = GMEM_ABI_VCPU_PAGE_GPA + this_cpu() * P;
+
+	snap(s);
+	fill_pattern(t, 2 * P, 9);
+	if (!share(t, 2 * P))
+		return;
+	if (destructive())
+		fill_pattern(t, 2 * P, 9);
+	GUEST_CHECK_EQ(__doorbell(GMEM_ABI_OP_PIN, t + P, P, 0, NULL), 0, "host pin");
+	bad(false, t, 2 * P, -GMEM_ABI_EBUSY, "unshare with a pinned page");
+	/* Nothing changed: both pages still shared and intact. */
+	host_check_pattern(t, 2 * P, 9);
+	bad(false, vcpu_page, P, -GMEM_ABI_EBUSY, "unshare of the VMM-pinned vCPU page");
+	bad(false, GMEM_ABI_RESULTS_GPA, P, -GMEM_ABI_EBUSY,
+	    "unshare of the VMM-pinned results page");
+	check_delta(s, GMEM_ABI_CNT_BUSY, 3, "pinned");
+	GUEST_CHECK_EQ(__doorbell(GMEM_ABI_OP_UNPIN, t + P, P, 0, NULL), 0, "host unpin");
+	GUEST_CHECK_EQ(__doorbell(GMEM_ABI_OP_UNPIN, t + P, P, 0, NULL),
+		       -GMEM_ABI_ENOENT, "unpin of an unpinned page");
+	unshare(t, 2 * P);
+	host_check_private(t, 2 * P);
+}
+
+void test_badreq(unsigned int cpu)
+{
+	bool hc = boot_info->transport == GMEM_ABI_TRANSPORT_HYPERCALL;
+	uint64_t t = boot_info->test_gpa;
+	struct snap s;
+
+	if (cpu)
+		return;
+	badreq_ranges(hc, &s);
+	badreq_ops(hc, &s);
+	badreq_pinned(&s);
+	/* The VM keeps running and good requests still work. */
+	fill_pattern(t, P, 3);
+	if (share(t, P)) {
+		if (!destructive())
+			host_check_pattern(t, P, 3);
+		unshare(t, P);
+	}
+	if (hc)
+		GUEST_CHECK(host_counter(GMEM_ABI_CNT_HYPERCALLS) > 0,
+			    "hypercall transport but no hypercall exit seen");
+	gprintf("badreq (%s): %u checks, %u failed\n", transport_name(boot_info->transport),
+		results->checks, results->failures);
+}
+
+/* ---- smp ------------------------------------------------------------------- */
+
+#define SMP_AREA_PAGES	64
+#define SMP_ITERS	16
+
+void test_smp(unsigned int cpu)
+{
+	uint64_t base = boot_info->test_gpa + cpu * SMP_AREA_PAGES * P;
+	unsigned int k;
+
+	if (cpu == 0)
+		GUEST_CHECK(boot_info->nr_vcpus >= 2, "smp needs 2 or more vCPUs, have %u",
+			    boot_info->nr_vcpus);
+	if (base + SMP_AREA_PAGES * P > boot_info->mem_size) {
+		GUEST_CHECK(false, "cpu %u: test area too small", cpu);
+		smp_barrier();
+		smp_barrier();
+		return;
+	}
+	smp_barrier();		/* start together: conversions overlap in time */
+	for (k = 0; k < SMP_ITERS; k++) {
+		uint64_t n = 1 + (k * 7 + cpu * 13) % SMP_AREA_PAGES;
+		uint64_t len = n * P, seed = ((uint64_t)cpu << 32) | k;
+
+		fill_pattern(base, len, seed);
+		if (!share(base, len))
+			break;
+		if (destructive()) {
+			GUEST_CHECK(guest_sees_zero(base, len), "cpu %u iter %u: not zero",
+				    cpu, k);
+			fill_pattern(base, len, seed);
+		}
+		host_check_pattern(base, len, seed);
+		if (!unshare(base, len))
+			break;
+		host_check_private(base, len);
+		if (!destructive())
+			GUEST_CHECK(guest_sees_pattern(base, len, seed),
+				    "cpu %u iter %u: data lost", cpu, k);
+	}
+	smp_barrier();
+	gprintf("[cpu%u] smp: %u iterations on 0x%lx, %u failures here\n", cpu,
+		k, base, guest_cpu_failures());
+}
+
+/* ---- bench ------------------------------------------------------------------ */
+
+static void sort_u64(uint64_t *v, uint64_t n)
+{
+	uint64_t gap, i, j, x;
+
+	for (gap = n / 2; gap; gap /= 2) {
+		for (i = gap; i < n; i++) {
+			x = v[i];
+			for (j = i; j >= gap && v[j - gap] > x; j -= gap)
+				v[j] = v[j - gap];
+			v[j] = x;
+		}
+	}
+}
+
+static void record(uint32_t op, uint32_t transport, uint64_t pages,
+		   uint64_t *v, uint64_t n)
+{
+	volatile struct gmem_abi_bench *b;
+	uint32_t i = results->nr_bench;
+
+	if (i >= GMEM_ABI_MAX_BENCH || !n)
+		return;
+	sort_u64(v, n);
+	b = &results->bench[i];
+	b->op = op;
+	b->transport = transport;
+	b->pages = pages;
+	b->samples = n;
+	b->ns_min = tsc_to_ns(v[0]);
+	b->ns_median = tsc_to_ns(v[(n - 1) / 2]);
+	results->nr_bench = i + 1;
+	gprintf("  %-16s %-9s %4lu pages  min %8lu ns  median %8lu ns  (%lu samples)\n",
+		op == GMEM_ABI_BENCH_EXIT ? "exit_roundtrip" : "guest_roundtrip",
+		transport_name(transport), pages, b->ns_min, b->ns_median, n);
+}
+
+void test_bench(unsigned int cpu)
+{
+	static const uint64_t pages[] = { 1, 16, 512 };
+	uint64_t *v = (uint64_t *)GMEM_ABI_HEAP_GPA;
+	uint64_t reps = boot_info->bench_reps, gpa = boot_info->test_gpa, r, t0;
+	uint32_t tr = boot_info->transport;
+	unsigned int i, errors = 0;
+
+	if (cpu)
+		return;
+	if (!GUEST_CHECK(reps * 8 <= GMEM_ABI_HEAP_SIZE && reps > 0,
+			 "bench reps %lu", reps))
+		return;
+	gprintf("bench (%s, %s, %lu reps, tsc %lu kHz):\n", transport_name(tr),
+		destructive() ? "destructive" : "in place", reps, results->tsc_khz);
+	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		uint64_t len = pages[i] * P;
+
+		if (gpa + len > boot_info->mem_size)
+			break;
+		for (r = 0; r < reps + 2; r++) {	/* 2 warm-up rounds */
+			int64_t a, b;
+
+			t0 = rdtsc();
+			a = __share(gpa, len);
+			b = __unshare(gpa, len);
+			if (r >= 2)
+				v[r - 2] = rdtsc() - t0;
+			errors += a != 0 || b != 0;
+		}
+		record(GMEM_ABI_BENCH_ROUNDTRIP, tr, pages[i], v, reps);
+	}
+	GUEST_CHECK(errors == 0, "%u share/unshare errors during the bench", errors);
+	for (r = 0; r < reps + 2; r++) {
+		t0 = rdtsc();
+		errors += __doorbell(GMEM_ABI_OP_NOP, 0, 0, 0, NULL) != 0;
+		if (r >= 2)
+			v[r - 2] = rdtsc() - t0;
+	}
+	record(GMEM_ABI_BENCH_EXIT, GMEM_ABI_TRANSPORT_DOORBELL, 0, v, reps);
+	GUEST_CHECK(errors == 0, "%u doorbell errors during the bench", errors);
+}
+
+/* ---- probe and deliberate failures --------------------------------------------- */
+
+void test_probe(unsigned int cpu)
+{
+	int64_t st;
+
+	if (cpu)
+		return;
+	st = __convert_via(GMEM_ABI_TRANSPORT_HYPERCALL, true, boot_info->test_gpa, P);
+	GUEST_CHECK_EQ(st, 0, "KVM_HC_MAP_GPA_RANGE share");
+}
+
+void test_fault(unsigned int cpu)
+{
+	if (cpu)
+		return;
+	gprintf("fault: executing ud2\n");
+	__asm__ volatile("ud2");
+}
+
+void test_triple(unsigned int cpu)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) none = { 0, 0 };
+
+	if (cpu)
+		return;
+	gprintf("triple: empty IDT, then ud2\n");
+	__asm__ volatile("lidt %0; ud2" : : "m"(none) : "memory");
+}
+
+void test_hang(unsigned int cpu)
+{
+	if (cpu)
+		return;
+	gprintf("hang: spinning until the watchdog ends the run\n");
+	for (;;)
+		cpu_relax();
+}

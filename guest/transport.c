@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest side of the conversion transport: the doorbell (mailbox + port
+ * write), the KVM_HC_MAP_GPA_RANGE hypercall, and host services.
+ */
+#include "guest.h"
+
+int64_t __doorbell_raw(uint32_t op, uint32_t flags, uint64_t gpa, uint64_t len,
+		       uint64_t arg, uint32_t value, uint64_t *result)
+{
+	volatile struct gmem_abi_mailbox *mb = &this_page()->mbox;
+
+	mb->op = op;
+	mb->flags = flags;
+	mb->gpa = gpa;
+	mb->len = len;
+	mb->arg = arg;
+	mb->status = -GMEM_ABI_EIO;	/* stays if the VMM never answers */
+	mb->result = 0;
+	outl(GMEM_ABI_PORT_DOORBELL, value);
+	if (result)
+		*result = mb->result;
+	return mb->status;
+}
+
+int64_t __doorbell(uint32_t op, uint64_t gpa, uint64_t len, uint64_t arg,
+		   uint64_t *result)
+{
+	return __doorbell_raw(op, 0, gpa, len, arg, this_cpu(), result);
+}
+
+int64_t __hypercall_map(uint64_t gpa, uint64_t npages, uint64_t attrs)
+{
+	uint64_t ret;
+
+	if (boot_info->vendor == GMEM_ABI_VENDOR_AMD)
+		__asm__ volatile("vmmcall"
+				 : "=a"(ret)
+				 : "a"((uint64_t)GMEM_ABI_HC_MAP_GPA_RANGE), "b"(gpa),
+				   "c"(npages), "d"(attrs)
+				 : "memory");
+	else
+		__asm__ volatile("vmcall"
+				 : "=a"(ret)
+				 : "a"((uint64_t)GMEM_ABI_HC_MAP_GPA_RANGE), "b"(gpa),
+				   "c"(npages), "d"(attrs)
+				 : "memory");
+	if ((int64_t)ret == -GMEM_ABI_KVM_ENOSYS)
+		return -GMEM_ABI_ENOSYS;
+	return (int64_t)ret;
+}
+
+int64_t __convert_via(uint32_t transport, bool share, uint64_t gpa, uint64_t len)
+{
+	if (transport == GMEM_ABI_TRANSPORT_HYPERCALL) {
+		/* The hypercall speaks pages: a length that is not a whole
+		 * number of pages cannot be expressed; the doorbell can. */
+		if (len % PAGE_SIZE)
+			return -GMEM_ABI_EINVAL;
+		return __hypercall_map(gpa, len / PAGE_SIZE,
+				       share ? 0 : GMEM_ABI_HC_ATTR_PRIVATE);
+	}
+	return __doorbell(share ? GMEM_ABI_OP_SHARE : GMEM_ABI_OP_UNSHARE,
+			  gpa, len, 0, NULL);
+}
+
+int64_t __share(uint64_t gpa, uint64_t len)
+{
+	return __convert_via(boot_info->transport, true, gpa, len);
+}
+
+int64_t __unshare(uint64_t gpa, uint64_t len)
+{
+	return __convert_via(boot_info->transport, false, gpa, len);
+}
+
+bool share(uint64_t gpa, uint64_t len)
+{
+	int64_t st = __share(gpa, len);
+
+	return GUEST_CHECK(st == 0, "share 0x%lx+0x%lx: status %ld", gpa, len, st);
+}
+
+bool unshare(uint64_t gpa, uint64_t len)
+{
+	int64_t st = __unshare(gpa, len);
+
+	return GUEST_CHECK(st == 0, "unshare 0x%lx+0x%lx: status %ld", gpa, len, st);
+}
+
+/* ---- host services ------------------------------------------------------- */
+
+uint64_t host_time_ns(void)
+{
+	uint64_t ns = 0;
+
+	__doorbell(GMEM_ABI_OP_HOST_TIME, 0, 0, 0, &ns);
+	return ns;
+}
+
+int64_t __host_check_pattern(uint64_t gpa, uint64_t len, uint64_t seed)
+{
+	return __doorbell(GMEM_ABI_OP_CHECK_PATTERN, gpa, len, seed, NULL);
+}
+
+int64_t __host_check_zero(uint64_t gpa, uint64_t len)
+{
+	return __doorbell(GMEM_ABI_OP_CHECK_ZERO, gpa, len, 0, NULL);
+}
+
+int64_t __host_check_private(uint64_t gpa, uint64_t len)
+{
+	return __doorbell(GMEM_ABI_OP_CHECK_PRIVATE, gpa, len, 0, NULL);
+}
+
+bool host_check_pattern(uint64_t gpa, uint64_t len, uint64_t seed)
+{
+	uint64_t bad = 0;
+	int64_t st = __doorbell(GMEM_ABI_OP_CHECK_PATTERN, gpa, len, seed, &bad);
+
+	return GUEST_CHECK(st == 0, "host view of 0x%lx+0x%lx: status %ld at 0x%lx",
+			   gpa, len, st, bad);
+}
+
+bool host_check_zero(uint64_t gpa, uint64_t len)
+{
+	uint64_t bad = 0;
+	int64_t st = __doorbell(GMEM_ABI_OP_CHECK_ZERO, gpa, len, 0, &bad);
+
+	return GUEST_CHECK(st == 0, "host view of 0x%lx+0x%lx not zero: status %ld at 0x%lx",
+			   gpa, len, st, bad);
+}
+
+bool host_check_private(uint64_t gpa, uint64_t len)
+{
+	uint64_t acc = 0;
+	int64_t st = __doorbell(GMEM_ABI_OP_CHECK_PRIVATE, gpa, len, 0, &acc);
+
+	return GUEST_CHECK(st == 0, "host could access 0x%lx+0x%lx: status %ld, %lu pages",
+			   gpa, len, st, acc);
+}
+
+uint64_t host_counter(enum gmem_abi_counter c)
+{
+	uint64_t v = 0;
+
+	__doorbell(GMEM_ABI_OP_COUNTER, 0, 0, c, &v);
+	return v;
+}
+
+/* ---- patterns -------------------------------------------------------------- */
+
+void fill_pattern(uint64_t gpa, uint64_t len, uint64_t seed)
+{
+	volatile uint64_t *w = (volatile uint64_t *)gpa;
+	uint64_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = gmem_abi_pattern(seed, gpa + i * 8);
+}
+
+bool guest_sees_pattern(uint64_t gpa, uint64_t len, uint64_t seed)
+{
+	volatile uint64_t *w = (volatile uint64_t *)gpa;
+	uint64_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i] != gmem_abi_pattern(seed, gpa + i * 8))
+			return false;
+	return true;
+}
+
+bool guest_sees_zero(uint64_t gpa, uint64_t len)
+{
+	volatile uint64_t *w = (volatile uint64_t *)gpa;
+	uint64_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i])
+			return false;
+	return true;
+}

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The guest <-> VMM ABI: the only definitions the freestanding guest and the
+ * VMM share (Solo5 hvt_abi.h style).  Freestanding: fixed-width types only,
+ * no libc.  Every structure the two sides exchange, every port, every MMIO
+ * address, every doorbell op and every status code is defined here once.
+ *
+ * Bump GMEM_ABI_VERSION on any incompatible change; the VMM writes it into
+ * the boot info and the guest refuses to run on a mismatch.
+ *
+ * Guest physical layout (identity mapped by the VMM's page tables: 4 KiB
+ * pages for the first 2 MiB with GPA 0 left unmapped, 2 MiB pages above,
+ * the virtio-mmio window uncached; nothing else is mapped):
+ *
+ *   0x0000_1000  boot info            shared (VMM writes, guest reads)
+ *   0x0000_2000  results page         shared (guest writes, VMM reads)
+ *   0x0000_3000  GDT                  private after boot (in place mode)
+ *   0x0001_0000  page tables (7 pg)   private after boot (in place mode)
+ *   0x0002_0000  vCPU pages, 1/vCPU   shared (mailbox + console buffer)
+ *   0x0010_0000  guest image (<1 MiB) private after boot (in place mode)
+ *   0x0020_0000  vCPU stacks          private, GMEM_ABI_STACK_SIZE each
+ *   0x0030_0000  guest heap           private
+ *   0x0100_0000  shared pool (8 MiB)  shared for the whole run (bounce pool)
+ *   0x0180_0000  test area            private, up to the end of RAM
+ *   0xd000_0000  virtio-mmio device 0 (4 KiB MMIO window, no RAM)
+ *
+ * "Shared" pages are the ones the VMM may read through its host view; the
+ * boot info, results and vCPU pages are pinned by the VMM for the whole run,
+ * so a guest request to unshare them fails with -GMEM_ABI_EBUSY.  In
+ * destructive mode the boot pages (GDT, page tables, image) stay shared:
+ * converting them would discard them and there is no TDX-like "add page
+ * with contents" operation to load private memory.
+ */
+#ifndef GMEMKIT_ABI_H
+#define GMEMKIT_ABI_H
+
+#include <stdint.h>
+
+#define GMEM_ABI_VERSION	1
+#define GMEM_ABI_MAGIC		0x474d454bU	/* "GMEK" */
+
+#define GMEM_ABI_PAGE_SIZE	4096ULL
+#define GMEM_ABI_MAX_VCPUS	64
+
+/* ---- guest physical layout ---------------------------------------------- */
+#define GMEM_ABI_BOOT_INFO_GPA	0x1000ULL
+#define GMEM_ABI_RESULTS_GPA	0x2000ULL
+#define GMEM_ABI_GDT_GPA	0x3000ULL
+#define GMEM_ABI_PT_GPA		0x10000ULL	/* PML4, PDPT, 4 PDs, PT0 */
+#define GMEM_ABI_PT_PAGES	7
+#define GMEM_ABI_VCPU_PAGE_GPA	0x20000ULL	/* + index * PAGE_SIZE */
+#define GMEM_ABI_IMAGE_GPA	0x100000ULL	/* entry point */
+#define GMEM_ABI_IMAGE_MAX	0x100000ULL	/* image + bss */
+#define GMEM_ABI_STACK_GPA	0x200000ULL
+#define GMEM_ABI_STACK_SIZE	0x4000ULL	/* per vCPU */
+#define GMEM_ABI_HEAP_GPA	0x300000ULL
+#define GMEM_ABI_HEAP_SIZE	0xd00000ULL
+#define GMEM_ABI_POOL_GPA	0x1000000ULL
+#define GMEM_ABI_POOL_SIZE	0x800000ULL
+#define GMEM_ABI_TEST_GPA	0x1800000ULL	/* to the end of RAM */
+
+#define GMEM_ABI_MEM_MIN	0x2000000ULL	/* 32 MiB */
+#define GMEM_ABI_MEM_MAX	0xc0000000ULL	/* 3 GiB: below the MMIO hole */
+#define GMEM_ABI_MEM_ALIGN	0x200000ULL	/* RAM size multiple of 2 MiB */
+
+/* virtio-mmio device windows (no RAM behind them: KVM_EXIT_MMIO). */
+#define GMEM_ABI_VIRTIO_MMIO_GPA	0xd0000000ULL	/* device 0 */
+#define GMEM_ABI_VIRTIO_MMIO_SIZE	0x1000ULL
+#define GMEM_ABI_VIRTIO_MMIO_NOTIFY	0x050ULL	/* QueueNotify offset */
+
+/* ---- I/O ports (all written with a 32-bit OUT) ---------------------------- */
+#define GMEM_ABI_PORT_CONSOLE	0x500	/* value: bytes in vcpu_page.console */
+#define GMEM_ABI_PORT_DOORBELL	0x501	/* value: vCPU index; mailbox holds op */
+#define GMEM_ABI_PORT_DONE	0x502	/* value: GMEM_ABI_RES_PASS / _FAIL */
+#define GMEM_ABI_PORT_PANIC	0x503	/* value: exception vector; see panic */
+
+/* ---- status codes: 0 or a negative Linux errno value ---------------------- */
+#define GMEM_ABI_OK		0
+#define GMEM_ABI_EBUSY		16	/* unshare of pinned pages */
+#define GMEM_ABI_EINVAL		22	/* unaligned, zero length, bad field */
+#define GMEM_ABI_ERANGE		34	/* range outside guest RAM */
+#define GMEM_ABI_ENOSYS		38	/* transport not available */
+#define GMEM_ABI_EOVERFLOW	75	/* gpa + len wraps */
+#define GMEM_ABI_EOPNOTSUPP	95	/* unknown op / unknown attributes */
+#define GMEM_ABI_EALREADY	114	/* destructive mode: already converted */
+#define GMEM_ABI_EIO		5	/* host check failed / other host error */
+#define GMEM_ABI_EFAULT		14	/* host could access a private page */
+#define GMEM_ABI_EACCES		13	/* host check on a private page */
+#define GMEM_ABI_EMLINK		31	/* too many pins */
+#define GMEM_ABI_ENOENT		2	/* unpin of an unpinned page */
+#define GMEM_ABI_ENOMEM		12
+/* KVM's own hypercall error returns (before any exit to userspace). */
+#define GMEM_ABI_KVM_ENOSYS	1000
+
+/* ---- doorbell ---------------------------------------------------------- */
+enum gmem_abi_op {
+	GMEM_ABI_OP_NOP = 0,		/* empty round trip (exit cost) */
+	GMEM_ABI_OP_SHARE = 1,		/* [gpa, gpa + len) private -> shared */
+	GMEM_ABI_OP_UNSHARE = 2,	/* [gpa, gpa + len) shared -> private */
+	/* Host services and test hooks (doorbell only, never conversions). */
+	GMEM_ABI_OP_HOST_TIME = 16,	/* result: host CLOCK_MONOTONIC ns */
+	GMEM_ABI_OP_CHECK_PATTERN = 17,	/* host view holds gmem_abi_pattern(arg) */
+	GMEM_ABI_OP_CHECK_ZERO = 18,	/* host view reads all zero */
+	GMEM_ABI_OP_CHECK_PRIVATE = 19,	/* every page faults in the host view;
+					 * result: pages that did not fault */
+	GMEM_ABI_OP_PIN = 20,		/* pin shared pages (simulated host I/O) */
+	GMEM_ABI_OP_UNPIN = 21,
+	GMEM_ABI_OP_COUNTER = 22,	/* result: VMM counter number arg */
+};
+
+/* Counters readable with GMEM_ABI_OP_COUNTER. */
+enum gmem_abi_counter {
+	GMEM_ABI_CNT_BAD_RANGE = 0,	/* outside guest RAM */
+	GMEM_ABI_CNT_BAD_ALIGN,		/* unaligned or zero length */
+	GMEM_ABI_CNT_BAD_OVERFLOW,	/* gpa + len wraps */
+	GMEM_ABI_CNT_BAD_OP,		/* unknown op or attributes */
+	GMEM_ABI_CNT_BUSY,		/* unshare refused: pinned */
+	GMEM_ABI_CNT_CONV_OK,		/* conversions done */
+	GMEM_ABI_CNT_DOORBELLS,		/* doorbell exits */
+	GMEM_ABI_CNT_HYPERCALLS,	/* KVM_EXIT_HYPERCALL exits */
+	GMEM_ABI_CNT_MAX
+};
+
+/* The mailbox: one per vCPU, at the start of its vCPU page.  The guest fills
+ * op, gpa, len, arg, then OUTs its index to GMEM_ABI_PORT_DOORBELL; the VMM
+ * reads the request once, checks it, and writes status (0 or -errno) and
+ * result before the OUT returns. */
+struct gmem_abi_mailbox {
+	uint32_t op;			/* enum gmem_abi_op */
+	uint32_t flags;			/* must be 0 */
+	uint64_t gpa;
+	uint64_t len;			/* bytes */
+	uint64_t arg;
+	int64_t status;			/* written by the VMM */
+	uint64_t result;		/* written by the VMM */
+};
+
+#define GMEM_ABI_CONSOLE_MAX	3072
+
+struct gmem_abi_vcpu_page {
+	struct gmem_abi_mailbox mbox;
+	uint32_t console_len;		/* unused: length travels in the OUT */
+	uint32_t pad;
+	char console[GMEM_ABI_CONSOLE_MAX];
+};
+
+/* ---- hypercall transport ---------------------------------------------- */
+/* KVM_HC_MAP_GPA_RANGE (12): rax = nr, rbx = gpa, rcx = npages, rdx = attrs
+ * (bit 4 set: to private / "encrypted"; clear: to shared); return in rax,
+ * 0 or -errno.  vmmcall on AMD, vmcall on Intel. */
+#define GMEM_ABI_HC_MAP_GPA_RANGE	12
+#define GMEM_ABI_HC_ATTR_PRIVATE	(1ULL << 4)
+#define GMEM_ABI_HC_ATTR_PAGE_MASK	3ULL
+
+/* ---- boot info ------------------------------------------------------------ */
+enum gmem_abi_transport {
+	GMEM_ABI_TRANSPORT_DOORBELL = 1,
+	GMEM_ABI_TRANSPORT_HYPERCALL = 2,
+};
+
+enum gmem_abi_vendor {
+	GMEM_ABI_VENDOR_INTEL = 1,	/* vmcall */
+	GMEM_ABI_VENDOR_AMD = 2,	/* vmmcall */
+};
+
+enum gmem_abi_mode {
+	GMEM_ABI_MODE_INPLACE = 0,
+	GMEM_ABI_MODE_DESTRUCTIVE = 1,
+};
+
+enum gmem_abi_test {
+	GMEM_ABI_TEST_HELLO = 1,	/* boot, console, clock */
+	GMEM_ABI_TEST_CONVERT,		/* share, host sees, unshare, host can't */
+	GMEM_ABI_TEST_BADREQ,		/* every bad request class */
+	GMEM_ABI_TEST_SMP,		/* concurrent conversions, disjoint */
+	GMEM_ABI_TEST_BENCH,		/* guest-observed latencies */
+	GMEM_ABI_TEST_PROBE,		/* one hypercall conversion */
+	GMEM_ABI_TEST_FAULT,		/* ud2: exception report */
+	GMEM_ABI_TEST_TRIPLE,		/* triple fault */
+	GMEM_ABI_TEST_HANG,		/* spins forever: watchdog */
+	GMEM_ABI_TEST_MAX
+};
+
+struct gmem_abi_boot_info {
+	uint32_t magic;			/* GMEM_ABI_MAGIC */
+	uint32_t version;		/* GMEM_ABI_VERSION */
+	uint32_t nr_vcpus;
+	uint32_t test;			/* enum gmem_abi_test */
+	uint32_t transport;		/* enum gmem_abi_transport */
+	uint32_t vendor;		/* enum gmem_abi_vendor */
+	uint32_t mode;			/* enum gmem_abi_mode */
+	uint32_t bench_reps;		/* samples per bench series */
+	uint64_t mem_size;
+	uint64_t test_gpa, test_size;	/* free private RAM for tests */
+	uint64_t pool_gpa, pool_size;	/* always-shared pool */
+	uint64_t host_tsc_khz;		/* KVM_GET_TSC_KHZ, 0 if unknown */
+};
+
+/* ---- results page ------------------------------------------------------- */
+enum gmem_abi_res {
+	GMEM_ABI_RES_RUNNING = 0,
+	GMEM_ABI_RES_PASS = 1,
+	GMEM_ABI_RES_FAIL = 2,
+};
+
+enum gmem_abi_bench_op {
+	GMEM_ABI_BENCH_ROUNDTRIP = 1,	/* share + unshare, guest observed */
+	GMEM_ABI_BENCH_EXIT = 2,	/* empty doorbell round trip */
+};
+
+struct gmem_abi_bench {
+	uint32_t op;			/* enum gmem_abi_bench_op */
+	uint32_t transport;		/* enum gmem_abi_transport */
+	uint64_t pages;
+	uint64_t samples;
+	uint64_t ns_min, ns_median;
+};
+
+#define GMEM_ABI_MAX_BENCH	16
+#define GMEM_ABI_MSG_MAX	256
+
+struct gmem_abi_results {
+	uint32_t magic;			/* GMEM_ABI_MAGIC once the guest started */
+	uint32_t status;		/* enum gmem_abi_res, overall */
+	uint32_t checks;		/* assertions evaluated */
+	uint32_t failures;		/* assertions failed */
+	uint64_t tsc_khz;		/* guest calibration against host time */
+	uint32_t vcpu_status[GMEM_ABI_MAX_VCPUS];	/* enum gmem_abi_res */
+	uint32_t nr_bench;
+	uint32_t pad;
+	struct gmem_abi_bench bench[GMEM_ABI_MAX_BENCH];
+	char fail_msg[GMEM_ABI_MSG_MAX];	/* first failure, NUL terminated */
+};
+
+/* Panic report: GMEM_ABI_PORT_PANIC with the vector; details in the
+ * reporting vCPU's console buffer as text. */
+
+/* ---- test pattern --------------------------------------------------------- */
+/* The 64-bit word the tests store at guest physical address gpa (8-byte
+ * aligned) for a given seed; both sides compute it. */
+static inline uint64_t gmem_abi_pattern(uint64_t seed, uint64_t gpa)
+{
+	uint64_t x = (gpa ^ seed) * 0x9e3779b97f4a7c15ULL;
+
+	return x ^ (x >> 29) ^ seed;
+}
+
+/* Layout sanity, checked at compile time on both sides. */
+_Static_assert(sizeof(struct gmem_abi_vcpu_page) <= GMEM_ABI_PAGE_SIZE,
+	       "vcpu page fits a page");
+_Static_assert(sizeof(struct gmem_abi_results) <= GMEM_ABI_PAGE_SIZE,
+	       "results fit a page");
+_Static_assert(sizeof(struct gmem_abi_boot_info) <= GMEM_ABI_PAGE_SIZE,
+	       "boot info fits a page");
+_Static_assert(GMEM_ABI_VCPU_PAGE_GPA + GMEM_ABI_MAX_VCPUS * GMEM_ABI_PAGE_SIZE
+	       <= GMEM_ABI_IMAGE_GPA, "vcpu pages below the image");
+_Static_assert(GMEM_ABI_STACK_GPA + GMEM_ABI_MAX_VCPUS * GMEM_ABI_STACK_SIZE
+	       <= GMEM_ABI_HEAP_GPA, "stacks below the heap");
+_Static_assert(GMEM_ABI_HEAP_GPA + GMEM_ABI_HEAP_SIZE <= GMEM_ABI_POOL_GPA,
+	       "heap below the pool");
+_Static_assert(GMEM_ABI_POOL_GPA + GMEM_ABI_POOL_SIZE <= GMEM_ABI_TEST_GPA,
+	       "pool below the test area");
+_Static_assert(GMEM_ABI_TEST_GPA < GMEM_ABI_MEM_MIN, "test area not empty");
+
+#endif /* GMEMKIT_ABI_H */

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A minimal KVM VMM: one gmem region as guest RAM at GPA 0, 1..N vCPUs in
+ * 64-bit long mode (each on its own thread), the freestanding guest image
+ * embedded in libgmemkit, and the guest -> VMM conversion transport
+ * (KVM_HC_MAP_GPA_RANGE hypercall exits, or a port-I/O doorbell with a
+ * per-vCPU mailbox).  Guest layout and the wire ABI: gmemkit/abi.h.
+ *
+ * The VMM reads guest memory only through gmem_host_ptr()/gmem_pin_ptr().
+ * Boot setup (GDT, page tables, image) is written through the host view
+ * while those pages are shared and then unshared (in place mode; they stay
+ * shared in destructive mode, see abi.h).  The boot info, results page and
+ * vCPU pages stay shared and pinned for the whole run.
+ *
+ * Lifecycle: gmem_vm_create() -> (device hooks) -> gmem_vm_run() once ->
+ * gmem_vm_destroy().  Every function returns 0 or a negative errno:
+ *   -EINVAL      bad config (vcpus 0 or > GMEM_ABI_MAX_VCPUS, mem size not a
+ *                multiple of 2 MiB or outside [GMEM_ABI_MEM_MIN,
+ *                GMEM_ABI_MEM_MAX], unknown test, transport, mode), NULL args
+ *   -ENODEV      /dev/kvm cannot be opened (errno of open() is lost on purpose:
+ *                the caller prints "no KVM")
+ *   -EOPNOTSUPP  transport HYPERCALL asked but KVM_CAP_EXIT_HYPERCALL does not
+ *                offer KVM_HC_MAP_GPA_RANGE
+ *   -EALREADY    gmem_vm_run() called twice; hook added after the run started
+ *   -EEXIST      overlapping MMIO handler
+ *   -E2BIG       guest image larger than GMEM_ABI_IMAGE_MAX
+ *   -ENOMEM, or the errno of a failing KVM ioctl / gmem call.
+ */
+#ifndef GMEMKIT_VM_H
+#define GMEMKIT_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gmemkit/abi.h"
+#include "gmemkit/gmem.h"
+
+struct gmem_vm;
+
+enum gmem_transport {
+	GMEM_TRANSPORT_AUTO = 0,	/* hypercall if the probe says it works */
+	GMEM_TRANSPORT_HYPERCALL,
+	GMEM_TRANSPORT_DOORBELL,
+};
+
+struct gmem_vm_config {
+	unsigned int vcpus;		/* 1..GMEM_ABI_MAX_VCPUS */
+	uint64_t mem_size;		/* bytes; 0 = GMEM_VM_DEFAULT_MEM */
+	enum gmem_transport transport;
+	enum gmem_mode mode;		/* conversion mode of guest RAM */
+	enum gmem_backing backing;	/* GMEM_BACKING_AUTO normally */
+	enum gmem_abi_test test;	/* 0 = GMEM_ABI_TEST_HELLO */
+	unsigned int timeout_ms;	/* watchdog; 0 = GMEM_VM_DEFAULT_TIMEOUT_MS */
+	unsigned int bench_reps;	/* bench test; 0 = 100 */
+	FILE *console;			/* guest console; NULL = stdout */
+	bool quiet;			/* no console output at all */
+};
+
+#define GMEM_VM_DEFAULT_MEM		(64ULL << 20)
+#define GMEM_VM_DEFAULT_TIMEOUT_MS	60000
+
+/* How a run ended. */
+enum gmem_vm_end {
+	GMEM_VM_END_DONE = 0,		/* every vCPU reported on PORT_DONE */
+	GMEM_VM_END_PANIC,		/* guest exception (vector in end_info) */
+	GMEM_VM_END_SHUTDOWN,		/* triple fault (KVM_EXIT_SHUTDOWN) */
+	GMEM_VM_END_TIMEOUT,		/* watchdog fired */
+	GMEM_VM_END_UNEXPECTED,		/* unexpected exit reason / port / MMIO */
+	GMEM_VM_END_ERROR,		/* KVM_RUN or another host call failed */
+};
+
+struct gmem_vm_counters {
+	uint64_t c[GMEM_ABI_CNT_MAX];	/* enum gmem_abi_counter */
+	uint64_t exits;			/* all KVM_RUN returns */
+	uint64_t console_writes;
+	uint64_t mmio_exits;
+};
+
+struct gmem_vm_result {
+	enum gmem_vm_end end;
+	bool pass;			/* ended DONE and the guest said PASS */
+	int end_vcpu;			/* vCPU that ended the run, -1 if none */
+	uint64_t end_info;		/* exit reason / vector / errno */
+	char message[256];		/* one line: how the run ended */
+	enum gmem_transport transport;	/* resolved */
+	struct gmem_abi_results guest;	/* copy of the results page */
+	struct gmem_vm_counters counters;
+};
+
+int gmem_vm_create(const struct gmem_vm_config *cfg, struct gmem_vm **out);
+int gmem_vm_run(struct gmem_vm *vm, struct gmem_vm_result *res);
+void gmem_vm_destroy(struct gmem_vm *vm);
+
+/* Guest RAM (GPA == region offset), for devices. */
+struct gmem *gmem_vm_memory(struct gmem_vm *vm);
+int gmem_vm_fd(const struct gmem_vm *vm);
+
+/*
+ * Device hooks (before gmem_vm_run()).
+ *
+ * gmem_vm_set_mmio_handler() - route KVM_EXIT_MMIO in [gpa, gpa + size) to
+ * fn, called on the vCPU thread with the offset into the window; for a read
+ * fn fills data[0..len).  Returns 0 or a negative errno; a negative return
+ * ends the run as UNEXPECTED.  -EEXIST: overlaps a window already set.
+ *
+ * gmem_vm_add_ioeventfd() - KVM_IOEVENTFD on an MMIO address (no datamatch):
+ * a guest write of len bytes at gpa signals fd without leaving the kernel.
+ */
+typedef int (*gmem_vm_mmio_fn)(void *opaque, uint64_t offset, void *data,
+			       uint32_t len, bool is_write);
+int gmem_vm_set_mmio_handler(struct gmem_vm *vm, uint64_t gpa, uint64_t size,
+			     gmem_vm_mmio_fn fn, void *opaque);
+int gmem_vm_add_ioeventfd(struct gmem_vm *vm, uint64_t gpa, uint32_t len,
+			  int fd);
+
+/* Names (for the command line); -EINVAL for an unknown name. */
+int gmem_vm_test_from_name(const char *name, enum gmem_abi_test *out);
+const char *gmem_vm_test_name(enum gmem_abi_test t);
+int gmem_vm_transport_from_name(const char *name, enum gmem_transport *out);
+const char *gmem_vm_transport_name(enum gmem_transport t);
+const char *gmem_vm_end_name(enum gmem_vm_end e);
+
+/*
+ * gmem_vm_check_request() - the VMM's check of one guest conversion request
+ * (doorbell or hypercall), a pure function: 0 if op, gpa and len describe a
+ * page-aligned, non-empty range inside [0, mem_size), else
+ *   -EOVERFLOW gpa + len wraps; -EINVAL unaligned or len 0;
+ *   -ERANGE outside RAM; -EOPNOTSUPP op is not SHARE or UNSHARE.
+ */
+int gmem_vm_check_request(uint64_t mem_size, uint32_t op, uint64_t gpa,
+			  uint64_t len);
+
+/*
+ * gmem_vm_probe_hypercall_exit() - do KVM_HC_MAP_GPA_RANGE hypercalls
+ * really reach userspace?  Boots a throwaway VM whose guest makes one
+ * conversion hypercall, bounded by timeout_ms (a stalled vCPU is kicked out
+ * by a signal).  Returns 1 (they do), 0 (they do not: cap missing, vCPU
+ * stalled, #UD, or KVM answered itself; *why says which if why != NULL),
+ * or -ENODEV (no /dev/kvm) / another negative errno.  The result of the
+ * first call with a given timeout is cached for the process.
+ */
+int gmem_vm_probe_hypercall_exit(unsigned int timeout_ms, const char **why);
+#define GMEM_VM_PROBE_TIMEOUT_MS	3000
+
+/*
+ * gmem_vm_convert_bench() - guest-observed latency of share + unshare of
+ * 1, 16 and 512 pages through every working transport, and of an empty
+ * doorbell round trip.  Fills up to max rows of out (min and median in ns,
+ * from the guest TSC calibrated against host time) and returns the number
+ * of rows, or a negative errno (-ENODEV without KVM).
+ */
+struct gmem_vm_bench_row {
+	const char *op;			/* "guest_roundtrip" / "exit_roundtrip" */
+	const char *mode;		/* "inplace" / "destructive" */
+	const char *transport;		/* "doorbell" / "hypercall" */
+	uint64_t pages;
+	unsigned int threads;		/* vCPUs doing it (1) */
+	uint64_t samples;
+	uint64_t ns_min, ns_median;
+};
+
+int gmem_vm_convert_bench(enum gmem_mode mode, unsigned int reps,
+			  struct gmem_vm_bench_row *out, unsigned int max);
+
+#endif /* GMEMKIT_VM_H */

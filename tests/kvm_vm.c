@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VMM and its guest: boot, console, the conversion transport (doorbell
+ * and, where the probe says it works, hypercall), the guest self-tests
+ * (convert, badreq, smp, destructive convert), the probe, the measurement
+ * entry point, and runs that must end with a clear message (exception,
+ * triple fault, watchdog).  Needs /dev/kvm: without it only the checks
+ * that need no VM run and the rest SKIP with the reason.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gmemkit/timing.h"
+#include "gmemkit/vm.h"
+#include "tap.h"
+
+#define MiB (1ULL << 20)
+
+static int hc_probe = -1;
+static const char *hc_why = "";
+
+struct run {
+	int create_err, run_err;
+	struct gmem_vm_result res;
+	struct gmem_stats mem;
+	uint64_t ms;
+};
+
+static void run_vm(const struct gmem_vm_config *in, struct run *r)
+{
+	struct gmem_vm_config cfg = *in;
+	struct gmem_vm *vm;
+	uint64_t t0 = gmem_now_ns();
+
+	memset(r, 0, sizeof(*r));
+	cfg.quiet = !getenv("KVM_VM_VERBOSE");
+	if (!cfg.timeout_ms)
+		cfg.timeout_ms = 120000;	/* emulated test VMs are slow */
+	r->create_err = gmem_vm_create(&cfg, &vm);
+	if (r->create_err) {
+		diag("gmem_vm_create: %s", strerror(-r->create_err));
+		return;
+	}
+	r->run_err = gmem_vm_run(vm, &r->res);
+	gmem_get_stats(gmem_vm_memory(vm), &r->mem);
+	gmem_vm_destroy(vm);
+	r->ms = (gmem_now_ns() - t0) / 1000000;
+	diag("%s/%s vcpus %u: %s (%s) in %llu ms",
+	     gmem_vm_test_name(cfg.test ? cfg.test : GMEM_ABI_TEST_HELLO),
+	     gmem_vm_transport_name(r->res.transport), cfg.vcpus,
+	     gmem_vm_end_name(r->res.end), r->res.message, (unsigned long long)r->ms);
+}
+
+static bool passed(const struct run *r)
+{
+	return !r->create_err && !r->run_err && r->res.pass;
+}
+
+/* ---- no VM needed ------------------------------------------------------ */
+
+static void test_config(void)
+{
+	struct gmem_vm_config c = { .vcpus = 1, .mem_size = 64 * MiB };
+	struct gmem_vm *vm = NULL;
+	enum gmem_abi_test t;
+
+	c.vcpus = 0;
+	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "0 vCPUs refused");
+	c.vcpus = GMEM_ABI_MAX_VCPUS + 1;
+	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "%d vCPUs refused", GMEM_ABI_MAX_VCPUS + 1);
+	c.vcpus = 1;
+	c.mem_size = 16 * MiB;
+	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "16 MiB RAM refused (below minimum)");
+	c.mem_size = 65 * MiB;
+	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "RAM not a multiple of 2 MiB refused");
+	c.mem_size = 4096 * MiB;
+	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "4 GiB RAM refused (MMIO hole)");
+	c.mem_size = 64 * MiB;
+	c.test = GMEM_ABI_TEST_MAX;
+	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "unknown test refused");
+	c.test = GMEM_ABI_TEST_HELLO;
+	c.transport = (enum gmem_transport)7;
+	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "unknown transport refused");
+	ok(vm == NULL, "nothing returned on error");
+	ok_eq(gmem_vm_create(NULL, &vm), -EINVAL, "NULL config refused");
+
+	ok(!gmem_vm_test_from_name("convert", &t) && t == GMEM_ABI_TEST_CONVERT,
+	   "test name convert");
+	ok_eq(gmem_vm_test_from_name("nope", &t), -EINVAL, "unknown test name");
+}
+
+static void test_check_request(void)
+{
+	uint64_t m = 64 * MiB;
+
+	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_SHARE, 0x1800000, 4096), 0, "good request");
+	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_UNSHARE, m - 4096, 4096), 0,
+	      "last page");
+	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_SHARE, m, 4096), -ERANGE, "beyond RAM");
+	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_SHARE, m - 4096, 8192), -ERANGE,
+	      "straddling the end");
+	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_SHARE, 4097, 4096), -EINVAL,
+	      "unaligned gpa");
+	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_SHARE, 4096, 100), -EINVAL,
+	      "unaligned length");
+	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_SHARE, 4096, 0), -EINVAL, "zero length");
+	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_SHARE, ~0ULL - 4095, 8192), -EOVERFLOW,
+	      "wrapping range");
+	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_NOP, 4096, 4096), -EOPNOTSUPP,
+	      "not a conversion op");
+	ok_eq(gmem_vm_check_request(m, 0x77, 4096, 4096), -EOPNOTSUPP, "unknown op");
+}
+
+/* ---- VM runs ------------------------------------------------------------ */
+
+static void test_hello(void)
+{
+	struct gmem_vm_config c = { .vcpus = 1, .transport = GMEM_TRANSPORT_DOORBELL };
+	struct run r;
+
+	run_vm(&c, &r);
+	ok(passed(&r), "hello, 1 vCPU: guest passed");
+	ok(r.res.counters.console_writes > 0, "console output arrived (%llu writes)",
+	   (unsigned long long)r.res.counters.console_writes);
+	ok(r.res.guest.tsc_khz > 1000, "guest TSC calibrated: %llu kHz",
+	   (unsigned long long)r.res.guest.tsc_khz);
+	c.vcpus = 4;
+	run_vm(&c, &r);
+	ok(passed(&r), "hello, 4 vCPUs: guest passed");
+	ok(r.res.guest.vcpu_status[3] == GMEM_ABI_RES_PASS, "vCPU 3 reported pass");
+}
+
+static void test_convert(enum gmem_transport tr, enum gmem_mode mode)
+{
+	struct gmem_vm_config c = { .vcpus = 1, .transport = tr, .mode = mode,
+				    .test = GMEM_ABI_TEST_CONVERT };
+	const char *mn = mode == GMEM_MODE_DESTRUCTIVE ? "destructive" : "in place";
+	struct run r;
+
+	run_vm(&c, &r);
+	ok(passed(&r), "convert %s via %s: guest passed (%u checks)", mn,
+	   gmem_vm_transport_name(tr), r.res.guest.checks);
+	ok(r.res.guest.checks >= 30, "convert made its checks (%u)", r.res.guest.checks);
+	ok(r.mem.violations > 0, "host-view accesses to private pages were caught (%llu)",
+	   (unsigned long long)r.mem.violations);
+	ok(r.res.counters.c[GMEM_ABI_CNT_CONV_OK] >= 8, "conversions done by the VMM (%llu)",
+	   (unsigned long long)r.res.counters.c[GMEM_ABI_CNT_CONV_OK]);
+	if (tr == GMEM_TRANSPORT_HYPERCALL)
+		ok(r.res.counters.c[GMEM_ABI_CNT_HYPERCALLS] >= 8,
+		   "conversions arrived as hypercall exits (%llu)",
+		   (unsigned long long)r.res.counters.c[GMEM_ABI_CNT_HYPERCALLS]);
+	else
+		ok(r.res.counters.c[GMEM_ABI_CNT_HYPERCALLS] == 0, "no hypercall exits");
+}
+
+static void test_badreq(enum gmem_transport tr)
+{
+	struct gmem_vm_config c = { .vcpus = 1, .transport = tr,
+				    .test = GMEM_ABI_TEST_BADREQ };
+	const uint64_t *k;
+	struct run r;
+
+	run_vm(&c, &r);
+	k = r.res.counters.c;
+	ok(passed(&r), "badreq via %s: guest passed (%u checks)",
+	   gmem_vm_transport_name(tr), r.res.guest.checks);
+	ok(r.res.end == GMEM_VM_END_DONE, "the VM kept running to the end");
+	ok(k[GMEM_ABI_CNT_BAD_RANGE] == 3 && k[GMEM_ABI_CNT_BUSY] == 3 &&
+	   k[GMEM_ABI_CNT_BAD_OVERFLOW] >= 1 && k[GMEM_ABI_CNT_BAD_OP] >= 3,
+	   "bad requests counted: range %llu busy %llu overflow %llu op %llu align %llu",
+	   (unsigned long long)k[GMEM_ABI_CNT_BAD_RANGE],
+	   (unsigned long long)k[GMEM_ABI_CNT_BUSY],
+	   (unsigned long long)k[GMEM_ABI_CNT_BAD_OVERFLOW],
+	   (unsigned long long)k[GMEM_ABI_CNT_BAD_OP],
+	   (unsigned long long)k[GMEM_ABI_CNT_BAD_ALIGN]);
+	ok(r.mem.refusals == 3, "gmem refused 3 unshares of pinned pages (%llu)",
+	   (unsigned long long)r.mem.refusals);
+}
+
+static void test_smp(enum gmem_transport tr, enum gmem_mode mode, unsigned int n)
+{
+	struct gmem_vm_config c = { .vcpus = n, .transport = tr, .mode = mode,
+				    .test = GMEM_ABI_TEST_SMP };
+	struct run r;
+	unsigned int i;
+	bool all = true;
+
+	run_vm(&c, &r);
+	for (i = 0; i < n; i++)
+		all = all && r.res.guest.vcpu_status[i] == GMEM_ABI_RES_PASS;
+	ok(passed(&r) && all, "smp %u vCPUs %s via %s: every vCPU passed", n,
+	   mode == GMEM_MODE_DESTRUCTIVE ? "destructive" : "in place",
+	   gmem_vm_transport_name(tr));
+}
+
+static void test_smp_needs_two(void)
+{
+	struct gmem_vm_config c = { .vcpus = 1, .transport = GMEM_TRANSPORT_DOORBELL,
+				    .test = GMEM_ABI_TEST_SMP };
+	struct run r;
+
+	run_vm(&c, &r);
+	ok(!r.create_err && r.res.end == GMEM_VM_END_DONE && !r.res.pass,
+	   "smp with 1 vCPU reports failure (a test that can fail)");
+}
+
+static void test_bad_endings(void)
+{
+	struct gmem_vm_config c = { .vcpus = 2, .transport = GMEM_TRANSPORT_DOORBELL };
+	struct run r;
+
+	c.test = GMEM_ABI_TEST_FAULT;
+	run_vm(&c, &r);
+	ok(r.res.end == GMEM_VM_END_PANIC && r.res.end_info == 6 &&
+	   strstr(r.res.message, "#UD"), "guest #UD ends the run with a message: %s",
+	   r.res.message);
+	ok(!r.res.pass, "a faulted run does not pass");
+
+	c.test = GMEM_ABI_TEST_TRIPLE;
+	run_vm(&c, &r);
+	ok(r.res.end == GMEM_VM_END_SHUTDOWN, "triple fault ends the run: %s",
+	   r.res.message);
+
+	c.test = GMEM_ABI_TEST_HANG;
+	c.timeout_ms = 2000;
+	run_vm(&c, &r);
+	ok(r.res.end == GMEM_VM_END_TIMEOUT && strstr(r.res.message, "rip"),
+	   "hanging guest ended by the watchdog: %s", r.res.message);
+	ok(r.ms < 30000, "watchdog run bounded (%llu ms)", (unsigned long long)r.ms);
+}
+
+static void test_probe_and_auto(void)
+{
+	struct gmem_vm_config c = { .vcpus = 1, .transport = GMEM_TRANSPORT_AUTO };
+	struct run r;
+
+	hc_probe = gmem_vm_probe_hypercall_exit(GMEM_VM_PROBE_TIMEOUT_MS, &hc_why);
+	ok(hc_probe == 0 || hc_probe == 1, "hypercall exit probe answered %d: %s",
+	   hc_probe, hc_why);
+	run_vm(&c, &r);
+	ok(passed(&r), "auto transport: guest passed");
+	ok(r.res.transport == (hc_probe == 1 ? GMEM_TRANSPORT_HYPERCALL :
+					       GMEM_TRANSPORT_DOORBELL),
+	   "auto resolved to %s", gmem_vm_transport_name(r.res.transport));
+}
+
+static void test_bench(void)
+{
+	struct gmem_vm_bench_row rows[16];
+	int n, i, exits = 0, rt = 0;
+	bool sane = true;
+
+	n = gmem_vm_convert_bench(GMEM_MODE_INPLACE, 5, rows, 16);
+	ok(n >= 4, "convert bench gave %d rows", n);
+	for (i = 0; i < n; i++) {
+		diag("%s %s %llu pages: min %llu ns median %llu ns", rows[i].op,
+		     rows[i].transport, (unsigned long long)rows[i].pages,
+		     (unsigned long long)rows[i].ns_min,
+		     (unsigned long long)rows[i].ns_median);
+		sane = sane && rows[i].ns_min > 0 && rows[i].ns_min <= rows[i].ns_median &&
+		       rows[i].samples == 5;
+		exits += !strcmp(rows[i].op, "exit_roundtrip");
+		rt += !strcmp(rows[i].op, "guest_roundtrip");
+	}
+	ok(sane, "every row has 0 < min <= median and 5 samples");
+	ok(exits == 1 && rt == (hc_probe == 1 ? 6 : 3),
+	   "%d guest_roundtrip rows, %d exit_roundtrip row", rt, exits);
+}
+
+#define N_NOVM		21
+#define N_VM		43
+
+int main(void)
+{
+	int fd;
+
+	tap_plan(N_NOVM + N_VM);
+	test_config();
+	test_check_request();
+
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		tap_skip(N_VM, "no usable /dev/kvm (run through tools/kvm-tests)");
+		return tap_done();
+	}
+	close(fd);
+
+	test_hello();					/* 5 */
+	test_convert(GMEM_TRANSPORT_DOORBELL, GMEM_MODE_INPLACE);	/* 5 */
+	test_convert(GMEM_TRANSPORT_DOORBELL, GMEM_MODE_DESTRUCTIVE);	/* 5 */
+	test_badreq(GMEM_TRANSPORT_DOORBELL);		/* 4 */
+	test_smp(GMEM_TRANSPORT_DOORBELL, GMEM_MODE_INPLACE, 2);	/* 1 */
+	test_smp(GMEM_TRANSPORT_DOORBELL, GMEM_MODE_DESTRUCTIVE, 2);	/* 1 */
+	test_smp_needs_two();				/* 1 */
+	test_bad_endings();				/* 5 */
+	test_probe_and_auto();				/* 3 */
+	if (hc_probe == 1) {
+		test_convert(GMEM_TRANSPORT_HYPERCALL, GMEM_MODE_INPLACE);	/* 5 */
+		test_badreq(GMEM_TRANSPORT_HYPERCALL);	/* 4 */
+		test_smp(GMEM_TRANSPORT_HYPERCALL, GMEM_MODE_INPLACE, 2);	/* 1 */
+	} else {
+		char why[400];
+
+		snprintf(why, sizeof(why), "hypercall exits do not reach userspace here: %s",
+			 hc_why);
+		tap_skip(10, why);
+	}
+	test_bench();					/* 3 */
+	return tap_done();
+}

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest -> VMM conversion transport.
+ *
+ *   hypercall: KVM_HC_MAP_GPA_RANGE with KVM_CAP_EXIT_HYPERCALL: KVM hands
+ *              the (gpa, npages, attrs) triple to userspace as
+ *              KVM_EXIT_HYPERCALL; the answer goes back in rax.
+ *   doorbell:  the guest fills its mailbox page and writes its index to
+ *              GMEM_ABI_PORT_DOORBELL; the VMM answers in the mailbox.
+ *
+ * Every request is read once from guest memory, checked by
+ * gmem_vm_check_request() and only then handed to gmem; bad requests get a
+ * status, are counted, and the VM keeps running.  The doorbell also carries
+ * a few host services the guest tests need (host time, host-view checks,
+ * simulated device pins, counters).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include "gmemkit/timing.h"
+#include "vm_internal.h"
+
+int gmem_vm_check_request(uint64_t mem_size, uint32_t op, uint64_t gpa,
+			  uint64_t len)
+{
+	if (op != GMEM_ABI_OP_SHARE && op != GMEM_ABI_OP_UNSHARE)
+		return -EOPNOTSUPP;
+	if (len > UINT64_MAX - gpa)
+		return -EOVERFLOW;
+	if (!len || gpa % GMEM_ABI_PAGE_SIZE || len % GMEM_ABI_PAGE_SIZE)
+		return -EINVAL;
+	if (gpa >= mem_size || len > mem_size - gpa)
+		return -ERANGE;
+	return 0;
+}
+
+static void count(struct gmem_vm *vm, enum gmem_abi_counter c)
+{
+	atomic_fetch_add_explicit(&vm->cnt[c], 1, memory_order_relaxed);
+}
+
+static void count_error(struct gmem_vm *vm, int err)
+{
+	switch (err) {
+	case -ERANGE: count(vm, GMEM_ABI_CNT_BAD_RANGE); break;
+	case -EINVAL: count(vm, GMEM_ABI_CNT_BAD_ALIGN); break;
+	case -EOVERFLOW: count(vm, GMEM_ABI_CNT_BAD_OVERFLOW); break;
+	case -EOPNOTSUPP: count(vm, GMEM_ABI_CNT_BAD_OP); break;
+	case -EBUSY: count(vm, GMEM_ABI_CNT_BUSY); break;
+	}
+}
+
+/* One checked conversion request, from either transport. */
+static int convert(struct gmem_vm *vm, uint32_t op, uint64_t gpa, uint64_t len)
+{
+	int err = gmem_vm_check_request(vm->cfg.mem_size, op, gpa, len);
+
+	if (!err)
+		err = op == GMEM_ABI_OP_SHARE ? gmem_share(vm->mem, gpa, len) :
+						gmem_unshare(vm->mem, gpa, len);
+	if (err)
+		count_error(vm, err);
+	else
+		count(vm, GMEM_ABI_CNT_CONV_OK);
+	return err;
+}
+
+/* ---- host services for the guest tests ------------------------------------ */
+
+/* A byte range of RAM, 8-byte aligned, for the host-view checks. */
+static int check_words(struct gmem_vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (len > UINT64_MAX - gpa)
+		return -EOVERFLOW;
+	if (!len || gpa % 8 || len % 8)
+		return -EINVAL;
+	if (gpa >= vm->cfg.mem_size || len > vm->cfg.mem_size - gpa)
+		return -ERANGE;
+	return 0;
+}
+
+/* Compare the host view of [gpa, gpa + len) with the pattern (or zero). */
+static int host_compare(struct gmem_vm *vm, uint64_t gpa, uint64_t len,
+			bool zero, uint64_t seed, uint64_t *bad)
+{
+	const volatile uint64_t *w;
+	uint64_t i, want;
+	void *p;
+	int err;
+
+	err = check_words(vm, gpa, len);
+	if (err)
+		return err;
+	err = gmem_pin_ptr(vm->mem, gpa, len, &p);
+	if (err)
+		return err;
+	w = p;
+	for (i = 0; i < len / 8; i++) {
+		want = zero ? 0 : gmem_abi_pattern(seed, gpa + i * 8);
+		if (w[i] != want) {
+			*bad = gpa + i * 8;
+			err = -EIO;
+			break;
+		}
+	}
+	gmem_unpin_bytes(vm->mem, gpa, len);
+	return err;
+}
+
+/* Every page of the range must fault in the host view. */
+static int host_check_private(struct gmem_vm *vm, uint64_t gpa, uint64_t len,
+			      uint64_t *accessible)
+{
+	uint64_t off;
+	int err;
+
+	err = gmem_vm_check_request(vm->cfg.mem_size, GMEM_ABI_OP_SHARE, gpa, len);
+	if (err)
+		return err;
+	*accessible = 0;
+	for (off = gpa; off < gpa + len; off += GMEM_ABI_PAGE_SIZE) {
+		err = gmem_try_access(vm->mem, off, false);
+		if (!err)
+			(*accessible)++;
+		else if (err != -EFAULT)
+			return err;
+	}
+	return *accessible ? -EFAULT : 0;
+}
+
+static int host_pin(struct gmem_vm *vm, bool pin, uint64_t gpa, uint64_t len)
+{
+	int err = gmem_vm_check_request(vm->cfg.mem_size, GMEM_ABI_OP_SHARE, gpa, len);
+
+	if (err)
+		return err;
+	return pin ? gmem_pin(vm->mem, gpa, len) : gmem_unpin(vm->mem, gpa, len);
+}
+
+/* ---- doorbell ------------------------------------------------------------- */
+
+int gmem_vm_handle_doorbell(struct gmem_vcpu *vcpu, uint32_t value)
+{
+	volatile struct gmem_abi_mailbox *mb = &vcpu->page->mbox;
+	struct gmem_vm *vm = vcpu->vm;
+	struct gmem_abi_mailbox req;
+	uint64_t result = 0;
+	int err;
+
+	count(vm, GMEM_ABI_CNT_DOORBELLS);
+	/* Read the request exactly once; only the copy is used. */
+	req.op = mb->op;
+	req.flags = mb->flags;
+	req.gpa = mb->gpa;
+	req.len = mb->len;
+	req.arg = mb->arg;
+
+	if (value != vcpu->index) {
+		err = -EINVAL;			/* not this vCPU's mailbox */
+		count(vm, GMEM_ABI_CNT_BAD_OP);
+		goto out;
+	}
+	if (req.flags) {
+		err = -EOPNOTSUPP;
+		count(vm, GMEM_ABI_CNT_BAD_OP);
+		goto out;
+	}
+	switch (req.op) {
+	case GMEM_ABI_OP_NOP:
+		err = 0;
+		break;
+	case GMEM_ABI_OP_SHARE:
+	case GMEM_ABI_OP_UNSHARE:
+		err = convert(vm, req.op, req.gpa, req.len);
+		break;
+	case GMEM_ABI_OP_HOST_TIME:
+		result = gmem_now_ns();
+		err = 0;
+		break;
+	case GMEM_ABI_OP_CHECK_PATTERN:
+	case GMEM_ABI_OP_CHECK_ZERO:
+		err = host_compare(vm, req.gpa, req.len,
+				   req.op == GMEM_ABI_OP_CHECK_ZERO, req.arg, &result);
+		break;
+	case GMEM_ABI_OP_CHECK_PRIVATE:
+		err = host_check_private(vm, req.gpa, req.len, &result);
+		break;
+	case GMEM_ABI_OP_PIN:
+	case GMEM_ABI_OP_UNPIN:
+		err = host_pin(vm, req.op == GMEM_ABI_OP_PIN, req.gpa, req.len);
+		break;
+	case GMEM_ABI_OP_COUNTER:
+		if (req.arg < GMEM_ABI_CNT_MAX) {
+			result = atomic_load(&vm->cnt[req.arg]);
+			err = 0;
+		} else {
+			err = -EINVAL;
+		}
+		break;
+	default:
+		err = -EOPNOTSUPP;
+		count(vm, GMEM_ABI_CNT_BAD_OP);
+		break;
+	}
+out:
+	mb->result = result;
+	mb->status = err;
+	return err;
+}
+
+/* ---- hypercall ------------------------------------------------------------ */
+
+int gmem_vm_handle_hypercall(struct gmem_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct gmem_vm *vm = vcpu->vm;
+	uint64_t gpa, npages, attrs;
+	uint32_t op;
+	int err;
+
+	count(vm, GMEM_ABI_CNT_HYPERCALLS);
+	gpa = run->hypercall.args[0];
+	npages = run->hypercall.args[1];
+	attrs = run->hypercall.args[2];
+	if (run->hypercall.nr != GMEM_ABI_HC_MAP_GPA_RANGE) {
+		err = -ENOSYS;
+		count(vm, GMEM_ABI_CNT_BAD_OP);
+	} else if (attrs & ~(GMEM_ABI_HC_ATTR_PRIVATE | GMEM_ABI_HC_ATTR_PAGE_MASK)) {
+		err = -EOPNOTSUPP;
+		count(vm, GMEM_ABI_CNT_BAD_OP);
+	} else if (npages > UINT64_MAX / GMEM_ABI_PAGE_SIZE) {
+		err = -EOVERFLOW;
+		count(vm, GMEM_ABI_CNT_BAD_OVERFLOW);
+	} else {
+		/* Page size bits are a hint; conversion is 4 KiB granular. */
+		op = attrs & GMEM_ABI_HC_ATTR_PRIVATE ? GMEM_ABI_OP_UNSHARE :
+							GMEM_ABI_OP_SHARE;
+		err = convert(vm, op, gpa, npages * GMEM_ABI_PAGE_SIZE);
+	}
+	run->hypercall.ret = (uint64_t)(int64_t)err;
+	return err;
+}
+
+int gmem_vm_hypercall_supported(int kvm_fd)
+{
+	int r = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXIT_HYPERCALL);
+
+	if (r < 0)
+		return -errno;
+	return (r & (1 << KVM_HC_MAP_GPA_RANGE)) ? 1 : 0;
+}
+
+int gmem_vm_enable_hypercall(int vm_fd)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_EXIT_HYPERCALL,
+		.args = { 1ULL << KVM_HC_MAP_GPA_RANGE },
+	};
+
+	if (ioctl(vm_fd, KVM_ENABLE_CAP, &cap))
+		return -errno;
+	return 0;
+}
+
+/* ---- probe ---------------------------------------------------------------- */
+
+static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool probe_done;
+static int probe_result;
+static char probe_why[320];
+
+static int probe_run(unsigned int timeout_ms)
+{
+	struct gmem_vm_config cfg = {
+		.vcpus = 1,
+		.mem_size = GMEM_ABI_MEM_MIN,
+		.transport = GMEM_TRANSPORT_HYPERCALL,
+		.test = GMEM_ABI_TEST_PROBE,
+		.timeout_ms = timeout_ms,
+		.quiet = true,
+	};
+	struct gmem_vm_result res;
+	struct gmem_vm *vm;
+	int err;
+
+	err = gmem_vm_create(&cfg, &vm);
+	if (err == -EOPNOTSUPP) {
+		snprintf(probe_why, sizeof(probe_why),
+			 "KVM_CAP_EXIT_HYPERCALL does not offer KVM_HC_MAP_GPA_RANGE");
+		return 0;
+	}
+	if (err) {
+		snprintf(probe_why, sizeof(probe_why), "cannot create the probe VM: %s",
+			 err == -ENODEV ? "no /dev/kvm" : strerror(-err));
+		return err;
+	}
+	err = gmem_vm_run(vm, &res);
+	gmem_vm_destroy(vm);
+	if (err) {
+		snprintf(probe_why, sizeof(probe_why), "probe VM did not run: %s",
+			 strerror(-err));
+		return err;
+	}
+	if (res.pass && res.counters.c[GMEM_ABI_CNT_HYPERCALLS] >= 1) {
+		snprintf(probe_why, sizeof(probe_why),
+			 "KVM_HC_MAP_GPA_RANGE exits reach userspace");
+		return 1;
+	}
+	if (res.end == GMEM_VM_END_TIMEOUT)
+		snprintf(probe_why, sizeof(probe_why),
+			 "the vCPU stalled in the hypercall (no exit within %u ms)",
+			 timeout_ms);
+	else if (res.end == GMEM_VM_END_PANIC)
+		snprintf(probe_why, sizeof(probe_why),
+			 "the hypercall instruction faulted in the guest (vector %llu)",
+			 (unsigned long long)res.end_info);
+	else if (res.end == GMEM_VM_END_DONE)
+		snprintf(probe_why, sizeof(probe_why),
+			 "KVM answered the hypercall itself (%llu exits seen)",
+			 (unsigned long long)res.counters.c[GMEM_ABI_CNT_HYPERCALLS]);
+	else
+		snprintf(probe_why, sizeof(probe_why), "probe VM ended: %s",
+			 res.message);
+	return 0;
+}
+
+int gmem_vm_probe_hypercall_exit(unsigned int timeout_ms, const char **why)
+{
+	int r;
+
+	if (!timeout_ms)
+		timeout_ms = GMEM_VM_PROBE_TIMEOUT_MS;
+	pthread_mutex_lock(&probe_lock);
+	if (!probe_done) {
+		probe_result = probe_run(timeout_ms);
+		probe_done = probe_result >= 0 || probe_result == -ENODEV;
+	}
+	r = probe_result;
+	if (why)
+		*why = probe_why;
+	pthread_mutex_unlock(&probe_lock);
+	return r;
+}
+
+enum gmem_transport gmem_vm_resolve_auto(void)
+{
+	return gmem_vm_probe_hypercall_exit(GMEM_VM_PROBE_TIMEOUT_MS, NULL) == 1 ?
+	       GMEM_TRANSPORT_HYPERCALL : GMEM_TRANSPORT_DOORBELL;
+}

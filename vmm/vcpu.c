@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPUs: creation in 64-bit long mode, the KVM_RUN loop on its own thread,
+ * exit dispatch, and kicking a vCPU out of KVM_RUN (a signal plus
+ * kvm_run.immediate_exit, so a kick can never be lost).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vm_internal.h"
+
+#define CR0_PE		(1ULL << 0)
+#define CR0_MP		(1ULL << 1)
+#define CR0_ET		(1ULL << 4)
+#define CR0_NE		(1ULL << 5)
+#define CR0_WP		(1ULL << 16)
+#define CR0_PG		(1ULL << 31)
+#define CR4_PAE		(1ULL << 5)
+#define CR4_OSFXSR	(1ULL << 9)
+#define CR4_OSXMMEXCPT	(1ULL << 10)
+#define EFER_LME	(1ULL << 8)
+#define EFER_LMA	(1ULL << 10)
+
+static int kick_signo;
+
+static void kick_handler(int sig)
+{
+	(void)sig;	/* only there to make KVM_RUN return -EINTR */
+}
+
+static pthread_once_t kick_once = PTHREAD_ONCE_INIT;
+static int kick_err;
+
+static void kick_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;	/* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	kick_signo = SIGRTMIN + 2;
+	if (sigaction(kick_signo, &sa, NULL))
+		kick_err = -errno;
+}
+
+int gmem_vm_kick_signal_init(void)
+{
+	pthread_once(&kick_once, kick_init);
+	return kick_err;
+}
+
+void gmem_vcpu_kick(struct gmem_vcpu *vcpu)
+{
+	if (!vcpu->run)
+		return;
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&vcpu->kick_lock);
+	if (vcpu->running)
+		pthread_kill(vcpu->self, kick_signo);
+	pthread_mutex_unlock(&vcpu->kick_lock);
+}
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static int set_cpuid(struct gmem_vm *vm, struct gmem_vcpu *vcpu)
+{
+	size_t sz = sizeof(*vm->cpuid) + vm->cpuid->nent * sizeof(vm->cpuid->entries[0]);
+	struct kvm_cpuid2 *c = malloc(sz);
+	unsigned int i;
+	int err = 0;
+
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, vm->cpuid, sz);
+	for (i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 1)		/* initial APIC ID */
+			e->ebx = (e->ebx & 0x00ffffffU) | (vcpu->index << 24);
+		if (e->function == 0xb || e->function == 0x1f)
+			e->edx = vcpu->index;	/* x2APIC ID */
+	}
+	if (ioctl(vcpu->fd, KVM_SET_CPUID2, c))
+		err = -errno;
+	free(c);
+	return err;
+}
+
+static int set_long_mode(struct gmem_vcpu *vcpu)
+{
+	struct kvm_segment code = {
+		.base = 0, .limit = 0xffffffff, .selector = GMEM_VM_SEL_CODE,
+		.type = 11, .present = 1, .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1,
+	};
+	struct kvm_segment data = {
+		.base = 0, .limit = 0xffffffff, .selector = GMEM_VM_SEL_DATA,
+		.type = 3, .present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+	};
+	struct kvm_segment tss = {
+		.base = GMEM_VM_TSS_GPA, .limit = 0x67, .selector = GMEM_VM_SEL_TSS,
+		.type = 11, .present = 1, .s = 0,
+	};
+	struct kvm_sregs s;
+	struct kvm_regs r;
+
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &s))
+		return -errno;
+	s.cs = code;
+	s.ds = s.es = s.fs = s.gs = s.ss = data;
+	s.tr = tss;
+	s.gdt.base = GMEM_ABI_GDT_GPA;
+	s.gdt.limit = GMEM_VM_GDT_LIMIT;
+	s.idt.base = 0;
+	s.idt.limit = 0;	/* until the guest loads its IDT: fault = shutdown */
+	s.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	s.cr3 = GMEM_ABI_PT_GPA;
+	s.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	s.efer = EFER_LME | EFER_LMA;
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &s))
+		return -errno;
+
+	memset(&r, 0, sizeof(r));
+	r.rip = GMEM_ABI_IMAGE_GPA;
+	r.rsp = GMEM_ABI_STACK_GPA + (vcpu->index + 1ULL) * GMEM_ABI_STACK_SIZE;
+	r.rdi = vcpu->index;
+	r.rsi = GMEM_ABI_BOOT_INFO_GPA;
+	r.rflags = 0x2;
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &r))
+		return -errno;
+	return 0;
+}
+
+int gmem_vcpu_create(struct gmem_vm *vm, struct gmem_vcpu *vcpu,
+		     unsigned int index)
+{
+	int sz, err;
+	void *run;
+
+	vcpu->vm = vm;
+	vcpu->index = index;
+	pthread_mutex_init(&vcpu->kick_lock, NULL);
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+	if (vcpu->fd < 0)
+		return -errno;
+	sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (sz < (int)sizeof(struct kvm_run))
+		return sz < 0 ? -errno : -EINVAL;
+	run = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (run == MAP_FAILED)
+		return -errno;
+	vcpu->run = run;
+	vcpu->run_size = (size_t)sz;
+	err = set_cpuid(vm, vcpu);
+	if (err)
+		return err;
+	return set_long_mode(vcpu);
+}
+
+void gmem_vcpu_destroy(struct gmem_vcpu *vcpu)
+{
+	if (vcpu->run)
+		munmap(vcpu->run, vcpu->run_size);
+	vcpu->run = NULL;
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	vcpu->fd = -1;
+	if (vcpu->vm)
+		pthread_mutex_destroy(&vcpu->kick_lock);
+}
+
+/* ---- exits ---------------------------------------------------------------- */
+
+static const char *vector_name(uint32_t v)
+{
+	static const char *const n[] = {
+		"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF",
+		"?", "#TS", "#NP", "#SS", "#GP", "#PF", "?", "#MF", "#AC", "#MC",
+		"#XM", "#VE", "#CP",
+	};
+
+	return v < sizeof(n) / sizeof(n[0]) ? n[v] : "?";
+}
+
+static void handle_panic(struct gmem_vcpu *vcpu, uint32_t vector)
+{
+	char text[200];
+	size_t i;
+
+	/* The guest left a one-line description in its console buffer. */
+	memcpy(text, vcpu->page->console, sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	for (i = 0; text[i]; i++)
+		if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] >= 0x7f)
+			text[i] = ' ';
+	gmem_vm_end_run(vcpu->vm, GMEM_VM_END_PANIC, (int)vcpu->index, vector,
+			"guest exception %s (vector %u) on vCPU %u: %s",
+			vector_name(vector), vector, vcpu->index, text);
+}
+
+/* Returns true when the vCPU loop must stop. */
+static bool handle_io(struct gmem_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct gmem_vm *vm = vcpu->vm;
+	uint32_t value;
+
+	if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 4 ||
+	    run->io.count != 1 ||
+	    run->io.data_offset > vcpu->run_size - sizeof(value)) {
+		gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index,
+				run->io.port,
+				"unexpected port I/O on vCPU %u: %s port 0x%x size %u count %u",
+				vcpu->index,
+				run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in",
+				run->io.port, run->io.size, run->io.count);
+		return true;
+	}
+	memcpy(&value, (char *)run + run->io.data_offset, sizeof(value));
+	switch (run->io.port) {
+	case GMEM_ABI_PORT_CONSOLE:
+		gmem_vm_console(vm, vcpu, value);
+		return false;
+	case GMEM_ABI_PORT_DOORBELL:
+		gmem_vm_handle_doorbell(vcpu, value);
+		return false;
+	case GMEM_ABI_PORT_DONE:
+		vcpu->done = true;
+		vcpu->done_status = value;
+		return true;
+	case GMEM_ABI_PORT_PANIC:
+		handle_panic(vcpu, value);
+		return true;
+	}
+	gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index, run->io.port,
+			"unexpected port I/O on vCPU %u: out port 0x%x value 0x%x",
+			vcpu->index, run->io.port, value);
+	return true;
+}
+
+static bool handle_mmio(struct gmem_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct gmem_vm *vm = vcpu->vm;
+	uint64_t gpa = run->mmio.phys_addr;
+	uint32_t len = run->mmio.len;
+	unsigned int i;
+	int err;
+
+	atomic_fetch_add(&vm->mmio_exits, 1);
+	for (i = 0; len <= sizeof(run->mmio.data) && i < vm->nr_mmio; i++) {
+		struct gmem_vm_mmio *m = &vm->mmio[i];
+
+		if (gpa < m->gpa || gpa - m->gpa >= m->size ||
+		    len > m->size - (gpa - m->gpa))
+			continue;
+		err = m->fn(m->opaque, gpa - m->gpa, run->mmio.data, len,
+			    run->mmio.is_write);
+		if (!err)
+			return false;
+		gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index, gpa,
+				"MMIO %s at 0x%llx len %u on vCPU %u failed: %s",
+				run->mmio.is_write ? "write" : "read",
+				(unsigned long long)gpa, len, vcpu->index,
+				strerror(-err));
+		return true;
+	}
+	gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index, gpa,
+			"MMIO %s at 0x%llx len %u on vCPU %u: no device there",
+			run->mmio.is_write ? "write" : "read",
+			(unsigned long long)gpa, len, vcpu->index);
+	return true;
+}
+
+static bool handle_exit(struct gmem_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct gmem_vm *vm = vcpu->vm;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		return handle_io(vcpu);
+	case KVM_EXIT_HYPERCALL:
+		gmem_vm_handle_hypercall(vcpu);
+		return false;
+	case KVM_EXIT_MMIO:
+		return handle_mmio(vcpu);
+	case KVM_EXIT_INTR:
+		return false;
+	case KVM_EXIT_HLT:
+		gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index,
+				KVM_EXIT_HLT,
+				"vCPU %u halted without reporting on the done port",
+				vcpu->index);
+		return true;
+	case KVM_EXIT_SHUTDOWN:
+		gmem_vm_end_run(vm, GMEM_VM_END_SHUTDOWN, (int)vcpu->index,
+				KVM_EXIT_SHUTDOWN,
+				"vCPU %u shut down (triple fault)", vcpu->index);
+		return true;
+	case KVM_EXIT_FAIL_ENTRY:
+		gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index,
+				run->fail_entry.hardware_entry_failure_reason,
+				"vCPU %u: VM entry failed, hardware reason 0x%llx",
+				vcpu->index, (unsigned long long)
+				run->fail_entry.hardware_entry_failure_reason);
+		return true;
+	case KVM_EXIT_INTERNAL_ERROR:
+		gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index,
+				run->internal.suberror,
+				"vCPU %u: KVM internal error, suberror %u",
+				vcpu->index, run->internal.suberror);
+		return true;
+	}
+	gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index,
+			run->exit_reason, "vCPU %u: unexpected exit reason %u",
+			vcpu->index, run->exit_reason);
+	return true;
+}
+
+void *gmem_vcpu_thread(void *arg)
+{
+	struct gmem_vcpu *vcpu = arg;
+	struct gmem_vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vcpu->kick_lock);
+	vcpu->self = pthread_self();
+	vcpu->running = true;
+	pthread_mutex_unlock(&vcpu->kick_lock);
+
+	while (!atomic_load(&vm->stop)) {
+		int r = ioctl(vcpu->fd, KVM_RUN, 0);
+
+		atomic_fetch_add(&vm->exits, 1);
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			gmem_vm_end_run(vm, GMEM_VM_END_ERROR, (int)vcpu->index,
+					(uint64_t)errno, "vCPU %u: KVM_RUN failed: %s",
+					vcpu->index, strerror(errno));
+			break;
+		}
+		if (handle_exit(vcpu))
+			break;
+	}
+
+	pthread_mutex_lock(&vcpu->kick_lock);
+	vcpu->running = false;
+	pthread_mutex_unlock(&vcpu->kick_lock);
+	return NULL;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VMM internals shared by vmm/vm.c, vmm/vcpu.c and vmm/transport.c.
+ */
+#ifndef GMEMKIT_VMM_VM_INTERNAL_H
+#define GMEMKIT_VMM_VM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "gmemkit/vm.h"
+#include "uapi/kvm_compat.h"
+
+#define GMEM_VM_MAX_MMIO	4
+#define GMEM_VM_TSS_GPA		(GMEM_ABI_GDT_GPA + 0x800)
+#define GMEM_VM_GDT_LIMIT	(5 * 8 - 1)
+#define GMEM_VM_SEL_CODE	0x08
+#define GMEM_VM_SEL_DATA	0x10
+#define GMEM_VM_SEL_TSS		0x18
+
+struct gmem_vm_mmio {
+	uint64_t gpa, size;
+	gmem_vm_mmio_fn fn;
+	void *opaque;
+};
+
+struct gmem_vcpu {
+	struct gmem_vm *vm;
+	unsigned int index;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	pthread_t thread;		/* for pthread_join (main thread) */
+	pthread_t self;			/* set by the thread itself */
+	bool started;
+	pthread_mutex_t kick_lock;	/* running + self vs. kicks */
+	bool running;			/* thread in its loop (kick_lock) */
+	struct gmem_abi_vcpu_page *page;	/* pinned host view */
+	bool done;			/* reported on PORT_DONE */
+	uint32_t done_status;
+};
+
+struct gmem_vm {
+	struct gmem_vm_config cfg;
+	int kvm_fd, vm_fd;
+	struct gmem *mem;
+	enum gmem_transport transport;	/* resolved */
+	enum gmem_abi_vendor vendor;
+	uint64_t tsc_khz;
+	struct kvm_cpuid2 *cpuid;
+	struct gmem_vcpu *vcpus;
+	unsigned int nr_vcpus;
+	struct gmem_abi_boot_info *boot;	/* pinned host view */
+	struct gmem_abi_results *results;	/* pinned host view */
+	bool pinned;
+	struct gmem_vm_mmio mmio[GMEM_VM_MAX_MMIO];
+	unsigned int nr_mmio;
+	int ioeventfds[GMEM_VM_MAX_MMIO];
+	uint64_t ioeventfd_gpa[GMEM_VM_MAX_MMIO];
+	uint32_t ioeventfd_len[GMEM_VM_MAX_MMIO];
+	unsigned int nr_ioeventfds;
+	bool ran;
+
+	/* run state */
+	_Atomic bool stop;
+	pthread_mutex_t end_lock;	/* first ending wins */
+	bool ended;
+	struct gmem_vm_result end;	/* end, end_vcpu, end_info, message */
+	_Atomic uint64_t cnt[GMEM_ABI_CNT_MAX];
+	_Atomic uint64_t exits, console_writes, mmio_exits;
+	pthread_mutex_t console_lock;
+};
+
+/* vcpu.c */
+int gmem_vcpu_create(struct gmem_vm *vm, struct gmem_vcpu *vcpu,
+		     unsigned int index);
+void gmem_vcpu_destroy(struct gmem_vcpu *vcpu);
+void *gmem_vcpu_thread(void *arg);
+void gmem_vcpu_kick(struct gmem_vcpu *vcpu);
+int gmem_vm_kick_signal_init(void);
+
+/* vm.c */
+__attribute__((format(printf, 5, 6)))
+void gmem_vm_end_run(struct gmem_vm *vm, enum gmem_vm_end end, int vcpu,
+		     uint64_t info, const char *fmt, ...);
+void gmem_vm_console(struct gmem_vm *vm, struct gmem_vcpu *vcpu,
+		     uint32_t len);
+
+/* transport.c */
+int gmem_vm_handle_doorbell(struct gmem_vcpu *vcpu, uint32_t value);
+int gmem_vm_handle_hypercall(struct gmem_vcpu *vcpu);
+int gmem_vm_hypercall_supported(int vm_fd);
+int gmem_vm_enable_hypercall(int vm_fd);
+enum gmem_transport gmem_vm_resolve_auto(void);
+
+#endif /* GMEMKIT_VMM_VM_INTERNAL_H */
