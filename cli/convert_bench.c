@@ -11,6 +11,10 @@
  * All configurations are measured interleaved, rep by rep, in one run.
  * Target check: 1-page in place within 1.2x of the baseline; 512 pages at
  * most 1/30 of 512 single-page round trips.
+ *
+ * guest_roundtrip / exit_roundtrip (where KVM works): the same round trip
+ * requested by a real guest through each working transport and timed by
+ * the guest, and an empty doorbell round trip (vmm/vm_bench.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,6 +28,7 @@
 #include "gmemkit/gmem.h"
 #include "gmemkit/probe.h"
 #include "gmemkit/timing.h"
+#include "gmemkit/vm.h"
 
 #define MAX_PAGES	512
 
@@ -50,6 +55,9 @@ struct bench {
 	atomic_bool stop;
 	pthread_t busy;
 	bool have_busy;
+	struct gmem_vm_bench_row guest[32];	/* guest-observed ops */
+	int nguest;
+	int guest_err;
 };
 
 /* Keeps a second CPU running in this address space. */
@@ -295,9 +303,52 @@ static void print_table(const struct bench *b)
 	}
 }
 
+/* Guest-observed rows, both modes; none (and the reason) without KVM. */
+static void run_guest(struct bench *b)
+{
+	unsigned int reps = b->reps > 100000 ? 100000 : b->reps;
+	int n, m;
+
+	n = gmem_vm_convert_bench(GMEM_MODE_INPLACE, reps, b->guest, 32);
+	if (n < 0) {
+		b->guest_err = n;
+		return;
+	}
+	m = gmem_vm_convert_bench(GMEM_MODE_DESTRUCTIVE, reps, b->guest + n,
+				  32 - (unsigned int)n);
+	if (m < 0) {
+		b->guest_err = m;
+		return;
+	}
+	b->nguest = n + m;
+}
+
+static void print_guest_table(const struct bench *b)
+{
+	const struct gmem_vm_bench_row *r;
+	int i;
+
+	if (b->guest_err) {
+		printf("\nguest_roundtrip / exit_roundtrip: not measured: %s\n",
+		       b->guest_err == -ENODEV ? "no usable /dev/kvm" :
+		       strerror(-b->guest_err));
+		return;
+	}
+	printf("\nguest-observed (TSC in the guest, calibrated against host time):\n");
+	printf("%-16s %-12s %-10s %6s %7s %12s %12s\n", "op", "mode", "transport",
+	       "pages", "threads", "ns_min", "ns_median");
+	for (i = 0; i < b->nguest; i++) {
+		r = &b->guest[i];
+		printf("%-16s %-12s %-10s %6llu %7u %12llu %12llu\n", r->op, r->mode,
+		       r->transport, (unsigned long long)r->pages, r->threads,
+		       (unsigned long long)r->ns_min, (unsigned long long)r->ns_median);
+	}
+}
+
 static void print_json(const struct bench *b, const struct gmem_host_caps *caps)
 {
 	unsigned int i;
+	int j;
 
 	printf("{\"host\":{\"kernel\":\"%s\",\"cpu\":\"%s\",\"emulated\":%s},"
 	       "\"reps\":%u,\"results\":[", caps->kernel, caps->cpu_model,
@@ -310,6 +361,16 @@ static void print_json(const struct bench *b, const struct gmem_host_caps *caps)
 		       i ? "," : "", op_name(c->op), mode_name(c), c->pages, c->threads,
 		       (unsigned long long)c->sum.min, (unsigned long long)c->sum.p50,
 		       (unsigned long long)c->sum.max);
+	}
+	for (j = 0; j < b->nguest; j++) {
+		const struct gmem_vm_bench_row *r = &b->guest[j];
+
+		printf(",{\"op\":\"%s\",\"mode\":\"%s\",\"pages\":%llu,\"threads\":%u,"
+		       "\"ns_min\":%llu,\"ns_median\":%llu,\"ns_max\":%llu,"
+		       "\"transport\":\"%s\"}", r->op, r->mode,
+		       (unsigned long long)r->pages, r->threads,
+		       (unsigned long long)r->ns_min, (unsigned long long)r->ns_median,
+		       (unsigned long long)r->ns_max, r->transport);
 	}
 	printf("]}\n");
 }
@@ -388,6 +449,8 @@ static int cmd_convert_bench(int argc, char **argv)
 	err = setup(b);
 	if (!err)
 		err = run(b);
+	if (!err)
+		run_guest(b);
 	if (err) {
 		fprintf(stderr, "gmemkit convert-bench: %s\n", strerror(-err));
 	} else if (json) {
@@ -399,6 +462,7 @@ static int cmd_convert_bench(int argc, char **argv)
 		if (caps.emulated)
 			printf("NOTE: emulated CPU: these numbers are functional only, not a verdict\n");
 		print_table(b);
+		print_guest_table(b);
 		print_targets(b);
 	}
 	teardown(b);

@@ -2,16 +2,34 @@
 /*
  * gmemkit probe: what the host offers and what gmemkit will use.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "gmemkit/probe.h"
+#include "gmemkit/vm.h"
 
 static const char *yesno(bool b)
 {
 	return b ? "yes" : "no";
+}
+
+/* Do KVM_HC_MAP_GPA_RANGE exits really reach userspace?  (A throwaway VM,
+ * bounded by a timeout: vmm/transport.c.) */
+static int hc_probe;
+static const char *hc_why = "";
+
+static void print_transport_text(void)
+{
+	if (hc_probe < 0) {
+		printf("  conversion transport doorbell (hypercall exit probe not run: %s)\n",
+		       hc_why);
+		return;
+	}
+	printf("  hypercall exits      %s (%s)\n", hc_probe == 1 ? "yes" : "no", hc_why);
+	printf("  conversion transport %s\n", hc_probe == 1 ? "hypercall" : "doorbell");
 }
 
 static void print_text(const struct gmem_host_caps *c)
@@ -45,6 +63,7 @@ static void print_text(const struct gmem_host_caps *c)
 	}
 	printf("gmemkit will use\n");
 	printf("  guest memory         %s\n", gmem_probe_backing(c));
+	print_transport_text();
 	printf("  conversion backend   hostview (mprotect of the host view)%s\n",
 	       c->set_memory_attributes ?
 	       "; KVM memory attributes available but no backend built" : "");
@@ -59,7 +78,9 @@ static void print_json(const struct gmem_host_caps *c)
 	       "\"guest_memfd\":%s,\"guest_memfd_flags\":%llu,"
 	       "\"guest_memfd_mmap\":%s,\"guest_memfd_memslot\":%s,"
 	       "\"memory_attributes\":%llu,\"set_memory_attributes\":%s,"
-	       "\"backing\":\"%s\",\"backend\":\"hostview\"}\n",
+	       "\"backing\":\"%s\",\"backend\":\"hostview\","
+	       "\"hypercall_exit_probe\":%d,\"hypercall_exit_why\":\"%s\","
+	       "\"transport\":\"%s\"}\n",
 	       c->kernel, c->cpu_model, c->emulated ? "true" : "false",
 	       c->io_uring ? "true" : "false", c->kvm ? "true" : "false",
 	       c->kvm ? "" : strerror(c->kvm_errno), c->api_version,
@@ -71,7 +92,8 @@ static void print_json(const struct gmem_host_caps *c)
 	       c->guest_memfd_slot ? "true" : "false",
 	       (unsigned long long)c->memory_attributes,
 	       c->set_memory_attributes ? "true" : "false",
-	       c->guest_memfd_mmap ? "guest_memfd" : "memfd");
+	       c->guest_memfd_mmap ? "guest_memfd" : "memfd", hc_probe, hc_why,
+	       hc_probe == 1 ? "hypercall" : "doorbell");
 }
 
 static int cmd_probe(int argc, char **argv)
@@ -92,6 +114,11 @@ static int cmd_probe(int argc, char **argv)
 		}
 	}
 	gmem_probe_host(&caps);
+	hc_probe = gmem_vm_probe_hypercall_exit(GMEM_VM_PROBE_TIMEOUT_MS, &hc_why);
+	if (hc_probe == -ENODEV)
+		hc_why = "no usable /dev/kvm";
+	else if (hc_probe < 0 && !hc_why[0])
+		hc_why = strerror(-hc_probe);
 	if (json)
 		print_json(&caps);
 	else

@@ -72,11 +72,25 @@ static void put(struct out *o, char c)
 	o->len++;
 }
 
-static void put_num(struct out *o, uint64_t v, unsigned int base, bool neg,
-		    int width, char pad)
+/* Emit s[0..n) padded to width: on the left, or on the right if left. */
+static void put_padded(struct out *o, const char *s, int n, int width, char pad,
+		       bool left)
 {
-	char tmp[24];
-	int n = 0;
+	int i;
+
+	for (i = n; !left && i < width; i++)
+		put(o, pad);
+	for (i = 0; i < n; i++)
+		put(o, s[i]);
+	for (i = n; left && i < width; i++)
+		put(o, ' ');
+}
+
+static void put_num(struct out *o, uint64_t v, unsigned int base, bool neg,
+		    int width, char pad, bool left)
+{
+	char tmp[24], rev[24];
+	int n = 0, i;
 
 	do {
 		tmp[n++] = "0123456789abcdef"[v % base];
@@ -84,10 +98,9 @@ static void put_num(struct out *o, uint64_t v, unsigned int base, bool neg,
 	} while (v);
 	if (neg)
 		tmp[n++] = '-';
-	while (width-- > n)
-		put(o, pad);
-	while (n)
-		put(o, tmp[--n]);
+	for (i = 0; i < n; i++)
+		rev[i] = tmp[n - 1 - i];
+	put_padded(o, rev, n, width, pad, left);
 }
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
@@ -97,6 +110,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 
 	for (; *fmt; fmt++) {
 		int width = 0, lng = 0;
+		bool left = false;
 		char pad = ' ';
 		uint64_t u;
 		int64_t v;
@@ -106,7 +120,11 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			continue;
 		}
 		fmt++;
-		if (*fmt == '0')
+		if (*fmt == '-') {
+			left = true;
+			fmt++;
+		}
+		if (*fmt == '0' && !left)
 			pad = '0';
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + (*fmt++ - '0');
@@ -118,21 +136,24 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'd':
 			v = lng ? va_arg(ap, int64_t) : va_arg(ap, int);
 			put_num(&o, v < 0 ? -(uint64_t)v : (uint64_t)v, 10, v < 0,
-				width, pad);
+				width, pad, left);
 			break;
 		case 'u':
 		case 'x':
 			u = lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned int);
-			put_num(&o, u, *fmt == 'u' ? 10 : 16, false, width, pad);
+			put_num(&o, u, *fmt == 'u' ? 10 : 16, false, width, pad, left);
 			break;
 		case 'p':
 			put(&o, '0');
 			put(&o, 'x');
-			put_num(&o, (uint64_t)va_arg(ap, void *), 16, false, 0, ' ');
+			put_num(&o, (uint64_t)va_arg(ap, void *), 16, false, 0, ' ',
+				false);
 			break;
 		case 's':
-			for (s = va_arg(ap, const char *); s && *s; s++)
-				put(&o, *s);
+			s = va_arg(ap, const char *);
+			if (!s)
+				s = "(null)";
+			put_padded(&o, s, (int)strlen(s), width, ' ', left);
 			break;
 		case 'c':
 			put(&o, (char)va_arg(ap, int));

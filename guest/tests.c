@@ -326,6 +326,7 @@ static void record(uint32_t op, uint32_t transport, uint64_t pages,
 	b->samples = n;
 	b->ns_min = tsc_to_ns(v[0]);
 	b->ns_median = tsc_to_ns(v[(n - 1) / 2]);
+	b->ns_max = tsc_to_ns(v[n - 1]);
 	results->nr_bench = i + 1;
 	gprintf("  %-16s %-9s %4lu pages  min %8lu ns  median %8lu ns  (%lu samples)\n",
 		op == GMEM_ABI_BENCH_EXIT ? "exit_roundtrip" : "guest_roundtrip",

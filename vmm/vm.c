@@ -555,6 +555,11 @@ int gmem_vm_fd(const struct gmem_vm *vm)
 	return vm ? vm->vm_fd : -EINVAL;
 }
 
+enum gmem_transport gmem_vm_transport(const struct gmem_vm *vm)
+{
+	return vm->transport;
+}
+
 /* ---- device hooks ------------------------------------------------------- */
 
 int gmem_vm_set_mmio_handler(struct gmem_vm *vm, uint64_t gpa, uint64_t size,

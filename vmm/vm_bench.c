@@ -55,10 +55,11 @@ static int bench_one(enum gmem_transport tr, enum gmem_mode mode,
 		r->transport = b->transport == GMEM_ABI_TRANSPORT_HYPERCALL ?
 			       "hypercall" : "doorbell";
 		r->pages = b->pages;
-		r->threads = 1;
+		r->threads = 0;
 		r->samples = b->samples;
 		r->ns_min = b->ns_min;
 		r->ns_median = b->ns_median;
+		r->ns_max = b->ns_max;
 		n++;
 	}
 	return (int)n;

@@ -213,7 +213,7 @@ struct gmem_abi_bench {
 	uint32_t transport;		/* enum gmem_abi_transport */
 	uint64_t pages;
 	uint64_t samples;
-	uint64_t ns_min, ns_median;
+	uint64_t ns_min, ns_median, ns_max;
 };
 
 #define GMEM_ABI_MAX_BENCH	16

@@ -95,6 +95,8 @@ void gmem_vm_destroy(struct gmem_vm *vm);
 /* Guest RAM (GPA == region offset), for devices. */
 struct gmem *gmem_vm_memory(struct gmem_vm *vm);
 int gmem_vm_fd(const struct gmem_vm *vm);
+/* The transport the VM uses (AUTO resolved at create time). */
+enum gmem_transport gmem_vm_transport(const struct gmem_vm *vm);
 
 /*
  * Device hooks (before gmem_vm_run()).
@@ -148,16 +150,18 @@ int gmem_vm_probe_hypercall_exit(unsigned int timeout_ms, const char **why);
  * 1, 16 and 512 pages through every working transport, and of an empty
  * doorbell round trip.  Fills up to max rows of out (min and median in ns,
  * from the guest TSC calibrated against host time) and returns the number
- * of rows, or a negative errno (-ENODEV without KVM).
+ * of rows, or a negative errno (-ENODEV without KVM, -EINVAL for reps 0 or
+ * above 100000, -EIO if the guest reported a failure).
  */
 struct gmem_vm_bench_row {
 	const char *op;			/* "guest_roundtrip" / "exit_roundtrip" */
 	const char *mode;		/* "inplace" / "destructive" */
 	const char *transport;		/* "doorbell" / "hypercall" */
 	uint64_t pages;
-	unsigned int threads;		/* vCPUs doing it (1) */
+	unsigned int threads;		/* extra busy host threads, as in
+					 * convert-bench: always 0 here */
 	uint64_t samples;
-	uint64_t ns_min, ns_median;
+	uint64_t ns_min, ns_median, ns_max;
 };
 
 int gmem_vm_convert_bench(enum gmem_mode mode, unsigned int reps,
