@@ -17,8 +17,10 @@
 /* Version of this header's ABI as gmemkit uses it (bump on any change). */
 #define GMEM_VIRTIO_ABI_VERSION		1
 
-/* Where the gmemkit VMM places its virtio-blk device (one 4 KiB window). */
-#define GMEM_VIRTIO_BLK_MMIO_BASE	0xd0000000ULL
+/*
+ * Size of a gmemkit virtio-mmio window; where the VMM places the window is
+ * in gmemkit/abi.h (GMEM_ABI_VIRTIO_MMIO_GPA).
+ */
 #define GMEM_VIRTIO_MMIO_SIZE		0x1000ULL
 
 /* ---- virtio-mmio registers (virtio 1.2, 4.2.2) ---------------------------- */
