@@ -127,6 +127,7 @@ void test_probe(unsigned int cpu);
 void test_fault(unsigned int cpu);
 void test_triple(unsigned int cpu);
 void test_hang(unsigned int cpu);
+void test_mmio(unsigned int cpu);
 
 /* SMP barrier over all vCPUs (main.c). */
 void smp_barrier(void);

@@ -42,6 +42,7 @@ static void (*const tests[GMEM_ABI_TEST_MAX])(unsigned int) = {
 	[GMEM_ABI_TEST_FAULT] = test_fault,
 	[GMEM_ABI_TEST_TRIPLE] = test_triple,
 	[GMEM_ABI_TEST_HANG] = test_hang,
+	[GMEM_ABI_TEST_MMIO] = test_mmio,
 };
 
 static bool boot_cpu_init(const volatile struct gmem_abi_boot_info *bi)

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -231,6 +232,91 @@ static void test_bad_endings(void)
 	ok(r.ms < 30000, "watchdog run bounded (%llu ms)", (unsigned long long)r.ms);
 }
 
+struct mmio_dev {
+	uint32_t reg70;
+	unsigned int reads, writes, notifies;
+};
+
+static int mmio_fn(void *opaque, uint64_t off, void *data, uint32_t len,
+		   bool is_write)
+{
+	struct mmio_dev *d = opaque;
+	uint32_t v;
+
+	if (len != 4)
+		return -EINVAL;
+	if (is_write) {
+		memcpy(&v, data, 4);
+		d->writes++;
+		if (off == 0x70)
+			d->reg70 = v;
+		else if (off == GMEM_ABI_VIRTIO_MMIO_NOTIFY)
+			d->notifies++;
+		return 0;
+	}
+	d->reads++;
+	v = off == 0 ? 0x74726976 : off == 0x70 ? d->reg70 : 0;
+	memcpy(data, &v, 4);
+	return 0;
+}
+
+/* handler: route the window to mmio_fn; efd: also an ioeventfd on notify. */
+static void mmio_run(bool handler, bool efd, struct mmio_dev *d, struct run *r,
+		     uint64_t *efd_count)
+{
+	struct gmem_vm_config c = { .vcpus = 1, .transport = GMEM_TRANSPORT_DOORBELL,
+				    .test = GMEM_ABI_TEST_MMIO, .timeout_ms = 120000,
+				    .quiet = true };
+	struct gmem_vm *vm;
+	int fd = -1, err;
+
+	memset(d, 0, sizeof(*d));
+	memset(r, 0, sizeof(*r));
+	*efd_count = 0;
+	r->create_err = gmem_vm_create(&c, &vm);
+	if (r->create_err)
+		return;
+	err = handler ? gmem_vm_set_mmio_handler(vm, GMEM_ABI_VIRTIO_MMIO_GPA,
+						 GMEM_ABI_VIRTIO_MMIO_SIZE, mmio_fn, d) : 0;
+	if (!err && efd) {
+		fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		err = fd < 0 ? -errno :
+		      gmem_vm_add_ioeventfd(vm, GMEM_ABI_VIRTIO_MMIO_GPA +
+					    GMEM_ABI_VIRTIO_MMIO_NOTIFY, 4, fd);
+	}
+	if (err)
+		diag("mmio hooks: %s", strerror(-err));
+	r->run_err = err ? err : gmem_vm_run(vm, &r->res);
+	gmem_vm_destroy(vm);
+	if (fd >= 0) {
+		if (read(fd, efd_count, sizeof(*efd_count)) != sizeof(*efd_count))
+			*efd_count = 0;
+		close(fd);
+	}
+	diag("mmio handler %d ioeventfd %d: %s (%s)", handler, efd,
+	     gmem_vm_end_name(r->res.end), r->res.message);
+}
+
+static void test_mmio(void)
+{
+	struct mmio_dev d;
+	uint64_t n;
+	struct run r;
+
+	mmio_run(true, false, &d, &r, &n);
+	ok(passed(&r) && d.reads == 2 && d.writes == 3 && d.notifies == 2 &&
+	   r.res.counters.mmio_exits == 5,
+	   "MMIO exits routed to the device handler (reads %u writes %u notifies %u exits %llu)",
+	   d.reads, d.writes, d.notifies, (unsigned long long)r.res.counters.mmio_exits);
+	mmio_run(true, true, &d, &r, &n);
+	ok(passed(&r) && d.notifies == 0 && n == 2 && r.res.counters.mmio_exits == 3,
+	   "QueueNotify went to the ioeventfd (count %llu, handler saw %u, exits %llu)",
+	   (unsigned long long)n, d.notifies, (unsigned long long)r.res.counters.mmio_exits);
+	mmio_run(false, false, &d, &r, &n);
+	ok(r.res.end == GMEM_VM_END_UNEXPECTED && strstr(r.res.message, "no device"),
+	   "MMIO with no device ends the run with a message: %s", r.res.message);
+}
+
 static void test_probe_and_auto(void)
 {
 	struct gmem_vm_config c = { .vcpus = 1, .transport = GMEM_TRANSPORT_AUTO };
@@ -270,7 +356,7 @@ static void test_bench(void)
 }
 
 #define N_NOVM		21
-#define N_VM		43
+#define N_VM		46
 
 int main(void)
 {
@@ -295,6 +381,7 @@ int main(void)
 	test_smp(GMEM_TRANSPORT_DOORBELL, GMEM_MODE_DESTRUCTIVE, 2);	/* 1 */
 	test_smp_needs_two();				/* 1 */
 	test_bad_endings();				/* 5 */
+	test_mmio();					/* 3 */
 	test_probe_and_auto();				/* 3 */
 	if (hc_probe == 1) {
 		test_convert(GMEM_TRANSPORT_HYPERCALL, GMEM_MODE_INPLACE);	/* 5 */

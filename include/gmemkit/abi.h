@@ -178,6 +178,7 @@ enum gmem_abi_test {
 	GMEM_ABI_TEST_FAULT,		/* ud2: exception report */
 	GMEM_ABI_TEST_TRIPLE,		/* triple fault */
 	GMEM_ABI_TEST_HANG,		/* spins forever: watchdog */
+	GMEM_ABI_TEST_MMIO,		/* accesses the virtio-mmio window */
 	GMEM_ABI_TEST_MAX
 };
 
