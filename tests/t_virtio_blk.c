@@ -403,12 +403,32 @@ static void test_transport(void)
 	ok_eq(v, SEG_MAX, "config seg_max");
 	virtio_mmio_access(gu.m, VIRTIO_MMIO_CONFIG + 1, &b1, 1, false);
 	ok_eq(b1, (DISK_SIZE / 512) >> 8 & 0xff, "config byte access");
-	ok_eq(virtio_mmio_access(gu.m, VIRTIO_MMIO_CONFIG + 2, &v, 4, false),
-	      -EINVAL, "misaligned config access refused");
-	ok_eq(virtio_mmio_access(gu.m, VIRTIO_MMIO_STATUS, &b1, 1, false),
-	      -EINVAL, "1-byte register access refused");
+	st0 = stats(&gu);
+	v = 0x12345678;
+	ok(!virtio_mmio_access(gu.m, VIRTIO_MMIO_CONFIG + 2, &v, 4, false) &&
+	   v == 0, "misaligned config read: ignored, reads 0");
+	b1 = 0x77;
+	ok(!virtio_mmio_access(gu.m, VIRTIO_MMIO_STATUS, &b1, 1, false) &&
+	   b1 == 0, "1-byte register read: ignored, reads 0");
+	v = 0x12345678;
+	ok(!virtio_mmio_access(gu.m, 0xffe, &v, 4, false) && v == 0,
+	   "access running off the window: ignored");
+	v = 1;
+	virtio_mmio_access(gu.m, VIRTIO_MMIO_CONFIG, &v, 4, true);
+	virtio_mmio_access(gu.m, VIRTIO_MMIO_MAGIC_VALUE, &v, 4, true);
+	virtio_mmio_access(gu.m, VIRTIO_MMIO_CONFIG, &cap, 8, false);
+	st = stats(&gu);
+	ok(st.bad_access == st0.bad_access + 5 && cap == DISK_SIZE / 512 &&
+	   rd(&gu, VIRTIO_MMIO_MAGIC_VALUE) == VIRTIO_MMIO_MAGIC,
+	   "refused accesses counted (%llu), config and registers unchanged",
+	   (unsigned long long)(st.bad_access - st0.bad_access));
 	ok_eq(virtio_mmio_access(gu.m, 0x1000, &v, 4, false), -ERANGE,
-	      "access past the window refused");
+	      "offset outside the window: -ERANGE (caller bug)");
+	ok_eq(virtio_mmio_access(gu.m, 0, &v, 16, false), -EINVAL,
+	      "length 16: -EINVAL (caller bug)");
+	ok(!virtio_mmio_handler(gu.m, VIRTIO_MMIO_DEVICE_ID, &v, 4, false) &&
+	   v == VIRTIO_ID_BLOCK, "virtio_mmio_handler() takes the transport "
+	   "as opaque");
 	v = 0x12345678;
 	virtio_mmio_access(gu.m, VIRTIO_MMIO_CONFIG + 0x200, &v, 4, false);
 	ok_eq(v, 0, "read past the config space reads 0");

@@ -502,7 +502,7 @@ static int cfg_read(void *opaque, uint32_t off, void *data, unsigned int len)
 	struct virtio_blk *b = opaque;
 
 	if (off > sizeof(b->cfg) || len > sizeof(b->cfg) - off)
-		return -ERANGE;
+		return -ERANGE;		/* reads as zeros */
 	memcpy(data, (const char *)&b->cfg + off, len);
 	return 0;
 }

@@ -309,33 +309,29 @@ static void reg_write(struct virtio_mmio_dev *d, uint32_t off, uint32_t v)
 int virtio_mmio_access(struct virtio_mmio_dev *d, uint64_t offset, void *data,
 		       unsigned int len, bool is_write)
 {
+	bool refused = false;
 	uint32_t v = 0;
-	int ret = 0;
 
-	if (!d || !data)
+	if (!d || !data || !len || len > 8)
 		return -EINVAL;
-	if (offset >= GMEM_VIRTIO_MMIO_SIZE ||
-	    len > GMEM_VIRTIO_MMIO_SIZE - offset) {
-		if (!is_write)
-			memset(data, 0, len);
+	if (offset >= GMEM_VIRTIO_MMIO_SIZE)
 		return -ERANGE;
-	}
+	if (!is_write)
+		memset(data, 0, len);
 	pthread_mutex_lock(&d->lock);
-	if (offset >= VIRTIO_MMIO_CONFIG) {
+	if (len > GMEM_VIRTIO_MMIO_SIZE - offset) {
+		refused = true;		/* runs off the end of the window */
+	} else if (offset >= VIRTIO_MMIO_CONFIG) {
 		/* 1, 2, 4 or 8 bytes, naturally aligned. */
-		if ((len != 1 && len != 2 && len != 4 && len != 8) ||
-		    (offset & (len - 1))) {
-			ret = -EINVAL;
-		} else if (is_write) {
-			d->bad_access++;	/* no writable config field */
-		} else if (d->ops->config_read(d->opaque,
-					       (uint32_t)(offset -
-							  VIRTIO_MMIO_CONFIG),
-					       data, len)) {
-			memset(data, 0, len);
-		}
+		if ((len & (len - 1)) || (offset & (len - 1)) || is_write)
+			refused = true;	/* no writable config field */
+		else
+			d->ops->config_read(d->opaque,
+					    (uint32_t)(offset -
+						       VIRTIO_MMIO_CONFIG),
+					    data, len);
 	} else if (len != 4 || (offset & 3)) {
-		ret = -EINVAL;
+		refused = true;
 	} else if (is_write) {
 		memcpy(&v, data, 4);
 		reg_write(d, (uint32_t)offset, v);
@@ -343,11 +339,14 @@ int virtio_mmio_access(struct virtio_mmio_dev *d, uint64_t offset, void *data,
 		v = reg_read(d, (uint32_t)offset);
 		memcpy(data, &v, 4);
 	}
-	if (ret) {
+	if (refused)
 		d->bad_access++;
-		if (!is_write)
-			memset(data, 0, len);
-	}
 	pthread_mutex_unlock(&d->lock);
-	return ret;
+	return 0;
+}
+
+int virtio_mmio_handler(void *opaque, uint64_t offset, void *data,
+			uint32_t len, bool is_write)
+{
+	return virtio_mmio_access(opaque, offset, data, len, is_write);
 }

@@ -147,17 +147,24 @@ struct virtio_mmio_dev;
 
 /*
  * virtio_mmio_access() - a guest access to the device's MMIO window
- * (offset from the window base, len bytes at data).  Registers below
- * VIRTIO_MMIO_CONFIG take 4-byte accesses; the config space takes 1, 2, 4
- * or 8.  A read fills data (zeros when refused).  Never fails because of
- * register contents the guest chose; refused accesses are counted.
- *   0        done (including writes the device ignores by the spec)
- *   -EINVAL  d or data NULL, len not allowed at that offset, offset
- *            misaligned for len
- *   -ERANGE  offset + len beyond the 4 KiB window
+ * (offset from the window base, len bytes at data), from KVM_EXIT_MMIO.
+ * Registers below VIRTIO_MMIO_CONFIG take aligned 4-byte accesses, the
+ * config space aligned 1, 2, 4 or 8 bytes and is read only.  A read fills
+ * data (zeros where refused or undefined).  Nothing the guest does makes it
+ * fail: a refused access (wrong width, misaligned, running off the window,
+ * a write to a read-only register or config) is ignored and counted in
+ * stats.bad_access, a refused configuration step in stats.bad_config.
+ *   0        done, or refused and counted
+ *   -EINVAL  d or data NULL, len 0 or above 8 (caller bugs)
+ *   -ERANGE  offset outside the 4 KiB window (the caller routed it wrongly)
  */
 int virtio_mmio_access(struct virtio_mmio_dev *d, uint64_t offset, void *data,
 		       unsigned int len, bool is_write);
+
+/* The same with opaque = the struct virtio_mmio_dev, shaped like
+ * gmem_vm_mmio_fn (gmemkit/vm.h) for gmem_vm_set_mmio_handler(). */
+int virtio_mmio_handler(void *opaque, uint64_t offset, void *data,
+			uint32_t len, bool is_write);
 
 /* ---- virtio-blk device ------------------------------------------------------- */
 
