@@ -900,6 +900,16 @@ static void test_bad_rings(void)
 
 /* ---- pins while in flight; descriptors rewritten in flight ------------------ */
 
+static struct guest *refill_guest;
+
+/* A guest vCPU that re-posts head 1 while the device is processing. */
+static void refill(struct held_be *h, struct blk_io *io)
+{
+	(void)h;
+	(void)io;
+	publish_head(refill_guest, 1);
+}
+
 static void test_inflight(void)
 {
 	struct held_be *h = held_new();
@@ -943,6 +953,17 @@ static void test_inflight(void)
 	   "pins of the original buffers dropped");
 	ok_eq(gmem_unshare(gu.g, buf + PG, PG), 0, "unshare works after completion");
 	gmem_share(gu.g, buf + PG, PG);
+
+	/* A guest refilling the ring during processing gets one ring's worth
+	 * per pass, never an endless pass. */
+	if (!drv_init(&gu, std_features))
+		tap_bail("driver init");
+	refill_guest = &gu;
+	h->on_submit = refill;
+	put_req(&gu, 1, VIRTIO_BLK_T_IN, 0, buf, 512, 1);
+	ok_eq(process(&gu), QSIZE, "endless refill: one pass stops at %u", QSIZE);
+	ok_eq(process(&gu), QSIZE, "and the next pass takes the next %u", QSIZE);
+	h->on_submit = NULL;
 
 	/* Backend failures. */
 	if (!drv_init(&gu, std_features))

@@ -439,13 +439,19 @@ static void publish(struct virtio_blk *b)
 static int process_locked(struct virtio_blk *b)
 {
 	struct vq_chain c = { .d = b->chain };
-	int n = 0, r;
+	int n = 0, r = 0;
 
 	if (b->vq.broken)
 		return -EIO;
 	if (!b->vq.ready || !virtio_mmio_live(&b->mmio))
 		return -EAGAIN;
-	while ((r = virtq_pop(&b->vq, &c, b->seg_max + 2)) > 0) {
+	/*
+	 * At most one ring's worth per pass, so that a guest that keeps
+	 * refilling the ring cannot hold the device lock (and its vCPUs'
+	 * MMIO accesses) forever; the thread comes back for the rest.
+	 */
+	while (n < b->vq.size &&
+	       (r = virtq_pop(&b->vq, &c, b->seg_max + 2)) > 0) {
 		n++;
 		handle_chain(b, &c);
 		if (b->vq.broken)
@@ -453,6 +459,8 @@ static int process_locked(struct virtio_blk *b)
 	}
 	if (r < 0)
 		mark_broken(b, (enum vq_err)-r);
+	else if (n == b->vq.size && b->running)
+		eventfd_write(b->notify_fd, 1);
 	if (n) {
 		b->st.batches++;
 		b->be->ops->kick(b->be);

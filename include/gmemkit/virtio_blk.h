@@ -267,8 +267,9 @@ int virtio_blk_start(struct virtio_blk *b);
 void virtio_blk_stop(struct virtio_blk *b);
 
 /*
- * virtio_blk_process_queue() - take every available request, submit it and
- * publish completions (for tests, fuzzing and callers without a thread).
+ * virtio_blk_process_queue() - take the available requests (at most queue
+ * size of them per call), submit them and publish completions (for tests,
+ * fuzzing and callers without a thread).
  * Returns the number of chains taken (>= 0), or:
  *   -EAGAIN   the device is not live (DRIVER_OK missing, queue not ready)
  *   -EIO      the ring is broken (now or before): reset needed
