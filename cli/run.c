@@ -123,6 +123,12 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "gmemkit run: cannot create the VM: %s\n", strerror(-err));
 		return 2;
 	}
+	if (cfg.transport == GMEM_TRANSPORT_AUTO) {
+		const char *why = "";
+
+		gmem_vm_probe_hypercall_exit(GMEM_VM_PROBE_TIMEOUT_MS, &why);
+		fprintf(stderr, "gmemkit run: transport auto: %s\n", why);
+	}
 	fprintf(stderr, "gmemkit run: test %s, %u vCPU(s), %llu MiB %s (%s), transport %s\n",
 		gmem_vm_test_name(cfg.test), cfg.vcpus,
 		(unsigned long long)((cfg.mem_size ? cfg.mem_size : GMEM_VM_DEFAULT_MEM) >> 20),

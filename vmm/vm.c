@@ -407,7 +407,19 @@ static int create_memory(struct gmem_vm *vm)
 	err = gmem_create(&gc, &vm->mem);
 	if (err)
 		return err;
-	return set_memslot(vm);
+	err = set_memslot(vm);
+	if (err && vm->cfg.backing == GMEM_BACKING_AUTO &&
+	    gmem_backing(vm->mem) == GMEM_BACKING_GUEST_MEMFD) {
+		/* guest_memfd mapped, but KVM refused the memslot on it: fall
+		 * back to memfd like gmem does when the mmap is missing. */
+		gmem_destroy(vm->mem);
+		vm->mem = NULL;
+		gc.backing = GMEM_BACKING_MEMFD;
+		err = gmem_create(&gc, &vm->mem);
+		if (!err)
+			err = set_memslot(vm);
+	}
+	return err;
 }
 
 static int resolve_transport(struct gmem_vm *vm)
