@@ -1,0 +1,938 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Bounce pool: API contract, swiotlb layout rules, bad input, exhaustion
+ * and fragmentation, a randomized run against a reference model, and a
+ * multi-threaded run for the per-area locks.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gmemkit/bounce.h"
+#include "tap.h"
+
+#define KiB		1024ull
+#define MiB		(1024ull * KiB)
+#define DBASE		0x100000000ull	/* device (guest physical) base */
+
+struct tpool {
+	struct bounce_pool p;
+	void *meta;
+	size_t meta_size;
+	uint8_t *mem;
+	uint64_t size;
+	unsigned int nareas;
+};
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+	uint64_t x = rng_state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return rng_state = x;
+}
+
+static uint64_t rnd_below(uint64_t n)
+{
+	return rnd() % n;
+}
+
+static void fill(void *p, size_t n, uint64_t seed)
+{
+	uint8_t *b = p;
+	size_t i;
+
+	seed |= 1;
+	for (i = 0; i + 8 <= n; i += 8) {
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		memcpy(b + i, &seed, 8);
+	}
+	for (; i < n; i++)
+		b[i] = (uint8_t)(seed >> (i % 8));
+}
+
+static void tpool_init(struct tpool *t, uint64_t size, unsigned int nareas)
+{
+	int ret;
+
+	t->size = size;
+	t->nareas = nareas;
+	t->meta_size = bounce_meta_size(size, nareas);
+	if (!t->meta_size)
+		tap_bail("bounce_meta_size refused a valid pool");
+	t->meta = aligned_alloc(64, t->meta_size);
+	t->mem = aligned_alloc(4096, size);
+	if (!t->meta || !t->mem)
+		tap_bail("out of memory");
+	memset(t->mem, 0xee, size);
+	ret = bounce_pool_init(&t->p, t->meta, t->meta_size, t->mem, DBASE,
+			       size, nareas);
+	if (ret)
+		tap_bail("bounce_pool_init failed");
+}
+
+static void tpool_free(struct tpool *t)
+{
+	free(t->meta);
+	free(t->mem);
+}
+
+static struct bounce_stats stats(struct tpool *t)
+{
+	struct bounce_stats st;
+
+	if (bounce_get_stats(&t->p, &st))
+		tap_bail("bounce_get_stats failed");
+	return st;
+}
+
+static uint8_t *pool_at(struct tpool *t, uint64_t addr)
+{
+	return t->mem + (addr - DBASE);
+}
+
+/* ---- init ---------------------------------------------------------------- */
+
+static void test_init(void)
+{
+	struct bounce_pool p;
+	size_t ms = bounce_meta_size(4 * MiB, 4);
+	void *meta = aligned_alloc(64, ms + 64);
+	uint8_t *mem = aligned_alloc(4096, 4 * MiB);
+	struct bounce_stats st;
+
+	ok(ms > 0, "meta size for 4 MiB / 4 areas: %zu bytes", ms);
+	ok(!bounce_meta_size(0, 1), "meta size refuses size 0");
+	ok(!bounce_meta_size(BOUNCE_SEG_SIZE + 2048, 1),
+	   "meta size refuses a size that is not whole segments");
+	ok(!bounce_meta_size(4 * MiB, 3), "meta size refuses 3 areas");
+	ok(!bounce_meta_size(4 * MiB, 32), "meta size refuses more areas than segments");
+	ok(!bounce_meta_size(4 * MiB, 0), "meta size refuses 0 areas");
+
+	ok_eq(bounce_pool_init(NULL, meta, ms, mem, DBASE, 4 * MiB, 4), -EINVAL, "init NULL pool");
+	ok_eq(bounce_pool_init(&p, NULL, ms, mem, DBASE, 4 * MiB, 4), -EINVAL, "init NULL meta");
+	ok_eq(bounce_pool_init(&p, meta, ms, NULL, DBASE, 4 * MiB, 4), -EINVAL, "init NULL base");
+	ok_eq(bounce_pool_init(&p, meta, ms - 1, mem, DBASE, 4 * MiB, 4), -EINVAL, "init meta too small");
+	ok_eq(bounce_pool_init(&p, (uint8_t *)meta + 8, ms, mem, DBASE, 4 * MiB, 4), -EINVAL,
+	      "init misaligned meta");
+	ok_eq(bounce_pool_init(&p, meta, ms, mem + 1024, DBASE, 4 * MiB - BOUNCE_SEG_SIZE, 4),
+	      -EINVAL, "init vbase not slot aligned");
+	ok_eq(bounce_pool_init(&p, meta, ms, mem, DBASE + 512, 4 * MiB, 4), -EINVAL,
+	      "init dbase not slot aligned");
+	ok_eq(bounce_pool_init(&p, meta, ms, mem, UINT64_MAX - MiB + 1, 4 * MiB, 4), -EINVAL,
+	      "init dbase + size overflows");
+	ok_eq(bounce_pool_init(&p, meta, ms, mem, DBASE, 4 * MiB + 4096, 4), -EINVAL,
+	      "init size not whole segments");
+	ok_eq(bounce_pool_init(&p, meta, ms, mem, DBASE, 4 * MiB, 5), -EINVAL, "init 5 areas");
+	ok_eq(bounce_pool_init(&p, meta, ms, mem, DBASE, 4 * MiB, 4), 0, "init 4 MiB, 4 areas");
+	ok_eq(bounce_get_stats(&p, &st), 0, "stats");
+	ok(st.nslots == 2048 && !st.used && !st.high_water && !st.mappings &&
+	   !st.failures && !st.bytes_copied, "fresh pool: 2048 slots, all counters 0");
+	ok_eq(bounce_get_area_stats(&p, 3, &st), 0, "area 3 stats");
+	ok_eq(st.nslots, 512, "area has 512 slots");
+	ok_eq(bounce_get_area_stats(&p, 4, &st), -EINVAL, "area 4 of 4 refused");
+	ok_eq(bounce_get_stats(&p, NULL), -EINVAL, "stats NULL");
+
+	ok_eq(bounce_max_mapping_size(NULL), 256 * KiB, "max mapping 256 KiB");
+	ok_eq(bounce_max_mapping_size(&(struct bounce_attr){ .min_align_mask = 4095 }),
+	      256 * KiB - 4096, "max mapping with min_align_mask 4095");
+	free(meta);
+	free(mem);
+}
+
+/* ---- directions and data ------------------------------------------------- */
+
+static void test_directions(void)
+{
+	struct tpool t;
+	uint8_t *orig = malloc(64 * KiB), *want = malloc(64 * KiB);
+	uint64_t a, copied;
+	struct bounce_stats st;
+
+	tpool_init(&t, 1 * MiB, 1);
+
+	fill(orig, 10000, 1);
+	memcpy(want, orig, 10000);
+	ok_eq(bounce_map(&t.p, 0, orig, (uintptr_t)orig, 10000, BOUNCE_TO_DEVICE, NULL, 0, &a),
+	      0, "map TO_DEVICE 10000 B");
+	ok(a >= DBASE && a + 10000 <= DBASE + t.size, "bounce address inside the pool");
+	ok(!(a & 4095), "mapping of a page or more is page aligned");
+	ok(!memcmp(pool_at(&t, a), orig, 10000), "TO_DEVICE: data copied in at map");
+	fill(pool_at(&t, a), 10000, 2);		/* a device must not write, but */
+	ok_eq(bounce_unmap(&t.p, a, 10000, BOUNCE_TO_DEVICE, 0), 0, "unmap TO_DEVICE");
+	ok(!memcmp(orig, want, 10000), "TO_DEVICE: nothing copied back at unmap");
+
+	fill(orig, 5000, 3);
+	ok_eq(bounce_map(&t.p, 0, orig, (uintptr_t)orig, 5000, BOUNCE_FROM_DEVICE, NULL, 0, &a),
+	      0, "map FROM_DEVICE");
+	ok(!memcmp(pool_at(&t, a), orig, 5000), "FROM_DEVICE: original prefilled (Linux >= 5.19)");
+	fill(pool_at(&t, a), 5000, 4);
+	memcpy(want, pool_at(&t, a), 5000);
+	ok_eq(bounce_unmap(&t.p, a, 5000, BOUNCE_FROM_DEVICE, 0), 0, "unmap FROM_DEVICE");
+	ok(!memcmp(orig, want, 5000), "FROM_DEVICE: device data copied out at unmap");
+
+	memset(pool_at(&t, DBASE), 0x5a, 8192);
+	ok_eq(bounce_map(&t.p, 0, orig, (uintptr_t)orig, 3000, BOUNCE_FROM_DEVICE, NULL,
+			 BOUNCE_F_OVERWRITE, &a), 0, "map FROM_DEVICE, OVERWRITE");
+	ok(memcmp(pool_at(&t, a), orig, 3000) != 0, "OVERWRITE: no prefill");
+	ok_eq(bounce_unmap(&t.p, a, 3000, BOUNCE_FROM_DEVICE, BOUNCE_F_SKIP_CPU_SYNC), 0,
+	      "unmap SKIP_CPU_SYNC");
+	ok(!memcmp(orig, want, 3000), "SKIP_CPU_SYNC: nothing copied out");
+
+	fill(orig, 64 * KiB, 5);
+	memcpy(want, orig, 64 * KiB);
+	ok_eq(bounce_map(&t.p, 1, orig, (uintptr_t)orig, 64 * KiB, BOUNCE_BIDIRECTIONAL, NULL, 0,
+			 &a), 0, "map BIDIRECTIONAL 64 KiB");
+	ok(!memcmp(pool_at(&t, a), want, 64 * KiB), "BIDIRECTIONAL: copied in");
+	fill(pool_at(&t, a) + 100, 200, 6);
+	ok_eq(bounce_sync_for_cpu(&t.p, a + 100, 200, BOUNCE_BIDIRECTIONAL), 0,
+	      "sync_for_cpu of a sub-range");
+	ok(!memcmp(orig + 100, pool_at(&t, a) + 100, 200) && !memcmp(orig, want, 100) &&
+	   !memcmp(orig + 300, want + 300, 64 * KiB - 300), "sync_for_cpu copied exactly the range");
+	fill(orig + 40000, 5000, 7);
+	ok_eq(bounce_sync_for_device(&t.p, a + 40000, 5000, BOUNCE_BIDIRECTIONAL), 0,
+	      "sync_for_device of a sub-range crossing slots");
+	ok(!memcmp(pool_at(&t, a) + 40000, orig + 40000, 5000), "sync_for_device copied it");
+	fill(pool_at(&t, a), 64 * KiB, 8);
+	memcpy(want, pool_at(&t, a), 64 * KiB);
+	st = stats(&t);
+	copied = st.bytes_copied;
+	ok_eq(bounce_unmap(&t.p, a, 64 * KiB, BOUNCE_BIDIRECTIONAL, 0), 0, "unmap BIDIRECTIONAL");
+	ok(!memcmp(orig, want, 64 * KiB), "BIDIRECTIONAL: copied out");
+	st = stats(&t);
+	ok_eq(st.bytes_copied - copied, 64 * KiB, "unmap counted 64 KiB copied");
+	ok_eq(st.bytes_copied, 10000 + 5000 + 5000 + 2 * 64 * KiB + 200 + 5000,
+	      "bytes_copied counts every copy");
+	ok(st.used == 0 && st.mappings == 4 && st.unmaps == 4, "all unmapped: used 0, 4 maps, 4 unmaps");
+
+	/* sync that needs no copy is accepted and copies nothing */
+	ok_eq(bounce_map(&t.p, 0, orig, (uintptr_t)orig, 100, BOUNCE_TO_DEVICE, NULL, 0, &a), 0,
+	      "map TO_DEVICE 100 B");
+	copied = stats(&t).bytes_copied;
+	ok_eq(bounce_sync_for_cpu(&t.p, a, 100, BOUNCE_TO_DEVICE), 0, "sync_for_cpu TO_DEVICE: no-op");
+	ok_eq(stats(&t).bytes_copied, copied, "no bytes copied");
+	ok_eq(bounce_unmap(&t.p, a, 100, BOUNCE_TO_DEVICE, 0), 0, "unmap");
+	tpool_free(&t);
+	free(orig);
+	free(want);
+}
+
+/* ---- alignment rules ------------------------------------------------------ */
+
+static void test_alignment(void)
+{
+	struct bounce_attr nvme = { .min_align_mask = 4095 };
+	struct bounce_attr al64k = { .alloc_align_mask = 64 * KiB - 1 };
+	struct bounce_attr big = { .min_align_mask = 64 * KiB - 1 };
+	uint8_t *buf = aligned_alloc(256 * KiB, 512 * KiB);
+	uint64_t a, b, c, orig_addr;
+	struct tpool t;
+	bool good = true;
+	unsigned int i;
+
+	tpool_init(&t, 2 * MiB, 1);
+	/* small map first so the next-fit index is not page aligned */
+	ok_eq(bounce_map(&t.p, 0, buf, (uintptr_t)buf, 100, BOUNCE_TO_DEVICE, NULL, 0, &c), 0,
+	      "map 100 B");
+	ok_eq(bounce_map(&t.p, 0, buf + 0x123, (uintptr_t)buf + 0x123, 4096, BOUNCE_TO_DEVICE,
+			 NULL, 0, &a), 0, "map 4 KiB at a misaligned original");
+	ok(!(a & 4095), "no mask, >= 4 KiB: page aligned (%#llx)", (unsigned long long)a);
+	ok_eq(bounce_unmap(&t.p, a, 4096, BOUNCE_TO_DEVICE, 0), 0, "unmap");
+
+	for (i = 0; i < 64; i++) {
+		uint64_t size = 1 + rnd_below(200 * KiB);
+
+		orig_addr = (uintptr_t)buf + rnd_below(256 * KiB);
+		if (bounce_map(&t.p, 0, (void *)(uintptr_t)orig_addr, orig_addr, size,
+			       BOUNCE_TO_DEVICE, &nvme, BOUNCE_F_SKIP_CPU_SYNC, &a)) {
+			good = false;
+			break;
+		}
+		good &= (a & 4095) == (orig_addr & 4095);
+		good &= !bounce_unmap(&t.p, a, size, BOUNCE_TO_DEVICE, 0);
+	}
+	ok(good, "min_align_mask 4095: low 12 bits kept (64 random maps)");
+	orig_addr = (uintptr_t)buf + 0xfff;
+	ok_eq(bounce_map(&t.p, 0, buf + 0xfff, orig_addr, 252 * KiB, BOUNCE_TO_DEVICE, &nvme, 0,
+			 &a), 0, "252 KiB (the maximum) with min_align_mask 4095 at offset 0xfff");
+	ok_eq(a & 4095, 0xfff, "low bits kept");
+	ok_eq(bounce_unmap(&t.p, a, 252 * KiB, BOUNCE_TO_DEVICE, 0), 0, "unmap");
+
+	orig_addr = (uintptr_t)buf + 0x5a00;
+	ok_eq(bounce_map(&t.p, 0, buf + 0x5a00, orig_addr, 4096, BOUNCE_TO_DEVICE, &big, 0, &b),
+	      0, "map with min_align_mask 64 KiB - 1");
+	ok_eq(b & 0xffff, 0x5a00, "64 KiB mask: bits above the slot size kept too");
+
+	orig_addr = (uintptr_t)buf + 0x777;
+	ok_eq(bounce_map(&t.p, 0, buf + 0x777, orig_addr, 3000, BOUNCE_TO_DEVICE, &al64k, 0, &a),
+	      0, "map with alloc_align_mask 64 KiB - 1");
+	ok_eq(a & 0xffff, 0, "allocation 64 KiB aligned, no min_align: offset 0");
+	ok_eq(bounce_unmap(&t.p, a, 3000, BOUNCE_TO_DEVICE, 0), 0, "unmap");
+
+	/* both: the kept offset rides on the aligned allocation */
+	{
+		struct bounce_attr both = { .min_align_mask = 4095, .alloc_align_mask = 8191 };
+
+		ok_eq(bounce_map(&t.p, 0, buf + 0x1abc, (uintptr_t)buf + 0x1abc, 5000,
+				 BOUNCE_TO_DEVICE, &both, 0, &a), 0, "map with both masks");
+		ok_eq(a & 8191, 0xabc, "alloc 8 KiB aligned, low 12 bits of 0x1abc kept");
+		ok_eq(bounce_unmap(&t.p, a, 5000, BOUNCE_TO_DEVICE, 0), 0, "unmap");
+	}
+	tpool_free(&t);
+	free(buf);
+}
+
+/* ---- bad input: error and pool unchanged (byte for byte) --------------- */
+
+static void *snap(struct tpool *t)
+{
+	void *s = malloc(t->meta_size + t->size);
+
+	memcpy(s, t->meta, t->meta_size);
+	memcpy((uint8_t *)s + t->meta_size, t->mem, t->size);
+	return s;
+}
+
+static bool same(struct tpool *t, void *s)
+{
+	bool r = !memcmp(s, t->meta, t->meta_size) &&
+		 !memcmp((uint8_t *)s + t->meta_size, t->mem, t->size);
+
+	free(s);
+	return r;
+}
+
+#define BAD(t, call, err, what) do {					\
+	void *__s = snap(t);						\
+	int __r = (call);						\
+	ok(__r == (err) && same(t, __s), "%s: %d, pool unchanged", what, __r); \
+} while (0)
+
+static void test_bad_input(void)
+{
+	struct bounce_attr badmask = { .min_align_mask = 0x1001 };
+	struct bounce_attr badalloc = { .alloc_align_mask = 4096 };
+	struct bounce_attr huge = { .alloc_align_mask = 1ull << 40 };
+	struct bounce_attr minbig = { .min_align_mask = 4095 };
+	uint8_t *buf = aligned_alloc(4096, 512 * KiB);
+	struct bounce_pool uninit;
+	uint64_t a, b, x = 0;
+	struct tpool t;
+
+	memset(&uninit, 0, sizeof(uninit));
+	tpool_init(&t, 1 * MiB, 2);
+	ok_eq(bounce_map(&t.p, 0, buf, (uintptr_t)buf, 6000, BOUNCE_BIDIRECTIONAL, NULL, 0, &a),
+	      0, "map 6000 B");
+	ok_eq(bounce_map(&t.p, 1, buf, (uintptr_t)buf, 300, BOUNCE_TO_DEVICE, NULL, 0, &b),
+	      0, "map 300 B");
+
+	BAD(&t, bounce_map(&t.p, 0, buf, 0, 0, BOUNCE_TO_DEVICE, NULL, 0, &x), -EINVAL, "map size 0");
+	BAD(&t, bounce_map(&t.p, 0, buf, 0, 256 * KiB + 1, BOUNCE_TO_DEVICE, NULL, 0, &x), -E2BIG,
+	    "map 256 KiB + 1");
+	BAD(&t, bounce_map(&t.p, 0, buf, 0, SIZE_MAX, BOUNCE_TO_DEVICE, NULL, 0, &x), -E2BIG,
+	    "map SIZE_MAX");
+	BAD(&t, bounce_map(&t.p, 0, buf + 0x800, (uintptr_t)buf + 0x800, 256 * KiB,
+			   BOUNCE_TO_DEVICE, &minbig, 0, &x), -E2BIG,
+	    "map 256 KiB with min_align_mask 4095 (max 252 KiB)");
+	BAD(&t, bounce_map(&t.p, 0, buf, 0, 1, BOUNCE_TO_DEVICE,
+			   &(struct bounce_attr){ .min_align_mask = 256 * KiB - 1 }, 0, &x), -E2BIG,
+	    "map with min_align_mask 256 KiB - 1: nothing fits");
+	BAD(&t, bounce_map(&t.p, 0, buf, 0, 100, BOUNCE_TO_DEVICE, &huge, 0, &x), -EINVAL,
+	    "map alloc_align_mask 2^40 - 1... not a mask <= 4 GiB");
+	BAD(&t, bounce_map(&t.p, 0, buf, 0, 100, 0, NULL, 0, &x), -EINVAL, "map dir 0");
+	BAD(&t, bounce_map(&t.p, 0, buf, 0, 100, 4, NULL, 0, &x), -EINVAL, "map dir 4");
+	BAD(&t, bounce_map(&t.p, 0, buf, 0, 100, BOUNCE_TO_DEVICE, NULL, 0x80, &x), -EINVAL,
+	    "map unknown flag");
+	BAD(&t, bounce_map(&t.p, 0, NULL, 0, 100, BOUNCE_TO_DEVICE, NULL, 0, &x), -EINVAL,
+	    "map NULL original");
+	BAD(&t, bounce_map(&t.p, 0, buf, 0, 100, BOUNCE_TO_DEVICE, NULL, 0, NULL), -EINVAL,
+	    "map NULL result pointer");
+	BAD(&t, bounce_map(&t.p, 0, buf, 0, 100, BOUNCE_TO_DEVICE, &badmask, 0, &x), -EINVAL,
+	    "map min_align_mask 0x1001");
+	BAD(&t, bounce_map(&t.p, 0, buf, 0, 100, BOUNCE_TO_DEVICE, &badalloc, 0, &x), -EINVAL,
+	    "map alloc_align_mask 0x1000");
+	BAD(&t, bounce_map(&uninit, 0, buf, 0, 100, BOUNCE_TO_DEVICE, NULL, 0, &x), -EINVAL,
+	    "map on an uninitialised pool");
+	ok(x == 0, "no bounce address written on error");
+
+	BAD(&t, bounce_unmap(&t.p, a, 6001, BOUNCE_BIDIRECTIONAL, 0), -EINVAL, "unmap wrong size");
+	BAD(&t, bounce_unmap(&t.p, a, 0, BOUNCE_BIDIRECTIONAL, 0), -EINVAL, "unmap size 0");
+	BAD(&t, bounce_unmap(&t.p, a, 6000, BOUNCE_TO_DEVICE, 0), -EINVAL, "unmap wrong dir");
+	BAD(&t, bounce_unmap(&t.p, a, 6000, 7, 0), -EINVAL, "unmap bad dir");
+	BAD(&t, bounce_unmap(&t.p, a, 6000, BOUNCE_BIDIRECTIONAL, BOUNCE_F_OVERWRITE), -EINVAL,
+	    "unmap flag OVERWRITE");
+	BAD(&t, bounce_unmap(&t.p, a + 1, 6000, BOUNCE_BIDIRECTIONAL, 0), -ENOENT,
+	    "unmap 1 byte into a mapping");
+	BAD(&t, bounce_unmap(&t.p, a + 2048, 6000, BOUNCE_BIDIRECTIONAL, 0), -ENOENT,
+	    "unmap at a mapping's second slot");
+	BAD(&t, bounce_unmap(&t.p, DBASE + 512 * KiB + 8192, 100, BOUNCE_TO_DEVICE, 0), -ENOENT,
+	    "unmap never mapped");
+	BAD(&t, bounce_unmap(&t.p, DBASE - 2048, 100, BOUNCE_TO_DEVICE, 0), -ERANGE,
+	    "unmap below the pool");
+	BAD(&t, bounce_unmap(&t.p, DBASE + t.size, 100, BOUNCE_TO_DEVICE, 0), -ERANGE,
+	    "unmap past the pool");
+	BAD(&t, bounce_unmap(&uninit, a, 6000, BOUNCE_BIDIRECTIONAL, 0), -EINVAL,
+	    "unmap on an uninitialised pool");
+
+	BAD(&t, bounce_sync_for_cpu(&t.p, a, 0, BOUNCE_BIDIRECTIONAL), -EINVAL, "sync size 0");
+	BAD(&t, bounce_sync_for_cpu(&t.p, a + 10, 5991, BOUNCE_BIDIRECTIONAL), -EINVAL,
+	    "sync past the mapping's end");
+	BAD(&t, bounce_sync_for_device(&t.p, a, 10, BOUNCE_FROM_DEVICE), -EINVAL,
+	    "sync wrong dir");
+	BAD(&t, bounce_sync_for_cpu(&t.p, a + 6000, 1, BOUNCE_BIDIRECTIONAL), -ENOENT,
+	    "sync just past the mapping (same slot)");
+	BAD(&t, bounce_sync_for_cpu(&t.p, b - 1, 1, BOUNCE_TO_DEVICE), -ENOENT,
+	    "sync before a mapping");
+	BAD(&t, bounce_sync_for_device(&t.p, DBASE + 900 * KiB, 1, BOUNCE_TO_DEVICE), -ENOENT,
+	    "sync of free slots");
+	BAD(&t, bounce_sync_for_device(&t.p, DBASE + t.size + 5, 1, BOUNCE_TO_DEVICE), -ERANGE,
+	    "sync outside the pool");
+
+	ok_eq(bounce_unmap(&t.p, a, 6000, BOUNCE_BIDIRECTIONAL, 0), 0, "unmap 6000 B");
+	BAD(&t, bounce_unmap(&t.p, a, 6000, BOUNCE_BIDIRECTIONAL, 0), -ENOENT, "double unmap");
+	BAD(&t, bounce_sync_for_cpu(&t.p, a, 1, BOUNCE_BIDIRECTIONAL), -ENOENT,
+	    "sync after unmap");
+	ok_eq(bounce_unmap(&t.p, b, 300, BOUNCE_TO_DEVICE, 0), 0, "unmap 300 B");
+	BAD(&t, bounce_unmap(&t.p, b, 300, BOUNCE_TO_DEVICE, 0), -ENOENT, "double unmap again");
+	ok_eq(stats(&t).used, 0, "pool empty");
+	ok(bounce_ptr(&t.p, DBASE, t.size) == t.mem, "bounce_ptr of the whole pool");
+	ok(!bounce_ptr(&t.p, DBASE + 1, t.size) && !bounce_ptr(&t.p, DBASE - 1, 1) &&
+	   !bounce_ptr(&t.p, DBASE, 0) && !bounce_ptr(&t.p, DBASE + 4096, UINT64_MAX),
+	   "bounce_ptr refuses ranges outside the pool");
+	tpool_free(&t);
+	free(buf);
+}
+
+/* ---- exhaustion and fragmentation ----------------------------------------- */
+
+static void test_exhaustion(void)
+{
+	uint8_t *buf = aligned_alloc(4096, 256 * KiB);
+	uint64_t addrs[512], a, x = 0;
+	struct bounce_stats st;
+	struct tpool t;
+	unsigned int i, n;
+	void *s;
+	int r;
+
+	tpool_init(&t, 1 * MiB, 2);	/* 4 segments, 2 areas */
+	for (i = 0; i < 4; i++) {
+		r = bounce_map(&t.p, 0, buf, (uintptr_t)buf, 256 * KiB, BOUNCE_TO_DEVICE, NULL,
+			       BOUNCE_F_SKIP_CPU_SYNC, &addrs[i]);
+		if (r)
+			break;
+	}
+	ok_eq(i, 4, "four 256 KiB maps from CPU 0 fill both areas");
+	ok(((addrs[2] - DBASE) >> 19) == 1, "third map spilled to area 1");
+	s = malloc(t.size);
+	memcpy(s, t.mem, t.size);
+	r = bounce_map(&t.p, 0, buf, (uintptr_t)buf, 1, BOUNCE_TO_DEVICE, NULL, 0, &x);
+	st = stats(&t);
+	ok(r == -ENOSPC && x == 0, "full pool: -ENOSPC");
+	ok(!memcmp(s, t.mem, t.size), "failed map copied nothing into the pool");
+	ok(st.failures == 1 && st.used == 512 && st.high_water == 512 && st.mappings == 4,
+	   "stats: 1 failure, 512 used, high water 512, 4 mappings");
+	{
+		struct bounce_stats a0;
+
+		bounce_get_area_stats(&t.p, 0, &a0);
+		ok_eq(a0.failures, 1, "failure counted in the CPU's area");
+	}
+	free(s);
+	for (i = 0; i < 4; i++)
+		bounce_unmap(&t.p, addrs[i], 256 * KiB, BOUNCE_TO_DEVICE, 0);
+	ok_eq(stats(&t).used, 0, "empty again");
+
+	/* fragmentation: every other 2 KiB slot in use */
+	for (n = 0; n < 512; n++)
+		if (bounce_map(&t.p, 0, buf, (uintptr_t)buf, 2048, BOUNCE_TO_DEVICE, NULL,
+			       BOUNCE_F_SKIP_CPU_SYNC, &addrs[n]))
+			break;
+	ok_eq(n, 512, "512 single-slot maps fill the pool");
+	for (i = 0; i < 512; i += 2)
+		bounce_unmap(&t.p, addrs[i], 2048, BOUNCE_TO_DEVICE, 0);
+	st = stats(&t);
+	ok_eq(st.used, 256, "half the slots free, none adjacent");
+	r = bounce_map(&t.p, 0, buf, (uintptr_t)buf, 2049, BOUNCE_TO_DEVICE, NULL, 0, &a);
+	ok_eq(r, -ENOSPC, "2049 B (two slots) fails with 256 free slots");
+	r = bounce_map(&t.p, 1, buf, (uintptr_t)buf, 2048, BOUNCE_TO_DEVICE, NULL, 0, &a);
+	ok_eq(r, 0, "one slot still fits");
+	bounce_unmap(&t.p, a, 2048, BOUNCE_TO_DEVICE, 0);
+	for (i = 1; i < 512; i += 2)
+		bounce_unmap(&t.p, addrs[i], 2048, BOUNCE_TO_DEVICE, 0);
+
+	/* segments: 65 slots fit once per segment, never across */
+	for (n = 0; n < 8; n++)
+		if (bounce_map(&t.p, 0, buf, (uintptr_t)buf, 65 * 2048, BOUNCE_TO_DEVICE, NULL,
+			       BOUNCE_F_SKIP_CPU_SYNC, &addrs[n]))
+			break;
+	st = stats(&t);
+	ok(n == 4 && st.used == 4 * 65, "65-slot maps: one per segment (%u)", n);
+	r = bounce_map(&t.p, 0, buf, (uintptr_t)buf, 63 * 2048, BOUNCE_TO_DEVICE, NULL, 0, &a);
+	ok_eq(r, -ENOSPC, "63 slots do not fit: the free tails start on odd slots");
+	r = bounce_map(&t.p, 0, buf, (uintptr_t)buf, 62 * 2048, BOUNCE_TO_DEVICE, NULL, 0, &a);
+	ok_eq(r, 0, "62 slots fit (page aligned, in a segment's tail)");
+	ok(((a - DBASE) % BOUNCE_SEG_SIZE) + 62 * 2048 <= BOUNCE_SEG_SIZE && !(a & 4095),
+	   "inside one segment, page aligned");
+	bounce_unmap(&t.p, a, 62 * 2048, BOUNCE_TO_DEVICE, 0);
+	for (i = 0; i < n; i++)
+		bounce_unmap(&t.p, addrs[i], 65 * 2048, BOUNCE_TO_DEVICE, 0);
+	st = stats(&t);
+	ok(st.used == 0 && st.high_water == 512, "empty, high water stays 512");
+	tpool_free(&t);
+	free(buf);
+}
+
+/* ---- randomized run against a reference model ------------------------------ */
+
+struct live {
+	uint64_t addr, size, start_slot, nslots;
+	uint8_t *orig, *alloc;
+	uint64_t orig_addr;
+	enum bounce_dir dir;
+	struct bounce_attr attr;
+	uint64_t dev_seed;	/* what the device wrote, 0 = nothing */
+};
+
+#define MAX_LIVE 256
+#define MODEL_POOL (4 * MiB)
+#define MODEL_NSLOTS (MODEL_POOL / 2048)
+
+static struct live lv[MAX_LIVE];
+static unsigned int nlive;
+static uint8_t used_map[MODEL_NSLOTS];
+
+static uint64_t pick_size(void)
+{
+	uint64_t r = rnd_below(100);
+
+	if (r < 75)
+		return 1 + rnd_below(4096);
+	if (r < 97)
+		return 1 + rnd_below(32 * KiB);
+	return 1 + rnd_below(256 * KiB);
+}
+
+static uint64_t pick_mask(void)
+{
+	static const uint64_t masks[] = { 0, 0, 0, 0, 2047, 4095, 4095, 16383, 65535, 511 };
+
+	return masks[rnd_below(sizeof(masks) / sizeof(masks[0]))];
+}
+
+/* Expected allocation, as swiotlb computes it. */
+static void expect(const struct live *l, uint64_t *offset, uint64_t *nslots,
+		   uint64_t *align)
+{
+	uint64_t am = l->attr.alloc_align_mask, mm = l->attr.min_align_mask, alloc;
+
+	*offset = l->orig_addr & mm & (am | 2047);
+	alloc = (l->size + *offset + am) & ~am;
+	*nslots = (alloc + 2047) / 2048;
+	if (!am && !mm && alloc >= 4096)
+		am = 4095;
+	*align = am | 2047;
+}
+
+/* Could any aligned free run hold this request?  (Brute force.) */
+static bool fits_somewhere(const struct live *l)
+{
+	uint64_t offset, n, align, im, s, i;
+
+	expect(l, &offset, &n, &align);
+	if (offset + l->size > 256 * KiB || n > 128)
+		return false;
+	im = l->attr.min_align_mask & ~align;
+	for (s = 0; s + n <= MODEL_NSLOTS; s++) {
+		uint64_t da = DBASE + s * 2048;
+
+		if (s / 128 != (s + n - 1) / 128)
+			continue;
+		if ((da & align) || (da & im) != (l->orig_addr & im))
+			continue;
+		for (i = 0; i < n && !used_map[s + i]; i++)
+			;
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
+static bool model_map(struct tpool *t, unsigned int *errors)
+{
+	struct live *l = &lv[nlive];
+	uint64_t offset, n, align, i, mis, alloc;
+	unsigned int flags = 0;
+	bool big;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	l->size = pick_size();
+	l->dir = 1 + rnd_below(3);
+	l->attr.min_align_mask = pick_mask();
+	l->attr.alloc_align_mask = rnd_below(8) ? 0 : pick_mask();
+	mis = rnd_below(8192);
+	l->alloc = malloc(l->size + mis + 1);
+	l->orig = l->alloc + mis;
+	l->orig_addr = (uintptr_t)l->orig;
+	fill(l->orig, l->size, rnd());
+	if (l->dir == BOUNCE_FROM_DEVICE && !rnd_below(4))
+		flags = BOUNCE_F_OVERWRITE;
+
+	r = bounce_map(&t->p, rnd_below(8), l->orig, l->orig_addr, l->size, l->dir, &l->attr,
+		       flags, &l->addr);
+	expect(l, &offset, &n, &align);
+	alloc = (l->size + offset + l->attr.alloc_align_mask) & ~l->attr.alloc_align_mask;
+	big = alloc > 256 * KiB || (l->attr.min_align_mask &&
+				    l->size > 256 * KiB - ((l->attr.min_align_mask + 2047) & ~2047ull));
+	if (big != (r == -E2BIG)) {
+		(*errors)++;
+		diag("map of %llu B (alloc %llu): %d", (unsigned long long)l->size,
+		     (unsigned long long)alloc, r);
+	}
+	if (r == -ENOSPC && fits_somewhere(l)) {
+		(*errors)++;
+		diag("map of %llu B failed though a run fits", (unsigned long long)l->size);
+	}
+	if (r == -ENOSPC || r == -E2BIG) {
+		free(l->alloc);
+		return false;
+	}
+	if (r) {
+		(*errors)++;
+		diag("map returned %d", r);
+		free(l->alloc);
+		return false;
+	}
+	l->start_slot = (l->addr - offset - DBASE) / 2048;
+	l->nslots = n;
+	if (l->addr < DBASE || l->addr + l->size > DBASE + MODEL_POOL ||
+	    (l->addr - offset - DBASE) % 2048) {
+		(*errors)++;
+		diag("mapping %#llx+%llu outside the pool or off slot",
+		     (unsigned long long)l->addr, (unsigned long long)l->size);
+		free(l->alloc);
+		return false;
+	}
+	if (l->start_slot / 128 != (l->start_slot + n - 1) / 128) {
+		(*errors)++;
+		diag("mapping crosses a segment");
+	}
+	if ((l->addr - offset) & align) {
+		(*errors)++;
+		diag("allocation %#llx not aligned to %#llx",
+		     (unsigned long long)(l->addr - offset), (unsigned long long)align);
+	}
+	if ((l->addr & l->attr.min_align_mask) != (l->orig_addr & l->attr.min_align_mask)) {
+		(*errors)++;
+		diag("min_align_mask %#llx not kept", (unsigned long long)l->attr.min_align_mask);
+	}
+	for (i = 0; i < n; i++) {
+		if (used_map[l->start_slot + i]) {
+			(*errors)++;
+			diag("slot %llu handed out twice",
+			     (unsigned long long)(l->start_slot + i));
+		}
+		used_map[l->start_slot + i] = 1;
+	}
+	if (!flags && memcmp(pool_at(t, l->addr), l->orig, l->size)) {
+		(*errors)++;
+		diag("data not copied in at map");
+	}
+	nlive++;
+	return true;
+}
+
+static void device_writes(struct tpool *t, struct live *l)
+{
+	l->dev_seed = rnd() | 1;
+	fill(pool_at(t, l->addr), l->size, l->dev_seed);
+}
+
+static void model_unmap(struct tpool *t, unsigned int k, unsigned int *errors)
+{
+	struct live *l = &lv[k];
+	uint8_t *want = malloc(l->size);
+	uint64_t i;
+	int r;
+
+	if (l->dir == BOUNCE_TO_DEVICE || !l->dev_seed)
+		memcpy(want, l->dir == BOUNCE_TO_DEVICE ? l->orig : pool_at(t, l->addr), l->size);
+	else
+		fill(want, l->size, l->dev_seed);
+	if (l->dir != BOUNCE_TO_DEVICE && l->dev_seed &&
+	    memcmp(pool_at(t, l->addr), want, l->size)) {
+		(*errors)++;
+		diag("device data of %#llx overwritten while mapped",
+		     (unsigned long long)l->addr);
+	}
+	r = bounce_unmap(&t->p, l->addr, l->size, l->dir, 0);
+	if (r || memcmp(l->orig, want, l->size)) {
+		(*errors)++;
+		diag("unmap %d, or data did not round-trip (dir %d)", r, l->dir);
+	}
+	for (i = 0; i < l->nslots; i++)
+		used_map[l->start_slot + i] = 0;
+	free(l->alloc);
+	free(want);
+	lv[k] = lv[--nlive];
+}
+
+static void model_bad(struct tpool *t, unsigned int *errors)
+{
+	struct live *l = &lv[rnd_below(nlive)];
+	uint64_t addr = l->addr, size = l->size;
+	enum bounce_dir dir = l->dir;
+	int want = -EINVAL, r;
+	bool changed;
+	void *s;
+
+	switch (rnd_below(5)) {
+	case 0:
+		size += 1 + rnd_below(100);
+		break;
+	case 1:
+		dir = dir == BOUNCE_TO_DEVICE ? BOUNCE_FROM_DEVICE : BOUNCE_TO_DEVICE;
+		break;
+	case 2:
+		if (size < 2)
+			return;
+		addr += 1 + rnd_below(size - 1);
+		want = -ENOENT;
+		break;
+	case 3: {
+		uint64_t sl = rnd_below(MODEL_NSLOTS);
+
+		if (used_map[sl])
+			return;
+		addr = DBASE + sl * 2048 + rnd_below(2048);
+		want = -ENOENT;
+		break;
+	}
+	default:
+		addr = DBASE + MODEL_POOL + rnd_below(1 << 20);
+		want = -ERANGE;
+		break;
+	}
+	/* metadata only: the full-pool snapshot is too slow for 6000 calls */
+	s = malloc(t->meta_size);
+	memcpy(s, t->meta, t->meta_size);
+	r = bounce_unmap(&t->p, addr, size, dir, 0);
+	changed = memcmp(s, t->meta, t->meta_size) != 0;
+	free(s);
+	if (r != want || changed) {
+		(*errors)++;
+		diag("bad unmap %#llx/%llu/%d: %d, want %d (or pool changed)",
+		     (unsigned long long)addr, (unsigned long long)size, dir, r, want);
+	}
+}
+
+static void model_sync(struct tpool *t, unsigned int *errors)
+{
+	struct live *l = &lv[rnd_below(nlive)];
+	uint64_t off = rnd_below(l->size), len = 1 + rnd_below(l->size - off);
+	int r;
+
+	if (rnd_below(2)) {
+		/* device wrote a sub-range; CPU syncs it */
+		fill(pool_at(t, l->addr) + off, len, rnd());
+		r = bounce_sync_for_cpu(&t->p, l->addr + off, len, l->dir);
+		if (r || (l->dir != BOUNCE_TO_DEVICE &&
+			  memcmp(l->orig + off, pool_at(t, l->addr) + off, len))) {
+			(*errors)++;
+			diag("sync_for_cpu %d", r);
+		}
+		if (l->dir == BOUNCE_TO_DEVICE)	/* undo: device may not write */
+			memcpy(pool_at(t, l->addr) + off, l->orig + off, len);
+		else
+			l->dev_seed = 0;	/* orig now holds part; track by pool */
+	} else {
+		fill(l->orig + off, len, rnd());
+		r = bounce_sync_for_device(&t->p, l->addr + off, len, l->dir);
+		if (r || (l->dir != BOUNCE_FROM_DEVICE &&
+			  memcmp(l->orig + off, pool_at(t, l->addr) + off, len))) {
+			(*errors)++;
+			diag("sync_for_device %d", r);
+		}
+		if (l->dir == BOUNCE_FROM_DEVICE)
+			memcpy(l->orig + off, pool_at(t, l->addr) + off, len);
+		else if (l->dir == BOUNCE_BIDIRECTIONAL)
+			l->dev_seed = 0;
+	}
+}
+
+static void test_model(void)
+{
+	unsigned int errors = 0, ops, fails = 0, maps = 0, unmaps = 0, bads = 0;
+	uint64_t used = 0;
+	struct bounce_stats st;
+	struct tpool t;
+	unsigned int i;
+
+	tpool_init(&t, MODEL_POOL, 4);
+	memset(used_map, 0, sizeof(used_map));
+	for (ops = 0; ops < 120000; ops++) {
+		uint64_t r = rnd_below(100);
+
+		/* bias toward filling so exhaustion is exercised */
+		if (nlive < MAX_LIVE && (r < 45 || !nlive)) {
+			if (model_map(&t, &errors))
+				maps++;
+			else
+				fails++;
+		} else if (r < 80) {
+			struct live *l = &lv[rnd_below(nlive)];
+
+			if (l->dir != BOUNCE_TO_DEVICE && !l->dev_seed)
+				device_writes(&t, l);
+			model_unmap(&t, (unsigned int)(l - lv), &errors);
+			unmaps++;
+		} else if (r < 85) {
+			model_bad(&t, &errors);
+			bads++;
+		} else {
+			model_sync(&t, &errors);
+		}
+		if (errors > 20)
+			break;
+	}
+	for (i = 0; i < MODEL_NSLOTS; i++)
+		used += used_map[i];
+	st = stats(&t);
+	ok(errors == 0, "randomized: %u ops (%u maps, %u refused, %u unmaps, %u bad), %u errors",
+	   ops, maps, fails, unmaps, bads, errors);
+	ok(ops >= 100000, "at least 100000 operations");
+	ok(fails > 100, "exhaustion reached (%u maps refused)", fails);
+	ok_eq(st.used, used, "stats.used matches the model");
+	ok(st.mappings == maps && st.unmaps == unmaps, "mapping/unmap counters match the model");
+	while (nlive)
+		model_unmap(&t, nlive - 1, &errors);
+	ok(errors == 0 && stats(&t).used == 0, "drained: pool empty");
+	tpool_free(&t);
+}
+
+/* ---- threads ---------------------------------------------------------------- */
+
+struct worker {
+	struct tpool *t;
+	unsigned int cpu, iters, bad, enospc;
+	uint64_t seed;
+};
+
+static void *worker_fn(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t addr[4], size[4], seed = w->seed, stamp[4];
+	uint8_t *buf[4], *want = malloc(64 * KiB);
+	unsigned int i, k;
+
+	for (k = 0; k < 4; k++)
+		buf[k] = malloc(64 * KiB);
+	for (i = 0; i < w->iters; i++) {
+		for (k = 0; k < 4; k++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			size[k] = 1 + (seed >> 33) % (k == 3 ? 64 * KiB : 6000);
+			fill(buf[k], size[k], seed);
+			if (bounce_map(&w->t->p, w->cpu, buf[k], (uintptr_t)buf[k], size[k],
+				       BOUNCE_BIDIRECTIONAL, NULL, 0, &addr[k])) {
+				w->enospc++;
+				size[k] = 0;
+				continue;
+			}
+			if (memcmp(pool_at(w->t, addr[k]), buf[k], size[k]))
+				w->bad++;
+			/* the device stamps the buffer; others must not touch it */
+			stamp[k] = seed ^ (0x1000 + w->cpu);
+			fill(pool_at(w->t, addr[k]), size[k], stamp[k]);
+		}
+		for (k = 0; k < 4; k++) {
+			if (!size[k])
+				continue;
+			memset(buf[k], 0, size[k]);
+			fill(want, size[k], stamp[k]);
+			if (bounce_unmap(&w->t->p, addr[k], size[k], BOUNCE_BIDIRECTIONAL, 0) ||
+			    memcmp(buf[k], want, size[k]))
+				w->bad++;
+		}
+	}
+	for (k = 0; k < 4; k++)
+		free(buf[k]);
+	free(want);
+	return NULL;
+}
+
+/* Each worker stamps what it maps and checks it after a round of others. */
+static void *stamp_fn(void *arg)
+{
+	struct worker *w = arg;
+	uint8_t *buf = malloc(32 * KiB), *want = malloc(32 * KiB);
+	uint64_t addr, size, seed = w->seed;
+	unsigned int i;
+
+	for (i = 0; i < w->iters; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		size = 1 + (seed >> 33) % (32 * KiB);
+		if (bounce_map(&w->t->p, w->cpu, buf, (uintptr_t)buf, size,
+			       BOUNCE_FROM_DEVICE, NULL, BOUNCE_F_OVERWRITE, &addr)) {
+			w->enospc++;
+			continue;
+		}
+		fill(pool_at(w->t, addr), size, seed);
+		fill(want, size, seed);
+		if (bounce_unmap(&w->t->p, addr, size, BOUNCE_FROM_DEVICE, 0) ||
+		    memcmp(buf, want, size))
+			w->bad++;
+	}
+	free(buf);
+	free(want);
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	struct worker w[4];
+	pthread_t th[4];
+	struct bounce_stats st;
+	struct tpool t;
+	unsigned int i, bad = 0, enospc = 0;
+
+	/* 4 threads, 2 areas, a pool small enough that areas spill over */
+	tpool_init(&t, 1 * MiB, 2);
+	for (i = 0; i < 4; i++) {
+		w[i] = (struct worker){ .t = &t, .cpu = i, .iters = 3000, .seed = 77 + i };
+		pthread_create(&th[i], NULL, i & 2 ? stamp_fn : worker_fn, &w[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		bad += w[i].bad;
+		enospc += w[i].enospc;
+	}
+	st = stats(&t);
+	ok(bad == 0, "4 threads on 2 areas: every buffer round-tripped intact (%u bad)", bad);
+	ok(st.used == 0 && st.mappings == st.unmaps && st.failures == enospc,
+	   "after threads: used 0, %llu maps = unmaps, %u failures counted",
+	   (unsigned long long)st.mappings, enospc);
+	ok(st.high_water <= 512, "high water %llu within the pool",
+	   (unsigned long long)st.high_water);
+	tpool_free(&t);
+}
+
+int main(void)
+{
+	test_init();
+	test_directions();
+	test_alignment();
+	test_bad_input();
+	test_exhaustion();
+	test_model();
+	test_threads();
+	return tap_done();
+}
