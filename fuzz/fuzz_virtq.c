@@ -5,7 +5,8 @@
  * image with private and shared pages.
  *
  * Input (little endian):
- *   u8  qlog      queue size 1 << (qlog & 15) (may be invalid)
+ *   u8  qlog      queue size 1 << (qlog & 15) (may be invalid); bit 4:
+ *                 read-only backend, bit 5: the backend fails every I/O
  *   u8  mode      bit0 negotiate FLUSH, bit1 hold odd I/Os in flight,
  *                 bit2 hold every I/O, bit3 second pass; bits 4-7:
  *                 number of guest rewrites between the passes
@@ -25,6 +26,7 @@
  *  - every chain taken was answered: ok + ioerr + unsupp + no_status ==
  *    requests, nothing in flight.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +45,7 @@ struct fz_be {
 	struct blk_io *held[QMAX * 2];
 	unsigned int n, count;
 	unsigned int mode;
+	bool fail;
 };
 
 static long result(struct blk_io *io)
@@ -57,7 +60,7 @@ static int fz_submit(struct blk_backend *be, struct blk_io *io)
 
 	f->count++;
 	if (!hold || f->n == sizeof(f->held) / sizeof(f->held[0])) {
-		be->complete(be, io, result(io));
+		be->complete(be, io, f->fail ? -EIO : result(io));
 		return 0;
 	}
 	f->held[f->n++] = io;
@@ -79,7 +82,8 @@ static int fz_reap(struct blk_backend *be, bool wait)
 		return 0;
 	f->n = 0;
 	for (i = 0; i < n; i++)
-		be->complete(be, f->held[i], result(f->held[i]));
+		be->complete(be, f->held[i],
+			     f->fail ? -EIO : result(f->held[i]));
 	return (int)n;
 }
 
@@ -236,6 +240,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(mem, 0, RAM);
 	fbe.mode = mode;
 	fbe.count = 0;
+	fbe.fail = qlog & 0x20;
+	fbe.be.read_only = qlog & 0x10;	/* OUT refused */
 	{
 		struct cursor img = c;
 		const uint8_t *ops_end;
@@ -280,6 +286,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(unsigned long long)st.broken,
 			(unsigned long long)st.bad_config,
 			(unsigned long long)st.violations);
+		for (i = 1; i < VBLK_E_NR; i++)
+			fprintf(stderr, " %s=%llu", vblk_err_name(i),
+				(unsigned long long)st.err[i]);
+		for (i = 1; i < VQ_E_NR; i++)
+			fprintf(stderr, " %s=%llu", vq_err_name(i),
+				(unsigned long long)st.ring_err[i]);
+		fprintf(stderr, "\n");
 	}
 	return 0;
 }
