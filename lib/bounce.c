@@ -356,10 +356,10 @@ static int plan(const struct bounce_pool *pool, uint64_t orig_addr,
 	/* slot i aligns iff ((dbase >> 11) + i) % period == wanted bits. */
 	w->phase = ((orig_addr & imask) >> BOUNCE_SLOT_SHIFT) -
 		   (pool->dbase >> BOUNCE_SLOT_SHIFT);
-	w->pattern = 0;
+	w->pattern = 1;
 	if (w->period < BOUNCE_SEG_SLOTS)
-		for (k = 0; k < BOUNCE_SEG_SLOTS; k += w->period)
-			w->pattern |= (u128)1 << k;
+		for (k = w->period; k < BOUNCE_SEG_SLOTS; k <<= 1)
+			w->pattern |= w->pattern << k;
 	return 0;
 }
 

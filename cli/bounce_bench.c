@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gmemkit bounce-bench: what bouncing I/O through the swiotlb-style pool
+ * costs (lib/bounce.c), against a plain memcpy of the same bytes.
+ *
+ * map_unmap:   bounce_map() + bounce_unmap() with BOUNCE_F_SKIP_CPU_SYNC:
+ *              the allocator alone;
+ * bounce_copy: bounce_map(TO_DEVICE) (copies the buffer into the pool) +
+ *              bounce_unmap(): one copy of the bytes, as a device read
+ *              (an I/O write) costs;
+ * memcpy:      memcpy() of the same bytes between two fixed buffers;
+ * memcpy_spread: the same memcpy() into a destination that walks a buffer
+ *              as large as a pool area, as the pool's next-fit index (like
+ *              swiotlb's) walks the area: the copy into cache-cold memory
+ *              that bounce_copy also pays, without the pool.
+ * For 512 B, 4 KiB, 64 KiB and 256 KiB, with 1 thread and with 2 threads
+ * (thread i maps from CPU i, so each has an area of its own).  A sample
+ * times a batch of operations; with 2 threads it is the wall time of both
+ * batches divided by all operations of both threads.  All configurations
+ * are measured interleaved, rep by rep, in one run.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "gmemkit/bounce.h"
+#include "gmemkit/timing.h"
+
+#define NSIZES		4
+#define NTHREADS	2
+#define DBASE		0x80000000ull	/* device address of the pool */
+
+static const unsigned int sizes[NSIZES] = { 512, 4096, 65536, 262144 };
+
+enum op { OP_MAP_UNMAP, OP_BOUNCE_COPY, OP_MEMCPY, OP_MEMCPY_SPREAD, NOPS };
+static const char *const op_names[NOPS] = {
+	"map_unmap", "bounce_copy", "memcpy", "memcpy_spread" };
+
+struct config {
+	enum op op;
+	unsigned int bytes, threads, batch;
+	uint64_t *samples;
+	struct gmem_summary sum;
+};
+
+struct bench {
+	struct bounce_pool pool;
+	void *meta, *mem;
+	uint64_t pool_size;
+	uint8_t *src[NTHREADS], *dst[NTHREADS], *spread[NTHREADS];
+	uint64_t spread_size, spread_off[NTHREADS];
+	struct config cfg[NOPS * NSIZES * NTHREADS];
+	unsigned int ncfg, reps;
+
+	/* 2-thread samples: the helper thread runs thread 1's batch */
+	pthread_t helper;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool awake, quit;
+	/* command word from thread 0: (sequence << 1) | sleep */
+	uint64_t word;
+	unsigned int cur;		/* config of the current sample */
+	unsigned int arrived;		/* spin barrier */
+	int err[NTHREADS];
+};
+
+/* One batch of c->batch operations on behalf of thread @t. */
+static int batch(struct bench *b, const struct config *c, unsigned int t)
+{
+	uint64_t addr;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < c->batch; i++) {
+		switch (c->op) {
+		case OP_MAP_UNMAP:
+			ret = bounce_map(&b->pool, t, b->src[t], (uintptr_t)b->src[t], c->bytes,
+					 BOUNCE_TO_DEVICE, NULL, BOUNCE_F_SKIP_CPU_SYNC, &addr);
+			if (!ret)
+				ret = bounce_unmap(&b->pool, addr, c->bytes, BOUNCE_TO_DEVICE,
+						   BOUNCE_F_SKIP_CPU_SYNC);
+			break;
+		case OP_BOUNCE_COPY:
+			ret = bounce_map(&b->pool, t, b->src[t], (uintptr_t)b->src[t], c->bytes,
+					 BOUNCE_TO_DEVICE, NULL, 0, &addr);
+			if (!ret)
+				ret = bounce_unmap(&b->pool, addr, c->bytes, BOUNCE_TO_DEVICE, 0);
+			break;
+		case OP_MEMCPY:
+			memcpy(b->dst[t], b->src[t], c->bytes);
+			/* keep the copy from being optimised away or merged */
+			__asm__ volatile("" : : "r"(b->dst[t]) : "memory");
+			ret = 0;
+			break;
+		default:
+			if (b->spread_off[t] + c->bytes > b->spread_size)
+				b->spread_off[t] = 0;
+			memcpy(b->spread[t] + b->spread_off[t], b->src[t], c->bytes);
+			__asm__ volatile("" : : "r"(b->spread[t]) : "memory");
+			b->spread_off[t] += c->bytes;
+			ret = 0;
+			break;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void barrier(struct bench *b, unsigned int *target)
+{
+	*target += NTHREADS;
+	__atomic_fetch_add(&b->arrived, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&b->arrived, __ATOMIC_ACQUIRE) < *target)
+		__builtin_ia32_pause();
+}
+
+/* Thread 1: sleeps while 1-thread configurations run. */
+static void *helper_fn(void *arg)
+{
+	struct bench *b = arg;
+	uint64_t seen = 0, w;
+	unsigned int target = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&b->mu);
+		while (!b->awake && !b->quit)
+			pthread_cond_wait(&b->cv, &b->mu);
+		pthread_mutex_unlock(&b->mu);
+		if (b->quit)
+			return NULL;
+		/*
+		 * Follow thread 0 command by command.  A sleep command may be
+		 * overtaken by the next sample command (then we stay awake); a
+		 * sample command never is: thread 0 waits for us at its end.
+		 */
+		for (;;) {
+			while ((w = __atomic_load_n(&b->word, __ATOMIC_ACQUIRE)) == seen)
+				__builtin_ia32_pause();
+			seen = w;
+			if (w & 1)
+				break;
+			barrier(b, &target);
+			if (!b->err[1])
+				b->err[1] = batch(b, &b->cfg[b->cur], 1);
+			barrier(b, &target);
+		}
+	}
+}
+
+static void command(struct bench *b, bool sleep)
+{
+	uint64_t w = __atomic_load_n(&b->word, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&b->word, (((w >> 1) + 1) << 1) | sleep, __ATOMIC_RELEASE);
+}
+
+static void helper_wake(struct bench *b, bool awake)
+{
+	pthread_mutex_lock(&b->mu);
+	b->awake = awake;
+	pthread_cond_signal(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	if (!awake)
+		command(b, true);
+}
+
+static uint64_t sample(struct bench *b, unsigned int ci, unsigned int *target)
+{
+	struct config *c = &b->cfg[ci];
+	uint64_t t0, t1;
+
+	if (c->threads == 1) {
+		t0 = gmem_now_ns();
+		b->err[0] = batch(b, c, 0);
+		t1 = gmem_now_ns();
+		return t1 - t0;
+	}
+	b->cur = ci;
+	command(b, false);
+	barrier(b, target);
+	t0 = gmem_now_ns();
+	b->err[0] = batch(b, c, 0);
+	barrier(b, target);
+	t1 = gmem_now_ns();
+	return t1 - t0;
+}
+
+static int run(struct bench *b)
+{
+	unsigned int rep, i, pass, target = 0;
+	uint64_t ns;
+
+	for (rep = 0; rep < b->reps; rep++) {
+		for (pass = 1; pass <= NTHREADS; pass++) {
+			if (pass == 2)
+				helper_wake(b, true);
+			for (i = 0; i < b->ncfg; i++) {
+				struct config *c = &b->cfg[i];
+
+				if (c->threads != pass)
+					continue;
+				ns = sample(b, i, &target);
+				if (b->err[0] || b->err[1])
+					break;
+				c->samples[rep] = ns;
+			}
+			if (pass == 2)
+				helper_wake(b, false);
+			if (b->err[0] || b->err[1])
+				return b->err[0] ? b->err[0] : b->err[1];
+		}
+	}
+	for (i = 0; i < b->ncfg; i++) {
+		struct config *c = &b->cfg[i];
+		uint64_t ops = (uint64_t)c->batch * c->threads;
+
+		gmem_summarize(c->samples, b->reps, &c->sum);
+		/* per operation, rounded to the nearest ns */
+		c->sum.min = (c->sum.min + ops / 2) / ops;
+		c->sum.p50 = (c->sum.p50 + ops / 2) / ops;
+		c->sum.max = (c->sum.max + ops / 2) / ops;
+	}
+	return 0;
+}
+
+static unsigned int batch_for(enum op op, unsigned int bytes)
+{
+	unsigned int n;
+
+	if (op == OP_MAP_UNMAP)
+		return 256;
+	n = (1u << 20) / bytes;		/* about 1 MiB copied per sample */
+	if (n < 8)
+		n = 8;
+	if (n > 256)
+		n = 256;
+	return n;
+}
+
+static int setup(struct bench *b, unsigned int areas)
+{
+	size_t ms = bounce_meta_size(b->pool_size, areas);
+	unsigned int t, s, o, i;
+	int err;
+
+	if (!ms)
+		return -EINVAL;
+	if (posix_memalign(&b->meta, 64, ms) || posix_memalign(&b->mem, 4096, b->pool_size))
+		return -ENOMEM;
+	memset(b->mem, 0, b->pool_size);	/* fault it in before timing */
+	err = bounce_pool_init(&b->pool, b->meta, ms, b->mem, DBASE, b->pool_size, areas);
+	if (err)
+		return err;
+	b->spread_size = b->pool_size / areas;
+	for (t = 0; t < NTHREADS; t++) {
+		if (posix_memalign((void **)&b->spread[t], 4096, b->spread_size))
+			return -ENOMEM;
+		memset(b->spread[t], 0, b->spread_size);
+		if (posix_memalign((void **)&b->src[t], 4096, BOUNCE_MAX_MAPPING) ||
+		    posix_memalign((void **)&b->dst[t], 4096, BOUNCE_MAX_MAPPING))
+			return -ENOMEM;
+		memset(b->src[t], 0x5a + t, BOUNCE_MAX_MAPPING);
+		memset(b->dst[t], 0, BOUNCE_MAX_MAPPING);
+	}
+	for (t = 1; t <= NTHREADS; t++)
+		for (s = 0; s < NSIZES; s++)
+			for (o = 0; o < NOPS; o++)
+				b->cfg[b->ncfg++] = (struct config){
+					.op = o, .bytes = sizes[s], .threads = t,
+					.batch = batch_for(o, sizes[s]),
+				};
+	for (i = 0; i < b->ncfg; i++) {
+		b->cfg[i].samples = calloc(b->reps, sizeof(uint64_t));
+		if (!b->cfg[i].samples)
+			return -ENOMEM;
+	}
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+	err = pthread_create(&b->helper, NULL, helper_fn, b);
+	return -err;
+}
+
+static void teardown(struct bench *b)
+{
+	unsigned int i, t;
+
+	if (b->helper) {
+		pthread_mutex_lock(&b->mu);
+		b->quit = true;
+		pthread_cond_signal(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+		pthread_join(b->helper, NULL);
+	}
+	for (i = 0; i < b->ncfg; i++)
+		free(b->cfg[i].samples);
+	for (t = 0; t < NTHREADS; t++) {
+		free(b->src[t]);
+		free(b->dst[t]);
+		free(b->spread[t]);
+	}
+	free(b->meta);
+	free(b->mem);
+}
+
+static const struct config *find(const struct bench *b, enum op op,
+				 unsigned int bytes, unsigned int threads)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->ncfg; i++)
+		if (b->cfg[i].op == op && b->cfg[i].bytes == bytes &&
+		    b->cfg[i].threads == threads)
+			return &b->cfg[i];
+	return NULL;
+}
+
+struct target {
+	const char *name;
+	double value, limit;
+	bool at_most, met;
+};
+
+#define NTARGETS 4
+
+/*
+ * The targets; sp[0..1]: bounce_copy / memcpy_spread bandwidth at 64 and
+ * 256 KiB (what is left once both copies go to cold memory).
+ */
+static unsigned int targets(const struct bench *b, struct target *tg, double *sp)
+{
+	const struct config *m1 = find(b, OP_MAP_UNMAP, 4096, 1);
+	const struct config *m2 = find(b, OP_MAP_UNMAP, 4096, 2);
+	unsigned int n = 0, s;
+
+	tg[n++] = (struct target){ "map_unmap 4 KiB, 1 thread, median ns",
+				   (double)m1->sum.p50, 100, true, false };
+	for (s = 2; s < NSIZES; s++) {
+		const struct config *bc = find(b, OP_BOUNCE_COPY, sizes[s], 1);
+		const struct config *mc = find(b, OP_MEMCPY, sizes[s], 1);
+
+		tg[n++] = (struct target){
+			s == 2 ? "bounce_copy / memcpy bandwidth, 64 KiB" :
+				 "bounce_copy / memcpy bandwidth, 256 KiB",
+			(double)mc->sum.p50 / (double)bc->sum.p50, 0.8, false, false };
+	}
+	for (s = 2; s < NSIZES; s++) {
+		const struct config *bc = find(b, OP_BOUNCE_COPY, sizes[s], 1);
+		const struct config *mc = find(b, OP_MEMCPY_SPREAD, sizes[s], 1);
+
+		sp[s - 2] = (double)mc->sum.p50 / (double)bc->sum.p50;
+	}
+	tg[n++] = (struct target){ "map_unmap 4 KiB, 2 threads / 1 thread throughput",
+				   (double)m1->sum.p50 / (double)m2->sum.p50, 1.6, false, false };
+	for (s = 0; s < n; s++)
+		tg[s].met = tg[s].at_most ? tg[s].value <= tg[s].limit :
+					    tg[s].value >= tg[s].limit;
+	return n;
+}
+
+static void print_table(const struct bench *b)
+{
+	struct target tg[NTARGETS];
+	unsigned int i, n;
+	double sp[2];
+
+	printf("%-13s %8s %7s %10s %10s %10s %11s\n", "op", "bytes", "threads",
+	       "ns_min", "ns_median", "MB/s", "2thr_gain");
+	for (i = 0; i < b->ncfg; i++) {
+		const struct config *c = &b->cfg[i];
+		const struct config *one = find(b, c->op, c->bytes, 1);
+		char gain[16] = "";
+
+		if (c->threads == 2)
+			snprintf(gain, sizeof(gain), "%.2fx",
+				 (double)one->sum.p50 / (double)c->sum.p50);
+		printf("%-13s %8u %7u %10llu %10llu %10.0f %11s\n", op_names[c->op], c->bytes,
+		       c->threads, (unsigned long long)c->sum.min,
+		       (unsigned long long)c->sum.p50,
+		       c->sum.p50 ? (double)c->bytes * 1e3 / (double)c->sum.p50 : 0.0, gain);
+	}
+	n = targets(b, tg, sp);
+	printf("\ntargets (this run):\n");
+	for (i = 0; i < n; i++)
+		printf("  %-52s %8.2f (target %s %.1f): %s\n", tg[i].name, tg[i].value,
+		       tg[i].at_most ? "<=" : ">=", tg[i].limit, tg[i].met ? "met" : "NOT met");
+	printf("  bounce_copy / memcpy_spread (both into cold memory): 64 KiB %.2f, "
+	       "256 KiB %.2f\n", sp[0], sp[1]);
+	printf("  (the pool's next-fit index walks the %llu KiB area like swiotlb's, so\n"
+	       "   a bounce writes memory the cache has not seen; a smaller pool,\n"
+	       "   --pool-size, keeps it in cache)\n",
+	       (unsigned long long)(b->spread_size >> 10));
+}
+
+static void print_json(const struct bench *b, unsigned int areas)
+{
+	struct target tg[NTARGETS];
+	unsigned int i, n;
+	double sp[2];
+
+	printf("{\"pool_bytes\":%llu,\"areas\":%u,\"reps\":%u,\"results\":[",
+	       (unsigned long long)b->pool_size, areas, b->reps);
+	for (i = 0; i < b->ncfg; i++) {
+		const struct config *c = &b->cfg[i];
+
+		printf("%s{\"op\":\"%s\",\"bytes\":%u,\"threads\":%u,\"ns_min\":%llu,"
+		       "\"ns_median\":%llu,\"ns_max\":%llu,\"batch\":%u}", i ? "," : "",
+		       op_names[c->op], c->bytes, c->threads,
+		       (unsigned long long)c->sum.min, (unsigned long long)c->sum.p50,
+		       (unsigned long long)c->sum.max, c->batch);
+	}
+	printf("],\"targets\":[");
+	n = targets(b, tg, sp);
+	for (i = 0; i < n; i++)
+		printf("%s{\"name\":\"%s\",\"value\":%.3f,\"limit\":%.1f,\"at_most\":%s,"
+		       "\"met\":%s}", i ? "," : "", tg[i].name, tg[i].value, tg[i].limit,
+		       tg[i].at_most ? "true" : "false", tg[i].met ? "true" : "false");
+	printf("],\"bounce_vs_memcpy_spread\":{\"65536\":%.3f,\"262144\":%.3f}}\n",
+	       sp[0], sp[1]);
+}
+
+static int usage(FILE *f, int ret)
+{
+	fprintf(f, "usage: gmemkit bounce-bench [--json] [--reps N] [--pool-size SIZE]\n"
+		   "  bounce pool map+unmap (no copy), map+copy+unmap, plain memcpy, and\n"
+		   "  memcpy into a buffer walked like the pool (memcpy_spread) of\n"
+		   "  512 B, 4 KiB, 64 KiB, 256 KiB; 1 and 2 threads (one area each).\n"
+		   "  --reps N          samples per configuration (default 200, 5..100000)\n"
+		   "  --pool-size SIZE  pool size, a multiple of 512 KiB (default 64M,\n"
+		   "                    swiotlb's default)\n");
+	return ret;
+}
+
+static int cmd_bounce_bench(int argc, char **argv)
+{
+	unsigned int reps = 200, areas = NTHREADS;
+	uint64_t pool_size = 64ull << 20;
+	struct bench *b;
+	bool json = false;
+	int i, err;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
+			if (cli_parse_uint("--reps", argv[++i], 5, 100000, &reps))
+				return 2;
+		} else if (!strcmp(argv[i], "--pool-size") && i + 1 < argc) {
+			if (cli_parse_size("--pool-size", argv[++i], &pool_size))
+				return 2;
+			if (!pool_size || pool_size % (2 * BOUNCE_SEG_SIZE) ||
+			    pool_size > (64ull << 30)) {
+				fprintf(stderr, "gmemkit: --pool-size: %s is not a multiple of "
+					"512 KiB in (0, 64 GiB]\n", argv[i]);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			return usage(stdout, 0);
+		} else {
+			fprintf(stderr, "gmemkit bounce-bench: unknown option '%s'\n", argv[i]);
+			return usage(stderr, 2);
+		}
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return 1;
+	b->reps = reps;
+	b->pool_size = pool_size;
+	err = setup(b, areas);
+	if (!err)
+		err = run(b);
+	if (err) {
+		fprintf(stderr, "gmemkit bounce-bench: %s\n", strerror(-err));
+	} else if (json) {
+		print_json(b, areas);
+	} else {
+		printf("bounce-bench: %u reps, pool %llu KiB in %u areas (2 KiB slots, "
+		       "128-slot segments), ns per operation\n", reps,
+		       (unsigned long long)(pool_size >> 10), areas);
+		print_table(b);
+	}
+	teardown(b);
+	free(b);
+	return err ? 1 : 0;
+}
+
+GMEM_COMMAND("bounce-bench", cmd_bounce_bench,
+	     "bounce pool map/unmap and copy cost against memcpy (--json)");
