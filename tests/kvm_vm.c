@@ -16,6 +16,7 @@
 #include "gmemkit/timing.h"
 #include "gmemkit/vm.h"
 #include "tap.h"
+#include "../vmm/vm_internal.h"	/* gmem_vm_probe_run() */
 
 #define MiB (1ULL << 20)
 
@@ -332,6 +333,29 @@ static void test_probe_and_auto(void)
 	   "auto resolved to %s", gmem_vm_transport_name(r.res.transport));
 }
 
+/* How the probe classifies the two ways hypercalls fail on other hosts
+ * (DESIGN.md profile K: the vCPU stalls, or #UD), played by guests that
+ * hang or fault instead of making the hypercall. */
+static void test_probe_classify(void)
+{
+	char why[320];
+	uint64_t t0;
+	int r;
+
+	if (strstr(hc_why, "does not offer")) {
+		tap_skip(3, "no KVM_CAP_EXIT_HYPERCALL here: the probe stops before a VM");
+		return;
+	}
+	t0 = gmem_now_ns();
+	r = gmem_vm_probe_run(GMEM_ABI_TEST_HANG, 1500, why, sizeof(why));
+	ok(r == 0 && strstr(why, "stalled"), "stalled probe guest: no hypercall exits (%s)",
+	   why);
+	ok(gmem_now_ns() - t0 < 20000000000ULL, "stalled probe bounded by its timeout");
+	r = gmem_vm_probe_run(GMEM_ABI_TEST_FAULT, 1500, why, sizeof(why));
+	ok(r == 0 && strstr(why, "faulted"), "faulting probe guest: no hypercall exits (%s)",
+	   why);
+}
+
 static void test_bench(void)
 {
 	struct gmem_vm_bench_row rows[16];
@@ -356,7 +380,7 @@ static void test_bench(void)
 }
 
 #define N_NOVM		21
-#define N_VM		46
+#define N_VM		49
 
 int main(void)
 {
@@ -383,6 +407,7 @@ int main(void)
 	test_bad_endings();				/* 5 */
 	test_mmio();					/* 3 */
 	test_probe_and_auto();				/* 3 */
+	test_probe_classify();				/* 3 */
 	if (hc_probe == 1) {
 		test_convert(GMEM_TRANSPORT_HYPERCALL, GMEM_MODE_INPLACE);	/* 5 */
 		test_badreq(GMEM_TRANSPORT_HYPERCALL);	/* 4 */

@@ -271,13 +271,14 @@ static bool probe_done;
 static int probe_result;
 static char probe_why[320];
 
-static int probe_run(unsigned int timeout_ms)
+static int probe_run(enum gmem_abi_test test, unsigned int timeout_ms,
+		     char *why, size_t len)
 {
 	struct gmem_vm_config cfg = {
 		.vcpus = 1,
 		.mem_size = GMEM_ABI_MEM_MIN,
 		.transport = GMEM_TRANSPORT_HYPERCALL,
-		.test = GMEM_ABI_TEST_PROBE,
+		.test = test,
 		.timeout_ms = timeout_ms,
 		.quiet = true,
 	};
@@ -287,43 +288,51 @@ static int probe_run(unsigned int timeout_ms)
 
 	err = gmem_vm_create(&cfg, &vm);
 	if (err == -EOPNOTSUPP) {
-		snprintf(probe_why, sizeof(probe_why),
+		snprintf(why, len,
 			 "KVM_CAP_EXIT_HYPERCALL does not offer KVM_HC_MAP_GPA_RANGE");
 		return 0;
 	}
 	if (err) {
-		snprintf(probe_why, sizeof(probe_why), "cannot create the probe VM: %s",
+		snprintf(why, len, "cannot create the probe VM: %s",
 			 err == -ENODEV ? "no /dev/kvm" : strerror(-err));
 		return err;
 	}
 	err = gmem_vm_run(vm, &res);
 	gmem_vm_destroy(vm);
 	if (err) {
-		snprintf(probe_why, sizeof(probe_why), "probe VM did not run: %s",
+		snprintf(why, len, "probe VM did not run: %s",
 			 strerror(-err));
 		return err;
 	}
 	if (res.pass && res.counters.c[GMEM_ABI_CNT_HYPERCALLS] >= 1) {
-		snprintf(probe_why, sizeof(probe_why),
+		snprintf(why, len,
 			 "KVM_HC_MAP_GPA_RANGE exits reach userspace");
 		return 1;
 	}
 	if (res.end == GMEM_VM_END_TIMEOUT)
-		snprintf(probe_why, sizeof(probe_why),
+		snprintf(why, len,
 			 "the vCPU stalled in the hypercall (no exit within %u ms)",
 			 timeout_ms);
 	else if (res.end == GMEM_VM_END_PANIC)
-		snprintf(probe_why, sizeof(probe_why),
+		snprintf(why, len,
 			 "the hypercall instruction faulted in the guest (vector %llu)",
 			 (unsigned long long)res.end_info);
 	else if (res.end == GMEM_VM_END_DONE)
-		snprintf(probe_why, sizeof(probe_why),
+		snprintf(why, len,
 			 "KVM answered the hypercall itself (%llu exits seen)",
 			 (unsigned long long)res.counters.c[GMEM_ABI_CNT_HYPERCALLS]);
 	else
-		snprintf(probe_why, sizeof(probe_why), "probe VM ended: %s",
+		snprintf(why, len, "probe VM ended: %s",
 			 res.message);
 	return 0;
+}
+
+/* The probe itself, uncached; test is GMEM_ABI_TEST_PROBE except in tests
+ * that check how a stalled or faulting guest is classified. */
+int gmem_vm_probe_run(enum gmem_abi_test test, unsigned int timeout_ms,
+		      char *why, size_t why_len)
+{
+	return probe_run(test, timeout_ms, why, why_len);
 }
 
 int gmem_vm_probe_hypercall_exit(unsigned int timeout_ms, const char **why)
@@ -334,7 +343,8 @@ int gmem_vm_probe_hypercall_exit(unsigned int timeout_ms, const char **why)
 		timeout_ms = GMEM_VM_PROBE_TIMEOUT_MS;
 	pthread_mutex_lock(&probe_lock);
 	if (!probe_done) {
-		probe_result = probe_run(timeout_ms);
+		probe_result = probe_run(GMEM_ABI_TEST_PROBE, timeout_ms, probe_why,
+					 sizeof(probe_why));
 		probe_done = probe_result >= 0 || probe_result == -ENODEV;
 	}
 	r = probe_result;

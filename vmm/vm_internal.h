@@ -92,5 +92,7 @@ int gmem_vm_handle_hypercall(struct gmem_vcpu *vcpu);
 int gmem_vm_hypercall_supported(int vm_fd);
 int gmem_vm_enable_hypercall(int vm_fd);
 enum gmem_transport gmem_vm_resolve_auto(void);
+int gmem_vm_probe_run(enum gmem_abi_test test, unsigned int timeout_ms,
+		      char *why, size_t why_len);
 
 #endif /* GMEMKIT_VMM_VM_INTERNAL_H */
