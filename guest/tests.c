@@ -19,11 +19,40 @@ static const char *transport_name(uint32_t t)
 
 /* ---- hello ---------------------------------------------------------------- */
 
+/* The runtime's libc subset (lib/bounce.c in the guest relies on it). */
+static void check_libc(void)
+{
+	char a[64], b[64];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(a); i++)
+		a[i] = (char)i;
+	memmove(a + 8, a, 32);			/* overlap, destination above */
+	GUEST_CHECK(a[8] == 0 && a[39] == 31 && a[40] == 40, "memmove up");
+	for (i = 0; i < sizeof(a); i++)
+		a[i] = (char)i;
+	memmove(a, a + 8, 32);			/* overlap, destination below */
+	GUEST_CHECK(a[0] == 8 && a[31] == 39 && a[32] == 32, "memmove down");
+	memset(b, 0x5a, sizeof(b));
+	memcpy(b + 1, a, 10);
+	GUEST_CHECK(b[0] == 0x5a && b[1] == 8 && b[10] == 17 && b[11] == 0x5a, "memcpy");
+	GUEST_CHECK(memcmp(a, b + 1, 10) == 0 && memcmp(a, b, 10) < 0 &&
+		    memcmp(b, a, 10) > 0, "memcmp");
+	snprintf(a, sizeof(a), "%d|%5u|%-4s|%05x|%lx|%c", -42, 7u, "ab", 0xbeefu,
+		 (uint64_t)0x1234567890ULL, 'z');
+	GUEST_CHECK(!memcmp(a, "-42|    7|ab  |0beef|1234567890|z", 33),
+		    "snprintf gave '%s'", a);
+	GUEST_CHECK(snprintf(b, 4, "%s", "truncated") == 9 && strlen(b) == 3,
+		    "snprintf truncation");
+}
+
 void test_hello(unsigned int cpu)
 {
 	int64_t st = __doorbell(GMEM_ABI_OP_NOP, 0, 0, 0, NULL);
 
 	GUEST_CHECK_EQ(st, 0, "empty doorbell");
+	if (cpu == 0)
+		check_libc();
 	if (cpu == 0)
 		gprintf("gmemkit guest: abi %u, %u vCPU(s), %lu MiB, transport %s, "
 			"tsc %lu kHz (host KVM says %lu)\n",
