@@ -1099,6 +1099,40 @@ static void test_file(void)
 	ok_eq(blk_backend_null(1000, &be), -EINVAL,
 	      "null capacity not a sector multiple refused");
 
+	/* Command-line specs. */
+	{
+		static const struct { const char *spec; int ret; } bad[] = {
+			{ "nul", -EINVAL }, { "null:", -EINVAL },
+			{ "null:12x", -EINVAL }, { "null:1000", -EINVAL },
+			{ "null:0", -EINVAL }, { "null:-512", -EINVAL },
+			{ "null:99999999999T", -EINVAL }, { "file:", -EINVAL },
+			{ "file:/tmp/x,fast", -EINVAL }, { "", -EINVAL },
+			{ "file:/nonexistent/x", -ENOENT },
+		};
+		bool all = true;
+		char spec[128];
+
+		for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			int r = blk_backend_open(bad[i].spec, &be);
+
+			if (r != bad[i].ret) {
+				diag("spec \"%s\": got %d want %d", bad[i].spec,
+				     r, bad[i].ret);
+				all = false;
+			}
+		}
+		ok(all, "bad backend specs refused with the documented errno");
+		ok(!blk_backend_open("null:64M", &be) &&
+		   be->capacity == 64ULL << 20 && !strcmp(be->name, "null"),
+		   "spec null:64M");
+		blk_backend_destroy(be);
+		snprintf(spec, sizeof(spec), "file:%s,ro,sync", path);
+		ok(!blk_backend_open(spec, &be) && be->read_only &&
+		   !strcmp(be->engine, "sync") && be->capacity == DISK_SIZE,
+		   "spec file:PATH,ro,sync");
+		blk_backend_destroy(be);
+	}
+
 	/* Read-only device: OUT gets IOERR, RO offered. */
 	if (!blk_backend_file(path, BLK_FILE_READ_ONLY, 8, &be)) {
 		struct vring_used_elem e;

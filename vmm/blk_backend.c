@@ -385,6 +385,89 @@ err_free:
 	return ret;
 }
 
+/* ---- from a spec ------------------------------------------------------------ */
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case 'T': case 't':
+		shift += 10;
+		/* fall through */
+	case 'G': case 'g':
+		shift += 10;
+		/* fall through */
+	case 'M': case 'm':
+		shift += 10;
+		/* fall through */
+	case 'K': case 'k':
+		shift += 10;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (*end || (shift && v > (~0ULL >> shift)))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int open_file_spec(const char *spec, struct blk_backend **out)
+{
+	char *copy = strdup(spec), *opt, *save = NULL;
+	unsigned int flags = 0;
+	const char *path;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	path = strtok_r(copy, ",", &save);
+	while (path && (opt = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(opt, "direct"))
+			flags |= BLK_FILE_DIRECT;
+		else if (!strcmp(opt, "ro"))
+			flags |= BLK_FILE_READ_ONLY;
+		else if (!strcmp(opt, "sync"))
+			flags |= BLK_FILE_SYNC;
+		else
+			ret = -EINVAL;
+	}
+	if (!path || !*path)
+		ret = -EINVAL;
+	if (!ret)
+		ret = blk_backend_file(path, flags, BLK_FILE_DEPTH, out);
+	free(copy);
+	return ret;
+}
+
+int blk_backend_open(const char *spec, struct blk_backend **out)
+{
+	uint64_t size = 1ULL << 30;
+	int ret;
+
+	if (!spec || !out)
+		return -EINVAL;
+	if (!strcmp(spec, "null"))
+		return blk_backend_null(size, out);
+	if (!strncmp(spec, "null:", 5)) {
+		ret = parse_size(spec + 5, &size);
+		return ret ? ret : blk_backend_null(size, out);
+	}
+	if (!strncmp(spec, "file:", 5))
+		return open_file_spec(spec + 5, out);
+	return -EINVAL;
+}
+
 void blk_backend_destroy(struct blk_backend *be)
 {
 	if (be)

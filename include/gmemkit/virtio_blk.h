@@ -139,6 +139,17 @@ int blk_backend_null(uint64_t capacity, struct blk_backend **out);
 int blk_backend_file(const char *path, unsigned int flags, unsigned int depth,
 		     struct blk_backend **out);
 
+/*
+ * blk_backend_open() - a backend from a command-line spec:
+ *   "null" (1 GiB), "null:SIZE" (bytes, K/M/G/T suffix, multiple of 512),
+ *   "file:PATH[,direct][,ro][,sync]" (io_uring depth BLK_FILE_DEPTH).
+ *   -EINVAL  spec NULL, unknown kind or option, bad size (message-free:
+ *            the caller names the bad spec)
+ *   or the errors of blk_backend_null() / blk_backend_file()
+ */
+#define BLK_FILE_DEPTH		256U
+int blk_backend_open(const char *spec, struct blk_backend **out);
+
 void blk_backend_destroy(struct blk_backend *be);
 
 /* ---- virtio-mmio transport ------------------------------------------------- */
