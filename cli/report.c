@@ -456,8 +456,10 @@ static void fmt_us(char *buf, size_t len, double ns)
 		snprintf(buf, len, "n/a");
 	else if (ns >= 1e6)
 		snprintf(buf, len, "%.2f ms", ns / 1e6);
-	else
+	else if (ns >= 1e3)
 		snprintf(buf, len, "%.1f us", ns / 1e3);
+	else
+		snprintf(buf, len, "%.0f ns", ns);
 }
 
 static void model_table(FILE *f, const struct bench_data *d, const struct model *m)
