@@ -269,7 +269,7 @@ static int load_boot(struct gmem_vm *vm)
 {
 	uint64_t img = page_up(image_len());
 	uint64_t vcpu_len = vm->nr_vcpus * GMEM_ABI_PAGE_SIZE;
-	void *p;
+	void *p, *gdt, *pt, *res, *vp;
 	unsigned int i;
 	int err;
 
@@ -289,15 +289,19 @@ static int load_boot(struct gmem_vm *vm)
 	if (err)
 		return err;
 
-	build_gdt(guest_ptr(vm, GMEM_ABI_GDT_GPA, GMEM_ABI_PAGE_SIZE));
-	build_page_tables(vm, guest_ptr(vm, GMEM_ABI_PT_GPA,
-					GMEM_ABI_PT_PAGES * GMEM_ABI_PAGE_SIZE));
+	gdt = guest_ptr(vm, GMEM_ABI_GDT_GPA, GMEM_ABI_PAGE_SIZE);
+	pt = guest_ptr(vm, GMEM_ABI_PT_GPA, GMEM_ABI_PT_PAGES * GMEM_ABI_PAGE_SIZE);
 	p = guest_ptr(vm, GMEM_ABI_IMAGE_GPA, img);
+	res = guest_ptr(vm, GMEM_ABI_RESULTS_GPA, GMEM_ABI_PAGE_SIZE);
+	vp = guest_ptr(vm, GMEM_ABI_VCPU_PAGE_GPA, vcpu_len);
+	if (!gdt || !pt || !p || !res || !vp)
+		return -EFAULT;		/* just shared: cannot happen */
+	build_gdt(gdt);
+	build_page_tables(vm, pt);
 	memset(p, 0, img);
 	memcpy(p, gmem_guest_image, image_len());
-	memset(guest_ptr(vm, GMEM_ABI_RESULTS_GPA, GMEM_ABI_PAGE_SIZE), 0,
-	       GMEM_ABI_PAGE_SIZE);
-	memset(guest_ptr(vm, GMEM_ABI_VCPU_PAGE_GPA, vcpu_len), 0, vcpu_len);
+	memset(res, 0, GMEM_ABI_PAGE_SIZE);
+	memset(vp, 0, vcpu_len);
 
 	if (vm->cfg.mode == GMEM_MODE_INPLACE) {
 		for (i = 0; i < sizeof(boot_private) / sizeof(boot_private[0]); i++) {
