@@ -464,6 +464,10 @@ static int process_locked(struct virtio_blk *b)
 	if (n) {
 		b->st.batches++;
 		b->be->ops->kick(b->be);
+		/* io_uring often completes page-cache I/O inside the submit:
+		 * collect that now instead of after an eventfd wakeup. */
+		if (b->be->event_fd >= 0)
+			b->be->ops->reap(b->be, false);
 	}
 	publish(b);
 	return b->vq.broken ? -EIO : n;
