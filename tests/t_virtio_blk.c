@@ -168,10 +168,13 @@ static struct gmem *mk_ram(void)
 	return g;
 }
 
+static unsigned int mk_poll_us;	/* params.poll_us for mk_guest() */
+
 static void mk_guest(struct guest *gu, struct blk_backend *be)
 {
 	struct virtio_blk_params p = {
 		.backend = be, .queue_num_max = QSIZE, .seg_max = SEG_MAX,
+		.poll_us = mk_poll_us,
 	};
 
 	memset(gu, 0, sizeof(*gu));
@@ -1237,6 +1240,61 @@ static void test_thread(void)
 	unlink(path);
 }
 
+/* Wait up to ms for used->flags == want. */
+static bool wait_flags(struct guest *gu, uint16_t want, int ms)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	for (int i = 0; i < ms; i++) {
+		if (__atomic_load_n(&used(gu)->flags, __ATOMIC_ACQUIRE) == want)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+static void test_busy_poll(void)
+{
+	struct timespec ms100 = { 0, 100000000 };
+	struct blk_backend *be;
+	struct vring_used_elem e;
+	struct virtio_blk_params p = { 0 };
+	struct virtio_blk *bad;
+	struct guest gu;
+
+	blk_backend_null(DISK_SIZE, &be);
+	mk_poll_us = 300000;
+	mk_guest(&gu, be);
+	mk_poll_us = 0;
+	blk_backend_null(DISK_SIZE, &p.backend);
+	p.mem = gu.g;
+	p.poll_us = 1000001;
+	ok_eq(virtio_blk_create(&p, &bad), -EINVAL, "poll_us above 1 s refused");
+	blk_backend_destroy(p.backend);
+	if (!drv_init(&gu, std_features) || virtio_blk_start(gu.b))
+		tap_bail("driver init / start");
+	put_req(&gu, 0, VIRTIO_BLK_T_OUT, 0, DATA_GPA, 512, 1);
+	eventfd_write(virtio_blk_notify_fd(gu.b), 1);
+	ok(get_used(&gu, &e) && e.id == 0, "notified request completes");
+	ok(wait_flags(&gu, VIRTQ_USED_F_NO_NOTIFY, 1000),
+	   "device busy-polls: used->flags NO_NOTIFY");
+	put_req(&gu, 4, VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, 1);
+	ok(get_used(&gu, &e) && e.id == 4 && e.len == 513,
+	   "request published without a notification is picked up by polling");
+	ok(stats(&gu).polled >= 1, "counted as polled (%llu)",
+	   (unsigned long long)stats(&gu).polled);
+	ok(wait_flags(&gu, 0, 3000),
+	   "after the idle window notifications are asked for again");
+	put_req(&gu, 8, VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, 1);
+	nanosleep(&ms100, NULL);
+	ok_eq(__atomic_load_n(&used(&gu)->idx, __ATOMIC_ACQUIRE), gu.used_seen,
+	      "sleeping device: an unnotified request waits");
+	eventfd_write(virtio_blk_notify_fd(gu.b), 1);
+	ok(get_used(&gu, &e) && e.id == 8, "and the notification serves it");
+	virtio_blk_stop(gu.b);
+	free_guest(&gu);
+}
+
 int main(void)
 {
 	test_transport();
@@ -1246,5 +1304,6 @@ int main(void)
 	test_inflight();
 	test_file();
 	test_thread();
+	test_busy_poll();
 	return tap_done();
 }

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "gmemkit/gmem.h"
+#include "gmemkit/timing.h"
 #include "gmemkit/virtio_blk.h"
 #include "virtio_mmio.h"
 
@@ -69,6 +71,8 @@ struct virtio_blk {
 	int stop_fd;
 	pthread_t thread;
 	bool running;
+	atomic_bool stopping;
+	uint64_t poll_ns;
 };
 
 static const char *const vblk_err_names[VBLK_E_NR] = {
@@ -573,6 +577,57 @@ static void drain_fd(int fd)
 	eventfd_read(fd, &v);
 }
 
+/* One busy-poll step: completions, then new requests.  True if it found
+ * work. */
+static bool poll_step(struct virtio_blk *b)
+{
+	bool work = false;
+
+	pthread_mutex_lock(&b->mmio.lock);
+	if (b->vq.ready && !b->vq.broken && virtio_mmio_live(&b->mmio)) {
+		if (b->inflight && b->be->event_fd >= 0)
+			work = reap_locked(b, false) > 0;
+		if (virtq_avail_pending(&b->vq)) {
+			b->st.polled++;
+			process_locked(b);
+			work = true;
+		}
+	}
+	pthread_mutex_unlock(&b->mmio.lock);
+	return work;
+}
+
+static void set_notify(struct virtio_blk *b, bool enable)
+{
+	pthread_mutex_lock(&b->mmio.lock);
+	if (b->vq.ready)
+		virtq_set_notify(&b->vq, enable);
+	pthread_mutex_unlock(&b->mmio.lock);
+}
+
+/*
+ * Keep polling until poll_ns pass without work, notifications off
+ * meanwhile; then turn them back on and look once more, since the driver
+ * may have published while it saw them off.
+ */
+static void busy_poll(struct virtio_blk *b)
+{
+	uint64_t end = gmem_now_ns() + b->poll_ns;
+
+	set_notify(b, false);
+	while (!atomic_load_explicit(&b->stopping, memory_order_relaxed)) {
+		if (poll_step(b))
+			end = gmem_now_ns() + b->poll_ns;
+		else if (gmem_now_ns() >= end)
+			break;
+		else
+			__builtin_ia32_pause();
+	}
+	set_notify(b, true);
+	while (poll_step(b))
+		;
+}
+
 static void *device_thread(void *arg)
 {
 	struct virtio_blk *b = arg;
@@ -582,23 +637,27 @@ static void *device_thread(void *arg)
 		{ .fd = b->be->event_fd, .events = POLLIN },
 	};
 	nfds_t n = b->be->event_fd >= 0 ? 3 : 2;
+	int found;
 
 	for (;;) {
 		if (poll(p, n, -1) < 0)
 			continue;	/* EINTR */
 		if (p[0].revents)
 			break;
+		found = 0;
 		if (p[1].revents & POLLIN) {
 			drain_fd(b->notify_fd);
 			pthread_mutex_lock(&b->mmio.lock);
 			b->st.notifies++;
-			process_locked(b);
+			found = process_locked(b);
 			pthread_mutex_unlock(&b->mmio.lock);
 		}
 		if (n == 3 && (p[2].revents & POLLIN)) {
 			drain_fd(b->be->event_fd);
 			virtio_blk_reap(b, false);
 		}
+		if (found > 0 && b->poll_ns)
+			busy_poll(b);
 	}
 	return NULL;
 }
@@ -612,6 +671,7 @@ int virtio_blk_start(struct virtio_blk *b)
 	b->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (b->stop_fd < 0)
 		return -errno;
+	atomic_store(&b->stopping, false);
 	pthread_mutex_lock(&b->mmio.lock);
 	b->running = true;
 	pthread_mutex_unlock(&b->mmio.lock);
@@ -631,6 +691,7 @@ void virtio_blk_stop(struct virtio_blk *b)
 {
 	if (!b->running)
 		return;
+	atomic_store(&b->stopping, true);
 	eventfd_write(b->stop_fd, 1);
 	pthread_join(b->thread, NULL);
 	pthread_mutex_lock(&b->mmio.lock);
@@ -706,7 +767,7 @@ int virtio_blk_create(const struct virtio_blk_params *p,
 	qmax = p->queue_num_max ? p->queue_num_max : VBLK_NUM_MAX_DEFAULT;
 	smax = p->seg_max ? p->seg_max : VBLK_SEG_MAX_DEFAULT;
 	if ((qmax & (qmax - 1)) || qmax > VBLK_NUM_MAX_LIMIT ||
-	    smax > VBLK_SEG_MAX_LIMIT)
+	    smax > VBLK_SEG_MAX_LIMIT || p->poll_us > 1000000)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -715,6 +776,7 @@ int virtio_blk_create(const struct virtio_blk_params *p,
 	b->be = p->backend;
 	b->num_max = qmax;
 	b->seg_max = smax;
+	b->poll_ns = (uint64_t)p->poll_us * 1000;
 	b->stop_fd = -1;
 	ret = alloc_reqs(b);
 	if (ret)

@@ -175,3 +175,20 @@ bool virtq_publish(struct virtq *vq)
 	vq->used_published = vq->used_idx;
 	return true;
 }
+
+bool virtq_avail_pending(struct virtq *vq)
+{
+	if (vq->last_avail != vq->avail_shadow)
+		return true;
+	/* seq_cst: ordered after a virtq_set_notify(vq, true) store */
+	return __atomic_load_n(&vq->avail->idx, __ATOMIC_SEQ_CST) !=
+	       vq->last_avail;
+}
+
+void virtq_set_notify(struct virtq *vq, bool enable)
+{
+	/* seq_cst store (xchg on x86): a full barrier before later loads */
+	__atomic_store_n(&vq->used->flags,
+			 enable ? 0 : (uint16_t)VIRTQ_USED_F_NO_NOTIFY,
+			 __ATOMIC_SEQ_CST);
+}

@@ -88,6 +88,18 @@ void virtq_push(struct virtq *vq, uint16_t head, uint32_t len);
 /* Store used->idx (release) if new entries were pushed; true if so. */
 bool virtq_publish(struct virtq *vq);
 
+/* Entries on the avail ring not taken yet (one acquire load at most)? */
+bool virtq_avail_pending(struct virtq *vq);
+
+/*
+ * Tell the driver whether to notify (used->flags VIRTQ_USED_F_NO_NOTIFY
+ * clear or set).  The store is sequentially consistent, and so is the load
+ * in virtq_avail_pending(): a check after enabling cannot miss an entry the
+ * driver published without a notification (the driver publishes, barriers,
+ * then reads the flag).
+ */
+void virtq_set_notify(struct virtq *vq, bool enable);
+
 /* Does [gpa, gpa + len) touch the descriptor table or one of the rings? */
 bool virtq_overlaps_rings(const struct virtq *vq, uint64_t gpa, uint64_t len);
 

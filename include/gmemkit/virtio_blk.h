@@ -186,6 +186,14 @@ struct virtio_blk_params {
 	struct blk_backend *backend;	/* owned by the device on success */
 	unsigned int queue_num_max;	/* power of 2 <= 1024; 0: 256 */
 	unsigned int seg_max;		/* data segments; 0: 128 (<= 1024) */
+	/*
+	 * Busy polling: after a pass that found requests, the device thread
+	 * keeps polling the avail ring (and backend completions) for poll_us
+	 * microseconds of idleness before it sleeps on the eventfd again, with
+	 * VIRTQ_USED_F_NO_NOTIFY set meanwhile so that the driver can skip
+	 * the notification (the VM exit).  0: no polling.  At most 1000000.
+	 */
+	unsigned int poll_us;
 };
 
 /* Request error classes, counted in virtio_blk_stats.err[]. */
@@ -225,6 +233,7 @@ enum vq_err {
 
 struct virtio_blk_stats {
 	uint64_t notifies;	/* queue notifications handled */
+	uint64_t polled;	/* passes started by busy polling */
 	uint64_t batches;	/* process passes that found requests */
 	uint64_t requests;	/* chains taken off the avail ring */
 	uint64_t reads, writes, flushes, get_ids;
@@ -248,7 +257,8 @@ struct virtio_blk_stats {
 /*
  * virtio_blk_create() - a virtio-blk device over p->mem with p->backend.
  *   -EINVAL  p, mem, backend or out NULL, queue_num_max not a power of 2
- *            or above 1024, seg_max above 1024, backend capacity 0
+ *            or above 1024, seg_max above 1024, poll_us above 1000000,
+ *            backend capacity 0
  *   -ENOMEM, or the errno of eventfd()
  * On error the backend is not consumed.
  */
