@@ -4,8 +4,9 @@
  * virtqueue, block backends.
  *
  * Guest RAM is one gmem region at guest physical address 0 (GPA == region
- * offset).  The device reaches guest memory only through gmem_pin_ptr() /
- * gmem_host_ptr(), so it never touches a private page:
+ * offset).  The device reaches guest memory only through gmem_pin_ptr()
+ * (bounds, overflow and shared state checked, pages pinned), so it never
+ * touches a private page:
  *
  *  - the descriptor table, avail ring and used ring are pinned while the
  *    queue is enabled (QueueReady = 1): they must be on shared pages then,
@@ -28,10 +29,15 @@
  *    direction, zero-length or non sector-multiple data, too many segments,
  *    sector range beyond capacity, write to a read-only device, pin refused,
  *    backend error;
- *  - if the status descriptor itself is unusable the chain is returned with
- *    used length 0 and nothing is written (stats.err[VBLK_E_STATUS]);
+ *  - if the status byte (the last byte of the last descriptor, which must
+ *    be device writable) is unusable, the chain is returned with used
+ *    length 0 and nothing is written (stats.no_status, and the class:
+ *    VBLK_E_STATUS, _PRIVATE, _OUT_OF_RAM or _RING_OVERLAP);
  *  - unknown or unnegotiated request type: VIRTIO_BLK_S_UNSUPP.
  * Used length = bytes the device wrote into the chain + 1 status byte.
+ * Framing: the 16-byte header alone in the first descriptor (device
+ * readable), data in the middle ones, status in the last (as Linux and
+ * Firecracker do).
  *
  * Threads: virtio_mmio_access() runs on vCPU threads, processing on the
  * device thread (virtio_blk_start()) or on the caller of
