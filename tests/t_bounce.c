@@ -111,6 +111,22 @@ static void test_init(void)
 
 	ok(ms > 0, "meta size for 4 MiB / 4 areas: %zu bytes", ms);
 	ok(!bounce_meta_size(0, 1), "meta size refuses size 0");
+	{
+		static uint8_t smeta[BOUNCE_META_SIZE(8 << 20, 1)] __attribute__((aligned(64)));
+		static const uint64_t sz[] = { 256 * KiB, 1 * MiB, 3 * MiB, 8 * MiB, 64 * MiB };
+		static const unsigned int na[] = { 1, 2, 4, 8 };
+		bool match = true;
+		unsigned int i, j;
+
+		for (i = 0; i < 5; i++)
+			for (j = 0; j < 4; j++)
+				if (bounce_meta_size(sz[i], na[j]))
+					match &= bounce_meta_size(sz[i], na[j]) ==
+						 BOUNCE_META_SIZE(sz[i], na[j]);
+		ok(match, "BOUNCE_META_SIZE() equals bounce_meta_size() for valid pools");
+		ok_eq(sizeof(smeta), bounce_meta_size(8 << 20, 1),
+		      "BOUNCE_META_SIZE() works as a static array size");
+	}
 	ok(!bounce_meta_size(BOUNCE_SEG_SIZE + 2048, 1),
 	   "meta size refuses a size that is not whole segments");
 	ok(!bounce_meta_size(4 * MiB, 3), "meta size refuses 3 areas");
