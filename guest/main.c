@@ -16,6 +16,8 @@ static volatile unsigned int finished __attribute__((section(".data")));
 static volatile unsigned int barrier_count __attribute__((section(".data")));
 static volatile unsigned int barrier_gen __attribute__((section(".data")));
 
+bool guest_pvm;
+
 void guest_entry(uint64_t cpu, const volatile struct gmem_abi_boot_info *bi);
 
 void smp_barrier(void)
@@ -45,15 +47,28 @@ static void (*const tests[GMEM_ABI_TEST_MAX])(unsigned int) = {
 	[GMEM_ABI_TEST_MMIO] = test_mmio,
 };
 
+/* PVM runs a 64-bit guest kernel at hardware CPL 3 and shows it the real
+ * CS selector (RPL 3); under VMX / SVM CS is our ring 0 selector. */
+static bool detect_pvm(void)
+{
+	uint16_t cs;
+
+	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
+	return (cs & 3) == 3;
+}
+
 static bool boot_cpu_init(const volatile struct gmem_abi_boot_info *bi)
 {
 	uint64_t khz;
 
 	memset(__bss_start, 0, (size_t)(__bss_end - __bss_start));
+	guest_pvm = detect_pvm();
 	idt_init();
-	idt_load();
+	if (!guest_pvm)
+		idt_load();	/* PVM ignores the IDT */
 	results->magic = GMEM_ABI_MAGIC;
 	results->status = GMEM_ABI_RES_RUNNING;
+	results->flags = guest_pvm ? GMEM_ABI_RESF_PVM : 0;
 	if (bi->magic != GMEM_ABI_MAGIC || bi->version != GMEM_ABI_VERSION) {
 		gprintf("guest: boot info magic 0x%x version %u, want 0x%x version %u\n",
 			bi->magic, bi->version, GMEM_ABI_MAGIC, GMEM_ABI_VERSION);
@@ -91,7 +106,8 @@ void guest_entry(uint64_t cpu, const volatile struct gmem_abi_boot_info *bi)
 			outl(GMEM_ABI_PORT_DONE, GMEM_ABI_RES_FAIL);
 			return;
 		}
-		idt_load();
+		if (!guest_pvm)
+			idt_load();
 	}
 
 	tests[bi->test]((unsigned int)cpu);

@@ -26,6 +26,7 @@
 #define CR4_OSXMMEXCPT	(1ULL << 10)
 #define EFER_LME	(1ULL << 8)
 #define EFER_LMA	(1ULL << 10)
+#define EFER_NXE	(1ULL << 11)
 
 static int kick_signo;
 
@@ -121,7 +122,8 @@ static int set_long_mode(struct gmem_vcpu *vcpu)
 	s.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
 	s.cr3 = GMEM_ABI_PT_GPA;
 	s.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-	s.efer = EFER_LME | EFER_LMA;
+	/* NXE as a PVM hypervisor requires it; nothing here uses NX. */
+	s.efer = EFER_LME | EFER_LMA | EFER_NXE;
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &s))
 		return -errno;
 

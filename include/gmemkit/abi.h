@@ -147,7 +147,8 @@ struct gmem_abi_vcpu_page {
 /* ---- hypercall transport ---------------------------------------------- */
 /* KVM_HC_MAP_GPA_RANGE (12): rax = nr, rbx = gpa, rcx = npages, rdx = attrs
  * (bit 4 set: to private / "encrypted"; clear: to shared); return in rax,
- * 0 or -errno.  vmmcall on AMD, vmcall on Intel. */
+ * 0 or -errno.  vmmcall on AMD, vmcall on Intel; under PVM (see
+ * GMEM_ABI_RESF_PVM) syscall with npages in r10. */
 #define GMEM_ABI_HC_MAP_GPA_RANGE	12
 #define GMEM_ABI_HC_ATTR_PRIVATE	(1ULL << 4)
 #define GMEM_ABI_HC_ATTR_PAGE_MASK	3ULL
@@ -217,6 +218,13 @@ struct gmem_abi_bench {
 	uint64_t ns_min, ns_median, ns_max;
 };
 
+/* results.flags */
+/* The guest found itself at hardware CPL 3: a PVM (pagetable-based VM)
+ * hypervisor.  There its IDT is ignored (an exception ends the run as a
+ * triple fault) and a hypercall is a SYSCALL in supervisor mode, rax = nr,
+ * arguments in rbx, r10, rdx. */
+#define GMEM_ABI_RESF_PVM	(1U << 0)
+
 #define GMEM_ABI_MAX_BENCH	16
 #define GMEM_ABI_MSG_MAX	256
 
@@ -228,7 +236,7 @@ struct gmem_abi_results {
 	uint64_t tsc_khz;		/* guest calibration against host time */
 	uint32_t vcpu_status[GMEM_ABI_MAX_VCPUS];	/* enum gmem_abi_res */
 	uint32_t nr_bench;
-	uint32_t pad;
+	uint32_t flags;			/* GMEM_ABI_RESF_* */
 	struct gmem_abi_bench bench[GMEM_ABI_MAX_BENCH];
 	char fail_msg[GMEM_ABI_MSG_MAX];	/* first failure, NUL terminated */
 };
