@@ -142,6 +142,9 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "gmemkit run: cannot run the VM: %s\n", strerror(-err));
 		return 2;
 	}
+	if (res.guest.flags & GMEM_ABI_RESF_PVM)
+		fprintf(stderr, "gmemkit run: the guest runs under PVM (hardware CPL 3): "
+			"its exceptions end as triple faults, hypercalls are SYSCALLs\n");
 	fprintf(stderr, "gmemkit run: %s: %s\n", gmem_vm_end_name(res.end), res.message);
 	fprintf(stderr, "gmemkit run: exits %llu, doorbells %llu, hypercalls %llu, "
 		"conversions %llu, bad requests: range %llu align %llu overflow %llu "
