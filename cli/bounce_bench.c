@@ -429,8 +429,8 @@ static int usage(FILE *f, int ret)
 		   "  memcpy into a buffer walked like the pool (memcpy_spread) of\n"
 		   "  512 B, 4 KiB, 64 KiB, 256 KiB; 1 and 2 threads (one area each).\n"
 		   "  --reps N          samples per configuration (default 200, 5..100000)\n"
-		   "  --pool-size SIZE  pool size, a multiple of 512 KiB (default 64M,\n"
-		   "                    swiotlb's default)\n");
+		   "  --pool-size SIZE  pool size, a multiple of 512 KiB up to 1G (default\n"
+		   "                    64M, swiotlb's default)\n");
 	return ret;
 }
 
@@ -452,13 +452,16 @@ static int cmd_bounce_bench(int argc, char **argv)
 			if (cli_parse_size("--pool-size", argv[++i], &pool_size))
 				return 2;
 			if (!pool_size || pool_size % (2 * BOUNCE_SEG_SIZE) ||
-			    pool_size > (64ull << 30)) {
+			    pool_size > (1ull << 30)) {
 				fprintf(stderr, "gmemkit: --pool-size: %s is not a multiple of "
-					"512 KiB in (0, 64 GiB]\n", argv[i]);
+					"512 KiB in (0, 1 GiB]\n", argv[i]);
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			return usage(stdout, 0);
+		} else if (!strcmp(argv[i], "--reps") || !strcmp(argv[i], "--pool-size")) {
+			fprintf(stderr, "gmemkit bounce-bench: %s needs a value\n", argv[i]);
+			return 2;
 		} else {
 			fprintf(stderr, "gmemkit bounce-bench: unknown option '%s'\n", argv[i]);
 			return usage(stderr, 2);
