@@ -107,7 +107,7 @@ tests: $(HOST_TESTS) $(KVM_TESTS)
 # inside the test VM (tools/testvm) where it does not: see tools/kvm-tests.
 # tests/testvm.t tests the test VM harness itself (skips inside the VM).
 check: all tests
-	O=$(O) prove -f $(HOST_TESTS) tests/bench.t tests/testvm.t tests/run.t
+	O=$(O) prove -f $(HOST_TESTS) tests/bench.t tests/testvm.t tests/run.t tests/bounce_bench.t
 	O=$(O) tools/kvm-tests $(KVM_TESTS)
 
 # The whole suite inside the test VM (Debian 6.12 kernel under QEMU/TCG:
