@@ -39,6 +39,11 @@
  * guest physical address of the pool).  bounce_map() returns a device
  * address; unmap and sync take it back.
  *
+ * Errors: every call returns 0 or a negative errno (Linux values); a
+ * pool that bounce_pool_init() did not set up counts as a NULL pool
+ * (-EINVAL).  In the guest, pass a CPU index and give nareas as a power of
+ * two (swiotlb rounds the CPU count up the same way).
+ *
  * Concurrency: any number of threads may call map/unmap/sync/get_stats at
  * once.  Unmapping or syncing a mapping while another thread maps, syncs
  * or unmaps that same mapping is the caller's race, as with the DMA API.
