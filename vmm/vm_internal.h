@@ -11,7 +11,6 @@
 #include "gmemkit/vm.h"
 #include "uapi/kvm_compat.h"
 
-#define GMEM_VM_MAX_MMIO	4
 #define GMEM_VM_TSS_GPA		(GMEM_ABI_GDT_GPA + 0x800)
 #define GMEM_VM_GDT_LIMIT	(5 * 8 - 1)
 #define GMEM_VM_SEL_CODE	0x08

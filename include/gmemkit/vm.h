@@ -103,12 +103,26 @@ enum gmem_transport gmem_vm_transport(const struct gmem_vm *vm);
  *
  * gmem_vm_set_mmio_handler() - route KVM_EXIT_MMIO in [gpa, gpa + size) to
  * fn, called on the vCPU thread with the offset into the window; for a read
- * fn fills data[0..len).  Returns 0 or a negative errno; a negative return
- * ends the run as UNEXPECTED.  -EEXIST: overlaps a window already set.
+ * fn fills data[0..len).  fn returns 0 or a negative errno; a negative return
+ * ends the run as UNEXPECTED with the errno in the message.  An MMIO exit
+ * outside every window also ends the run.  virtio-blk device 0 goes at
+ * GMEM_ABI_VIRTIO_MMIO_GPA (fn can wrap virtio_mmio_access()).
+ *   -EINVAL  NULL vm or fn, size 0, range wraps, or the range starts in RAM
+ *   -EEXIST  overlaps a window already set
+ *   -ENOSPC  GMEM_VM_MAX_MMIO windows already set
+ *   -EALREADY the run has started
  *
  * gmem_vm_add_ioeventfd() - KVM_IOEVENTFD on an MMIO address (no datamatch):
- * a guest write of len bytes at gpa signals fd without leaving the kernel.
+ * a guest write of len bytes at gpa signals fd without leaving the kernel
+ * (e.g. GMEM_ABI_VIRTIO_MMIO_GPA + GMEM_ABI_VIRTIO_MMIO_NOTIFY, len 4).
+ * Deassigned by gmem_vm_destroy(); fd stays the caller's.
+ *   -EINVAL  NULL vm, fd < 0, len not 1, 2, 4 or 8
+ *   -ENOSPC  GMEM_VM_MAX_MMIO eventfds already set
+ *   -EALREADY the run has started
+ *   or the errno of KVM_IOEVENTFD.
  */
+#define GMEM_VM_MAX_MMIO	4	/* windows, and eventfds */
+
 typedef int (*gmem_vm_mmio_fn)(void *opaque, uint64_t offset, void *data,
 			       uint32_t len, bool is_write);
 int gmem_vm_set_mmio_handler(struct gmem_vm *vm, uint64_t gpa, uint64_t size,
