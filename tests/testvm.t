@@ -53,7 +53,7 @@ if ! command -v qemu-system-x86_64 > /dev/null; then
 	exit 0
 fi
 
-echo "1..24"
+echo "1..25"
 mkdir -p "$O" || exit 1
 W=$(mktemp -d "$O/testvm-t.XXXXXX") || exit 1
 W=$(cd "$W" && pwd -P)
@@ -67,6 +67,11 @@ tools/testvm --timeout 5x true > "$W/o" 2> "$W/e"
 is $? 2 "bad --timeout: status 2"
 grep -q "bad --timeout '5x'" "$W/e"
 ok $? "bad --timeout: message names the value"
+
+start=$SECONDS
+TESTVM=1 tools/testvm sh -c 'echo here; exit 3' > "$W/o" 2> "$W/e"
+is "$?/$(cat "$W/o")/$((SECONDS - start < 3))" "3/here/1" \
+	"TESTVM=1 (inside the VM already): runs the command directly, status kept"
 
 # assets prepared once; a second prepare reuses them
 tools/testvm --prepare 2> "$W/e"
@@ -146,5 +151,5 @@ is $? 125 "guest kernel panic: status 125, no hang"
 grep -q 'the guest kernel panicked' "$W/e"
 ok $? "guest kernel panic: clear message" || diag_file "$W/e"
 
-[ $n = 24 ] || echo "# ran $n tests, planned 24"
+[ $n = 25 ] || echo "# ran $n tests, planned 25"
 exit $((failed > 0))
