@@ -28,8 +28,11 @@ static int install_err;
 static _Atomic(gmem_violation_fn) user_fn;
 static void *_Atomic user_arg;
 
+/* The last violation, guarded by a try-lock: a signal handler that finds it
+ * taken (another thread is recording) skips the record, never waits. */
 static struct gmem_violation last;
 static atomic_bool have_last;
+static atomic_flag last_lock = ATOMIC_FLAG_INIT;
 
 static __thread sigjmp_buf *volatile recover;
 
@@ -126,8 +129,11 @@ static void segv_handler(int sig, siginfo_t *info, void *uctx)
 	v.offset = (uintptr_t)info->si_addr - (uintptr_t)g->view;
 	v.write = fault_is_write(uctx);
 	atomic_fetch_add(&g->cnt.violations, 1);
-	last = v;
-	atomic_store(&have_last, true);
+	if (!atomic_flag_test_and_set_explicit(&last_lock, memory_order_acquire)) {
+		last = v;
+		atomic_store(&have_last, true);
+		atomic_flag_clear_explicit(&last_lock, memory_order_release);
+	}
 	fn = atomic_load(&user_fn);
 	if (fn)
 		fn(&v, atomic_load(&user_arg));
@@ -179,10 +185,15 @@ void gmem_set_violation_handler(gmem_violation_fn fn, void *arg)
 
 bool gmem_last_violation(struct gmem_violation *v)
 {
-	if (!atomic_load(&have_last))
-		return false;
-	*v = last;
-	return true;
+	bool have;
+
+	while (atomic_flag_test_and_set_explicit(&last_lock, memory_order_acquire))
+		;
+	have = atomic_load(&have_last);
+	if (have)
+		*v = last;
+	atomic_flag_clear_explicit(&last_lock, memory_order_release);
+	return have;
 }
 
 /* A write access that leaves the byte as it is, even under concurrent
