@@ -228,14 +228,14 @@ static void run_all(struct bench_data *d, const struct bench_opts *o)
 	char *probe[] = { "gmemkit", "probe", "--json", NULL };
 	char *conv[] = { "gmemkit", "convert-bench", "--json", "--reps", reps,
 			 "--pages", "1,4,16,64,256,512", NULL };
-	char *bounce[] = { "gmemkit", "bounce-bench", "--json", NULL };
+	char *bounce[] = { "gmemkit", "bounce-bench", "--json", "--reps", reps, NULL };
 	bool io = have_command("io-bench");
 	struct progress p = { .t0 = now_s() };
 
-	snprintf(reps, sizeof(reps), "%u", o->quick ? 30 : 200);
+	snprintf(reps, sizeof(reps), "%u", o->quick ? 30 : 200);	/* both benches */
 	p.steps = 2 + have_command("bounce-bench") +
 		  (io && d->kvm ? (unsigned int)io_points(o) : 0);
-	p.total_weight = 1 + (o->quick ? 3 : 15) + 5 +
+	p.total_weight = 1 + (o->quick ? 3 : 15) + (o->quick ? 1 : 7) +
 			 (io && d->kvm ? io_points(o) * o->io_runtime * o->reps : 0);
 
 	progress(&p, 1, "probe");
@@ -244,7 +244,7 @@ static void run_all(struct bench_data *d, const struct bench_opts *o)
 	progress(&p, o->quick ? 3 : 15, "convert-bench (reps %s)", reps);
 	d->convert = run_json(conv);
 	if (have_command("bounce-bench")) {
-		progress(&p, 5, "bounce-bench");
+		progress(&p, o->quick ? 1 : 7, "bounce-bench (reps %s)", reps);
 		d->bounce = run_json(bounce);
 	} else {
 		skip(d, "bounce-bench: not built into this gmemkit");
