@@ -45,6 +45,7 @@ static void (*const tests[GMEM_ABI_TEST_MAX])(unsigned int) = {
 	[GMEM_ABI_TEST_TRIPLE] = test_triple,
 	[GMEM_ABI_TEST_HANG] = test_hang,
 	[GMEM_ABI_TEST_MMIO] = test_mmio,
+	[GMEM_ABI_TEST_IO] = test_io,
 };
 
 /* PVM runs a 64-bit guest kernel at hardware CPL 3 and shows it the real

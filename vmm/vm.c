@@ -43,6 +43,7 @@ static const char *const test_names[GMEM_ABI_TEST_MAX] = {
 	[GMEM_ABI_TEST_TRIPLE] = "triple",
 	[GMEM_ABI_TEST_HANG] = "hang",
 	[GMEM_ABI_TEST_MMIO] = "mmio",
+	[GMEM_ABI_TEST_IO] = "io",
 };
 
 int gmem_vm_test_from_name(const char *name, enum gmem_abi_test *out)

@@ -36,7 +36,7 @@
 
 #include <stdint.h>
 
-#define GMEM_ABI_VERSION	1
+#define GMEM_ABI_VERSION	2	/* 2: I/O workload (boot_info.io, results.io) */
 #define GMEM_ABI_MAGIC		0x474d454bU	/* "GMEK" */
 
 #define GMEM_ABI_PAGE_SIZE	4096ULL
@@ -180,7 +180,136 @@ enum gmem_abi_test {
 	GMEM_ABI_TEST_TRIPLE,		/* triple fault */
 	GMEM_ABI_TEST_HANG,		/* spins forever: watchdog */
 	GMEM_ABI_TEST_MMIO,		/* accesses the virtio-mmio window */
+	GMEM_ABI_TEST_IO,		/* virtio-blk workload: boot_info.io */
 	GMEM_ABI_TEST_MAX
+};
+
+/* ---- I/O workload (GMEM_ABI_TEST_IO) -------------------------------------- */
+enum gmem_abi_io_mode {
+	GMEM_ABI_IO_SHARED = 1,		/* buffers in always-shared memory */
+	GMEM_ABI_IO_BOUNCE,		/* copy through the bounce pool */
+	GMEM_ABI_IO_INPLACE,		/* share, I/O, unshare per request */
+	GMEM_ABI_IO_INPLACE_BATCH,	/* one share/unshare per batch */
+	GMEM_ABI_IO_ADAPTIVE,		/* bounce below a measured threshold */
+	GMEM_ABI_IO_MODE_MAX
+};
+
+enum gmem_abi_io_rw {
+	GMEM_ABI_IO_READ = 1,
+	GMEM_ABI_IO_WRITE,
+	GMEM_ABI_IO_RANDREAD,
+	GMEM_ABI_IO_RANDWRITE,
+	GMEM_ABI_IO_RANDRW,		/* 50% reads */
+	GMEM_ABI_IO_RW_MAX
+};
+
+/* io.flags */
+#define GMEM_ABI_IOF_VERIFY	(1U << 0)	/* prefill, stamp writes, check reads */
+#define GMEM_ABI_IOF_BAD_DESC	(1U << 1)	/* test: malformed requests first */
+#define GMEM_ABI_IOF_UNSHARE_BUSY (1U << 2)	/* test: unshare during own I/O */
+#define GMEM_ABI_IOF_ALL	7U
+
+#define GMEM_ABI_IO_MAX_QD	64
+#define GMEM_ABI_IO_MAX_VCPUS	8
+#define GMEM_ABI_IO_MIN_BS	4096ULL
+#define GMEM_ABI_IO_MAX_BS	(1ULL << 20)
+
+/* Written by the VMM into boot_info.io for GMEM_ABI_TEST_IO. */
+struct gmem_abi_io_config {
+	uint32_t mode;			/* enum gmem_abi_io_mode */
+	uint32_t rw;			/* enum gmem_abi_io_rw */
+	uint32_t flags;			/* GMEM_ABI_IOF_* */
+	uint32_t qd;			/* requests in flight per vCPU */
+	uint64_t bs;			/* bytes, power of 2, 4 KiB..1 MiB */
+	uint64_t runtime_ns;		/* timed run; 0: ios per vCPU */
+	uint64_t ios;			/* I/Os per vCPU when runtime_ns is 0 */
+	uint64_t seed;			/* random offsets */
+	uint64_t delay_ms;		/* UNSHARE_BUSY: wait before unsharing */
+	uint64_t span;			/* blocks per vCPU touched; 0: default */
+};
+
+/*
+ * Test-area layout of an I/O run, computed by both sides: vCPU v's private
+ * buffers at GMEM_ABI_TEST_GPA + v * qd * bs (qd * bs contiguous bytes),
+ * then, 2 MiB aligned, the run's second shared area, shared once by the
+ * guest at start: the shared-mode buffers (same layout) or the bounce pool
+ * (bounce and adaptive modes; one area per vCPU, room for every request
+ * in flight plus two segments per area).
+ */
+#define GMEM_ABI_IO_BOUNCE_SEG	(256ULL << 10)
+
+static inline uint64_t gmem_abi_io_areas(uint32_t vcpus)
+{
+	uint64_t a = 1;
+
+	while (a < vcpus)
+		a <<= 1;
+	return a;
+}
+
+static inline uint64_t gmem_abi_io_bounce_size(uint64_t bs, uint32_t qd,
+					       uint32_t vcpus)
+{
+	uint64_t unit = GMEM_ABI_IO_BOUNCE_SEG * gmem_abi_io_areas(vcpus);
+	uint64_t need = bs * qd * vcpus + 2 * unit;
+
+	return (need + unit - 1) / unit * unit;
+}
+
+static inline uint64_t gmem_abi_io_shared_gpa(uint64_t bs, uint32_t qd,
+					      uint32_t vcpus)
+{
+	uint64_t end = GMEM_ABI_TEST_GPA + bs * qd * vcpus;
+
+	return (end + 0x1fffffULL) & ~0x1fffffULL;
+}
+
+static inline uint64_t gmem_abi_io_shared_size(uint32_t mode, uint64_t bs,
+					       uint32_t qd, uint32_t vcpus)
+{
+	if (mode == GMEM_ABI_IO_SHARED)
+		return bs * qd * vcpus;
+	if (mode == GMEM_ABI_IO_BOUNCE || mode == GMEM_ABI_IO_ADAPTIVE)
+		return gmem_abi_io_bounce_size(bs, qd, vcpus);
+	return 0;
+}
+
+/* Guest RAM an I/O run needs (a multiple of 2 MiB, at least 64 MiB). */
+static inline uint64_t gmem_abi_io_mem_size(uint32_t mode, uint64_t bs,
+					    uint32_t qd, uint32_t vcpus)
+{
+	uint64_t end = gmem_abi_io_shared_gpa(bs, qd, vcpus) +
+		       gmem_abi_io_shared_size(mode, bs, qd, vcpus) + 0x200000ULL;
+
+	end = (end + 0x1fffffULL) & ~0x1fffffULL;
+	return end < (64ULL << 20) ? (64ULL << 20) : end;
+}
+
+/* Filled by the guest (vCPU 0, summed over vCPUs) into results.io. */
+struct gmem_abi_io_results {
+	uint64_t ios, bytes;		/* completed I/Os of the measured run */
+	uint64_t elapsed_ns;		/* first submit to last completion */
+	uint64_t lat_min_ns, lat_p50_ns, lat_p99_ns, lat_p999_ns, lat_max_ns;
+	uint64_t kicks;			/* QueueNotify writes (ioeventfd exits) */
+	uint64_t conv_calls;		/* share/unshare requests (exits) */
+	uint64_t conv_ns;		/* guest time in them */
+	uint64_t conv_refused;		/* -EBUSY answers */
+	uint64_t copy_bytes, copy_ns;	/* bounce copies */
+	uint64_t bounce_full;		/* bounce_map -ENOSPC (waited) */
+	uint64_t io_errors;		/* status other than OK */
+	uint64_t verified;		/* sectors checked */
+	uint64_t verify_errors;		/* sectors that did not match */
+	uint64_t prefill_ios;		/* VERIFY: writes before the run */
+	uint64_t threshold;		/* adaptive: smallest in-place size */
+	uint64_t adapt_copy_ns[9];	/* adaptive: bounce cost 4K..1M */
+	uint64_t adapt_conv_ns[9];	/* adaptive: share+unshare 4K..1M */
+	uint64_t bounced, inplaced;	/* requests by path */
+	uint64_t bad_sent, bad_ioerr;	/* BAD_DESC: requests, IOERR answers */
+	int64_t busy_status;		/* UNSHARE_BUSY: the refused unshare */
+	int64_t busy_after;		/* UNSHARE_BUSY: unshare after completion */
+	uint64_t capacity;		/* device sectors seen by the driver */
+	uint32_t queue_size;		/* descriptors in the virtqueue */
+	uint32_t done;			/* 1 once filled */
 };
 
 struct gmem_abi_boot_info {
@@ -196,6 +325,7 @@ struct gmem_abi_boot_info {
 	uint64_t test_gpa, test_size;	/* free private RAM for tests */
 	uint64_t pool_gpa, pool_size;	/* always-shared pool */
 	uint64_t host_tsc_khz;		/* KVM_GET_TSC_KHZ, 0 if unknown */
+	struct gmem_abi_io_config io;	/* GMEM_ABI_TEST_IO */
 };
 
 /* ---- results page ------------------------------------------------------- */
@@ -239,6 +369,7 @@ struct gmem_abi_results {
 	uint32_t flags;			/* GMEM_ABI_RESF_* */
 	struct gmem_abi_bench bench[GMEM_ABI_MAX_BENCH];
 	char fail_msg[GMEM_ABI_MSG_MAX];	/* first failure, NUL terminated */
+	struct gmem_abi_io_results io;	/* GMEM_ABI_TEST_IO */
 };
 
 /* Panic report: GMEM_ABI_PORT_PANIC with the vector; details in the

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gmemkit io-bench: one guest I/O run through virtio-blk in one I/O mode,
+ * reported like fio (IOPS, bandwidth, latency percentiles) plus the cost
+ * split per I/O (exits, conversions, bounce copies, refused pins).
+ * Exit status: 0 the guest passed (no I/O or verify error), 1 it failed,
+ * 2 bad usage or no VM.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "gmemkit/io.h"
+#include "gmemkit/json.h"
+
+struct opts {
+	struct gmem_io_config c;
+	const char *backend, *disk;
+	bool direct, json;
+	char spec[4200];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: gmemkit io-bench [--mode M] [--bs SIZE] [--qd N] [--rw RW] [--vcpus N]\n"
+		"                        [--backend null|file] [--disk PATH] [--direct]\n"
+		"                        [--runtime SECONDS] [--transport auto|hypercall|doorbell]\n"
+		"                        [--json]\n"
+		"  --mode M        shared, bounce, inplace, inplace-batch, adaptive (default bounce)\n"
+		"  --bs SIZE       block size, power of 2, 4k..1M (default 4k)\n"
+		"  --qd N          requests in flight per vCPU, 1..%d (default 1)\n"
+		"  --rw RW         read, write, randread, randwrite, randrw (default randread)\n"
+		"  --vcpus N       vCPUs driving I/O, 1..%d (default 1)\n"
+		"  --backend B     null (1 GiB, no data) or file (--disk PATH; data verified)\n"
+		"  --direct        file backend with O_DIRECT\n"
+		"  --runtime S     seconds of measured I/O, fractions allowed (default 5)\n"
+		"  --json          one JSON object: {\"results\":[{...}]}\n"
+		"Needs /dev/kvm (elsewhere: tools/testvm build/gmemkit io-bench ...,\n"
+		"where the numbers are emulated).\n"
+		"exit status: 0 passed, 1 I/O or verify errors or guest failure, 2 usage or setup\n",
+		GMEM_ABI_IO_MAX_QD, GMEM_ABI_IO_MAX_VCPUS);
+}
+
+static int parse_runtime(const char *o, const char *v, double *out)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno || end == v || *end || !(d > 0) || d > 3600) {
+		fprintf(stderr, "gmemkit io-bench: %s: '%s' is not a number of seconds "
+			"in (0, 3600]\n", o, v);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+static int parse_one(struct opts *o, const char *k, const char *v)
+{
+	struct gmem_io_config *c = &o->c;
+
+	if (!strcmp(k, "--mode")) {
+		if (gmem_io_mode_from_name(v, &c->mode)) {
+			fprintf(stderr, "gmemkit io-bench: --mode: '%s' is not shared, bounce, "
+				"inplace, inplace-batch or adaptive\n", v);
+			return -1;
+		}
+	} else if (!strcmp(k, "--bs")) {
+		if (cli_parse_size(k, v, &c->bs))
+			return -1;
+		if (c->bs < GMEM_ABI_IO_MIN_BS || c->bs > GMEM_ABI_IO_MAX_BS ||
+		    (c->bs & (c->bs - 1))) {
+			fprintf(stderr, "gmemkit io-bench: --bs: '%s' is not a power of 2 "
+				"from 4k to 1M\n", v);
+			return -1;
+		}
+	} else if (!strcmp(k, "--qd")) {
+		return cli_parse_uint(k, v, 1, GMEM_ABI_IO_MAX_QD, &c->qd);
+	} else if (!strcmp(k, "--vcpus")) {
+		return cli_parse_uint(k, v, 1, GMEM_ABI_IO_MAX_VCPUS, &c->vcpus);
+	} else if (!strcmp(k, "--rw")) {
+		if (gmem_io_rw_from_name(v, &c->rw)) {
+			fprintf(stderr, "gmemkit io-bench: --rw: '%s' is not read, write, "
+				"randread, randwrite or randrw\n", v);
+			return -1;
+		}
+	} else if (!strcmp(k, "--backend")) {
+		if (strcmp(v, "null") && strcmp(v, "file")) {
+			fprintf(stderr, "gmemkit io-bench: --backend: '%s' is not null or file\n", v);
+			return -1;
+		}
+		o->backend = v;
+	} else if (!strcmp(k, "--disk")) {
+		o->disk = v;
+	} else if (!strcmp(k, "--runtime")) {
+		return parse_runtime(k, v, &c->runtime_s);
+	} else if (!strcmp(k, "--transport")) {
+		if (gmem_vm_transport_from_name(v, &c->transport)) {
+			fprintf(stderr, "gmemkit io-bench: --transport: '%s' is not auto, "
+				"hypercall or doorbell\n", v);
+			return -1;
+		}
+	} else {
+		fprintf(stderr, "gmemkit io-bench: unknown option '%s'\n", k);
+		return -1;
+	}
+	return 0;
+}
+
+/* 0 to run, 1 after --help, -1 on a bad option. */
+static int parse(int argc, char **argv, struct opts *o)
+{
+	struct stat st;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *k = argv[i];
+
+		if (!strcmp(k, "-h") || !strcmp(k, "--help")) {
+			usage(stdout);
+			return 1;
+		}
+		if (!strcmp(k, "--json")) {
+			o->json = true;
+			continue;
+		}
+		if (!strcmp(k, "--direct")) {
+			o->direct = true;
+			continue;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "gmemkit io-bench: unknown option or missing value: '%s'\n", k);
+			return -1;
+		}
+		if (parse_one(o, k, argv[++i]))
+			return -1;
+	}
+	if (!strcmp(o->backend, "null")) {
+		if (o->disk || o->direct) {
+			fprintf(stderr, "gmemkit io-bench: %s needs --backend file\n",
+				o->disk ? "--disk" : "--direct");
+			return -1;
+		}
+		snprintf(o->spec, sizeof(o->spec), "null");
+		return 0;
+	}
+	if (!o->disk) {
+		fprintf(stderr, "gmemkit io-bench: --backend file needs --disk PATH\n");
+		return -1;
+	}
+	if (strlen(o->disk) > 4000 || strchr(o->disk, ',')) {
+		fprintf(stderr, "gmemkit io-bench: --disk: '%s': a path without commas, "
+			"at most 4000 bytes\n", o->disk);
+		return -1;
+	}
+	if (stat(o->disk, &st)) {
+		fprintf(stderr, "gmemkit io-bench: --disk: '%s': %s (create one with "
+			"truncate -s 1G %s)\n", o->disk, strerror(errno), o->disk);
+		return -1;
+	}
+	snprintf(o->spec, sizeof(o->spec), "file:%s%s", o->disk, o->direct ? ",direct" : "");
+	o->c.flags |= GMEM_ABI_IOF_VERIFY;
+	return 0;
+}
+
+static void cpu_model(char *buf, size_t len)
+{
+	char line[256];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	snprintf(buf, len, "unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *v = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) || !v)
+			continue;
+		v += 1 + (v[1] == ' ');
+		v[strcspn(v, "\n")] = '\0';
+		snprintf(buf, len, "%s", v);
+		break;
+	}
+	fclose(f);
+}
+
+static double per_io(uint64_t v, uint64_t ios)
+{
+	return ios ? (double)v / (double)ios : 0;
+}
+
+struct figures {
+	double secs, iops, mbps;
+	uint64_t pins_refused;
+	bool emulated;
+	const char *transport;
+	char cpu[128];
+};
+
+static void figures(const struct opts *o, const struct gmem_io_result *r,
+		    struct figures *f)
+{
+	const struct gmem_abi_io_results *io = &r->io;
+
+	f->secs = io->elapsed_ns / 1e9;
+	f->iops = f->secs > 0 ? io->ios / f->secs : 0;
+	f->mbps = f->secs > 0 ? io->bytes / f->secs / 1e6 : 0;
+	f->pins_refused = io->conv_refused + r->dev.pins_refused;
+	f->transport = gmem_vm_transport_name(r->vm.transport);
+	cpu_model(f->cpu, sizeof(f->cpu));
+	f->emulated = strstr(f->cpu, "QEMU") != NULL;
+	(void)o;
+}
+
+static void print_json(const struct opts *o, const struct gmem_io_result *r,
+		       const struct figures *f)
+{
+	const struct gmem_abi_io_results *io = &r->io;
+	const struct gmem_io_config *c = &o->c;
+
+	printf("{\"results\":[{\"mode\":\"%s\",\"bs\":%llu,\"qd\":%u,\"rw\":\"%s\","
+	       "\"backend\":\"%s\",\"vcpus\":%u,\"direct\":%s,\"runtime_s\":%.6f,"
+	       "\"ios\":%llu,\"iops\":%.1f,\"mbps\":%.3f,",
+	       gmem_io_mode_name(c->mode), (unsigned long long)c->bs, c->qd,
+	       gmem_io_rw_name(c->rw), o->backend, c->vcpus, o->direct ? "true" : "false",
+	       f->secs, (unsigned long long)io->ios, f->iops, f->mbps);
+	printf("\"lat_min_us\":%.3f,\"lat_p50_us\":%.3f,\"lat_p99_us\":%.3f,"
+	       "\"lat_p999_us\":%.3f,\"lat_max_us\":%.3f,",
+	       io->lat_min_ns / 1e3, io->lat_p50_ns / 1e3, io->lat_p99_ns / 1e3,
+	       io->lat_p999_ns / 1e3, io->lat_max_ns / 1e3);
+	printf("\"exits_per_io\":%.4f,\"kicks_per_io\":%.4f,\"conv_per_io\":%.4f,"
+	       "\"conv_ns_per_io\":%.1f,\"copy_bytes_per_io\":%.1f,\"copy_ns_per_io\":%.1f,"
+	       "\"pins_refused\":%llu,",
+	       per_io(io->kicks + io->conv_calls, io->ios), per_io(io->kicks, io->ios),
+	       per_io(io->conv_calls, io->ios), per_io(io->conv_ns, io->ios),
+	       per_io(io->copy_bytes, io->ios), per_io(io->copy_ns, io->ios),
+	       (unsigned long long)f->pins_refused);
+	printf("\"transport\":\"%s\",\"emulated\":%s,\"cpu\":",
+	       f->transport, f->emulated ? "true" : "false");
+	json_print_str(stdout, f->cpu);
+	printf(",\"verify_errors\":%llu,\"verified_sectors\":%llu,\"io_errors\":%llu,"
+	       "\"adaptive_threshold\":%llu,\"engine\":\"%s\",\"mem_backing\":\"%s\","
+	       "\"pass\":%s}]}\n",
+	       (unsigned long long)io->verify_errors, (unsigned long long)io->verified,
+	       (unsigned long long)io->io_errors,
+	       (unsigned long long)(c->mode == GMEM_ABI_IO_ADAPTIVE ? io->threshold : 0),
+	       r->engine, r->backing == GMEM_BACKING_GUEST_MEMFD ? "guest_memfd" : "memfd",
+	       r->vm.pass ? "true" : "false");
+}
+
+static const char *size_str(uint64_t b, char *buf, size_t len)
+{
+	if (b >= (1ULL << 20) && !(b % (1ULL << 20)))
+		snprintf(buf, len, "%lluM", (unsigned long long)(b >> 20));
+	else if (b >= 1024 && !(b % 1024))
+		snprintf(buf, len, "%lluk", (unsigned long long)(b >> 10));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)b);
+	return buf;
+}
+
+static void print_human(const struct opts *o, const struct gmem_io_result *r,
+			const struct figures *f)
+{
+	const struct gmem_abi_io_results *io = &r->io;
+	const struct gmem_io_config *c = &o->c;
+	char b1[32];
+
+	printf("io-bench: mode=%s rw=%s bs=%s qd=%u vcpus=%u backend=%s%s (%s) "
+	       "transport=%s memory=%s\n",
+	       gmem_io_mode_name(c->mode), gmem_io_rw_name(c->rw),
+	       size_str(c->bs, b1, sizeof(b1)), c->qd, c->vcpus, o->backend,
+	       o->direct ? ",direct" : "", r->engine, f->transport,
+	       r->backing == GMEM_BACKING_GUEST_MEMFD ? "guest_memfd" : "memfd");
+	if (f->emulated)
+		printf("  EMULATED CPU (%s): numbers are functional only, not a verdict\n",
+		       f->cpu);
+	printf("  %s: IOPS=%.1f, BW=%.2fMB/s, ios=%llu in %.3fs\n",
+	       gmem_io_rw_name(c->rw), f->iops, f->mbps, (unsigned long long)io->ios,
+	       f->secs);
+	printf("    lat (usec): min=%.2f, p50=%.2f, p99=%.2f, p99.9=%.2f, max=%.2f\n",
+	       io->lat_min_ns / 1e3, io->lat_p50_ns / 1e3, io->lat_p99_ns / 1e3,
+	       io->lat_p999_ns / 1e3, io->lat_max_ns / 1e3);
+	printf("  cost per I/O: exits %.3f (kicks %.3f, conversions %.3f), "
+	       "conversion time %.2f us, copied %.0f B in %.2f us, pins refused %llu\n",
+	       per_io(io->kicks + io->conv_calls, io->ios), per_io(io->kicks, io->ios),
+	       per_io(io->conv_calls, io->ios), per_io(io->conv_ns, io->ios) / 1e3,
+	       per_io(io->copy_bytes, io->ios), per_io(io->copy_ns, io->ios) / 1e3,
+	       (unsigned long long)f->pins_refused);
+	if (c->mode == GMEM_ABI_IO_ADAPTIVE) {
+		if (io->threshold > GMEM_ABI_IO_MAX_BS)
+			printf("  adaptive: in place never cheaper here up to 1M: bounce\n");
+		else
+			printf("  adaptive: in place from %s (measured at start), this run: %s\n",
+			       size_str(io->threshold, b1, sizeof(b1)),
+			       io->inplaced ? "in place" : "bounce");
+	}
+	if (o->c.flags & GMEM_ABI_IOF_VERIFY)
+		printf("  verify: %llu sectors checked, %llu errors (prefill %llu writes)\n",
+		       (unsigned long long)io->verified,
+		       (unsigned long long)io->verify_errors,
+		       (unsigned long long)io->prefill_ios);
+	printf("  device: %llu requests, %llu IOERR, %llu violations; guest: %s\n",
+	       (unsigned long long)r->dev.requests, (unsigned long long)r->dev.ioerr,
+	       (unsigned long long)r->dev.violations, r->vm.message);
+}
+
+static int cmd_io_bench(int argc, char **argv)
+{
+	struct opts o = {
+		.c = { .mode = GMEM_ABI_IO_BOUNCE, .rw = GMEM_ABI_IO_RANDREAD,
+		       .bs = 4096, .qd = 1, .vcpus = 1, .runtime_s = 5,
+		       .quiet = true },
+		.backend = "null",
+	};
+	struct gmem_io_result r;
+	struct figures f;
+	int err;
+
+	err = parse(argc, argv, &o);
+	if (err)
+		return err > 0 ? 0 : 2;
+	o.c.backend = o.spec;
+	o.c.console = stderr;
+	err = gmem_io_run(&o.c, &r);
+	if (err == -ENODEV) {
+		fprintf(stderr, "gmemkit io-bench: no usable /dev/kvm on this host "
+			"(run it in the test VM: tools/testvm build/gmemkit io-bench ...; "
+			"numbers there are emulated)\n");
+		return 2;
+	}
+	if (err == -EOPNOTSUPP && o.c.transport == GMEM_TRANSPORT_HYPERCALL) {
+		fprintf(stderr, "gmemkit io-bench: --transport hypercall: this KVM does "
+			"not offer KVM_HC_MAP_GPA_RANGE exits\n");
+		return 2;
+	}
+	if (err == -ENOSPC) {
+		fprintf(stderr, "gmemkit io-bench: bs x qd x vcpus needs more guest RAM "
+			"than %llu MiB\n", (unsigned long long)(GMEM_ABI_MEM_MAX >> 20));
+		return 2;
+	}
+	if (err) {
+		fprintf(stderr, "gmemkit io-bench: cannot run (backend '%s'): %s\n",
+			o.spec, strerror(-err));
+		return 2;
+	}
+	figures(&o, &r, &f);
+	if (o.json)
+		print_json(&o, &r, &f);
+	else
+		print_human(&o, &r, &f);
+	if (!r.vm.pass || !r.io.done) {
+		fprintf(stderr, "gmemkit io-bench: %s: %s\n", gmem_vm_end_name(r.vm.end),
+			r.vm.message);
+		return 1;
+	}
+	return 0;
+}
+
+GMEM_COMMAND("io-bench", cmd_io_bench,
+	     "virtio-blk I/O from the guest in one I/O mode, fio-like report");

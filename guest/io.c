@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest I/O workload (GMEM_ABI_TEST_IO): a fio-like generator over the
+ * virtio-blk driver with five ways to get private data to the device:
+ *
+ *   shared         buffers in always-shared memory (shared once at start)
+ *   bounce         private buffers copied through the bounce pool (swiotlb)
+ *   inplace        share the buffer, I/O, unshare, per request
+ *   inplace-batch  up to qd requests per batch, their buffers contiguous:
+ *                  one share, submit all, wait all, one unshare
+ *   adaptive       bounce below a threshold, in place above; the threshold
+ *                  is the smallest size where a share + unshare round trip
+ *                  measured here at start beats a bounce of that size
+ *
+ * Latency is per request, from the driver call (before any copy or
+ * conversion) to the data being usable (after the copy out / unshare),
+ * guest TSC.  With GMEM_ABI_IOF_VERIFY every 512-byte sector written starts
+ * with {sector, generation, mode tag} and ends with a check word; the span
+ * is written first (prefill), reads check what they get, and a read-back
+ * pass checks what the run wrote.
+ */
+#include "vblk.h"
+#include "gmemkit/bounce.h"
+
+#define SECTOR		512ULL
+#define NB_LINEAR	64
+#define NB_SUB		32
+#define NBUCKETS	(NB_LINEAR + 58 * NB_SUB)
+#define BAD_ID		(VBLK_MAX_REQS - 1)
+#define TAG_BASE	0x494f0000U	/* "IO" */
+
+enum path { P_SHARED, P_BOUNCE, P_INPLACE };
+
+struct slot {
+	struct vblk_req req;
+	uint64_t buf;			/* the buffer the application uses */
+	uint64_t block;			/* index in the vCPU's span */
+	uint64_t t0;
+	uint64_t baddr[GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG];
+	bool write, inflight;
+};
+
+struct io_stats {
+	uint64_t ios, bytes, kicks, conv_calls, conv_ns, conv_refused;
+	uint64_t copy_bytes, copy_ns, bounce_full, io_errors, verified;
+	uint64_t verify_errors, bounced, inplaced, lat_min, lat_max;
+	uint64_t t_start, t_end;
+};
+
+struct cpu_io {
+	struct slot slots[GMEM_ABI_IO_MAX_QD];
+	uint64_t rng, next_seq, span, base_block, submitted;
+	uint32_t *gen;			/* [span] generation written */
+	uint8_t *busy;			/* [span] in flight */
+	uint64_t priv, shared;		/* this vCPU's buffer areas */
+	struct io_stats st;
+	bool measure, failed;
+} __attribute__((aligned(64)));
+
+static struct cpu_io cpus[GMEM_ABI_IO_MAX_VCPUS];
+static uint64_t hist[NBUCKETS];
+static struct gmem_abi_io_config cfg;
+static struct bounce_pool pool;
+static struct vblk_info info;
+static enum path path;
+static uint64_t threshold, heap_next;
+static volatile bool setup_ok;
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static void *heap_alloc(uint64_t size)
+{
+	uint64_t p = (heap_next + 63) & ~63ULL;
+
+	if (!heap_next || p + size > GMEM_ABI_HEAP_GPA + GMEM_ABI_HEAP_SIZE)
+		return NULL;
+	heap_next = p + size;
+	memset((void *)p, 0, size);
+	return (void *)p;
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+static unsigned int bucket_of(uint64_t ns)
+{
+	unsigned int e;
+
+	if (ns < NB_LINEAR)
+		return (unsigned int)ns;
+	e = 63 - (unsigned int)__builtin_clzll(ns);
+	if (e - 6 >= 58)
+		return NBUCKETS - 1;
+	return NB_LINEAR + (e - 6) * NB_SUB + (unsigned int)((ns >> (e - 5)) & (NB_SUB - 1));
+}
+
+/* Middle of a bucket, in ns. */
+static uint64_t bucket_ns(unsigned int b)
+{
+	unsigned int e;
+	uint64_t lo, w;
+
+	if (b < NB_LINEAR)
+		return b;
+	e = (b - NB_LINEAR) / NB_SUB + 6;
+	w = 1ULL << (e - 5);
+	lo = (1ULL << e) + (b - NB_LINEAR) % NB_SUB * w;
+	return lo + w / 2;
+}
+
+static uint64_t ns_to_tsc(uint64_t ns)
+{
+	return ns / 1000000ULL * results->tsc_khz +
+	       ns % 1000000ULL * results->tsc_khz / 1000000ULL;
+}
+
+static int64_t convert(struct cpu_io *c, bool to_shared, uint64_t gpa,
+		       uint64_t len)
+{
+	uint64_t t = rdtsc();
+	int64_t st = to_shared ? __share(gpa, len) : __unshare(gpa, len);
+
+	c->st.conv_ns += rdtsc() - t;
+	c->st.conv_calls++;
+	if (st == -GMEM_ABI_EBUSY)
+		c->st.conv_refused++;
+	return st;
+}
+
+/* Unshare after the device is done: the device unpins before it
+ * publishes, so a refusal here is counted and retried a bounded time. */
+static void unshare_done(struct cpu_io *c, uint64_t gpa, uint64_t len)
+{
+	unsigned int tries = 0;
+	int64_t st;
+
+	while ((st = convert(c, false, gpa, len)) == -GMEM_ABI_EBUSY && ++tries < 1000000)
+		cpu_relax();
+	if (st)
+		GUEST_CHECK(false, "unshare 0x%lx+0x%lx after I/O: status %ld", gpa, len, st);
+}
+
+/* ---- data pattern -------------------------------------------------------- */
+
+static uint32_t tag(void)
+{
+	return TAG_BASE | cfg.mode;
+}
+
+static void stamp(uint64_t buf, uint64_t lba, uint32_t gen)
+{
+	uint64_t n = cfg.bs / SECTOR, i;
+
+	for (i = 0; i < n; i++) {
+		volatile uint64_t *s = (volatile uint64_t *)(buf + i * SECTOR);
+
+		s[0] = lba + i;
+		s[1] = (uint64_t)gen << 32 | tag();
+		s[SECTOR / 8 - 1] = (lba + i) * 0x9e3779b97f4a7c15ULL ^ gen;
+	}
+}
+
+static void poison(uint64_t buf)
+{
+	uint64_t n = cfg.bs / SECTOR, i;
+
+	for (i = 0; i < n; i++) {
+		volatile uint64_t *s = (volatile uint64_t *)(buf + i * SECTOR);
+
+		s[0] = s[1] = s[SECTOR / 8 - 1] = ~0ULL;
+	}
+}
+
+static void check(struct cpu_io *c, uint64_t buf, uint64_t lba, uint32_t gen)
+{
+	uint64_t n = cfg.bs / SECTOR, i;
+
+	for (i = 0; i < n; i++) {
+		volatile uint64_t *s = (volatile uint64_t *)(buf + i * SECTOR);
+
+		c->st.verified++;
+		if (s[0] != lba + i || s[1] != ((uint64_t)gen << 32 | tag()) ||
+		    s[SECTOR / 8 - 1] != ((lba + i) * 0x9e3779b97f4a7c15ULL ^ gen)) {
+			if (!c->st.verify_errors)
+				gprintf("io: verify: sector %lu: got %lx %lx, want %lx gen %u\n",
+					lba + i, s[0], s[1], lba + i, gen);
+			c->st.verify_errors++;
+		}
+	}
+}
+
+/* ---- one request ------------------------------------------------------- */
+
+static enum path slot_path(void)
+{
+	return path;
+}
+
+static bool want_write(struct cpu_io *c, uint32_t rw)
+{
+	switch (rw) {
+	case GMEM_ABI_IO_WRITE:
+	case GMEM_ABI_IO_RANDWRITE:
+		return true;
+	case GMEM_ABI_IO_RANDRW:
+		return rng_next(&c->rng) & 1;
+	default:
+		return false;
+	}
+}
+
+static uint64_t pick_block(struct cpu_io *c, uint32_t rw)
+{
+	uint64_t b;
+
+	if (rw == GMEM_ABI_IO_READ || rw == GMEM_ABI_IO_WRITE)
+		b = c->next_seq++ % c->span;
+	else
+		b = rng_next(&c->rng) % c->span;
+	if (cfg.flags & GMEM_ABI_IOF_VERIFY)
+		while (c->busy[b])
+			b = (b + 1) % c->span;
+	return b;
+}
+
+static void bounce_release(struct slot *s, unsigned int n, enum bounce_dir dir)
+{
+	unsigned int k;
+
+	for (k = 0; k < n; k++)
+		bounce_unmap(&pool, s->baddr[k], GMEM_ABI_IO_BOUNCE_SEG < cfg.bs ?
+			     GMEM_ABI_IO_BOUNCE_SEG : cfg.bs, dir,
+			     BOUNCE_F_SKIP_CPU_SYNC);
+}
+
+/* Map the buffer through the pool into segs; -VBLK_EAGAIN if it is full. */
+static int bounce_in(struct cpu_io *c, unsigned int cpu, struct slot *s,
+		     struct vblk_seg *segs, unsigned int *nseg)
+{
+	uint64_t chunk = cfg.bs < GMEM_ABI_IO_BOUNCE_SEG ? cfg.bs : GMEM_ABI_IO_BOUNCE_SEG;
+	enum bounce_dir dir = s->write ? BOUNCE_TO_DEVICE : BOUNCE_FROM_DEVICE;
+	unsigned int k, n = (unsigned int)(cfg.bs / chunk);
+	uint64_t t = rdtsc();
+	int err;
+
+	for (k = 0; k < n; k++) {
+		err = bounce_map(&pool, cpu, (void *)(s->buf + k * chunk), s->buf + k * chunk,
+				 chunk, dir, NULL, s->write ? 0 : BOUNCE_F_OVERWRITE,
+				 &s->baddr[k]);
+		if (err) {
+			bounce_release(s, k, dir);
+			c->st.bounce_full++;
+			return -VBLK_EAGAIN;
+		}
+		segs[k].gpa = s->baddr[k];
+		segs[k].len = (uint32_t)chunk;
+	}
+	c->st.copy_ns += rdtsc() - t;
+	if (s->write)
+		c->st.copy_bytes += cfg.bs;
+	*nseg = n;
+	return 0;
+}
+
+static void bounce_out(struct cpu_io *c, struct slot *s)
+{
+	uint64_t chunk = cfg.bs < GMEM_ABI_IO_BOUNCE_SEG ? cfg.bs : GMEM_ABI_IO_BOUNCE_SEG;
+	enum bounce_dir dir = s->write ? BOUNCE_TO_DEVICE : BOUNCE_FROM_DEVICE;
+	unsigned int k, n = (unsigned int)(cfg.bs / chunk);
+	uint64_t t = rdtsc();
+
+	for (k = 0; k < n; k++)
+		if (bounce_unmap(&pool, s->baddr[k], chunk, dir, 0))
+			GUEST_CHECK(false, "bounce_unmap 0x%lx failed", s->baddr[k]);
+	c->st.copy_ns += rdtsc() - t;
+	if (!s->write)
+		c->st.copy_bytes += cfg.bs;
+}
+
+static uint64_t slot_lba(struct cpu_io *c, struct slot *s)
+{
+	return (c->base_block + s->block) * (cfg.bs / SECTOR);
+}
+
+/* Start the request of slot s (batch: the buffers are shared already).
+ * 0, or -VBLK_EAGAIN to retry after completions. */
+static int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
+		      uint32_t rw, bool batch)
+{
+	struct vblk_seg segs[GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG];
+	enum path p = batch ? P_INPLACE : slot_path();
+	bool verify = cfg.flags & GMEM_ABI_IOF_VERIFY;
+	unsigned int nseg = 1;
+	uint64_t lba;
+	int err;
+
+	s->t0 = rdtsc();
+	s->write = want_write(c, rw);
+	s->block = pick_block(c, rw);
+	lba = slot_lba(c, s);
+	if (verify) {
+		if (s->write)
+			stamp(s->buf, lba, c->gen[s->block] + 1);
+		else
+			poison(s->buf);
+	}
+	segs[0].gpa = s->buf;
+	segs[0].len = (uint32_t)cfg.bs;
+	if (p == P_BOUNCE) {
+		err = bounce_in(c, cpu, s, segs, &nseg);
+		if (err)
+			return err;
+		c->st.bounced++;
+	} else if (p == P_INPLACE) {
+		if (!batch && convert(c, true, s->buf, cfg.bs)) {
+			GUEST_CHECK(false, "share of buffer 0x%lx failed", s->buf);
+			return -GMEM_ABI_EIO;
+		}
+		c->st.inplaced++;
+	}
+	if (verify) {
+		if (s->write)
+			c->gen[s->block]++;
+		c->busy[s->block] = 1;
+	}
+	while ((err = vblk_submit(&s->req, s->write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
+				  lba, segs, nseg, !s->write)) == -VBLK_EAGAIN) {
+		c->st.kicks += (uint64_t)vblk_kick();
+		vblk_poll();
+	}
+	s->inflight = true;
+	c->submitted++;
+	return err;
+}
+
+static void record_latency(struct cpu_io *c, uint64_t t0)
+{
+	uint64_t ns = tsc_to_ns(rdtsc() - t0);
+
+	if (!c->measure)
+		return;
+	if (!c->st.lat_min || ns < c->st.lat_min)
+		c->st.lat_min = ns;
+	if (ns > c->st.lat_max)
+		c->st.lat_max = ns;
+	__atomic_fetch_add(&hist[bucket_of(ns)], 1, __ATOMIC_RELAXED);
+}
+
+/* The device is done with slot s. */
+static void slot_finish(struct cpu_io *c, struct slot *s, bool batch)
+{
+	enum path p = batch ? P_INPLACE : slot_path();
+
+	s->inflight = false;
+	if (s->req.status != VIRTIO_BLK_S_OK)
+		c->st.io_errors++;
+	if (p == P_BOUNCE)
+		bounce_out(c, s);
+	else if (p == P_INPLACE && !batch)
+		unshare_done(c, s->buf, cfg.bs);
+	if (!batch)
+		record_latency(c, s->t0);
+	if (cfg.flags & GMEM_ABI_IOF_VERIFY) {
+		if (!s->write && s->req.status == VIRTIO_BLK_S_OK)
+			check(c, s->buf, slot_lba(c, s), c->gen[s->block]);
+		c->busy[s->block] = 0;
+	}
+	c->st.ios++;
+	c->st.bytes += cfg.bs;
+}
+
+/* ---- runs ---------------------------------------------------------------- */
+
+static bool more(struct cpu_io *c, uint64_t limit, uint64_t deadline)
+{
+	if (c->failed)
+		return false;
+	if (limit)
+		return c->submitted < limit;
+	return rdtsc() < deadline;
+}
+
+/* Keep qd requests in flight until the limit or deadline, then drain. */
+static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
+		       uint64_t limit, uint64_t deadline)
+{
+	unsigned int i, inflight = 0;
+	int err;
+
+	for (;;) {
+		bool kick = false, go = more(c, limit, deadline);
+
+		for (i = 0; go && i < cfg.qd; i++) {
+			struct slot *s = &c->slots[i];
+
+			if (s->inflight)
+				continue;
+			err = slot_start(c, cpu, s, rw, false);
+			if (err) {
+				c->failed = err != -VBLK_EAGAIN;
+				break;
+			}
+			inflight++;
+			kick = true;
+			go = more(c, limit, deadline);
+		}
+		if (kick)
+			c->st.kicks += (uint64_t)vblk_kick();
+		if (!inflight && !more(c, limit, deadline))
+			break;
+		if (!vblk_poll())
+			cpu_relax();
+		for (i = 0; i < cfg.qd; i++) {
+			struct slot *s = &c->slots[i];
+
+			if (s->inflight && __atomic_load_n(&s->req.done, __ATOMIC_ACQUIRE)) {
+				slot_finish(c, s, false);
+				inflight--;
+			}
+		}
+	}
+}
+
+/* inplace-batch: one share and one unshare of the batch's contiguous
+ * buffers per batch of up to qd requests. */
+static void run_batches(struct cpu_io *c, unsigned int cpu, uint32_t rw,
+			uint64_t limit, uint64_t deadline)
+{
+	unsigned int i, n;
+
+	while (more(c, limit, deadline)) {
+		uint64_t t0 = rdtsc();
+
+		n = cfg.qd;
+		if (limit && limit - c->submitted < n)
+			n = (unsigned int)(limit - c->submitted);
+		if (convert(c, true, c->priv, n * cfg.bs)) {
+			GUEST_CHECK(false, "batch share of 0x%lx+0x%lx failed", c->priv,
+				    n * cfg.bs);
+			return;
+		}
+		for (i = 0; i < n; i++)
+			slot_start(c, cpu, &c->slots[i], rw, true);
+		c->st.kicks += (uint64_t)vblk_kick();
+		for (i = 0; i < n; i++) {
+			while (!__atomic_load_n(&c->slots[i].req.done, __ATOMIC_ACQUIRE))
+				if (!vblk_poll())
+					cpu_relax();
+		}
+		unshare_done(c, c->priv, n * cfg.bs);
+		for (i = 0; i < n; i++) {
+			slot_finish(c, &c->slots[i], true);
+			record_latency(c, t0);
+		}
+	}
+}
+
+static void run(struct cpu_io *c, unsigned int cpu, uint32_t rw, uint64_t limit,
+		uint64_t deadline)
+{
+	if (cfg.mode == GMEM_ABI_IO_INPLACE_BATCH)
+		run_batches(c, cpu, rw, limit, deadline);
+	else
+		run_stream(c, cpu, rw, limit, deadline);
+}
+
+/* ---- setup (vCPU 0) ---------------------------------------------------------- */
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Smallest size where share + unshare beats a bounce of that size. */
+static void measure_threshold(void)
+{
+	struct cpu_io *c = &cpus[0];
+	volatile struct gmem_abi_io_results *r = &results->io;
+	unsigned int i, k;
+
+	threshold = 0;
+	for (i = 0; i < 9; i++) {
+		uint64_t size = 4096ULL << i, chunk = min_u64(size, GMEM_ABI_IO_BOUNCE_SEG);
+		uint64_t best_copy = ~0ULL, best_conv = ~0ULL, a[4], t;
+		unsigned int n = (unsigned int)(size / chunk), j;
+		int64_t s1, s2;
+
+		for (k = 0; k < 5; k++) {
+			t = rdtsc();
+			for (j = 0; j < n; j++)
+				bounce_map(&pool, 0, (void *)(c->priv + j * chunk),
+					   c->priv + j * chunk, chunk, BOUNCE_TO_DEVICE,
+					   NULL, 0, &a[j]);
+			for (j = 0; j < n; j++)
+				bounce_unmap(&pool, a[j], chunk, BOUNCE_TO_DEVICE, 0);
+			best_copy = min_u64(best_copy, rdtsc() - t);
+		}
+		for (k = 0; k < 3; k++) {
+			t = rdtsc();
+			s1 = __share(c->priv, size);
+			s2 = __unshare(c->priv, size);
+			best_conv = min_u64(best_conv, rdtsc() - t);
+			GUEST_CHECK(!s1 && !s2, "adaptive: share/unshare %lu: %ld %ld",
+				    size, s1, s2);
+		}
+		r->adapt_copy_ns[i] = tsc_to_ns(best_copy);
+		r->adapt_conv_ns[i] = tsc_to_ns(best_conv);
+		if (!threshold && best_conv < best_copy)
+			threshold = size;
+	}
+	if (!threshold)
+		threshold = GMEM_ABI_IO_MAX_BS * 2;	/* never in place */
+	r->threshold = threshold;
+	path = cfg.bs < threshold ? P_BOUNCE : P_INPLACE;
+	gprintf("io: adaptive: in place from %lu bytes (bounce below)\n", threshold);
+}
+
+static void bad_requests(void)
+{
+	volatile struct gmem_abi_io_results *r = &results->io;
+	uint64_t priv = cpus[0].priv, scratch = GMEM_ABI_POOL_GPA + VBLK_SCRATCH_OFF;
+	struct vblk_req q = { .id = BAD_ID };
+	struct vblk_seg s;
+	uint8_t st;
+
+	fill_pattern(priv, PAGE_SIZE, 0xbad);
+	/* a data buffer on a private page */
+	s.gpa = priv;
+	s.len = PAGE_SIZE;
+	st = vblk_do(&q, VIRTIO_BLK_T_IN, 0, &s, 1, true);
+	r->bad_sent++;
+	r->bad_ioerr += st == VIRTIO_BLK_S_IOERR;
+	GUEST_CHECK_EQ(st, VIRTIO_BLK_S_IOERR, "read into a private page");
+	GUEST_CHECK(guest_sees_pattern(priv, PAGE_SIZE, 0xbad),
+		    "private page unchanged by the refused read");
+	/* a data buffer outside guest RAM */
+	s.gpa = boot_info->mem_size;
+	st = vblk_do(&q, VIRTIO_BLK_T_IN, 0, &s, 1, true);
+	r->bad_sent++;
+	r->bad_ioerr += st == VIRTIO_BLK_S_IOERR;
+	GUEST_CHECK_EQ(st, VIRTIO_BLK_S_IOERR, "read outside guest RAM");
+	/* a data length that is not a sector multiple */
+	s.gpa = scratch;
+	s.len = 100;
+	st = vblk_do(&q, VIRTIO_BLK_T_IN, 0, &s, 1, true);
+	r->bad_sent++;
+	r->bad_ioerr += st == VIRTIO_BLK_S_IOERR;
+	GUEST_CHECK_EQ(st, VIRTIO_BLK_S_IOERR, "100-byte read");
+	/* a write from a private page */
+	s.gpa = priv;
+	s.len = PAGE_SIZE;
+	st = vblk_do(&q, VIRTIO_BLK_T_OUT, 0, &s, 1, false);
+	r->bad_sent++;
+	r->bad_ioerr += st == VIRTIO_BLK_S_IOERR;
+	GUEST_CHECK_EQ(st, VIRTIO_BLK_S_IOERR, "write from a private page");
+}
+
+/* Unshare a buffer while the device still has its I/O: refused. */
+static void unshare_busy(void)
+{
+	volatile struct gmem_abi_io_results *r = &results->io;
+	struct vblk_req q = { .id = BAD_ID };
+	uint64_t buf = cpus[0].priv, t;
+	struct vblk_seg s = { buf, (uint32_t)cfg.bs };
+	int64_t st;
+
+	if (!GUEST_CHECK(__share(buf, cfg.bs) == 0, "share before the busy test"))
+		return;
+	while (vblk_submit(&q, VIRTIO_BLK_T_IN, 0, &s, 1, true) == -VBLK_EAGAIN)
+		vblk_poll();
+	vblk_kick();
+	t = host_time_ns();
+	while (host_time_ns() - t < cfg.delay_ms * 1000000ULL)
+		cpu_relax();
+	st = __unshare(buf, cfg.bs);
+	r->busy_status = st;
+	GUEST_CHECK_EQ(st, -GMEM_ABI_EBUSY, "unshare during the buffer's own I/O");
+	GUEST_CHECK(!q.done, "the I/O was still in flight when unsharing");
+	while (!__atomic_load_n(&q.done, __ATOMIC_ACQUIRE))
+		if (!vblk_poll())
+			cpu_relax();
+	st = __unshare(buf, cfg.bs);
+	r->busy_after = st;
+	GUEST_CHECK_EQ(st, 0, "unshare after the I/O completed");
+}
+
+static bool setup(void)
+{
+	uint64_t shared_gpa, shared_size, region, nblocks;
+	unsigned int nv = boot_info->nr_vcpus, v, i;
+	int err;
+
+	cfg = boot_info->io;
+	heap_next = GMEM_ABI_HEAP_GPA;
+	if (!GUEST_CHECK(cfg.mode >= GMEM_ABI_IO_SHARED && cfg.mode < GMEM_ABI_IO_MODE_MAX &&
+			 cfg.rw >= GMEM_ABI_IO_READ && cfg.rw < GMEM_ABI_IO_RW_MAX &&
+			 cfg.qd >= 1 && cfg.qd <= GMEM_ABI_IO_MAX_QD &&
+			 cfg.bs >= GMEM_ABI_IO_MIN_BS && cfg.bs <= GMEM_ABI_IO_MAX_BS &&
+			 !(cfg.bs & (cfg.bs - 1)) && nv <= GMEM_ABI_IO_MAX_VCPUS &&
+			 !(cfg.flags & ~GMEM_ABI_IOF_ALL),
+			 "io config: mode %u rw %u qd %u bs %lu vcpus %u flags 0x%x",
+			 cfg.mode, cfg.rw, cfg.qd, cfg.bs, nv, cfg.flags))
+		return false;
+	shared_gpa = gmem_abi_io_shared_gpa(cfg.bs, cfg.qd, nv);
+	shared_size = gmem_abi_io_shared_size(cfg.mode, cfg.bs, cfg.qd, nv);
+	if (!GUEST_CHECK(shared_gpa + shared_size <= boot_info->mem_size,
+			 "guest RAM %lu too small for the run", boot_info->mem_size))
+		return false;
+	err = vblk_init(&info);
+	if (!GUEST_CHECK_EQ(err, 0, "virtio-blk driver init"))
+		return false;
+	results->io.capacity = info.capacity;
+	results->io.queue_size = info.queue_size;
+	region = info.capacity * SECTOR / nv / cfg.bs;
+	if (!GUEST_CHECK(region >= 2 * cfg.qd, "disk of %lu sectors too small", info.capacity))
+		return false;
+	nblocks = region;
+	if (cfg.span)
+		nblocks = min_u64(cfg.span, region);
+	else if (cfg.flags & GMEM_ABI_IOF_VERIFY)
+		nblocks = min_u64(region, (16ULL << 20) / cfg.bs > 2 * cfg.qd ?
+				  (16ULL << 20) / cfg.bs : 2 * cfg.qd);
+	if (!GUEST_CHECK(nblocks > cfg.qd, "span of %lu blocks not above qd", nblocks))
+		return false;
+	if (shared_size && !GUEST_CHECK(__share(shared_gpa, shared_size) == 0,
+					"sharing the I/O area 0x%lx+0x%lx", shared_gpa,
+					shared_size))
+		return false;
+	path = cfg.mode == GMEM_ABI_IO_SHARED ? P_SHARED :
+	       cfg.mode == GMEM_ABI_IO_BOUNCE ? P_BOUNCE : P_INPLACE;
+	if (cfg.mode == GMEM_ABI_IO_BOUNCE || cfg.mode == GMEM_ABI_IO_ADAPTIVE) {
+		unsigned int areas = (unsigned int)gmem_abi_io_areas(nv);
+		size_t msz = bounce_meta_size(shared_size, areas);
+		void *meta = heap_alloc(msz);
+
+		err = meta ? bounce_pool_init(&pool, meta, msz, (void *)shared_gpa,
+					      shared_gpa, shared_size, areas) : -ENOSPC;
+		if (!GUEST_CHECK_EQ(err, 0, "bounce pool init"))
+			return false;
+	}
+	for (v = 0; v < nv; v++) {
+		struct cpu_io *c = &cpus[v];
+
+		memset(c, 0, sizeof(*c));
+		c->priv = GMEM_ABI_TEST_GPA + v * cfg.qd * cfg.bs;
+		c->shared = shared_gpa + v * cfg.qd * cfg.bs;
+		c->span = nblocks;
+		c->base_block = v * region;
+		c->rng = (cfg.seed ? cfg.seed : 0x9e3779b97f4a7c15ULL) + v * 0x1234567ULL;
+		c->gen = heap_alloc(nblocks * 4);
+		c->busy = heap_alloc(nblocks);
+		if (!GUEST_CHECK(c->gen && c->busy, "heap: %lu blocks", nblocks))
+			return false;
+		for (i = 0; i < cfg.qd; i++) {
+			c->slots[i].req.id = v * GMEM_ABI_IO_MAX_QD + i;
+			c->slots[i].buf = (cfg.mode == GMEM_ABI_IO_SHARED ? c->shared : c->priv) +
+					  i * cfg.bs;
+		}
+	}
+	if (cfg.mode == GMEM_ABI_IO_ADAPTIVE)
+		measure_threshold();
+	if (cfg.flags & GMEM_ABI_IOF_BAD_DESC)
+		bad_requests();
+	if (cfg.flags & GMEM_ABI_IOF_UNSHARE_BUSY)
+		unshare_busy();
+	return true;
+}
+
+/* ---- results (vCPU 0) ------------------------------------------------------- */
+
+static uint64_t percentile(uint64_t total, uint64_t num, uint64_t den)
+{
+	uint64_t want = (total * num + den - 1) / den, sum = 0;
+	unsigned int b;
+
+	if (!want)
+		want = 1;
+	for (b = 0; b < NBUCKETS; b++) {
+		sum += hist[b];
+		if (sum >= want)
+			return bucket_ns(b);
+	}
+	return 0;
+}
+
+static void report(unsigned int nv)
+{
+	volatile struct gmem_abi_io_results *r = &results->io;
+	uint64_t t0 = ~0ULL, t1 = 0, n;
+	struct io_stats s = { 0 };
+	unsigned int v;
+
+	for (v = 0; v < nv; v++) {
+		struct io_stats *c = &cpus[v].st;
+
+		s.ios += c->ios;
+		s.bytes += c->bytes;
+		s.kicks += c->kicks;
+		s.conv_calls += c->conv_calls;
+		s.conv_ns += tsc_to_ns(c->conv_ns);
+		s.conv_refused += c->conv_refused;
+		s.copy_bytes += c->copy_bytes;
+		s.copy_ns += tsc_to_ns(c->copy_ns);
+		s.bounce_full += c->bounce_full;
+		s.io_errors += c->io_errors;
+		s.verified += c->verified;
+		s.verify_errors += c->verify_errors;
+		s.bounced += c->bounced;
+		s.inplaced += c->inplaced;
+		if (c->lat_min && (!s.lat_min || c->lat_min < s.lat_min))
+			s.lat_min = c->lat_min;
+		if (c->lat_max > s.lat_max)
+			s.lat_max = c->lat_max;
+		if (c->t_start < t0)
+			t0 = c->t_start;
+		if (c->t_end > t1)
+			t1 = c->t_end;
+	}
+	n = s.ios;
+	r->ios = n;
+	r->bytes = s.bytes;
+	r->elapsed_ns = t1 > t0 ? tsc_to_ns(t1 - t0) : 0;
+	r->lat_min_ns = s.lat_min;
+	r->lat_max_ns = s.lat_max;
+	r->lat_p50_ns = percentile(n, 50, 100);
+	r->lat_p99_ns = percentile(n, 99, 100);
+	r->lat_p999_ns = percentile(n, 999, 1000);
+	r->kicks = s.kicks;
+	r->conv_calls = s.conv_calls;
+	r->conv_ns = s.conv_ns;
+	r->conv_refused = s.conv_refused;
+	r->copy_bytes = s.copy_bytes;
+	r->copy_ns = s.copy_ns;
+	r->bounce_full = s.bounce_full;
+	r->io_errors = s.io_errors;
+	r->verified = s.verified;
+	r->verify_errors = s.verify_errors;
+	r->bounced = s.bounced;
+	r->inplaced = s.inplaced;
+	r->done = 1;
+	GUEST_CHECK_EQ(s.io_errors, 0, "I/O errors");
+	GUEST_CHECK_EQ(s.verify_errors, 0, "verify errors");
+	if (cfg.flags & GMEM_ABI_IOF_VERIFY)
+		GUEST_CHECK(s.verified > 0 || (!cfg.ios && !cfg.runtime_ns),
+			    "verification checked %lu sectors", s.verified);
+}
+
+static bool has_writes(uint32_t rw)
+{
+	return rw != GMEM_ABI_IO_READ && rw != GMEM_ABI_IO_RANDREAD;
+}
+
+void test_io(unsigned int cpu)
+{
+	unsigned int nv = boot_info->nr_vcpus;
+	struct cpu_io *c = &cpus[cpu];
+	uint64_t deadline = 0, prefill = 0, verified = 0, vfail = 0;
+	bool verify;
+
+	if (cpu == 0)
+		setup_ok = setup();
+	smp_barrier();
+	if (!setup_ok)
+		return;
+	verify = cfg.flags & GMEM_ABI_IOF_VERIFY;
+	if (verify && (cfg.ios || cfg.runtime_ns)) {
+		/* Prefill: the span written once, not measured. */
+		c->next_seq = 0;
+		run(c, cpu, GMEM_ABI_IO_WRITE, c->span, 0);
+		prefill = c->st.ios;
+		memset(&c->st, 0, sizeof(c->st));
+		c->submitted = 0;
+		c->next_seq = 0;
+	}
+	smp_barrier();
+	c->measure = true;
+	c->st.t_start = rdtsc();
+	if (cfg.runtime_ns)
+		deadline = c->st.t_start + ns_to_tsc(cfg.runtime_ns);
+	if (cfg.runtime_ns || cfg.ios)
+		run(c, cpu, cfg.rw, cfg.runtime_ns ? 0 : cfg.ios, deadline);
+	c->st.t_end = rdtsc();
+	c->measure = false;
+	smp_barrier();
+	if (verify && has_writes(cfg.rw) && (cfg.ios || cfg.runtime_ns)) {
+		/* Read back everything the run wrote; counted apart. */
+		struct io_stats keep = c->st;
+
+		c->submitted = 0;
+		c->next_seq = 0;
+		run(c, cpu, GMEM_ABI_IO_READ, c->span, 0);
+		verified = c->st.verified - keep.verified;
+		vfail = c->st.verify_errors - keep.verify_errors;
+		keep.io_errors += c->st.io_errors - keep.io_errors;
+		c->st = keep;
+		c->st.verified += verified;
+		c->st.verify_errors += vfail;
+	}
+	__atomic_fetch_add(&results->io.prefill_ios, prefill, __ATOMIC_RELAXED);
+	smp_barrier();
+	if (cpu == 0) {
+		report(nv);
+		gprintf("io: %lu I/Os, %lu sectors verified, %lu verify errors, %lu I/O errors\n",
+			results->io.ios, results->io.verified, results->io.verify_errors,
+			results->io.io_errors);
+	}
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The guest's virtio-blk driver (virtio-mmio version 2, one split
+ * virtqueue, polled: no interrupts).  Rings, request headers and status
+ * bytes live in the always-shared pool (GMEM_ABI_POOL_GPA):
+ *
+ *   pool + 0x00000  descriptor table (up to 1024 entries)
+ *   pool + 0x04000  avail ring
+ *   pool + 0x05000  used ring
+ *   pool + 0x08000  request headers: 32 bytes per request id (header, then
+ *                   the status byte at +16), VBLK_MAX_REQS of them
+ *   pool + 0x10000  one scratch page (malformed-request tests)
+ *
+ * Any vCPU may submit and poll: one spinlock guards the ring.  A request
+ * is owned by its submitter; vblk_poll() (by any vCPU) marks it done.
+ */
+#ifndef GMEMKIT_GUEST_VBLK_H
+#define GMEMKIT_GUEST_VBLK_H
+
+#include "guest.h"
+#include "gmemkit/virtio.h"
+
+#define VBLK_QUEUE_MAX		1024U
+#define VBLK_MAX_REQS		1024U
+#define VBLK_DESC_OFF		0x00000ULL
+#define VBLK_AVAIL_OFF		0x04000ULL
+#define VBLK_USED_OFF		0x05000ULL
+#define VBLK_HDR_OFF		0x08000ULL
+#define VBLK_HDR_STRIDE		32ULL
+#define VBLK_SCRATCH_OFF	0x10000ULL
+#define VBLK_POOL_USED		0x11000ULL	/* bytes of the pool used here */
+
+struct vblk_seg {
+	uint64_t gpa;
+	uint32_t len;
+};
+
+struct vblk_req {
+	uint32_t id;			/* header slot, < VBLK_MAX_REQS */
+	uint16_t head, ndesc;
+	volatile uint32_t done;		/* set by vblk_poll() */
+	uint32_t used_len;
+	uint8_t status;			/* VIRTIO_BLK_S_* once done */
+};
+
+struct vblk_info {
+	uint64_t capacity;		/* sectors */
+	uint32_t queue_size;
+	uint32_t seg_max, size_max;
+	uint64_t features;
+};
+
+/* vCPU 0, once: reset, negotiate, set up the queue.  0 or -GMEM_ABI_E*. */
+int vblk_init(struct vblk_info *info);
+/* Post one request (header, data segments, status); -GMEM_ABI_ENOSPC-like
+ * VBLK_EAGAIN when too few free descriptors (poll and retry). */
+#define VBLK_EAGAIN	11
+int vblk_submit(struct vblk_req *r, uint32_t type, uint64_t sector,
+		const struct vblk_seg *segs, unsigned int nseg, bool dev_writes);
+/* Notify the device (one QueueNotify write) unless it asked for none;
+ * returns 1 if a notification was written. */
+int vblk_kick(void);
+/* Harvest the used ring; returns the number of requests completed. */
+unsigned int vblk_poll(void);
+/* Submit, kick and wait for one request; returns its status byte. */
+uint8_t vblk_do(struct vblk_req *r, uint32_t type, uint64_t sector,
+		const struct vblk_seg *segs, unsigned int nseg, bool dev_writes);
+
+#endif /* GMEMKIT_GUEST_VBLK_H */

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest virtio-blk driver: virtio-mmio version 2 at GMEM_ABI_VIRTIO_MMIO_GPA,
+ * one split virtqueue in the always-shared pool, completions polled from
+ * the used ring.  Layout and locking: vblk.h.
+ */
+#include "vblk.h"
+
+#define MMIO	((volatile uint32_t *)GMEM_ABI_VIRTIO_MMIO_GPA)
+#define POOL	GMEM_ABI_POOL_GPA
+
+static struct vring_desc *desc;
+static volatile struct vring_avail *avail;
+static volatile struct vring_used *used;
+static uint32_t qsize;
+static uint16_t avail_idx, last_used;
+static uint16_t free_list[VBLK_QUEUE_MAX];
+static uint32_t nfree;
+static struct vblk_req *by_head[VBLK_QUEUE_MAX];
+static int lock;
+
+static uint32_t rd(uint32_t off)
+{
+	return MMIO[off / 4];
+}
+
+static void wr(uint32_t off, uint32_t v)
+{
+	MMIO[off / 4] = v;
+}
+
+static void spin_lock(int *l)
+{
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(l, __ATOMIC_RELAXED))
+			cpu_relax();
+}
+
+static void spin_unlock(int *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+static volatile struct virtio_blk_outhdr *hdr_of(uint32_t id)
+{
+	return (volatile struct virtio_blk_outhdr *)
+		(POOL + VBLK_HDR_OFF + id * VBLK_HDR_STRIDE);
+}
+
+static uint64_t hdr_gpa(uint32_t id)
+{
+	return POOL + VBLK_HDR_OFF + id * VBLK_HDR_STRIDE;
+}
+
+static int negotiate(struct vblk_info *info)
+{
+	uint64_t dev, want;
+
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	dev = rd(VIRTIO_MMIO_DEVICE_FEATURES);
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	dev |= (uint64_t)rd(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+	if (!(dev & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
+		return -GMEM_ABI_EOPNOTSUPP;
+	want = dev & (VIRTIO_BIT(VIRTIO_F_VERSION_1) |
+		      VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM) |
+		      VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) |
+		      VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |
+		      VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) |
+		      VIRTIO_BIT(VIRTIO_BLK_F_FLUSH));
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)want);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(want >> 32));
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+	   VIRTIO_STATUS_FEATURES_OK);
+	if (!(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK))
+		return -GMEM_ABI_EOPNOTSUPP;
+	info->features = want;
+	return 0;
+}
+
+static uint32_t cfg32(uint32_t off)
+{
+	return rd(VIRTIO_MMIO_CONFIG + off);
+}
+
+int vblk_init(struct vblk_info *info)
+{
+	uint32_t i, max;
+	int err;
+
+	if (rd(VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC ||
+	    rd(VIRTIO_MMIO_VERSION) != VIRTIO_MMIO_VERSION_2 ||
+	    rd(VIRTIO_MMIO_DEVICE_ID) != VIRTIO_ID_BLOCK)
+		return -GMEM_ABI_EOPNOTSUPP;
+	wr(VIRTIO_MMIO_STATUS, 0);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	err = negotiate(info);
+	if (err)
+		return err;
+	info->capacity = cfg32(0) | (uint64_t)cfg32(4) << 32;
+	info->size_max = info->features & VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) ?
+			 cfg32(8) : 0;
+	info->seg_max = info->features & VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) ?
+			cfg32(12) : 1;
+
+	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
+	max = rd(VIRTIO_MMIO_QUEUE_NUM_MAX);
+	if (!max)
+		return -GMEM_ABI_EOPNOTSUPP;
+	for (qsize = VBLK_QUEUE_MAX; qsize > max; qsize >>= 1)
+		;
+	desc = (struct vring_desc *)(POOL + VBLK_DESC_OFF);
+	avail = (volatile struct vring_avail *)(POOL + VBLK_AVAIL_OFF);
+	used = (volatile struct vring_used *)(POOL + VBLK_USED_OFF);
+	memset(desc, 0, vring_desc_bytes(qsize));
+	memset((void *)avail, 0, vring_avail_bytes(qsize));
+	memset((void *)used, 0, vring_used_bytes(qsize));
+	for (i = 0; i < qsize; i++)
+		free_list[i] = (uint16_t)(qsize - 1 - i);
+	nfree = qsize;
+	avail_idx = last_used = 0;
+	wr(VIRTIO_MMIO_QUEUE_NUM, qsize);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)(POOL + VBLK_DESC_OFF));
+	wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)((POOL + VBLK_DESC_OFF) >> 32));
+	wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)(POOL + VBLK_AVAIL_OFF));
+	wr(VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)((POOL + VBLK_AVAIL_OFF) >> 32));
+	wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)(POOL + VBLK_USED_OFF));
+	wr(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)((POOL + VBLK_USED_OFF) >> 32));
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	if (rd(VIRTIO_MMIO_QUEUE_READY) != 1)
+		return -GMEM_ABI_EINVAL;
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+	   VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	if (!(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DRIVER_OK))
+		return -GMEM_ABI_EINVAL;
+	info->queue_size = qsize;
+	return 0;
+}
+
+static void fill(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
+		 uint16_t next)
+{
+	desc[i].addr = addr;
+	desc[i].len = len;
+	desc[i].flags = flags;
+	desc[i].next = next;
+}
+
+int vblk_submit(struct vblk_req *r, uint32_t type, uint64_t sector,
+		const struct vblk_seg *segs, unsigned int nseg, bool dev_writes)
+{
+	volatile struct virtio_blk_outhdr *h = hdr_of(r->id);
+	volatile uint8_t *status = (volatile uint8_t *)h + 16;
+	unsigned int n = nseg + 2, k;
+	uint16_t idx[66];
+
+	if (r->id >= VBLK_MAX_REQS || nseg > 64)
+		return -GMEM_ABI_EINVAL;
+	h->type = type;
+	h->ioprio = 0;
+	h->sector = sector;
+	*status = 0xff;
+	r->done = 0;
+	r->status = 0xff;
+	r->used_len = 0;
+	spin_lock(&lock);
+	if (nfree < n) {
+		spin_unlock(&lock);
+		return -VBLK_EAGAIN;
+	}
+	for (k = 0; k < n; k++)
+		idx[k] = free_list[--nfree];
+	fill(idx[0], hdr_gpa(r->id), 16, VIRTQ_DESC_F_NEXT, idx[1]);
+	for (k = 0; k < nseg; k++)
+		fill(idx[k + 1], segs[k].gpa, segs[k].len,
+		     VIRTQ_DESC_F_NEXT | (dev_writes ? VIRTQ_DESC_F_WRITE : 0),
+		     idx[k + 2]);
+	fill(idx[n - 1], hdr_gpa(r->id) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+	r->head = idx[0];
+	r->ndesc = (uint16_t)n;
+	by_head[r->head] = r;
+	avail->ring[avail_idx % qsize] = r->head;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	avail->idx = ++avail_idx;
+	spin_unlock(&lock);
+	return 0;
+}
+
+int vblk_kick(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (used->flags & VIRTQ_USED_F_NO_NOTIFY)
+		return 0;
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	return 1;
+}
+
+unsigned int vblk_poll(void)
+{
+	unsigned int n = 0;
+
+	if (__atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) == last_used)
+		return 0;
+	spin_lock(&lock);
+	while (__atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) != last_used) {
+		volatile struct vring_used_elem *e = &used->ring[last_used % qsize];
+		uint32_t id = e->id;
+		struct vblk_req *r;
+		uint16_t d, k;
+
+		last_used++;
+		if (id >= qsize || !(r = by_head[id]))
+			continue;	/* a device bug: ignore the entry */
+		by_head[id] = NULL;
+		for (d = (uint16_t)id, k = 0; k < r->ndesc; k++) {
+			uint16_t next = desc[d].next;
+
+			free_list[nfree++] = d;
+			d = next;
+		}
+		r->used_len = e->len;
+		r->status = *((volatile uint8_t *)hdr_of(r->id) + 16);
+		__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+		n++;
+	}
+	spin_unlock(&lock);
+	return n;
+}
+
+uint8_t vblk_do(struct vblk_req *r, uint32_t type, uint64_t sector,
+		const struct vblk_seg *segs, unsigned int nseg, bool dev_writes)
+{
+	while (vblk_submit(r, type, sector, segs, nseg, dev_writes) == -VBLK_EAGAIN)
+		vblk_poll();
+	vblk_kick();
+	while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE))
+		if (!vblk_poll())
+			cpu_relax();
+	return r->status;
+}

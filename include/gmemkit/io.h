@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One guest I/O run: a VM (gmemkit/vm.h) with the virtio-blk device
+ * (gmemkit/virtio_blk.h) at GMEM_ABI_VIRTIO_MMIO_GPA, its guest running the
+ * GMEM_ABI_TEST_IO workload (guest/io.c) in one of the I/O modes.  What
+ * `gmemkit io-bench` and tests/kvm_io.c run.
+ *
+ * The device: notifications through KVM_IOEVENTFD on QueueNotify to the
+ * device thread, the other registers through KVM_EXIT_MMIO; queue size
+ * 1024.  Guest RAM is sized for the run (gmem_abi_io_mem_size()).
+ */
+#ifndef GMEMKIT_IO_H
+#define GMEMKIT_IO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gmemkit/abi.h"
+#include "gmemkit/gmem.h"
+#include "gmemkit/virtio_blk.h"
+#include "gmemkit/vm.h"
+
+struct gmem_io_config {
+	enum gmem_abi_io_mode mode;
+	enum gmem_abi_io_rw rw;
+	uint64_t bs;			/* power of 2, 4 KiB..1 MiB */
+	unsigned int qd;		/* 1..GMEM_ABI_IO_MAX_QD, per vCPU */
+	unsigned int vcpus;		/* 1..GMEM_ABI_IO_MAX_VCPUS */
+	double runtime_s;		/* > 0: timed run (at most 3600) */
+	uint64_t ios;			/* runtime_s == 0: I/Os per vCPU */
+	uint64_t span;			/* blocks per vCPU; 0: default */
+	uint32_t flags;			/* GMEM_ABI_IOF_* */
+	uint64_t delay_ms;		/* GMEM_ABI_IOF_UNSHARE_BUSY wait */
+	uint64_t seed;
+	const char *backend;		/* blk_backend_open() spec */
+	struct blk_backend *custom;	/* instead of backend (tests); owned
+					 * by the run once it is called */
+	enum gmem_transport transport;
+	unsigned int timeout_ms;	/* 0: runtime + 120 s */
+	FILE *console;
+	bool quiet;
+};
+
+struct gmem_io_result {
+	struct gmem_vm_result vm;	/* how the run ended, guest results */
+	struct gmem_abi_io_results io;	/* copy of vm.guest.io */
+	struct virtio_blk_stats dev;	/* device counters after the run */
+	struct gmem_stats mem;		/* guest RAM counters after the run */
+	enum gmem_backing backing;
+	char backend[16], engine[16];
+	bool direct;
+	uint64_t mem_size;
+};
+
+/*
+ * gmem_io_run() - create the VM and device, run, collect, tear down.
+ * Returns 0 when the run happened (r->vm.pass says whether the guest
+ * passed), or:
+ *   -EINVAL      c or r NULL, mode/rw unknown, bs not a power of 2 in
+ *                [4 KiB, 1 MiB], qd or vcpus out of range, runtime_s
+ *                negative or above 3600 with ios 0 allowed only for flag
+ *                runs, unknown flags, neither backend nor custom, a bad
+ *                backend spec
+ *   -ENODEV      no usable /dev/kvm
+ *   -ENOSPC      the run needs more than GMEM_ABI_MEM_MAX of guest RAM
+ *   or the errors of gmem_vm_create(), blk_backend_open(),
+ *   virtio_blk_create(), gmem_vm_set_mmio_handler(),
+ *   gmem_vm_add_ioeventfd(), virtio_blk_start(), gmem_vm_run().
+ * The custom backend is destroyed in every case.
+ */
+int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r);
+
+/* Names: "shared", "bounce", "inplace", "inplace-batch", "adaptive";
+ * "read", "write", "randread", "randwrite", "randrw".  -EINVAL if unknown. */
+int gmem_io_mode_from_name(const char *name, enum gmem_abi_io_mode *out);
+const char *gmem_io_mode_name(enum gmem_abi_io_mode m);
+int gmem_io_rw_from_name(const char *name, enum gmem_abi_io_rw *out);
+const char *gmem_io_rw_name(enum gmem_abi_io_rw rw);
+
+#endif /* GMEMKIT_IO_H */

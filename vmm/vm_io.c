@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One guest I/O run (gmemkit/io.h): VM + virtio-blk device + the guest's
+ * GMEM_ABI_TEST_IO workload.
+ */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "gmemkit/io.h"
+#include "vm_internal.h"
+
+static const char *const mode_names[GMEM_ABI_IO_MODE_MAX] = {
+	[GMEM_ABI_IO_SHARED] = "shared",
+	[GMEM_ABI_IO_BOUNCE] = "bounce",
+	[GMEM_ABI_IO_INPLACE] = "inplace",
+	[GMEM_ABI_IO_INPLACE_BATCH] = "inplace-batch",
+	[GMEM_ABI_IO_ADAPTIVE] = "adaptive",
+};
+
+static const char *const rw_names[GMEM_ABI_IO_RW_MAX] = {
+	[GMEM_ABI_IO_READ] = "read",
+	[GMEM_ABI_IO_WRITE] = "write",
+	[GMEM_ABI_IO_RANDREAD] = "randread",
+	[GMEM_ABI_IO_RANDWRITE] = "randwrite",
+	[GMEM_ABI_IO_RANDRW] = "randrw",
+};
+
+int gmem_io_mode_from_name(const char *name, enum gmem_abi_io_mode *out)
+{
+	int i;
+
+	for (i = 1; name && out && i < GMEM_ABI_IO_MODE_MAX; i++)
+		if (!strcmp(name, mode_names[i])) {
+			*out = (enum gmem_abi_io_mode)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *gmem_io_mode_name(enum gmem_abi_io_mode m)
+{
+	return (int)m > 0 && m < GMEM_ABI_IO_MODE_MAX ? mode_names[m] : "?";
+}
+
+int gmem_io_rw_from_name(const char *name, enum gmem_abi_io_rw *out)
+{
+	int i;
+
+	for (i = 1; name && out && i < GMEM_ABI_IO_RW_MAX; i++)
+		if (!strcmp(name, rw_names[i])) {
+			*out = (enum gmem_abi_io_rw)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *gmem_io_rw_name(enum gmem_abi_io_rw rw)
+{
+	return (int)rw > 0 && rw < GMEM_ABI_IO_RW_MAX ? rw_names[rw] : "?";
+}
+
+static int check(const struct gmem_io_config *c)
+{
+	if ((int)c->mode <= 0 || c->mode >= GMEM_ABI_IO_MODE_MAX ||
+	    (int)c->rw <= 0 || c->rw >= GMEM_ABI_IO_RW_MAX)
+		return -EINVAL;
+	if (c->bs < GMEM_ABI_IO_MIN_BS || c->bs > GMEM_ABI_IO_MAX_BS ||
+	    (c->bs & (c->bs - 1)))
+		return -EINVAL;
+	if (!c->qd || c->qd > GMEM_ABI_IO_MAX_QD || !c->vcpus ||
+	    c->vcpus > GMEM_ABI_IO_MAX_VCPUS)
+		return -EINVAL;
+	if (!(c->runtime_s >= 0) || c->runtime_s > 3600 ||
+	    (c->flags & ~GMEM_ABI_IOF_ALL))
+		return -EINVAL;
+	if (!c->backend && !c->custom)
+		return -EINVAL;
+	return 0;
+}
+
+/* Device and its wiring into the VM. */
+static int attach(struct gmem_vm *vm, struct blk_backend *be,
+		  struct virtio_blk **out)
+{
+	struct virtio_blk_params p = {
+		.mem = gmem_vm_memory(vm),
+		.backend = be,
+		.queue_num_max = 1024,
+	};
+	struct virtio_blk *b;
+	int err;
+
+	err = virtio_blk_create(&p, &b);
+	if (err)
+		return err;
+	err = gmem_vm_set_mmio_handler(vm, GMEM_ABI_VIRTIO_MMIO_GPA,
+				       GMEM_ABI_VIRTIO_MMIO_SIZE,
+				       virtio_mmio_handler, virtio_blk_mmio(b));
+	if (!err)
+		err = gmem_vm_add_ioeventfd(vm, GMEM_ABI_VIRTIO_MMIO_GPA +
+					    VIRTIO_MMIO_QUEUE_NOTIFY, 4,
+					    virtio_blk_notify_fd(b));
+	if (!err)
+		err = virtio_blk_start(b);
+	if (err) {
+		virtio_blk_destroy(b);	/* destroys the backend too */
+		return err;
+	}
+	*out = b;
+	return 0;
+}
+
+static void fill_io_config(struct gmem_vm *vm, const struct gmem_io_config *c)
+{
+	struct gmem_abi_io_config *io = &vm->boot->io;
+
+	memset(io, 0, sizeof(*io));
+	io->mode = c->mode;
+	io->rw = c->rw;
+	io->flags = c->flags;
+	io->qd = c->qd;
+	io->bs = c->bs;
+	io->runtime_ns = (uint64_t)llround(c->runtime_s * 1e9);
+	io->ios = c->runtime_s > 0 ? 0 : c->ios;
+	io->seed = c->seed;
+	io->delay_ms = c->delay_ms;
+	io->span = c->span;
+}
+
+int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
+{
+	struct blk_backend *be = c ? c->custom : NULL;
+	struct gmem_vm_config vc = { 0 };
+	struct virtio_blk *blk = NULL;
+	struct gmem_vm *vm = NULL;
+	uint64_t mem;
+	int err;
+
+	if (!c || !r) {
+		err = -EINVAL;
+		goto out_be;
+	}
+	memset(r, 0, sizeof(*r));
+	err = check(c);
+	if (err)
+		goto out_be;
+	mem = gmem_abi_io_mem_size(c->mode, c->bs, c->qd, c->vcpus);
+	if (mem > GMEM_ABI_MEM_MAX) {
+		err = -ENOSPC;
+		goto out_be;
+	}
+	if (!be) {
+		err = blk_backend_open(c->backend, &be);
+		if (err)
+			return err;
+	}
+	vc.vcpus = c->vcpus;
+	vc.mem_size = mem;
+	vc.transport = c->transport;
+	vc.mode = GMEM_MODE_INPLACE;
+	vc.test = GMEM_ABI_TEST_IO;
+	vc.timeout_ms = c->timeout_ms ? c->timeout_ms :
+			(unsigned int)(c->runtime_s * 1000) + 120000;
+	vc.console = c->console;
+	vc.quiet = c->quiet;
+	err = gmem_vm_create(&vc, &vm);
+	if (err)
+		goto out_be;
+	fill_io_config(vm, c);
+	snprintf(r->backend, sizeof(r->backend), "%s", be->name ? be->name : "custom");
+	snprintf(r->engine, sizeof(r->engine), "%s", be->engine ? be->engine : "");
+	r->direct = be->direct;
+	r->mem_size = mem;
+	r->backing = gmem_backing(gmem_vm_memory(vm));
+	err = attach(vm, be, &blk);
+	be = NULL;		/* the device owns it, or destroyed it */
+	if (err)
+		goto out_vm;
+	err = gmem_vm_run(vm, &r->vm);
+	virtio_blk_stop(blk);
+	virtio_blk_reap(blk, true);
+	virtio_blk_get_stats(blk, &r->dev);
+	gmem_get_stats(gmem_vm_memory(vm), &r->mem);
+	r->io = r->vm.guest.io;
+	virtio_blk_destroy(blk);
+out_vm:
+	gmem_vm_destroy(vm);
+out_be:
+	if (be)
+		blk_backend_destroy(be);
+	return err;
+}
