@@ -691,6 +691,11 @@ static uint64_t percentile(uint64_t total, uint64_t num, uint64_t den)
 	return 0;
 }
 
+static uint64_t clamp(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
 static void report(unsigned int nv)
 {
 	volatile struct gmem_abi_io_results *r = &results->io;
@@ -730,9 +735,10 @@ static void report(unsigned int nv)
 	r->elapsed_ns = t1 > t0 ? tsc_to_ns(t1 - t0) : 0;
 	r->lat_min_ns = s.lat_min;
 	r->lat_max_ns = s.lat_max;
-	r->lat_p50_ns = percentile(n, 50, 100);
-	r->lat_p99_ns = percentile(n, 99, 100);
-	r->lat_p999_ns = percentile(n, 999, 1000);
+	/* Bucket middles, clamped to what was seen. */
+	r->lat_p50_ns = clamp(percentile(n, 50, 100), s.lat_min, s.lat_max);
+	r->lat_p99_ns = clamp(percentile(n, 99, 100), s.lat_min, s.lat_max);
+	r->lat_p999_ns = clamp(percentile(n, 999, 1000), s.lat_min, s.lat_max);
 	r->kicks = s.kicks;
 	r->conv_calls = s.conv_calls;
 	r->conv_ns = s.conv_ns;

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest I/O through virtio-blk (gmemkit/io.h): every I/O mode with the null
+ * backend (cost split checked against what the mode must do), data
+ * integrity in every mode with the file backend (the guest verifies reads,
+ * the host checks the sectors that reached the file), O_DIRECT, two vCPUs,
+ * malformed requests from the real guest (IOERR, counted, no host access
+ * to private pages) and a guest unsharing a buffer during its own I/O
+ * (refused with -EBUSY).  Needs /dev/kvm: without it only the checks that
+ * need no VM run and the rest SKIP with the reason.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gmemkit/io.h"
+#include "gmemkit/timing.h"
+#include "tap.h"
+
+#define KiB	1024ULL
+#define DISK	(64ULL << 20)
+#define TAG_BASE 0x494f0000U	/* guest/io.c */
+
+static bool have_kvm;
+
+__attribute__((format(printf, 1, 2)))
+static void skip_why(const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	tap_skip(1, why);
+}
+static const char *no_kvm = "";
+
+static const enum gmem_abi_io_mode modes[] = {
+	GMEM_ABI_IO_SHARED, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_INPLACE,
+	GMEM_ABI_IO_INPLACE_BATCH, GMEM_ABI_IO_ADAPTIVE,
+};
+#define NMODES (sizeof(modes) / sizeof(modes[0]))
+
+static void base(struct gmem_io_config *c, enum gmem_abi_io_mode m)
+{
+	memset(c, 0, sizeof(*c));
+	c->mode = m;
+	c->rw = GMEM_ABI_IO_RANDREAD;
+	c->bs = 4 * KiB;
+	c->qd = 4;
+	c->vcpus = 1;
+	c->ios = 64;
+	c->backend = "null:67108864";
+	c->quiet = !getenv("KVM_IO_VERBOSE");
+	c->console = stderr;
+	c->timeout_ms = 120000;
+}
+
+static int run(const struct gmem_io_config *c, struct gmem_io_result *r)
+{
+	uint64_t t0 = gmem_now_ns();
+	int err = gmem_io_run(c, r);
+
+	diag("%s %s bs %llu qd %u vcpus %u %s: err %d, %s (%llu ms); ios %llu "
+	     "conv %llu copy %llu verified %llu bad %llu",
+	     gmem_io_mode_name(c->mode), gmem_io_rw_name(c->rw),
+	     (unsigned long long)c->bs, c->qd, c->vcpus,
+	     c->backend ? c->backend : "custom", err, err ? "" : r->vm.message,
+	     (unsigned long long)((gmem_now_ns() - t0) / 1000000),
+	     (unsigned long long)r->io.ios, (unsigned long long)r->io.conv_calls,
+	     (unsigned long long)r->io.copy_bytes, (unsigned long long)r->io.verified,
+	     (unsigned long long)r->io.verify_errors);
+	return err;
+}
+
+/* ---- no VM needed ------------------------------------------------------ */
+
+static void test_config(void)
+{
+	struct gmem_io_config c;
+	struct gmem_io_result r;
+	enum gmem_abi_io_mode m;
+	enum gmem_abi_io_rw rw;
+
+	base(&c, GMEM_ABI_IO_BOUNCE);
+	c.bs = 3000;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "bs 3000 refused");
+	c.bs = 2 << 20;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "bs 2 MiB refused");
+	base(&c, GMEM_ABI_IO_BOUNCE);
+	c.qd = 0;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "qd 0 refused");
+	c.qd = GMEM_ABI_IO_MAX_QD + 1;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "qd %d refused", GMEM_ABI_IO_MAX_QD + 1);
+	base(&c, GMEM_ABI_IO_BOUNCE);
+	c.vcpus = GMEM_ABI_IO_MAX_VCPUS + 1;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "%d vCPUs refused", GMEM_ABI_IO_MAX_VCPUS + 1);
+	base(&c, 0);
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "mode 0 refused");
+	base(&c, GMEM_ABI_IO_BOUNCE);
+	c.rw = GMEM_ABI_IO_RW_MAX;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "unknown rw refused");
+	base(&c, GMEM_ABI_IO_BOUNCE);
+	c.flags = 1U << 7;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "unknown flag refused");
+	base(&c, GMEM_ABI_IO_BOUNCE);
+	c.runtime_s = -1;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "negative runtime refused");
+	base(&c, GMEM_ABI_IO_BOUNCE);
+	c.backend = NULL;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "no backend refused");
+	base(&c, GMEM_ABI_IO_BOUNCE);
+	c.backend = "tape:/dev/st0";
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "unknown backend spec refused");
+	ok_eq(gmem_io_run(NULL, &r), -EINVAL, "NULL config refused");
+	ok(!gmem_io_mode_from_name("inplace-batch", &m) && m == GMEM_ABI_IO_INPLACE_BATCH,
+	   "mode name inplace-batch");
+	ok(gmem_io_mode_from_name("swiotlb", &m) == -EINVAL, "unknown mode name refused");
+	ok(!gmem_io_rw_from_name("randrw", &rw) && rw == GMEM_ABI_IO_RANDRW, "rw name randrw");
+	ok(!strcmp(gmem_io_mode_name(GMEM_ABI_IO_ADAPTIVE), "adaptive"), "mode name round trip");
+	ok(gmem_abi_io_mem_size(GMEM_ABI_IO_BOUNCE, 1ULL << 20, 64, 8) <= GMEM_ABI_MEM_MAX,
+	   "the largest run fits guest RAM");
+}
+
+/* ---- null backend: the cost split each mode must show --------------------- */
+
+static void test_null_modes(void)
+{
+	struct gmem_io_result r;
+	struct gmem_io_config c;
+	unsigned int i;
+
+	for (i = 0; i < NMODES; i++) {
+		const char *n = gmem_io_mode_name(modes[i]);
+		uint64_t ios;
+		int err;
+
+		base(&c, modes[i]);
+		err = run(&c, &r);
+		if (err == -ENODEV) {
+			have_kvm = false;
+			no_kvm = "no usable /dev/kvm";
+			skip_why("%s", no_kvm);
+			return;
+		}
+		ok(!err && r.vm.pass, "%s: guest passed (%s)", n, err ? strerror(-err) : r.vm.message);
+		ios = r.io.ios;
+		ok_eq(ios, 64, "%s: 64 I/Os done", n);
+		ok(r.dev.reads >= 64 && r.dev.ioerr == 0, "%s: device saw %llu reads, %llu IOERR",
+		   n, (unsigned long long)r.dev.reads, (unsigned long long)r.dev.ioerr);
+		ok(r.io.lat_min_ns > 0 && r.io.lat_min_ns <= r.io.lat_p50_ns &&
+		   r.io.lat_p50_ns <= r.io.lat_p99_ns && r.io.lat_p99_ns <= r.io.lat_p999_ns &&
+		   r.io.lat_p999_ns <= r.io.lat_max_ns,
+		   "%s: latency min %llu <= p50 %llu <= p99 %llu <= p99.9 %llu <= max %llu ns", n,
+		   (unsigned long long)r.io.lat_min_ns, (unsigned long long)r.io.lat_p50_ns,
+		   (unsigned long long)r.io.lat_p99_ns, (unsigned long long)r.io.lat_p999_ns,
+		   (unsigned long long)r.io.lat_max_ns);
+		ok(r.io.kicks >= 64 / 4 && r.io.kicks <= 64, "%s: %llu kicks for 64 I/Os at qd 4",
+		   n, (unsigned long long)r.io.kicks);
+		ok_eq(r.mem.violations, 0, "%s: no host access to a private page", n);
+		switch (modes[i]) {
+		case GMEM_ABI_IO_SHARED:
+			ok(r.io.conv_calls == 0 && r.io.copy_bytes == 0,
+			   "shared: no conversion, no copy");
+			break;
+		case GMEM_ABI_IO_BOUNCE:
+			ok(r.io.conv_calls == 0 && r.io.copy_bytes == 64 * c.bs,
+			   "bounce: no conversion, %llu bytes copied (one block per read)",
+			   (unsigned long long)r.io.copy_bytes);
+			break;
+		case GMEM_ABI_IO_INPLACE:
+			ok(r.io.conv_calls == 2 * 64 && r.io.copy_bytes == 0,
+			   "inplace: %llu conversions (2 per I/O), no copy",
+			   (unsigned long long)r.io.conv_calls);
+			break;
+		case GMEM_ABI_IO_INPLACE_BATCH:
+			ok(r.io.conv_calls == 2 * 64 / 4 && r.io.copy_bytes == 0,
+			   "inplace-batch: %llu conversions (2 per batch of 4), no copy",
+			   (unsigned long long)r.io.conv_calls);
+			break;
+		default:
+			ok(r.io.threshold >= 4 * KiB && r.io.bounced + r.io.inplaced == 64 &&
+			   (r.io.threshold > c.bs ? r.io.bounced : r.io.inplaced) == 64,
+			   "adaptive: threshold %llu, %llu bounced, %llu in place",
+			   (unsigned long long)r.io.threshold, (unsigned long long)r.io.bounced,
+			   (unsigned long long)r.io.inplaced);
+			break;
+		}
+	}
+	/* The doorbell transport (the fallback where hypercalls do not exit). */
+	base(&c, GMEM_ABI_IO_INPLACE);
+	c.transport = GMEM_TRANSPORT_DOORBELL;
+	ok(!run(&c, &r) && r.vm.pass && r.io.conv_calls == 128 &&
+	   r.vm.counters.c[GMEM_ABI_CNT_DOORBELLS] >= 128,
+	   "inplace over the doorbell: %llu doorbells", 
+	   (unsigned long long)r.vm.counters.c[GMEM_ABI_CNT_DOORBELLS]);
+	/* A timed run with a fractional runtime. */
+	base(&c, GMEM_ABI_IO_SHARED);
+	c.runtime_s = 0.2;
+	ok(!run(&c, &r) && r.vm.pass && r.io.ios > 0 &&
+	   r.io.elapsed_ns >= 200000000ULL && r.io.elapsed_ns < 5000000000ULL,
+	   "runtime 0.2 s: %llu I/Os in %llu ms", (unsigned long long)r.io.ios,
+	   (unsigned long long)(r.io.elapsed_ns / 1000000));
+}
+
+/* ---- file backend: data integrity --------------------------------------- */
+
+static int make_disk(char *path, size_t len, const char *dir)
+{
+	int fd;
+
+	snprintf(path, len, "%s/gmemkit-kvm-io-XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)DISK)) {
+		close(fd);
+		unlink(path);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The host's look at what reached the file: every sector of vCPU 0's span
+ * carries its own number, the mode's tag and a matching check word. */
+static bool file_stamped(const char *path, enum gmem_abi_io_mode m, uint64_t bytes)
+{
+	uint64_t buf[64], s, bad = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return false;
+	for (s = 0; s < bytes / 512; s++) {
+		uint32_t gen;
+
+		if (pread(fd, buf, 512, (off_t)(s * 512)) != 512) {
+			bad++;
+			break;
+		}
+		gen = (uint32_t)(buf[1] >> 32);
+		if (buf[0] != s || (uint32_t)buf[1] != (TAG_BASE | m) || !gen ||
+		    buf[63] != (s * 0x9e3779b97f4a7c15ULL ^ gen))
+			bad++;
+	}
+	close(fd);
+	if (bad)
+		diag("%llu of %llu sectors not as the guest wrote them",
+		     (unsigned long long)bad, (unsigned long long)(bytes / 512));
+	return !bad;
+}
+
+static void verify_run(const char *disk, enum gmem_abi_io_mode m, enum gmem_abi_io_rw rw,
+		       uint64_t bs, unsigned int vcpus, bool direct)
+{
+	char spec[300];
+	struct gmem_io_result r;
+	struct gmem_io_config c;
+	const char *n = gmem_io_mode_name(m);
+	int err;
+
+	base(&c, m);
+	snprintf(spec, sizeof(spec), "file:%s%s", disk, direct ? ",direct" : "");
+	c.backend = spec;
+	c.rw = rw;
+	c.bs = bs;
+	c.vcpus = vcpus;
+	c.ios = 48;
+	c.span = 16;
+	c.flags = GMEM_ABI_IOF_VERIFY;
+	err = run(&c, &r);
+	ok(!err && r.vm.pass, "%s %s bs %llu%s%s: guest passed (%s)", n,
+	   gmem_io_rw_name(rw), (unsigned long long)bs, vcpus > 1 ? ", 2 vCPUs" : "",
+	   direct ? ", O_DIRECT" : "", err ? strerror(-err) : r.vm.message);
+	/* Reads check what they get; with writes, a read-back pass checks the
+	 * span: either way at least the span's sectors. */
+	ok(r.io.verify_errors == 0 && r.io.verified >= 16ULL * vcpus * bs / 512 &&
+	   r.io.io_errors == 0,
+	   "%s: %llu sectors verified, %llu errors, %llu I/O errors", n,
+	   (unsigned long long)r.io.verified, (unsigned long long)r.io.verify_errors,
+	   (unsigned long long)r.io.io_errors);
+	ok(r.io.prefill_ios == 16ULL * vcpus && r.dev.writes >= 16ULL * vcpus,
+	   "%s: span prefilled (%llu writes), device wrote %llu", n,
+	   (unsigned long long)r.io.prefill_ios, (unsigned long long)r.dev.writes);
+	ok(file_stamped(disk, m, 16 * bs), "%s: the file holds the guest's sectors", n);
+	ok_eq(r.mem.violations, 0, "%s: no host access to a private page", n);
+}
+
+static bool direct_ok(const char *dir)
+{
+	char p[300];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/gmemkit-direct-XXXXXX", dir);
+	fd = mkstemp(p);
+	if (fd < 0)
+		return false;
+	close(fd);
+	fd = open(p, O_RDWR | O_DIRECT);
+	unlink(p);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static void test_file(void)
+{
+	const char *dirs[] = { getenv("O") ? getenv("O") : "build", "/var/tmp", "/tmp" };
+	char disk[300], ddisk[300];
+	unsigned int i;
+	const char *dd = NULL;
+
+	if (!have_kvm) {
+		skip_why("file backend: %s", no_kvm);
+		return;
+	}
+	if (make_disk(disk, sizeof(disk), "/var/tmp") &&
+	    make_disk(disk, sizeof(disk), "/tmp")) {
+		skip_why("file backend: cannot create a disk image");
+		return;
+	}
+	for (i = 0; i < NMODES; i++)
+		verify_run(disk, modes[i], GMEM_ABI_IO_RANDRW, 16 * KiB, 1, false);
+	verify_run(disk, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_WRITE, 512 * KiB, 1, false);
+	verify_run(disk, GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_RANDWRITE, 16 * KiB, 2, false);
+	verify_run(disk, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_RANDREAD, 16 * KiB, 2, false);
+	unlink(disk);
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !dd; i++)
+		if (direct_ok(dirs[i]))
+			dd = dirs[i];
+	if (!dd || make_disk(ddisk, sizeof(ddisk), dd)) {
+		skip_why("O_DIRECT: no directory here takes it");
+		return;
+	}
+	diag("O_DIRECT disk in %s", dd);
+	for (i = 0; i < NMODES; i++)
+		verify_run(ddisk, modes[i], GMEM_ABI_IO_RANDRW, 8 * KiB, 1, true);
+	unlink(ddisk);
+}
+
+/* ---- malformed requests from the guest ----------------------------------- */
+
+static void test_bad_requests(void)
+{
+	struct gmem_io_result r;
+	struct gmem_io_config c;
+	int err;
+
+	if (!have_kvm) {
+		skip_why("malformed requests: %s", no_kvm);
+		return;
+	}
+	base(&c, GMEM_ABI_IO_SHARED);
+	c.flags = GMEM_ABI_IOF_BAD_DESC;
+	c.ios = 8;
+	err = run(&c, &r);
+	ok(!err && r.vm.pass, "malformed requests: guest passed (%s)",
+	   err ? strerror(-err) : r.vm.message);
+	ok(r.io.bad_sent == 4 && r.io.bad_ioerr == 4, "%llu of %llu malformed requests got IOERR",
+	   (unsigned long long)r.io.bad_ioerr, (unsigned long long)r.io.bad_sent);
+	ok(r.dev.err[VBLK_E_PRIVATE] == 2, "2 counted as private buffers (%llu)",
+	   (unsigned long long)r.dev.err[VBLK_E_PRIVATE]);
+	ok(r.dev.err[VBLK_E_OUT_OF_RAM] == 1, "1 counted as outside RAM (%llu)",
+	   (unsigned long long)r.dev.err[VBLK_E_OUT_OF_RAM]);
+	ok(r.dev.err[VBLK_E_DATA_LEN] == 1, "1 counted as a bad data length (%llu)",
+	   (unsigned long long)r.dev.err[VBLK_E_DATA_LEN]);
+	ok(r.dev.ioerr == 4 && r.dev.violations >= 3, "device: %llu IOERR, %llu violations",
+	   (unsigned long long)r.dev.ioerr, (unsigned long long)r.dev.violations);
+	ok_eq(r.mem.violations, 0, "no host access to a private page");
+	ok(r.io.ios == 8 && r.io.io_errors == 0, "good I/O afterwards: %llu, %llu errors",
+	   (unsigned long long)r.io.ios, (unsigned long long)r.io.io_errors);
+}
+
+/* ---- unshare during the buffer's own I/O ------------------------------------ */
+
+/* A backend that holds every I/O for HOLD_MS (a slow disk). */
+#define HOLD_MS	1500
+
+struct slow {
+	struct blk_backend be;
+	struct blk_io *held[64];
+	unsigned int n;
+};
+
+static int slow_submit(struct blk_backend *be, struct blk_io *io)
+{
+	struct slow *s = (struct slow *)be;
+	struct itimerspec t = { .it_value = { HOLD_MS / 1000, (HOLD_MS % 1000) * 1000000L } };
+
+	if (s->n == 64)
+		return -EBUSY;
+	s->held[s->n++] = io;
+	if (s->n == 1)
+		timerfd_settime(be->event_fd, 0, &t, NULL);
+	return 0;
+}
+
+static int slow_kick(struct blk_backend *be)
+{
+	(void)be;
+	return 0;
+}
+
+static int slow_reap(struct blk_backend *be, bool wait)
+{
+	struct slow *s = (struct slow *)be;
+	struct itimerspec cur;
+	unsigned int i, n = s->n;
+
+	if (!n)
+		return 0;
+	timerfd_gettime(be->event_fd, &cur);
+	if (cur.it_value.tv_sec || cur.it_value.tv_nsec) {
+		if (!wait)
+			return 0;
+		nanosleep(&cur.it_value, NULL);
+	}
+	s->n = 0;
+	for (i = 0; i < n; i++)
+		be->complete(be, s->held[i], s->held[i]->op == BLK_OP_FLUSH ? 0 :
+			     (long)s->held[i]->len);
+	return (int)n;
+}
+
+static void slow_destroy(struct blk_backend *be)
+{
+	close(be->event_fd);
+	free(be);
+}
+
+static const struct blk_backend_ops slow_ops = {
+	.submit = slow_submit,
+	.kick = slow_kick,
+	.reap = slow_reap,
+	.destroy = slow_destroy,
+};
+
+static struct blk_backend *slow_backend(void)
+{
+	struct slow *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->be.ops = &slow_ops;
+	s->be.name = "slow";
+	s->be.engine = "timer";
+	s->be.capacity = DISK;
+	s->be.event_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->be.event_fd < 0) {
+		free(s);
+		return NULL;
+	}
+	return &s->be;
+}
+
+static void test_unshare_busy(void)
+{
+	struct gmem_io_result r;
+	struct gmem_io_config c;
+	int err;
+
+	if (!have_kvm) {
+		skip_why("unshare during I/O: %s", no_kvm);
+		return;
+	}
+	base(&c, GMEM_ABI_IO_INPLACE);
+	c.backend = NULL;
+	c.custom = slow_backend();
+	c.flags = GMEM_ABI_IOF_UNSHARE_BUSY;
+	c.ios = 0;
+	c.bs = 64 * KiB;
+	c.delay_ms = 300;
+	if (!c.custom) {
+		ok(false, "slow backend: %s", strerror(errno));
+		return;
+	}
+	err = run(&c, &r);
+	ok(!err && r.vm.pass, "unshare during I/O: guest passed (%s)",
+	   err ? strerror(-err) : r.vm.message);
+	ok_eq(r.io.busy_status, -16, "unshare while the device holds the buffer: -EBUSY");
+	ok_eq(r.io.busy_after, 0, "unshare after completion: 0");
+	ok(r.mem.refusals >= 1 && r.vm.counters.c[GMEM_ABI_CNT_BUSY] >= 1,
+	   "VMM counted the refusal (gmem %llu, vm %llu)", (unsigned long long)r.mem.refusals,
+	   (unsigned long long)r.vm.counters.c[GMEM_ABI_CNT_BUSY]);
+	ok(r.dev.reads == 1 && r.dev.ok == 1, "the held read completed OK");
+}
+
+int main(void)
+{
+	have_kvm = true;
+	test_config();
+	test_null_modes();
+	test_file();
+	test_bad_requests();
+	test_unshare_busy();
+	return tap_done();
+}
