@@ -16,10 +16,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "gmemkit/io.h"
+#include "gmemkit/json.h"
 #include "gmemkit/timing.h"
 #include "tap.h"
 
@@ -494,6 +496,131 @@ static void test_unshare_busy(void)
 	ok(r.dev.reads == 1 && r.dev.ok == 1, "the held read completed OK");
 }
 
+/* ---- gmemkit io-bench --------------------------------------------------- */
+
+static char gmemkit[512];
+
+/* Run gmemkit with args (a shell word list); stdout in out, stderr folded
+ * into it when err2out.  Returns the exit status, -1 if it did not run. */
+static int cli(const char *args, char *out, size_t len, bool err2out)
+{
+	char cmd[2048];
+	size_t n = 0;
+	FILE *p;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s %s %s", gmemkit, args,
+		 err2out ? "2>&1" : "2>/dev/null");
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (n + 1 < len && (st = (int)fread(out + n, 1, len - 1 - n, p)) > 0)
+		n += (size_t)st;
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_cli_usage(void)
+{
+	static const struct { const char *args, *names; } bad[] = {
+		{ "io-bench --bs 3000", "3000" },
+		{ "io-bench --bs 2M", "2M" },
+		{ "io-bench --mode swiotlb", "swiotlb" },
+		{ "io-bench --qd 65", "65" },
+		{ "io-bench --vcpus 0", "0" },
+		{ "io-bench --rw sideways", "sideways" },
+		{ "io-bench --backend tape", "tape" },
+		{ "io-bench --runtime abc", "abc" },
+		{ "io-bench --runtime 0", "0" },
+		{ "io-bench --backend file", "--disk" },
+		{ "io-bench --backend file --disk /nonexistent/disk.img", "/nonexistent/disk.img" },
+		{ "io-bench --direct", "--direct" },
+		{ "io-bench --frobnicate 1", "--frobnicate" },
+		{ "io-bench --qd", "--qd" },
+	};
+	char out[4096];
+	unsigned int i;
+
+	snprintf(gmemkit, sizeof(gmemkit), "%s/gmemkit", getenv("O") ? getenv("O") : "build");
+	if (access(gmemkit, X_OK)) {
+		skip_why("io-bench: %s not built", gmemkit);
+		return;
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int st = cli(bad[i].args, out, sizeof(out), true);
+
+		ok(st == 2 && strstr(out, bad[i].names), "'%s': exit %d, message names '%s'",
+		   bad[i].args, st, bad[i].names);
+	}
+	ok(cli("io-bench --help", out, sizeof(out), false) == 0 && strstr(out, "--mode"),
+	   "io-bench --help");
+	if (!have_kvm)
+		ok(cli("io-bench --runtime 0.1", out, sizeof(out), true) == 2 &&
+		   strstr(out, "/dev/kvm"), "no KVM: exit 2, says so");
+}
+
+/* The JSON contract `gmemkit bench` parses. */
+static void test_cli_json(void)
+{
+	static const char *const nums[] = {
+		"bs", "qd", "vcpus", "runtime_s", "ios", "iops", "mbps", "lat_min_us",
+		"lat_p50_us", "lat_p99_us", "lat_p999_us", "exits_per_io", "conv_per_io",
+		"conv_ns_per_io", "copy_bytes_per_io", "copy_ns_per_io", "pins_refused",
+		"verify_errors",
+	};
+	static char out[1 << 16];
+	struct json *j, *r;
+	char disk[300], args[600];
+	unsigned int i;
+	int st;
+
+	if (!have_kvm || access(gmemkit, X_OK)) {
+		skip_why("io-bench JSON: %s", have_kvm ? "gmemkit not built" : no_kvm);
+		return;
+	}
+	st = cli("io-bench --json --mode bounce --bs 4k --qd 32 --vcpus 2 --backend null "
+		 "--runtime 0.2 --rw randread", out, sizeof(out), false);
+	j = json_parse(out, NULL);
+	r = j ? json_get(j, "results") : NULL;
+	ok(st == 0 && r && r->type == JSON_ARR && json_len(r) == 1,
+	   "io-bench --json: exit %d, one result", st);
+	r = r ? r->child : NULL;
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		struct json *v = r ? json_get(r, nums[i]) : NULL;
+
+		ok(v && v->type == JSON_NUM, "JSON field %s is a number", nums[i]);
+	}
+	ok(r && !strcmp(json_str(r, "mode", ""), "bounce") &&
+	   !strcmp(json_str(r, "rw", ""), "randread") &&
+	   !strcmp(json_str(r, "backend", ""), "null") && json_num(r, "bs", 0) == 4096 &&
+	   json_num(r, "qd", 0) == 32 && json_num(r, "vcpus", 0) == 2 &&
+	   json_get(r, "transport") && json_get(r, "transport")->type == JSON_STR,
+	   "JSON strings and echoed parameters");
+	ok(r && json_get(r, "direct") && json_get(r, "direct")->type == JSON_BOOL &&
+	   json_get(r, "emulated") && json_get(r, "emulated")->type == JSON_BOOL,
+	   "JSON booleans direct and emulated");
+	ok(r && json_num(r, "ios", 0) > 0 && json_num(r, "iops", 0) > 0 &&
+	   json_num(r, "copy_bytes_per_io", 0) == 4096,
+	   "bounce run: I/Os done, one 4 KiB copy per I/O");
+	json_free(j);
+
+	if (make_disk(disk, sizeof(disk), "/var/tmp") && make_disk(disk, sizeof(disk), "/tmp")) {
+		skip_why("io-bench file backend: cannot create a disk image");
+		return;
+	}
+	snprintf(args, sizeof(args), "io-bench --json --mode inplace --bs 8k --qd 2 "
+		 "--backend file --disk %s --runtime 0.2 --rw randrw", disk);
+	st = cli(args, out, sizeof(out), false);
+	j = json_parse(out, NULL);
+	r = j && json_get(j, "results") ? json_get(j, "results")->child : NULL;
+	ok(st == 0 && r && !strcmp(json_str(r, "backend", ""), "file") &&
+	   json_num(r, "verify_errors", 1) == 0 && json_num(r, "conv_per_io", 0) == 2,
+	   "io-bench file backend: exit %d, verify errors 0, 2 conversions per I/O", st);
+	json_free(j);
+	unlink(disk);
+}
+
 int main(void)
 {
 	have_kvm = true;
@@ -502,5 +629,7 @@ int main(void)
 	test_file();
 	test_bad_requests();
 	test_unshare_busy();
+	test_cli_usage();
+	test_cli_json();
 	return tap_done();
 }
