@@ -4,6 +4,7 @@
 #   make check      build and run every test (TAP, via prove)
 #   make check-vm   the same, inside the test VM (tools/testvm)
 #   make bench      run the benchmark (see README)
+#   make stress     stress the I/O path (STRESS_SECONDS=60, STRESS_ARGS=...)
 #   make fuzz       build and run the libFuzzer targets (FUZZ_SECONDS=N each)
 #   make check SAN=address,undefined   sanitizer build in build/san-*/
 #
@@ -107,7 +108,8 @@ tests: $(HOST_TESTS) $(KVM_TESTS)
 # inside the test VM (tools/testvm) where it does not: see tools/kvm-tests.
 # tests/testvm.t tests the test VM harness itself (skips inside the VM).
 check: all tests
-	O=$(O) prove -f $(HOST_TESTS) tests/bench.t tests/testvm.t tests/run.t tests/bounce_bench.t
+	O=$(O) prove -f $(HOST_TESTS) tests/bench.t tests/testvm.t tests/run.t tests/bounce_bench.t \
+		tests/stress.t
 	O=$(O) tools/kvm-tests $(KVM_TESTS)
 
 # The whole suite inside the test VM (Debian 6.12 kernel under QEMU/TCG:
@@ -120,6 +122,13 @@ check-vm: all tests
 QUICK ?=
 bench: all
 	$(BIN) bench $(if $(QUICK),--quick)
+
+# Stress: host threads play the guest driver against the real device, gmem
+# and bounce pool (no KVM guest), conversions racing in-flight I/O, checked.
+STRESS_SECONDS ?= 60
+STRESS_ARGS ?=
+stress: all
+	$(BIN) stress --seconds $(STRESS_SECONDS) $(STRESS_ARGS)
 
 # ---- fuzzing (clang, libFuzzer) ----------------------------------------------
 FUZZ_CC      ?= clang
@@ -152,7 +161,7 @@ fuzz: fuzz-build
 clean:
 	rm -rf build
 
-.PHONY: all tests check check-vm bench fuzz fuzz-build clean
+.PHONY: all tests check check-vm bench stress fuzz fuzz-build clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# gmemkit stress: a short run is clean (exit 0, PASS, every check line with
+# zeros where zeros belong, host threads said to play the guest); with
+# injected errors every one is seen as IOERR; silent corruption makes it
+# fail (exit 1) naming the sector; bad options are refused with exit 2 and a
+# message naming the value.
+set -u
+BIN=${O:-build}/gmemkit
+SECS=${STRESS_T_SECONDS:-5}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+n=0 fail=0
+ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+refused() {	# refused WANT-IN-MESSAGE ARGS...
+	local want=$1; shift
+	"$BIN" stress "$@" >"$out/o" 2>"$out/e"; local rc=$?
+	[ $rc = 2 ] && grep -qF -- "$want" "$out/e"
+	ok $? "stress $* refused (exit $rc): $(head -c 120 "$out/e")"
+}
+# field VALUE-AFTER-WORD FILE: the number after "WORD " in the summary
+num() { grep -o -- "$1 [0-9]*" "$2" | head -1 | awk '{print $NF}'; }
+
+echo "1..12"
+"$BIN" stress --seconds "$SECS" >"$out/s" 2>"$out/e"; rc=$?
+ok $rc "stress --seconds $SECS exits 0 (rc $rc): $(grep '^result' "$out/s")"
+[ $rc != 0 ] && sed 's/^/# /' "$out/s" "$out/e"
+grep -q '^result    PASS' "$out/s" && grep -q 'host threads play the guest driver (no KVM guest)' "$out/s"
+ok $? "summary says PASS and that host threads play the guest"
+[ "$(num 'mismatches' "$out/s")" = 0 ] && [ "$(num 'lost' "$out/s")" = 0 ] &&
+	[ "$(num 'duplicated' "$out/s")" = 0 ] && [ "$(num 'gmem violations' "$out/s")" = 0 ] &&
+	[ "$(num 'pins left' "$out/s")" = 0 ] && [ "$(num 'verified' "$out/s")" -gt 0 ]
+ok $? "no mismatch, lost or duplicated completion, violation or pin; sectors verified"
+grep '^modes' "$out/s" >"$out/m"
+ops=$(num 'ops      ' "$out/s"); sh=$(num 'shared' "$out/m"); bo=$(num 'bounce' "$out/m")
+ip=$(num 'inplace' "$out/m"); ib=$(num 'inplace-batch' "$out/m")
+[ "${ops:-0}" -gt 0 ] && [ "${sh:-0}" -gt 0 ] && [ "${bo:-0}" -gt 0 ] && [ "${ip:-0}" -gt 0 ] && [ "${ib:-0}" -gt 0 ]
+ok $? "I/O in every mode (ops $ops: shared $sh, bounce $bo, inplace $ip, inplace-batch $ib)"
+[ "$(num '-EBUSY' "$out/s")" -gt 0 ]
+ok $? "in-flight unshares refused with -EBUSY: $(grep '^refusals' "$out/s")"
+
+"$BIN" stress --seconds 2 --inject eio:0.02,enospc:0.02,short:0.02,submit:0.02 >"$out/f" 2>&1; rc=$?
+inj=$(num 'injected' "$out/f"); seen=$(num 'IOERR seen by drivers' "$out/f")
+[ $rc = 0 ] && [ "${inj:-0}" -gt 0 ] && [ "$inj" = "$seen" ]
+ok $? "--inject: exit $rc, $inj injected = $seen IOERR seen by the drivers"
+[ $rc != 0 ] && sed 's/^/# /' "$out/f"
+
+"$BIN" stress --seconds 1 --modes shared --inject corrupt:#5 >"$out/c" 2>&1; rc=$?
+[ $rc = 1 ] && grep -q '^result    FAIL' "$out/c" && grep -q 'sector [0-9]*' "$out/c"
+ok $? "silent corruption is caught: exit $rc, $(grep -o 'first: .*' "$out/c" | head -c 100)"
+
+refused "0 is out of range" --seconds 0
+refused "unknown mode 'fast'" --modes shared,fast
+refused "'12x'" --pool-size 12x
+refused "needs 4608 descriptors" --threads 8 --qd 32
+refused "bad spec 'eio:2'" --inject eio:2
+exit $fail
