@@ -377,10 +377,11 @@ static void publish(struct stress *s, const uint16_t *heads, unsigned int n)
 	for (i = 0; i < n; i++)
 		a->ring[(uint16_t)(s->avail_idx + i) & (s->qsize - 1)] = heads[i];
 	s->avail_idx = (uint16_t)(s->avail_idx + n);
-	__atomic_store_n(&a->idx, s->avail_idx, __ATOMIC_RELEASE);
+	/* seq_cst store, then seq_cst load of the flags: pairs with the
+	 * device's virtq_set_notify() / virtq_avail_pending() */
+	__atomic_store_n(&a->idx, s->avail_idx, __ATOMIC_SEQ_CST);
 	pthread_spin_unlock(&s->avail_lock);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!(__atomic_load_n(&used(s)->flags, __ATOMIC_ACQUIRE) &
+	if (!(__atomic_load_n(&used(s)->flags, __ATOMIC_SEQ_CST) &
 	      VIRTQ_USED_F_NO_NOTIFY))
 		eventfd_write(s->notify_fd, 1);	/* what KVM_IOEVENTFD does */
 }
