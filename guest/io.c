@@ -569,6 +569,18 @@ static void bad_requests(void)
 	r->bad_sent++;
 	r->bad_ioerr += st == VIRTIO_BLK_S_IOERR;
 	GUEST_CHECK_EQ(st, VIRTIO_BLK_S_IOERR, "write from a private page");
+	/* a read into the descriptor table itself */
+	s.gpa = GMEM_ABI_POOL_GPA + VBLK_DESC_OFF;
+	st = vblk_do(&q, VIRTIO_BLK_T_IN, 0, &s, 1, true);
+	r->bad_sent++;
+	r->bad_ioerr += st == VIRTIO_BLK_S_IOERR;
+	GUEST_CHECK_EQ(st, VIRTIO_BLK_S_IOERR, "read into the descriptor table");
+	/* a read past the end of the disk */
+	s.gpa = scratch;
+	st = vblk_do(&q, VIRTIO_BLK_T_IN, info.capacity, &s, 1, true);
+	r->bad_sent++;
+	r->bad_ioerr += st == VIRTIO_BLK_S_IOERR;
+	GUEST_CHECK_EQ(st, VIRTIO_BLK_S_IOERR, "read past the end of the disk");
 }
 
 /* Unshare a buffer while the device still has its I/O: refused. */

@@ -351,6 +351,10 @@ static void test_file(void)
 
 /* ---- malformed requests from the guest ----------------------------------- */
 
+/* Data on a private page (read and write), outside RAM, 100 bytes, on the
+ * descriptor table, past the end of the disk: IOERR each, counted per
+ * class; then ordinary I/O still works. */
+
 static void test_bad_requests(void)
 {
 	struct gmem_io_result r;
@@ -367,7 +371,7 @@ static void test_bad_requests(void)
 	err = run(&c, &r);
 	ok(!err && r.vm.pass, "malformed requests: guest passed (%s)",
 	   err ? strerror(-err) : r.vm.message);
-	ok(r.io.bad_sent == 4 && r.io.bad_ioerr == 4, "%llu of %llu malformed requests got IOERR",
+	ok(r.io.bad_sent == 6 && r.io.bad_ioerr == 6, "%llu of %llu malformed requests got IOERR",
 	   (unsigned long long)r.io.bad_ioerr, (unsigned long long)r.io.bad_sent);
 	ok(r.dev.err[VBLK_E_PRIVATE] == 2, "2 counted as private buffers (%llu)",
 	   (unsigned long long)r.dev.err[VBLK_E_PRIVATE]);
@@ -375,7 +379,12 @@ static void test_bad_requests(void)
 	   (unsigned long long)r.dev.err[VBLK_E_OUT_OF_RAM]);
 	ok(r.dev.err[VBLK_E_DATA_LEN] == 1, "1 counted as a bad data length (%llu)",
 	   (unsigned long long)r.dev.err[VBLK_E_DATA_LEN]);
-	ok(r.dev.ioerr == 4 && r.dev.violations >= 3, "device: %llu IOERR, %llu violations",
+	ok(r.dev.err[VBLK_E_RING_OVERLAP] == 1, "1 counted as overlapping the rings (%llu)",
+	   (unsigned long long)r.dev.err[VBLK_E_RING_OVERLAP]);
+	ok(r.dev.err[VBLK_E_SECTOR] == 1, "1 counted as beyond capacity (%llu)",
+	   (unsigned long long)r.dev.err[VBLK_E_SECTOR]);
+	ok(r.dev.ioerr == 6 && r.dev.violations >= 3 && r.dev.broken == 0,
+	   "device: %llu IOERR, %llu violations, ring not broken",
 	   (unsigned long long)r.dev.ioerr, (unsigned long long)r.dev.violations);
 	ok_eq(r.mem.violations, 0, "no host access to a private page");
 	ok(r.io.ios == 8 && r.io.io_errors == 0, "good I/O afterwards: %llu, %llu errors",
