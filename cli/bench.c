@@ -136,7 +136,8 @@ static void skip(struct bench_data *d, const char *fmt, ...)
 
 static int io_points(const struct bench_opts *o)
 {
-	return NMODES * NBS * 2 * 2 * (o->quick ? 1 : 2);
+	return __builtin_popcount(o->modes) * __builtin_popcount(o->sizes) *
+	       (int)(o->nqd * o->nvcpus) * __builtin_popcount(o->backends);
 }
 
 /* One io-bench point, o->reps runs; every run's record is kept. */
@@ -179,35 +180,39 @@ static int make_disk(char *path, size_t len)
 	return 0;
 }
 
+static const char *const modes[NMODES] = {
+	"shared", "bounce", "inplace", "inplace-batch", "adaptive" };
+static const char *const backends[2] = { "null", "file" };
+
 static void run_io(struct bench_data *d, const struct bench_opts *o,
 		   struct progress *p)
 {
-	static const char *modes[NMODES] = {
-		"shared", "bounce", "inplace", "inplace-batch", "adaptive" };
-	static const char *backends[2] = { "null", "file" };
 	char bs[16], qd[8], vc[8], rt[16], disk[64] = "";
-	unsigned int m, b, q, v, k, nb = o->quick ? 1 : 2;
+	unsigned int m, b, q, v, k, be = o->backends;
 
 	snprintf(rt, sizeof(rt), "%g", o->io_runtime);
-	if (nb > 1 && make_disk(disk, sizeof(disk))) {
+	if ((be & 2) && make_disk(disk, sizeof(disk))) {
 		skip(d, "io-bench file backend: cannot create a disk image in /var/tmp");
-		nb = 1;
+		be &= ~2U;
 	}
-	for (k = 0; k < nb; k++)
+	for (k = 0; k < 2; k++)
 		for (b = 0; b < NBS; b++)
-			for (q = 0; q < 2; q++)
-				for (v = 0; v < 2; v++)
+			for (q = 0; q < o->nqd; q++)
+				for (v = 0; v < o->nvcpus; v++)
 					for (m = 0; m < NMODES; m++) {
 						char *argv[] = { "gmemkit", "io-bench", "--json",
-							"--mode", (char *)modes[m], "--bs", bs,
+							(char *)"--mode", (char *)modes[m], "--bs", bs,
 							"--qd", qd, "--vcpus", vc, "--backend",
 							(char *)backends[k], "--runtime", rt,
 							"--rw", "randread",
 							k ? "--disk" : NULL, disk, NULL };
 
+						if (!(be & (1U << k)) || !(o->sizes & (1U << b)) ||
+						    !(o->modes & (1U << m)))
+							continue;
 						snprintf(bs, sizeof(bs), "%uk", block_kib[b]);
-						snprintf(qd, sizeof(qd), "%u", q ? 32 : 1);
-						snprintf(vc, sizeof(vc), "%u", v + 1);
+						snprintf(qd, sizeof(qd), "%u", o->qd[q]);
+						snprintf(vc, sizeof(vc), "%u", o->vcpus[v]);
 						progress(p, o->io_runtime * o->reps,
 							 "io-bench %s bs=%s qd=%s vcpus=%s backend=%s",
 							 modes[m], bs, qd, vc, backends[k]);
@@ -255,9 +260,10 @@ static void run_all(struct bench_data *d, const struct bench_opts *o)
 		skip(d, "io-bench: /dev/kvm is not usable here (%s); the guest I/O path "
 			"runs in the test VM only, emulated, which is never a verdict "
 			"(tools/testvm build/gmemkit io-bench ...)", d->kvm_error);
-	else if (d->emulated)
-		skip(d, "io-bench: emulated CPU (%s): numbers are functional only", d->cpu);
-	if (io && d->kvm && !d->emulated)
+	else if (d->emulated && !o->emulated_ok)
+		skip(d, "io-bench: emulated CPU (%s): numbers are functional only "
+			"(--emulated-ok runs it anyway, labelled)", d->cpu);
+	if (io && d->kvm && (!d->emulated || o->emulated_ok))
 		run_io(d, o, &p);
 }
 
@@ -267,10 +273,16 @@ static int usage(FILE *f, int ret)
 {
 	fprintf(f,
 		"usage: gmemkit bench [--quick] [--reps N] [--io-runtime SECONDS] [--out DIR]\n"
+		"                     [--modes LIST] [--bs LIST] [--qd LIST] [--vcpus LIST]\n"
+		"                     [--backends LIST] [--emulated-ok]\n"
 		"       gmemkit bench --compare A.json B.json\n"
 		"  runs probe, convert-bench, bounce-bench and (with KVM) the io-bench sweep;\n"
 		"  writes results/<host>-<date>/{results.json,results.csv,report.md,*.svg}\n"
-		"  and prints the verdict\n");
+		"  and prints the verdict.  The sweep: --modes of shared,bounce,inplace,\n"
+		"  inplace-batch,adaptive (all); --bs of 4k,16k,64k,256k,1m (all); --qd\n"
+		"  (1,32); --vcpus (1,2); --backends null,file (both; --quick: null).\n"
+		"  --emulated-ok runs the guest sweep on an emulated CPU too (labelled;\n"
+		"  never a verdict).\n");
 	return ret;
 }
 
@@ -305,13 +317,103 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+/* Names in a comma list -> bit mask over names[]; -1 naming the bad one. */
+static int parse_names(const char *opt, const char *arg, const char *const *names,
+		       unsigned int n, unsigned int *mask)
+{
+	char buf[256], *tok, *save = NULL;
+	unsigned int i;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	*mask = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < n && strcmp(tok, names[i]); i++)
+			;
+		if (i == n) {
+			fprintf(stderr, "gmemkit: %s: unknown '%s'\n", opt, tok);
+			return -1;
+		}
+		*mask |= 1U << i;
+	}
+	if (!*mask) {
+		fprintf(stderr, "gmemkit: %s: '%s' names nothing\n", opt, arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* "1,32" -> values in [min, max], at most MAX_SEL of them. */
+static int parse_uints(const char *opt, const char *arg, unsigned int min,
+		       unsigned int max, unsigned int *out, unsigned int *n)
+{
+	char buf[128], *tok, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	*n = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (*n == MAX_SEL) {
+			fprintf(stderr, "gmemkit: %s: more than %d values in '%s'\n", opt,
+				MAX_SEL, arg);
+			return -1;
+		}
+		if (cli_parse_uint(opt, tok, min, max, &out[(*n)++]))
+			return -1;
+	}
+	if (!*n) {
+		fprintf(stderr, "gmemkit: %s: '%s' names nothing\n", opt, arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_sizes(const char *arg, unsigned int *mask)
+{
+	char buf[128], *tok, *save = NULL;
+	unsigned int b;
+	uint64_t v;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	*mask = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (cli_parse_size("--bs", tok, &v))
+			return -1;
+		for (b = 0; b < NBS && v != block_kib[b] * 1024ULL; b++)
+			;
+		if (b == NBS) {
+			fprintf(stderr, "gmemkit: --bs: %s is not one of 4k,16k,64k,256k,1m\n", tok);
+			return -1;
+		}
+		*mask |= 1U << b;
+	}
+	return *mask ? 0 : -1;
+}
+
 static int parse_args(int argc, char **argv, struct bench_opts *o)
 {
+	bool backends_set = false;
 	int i;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
 			o->quick = true;
+		} else if (!strcmp(argv[i], "--emulated-ok")) {
+			o->emulated_ok = true;
+		} else if (!strcmp(argv[i], "--modes") && i + 1 < argc) {
+			if (parse_names("--modes", argv[++i], modes, NMODES, &o->modes))
+				return 2;
+		} else if (!strcmp(argv[i], "--backends") && i + 1 < argc) {
+			if (parse_names("--backends", argv[++i], backends, 2, &o->backends))
+				return 2;
+			backends_set = true;
+		} else if (!strcmp(argv[i], "--bs") && i + 1 < argc) {
+			if (parse_sizes(argv[++i], &o->sizes))
+				return 2;
+		} else if (!strcmp(argv[i], "--qd") && i + 1 < argc) {
+			if (parse_uints("--qd", argv[++i], 1, 64, o->qd, &o->nqd))
+				return 2;
+		} else if (!strcmp(argv[i], "--vcpus") && i + 1 < argc) {
+			if (parse_uints("--vcpus", argv[++i], 1, 8, o->vcpus, &o->nvcpus))
+				return 2;
 		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
 			if (cli_parse_uint("--reps", argv[++i], 1, 100, &o->reps))
 				return 2;
@@ -337,12 +439,18 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			return usage(stderr, 2);
 		}
 	}
+	if (o->quick && !backends_set)
+		o->backends = 1;
 	return 0;
 }
 
 static int cmd_bench(int argc, char **argv)
 {
-	struct bench_opts o = { .reps = 5, .io_runtime = 0.5 };
+	struct bench_opts o = {
+		.reps = 5, .io_runtime = 0.5,
+		.modes = (1U << NMODES) - 1, .sizes = (1U << NBS) - 1, .backends = 3,
+		.qd = { 1, 32 }, .nqd = 2, .vcpus = { 1, 2 }, .nvcpus = 2,
+	};
 	struct bench_data d = { 0 };
 	char outdir[512];
 	int err;
@@ -367,6 +475,7 @@ static int cmd_bench(int argc, char **argv)
 		return 1;
 	}
 	memcpy(d.block_kib, block_kib, sizeof(block_kib));
+	report_pick(&d, &o);
 	run_all(&d, &o);
 	if (!d.convert) {
 		fprintf(stderr, "gmemkit bench: convert-bench failed; no report\n");

@@ -86,6 +86,21 @@ void report_add_io_runs(struct bench_data *d, struct json **runs, unsigned int n
 	d->nio++;
 }
 
+void report_pick(struct bench_data *d, const struct bench_opts *o)
+{
+	unsigned int i;
+
+	d->rep_qd = 0;
+	for (i = 0; i < o->nqd; i++)
+		if (o->qd[i] == 32 || (d->rep_qd != 32 && o->qd[i] > d->rep_qd))
+			d->rep_qd = o->qd[i];
+	d->rep_vcpus = o->vcpus[0];
+	for (i = 1; i < o->nvcpus; i++)
+		if (o->vcpus[i] < d->rep_vcpus)
+			d->rep_vcpus = o->vcpus[i];
+	d->rep_backend = o->backends & 1 ? "null" : "file";
+}
+
 void report_free(struct bench_data *d)
 {
 	unsigned int i;
@@ -197,19 +212,26 @@ static const struct io_point *io_find(const struct bench_data *d, const char *mo
 	return NULL;
 }
 
+/* The point the report's tables use: the representative qd, vCPUs, backend. */
+static const struct io_point *io_at(const struct bench_data *d, const char *mode,
+				    unsigned int bs_kib)
+{
+	return io_find(d, mode, bs_kib, d->rep_qd, d->rep_vcpus, d->rep_backend);
+}
+
 static double io_val(const struct io_point *p, const char *key)
 {
 	return p ? json_num(p->rec, key, NAN) : NAN;
 }
 
-/* Best protected mode at bs (qd 32, 1 vCPU, null backend); -1 if none. */
+/* Best protected mode at bs (representative point); -1 if none. */
 static int best_protected(const struct bench_data *d, unsigned int bs_kib, double *iops)
 {
 	int m, best = -1;
 
 	*iops = 0;
 	for (m = 1; m < NMODES; m++) {
-		double v = io_val(io_find(d, io_modes[m], bs_kib, 32, 1, "null"), "iops");
+		double v = io_val(io_at(d, io_modes[m], bs_kib), "iops");
 
 		if (v > *iops) {
 			*iops = v;
@@ -396,12 +418,12 @@ static void write_io_dat(const struct bench_data *d, const struct model *m,
 
 	if (t) {
 		fprintf(t, "# bs_kib then per mode (shared bounce inplace inplace-batch "
-			   "adaptive): mbps p50_us p99_us  (null backend, qd 32, 1 vCPU)\n");
+			   "adaptive): mbps p50_us p99_us  (%s backend, qd %u, %u vCPU)\n",
+			d->rep_backend, d->rep_qd, d->rep_vcpus);
 		for (b = 0; b < NBS; b++) {
 			fprintf(t, "%u", d->block_kib[b]);
 			for (k = 0; k < NMODES; k++) {
-				const struct io_point *p = io_find(d, io_modes[k], d->block_kib[b],
-								   32, 1, "null");
+				const struct io_point *p = io_at(d, io_modes[k], d->block_kib[b]);
 
 				fprintf(t, " %.3f %.3f %.3f", io_val(p, "mbps"),
 					io_val(p, "lat_p50_us"), io_val(p, "lat_p99_us"));
@@ -412,11 +434,11 @@ static void write_io_dat(const struct bench_data *d, const struct model *m,
 	}
 	if (!c)
 		return;
-	fprintf(c, "# label exit_us conversion_us copy_us (per I/O, null backend, qd 32)\n");
+	fprintf(c, "# label exit_us conversion_us copy_us (per I/O, %s backend, qd %u)\n",
+		d->rep_backend, d->rep_qd);
 	for (b = 0; b < NBS; b++)
 		for (k = 1; k < NMODES; k++) {
-			const struct io_point *p = io_find(d, io_modes[k], d->block_kib[b], 32, 1,
-							   "null");
+			const struct io_point *p = io_at(d, io_modes[k], d->block_kib[b]);
 			double ex = io_val(p, "exits_per_io") * (isnan(m->exit_ns) ? 0 : m->exit_ns);
 
 			fprintf(c, "\"%s %uK\" %.3f %.3f %.3f\n", io_modes[k], d->block_kib[b],
@@ -484,8 +506,9 @@ static void io_table(FILE *f, const struct bench_data *d)
 {
 	int b, k;
 
-	fprintf(f, "\nIOPS, null backend, randread, qd 32, 1 vCPU (median of the runs; "
-		   "`~` marks a noisy point, max/min > %.1f):\n\n| block |", NOISY_RATIO);
+	fprintf(f, "\nIOPS, %s backend, randread, qd %u, %u vCPU (median of the runs; "
+		   "`~` marks a noisy point, max/min > %.1f):\n\n| block |", d->rep_backend,
+		d->rep_qd, d->rep_vcpus, NOISY_RATIO);
 	for (k = 0; k < NMODES; k++)
 		fprintf(f, " %s |", io_modes[k]);
 	fprintf(f, "\n|---:|");
@@ -495,8 +518,7 @@ static void io_table(FILE *f, const struct bench_data *d)
 	for (b = 0; b < NBS; b++) {
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
 		for (k = 0; k < NMODES; k++) {
-			const struct io_point *p = io_find(d, io_modes[k], d->block_kib[b], 32,
-							   1, "null");
+			const struct io_point *p = io_at(d, io_modes[k], d->block_kib[b]);
 			double lo = INFINITY, hi = 0;
 			unsigned int r;
 
@@ -552,10 +574,10 @@ static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
 			   "this host: see 'Skipped'.\n");
 		return;
 	}
-	fprintf(f, "End to end (virtio-blk, null backend, qd 32):");
+	fprintf(f, "End to end (virtio-blk, %s backend, qd %u, %u vCPU):", d->rep_backend,
+		d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < NBS; b++) {
-		double best, ceil_iops = io_val(io_find(d, "shared", d->block_kib[b], 32, 1,
-							"null"), "iops");
+		double best, ceil_iops = io_val(io_at(d, "shared", d->block_kib[b]), "iops");
 		int k = best_protected(d, d->block_kib[b], &best);
 
 		if (k < 0 || !(ceil_iops > 0))

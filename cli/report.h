@@ -15,8 +15,16 @@
 #define MAX_IO		512
 #define MAX_REPS	100
 
+#define MAX_SEL		4
+
 struct bench_opts {
 	bool quick;
+	bool emulated_ok;		/* run the guest sweep on an emulated CPU */
+	unsigned int modes;		/* bit per io mode */
+	unsigned int sizes;		/* bit per block size */
+	unsigned int backends;		/* bit 0 null, bit 1 file */
+	unsigned int qd[MAX_SEL], nqd;
+	unsigned int vcpus[MAX_SEL], nvcpus;
 	unsigned int reps;		/* io-bench runs per point */
 	double io_runtime;		/* seconds per io-bench run */
 	const char *outdir;
@@ -40,7 +48,13 @@ struct bench_data {
 	/* from the probe */
 	bool kvm, emulated;
 	char cpu[128], kernel[128], kvm_error[64], backing[32];
+	/* the point the report's tables and verdict use */
+	unsigned int rep_qd, rep_vcpus;
+	const char *rep_backend;
 };
+
+/* Pick the representative point from what the sweep selects. */
+void report_pick(struct bench_data *d, const struct bench_opts *o);
 
 void report_read_probe(struct bench_data *d);
 /* Add the runs of one point (documents from repeated io-bench runs). */
