@@ -31,7 +31,7 @@ static void usage(FILE *f)
 		"usage: gmemkit io-bench [--mode M] [--bs SIZE] [--qd N] [--rw RW] [--vcpus N]\n"
 		"                        [--backend null|file] [--disk PATH] [--direct]\n"
 		"                        [--runtime SECONDS] [--transport auto|hypercall|doorbell]\n"
-		"                        [--json]\n"
+		"                        [--poll-us N] [--json]\n"
 		"  --mode M        shared, bounce, inplace, inplace-batch, adaptive (default bounce)\n"
 		"  --bs SIZE       block size, power of 2, 4k..1M (default 4k)\n"
 		"  --qd N          requests in flight per vCPU, 1..%d (default 1)\n"
@@ -40,6 +40,8 @@ static void usage(FILE *f)
 		"  --backend B     null (1 GiB, no data) or file (--disk PATH; data verified)\n"
 		"  --direct        file backend with O_DIRECT\n"
 		"  --runtime S     seconds of measured I/O, fractions allowed (default 5)\n"
+		"  --poll-us N     device busy-polls N us after work (driver skips kicks\n"
+		"                  meanwhile; default 0: every batch kicks)\n"
 		"  --json          one JSON object: {\"results\":[{...}]}\n"
 		"Needs /dev/kvm (elsewhere: tools/testvm build/gmemkit io-bench ...,\n"
 		"where the numbers are emulated).\n"
@@ -102,6 +104,8 @@ static int parse_one(struct opts *o, const char *k, const char *v)
 		o->disk = v;
 	} else if (!strcmp(k, "--runtime")) {
 		return parse_runtime(k, v, &c->runtime_s);
+	} else if (!strcmp(k, "--poll-us")) {
+		return cli_parse_uint(k, v, 0, 1000000, &c->poll_us);
 	} else if (!strcmp(k, "--transport")) {
 		if (gmem_vm_transport_from_name(v, &c->transport)) {
 			fprintf(stderr, "gmemkit io-bench: --transport: '%s' is not auto, "
@@ -243,8 +247,8 @@ static void print_json(const struct opts *o, const struct gmem_io_result *r,
 	       per_io(io->conv_calls, io->ios), per_io(io->conv_ns, io->ios),
 	       per_io(io->copy_bytes, io->ios), per_io(io->copy_ns, io->ios),
 	       (unsigned long long)f->pins_refused);
-	printf("\"transport\":\"%s\",\"emulated\":%s,\"cpu\":",
-	       f->transport, f->emulated ? "true" : "false");
+	printf("\"transport\":\"%s\",\"poll_us\":%u,\"emulated\":%s,\"cpu\":",
+	       f->transport, c->poll_us, f->emulated ? "true" : "false");
 	json_print_str(stdout, f->cpu);
 	printf(",\"verify_errors\":%llu,\"verified_sectors\":%llu,\"io_errors\":%llu,"
 	       "\"adaptive_threshold\":%llu,\"engine\":\"%s\",\"mem_backing\":\"%s\","
@@ -275,10 +279,10 @@ static void print_human(const struct opts *o, const struct gmem_io_result *r,
 	char b1[32];
 
 	printf("io-bench: mode=%s rw=%s bs=%s qd=%u vcpus=%u backend=%s%s (%s) "
-	       "transport=%s memory=%s\n",
+	       "transport=%s poll_us=%u memory=%s\n",
 	       gmem_io_mode_name(c->mode), gmem_io_rw_name(c->rw),
 	       size_str(c->bs, b1, sizeof(b1)), c->qd, c->vcpus, o->backend,
-	       o->direct ? ",direct" : "", r->engine, f->transport,
+	       o->direct ? ",direct" : "", r->engine, f->transport, c->poll_us,
 	       r->backing == GMEM_BACKING_GUEST_MEMFD ? "guest_memfd" : "memfd");
 	if (f->emulated)
 		printf("  EMULATED CPU (%s): numbers are functional only, not a verdict\n",

@@ -116,6 +116,9 @@ static void test_config(void)
 	c.runtime_s = -1;
 	ok_eq(gmem_io_run(&c, &r), -EINVAL, "negative runtime refused");
 	base(&c, GMEM_ABI_IO_BOUNCE);
+	c.poll_us = 1000001;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "poll_us 1000001 refused");
+	base(&c, GMEM_ABI_IO_BOUNCE);
 	c.backend = NULL;
 	ok_eq(gmem_io_run(&c, &r), -EINVAL, "no backend refused");
 	base(&c, GMEM_ABI_IO_BOUNCE);
@@ -138,11 +141,11 @@ static void test_null_modes(void)
 	struct gmem_io_result r;
 	struct gmem_io_config c;
 	unsigned int i;
+	int err;
 
 	for (i = 0; i < NMODES; i++) {
 		const char *n = gmem_io_mode_name(modes[i]);
 		uint64_t ios;
-		int err;
 
 		base(&c, modes[i]);
 		err = run(&c, &r);
@@ -199,14 +202,25 @@ static void test_null_modes(void)
 	/* The doorbell transport (the fallback where hypercalls do not exit). */
 	base(&c, GMEM_ABI_IO_INPLACE);
 	c.transport = GMEM_TRANSPORT_DOORBELL;
-	ok(!run(&c, &r) && r.vm.pass && r.io.conv_calls == 128 &&
+	err = run(&c, &r);
+	ok(!err && r.vm.pass && r.io.conv_calls == 128 &&
 	   r.vm.counters.c[GMEM_ABI_CNT_DOORBELLS] >= 128,
 	   "inplace over the doorbell: %llu doorbells", 
 	   (unsigned long long)r.vm.counters.c[GMEM_ABI_CNT_DOORBELLS]);
+	/* Device busy polling: the driver skips kicks while NO_NOTIFY. */
+	base(&c, GMEM_ABI_IO_SHARED);
+	c.qd = 1;
+	c.poll_us = 200000;
+	err = run(&c, &r);
+	ok(!err && r.vm.pass && r.io.ios == 64 && r.io.kicks < 32 &&
+	   r.dev.polled > 0,
+	   "poll_us 200000: %llu kicks for 64 I/Os at qd 1, %llu polled passes",
+	   (unsigned long long)r.io.kicks, (unsigned long long)r.dev.polled);
 	/* A timed run with a fractional runtime. */
 	base(&c, GMEM_ABI_IO_SHARED);
 	c.runtime_s = 0.2;
-	ok(!run(&c, &r) && r.vm.pass && r.io.ios > 0 &&
+	err = run(&c, &r);
+	ok(!err && r.vm.pass && r.io.ios > 0 &&
 	   r.io.elapsed_ns >= 200000000ULL && r.io.elapsed_ns < 5000000000ULL,
 	   "runtime 0.2 s: %llu I/Os in %llu ms", (unsigned long long)r.io.ios,
 	   (unsigned long long)(r.io.elapsed_ns / 1000000));
@@ -547,6 +561,7 @@ static void test_cli_usage(void)
 		{ "io-bench --direct", "--direct" },
 		{ "io-bench --frobnicate 1", "--frobnicate" },
 		{ "io-bench --qd", "--qd" },
+		{ "io-bench --poll-us 2000000", "2000000" },
 	};
 	char out[4096];
 	unsigned int i;

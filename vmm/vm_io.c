@@ -72,7 +72,7 @@ static int check(const struct gmem_io_config *c)
 	    c->vcpus > GMEM_ABI_IO_MAX_VCPUS)
 		return -EINVAL;
 	if (!(c->runtime_s >= 0) || c->runtime_s > 3600 ||
-	    (c->flags & ~GMEM_ABI_IOF_ALL))
+	    (c->flags & ~GMEM_ABI_IOF_ALL) || c->poll_us > 1000000)
 		return -EINVAL;
 	if (!c->backend && !c->custom)
 		return -EINVAL;
@@ -81,12 +81,13 @@ static int check(const struct gmem_io_config *c)
 
 /* Device and its wiring into the VM. */
 static int attach(struct gmem_vm *vm, struct blk_backend *be,
-		  struct virtio_blk **out)
+		  unsigned int poll_us, struct virtio_blk **out)
 {
 	struct virtio_blk_params p = {
 		.mem = gmem_vm_memory(vm),
 		.backend = be,
 		.queue_num_max = 1024,
+		.poll_us = poll_us,
 	};
 	struct virtio_blk *b;
 	int err;
@@ -173,7 +174,7 @@ int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
 	r->direct = be->direct;
 	r->mem_size = mem;
 	r->backing = gmem_backing(gmem_vm_memory(vm));
-	err = attach(vm, be, &blk);
+	err = attach(vm, be, c->poll_us, &blk);
 	be = NULL;		/* the device owns it, or destroyed it */
 	if (err)
 		goto out_vm;

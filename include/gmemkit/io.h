@@ -37,6 +37,9 @@ struct gmem_io_config {
 	struct blk_backend *custom;	/* instead of backend (tests); owned
 					 * by the run once it is called */
 	enum gmem_transport transport;
+	unsigned int poll_us;		/* device busy polling (virtio_blk_params);
+					 * the driver then skips notifications
+					 * while VIRTQ_USED_F_NO_NOTIFY is set */
 	unsigned int timeout_ms;	/* 0: runtime + 120 s */
 	FILE *console;
 	bool quiet;
@@ -60,7 +63,8 @@ struct gmem_io_result {
  *   -EINVAL      c or r NULL, mode/rw unknown, bs not a power of 2 in
  *                [4 KiB, 1 MiB], qd or vcpus out of range, runtime_s
  *                negative or above 3600 with ios 0 allowed only for flag
- *                runs, unknown flags, neither backend nor custom, a bad
+ *                runs, unknown flags, poll_us above 1000000, neither
+ *                backend nor custom, a bad
  *                backend spec
  *   -ENODEV      no usable /dev/kvm
  *   -ENOSPC      the run needs more than GMEM_ABI_MEM_MAX of guest RAM
