@@ -52,8 +52,9 @@ struct vblk_info {
 
 /* vCPU 0, once: reset, negotiate, set up the queue.  0 or -GMEM_ABI_E*. */
 int vblk_init(struct vblk_info *info);
-/* Post one request (header, data segments, status); -GMEM_ABI_ENOSPC-like
- * VBLK_EAGAIN when too few free descriptors (poll and retry). */
+/* Post one request (header, at most 64 data segments, status byte): 0,
+ * -VBLK_EAGAIN when too few descriptors are free (kick, poll, retry), or
+ * -GMEM_ABI_EINVAL for a bad id or too many segments. */
 #define VBLK_EAGAIN	11
 int vblk_submit(struct vblk_req *r, uint32_t type, uint64_t sector,
 		const struct vblk_seg *segs, unsigned int nseg, bool dev_writes);

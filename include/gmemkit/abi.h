@@ -20,8 +20,10 @@
  *   0x0010_0000  guest image (<1 MiB) private after boot (in place mode)
  *   0x0020_0000  vCPU stacks          private, GMEM_ABI_STACK_SIZE each
  *   0x0030_0000  guest heap           private
- *   0x0100_0000  shared pool (8 MiB)  shared for the whole run (bounce pool)
- *   0x0180_0000  test area            private, up to the end of RAM
+ *   0x0100_0000  shared pool (8 MiB)  shared for the whole run (virtio rings,
+ *                                     request headers; see guest/vblk.h)
+ *   0x0180_0000  test area            private, up to the end of RAM (an I/O
+ *                                     run shares a part once: see below)
  *   0xd000_0000  virtio-mmio device 0 (4 KiB MMIO window, no RAM)
  *
  * "Shared" pages are the ones the VMM may read through its host view; the
