@@ -526,11 +526,73 @@ static void io_table(FILE *f, const struct bench_data *d)
 				lo = fmin(lo, p->iops[r]);
 				hi = fmax(hi, p->iops[r]);
 			}
-			fprintf(f, " %.0f%s |", io_val(p, "iops"),
-				p && lo > 0 && hi / lo > NOISY_RATIO ? "~" : "");
+			if (!p)
+				fprintf(f, " - |");
+			else
+				fprintf(f, " %.0f%s |", io_val(p, "iops"),
+					lo > 0 && hi / lo > NOISY_RATIO ? "~" : "");
 		}
 		fputc('\n', f);
 	}
+}
+
+/* Which per-I/O cost of a point is largest: exits, conversion or copy. */
+static const char *dominant_cost(const struct bench_data *d, const struct model *m,
+				 const struct io_point *p)
+{
+	double ex = io_val(p, "exits_per_io") * (isnan(m->exit_ns) ? 0 : m->exit_ns);
+	double cv = io_val(p, "conv_ns_per_io"), cp = io_val(p, "copy_ns_per_io");
+
+	(void)d;
+	if (!(ex > 0) && !(cv > 0) && !(cp > 0))
+		return "none measured";
+	if (ex >= cv && ex >= cp)
+		return "VM exits";
+	return cv >= cp ? "conversion" : "bounce copy";
+}
+
+/* The smallest measured size from which in place (either flavour) beats
+ * bouncing at every larger measured size. */
+static void io_crossover(FILE *f, const struct bench_data *d)
+{
+	int b, from = -1, measured = 0;
+
+	for (b = NBS - 1; b >= 0; b--) {
+		double bn = io_val(io_at(d, "bounce", d->block_kib[b]), "iops");
+		double ip = fmax(io_val(io_at(d, "inplace", d->block_kib[b]), "iops"),
+				 io_val(io_at(d, "inplace-batch", d->block_kib[b]), "iops"));
+
+		if (isnan(bn) || isnan(ip))
+			continue;
+		measured++;
+		if (ip <= bn)
+			break;
+		from = b;
+	}
+	if (!measured)
+		return;
+	if (from < 0)
+		fprintf(f, " End to end, in place never beats bouncing at the sizes measured.");
+	else
+		fprintf(f, " End to end, in place beats bouncing from %u KiB up.",
+			d->block_kib[from]);
+}
+
+/* Best protected >= 90% of the shared ceiling at every measured size. */
+static bool target_met(const struct bench_data *d)
+{
+	int b, seen = 0;
+
+	for (b = 0; b < NBS; b++) {
+		double best, ceil_iops = io_val(io_at(d, "shared", d->block_kib[b]), "iops");
+
+		if (best_protected(d, d->block_kib[b], &best) < 0 || !(ceil_iops > 0))
+			continue;
+		seen++;
+		if (best < 0.9 * ceil_iops)
+			return false;
+	}
+	return seen > 0;
 }
 
 /* The paragraph a kernel developer would paste into a mailing-list reply. */
@@ -582,10 +644,20 @@ static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
 
 		if (k < 0 || !(ceil_iops > 0))
 			continue;
-		fprintf(f, " %u KiB: %s at %.0f%% of the shared ceiling;", d->block_kib[b],
+		fprintf(f, " %u KiB: %s at %.0f%% of the shared ceiling", d->block_kib[b],
 			io_modes[k], 100.0 * best / ceil_iops);
+		if (best < 0.9 * ceil_iops)
+			fprintf(f, " (dominant protection cost: %s)",
+				dominant_cost(d, m, io_at(d, io_modes[k], d->block_kib[b])));
+		fprintf(f, ";");
 	}
-	fprintf(f, "\n");
+	io_crossover(f, d);
+	if (d->rep_qd != 32 || strcmp(d->rep_backend, "null"))
+		fprintf(f, " Target (best protected mode >= 90%% of shared at every size, "
+			   "null backend, qd 32): not evaluated by this sweep.\n");
+	else
+		fprintf(f, " Target (best protected mode >= 90%% of shared at every size, "
+			   "null backend, qd 32): %s.\n", target_met(d) ? "met" : "not met");
 }
 
 static void write_report(FILE *f, const struct bench_data *d,
