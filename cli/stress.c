@@ -27,8 +27,9 @@ static int usage(FILE *f, int ret)
 		"  --disk-size SIZE  disk size (default 64M)\n"
 		"  --pool-size SIZE  bounce pool, multiple of 256k (default threads*qd*max-io)\n"
 		"  --inject SPEC     faults, e.g. eio:0.01,enospc:0.01,short:0.01,submit:#100\n"
-		"                    (corrupt:RATE flips read data silently: the checks\n"
-		"                    must then fail)\n"
+		"                    (IOERR expected); kick:RATE fails the batch push, the\n"
+		"                    I/O stays queued (completes OK); corrupt:RATE flips\n"
+		"                    read data silently (the checks must then fail)\n"
 		"  --no-converter    no thread converting pages under the I/O\n"
 		"  --abandon         drivers stop with I/O in flight (guest stops mid-I/O)\n"
 		"  --seed N          PRNG seed (default from the clock)\n"
@@ -222,7 +223,7 @@ static int parse(int argc, char **argv, struct gmem_stress_config *c)
 		} else if (!strcmp(a, "--inject")) {
 			if (blk_fault_parse(v, &c->faults)) {
 				fprintf(stderr, "gmemkit: --inject: bad spec '%s' (KIND:RATE "
-					"or KIND:#N, KIND eio, enospc, short, submit, corrupt, "
+					"or KIND:#N, KIND eio, enospc, short, submit, kick, corrupt, "
 					"RATE in [0, 1])\n", v);
 				return 2;
 			}

@@ -389,6 +389,31 @@ static void test_kinds(void)
 	free(disk);
 }
 
+/* ---- kick failure: io_uring_submit() failing at the end of a batch ---------- */
+
+static void test_kick_failure(void)
+{
+	struct vring_used_elem e;
+	struct blk_fault_stats fs;
+	struct guest gu;
+	int fd = mk_disk();
+
+	mk_guest(&gu, wrapped_file("kick:#1"));
+	if (virtio_blk_start(gu.b))
+		tap_bail("device thread");
+	put_req(&gu, 0, VIRTIO_BLK_T_IN, 0, 4096);
+	eventfd_write(virtio_blk_notify_fd(gu.b), 1);
+	/* one notification, nothing else: the device must push it itself */
+	ok(get_used(&gu, &e) && e.id == 0 && e.len == 4097 &&
+	   gu.mem[STATUS_GPA] == VIRTIO_BLK_S_OK,
+	   "a request whose kick failed completes OK without a second notify");
+	blk_fault_get_stats(gu.be, &fs);
+	ok_eq(fs.injected[BLK_FAULT_KICK], 1, "the kick failure was injected");
+	free_guest(&gu);
+	close(fd);
+	unlink(disk_path);
+}
+
 /* ---- a guest that stops mid-I/O ------------------------------------------------ */
 
 /* A backend that holds every I/O until reaped with wait (device reset). */
@@ -569,14 +594,19 @@ static void test_stress_faults(void)
 
 	/* every error kind at once */
 	c.inject = true;
-	blk_fault_parse("eio:0.03,enospc:0.03,short:0.03,submit:0.03", &c.faults);
+	blk_fault_parse("eio:0.03,enospc:0.03,short:0.03,submit:0.03,kick:0.1",
+			&c.faults);
 	ret = gmem_stress_run(&c, &r);
 	ok(!ret && !r.failures && r.injected_total > 0 &&
-	   r.ioerr == r.injected_total && r.dev_ioerr == r.injected_total &&
+	   r.injected[BLK_FAULT_KICK] > 0 &&
+	   r.ioerr == r.injected_total - r.injected[BLK_FAULT_KICK] &&
+	   r.dev_ioerr == r.ioerr &&
 	   r.mismatches == 0 && r.pins_left == 0,
-	   "stress with eio, enospc, short and submit faults: clean, %llu "
-	   "injected = %llu IOERR seen (%s)",
-	   (unsigned long long)r.injected_total, (unsigned long long)r.ioerr,
+	   "stress with eio, enospc, short, submit and kick faults: clean, %llu "
+	   "injected (%llu kick) -> %llu IOERR seen (%s)",
+	   (unsigned long long)r.injected_total,
+	   (unsigned long long)r.injected[BLK_FAULT_KICK],
+	   (unsigned long long)r.ioerr,
 	   r.failures ? r.first_failure : "no failure");
 	ok(r.sectors_verified > 0 && r.inflight_refused > 0 &&
 	   r.gmem_refusals == r.inflight_refused,
@@ -632,6 +662,7 @@ int main(void)
 {
 	test_parse();
 	test_kinds();
+	test_kick_failure();
 	stop_mid_io(true);
 	stop_mid_io(false);
 	test_stress_config();

@@ -47,6 +47,7 @@ static const char *const kind_names[BLK_FAULT_NR] = {
 	[BLK_FAULT_EIO] = "eio",
 	[BLK_FAULT_ENOSPC] = "enospc",
 	[BLK_FAULT_SHORT] = "short",
+	[BLK_FAULT_KICK] = "kick",
 	[BLK_FAULT_CORRUPT] = "corrupt",
 };
 
@@ -86,9 +87,25 @@ static bool eligible(enum blk_fault_kind k, const struct blk_io *io)
 		       io->len > VIRTIO_BLK_SECTOR_SIZE;
 	case BLK_FAULT_CORRUPT:
 		return io->op == BLK_OP_READ && io->niov;
+	case BLK_FAULT_KICK:
+		return false;		/* per kick, not per I/O */
 	default:
 		return true;
 	}
+}
+
+/* Does rule k fire now (its eligible count just went up)? */
+static bool fires(struct fault_backend *f, enum blk_fault_kind k)
+{
+	const struct blk_fault_rule *r = &f->cfg.rule[k];
+	bool fire;
+
+	inc(f->eligible[k]);
+	f->seen[k]++;
+	fire = r->nth && f->seen[k] == r->nth;
+	if (r->rate > 0)
+		fire |= (double)(next_rand(f) >> 11) * 0x1p-53 < r->rate;
+	return fire;
 }
 
 /* Which fault this I/O gets, or BLK_FAULT_NR for none. */
@@ -97,20 +114,9 @@ static enum blk_fault_kind pick_fault(struct fault_backend *f,
 {
 	enum blk_fault_kind k, hit = BLK_FAULT_NR;
 
-	for (k = 0; k < BLK_FAULT_NR; k++) {
-		const struct blk_fault_rule *r = &f->cfg.rule[k];
-		bool fire;
-
-		if (!eligible(k, io))
-			continue;
-		inc(f->eligible[k]);
-		f->seen[k]++;
-		fire = r->nth && f->seen[k] == r->nth;
-		if (r->rate > 0)
-			fire |= (double)(next_rand(f) >> 11) * 0x1p-53 < r->rate;
-		if (fire && hit == BLK_FAULT_NR)
+	for (k = 0; k < BLK_FAULT_NR; k++)
+		if (eligible(k, io) && fires(f, k) && hit == BLK_FAULT_NR)
 			hit = k;
-	}
 	return hit;
 }
 
@@ -239,6 +245,11 @@ static int fault_kick(struct blk_backend *be)
 {
 	struct fault_backend *f = to_fault(be);
 
+	if (fires(f, BLK_FAULT_KICK)) {
+		inc(f->injected[BLK_FAULT_KICK]);
+		inc(f->total);
+		return -EAGAIN;
+	}
 	return f->inner->ops->kick(f->inner);
 }
 

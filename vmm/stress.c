@@ -1277,7 +1277,9 @@ static void reconcile(struct stress *s, struct gmem_stress_result *r)
 		want_eq(s, fs.completed + fs.injected[BLK_FAULT_SUBMIT], fs.ios,
 			"fault injector completions");
 	}
-	errs = r->injected_total - r->injected[BLK_FAULT_CORRUPT];
+	/* corrupt is silent and kick only delays: neither is an IOERR */
+	errs = r->injected_total - r->injected[BLK_FAULT_CORRUPT] -
+	       r->injected[BLK_FAULT_KICK];
 	want_eq(s, st.ioerr, errs, "device ioerr vs injected errors");
 	want_eq(s, st.backend_errors, errs,
 		"device backend errors vs injected errors");

@@ -6,7 +6,8 @@
  * failure reaches the guest as VIRTIO_BLK_S_IOERR, that nothing else is
  * corrupted and that nothing leaks.
  *
- * Fault kinds, at most one per I/O (checked in this order):
+ * Fault kinds, at most one per I/O (checked in this order; kick is per
+ * kick call):
  *
  *   submit  submit() refuses the I/O with -EAGAIN, as when io_uring has no
  *           free SQE and io_uring_submit() fails: the device fails the
@@ -20,6 +21,10 @@
  *           not be continued, as at an unexpected end of file.  For a write
  *           the prefix is on the medium; for a read it is in the guest's
  *           buffer.  Reads and writes of more than one sector only.
+ *   kick    kick() (the push of a batch to the kernel: io_uring_submit())
+ *           fails with -EAGAIN and pushes nothing; the I/O stays queued in
+ *           the inner backend until the next kick or reap.  Counted per
+ *           kick call, not per I/O (eligible[] counts kicks).
  *   corrupt silent data corruption: a read completes successfully but one
  *           byte of the data it returned is flipped, as a buggy medium or
  *           backend would do.  Nothing reports it: this kind exists so that
@@ -46,6 +51,7 @@ enum blk_fault_kind {
 	BLK_FAULT_EIO,
 	BLK_FAULT_ENOSPC,
 	BLK_FAULT_SHORT,
+	BLK_FAULT_KICK,
 	BLK_FAULT_CORRUPT,
 	BLK_FAULT_NR
 };
@@ -70,7 +76,7 @@ struct blk_fault_stats {
 	uint64_t inflight;			/* submitted, not completed yet */
 };
 
-/* "submit", "eio", "enospc", "short", "corrupt"; NULL for an unknown kind. */
+/* "submit", "eio", "enospc", "short", "kick", "corrupt"; NULL for an unknown kind. */
 const char *blk_fault_kind_name(enum blk_fault_kind k);
 
 /*
