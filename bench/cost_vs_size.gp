@@ -5,7 +5,8 @@ set output dir.'/cost_vs_size.svg'
 set title "Per-I/O cost: convert in place vs bounce\n".plottitle noenhanced
 set xlabel "block size (KiB)"
 set ylabel "microseconds per I/O (median)"
-set logscale xy 2
+set logscale x 2
+set logscale y 10
 set key top left
 set grid
 plot dir.'/cost_vs_size.dat' using 1:2 with linespoints lw 2 title "convert in place (round trip)", \

@@ -1,11 +1,12 @@
 # End-to-end latency p50 (solid) and p99 (dashed) by block size and mode.
 set terminal svg size 800,500 dynamic font "sans,11"
 set output dir.'/latency.svg'
-set title "virtio-blk latency p50 (solid) / p99 (dashed), null backend, qd 32\n".plottitle noenhanced
+set title "virtio-blk latency p50 (solid) / p99 (dashed)\n".plottitle noenhanced
 set xlabel "block size (KiB)"
 set ylabel "microseconds"
-set logscale xy 2
-set key top left
+set logscale x 2
+set logscale y 10
+set key outside right top
 set grid
 plot for [m=0:4] dir.'/io_by_size.dat' using 1:(column(3+3*m)) with linespoints lw 2 lc m+1 \
        title word("shared bounce inplace inplace-batch adaptive", m+1).' p50', \

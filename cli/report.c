@@ -421,6 +421,11 @@ static void write_io_dat(const struct bench_data *d, const struct model *m,
 			   "adaptive): mbps p50_us p99_us  (%s backend, qd %u, %u vCPU)\n",
 			d->rep_backend, d->rep_qd, d->rep_vcpus);
 		for (b = 0; b < NBS; b++) {
+			/* Only measured sizes: a NaN row would break the lines. */
+			for (k = 0; k < NMODES && !io_at(d, io_modes[k], d->block_kib[b]); k++)
+				;
+			if (k == NMODES)
+				continue;
 			fprintf(t, "%u", d->block_kib[b]);
 			for (k = 0; k < NMODES; k++) {
 				const struct io_point *p = io_at(d, io_modes[k], d->block_kib[b]);
@@ -434,25 +439,29 @@ static void write_io_dat(const struct bench_data *d, const struct model *m,
 	}
 	if (!c)
 		return;
-	fprintf(c, "# label exit_us conversion_us copy_us (per I/O, %s backend, qd %u)\n",
-		d->rep_backend, d->rep_qd);
+	fprintf(c, "# label exit_ns conversion_ns copy_ns per KiB of an I/O "
+		   "(%s backend, qd %u, %u vCPU)\n", d->rep_backend, d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < NBS; b++)
 		for (k = 1; k < NMODES; k++) {
 			const struct io_point *p = io_at(d, io_modes[k], d->block_kib[b]);
+			double kib = d->block_kib[b];
 			double ex = io_val(p, "exits_per_io") * (isnan(m->exit_ns) ? 0 : m->exit_ns);
 
+			if (!p)
+				continue;
 			fprintf(c, "\"%s %uK\" %.3f %.3f %.3f\n", io_modes[k], d->block_kib[b],
-				ex / 1e3, io_val(p, "conv_ns_per_io") / 1e3,
-				io_val(p, "copy_ns_per_io") / 1e3);
+				ex / kib, io_val(p, "conv_ns_per_io") / kib,
+				io_val(p, "copy_ns_per_io") / kib);
 		}
 	fclose(c);
 }
 
 static void plots(const struct bench_data *d, const struct model *m, const char *dir)
 {
-	char title[300];
+	char title[400];
 
-	snprintf(title, sizeof(title), "%s, %s%s", d->kernel, d->cpu,
+	snprintf(title, sizeof(title), "%s backend, qd %u, %u vCPU; %s, %s%s",
+		 d->rep_backend, d->rep_qd, d->rep_vcpus, d->kernel, d->cpu,
 		 d->emulated ? " (EMULATED)" : "");
 	write_model_dat(d, m, dir);
 	if (d->nio)
