@@ -9,6 +9,8 @@
  *    the guest as VIRTIO_BLK_S_IOERR with used length 1, and nothing else
  *    changes: the file holds old data or, for a short write, a prefix of
  *    the new; the request before and after completes OK; no pin is left;
+ *  - a failed batch push (kind kick) only delays the I/O: it completes OK
+ *    without a second notification;
  *  - silent corruption (kind corrupt) is OK to the device but caught by the
  *    stress run's data checks;
  *  - bounce pool exhaustion (a pool too small for qd x bs) surfaces as a
