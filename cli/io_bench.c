@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "gmemkit/probe.h"
 #include "gmemkit/io.h"
 #include "gmemkit/json.h"
 
@@ -175,27 +176,6 @@ static int parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static void cpu_model(char *buf, size_t len)
-{
-	char line[256];
-	FILE *f = fopen("/proc/cpuinfo", "r");
-
-	snprintf(buf, len, "unknown");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *v = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) || !v)
-			continue;
-		v += 1 + (v[1] == ' ');
-		v[strcspn(v, "\n")] = '\0';
-		snprintf(buf, len, "%s", v);
-		break;
-	}
-	fclose(f);
-}
-
 static double per_io(uint64_t v, uint64_t ios)
 {
 	return ios ? (double)v / (double)ios : 0;
@@ -219,8 +199,7 @@ static void figures(const struct opts *o, const struct gmem_io_result *r,
 	f->mbps = f->secs > 0 ? io->bytes / f->secs / 1e6 : 0;
 	f->pins_refused = io->conv_refused + r->dev.pins_refused;
 	f->transport = gmem_vm_transport_name(r->vm.transport);
-	cpu_model(f->cpu, sizeof(f->cpu));
-	f->emulated = strstr(f->cpu, "QEMU") != NULL;
+	gmem_probe_cpu(f->cpu, sizeof(f->cpu), &f->emulated);
 	(void)o;
 }
 

@@ -21,29 +21,35 @@
 #define PROBE_SIZE	(2UL << 20)
 #define PROBE_GPA	(1UL << 30)
 
-static void probe_cpu(struct gmem_host_caps *c)
+void gmem_probe_cpu(char *model, size_t len, bool *emulated)
 {
 	char line[256];
-	struct utsname u;
 	FILE *f;
 
-	if (!uname(&u))
-		snprintf(c->kernel, sizeof(c->kernel), "%s", u.release);
+	snprintf(model, len, "unknown");
 	f = fopen("/proc/cpuinfo", "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
+	while (f && fgets(line, sizeof(line), f)) {
 		char *v = strchr(line, ':');
 
 		if (strncmp(line, "model name", 10) || !v)
 			continue;
 		v += 1 + (v[1] == ' ');
 		v[strcspn(v, "\n")] = 0;
-		snprintf(c->cpu_model, sizeof(c->cpu_model), "%s", v);
+		snprintf(model, len, "%s", v);
 		break;
 	}
-	fclose(f);
-	c->emulated = strstr(c->cpu_model, "QEMU") != NULL;
+	if (f)
+		fclose(f);
+	*emulated = strstr(model, "QEMU") != NULL;
+}
+
+static void probe_cpu(struct gmem_host_caps *c)
+{
+	struct utsname u;
+
+	if (!uname(&u))
+		snprintf(c->kernel, sizeof(c->kernel), "%s", u.release);
+	gmem_probe_cpu(c->cpu_model, sizeof(c->cpu_model), &c->emulated);
 }
 
 static void probe_io_uring(struct gmem_host_caps *c)

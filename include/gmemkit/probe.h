@@ -6,6 +6,7 @@
 #define GMEMKIT_PROBE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct gmem_host_caps {
@@ -39,6 +40,10 @@ struct gmem_host_caps {
 
 /* Fill *caps.  Never fails: what cannot be probed is reported absent. */
 void gmem_probe_host(struct gmem_host_caps *caps);
+
+/* The CPU model from /proc/cpuinfo ("unknown" if none) and whether it is
+ * an emulated one (QEMU TCG): numbers measured there are not a verdict. */
+void gmem_probe_cpu(char *model, size_t len, bool *emulated);
 
 /* What gmem will use on this host, in words (e.g. "guest_memfd (mmap)"). */
 const char *gmem_probe_backing(const struct gmem_host_caps *caps);
