@@ -113,8 +113,9 @@ void report_free(struct bench_data *d)
 }
 
 /* convert-bench median for (op, mode, pages, threads); NAN if absent. */
-static double conv_ns(const struct bench_data *d, const char *op, const char *mode,
-		      unsigned int pages, unsigned int threads)
+static const struct json *conv_point(const struct bench_data *d, const char *op,
+				      const char *mode, unsigned int pages,
+				      unsigned int threads)
 {
 	const struct json *r = results(d->convert), *c;
 
@@ -122,8 +123,23 @@ static double conv_ns(const struct bench_data *d, const char *op, const char *mo
 		if (!strcmp(json_str(c, "op", ""), op) &&
 		    (!mode || !strcmp(json_str(c, "mode", ""), mode)) &&
 		    json_num(c, "pages", 0) == pages && json_num(c, "threads", 0) == threads)
-			return json_num(c, "ns_median", NAN);
-	return NAN;
+			return c;
+	return NULL;
+}
+
+static double conv_ns(const struct bench_data *d, const char *op, const char *mode,
+		      unsigned int pages, unsigned int threads)
+{
+	return json_num(conv_point(d, op, mode, pages, threads), "ns_median", NAN);
+}
+
+/* A micro-benchmark point is noisy when its median sits far above its best
+ * sample: the typical sample was disturbed. */
+static bool conv_noisy(const struct bench_data *d, const char *mode, unsigned int pages)
+{
+	const struct json *c = conv_point(d, "roundtrip", mode, pages, 0);
+
+	return json_num(c, "ns_median", 0) > NOISY_RATIO * json_num(c, "ns_min", INFINITY);
 }
 
 /* bounce-bench median for (op, bytes), 1 thread; sizes between measured
@@ -506,7 +522,9 @@ static void model_table(FILE *f, const struct bench_data *d, const struct model 
 		fmt_us(b2, sizeof(b2), m->conv_d[b]);
 		fmt_us(c, sizeof(c), m->copy[b]);
 		fmt_us(e, sizeof(e), m->mcpy[b]);
-		fprintf(f, "| %u KiB | %s | %s | %s | %s | %.1fx |\n", d->block_kib[b], a, b2,
+		fprintf(f, "| %u KiB | %s%s | %s%s | %s | %s | %.1fx |\n", d->block_kib[b], a,
+			conv_noisy(d, "inplace", d->block_kib[b] / 4) ? " ~" : "", b2,
+			conv_noisy(d, "destructive", d->block_kib[b] / 4) ? " ~" : "",
 			c, e, m->inplace[b] / m->copy[b]);
 	}
 }
@@ -684,9 +702,11 @@ static void write_report(FILE *f, const struct bench_data *d,
 	fprintf(f, "\n## Conversion against copy, per I/O (host model)\n\n");
 	model_table(f, d, m);
 	fprintf(f, "\nConversion: `convert-bench` medians (share, host touches each page, "
-		   "unshare), 0 busy threads. Bounce: `bounce-bench` medians, 1 thread; "
+		   "unshare), 0 busy threads; `~` marks a noisy point (median/min > %.1f). "
+		   "Bounce: `bounce-bench` medians, 1 thread; "
 		   "1 MiB is four 256 KiB mappings (the pool's largest), sizes between "
-		   "measured points interpolated.\n\n![cost vs size](cost_vs_size.svg)\n");
+		   "measured points interpolated.\n\n![cost vs size](cost_vs_size.svg)\n",
+		NOISY_RATIO);
 	if (d->nio) {
 		fprintf(f, "\n## End to end: virtio-blk from the guest\n");
 		io_table(f, d);
