@@ -234,18 +234,21 @@ static void run_all(struct bench_data *d, const struct bench_opts *o)
 	char *conv[] = { "gmemkit", "convert-bench", "--json", "--reps", reps,
 			 "--pages", "1,4,16,64,256,512", NULL };
 	char *bounce[] = { "gmemkit", "bounce-bench", "--json", "--reps", reps, NULL };
-	bool io = have_command("io-bench");
+	bool io = have_command("io-bench"), run_io_ok;
 	struct progress p = { .t0 = now_s() };
 
 	snprintf(reps, sizeof(reps), "%u", o->quick ? 30 : 200);	/* both benches */
-	p.steps = 2 + have_command("bounce-bench") +
-		  (io && d->kvm ? (unsigned int)io_points(o) : 0);
-	p.total_weight = 1 + (o->quick ? 3 : 15) + (o->quick ? 1 : 7) +
-			 (io && d->kvm ? io_points(o) * o->io_runtime * o->reps : 0);
-
+	p.steps = 2 + have_command("bounce-bench");
+	p.total_weight = 1 + (o->quick ? 3 : 15) + (o->quick ? 1 : 7);
 	progress(&p, 1, "probe");
 	d->probe = run_json(probe);
 	report_read_probe(d);
+	/* Only now is it known whether the guest sweep runs. */
+	run_io_ok = io && d->kvm && (!d->emulated || o->emulated_ok);
+	if (run_io_ok) {
+		p.steps += (unsigned int)io_points(o);
+		p.total_weight += io_points(o) * o->io_runtime * o->reps;
+	}
 	progress(&p, o->quick ? 3 : 15, "convert-bench (reps %s)", reps);
 	d->convert = run_json(conv);
 	if (have_command("bounce-bench")) {
@@ -263,7 +266,7 @@ static void run_all(struct bench_data *d, const struct bench_opts *o)
 	else if (d->emulated && !o->emulated_ok)
 		skip(d, "io-bench: emulated CPU (%s): numbers are functional only "
 			"(--emulated-ok runs it anyway, labelled)", d->cpu);
-	if (io && d->kvm && (!d->emulated || o->emulated_ok))
+	if (run_io_ok)
 		run_io(d, o, &p);
 }
 
