@@ -107,7 +107,14 @@ tests: $(HOST_TESTS) $(KVM_TESTS)
 # Host tests run natively.  KVM tests run natively where /dev/kvm works and
 # inside the test VM (tools/testvm) where it does not: see tools/kvm-tests.
 # tests/testvm.t tests the test VM harness itself (skips inside the VM).
-check: all tests
+# check and bench first install what they need (tools/install-deps), then
+# build and run in a sub-make, so that a fresh Debian machine needs nothing
+# else.
+check:
+	@tools/install-deps check
+	@$(MAKE) --no-print-directory O=$(O) SAN=$(SAN) check-run
+
+check-run: all tests
 	O=$(O) prove -f $(HOST_TESTS) tests/bench.t tests/testvm.t tests/run.t tests/bounce_bench.t \
 		tests/stress.t
 	O=$(O) tools/kvm-tests $(KVM_TESTS)
@@ -120,7 +127,9 @@ check-vm: all tests
 	tools/testvm --timeout $(CHECK_VM_TIMEOUT) $(MAKE) O=$(O) SAN=$(SAN) check
 
 QUICK ?=
-bench: all
+bench:
+	@tools/install-deps bench
+	@$(MAKE) --no-print-directory O=$(O) all
 	$(BIN) bench $(if $(QUICK),--quick)
 
 # Stress: host threads play the guest driver against the real device, gmem
@@ -150,7 +159,11 @@ $(FUZZ_O)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_O)/libgmemkit-fuzz.a
 		$(FUZZ_O)/libgmemkit-fuzz.a -luring -lm
 
 fuzz-build: $(FUZZ_TARGETS)
-fuzz: fuzz-build
+fuzz:
+	@tools/install-deps fuzz
+	@$(MAKE) --no-print-directory fuzz-run
+
+fuzz-run: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		n=$$(basename $$t); mkdir -p $(FUZZ_O)/corpus/$$n; \
 		echo "== $$n ($(FUZZ_SECONDS) s)"; \
@@ -161,7 +174,7 @@ fuzz: fuzz-build
 clean:
 	rm -rf build
 
-.PHONY: all tests check check-vm bench stress fuzz fuzz-build clean
+.PHONY: all tests check check-run check-vm bench stress fuzz fuzz-run fuzz-build clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
