@@ -289,7 +289,8 @@ static int usage(FILE *f, int ret)
 	return ret;
 }
 
-static int default_outdir(char *buf, size_t len)
+/* results/<host>-<date>[-quick]: a quick run never overwrites a full one. */
+static int default_outdir(char *buf, size_t len, bool quick)
 {
 	char host[64] = "host";
 	time_t t = time(NULL);
@@ -297,8 +298,8 @@ static int default_outdir(char *buf, size_t len)
 
 	gethostname(host, sizeof(host) - 1);
 	localtime_r(&t, &tm);
-	return snprintf(buf, len, "results/%s-%04d-%02d-%02d", host, tm.tm_year + 1900,
-			tm.tm_mon + 1, tm.tm_mday) >= (int)len ? -1 : 0;
+	return snprintf(buf, len, "results/%s-%04d-%02d-%02d%s", host, tm.tm_year + 1900,
+			tm.tm_mon + 1, tm.tm_mday, quick ? "-quick" : "") >= (int)len ? -1 : 0;
 }
 
 static int mkdir_p(const char *path)
@@ -469,7 +470,7 @@ static int cmd_bench(int argc, char **argv)
 	}
 	if (o.outdir)
 		snprintf(outdir, sizeof(outdir), "%s", o.outdir);
-	else if (default_outdir(outdir, sizeof(outdir)))
+	else if (default_outdir(outdir, sizeof(outdir), o.quick))
 		return 1;
 	err = mkdir_p(outdir);
 	if (err) {
