@@ -5,6 +5,7 @@
  * stack.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -286,7 +287,7 @@ void json_print(FILE *f, const struct json *v)
 	case JSON_NULL: fputs("null", f); break;
 	case JSON_BOOL: fputs(v->num ? "true" : "false", f); break;
 	case JSON_NUM:
-		if (v->num == (double)(long long)v->num)
+		if (fabs(v->num) < 1e15 && v->num == (double)(long long)v->num)
 			fprintf(f, "%lld", (long long)v->num);
 		else
 			fprintf(f, "%.6g", v->num);
