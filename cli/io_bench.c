@@ -32,8 +32,10 @@ static void usage(FILE *f)
 		"usage: gmemkit io-bench [--mode M] [--bs SIZE] [--qd N] [--rw RW] [--vcpus N]\n"
 		"                        [--backend null|file] [--disk PATH] [--direct]\n"
 		"                        [--runtime SECONDS] [--transport auto|hypercall|doorbell]\n"
-		"                        [--poll-us N] [--json]\n"
-		"  --mode M        shared, bounce, inplace, inplace-batch, adaptive (default bounce)\n"
+		"                        [--poll-us N] [--churn] [--json]\n"
+		"  --mode M        shared, bounce, inplace, inplace-batch, adaptive (default bounce),\n"
+		"                  or mixed (stress: each request shared, bounce or inplace at\n"
+		"                  random, now and then an inplace-batch batch)\n"
 		"  --bs SIZE       block size, power of 2, 4k..1M (default 4k)\n"
 		"  --qd N          requests in flight per vCPU, 1..%d (default 1)\n"
 		"  --rw RW         read, write, randread, randwrite, randrw (default randread)\n"
@@ -43,6 +45,9 @@ static void usage(FILE *f)
 		"  --runtime S     seconds of measured I/O, fractions allowed (default 5)\n"
 		"  --poll-us N     device busy-polls N us after work (driver skips kicks\n"
 		"                  meanwhile; default 0: every batch kicks)\n"
+		"  --churn         with --mode mixed: between requests each vCPU shares and\n"
+		"                  unshares random scratch pages and unshares buffers the\n"
+		"                  device holds (each must be refused -EBUSY)\n"
 		"  --json          one JSON object: {\"results\":[{...}]}\n"
 		"Needs /dev/kvm (elsewhere: tools/testvm build/gmemkit io-bench ...,\n"
 		"where the numbers are emulated).\n"
@@ -73,7 +78,7 @@ static int parse_one(struct opts *o, const char *k, const char *v)
 	if (!strcmp(k, "--mode")) {
 		if (gmem_io_mode_from_name(v, &c->mode)) {
 			fprintf(stderr, "gmemkit io-bench: --mode: '%s' is not shared, bounce, "
-				"inplace, inplace-batch or adaptive\n", v);
+				"inplace, inplace-batch, adaptive or mixed\n", v);
 			return -1;
 		}
 	} else if (!strcmp(k, "--bs")) {
@@ -141,12 +146,21 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->direct = true;
 			continue;
 		}
+		if (!strcmp(k, "--churn")) {
+			o->c.flags |= GMEM_ABI_IOF_CHURN;
+			continue;
+		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, "gmemkit io-bench: unknown option or missing value: '%s'\n", k);
 			return -1;
 		}
 		if (parse_one(o, k, argv[++i]))
 			return -1;
+	}
+	if ((o->c.flags & GMEM_ABI_IOF_CHURN) && o->c.mode != GMEM_ABI_IO_MIXED) {
+		fprintf(stderr, "gmemkit io-bench: --churn needs --mode mixed (not %s)\n",
+			gmem_io_mode_name(o->c.mode));
+		return -1;
 	}
 	if (!strcmp(o->backend, "null")) {
 		if (o->disk || o->direct) {
@@ -230,12 +244,23 @@ static void print_json(const struct opts *o, const struct gmem_io_result *r,
 	       f->transport, c->poll_us, f->emulated ? "true" : "false");
 	json_print_str(stdout, f->cpu);
 	printf(",\"verify_errors\":%llu,\"verified_sectors\":%llu,\"io_errors\":%llu,"
-	       "\"adaptive_threshold\":%llu,\"engine\":\"%s\",\"mem_backing\":\"%s\","
-	       "\"pass\":%s}]}\n",
+	       "\"adaptive_threshold\":%llu,\"engine\":\"%s\",\"mem_backing\":\"%s\",",
 	       (unsigned long long)io->verify_errors, (unsigned long long)io->verified,
 	       (unsigned long long)io->io_errors,
 	       (unsigned long long)(c->mode == GMEM_ABI_IO_ADAPTIVE ? io->threshold : 0),
-	       r->engine, r->backing == GMEM_BACKING_GUEST_MEMFD ? "guest_memfd" : "memfd",
+	       r->engine, r->backing == GMEM_BACKING_GUEST_MEMFD ? "guest_memfd" : "memfd");
+	printf("\"requests\":%llu,\"completed\":%llu,\"dup_completions\":%llu,"
+	       "\"device_requests\":%llu,\"mixed_shared\":%llu,\"mixed_bounced\":%llu,"
+	       "\"mixed_inplaced\":%llu,\"mixed_batches\":%llu,\"churn_conv\":%llu,"
+	       "\"inflight_refused\":%llu,\"inflight_won\":%llu,\"ebusy\":%llu,"
+	       "\"vmm_refusals\":%llu,\"violations\":%llu,\"pass\":%s}]}\n",
+	       (unsigned long long)io->all_submitted, (unsigned long long)io->all_completed,
+	       (unsigned long long)io->dup_completions, (unsigned long long)r->dev.requests,
+	       (unsigned long long)io->mixed_shared, (unsigned long long)io->bounced,
+	       (unsigned long long)io->inplaced, (unsigned long long)io->mixed_batches,
+	       (unsigned long long)io->churn_conv, (unsigned long long)io->inflight_refused,
+	       (unsigned long long)io->inflight_won, (unsigned long long)io->ebusy_total,
+	       (unsigned long long)r->mem.refusals, (unsigned long long)r->mem.violations,
 	       r->vm.pass ? "true" : "false");
 }
 
@@ -291,6 +316,20 @@ static void print_human(const struct opts *o, const struct gmem_io_result *r,
 		       (unsigned long long)io->verified,
 		       (unsigned long long)io->verify_errors,
 		       (unsigned long long)io->prefill_ios);
+	if (c->mode == GMEM_ABI_IO_MIXED)
+		printf("  mixed: %llu shared, %llu bounced, %llu in place, %llu batches; "
+		       "churn: %llu conversions, held-buffer unshares %llu (%llu -EBUSY, "
+		       "%llu after unpin); -EBUSY guest %llu, VMM %llu\n",
+		       (unsigned long long)io->mixed_shared, (unsigned long long)io->bounced,
+		       (unsigned long long)io->inplaced, (unsigned long long)io->mixed_batches,
+		       (unsigned long long)io->churn_conv, (unsigned long long)io->inflight_tries,
+		       (unsigned long long)io->inflight_refused,
+		       (unsigned long long)io->inflight_won, (unsigned long long)io->ebusy_total,
+		       (unsigned long long)r->mem.refusals);
+	printf("  requests: %llu submitted, %llu completed, %llu duplicate; host accesses "
+	       "to private pages %llu\n",
+	       (unsigned long long)io->all_submitted, (unsigned long long)io->all_completed,
+	       (unsigned long long)io->dup_completions, (unsigned long long)r->mem.violations);
 	printf("  device: %llu requests, %llu IOERR, %llu violations; guest: %s\n",
 	       (unsigned long long)r->dev.requests, (unsigned long long)r->dev.ioerr,
 	       (unsigned long long)r->dev.violations, r->vm.message);

@@ -11,6 +11,11 @@
  *   adaptive       bounce below a threshold, in place above; the threshold
  *                  is the smallest size where a share + unshare round trip
  *                  measured here at start beats a bounce of that size
+ *   mixed          stress: each request takes the shared, bounce or inplace
+ *                  path at random, and now and then the vCPU runs one
+ *                  inplace-batch batch; with GMEM_ABI_IOF_CHURN the vCPU
+ *                  also converts random pages of its scratch area between
+ *                  requests and unshares buffers the device holds (-EBUSY)
  *
  * Latency is per request, from the driver call (before any copy or
  * conversion) to the data being usable (after the copy out / unshare),
@@ -34,6 +39,10 @@ enum path { P_SHARED, P_BOUNCE, P_INPLACE };
 struct slot {
 	struct vblk_req req;
 	uint64_t buf;			/* the buffer the application uses */
+	uint64_t pbuf, sbuf;		/* mixed: private and shared buffer */
+	uint64_t seq;			/* submission number on this vCPU */
+	enum path path;			/* of the request in flight */
+	bool unshared;			/* churn: its buffer unshared already */
 	uint64_t block;			/* index in the vCPU's span */
 	uint64_t t0;
 	uint64_t baddr[GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG];
@@ -47,8 +56,18 @@ struct io_stats {
 	uint64_t t_start, t_end;
 };
 
+/* Whole-run counters (never reset between prefill, run and read-back). */
+struct run_stats {
+	uint64_t submitted, completed, ebusy, mixed_shared, mixed_batches;
+	uint64_t churn_conv, churn_errors, inflight_tries, inflight_refused;
+	uint64_t inflight_won;
+};
+
 struct cpu_io {
 	struct slot slots[GMEM_ABI_IO_MAX_QD];
+	struct run_stats x;
+	uint64_t seq, done_seq;		/* last submitted / completed seq */
+	uint64_t churn, churn_shared;	/* scratch area, its shared pages */
 	uint64_t rng, next_seq, span, base_block, submitted;
 	uint32_t *gen;			/* [span] generation written */
 	uint8_t *busy;			/* [span] in flight */
@@ -122,11 +141,22 @@ static uint64_t ns_to_tsc(uint64_t ns)
 	       ns % 1000000ULL * results->tsc_khz / 1000000ULL;
 }
 
+/* A conversion outside the cost split (churn); -EBUSY answers counted. */
+static int64_t convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa,
+			   uint64_t len)
+{
+	int64_t st = to_shared ? __share(gpa, len) : __unshare(gpa, len);
+
+	if (st == -GMEM_ABI_EBUSY)
+		c->x.ebusy++;
+	return st;
+}
+
 static int64_t convert(struct cpu_io *c, bool to_shared, uint64_t gpa,
 		       uint64_t len)
 {
 	uint64_t t = rdtsc();
-	int64_t st = to_shared ? __share(gpa, len) : __unshare(gpa, len);
+	int64_t st = convert_raw(c, to_shared, gpa, len);
 
 	c->st.conv_ns += rdtsc() - t;
 	c->st.conv_calls++;
@@ -199,9 +229,13 @@ static void check(struct cpu_io *c, uint64_t buf, uint64_t lba, uint32_t gen)
 
 /* ---- one request ------------------------------------------------------- */
 
-static enum path slot_path(void)
+static enum path slot_path(struct cpu_io *c)
 {
-	return path;
+	static const enum path mixed[3] = { P_SHARED, P_BOUNCE, P_INPLACE };
+
+	if (cfg.mode != GMEM_ABI_IO_MIXED)
+		return path;
+	return mixed[rng_next(&c->rng) % 3];
 }
 
 static bool want_write(struct cpu_io *c, uint32_t rw)
@@ -296,12 +330,18 @@ static int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 		      uint32_t rw, bool batch)
 {
 	struct vblk_seg segs[GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG];
-	enum path p = batch ? P_INPLACE : slot_path();
+	enum path p = batch ? P_INPLACE : slot_path(c);
 	bool verify = cfg.flags & GMEM_ABI_IOF_VERIFY;
 	unsigned int nseg = 1;
 	uint64_t lba;
 	int err;
 
+	s->path = p;
+	s->unshared = false;
+	if (cfg.mode == GMEM_ABI_IO_MIXED) {
+		s->buf = p == P_SHARED ? s->sbuf : s->pbuf;
+		c->x.mixed_shared += p == P_SHARED;
+	}
 	s->t0 = rdtsc();
 	s->write = want_write(c, rw);
 	s->block = pick_block(c, rw);
@@ -337,7 +377,9 @@ static int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 		vblk_poll();
 	}
 	s->inflight = true;
+	s->seq = ++c->seq;
 	c->submitted++;
+	c->x.submitted++;
 	return err;
 }
 
@@ -357,14 +399,17 @@ static void record_latency(struct cpu_io *c, uint64_t t0)
 /* The device is done with slot s. */
 static void slot_finish(struct cpu_io *c, struct slot *s, bool batch)
 {
-	enum path p = batch ? P_INPLACE : slot_path();
+	enum path p = s->path;
 
 	s->inflight = false;
+	c->x.completed++;
+	if (s->seq > c->done_seq)
+		c->done_seq = s->seq;
 	if (s->req.status != VIRTIO_BLK_S_OK)
 		c->st.io_errors++;
 	if (p == P_BOUNCE)
 		bounce_out(c, s);
-	else if (p == P_INPLACE && !batch)
+	else if (p == P_INPLACE && !batch && !s->unshared)
 		unshare_done(c, s->buf, cfg.bs);
 	if (!batch)
 		record_latency(c, s->t0);
@@ -375,6 +420,81 @@ static void slot_finish(struct cpu_io *c, struct slot *s, bool batch)
 	}
 	c->st.ios++;
 	c->st.bytes += cfg.bs;
+}
+
+/* ---- churn (GMEM_ABI_IOF_CHURN) ------------------------------------------ */
+
+static uint64_t churn_word(uint64_t gpa)
+{
+	return gmem_abi_pattern(cfg.seed + 0xc4, gpa);
+}
+
+static bool scratch_ok(uint64_t gpa)
+{
+	volatile uint64_t *w = (volatile uint64_t *)gpa;
+
+	return w[0] == churn_word(gpa) &&
+	       w[PAGE_SIZE / 8 - 1] == churn_word(gpa + PAGE_SIZE - 8);
+}
+
+/* Unshare the buffer of an in-place request of this vCPU that the device
+ * holds: one submitted before a request that completed already (the
+ * device takes requests in ring order and pins their buffers as it takes
+ * them) and not completed itself.  -EBUSY is the answer; 0 only if the
+ * device unpinned it between our look and the call (it then publishes the
+ * completion): counted, and the request's own unshare is skipped. */
+static void unshare_held(struct cpu_io *c)
+{
+	unsigned int i, k = (unsigned int)(rng_next(&c->rng) % cfg.qd);
+	int64_t st;
+
+	for (i = 0; i < cfg.qd; i++) {
+		struct slot *s = &c->slots[(i + k) % cfg.qd];
+
+		if (!s->inflight || s->path != P_INPLACE || s->unshared ||
+		    s->seq >= c->done_seq ||
+		    __atomic_load_n(&s->req.done, __ATOMIC_ACQUIRE))
+			continue;
+		c->x.inflight_tries++;
+		st = convert_raw(c, false, s->buf, cfg.bs);
+		if (st == -GMEM_ABI_EBUSY) {
+			c->x.inflight_refused++;
+		} else if (!st) {
+			c->x.inflight_won++;
+			s->unshared = true;
+		} else {
+			c->x.churn_errors++;
+			GUEST_CHECK(false, "churn: unshare of held buffer 0x%lx: status %ld",
+				    s->buf, st);
+		}
+		return;
+	}
+}
+
+/* Convert one random scratch page (unrelated to any I/O); its content
+ * must survive. */
+static void churn(struct cpu_io *c)
+{
+	unsigned int pg = (unsigned int)(rng_next(&c->rng) % GMEM_ABI_IO_CHURN_PAGES);
+	uint64_t gpa = c->churn + pg * PAGE_SIZE;
+	bool shared = c->churn_shared >> pg & 1;
+	int64_t st;
+
+	unshare_held(c);
+	st = convert_raw(c, !shared, gpa, PAGE_SIZE);
+	if (st) {
+		c->x.churn_errors++;
+		GUEST_CHECK(false, "churn: %s of scratch page 0x%lx: status %ld",
+			    shared ? "unshare" : "share", gpa, st);
+		return;
+	}
+	c->churn_shared ^= 1ULL << pg;
+	c->x.churn_conv++;
+	if (!scratch_ok(gpa)) {
+		if (!c->x.churn_errors)
+			gprintf("io: churn: scratch page 0x%lx changed by a conversion\n", gpa);
+		c->x.churn_errors++;
+	}
 }
 
 /* ---- runs ---------------------------------------------------------------- */
@@ -388,15 +508,32 @@ static bool more(struct cpu_io *c, uint64_t limit, uint64_t deadline)
 	return rdtsc() < deadline;
 }
 
+static bool one_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
+		      unsigned int n);
+
 /* Keep qd requests in flight until the limit or deadline, then drain. */
 static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 		       uint64_t limit, uint64_t deadline)
 {
-	unsigned int i, inflight = 0;
+	bool churning = (cfg.flags & GMEM_ABI_IOF_CHURN) && c->measure;
+	unsigned int i, inflight = 0, reaped;
 	int err;
 
 	for (;;) {
 		bool kick = false, go = more(c, limit, deadline);
+
+		/* mixed: now and then one inplace-batch batch */
+		if (cfg.mode == GMEM_ABI_IO_MIXED && go && !inflight &&
+		    rng_next(&c->rng) % 8 == 0) {
+			unsigned int n = 1 + (unsigned int)(rng_next(&c->rng) % cfg.qd);
+
+			if (limit && limit - c->submitted < n)
+				n = (unsigned int)(limit - c->submitted);
+			if (!one_batch(c, cpu, rw, n))
+				return;
+			c->x.mixed_batches++;
+			continue;
+		}
 
 		for (i = 0; go && i < cfg.qd; i++) {
 			struct slot *s = &c->slots[i];
@@ -418,48 +555,60 @@ static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 			break;
 		if (!vblk_poll())
 			cpu_relax();
-		for (i = 0; i < cfg.qd; i++) {
+		for (reaped = 0, i = 0; i < cfg.qd; i++) {
 			struct slot *s = &c->slots[i];
 
 			if (s->inflight && __atomic_load_n(&s->req.done, __ATOMIC_ACQUIRE)) {
 				slot_finish(c, s, false);
 				inflight--;
+				reaped++;
 			}
 		}
+		if (churning && (kick || reaped))
+			churn(c);
 	}
 }
 
 /* inplace-batch: one share and one unshare of the batch's contiguous
  * buffers per batch of up to qd requests. */
+static bool one_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
+		      unsigned int n)
+{
+	uint64_t t0 = rdtsc();
+	unsigned int i;
+
+	if (convert(c, true, c->priv, n * cfg.bs)) {
+		GUEST_CHECK(false, "batch share of 0x%lx+0x%lx failed", c->priv,
+			    n * cfg.bs);
+		return false;
+	}
+	for (i = 0; i < n; i++)
+		slot_start(c, cpu, &c->slots[i], rw, true);
+	c->st.kicks += (uint64_t)vblk_kick();
+	for (i = 0; i < n; i++) {
+		while (!__atomic_load_n(&c->slots[i].req.done, __ATOMIC_ACQUIRE))
+			if (!vblk_poll())
+				cpu_relax();
+	}
+	unshare_done(c, c->priv, n * cfg.bs);
+	for (i = 0; i < n; i++) {
+		slot_finish(c, &c->slots[i], true);
+		record_latency(c, t0);
+	}
+	return true;
+}
+
 static void run_batches(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 			uint64_t limit, uint64_t deadline)
 {
-	unsigned int i, n;
+	unsigned int n;
 
 	while (more(c, limit, deadline)) {
-		uint64_t t0 = rdtsc();
-
 		n = cfg.qd;
 		if (limit && limit - c->submitted < n)
 			n = (unsigned int)(limit - c->submitted);
-		if (convert(c, true, c->priv, n * cfg.bs)) {
-			GUEST_CHECK(false, "batch share of 0x%lx+0x%lx failed", c->priv,
-				    n * cfg.bs);
+		if (!one_batch(c, cpu, rw, n))
 			return;
-		}
-		for (i = 0; i < n; i++)
-			slot_start(c, cpu, &c->slots[i], rw, true);
-		c->st.kicks += (uint64_t)vblk_kick();
-		for (i = 0; i < n; i++) {
-			while (!__atomic_load_n(&c->slots[i].req.done, __ATOMIC_ACQUIRE))
-				if (!vblk_poll())
-					cpu_relax();
-		}
-		unshare_done(c, c->priv, n * cfg.bs);
-		for (i = 0; i < n; i++) {
-			slot_finish(c, &c->slots[i], true);
-			record_latency(c, t0);
-		}
 	}
 }
 
@@ -601,6 +750,7 @@ static void unshare_busy(void)
 	while (host_time_ns() - t < cfg.delay_ms * 1000000ULL)
 		cpu_relax();
 	st = __unshare(buf, cfg.bs);
+	cpus[0].x.ebusy += st == -GMEM_ABI_EBUSY;
 	r->busy_status = st;
 	GUEST_CHECK_EQ(st, -GMEM_ABI_EBUSY, "unshare during the buffer's own I/O");
 	GUEST_CHECK(!q.done, "the I/O was still in flight when unsharing");
@@ -614,7 +764,7 @@ static void unshare_busy(void)
 
 static bool setup(void)
 {
-	uint64_t shared_gpa, shared_size, region, nblocks;
+	uint64_t shared_gpa, shared_size, region, nblocks, pool_size, churn_gpa;
 	unsigned int nv = boot_info->nr_vcpus, v, i;
 	int err;
 
@@ -625,7 +775,8 @@ static bool setup(void)
 			 cfg.qd >= 1 && cfg.qd <= GMEM_ABI_IO_MAX_QD &&
 			 cfg.bs >= GMEM_ABI_IO_MIN_BS && cfg.bs <= GMEM_ABI_IO_MAX_BS &&
 			 !(cfg.bs & (cfg.bs - 1)) && nv <= GMEM_ABI_IO_MAX_VCPUS &&
-			 !(cfg.flags & ~GMEM_ABI_IOF_ALL),
+			 !(cfg.flags & ~GMEM_ABI_IOF_ALL) &&
+			 (cfg.mode == GMEM_ABI_IO_MIXED || !(cfg.flags & GMEM_ABI_IOF_CHURN)),
 			 "io config: mode %u rw %u qd %u bs %lu vcpus %u flags 0x%x",
 			 cfg.mode, cfg.rw, cfg.qd, cfg.bs, nv, cfg.flags))
 		return false;
@@ -656,13 +807,17 @@ static bool setup(void)
 		return false;
 	path = cfg.mode == GMEM_ABI_IO_SHARED ? P_SHARED :
 	       cfg.mode == GMEM_ABI_IO_BOUNCE ? P_BOUNCE : P_INPLACE;
-	if (cfg.mode == GMEM_ABI_IO_BOUNCE || cfg.mode == GMEM_ABI_IO_ADAPTIVE) {
+	/* mixed: the bounce pool first, then the shared buffers */
+	pool_size = cfg.mode == GMEM_ABI_IO_MIXED ? gmem_abi_io_bounce_size(cfg.bs, cfg.qd, nv) :
+		    shared_size;
+	if (cfg.mode == GMEM_ABI_IO_BOUNCE || cfg.mode == GMEM_ABI_IO_ADAPTIVE ||
+	    cfg.mode == GMEM_ABI_IO_MIXED) {
 		unsigned int areas = (unsigned int)gmem_abi_io_areas(nv);
-		size_t msz = bounce_meta_size(shared_size, areas);
+		size_t msz = bounce_meta_size(pool_size, areas);
 		void *meta = heap_alloc(msz);
 
 		err = meta ? bounce_pool_init(&pool, meta, msz, (void *)shared_gpa,
-					      shared_gpa, shared_size, areas) : -ENOSPC;
+					      shared_gpa, pool_size, areas) : -ENOSPC;
 		if (!GUEST_CHECK_EQ(err, 0, "bounce pool init"))
 			return false;
 	}
@@ -671,7 +826,8 @@ static bool setup(void)
 
 		memset(c, 0, sizeof(*c));
 		c->priv = GMEM_ABI_TEST_GPA + v * cfg.qd * cfg.bs;
-		c->shared = shared_gpa + v * cfg.qd * cfg.bs;
+		c->shared = shared_gpa + v * cfg.qd * cfg.bs +
+			    (cfg.mode == GMEM_ABI_IO_MIXED ? pool_size : 0);
 		c->span = nblocks;
 		c->base_block = v * region;
 		c->rng = (cfg.seed ? cfg.seed : 0x9e3779b97f4a7c15ULL) + v * 0x1234567ULL;
@@ -683,6 +839,22 @@ static bool setup(void)
 			c->slots[i].req.id = v * GMEM_ABI_IO_MAX_QD + i;
 			c->slots[i].buf = (cfg.mode == GMEM_ABI_IO_SHARED ? c->shared : c->priv) +
 					  i * cfg.bs;
+			c->slots[i].pbuf = c->priv + i * cfg.bs;
+			c->slots[i].sbuf = c->shared + i * cfg.bs;
+		}
+		if (cfg.mode == GMEM_ABI_IO_MIXED) {
+			churn_gpa = gmem_abi_io_churn_gpa(cfg.bs, cfg.qd, nv);
+			c->churn = churn_gpa + v * GMEM_ABI_IO_CHURN_PAGES * PAGE_SIZE;
+			if (!GUEST_CHECK(c->churn + GMEM_ABI_IO_CHURN_PAGES * PAGE_SIZE <=
+					 boot_info->mem_size, "guest RAM too small for churn"))
+				return false;
+			for (i = 0; i < GMEM_ABI_IO_CHURN_PAGES; i++) {
+				uint64_t g = c->churn + i * PAGE_SIZE;
+
+				*(volatile uint64_t *)g = churn_word(g);
+				*(volatile uint64_t *)(g + PAGE_SIZE - 8) =
+					churn_word(g + PAGE_SIZE - 8);
+			}
 		}
 	}
 	if (cfg.mode == GMEM_ABI_IO_ADAPTIVE)
@@ -719,12 +891,25 @@ static uint64_t clamp(uint64_t v, uint64_t lo, uint64_t hi)
 static void report(unsigned int nv)
 {
 	volatile struct gmem_abi_io_results *r = &results->io;
-	uint64_t t0 = ~0ULL, t1 = 0, n;
+	uint64_t t0 = ~0ULL, t1 = 0, n, sub, comp, unknown;
 	struct io_stats s = { 0 };
+	struct run_stats x = { 0 };
 	unsigned int v;
 
 	for (v = 0; v < nv; v++) {
 		struct io_stats *c = &cpus[v].st;
+		struct run_stats *cx = &cpus[v].x;
+
+		x.submitted += cx->submitted;
+		x.completed += cx->completed;
+		x.ebusy += cx->ebusy;
+		x.mixed_shared += cx->mixed_shared;
+		x.mixed_batches += cx->mixed_batches;
+		x.churn_conv += cx->churn_conv;
+		x.churn_errors += cx->churn_errors;
+		x.inflight_tries += cx->inflight_tries;
+		x.inflight_refused += cx->inflight_refused;
+		x.inflight_won += cx->inflight_won;
 
 		s.ios += c->ios;
 		s.bytes += c->bytes;
@@ -771,7 +956,23 @@ static void report(unsigned int nv)
 	r->verify_errors = s.verify_errors;
 	r->bounced = s.bounced;
 	r->inplaced = s.inplaced;
+	vblk_counters(&sub, &comp, &unknown);
+	r->all_submitted = sub;
+	r->all_completed = comp;
+	r->dup_completions = unknown;
+	r->mixed_shared = x.mixed_shared;
+	r->mixed_batches = x.mixed_batches;
+	r->ebusy_total = x.ebusy;
+	r->churn_conv = x.churn_conv;
+	r->churn_errors = x.churn_errors;
+	r->inflight_tries = x.inflight_tries;
+	r->inflight_refused = x.inflight_refused;
+	r->inflight_won = x.inflight_won;
 	r->done = 1;
+	GUEST_CHECK_EQ(x.submitted, x.completed, "workload requests completed");
+	GUEST_CHECK_EQ(sub, comp, "driver requests completed");
+	GUEST_CHECK_EQ(unknown, 0, "duplicate or unknown completions");
+	GUEST_CHECK_EQ(x.churn_errors, 0, "churn errors");
 	GUEST_CHECK_EQ(s.io_errors, 0, "I/O errors");
 	GUEST_CHECK_EQ(s.verify_errors, 0, "verify errors");
 	if (cfg.flags & GMEM_ABI_IOF_VERIFY)

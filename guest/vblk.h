@@ -61,6 +61,10 @@ int vblk_submit(struct vblk_req *r, uint32_t type, uint64_t sector,
 /* Notify the device (one QueueNotify write) unless it asked for none;
  * returns 1 if a notification was written. */
 int vblk_kick(void);
+/* Requests put on the avail ring, used entries matched to a request in
+ * flight, and used entries for no request in flight (a duplicate or an
+ * unknown head: ignored), since vblk_init(). */
+void vblk_counters(uint64_t *submitted, uint64_t *completed, uint64_t *unknown);
 /* Harvest the used ring; returns the number of requests completed. */
 unsigned int vblk_poll(void);
 /* Submit, kick and wait for one request; returns its status byte. */

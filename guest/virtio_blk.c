@@ -149,6 +149,17 @@ static void fill(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
 	desc[i].next = next;
 }
 
+static uint64_t n_submitted, n_completed, n_unknown;
+
+void vblk_counters(uint64_t *submitted, uint64_t *completed, uint64_t *unknown)
+{
+	spin_lock(&lock);
+	*submitted = n_submitted;
+	*completed = n_completed;
+	*unknown = n_unknown;
+	spin_unlock(&lock);
+}
+
 int vblk_submit(struct vblk_req *r, uint32_t type, uint64_t sector,
 		const struct vblk_seg *segs, unsigned int nseg, bool dev_writes)
 {
@@ -185,6 +196,7 @@ int vblk_submit(struct vblk_req *r, uint32_t type, uint64_t sector,
 	avail->ring[avail_idx % qsize] = r->head;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	avail->idx = ++avail_idx;
+	n_submitted++;
 	spin_unlock(&lock);
 	return 0;
 }
@@ -212,8 +224,10 @@ unsigned int vblk_poll(void)
 		uint16_t d, k;
 
 		last_used++;
-		if (id >= qsize || !(r = by_head[id]))
-			continue;	/* a device bug: ignore the entry */
+		if (id >= qsize || !(r = by_head[id])) {
+			n_unknown++;	/* a device bug: ignore the entry */
+			continue;
+		}
 		by_head[id] = NULL;
 		for (d = (uint16_t)id, k = 0; k < r->ndesc; k++) {
 			uint16_t next = desc[d].next;
@@ -224,6 +238,7 @@ unsigned int vblk_poll(void)
 		r->used_len = e->len;
 		r->status = *((volatile uint8_t *)hdr_of(r->id) + 16);
 		__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+		n_completed++;
 		n++;
 	}
 	spin_unlock(&lock);

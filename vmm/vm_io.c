@@ -16,6 +16,7 @@ static const char *const mode_names[GMEM_ABI_IO_MODE_MAX] = {
 	[GMEM_ABI_IO_INPLACE] = "inplace",
 	[GMEM_ABI_IO_INPLACE_BATCH] = "inplace-batch",
 	[GMEM_ABI_IO_ADAPTIVE] = "adaptive",
+	[GMEM_ABI_IO_MIXED] = "mixed",
 };
 
 static const char *const rw_names[GMEM_ABI_IO_RW_MAX] = {
@@ -73,6 +74,8 @@ static int check(const struct gmem_io_config *c)
 		return -EINVAL;
 	if (!(c->runtime_s >= 0) || c->runtime_s > 3600 ||
 	    (c->flags & ~GMEM_ABI_IOF_ALL) || c->poll_us > 1000000)
+		return -EINVAL;
+	if ((c->flags & GMEM_ABI_IOF_CHURN) && c->mode != GMEM_ABI_IO_MIXED)
 		return -EINVAL;
 	if (!c->backend && !c->custom)
 		return -EINVAL;

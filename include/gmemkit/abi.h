@@ -193,6 +193,8 @@ enum gmem_abi_io_mode {
 	GMEM_ABI_IO_INPLACE,		/* share, I/O, unshare per request */
 	GMEM_ABI_IO_INPLACE_BATCH,	/* one share/unshare per batch */
 	GMEM_ABI_IO_ADAPTIVE,		/* bounce below a measured threshold */
+	GMEM_ABI_IO_MIXED,		/* stress: each request shared, bounce or
+					 * inplace at random, some inplace-batch */
 	GMEM_ABI_IO_MODE_MAX
 };
 
@@ -209,7 +211,12 @@ enum gmem_abi_io_rw {
 #define GMEM_ABI_IOF_VERIFY	(1U << 0)	/* prefill, stamp writes, check reads */
 #define GMEM_ABI_IOF_BAD_DESC	(1U << 1)	/* test: malformed requests first */
 #define GMEM_ABI_IOF_UNSHARE_BUSY (1U << 2)	/* test: unshare during own I/O */
-#define GMEM_ABI_IOF_ALL	7U
+/* stress (MIXED mode only): between requests each vCPU shares/unshares
+ * random pages of its churn scratch area and sometimes unshares the buffer
+ * of one of its in-place requests the device holds (-EBUSY expected). */
+#define GMEM_ABI_IOF_CHURN	(1U << 3)
+#define GMEM_ABI_IOF_ALL	15U
+#define GMEM_ABI_IO_CHURN_PAGES	64	/* scratch pages per vCPU */
 
 #define GMEM_ABI_IO_MAX_QD	64
 #define GMEM_ABI_IO_MAX_VCPUS	8
@@ -236,7 +243,9 @@ struct gmem_abi_io_config {
  * then, 2 MiB aligned, the run's second shared area, shared once by the
  * guest at start: the shared-mode buffers (same layout) or the bounce pool
  * (bounce and adaptive modes; one area per vCPU, room for every request
- * in flight plus two segments per area).
+ * in flight plus two segments per area).  MIXED mode has both: the bounce
+ * pool first, then the shared buffers; after that, 2 MiB aligned, the
+ * churn scratch (GMEM_ABI_IO_CHURN_PAGES private pages per vCPU).
  */
 #define GMEM_ABI_IO_BOUNCE_SEG	(256ULL << 10)
 
@@ -273,7 +282,19 @@ static inline uint64_t gmem_abi_io_shared_size(uint32_t mode, uint64_t bs,
 		return bs * qd * vcpus;
 	if (mode == GMEM_ABI_IO_BOUNCE || mode == GMEM_ABI_IO_ADAPTIVE)
 		return gmem_abi_io_bounce_size(bs, qd, vcpus);
+	if (mode == GMEM_ABI_IO_MIXED)
+		return gmem_abi_io_bounce_size(bs, qd, vcpus) + bs * qd * vcpus;
 	return 0;
+}
+
+/* MIXED mode: the churn scratch, after the shared area. */
+static inline uint64_t gmem_abi_io_churn_gpa(uint64_t bs, uint32_t qd,
+					     uint32_t vcpus)
+{
+	uint64_t end = gmem_abi_io_shared_gpa(bs, qd, vcpus) +
+		       gmem_abi_io_shared_size(GMEM_ABI_IO_MIXED, bs, qd, vcpus);
+
+	return (end + 0x1fffffULL) & ~0x1fffffULL;
 }
 
 /* Guest RAM an I/O run needs (a multiple of 2 MiB, at least 64 MiB). */
@@ -283,6 +304,9 @@ static inline uint64_t gmem_abi_io_mem_size(uint32_t mode, uint64_t bs,
 	uint64_t end = gmem_abi_io_shared_gpa(bs, qd, vcpus) +
 		       gmem_abi_io_shared_size(mode, bs, qd, vcpus) + 0x200000ULL;
 
+	if (mode == GMEM_ABI_IO_MIXED)
+		end = gmem_abi_io_churn_gpa(bs, qd, vcpus) +
+		      GMEM_ABI_IO_CHURN_PAGES * GMEM_ABI_PAGE_SIZE * vcpus + 0x200000ULL;
 	end = (end + 0x1fffffULL) & ~0x1fffffULL;
 	return end < (64ULL << 20) ? (64ULL << 20) : end;
 }
@@ -312,6 +336,19 @@ struct gmem_abi_io_results {
 	uint64_t capacity;		/* device sectors seen by the driver */
 	uint32_t queue_size;		/* descriptors in the virtqueue */
 	uint32_t done;			/* 1 once filled */
+	/* Every request of the run (prefill, measured, read-back, bad and
+	 * busy tests): submitted, completed, and completions for a request
+	 * not in flight (a duplicate) or unknown to the driver. */
+	uint64_t all_submitted, all_completed, dup_completions;
+	uint64_t mixed_shared;		/* MIXED: requests on the shared path */
+	uint64_t mixed_batches;		/* MIXED: inplace-batch batches */
+	uint64_t ebusy_total;		/* every -EBUSY the guest was answered */
+	uint64_t churn_conv;		/* CHURN: scratch conversions done */
+	uint64_t churn_errors;		/* CHURN: failed, or content changed */
+	uint64_t inflight_tries;	/* CHURN: unshares of a held buffer */
+	uint64_t inflight_refused;	/* ... answered -EBUSY */
+	uint64_t inflight_won;		/* ... answered 0 (device had just
+					 * unpinned: harmless, counted) */
 };
 
 struct gmem_abi_boot_info {

@@ -63,7 +63,8 @@ struct gmem_io_result {
  *   -EINVAL      c or r NULL, mode/rw unknown, bs not a power of 2 in
  *                [4 KiB, 1 MiB], qd or vcpus out of range, runtime_s
  *                negative or above 3600 with ios 0 allowed only for flag
- *                runs, unknown flags, poll_us above 1000000, neither
+ *                runs, unknown flags, GMEM_ABI_IOF_CHURN without mode
+ *                GMEM_ABI_IO_MIXED, poll_us above 1000000, neither
  *                backend nor custom, a bad
  *                backend spec
  *   -ENODEV      no usable /dev/kvm
@@ -75,7 +76,7 @@ struct gmem_io_result {
  */
 int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r);
 
-/* Names: "shared", "bounce", "inplace", "inplace-batch", "adaptive";
+/* Names: "shared", "bounce", "inplace", "inplace-batch", "adaptive", "mixed";
  * "read", "write", "randread", "randwrite", "randrw".  -EINVAL if unknown. */
 int gmem_io_mode_from_name(const char *name, enum gmem_abi_io_mode *out);
 const char *gmem_io_mode_name(enum gmem_abi_io_mode m);

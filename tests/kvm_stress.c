@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stress by the real guest under KVM (gmemkit/io.h, mode GMEM_ABI_IO_MIXED
+ * with GMEM_ABI_IOF_CHURN): 2 vCPUs issue random reads and writes, each
+ * request on the shared, bounce or inplace path at random, now and then an
+ * inplace-batch batch, while each vCPU converts random pages of a scratch
+ * area between requests and unshares buffers of its own requests the
+ * device holds; the device thread runs, for a few seconds, with data
+ * verification (every sector stamped, reads checked, read-back pass).
+ *
+ * Two backends: a file behind a "jitter" backend that holds each I/O for
+ * a random 0..4 ms and completes them in deadline order (out of order: so
+ * that a request submitted earlier is still held when a later one is
+ * done, the moment the guest tries to unshare its buffer), and the real
+ * file backend (io_uring).  Checked: guest passed, no verify or I/O error,
+ * every request completed exactly once (driver and workload counts, the
+ * device's request count), zero host accesses to private pages, churn
+ * conversions done, held-buffer unshares refused -EBUSY (jitter run) and
+ * every -EBUSY counted the same on the guest and VMM sides.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gmemkit/io.h"
+#include "gmemkit/timing.h"
+#include "tap.h"
+
+#define KiB		1024ULL
+#define DISK		(64ULL << 20)
+#define TAG_BASE	0x494f0000U	/* guest/io.c */
+#define BS		(16 * KiB)
+#define SPAN		64ULL		/* blocks per vCPU */
+#define MAX_HELD	512
+#define HOLD_MAX_NS	4000000ULL
+
+/* ---- jitter backend: a file, each I/O held 0..4 ms ------------------------ */
+
+struct held {
+	struct blk_io *io;
+	uint64_t deadline;
+};
+
+struct jitter {
+	struct blk_backend be;
+	int fd;
+	uint64_t rng;
+	struct held held[MAX_HELD];
+	unsigned int n;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+static void arm(struct jitter *j)
+{
+	struct itimerspec t = { 0 };
+	uint64_t min = ~0ULL;
+	unsigned int i;
+
+	for (i = 0; i < j->n; i++)
+		if (j->held[i].deadline < min)
+			min = j->held[i].deadline;
+	if (j->n) {
+		t.it_value.tv_sec = (time_t)(min / 1000000000ULL);
+		t.it_value.tv_nsec = (long)(min % 1000000000ULL);
+		if (!t.it_value.tv_sec && !t.it_value.tv_nsec)
+			t.it_value.tv_nsec = 1;
+	}
+	timerfd_settime(j->be.event_fd, TFD_TIMER_ABSTIME, &t, NULL);
+}
+
+static int jitter_submit(struct blk_backend *be, struct blk_io *io)
+{
+	struct jitter *j = (struct jitter *)be;
+	uint64_t x = j->rng;
+
+	if (j->n == MAX_HELD)
+		return -EAGAIN;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	j->rng = x;
+	j->held[j->n].io = io;
+	j->held[j->n].deadline = now_ns() + x % HOLD_MAX_NS;
+	j->n++;
+	arm(j);
+	return 0;
+}
+
+static int jitter_kick(struct blk_backend *be)
+{
+	(void)be;
+	return 0;
+}
+
+static long transfer(struct jitter *j, struct blk_io *io)
+{
+	ssize_t n;
+
+	if (io->op == BLK_OP_FLUSH)
+		return fdatasync(j->fd) ? -errno : 0;
+	if (io->op == BLK_OP_READ)
+		n = preadv(j->fd, io->iov, (int)io->niov, (off_t)io->offset);
+	else
+		n = pwritev(j->fd, io->iov, (int)io->niov, (off_t)io->offset);
+	if (n < 0)
+		return -errno;
+	return (uint64_t)n == io->len ? n : -EIO;
+}
+
+static int jitter_reap(struct blk_backend *be, bool wait)
+{
+	struct jitter *j = (struct jitter *)be;
+	unsigned int i, done = 0;
+	uint64_t exp, now;
+
+	if (read(be->event_fd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
+		return -errno;
+	for (;;) {
+		now = now_ns();
+		for (i = 0; i < j->n;) {
+			struct blk_io *io = j->held[i].io;
+
+			if (j->held[i].deadline > now) {
+				i++;
+				continue;
+			}
+			j->held[i] = j->held[--j->n];
+			be->complete(be, io, transfer(j, io));
+			done++;
+		}
+		if (done || !wait || !j->n)
+			break;
+		usleep(200);
+	}
+	arm(j);
+	return (int)done;
+}
+
+static void jitter_destroy(struct blk_backend *be)
+{
+	struct jitter *j = (struct jitter *)be;
+
+	close(j->fd);
+	close(be->event_fd);
+	free(j);
+}
+
+static const struct blk_backend_ops jitter_ops = {
+	.submit = jitter_submit,
+	.kick = jitter_kick,
+	.reap = jitter_reap,
+	.destroy = jitter_destroy,
+};
+
+static struct blk_backend *jitter_backend(const char *path)
+{
+	struct jitter *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->fd = open(path, O_RDWR | O_CLOEXEC);
+	j->be.event_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (j->fd < 0 || j->be.event_fd < 0) {
+		if (j->fd >= 0)
+			close(j->fd);
+		if (j->be.event_fd >= 0)
+			close(j->be.event_fd);
+		free(j);
+		return NULL;
+	}
+	j->rng = 0x243f6a8885a308d3ULL;
+	j->be.ops = &jitter_ops;
+	j->be.name = "jitter";
+	j->be.engine = "timer";
+	j->be.capacity = DISK;
+	return &j->be;
+}
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static int make_disk(char *path, size_t len, const char *dir)
+{
+	int fd;
+
+	snprintf(path, len, "%s/gmemkit-kvm-stress-XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)DISK)) {
+		close(fd);
+		unlink(path);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Sectors of [first, first + bytes) in the file that are not as the guest
+ * stamped them (sector number, mixed tag, generation >= 1, check word). */
+static uint64_t file_bad(const char *path, uint64_t first, uint64_t bytes)
+{
+	uint64_t buf[64], s, bad = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return bytes / 512;
+	for (s = first / 512; s < (first + bytes) / 512; s++) {
+		uint32_t gen;
+
+		if (pread(fd, buf, 512, (off_t)(s * 512)) != 512) {
+			bad++;
+			continue;
+		}
+		gen = (uint32_t)(buf[1] >> 32);
+		if (buf[0] != s || (uint32_t)buf[1] != (TAG_BASE | GMEM_ABI_IO_MIXED) ||
+		    !gen || buf[63] != (s * 0x9e3779b97f4a7c15ULL ^ gen))
+			bad++;
+	}
+	close(fd);
+	return bad;
+}
+
+static void base(struct gmem_io_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->mode = GMEM_ABI_IO_MIXED;
+	c->rw = GMEM_ABI_IO_RANDRW;
+	c->bs = BS;
+	c->qd = 8;
+	c->vcpus = 2;
+	c->runtime_s = 4;
+	c->span = SPAN;
+	c->seed = 0x5eed;
+	c->flags = GMEM_ABI_IOF_VERIFY | GMEM_ABI_IOF_CHURN;
+	c->quiet = !getenv("KVM_IO_VERBOSE");
+	c->console = stderr;
+	c->timeout_ms = 180000;
+}
+
+/* ---- no VM needed ------------------------------------------------------ */
+
+static void test_config(void)
+{
+	struct gmem_io_config c;
+	struct gmem_io_result r;
+	enum gmem_abi_io_mode m;
+
+	ok(!gmem_io_mode_from_name("mixed", &m) && m == GMEM_ABI_IO_MIXED &&
+	   !strcmp(gmem_io_mode_name(GMEM_ABI_IO_MIXED), "mixed"), "mode name mixed");
+	base(&c);
+	c.backend = "null:67108864";
+	c.mode = GMEM_ABI_IO_BOUNCE;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "churn outside mode mixed refused");
+	c.mode = GMEM_ABI_IO_INPLACE;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "churn with inplace refused");
+	ok(gmem_abi_io_mem_size(GMEM_ABI_IO_MIXED, BS, 8, 2) >=
+	   gmem_abi_io_churn_gpa(BS, 8, 2) + 2 * GMEM_ABI_IO_CHURN_PAGES * 4096,
+	   "guest RAM of a mixed run holds the churn scratch");
+	ok(gmem_abi_io_churn_gpa(BS, 8, 2) >= gmem_abi_io_shared_gpa(BS, 8, 2) +
+	   gmem_abi_io_shared_size(GMEM_ABI_IO_MIXED, BS, 8, 2),
+	   "churn scratch after the shared area");
+}
+
+/* io-bench --churn without --mode mixed: usage error naming the mode. */
+static void test_cli(void)
+{
+	char cmd[512], out[1024];
+	size_t n = 0;
+	FILE *p;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s/gmemkit io-bench --churn --mode bounce 2>&1",
+		 getenv("O") ? getenv("O") : "build");
+	p = popen(cmd, "r");
+	if (!ok(p != NULL, "run %s", cmd))
+		return;
+	while (n + 1 < sizeof(out) && (st = (int)fread(out + n, 1, sizeof(out) - 1 - n, p)) > 0)
+		n += (size_t)st;
+	out[n] = '\0';
+	st = pclose(p);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 2 && strstr(out, "--churn") &&
+	   strstr(out, "bounce"), "io-bench --churn --mode bounce: exit 2, says why (%s)",
+	   strtok(out, "\n") ? out : "");
+}
+
+/* ---- the stress run ---------------------------------------------------------- */
+
+static void stress(const char *disk, bool jitter)
+{
+	const char *n = jitter ? "jitter" : "file";
+	struct gmem_io_result r;
+	struct gmem_io_config c;
+	uint64_t t0 = gmem_now_ns(), cap = DISK / 512;
+	char spec[300];
+	int err;
+
+	base(&c);
+	if (jitter) {
+		c.custom = jitter_backend(disk);
+		if (!c.custom) {
+			ok(false, "jitter backend on %s: %s", disk, strerror(errno));
+			return;
+		}
+	} else {
+		snprintf(spec, sizeof(spec), "file:%s", disk);
+		c.backend = spec;
+	}
+	err = gmem_io_run(&c, &r);
+	diag("%s: err %d, %s (%llu ms): ios %llu (prefill %llu), requests %llu/%llu, "
+	     "device %llu, shared %llu bounced %llu inplace %llu batches %llu, churn %llu, "
+	     "held unshares %llu (-EBUSY %llu, after unpin %llu), -EBUSY guest %llu "
+	     "gmem %llu vm %llu, verified %llu", n, err, err ? "" : r.vm.message,
+	     (unsigned long long)((gmem_now_ns() - t0) / 1000000),
+	     (unsigned long long)r.io.ios, (unsigned long long)r.io.prefill_ios,
+	     (unsigned long long)r.io.all_submitted, (unsigned long long)r.io.all_completed,
+	     (unsigned long long)r.dev.requests, (unsigned long long)r.io.mixed_shared,
+	     (unsigned long long)r.io.bounced, (unsigned long long)r.io.inplaced,
+	     (unsigned long long)r.io.mixed_batches, (unsigned long long)r.io.churn_conv,
+	     (unsigned long long)r.io.inflight_tries,
+	     (unsigned long long)r.io.inflight_refused, (unsigned long long)r.io.inflight_won,
+	     (unsigned long long)r.io.ebusy_total, (unsigned long long)r.mem.refusals,
+	     (unsigned long long)r.vm.counters.c[GMEM_ABI_CNT_BUSY],
+	     (unsigned long long)r.io.verified);
+	if (!ok(!err && r.vm.pass && r.io.done, "%s: guest passed (%s)", n,
+		err ? strerror(-err) : r.vm.message))
+		return;
+	ok(r.io.verify_errors == 0 && r.io.io_errors == 0 &&
+	   r.io.verified >= 2 * SPAN * BS / 512,
+	   "%s: %llu sectors verified, %llu verify errors, %llu I/O errors", n,
+	   (unsigned long long)r.io.verified, (unsigned long long)r.io.verify_errors,
+	   (unsigned long long)r.io.io_errors);
+	ok(r.io.ios > 0 && r.io.prefill_ios == 2 * SPAN,
+	   "%s: %llu measured I/Os after a prefill of %llu", n,
+	   (unsigned long long)r.io.ios, (unsigned long long)r.io.prefill_ios);
+	ok(r.io.all_submitted > r.io.ios && r.io.all_submitted == r.io.all_completed &&
+	   r.io.dup_completions == 0,
+	   "%s: every request completed once (%llu submitted, %llu completed, %llu "
+	   "duplicate)", n, (unsigned long long)r.io.all_submitted,
+	   (unsigned long long)r.io.all_completed, (unsigned long long)r.io.dup_completions);
+	ok(r.dev.requests == r.io.all_submitted && r.dev.ok == r.io.all_submitted &&
+	   r.dev.ioerr == 0 && r.dev.inflight == 0,
+	   "%s: device took %llu requests, %llu OK, %llu IOERR, %llu in flight", n,
+	   (unsigned long long)r.dev.requests, (unsigned long long)r.dev.ok,
+	   (unsigned long long)r.dev.ioerr, (unsigned long long)r.dev.inflight);
+	ok(r.mem.violations == 0 && r.dev.violations == 0,
+	   "%s: host accesses to private pages %llu, refused buffers %llu", n,
+	   (unsigned long long)r.mem.violations, (unsigned long long)r.dev.violations);
+	ok(r.io.mixed_shared > 0 && r.io.bounced > 0 && r.io.inplaced > 0 &&
+	   r.io.mixed_batches > 0,
+	   "%s: every path taken (shared %llu, bounce %llu, inplace %llu, batches %llu)", n,
+	   (unsigned long long)r.io.mixed_shared, (unsigned long long)r.io.bounced,
+	   (unsigned long long)r.io.inplaced, (unsigned long long)r.io.mixed_batches);
+	ok(r.io.churn_conv > 0 && r.io.churn_errors == 0,
+	   "%s: %llu churn conversions, %llu errors", n,
+	   (unsigned long long)r.io.churn_conv, (unsigned long long)r.io.churn_errors);
+	ok(r.io.inflight_tries == r.io.inflight_refused + r.io.inflight_won,
+	   "%s: held-buffer unshares %llu = %llu refused + %llu after unpin", n,
+	   (unsigned long long)r.io.inflight_tries, (unsigned long long)r.io.inflight_refused,
+	   (unsigned long long)r.io.inflight_won);
+	if (jitter)
+		ok(r.io.inflight_refused > 0, "%s: unshares of held buffers refused -EBUSY: %llu",
+		   n, (unsigned long long)r.io.inflight_refused);
+	ok(r.io.ebusy_total >= r.io.inflight_refused &&
+	   r.io.ebusy_total == r.mem.refusals &&
+	   r.io.ebusy_total == r.vm.counters.c[GMEM_ABI_CNT_BUSY],
+	   "%s: -EBUSY answers: guest %llu, gmem %llu, VMM %llu", n,
+	   (unsigned long long)r.io.ebusy_total, (unsigned long long)r.mem.refusals,
+	   (unsigned long long)r.vm.counters.c[GMEM_ABI_CNT_BUSY]);
+	/* vCPU v's span starts at v * (capacity / 2) sectors. */
+	ok(file_bad(disk, 0, SPAN * BS) == 0 && file_bad(disk, cap / 2 * 512, SPAN * BS) == 0,
+	   "%s: the file holds the guest's sectors (both vCPUs' spans)", n);
+}
+
+int main(void)
+{
+	char disk[300];
+
+	test_config();
+	test_cli();
+	if (make_disk(disk, sizeof(disk), "/var/tmp") &&
+	    make_disk(disk, sizeof(disk), "/tmp")) {
+		tap_skip(1, "stress: cannot create a disk image");
+		return tap_done();
+	}
+	stress(disk, true);
+	stress(disk, false);
+	unlink(disk);
+	return tap_done();
+}
