@@ -43,6 +43,7 @@ struct slot {
 	uint64_t seq;			/* submission number on this vCPU */
 	enum path path;			/* of the request in flight */
 	bool unshared;			/* churn: its buffer unshared already */
+	uint64_t submits, completes;	/* of this request id, whole run */
 	uint64_t block;			/* index in the vCPU's span */
 	uint64_t t0;
 	uint64_t baddr[GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG];
@@ -378,6 +379,7 @@ static int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 	}
 	s->inflight = true;
 	s->seq = ++c->seq;
+	s->submits++;
 	c->submitted++;
 	c->x.submitted++;
 	return err;
@@ -402,6 +404,7 @@ static void slot_finish(struct cpu_io *c, struct slot *s, bool batch)
 	enum path p = s->path;
 
 	s->inflight = false;
+	s->completes++;
 	c->x.completed++;
 	if (s->seq > c->done_seq)
 		c->done_seq = s->seq;
@@ -894,7 +897,7 @@ static void report(unsigned int nv)
 	uint64_t t0 = ~0ULL, t1 = 0, n, sub, comp, unknown;
 	struct io_stats s = { 0 };
 	struct run_stats x = { 0 };
-	unsigned int v;
+	unsigned int v, i, odd = 0;
 
 	for (v = 0; v < nv; v++) {
 		struct io_stats *c = &cpus[v].st;
@@ -910,6 +913,13 @@ static void report(unsigned int nv)
 		x.inflight_tries += cx->inflight_tries;
 		x.inflight_refused += cx->inflight_refused;
 		x.inflight_won += cx->inflight_won;
+		for (i = 0; i < cfg.qd; i++) {
+			struct slot *sl = &cpus[v].slots[i];
+
+			if (sl->submits != sl->completes && !odd++)
+				gprintf("io: request id %u: %lu submitted, %lu completed\n",
+					sl->req.id, sl->submits, sl->completes);
+		}
 
 		s.ios += c->ios;
 		s.bytes += c->bytes;
@@ -970,6 +980,7 @@ static void report(unsigned int nv)
 	r->inflight_won = x.inflight_won;
 	r->done = 1;
 	GUEST_CHECK_EQ(x.submitted, x.completed, "workload requests completed");
+	GUEST_CHECK_EQ(odd, 0, "request ids with submitted != completed");
 	GUEST_CHECK_EQ(sub, comp, "driver requests completed");
 	GUEST_CHECK_EQ(unknown, 0, "duplicate or unknown completions");
 	GUEST_CHECK_EQ(x.churn_errors, 0, "churn errors");
