@@ -21,6 +21,7 @@
 
 #include "cmd.h"
 #include "gmemkit/json.h"
+#include "gmemkit/virtio_blk.h"
 #include "report.h"
 
 static const unsigned int block_kib[NBS] = { 4, 16, 64, 256, 1024 };
@@ -158,27 +159,7 @@ static void run_io_point(struct bench_data *d, const struct bench_opts *o,
 		json_free(runs[r]);
 }
 
-#define DISK_SIZE	(1ULL << 30)
-
-/* A sparse disk image for the file backend, removed at exit of the sweep. */
-static int make_disk(char *path, size_t len)
-{
-	int fd;
-
-	snprintf(path, len, "/var/tmp/gmemkit-bench-disk-XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)DISK_SIZE)) {
-		int err = -errno;
-
-		close(fd);
-		unlink(path);
-		return err;
-	}
-	close(fd);
-	return 0;
-}
+#define DISK_SIZE	(1ULL << 30)	/* sparse image for the file backend */
 
 static const char *const modes[NMODES] = {
 	"shared", "bounce", "inplace", "inplace-batch", "adaptive" };
@@ -191,7 +172,7 @@ static void run_io(struct bench_data *d, const struct bench_opts *o,
 	unsigned int m, b, q, v, k, be = o->backends;
 
 	snprintf(rt, sizeof(rt), "%g", o->io_runtime);
-	if ((be & 2) && make_disk(disk, sizeof(disk))) {
+	if ((be & 2) && blk_disk_create(disk, sizeof(disk), "/var/tmp", DISK_SIZE)) {
 		skip(d, "io-bench file backend: cannot create a disk image in /var/tmp");
 		be &= ~2U;
 	}

@@ -228,23 +228,6 @@ static void test_null_modes(void)
 
 /* ---- file backend: data integrity --------------------------------------- */
 
-static int make_disk(char *path, size_t len, const char *dir)
-{
-	int fd;
-
-	snprintf(path, len, "%s/gmemkit-kvm-io-XXXXXX", dir);
-	fd = mkstemp(path);
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)DISK)) {
-		close(fd);
-		unlink(path);
-		return -EIO;
-	}
-	close(fd);
-	return 0;
-}
-
 /* The host's look at what reached the file: every sector of vCPU 0's span
  * carries its own number, the mode's tag and a matching check word. */
 static bool file_stamped(const char *path, enum gmem_abi_io_mode m, uint64_t bytes)
@@ -338,8 +321,8 @@ static void test_file(void)
 		skip_why("file backend: %s", no_kvm);
 		return;
 	}
-	if (make_disk(disk, sizeof(disk), "/var/tmp") &&
-	    make_disk(disk, sizeof(disk), "/tmp")) {
+	if (blk_disk_create(disk, sizeof(disk), "/var/tmp", DISK) &&
+	    blk_disk_create(disk, sizeof(disk), "/tmp", DISK)) {
 		skip_why("file backend: cannot create a disk image");
 		return;
 	}
@@ -353,7 +336,7 @@ static void test_file(void)
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !dd; i++)
 		if (direct_ok(dirs[i]))
 			dd = dirs[i];
-	if (!dd || make_disk(ddisk, sizeof(ddisk), dd)) {
+	if (!dd || blk_disk_create(ddisk, sizeof(ddisk), dd, DISK)) {
 		skip_why("O_DIRECT: no directory here takes it");
 		return;
 	}
@@ -629,7 +612,8 @@ static void test_cli_json(void)
 	   "bounce run: I/Os done, one 4 KiB copy per I/O");
 	json_free(j);
 
-	if (make_disk(disk, sizeof(disk), "/var/tmp") && make_disk(disk, sizeof(disk), "/tmp")) {
+	if (blk_disk_create(disk, sizeof(disk), "/var/tmp", DISK) &&
+	    blk_disk_create(disk, sizeof(disk), "/tmp", DISK)) {
 		skip_why("io-bench file backend: cannot create a disk image");
 		return;
 	}

@@ -192,23 +192,6 @@ static struct blk_backend *jitter_backend(const char *path)
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static int make_disk(char *path, size_t len, const char *dir)
-{
-	int fd;
-
-	snprintf(path, len, "%s/gmemkit-kvm-stress-XXXXXX", dir);
-	fd = mkstemp(path);
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)DISK)) {
-		close(fd);
-		unlink(path);
-		return -EIO;
-	}
-	close(fd);
-	return 0;
-}
-
 /* Sectors of [first, first + bytes) in the file that are not as the guest
  * stamped them (sector number, mixed tag, generation >= 1, check word). */
 static uint64_t file_bad(const char *path, uint64_t first, uint64_t bytes)
@@ -391,8 +374,8 @@ int main(void)
 
 	test_config();
 	test_cli();
-	if (make_disk(disk, sizeof(disk), "/var/tmp") &&
-	    make_disk(disk, sizeof(disk), "/tmp")) {
+	if (blk_disk_create(disk, sizeof(disk), "/var/tmp", DISK) &&
+	    blk_disk_create(disk, sizeof(disk), "/tmp", DISK)) {
 		tap_skip(1, "stress: cannot create a disk image");
 		return tap_done();
 	}

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <liburing.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -472,4 +473,23 @@ void blk_backend_destroy(struct blk_backend *be)
 {
 	if (be)
 		be->ops->destroy(be);
+}
+
+int blk_disk_create(char *path, size_t len, const char *dir, uint64_t size)
+{
+	int fd, err;
+
+	if (snprintf(path, len, "%s/gmemkit-disk-XXXXXX", dir) >= (int)len)
+		return -ENAMETOOLONG;
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size)) {
+		err = -errno;
+		close(fd);
+		unlink(path);
+		return err;
+	}
+	close(fd);
+	return 0;
 }

@@ -156,6 +156,14 @@ int blk_backend_file(const char *path, unsigned int flags, unsigned int depth,
 #define BLK_FILE_DEPTH		256U
 int blk_backend_open(const char *spec, struct blk_backend **out);
 
+/*
+ * blk_disk_create() - a sparse temporary disk image of size bytes,
+ * dir/gmemkit-disk-XXXXXX; its path is stored in path (len bytes).  The
+ * caller unlinks it.  -ENAMETOOLONG if the path does not fit, else the
+ * errno of mkstemp/ftruncate; nothing is left behind on error.
+ */
+int blk_disk_create(char *path, size_t len, const char *dir, uint64_t size);
+
 void blk_backend_destroy(struct blk_backend *be);
 
 /* ---- virtio-mmio transport ------------------------------------------------- */
