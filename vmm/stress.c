@@ -1300,6 +1300,27 @@ static void reconcile(struct stress *s, struct gmem_stress_result *r)
 		"gmem refusals vs in-flight unshares refused");
 }
 
+/*
+ * The guest stopped, but what it published before stopping is the device's
+ * to take, as on a real device: kick once more and give the device thread
+ * time to fetch all of it before the reset, which then drops only what is
+ * in flight.  (Without this the reset raced the device thread for the last
+ * published request and the reconciliation saw one request fewer.)
+ */
+static void let_device_fetch(struct stress *s, uint64_t submitted)
+{
+	uint64_t deadline = gmem_now_ns() + DRAIN_NS;
+	struct virtio_blk_stats st;
+
+	eventfd_write(s->notify_fd, 1);
+	do {
+		virtio_blk_get_stats(s->b, &st);
+		if (st.requests >= submitted)
+			return;
+		pause_us(100);
+	} while (gmem_now_ns() < deadline);
+}
+
 static void finish_run(struct stress *s, struct gmem_stress_result *r)
 {
 	unsigned int t;
@@ -1312,6 +1333,8 @@ static void finish_run(struct stress *s, struct gmem_stress_result *r)
 		pthread_join(s->conv, NULL);
 	}
 	sum_drivers(s, r);
+	if (s->cfg.abandon)
+		let_device_fetch(s, r->submitted);
 	if (!s->cfg.abandon) {
 		uint64_t n = count_pins(s, 0, RING_AREA);
 
