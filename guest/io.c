@@ -683,56 +683,49 @@ static void measure_threshold(void)
 	gprintf("io: adaptive: in place from %lu bytes (bounce below)\n", threshold);
 }
 
-static void bad_requests(void)
+/* One malformed request from the guest: it must come back IOERR, counted. */
+static void send_bad(struct vblk_req *q, uint32_t type, uint64_t sector,
+		     struct vblk_seg *s, bool in, const char *what)
 {
 	volatile struct gmem_abi_io_results *r = &results->io;
+	uint8_t st = vblk_do(q, type, sector, s, 1, in);
+
+	r->bad_sent++;
+	r->bad_ioerr += st == VIRTIO_BLK_S_IOERR;
+	GUEST_CHECK_EQ(st, VIRTIO_BLK_S_IOERR, what);
+}
+
+static void bad_requests(void)
+{
 	uint64_t priv = cpus[0].priv, scratch = GMEM_ABI_POOL_GPA + VBLK_SCRATCH_OFF;
 	struct vblk_req q = { .id = BAD_ID };
 	struct vblk_seg s;
-	uint8_t st;
 
 	fill_pattern(priv, PAGE_SIZE, 0xbad);
 	/* a data buffer on a private page */
 	s.gpa = priv;
 	s.len = PAGE_SIZE;
-	st = vblk_do(&q, VIRTIO_BLK_T_IN, 0, &s, 1, true);
-	r->bad_sent++;
-	r->bad_ioerr += st == VIRTIO_BLK_S_IOERR;
-	GUEST_CHECK_EQ(st, VIRTIO_BLK_S_IOERR, "read into a private page");
+	send_bad(&q, VIRTIO_BLK_T_IN, 0, &s, true, "read into a private page");
 	GUEST_CHECK(guest_sees_pattern(priv, PAGE_SIZE, 0xbad),
 		    "private page unchanged by the refused read");
 	/* a data buffer outside guest RAM */
 	s.gpa = boot_info->mem_size;
-	st = vblk_do(&q, VIRTIO_BLK_T_IN, 0, &s, 1, true);
-	r->bad_sent++;
-	r->bad_ioerr += st == VIRTIO_BLK_S_IOERR;
-	GUEST_CHECK_EQ(st, VIRTIO_BLK_S_IOERR, "read outside guest RAM");
+	send_bad(&q, VIRTIO_BLK_T_IN, 0, &s, true, "read outside guest RAM");
 	/* a data length that is not a sector multiple */
 	s.gpa = scratch;
 	s.len = 100;
-	st = vblk_do(&q, VIRTIO_BLK_T_IN, 0, &s, 1, true);
-	r->bad_sent++;
-	r->bad_ioerr += st == VIRTIO_BLK_S_IOERR;
-	GUEST_CHECK_EQ(st, VIRTIO_BLK_S_IOERR, "100-byte read");
+	send_bad(&q, VIRTIO_BLK_T_IN, 0, &s, true, "100-byte read");
 	/* a write from a private page */
 	s.gpa = priv;
 	s.len = PAGE_SIZE;
-	st = vblk_do(&q, VIRTIO_BLK_T_OUT, 0, &s, 1, false);
-	r->bad_sent++;
-	r->bad_ioerr += st == VIRTIO_BLK_S_IOERR;
-	GUEST_CHECK_EQ(st, VIRTIO_BLK_S_IOERR, "write from a private page");
+	send_bad(&q, VIRTIO_BLK_T_OUT, 0, &s, false, "write from a private page");
 	/* a read into the descriptor table itself */
 	s.gpa = GMEM_ABI_POOL_GPA + VBLK_DESC_OFF;
-	st = vblk_do(&q, VIRTIO_BLK_T_IN, 0, &s, 1, true);
-	r->bad_sent++;
-	r->bad_ioerr += st == VIRTIO_BLK_S_IOERR;
-	GUEST_CHECK_EQ(st, VIRTIO_BLK_S_IOERR, "read into the descriptor table");
+	send_bad(&q, VIRTIO_BLK_T_IN, 0, &s, true, "read into the descriptor table");
 	/* a read past the end of the disk */
 	s.gpa = scratch;
-	st = vblk_do(&q, VIRTIO_BLK_T_IN, info.capacity, &s, 1, true);
-	r->bad_sent++;
-	r->bad_ioerr += st == VIRTIO_BLK_S_IOERR;
-	GUEST_CHECK_EQ(st, VIRTIO_BLK_S_IOERR, "read past the end of the disk");
+	send_bad(&q, VIRTIO_BLK_T_IN, info.capacity, &s, true,
+		 "read past the end of the disk");
 }
 
 /* Unshare a buffer while the device still has its I/O: refused. */
