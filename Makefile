@@ -54,8 +54,13 @@ ifneq ($(GUEST_SRCS),)
 GUEST_CFLAGS := $(CFLAGS_COMMON) -O2 -ffreestanding -fno-builtin -nostdlib \
 		-fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
 		-mcmodel=large -fno-asynchronous-unwind-tables -fcf-protection=none \
+		-mgeneral-regs-only -mno-mmx -mno-sse -mno-sse2 -mno-avx \
+		-mno-80387 -mno-fp-ret-in-387 \
 		-DGMEM_GUEST -Iguest
-# Code shared by host and guest (freestanding) is compiled into both.
+# No SSE, x87 or AVX anywhere in the guest (as the kernel builds itself):
+# any x86 CPU, emulator or hypervisor can run it (tests/guest_isa.t checks
+# the built image).  Code shared by host and guest (freestanding) is
+# compiled into both.
 GUEST_SHARED := lib/bounce.c
 GUEST_OBJS := $(patsubst %,$(O)/guest/%.o,$(notdir $(GUEST_SRCS))) \
 	      $(patsubst lib/%.c,$(O)/guest/shared_%.o,$(wildcard $(GUEST_SHARED)))

@@ -102,6 +102,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct gmem_vm_config cfg = { .vcpus = 1, .test = GMEM_ABI_TEST_HELLO };
 	struct gmem_vm_result res;
+	char speed[160];
 	struct gmem_vm *vm;
 	int err;
 
@@ -142,9 +143,8 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "gmemkit run: cannot run the VM: %s\n", strerror(-err));
 		return 2;
 	}
-	if (res.guest.flags & GMEM_ABI_RESF_PVM)
-		fprintf(stderr, "gmemkit run: the guest runs under PVM (hardware CPL 3): "
-			"its exceptions end as triple faults, hypercalls are SYSCALLs\n");
+	gmem_vm_speed_describe(&res.speed, speed, sizeof(speed));
+	fprintf(stderr, "gmemkit run: guest ran %s\n", speed);
 	fprintf(stderr, "gmemkit run: %s: %s\n", gmem_vm_end_name(res.end), res.message);
 	fprintf(stderr, "gmemkit run: exits %llu, doorbells %llu, hypercalls %llu, "
 		"conversions %llu, bad requests: range %llu align %llu overflow %llu "

@@ -62,8 +62,6 @@ static inline volatile struct gmem_abi_vcpu_page *this_page(void)
 
 #define boot_info	((const volatile struct gmem_abi_boot_info *)GMEM_ABI_BOOT_INFO_GPA)
 
-/* Running at hardware CPL 3 under a PVM hypervisor (set at boot). */
-extern bool guest_pvm;
 #define results		((volatile struct gmem_abi_results *)GMEM_ABI_RESULTS_GPA)
 
 /* ---- console, clock, asserts (runtime.c) ---------------------------------- */

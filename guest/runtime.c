@@ -264,7 +264,13 @@ void guest_exception(struct exc_frame *f)
 	char buf[200];
 	int n;
 
-	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	/* A PVM-variant host stores CR2 in the vCPU's PVM page ("mov %cr2"
+	 * would be one more trapped instruction there). */
+	if (boot_info->pvm)
+		cr2 = ((volatile struct gmem_abi_pvm_page *)
+		       (GMEM_ABI_PVM_PAGE_GPA + this_cpu() * PAGE_SIZE))->cr2;
+	else
+		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
 	n = snprintf(buf, sizeof(buf),
 		     "rip 0x%lx error 0x%lx cr2 0x%lx rsp 0x%lx rax 0x%lx",
 		     f->rip, f->error, cr2, f->rsp, f->rax);

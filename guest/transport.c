@@ -33,17 +33,7 @@ int64_t __hypercall_map(uint64_t gpa, uint64_t npages, uint64_t attrs)
 {
 	uint64_t ret;
 
-	if (guest_pvm) {
-		/* PVM: SYSCALL in supervisor mode is the hypercall; the second
-		 * argument goes in r10 (SYSCALL itself overwrites rcx, r11). */
-		register uint64_t r10 __asm__("r10") = npages;
-
-		__asm__ volatile("syscall"
-				 : "=a"(ret), "+r"(r10)
-				 : "a"((uint64_t)GMEM_ABI_HC_MAP_GPA_RANGE), "b"(gpa),
-				   "d"(attrs)
-				 : "rcx", "r11", "memory");
-	} else if (boot_info->vendor == GMEM_ABI_VENDOR_AMD)
+	if (boot_info->vendor == GMEM_ABI_VENDOR_AMD)
 		__asm__ volatile("vmmcall"
 				 : "=a"(ret)
 				 : "a"((uint64_t)GMEM_ABI_HC_MAP_GPA_RANGE), "b"(gpa),

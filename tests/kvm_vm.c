@@ -215,14 +215,9 @@ static void test_bad_endings(void)
 
 	c.test = GMEM_ABI_TEST_FAULT;
 	run_vm(&c, &r);
-	if (r.res.guest.flags & GMEM_ABI_RESF_PVM)
-		/* PVM ignores the guest's IDT: the #UD cannot be delivered. */
-		ok(r.res.end == GMEM_VM_END_SHUTDOWN,
-		   "guest #UD under PVM ends the run as a triple fault: %s", r.res.message);
-	else
-		ok(r.res.end == GMEM_VM_END_PANIC && r.res.end_info == 6 &&
-		   strstr(r.res.message, "#UD"), "guest #UD ends the run with a message: %s",
-		   r.res.message);
+	ok(r.res.end == GMEM_VM_END_PANIC && r.res.end_info == 6 &&
+	   strstr(r.res.message, "#UD"), "guest #UD ends the run with a message: %s",
+	   r.res.message);
 	ok(!r.res.pass, "a faulted run does not pass");
 
 	c.test = GMEM_ABI_TEST_TRIPLE;

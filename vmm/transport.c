@@ -318,9 +318,7 @@ static int probe_run(enum gmem_abi_test test, unsigned int timeout_ms,
 			 "the hypercall instruction faulted in the guest (vector %llu)",
 			 (unsigned long long)res.end_info);
 	else if (res.end == GMEM_VM_END_SHUTDOWN)
-		snprintf(why, len, "the hypercall ended in a triple fault%s",
-			 res.guest.flags & GMEM_ABI_RESF_PVM ?
-			 " (PVM: the guest cannot take the exception)" : "");
+		snprintf(why, len, "the hypercall ended in a triple fault");
 	else if (res.end == GMEM_VM_END_DONE)
 		snprintf(why, len,
 			 "KVM answered the hypercall itself (%llu exits seen)",

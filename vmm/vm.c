@@ -28,6 +28,7 @@ extern const char gmem_guest_image[], gmem_guest_image_end[];
 #define PTE_PWT		(1ULL << 3)
 #define PTE_PCD		(1ULL << 4)
 #define PTE_PS		(1ULL << 7)
+#define PTE_US		(1ULL << 2)
 #define SZ_2M		0x200000ULL
 
 /* ---- names ------------------------------------------------------------- */
@@ -195,24 +196,32 @@ static void *guest_ptr(struct gmem_vm *vm, uint64_t gpa, uint64_t len)
 	return p;
 }
 
+/*
+ * Identity map.  A PVM-variant host runs the guest natively only if U/S is
+ * set at every level of every mapping it uses (with any level at U/S=0 the
+ * vCPU refaults for ever): set there, and only there, so that VMX and SVM
+ * guests see exactly the supervisor tables they always had.
+ */
 static void build_page_tables(struct gmem_vm *vm, uint64_t *pt)
 {
 	uint64_t *pml4 = pt, *pdpt = pt + 512, *pd = pt + 1024, *pt0 = pt + 3072;
-	uint64_t base = GMEM_ABI_PT_GPA, a;
+	uint64_t base = GMEM_ABI_PT_GPA, a, f = PTE_P | PTE_RW;
 	unsigned int i;
 
+	if (vm->pvm)
+		f |= PTE_US;
 	memset(pt, 0, GMEM_ABI_PT_PAGES * GMEM_ABI_PAGE_SIZE);
-	pml4[0] = (base + 0x1000) | PTE_P | PTE_RW;
+	pml4[0] = (base + 0x1000) | f;
 	for (i = 0; i < 4; i++)
-		pdpt[i] = (base + 0x2000 + i * 0x1000ULL) | PTE_P | PTE_RW;
+		pdpt[i] = (base + 0x2000 + i * 0x1000ULL) | f;
 	/* First 2 MiB through 4 KiB pages, GPA 0 left out (NULL faults). */
-	pd[0] = (base + 0x6000) | PTE_P | PTE_RW;
+	pd[0] = (base + 0x6000) | f;
 	for (i = 1; i < 512; i++)
-		pt0[i] = (i * GMEM_ABI_PAGE_SIZE) | PTE_P | PTE_RW;
+		pt0[i] = (i * GMEM_ABI_PAGE_SIZE) | f;
 	for (a = SZ_2M; a < vm->cfg.mem_size; a += SZ_2M)
-		pd[a / SZ_2M] = a | PTE_P | PTE_RW | PTE_PS;
+		pd[a / SZ_2M] = a | f | PTE_PS;
 	a = GMEM_ABI_VIRTIO_MMIO_GPA & ~(SZ_2M - 1);
-	pd[a / SZ_2M] = a | PTE_P | PTE_RW | PTE_PS | PTE_PCD | PTE_PWT;
+	pd[a / SZ_2M] = a | f | PTE_PS | PTE_PCD | PTE_PWT;
 }
 
 #define TSS_GPA		GMEM_VM_TSS_GPA
@@ -247,6 +256,7 @@ static void fill_boot_info(struct gmem_vm *vm, struct gmem_abi_boot_info *b)
 	b->pool_gpa = GMEM_ABI_POOL_GPA;
 	b->pool_size = GMEM_ABI_POOL_SIZE;
 	b->host_tsc_khz = vm->tsc_khz;
+	b->pvm = vm->pvm;
 }
 
 static uint64_t image_len(void)
@@ -270,7 +280,7 @@ static int load_boot(struct gmem_vm *vm)
 {
 	uint64_t img = page_up(image_len());
 	uint64_t vcpu_len = vm->nr_vcpus * GMEM_ABI_PAGE_SIZE;
-	void *p, *gdt, *pt, *res, *vp;
+	void *p, *gdt, *pt, *res, *vp, *pvm;
 	unsigned int i;
 	int err;
 
@@ -284,6 +294,8 @@ static int load_boot(struct gmem_vm *vm)
 	if (!err)
 		err = gmem_share(vm->mem, GMEM_ABI_VCPU_PAGE_GPA, vcpu_len);
 	if (!err)
+		err = gmem_share(vm->mem, GMEM_ABI_PVM_PAGE_GPA, vcpu_len);
+	if (!err)
 		err = gmem_share(vm->mem, GMEM_ABI_IMAGE_GPA, img);
 	if (!err)
 		err = gmem_share(vm->mem, GMEM_ABI_POOL_GPA, GMEM_ABI_POOL_SIZE);
@@ -295,7 +307,8 @@ static int load_boot(struct gmem_vm *vm)
 	p = guest_ptr(vm, GMEM_ABI_IMAGE_GPA, img);
 	res = guest_ptr(vm, GMEM_ABI_RESULTS_GPA, GMEM_ABI_PAGE_SIZE);
 	vp = guest_ptr(vm, GMEM_ABI_VCPU_PAGE_GPA, vcpu_len);
-	if (!gdt || !pt || !p || !res || !vp)
+	pvm = guest_ptr(vm, GMEM_ABI_PVM_PAGE_GPA, vcpu_len);
+	if (!gdt || !pt || !p || !res || !vp || !pvm)
 		return -EFAULT;		/* just shared: cannot happen */
 	build_gdt(gdt);
 	build_page_tables(vm, pt);
@@ -303,6 +316,11 @@ static int load_boot(struct gmem_vm *vm)
 	memcpy(p, gmem_guest_image, image_len());
 	memset(res, 0, GMEM_ABI_PAGE_SIZE);
 	memset(vp, 0, vcpu_len);
+	memset(pvm, 0, vcpu_len);
+	/* The PVM pages are the host's and the guest's, never the VMM's. */
+	err = gmem_unshare(vm->mem, GMEM_ABI_PVM_PAGE_GPA, vcpu_len);
+	if (err)
+		return err;
 
 	if (vm->cfg.mode == GMEM_MODE_INPLACE) {
 		for (i = 0; i < sizeof(boot_private) / sizeof(boot_private[0]); i++) {
@@ -474,6 +492,23 @@ static int create_vcpus(struct gmem_vm *vm)
 	}
 	khz = ioctl(vm->vcpus[0].fd, KVM_GET_TSC_KHZ, 0);
 	vm->tsc_khz = khz > 0 ? (uint64_t)khz : 0;
+	vm->pvm = gmem_pvm_detect(vm->vcpus[0].fd);
+	return 0;
+}
+
+/* On a PVM-variant host, after the page tables and sregs are in place:
+ * every vCPU opts in to native execution with its own PVM page. */
+static int enable_pvm(struct gmem_vm *vm)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; vm->pvm && i < vm->nr_vcpus; i++) {
+		err = gmem_pvm_enable(vm->vcpus[i].fd, GMEM_ABI_PVM_PAGE_GPA +
+				      i * GMEM_ABI_PAGE_SIZE);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -518,6 +553,9 @@ int gmem_vm_create(const struct gmem_vm_config *cfg, struct gmem_vm **out)
 	if (err)
 		goto fail;
 	err = load_boot(vm);
+	if (err)
+		goto fail;
+	err = enable_pvm(vm);
 	if (err)
 		goto fail;
 	*out = vm;
@@ -723,6 +761,76 @@ static void collect(struct gmem_vm *vm, struct gmem_vm_result *res)
 		 res->guest.fail_msg);
 }
 
+/* ---- where the guest ran --------------------------------------------------- */
+
+static uint64_t tsc_now(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi) : : "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static uint64_t host_speed_measure(void)
+{
+	uint64_t best = ~0ULL;
+	unsigned int r;
+
+	for (r = 0; r < 4 * GMEM_ABI_SPEED_REPS; r++) {
+		uint64_t t0 = tsc_now(), t;
+
+		gmem_abi_speed_loop(GMEM_ABI_SPEED_ITERS);
+		t = tsc_now() - t0;
+		if (t < best)
+			best = t;
+	}
+	return best * 1000 / GMEM_ABI_SPEED_ITERS;
+}
+
+static pthread_once_t host_speed_once = PTHREAD_ONCE_INIT;
+static uint64_t host_speed;
+
+static void host_speed_init(void)
+{
+	host_speed = host_speed_measure();
+}
+
+uint64_t gmem_vm_host_speed_mcycles(void)
+{
+	pthread_once(&host_speed_once, host_speed_init);
+	return host_speed;
+}
+
+static void classify_speed(const struct gmem_vm *vm, struct gmem_vm_result *res)
+{
+	struct gmem_vm_speed *s = &res->speed;
+
+	memset(s, 0, sizeof(*s));
+	s->pvm = vm->pvm;
+	s->host_mcycles = gmem_vm_host_speed_mcycles();
+	s->guest_mcycles = res->guest.magic == GMEM_ABI_MAGIC ?
+			   res->guest.speed_mcycles : 0;
+	s->measured = s->guest_mcycles > 0;
+	if (!s->measured)
+		return;
+	s->factor = (double)s->guest_mcycles /
+		    (double)(s->host_mcycles ? s->host_mcycles : 1);
+	s->native = s->factor <= GMEM_VM_NATIVE_FACTOR &&
+		    s->guest_mcycles < GMEM_VM_NATIVE_MAX_MCYCLES;
+}
+
+void gmem_vm_speed_describe(const struct gmem_vm_speed *s, char *buf, size_t len)
+{
+	if (!s->measured) {
+		snprintf(buf, len, "unknown (the guest did not report its speed loop)");
+		return;
+	}
+	snprintf(buf, len, "%s (%.1f cycles/iteration, host %.1f: %.1fx)%s",
+		 s->native ? "native" : "emulated", s->guest_mcycles / 1000.0,
+		 s->host_mcycles / 1000.0, s->factor,
+		 s->pvm ? ", PVM native mode on" : "");
+}
+
 int gmem_vm_run(struct gmem_vm *vm, struct gmem_vm_result *res)
 {
 	struct watchdog wd = { .vm = vm };
@@ -769,6 +877,7 @@ int gmem_vm_run(struct gmem_vm *vm, struct gmem_vm_result *res)
 	if (vm->ended && vm->end.end == GMEM_VM_END_TIMEOUT)
 		append_rips(vm);
 	collect(vm, res);
+	classify_speed(vm, res);
 	err = 0;
 out_cond:
 	pthread_cond_destroy(&wd.cond);

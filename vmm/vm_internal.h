@@ -46,6 +46,7 @@ struct gmem_vm {
 	enum gmem_transport transport;	/* resolved */
 	enum gmem_abi_vendor vendor;
 	uint64_t tsc_khz;
+	bool pvm;			/* PVM-variant host: native mode on */
 	struct kvm_cpuid2 *cpuid;
 	struct gmem_vcpu *vcpus;
 	unsigned int nr_vcpus;
@@ -84,6 +85,10 @@ void gmem_vm_end_run(struct gmem_vm *vm, enum gmem_vm_end end, int vcpu,
 		     uint64_t info, const char *fmt, ...);
 void gmem_vm_console(struct gmem_vm *vm, struct gmem_vcpu *vcpu,
 		     uint32_t len);
+
+/* pvm.c */
+bool gmem_pvm_detect(int vcpu_fd);
+int gmem_pvm_enable(int vcpu_fd, uint64_t page_gpa);
 
 /* transport.c */
 int gmem_vm_handle_doorbell(struct gmem_vcpu *vcpu, uint32_t value);

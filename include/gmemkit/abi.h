@@ -17,6 +17,8 @@
  *   0x0000_3000  GDT                  private after boot (in place mode)
  *   0x0001_0000  page tables (7 pg)   private after boot (in place mode)
  *   0x0002_0000  vCPU pages, 1/vCPU   shared (mailbox + console buffer)
+ *   0x0006_0000  PVM pages, 1/vCPU    private; used only on a PVM-variant
+ *                                     host (see struct gmem_abi_pvm_page)
  *   0x0010_0000  guest image (<1 MiB) private after boot (in place mode)
  *   0x0020_0000  vCPU stacks          private, GMEM_ABI_STACK_SIZE each
  *   0x0030_0000  guest heap           private
@@ -38,7 +40,7 @@
 
 #include <stdint.h>
 
-#define GMEM_ABI_VERSION	2	/* 2: I/O workload (boot_info.io, results.io) */
+#define GMEM_ABI_VERSION	3	/* 3: PVM page, speed loop */
 #define GMEM_ABI_MAGIC		0x474d454bU	/* "GMEK" */
 
 #define GMEM_ABI_PAGE_SIZE	4096ULL
@@ -51,6 +53,7 @@
 #define GMEM_ABI_PT_GPA		0x10000ULL	/* PML4, PDPT, 4 PDs, PT0 */
 #define GMEM_ABI_PT_PAGES	7
 #define GMEM_ABI_VCPU_PAGE_GPA	0x20000ULL	/* + index * PAGE_SIZE */
+#define GMEM_ABI_PVM_PAGE_GPA	0x60000ULL	/* + index * PAGE_SIZE */
 #define GMEM_ABI_IMAGE_GPA	0x100000ULL	/* entry point */
 #define GMEM_ABI_IMAGE_MAX	0x100000ULL	/* image + bss */
 #define GMEM_ABI_STACK_GPA	0x200000ULL
@@ -146,11 +149,28 @@ struct gmem_abi_vcpu_page {
 	char console[GMEM_ABI_CONSOLE_MAX];
 };
 
+/*
+ * A PVM-variant KVM host (one that runs a guest kernel at hardware CPL 3
+ * and only runs it natively once the vCPU opts in) keeps per-vCPU state in
+ * a page of guest RAM whose GPA the VMM hands it (vmm/pvm.c).  The host
+ * writes only cr2 (the faulting address of a #PF, before delivering it
+ * through the guest's IDT); the VMM zeroes the page at boot and never
+ * touches it again; the guest reads cr2 from here, since `mov %cr2` is a
+ * trapped instruction there.  boot_info.pvm says whether it is in use.
+ */
+struct gmem_abi_pvm_page {
+	uint8_t if_;			/* reserved for the host */
+	uint8_t pending;		/* reserved for the host */
+	uint8_t pad[6];
+	uint64_t cr2;			/* written by the host on a #PF */
+};
+
 /* ---- hypercall transport ---------------------------------------------- */
 /* KVM_HC_MAP_GPA_RANGE (12): rax = nr, rbx = gpa, rcx = npages, rdx = attrs
  * (bit 4 set: to private / "encrypted"; clear: to shared); return in rax,
- * 0 or -errno.  vmmcall on AMD, vmcall on Intel; under PVM (see
- * GMEM_ABI_RESF_PVM) syscall with npages in r10. */
+ * 0 or -errno.  vmmcall on AMD, vmcall on Intel.  A host may not deliver
+ * it to the VMM at all (a PVM-variant host returns -1 in rax for every
+ * number): the VMM probes for it and uses the doorbell otherwise. */
 #define GMEM_ABI_HC_MAP_GPA_RANGE	12
 #define GMEM_ABI_HC_ATTR_PRIVATE	(1ULL << 4)
 #define GMEM_ABI_HC_ATTR_PAGE_MASK	3ULL
@@ -365,6 +385,8 @@ struct gmem_abi_boot_info {
 	uint64_t pool_gpa, pool_size;	/* always-shared pool */
 	uint64_t host_tsc_khz;		/* KVM_GET_TSC_KHZ, 0 if unknown */
 	struct gmem_abi_io_config io;	/* GMEM_ABI_TEST_IO */
+	uint32_t pvm;			/* 1: PVM page at GMEM_ABI_PVM_PAGE_GPA */
+	uint32_t pad0;
 };
 
 /* ---- results page ------------------------------------------------------- */
@@ -388,11 +410,32 @@ struct gmem_abi_bench {
 };
 
 /* results.flags */
-/* The guest found itself at hardware CPL 3: a PVM (pagetable-based VM)
- * hypervisor.  There its IDT is ignored (an exception ends the run as a
- * triple fault) and a hypercall is a SYSCALL in supervisor mode, rax = nr,
- * arguments in rbx, r10, rdx. */
-#define GMEM_ABI_RESF_PVM	(1U << 0)
+/* The guest read its CS with RPL 3 (hardware CPL 3: a PVM-style host). */
+#define GMEM_ABI_RESF_CPL3	(1U << 0)
+
+/*
+ * Where the guest ran, measured: at boot vCPU 0 times GMEM_ABI_SPEED_ITERS
+ * iterations of gmem_abi_speed_loop() with the TSC (best of
+ * GMEM_ABI_SPEED_REPS) and stores TSC cycles per 1000 iterations in
+ * results.speed_mcycles.  The VMM times the same loop on the host and
+ * classifies the run (vmm/vm.c: gmem_vm_speed_class()).
+ */
+#define GMEM_ABI_SPEED_ITERS	20000ULL
+#define GMEM_ABI_SPEED_REPS	5
+
+/* A dependent chain of integer adds: about one cycle per iteration on any
+ * out-of-order x86, thousands when every instruction is emulated. */
+static inline uint64_t gmem_abi_speed_loop(uint64_t iters)
+{
+	uint64_t x = 0, i = iters;
+
+	__asm__ volatile("1:\n\t"
+			 "add $3, %0\n\t"
+			 "dec %1\n\t"
+			 "jnz 1b"
+			 : "+r"(x), "+r"(i) : : "cc");
+	return x;
+}
 
 #define GMEM_ABI_MAX_BENCH	16
 #define GMEM_ABI_MSG_MAX	256
@@ -406,6 +449,7 @@ struct gmem_abi_results {
 	uint32_t vcpu_status[GMEM_ABI_MAX_VCPUS];	/* enum gmem_abi_res */
 	uint32_t nr_bench;
 	uint32_t flags;			/* GMEM_ABI_RESF_* */
+	uint64_t speed_mcycles;		/* TSC cycles per 1000 loop iterations */
 	struct gmem_abi_bench bench[GMEM_ABI_MAX_BENCH];
 	char fail_msg[GMEM_ABI_MSG_MAX];	/* first failure, NUL terminated */
 	struct gmem_abi_io_results io;	/* GMEM_ABI_TEST_IO */
@@ -433,6 +477,10 @@ _Static_assert(sizeof(struct gmem_abi_boot_info) <= GMEM_ABI_PAGE_SIZE,
 	       "boot info fits a page");
 _Static_assert(GMEM_ABI_VCPU_PAGE_GPA + GMEM_ABI_MAX_VCPUS * GMEM_ABI_PAGE_SIZE
 	       <= GMEM_ABI_IMAGE_GPA, "vcpu pages below the image");
+_Static_assert(GMEM_ABI_PVM_PAGE_GPA >= GMEM_ABI_VCPU_PAGE_GPA +
+	       GMEM_ABI_MAX_VCPUS * GMEM_ABI_PAGE_SIZE &&
+	       GMEM_ABI_PVM_PAGE_GPA + GMEM_ABI_MAX_VCPUS * GMEM_ABI_PAGE_SIZE
+	       <= GMEM_ABI_IMAGE_GPA, "PVM pages between vcpu pages and image");
 _Static_assert(GMEM_ABI_STACK_GPA + GMEM_ABI_MAX_VCPUS * GMEM_ABI_STACK_SIZE
 	       <= GMEM_ABI_HEAP_GPA, "stacks below the heap");
 _Static_assert(GMEM_ABI_HEAP_GPA + GMEM_ABI_HEAP_SIZE <= GMEM_ABI_POOL_GPA,

@@ -77,6 +77,31 @@ struct gmem_vm_counters {
 	uint64_t mmio_exits;
 };
 
+/*
+ * Where the guest ran, measured (never assumed from a CPU model string): the
+ * guest times the ABI's speed loop at boot, the VMM times the same loop on
+ * the host.  native: the guest ran it within GMEM_VM_NATIVE_FACTOR of the
+ * host and under GMEM_VM_NATIVE_MAX_MCYCLES; otherwise its instructions were
+ * emulated (or the guest did not get that far: measured false).
+ */
+#define GMEM_VM_NATIVE_FACTOR		4
+#define GMEM_VM_NATIVE_MAX_MCYCLES	20000	/* 20 cycles per iteration */
+
+struct gmem_vm_speed {
+	bool measured;			/* the guest reported its loop */
+	bool native;
+	bool pvm;			/* PVM-variant host, native mode asked */
+	uint64_t guest_mcycles;		/* TSC cycles per 1000 iterations */
+	uint64_t host_mcycles;
+	double factor;			/* guest / host */
+};
+
+/* Host side of the measurement (cached after the first call). */
+uint64_t gmem_vm_host_speed_mcycles(void);
+/* "native (1.0 cycles/iteration; host 1.0)", "emulated (9870 cycles/..." */
+void gmem_vm_speed_describe(const struct gmem_vm_speed *s, char *buf,
+			    size_t len);
+
 struct gmem_vm_result {
 	enum gmem_vm_end end;
 	bool pass;			/* ended DONE and the guest said PASS */
@@ -86,6 +111,7 @@ struct gmem_vm_result {
 	enum gmem_transport transport;	/* resolved */
 	struct gmem_abi_results guest;	/* copy of the results page */
 	struct gmem_vm_counters counters;
+	struct gmem_vm_speed speed;	/* where the guest ran */
 };
 
 int gmem_vm_create(const struct gmem_vm_config *cfg, struct gmem_vm **out);
