@@ -103,6 +103,23 @@ int64_t __unshare(uint64_t gpa, uint64_t len);
 bool share(uint64_t gpa, uint64_t len);		/* checks status 0 */
 bool unshare(uint64_t gpa, uint64_t len);
 
+/* Several conversions at once: through the queue, posted together (one
+ * kick at most) and waited for together; elsewhere one after another.
+ * Each status in r[i].status; returns the first non-zero one, or 0. */
+struct conv_req {
+	bool share;
+	uint64_t gpa, len;
+	int64_t status;
+};
+int64_t __convert_batch(struct conv_req *r, unsigned int n);
+/* Queue internals, for the tests: post with given flags, publish an index
+ * as is (with the kick logic), kick, kicks made by this vCPU, stopped? */
+int64_t __queue_batch(struct conv_req *r, unsigned int n, uint32_t flags);
+void __queue_publish(uint32_t prod);
+void queue_kick(void);
+uint64_t queue_kick_count(void);
+bool queue_stopped(void);
+
 /* Host services (doorbell). */
 uint64_t host_time_ns(void);
 int64_t __host_check_pattern(uint64_t gpa, uint64_t len, uint64_t seed);

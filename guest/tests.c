@@ -14,7 +14,8 @@ static bool destructive(void)
 
 static const char *transport_name(uint32_t t)
 {
-	return t == GMEM_ABI_TRANSPORT_HYPERCALL ? "hypercall" : "doorbell";
+	return t == GMEM_ABI_TRANSPORT_HYPERCALL ? "hypercall" :
+	       t == GMEM_ABI_TRANSPORT_QUEUE ? "queue" : "doorbell";
 }
 
 /* ---- hello ---------------------------------------------------------------- */

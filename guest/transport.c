@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Guest side of the conversion transport: the doorbell (mailbox + port
- * write), the KVM_HC_MAP_GPA_RANGE hypercall, and host services.
+ * write), the KVM_HC_MAP_GPA_RANGE hypercall, the conversion queue (a ring
+ * in this vCPU's queue page, a kick only when the converter sleeps), and
+ * host services.
  */
 #include "guest.h"
 
@@ -50,8 +52,126 @@ int64_t __hypercall_map(uint64_t gpa, uint64_t npages, uint64_t attrs)
 	return (int64_t)ret;
 }
 
+/* ---- conversion queue ---------------------------------------------------- */
+
+static uint64_t queue_kicks[GMEM_ABI_MAX_VCPUS];
+
+static volatile struct gmem_abi_convq *this_queue(void)
+{
+	return (volatile struct gmem_abi_convq *)
+		(GMEM_ABI_CONVQ_GPA + this_cpu() * PAGE_SIZE);
+}
+
+uint64_t queue_kick_count(void)
+{
+	return queue_kicks[this_cpu()];
+}
+
+void queue_kick(void)
+{
+	*(volatile uint32_t *)GMEM_ABI_CONVQ_KICK_GPA = this_cpu();
+	queue_kicks[this_cpu()]++;
+}
+
+bool queue_stopped(void)
+{
+	return __atomic_load_n(&this_queue()->host_flags, __ATOMIC_ACQUIRE) &
+	       GMEM_ABI_CONVQ_F_STOPPED;
+}
+
+/* Publish req_prod = prod; kick if the converter is not polling. */
+void __queue_publish(uint32_t prod)
+{
+	volatile struct gmem_abi_convq *q = this_queue();
+
+	__atomic_store_n(&q->req_prod, prod, __ATOMIC_RELEASE);
+	/* Store req_prod, then read the flag; the converter stores the flag,
+	 * then reads req_prod (abi.h): one of the two sees the other. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!(__atomic_load_n(&q->host_flags, __ATOMIC_ACQUIRE) &
+	      GMEM_ABI_CONVQ_F_POLLING))
+		queue_kick();
+}
+
+int64_t __queue_batch(struct conv_req *r, unsigned int n, uint32_t flags)
+{
+	volatile struct gmem_abi_convq *q = this_queue();
+	unsigned int done = 0, k, chunk;
+	int64_t first = 0;
+
+	if (q->magic != GMEM_ABI_CONVQ_MAGIC || q->size != GMEM_ABI_CONVQ_SIZE)
+		return -GMEM_ABI_ENOSYS;
+	while (done < n) {
+		uint32_t prod = q->req_prod;
+
+		chunk = n - done < GMEM_ABI_CONVQ_SIZE ? n - done : GMEM_ABI_CONVQ_SIZE;
+		/* Room: nothing of ours is outstanding between calls. */
+		while (prod - __atomic_load_n(&q->req_done, __ATOMIC_ACQUIRE) >
+		       GMEM_ABI_CONVQ_SIZE - chunk) {
+			if (queue_stopped())
+				goto stopped;
+			cpu_relax();
+		}
+		for (k = 0; k < chunk; k++) {
+			volatile struct gmem_abi_convq_req *s =
+				&q->req[(prod + k) & (GMEM_ABI_CONVQ_SIZE - 1)];
+
+			s->op = r[done + k].share ? GMEM_ABI_OP_SHARE :
+						    GMEM_ABI_OP_UNSHARE;
+			s->flags = flags;
+			s->gpa = r[done + k].gpa;
+			s->len = r[done + k].len;
+			s->tag = prod + k;
+		}
+		__queue_publish(prod + chunk);
+		while ((int32_t)(__atomic_load_n(&q->req_done, __ATOMIC_ACQUIRE) -
+				 (prod + chunk)) < 0) {
+			if (queue_stopped())
+				goto stopped;
+			cpu_relax();
+		}
+		for (k = 0; k < chunk; k++) {
+			volatile struct gmem_abi_convq_cpl *c =
+				&q->cpl[(prod + k) & (GMEM_ABI_CONVQ_SIZE - 1)];
+
+			r[done + k].status = c->tag == (uint64_t)(prod + k) ?
+					     c->status : -GMEM_ABI_EIO;
+			if (!first && r[done + k].status)
+				first = r[done + k].status;
+		}
+		done += chunk;
+	}
+	return first;
+stopped:
+	for (k = done; k < n; k++)
+		r[k].status = -GMEM_ABI_EIO;
+	return -GMEM_ABI_EIO;
+}
+
+int64_t __convert_batch(struct conv_req *r, unsigned int n)
+{
+	unsigned int i;
+	int64_t first = 0;
+
+	if (boot_info->transport == GMEM_ABI_TRANSPORT_QUEUE)
+		return __queue_batch(r, n, 0);
+	for (i = 0; i < n; i++) {
+		r[i].status = __convert_via(boot_info->transport, r[i].share,
+					    r[i].gpa, r[i].len);
+		if (!first && r[i].status)
+			first = r[i].status;
+	}
+	return first;
+}
+
 int64_t __convert_via(uint32_t transport, bool share, uint64_t gpa, uint64_t len)
 {
+	if (transport == GMEM_ABI_TRANSPORT_QUEUE) {
+		struct conv_req r = { .share = share, .gpa = gpa, .len = len };
+
+		__queue_batch(&r, 1, 0);
+		return r.status;
+	}
 	if (transport == GMEM_ABI_TRANSPORT_HYPERCALL) {
 		/* The hypercall speaks pages: a length that is not a whole
 		 * number of pages cannot be expressed; the doorbell can. */

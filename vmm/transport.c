@@ -7,6 +7,8 @@
  *              KVM_EXIT_HYPERCALL; the answer goes back in rax.
  *   doorbell:  the guest fills its mailbox page and writes its index to
  *              GMEM_ABI_PORT_DOORBELL; the VMM answers in the mailbox.
+ *   queue:     a ring per vCPU serviced by a converter thread (convq.c);
+ *              its requests come through gmem_vm_convert() here.
  *
  * Every request is read once from guest memory, checked by
  * gmem_vm_check_request() and only then handed to gmem; bad requests get a
@@ -15,9 +17,12 @@
  * simulated device pins, counters).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gmemkit/timing.h"
 #include "vm_internal.h"
@@ -52,14 +57,19 @@ static void count_error(struct gmem_vm *vm, int err)
 	}
 }
 
-/* One checked conversion request, from either transport. */
-static int convert(struct gmem_vm *vm, uint32_t op, uint64_t gpa, uint64_t len)
+/* One checked conversion request, from any transport. */
+int gmem_vm_convert(struct gmem_vm *vm, uint32_t op, uint64_t gpa, uint64_t len)
 {
 	int err = gmem_vm_check_request(vm->cfg.mem_size, op, gpa, len);
 
-	if (!err)
+	if (!err) {
+		uint64_t t0 = gmem_now_ns();
+
 		err = op == GMEM_ABI_OP_SHARE ? gmem_share(vm->mem, gpa, len) :
 						gmem_unshare(vm->mem, gpa, len);
+		atomic_fetch_add_explicit(&vm->cnt[GMEM_ABI_CNT_CONV_HOST_NS],
+					  gmem_now_ns() - t0, memory_order_relaxed);
+	}
 	if (err)
 		count_error(vm, err);
 	else
@@ -173,7 +183,7 @@ int gmem_vm_handle_doorbell(struct gmem_vcpu *vcpu, uint32_t value)
 		break;
 	case GMEM_ABI_OP_SHARE:
 	case GMEM_ABI_OP_UNSHARE:
-		err = convert(vm, req.op, req.gpa, req.len);
+		err = gmem_vm_convert(vm, req.op, req.gpa, req.len);
 		break;
 	case GMEM_ABI_OP_HOST_TIME:
 		result = gmem_now_ns();
@@ -192,7 +202,10 @@ int gmem_vm_handle_doorbell(struct gmem_vcpu *vcpu, uint32_t value)
 		err = host_pin(vm, req.op == GMEM_ABI_OP_PIN, req.gpa, req.len);
 		break;
 	case GMEM_ABI_OP_COUNTER:
-		if (req.arg < GMEM_ABI_CNT_MAX) {
+		if (req.arg == GMEM_ABI_CNT_QUEUE_CPU_NS) {
+			result = gmem_convq_cpu_ns(vm);
+			err = 0;
+		} else if (req.arg < GMEM_ABI_CNT_MAX) {
 			result = atomic_load(&vm->cnt[req.arg]);
 			err = 0;
 		} else {
@@ -237,7 +250,7 @@ int gmem_vm_handle_hypercall(struct gmem_vcpu *vcpu)
 		/* Page size bits are a hint; conversion is 4 KiB granular. */
 		op = attrs & GMEM_ABI_HC_ATTR_PRIVATE ? GMEM_ABI_OP_UNSHARE :
 							GMEM_ABI_OP_SHARE;
-		err = convert(vm, op, gpa, npages * GMEM_ABI_PAGE_SIZE);
+		err = gmem_vm_convert(vm, op, gpa, npages * GMEM_ABI_PAGE_SIZE);
 	}
 	run->hypercall.ret = (uint64_t)(int64_t)err;
 	return err;
@@ -353,6 +366,44 @@ int gmem_vm_probe_hypercall_exit(unsigned int timeout_ms, const char **why)
 	if (why)
 		*why = probe_why;
 	pthread_mutex_unlock(&probe_lock);
+	return r;
+}
+
+int gmem_vm_probe_queue(const char **why)
+{
+	struct kvm_ioeventfd e = { .addr = GMEM_ABI_CONVQ_KICK_GPA, .len = 4 };
+	int kvm, vm, efd, r = 0;
+
+	if (why)
+		*why = "";
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		return -ENODEV;
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0) {
+		close(kvm);
+		return -ENODEV;
+	}
+	efd = eventfd(0, EFD_CLOEXEC);
+	if (efd < 0) {
+		if (why)
+			*why = "eventfd() failed";
+	} else {
+		e.fd = efd;
+		if (ioctl(vm, KVM_IOEVENTFD, &e)) {
+			if (why)
+				*why = "KVM_IOEVENTFD refused on the kick address";
+		} else {
+			e.flags = KVM_IOEVENTFD_FLAG_DEASSIGN;
+			ioctl(vm, KVM_IOEVENTFD, &e);
+			r = 1;
+			if (why)
+				*why = "an ioeventfd on the kick address works (all it needs)";
+		}
+		close(efd);
+	}
+	close(vm);
+	close(kvm);
 	return r;
 }
 

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -77,6 +78,8 @@ int gmem_vm_transport_from_name(const char *name, enum gmem_transport *out)
 		*out = GMEM_TRANSPORT_HYPERCALL;
 	else if (!strcmp(name, "doorbell"))
 		*out = GMEM_TRANSPORT_DOORBELL;
+	else if (!strcmp(name, "queue"))
+		*out = GMEM_TRANSPORT_QUEUE;
 	else
 		return -EINVAL;
 	return 0;
@@ -88,6 +91,7 @@ const char *gmem_vm_transport_name(enum gmem_transport t)
 	case GMEM_TRANSPORT_AUTO: return "auto";
 	case GMEM_TRANSPORT_HYPERCALL: return "hypercall";
 	case GMEM_TRANSPORT_DOORBELL: return "doorbell";
+	case GMEM_TRANSPORT_QUEUE: return "queue";
 	}
 	return "?";
 }
@@ -175,8 +179,13 @@ static int check_config(const struct gmem_vm_config *in, struct gmem_vm_config *
 		return -EINVAL;
 	if ((int)c->test <= 0 || c->test >= GMEM_ABI_TEST_MAX)
 		return -EINVAL;
-	if (c->transport > GMEM_TRANSPORT_DOORBELL)
+	if (c->transport > GMEM_TRANSPORT_QUEUE)
 		return -EINVAL;
+	if (c->conv_poll_us < GMEM_VM_CONV_POLL_OFF ||
+	    c->conv_poll_us > GMEM_VM_CONV_POLL_US_MAX)
+		return -EINVAL;
+	if (!c->conv_poll_us)
+		c->conv_poll_us = GMEM_VM_CONV_POLL_US_DEFAULT;
 	if (c->mode > GMEM_MODE_DESTRUCTIVE || c->backing > GMEM_BACKING_MEMFD)
 		return -EINVAL;
 	if (c->bench_reps > 100000)
@@ -245,7 +254,9 @@ static void fill_boot_info(struct gmem_vm *vm, struct gmem_abi_boot_info *b)
 	b->nr_vcpus = vm->nr_vcpus;
 	b->test = vm->cfg.test;
 	b->transport = vm->transport == GMEM_TRANSPORT_HYPERCALL ?
-		       GMEM_ABI_TRANSPORT_HYPERCALL : GMEM_ABI_TRANSPORT_DOORBELL;
+		       GMEM_ABI_TRANSPORT_HYPERCALL :
+		       vm->transport == GMEM_TRANSPORT_QUEUE ?
+		       GMEM_ABI_TRANSPORT_QUEUE : GMEM_ABI_TRANSPORT_DOORBELL;
 	b->vendor = vm->vendor;
 	b->mode = vm->cfg.mode == GMEM_MODE_DESTRUCTIVE ?
 		  GMEM_ABI_MODE_DESTRUCTIVE : GMEM_ABI_MODE_INPLACE;
@@ -295,6 +306,8 @@ static int load_boot(struct gmem_vm *vm)
 		err = gmem_share(vm->mem, GMEM_ABI_VCPU_PAGE_GPA, vcpu_len);
 	if (!err)
 		err = gmem_share(vm->mem, GMEM_ABI_PVM_PAGE_GPA, vcpu_len);
+	if (!err)
+		err = gmem_share(vm->mem, GMEM_ABI_CONVQ_GPA, vcpu_len);
 	if (!err)
 		err = gmem_share(vm->mem, GMEM_ABI_IMAGE_GPA, img);
 	if (!err)
@@ -346,8 +359,31 @@ static int load_boot(struct gmem_vm *vm)
 	for (i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].page = (void *)((char *)p + i * GMEM_ABI_PAGE_SIZE);
 	vm->pinned = true;
+	/* The queue pages: shared and pinned for the run (every transport,
+	 * so the layout never depends on it), each ring initialised. */
+	err = gmem_pin_ptr(vm->mem, GMEM_ABI_CONVQ_GPA, vcpu_len, &p);
+	if (err)
+		return err;
+	vm->queue_pinned = true;
+	for (i = 0; i < vm->nr_vcpus; i++)
+		gmem_convq_ring_init(&vm->convq.rings[i],
+				     (void *)((char *)p + i * GMEM_ABI_PAGE_SIZE), i);
 	fill_boot_info(vm, vm->boot);
 	return 0;
+}
+
+/* The queue transport's kick: an ioeventfd on the kick GPA. */
+static int setup_queue(struct gmem_vm *vm)
+{
+	int err;
+
+	if (vm->transport != GMEM_TRANSPORT_QUEUE)
+		return 0;
+	vm->convq.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->convq.efd < 0)
+		return -errno;
+	err = gmem_vm_add_ioeventfd(vm, GMEM_ABI_CONVQ_KICK_GPA, 4, vm->convq.efd);
+	return err;
 }
 
 /* ---- KVM setup ------------------------------------------------------------ */
@@ -459,6 +495,9 @@ static int resolve_transport(struct gmem_vm *vm)
 	case GMEM_TRANSPORT_DOORBELL:
 		vm->transport = GMEM_TRANSPORT_DOORBELL;
 		break;
+	case GMEM_TRANSPORT_QUEUE:
+		vm->transport = GMEM_TRANSPORT_QUEUE;
+		break;
 	}
 	if (vm->transport == GMEM_TRANSPORT_HYPERCALL)
 		return gmem_vm_enable_hypercall(vm->vm_fd);
@@ -524,6 +563,7 @@ int gmem_vm_create(const struct gmem_vm_config *cfg, struct gmem_vm **out)
 	if (!vm)
 		return -ENOMEM;
 	vm->kvm_fd = vm->vm_fd = -1;
+	vm->convq.efd = -1;
 	pthread_mutex_init(&vm->end_lock, NULL);
 	pthread_mutex_init(&vm->console_lock, NULL);
 	err = check_config(cfg, &vm->cfg);
@@ -537,6 +577,12 @@ int gmem_vm_create(const struct gmem_vm_config *cfg, struct gmem_vm **out)
 	}
 	for (i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].fd = -1;
+	vm->convq.nr = vm->nr_vcpus;
+	vm->convq.rings = calloc(vm->nr_vcpus, sizeof(*vm->convq.rings));
+	if (!vm->convq.rings) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	err = open_kvm(vm);
 	if (err)
 		goto fail;
@@ -558,6 +604,9 @@ int gmem_vm_create(const struct gmem_vm_config *cfg, struct gmem_vm **out)
 	err = enable_pvm(vm);
 	if (err)
 		goto fail;
+	err = setup_queue(vm);
+	if (err)
+		goto fail;
 	*out = vm;
 	return 0;
 fail:
@@ -576,6 +625,9 @@ void gmem_vm_destroy(struct gmem_vm *vm)
 		gmem_unpin(vm->mem, GMEM_ABI_VCPU_PAGE_GPA,
 			   vm->nr_vcpus * GMEM_ABI_PAGE_SIZE);
 	}
+	if (vm->queue_pinned)
+		gmem_unpin(vm->mem, GMEM_ABI_CONVQ_GPA,
+			   vm->nr_vcpus * GMEM_ABI_PAGE_SIZE);
 	for (i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
 		gmem_vcpu_destroy(&vm->vcpus[i]);
 	for (i = 0; i < vm->nr_ioeventfds; i++) {
@@ -590,6 +642,9 @@ void gmem_vm_destroy(struct gmem_vm *vm)
 	}
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
+	if (vm->convq.efd >= 0)
+		close(vm->convq.efd);
+	free(vm->convq.rings);
 	/* The memslot is gone with the VM; now the memory can go. */
 	gmem_destroy(vm->mem);
 	if (vm->kvm_fd >= 0)
@@ -724,6 +779,29 @@ static void append_rips(struct gmem_vm *vm)
 	}
 }
 
+/* After the converter has been joined. */
+static void collect_queue(struct gmem_vm *vm, struct gmem_vm_queue_stats *q)
+{
+	unsigned int i;
+
+	memset(q, 0, sizeof(*q));
+	if (vm->transport != GMEM_TRANSPORT_QUEUE)
+		return;
+	q->active = true;
+	q->poll_us = vm->cfg.conv_poll_us > 0 ? (unsigned int)vm->cfg.conv_poll_us : 0;
+	q->requests = atomic_load(&vm->cnt[GMEM_ABI_CNT_QUEUE_REQS]);
+	q->wakeups = atomic_load(&vm->cnt[GMEM_ABI_CNT_QUEUE_WAKEUPS]);
+	q->cpu_ns = gmem_convq_cpu_ns(vm);
+	q->wall_ns = vm->convq.t1 > vm->convq.t0 ? vm->convq.t1 - vm->convq.t0 : 0;
+	for (i = 0; i < vm->convq.nr; i++) {
+		if (!vm->convq.rings[i].stopped)
+			continue;
+		if (!q->stopped++)
+			snprintf(q->stop_message, sizeof(q->stop_message), "%s",
+				 vm->convq.rings[i].why);
+	}
+}
+
 static void collect(struct gmem_vm *vm, struct gmem_vm_result *res)
 {
 	unsigned int i;
@@ -739,6 +817,7 @@ static void collect(struct gmem_vm *vm, struct gmem_vm_result *res)
 	res->counters.exits = atomic_load(&vm->exits);
 	res->counters.console_writes = atomic_load(&vm->console_writes);
 	res->counters.mmio_exits = atomic_load(&vm->mmio_exits);
+	collect_queue(vm, &res->queue);
 	if (vm->ended) {
 		res->end = vm->end.end;
 		res->end_vcpu = vm->end.end_vcpu;
@@ -852,9 +931,17 @@ int gmem_vm_run(struct gmem_vm *vm, struct gmem_vm_result *res)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&wd.cond, &ca);
 	pthread_condattr_destroy(&ca);
+	if (vm->transport == GMEM_TRANSPORT_QUEUE) {
+		err = gmem_convq_start(vm, vm->cfg.conv_poll_us > 0 ?
+				       (unsigned int)vm->cfg.conv_poll_us : 0);
+		if (err)
+			goto out_cond;
+	}
 	err = -pthread_create(&wd_thread, NULL, watchdog_thread, &wd);
-	if (err)
+	if (err) {
+		gmem_convq_stop(vm);
 		goto out_cond;
+	}
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		err = -pthread_create(&vm->vcpus[i].thread, NULL, gmem_vcpu_thread,
 				      &vm->vcpus[i]);
@@ -874,6 +961,7 @@ int gmem_vm_run(struct gmem_vm *vm, struct gmem_vm_result *res)
 	pthread_cond_signal(&wd.cond);
 	pthread_mutex_unlock(&wd.lock);
 	pthread_join(wd_thread, NULL);
+	gmem_convq_stop(vm);
 	if (vm->ended && vm->end.end == GMEM_VM_END_TIMEOUT)
 		append_rips(vm);
 	collect(vm, res);

@@ -39,6 +39,31 @@ struct gmem_vcpu {
 	uint32_t done_status;
 };
 
+/* One vCPU's conversion queue, as the converter sees it (vmm/convq.c). */
+struct gmem_convq_ring {
+	struct gmem_abi_convq *q;	/* pinned host view of its queue page */
+	unsigned int vcpu;
+	uint32_t done;			/* requests completed: the VMM's own
+					 * index, never read back from the page */
+	bool stopped;
+	char why[192];			/* why it stopped */
+};
+
+struct gmem_convq {
+	struct gmem_convq_ring *rings;
+	unsigned int nr;
+	int efd;			/* kick eventfd (ioeventfd on the kick GPA) */
+	uint64_t poll_ns;		/* busy polling after the last request */
+	bool polling;			/* GMEM_ABI_CONVQ_F_POLLING as last written */
+	pthread_t thread;
+	bool started;
+	_Atomic bool quit;
+	_Atomic bool have_clock;	/* cpu_clock valid (thread running) */
+	clockid_t cpu_clock;
+	_Atomic uint64_t cpu_ns;	/* final CPU time (set as it exits) */
+	uint64_t t0, t1;		/* lifetime (t1 after join) */
+};
+
 struct gmem_vm {
 	struct gmem_vm_config cfg;
 	int kvm_fd, vm_fd;
@@ -69,6 +94,8 @@ struct gmem_vm {
 	_Atomic uint64_t cnt[GMEM_ABI_CNT_MAX];
 	_Atomic uint64_t exits, console_writes, mmio_exits;
 	pthread_mutex_t console_lock;
+	struct gmem_convq convq;	/* queue transport only */
+	bool queue_pinned;
 };
 
 /* vcpu.c */
@@ -91,6 +118,9 @@ bool gmem_pvm_detect(int vcpu_fd);
 int gmem_pvm_enable(int vcpu_fd, uint64_t page_gpa);
 
 /* transport.c */
+/* One checked conversion (any transport): check, gmem_share/unshare,
+ * counters (per error class, conversions, host ns). */
+int gmem_vm_convert(struct gmem_vm *vm, uint32_t op, uint64_t gpa, uint64_t len);
 int gmem_vm_handle_doorbell(struct gmem_vcpu *vcpu, uint32_t value);
 int gmem_vm_handle_hypercall(struct gmem_vcpu *vcpu);
 int gmem_vm_hypercall_supported(int vm_fd);
@@ -98,5 +128,25 @@ int gmem_vm_enable_hypercall(int vm_fd);
 enum gmem_transport gmem_vm_resolve_auto(void);
 int gmem_vm_probe_run(enum gmem_abi_test test, unsigned int timeout_ms,
 		      char *why, size_t why_len);
+
+/* convq.c: the queue transport's converter.
+ * gmem_convq_ring_init() - (re)initialise one ring page (magic, size,
+ *   indices 0) and its host state.
+ * gmem_convq_service() - one bounded pass over one ring: at most budget
+ *   (and at most GMEM_ABI_CONVQ_SIZE) requests, each read once, checked,
+ *   converted and completed in order.  Returns the number serviced, 0 if
+ *   none (or the ring is stopped), -EPROTO if this pass found the ring
+ *   malformed and stopped it.
+ * gmem_convq_start() - converter thread over vm->convq.rings (efd and
+ *   rings set up by the caller); poll_us 0 = sleep after each pass.
+ * gmem_convq_stop() - stop and join it; cpu_ns, t0, t1 filled.
+ * gmem_convq_cpu_ns() - the converter's CPU time so far (0 if none). */
+void gmem_convq_ring_init(struct gmem_convq_ring *r, struct gmem_abi_convq *q,
+			  unsigned int vcpu);
+int gmem_convq_service(struct gmem_vm *vm, struct gmem_convq_ring *r,
+		       unsigned int budget);
+int gmem_convq_start(struct gmem_vm *vm, unsigned int poll_us);
+void gmem_convq_stop(struct gmem_vm *vm);
+uint64_t gmem_convq_cpu_ns(struct gmem_vm *vm);
 
 #endif /* GMEMKIT_VMM_VM_INTERNAL_H */

@@ -19,6 +19,8 @@
  *   0x0002_0000  vCPU pages, 1/vCPU   shared (mailbox + console buffer)
  *   0x0006_0000  PVM pages, 1/vCPU    private; used only on a PVM-variant
  *                                     host (see struct gmem_abi_pvm_page)
+ *   0x000a_0000  queue pages, 1/vCPU  shared (conversion queue ring, see
+ *                                     struct gmem_abi_convq)
  *   0x0010_0000  guest image (<1 MiB) private after boot (in place mode)
  *   0x0020_0000  vCPU stacks          private, GMEM_ABI_STACK_SIZE each
  *   0x0030_0000  guest heap           private
@@ -27,9 +29,10 @@
  *   0x0180_0000  test area            private, up to the end of RAM (an I/O
  *                                     run shares a part once: see below)
  *   0xd000_0000  virtio-mmio device 0 (4 KiB MMIO window, no RAM)
+ *   0xd000_1000  conversion queue kick (a 4-byte write: ioeventfd, no RAM)
  *
  * "Shared" pages are the ones the VMM may read through its host view; the
- * boot info, results and vCPU pages are pinned by the VMM for the whole run,
+ * boot info, results, vCPU and queue pages are pinned by the VMM for the whole run,
  * so a guest request to unshare them fails with -GMEM_ABI_EBUSY.  In
  * destructive mode the boot pages (GDT, page tables, image) stay shared:
  * converting them would discard them and there is no TDX-like "add page
@@ -40,7 +43,8 @@
 
 #include <stdint.h>
 
-#define GMEM_ABI_VERSION	3	/* 3: PVM page, speed loop */
+#define GMEM_ABI_VERSION	4	/* 3: PVM page, speed loop; 4: conversion
+					 * queue, its counters and bench fields */
 #define GMEM_ABI_MAGIC		0x474d454bU	/* "GMEK" */
 
 #define GMEM_ABI_PAGE_SIZE	4096ULL
@@ -54,6 +58,7 @@
 #define GMEM_ABI_PT_PAGES	7
 #define GMEM_ABI_VCPU_PAGE_GPA	0x20000ULL	/* + index * PAGE_SIZE */
 #define GMEM_ABI_PVM_PAGE_GPA	0x60000ULL	/* + index * PAGE_SIZE */
+#define GMEM_ABI_CONVQ_GPA	0xa0000ULL	/* + index * PAGE_SIZE */
 #define GMEM_ABI_IMAGE_GPA	0x100000ULL	/* entry point */
 #define GMEM_ABI_IMAGE_MAX	0x100000ULL	/* image + bss */
 #define GMEM_ABI_STACK_GPA	0x200000ULL
@@ -72,6 +77,10 @@
 #define GMEM_ABI_VIRTIO_MMIO_GPA	0xd0000000ULL	/* device 0 */
 #define GMEM_ABI_VIRTIO_MMIO_SIZE	0x1000ULL
 #define GMEM_ABI_VIRTIO_MMIO_NOTIFY	0x050ULL	/* QueueNotify offset */
+/* Conversion queue kick: a 4-byte write (any value) signals the VMM's
+ * converter through an ioeventfd; in the same uncached 2 MiB mapping as
+ * the virtio-mmio window. */
+#define GMEM_ABI_CONVQ_KICK_GPA		0xd0001000ULL
 
 /* ---- I/O ports (all written with a 32-bit OUT) ---------------------------- */
 #define GMEM_ABI_PORT_CONSOLE	0x500	/* value: bytes in vcpu_page.console */
@@ -123,6 +132,13 @@ enum gmem_abi_counter {
 	GMEM_ABI_CNT_CONV_OK,		/* conversions done */
 	GMEM_ABI_CNT_DOORBELLS,		/* doorbell exits */
 	GMEM_ABI_CNT_HYPERCALLS,	/* KVM_EXIT_HYPERCALL exits */
+	GMEM_ABI_CNT_QUEUE_REQS,	/* queue requests read (any status) */
+	GMEM_ABI_CNT_QUEUE_WAKEUPS,	/* converter woken by a kick */
+	GMEM_ABI_CNT_QUEUE_STOPPED,	/* queues stopped: malformed ring */
+	GMEM_ABI_CNT_CONV_HOST_NS,	/* host time in gmem_share/unshare, ns,
+					 * every transport */
+	GMEM_ABI_CNT_QUEUE_CPU_NS,	/* converter thread CPU time, ns (read
+					 * on demand; 0 without a converter) */
 	GMEM_ABI_CNT_MAX
 };
 
@@ -175,10 +191,82 @@ struct gmem_abi_pvm_page {
 #define GMEM_ABI_HC_ATTR_PRIVATE	(1ULL << 4)
 #define GMEM_ABI_HC_ATTR_PAGE_MASK	3ULL
 
+/* ---- conversion queue ------------------------------------------------------ */
+/*
+ * One ring per vCPU in its queue page (always shared, pinned by the VMM),
+ * serviced by a VMM converter thread: the guest converts without a
+ * userspace exit (as pKVM or Arm CCA convert in the hypervisor).
+ *
+ * Indices are free-running 32-bit counters; slot = index % GMEM_ABI_CONVQ_SIZE.
+ *   guest: fills req[prod % SIZE] (op, flags 0, gpa, len, tag), then
+ *          release-stores req_prod = prod + 1 (several requests may be
+ *          published by one store), a full barrier, then reads host_flags:
+ *          without GMEM_ABI_CONVQ_F_POLLING it writes 4 bytes to
+ *          GMEM_ABI_CONVQ_KICK_GPA (one ioeventfd exit, no userspace round
+ *          trip).  It waits for req_done to pass its index (polling: the
+ *          guest has no interrupts) and reads cpl[index % SIZE]; at most
+ *          SIZE requests may be outstanding (req_prod - req_done).
+ *   VMM:   reads req_prod once per pass; a req_prod more than SIZE ahead of
+ *          what it completed (or behind it) is a malformed ring: that
+ *          vCPU's queue stops for good (GMEM_ABI_CONVQ_F_STOPPED and
+ *          stop_reason set, nothing more serviced; the VM runs on).  Each
+ *          request is copied once and checked like a doorbell request (same
+ *          errno set); the VMM writes cpl[slot] = {tag, status} and then
+ *          release-stores req_done, in order, at most SIZE per pass.  While
+ *          it busy-polls it keeps GMEM_ABI_CONVQ_F_POLLING set; before it
+ *          sleeps it clears the flag, a full barrier, and looks at req_prod
+ *          once more (so a request posted in between is never missed).
+ * The VMM never reads anything from this page but req_prod and req[].
+ */
+#define GMEM_ABI_CONVQ_MAGIC	0x51564e43U	/* "CNVQ" */
+#define GMEM_ABI_CONVQ_SIZE	64U		/* entries, power of 2 */
+
+/* host_flags */
+#define GMEM_ABI_CONVQ_F_POLLING	(1U << 0)	/* no kick needed */
+#define GMEM_ABI_CONVQ_F_STOPPED	(1U << 1)	/* malformed: stopped */
+
+/* stop_reason */
+enum gmem_abi_convq_stop {
+	GMEM_ABI_CONVQ_STOP_NONE = 0,
+	GMEM_ABI_CONVQ_STOP_INDEX = 1,	/* req_prod out of [done, done + SIZE] */
+};
+
+struct gmem_abi_convq_req {
+	uint32_t op;			/* GMEM_ABI_OP_SHARE / _UNSHARE */
+	uint32_t flags;			/* must be 0 */
+	uint64_t gpa;
+	uint64_t len;			/* bytes */
+	uint64_t tag;			/* echoed in the completion */
+};
+
+struct gmem_abi_convq_cpl {
+	uint64_t tag;
+	int64_t status;			/* 0 or -errno */
+};
+
+struct gmem_abi_convq {
+	/* written by the VMM at boot */
+	uint32_t magic;			/* GMEM_ABI_CONVQ_MAGIC */
+	uint32_t size;			/* GMEM_ABI_CONVQ_SIZE */
+	uint32_t pad0[14];
+	/* written by the guest (own cache line) */
+	uint32_t req_prod;
+	uint32_t pad1[15];
+	/* written by the VMM (own cache line) */
+	uint32_t req_done;
+	uint32_t host_flags;		/* GMEM_ABI_CONVQ_F_* */
+	uint32_t stop_reason;		/* enum gmem_abi_convq_stop */
+	uint32_t stop_index;		/* the req_prod that stopped it */
+	uint32_t pad2[12];
+	struct gmem_abi_convq_req req[GMEM_ABI_CONVQ_SIZE];
+	struct gmem_abi_convq_cpl cpl[GMEM_ABI_CONVQ_SIZE];
+};
+
 /* ---- boot info ------------------------------------------------------------ */
 enum gmem_abi_transport {
 	GMEM_ABI_TRANSPORT_DOORBELL = 1,
 	GMEM_ABI_TRANSPORT_HYPERCALL = 2,
+	GMEM_ABI_TRANSPORT_QUEUE = 3,
 };
 
 enum gmem_abi_vendor {
@@ -369,6 +457,8 @@ struct gmem_abi_io_results {
 	uint64_t inflight_refused;	/* ... answered -EBUSY */
 	uint64_t inflight_won;		/* ... answered 0 (device had just
 					 * unpinned: harmless, counted) */
+	uint64_t conv_kicks;		/* queue transport: kicks (ioeventfd
+					 * exits) of the measured run */
 };
 
 struct gmem_abi_boot_info {
@@ -407,6 +497,10 @@ struct gmem_abi_bench {
 	uint64_t pages;
 	uint64_t samples;
 	uint64_t ns_min, ns_median, ns_max;
+	/* Over the timed samples (VMM counters read before and after the
+	 * series, outside the timing): conversions done, host time in them,
+	 * converter CPU time, queue kicks the guest made, wall time. */
+	uint64_t conversions, host_ns, conv_cpu_ns, kicks, wall_ns;
 };
 
 /* results.flags */
@@ -481,6 +575,14 @@ _Static_assert(GMEM_ABI_PVM_PAGE_GPA >= GMEM_ABI_VCPU_PAGE_GPA +
 	       GMEM_ABI_MAX_VCPUS * GMEM_ABI_PAGE_SIZE &&
 	       GMEM_ABI_PVM_PAGE_GPA + GMEM_ABI_MAX_VCPUS * GMEM_ABI_PAGE_SIZE
 	       <= GMEM_ABI_IMAGE_GPA, "PVM pages between vcpu pages and image");
+_Static_assert(sizeof(struct gmem_abi_convq) <= GMEM_ABI_PAGE_SIZE,
+	       "conversion queue fits a page");
+_Static_assert((GMEM_ABI_CONVQ_SIZE & (GMEM_ABI_CONVQ_SIZE - 1)) == 0,
+	       "queue size a power of 2");
+_Static_assert(GMEM_ABI_CONVQ_GPA >= GMEM_ABI_PVM_PAGE_GPA +
+	       GMEM_ABI_MAX_VCPUS * GMEM_ABI_PAGE_SIZE &&
+	       GMEM_ABI_CONVQ_GPA + GMEM_ABI_MAX_VCPUS * GMEM_ABI_PAGE_SIZE
+	       <= GMEM_ABI_IMAGE_GPA, "queue pages between PVM pages and image");
 _Static_assert(GMEM_ABI_STACK_GPA + GMEM_ABI_MAX_VCPUS * GMEM_ABI_STACK_SIZE
 	       <= GMEM_ABI_HEAP_GPA, "stacks below the heap");
 _Static_assert(GMEM_ABI_HEAP_GPA + GMEM_ABI_HEAP_SIZE <= GMEM_ABI_POOL_GPA,

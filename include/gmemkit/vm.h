@@ -3,8 +3,9 @@
  * A minimal KVM VMM: one gmem region as guest RAM at GPA 0, 1..N vCPUs in
  * 64-bit long mode (each on its own thread), the freestanding guest image
  * embedded in libgmemkit, and the guest -> VMM conversion transport
- * (KVM_HC_MAP_GPA_RANGE hypercall exits, or a port-I/O doorbell with a
- * per-vCPU mailbox).  Guest layout and the wire ABI: gmemkit/abi.h.
+ * (KVM_HC_MAP_GPA_RANGE hypercall exits, a port-I/O doorbell with a
+ * per-vCPU mailbox, or a per-vCPU ring of requests serviced by a VMM
+ * converter thread without a userspace exit: "queue").  Guest layout and the wire ABI: gmemkit/abi.h.
  *
  * The VMM reads guest memory only through gmem_host_ptr()/gmem_pin_ptr().
  * Boot setup (GDT, page tables, image) is written through the host view
@@ -21,6 +22,7 @@
  *                the caller prints "no KVM")
  *   -EOPNOTSUPP  transport HYPERCALL asked but KVM_CAP_EXIT_HYPERCALL does not
  *                offer KVM_HC_MAP_GPA_RANGE
+ *   -EINVAL      also: conv_poll_us out of range
  *   -EALREADY    gmem_vm_run() called twice; hook added after the run started
  *   -EEXIST      overlapping MMIO handler
  *   -E2BIG       guest image larger than GMEM_ABI_IMAGE_MAX
@@ -42,7 +44,13 @@ enum gmem_transport {
 	GMEM_TRANSPORT_AUTO = 0,	/* hypercall if the probe says it works */
 	GMEM_TRANSPORT_HYPERCALL,
 	GMEM_TRANSPORT_DOORBELL,
+	GMEM_TRANSPORT_QUEUE,		/* ring + converter thread + ioeventfd */
 };
+
+/* Converter busy polling (queue transport). */
+#define GMEM_VM_CONV_POLL_OFF		(-1)	/* sleep right after each pass */
+#define GMEM_VM_CONV_POLL_US_DEFAULT	200	/* measured: README, convert-bench */
+#define GMEM_VM_CONV_POLL_US_MAX	1000000
 
 struct gmem_vm_config {
 	unsigned int vcpus;		/* 1..GMEM_ABI_MAX_VCPUS */
@@ -55,6 +63,11 @@ struct gmem_vm_config {
 	unsigned int bench_reps;	/* bench test; 0 = 100 */
 	FILE *console;			/* guest console; NULL = stdout */
 	bool quiet;			/* no console output at all */
+	int conv_poll_us;		/* queue transport: the converter busy-
+					 * polls this long after its last request
+					 * before it sleeps on the kick eventfd;
+					 * 0 = GMEM_VM_CONV_POLL_US_DEFAULT,
+					 * GMEM_VM_CONV_POLL_OFF = never polls */
 };
 
 #define GMEM_VM_DEFAULT_MEM		(64ULL << 20)
@@ -102,6 +115,19 @@ uint64_t gmem_vm_host_speed_mcycles(void);
 void gmem_vm_speed_describe(const struct gmem_vm_speed *s, char *buf,
 			    size_t len);
 
+/* The queue transport's converter over the run (zero for other transports). */
+struct gmem_vm_queue_stats {
+	bool active;			/* a converter thread ran */
+	unsigned int poll_us;		/* busy polling used (0: none) */
+	uint64_t requests;		/* requests read from the rings */
+	uint64_t wakeups;		/* woken from sleep by a kick */
+	uint64_t cpu_ns;		/* converter thread CPU time
+					 * (CLOCK_THREAD_CPUTIME_ID) */
+	uint64_t wall_ns;		/* its lifetime */
+	unsigned int stopped;		/* vCPU queues stopped (malformed) */
+	char stop_message[192];		/* the first stop's reason, or "" */
+};
+
 struct gmem_vm_result {
 	enum gmem_vm_end end;
 	bool pass;			/* ended DONE and the guest said PASS */
@@ -112,6 +138,7 @@ struct gmem_vm_result {
 	struct gmem_abi_results guest;	/* copy of the results page */
 	struct gmem_vm_counters counters;
 	struct gmem_vm_speed speed;	/* where the guest ran */
+	struct gmem_vm_queue_stats queue;
 };
 
 int gmem_vm_create(const struct gmem_vm_config *cfg, struct gmem_vm **out);
@@ -165,7 +192,7 @@ const char *gmem_vm_end_name(enum gmem_vm_end e);
 
 /*
  * gmem_vm_check_request() - the VMM's check of one guest conversion request
- * (doorbell or hypercall), a pure function: 0 if op, gpa and len describe a
+ * (doorbell, hypercall or queue), a pure function: 0 if op, gpa and len describe a
  * page-aligned, non-empty range inside [0, mem_size), else
  *   -EOVERFLOW gpa + len wraps; -EINVAL unaligned or len 0;
  *   -ERANGE outside RAM; -EOPNOTSUPP op is not SHARE or UNSHARE.
@@ -196,15 +223,36 @@ int gmem_vm_probe_hypercall_exit(unsigned int timeout_ms, const char **why);
 struct gmem_vm_bench_row {
 	const char *op;			/* "guest_roundtrip" / "exit_roundtrip" */
 	const char *mode;		/* "inplace" / "destructive" */
-	const char *transport;		/* "doorbell" / "hypercall" */
+	const char *transport;		/* "doorbell" / "hypercall" / "queue" */
+	const char *converter;		/* queue: "polling" / "asleep"; else "-" */
+	unsigned int poll_us;		/* queue: converter busy polling */
 	uint64_t pages;
 	unsigned int threads;		/* extra busy host threads, as in
 					 * convert-bench: always 0 here */
 	uint64_t samples;
 	uint64_t ns_min, ns_median, ns_max;
+	/* Over the timed samples (VMM counters): conversions done, host time
+	 * inside gmem_share/unshare, converter thread CPU time, queue kicks
+	 * by the guest, wall time of the series. */
+	uint64_t conversions, host_ns, conv_cpu_ns, kicks, wall_ns;
 };
 
 int gmem_vm_convert_bench(enum gmem_mode mode, unsigned int reps,
 			  struct gmem_vm_bench_row *out, unsigned int max);
+
+/*
+ * gmem_vm_convert_bench_opts() - the same with a choice of transports
+ * (bit (1 << enum gmem_transport) per transport; 0 = every usable one:
+ * doorbell, hypercall where the probe says it works, queue) and the
+ * converter's polling time for the "polling" queue rows (0 = default);
+ * queue rows come twice, polling and asleep (GMEM_VM_CONV_POLL_OFF).
+ */
+int gmem_vm_convert_bench_opts(enum gmem_mode mode, unsigned int reps,
+			       unsigned int transports, int conv_poll_us,
+			       struct gmem_vm_bench_row *out, unsigned int max);
+
+/* The queue transport needs only an ioeventfd: 1 if KVM_IOEVENTFD works on
+ * a VM here, 0 if not (*why says why), -ENODEV without /dev/kvm. */
+int gmem_vm_probe_queue(const char **why);
 
 #endif /* GMEMKIT_VM_H */

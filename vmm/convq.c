@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The queue conversion transport: a per-vCPU ring of share/unshare
+ * requests in always-shared memory (struct gmem_abi_convq), serviced by
+ * one converter thread with no userspace exit on the guest's path.
+ *
+ * The converter busy-polls the rings while requests keep coming (poll_ns
+ * after the last one), with GMEM_ABI_CONVQ_F_POLLING set so that guests
+ * post without a kick; then it clears the flag, looks once more and sleeps
+ * on the kick eventfd (an ioeventfd on GMEM_ABI_CONVQ_KICK_GPA: one exit
+ * to KVM, no userspace round trip).
+ *
+ * Guest input: only req_prod and req[] are read, req_prod once per pass,
+ * each request once into a local copy; the completion index is the VMM's
+ * own.  A req_prod outside [done, done + SIZE] stops that vCPU's queue
+ * with a reason (the VM and the other queues go on).  Every request is
+ * checked by gmem_vm_convert() like a doorbell request.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gmemkit/timing.h"
+#include "vm_internal.h"
+
+#define Q_MASK	(GMEM_ABI_CONVQ_SIZE - 1)
+
+static void count(struct gmem_vm *vm, enum gmem_abi_counter c)
+{
+	atomic_fetch_add_explicit(&vm->cnt[c], 1, memory_order_relaxed);
+}
+
+void gmem_convq_ring_init(struct gmem_convq_ring *r, struct gmem_abi_convq *q,
+			  unsigned int vcpu)
+{
+	memset(r, 0, sizeof(*r));
+	r->q = q;
+	r->vcpu = vcpu;
+	memset(q, 0, sizeof(*q));
+	q->magic = GMEM_ABI_CONVQ_MAGIC;
+	q->size = GMEM_ABI_CONVQ_SIZE;
+}
+
+static void host_flags(struct gmem_convq_ring *r, bool polling)
+{
+	uint32_t f = (polling ? GMEM_ABI_CONVQ_F_POLLING : 0) |
+		     (r->stopped ? GMEM_ABI_CONVQ_F_STOPPED : 0);
+
+	__atomic_store_n(&r->q->host_flags, f, __ATOMIC_RELEASE);
+}
+
+static void stop_ring(struct gmem_vm *vm, struct gmem_convq_ring *r,
+		      uint32_t prod)
+{
+	r->stopped = true;
+	snprintf(r->why, sizeof(r->why),
+		 "vCPU %u conversion queue stopped: req_prod %u is %d requests "
+		 "from the %u completed (ring of %u entries): malformed ring",
+		 r->vcpu, prod, (int32_t)(prod - r->done), r->done,
+		 GMEM_ABI_CONVQ_SIZE);
+	__atomic_store_n(&r->q->stop_index, prod, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->q->stop_reason, GMEM_ABI_CONVQ_STOP_INDEX,
+			 __ATOMIC_RELAXED);
+	host_flags(r, false);
+	count(vm, GMEM_ABI_CNT_QUEUE_STOPPED);
+}
+
+int gmem_convq_service(struct gmem_vm *vm, struct gmem_convq_ring *r,
+		       unsigned int budget)
+{
+	struct gmem_abi_convq *q = r->q;
+	uint32_t prod, avail, n, i;
+
+	if (r->stopped)
+		return 0;
+	prod = __atomic_load_n(&q->req_prod, __ATOMIC_ACQUIRE);
+	avail = prod - r->done;
+	if (avail > GMEM_ABI_CONVQ_SIZE) {
+		stop_ring(vm, r, prod);
+		return -EPROTO;
+	}
+	n = avail < budget ? avail : budget;
+	if (n > GMEM_ABI_CONVQ_SIZE)
+		n = GMEM_ABI_CONVQ_SIZE;
+	for (i = 0; i < n; i++) {
+		const volatile struct gmem_abi_convq_req *s = &q->req[r->done & Q_MASK];
+		struct gmem_abi_convq_req req;
+		int err;
+
+		/* Read the request exactly once; only the copy is used. */
+		req.op = s->op;
+		req.flags = s->flags;
+		req.gpa = s->gpa;
+		req.len = s->len;
+		req.tag = s->tag;
+		count(vm, GMEM_ABI_CNT_QUEUE_REQS);
+		if (req.flags) {
+			err = -EOPNOTSUPP;
+			count(vm, GMEM_ABI_CNT_BAD_OP);
+		} else {
+			err = gmem_vm_convert(vm, req.op, req.gpa, req.len);
+		}
+		q->cpl[r->done & Q_MASK].tag = req.tag;
+		q->cpl[r->done & Q_MASK].status = err;
+		r->done++;
+		__atomic_store_n(&q->req_done, r->done, __ATOMIC_RELEASE);
+	}
+	return (int)n;
+}
+
+/* Any ring with a request not yet serviced (or a malformed index)? */
+static bool pending(struct gmem_convq *cq)
+{
+	unsigned int i;
+
+	for (i = 0; i < cq->nr; i++) {
+		struct gmem_convq_ring *r = &cq->rings[i];
+
+		if (!r->stopped &&
+		    __atomic_load_n(&r->q->req_prod, __ATOMIC_ACQUIRE) != r->done)
+			return true;
+	}
+	return false;
+}
+
+static void set_polling(struct gmem_convq *cq, bool polling)
+{
+	unsigned int i;
+
+	cq->polling = polling;
+	for (i = 0; i < cq->nr; i++)
+		host_flags(&cq->rings[i], polling);
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void *convq_thread(void *arg)
+{
+	struct gmem_vm *vm = arg;
+	struct gmem_convq *cq = &vm->convq;
+	uint64_t last = gmem_now_ns();
+	unsigned int i;
+
+	set_polling(cq, true);
+	while (!atomic_load_explicit(&cq->quit, memory_order_acquire)) {
+		struct pollfd pfd = { .fd = cq->efd, .events = POLLIN };
+		unsigned int work = 0;
+		uint64_t v;
+
+		for (i = 0; i < cq->nr; i++) {
+			int n = gmem_convq_service(vm, &cq->rings[i],
+						   GMEM_ABI_CONVQ_SIZE);
+
+			if (n > 0)
+				work += (unsigned int)n;
+		}
+		if (work) {
+			last = gmem_now_ns();
+			continue;
+		}
+		if (cq->poll_ns && gmem_now_ns() - last < cq->poll_ns) {
+			__asm__ volatile("pause" ::: "memory");
+			continue;
+		}
+		/* Going to sleep: clear the flag, then look once more.  The
+		 * guest stores req_prod before it reads the flag, we store the
+		 * flag before we read req_prod: one of us sees the other. */
+		set_polling(cq, false);
+		atomic_thread_fence(memory_order_seq_cst);
+		if (pending(cq)) {
+			set_polling(cq, true);
+			continue;
+		}
+		if (poll(&pfd, 1, 100) > 0 && read(cq->efd, &v, sizeof(v)) == sizeof(v))
+			count(vm, GMEM_ABI_CNT_QUEUE_WAKEUPS);
+		set_polling(cq, true);
+		last = gmem_now_ns();
+	}
+	set_polling(cq, false);
+	atomic_store(&cq->cpu_ns, thread_cpu_ns());
+	atomic_store(&cq->have_clock, false);
+	return NULL;
+}
+
+int gmem_convq_start(struct gmem_vm *vm, unsigned int poll_us)
+{
+	struct gmem_convq *cq = &vm->convq;
+	int err;
+
+	if (cq->started || cq->efd < 0 || !cq->rings)
+		return -EINVAL;
+	cq->poll_ns = (uint64_t)poll_us * 1000;
+	atomic_store(&cq->quit, false);
+	cq->t0 = gmem_now_ns();
+	err = -pthread_create(&cq->thread, NULL, convq_thread, vm);
+	if (err)
+		return err;
+	if (!pthread_getcpuclockid(cq->thread, &cq->cpu_clock))
+		atomic_store(&cq->have_clock, true);
+	cq->started = true;
+	return 0;
+}
+
+void gmem_convq_stop(struct gmem_vm *vm)
+{
+	struct gmem_convq *cq = &vm->convq;
+	uint64_t one = 1;
+
+	if (!cq->started)
+		return;
+	atomic_store_explicit(&cq->quit, true, memory_order_release);
+	if (write(cq->efd, &one, sizeof(one)) < 0) {
+		/* The thread wakes from its 100 ms poll anyway. */
+	}
+	pthread_join(cq->thread, NULL);
+	cq->t1 = gmem_now_ns();
+	cq->started = false;
+}
+
+uint64_t gmem_convq_cpu_ns(struct gmem_vm *vm)
+{
+	struct gmem_convq *cq = &vm->convq;
+	struct timespec ts;
+
+	if (!atomic_load(&cq->have_clock))
+		return atomic_load(&cq->cpu_ns);
+	if (clock_gettime(cq->cpu_clock, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
