@@ -254,9 +254,106 @@ static void badreq_pinned(struct snap *s)
 	host_check_private(t, 2 * P);
 }
 
+/* ---- badreq: the conversion queue ------------------------------------------ */
+
+#define Q	((volatile struct gmem_abi_convq *)(GMEM_ABI_CONVQ_GPA + this_cpu() * P))
+
+/* One raw request through the ring (any op and flags); its status. */
+static int64_t queue_raw(uint32_t op, uint32_t flags, uint64_t gpa, uint64_t len)
+{
+	uint32_t prod = Q->req_prod;
+	volatile struct gmem_abi_convq_req *s = &Q->req[prod & (GMEM_ABI_CONVQ_SIZE - 1)];
+
+	s->op = op;
+	s->flags = flags;
+	s->gpa = gpa;
+	s->len = len;
+	s->tag = 0x5151;
+	__queue_publish(prod + 1);
+	while ((int32_t)(__atomic_load_n(&Q->req_done, __ATOMIC_ACQUIRE) - (prod + 1)) < 0) {
+		if (queue_stopped())
+			return -GMEM_ABI_EIO;
+		cpu_relax();
+	}
+	if (Q->cpl[prod & (GMEM_ABI_CONVQ_SIZE - 1)].tag != 0x5151)
+		return -GMEM_ABI_EIO;
+	return Q->cpl[prod & (GMEM_ABI_CONVQ_SIZE - 1)].status;
+}
+
+static void badreq_queue(struct snap *s)
+{
+	uint64_t t = boot_info->test_gpa + 32 * P, mem = boot_info->mem_size;
+	struct conv_req b[5] = {
+		{ .share = true, .gpa = t, .len = 2 * P },
+		{ .share = true, .gpa = mem, .len = P },
+		{ .share = false, .gpa = t + 1, .len = P },
+		{ .share = false, .gpa = t, .len = 2 * P },
+		{ .share = true, .gpa = 0xfffffffffffff000ULL, .len = 2 * P },
+	};
+	uint64_t k0;
+	int64_t st;
+
+	GUEST_CHECK(Q->magic == GMEM_ABI_CONVQ_MAGIC && Q->size == GMEM_ABI_CONVQ_SIZE,
+		    "queue page: magic 0x%x size %u", Q->magic, Q->size);
+	snap(s);
+	GUEST_CHECK_EQ(queue_raw(0x77, 0, t, P), -GMEM_ABI_EOPNOTSUPP, "queue: unknown op");
+	GUEST_CHECK_EQ(queue_raw(GMEM_ABI_OP_NOP, 0, t, P), -GMEM_ABI_EOPNOTSUPP,
+		       "queue: NOP is a doorbell op only");
+	GUEST_CHECK_EQ(queue_raw(GMEM_ABI_OP_SHARE, 4, t, P), -GMEM_ABI_EOPNOTSUPP,
+		       "queue: flags set");
+	check_delta(s, GMEM_ABI_CNT_BAD_OP, 3, "queue: unknown op / flags");
+	check_delta(s, GMEM_ABI_CNT_QUEUE_REQS, 3, "queue: requests read");
+
+	/* A batch mixing good and bad requests: each gets its own status, in
+	 * order, and the whole batch costs at most one kick. */
+	snap(s);
+	k0 = queue_kick_count();
+	st = __queue_batch(b, 5, 0);
+	GUEST_CHECK_EQ(st, -GMEM_ABI_ERANGE, "batch: first error");
+	GUEST_CHECK_EQ(b[0].status, 0, "batch: share");
+	GUEST_CHECK_EQ(b[1].status, -GMEM_ABI_ERANGE, "batch: beyond RAM");
+	GUEST_CHECK_EQ(b[2].status, -GMEM_ABI_EINVAL, "batch: unaligned");
+	GUEST_CHECK_EQ(b[3].status, 0, "batch: unshare");
+	GUEST_CHECK_EQ(b[4].status, -GMEM_ABI_EOVERFLOW, "batch: wrapping");
+	GUEST_CHECK(queue_kick_count() - k0 <= 1, "batch of 5: %lu kicks",
+		    queue_kick_count() - k0);
+	check_delta(s, GMEM_ABI_CNT_CONV_OK, 2, "batch: conversions");
+	check_delta(s, GMEM_ABI_CNT_BAD_RANGE, 1, "batch: out of range");
+	check_delta(s, GMEM_ABI_CNT_BAD_ALIGN, 1, "batch: unaligned");
+	check_delta(s, GMEM_ABI_CNT_BAD_OVERFLOW, 1, "batch: overflow");
+	host_check_private(t, 2 * P);
+}
+
+/* Last: a malformed ring stops this vCPU's queue, not the VM. */
+static void badreq_queue_stop(struct snap *s)
+{
+	uint64_t t = boot_info->test_gpa + 40 * P, t0, limit;
+	uint32_t done = Q->req_done;
+
+	snap(s);
+	__queue_publish(done + GMEM_ABI_CONVQ_SIZE + 5);
+	limit = results->tsc_khz * 5000;	/* 5 s */
+	t0 = rdtsc();
+	while (!queue_stopped() && rdtsc() - t0 < limit)
+		cpu_relax();
+	if (!GUEST_CHECK(queue_stopped(), "queue not stopped after a bad req_prod"))
+		return;
+	GUEST_CHECK_EQ(Q->stop_reason, GMEM_ABI_CONVQ_STOP_INDEX, "stop reason");
+	GUEST_CHECK_EQ(Q->stop_index, done + GMEM_ABI_CONVQ_SIZE + 5, "stop index");
+	GUEST_CHECK_EQ(Q->req_done, done, "nothing serviced from a bad ring");
+	GUEST_CHECK_EQ(__share(t, P), -GMEM_ABI_EIO, "share on a stopped queue");
+	check_delta(s, GMEM_ABI_CNT_QUEUE_STOPPED, 1, "queues stopped");
+	check_delta(s, GMEM_ABI_CNT_CONV_OK, 0, "stopped queue converted nothing");
+	/* The VMM still answers (the doorbell works). */
+	GUEST_CHECK_EQ(__doorbell(GMEM_ABI_OP_NOP, 0, 0, 0, NULL), 0,
+		       "doorbell after the queue stopped");
+	host_check_private(t, P);
+}
+
 void test_badreq(unsigned int cpu)
 {
 	bool hc = boot_info->transport == GMEM_ABI_TRANSPORT_HYPERCALL;
+	bool queue = boot_info->transport == GMEM_ABI_TRANSPORT_QUEUE;
 	uint64_t t = boot_info->test_gpa;
 	struct snap s;
 
@@ -265,6 +362,8 @@ void test_badreq(unsigned int cpu)
 	badreq_ranges(hc, &s);
 	badreq_ops(hc, &s);
 	badreq_pinned(&s);
+	if (queue)
+		badreq_queue(&s);
 	/* The VM keeps running and good requests still work. */
 	fill_pattern(t, P, 3);
 	if (share(t, P)) {
@@ -275,6 +374,8 @@ void test_badreq(unsigned int cpu)
 	if (hc)
 		GUEST_CHECK(host_counter(GMEM_ABI_CNT_HYPERCALLS) > 0,
 			    "hypercall transport but no hypercall exit seen");
+	if (queue)
+		badreq_queue_stop(&s);
 	gprintf("badreq (%s): %u checks, %u failed\n", transport_name(boot_info->transport),
 		results->checks, results->failures);
 }
@@ -340,8 +441,32 @@ static void sort_u64(uint64_t *v, uint64_t n)
 	}
 }
 
+/* VMM counters around a series (read by doorbell, outside the timing). */
+struct bsnap {
+	uint64_t conv, host_ns, cpu_ns, kicks, tsc;
+};
+
+static void bsnap_before(struct bsnap *b)
+{
+	b->conv = host_counter(GMEM_ABI_CNT_CONV_OK);
+	b->host_ns = host_counter(GMEM_ABI_CNT_CONV_HOST_NS);
+	b->kicks = queue_kick_count();
+	b->cpu_ns = host_counter(GMEM_ABI_CNT_QUEUE_CPU_NS);
+	b->tsc = rdtsc();
+}
+
+static void bsnap_after(struct bsnap *b)
+{
+	b->tsc = rdtsc();
+	b->cpu_ns = host_counter(GMEM_ABI_CNT_QUEUE_CPU_NS);
+	b->kicks = queue_kick_count();
+	b->conv = host_counter(GMEM_ABI_CNT_CONV_OK);
+	b->host_ns = host_counter(GMEM_ABI_CNT_CONV_HOST_NS);
+}
+
 static void record(uint32_t op, uint32_t transport, uint64_t pages,
-		   uint64_t *v, uint64_t n)
+		   uint64_t *v, uint64_t n, const struct bsnap *a,
+		   const struct bsnap *z)
 {
 	volatile struct gmem_abi_bench *b;
 	uint32_t i = results->nr_bench;
@@ -357,6 +482,11 @@ static void record(uint32_t op, uint32_t transport, uint64_t pages,
 	b->ns_min = tsc_to_ns(v[0]);
 	b->ns_median = tsc_to_ns(v[(n - 1) / 2]);
 	b->ns_max = tsc_to_ns(v[n - 1]);
+	b->conversions = z->conv - a->conv;
+	b->host_ns = z->host_ns - a->host_ns;
+	b->conv_cpu_ns = z->cpu_ns - a->cpu_ns;
+	b->kicks = z->kicks - a->kicks;
+	b->wall_ns = tsc_to_ns(z->tsc - a->tsc);
 	results->nr_bench = i + 1;
 	gprintf("  %-16s %-9s %4lu pages  min %8lu ns  median %8lu ns  (%lu samples)\n",
 		op == GMEM_ABI_BENCH_EXIT ? "exit_roundtrip" : "guest_roundtrip",
@@ -370,6 +500,7 @@ void test_bench(unsigned int cpu)
 	uint64_t reps = boot_info->bench_reps, gpa = boot_info->test_gpa, r, t0;
 	uint32_t tr = boot_info->transport;
 	unsigned int i, errors = 0;
+	struct bsnap sa, sz;
 
 	if (cpu)
 		return;
@@ -386,6 +517,8 @@ void test_bench(unsigned int cpu)
 		for (r = 0; r < reps + 2; r++) {	/* 2 warm-up rounds */
 			int64_t a, b;
 
+			if (r == 2)
+				bsnap_before(&sa);
 			t0 = rdtsc();
 			a = __share(gpa, len);
 			b = __unshare(gpa, len);
@@ -393,16 +526,20 @@ void test_bench(unsigned int cpu)
 				v[r - 2] = rdtsc() - t0;
 			errors += a != 0 || b != 0;
 		}
-		record(GMEM_ABI_BENCH_ROUNDTRIP, tr, pages[i], v, reps);
+		bsnap_after(&sz);
+		record(GMEM_ABI_BENCH_ROUNDTRIP, tr, pages[i], v, reps, &sa, &sz);
 	}
 	GUEST_CHECK(errors == 0, "%u share/unshare errors during the bench", errors);
 	for (r = 0; r < reps + 2; r++) {
+		if (r == 2)
+			bsnap_before(&sa);
 		t0 = rdtsc();
 		errors += __doorbell(GMEM_ABI_OP_NOP, 0, 0, 0, NULL) != 0;
 		if (r >= 2)
 			v[r - 2] = rdtsc() - t0;
 	}
-	record(GMEM_ABI_BENCH_EXIT, GMEM_ABI_TRANSPORT_DOORBELL, 0, v, reps);
+	bsnap_after(&sz);
+	record(GMEM_ABI_BENCH_EXIT, GMEM_ABI_TRANSPORT_DOORBELL, 0, v, reps, &sa, &sz);
 	GUEST_CHECK(errors == 0, "%u doorbell errors during the bench", errors);
 }
 

@@ -10,9 +10,15 @@
 
 #include "vm_internal.h"
 
-static int bench_one(enum gmem_transport tr, enum gmem_mode mode,
+static const char *abi_transport_name(uint32_t t)
+{
+	return t == GMEM_ABI_TRANSPORT_HYPERCALL ? "hypercall" :
+	       t == GMEM_ABI_TRANSPORT_QUEUE ? "queue" : "doorbell";
+}
+
+static int bench_one(enum gmem_transport tr, int poll_us, enum gmem_mode mode,
 		     unsigned int reps, struct gmem_vm_bench_row *out,
-		     unsigned int max, unsigned int n)
+		     unsigned int max, unsigned int n, bool keep_exit)
 {
 	struct gmem_vm_config cfg = {
 		.vcpus = 1,
@@ -23,6 +29,7 @@ static int bench_one(enum gmem_transport tr, enum gmem_mode mode,
 		.bench_reps = reps,
 		.timeout_ms = 600000,
 		.quiet = true,
+		.conv_poll_us = poll_us,
 	};
 	struct gmem_vm_result res;
 	struct gmem_vm *vm;
@@ -46,14 +53,24 @@ static int bench_one(enum gmem_transport tr, enum gmem_mode mode,
 		struct gmem_vm_bench_row *r = &out[n];
 
 		/* The empty round trip is the same in every run: keep one. */
-		if (b->op == GMEM_ABI_BENCH_EXIT && tr != GMEM_TRANSPORT_DOORBELL)
+		if (b->op == GMEM_ABI_BENCH_EXIT && !keep_exit)
 			continue;
 		if (b->op != GMEM_ABI_BENCH_EXIT && b->op != GMEM_ABI_BENCH_ROUNDTRIP)
 			continue;
 		r->op = b->op == GMEM_ABI_BENCH_EXIT ? "exit_roundtrip" : "guest_roundtrip";
 		r->mode = mode == GMEM_MODE_DESTRUCTIVE ? "destructive" : "inplace";
-		r->transport = b->transport == GMEM_ABI_TRANSPORT_HYPERCALL ?
-			       "hypercall" : "doorbell";
+		r->transport = abi_transport_name(b->transport);
+		r->converter = "-";
+		r->poll_us = 0;
+		if (b->op != GMEM_ABI_BENCH_EXIT && tr == GMEM_TRANSPORT_QUEUE) {
+			r->converter = poll_us == GMEM_VM_CONV_POLL_OFF ? "asleep" : "polling";
+			r->poll_us = res.queue.poll_us;
+		}
+		r->conversions = b->conversions;
+		r->host_ns = b->host_ns;
+		r->conv_cpu_ns = b->conv_cpu_ns;
+		r->kicks = b->kicks;
+		r->wall_ns = b->wall_ns;
 		r->pages = b->pages;
 		r->threads = 0;
 		r->samples = b->samples;
@@ -65,19 +82,62 @@ static int bench_one(enum gmem_transport tr, enum gmem_mode mode,
 	return (int)n;
 }
 
+#define TR(t)	(1U << (t))
+
+int gmem_vm_convert_bench_opts(enum gmem_mode mode, unsigned int reps,
+			       unsigned int transports, int conv_poll_us,
+			       struct gmem_vm_bench_row *out, unsigned int max)
+{
+	bool exit_kept = false;
+	int n = 0, r;
+
+	if (!out || !reps || reps > 100000 || mode > GMEM_MODE_DESTRUCTIVE ||
+	    (transports & ~(TR(GMEM_TRANSPORT_HYPERCALL) | TR(GMEM_TRANSPORT_DOORBELL) |
+			    TR(GMEM_TRANSPORT_QUEUE))) ||
+	    conv_poll_us < GMEM_VM_CONV_POLL_OFF ||
+	    conv_poll_us > GMEM_VM_CONV_POLL_US_MAX)
+		return -EINVAL;
+	if (!transports) {
+		transports = TR(GMEM_TRANSPORT_DOORBELL) | TR(GMEM_TRANSPORT_QUEUE);
+		if (gmem_vm_probe_hypercall_exit(GMEM_VM_PROBE_TIMEOUT_MS, NULL) == 1)
+			transports |= TR(GMEM_TRANSPORT_HYPERCALL);
+	}
+	if (transports & TR(GMEM_TRANSPORT_DOORBELL)) {
+		n = bench_one(GMEM_TRANSPORT_DOORBELL, 0, mode, reps, out, max, 0, true);
+		if (n < 0)
+			return n;
+		exit_kept = true;
+	}
+	if (transports & TR(GMEM_TRANSPORT_HYPERCALL)) {
+		r = bench_one(GMEM_TRANSPORT_HYPERCALL, 0, mode, reps, out, max,
+			      (unsigned int)n, !exit_kept);
+		if (r < 0)
+			return r;
+		exit_kept = exit_kept || r > n;
+		n = r;
+	}
+	if (transports & TR(GMEM_TRANSPORT_QUEUE)) {
+		/* Polling (as configured; none if told OFF) and asleep: every
+		 * request then finds the converter asleep and kicks. */
+		if (conv_poll_us != GMEM_VM_CONV_POLL_OFF) {
+			r = bench_one(GMEM_TRANSPORT_QUEUE, conv_poll_us, mode, reps,
+				      out, max, (unsigned int)n, !exit_kept);
+			if (r < 0)
+				return r;
+			exit_kept = exit_kept || r > n;
+			n = r;
+		}
+		r = bench_one(GMEM_TRANSPORT_QUEUE, GMEM_VM_CONV_POLL_OFF, mode, reps,
+			      out, max, (unsigned int)n, !exit_kept);
+		if (r < 0)
+			return r;
+		n = r;
+	}
+	return n;
+}
+
 int gmem_vm_convert_bench(enum gmem_mode mode, unsigned int reps,
 			  struct gmem_vm_bench_row *out, unsigned int max)
 {
-	int n, r;
-
-	if (!out || !reps || reps > 100000 || mode > GMEM_MODE_DESTRUCTIVE)
-		return -EINVAL;
-	n = bench_one(GMEM_TRANSPORT_DOORBELL, mode, reps, out, max, 0);
-	if (n < 0)
-		return n;
-	r = gmem_vm_probe_hypercall_exit(GMEM_VM_PROBE_TIMEOUT_MS, NULL);
-	if (r == 1)
-		n = bench_one(GMEM_TRANSPORT_HYPERCALL, mode, reps, out, max,
-			      (unsigned int)n);
-	return n;
+	return gmem_vm_convert_bench_opts(mode, reps, 0, 0, out, max);
 }
