@@ -14,7 +14,11 @@
  *
  * guest_roundtrip / exit_roundtrip (where KVM works): the same round trip
  * requested by a real guest through each working transport and timed by
- * the guest, and an empty doorbell round trip (vmm/vm_bench.c).
+ * the guest, and an empty doorbell round trip (vmm/vm_bench.c).  The queue
+ * transport twice: converter polling and converter asleep (every request
+ * kicks it); per conversion, the host time inside gmem_share/unshare and
+ * the CPU time the converter thread burnt (CLOCK_THREAD_CPUTIME_ID over
+ * the series, so a polling converter's idle spinning counts).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -55,9 +59,11 @@ struct bench {
 	atomic_bool stop;
 	pthread_t busy;
 	bool have_busy;
-	struct gmem_vm_bench_row guest[32];	/* guest-observed ops */
+	struct gmem_vm_bench_row guest[48];	/* guest-observed ops */
 	int nguest;
 	int guest_err;
+	unsigned int transports;	/* bit per enum gmem_transport; 0 all */
+	int conv_poll_us;		/* 0 default */
 };
 
 /* Keeps a second CPU running in this address space. */
@@ -309,13 +315,15 @@ static void run_guest(struct bench *b)
 	unsigned int reps = b->reps > 100000 ? 100000 : b->reps;
 	int n, m;
 
-	n = gmem_vm_convert_bench(GMEM_MODE_INPLACE, reps, b->guest, 32);
+	n = gmem_vm_convert_bench_opts(GMEM_MODE_INPLACE, reps, b->transports,
+				       b->conv_poll_us, b->guest, 48);
 	if (n < 0) {
 		b->guest_err = n;
 		return;
 	}
-	m = gmem_vm_convert_bench(GMEM_MODE_DESTRUCTIVE, reps, b->guest + n,
-				  32 - (unsigned int)n);
+	m = gmem_vm_convert_bench_opts(GMEM_MODE_DESTRUCTIVE, reps, b->transports,
+				       b->conv_poll_us, b->guest + n,
+				       48 - (unsigned int)n);
 	if (m < 0) {
 		b->guest_err = m;
 		return;
@@ -334,15 +342,76 @@ static void print_guest_table(const struct bench *b)
 		       strerror(-b->guest_err));
 		return;
 	}
-	printf("\nguest-observed (TSC in the guest, calibrated against host time):\n");
-	printf("%-16s %-12s %-10s %6s %7s %12s %12s\n", "op", "mode", "transport",
-	       "pages", "threads", "ns_min", "ns_median");
+	printf("\nguest-observed (TSC in the guest, calibrated against host time);\n"
+	       "per conversion over the series: host_ns = time inside gmem_share/unshare,\n"
+	       "cpu_ns = converter thread CPU (queue only), kicks = ioeventfd exits:\n");
+	printf("%-16s %-12s %-10s %-9s %6s %7s %12s %12s %9s %9s %7s\n", "op", "mode",
+	       "transport", "converter", "pages", "poll_us", "ns_min", "ns_median",
+	       "host_ns", "cpu_ns", "kicks");
 	for (i = 0; i < b->nguest; i++) {
+		double c;
+
 		r = &b->guest[i];
-		printf("%-16s %-12s %-10s %6llu %7u %12llu %12llu\n", r->op, r->mode,
-		       r->transport, (unsigned long long)r->pages, r->threads,
-		       (unsigned long long)r->ns_min, (unsigned long long)r->ns_median);
+		c = r->conversions ? (double)r->conversions : 1;
+		printf("%-16s %-12s %-10s %-9s %6llu %7u %12llu %12llu %9.0f %9.0f %7.2f\n",
+		       r->op, r->mode, r->transport, r->converter,
+		       (unsigned long long)r->pages, r->poll_us,
+		       (unsigned long long)r->ns_min, (unsigned long long)r->ns_median,
+		       r->host_ns / c, r->conv_cpu_ns / c, r->kicks / c);
 	}
+}
+
+static const struct gmem_vm_bench_row *find_guest(const struct bench *b,
+						  const char *tr, const char *conv,
+						  uint64_t pages)
+{
+	int i;
+
+	for (i = 0; i < b->nguest; i++) {
+		const struct gmem_vm_bench_row *r = &b->guest[i];
+
+		if (!strcmp(r->op, "guest_roundtrip") && !strcmp(r->mode, "inplace") &&
+		    !strcmp(r->transport, tr) && !strcmp(r->converter, conv) &&
+		    r->pages == pages)
+			return r;
+	}
+	return NULL;
+}
+
+/* The queue targets (issue: exitless conversion), on this run's numbers. */
+static void print_queue_targets(const struct bench *b)
+{
+	const struct config *host = find(b, OP_ROUNDTRIP, GMEM_MODE_INPLACE, 1, 0);
+	const struct gmem_vm_bench_row *p = find_guest(b, "queue", "polling", 1);
+	const struct gmem_vm_bench_row *a = find_guest(b, "queue", "asleep", 1);
+	const struct gmem_vm_bench_row *d = find_guest(b, "doorbell", "-", 1);
+
+	if (!host || (!p && !a))
+		return;
+	printf("\nqueue transport (this run, 1 page, in place, medians):\n");
+	if (p) {
+		double x = (double)p->ns_median / (double)host->sum.p50;
+
+		printf("  converter polling: guest round trip %llu ns = %.2fx the host-only "
+		       "round trip (%llu ns; target <= 1.50x): %s; converter CPU %.0f ns "
+		       "per conversion\n", (unsigned long long)p->ns_median, x,
+		       (unsigned long long)host->sum.p50, x <= 1.5 ? "met" : "NOT met",
+		       p->conversions ? (double)p->conv_cpu_ns / p->conversions : 0);
+	}
+	if (a) {
+		double hw = a->conversions ? 2.0 * a->host_ns / a->conversions : 0;
+
+		printf("  converter asleep: guest round trip %llu ns for 2 conversions, "
+		       "%.2f kicks each; host work %.0f ns per round trip; the rest, %.0f ns "
+		       "per conversion, is kick + wakeup + ring (target: at most one "
+		       "ioeventfd kick, ~9 us here, plus host work)\n",
+		       (unsigned long long)a->ns_median,
+		       a->conversions ? (double)a->kicks / a->conversions : 0, hw,
+		       ((double)a->ns_median - hw) / 2);
+	}
+	if (d)
+		printf("  doorbell for comparison: %llu ns (two userspace exits)\n",
+		       (unsigned long long)d->ns_median);
 }
 
 static void print_json(const struct bench *b, const struct gmem_host_caps *caps)
@@ -367,10 +436,15 @@ static void print_json(const struct bench *b, const struct gmem_host_caps *caps)
 
 		printf(",{\"op\":\"%s\",\"mode\":\"%s\",\"pages\":%llu,\"threads\":%u,"
 		       "\"ns_min\":%llu,\"ns_median\":%llu,\"ns_max\":%llu,"
-		       "\"transport\":\"%s\"}", r->op, r->mode,
+		       "\"transport\":\"%s\",\"converter\":\"%s\",\"poll_us\":%u,"
+		       "\"conversions\":%llu,\"host_ns\":%llu,\"conv_cpu_ns\":%llu,"
+		       "\"kicks\":%llu,\"wall_ns\":%llu}", r->op, r->mode,
 		       (unsigned long long)r->pages, r->threads,
 		       (unsigned long long)r->ns_min, (unsigned long long)r->ns_median,
-		       (unsigned long long)r->ns_max, r->transport);
+		       (unsigned long long)r->ns_max, r->transport, r->converter,
+		       r->poll_us, (unsigned long long)r->conversions,
+		       (unsigned long long)r->host_ns, (unsigned long long)r->conv_cpu_ns,
+		       (unsigned long long)r->kicks, (unsigned long long)r->wall_ns);
 	}
 	printf("]}\n");
 }
@@ -378,9 +452,14 @@ static void print_json(const struct bench *b, const struct gmem_host_caps *caps)
 static int usage(FILE *f, int ret)
 {
 	fprintf(f, "usage: gmemkit convert-bench [--json] [--reps N] [--pages N,N,...]\n"
+		   "                             [--transport LIST] [--conv-poll-us N]\n"
 		   "  round trip share + touch + unshare for 1, 16, 512 pages (or --pages,\n"
 		   "  at most %d counts of 1..%d), in place and destructive, 0 and 1 busy\n"
-		   "  threads, against bare mprotect (baseline)\n", MAX_PC, MAX_PAGES);
+		   "  threads, against bare mprotect (baseline); with KVM the guest-observed\n"
+		   "  round trip through each --transport of doorbell,hypercall,queue\n"
+		   "  (default: every usable one), queue with the converter polling\n"
+		   "  (--conv-poll-us, default %d; 0: only asleep) and asleep\n",
+		MAX_PC, MAX_PAGES, GMEM_VM_CONV_POLL_US_DEFAULT);
 	return ret;
 }
 
@@ -411,6 +490,29 @@ static int parse_pages(struct bench *b, const char *arg)
 	return 0;
 }
 
+/* "doorbell,queue" -> b->transports. */
+static int parse_transports(struct bench *b, const char *arg)
+{
+	char buf[128], *tok, *save = NULL;
+	enum gmem_transport t;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	b->transports = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (gmem_vm_transport_from_name(tok, &t) || t == GMEM_TRANSPORT_AUTO) {
+			fprintf(stderr, "gmemkit convert-bench: --transport: '%s' is not "
+				"doorbell, hypercall or queue\n", tok);
+			return -1;
+		}
+		b->transports |= 1U << t;
+	}
+	if (!b->transports) {
+		fprintf(stderr, "gmemkit convert-bench: --transport: '%s' names nothing\n", arg);
+		return -1;
+	}
+	return 0;
+}
+
 static int cmd_convert_bench(int argc, char **argv)
 {
 	struct bench *b;
@@ -435,6 +537,16 @@ static int cmd_convert_bench(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--pages") && i + 1 < argc) {
 			if (parse_pages(b, argv[++i]))
 				goto bad;
+		} else if (!strcmp(argv[i], "--transport") && i + 1 < argc) {
+			if (parse_transports(b, argv[++i]))
+				goto bad;
+		} else if (!strcmp(argv[i], "--conv-poll-us") && i + 1 < argc) {
+			unsigned int us;
+
+			if (cli_parse_uint("--conv-poll-us", argv[++i], 0,
+					   GMEM_VM_CONV_POLL_US_MAX, &us))
+				goto bad;
+			b->conv_poll_us = us ? (int)us : GMEM_VM_CONV_POLL_OFF;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			free(b);
 			return usage(stdout, 0);
@@ -464,6 +576,7 @@ static int cmd_convert_bench(int argc, char **argv)
 		print_table(b);
 		print_guest_table(b);
 		print_targets(b);
+		print_queue_targets(b);
 	}
 	teardown(b);
 	free(b);

@@ -334,6 +334,10 @@ void *gmem_vcpu_thread(void *arg)
 	vcpu->self = pthread_self();
 	vcpu->running = true;
 	pthread_mutex_unlock(&vcpu->kick_lock);
+	/* Queue transport: off the converter's CPU (best effort). */
+	if (vcpu->pin)
+		pthread_setaffinity_np(pthread_self(), sizeof(vm->vcpu_cpus),
+				       &vm->vcpu_cpus);
 
 	while (!atomic_load(&vm->stop)) {
 		int r = ioctl(vcpu->fd, KVM_RUN, 0);

@@ -564,6 +564,7 @@ int gmem_vm_create(const struct gmem_vm_config *cfg, struct gmem_vm **out)
 		return -ENOMEM;
 	vm->kvm_fd = vm->vm_fd = -1;
 	vm->convq.efd = -1;
+	vm->convq.cpu = -1;
 	pthread_mutex_init(&vm->end_lock, NULL);
 	pthread_mutex_init(&vm->console_lock, NULL);
 	err = check_config(cfg, &vm->cfg);
@@ -789,6 +790,8 @@ static void collect_queue(struct gmem_vm *vm, struct gmem_vm_queue_stats *q)
 		return;
 	q->active = true;
 	q->poll_us = vm->cfg.conv_poll_us > 0 ? (unsigned int)vm->cfg.conv_poll_us : 0;
+	q->cpu = vm->convq.cpu;
+	q->vcpus_pinned = vm->nr_vcpus && vm->vcpus[0].pin;
 	q->requests = atomic_load(&vm->cnt[GMEM_ABI_CNT_QUEUE_REQS]);
 	q->wakeups = atomic_load(&vm->cnt[GMEM_ABI_CNT_QUEUE_WAKEUPS]);
 	q->cpu_ns = gmem_convq_cpu_ns(vm);
@@ -910,6 +913,30 @@ void gmem_vm_speed_describe(const struct gmem_vm_speed *s, char *buf, size_t len
 		 s->pvm ? ", PVM native mode on" : "");
 }
 
+/* Queue transport: the converter on the last CPU allowed, the vCPUs on the
+ * others if there are at least as many as vCPUs (else they float). */
+static void plan_queue_cpus(struct gmem_vm *vm)
+{
+	cpu_set_t all;
+	int i, last = -1;
+	unsigned int left, v;
+
+	vm->convq.cpu = -1;
+	if (vm->cfg.conv_no_pin ||
+	    pthread_getaffinity_np(pthread_self(), sizeof(all), &all) ||
+	    CPU_COUNT(&all) < 2)
+		return;
+	for (i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &all))
+			last = i;
+	vm->convq.cpu = last;
+	CPU_CLR(last, &all);
+	left = (unsigned int)CPU_COUNT(&all);
+	vm->vcpu_cpus = all;
+	for (v = 0; v < vm->nr_vcpus; v++)
+		vm->vcpus[v].pin = left >= vm->nr_vcpus;
+}
+
 int gmem_vm_run(struct gmem_vm *vm, struct gmem_vm_result *res)
 {
 	struct watchdog wd = { .vm = vm };
@@ -932,6 +959,7 @@ int gmem_vm_run(struct gmem_vm *vm, struct gmem_vm_result *res)
 	pthread_cond_init(&wd.cond, &ca);
 	pthread_condattr_destroy(&ca);
 	if (vm->transport == GMEM_TRANSPORT_QUEUE) {
+		plan_queue_cpus(vm);
 		err = gmem_convq_start(vm, vm->cfg.conv_poll_us > 0 ?
 				       (unsigned int)vm->cfg.conv_poll_us : 0);
 		if (err)

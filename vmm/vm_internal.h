@@ -6,6 +6,7 @@
 #define GMEMKIT_VMM_VM_INTERNAL_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "gmemkit/vm.h"
@@ -34,6 +35,7 @@ struct gmem_vcpu {
 	bool started;
 	pthread_mutex_t kick_lock;	/* running + self vs. kicks */
 	bool running;			/* thread in its loop (kick_lock) */
+	bool pin;			/* run on vm->vcpu_cpus only */
 	struct gmem_abi_vcpu_page *page;	/* pinned host view */
 	bool done;			/* reported on PORT_DONE */
 	uint32_t done_status;
@@ -55,6 +57,7 @@ struct gmem_convq {
 	int efd;			/* kick eventfd (ioeventfd on the kick GPA) */
 	uint64_t poll_ns;		/* busy polling after the last request */
 	bool polling;			/* GMEM_ABI_CONVQ_F_POLLING as last written */
+	int cpu;			/* pinned to this CPU, -1 not pinned */
 	pthread_t thread;
 	bool started;
 	_Atomic bool quit;
@@ -95,6 +98,7 @@ struct gmem_vm {
 	_Atomic uint64_t exits, console_writes, mmio_exits;
 	pthread_mutex_t console_lock;
 	struct gmem_convq convq;	/* queue transport only */
+	cpu_set_t vcpu_cpus;		/* queue: the CPUs left to the vCPUs */
 	bool queue_pinned;
 };
 

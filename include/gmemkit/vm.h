@@ -68,6 +68,10 @@ struct gmem_vm_config {
 					 * before it sleeps on the kick eventfd;
 					 * 0 = GMEM_VM_CONV_POLL_US_DEFAULT,
 					 * GMEM_VM_CONV_POLL_OFF = never polls */
+	bool conv_no_pin;		/* queue: leave the converter and vCPU
+					 * threads to the scheduler (default: the
+					 * converter gets a CPU of its own when
+					 * more than one is allowed) */
 };
 
 #define GMEM_VM_DEFAULT_MEM		(64ULL << 20)
@@ -119,6 +123,8 @@ void gmem_vm_speed_describe(const struct gmem_vm_speed *s, char *buf,
 struct gmem_vm_queue_stats {
 	bool active;			/* a converter thread ran */
 	unsigned int poll_us;		/* busy polling used (0: none) */
+	int cpu;			/* CPU the converter was pinned to, -1 none */
+	bool vcpus_pinned;		/* vCPU threads kept off that CPU */
 	uint64_t requests;		/* requests read from the rings */
 	uint64_t wakeups;		/* woken from sleep by a kick */
 	uint64_t cpu_ns;		/* converter thread CPU time
