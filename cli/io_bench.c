@@ -31,8 +31,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: gmemkit io-bench [--mode M] [--bs SIZE] [--qd N] [--rw RW] [--vcpus N]\n"
 		"                        [--backend null|file] [--disk PATH] [--direct]\n"
-		"                        [--runtime SECONDS] [--transport auto|hypercall|doorbell]\n"
-		"                        [--poll-us N] [--churn] [--json]\n"
+		"                        [--runtime SECONDS]\n"
+		"                        [--transport auto|hypercall|doorbell|queue]\n"
+		"                        [--conv-poll-us N] [--poll-us N] [--churn] [--json]\n"
 		"  --mode M        shared, bounce, inplace, inplace-batch, adaptive (default bounce),\n"
 		"                  or mixed (stress: each request shared, bounce or inplace at\n"
 		"                  random, now and then an inplace-batch batch)\n"
@@ -43,6 +44,11 @@ static void usage(FILE *f)
 		"  --backend B     null (1 GiB, no data) or file (--disk PATH; data verified)\n"
 		"  --direct        file backend with O_DIRECT\n"
 		"  --runtime S     seconds of measured I/O, fractions allowed (default 5)\n"
+		"  --transport T   conversion transport (default auto: hypercall if its exits\n"
+		"                  reach the VMM, else doorbell); queue: a ring serviced by a\n"
+		"                  converter thread (no userspace exit; a kick only when asleep)\n"
+		"  --conv-poll-us N  queue: converter busy-polls N us after its last request\n"
+		"                  (default %d; 0: sleeps at once, every request kicks)\n"
 		"  --poll-us N     device busy-polls N us after work (driver skips kicks\n"
 		"                  meanwhile; default 0: every batch kicks)\n"
 		"  --churn         with --mode mixed: between requests each vCPU shares and\n"
@@ -52,7 +58,7 @@ static void usage(FILE *f)
 		"Needs /dev/kvm (elsewhere: tools/testvm build/gmemkit io-bench ...,\n"
 		"where the numbers are emulated).\n"
 		"exit status: 0 passed, 1 I/O or verify errors or guest failure, 2 usage or setup\n",
-		GMEM_ABI_IO_MAX_QD, GMEM_ABI_IO_MAX_VCPUS);
+		GMEM_ABI_IO_MAX_QD, GMEM_ABI_IO_MAX_VCPUS, GMEM_VM_CONV_POLL_US_DEFAULT);
 }
 
 static int parse_runtime(const char *o, const char *v, double *out)
@@ -115,9 +121,15 @@ static int parse_one(struct opts *o, const char *k, const char *v)
 	} else if (!strcmp(k, "--transport")) {
 		if (gmem_vm_transport_from_name(v, &c->transport)) {
 			fprintf(stderr, "gmemkit io-bench: --transport: '%s' is not auto, "
-				"hypercall or doorbell\n", v);
+				"hypercall, doorbell or queue\n", v);
 			return -1;
 		}
+	} else if (!strcmp(k, "--conv-poll-us")) {
+		unsigned int us;
+
+		if (cli_parse_uint(k, v, 0, GMEM_VM_CONV_POLL_US_MAX, &us))
+			return -1;
+		c->conv_poll_us = us ? (int)us : GMEM_VM_CONV_POLL_OFF;
 	} else {
 		fprintf(stderr, "gmemkit io-bench: unknown option '%s'\n", k);
 		return -1;
@@ -197,6 +209,13 @@ static double per_io(uint64_t v, uint64_t ios)
 
 struct figures {
 	double secs, iops, mbps;
+	/* Conversion cost split per I/O: exits they cost (doorbell/hypercall:
+	 * one per request; queue: the kicks), host work (VMM time inside
+	 * gmem_share/unshare, whole-run mean per conversion x conversions
+	 * per I/O), the rest of the guest-observed time (exit or ring
+	 * latency), converter CPU (queue). */
+	double conv_exits, conv_host_ns, conv_rest_ns, conv_cpu_ns;
+	bool queue;
 	uint64_t pins_refused;
 	bool emulated;
 	const char *transport;
@@ -213,6 +232,12 @@ static void figures(const struct opts *o, const struct gmem_io_result *r,
 	f->mbps = f->secs > 0 ? io->bytes / f->secs / 1e6 : 0;
 	f->pins_refused = io->conv_refused + r->dev.pins_refused;
 	f->transport = gmem_vm_transport_name(r->vm.transport);
+	f->queue = r->vm.transport == GMEM_TRANSPORT_QUEUE;
+	f->conv_exits = per_io(f->queue ? io->conv_kicks : io->conv_calls, io->ios);
+	f->conv_host_ns = r->conv_ok ? (double)r->conv_host_ns / (double)r->conv_ok *
+				       per_io(io->conv_calls, io->ios) : 0;
+	f->conv_rest_ns = per_io(io->conv_ns, io->ios) - f->conv_host_ns;
+	f->conv_cpu_ns = per_io(r->vm.queue.cpu_ns, io->ios);
 	gmem_probe_cpu(f->cpu, sizeof(f->cpu), &f->emulated);
 	(void)o;
 }
@@ -236,10 +261,15 @@ static void print_json(const struct opts *o, const struct gmem_io_result *r,
 	printf("\"exits_per_io\":%.4f,\"kicks_per_io\":%.4f,\"conv_per_io\":%.4f,"
 	       "\"conv_ns_per_io\":%.1f,\"copy_bytes_per_io\":%.1f,\"copy_ns_per_io\":%.1f,"
 	       "\"pins_refused\":%llu,",
-	       per_io(io->kicks + io->conv_calls, io->ios), per_io(io->kicks, io->ios),
+	       per_io(io->kicks, io->ios) + f->conv_exits, per_io(io->kicks, io->ios),
 	       per_io(io->conv_calls, io->ios), per_io(io->conv_ns, io->ios),
 	       per_io(io->copy_bytes, io->ios), per_io(io->copy_ns, io->ios),
 	       (unsigned long long)f->pins_refused);
+	printf("\"conv_exits_per_io\":%.4f,\"conv_host_ns_per_io\":%.1f,"
+	       "\"conv_rest_ns_per_io\":%.1f,\"conv_cpu_ns_per_io\":%.1f,"
+	       "\"conv_poll_us\":%u,\"conv_cpu\":%d,",
+	       f->conv_exits, f->conv_host_ns, f->conv_rest_ns, f->conv_cpu_ns,
+	       r->vm.queue.poll_us, f->queue ? r->vm.queue.cpu : -1);
 	printf("\"transport\":\"%s\",\"poll_us\":%u,\"emulated\":%s,\"cpu\":",
 	       f->transport, c->poll_us, f->emulated ? "true" : "false");
 	json_print_str(stdout, f->cpu);
@@ -299,10 +329,24 @@ static void print_human(const struct opts *o, const struct gmem_io_result *r,
 	       io->lat_p999_ns / 1e3, io->lat_max_ns / 1e3);
 	printf("  cost per I/O: exits %.3f (kicks %.3f, conversions %.3f), "
 	       "conversion time %.2f us, copied %.0f B in %.2f us, pins refused %llu\n",
-	       per_io(io->kicks + io->conv_calls, io->ios), per_io(io->kicks, io->ios),
-	       per_io(io->conv_calls, io->ios), per_io(io->conv_ns, io->ios) / 1e3,
+	       per_io(io->kicks, io->ios) + f->conv_exits, per_io(io->kicks, io->ios),
+	       f->conv_exits, per_io(io->conv_ns, io->ios) / 1e3,
 	       per_io(io->copy_bytes, io->ios), per_io(io->copy_ns, io->ios) / 1e3,
 	       (unsigned long long)f->pins_refused);
+	if (io->conv_calls)
+		printf("  conversions per I/O: %.3f requests; time %.2f us = host work %.2f us "
+		       "+ %s %.2f us%s\n", per_io(io->conv_calls, io->ios),
+		       per_io(io->conv_ns, io->ios) / 1e3, f->conv_host_ns / 1e3,
+		       f->queue ? "ring latency and kicks" : "exits", f->conv_rest_ns / 1e3,
+		       f->queue ? "" : " (one userspace exit per request)");
+	if (f->queue)
+		printf("  converter: polls %u us, CPU %.2f us per I/O (%.1f%% of the run), "
+		       "%llu wakeups, %s\n", r->vm.queue.poll_us, f->conv_cpu_ns / 1e3,
+		       r->vm.queue.wall_ns ? 100.0 * r->vm.queue.cpu_ns / r->vm.queue.wall_ns : 0,
+		       (unsigned long long)r->vm.queue.wakeups,
+		       r->vm.queue.cpu >= 0 ? "on a CPU of its own" : "not pinned");
+	if (r->vm.queue.stopped)
+		printf("  conversion queue stopped: %s\n", r->vm.queue.stop_message);
 	if (c->mode == GMEM_ABI_IO_ADAPTIVE) {
 		if (io->threshold > GMEM_ABI_IO_MAX_BS)
 			printf("  adaptive: in place never cheaper here up to 1M: bounce\n");

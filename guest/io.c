@@ -55,6 +55,7 @@ struct io_stats {
 	uint64_t copy_bytes, copy_ns, bounce_full, io_errors, verified;
 	uint64_t verify_errors, bounced, inplaced, lat_min, lat_max;
 	uint64_t t_start, t_end;
+	uint64_t conv_kicks;		/* queue transport: kicks (exits) */
 };
 
 /* Whole-run counters (never reset between prefill, run and read-back). */
@@ -156,10 +157,11 @@ static int64_t convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa,
 static int64_t convert(struct cpu_io *c, bool to_shared, uint64_t gpa,
 		       uint64_t len)
 {
-	uint64_t t = rdtsc();
+	uint64_t t = rdtsc(), k = queue_kick_count();
 	int64_t st = convert_raw(c, to_shared, gpa, len);
 
 	c->st.conv_ns += rdtsc() - t;
+	c->st.conv_kicks += queue_kick_count() - k;
 	c->st.conv_calls++;
 	if (st == -GMEM_ABI_EBUSY)
 		c->st.conv_refused++;
@@ -920,6 +922,7 @@ static void report(unsigned int nv)
 		s.conv_calls += c->conv_calls;
 		s.conv_ns += tsc_to_ns(c->conv_ns);
 		s.conv_refused += c->conv_refused;
+		s.conv_kicks += c->conv_kicks;
 		s.copy_bytes += c->copy_bytes;
 		s.copy_ns += tsc_to_ns(c->copy_ns);
 		s.bounce_full += c->bounce_full;
@@ -951,6 +954,7 @@ static void report(unsigned int nv)
 	r->conv_calls = s.conv_calls;
 	r->conv_ns = s.conv_ns;
 	r->conv_refused = s.conv_refused;
+	r->conv_kicks = s.conv_kicks;
 	r->copy_bytes = s.copy_bytes;
 	r->copy_ns = s.copy_ns;
 	r->bounce_full = s.bounce_full;

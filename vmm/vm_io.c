@@ -162,6 +162,7 @@ int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
 	vc.vcpus = c->vcpus;
 	vc.mem_size = mem;
 	vc.transport = c->transport;
+	vc.conv_poll_us = c->conv_poll_us;
 	vc.mode = GMEM_MODE_INPLACE;
 	vc.test = GMEM_ABI_TEST_IO;
 	vc.timeout_ms = c->timeout_ms ? c->timeout_ms :
@@ -187,6 +188,8 @@ int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
 	virtio_blk_get_stats(blk, &r->dev);
 	gmem_get_stats(gmem_vm_memory(vm), &r->mem);
 	r->io = r->vm.guest.io;
+	r->conv_host_ns = r->vm.counters.c[GMEM_ABI_CNT_CONV_HOST_NS];
+	r->conv_ok = r->vm.counters.c[GMEM_ABI_CNT_CONV_OK];
 	virtio_blk_destroy(blk);
 out_vm:
 	gmem_vm_destroy(vm);

@@ -40,6 +40,7 @@ struct gmem_io_config {
 	unsigned int poll_us;		/* device busy polling (virtio_blk_params);
 					 * the driver then skips notifications
 					 * while VIRTQ_USED_F_NO_NOTIFY is set */
+	int conv_poll_us;		/* queue transport: gmem_vm_config's */
 	unsigned int timeout_ms;	/* 0: runtime + 120 s */
 	FILE *console;
 	bool quiet;
@@ -51,6 +52,9 @@ struct gmem_io_result {
 	struct virtio_blk_stats dev;	/* device counters after the run */
 	struct gmem_stats mem;		/* guest RAM counters after the run */
 	enum gmem_backing backing;
+	uint64_t conv_host_ns;		/* VMM time in gmem_share/unshare, whole
+					 * run (GMEM_ABI_CNT_CONV_HOST_NS) */
+	uint64_t conv_ok;		/* conversions done, whole run */
 	char backend[16], engine[16];
 	bool direct;
 	uint64_t mem_size;
