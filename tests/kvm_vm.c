@@ -149,7 +149,12 @@ static void test_convert(enum gmem_transport tr, enum gmem_mode mode)
 	   (unsigned long long)r.mem.violations);
 	ok(r.res.counters.c[GMEM_ABI_CNT_CONV_OK] >= 8, "conversions done by the VMM (%llu)",
 	   (unsigned long long)r.res.counters.c[GMEM_ABI_CNT_CONV_OK]);
-	if (tr == GMEM_TRANSPORT_HYPERCALL)
+	if (tr == GMEM_TRANSPORT_QUEUE)
+		ok(r.res.queue.active && r.res.queue.requests >= 8 &&
+		   r.res.counters.c[GMEM_ABI_CNT_HYPERCALLS] == 0,
+		   "conversions arrived through the queue (%llu requests)",
+		   (unsigned long long)r.res.queue.requests);
+	else if (tr == GMEM_TRANSPORT_HYPERCALL)
 		ok(r.res.counters.c[GMEM_ABI_CNT_HYPERCALLS] >= 8,
 		   "conversions arrived as hypercall exits (%llu)",
 		   (unsigned long long)r.res.counters.c[GMEM_ABI_CNT_HYPERCALLS]);
@@ -179,6 +184,69 @@ static void test_badreq(enum gmem_transport tr)
 	   (unsigned long long)k[GMEM_ABI_CNT_BAD_ALIGN]);
 	ok(r.mem.refusals == 3, "gmem refused 3 unshares of pinned pages (%llu)",
 	   (unsigned long long)r.mem.refusals);
+}
+
+/* The queue's own bad inputs (bad ops and flags, a batch mixing good and
+ * bad requests, then a malformed ring: that vCPU's queue stops, the VM
+ * does not), checked by the guest and here. */
+static void test_badreq_queue(void)
+{
+	struct gmem_vm_config c = { .vcpus = 1, .transport = GMEM_TRANSPORT_QUEUE,
+				    .test = GMEM_ABI_TEST_BADREQ };
+	const uint64_t *k;
+	struct run r;
+
+	run_vm(&c, &r);
+	k = r.res.counters.c;
+	ok(passed(&r) && r.res.end == GMEM_VM_END_DONE,
+	   "badreq via queue: guest passed (%u checks), the VM ran to the end",
+	   r.res.guest.checks);
+	ok(k[GMEM_ABI_CNT_BAD_RANGE] == 4 && k[GMEM_ABI_CNT_BAD_ALIGN] == 4 &&
+	   k[GMEM_ABI_CNT_BAD_OVERFLOW] == 2 && k[GMEM_ABI_CNT_BAD_OP] == 6 &&
+	   k[GMEM_ABI_CNT_BUSY] == 3,
+	   "counted per class: range %llu align %llu overflow %llu op %llu busy %llu",
+	   (unsigned long long)k[GMEM_ABI_CNT_BAD_RANGE],
+	   (unsigned long long)k[GMEM_ABI_CNT_BAD_ALIGN],
+	   (unsigned long long)k[GMEM_ABI_CNT_BAD_OVERFLOW],
+	   (unsigned long long)k[GMEM_ABI_CNT_BAD_OP],
+	   (unsigned long long)k[GMEM_ABI_CNT_BUSY]);
+	ok(r.res.queue.stopped == 1 && strstr(r.res.queue.stop_message, "vCPU 0") &&
+	   strstr(r.res.queue.stop_message, "malformed"),
+	   "one queue stopped, with its reason: %s", r.res.queue.stop_message);
+	/* Every conversion request went through the queue (the 3 bad doorbell
+	 * ops are the doorbell's): requests read = done + refused per class. */
+	ok(k[GMEM_ABI_CNT_QUEUE_REQS] == k[GMEM_ABI_CNT_CONV_OK] + k[GMEM_ABI_CNT_BAD_RANGE] +
+	   k[GMEM_ABI_CNT_BAD_ALIGN] + k[GMEM_ABI_CNT_BAD_OVERFLOW] +
+	   k[GMEM_ABI_CNT_BAD_OP] - 3 + k[GMEM_ABI_CNT_BUSY],
+	   "queue requests (%llu) = conversions (%llu) + refusals per class",
+	   (unsigned long long)k[GMEM_ABI_CNT_QUEUE_REQS],
+	   (unsigned long long)k[GMEM_ABI_CNT_CONV_OK]);
+}
+
+/* Queue with the converter asleep (every request kicks) and polling. */
+static void test_queue_modes(void)
+{
+	struct gmem_vm_config c = { .vcpus = 1, .transport = GMEM_TRANSPORT_QUEUE,
+				    .test = GMEM_ABI_TEST_CONVERT,
+				    .conv_poll_us = GMEM_VM_CONV_POLL_OFF };
+	struct gmem_vm *vm = NULL;
+	struct run r;
+
+	run_vm(&c, &r);
+	ok(passed(&r) && r.res.queue.poll_us == 0 && r.res.queue.wakeups >= 1,
+	   "queue, converter asleep: guest passed, %llu wakeups by kicks",
+	   (unsigned long long)r.res.queue.wakeups);
+	ok(r.res.queue.cpu_ns > 0 && r.res.queue.wall_ns >= r.res.queue.cpu_ns / 2,
+	   "converter CPU %llu ns over %llu ns measured",
+	   (unsigned long long)r.res.queue.cpu_ns, (unsigned long long)r.res.queue.wall_ns);
+	c.conv_poll_us = 0;
+	run_vm(&c, &r);
+	ok(passed(&r) && r.res.queue.poll_us == GMEM_VM_CONV_POLL_US_DEFAULT,
+	   "queue, converter polling %u us (default): guest passed", r.res.queue.poll_us);
+	c.conv_poll_us = GMEM_VM_CONV_POLL_US_MAX + 1;
+	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "conv_poll_us above the maximum refused");
+	c.conv_poll_us = -2;
+	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "negative conv_poll_us refused");
 }
 
 static void test_smp(enum gmem_transport tr, enum gmem_mode mode, unsigned int n)
@@ -358,12 +426,13 @@ static void test_probe_classify(void)
 
 static void test_bench(void)
 {
-	struct gmem_vm_bench_row rows[16];
-	int n, i, exits = 0, rt = 0;
-	bool sane = true;
+	struct gmem_vm_bench_row rows[24];
+	int n, i, exits = 0, rt = 0, q = 0;
+	bool sane = true, qsane = true;
 
-	n = gmem_vm_convert_bench(GMEM_MODE_INPLACE, 5, rows, 16);
+	n = gmem_vm_convert_bench(GMEM_MODE_INPLACE, 5, rows, 24);
 	ok(n >= 4, "convert bench gave %d rows", n);
+	rt = 0;
 	for (i = 0; i < n; i++) {
 		diag("%s %s %llu pages: min %llu ns median %llu ns", rows[i].op,
 		     rows[i].transport, (unsigned long long)rows[i].pages,
@@ -373,14 +442,26 @@ static void test_bench(void)
 		       rows[i].samples == 5;
 		exits += !strcmp(rows[i].op, "exit_roundtrip");
 		rt += !strcmp(rows[i].op, "guest_roundtrip");
+		if (!strcmp(rows[i].transport, "queue")) {
+			bool asleep = !strcmp(rows[i].converter, "asleep");
+
+			q++;
+			/* 5 round trips = 10 conversions; asleep: each kicks. */
+			qsane = qsane && rows[i].conversions == 10 &&
+				rows[i].host_ns > 0 && rows[i].conv_cpu_ns > 0 &&
+				(!asleep || rows[i].kicks == 10) &&
+				(asleep || !strcmp(rows[i].converter, "polling"));
+		}
 	}
 	ok(sane, "every row has 0 < min <= median and 5 samples");
-	ok(exits == 1 && rt == (hc_probe == 1 ? 6 : 3),
+	ok(exits == 1 && rt == (hc_probe == 1 ? 12 : 9),
 	   "%d guest_roundtrip rows, %d exit_roundtrip row", rt, exits);
+	ok(q == 6 && qsane, "6 queue rows (polling, asleep): 10 conversions each, host "
+	   "time and converter CPU measured, asleep: one kick per conversion");
 }
 
 #define N_NOVM		21
-#define N_VM		49
+#define N_VM		71
 
 int main(void)
 {
@@ -408,6 +489,12 @@ int main(void)
 	test_mmio();					/* 3 */
 	test_probe_and_auto();				/* 3 */
 	test_probe_classify();				/* 3 */
+	test_convert(GMEM_TRANSPORT_QUEUE, GMEM_MODE_INPLACE);	/* 5 */
+	test_convert(GMEM_TRANSPORT_QUEUE, GMEM_MODE_DESTRUCTIVE);	/* 5 */
+	test_badreq_queue();				/* 4 */
+	test_smp(GMEM_TRANSPORT_QUEUE, GMEM_MODE_INPLACE, 2);	/* 1 */
+	test_smp(GMEM_TRANSPORT_QUEUE, GMEM_MODE_INPLACE, 4);	/* 1 */
+	test_queue_modes();				/* 5 */
 	if (hc_probe == 1) {
 		test_convert(GMEM_TRANSPORT_HYPERCALL, GMEM_MODE_INPLACE);	/* 5 */
 		test_badreq(GMEM_TRANSPORT_HYPERCALL);	/* 4 */
@@ -419,6 +506,6 @@ int main(void)
 			 hc_why);
 		tap_skip(10, why);
 	}
-	test_bench();					/* 3 */
+	test_bench();					/* 4 */
 	return tap_done();
 }
