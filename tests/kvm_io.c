@@ -140,6 +140,7 @@ static void test_null_modes(void)
 {
 	struct gmem_io_result r;
 	struct gmem_io_config c;
+	uint64_t bells;
 	unsigned int i;
 	int err;
 
@@ -203,10 +204,37 @@ static void test_null_modes(void)
 	base(&c, GMEM_ABI_IO_INPLACE);
 	c.transport = GMEM_TRANSPORT_DOORBELL;
 	err = run(&c, &r);
+	bells = r.vm.counters.c[GMEM_ABI_CNT_DOORBELLS];
 	ok(!err && r.vm.pass && r.io.conv_calls == 128 &&
 	   r.vm.counters.c[GMEM_ABI_CNT_DOORBELLS] >= 128,
 	   "inplace over the doorbell: %llu doorbells", 
 	   (unsigned long long)r.vm.counters.c[GMEM_ABI_CNT_DOORBELLS]);
+	/* The conversion queue: no userspace exit per conversion; polling
+	 * (default) and asleep (each request may kick: never more kicks than
+	 * requests). */
+	base(&c, GMEM_ABI_IO_INPLACE);
+	c.transport = GMEM_TRANSPORT_QUEUE;
+	err = run(&c, &r);
+	ok(!err && r.vm.pass && r.io.conv_calls == 128 && r.vm.queue.active &&
+	   r.vm.queue.requests >= 128 && r.io.conv_kicks <= r.io.conv_calls &&
+	   r.vm.counters.c[GMEM_ABI_CNT_DOORBELLS] + 128 <= bells,
+	   "inplace over the queue: %llu requests, %llu kicks, %llu doorbells (%llu "
+	   "over the doorbell: 128 conversions fewer)",
+	   (unsigned long long)r.vm.queue.requests, (unsigned long long)r.io.conv_kicks,
+	   (unsigned long long)r.vm.counters.c[GMEM_ABI_CNT_DOORBELLS],
+	   (unsigned long long)bells);
+	ok(r.conv_ok >= 128 && r.conv_host_ns > 0 && r.vm.queue.cpu_ns > 0,
+	   "host conversion time %llu ns for %llu conversions, converter CPU %llu ns",
+	   (unsigned long long)r.conv_host_ns, (unsigned long long)r.conv_ok,
+	   (unsigned long long)r.vm.queue.cpu_ns);
+	c.conv_poll_us = GMEM_VM_CONV_POLL_OFF;
+	c.mode = GMEM_ABI_IO_INPLACE_BATCH;
+	err = run(&c, &r);
+	ok(!err && r.vm.pass && r.io.conv_calls > 0 && r.io.conv_kicks >= 1 &&
+	   r.io.conv_kicks <= r.io.conv_calls && r.vm.queue.wakeups >= 1,
+	   "inplace-batch over the queue, converter asleep: %llu requests, %llu kicks, "
+	   "%llu wakeups", (unsigned long long)r.io.conv_calls,
+	   (unsigned long long)r.io.conv_kicks, (unsigned long long)r.vm.queue.wakeups);
 	/* Device busy polling: the driver skips kicks while NO_NOTIFY. */
 	base(&c, GMEM_ABI_IO_SHARED);
 	c.qd = 1;
@@ -256,6 +284,8 @@ static bool file_stamped(const char *path, enum gmem_abi_io_mode m, uint64_t byt
 	return !bad;
 }
 
+static enum gmem_transport verify_transport;	/* AUTO unless a test sets it */
+
 static void verify_run(const char *disk, enum gmem_abi_io_mode m, enum gmem_abi_io_rw rw,
 		       uint64_t bs, unsigned int vcpus, bool direct)
 {
@@ -274,10 +304,13 @@ static void verify_run(const char *disk, enum gmem_abi_io_mode m, enum gmem_abi_
 	c.ios = 48;
 	c.span = 16;
 	c.flags = GMEM_ABI_IOF_VERIFY;
+	c.transport = verify_transport;
 	err = run(&c, &r);
-	ok(!err && r.vm.pass, "%s %s bs %llu%s%s: guest passed (%s)", n,
+	ok(!err && r.vm.pass, "%s %s bs %llu%s%s%s: guest passed (%s)", n,
 	   gmem_io_rw_name(rw), (unsigned long long)bs, vcpus > 1 ? ", 2 vCPUs" : "",
-	   direct ? ", O_DIRECT" : "", err ? strerror(-err) : r.vm.message);
+	   direct ? ", O_DIRECT" : "",
+	   verify_transport == GMEM_TRANSPORT_QUEUE ? ", queue" : "",
+	   err ? strerror(-err) : r.vm.message);
 	/* Reads check what they get; with writes, a read-back pass checks the
 	 * span: either way at least the span's sectors. */
 	ok(r.io.verify_errors == 0 && r.io.verified >= 16ULL * vcpus * bs / 512 &&
@@ -331,6 +364,11 @@ static void test_file(void)
 	verify_run(disk, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_WRITE, 512 * KiB, 1, false);
 	verify_run(disk, GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_RANDWRITE, 16 * KiB, 2, false);
 	verify_run(disk, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_RANDREAD, 16 * KiB, 2, false);
+	/* The in-place modes over the conversion queue, data checked. */
+	verify_transport = GMEM_TRANSPORT_QUEUE;
+	verify_run(disk, GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_RANDRW, 16 * KiB, 2, false);
+	verify_run(disk, GMEM_ABI_IO_INPLACE_BATCH, GMEM_ABI_IO_RANDRW, 16 * KiB, 1, false);
+	verify_transport = GMEM_TRANSPORT_AUTO;
 	unlink(disk);
 
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !dd; i++)

@@ -446,10 +446,11 @@ static void test_bench(void)
 			bool asleep = !strcmp(rows[i].converter, "asleep");
 
 			q++;
-			/* 5 round trips = 10 conversions; asleep: each kicks. */
+			/* 5 round trips = 10 conversions; asleep: a request
+			 * kicks unless it beat the converter to its sleep. */
 			qsane = qsane && rows[i].conversions == 10 &&
 				rows[i].host_ns > 0 && rows[i].conv_cpu_ns > 0 &&
-				(!asleep || rows[i].kicks == 10) &&
+				rows[i].kicks <= 10 && (!asleep || rows[i].kicks >= 1) &&
 				(asleep || !strcmp(rows[i].converter, "polling"));
 		}
 	}
@@ -457,7 +458,7 @@ static void test_bench(void)
 	ok(exits == 1 && rt == (hc_probe == 1 ? 12 : 9),
 	   "%d guest_roundtrip rows, %d exit_roundtrip row", rt, exits);
 	ok(q == 6 && qsane, "6 queue rows (polling, asleep): 10 conversions each, host "
-	   "time and converter CPU measured, asleep: one kick per conversion");
+	   "time and converter CPU measured, asleep: kicks");
 }
 
 #define N_NOVM		21
