@@ -20,6 +20,8 @@ static const char *yesno(bool b)
  * bounded by a timeout: vmm/transport.c.) */
 static int hc_probe;
 static const char *hc_why = "";
+static int q_probe;
+static const char *q_why = "";
 
 static void print_transport_text(void)
 {
@@ -30,6 +32,9 @@ static void print_transport_text(void)
 	}
 	printf("  hypercall exits      %s (%s)\n", hc_probe == 1 ? "yes" : "no", hc_why);
 	printf("  conversion transport %s\n", hc_probe == 1 ? "hypercall" : "doorbell");
+	printf("  queue transport      %s (%s; --transport queue: no userspace exit "
+	       "per conversion)\n", q_probe == 1 ? "yes" : "no",
+	       q_probe == -ENODEV ? "no usable /dev/kvm" : q_why);
 }
 
 static void print_text(const struct gmem_host_caps *c)
@@ -80,7 +85,7 @@ static void print_json(const struct gmem_host_caps *c)
 	       "\"memory_attributes\":%llu,\"set_memory_attributes\":%s,"
 	       "\"backing\":\"%s\",\"backend\":\"hostview\","
 	       "\"hypercall_exit_probe\":%d,\"hypercall_exit_why\":\"%s\","
-	       "\"transport\":\"%s\"}\n",
+	       "\"transport\":\"%s\",\"queue\":%s,\"queue_why\":\"%s\"}\n",
 	       c->kernel, c->cpu_model, c->emulated ? "true" : "false",
 	       c->io_uring ? "true" : "false", c->kvm ? "true" : "false",
 	       c->kvm ? "" : strerror(c->kvm_errno), c->api_version,
@@ -93,7 +98,8 @@ static void print_json(const struct gmem_host_caps *c)
 	       (unsigned long long)c->memory_attributes,
 	       c->set_memory_attributes ? "true" : "false",
 	       c->guest_memfd_mmap ? "guest_memfd" : "memfd", hc_probe, hc_why,
-	       hc_probe == 1 ? "hypercall" : "doorbell");
+	       hc_probe == 1 ? "hypercall" : "doorbell", q_probe == 1 ? "true" : "false",
+	       q_probe == -ENODEV ? "no usable /dev/kvm" : q_why);
 }
 
 static int cmd_probe(int argc, char **argv)
@@ -119,6 +125,7 @@ static int cmd_probe(int argc, char **argv)
 		hc_why = "no usable /dev/kvm";
 	else if (hc_probe < 0 && !hc_why[0])
 		hc_why = strerror(-hc_probe);
+	q_probe = gmem_vm_probe_queue(&q_why);
 	if (json)
 		print_json(&caps);
 	else
