@@ -135,9 +135,34 @@ static void skip(struct bench_data *d, const char *fmt, ...)
 	fprintf(stderr, "gmemkit bench: skipped: %s\n", d->skipped[d->nskipped - 1]);
 }
 
-static int io_points(const struct bench_opts *o)
+/* The in-place modes also run over every other usable conversion transport
+ * (the default one is what auto resolves to: hypercall where its exits reach
+ * the VMM, else doorbell); the others are doorbell (if auto is hypercall)
+ * and queue (wherever an ioeventfd works). */
+#define INPLACE_MODES	((1U << 2) | (1U << 3) | (1U << 4))	/* inplace, -batch, adaptive */
+
+static unsigned int extra_transports(const struct bench_data *d, const struct bench_opts *o,
+				     const char **out)
 {
-	return __builtin_popcount(o->modes) * __builtin_popcount(o->sizes) *
+	unsigned int n = 0;
+
+	if (o->no_transports)
+		return 0;
+	if (json_num(d->probe, "hypercall_exit_probe", 0) == 1)
+		out[n++] = "doorbell";
+	if (json_num(d->probe, "queue", 0))
+		out[n++] = "queue";
+	return n;
+}
+
+static int io_points(const struct bench_data *d, const struct bench_opts *o)
+{
+	const char *tr[2];
+	int per = __builtin_popcount(o->modes) +
+		  __builtin_popcount(o->modes & INPLACE_MODES) *
+		  (int)extra_transports(d, o, tr);
+
+	return per * __builtin_popcount(o->sizes) *
 	       (int)(o->nqd * o->nvcpus) * __builtin_popcount(o->backends);
 }
 
@@ -169,9 +194,11 @@ static void run_io(struct bench_data *d, const struct bench_opts *o,
 		   struct progress *p)
 {
 	char bs[16], qd[8], vc[8], rt[16], disk[64] = "";
-	unsigned int m, b, q, v, k, be = o->backends;
+	unsigned int m, b, q, v, k, t, ntr, be = o->backends;
+	const char *trs[3] = { NULL };
 
 	snprintf(rt, sizeof(rt), "%g", o->io_runtime);
+	ntr = extra_transports(d, o, trs);
 	if ((be & 2) && blk_disk_create(disk, sizeof(disk), "/var/tmp", DISK_SIZE)) {
 		skip(d, "io-bench file backend: cannot create a disk image in /var/tmp");
 		be &= ~2U;
@@ -180,23 +207,29 @@ static void run_io(struct bench_data *d, const struct bench_opts *o,
 		for (b = 0; b < NBS; b++)
 			for (q = 0; q < o->nqd; q++)
 				for (v = 0; v < o->nvcpus; v++)
-					for (m = 0; m < NMODES; m++) {
+					for (m = 0; m < NMODES; m++)
+					for (t = 0; t <= ntr; t++) {
+						/* t 0: the default transport; first,
+						 * so report.c's tables find it. */
 						char *argv[] = { "gmemkit", "io-bench", "--json",
 							(char *)"--mode", (char *)modes[m], "--bs", bs,
 							"--qd", qd, "--vcpus", vc, "--backend",
 							(char *)backends[k], "--runtime", rt,
 							"--rw", "randread",
+							"--transport", (char *)(t ? trs[t - 1] : "auto"),
 							k ? "--disk" : NULL, disk, NULL };
 
 						if (!(be & (1U << k)) || !(o->sizes & (1U << b)) ||
-						    !(o->modes & (1U << m)))
+						    !(o->modes & (1U << m)) ||
+						    (t && !(INPLACE_MODES & (1U << m))))
 							continue;
 						snprintf(bs, sizeof(bs), "%uk", block_kib[b]);
 						snprintf(qd, sizeof(qd), "%u", o->qd[q]);
 						snprintf(vc, sizeof(vc), "%u", o->vcpus[v]);
 						progress(p, o->io_runtime * o->reps,
-							 "io-bench %s bs=%s qd=%s vcpus=%s backend=%s",
-							 modes[m], bs, qd, vc, backends[k]);
+							 "io-bench %s bs=%s qd=%s vcpus=%s backend=%s%s%s",
+							 modes[m], bs, qd, vc, backends[k],
+							 t ? " transport=" : "", t ? trs[t - 1] : "");
 						run_io_point(d, o, argv);
 					}
 	if (*disk)
@@ -227,8 +260,8 @@ static void run_all(struct bench_data *d, const struct bench_opts *o)
 	/* Only now is it known whether the guest sweep runs. */
 	run_io_ok = io && d->kvm && (!d->emulated || o->emulated_ok);
 	if (run_io_ok) {
-		p.steps += (unsigned int)io_points(o);
-		p.total_weight += io_points(o) * o->io_runtime * o->reps;
+		p.steps += (unsigned int)io_points(d, o);
+		p.total_weight += io_points(d, o) * o->io_runtime * o->reps;
 	}
 	progress(&p, o->quick ? 3 : 15, "convert-bench (reps %s)", reps);
 	d->convert = run_json(conv);
@@ -258,13 +291,17 @@ static int usage(FILE *f, int ret)
 	fprintf(f,
 		"usage: gmemkit bench [--quick] [--reps N] [--io-runtime SECONDS] [--out DIR]\n"
 		"                     [--modes LIST] [--bs LIST] [--qd LIST] [--vcpus LIST]\n"
-		"                     [--backends LIST] [--emulated-ok]\n"
+		"                     [--backends LIST] [--transports all|default]\n"
+		"                     [--emulated-ok]\n"
 		"       gmemkit bench --compare A.json B.json\n"
 		"  runs probe, convert-bench, bounce-bench and (with KVM) the io-bench sweep;\n"
 		"  writes results/<host>-<date>/{results.json,results.csv,report.md,*.svg}\n"
 		"  and prints the verdict.  The sweep: --modes of shared,bounce,inplace,\n"
 		"  inplace-batch,adaptive (all); --bs of 4k,16k,64k,256k,1m (all); --qd\n"
 		"  (1,32); --vcpus (1,2); --backends null,file (both; --quick: null).\n"
+		"  The in-place modes run over the default conversion transport and, with\n"
+		"  --transports all (default), over every other usable one (doorbell where\n"
+		"  hypercall is the default, queue where an ioeventfd works).\n"
 		"  --emulated-ok runs the guest sweep on an emulated CPU too (labelled;\n"
 		"  never a verdict).\n");
 	return ret;
@@ -409,6 +446,15 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			if (*end || !(o->io_runtime >= 0.05 && o->io_runtime <= 60)) {
 				fprintf(stderr, "gmemkit: --io-runtime: '%s' is not a number of "
 					"seconds in [0.05, 60]\n", argv[i]);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--transports") && i + 1 < argc) {
+			i++;
+			if (!strcmp(argv[i], "default")) {
+				o->no_transports = true;
+			} else if (strcmp(argv[i], "all")) {
+				fprintf(stderr, "gmemkit: --transports: '%s' is not all or "
+					"default\n", argv[i]);
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "--out") && i + 1 < argc) {

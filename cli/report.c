@@ -679,6 +679,7 @@ static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
 		fprintf(f, ";");
 	}
 	io_crossover(f, d);
+	report_transports_verdict(f, d);
 	if (d->rep_qd != 32 || strcmp(d->rep_backend, "null"))
 		fprintf(f, " Target (best protected mode >= 90%% of shared at every size, "
 			   "null backend, qd 32): not evaluated by this sweep.\n");
@@ -712,6 +713,7 @@ static void write_report(FILE *f, const struct bench_data *d,
 		io_table(f, d);
 		fprintf(f, "\n![throughput](throughput.svg)\n![latency](latency.svg)\n"
 			   "![cost split](cost_split.svg)\n");
+		report_transports(f, d);
 	}
 	if (d->nskipped) {
 		fprintf(f, "\n## Skipped\n\n");

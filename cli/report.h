@@ -6,6 +6,7 @@
 #define GMEMKIT_CLI_REPORT_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "gmemkit/json.h"
 
@@ -26,6 +27,8 @@ struct bench_opts {
 	unsigned int qd[MAX_SEL], nqd;
 	unsigned int vcpus[MAX_SEL], nvcpus;
 	unsigned int reps;		/* io-bench runs per point */
+	bool no_transports;		/* in-place modes over the default
+					 * transport only (--transports default) */
 	double io_runtime;		/* seconds per io-bench run */
 	const char *outdir;
 	const char *compare_a, *compare_b;
@@ -62,5 +65,9 @@ void report_add_io_runs(struct bench_data *d, struct json **runs, unsigned int n
 int report_write(struct bench_data *d, const struct bench_opts *o, const char *outdir);
 void report_free(struct bench_data *d);
 int report_compare(const char *a, const char *b);
+
+/* cli/report_transport.c: the in-place modes per conversion transport. */
+void report_transports(FILE *f, const struct bench_data *d);
+void report_transports_verdict(FILE *f, const struct bench_data *d);
 
 #endif /* GMEMKIT_CLI_REPORT_H */

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gmemkit bench report: the in-place modes per conversion transport
+ * (doorbell, hypercall where its exits work, queue), kept apart from the
+ * main tables in report.c.  For each transport swept: IOPS against bounce,
+ * the crossover size, and the conversion cost split per I/O into the exits
+ * the conversions cost, the host's conversion work, the rest of the
+ * guest-observed conversion time (the exit round trip for doorbell and
+ * hypercall, ring latency and kicks for the queue) and the CPU the queue's
+ * converter thread burns.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+#define MAX_TR	4
+
+static const char *const inplace_modes[] = { "inplace", "inplace-batch" };
+
+/* The record of (mode, bs, transport) at the representative point. */
+static const struct json *find(const struct bench_data *d, const char *mode,
+			       unsigned int bs_kib, const char *tr)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nio; i++) {
+		const struct json *r = d->io[i].rec;
+
+		if (!strcmp(json_str(r, "mode", ""), mode) &&
+		    json_num(r, "bs", 0) == bs_kib * 1024.0 &&
+		    json_num(r, "qd", 0) == d->rep_qd &&
+		    json_num(r, "vcpus", 1) == d->rep_vcpus &&
+		    !strcmp(json_str(r, "backend", ""), d->rep_backend) &&
+		    (!tr || !strcmp(json_str(r, "transport", ""), tr)))
+			return r;
+	}
+	return NULL;
+}
+
+/* Transports the in-place modes were swept over, in first-seen order. */
+static unsigned int transports(const struct bench_data *d, const char **out)
+{
+	unsigned int i, k, n = 0;
+
+	for (i = 0; i < d->nio; i++) {
+		const struct json *r = d->io[i].rec;
+		const char *t = json_str(r, "transport", "");
+
+		if (strncmp(json_str(r, "mode", ""), "inplace", 7) || !*t)
+			continue;
+		for (k = 0; k < n && strcmp(out[k], t); k++)
+			;
+		if (k == n && n < MAX_TR)
+			out[n++] = t;
+	}
+	return n;
+}
+
+static double best_inplace(const struct bench_data *d, unsigned int bs_kib,
+			   const char *tr)
+{
+	double a = json_num(find(d, "inplace", bs_kib, tr), "iops", NAN);
+	double b = json_num(find(d, "inplace-batch", bs_kib, tr), "iops", NAN);
+
+	return isnan(a) ? b : isnan(b) ? a : fmax(a, b);
+}
+
+/* Smallest measured size from which in place over tr beats bounce at every
+ * larger measured size; -1 never, -2 nothing measured. */
+static int crossover(const struct bench_data *d, const char *tr)
+{
+	int b, from = -1, measured = 0;
+
+	for (b = NBS - 1; b >= 0; b--) {
+		double bn = json_num(find(d, "bounce", d->block_kib[b], NULL), "iops", NAN);
+		double ip = best_inplace(d, d->block_kib[b], tr);
+
+		if (isnan(bn) || isnan(ip))
+			continue;
+		measured++;
+		if (ip <= bn)
+			break;
+		from = b;
+	}
+	return measured ? from : -2;
+}
+
+void report_transports_verdict(FILE *f, const struct bench_data *d)
+{
+	const char *tr[MAX_TR];
+	unsigned int n = transports(d, tr), i;
+
+	if (n < 2)
+		return;
+	fprintf(f, " Per conversion transport (in place or in place in batches vs bounce):");
+	for (i = 0; i < n; i++) {
+		int c = crossover(d, tr[i]);
+
+		if (c == -2)
+			continue;
+		if (c < 0)
+			fprintf(f, " %s: never ahead up to %u KiB;", tr[i],
+				d->block_kib[NBS - 1]);
+		else
+			fprintf(f, " %s: ahead from %u KiB up;", tr[i], d->block_kib[c]);
+	}
+	fprintf(f, " (queue: no userspace exit per conversion, as pKVM or Arm CCA; "
+		   "doorbell and hypercall: one per conversion, as TDX/SNP on KVM.)");
+}
+
+static void us(FILE *f, double ns)
+{
+	if (isnan(ns))
+		fprintf(f, " - |");
+	else
+		fprintf(f, " %.2f |", ns / 1e3);
+}
+
+void report_transports(FILE *f, const struct bench_data *d)
+{
+	const char *tr[MAX_TR];
+	unsigned int n = transports(d, tr), i, m;
+	int b;
+
+	if (!n)
+		return;
+	fprintf(f, "\n## In place per conversion transport\n\n"
+		   "IOPS, %s backend, randread, qd %u, %u vCPU (median run):\n\n| block | bounce |",
+		d->rep_backend, d->rep_qd, d->rep_vcpus);
+	for (m = 0; m < 2; m++)
+		for (i = 0; i < n; i++)
+			fprintf(f, " %s / %s |", inplace_modes[m], tr[i]);
+	fprintf(f, "\n|---:|---:|");
+	for (i = 0; i < 2 * n; i++)
+		fprintf(f, "---:|");
+	fputc('\n', f);
+	for (b = 0; b < NBS; b++) {
+		double bn = json_num(find(d, "bounce", d->block_kib[b], NULL), "iops", NAN);
+
+		fprintf(f, "| %u KiB |", d->block_kib[b]);
+		if (isnan(bn))
+			fprintf(f, " - |");
+		else
+			fprintf(f, " %.0f |", bn);
+		for (m = 0; m < 2; m++)
+			for (i = 0; i < n; i++) {
+				double v = json_num(find(d, inplace_modes[m], d->block_kib[b],
+							 tr[i]), "iops", NAN);
+
+				if (isnan(v))
+					fprintf(f, " - |");
+				else
+					fprintf(f, " %.0f |", v);
+			}
+		fputc('\n', f);
+	}
+	fprintf(f, "\nCrossover (smallest size from which the better in-place mode beats "
+		   "bounce at every larger size):");
+	for (i = 0; i < n; i++) {
+		int c = crossover(d, tr[i]);
+
+		if (c >= 0)
+			fprintf(f, " %s: from %u KiB", tr[i], d->block_kib[c]);
+		else
+			fprintf(f, " %s: %s", tr[i], c == -1 ? "never" : "not measured");
+		fputc(i + 1 < n ? ',' : '.', f);
+	}
+	fprintf(f, "\n\nConversion cost split per I/O, mode inplace (us, except exits): "
+		   "exits the conversions cost (doorbell/hypercall: one userspace exit per "
+		   "request; queue: kicks of a sleeping converter), host work (VMM time in "
+		   "gmem_share/unshare, run mean per conversion), exit or ring latency (the "
+		   "rest of the guest-observed conversion time), converter CPU (queue: its "
+		   "thread's CPU time per I/O, idle polling included):\n\n"
+		   "| block | transport | exits | host work | exit/ring latency | converter CPU |\n"
+		   "|---:|---|---:|---:|---:|---:|\n");
+	for (b = 0; b < NBS; b++)
+		for (i = 0; i < n; i++) {
+			const struct json *r = find(d, "inplace", d->block_kib[b], tr[i]);
+
+			if (!r)
+				continue;
+			fprintf(f, "| %u KiB | %s | %.3f |", d->block_kib[b], tr[i],
+				json_num(r, "conv_exits_per_io", NAN));
+			us(f, json_num(r, "conv_host_ns_per_io", NAN));
+			us(f, json_num(r, "conv_rest_ns_per_io", NAN));
+			if (strcmp(tr[i], "queue"))
+				fprintf(f, " - |");
+			else
+				us(f, json_num(r, "conv_cpu_ns_per_io", NAN));
+			fputc('\n', f);
+		}
+}
