@@ -33,7 +33,8 @@ static void usage(FILE *f)
 		"                        [--backend null|file] [--disk PATH] [--direct]\n"
 		"                        [--runtime SECONDS]\n"
 		"                        [--transport auto|hypercall|doorbell|queue]\n"
-		"                        [--conv-poll-us N] [--poll-us N] [--churn] [--json]\n"
+		"                        [--conv-poll-us N] [--conv-no-pin] [--poll-us N]\n"
+		"                        [--churn] [--json]\n"
 		"  --mode M        shared, bounce, inplace, inplace-batch, adaptive (default bounce),\n"
 		"                  or mixed (stress: each request shared, bounce or inplace at\n"
 		"                  random, now and then an inplace-batch batch)\n"
@@ -49,6 +50,8 @@ static void usage(FILE *f)
 		"                  converter thread (no userspace exit; a kick only when asleep)\n"
 		"  --conv-poll-us N  queue: converter busy-polls N us after its last request\n"
 		"                  (default %d; 0: sleeps at once, every request kicks)\n"
+		"  --conv-no-pin   queue: leave the converter to the scheduler (default: a CPU\n"
+		"                  of its own, vCPU threads kept off it, when there are enough)\n"
 		"  --poll-us N     device busy-polls N us after work (driver skips kicks\n"
 		"                  meanwhile; default 0: every batch kicks)\n"
 		"  --churn         with --mode mixed: between requests each vCPU shares and\n"
@@ -156,6 +159,10 @@ static int parse(int argc, char **argv, struct opts *o)
 		}
 		if (!strcmp(k, "--direct")) {
 			o->direct = true;
+			continue;
+		}
+		if (!strcmp(k, "--conv-no-pin")) {
+			o->c.conv_no_pin = true;
 			continue;
 		}
 		if (!strcmp(k, "--churn")) {

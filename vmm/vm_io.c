@@ -163,6 +163,7 @@ int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
 	vc.mem_size = mem;
 	vc.transport = c->transport;
 	vc.conv_poll_us = c->conv_poll_us;
+	vc.conv_no_pin = c->conv_no_pin;
 	vc.mode = GMEM_MODE_INPLACE;
 	vc.test = GMEM_ABI_TEST_IO;
 	vc.timeout_ms = c->timeout_ms ? c->timeout_ms :

@@ -41,6 +41,7 @@ struct gmem_io_config {
 					 * the driver then skips notifications
 					 * while VIRTQ_USED_F_NO_NOTIFY is set */
 	int conv_poll_us;		/* queue transport: gmem_vm_config's */
+	bool conv_no_pin;		/* queue transport: gmem_vm_config's */
 	unsigned int timeout_ms;	/* 0: runtime + 120 s */
 	FILE *console;
 	bool quiet;
