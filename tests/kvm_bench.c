@@ -46,12 +46,12 @@ int main(void)
 	char dir[] = "/tmp/gmemkit-kvm-bench-XXXXXX", cmd[1024], path[512];
 	struct json *res = NULL, *io, *host, *p;
 	char *text;
-	int rc, good = 0, n = 0;
+	int rc, good = 0, n = 0, q = 0, db = 0, hc = 0;
 	bool emulated;
 
 	if (!kvm_usable())
 		tap_skip_all("/dev/kvm not usable here (tools/kvm-tests runs this in the test VM)");
-	tap_plan(8);
+	tap_plan(9);
 	if (!mkdtemp(dir))
 		tap_bail("mkdtemp failed");
 	snprintf(cmd, sizeof(cmd),
@@ -67,15 +67,29 @@ int main(void)
 	free(text);
 	ok(res != NULL, "results.json parses");
 	io = json_get(res, "io");
-	for (p = io ? io->child : NULL; p; p = p->next, n++)
+	for (p = io ? io->child : NULL; p; p = p->next, n++) {
+		bool inplace = !strcmp(json_str(p, "mode", ""), "inplace");
+		const char *tr = json_str(p, "transport", "");
+
 		good += json_num(p, "iops", 0) > 0 && json_len(json_get(p, "iops_runs")) == 2;
-	ok(n == 6 && good == 6, "6 io points with IOPS and both runs kept (%d/%d)", good, n);
+		q += inplace && !strcmp(tr, "queue");
+		db += inplace && !strcmp(tr, "doorbell");
+		hc += inplace && !strcmp(tr, "hypercall");
+	}
+	/* 6 points over the default transport; inplace also over each other
+	 * usable one: queue, and doorbell where hypercall is the default. */
+	ok(n == 6 + 2 * (1 + (hc > 0)) && good == n && q == 2 && db == 2,
+	   "%d io points with IOPS and both runs kept (%d good); inplace over queue %d, "
+	   "doorbell %d, hypercall %d", n, good, q, db, hc);
 	host = json_get(res, "host");
 	emulated = json_num(host, "emulated", 0) != 0;
 
 	snprintf(path, sizeof(path), "%s/report.md", dir);
 	ok(file_has(path, "## End to end") && file_has(path, "| 64 KiB |"),
 	   "report.md has the end-to-end table");
+	ok(file_has(path, "## In place per conversion transport") &&
+	   file_has(path, "inplace / queue") && file_has(path, "| 64 KiB | queue |"),
+	   "report.md has the per-transport table and cost split");
 	ok(!emulated || file_has(path, "EMULATED CPU"),
 	   "an emulated run is labelled in the verdict (emulated: %s)", emulated ? "yes" : "no");
 	snprintf(path, sizeof(path), "%s/io_by_size.dat", dir);

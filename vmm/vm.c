@@ -621,6 +621,7 @@ void gmem_vm_destroy(struct gmem_vm *vm)
 
 	if (!vm)
 		return;
+	gmem_convq_stop(vm);		/* if a run failed half way */
 	if (vm->pinned) {
 		gmem_unpin(vm->mem, GMEM_ABI_BOOT_INFO_GPA, 2 * GMEM_ABI_PAGE_SIZE);
 		gmem_unpin(vm->mem, GMEM_ABI_VCPU_PAGE_GPA,
