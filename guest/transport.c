@@ -84,11 +84,11 @@ void __queue_publish(uint32_t prod)
 {
 	volatile struct gmem_abi_convq *q = this_queue();
 
-	__atomic_store_n(&q->req_prod, prod, __ATOMIC_RELEASE);
 	/* Store req_prod, then read the flag; the converter stores the flag,
-	 * then reads req_prod (abi.h): one of the two sees the other. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!(__atomic_load_n(&q->host_flags, __ATOMIC_ACQUIRE) &
+	 * then reads req_prod (abi.h), all seq_cst (the store is an xchg, a
+	 * full barrier): one of the two sees the other. */
+	__atomic_store_n(&q->req_prod, prod, __ATOMIC_SEQ_CST);
+	if (!(__atomic_load_n(&q->host_flags, __ATOMIC_SEQ_CST) &
 	      GMEM_ABI_CONVQ_F_POLLING))
 		queue_kick();
 }

@@ -273,16 +273,16 @@ static bool wait_flags(struct gmem_abi_convq *q, uint32_t mask, uint32_t want)
 	return true;
 }
 
-/* The guest protocol: publish, full barrier, kick if not polling. */
+/* The guest protocol: publish, then (seq_cst) read the flag, kick if not
+ * polling. */
 static uint32_t guest_post(struct gmem_abi_convq *q, uint32_t op, uint64_t gpa,
 			   uint64_t *kicks)
 {
 	uint32_t idx = post_at(q, op, 0, gpa, P, false);
 	uint64_t one = 1;
 
-	__atomic_store_n(&q->req_prod, idx + 1, __ATOMIC_RELEASE);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!(__atomic_load_n(&q->host_flags, __ATOMIC_ACQUIRE) & GMEM_ABI_CONVQ_F_POLLING)) {
+	__atomic_store_n(&q->req_prod, idx + 1, __ATOMIC_SEQ_CST);
+	if (!(__atomic_load_n(&q->host_flags, __ATOMIC_SEQ_CST) & GMEM_ABI_CONVQ_F_POLLING)) {
 		if (write(vm.convq.efd, &one, sizeof(one)) != sizeof(one))
 			return idx;
 		(*kicks)++;

@@ -56,7 +56,8 @@ static void host_flags(struct gmem_convq_ring *r, bool polling)
 	uint32_t f = (polling ? GMEM_ABI_CONVQ_F_POLLING : 0) |
 		     (r->stopped ? GMEM_ABI_CONVQ_F_STOPPED : 0);
 
-	__atomic_store_n(&r->q->host_flags, f, __ATOMIC_RELEASE);
+	/* seq_cst: ordered before the req_prod loads that follow (below). */
+	__atomic_store_n(&r->q->host_flags, f, __ATOMIC_SEQ_CST);
 }
 
 static void stop_ring(struct gmem_vm *vm, struct gmem_convq_ring *r,
@@ -127,7 +128,7 @@ static bool pending(struct gmem_convq *cq)
 		struct gmem_convq_ring *r = &cq->rings[i];
 
 		if (!r->stopped &&
-		    __atomic_load_n(&r->q->req_prod, __ATOMIC_ACQUIRE) != r->done)
+		    __atomic_load_n(&r->q->req_prod, __ATOMIC_SEQ_CST) != r->done)
 			return true;
 	}
 	return false;
@@ -189,9 +190,9 @@ static void *convq_thread(void *arg)
 		}
 		/* Going to sleep: clear the flag, then look once more.  The
 		 * guest stores req_prod before it reads the flag, we store the
-		 * flag before we read req_prod: one of us sees the other. */
+		 * flag before we read req_prod, all seq_cst: one of us sees
+		 * the other. */
 		set_polling(cq, false);
-		atomic_thread_fence(memory_order_seq_cst);
 		if (pending(cq)) {
 			set_polling(cq, true);
 			continue;

@@ -199,8 +199,8 @@ struct gmem_abi_pvm_page {
  *
  * Indices are free-running 32-bit counters; slot = index % GMEM_ABI_CONVQ_SIZE.
  *   guest: fills req[prod % SIZE] (op, flags 0, gpa, len, tag), then
- *          release-stores req_prod = prod + 1 (several requests may be
- *          published by one store), a full barrier, then reads host_flags:
+ *          stores req_prod = prod + 1 (several requests may be published by
+ *          one store; a full barrier: seq_cst), then reads host_flags:
  *          without GMEM_ABI_CONVQ_F_POLLING it writes 4 bytes to
  *          GMEM_ABI_CONVQ_KICK_GPA (one ioeventfd exit, no userspace round
  *          trip).  It waits for req_done to pass its index (polling: the
@@ -214,8 +214,9 @@ struct gmem_abi_pvm_page {
  *          errno set); the VMM writes cpl[slot] = {tag, status} and then
  *          release-stores req_done, in order, at most SIZE per pass.  While
  *          it busy-polls it keeps GMEM_ABI_CONVQ_F_POLLING set; before it
- *          sleeps it clears the flag, a full barrier, and looks at req_prod
- *          once more (so a request posted in between is never missed).
+ *          sleeps it clears the flag (a full barrier: seq_cst) and looks at
+ *          req_prod once more (so a request posted in between is never
+ *          missed).
  * The VMM never reads anything from this page but req_prod and req[].
  */
 #define GMEM_ABI_CONVQ_MAGIC	0x51564e43U	/* "CNVQ" */
