@@ -78,10 +78,8 @@ static uint32_t post_at(struct gmem_abi_convq *q, uint32_t op, uint32_t flags,
 	s->gpa = gpa;
 	s->len = len;
 	s->tag = 0xabc00000ULL + p;
-	if (publish)
+	if (publish)		/* else the caller publishes */
 		__atomic_store_n(&q->req_prod, p + 1, __ATOMIC_RELEASE);
-	else
-		q->req_prod = p + 1;
 	return p;
 }
 
