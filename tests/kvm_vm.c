@@ -335,7 +335,7 @@ static void test_probe_and_auto(void)
 }
 
 /* How the probe classifies the two ways hypercalls fail on other hosts
- * (DESIGN.md profile K: the vCPU stalls, or #UD), played by guests that
+ * (docs/design.md, profile K: the vCPU stalls, or #UD), played by guests that
  * hang or fault instead of making the hypercall. */
 static void test_probe_classify(void)
 {
