@@ -191,11 +191,14 @@ static unsigned int extra_transports(const struct bench_data *d, const struct be
 {
 	unsigned int n = 0;
 
-	if (o->no_transports)
-		return 0;
-	if (json_num(d->probe, "hypercall_exit_probe", 0) == 1)
+	bool hc = json_num(d->probe, "hypercall_exit_probe", 0) == 1;
+
+	/* The default run already covers what auto resolves to: hypercall
+	 * where its exits reach the VMM (then doorbell is the extra one),
+	 * else doorbell (and hypercall is not usable). */
+	if ((o->transports & 1) && hc)
 		out[n++] = "doorbell";
-	if (json_num(d->probe, "queue", 0))
+	if ((o->transports & 4) && json_num(d->probe, "queue", 0))
 		out[n++] = "queue";
 	return n;
 }
@@ -359,7 +362,7 @@ static int usage(FILE *f, int ret)
 	fprintf(f,
 		"usage: gmemkit bench [--quick] [--reps N] [--io-runtime SECONDS] [--out DIR]\n"
 		"                     [--modes LIST] [--bs LIST] [--qd LIST] [--vcpus LIST]\n"
-		"                     [--backends LIST] [--transports all|default]\n"
+		"                     [--backends LIST] [--transport LIST]\n"
 		"                     [--emulated-ok]\n"
 		"       gmemkit bench --compare A.json B.json\n"
 		"  runs probe, convert-bench, bounce-bench and (with KVM) the io-bench sweep;\n"
@@ -367,9 +370,10 @@ static int usage(FILE *f, int ret)
 		"  and prints the verdict.  The sweep: --modes of shared,bounce,inplace,\n"
 		"  inplace-batch,adaptive (all); --bs of 4k,16k,64k,256k,1m (all); --qd\n"
 		"  (1,32); --vcpus (1,2); --backends null,file (both; --quick: null).\n"
-		"  The in-place modes run over the default conversion transport and, with\n"
-		"  --transports all (default), over every other usable one (doorbell where\n"
-		"  hypercall is the default, queue where an ioeventfd works).\n"
+		"  The in-place modes run over the default conversion transport (what auto\n"
+		"  resolves to) and over each usable one of --transport doorbell,hypercall,\n"
+		"  queue (all, the default; 'default': none beyond it): doorbell where\n"
+		"  hypercall is the default, queue where an ioeventfd works.\n"
 		"  --emulated-ok runs the guest sweep on an emulated CPU too (labelled;\n"
 		"  never a verdict).\n");
 	return ret;
@@ -516,15 +520,15 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 					"seconds in [0.05, 60]\n", argv[i]);
 				return 2;
 			}
-		} else if (!strcmp(argv[i], "--transports") && i + 1 < argc) {
-			i++;
-			if (!strcmp(argv[i], "default")) {
-				o->no_transports = true;
-			} else if (strcmp(argv[i], "all")) {
-				fprintf(stderr, "gmemkit: --transports: '%s' is not all or "
-					"default\n", argv[i]);
+		} else if (!strcmp(argv[i], "--transport") && i + 1 < argc) {
+			static const char *const trn[] = { "doorbell", "hypercall", "queue",
+							   "default", "all" };
+
+			if (parse_names("--transport", argv[++i], trn, 5, &o->transports))
 				return 2;
-			}
+			if (o->transports & 16)
+				o->transports = 7;
+			o->transports &= 7;	/* "default": none beyond it */
 		} else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
 			o->outdir = argv[++i];
 		} else if (!strcmp(argv[i], "--compare") && i + 2 < argc) {
@@ -548,6 +552,7 @@ static int cmd_bench(int argc, char **argv)
 	struct bench_opts o = {
 		.reps = 5, .io_runtime = 0.5,
 		.modes = (1U << NMODES) - 1, .sizes = (1U << NBS) - 1, .backends = 3,
+		.transports = 7,
 		.qd = { 1, 32 }, .nqd = 2, .vcpus = { 1, 2 }, .nvcpus = 2,
 	};
 	struct bench_data d = { 0 };

@@ -27,8 +27,9 @@ struct bench_opts {
 	unsigned int qd[MAX_SEL], nqd;
 	unsigned int vcpus[MAX_SEL], nvcpus;
 	unsigned int reps;		/* io-bench runs per point */
-	bool no_transports;		/* in-place modes over the default
-					 * transport only (--transports default) */
+	unsigned int transports;	/* in-place modes also over these (bit 0
+					 * doorbell, 1 hypercall, 2 queue) where
+					 * usable; 0: the default transport only */
 	double io_runtime;		/* seconds per io-bench run */
 	const char *outdir;
 	const char *compare_a, *compare_b;
