@@ -130,6 +130,7 @@ void test_triple(unsigned int cpu);
 void test_hang(unsigned int cpu);
 void test_mmio(unsigned int cpu);
 void test_io(unsigned int cpu);		/* io.c */
+void test_hostile(unsigned int cpu);
 
 /* SMP barrier over all vCPUs (main.c). */
 void smp_barrier(void);
