@@ -382,6 +382,7 @@ struct gmem_abi_io_results {
 	uint64_t bad_sent, bad_ioerr;	/* BAD_DESC: requests, IOERR answers */
 	int64_t busy_status;		/* UNSHARE_BUSY: the refused unshare */
 	int64_t busy_after;		/* UNSHARE_BUSY: unshare after completion */
+	int64_t steal_status;		/* STEAL_PIN: the UNPIN of the held buffer */
 	uint64_t capacity;		/* device sectors seen by the driver */
 	uint32_t queue_size;		/* descriptors in the virtqueue */
 	uint32_t done;			/* 1 once filled */
