@@ -335,7 +335,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (qlog & 0x40) {
 		/* The reset cannot drain what is held: orphans. */
 		uint16_t used_idx = 0;
-		bool ring_ok = u % 4 == 0 && u + 4 <= RAM;
+		bool ring_ok = u % 4 == 0 && u <= RAM - 4;
 		struct virtio_blk_stats st;
 		uint32_t status = 0;
 
