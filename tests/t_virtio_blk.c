@@ -11,7 +11,8 @@
  * sync, O_DIRECT; data compared), every malformed-descriptor class, private
  * and out-of-RAM buffers (and that the host never touched a private page),
  * pins held during an in-flight I/O, descriptors rewritten in flight, the
- * device thread, reset with I/O in flight.
+ * device thread, reset with I/O in flight, a reset that cannot drain
+ * (orphans), a buffer on a page that is being unshared (busy).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include "gmemkit/gmem.h"
 #include "gmemkit/virtio_blk.h"
 #include "tap.h"
+#include "../lib/gmem_internal.h"	/* a conversion backend hook */
 
 #define PG		GMEM_PAGE_SIZE
 #define RAM_SIZE	(4UL << 20)
@@ -1106,6 +1108,68 @@ static void test_orphans(void)
 	free_guest(&gu);
 }
 
+/*
+ * A request that arrives while the guest is unsharing its buffer: the
+ * device meets a page marked busy (shared, being converted), which is not
+ * a private page.  A conversion backend hook runs the device right inside
+ * the unshare, at the moment the page is busy.
+ */
+static struct guest *busy_guest;
+static const struct gmem_backend *busy_real;
+static uint64_t busy_buf;
+static int busy_pin_err, busy_ran;
+
+static int busy_set_state(struct gmem *g, uint64_t off, uint64_t len,
+			  enum gmem_state to)
+{
+	if (to == GMEM_PRIVATE && !busy_ran) {
+		busy_ran = 1;
+		busy_pin_err = gmem_pin(g, busy_buf, PG);
+		put_req(busy_guest, 6, VIRTIO_BLK_T_IN, 0, busy_buf, 4096, 1);
+		process(busy_guest);
+	}
+	return busy_real->set_state(g, off, len, to);
+}
+
+static const struct gmem_backend busy_backend = {
+	.name = "test-busy", .set_state = busy_set_state,
+};
+
+static void test_busy_page(void)
+{
+	struct blk_backend *be;
+	struct virtio_blk_stats a, z;
+	struct vring_used_elem e;
+	struct guest gu;
+
+	if (blk_backend_null(DISK_SIZE, &be))
+		tap_bail("null backend");
+	mk_guest(&gu, be);
+	if (!drv_init(&gu, std_features))
+		tap_bail("driver init");
+	a = stats(&gu);
+	busy_guest = &gu;
+	busy_buf = DATA_GPA + 0x60000;
+	busy_real = gu.g->backend;
+	gu.g->backend = &busy_backend;
+	ok_eq(gmem_unshare(gu.g, busy_buf, PG), 0, "busy: the guest unshares its buffer");
+	gu.g->backend = busy_real;
+	ok_eq(busy_pin_err, -EBUSY, "busy: a pin meanwhile gets -EBUSY, not -EACCES");
+	z = stats(&gu);
+	ok(get_used(&gu, &e) && e.id == 6 && e.len == 1 &&
+	   *status_byte(&gu, 6) == VIRTIO_BLK_S_IOERR,
+	   "busy: the request on it completes IOERR");
+	ok(z.err[VBLK_E_BUSY] == a.err[VBLK_E_BUSY] + 1 &&
+	   z.pins_refused == a.pins_refused + 1 && z.violations == a.violations &&
+	   z.err[VBLK_E_PRIVATE] == a.err[VBLK_E_PRIVATE],
+	   "busy: counted as busy / a refused pin, not as a private-page violation");
+	ok(gmem_page_state(gu.g, busy_buf) == GMEM_PRIVATE &&
+	   gmem_page_pins(gu.g, busy_buf) == 0 && gmem_violations(gu.g) == 0,
+	   "busy: the unshare finished, no pin left, no host access");
+	gmem_share(gu.g, busy_buf, PG);
+	free_guest(&gu);
+}
+
 /* ---- file backend --------------------------------------------------------- */
 
 static char *mk_disk(void)
@@ -1399,6 +1463,7 @@ int main(void)
 	test_bad_rings();
 	test_inflight();
 	test_orphans();
+	test_busy_page();
 	test_file();
 	test_thread();
 	test_busy_poll();
