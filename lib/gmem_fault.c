@@ -130,8 +130,14 @@ static void chain(int sig, siginfo_t *info, void *uctx)
 		old_action.sa_sigaction(sig, info, uctx);
 		return;
 	}
+	if (old_action.sa_handler == SIG_IGN && info->si_code <= 0)
+		return;			/* a sent signal, ignored as before */
 	if (old_action.sa_handler == SIG_DFL || old_action.sa_handler == SIG_IGN) {
-		signal(sig, SIG_DFL);	/* re-fault, default action */
+		signal(sig, SIG_DFL);
+		/* A fault re-faults on return and takes the default action;
+		 * a sent signal does not come back by itself: deliver it. */
+		if (info->si_code <= 0)
+			raise(sig);
 		return;
 	}
 	old_action.sa_handler(sig);
