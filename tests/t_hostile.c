@@ -532,8 +532,45 @@ static void test_real_violation(void)
 	   "... and the violation callback saw offset, write and the count");
 }
 
-int main(void)
+/* In a fresh process (no handler before gmem's): kill(SIGSEGV) must still
+ * kill, as it would without gmem, and not as a violation. */
+static int child_kill(void)
 {
+	struct gmem *g = mk(4 * PG, "t-kill");
+
+	kill(getpid(), SIGSEGV);
+	gmem_destroy(g);
+	return 0;		/* survived: wrong */
+}
+
+static void test_sent_sigsegv_default(const char *self)
+{
+	int err[2], status = 0;
+	char msg[256] = "";
+	pid_t pid;
+
+	if (pipe(err))
+		tap_bail("pipe");
+	pid = fork();
+	if (pid == 0) {
+		close(err[0]);
+		dup2(err[1], STDERR_FILENO);
+		execl(self, self, "--child-kill", (char *)NULL);
+		_exit(4);
+	}
+	close(err[1]);
+	(void)!read(err[0], msg, sizeof(msg) - 1);
+	close(err[0]);
+	waitpid(pid, &status, 0);
+	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV && !strstr(msg, "violation"),
+	   "kill(SIGSEGV) with no earlier handler: the default action, no violation "
+	   "(status 0x%x)", status);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "--child-kill"))
+		return child_kill();
 	install_prev();		/* before gmem installs its own */
 	test_mailbox_library();
 	test_device_pin_library();
@@ -543,6 +580,7 @@ int main(void)
 	test_unshare_no_transient_busy();
 	test_pin_converting();
 	test_sent_sigsegv();
+	test_sent_sigsegv_default("/proc/self/exe");
 	test_fault_vs_destroy();
 	test_real_violation();
 	return tap_done();
