@@ -414,7 +414,7 @@ int gmem_unshare(struct gmem *g, uint64_t off, uint64_t len)
 	return gmem_convert(g, off, len, GMEM_PRIVATE, 0);
 }
 
-/* ---- pins ------------------------------------------------------------ */
+/* ---- pins -------------------------------------------------------------- */
 
 /* The pin count field of an owner in a page word, and its unit. */
 static inline uint32_t pin_mask(enum gmem_pin_owner o)
