@@ -138,6 +138,7 @@ int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
 	struct gmem_vm_config vc = { 0 };
 	struct virtio_blk *blk = NULL;
 	struct gmem_vm *vm = NULL;
+	struct gmem_stats after;
 	uint64_t mem;
 	int err;
 
@@ -192,6 +193,16 @@ int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
 	r->conv_host_ns = r->vm.counters.c[GMEM_ABI_CNT_CONV_HOST_NS];
 	r->conv_ok = r->vm.counters.c[GMEM_ABI_CNT_CONV_OK];
 	virtio_blk_destroy(blk);
+	/* The device's last unpins (rings, at its reset) happened just now. */
+	gmem_get_stats(gmem_vm_memory(vm), &after);
+	r->mem.unpin_missing = after.unpin_missing;
+	if (r->mem.unpin_missing || r->dev.unpin_bugs) {
+		r->vm.pass = false;
+		snprintf(r->vm.message, sizeof(r->vm.message),
+			 "VMM bug: %llu host unpins found no pin (device: %llu)",
+			 (unsigned long long)r->mem.unpin_missing,
+			 (unsigned long long)r->dev.unpin_bugs);
+	}
 out_vm:
 	gmem_vm_destroy(vm);
 out_be:
