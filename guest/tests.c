@@ -572,7 +572,8 @@ static void record(uint32_t op, uint32_t transport, uint64_t pages,
 	b->wall_ns = tsc_to_ns(z->tsc - a->tsc);
 	results->nr_bench = i + 1;
 	gprintf("  %-16s %-9s %4lu pages  min %8lu ns  median %8lu ns  (%lu samples)\n",
-		op == GMEM_ABI_BENCH_EXIT ? "exit_roundtrip" : "guest_roundtrip",
+		op == GMEM_ABI_BENCH_EXIT ? "exit_roundtrip" :
+		op == GMEM_ABI_BENCH_KICK ? "queue_kick" : "guest_roundtrip",
 		transport_name(transport), pages, b->ns_min, b->ns_median, n);
 }
 
@@ -623,6 +624,20 @@ void test_bench(unsigned int cpu)
 	}
 	bsnap_after(&sz);
 	record(GMEM_ABI_BENCH_EXIT, GMEM_ABI_TRANSPORT_DOORBELL, 0, v, reps, &sa, &sz);
+	/* Queue: what one kick costs the guest (the ioeventfd exit; the
+	 * converter's wakeup is not on this path). */
+	if (tr == GMEM_ABI_TRANSPORT_QUEUE) {
+		for (r = 0; r < reps + 2; r++) {
+			if (r == 2)
+				bsnap_before(&sa);
+			t0 = rdtsc();
+			queue_kick();
+			if (r >= 2)
+				v[r - 2] = rdtsc() - t0;
+		}
+		bsnap_after(&sz);
+		record(GMEM_ABI_BENCH_KICK, tr, 0, v, reps, &sa, &sz);
+	}
 	GUEST_CHECK(errors == 0, "%u doorbell errors during the bench", errors);
 }
 

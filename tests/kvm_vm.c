@@ -569,7 +569,7 @@ static void test_internal_error(void)
 static void test_bench(void)
 {
 	struct gmem_vm_bench_row rows[24];
-	int n, i, exits = 0, rt = 0, q = 0;
+	int n, i, exits = 0, rt = 0, q = 0, kicks = 0;
 	bool sane = true, qsane = true;
 
 	n = gmem_vm_convert_bench(GMEM_MODE_INPLACE, 5, rows, 24);
@@ -584,7 +584,11 @@ static void test_bench(void)
 		       rows[i].samples == 5;
 		exits += !strcmp(rows[i].op, "exit_roundtrip");
 		rt += !strcmp(rows[i].op, "guest_roundtrip");
-		if (!strcmp(rows[i].transport, "queue")) {
+		if (!strcmp(rows[i].op, "queue_kick")) {
+			kicks++;
+			/* 5 kicks, no conversion */
+			qsane = qsane && rows[i].kicks == 5 && rows[i].conversions == 0;
+		} else if (!strcmp(rows[i].transport, "queue")) {
 			bool asleep = !strcmp(rows[i].converter, "asleep");
 
 			q++;
@@ -599,8 +603,9 @@ static void test_bench(void)
 	ok(sane, "every row has 0 < min <= median and 5 samples");
 	ok(exits == 1 && rt == (hc_probe == 1 ? 12 : 9),
 	   "%d guest_roundtrip rows, %d exit_roundtrip row", rt, exits);
-	ok(q == 6 && qsane, "6 queue rows (polling, asleep): 10 conversions each, host "
-	   "time and converter CPU measured, asleep: kicks");
+	ok(q == 6 && kicks == 2 && qsane, "6 queue round-trip rows (polling, asleep): 10 "
+	   "conversions each, host time and converter CPU measured, asleep: kicks; 2 "
+	   "queue_kick rows of 5 kicks");
 }
 
 #define N_NOVM		21

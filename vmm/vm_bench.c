@@ -55,9 +55,11 @@ static int bench_one(enum gmem_transport tr, int poll_us, enum gmem_mode mode,
 		/* The empty round trip is the same in every run: keep one. */
 		if (b->op == GMEM_ABI_BENCH_EXIT && !keep_exit)
 			continue;
-		if (b->op != GMEM_ABI_BENCH_EXIT && b->op != GMEM_ABI_BENCH_ROUNDTRIP)
+		if (b->op != GMEM_ABI_BENCH_EXIT && b->op != GMEM_ABI_BENCH_ROUNDTRIP &&
+		    b->op != GMEM_ABI_BENCH_KICK)
 			continue;
-		r->op = b->op == GMEM_ABI_BENCH_EXIT ? "exit_roundtrip" : "guest_roundtrip";
+		r->op = b->op == GMEM_ABI_BENCH_EXIT ? "exit_roundtrip" :
+			b->op == GMEM_ABI_BENCH_KICK ? "queue_kick" : "guest_roundtrip";
 		r->mode = mode == GMEM_MODE_DESTRUCTIVE ? "destructive" : "inplace";
 		r->transport = abi_transport_name(b->transport);
 		r->converter = "-";

@@ -523,6 +523,7 @@ enum gmem_abi_res {
 enum gmem_abi_bench_op {
 	GMEM_ABI_BENCH_ROUNDTRIP = 1,	/* share + unshare, guest observed */
 	GMEM_ABI_BENCH_EXIT = 2,	/* empty doorbell round trip */
+	GMEM_ABI_BENCH_KICK = 3,	/* queue: one kick write (ioeventfd exit) */
 };
 
 struct gmem_abi_bench {
