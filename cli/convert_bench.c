@@ -344,7 +344,8 @@ static void print_guest_table(const struct bench *b)
 	}
 	printf("\nguest-observed (TSC in the guest, calibrated against host time);\n"
 	       "per conversion over the series: host_ns = time inside gmem_share/unshare,\n"
-	       "cpu_ns = converter thread CPU (queue only), kicks = ioeventfd exits:\n");
+	       "cpu_ns = converter thread CPU (queue only), kicks = ioeventfd exits\n"
+	       "(rows without conversions: per sample):\n");
 	printf("%-16s %-12s %-10s %-9s %6s %7s %12s %12s %9s %9s %7s\n", "op", "mode",
 	       "transport", "converter", "pages", "poll_us", "ns_min", "ns_median",
 	       "host_ns", "cpu_ns", "kicks");
@@ -352,7 +353,9 @@ static void print_guest_table(const struct bench *b)
 		double c;
 
 		r = &b->guest[i];
-		c = r->conversions ? (double)r->conversions : 1;
+		/* per conversion; rows without any (kick, exit): per sample */
+		c = r->conversions ? (double)r->conversions :
+		    r->samples ? (double)r->samples : 1;
 		printf("%-16s %-12s %-10s %-9s %6llu %7u %12llu %12llu %9.0f %9.0f %7.2f\n",
 		       r->op, r->mode, r->transport, r->converter,
 		       (unsigned long long)r->pages, r->poll_us,
