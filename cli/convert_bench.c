@@ -427,9 +427,10 @@ static void print_queue_targets(const struct bench *b)
 		if (k)
 			printf("  converter asleep: %.0f ns per conversion against one kick "
 			       "(%llu ns, measured in the same run) + host work (%.0f ns) = "
-			       "%.0f ns (target: at most that): %s (%.2fx; the excess is the "
-			       "converter's wakeup)\n", per, (unsigned long long)k->ns_median,
-			       hw / 2, lim, per <= lim ? "met" : "NOT met", per / lim);
+			       "%.0f ns (target: at most that): %s (%.2fx%s)\n", per,
+			       (unsigned long long)k->ns_median, hw / 2, lim,
+			       per <= lim ? "met" : "NOT met", per / lim,
+			       per <= lim ? "" : "; the excess is the converter's wakeup");
 	}
 	if (d)
 		printf("  doorbell for comparison: %llu ns (two userspace exits)\n",
