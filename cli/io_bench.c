@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "gmemkit/cost.h"
 #include "gmemkit/probe.h"
 #include "gmemkit/io.h"
 #include "gmemkit/json.h"
@@ -33,9 +34,10 @@ static void usage(FILE *f)
 		"                        [--backend null|file] [--disk PATH] [--direct]\n"
 		"                        [--runtime SECONDS] [--transport auto|hypercall|doorbell]\n"
 		"                        [--poll-us N] [--churn] [--json]\n"
-		"  --mode M        shared, bounce, inplace, inplace-batch, adaptive (default bounce),\n"
-		"                  or mixed (stress: each request shared, bounce or inplace at\n"
-		"                  random, now and then an inplace-batch batch)\n"
+		"  --mode M        shared, bounce, inplace, inplace-batch, inplace-scatter,\n"
+		"                  adaptive (default bounce), or mixed (stress: each request\n"
+		"                  shared, bounce or inplace at random, now and then an\n"
+		"                  inplace-batch batch)\n"
 		"  --bs SIZE       block size, power of 2, 4k..1M (default 4k)\n"
 		"  --qd N          requests in flight per vCPU, 1..%d (default 1)\n"
 		"  --rw RW         read, write, randread, randwrite, randrw (default randread)\n"
@@ -78,7 +80,7 @@ static int parse_one(struct opts *o, const char *k, const char *v)
 	if (!strcmp(k, "--mode")) {
 		if (gmem_io_mode_from_name(v, &c->mode)) {
 			fprintf(stderr, "gmemkit io-bench: --mode: '%s' is not shared, bounce, "
-				"inplace, inplace-batch, adaptive or mixed\n", v);
+				"inplace, inplace-batch, inplace-scatter, adaptive or mixed\n", v);
 			return -1;
 		}
 	} else if (!strcmp(k, "--bs")) {
@@ -197,6 +199,7 @@ static double per_io(uint64_t v, uint64_t ios)
 
 struct figures {
 	double secs, iops, mbps;
+	struct gmem_cost_split split;	/* ns per I/O */
 	uint64_t pins_refused;
 	bool emulated;
 	const char *transport;
@@ -212,6 +215,18 @@ static void figures(const struct opts *o, const struct gmem_io_result *r,
 	f->iops = f->secs > 0 ? io->ios / f->secs : 0;
 	f->mbps = f->secs > 0 ? io->bytes / f->secs / 1e6 : 0;
 	f->pins_refused = io->conv_refused + r->dev.pins_refused;
+	{
+		struct gmem_cost_in in = {
+			.total = per_io(io->vcpu_ns, io->ios),
+			.kick = per_io(io->kick_ns, io->ios),
+			.conv = per_io(io->conv_ns, io->ios),
+			.conv_host = per_io(io->conv_host_ns, io->ios),
+			.copy = per_io(io->copy_ns, io->ios),
+		};
+
+		if (gmem_cost_split(&in, &f->split))
+			memset(&f->split, 0, sizeof(f->split));
+	}
 	f->transport = gmem_vm_transport_name(r->vm.transport);
 	gmem_probe_cpu(f->cpu, sizeof(f->cpu), &f->emulated);
 	(void)o;
@@ -240,14 +255,27 @@ static void print_json(const struct opts *o, const struct gmem_io_result *r,
 	       per_io(io->conv_calls, io->ios), per_io(io->conv_ns, io->ios),
 	       per_io(io->copy_bytes, io->ios), per_io(io->copy_ns, io->ios),
 	       (unsigned long long)f->pins_refused);
+	/* The split: each cost once, summing to at most vcpu_ns_per_io. */
+	printf("\"vcpu_ns_per_io\":%.1f,\"kick_ns_per_io\":%.1f,\"conv_exit_ns_per_io\":%.1f,"
+	       "\"conv_host_ns_per_io\":%.1f,\"split_copy_ns_per_io\":%.1f,"
+	       "\"unaccounted_ns_per_io\":%.1f,\"split_scale\":%.4f,",
+	       f->split.total, f->split.kick, f->split.conv_exit, f->split.conv_host,
+	       f->split.copy, f->split.unaccounted, f->split.scale);
 	printf("\"transport\":\"%s\",\"poll_us\":%u,\"emulated\":%s,\"cpu\":",
 	       f->transport, c->poll_us, f->emulated ? "true" : "false");
 	json_print_str(stdout, f->cpu);
 	printf(",\"verify_errors\":%llu,\"verified_sectors\":%llu,\"io_errors\":%llu,"
-	       "\"adaptive_threshold\":%llu,\"engine\":\"%s\",\"mem_backing\":\"%s\",",
+	       "\"adapt_bounce_ns\":%llu,\"adapt_inplace_ns\":%llu,\"adapt_probes\":%llu,"
+	       "\"adapt_switches\":%llu,\"bounced\":%llu,\"inplaced\":%llu,"
+	       "\"batches\":%llu,\"scatter_pieces\":%llu,\"scatter_runs\":%llu,"
+	       "\"engine\":\"%s\",\"mem_backing\":\"%s\",",
 	       (unsigned long long)io->verify_errors, (unsigned long long)io->verified,
 	       (unsigned long long)io->io_errors,
-	       (unsigned long long)(c->mode == GMEM_ABI_IO_ADAPTIVE ? io->threshold : 0),
+	       (unsigned long long)io->adapt_bounce_ns, (unsigned long long)io->adapt_inplace_ns,
+	       (unsigned long long)io->adapt_probes, (unsigned long long)io->adapt_switches,
+	       (unsigned long long)io->bounced, (unsigned long long)io->inplaced,
+	       (unsigned long long)io->batches, (unsigned long long)io->scatter_pieces,
+	       (unsigned long long)io->scatter_runs,
 	       r->engine, r->backing == GMEM_BACKING_GUEST_MEMFD ? "guest_memfd" : "memfd");
 	printf("\"requests\":%llu,\"completed\":%llu,\"dup_completions\":%llu,"
 	       "\"device_requests\":%llu,\"mixed_shared\":%llu,\"mixed_bounced\":%llu,"
@@ -297,20 +325,32 @@ static void print_human(const struct opts *o, const struct gmem_io_result *r,
 	printf("    lat (usec): min=%.2f, p50=%.2f, p99=%.2f, p99.9=%.2f, max=%.2f\n",
 	       io->lat_min_ns / 1e3, io->lat_p50_ns / 1e3, io->lat_p99_ns / 1e3,
 	       io->lat_p999_ns / 1e3, io->lat_max_ns / 1e3);
-	printf("  cost per I/O: exits %.3f (kicks %.3f, conversions %.3f), "
-	       "conversion time %.2f us, copied %.0f B in %.2f us, pins refused %llu\n",
+	printf("  per I/O: exits %.3f (kicks %.3f, conversions %.3f), copied %.0f B, "
+	       "pins refused %llu\n",
 	       per_io(io->kicks + io->conv_calls, io->ios), per_io(io->kicks, io->ios),
-	       per_io(io->conv_calls, io->ios), per_io(io->conv_ns, io->ios) / 1e3,
-	       per_io(io->copy_bytes, io->ios), per_io(io->copy_ns, io->ios) / 1e3,
+	       per_io(io->conv_calls, io->ios), per_io(io->copy_bytes, io->ios),
 	       (unsigned long long)f->pins_refused);
-	if (c->mode == GMEM_ABI_IO_ADAPTIVE) {
-		if (io->threshold > GMEM_ABI_IO_MAX_BS)
-			printf("  adaptive: in place never cheaper here up to 1M: bounce\n");
-		else
-			printf("  adaptive: in place from %s (measured at start), this run: %s\n",
-			       size_str(io->threshold, b1, sizeof(b1)),
-			       io->inplaced ? "in place" : "bounce");
-	}
+	printf("  cost split per I/O (vCPU time %.2f us, each cost once): kicks %.2f us "
+	       "(%.2f us each), conversion exits %.2f us, conversion host work %.2f us, "
+	       "bounce copy %.2f us, unaccounted %.2f us (driver, polling while the "
+	       "device works)%s\n",
+	       f->split.total / 1e3, f->split.kick / 1e3,
+	       per_io(io->kick_ns, io->kicks) / 1e3, f->split.conv_exit / 1e3,
+	       f->split.conv_host / 1e3, f->split.copy / 1e3, f->split.unaccounted / 1e3,
+	       f->split.scaled ? " [parts scaled down to fit the measured time]" : "");
+	if (c->mode == GMEM_ABI_IO_ADAPTIVE)
+		printf("  adaptive: %llu bounced, %llu in place; measured protection cost per "
+		       "I/O (smoothed, vCPU 0): bounce %.2f us, in place %.2f us; %llu "
+		       "re-probes, %llu switches\n",
+		       (unsigned long long)io->bounced, (unsigned long long)io->inplaced,
+		       io->adapt_bounce_ns / 1e3, io->adapt_inplace_ns / 1e3,
+		       (unsigned long long)io->adapt_probes,
+		       (unsigned long long)io->adapt_switches);
+	if (c->mode == GMEM_ABI_IO_INPLACE_SCATTER || c->mode == GMEM_ABI_IO_INPLACE_BATCH)
+		printf("  batches: %llu; scattered pieces %llu in %llu contiguous runs "
+		       "(one share + one unshare each)\n",
+		       (unsigned long long)io->batches, (unsigned long long)io->scatter_pieces,
+		       (unsigned long long)io->scatter_runs);
 	if (o->c.flags & GMEM_ABI_IOF_VERIFY)
 		printf("  verify: %llu sectors checked, %llu errors (prefill %llu writes)\n",
 		       (unsigned long long)io->verified,

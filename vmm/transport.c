@@ -52,9 +52,14 @@ static void count_error(struct gmem_vm *vm, int err)
 	}
 }
 
-/* One checked conversion request, from either transport. */
-static int convert(struct gmem_vm *vm, uint32_t op, uint64_t gpa, uint64_t len)
+/* One checked conversion request, from either transport.  The host's time
+ * on it (check and conversion, not the exit that brought it here) goes to
+ * the vCPU page, so the guest can split the cost it observed into the exit
+ * and the host's work. */
+static int convert(struct gmem_vcpu *vcpu, uint32_t op, uint64_t gpa, uint64_t len)
 {
+	struct gmem_vm *vm = vcpu->vm;
+	uint64_t t0 = gmem_now_ns();
 	int err = gmem_vm_check_request(vm->cfg.mem_size, op, gpa, len);
 
 	if (!err)
@@ -64,6 +69,7 @@ static int convert(struct gmem_vm *vm, uint32_t op, uint64_t gpa, uint64_t len)
 		count_error(vm, err);
 	else
 		count(vm, GMEM_ABI_CNT_CONV_OK);
+	vcpu->page->conv_host_ns = gmem_now_ns() - t0;
 	return err;
 }
 
@@ -173,7 +179,7 @@ int gmem_vm_handle_doorbell(struct gmem_vcpu *vcpu, uint32_t value)
 		break;
 	case GMEM_ABI_OP_SHARE:
 	case GMEM_ABI_OP_UNSHARE:
-		err = convert(vm, req.op, req.gpa, req.len);
+		err = convert(vcpu, req.op, req.gpa, req.len);
 		break;
 	case GMEM_ABI_OP_HOST_TIME:
 		result = gmem_now_ns();
@@ -237,7 +243,7 @@ int gmem_vm_handle_hypercall(struct gmem_vcpu *vcpu)
 		/* Page size bits are a hint; conversion is 4 KiB granular. */
 		op = attrs & GMEM_ABI_HC_ATTR_PRIVATE ? GMEM_ABI_OP_UNSHARE :
 							GMEM_ABI_OP_SHARE;
-		err = convert(vm, op, gpa, npages * GMEM_ABI_PAGE_SIZE);
+		err = convert(vcpu, op, gpa, npages * GMEM_ABI_PAGE_SIZE);
 	}
 	run->hypercall.ret = (uint64_t)(int64_t)err;
 	return err;
