@@ -104,8 +104,8 @@ int adapt_record(struct adapt *a, uint64_t bytes, enum adapt_path p, uint64_t co
 		 * steady cost) */
 		c->ewma[p] = cost;
 	} else if (c->samples[p] >= ADAPT_WARMUP) {
-		if (e && e <= UINT64_MAX / 4 && cost > 4 * e)
-			cost = 4 * e;
+		if (e && e <= UINT64_MAX / 2 && cost > 2 * e)
+			cost = 2 * e;
 		/* (3e + cost + 2) / 4, without overflow */
 		c->ewma[p] = 3 * (e / 4) + cost / 4 + ((e % 4) * 3 + cost % 4 + 2) / 4;
 	}

@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "gmemkit/cost.h"
+#include "gmemkit/json.h"
 
 static bool bad(double v)
 {
@@ -15,6 +16,7 @@ static bool bad(double v)
 int gmem_cost_split(const struct gmem_cost_in *in, struct gmem_cost_split *out)
 {
 	struct gmem_cost_split s = { .scale = 1 };
+	unsigned int i;
 	double parts;
 
 	if (!in || !out || bad(in->total) || bad(in->kick) || bad(in->conv) ||
@@ -34,21 +36,39 @@ int gmem_cost_split(const struct gmem_cost_in *in, struct gmem_cost_split *out)
 		s.conv_host *= s.scale;
 		s.copy *= s.scale;
 		parts = s.kick + s.conv_exit + s.conv_host + s.copy;
-		if (parts > s.total) {
+		for (i = 0; parts > s.total && i < 64; i++) {
 			/* rounding left the sum a few ulps above the total:
 			 * take them off the largest part */
 			double *pv[4] = { &s.kick, &s.conv_exit, &s.conv_host, &s.copy };
-			double *big = pv[0];
-			unsigned int i;
+			double *big = pv[0], nb;
+			unsigned int k;
 
-			for (i = 1; i < 4; i++)
-				if (*pv[i] > *big)
-					big = pv[i];
-			*big = fmax(0, *big - (parts - s.total));
+			for (k = 1; k < 4; k++)
+				if (*pv[k] > *big)
+					big = pv[k];
+			nb = fmax(0, *big - (parts - s.total));
+			*big = nb < *big ? nb : nextafter(*big, 0);
 			parts = s.kick + s.conv_exit + s.conv_host + s.copy;
 		}
 	}
 	s.unaccounted = fmax(0, s.total - parts);
 	*out = s;
 	return 0;
+}
+
+int gmem_cost_split_record(const struct json *rec, struct gmem_cost_split *out)
+{
+	struct gmem_cost_in in;
+
+	if (!rec || !out)
+		return -EINVAL;
+	in.total = json_num(rec, "vcpu_ns_per_io", NAN);
+	in.kick = json_num(rec, "kick_ns_per_io", NAN);
+	in.conv = json_num(rec, "conv_ns_per_io", NAN);
+	in.conv_host = json_num(rec, "conv_host_ns_per_io", NAN);
+	in.copy = json_num(rec, "copy_ns_per_io", NAN);
+	if (isnan(in.total) || isnan(in.kick) || isnan(in.conv) || isnan(in.conv_host) ||
+	    isnan(in.copy))
+		return -ENOENT;
+	return gmem_cost_split(&in, out);
 }

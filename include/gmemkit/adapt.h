@@ -14,8 +14,8 @@
  *    paths alternate (the one chosen fewer times goes next) and a path's
  *    cost is its cheapest sample (first touches fault pages in once);
  *  - then the path with the lower smoothed cost (EWMA, weight 1/4 per
- *    sample, a sample clipped at 4x the average so one preempted request
- *    does not swing it) is chosen;
+ *    sample, a sample clipped at 2x the average so one preempted request
+ *    does not swing it; a real rise still shows within a few requests) is chosen;
  *  - and the other path is re-probed with one request every
  *    adapt_probe_interval() choices, so that a path that got cheaper is
  *    noticed: the interval grows with the cost ratio, so probing costs

@@ -46,4 +46,15 @@ struct gmem_cost_split {		/* ns per I/O */
  */
 int gmem_cost_split(const struct gmem_cost_in *in, struct gmem_cost_split *out);
 
+struct json;
+
+/*
+ * gmem_cost_split_record() - the split of one io-bench JSON record (its
+ * vcpu_ns_per_io, kick_ns_per_io, conv_ns_per_io, conv_host_ns_per_io and
+ * copy_ns_per_io): what the bench report uses.
+ * Returns 0, -EINVAL for NULL pointers or bad values, -ENOENT when the
+ * record lacks one of the fields (written by an older gmemkit: no split).
+ */
+int gmem_cost_split_record(const struct json *rec, struct gmem_cost_split *out);
+
 #endif /* GMEMKIT_COST_H */
