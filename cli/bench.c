@@ -162,7 +162,7 @@ static void run_io_point(struct bench_data *d, const struct bench_opts *o,
 #define DISK_SIZE	(1ULL << 30)	/* sparse image for the file backend */
 
 static const char *const modes[NMODES] = {
-	"shared", "bounce", "inplace", "inplace-batch", "adaptive" };
+	"shared", "bounce", "inplace", "inplace-batch", "adaptive", "inplace-scatter" };
 static const char *const backends[2] = { "null", "file" };
 
 static void run_io(struct bench_data *d, const struct bench_opts *o,
@@ -263,8 +263,9 @@ static int usage(FILE *f, int ret)
 		"  runs probe, convert-bench, bounce-bench and (with KVM) the io-bench sweep;\n"
 		"  writes results/<host>-<date>/{results.json,results.csv,report.md,*.svg}\n"
 		"  and prints the verdict.  The sweep: --modes of shared,bounce,inplace,\n"
-		"  inplace-batch,adaptive (all); --bs of 4k,16k,64k,256k,1m (all); --qd\n"
-		"  (1,32); --vcpus (1,2); --backends null,file (both; --quick: null).\n"
+		"  inplace-batch,adaptive,inplace-scatter (all); --bs of 4k,16k,64k,256k,1m\n"
+		"  (all); --qd (1,32); --vcpus (1,2); --backends null,file (both; --quick:\n"
+		"  null).\n"
 		"  --emulated-ok runs the guest sweep on an emulated CPU too (labelled;\n"
 		"  never a verdict).\n");
 	return ret;

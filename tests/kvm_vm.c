@@ -375,7 +375,7 @@ static void test_bench(void)
 		rt += !strcmp(rows[i].op, "guest_roundtrip");
 	}
 	ok(sane, "every row has 0 < min <= median and 5 samples");
-	ok(exits == 1 && rt == (hc_probe == 1 ? 6 : 3),
+	ok(exits == 1 && rt == (hc_probe == 1 ? 12 : 6),
 	   "%d guest_roundtrip rows, %d exit_roundtrip row", rt, exits);
 }
 
