@@ -354,11 +354,16 @@ static void print_human(const struct opts *o, const struct gmem_io_result *r,
 		       io->adapt_bounce_ns / 1e3, io->adapt_inplace_ns / 1e3,
 		       (unsigned long long)io->adapt_probes,
 		       (unsigned long long)io->adapt_switches);
-	if (c->mode == GMEM_ABI_IO_INPLACE_SCATTER || c->mode == GMEM_ABI_IO_INPLACE_BATCH)
-		printf("  batches: %llu; scattered pieces %llu in %llu contiguous runs "
-		       "(one share + one unshare each)\n",
+	if (c->mode == GMEM_ABI_IO_INPLACE_SCATTER)
+		printf("  scatter: %llu batches, %llu pieces of %s in %llu contiguous runs "
+		       "(one share + one unshare each; the realistic case)\n",
 		       (unsigned long long)io->batches, (unsigned long long)io->scatter_pieces,
+		       size_str(gmem_abi_io_scatter_piece(c->bs), b1, sizeof(b1)),
 		       (unsigned long long)io->scatter_runs);
+	if (c->mode == GMEM_ABI_IO_INPLACE_BATCH)
+		printf("  batch: %llu batches, one contiguous span each (one share + one "
+		       "unshare: the upper bound of batching)\n",
+		       (unsigned long long)io->batches);
 	if (o->c.flags & GMEM_ABI_IOF_VERIFY)
 		printf("  verify: %llu sectors checked, %llu errors (prefill %llu writes)\n",
 		       (unsigned long long)io->verified,
