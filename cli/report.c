@@ -782,7 +782,10 @@ static void modes_section(FILE *f)
 		"case.\n"
 		"- `adaptive`: per request, bounce or in place, whichever the per-I/O "
 		"protection cost measured during the run says is cheaper (smoothed per size "
-		"and direction, the other path re-probed now and then; `gmemkit/adapt.h`).\n");
+		"and direction, the other path re-probed now and then; `gmemkit/adapt.h`).  Its "
+		"input is the vCPU's protection time (copies; share + unshare); what the "
+		"host pays on the device side for a path (faulting re-shared pages back in) "
+		"is not in it.\n");
 }
 
 /* The smallest measured size from which in place (either flavour) beats
@@ -808,7 +811,8 @@ static void io_crossover(FILE *f, const struct bench_data *d)
 	if (from < 0)
 		fprintf(f, " End to end, in place never beats bouncing at the sizes measured.");
 	else
-		fprintf(f, " End to end, in place beats bouncing from %u KiB up.",
+		fprintf(f, " End to end, in place (the faster of inplace and inplace-batch, "
+			   "the latter an upper bound) beats bouncing from %u KiB up.",
 			d->block_kib[from]);
 }
 
