@@ -411,7 +411,9 @@ static int write_json(const struct bench_data *d, const struct bench_opts *o,
 static const char *const csv_cols[] = {
 	"op", "mode", "transport", "rw", "backend", "pages", "bytes", "bs", "qd",
 	"vcpus", "threads", "ns_min", "ns_median", "ns_max", "iops", "mbps",
-	"lat_min_us", "lat_p50_us", "lat_p99_us", "lat_p999_us",
+	"lat_min_us", "lat_p50_us", "lat_p99_us", "lat_p999_us", "vcpu_ns_per_io",
+	"kick_ns_per_io", "conv_exit_ns_per_io", "conv_host_ns_per_io",
+	"split_copy_ns_per_io", "unaccounted_ns_per_io",
 };
 #define NCSV	(sizeof(csv_cols) / sizeof(csv_cols[0]))
 
