@@ -184,7 +184,7 @@ static struct json *run_json(struct bench_data *d, char *const argv[])
  * (the default one is what auto resolves to: hypercall where its exits reach
  * the VMM, else doorbell); the others are doorbell (if auto is hypercall)
  * and queue (wherever an ioeventfd works). */
-#define INPLACE_MODES	((1U << 2) | (1U << 3) | (1U << 4))	/* inplace, -batch, adaptive */
+#define INPLACE_MODES	((1U << 2) | (1U << 3) | (1U << 4) | (1U << 5))	/* inplace, -batch, adaptive, -scatter */
 
 static unsigned int extra_transports(const struct bench_data *d, const struct bench_opts *o,
 				     const char **out)
@@ -254,7 +254,7 @@ static void run_io_point(struct bench_data *d, const struct bench_opts *o,
 #define DISK_SIZE	(1ULL << 30)	/* sparse image for the file backend */
 
 static const char *const modes[NMODES] = {
-	"shared", "bounce", "inplace", "inplace-batch", "adaptive" };
+	"shared", "bounce", "inplace", "inplace-batch", "adaptive", "inplace-scatter" };
 static const char *const backends[2] = { "null", "file" };
 
 static void run_io(struct bench_data *d, const struct bench_opts *o,
@@ -368,8 +368,9 @@ static int usage(FILE *f, int ret)
 		"  runs probe, convert-bench, bounce-bench and (with KVM) the io-bench sweep;\n"
 		"  writes results/<host>-<date>/{results.json,results.csv,report.md,*.svg}\n"
 		"  and prints the verdict.  The sweep: --modes of shared,bounce,inplace,\n"
-		"  inplace-batch,adaptive (all); --bs of 4k,16k,64k,256k,1m (all); --qd\n"
-		"  (1,32); --vcpus (1,2); --backends null,file (both; --quick: null).\n"
+		"  inplace-batch,adaptive,inplace-scatter (all); --bs of 4k,16k,64k,256k,1m\n"
+		"  (all); --qd (1,32); --vcpus (1,2); --backends null,file (both; --quick:\n"
+		"  null).\n"
 		"  The in-place modes run over the default conversion transport (what auto\n"
 		"  resolves to) and over each usable one of --transport doorbell,hypercall,\n"
 		"  queue (all, the default; 'default': none beyond it): doorbell where\n"

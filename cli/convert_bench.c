@@ -59,7 +59,7 @@ struct bench {
 	atomic_bool stop;
 	pthread_t busy;
 	bool have_busy;
-	struct gmem_vm_bench_row guest[48];	/* guest-observed ops */
+	struct gmem_vm_bench_row guest[64];	/* guest-observed ops */
 	int nguest;
 	int guest_err;
 	unsigned int transports;	/* bit per enum gmem_transport; 0 all */
@@ -316,14 +316,14 @@ static void run_guest(struct bench *b)
 	int n, m;
 
 	n = gmem_vm_convert_bench_opts(GMEM_MODE_INPLACE, reps, b->transports,
-				       b->conv_poll_us, b->guest, 48);
+				       b->conv_poll_us, b->guest, 64);
 	if (n < 0) {
 		b->guest_err = n;
 		return;
 	}
 	m = gmem_vm_convert_bench_opts(GMEM_MODE_DESTRUCTIVE, reps, b->transports,
 				       b->conv_poll_us, b->guest + n,
-				       48 - (unsigned int)n);
+				       64 - (unsigned int)n);
 	if (m < 0) {
 		b->guest_err = m;
 		return;

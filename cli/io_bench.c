@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "gmemkit/cost.h"
 #include "gmemkit/probe.h"
 #include "gmemkit/io.h"
 #include "gmemkit/json.h"
@@ -35,9 +36,10 @@ static void usage(FILE *f)
 		"                        [--transport auto|hypercall|doorbell|queue]\n"
 		"                        [--conv-poll-us N] [--conv-no-pin] [--poll-us N]\n"
 		"                        [--churn] [--json]\n"
-		"  --mode M        shared, bounce, inplace, inplace-batch, adaptive (default bounce),\n"
-		"                  or mixed (stress: each request shared, bounce or inplace at\n"
-		"                  random, now and then an inplace-batch batch)\n"
+		"  --mode M        shared, bounce, inplace, inplace-batch, inplace-scatter,\n"
+		"                  adaptive (default bounce), or mixed (stress: each request\n"
+		"                  shared, bounce or inplace at random, now and then an\n"
+		"                  inplace-batch batch)\n"
 		"  --bs SIZE       block size, power of 2, 4k..1M (default 4k)\n"
 		"  --qd N          requests in flight per vCPU, 1..%d (default 1)\n"
 		"  --rw RW         read, write, randread, randwrite, randrw (default randread)\n"
@@ -87,7 +89,7 @@ static int parse_one(struct opts *o, const char *k, const char *v)
 	if (!strcmp(k, "--mode")) {
 		if (gmem_io_mode_from_name(v, &c->mode)) {
 			fprintf(stderr, "gmemkit io-bench: --mode: '%s' is not shared, bounce, "
-				"inplace, inplace-batch, adaptive or mixed\n", v);
+				"inplace, inplace-batch, inplace-scatter, adaptive or mixed\n", v);
 			return -1;
 		}
 	} else if (!strcmp(k, "--bs")) {
@@ -216,12 +218,11 @@ static double per_io(uint64_t v, uint64_t ios)
 
 struct figures {
 	double secs, iops, mbps;
-	/* Conversion cost split per I/O: exits they cost (doorbell/hypercall:
-	 * one per request; queue: the kicks), host work (VMM time inside
-	 * gmem_share/unshare, whole-run mean per conversion x conversions
-	 * per I/O), the rest of the guest-observed time (exit or ring
-	 * latency), converter CPU (queue). */
-	double conv_exits, conv_host_ns, conv_rest_ns, conv_cpu_ns;
+	struct gmem_cost_split split;	/* ns per I/O */
+	/* Conversion exits per I/O (doorbell/hypercall: one per request;
+	 * queue: the kicks of a sleeping converter) and the queue converter's
+	 * CPU per I/O. */
+	double conv_exits, conv_cpu_ns;
 	bool queue;
 	uint64_t pins_refused;
 	bool emulated;
@@ -239,12 +240,21 @@ static void figures(const struct opts *o, const struct gmem_io_result *r,
 	f->iops = f->secs > 0 ? io->ios / f->secs : 0;
 	f->mbps = f->secs > 0 ? io->bytes / f->secs / 1e6 : 0;
 	f->pins_refused = io->conv_refused + r->dev.pins_refused;
+	{
+		struct gmem_cost_in in = {
+			.total = per_io(io->vcpu_ns, io->ios),
+			.kick = per_io(io->kick_ns, io->ios),
+			.conv = per_io(io->conv_ns, io->ios),
+			.conv_host = per_io(io->conv_host_ns, io->ios),
+			.copy = per_io(io->copy_ns, io->ios),
+		};
+
+		if (gmem_cost_split(&in, &f->split))
+			memset(&f->split, 0, sizeof(f->split));
+	}
 	f->transport = gmem_vm_transport_name(r->vm.transport);
 	f->queue = r->vm.transport == GMEM_TRANSPORT_QUEUE;
 	f->conv_exits = per_io(f->queue ? io->conv_kicks : io->conv_calls, io->ios);
-	f->conv_host_ns = r->conv_ok ? (double)r->conv_host_ns / (double)r->conv_ok *
-				       per_io(io->conv_calls, io->ios) : 0;
-	f->conv_rest_ns = per_io(io->conv_ns, io->ios) - f->conv_host_ns;
 	f->conv_cpu_ns = per_io(r->vm.queue.cpu_ns, io->ios);
 	gmem_probe_cpu(f->cpu, sizeof(f->cpu), &f->emulated);
 	gmem_vm_speed_describe(&r->vm.speed, f->speed, sizeof(f->speed));
@@ -274,11 +284,16 @@ static void print_json(const struct opts *o, const struct gmem_io_result *r,
 	       per_io(io->conv_calls, io->ios), per_io(io->conv_ns, io->ios),
 	       per_io(io->copy_bytes, io->ios), per_io(io->copy_ns, io->ios),
 	       (unsigned long long)f->pins_refused);
-	printf("\"conv_exits_per_io\":%.4f,\"conv_host_ns_per_io\":%.1f,"
-	       "\"conv_rest_ns_per_io\":%.1f,\"conv_cpu_ns_per_io\":%.1f,"
+	printf("\"conv_exits_per_io\":%.4f,\"conv_cpu_ns_per_io\":%.1f,"
 	       "\"conv_poll_us\":%u,\"conv_cpu\":%d,",
-	       f->conv_exits, f->conv_host_ns, f->conv_rest_ns, f->conv_cpu_ns,
-	       r->vm.queue.poll_us, f->queue ? r->vm.queue.cpu : -1);
+	       f->conv_exits, f->conv_cpu_ns, r->vm.queue.poll_us,
+	       f->queue ? r->vm.queue.cpu : -1);
+	/* The split: each cost once, summing to at most vcpu_ns_per_io. */
+	printf("\"vcpu_ns_per_io\":%.1f,\"kick_ns_per_io\":%.1f,\"conv_exit_ns_per_io\":%.1f,"
+	       "\"conv_host_ns_per_io\":%.1f,\"split_copy_ns_per_io\":%.1f,"
+	       "\"unaccounted_ns_per_io\":%.1f,\"split_scale\":%.4f,",
+	       f->split.total, f->split.kick, f->split.conv_exit, f->split.conv_host,
+	       f->split.copy, f->split.unaccounted, f->split.scale);
 	printf("\"transport\":\"%s\",\"poll_us\":%u,\"emulated\":%s,\"cpu\":",
 	       f->transport, c->poll_us, f->emulated ? "true" : "false");
 	json_print_str(stdout, f->cpu);
@@ -286,10 +301,17 @@ static void print_json(const struct opts *o, const struct gmem_io_result *r,
 	       r->vm.speed.native ? "true" : "false", r->vm.speed.guest_mcycles / 1000.0);
 	json_print_str(stdout, f->speed);
 	printf(",\"verify_errors\":%llu,\"verified_sectors\":%llu,\"io_errors\":%llu,"
-	       "\"adaptive_threshold\":%llu,\"engine\":\"%s\",\"mem_backing\":\"%s\",",
+	       "\"adapt_bounce_ns\":%llu,\"adapt_inplace_ns\":%llu,\"adapt_probes\":%llu,"
+	       "\"adapt_switches\":%llu,\"bounced\":%llu,\"inplaced\":%llu,"
+	       "\"batches\":%llu,\"scatter_pieces\":%llu,\"scatter_runs\":%llu,"
+	       "\"engine\":\"%s\",\"mem_backing\":\"%s\",",
 	       (unsigned long long)io->verify_errors, (unsigned long long)io->verified,
 	       (unsigned long long)io->io_errors,
-	       (unsigned long long)(c->mode == GMEM_ABI_IO_ADAPTIVE ? io->threshold : 0),
+	       (unsigned long long)io->adapt_bounce_ns, (unsigned long long)io->adapt_inplace_ns,
+	       (unsigned long long)io->adapt_probes, (unsigned long long)io->adapt_switches,
+	       (unsigned long long)io->bounced, (unsigned long long)io->inplaced,
+	       (unsigned long long)io->batches, (unsigned long long)io->scatter_pieces,
+	       (unsigned long long)io->scatter_runs,
 	       r->engine, r->backing == GMEM_BACKING_GUEST_MEMFD ? "guest_memfd" : "memfd");
 	printf("\"requests\":%llu,\"completed\":%llu,\"dup_completions\":%llu,"
 	       "\"device_requests\":%llu,\"mixed_shared\":%llu,\"mixed_bounced\":%llu,"
@@ -342,34 +364,48 @@ static void print_human(const struct opts *o, const struct gmem_io_result *r,
 	printf("    lat (usec): min=%.2f, p50=%.2f, p99=%.2f, p99.9=%.2f, max=%.2f\n",
 	       io->lat_min_ns / 1e3, io->lat_p50_ns / 1e3, io->lat_p99_ns / 1e3,
 	       io->lat_p999_ns / 1e3, io->lat_max_ns / 1e3);
-	printf("  cost per I/O: exits %.3f (kicks %.3f, conversions %.3f), "
-	       "conversion time %.2f us, copied %.0f B in %.2f us, pins refused %llu\n",
+	printf("  per I/O: exits %.3f (kicks %.3f, conversions %.3f), copied %.0f B, "
+	       "pins refused %llu\n",
 	       per_io(io->kicks, io->ios) + f->conv_exits, per_io(io->kicks, io->ios),
-	       f->conv_exits, per_io(io->conv_ns, io->ios) / 1e3,
-	       per_io(io->copy_bytes, io->ios), per_io(io->copy_ns, io->ios) / 1e3,
+	       f->conv_exits, per_io(io->copy_bytes, io->ios),
 	       (unsigned long long)f->pins_refused);
-	if (io->conv_calls)
-		printf("  conversions per I/O: %.3f requests; time %.2f us = host work %.2f us "
-		       "+ %s %.2f us%s\n", per_io(io->conv_calls, io->ios),
-		       per_io(io->conv_ns, io->ios) / 1e3, f->conv_host_ns / 1e3,
-		       f->queue ? "ring latency and kicks" : "exits", f->conv_rest_ns / 1e3,
-		       f->queue ? "" : " (one userspace exit per request)");
+	printf("  cost split per I/O (vCPU time %.2f us, each cost once): kicks %.2f us "
+	       "(%.2f us each), conversion exits %.2f us, conversion host work %.2f us, "
+	       "bounce copy %.2f us, unaccounted %.2f us (driver, polling while the "
+	       "device works)%s\n",
+	       f->split.total / 1e3, f->split.kick / 1e3,
+	       per_io(io->kick_ns, io->kicks) / 1e3, f->split.conv_exit / 1e3,
+	       f->split.conv_host / 1e3, f->split.copy / 1e3, f->split.unaccounted / 1e3,
+	       f->split.scaled ? " [parts scaled down to fit the measured time]" : "");
+	if (c->mode == GMEM_ABI_IO_ADAPTIVE)
+		printf("  adaptive: %llu bounced, %llu in place; measured protection cost per "
+		       "I/O (smoothed, vCPU 0): bounce %.2f us, in place %.2f us; %llu "
+		       "re-probes, %llu switches\n",
+		       (unsigned long long)io->bounced, (unsigned long long)io->inplaced,
+		       io->adapt_bounce_ns / 1e3, io->adapt_inplace_ns / 1e3,
+		       (unsigned long long)io->adapt_probes,
+		       (unsigned long long)io->adapt_switches);
+	if (c->mode == GMEM_ABI_IO_INPLACE_SCATTER)
+		printf("  scatter: %llu batches, %llu pieces of %s in %llu contiguous runs "
+		       "(one share + one unshare each; the realistic case)\n",
+		       (unsigned long long)io->batches, (unsigned long long)io->scatter_pieces,
+		       size_str(gmem_abi_io_scatter_piece(c->bs), b1, sizeof(b1)),
+		       (unsigned long long)io->scatter_runs);
+	if (c->mode == GMEM_ABI_IO_INPLACE_BATCH)
+		printf("  batch: %llu batches, one contiguous span each (one share + one "
+		       "unshare: the upper bound of batching)\n",
+		       (unsigned long long)io->batches);
 	if (f->queue)
-		printf("  converter: polls %u us, CPU %.2f us per I/O (%.1f%% of the run), "
-		       "%llu wakeups, %s\n", r->vm.queue.poll_us, f->conv_cpu_ns / 1e3,
+		printf("  queue: %.3f conversion requests per I/O without a userspace exit; "
+		       "their \"conversion exits\" above are ring latency and kicks; converter "
+		       "polls %u us, CPU %.2f us per I/O (%.1f%% of the run), %llu wakeups, %s\n",
+		       per_io(io->conv_calls, io->ios), r->vm.queue.poll_us,
+		       f->conv_cpu_ns / 1e3,
 		       r->vm.queue.wall_ns ? 100.0 * r->vm.queue.cpu_ns / r->vm.queue.wall_ns : 0,
 		       (unsigned long long)r->vm.queue.wakeups,
 		       r->vm.queue.cpu >= 0 ? "on a CPU of its own" : "not pinned");
 	if (r->vm.queue.stopped)
 		printf("  conversion queue stopped: %s\n", r->vm.queue.stop_message);
-	if (c->mode == GMEM_ABI_IO_ADAPTIVE) {
-		if (io->threshold > GMEM_ABI_IO_MAX_BS)
-			printf("  adaptive: in place never cheaper here up to 1M: bounce\n");
-		else
-			printf("  adaptive: in place from %s (measured at start), this run: %s\n",
-			       size_str(io->threshold, b1, sizeof(b1)),
-			       io->inplaced ? "in place" : "bounce");
-	}
 	if (o->c.flags & GMEM_ABI_IOF_VERIFY)
 		printf("  verify: %llu sectors checked, %llu errors (prefill %llu writes)\n",
 		       (unsigned long long)io->verified,

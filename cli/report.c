@@ -5,8 +5,10 @@
  * Two levels of answer:
  *  - the host model, from convert-bench and bounce-bench, measured on any
  *    host: what converting an I/O buffer in place costs against copying it
- *    through the bounce pool, per block size (no VM exits counted, unless
- *    the VMM measured them: op exit_roundtrip);
+ *    through the bounce pool, per block size.  Where KVM runs, in place is
+ *    the guest-measured share + unshare round trip (op guest_roundtrip);
+ *    the synthetic sum (host conversion + two empty exits) is shown beside
+ *    it as a cross-check, with the gap;
  *  - the end-to-end answer, from the io-bench sweep on a real KVM guest:
  *    the fastest protected mode per block size against the shared ceiling.
  */
@@ -18,10 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gmemkit/cost.h"
 #include "report.h"
 
 static const char *const io_modes[NMODES] = {
-	"shared", "bounce", "inplace", "inplace-batch", "adaptive" };
+	"shared", "bounce", "inplace", "inplace-batch", "adaptive", "inplace-scatter" };
 
 #define NOISY_RATIO	1.5	/* median/min (micro) or max/min (io) above: noisy */
 
@@ -202,10 +205,36 @@ static double bounce_ns(const struct bench_data *d, const char *op, double bytes
 
 struct model {
 	double conv[NBS], conv_d[NBS], base[NBS], copy[NBS], mcpy[NBS];
-	double exit_ns;			/* one conversion request exit, or NAN */
-	double inplace[NBS];		/* conv + 2 exits where known */
+	double exit_ns;			/* an empty doorbell round trip, or NAN */
+	double guest_rt[NBS];		/* guest-measured share + unshare, or NAN */
+	double synth[NBS];		/* conv + 2 exits (conv alone without KVM) */
+	double inplace[NBS];		/* guest_rt where measured, else synth */
+	const char *guest_tr;		/* transport of guest_rt */
+	bool measured;			/* inplace[] is guest_rt */
 	int crossover;			/* index of first bs where in place wins for good */
 };
+
+/* The guest-measured round trip of pages, in place: the hypercall
+ * transport where it was measured (what --transport auto takes), else the
+ * doorbell; NAN if KVM did not run. */
+static double guest_roundtrip(const struct bench_data *d, unsigned int pages,
+			      const char **tr)
+{
+	static const char *const trs[2] = { "hypercall", "doorbell" };
+	const struct json *r = results(d->convert), *c;
+	unsigned int t;
+
+	for (t = 0; t < 2; t++)
+		for (c = r ? r->child : NULL; c; c = c->next)
+			if (!strcmp(json_str(c, "op", ""), "guest_roundtrip") &&
+			    !strcmp(json_str(c, "mode", ""), "inplace") &&
+			    !strcmp(json_str(c, "transport", ""), trs[t]) &&
+			    json_num(c, "pages", 0) == pages) {
+				*tr = trs[t];
+				return json_num(c, "ns_median", NAN);
+			}
+	return NAN;
+}
 
 static void build_model(const struct bench_data *d, struct model *m)
 {
@@ -213,6 +242,8 @@ static void build_model(const struct bench_data *d, struct model *m)
 
 	m->exit_ns = conv_ns(d, "exit_roundtrip", NULL, 0, 0);
 	m->crossover = -1;
+	m->guest_tr = NULL;
+	m->measured = true;
 	for (b = 0; b < NBS; b++) {
 		unsigned int pages = d->block_kib[b] / 4;
 		double bytes = d->block_kib[b] * 1024.0;
@@ -222,8 +253,13 @@ static void build_model(const struct bench_data *d, struct model *m)
 		m->base[b] = conv_ns(d, "baseline", NULL, pages, 0);
 		m->copy[b] = bounce_ns(d, "bounce_copy", bytes);
 		m->mcpy[b] = bounce_ns(d, "memcpy", bytes);
-		m->inplace[b] = m->conv[b] + (isnan(m->exit_ns) ? 0 : 2 * m->exit_ns);
+		m->synth[b] = m->conv[b] + (isnan(m->exit_ns) ? 0 : 2 * m->exit_ns);
+		m->guest_rt[b] = guest_roundtrip(d, pages, &m->guest_tr);
+		m->measured = m->measured && !isnan(m->guest_rt[b]);
 	}
+	/* Measurement where there is one at every size, never a mix. */
+	for (b = 0; b < NBS; b++)
+		m->inplace[b] = m->measured ? m->guest_rt[b] : m->synth[b];
 	for (b = NBS - 1; b >= 0; b--) {
 		if (!(m->inplace[b] < m->copy[b]))
 			break;
@@ -360,6 +396,11 @@ static int write_json(const struct bench_data *d, const struct bench_opts *o,
 		num_member(f, "bounce_copy_ns", m->copy[b]);
 		num_member(f, "memcpy_ns", m->mcpy[b]);
 		num_member(f, "exit_ns", m->exit_ns);
+		num_member(f, "guest_roundtrip_ns", m->guest_rt[b]);
+		num_member(f, "synthetic_inplace_ns", m->synth[b]);
+		num_member(f, "inplace_ns", m->inplace[b]);
+		fprintf(f, ",\"inplace_source\":\"%s\"", m->measured ? "guest_roundtrip" :
+			"synthetic");
 		fputc('}', f);
 	}
 	fputs("]}\n", f);
@@ -370,7 +411,9 @@ static int write_json(const struct bench_data *d, const struct bench_opts *o,
 static const char *const csv_cols[] = {
 	"op", "mode", "transport", "rw", "backend", "pages", "bytes", "bs", "qd",
 	"vcpus", "threads", "ns_min", "ns_median", "ns_max", "iops", "mbps",
-	"lat_min_us", "lat_p50_us", "lat_p99_us", "lat_p999_us",
+	"lat_min_us", "lat_p50_us", "lat_p99_us", "lat_p999_us", "vcpu_ns_per_io",
+	"kick_ns_per_io", "conv_exit_ns_per_io", "conv_host_ns_per_io",
+	"split_copy_ns_per_io", "unaccounted_ns_per_io",
 };
 #define NCSV	(sizeof(csv_cols) / sizeof(csv_cols[0]))
 
@@ -478,21 +521,23 @@ static void write_io_dat(const struct bench_data *d, const struct model *m,
 	}
 	if (!c)
 		return;
-	fprintf(c, "# label exit_ns conversion_ns copy_ns per KiB of an I/O "
-		   "(%s backend, qd %u, %u vCPU)\n", d->rep_backend, d->rep_qd, d->rep_vcpus);
+	fprintf(c, "# label kick_ns conv_exit_ns conv_host_ns copy_ns unaccounted_ns per KiB "
+		   "of an I/O, summing to the vCPU time per I/O (%s backend, qd %u, %u vCPU)\n",
+		d->rep_backend, d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < NBS; b++)
 		for (k = 1; k < NMODES; k++) {
 			const struct io_point *p = io_at(d, io_modes[k], d->block_kib[b]);
 			double kib = d->block_kib[b];
-			double ex = io_val(p, "exits_per_io") * (isnan(m->exit_ns) ? 0 : m->exit_ns);
+			struct gmem_cost_split sp;
 
-			if (!p)
+			if (!p || gmem_cost_split_record(p->rec, &sp))
 				continue;
-			fprintf(c, "\"%s %uK\" %.3f %.3f %.3f\n", io_modes[k], d->block_kib[b],
-				ex / kib, io_val(p, "conv_ns_per_io") / kib,
-				io_val(p, "copy_ns_per_io") / kib);
+			fprintf(c, "\"%s %uK\" %.3f %.3f %.3f %.3f %.3f\n", io_modes[k],
+				d->block_kib[b], sp.kick / kib, sp.conv_exit / kib,
+				sp.conv_host / kib, sp.copy / kib, sp.unaccounted / kib);
 		}
 	fclose(c);
+	(void)m;
 }
 
 static void plots(const struct bench_data *d, const struct model *m, const char *dir)
@@ -532,24 +577,44 @@ static void fmt_us(char *buf, size_t len, double ns)
 		snprintf(buf, len, "%.0f ns", ns);
 }
 
+static void fmt_gap(char *buf, size_t len, double measured, double synth)
+{
+	if (isnan(measured) || isnan(synth) || !(synth > 0))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%+.0f%%", 100.0 * (measured - synth) / synth);
+}
+
 static void model_table(FILE *f, const struct bench_data *d, const struct model *m)
 {
-	char a[32], b2[32], c[32], e[32];
+	char a[32], b2[32], c[32], e[32], g[32], sy[32], gp[32];
 	int b;
 
-	fprintf(f, "| block | convert in place (round trip) | convert destructive | "
+	fprintf(f, "| block | host conversion (round trip) | synthetic: + 2 exits | "
+		   "guest-measured round trip | gap | convert destructive | "
 		   "bounce (map+copy+unmap) | memcpy | in place / bounce |\n"
-		   "|---:|---:|---:|---:|---:|---:|\n");
+		   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (b = 0; b < NBS; b++) {
 		fmt_us(a, sizeof(a), m->conv[b]);
 		fmt_us(b2, sizeof(b2), m->conv_d[b]);
 		fmt_us(c, sizeof(c), m->copy[b]);
 		fmt_us(e, sizeof(e), m->mcpy[b]);
-		fprintf(f, "| %u KiB | %s%s | %s%s | %s | %s | %.1fx |\n", d->block_kib[b], a,
-			conv_noisy(d, "inplace", d->block_kib[b] / 4) ? " ~" : "", b2,
+		fmt_us(sy, sizeof(sy), isnan(m->exit_ns) ? NAN : m->synth[b]);
+		fmt_us(g, sizeof(g), m->guest_rt[b]);
+		fmt_gap(gp, sizeof(gp), m->guest_rt[b], isnan(m->exit_ns) ? NAN : m->synth[b]);
+		fprintf(f, "| %u KiB | %s%s | %s | %s | %s | %s%s | %s | %s | %.1fx |\n",
+			d->block_kib[b], a,
+			conv_noisy(d, "inplace", d->block_kib[b] / 4) ? " ~" : "", sy, g, gp, b2,
 			conv_noisy(d, "destructive", d->block_kib[b] / 4) ? " ~" : "",
 			c, e, m->inplace[b] / m->copy[b]);
 	}
+	fprintf(f, "\nIn place / bounce uses the %s.\n",
+		m->measured ? "guest-measured round trip (share + unshare requested and timed "
+			      "by the guest: both exits and the host's work; the device's "
+			      "touch of the pages in between is not in it)" :
+		isnan(m->exit_ns) ? "host conversion alone (no KVM guest measured here: VM "
+				    "exits not included)" :
+		"synthetic sum (host conversion + two empty exits)");
 }
 
 static void io_table(FILE *f, const struct bench_data *d)
@@ -586,19 +651,149 @@ static void io_table(FILE *f, const struct bench_data *d)
 	}
 }
 
-/* Which per-I/O cost of a point is largest: exits, conversion or copy. */
-static const char *dominant_cost(const struct bench_data *d, const struct model *m,
-				 const struct io_point *p)
+/* Which part of a point's per-I/O time is largest (the split: each cost
+ * once, gmemkit/cost.h). */
+static const char *dominant_cost(const struct io_point *p)
 {
-	double ex = io_val(p, "exits_per_io") * (isnan(m->exit_ns) ? 0 : m->exit_ns);
-	double cv = io_val(p, "conv_ns_per_io"), cp = io_val(p, "copy_ns_per_io");
+	static const char *const names[5] = {
+		"kicks (ioeventfd exits)", "conversion exits to the VMM",
+		"conversion host work", "bounce copy",
+		"unaccounted time (driver, waiting for the device)" };
+	struct gmem_cost_split sp;
+	double v[5];
+	int i, best = 0;
 
-	(void)d;
-	if (!(ex > 0) && !(cv > 0) && !(cp > 0))
-		return "none measured";
-	if (ex >= cv && ex >= cp)
-		return "VM exits";
-	return cv >= cp ? "conversion" : "bounce copy";
+	if (!p || gmem_cost_split_record(p->rec, &sp))
+		return "not split (a record without the vCPU time)";
+	v[0] = sp.kick;
+	v[1] = sp.conv_exit;
+	v[2] = sp.conv_host;
+	v[3] = sp.copy;
+	v[4] = sp.unaccounted;
+	for (i = 1; i < 5; i++)
+		if (v[i] > v[best])
+			best = i;
+	return v[best] > 0 ? names[best] : "none measured";
+}
+
+/* Adaptive against the faster of bounce and inplace, side by side, at the
+ * representative point; then every (qd, vCPUs, backend) of the sweep. */
+static void adaptive_table(FILE *f, const struct bench_data *d)
+{
+	unsigned int i, met = 0, seen = 0;
+	int b;
+
+	fprintf(f, "\nAdaptive against the faster of `bounce` and `inplace` (IOPS, same "
+		   "sweep, %s backend, qd %u, %u vCPU; target: adaptive >= 0.9x the faster):"
+		   "\n\n| block | bounce | inplace | faster | adaptive | adaptive / faster | "
+		   "adaptive bounced / in place | target |\n|---:|---:|---:|---:|---:|---:|---:|:--|\n",
+		d->rep_backend, d->rep_qd, d->rep_vcpus);
+	for (b = 0; b < NBS; b++) {
+		const struct io_point *pa = io_at(d, "adaptive", d->block_kib[b]);
+		double bn = io_val(io_at(d, "bounce", d->block_kib[b]), "iops");
+		double ip = io_val(io_at(d, "inplace", d->block_kib[b]), "iops");
+		double ad = io_val(pa, "iops"), fast = fmax(bn, ip);
+
+		if (isnan(ad) || isnan(bn) || isnan(ip))
+			continue;
+		fprintf(f, "| %u KiB | %.0f | %.0f | %s | %.0f | %.2fx | %.0f / %.0f | %s |\n",
+			d->block_kib[b], bn, ip, bn >= ip ? "bounce" : "inplace", ad, ad / fast,
+			io_val(pa, "bounced"), io_val(pa, "inplaced"),
+			ad >= 0.9 * fast ? "met" : "**not met**");
+	}
+	/* every point of the sweep */
+	for (i = 0; i < d->nio; i++) {
+		const struct json *r = d->io[i].rec;
+		const struct io_point *pb, *pi;
+		unsigned int bs_kib = (unsigned int)(json_num(r, "bs", 0) / 1024);
+
+		if (strcmp(json_str(r, "mode", ""), "adaptive"))
+			continue;
+		pb = io_find(d, "bounce", bs_kib, (unsigned int)json_num(r, "qd", 0),
+			     (unsigned int)json_num(r, "vcpus", 1), json_str(r, "backend", ""));
+		pi = io_find(d, "inplace", bs_kib, (unsigned int)json_num(r, "qd", 0),
+			     (unsigned int)json_num(r, "vcpus", 1), json_str(r, "backend", ""));
+		if (!pb || !pi)
+			continue;
+		seen++;
+		met += json_num(r, "iops", 0) >=
+		       0.9 * fmax(io_val(pb, "iops"), io_val(pi, "iops"));
+	}
+	if (seen)
+		fprintf(f, "\nOver the whole sweep: adaptive >= 0.9x the faster at %u of %u "
+			   "points (medians of the runs).\n", met, seen);
+}
+
+/* The per-I/O split of the representative point, each cost once. */
+static void split_table(FILE *f, const struct bench_data *d)
+{
+	char t[32], a[32], b2[32], c[32], e[32], u[32];
+	int b, k;
+
+	fprintf(f, "\nWhere each protected mode's vCPU time per I/O goes (%s backend, "
+		   "qd %u, %u vCPU; each cost counted once, measured by the guest: kicks timed "
+		   "around each QueueNotify write, conversions timed around each request with "
+		   "the host's work on it reported by the VMM, the exit being the rest; the "
+		   "parts never sum to more than the vCPU time; *unaccounted* is what this "
+		   "split leaves out: the driver, the workload, and polling while the device "
+		   "works):\n\n| block | mode | vCPU time | kicks | conversion exits | "
+		   "conversion host work | bounce copy | unaccounted |\n"
+		   "|---:|:--|---:|---:|---:|---:|---:|---:|\n",
+		d->rep_backend, d->rep_qd, d->rep_vcpus);
+	for (b = 0; b < NBS; b++)
+		for (k = 1; k < NMODES; k++) {
+			const struct io_point *p = io_at(d, io_modes[k], d->block_kib[b]);
+			struct gmem_cost_split sp;
+
+			if (!p)
+				continue;
+			if (gmem_cost_split_record(p->rec, &sp)) {
+				fprintf(f, "| %u KiB | %s | not split (record without the vCPU "
+					   "time) | | | | | |\n", d->block_kib[b], io_modes[k]);
+				continue;
+			}
+			fmt_us(t, sizeof(t), sp.total);
+			fmt_us(a, sizeof(a), sp.kick);
+			fmt_us(b2, sizeof(b2), sp.conv_exit);
+			fmt_us(c, sizeof(c), sp.conv_host);
+			fmt_us(e, sizeof(e), sp.copy);
+			fmt_us(u, sizeof(u), sp.unaccounted);
+			fprintf(f, "| %u KiB | %s | %s | %s | %s | %s | %s | %s%s |\n",
+				d->block_kib[b], io_modes[k], t, a, b2, c, e, u,
+				sp.scaled ? " (parts scaled to fit)" : "");
+		}
+}
+
+static void modes_section(FILE *f)
+{
+	fprintf(f, "\n## What each mode stands for\n\n"
+		"- `shared`: no protection, buffers in memory shared for the whole run: the "
+		"ceiling.\n"
+		"- `bounce`: swiotlb, as every confidential guest does today: data copied "
+		"through a pool shared once at boot; no conversion while the I/O runs.\n"
+		"- `inplace`: the request's buffer shared before the I/O and unshared after, "
+		"per request.  Each conversion is a request that **exits to the VMM** "
+		"(port-I/O doorbell, or `KVM_HC_MAP_GPA_RANGE` delivered to userspace), which "
+		"updates guest_memfd: the **TDX/SNP-on-KVM model** (MapGPA / page-state-change "
+		"exits handled by the VMM).  **pKVM** (`MEM_SHARE`/`MEM_UNSHARE` to EL2) and "
+		"**Arm CCA** (RSI calls to the RMM) convert inside the hypervisor without a "
+		"userspace round trip: the *conversion exits* part of the split is not paid "
+		"there, a trap to the hypervisor and its page-table update are (not measured "
+		"here).\n"
+		"- `inplace-batch`: one share and one unshare of one contiguous, page-aligned "
+		"span holding the buffers of a batch of up to qd requests: an **upper bound** "
+		"of batching (a block layer's buffers are not contiguous).\n"
+		"- `inplace-scatter`: batches as above, but each request's data lies in "
+		"pieces (bs/16, at least 4 KiB) at random places of an area twice the "
+		"batch's size, one share and one unshare per contiguous run of pieces, as a "
+		"block layer hands over pages wherever they are: the **realistic** batched "
+		"case.\n"
+		"- `adaptive`: per request, bounce or in place, whichever the per-I/O "
+		"protection cost measured during the run says is cheaper (smoothed per size "
+		"and direction, the other path re-probed now and then; `gmemkit/adapt.h`).  Its "
+		"input is the vCPU's protection time (copies; share + unshare); what the "
+		"host pays on the device side for a path (faulting re-shared pages back in) "
+		"is not in it.\n");
 }
 
 /* The smallest measured size from which in place (either flavour) beats
@@ -624,7 +819,8 @@ static void io_crossover(FILE *f, const struct bench_data *d)
 	if (from < 0)
 		fprintf(f, " End to end, in place never beats bouncing at the sizes measured.");
 	else
-		fprintf(f, " End to end, in place beats bouncing from %u KiB up.",
+		fprintf(f, " End to end, in place (the faster of inplace and inplace-batch, "
+			   "the latter an upper bound) beats bouncing from %u KiB up.",
 			d->block_kib[from]);
 }
 
@@ -667,9 +863,16 @@ static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
 	fprintf(f, "In a %u KiB range a conversion costs %.0f ns per page against "
 		   "%.0f ns per page to copy. ", d->block_kib[NBS - 1], per_page_conv,
 		per_page_copy);
-	if (!isnan(m->exit_ns))
+	if (m->measured)
+		fprintf(f, "Requested by the guest (%s, exits to the VMM: the TDX/SNP-on-KVM "
+			   "model), a 4 KiB share + unshare round trip measures %.1f us "
+			   "(synthetic host conversion + two %.1f us exits: %.1f us); the host "
+			   "model below uses the measured one. ", m->guest_tr,
+			m->guest_rt[0] / 1e3, m->exit_ns / 1e3, m->synth[0] / 1e3);
+	else if (!isnan(m->exit_ns))
 		fprintf(f, "Each conversion request from the guest adds a VM exit of "
-			   "%.1f us (two per I/O). ", m->exit_ns / 1e3);
+			   "%.1f us (two per I/O; synthetic: no guest round trip measured). ",
+			m->exit_ns / 1e3);
 	else
 		fprintf(f, "VM exit costs are not included (no KVM guest measured here). ");
 	if (m->crossover < 0)
@@ -698,8 +901,8 @@ static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
 		fprintf(f, " %u KiB: %s at %.0f%% of the shared ceiling", d->block_kib[b],
 			io_modes[k], 100.0 * best / ceil_iops);
 		if (best < 0.9 * ceil_iops)
-			fprintf(f, " (dominant protection cost: %s)",
-				dominant_cost(d, m, io_at(d, io_modes[k], d->block_kib[b])));
+			fprintf(f, " (largest part of its time per I/O: %s)",
+				dominant_cost(io_at(d, io_modes[k], d->block_kib[b])));
 		fprintf(f, ";");
 	}
 	io_crossover(f, d);
@@ -730,8 +933,11 @@ static void write_report(FILE *f, const struct bench_data *d,
 	verdict(f, d, m);
 	fprintf(f, "\n## Conversion against copy, per I/O (host model)\n\n");
 	model_table(f, d, m);
-	fprintf(f, "\nConversion: `convert-bench` medians (share, host touches each page, "
-		   "unshare), 0 busy threads; `~` marks a noisy point (median/min > %.1f). "
+	fprintf(f, "\nHost conversion: `convert-bench` medians (share, host touches each "
+		   "page, unshare), 0 busy threads; `~` marks a noisy point (median/min > %.1f). "
+		   "Synthetic: that plus two empty doorbell round trips (`exit_roundtrip`). "
+		   "Guest-measured: `guest_roundtrip`, share + unshare requested and timed by "
+		   "the guest (where KVM runs); gap = measured against synthetic. "
 		   "Bounce: `bounce-bench` medians, 1 thread; "
 		   "1 MiB is four 256 KiB mappings (the pool's largest), sizes between "
 		   "measured points interpolated.\n\n![cost vs size](cost_vs_size.svg)\n",
@@ -739,10 +945,13 @@ static void write_report(FILE *f, const struct bench_data *d,
 	if (d->nio) {
 		fprintf(f, "\n## End to end: virtio-blk from the guest\n");
 		io_table(f, d);
+		adaptive_table(f, d);
+		split_table(f, d);
 		fprintf(f, "\n![throughput](throughput.svg)\n![latency](latency.svg)\n"
 			   "![cost split](cost_split.svg)\n");
 		report_transports(f, d);
 	}
+	modes_section(f);
 	if (d->nskipped) {
 		fprintf(f, "\n## Skipped or failed\n\n");
 		for (i = 0; i < d->nskipped; i++)
@@ -772,8 +981,10 @@ int report_write(struct bench_data *d, const struct bench_opts *o, const char *o
 	err |= fclose(f);
 	printf("\n");
 	model_table(stdout, d, &m);
-	if (d->nio)
+	if (d->nio) {
 		io_table(stdout, d);
+		adaptive_table(stdout, d);
+	}
 	printf("\nVERDICT\n");
 	verdict(stdout, d, &m);
 	printf("\nwritten: %s/{results.json,results.csv,report.md,*.svg}\n", outdir);

@@ -170,8 +170,9 @@ void report_transports(FILE *f, const struct bench_data *d)
 	fprintf(f, "\n\nConversion cost split per I/O, mode inplace (us, except exits): "
 		   "exits the conversions cost (doorbell/hypercall: one userspace exit per "
 		   "request; queue: kicks of a sleeping converter), host work (VMM time in "
-		   "gmem_share/unshare, run mean per conversion), exit or ring latency (the "
-		   "rest of the guest-observed conversion time), converter CPU (queue: its "
+		   "check and gmem_share/unshare, as the VMM timed each request), exit or ring "
+		   "latency (the rest of the guest-observed conversion time), converter CPU "
+		   "(queue: its "
 		   "thread's CPU time per I/O, idle polling included):\n\n"
 		   "| block | transport | exits | host work | exit/ring latency | converter CPU |\n"
 		   "|---:|---|---:|---:|---:|---:|\n");
@@ -184,7 +185,7 @@ void report_transports(FILE *f, const struct bench_data *d)
 			fprintf(f, "| %u KiB | %s | %.3f |", d->block_kib[b], tr[i],
 				json_num(r, "conv_exits_per_io", NAN));
 			us(f, json_num(r, "conv_host_ns_per_io", NAN));
-			us(f, json_num(r, "conv_rest_ns_per_io", NAN));
+			us(f, json_num(r, "conv_exit_ns_per_io", NAN));
 			if (strcmp(tr[i], "queue"))
 				fprintf(f, " - |");
 			else

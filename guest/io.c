@@ -8,9 +8,14 @@
  *   inplace        share the buffer, I/O, unshare, per request
  *   inplace-batch  up to qd requests per batch, their buffers contiguous:
  *                  one share, submit all, wait all, one unshare
- *   adaptive       bounce below a threshold, in place above; the threshold
- *                  is the smallest size where a share + unshare round trip
- *                  measured here at start beats a bounce of that size
+ *   inplace-scatter  batches like inplace-batch, but each request's data
+ *                  lies in pieces at random places of an area twice the
+ *                  batch's size (a block layer's scattered pages): one share
+ *                  and one unshare per contiguous run of pieces
+ *   adaptive       per request, bounce or in place, whichever costs less
+ *                  per I/O as measured during the run (gmemkit/adapt.h:
+ *                  smoothed per size and direction, the other path
+ *                  re-probed now and then)
  *   mixed          stress: each request takes the shared, bounce or inplace
  *                  path at random, and now and then the vCPU runs one
  *                  inplace-batch batch; with GMEM_ABI_IOF_CHURN the vCPU
@@ -25,6 +30,7 @@
  * pass checks what the run wrote.
  */
 #include "vblk.h"
+#include "gmemkit/adapt.h"
 #include "gmemkit/bounce.h"
 
 #define SECTOR		512ULL
@@ -47,14 +53,22 @@ struct slot {
 	uint64_t block;			/* index in the vCPU's span */
 	uint64_t t0;
 	uint64_t baddr[GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG];
+	uint64_t prot;			/* TSC spent on its protection (copies
+					 * or conversions): adaptive's input */
+	uint64_t sg[GMEM_ABI_IO_SCATTER_PIECES];	/* scatter: its pieces */
+	unsigned int nsg;
 	bool write, inflight;
 };
+
+#define MAX_SEGS	(GMEM_ABI_IO_SCATTER_PIECES > GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG ? \
+			 GMEM_ABI_IO_SCATTER_PIECES : GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG)
 
 struct io_stats {
 	uint64_t ios, bytes, kicks, conv_calls, conv_ns, conv_refused;
 	uint64_t copy_bytes, copy_ns, bounce_full, io_errors, verified;
 	uint64_t verify_errors, bounced, inplaced, lat_min, lat_max;
 	uint64_t t_start, t_end;
+	uint64_t kick_ns, conv_host, batches, scatter_pieces, scatter_runs;
 	uint64_t conv_kicks;		/* queue transport: kicks (exits) */
 };
 
@@ -74,6 +88,11 @@ struct cpu_io {
 	uint32_t *gen;			/* [span] generation written */
 	uint8_t *busy;			/* [span] in flight */
 	uint64_t priv, shared;		/* this vCPU's buffer areas */
+	struct adapt adapt[2];		/* adaptive: reads, writes */
+	uint64_t scatter, nslots;	/* scatter: area, pieces it holds */
+	uint8_t *smap;			/* [nslots] piece used by the batch */
+	uint32_t *sidx;			/* [nslots] permutation of the pieces */
+	uint64_t *runs;			/* [2 * qd * pieces] gpa, len */
 	struct io_stats st;
 	bool measure, failed;
 } __attribute__((aligned(64)));
@@ -84,7 +103,7 @@ static struct gmem_abi_io_config cfg;
 static struct bounce_pool pool;
 static struct vblk_info info;
 static enum path path;
-static uint64_t threshold, heap_next;
+static uint64_t heap_next;
 static volatile bool setup_ok;
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -154,14 +173,24 @@ static int64_t convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa,
 	return st;
 }
 
+/* A conversion in the cost split: its guest-observed time, and of that the
+ * host's work on it as the VMM reports it (at most the whole). */
 static int64_t convert(struct cpu_io *c, bool to_shared, uint64_t gpa,
 		       uint64_t len)
 {
-	uint64_t t = rdtsc(), k = queue_kick_count();
-	int64_t st = convert_raw(c, to_shared, gpa, len);
+	volatile struct gmem_abi_vcpu_page *pg = this_page();
+	uint64_t t, dt, host, k;
+	int64_t st;
 
-	c->st.conv_ns += rdtsc() - t;
+	pg->conv_host_ns = 0;
+	k = queue_kick_count();
+	t = rdtsc();
+	st = convert_raw(c, to_shared, gpa, len);
+	dt = rdtsc() - t;
 	c->st.conv_kicks += queue_kick_count() - k;
+	host = ns_to_tsc(pg->conv_host_ns);
+	c->st.conv_ns += dt;
+	c->st.conv_host += host < dt ? host : dt;
 	c->st.conv_calls++;
 	if (st == -GMEM_ABI_EBUSY)
 		c->st.conv_refused++;
@@ -181,6 +210,15 @@ static void unshare_done(struct cpu_io *c, uint64_t gpa, uint64_t len)
 		GUEST_CHECK(false, "unshare 0x%lx+0x%lx after I/O: status %ld", gpa, len, st);
 }
 
+/* One QueueNotify (an ioeventfd exit), timed: the kick cost the split uses. */
+static void kick_timed(struct cpu_io *c)
+{
+	uint64_t t = rdtsc();
+
+	c->st.kicks += (uint64_t)vblk_kick();
+	c->st.kick_ns += rdtsc() - t;
+}
+
 /* ---- data pattern -------------------------------------------------------- */
 
 static uint32_t tag(void)
@@ -188,9 +226,9 @@ static uint32_t tag(void)
 	return TAG_BASE | cfg.mode;
 }
 
-static void stamp(uint64_t buf, uint64_t lba, uint32_t gen)
+static void stamp(uint64_t buf, uint64_t lba, uint32_t gen, uint64_t len)
 {
-	uint64_t n = cfg.bs / SECTOR, i;
+	uint64_t n = len / SECTOR, i;
 
 	for (i = 0; i < n; i++) {
 		volatile uint64_t *s = (volatile uint64_t *)(buf + i * SECTOR);
@@ -201,9 +239,9 @@ static void stamp(uint64_t buf, uint64_t lba, uint32_t gen)
 	}
 }
 
-static void poison(uint64_t buf)
+static void poison(uint64_t buf, uint64_t len)
 {
-	uint64_t n = cfg.bs / SECTOR, i;
+	uint64_t n = len / SECTOR, i;
 
 	for (i = 0; i < n; i++) {
 		volatile uint64_t *s = (volatile uint64_t *)(buf + i * SECTOR);
@@ -212,9 +250,10 @@ static void poison(uint64_t buf)
 	}
 }
 
-static void check(struct cpu_io *c, uint64_t buf, uint64_t lba, uint32_t gen)
+static void check(struct cpu_io *c, uint64_t buf, uint64_t lba, uint32_t gen,
+		  uint64_t len)
 {
-	uint64_t n = cfg.bs / SECTOR, i;
+	uint64_t n = len / SECTOR, i;
 
 	for (i = 0; i < n; i++) {
 		volatile uint64_t *s = (volatile uint64_t *)(buf + i * SECTOR);
@@ -230,15 +269,69 @@ static void check(struct cpu_io *c, uint64_t buf, uint64_t lba, uint32_t gen)
 	}
 }
 
+/* The data of slot s: one buffer, or (scatter) its pieces in order. */
+static void data_stamp(struct slot *s, uint64_t lba, uint32_t gen)
+{
+	uint64_t piece = gmem_abi_io_scatter_piece(cfg.bs);
+	unsigned int k;
+
+	if (cfg.mode != GMEM_ABI_IO_INPLACE_SCATTER) {
+		stamp(s->buf, lba, gen, cfg.bs);
+		return;
+	}
+	for (k = 0; k < s->nsg; k++)
+		stamp(s->sg[k], lba + k * (piece / SECTOR), gen, piece);
+}
+
+static void data_poison(struct slot *s)
+{
+	uint64_t piece = gmem_abi_io_scatter_piece(cfg.bs);
+	unsigned int k;
+
+	if (cfg.mode != GMEM_ABI_IO_INPLACE_SCATTER) {
+		poison(s->buf, cfg.bs);
+		return;
+	}
+	for (k = 0; k < s->nsg; k++)
+		poison(s->sg[k], piece);
+}
+
+static void data_check(struct cpu_io *c, struct slot *s, uint64_t lba, uint32_t gen)
+{
+	uint64_t piece = gmem_abi_io_scatter_piece(cfg.bs);
+	unsigned int k;
+
+	if (cfg.mode != GMEM_ABI_IO_INPLACE_SCATTER) {
+		check(c, s->buf, lba, gen, cfg.bs);
+		return;
+	}
+	for (k = 0; k < s->nsg; k++)
+		check(c, s->sg[k], lba + k * (piece / SECTOR), gen, piece);
+}
+
 /* ---- one request ------------------------------------------------------- */
 
 static enum path slot_path(struct cpu_io *c)
 {
 	static const enum path mixed[3] = { P_SHARED, P_BOUNCE, P_INPLACE };
 
+	if (cfg.mode == GMEM_ABI_IO_ADAPTIVE)
+		return P_BOUNCE;	/* see adaptive_path() */
 	if (cfg.mode != GMEM_ABI_IO_MIXED)
 		return path;
 	return mixed[rng_next(&c->rng) % 3];
+}
+
+/* adaptive: the path the measured costs say, for this size and direction. */
+static enum path adaptive_path(struct cpu_io *c, bool write)
+{
+	enum adapt_path ap;
+
+	if (adapt_choose(&c->adapt[write], cfg.bs, &ap)) {
+		GUEST_CHECK(false, "adaptive: no decision for size %lu", cfg.bs);
+		return P_BOUNCE;
+	}
+	return ap == ADAPT_INPLACE ? P_INPLACE : P_BOUNCE;
 }
 
 static bool want_write(struct cpu_io *c, uint32_t rw)
@@ -332,14 +425,13 @@ static uint64_t slot_lba(struct cpu_io *c, struct slot *s)
 static int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 		      uint32_t rw, bool batch)
 {
-	struct vblk_seg segs[GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG];
+	struct vblk_seg segs[MAX_SEGS];
 	enum path p = batch ? P_INPLACE : slot_path(c);
 	bool verify = cfg.flags & GMEM_ABI_IOF_VERIFY;
-	unsigned int nseg = 1;
-	uint64_t lba;
+	unsigned int nseg = 1, k;
+	uint64_t lba, before;
 	int err;
 
-	s->path = p;
 	s->unshared = false;
 	if (cfg.mode == GMEM_ABI_IO_MIXED) {
 		s->buf = p == P_SHARED ? s->sbuf : s->pbuf;
@@ -347,16 +439,27 @@ static int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 	}
 	s->t0 = rdtsc();
 	s->write = want_write(c, rw);
+	if (cfg.mode == GMEM_ABI_IO_ADAPTIVE)
+		p = adaptive_path(c, s->write);
+	s->path = p;
 	s->block = pick_block(c, rw);
 	lba = slot_lba(c, s);
 	if (verify) {
 		if (s->write)
-			stamp(s->buf, lba, c->gen[s->block] + 1);
+			data_stamp(s, lba, c->gen[s->block] + 1);
 		else
-			poison(s->buf);
+			data_poison(s);
 	}
 	segs[0].gpa = s->buf;
 	segs[0].len = (uint32_t)cfg.bs;
+	if (cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER) {
+		for (k = 0; k < s->nsg; k++) {
+			segs[k].gpa = s->sg[k];
+			segs[k].len = (uint32_t)gmem_abi_io_scatter_piece(cfg.bs);
+		}
+		nseg = s->nsg;
+	}
+	before = c->st.copy_ns + c->st.conv_ns;
 	if (p == P_BOUNCE) {
 		err = bounce_in(c, cpu, s, segs, &nseg);
 		if (err)
@@ -369,6 +472,7 @@ static int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 		}
 		c->st.inplaced++;
 	}
+	s->prot = c->st.copy_ns + c->st.conv_ns - before;
 	if (verify) {
 		if (s->write)
 			c->gen[s->block]++;
@@ -376,7 +480,7 @@ static int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 	}
 	while ((err = vblk_submit(&s->req, s->write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
 				  lba, segs, nseg, !s->write)) == -VBLK_EAGAIN) {
-		c->st.kicks += (uint64_t)vblk_kick();
+		kick_timed(c);
 		vblk_poll();
 	}
 	s->inflight = true;
@@ -404,6 +508,7 @@ static void record_latency(struct cpu_io *c, uint64_t t0)
 static void slot_finish(struct cpu_io *c, struct slot *s, bool batch)
 {
 	enum path p = s->path;
+	uint64_t before = c->st.copy_ns + c->st.conv_ns;
 
 	s->inflight = false;
 	s->completes++;
@@ -416,11 +521,15 @@ static void slot_finish(struct cpu_io *c, struct slot *s, bool batch)
 		bounce_out(c, s);
 	else if (p == P_INPLACE && !batch && !s->unshared)
 		unshare_done(c, s->buf, cfg.bs);
+	s->prot += c->st.copy_ns + c->st.conv_ns - before;
+	if (cfg.mode == GMEM_ABI_IO_ADAPTIVE)
+		adapt_record(&c->adapt[s->write], cfg.bs,
+			     p == P_INPLACE ? ADAPT_INPLACE : ADAPT_BOUNCE, s->prot);
 	if (!batch)
 		record_latency(c, s->t0);
 	if (cfg.flags & GMEM_ABI_IOF_VERIFY) {
 		if (!s->write && s->req.status == VIRTIO_BLK_S_OK)
-			check(c, s->buf, slot_lba(c, s), c->gen[s->block]);
+			data_check(c, s, slot_lba(c, s), c->gen[s->block]);
 		c->busy[s->block] = 0;
 	}
 	c->st.ios++;
@@ -555,7 +664,7 @@ static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 			go = more(c, limit, deadline);
 		}
 		if (kick)
-			c->st.kicks += (uint64_t)vblk_kick();
+			kick_timed(c);
 		if (!inflight && !more(c, limit, deadline))
 			break;
 		if (!vblk_poll())
@@ -589,7 +698,7 @@ static bool one_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 	}
 	for (i = 0; i < n; i++)
 		slot_start(c, cpu, &c->slots[i], rw, true);
-	c->st.kicks += (uint64_t)vblk_kick();
+	kick_timed(c);
 	for (i = 0; i < n; i++) {
 		while (!__atomic_load_n(&c->slots[i].req.done, __ATOMIC_ACQUIRE))
 			if (!vblk_poll())
@@ -600,6 +709,69 @@ static bool one_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 		slot_finish(c, &c->slots[i], true);
 		record_latency(c, t0);
 	}
+	c->st.batches++;
+	return true;
+}
+
+/* inplace-scatter: n requests whose data lies in pieces at random places
+ * of the vCPU's scatter area (a random permutation drawn per batch, as a
+ * block layer hands over pages wherever they are); the batch's pieces are
+ * converted one contiguous run at a time, in address order. */
+static bool scatter_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
+			  unsigned int n)
+{
+	uint64_t piece = gmem_abi_io_scatter_piece(cfg.bs), np = cfg.bs / piece;
+	uint64_t t0 = rdtsc(), m = 0, nr = 0, j, end;
+	unsigned int i, k;
+
+	memset(c->smap, 0, c->nslots);
+	for (i = 0; i < n; i++) {
+		struct slot *s = &c->slots[i];
+
+		for (k = 0; k < np; k++, m++) {
+			uint64_t r = m + rng_next(&c->rng) % (c->nslots - m);
+			uint32_t x = c->sidx[r];
+
+			c->sidx[r] = c->sidx[m];
+			c->sidx[m] = x;
+			c->smap[x] = 1;
+			s->sg[k] = c->scatter + x * piece;
+		}
+		s->nsg = (unsigned int)np;
+	}
+	for (j = 0; j < c->nslots; j = end) {
+		if (!c->smap[j]) {
+			end = j + 1;
+			continue;
+		}
+		for (end = j; end < c->nslots && c->smap[end]; end++)
+			;
+		c->runs[2 * nr] = c->scatter + j * piece;
+		c->runs[2 * nr + 1] = (end - j) * piece;
+		if (convert(c, true, c->runs[2 * nr], c->runs[2 * nr + 1])) {
+			GUEST_CHECK(false, "scatter share of 0x%lx+0x%lx failed",
+				    c->runs[2 * nr], c->runs[2 * nr + 1]);
+			return false;
+		}
+		nr++;
+	}
+	c->st.scatter_pieces += m;
+	c->st.scatter_runs += nr;
+	for (i = 0; i < n; i++)
+		slot_start(c, cpu, &c->slots[i], rw, true);
+	kick_timed(c);
+	for (i = 0; i < n; i++) {
+		while (!__atomic_load_n(&c->slots[i].req.done, __ATOMIC_ACQUIRE))
+			if (!vblk_poll())
+				cpu_relax();
+	}
+	for (j = 0; j < nr; j++)
+		unshare_done(c, c->runs[2 * j], c->runs[2 * j + 1]);
+	for (i = 0; i < n; i++) {
+		slot_finish(c, &c->slots[i], true);
+		record_latency(c, t0);
+	}
+	c->st.batches++;
 	return true;
 }
 
@@ -612,7 +784,8 @@ static void run_batches(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 		n = cfg.qd;
 		if (limit && limit - c->submitted < n)
 			n = (unsigned int)(limit - c->submitted);
-		if (!one_batch(c, cpu, rw, n))
+		if (!(cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER ? scatter_batch(c, cpu, rw, n) :
+		      one_batch(c, cpu, rw, n)))
 			return;
 	}
 }
@@ -620,7 +793,7 @@ static void run_batches(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 static void run(struct cpu_io *c, unsigned int cpu, uint32_t rw, uint64_t limit,
 		uint64_t deadline)
 {
-	if (cfg.mode == GMEM_ABI_IO_INPLACE_BATCH)
+	if (cfg.mode == GMEM_ABI_IO_INPLACE_BATCH || cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER)
 		run_batches(c, cpu, rw, limit, deadline);
 	else
 		run_stream(c, cpu, rw, limit, deadline);
@@ -631,58 +804,6 @@ static void run(struct cpu_io *c, unsigned int cpu, uint32_t rw, uint64_t limit,
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
-}
-
-/* Smallest size where share + unshare beats a bounce of that size.  Runs
- * before the other vCPUs start, on the first 1 MiB of the test area: always
- * private RAM below the run's shared area (that starts 2 MiB or more up). */
-static void measure_threshold(void)
-{
-	struct cpu_io *c = &cpus[0];
-	volatile struct gmem_abi_io_results *r = &results->io;
-	unsigned int i, k;
-
-	threshold = 0;
-	for (i = 0; i < 9; i++) {
-		uint64_t size = 4096ULL << i, chunk = min_u64(size, GMEM_ABI_IO_BOUNCE_SEG);
-		uint64_t best_copy = ~0ULL, best_conv = ~0ULL, a, t;
-		unsigned int n = (unsigned int)(size / chunk), j;
-		int64_t s1, s2;
-		int e1 = 0, e2 = 0;
-
-		/* One segment at a time: the pool may be sized for one 4 KiB
-		 * request; the copy cost per byte is the same. */
-		for (k = 0; k < 5; k++) {
-			t = rdtsc();
-			for (j = 0; j < n; j++) {
-				e1 |= bounce_map(&pool, 0, (void *)(c->priv + j * chunk),
-						 c->priv + j * chunk, chunk,
-						 BOUNCE_TO_DEVICE, NULL, 0, &a);
-				if (!e1)
-					e2 |= bounce_unmap(&pool, a, chunk, BOUNCE_TO_DEVICE, 0);
-			}
-			best_copy = min_u64(best_copy, rdtsc() - t);
-		}
-		GUEST_CHECK(!e1 && !e2, "adaptive: bounce of %lu: map %d unmap %d", size,
-			    e1, e2);
-		for (k = 0; k < 3; k++) {
-			t = rdtsc();
-			s1 = __share(c->priv, size);
-			s2 = __unshare(c->priv, size);
-			best_conv = min_u64(best_conv, rdtsc() - t);
-			GUEST_CHECK(!s1 && !s2, "adaptive: share/unshare %lu: %ld %ld",
-				    size, s1, s2);
-		}
-		r->adapt_copy_ns[i] = tsc_to_ns(best_copy);
-		r->adapt_conv_ns[i] = tsc_to_ns(best_conv);
-		if (!threshold && best_conv < best_copy)
-			threshold = size;
-	}
-	if (!threshold)
-		threshold = GMEM_ABI_IO_MAX_BS * 2;	/* never in place */
-	r->threshold = threshold;
-	path = cfg.bs < threshold ? P_BOUNCE : P_INPLACE;
-	gprintf("io: adaptive: in place from %lu bytes (bounce below)\n", threshold);
 }
 
 /* One malformed request from the guest: it must come back IOERR, counted. */
@@ -767,6 +888,19 @@ static void unshare_busy(void)
 	GUEST_CHECK_EQ(st, 0, "unshare after the I/O completed");
 }
 
+/* Write one word of each page with what it holds (contents unchanged; a
+ * write, so the page is faulted in writable). */
+static void warm_pages(uint64_t gpa, uint64_t len)
+{
+	uint64_t off;
+
+	for (off = 0; off < len; off += PAGE_SIZE) {
+		volatile uint64_t *w = (volatile uint64_t *)(gpa + off);
+
+		*w = *w;
+	}
+}
+
 static bool setup(void)
 {
 	uint64_t shared_gpa, shared_size, region, nblocks, pool_size, churn_gpa;
@@ -847,6 +981,23 @@ static bool setup(void)
 			c->slots[i].pbuf = c->priv + i * cfg.bs;
 			c->slots[i].sbuf = c->shared + i * cfg.bs;
 		}
+		for (i = 0; i < 2; i++)
+			adapt_init(&c->adapt[i]);
+		if (cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER) {
+			uint64_t sz = gmem_abi_io_scatter_size(cfg.bs, cfg.qd);
+
+			c->scatter = gmem_abi_io_scatter_gpa(cfg.bs, cfg.qd, nv) + v * sz;
+			c->nslots = sz / gmem_abi_io_scatter_piece(cfg.bs);
+			c->smap = heap_alloc(c->nslots);
+			c->sidx = heap_alloc(c->nslots * 4);
+			c->runs = heap_alloc(c->nslots * 16);
+			if (!GUEST_CHECK(c->smap && c->sidx && c->runs &&
+					 c->scatter + sz <= boot_info->mem_size,
+					 "scatter area 0x%lx+0x%lx", c->scatter, sz))
+				return false;
+			for (i = 0; i < c->nslots; i++)
+				c->sidx[i] = i;
+		}
 		if (cfg.mode == GMEM_ABI_IO_MIXED) {
 			churn_gpa = gmem_abi_io_churn_gpa(cfg.bs, cfg.qd, nv);
 			c->churn = churn_gpa + v * GMEM_ABI_IO_CHURN_PAGES * PAGE_SIZE;
@@ -862,8 +1013,16 @@ static bool setup(void)
 			}
 		}
 	}
-	if (cfg.mode == GMEM_ABI_IO_ADAPTIVE)
-		measure_threshold();
+	/* Every buffer and the pool touched once before anything is measured:
+	 * the first touch of guest RAM faults it in (once per boot in a real
+	 * guest, a few us per page here); left in, it would charge whichever
+	 * path touches fresh memory first (next fit walks the whole pool) and
+	 * mislead adaptive's first measurements. */
+	warm_pages(GMEM_ABI_TEST_GPA, cfg.qd * cfg.bs * nv);
+	warm_pages(shared_gpa, shared_size);
+	if (cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER)
+		warm_pages(gmem_abi_io_scatter_gpa(cfg.bs, cfg.qd, nv),
+			   gmem_abi_io_scatter_size(cfg.bs, cfg.qd) * nv);
 	if (cfg.flags & GMEM_ABI_IOF_BAD_DESC)
 		bad_requests();
 	if (cfg.flags & GMEM_ABI_IOF_UNSHARE_BUSY)
@@ -896,7 +1055,8 @@ static uint64_t clamp(uint64_t v, uint64_t lo, uint64_t hi)
 static void report(unsigned int nv)
 {
 	volatile struct gmem_abi_io_results *r = &results->io;
-	uint64_t t0 = ~0ULL, t1 = 0, n, sub, comp, unknown;
+	uint64_t t0 = ~0ULL, t1 = 0, n, sub, comp, unknown, vcpu_ns = 0;
+	const struct adapt_class *ac;
 	struct io_stats s = { 0 };
 	struct run_stats x = { 0 };
 	unsigned int v, i, odd = 0;
@@ -928,6 +1088,13 @@ static void report(unsigned int nv)
 		s.kicks += c->kicks;
 		s.conv_calls += c->conv_calls;
 		s.conv_ns += tsc_to_ns(c->conv_ns);
+		s.conv_host += tsc_to_ns(c->conv_host);
+		s.kick_ns += tsc_to_ns(c->kick_ns);
+		s.batches += c->batches;
+		s.scatter_pieces += c->scatter_pieces;
+		s.scatter_runs += c->scatter_runs;
+		if (c->t_end > c->t_start)
+			vcpu_ns += tsc_to_ns(c->t_end - c->t_start);
 		s.conv_refused += c->conv_refused;
 		s.conv_kicks += c->conv_kicks;
 		s.copy_bytes += c->copy_bytes;
@@ -960,6 +1127,19 @@ static void report(unsigned int nv)
 	r->kicks = s.kicks;
 	r->conv_calls = s.conv_calls;
 	r->conv_ns = s.conv_ns;
+	r->conv_host_ns = s.conv_host;
+	r->kick_ns = s.kick_ns;
+	r->vcpu_ns = vcpu_ns;
+	r->batches = s.batches;
+	r->scatter_pieces = s.scatter_pieces;
+	r->scatter_runs = s.scatter_runs;
+	/* adaptive: vCPU 0's state for the run's main direction */
+	ac = &cpus[0].adapt[cfg.rw == GMEM_ABI_IO_WRITE || cfg.rw == GMEM_ABI_IO_RANDWRITE]
+		     .cls[adapt_class_of(cfg.bs) < 0 ? 0 : adapt_class_of(cfg.bs)];
+	r->adapt_bounce_ns = ac->samples[ADAPT_BOUNCE] ? tsc_to_ns(ac->ewma[ADAPT_BOUNCE]) : 0;
+	r->adapt_inplace_ns = ac->samples[ADAPT_INPLACE] ? tsc_to_ns(ac->ewma[ADAPT_INPLACE]) : 0;
+	r->adapt_probes = ac->probes;
+	r->adapt_switches = ac->switches;
 	r->conv_refused = s.conv_refused;
 	r->conv_kicks = s.conv_kicks;
 	r->copy_bytes = s.copy_bytes;

@@ -59,24 +59,6 @@ static bool cs_rpl3(void)
 	return (cs & 3) == 3;
 }
 
-/* Where we run, measured: TSC cycles per 1000 iterations of the ABI's
- * speed loop, best of a few (see gmem_abi_speed_loop()). */
-static uint64_t speed_measure(void)
-{
-	uint64_t best = ~0ULL;
-	unsigned int r;
-
-	for (r = 0; r < GMEM_ABI_SPEED_REPS; r++) {
-		uint64_t t0 = rdtsc(), t;
-
-		gmem_abi_speed_loop(GMEM_ABI_SPEED_ITERS);
-		t = rdtsc() - t0;
-		if (t < best)
-			best = t;
-	}
-	return best * 1000 / GMEM_ABI_SPEED_ITERS;
-}
-
 static bool boot_cpu_init(const volatile struct gmem_abi_boot_info *bi)
 {
 	uint64_t khz;
@@ -87,7 +69,7 @@ static bool boot_cpu_init(const volatile struct gmem_abi_boot_info *bi)
 	results->magic = GMEM_ABI_MAGIC;
 	results->status = GMEM_ABI_RES_RUNNING;
 	results->flags = cs_rpl3() ? GMEM_ABI_RESF_CPL3 : 0;
-	results->speed_mcycles = speed_measure();
+	results->speed_mcycles = gmem_abi_speed_measure(GMEM_ABI_SPEED_REPS);
 	if (bi->magic != GMEM_ABI_MAGIC || bi->version != GMEM_ABI_VERSION) {
 		gprintf("guest: boot info magic 0x%x version %u, want 0x%x version %u\n",
 			bi->magic, bi->version, GMEM_ABI_MAGIC, GMEM_ABI_VERSION);

@@ -579,7 +579,7 @@ static void record(uint32_t op, uint32_t transport, uint64_t pages,
 
 void test_bench(unsigned int cpu)
 {
-	static const uint64_t pages[] = { 1, 16, 512 };
+	static const uint64_t pages[] = { 1, 4, 16, 64, 256, 512 };
 	uint64_t *v = (uint64_t *)GMEM_ABI_HEAP_GPA;
 	uint64_t reps = boot_info->bench_reps, gpa = boot_info->test_gpa, r, t0;
 	uint32_t tr = boot_info->transport;

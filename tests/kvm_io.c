@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gmemkit/adapt.h"
+#include "gmemkit/cost.h"
 #include "gmemkit/io.h"
 #include "gmemkit/json.h"
 #include "gmemkit/timing.h"
@@ -46,7 +48,7 @@ static const char *no_kvm = "";
 
 static const enum gmem_abi_io_mode modes[] = {
 	GMEM_ABI_IO_SHARED, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_INPLACE,
-	GMEM_ABI_IO_INPLACE_BATCH, GMEM_ABI_IO_ADAPTIVE,
+	GMEM_ABI_IO_INPLACE_BATCH, GMEM_ABI_IO_ADAPTIVE, GMEM_ABI_IO_INPLACE_SCATTER,
 };
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
 
@@ -170,6 +172,14 @@ static void test_null_modes(void)
 		ok(r.io.kicks >= 64 / 4 && r.io.kicks <= 64, "%s: %llu kicks for 64 I/Os at qd 4",
 		   n, (unsigned long long)r.io.kicks);
 		ok_eq(r.mem.violations, 0, "%s: no host access to a private page", n);
+		ok(r.io.vcpu_ns > 0 && r.io.conv_host_ns <= r.io.conv_ns &&
+		   r.io.kick_ns + r.io.conv_ns + r.io.copy_ns <= r.io.vcpu_ns &&
+		   (r.io.kick_ns > 0) == (r.io.kicks > 0) &&
+		   (r.io.conv_host_ns > 0) == (r.io.conv_calls > 0),
+		   "%s: split kicks %llu + conversions %llu (host %llu) + copy %llu <= vCPU %llu ns",
+		   n, (unsigned long long)r.io.kick_ns, (unsigned long long)r.io.conv_ns,
+		   (unsigned long long)r.io.conv_host_ns, (unsigned long long)r.io.copy_ns,
+		   (unsigned long long)r.io.vcpu_ns);
 		switch (modes[i]) {
 		case GMEM_ABI_IO_SHARED:
 			ok(r.io.conv_calls == 0 && r.io.copy_bytes == 0,
@@ -190,12 +200,25 @@ static void test_null_modes(void)
 			   "inplace-batch: %llu conversions (2 per batch of 4), no copy",
 			   (unsigned long long)r.io.conv_calls);
 			break;
+		case GMEM_ABI_IO_INPLACE_SCATTER:
+			ok(r.io.batches == 64 / 4 && r.io.scatter_pieces == 64 &&
+			   r.io.scatter_runs >= r.io.batches && r.io.scatter_runs <= 64 &&
+			   r.io.conv_calls - r.io.conv_refused == 2 * r.io.scatter_runs &&
+			   r.io.copy_bytes == 0,
+			   "inplace-scatter: %llu pieces in %llu runs over %llu batches, "
+			   "%llu conversions (2 per run)", (unsigned long long)r.io.scatter_pieces,
+			   (unsigned long long)r.io.scatter_runs, (unsigned long long)r.io.batches,
+			   (unsigned long long)r.io.conv_calls);
+			break;
 		default:
-			ok(r.io.threshold >= 4 * KiB && r.io.bounced + r.io.inplaced == 64 &&
-			   (r.io.threshold > c.bs ? r.io.bounced : r.io.inplaced) == 64,
-			   "adaptive: threshold %llu, %llu bounced, %llu in place",
-			   (unsigned long long)r.io.threshold, (unsigned long long)r.io.bounced,
-			   (unsigned long long)r.io.inplaced);
+			/* warm-up: both paths measured before any decision */
+			ok(r.io.bounced + r.io.inplaced == 64 && r.io.bounced >= ADAPT_WARMUP &&
+			   r.io.inplaced >= ADAPT_WARMUP && r.io.adapt_bounce_ns > 0 &&
+			   r.io.adapt_inplace_ns > 0,
+			   "adaptive: %llu bounced, %llu in place, measured %llu / %llu ns",
+			   (unsigned long long)r.io.bounced, (unsigned long long)r.io.inplaced,
+			   (unsigned long long)r.io.adapt_bounce_ns,
+			   (unsigned long long)r.io.adapt_inplace_ns);
 			break;
 		}
 	}
@@ -249,6 +272,92 @@ static void test_null_modes(void)
 	   r.io.elapsed_ns >= 200000000ULL && r.io.elapsed_ns < 5000000000ULL,
 	   "runtime 0.2 s: %llu I/Os in %llu ms", (unsigned long long)r.io.ios,
 	   (unsigned long long)(r.io.elapsed_ns / 1000000));
+}
+
+/* ---- the cost split and the scattered mode, on longer runs ---------------- */
+
+static void split_run(enum gmem_abi_io_mode m, uint64_t bs)
+{
+	const char *n = gmem_io_mode_name(m);
+	struct gmem_cost_split sp;
+	struct gmem_cost_in in;
+	struct gmem_io_result r;
+	struct gmem_io_config c;
+	double ios;
+	int err;
+
+	base(&c, m);
+	c.bs = bs;
+	c.qd = 32;
+	c.ios = 0;
+	c.runtime_s = 0.3;
+	err = run(&c, &r);
+	ios = (double)r.io.ios;
+	ok(!err && r.vm.pass && r.io.ios > 0, "%s %llu KiB qd 32 0.3 s: guest passed", n,
+	   (unsigned long long)(bs >> 10));
+	in = (struct gmem_cost_in){
+		.total = r.io.vcpu_ns / ios, .kick = r.io.kick_ns / ios,
+		.conv = r.io.conv_ns / ios, .conv_host = r.io.conv_host_ns / ios,
+		.copy = r.io.copy_ns / ios,
+	};
+	err = gmem_cost_split(&in, &sp);
+	ok(!err && !sp.scaled &&
+	   sp.kick + sp.conv_exit + sp.conv_host + sp.copy <= sp.total &&
+	   sp.total <= 2.0 * r.io.elapsed_ns / ios * c.vcpus,
+	   "%s: split %.0f + %.0f + %.0f + %.0f ns (+ %.0f unaccounted) within the "
+	   "measured %.0f ns per I/O, no scaling needed", n, sp.kick, sp.conv_exit,
+	   sp.conv_host, sp.copy, sp.unaccounted, sp.total);
+	if (r.io.conv_calls)
+		ok(r.io.conv_host_ns > 0 && r.io.conv_host_ns < r.io.conv_ns,
+		   "%s: the VMM's work on %llu conversions (%llu ns) is part of the guest's "
+		   "%llu ns, the rest is the exits", n, (unsigned long long)r.io.conv_calls,
+		   (unsigned long long)r.io.conv_host_ns, (unsigned long long)r.io.conv_ns);
+}
+
+/* One conversion per contiguous run, counted by the host: the gmem region's
+ * conversions and shared pages of a scatter run, less its runs and pieces,
+ * are those of an inplace-batch run of the same shape less its batches. */
+static void scatter_host_count(void)
+{
+	struct gmem_io_result rs, rb;
+	struct gmem_io_config c;
+	uint64_t piece = gmem_abi_io_scatter_piece(64 * KiB);
+	int e1, e2;
+
+	base(&c, GMEM_ABI_IO_INPLACE_SCATTER);
+	c.bs = 64 * KiB;
+	e1 = run(&c, &rs);
+	base(&c, GMEM_ABI_IO_INPLACE_BATCH);
+	c.bs = 64 * KiB;
+	e2 = run(&c, &rb);
+	ok(!e1 && !e2 && rs.vm.pass && rb.vm.pass, "scatter and batch runs, 64 KiB qd 4");
+	ok(rs.io.scatter_pieces == 64 * (64 * KiB / piece) &&
+	   rs.io.scatter_runs > rs.io.batches && rs.io.scatter_runs < rs.io.scatter_pieces,
+	   "scatter: %llu pieces of %llu KiB in %llu runs (some adjacent, never one per batch)",
+	   (unsigned long long)rs.io.scatter_pieces, (unsigned long long)(piece >> 10),
+	   (unsigned long long)rs.io.scatter_runs);
+	ok(rs.mem.conversions - 2 * rs.io.scatter_runs == rb.mem.conversions - 2 * rb.io.batches &&
+	   rs.io.conv_refused == 0 && rb.io.conv_refused == 0,
+	   "host: %llu conversions = 2 per run (%llu) + the same %llu as the batch run outside it",
+	   (unsigned long long)rs.mem.conversions, (unsigned long long)rs.io.scatter_runs,
+	   (unsigned long long)(rb.mem.conversions - 2 * rb.io.batches));
+	ok(rs.mem.pages_shared - rs.io.scatter_pieces * (piece / 4096) ==
+	   rb.mem.pages_shared - 64 * 16,
+	   "host: every piece's pages shared once per batch (%llu pages)",
+	   (unsigned long long)rs.mem.pages_shared);
+}
+
+static void test_split(void)
+{
+	if (!have_kvm) {
+		skip_why("split: %s", no_kvm);
+		return;
+	}
+	split_run(GMEM_ABI_IO_INPLACE, 64 * KiB);
+	split_run(GMEM_ABI_IO_BOUNCE, 64 * KiB);
+	split_run(GMEM_ABI_IO_ADAPTIVE, 256 * KiB);
+	split_run(GMEM_ABI_IO_INPLACE_SCATTER, 16 * KiB);
+	scatter_host_count();
 }
 
 /* ---- file backend: data integrity --------------------------------------- */
@@ -621,7 +730,9 @@ static void test_cli_json(void)
 		"bs", "qd", "vcpus", "runtime_s", "ios", "iops", "mbps", "lat_min_us",
 		"lat_p50_us", "lat_p99_us", "lat_p999_us", "exits_per_io", "conv_per_io",
 		"conv_ns_per_io", "copy_bytes_per_io", "copy_ns_per_io", "pins_refused",
-		"verify_errors",
+		"verify_errors", "vcpu_ns_per_io", "kick_ns_per_io", "conv_exit_ns_per_io",
+		"conv_host_ns_per_io", "split_copy_ns_per_io", "unaccounted_ns_per_io",
+		"split_scale", "adapt_bounce_ns", "adapt_inplace_ns", "scatter_runs",
 	};
 	static char out[1 << 16];
 	struct json *j, *r;
@@ -672,6 +783,22 @@ static void test_cli_json(void)
 	ok(st == 0 && r && !strcmp(json_str(r, "backend", ""), "file") &&
 	   json_num(r, "verify_errors", 1) == 0 && json_num(r, "conv_per_io", 0) == 2,
 	   "io-bench file backend: exit %d, verify errors 0, 2 conversions per I/O", st);
+	ok(r && json_num(r, "kick_ns_per_io", -1) + json_num(r, "conv_exit_ns_per_io", -1) +
+	   json_num(r, "conv_host_ns_per_io", -1) + json_num(r, "split_copy_ns_per_io", -1) +
+	   json_num(r, "unaccounted_ns_per_io", -1) <= json_num(r, "vcpu_ns_per_io", 0) * 1.0001 &&
+	   json_num(r, "conv_host_ns_per_io", 0) > 0 && json_num(r, "conv_exit_ns_per_io", 0) > 0,
+	   "io-bench JSON: kicks + exits + host work + copy + unaccounted = the vCPU time "
+	   "per I/O (%.0f ns)", json_num(r, "vcpu_ns_per_io", 0));
+	json_free(j);
+	snprintf(args, sizeof(args), "io-bench --json --mode inplace-scatter --bs 64k --qd 8 "
+		 "--backend file --disk %s --runtime 0.2 --rw randrw", disk);
+	st = cli(args, out, sizeof(out), false);
+	j = json_parse(out, NULL);
+	r = j && json_get(j, "results") ? json_get(j, "results")->child : NULL;
+	ok(st == 0 && r && json_num(r, "verify_errors", 1) == 0 &&
+	   json_num(r, "verified_sectors", 0) > 0 && json_num(r, "scatter_runs", 0) > 0,
+	   "io-bench inplace-scatter, file backend: exit %d, %.0f sectors verified, 0 errors",
+	   st, r ? json_num(r, "verified_sectors", 0) : 0);
 	json_free(j);
 	unlink(disk);
 }
@@ -681,6 +808,7 @@ int main(void)
 	have_kvm = true;
 	test_config();
 	test_null_modes();
+	test_split();
 	test_file();
 	test_bad_requests();
 	test_unshare_busy();

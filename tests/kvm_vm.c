@@ -568,11 +568,11 @@ static void test_internal_error(void)
 
 static void test_bench(void)
 {
-	struct gmem_vm_bench_row rows[24];
+	struct gmem_vm_bench_row rows[40];
 	int n, i, exits = 0, rt = 0, q = 0, kicks = 0;
 	bool sane = true, qsane = true;
 
-	n = gmem_vm_convert_bench(GMEM_MODE_INPLACE, 5, rows, 24);
+	n = gmem_vm_convert_bench(GMEM_MODE_INPLACE, 5, rows, 40);
 	ok(n >= 4, "convert bench gave %d rows", n);
 	rt = 0;
 	for (i = 0; i < n; i++) {
@@ -601,9 +601,9 @@ static void test_bench(void)
 		}
 	}
 	ok(sane, "every row has 0 < min <= median and 5 samples");
-	ok(exits == 1 && rt == (hc_probe == 1 ? 12 : 9),
+	ok(exits == 1 && rt == (hc_probe == 1 ? 24 : 18),
 	   "%d guest_roundtrip rows, %d exit_roundtrip row", rt, exits);
-	ok(q == 6 && kicks == 2 && qsane, "6 queue round-trip rows (polling, asleep): 10 "
+	ok(q == 12 && kicks == 2 && qsane, "12 queue round-trip rows (polling, asleep): 10 "
 	   "conversions each, host time and converter CPU measured, asleep: kicks; 2 "
 	   "queue_kick rows of 5 kicks");
 }

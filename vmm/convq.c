@@ -109,7 +109,9 @@ int gmem_convq_service(struct gmem_vm *vm, struct gmem_convq_ring *r,
 			err = -EOPNOTSUPP;
 			count(vm, GMEM_ABI_CNT_BAD_OP);
 		} else {
-			err = gmem_vm_convert(vm, req.op, req.gpa, req.len);
+			err = gmem_vm_convert(vm, vm->vcpus && r->vcpu < vm->nr_vcpus ?
+					      &vm->vcpus[r->vcpu] : NULL,
+					      req.op, req.gpa, req.len);
 		}
 		q->cpl[r->done & Q_MASK].tag = req.tag;
 		q->cpl[r->done & Q_MASK].status = err;

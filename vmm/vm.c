@@ -867,30 +867,6 @@ static void collect(struct gmem_vm *vm, struct gmem_vm_result *res)
 
 /* ---- where the guest ran --------------------------------------------------- */
 
-static uint64_t tsc_now(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi) : : "memory");
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static uint64_t host_speed_measure(void)
-{
-	uint64_t best = ~0ULL;
-	unsigned int r;
-
-	for (r = 0; r < 4 * GMEM_ABI_SPEED_REPS; r++) {
-		uint64_t t0 = tsc_now(), t;
-
-		gmem_abi_speed_loop(GMEM_ABI_SPEED_ITERS);
-		t = tsc_now() - t0;
-		if (t < best)
-			best = t;
-	}
-	return best * 1000 / GMEM_ABI_SPEED_ITERS;
-}
-
 static pthread_once_t host_speed_once = PTHREAD_ONCE_INIT;
 static uint64_t host_speed;
 
@@ -900,7 +876,7 @@ static void host_speed_init(void)
 {
 	char model[128];
 
-	host_speed = host_speed_measure();
+	host_speed = gmem_abi_speed_measure(4 * GMEM_ABI_SPEED_REPS);
 	gmem_probe_cpu(model, sizeof(model), &host_emulated);
 }
 

@@ -2,7 +2,8 @@
 /*
  * Guest-observed conversion latency: boots the guest's bench test once per
  * working transport and returns its rows (min and median of share+unshare
- * round trips of 1, 16 and 512 pages, and of an empty doorbell round trip),
+ * round trips of 1, 4, 16, 64, 256 and 512 pages (every block size of the
+ * sweep, 4 KiB..1 MiB, and 2 MiB), and of an empty doorbell round trip),
  * measured with the guest TSC calibrated against host time.
  */
 #include <errno.h>

@@ -128,8 +128,10 @@ int gmem_pvm_enable(int vcpu_fd, uint64_t page_gpa);
 
 /* transport.c */
 /* One checked conversion (any transport): check, gmem_share/unshare,
- * counters (per error class, conversions, host ns). */
-int gmem_vm_convert(struct gmem_vm *vm, uint32_t op, uint64_t gpa, uint64_t len);
+ * counters (per error class, conversions, host ns), the host ns also in
+ * vcpu's page (vcpu may be NULL). */
+int gmem_vm_convert(struct gmem_vm *vm, struct gmem_vcpu *vcpu, uint32_t op,
+		    uint64_t gpa, uint64_t len);
 int gmem_vm_handle_doorbell(struct gmem_vcpu *vcpu, uint32_t value);
 /* Returns the gmem/check errno; the guest gets it mapped in rax. */
 int gmem_vm_handle_hypercall(struct gmem_vcpu *vcpu);

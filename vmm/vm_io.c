@@ -17,6 +17,7 @@ static const char *const mode_names[GMEM_ABI_IO_MODE_MAX] = {
 	[GMEM_ABI_IO_INPLACE_BATCH] = "inplace-batch",
 	[GMEM_ABI_IO_ADAPTIVE] = "adaptive",
 	[GMEM_ABI_IO_MIXED] = "mixed",
+	[GMEM_ABI_IO_INPLACE_SCATTER] = "inplace-scatter",
 };
 
 static const char *const rw_names[GMEM_ABI_IO_RW_MAX] = {

@@ -43,9 +43,11 @@
 
 #include <stdint.h>
 
-#define GMEM_ABI_VERSION	5	/* 4: test services gated, KVM_E* hypercall
-					 * codes; 5: conversion queue, its counters
-					 * and bench fields */
+#define GMEM_ABI_VERSION	6	/* 4: test services gated, KVM_E* hypercall
+				 * codes; 5: conv_host_ns, split/adaptive
+				 * results, inplace-scatter;
+				 * 6: conversion queue, its counters
+				 * and bench fields */
 #define GMEM_ABI_MAGIC		0x474d454bU	/* "GMEK" */
 
 #define GMEM_ABI_PAGE_SIZE	4096ULL
@@ -186,6 +188,13 @@ struct gmem_abi_mailbox {
 
 struct gmem_abi_vcpu_page {
 	struct gmem_abi_mailbox mbox;
+	/* Written by the VMM after every conversion request of this vCPU,
+	 * through either transport: host CLOCK_MONOTONIC ns spent on it
+	 * (request check and gmem conversion, not the exit itself); the guest
+	 * zeroes it before a request and reads it after, so that a
+	 * conversion's cost splits into exit (guest-observed total minus
+	 * this) and host work. */
+	uint64_t conv_host_ns;
 	uint32_t console_len;		/* unused: length travels in the OUT */
 	uint32_t pad;
 	char console[GMEM_ABI_CONSOLE_MAX];
@@ -333,6 +342,9 @@ enum gmem_abi_io_mode {
 	GMEM_ABI_IO_ADAPTIVE,		/* bounce below a measured threshold */
 	GMEM_ABI_IO_MIXED,		/* stress: each request shared, bounce or
 					 * inplace at random, some inplace-batch */
+	GMEM_ABI_IO_INPLACE_SCATTER,	/* batches whose buffers lie in pieces at
+					 * random pages: one share/unshare per
+					 * contiguous run */
 	GMEM_ABI_IO_MODE_MAX
 };
 
@@ -438,6 +450,32 @@ static inline uint64_t gmem_abi_io_churn_gpa(uint64_t bs, uint32_t qd,
 	return (end + 0x1fffffULL) & ~0x1fffffULL;
 }
 
+/*
+ * INPLACE_SCATTER: the data of a batch lies in pieces of
+ * gmem_abi_io_scatter_piece(bs) bytes at random piece-aligned places of a
+ * per-vCPU area twice the size of the vCPU's buffers (2 * qd * bs), after
+ * the private buffers (the mode has no shared area).
+ */
+#define GMEM_ABI_IO_SCATTER_PIECES	16	/* most pieces per request */
+
+static inline uint64_t gmem_abi_io_scatter_piece(uint64_t bs)
+{
+	uint64_t p = bs / GMEM_ABI_IO_SCATTER_PIECES;
+
+	return p < GMEM_ABI_PAGE_SIZE ? GMEM_ABI_PAGE_SIZE : p;
+}
+
+static inline uint64_t gmem_abi_io_scatter_gpa(uint64_t bs, uint32_t qd,
+					       uint32_t vcpus)
+{
+	return gmem_abi_io_shared_gpa(bs, qd, vcpus);
+}
+
+static inline uint64_t gmem_abi_io_scatter_size(uint64_t bs, uint32_t qd)
+{
+	return 2 * bs * qd;			/* per vCPU */
+}
+
 /* Guest RAM an I/O run needs (a multiple of 2 MiB, at least 64 MiB). */
 static inline uint64_t gmem_abi_io_mem_size(uint32_t mode, uint64_t bs,
 					    uint32_t qd, uint32_t vcpus)
@@ -448,6 +486,9 @@ static inline uint64_t gmem_abi_io_mem_size(uint32_t mode, uint64_t bs,
 	if (mode == GMEM_ABI_IO_MIXED)
 		end = gmem_abi_io_churn_gpa(bs, qd, vcpus) +
 		      GMEM_ABI_IO_CHURN_PAGES * GMEM_ABI_PAGE_SIZE * vcpus + 0x200000ULL;
+	if (mode == GMEM_ABI_IO_INPLACE_SCATTER)
+		end = gmem_abi_io_scatter_gpa(bs, qd, vcpus) +
+		      gmem_abi_io_scatter_size(bs, qd) * vcpus + 0x200000ULL;
 	end = (end + 0x1fffffULL) & ~0x1fffffULL;
 	return end < (64ULL << 20) ? (64ULL << 20) : end;
 }
@@ -458,8 +499,14 @@ struct gmem_abi_io_results {
 	uint64_t elapsed_ns;		/* first submit to last completion */
 	uint64_t lat_min_ns, lat_p50_ns, lat_p99_ns, lat_p999_ns, lat_max_ns;
 	uint64_t kicks;			/* QueueNotify writes (ioeventfd exits) */
+	uint64_t kick_ns;		/* guest time in the kicks */
 	uint64_t conv_calls;		/* share/unshare requests (exits) */
-	uint64_t conv_ns;		/* guest time in them */
+	uint64_t conv_ns;		/* guest time in them (exit + host work) */
+	uint64_t conv_host_ns;		/* of which the VMM's work on them
+					 * (vcpu_page.conv_host_ns, each at most
+					 * its call's guest-observed time) */
+	uint64_t vcpu_ns;		/* sum over vCPUs of their measured run
+					 * time: what the split divides */
 	uint64_t conv_refused;		/* -EBUSY answers */
 	uint64_t copy_bytes, copy_ns;	/* bounce copies */
 	uint64_t bounce_full;		/* bounce_map -ENOSPC (waited) */
@@ -467,9 +514,14 @@ struct gmem_abi_io_results {
 	uint64_t verified;		/* sectors checked */
 	uint64_t verify_errors;		/* sectors that did not match */
 	uint64_t prefill_ios;		/* VERIFY: writes before the run */
-	uint64_t threshold;		/* adaptive: smallest in-place size */
-	uint64_t adapt_copy_ns[9];	/* adaptive: bounce cost 4K..1M */
-	uint64_t adapt_conv_ns[9];	/* adaptive: share+unshare 4K..1M */
+	/* adaptive: the run's smoothed protection cost per I/O of each
+	 * path (vCPU 0's, ns; 0 if never measured), re-probes of the path
+	 * not chosen, and changes of the chosen path */
+	uint64_t adapt_bounce_ns, adapt_inplace_ns;
+	uint64_t adapt_probes, adapt_switches;
+	uint64_t batches;		/* inplace-batch / inplace-scatter */
+	uint64_t scatter_pieces;	/* inplace-scatter: pieces of data ... */
+	uint64_t scatter_runs;		/* ... and contiguous runs converted */
 	uint64_t bounced, inplaced;	/* requests by path */
 	uint64_t bad_sent, bad_ioerr;	/* BAD_DESC: requests, IOERR answers */
 	int64_t busy_status;		/* UNSHARE_BUSY: the refused unshare */
@@ -564,6 +616,31 @@ static inline uint64_t gmem_abi_speed_loop(uint64_t iters)
 			 "jnz 1b"
 			 : "+r"(x), "+r"(i) : : "cc");
 	return x;
+}
+
+static inline uint64_t gmem_abi_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi) : : "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* TSC cycles per 1000 iterations of the speed loop, best of reps. */
+static inline uint64_t gmem_abi_speed_measure(unsigned int reps)
+{
+	uint64_t best = ~0ULL;
+	unsigned int r;
+
+	for (r = 0; r < reps; r++) {
+		uint64_t t0 = gmem_abi_rdtsc(), t;
+
+		gmem_abi_speed_loop(GMEM_ABI_SPEED_ITERS);
+		t = gmem_abi_rdtsc() - t0;
+		if (t < best)
+			best = t;
+	}
+	return best * 1000 / GMEM_ABI_SPEED_ITERS;
 }
 
 #define GMEM_ABI_MAX_BENCH	16

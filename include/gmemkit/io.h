@@ -81,7 +81,8 @@ struct gmem_io_result {
  */
 int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r);
 
-/* Names: "shared", "bounce", "inplace", "inplace-batch", "adaptive", "mixed";
+/* Names: "shared", "bounce", "inplace", "inplace-batch", "adaptive", "mixed",
+ * "inplace-scatter";
  * "read", "write", "randread", "randwrite", "randrw".  -EINVAL if unknown. */
 int gmem_io_mode_from_name(const char *name, enum gmem_abi_io_mode *out);
 const char *gmem_io_mode_name(enum gmem_abi_io_mode m);

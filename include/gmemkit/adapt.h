@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The adaptive I/O mode's decision: bounce or convert in place, per request
+ * size, from the per-I/O cost of each path measured while the I/O runs.
+ * Freestanding (integers only, no libc): built into the host library and
+ * into the guest image, and tested on the host on synthetic costs
+ * (tests/t_adapt.c).
+ *
+ * Costs are in any unit the caller keeps to (the guest uses TSC ticks): the
+ * time one request spent on its protection, i.e. copy in + copy out and
+ * the pool's map/unmap for a bounce, share + unshare (exits and host work)
+ * in place.  Per size class (4 KiB..1 MiB, powers of 2):
+ *  - warm-up: until each path has ADAPT_WARMUP measured requests, the two
+ *    paths alternate (the one chosen fewer times goes next) and a path's
+ *    cost is its cheapest sample (first touches fault pages in once);
+ *  - then the path with the lower smoothed cost (EWMA, weight 1/4 per
+ *    sample, a sample clipped at 2x the average so one preempted request
+ *    does not swing it; a real rise still shows within a few requests) is chosen;
+ *  - and the other path is re-probed with one request every
+ *    adapt_probe_interval() choices, so that a path that got cheaper is
+ *    noticed: the interval grows with the cost ratio, so probing costs
+ *    about 1/ADAPT_PROBE_FACTOR of the run's protection time at most
+ *    (between ADAPT_PROBE_MIN and ADAPT_PROBE_MAX choices).
+ */
+#ifndef GMEMKIT_ADAPT_H
+#define GMEMKIT_ADAPT_H
+
+#include <stdint.h>
+
+#define ADAPT_CLASSES		9	/* 4 KiB .. 1 MiB */
+#define ADAPT_MIN_BYTES		4096ULL
+#define ADAPT_WARMUP		8
+#define ADAPT_PROBE_FACTOR	50
+#define ADAPT_PROBE_MIN		16
+#define ADAPT_PROBE_MAX		4096
+
+enum adapt_path {
+	ADAPT_BOUNCE = 0,
+	ADAPT_INPLACE = 1,
+};
+
+struct adapt_class {
+	uint64_t ewma[2];		/* smoothed cost per request, per path */
+	uint64_t samples[2];		/* measured requests, per path */
+	uint64_t chosen[2];		/* choices, per path */
+	uint64_t since_probe;		/* choices of the best path since the
+					 * last probe of the other */
+	uint64_t probes;		/* re-probes of the path not chosen */
+	uint64_t switches;		/* changes of the cheaper path */
+	uint32_t best;			/* enum adapt_path, once warmed up */
+	uint32_t warm;			/* 1 once both paths are warmed up */
+};
+
+struct adapt {
+	struct adapt_class cls[ADAPT_CLASSES];
+};
+
+void adapt_init(struct adapt *a);
+
+/* Size class of a request of bytes (a power of 2 in [4 KiB, 1 MiB]), or
+ * -22 (-EINVAL) for any other size. */
+int adapt_class_of(uint64_t bytes);
+
+/* The path for the next request of bytes: 0 and *out, or -22 (-EINVAL)
+ * for a bad size or NULL pointer (nothing changes then). */
+int adapt_choose(struct adapt *a, uint64_t bytes, enum adapt_path *out);
+
+/* A request of bytes done on path p cost cost: 0, or -22 (-EINVAL) for a
+ * bad size, path or NULL pointer (nothing changes then). */
+int adapt_record(struct adapt *a, uint64_t bytes, enum adapt_path p, uint64_t cost);
+
+/* Choices of the cheaper path (cost best) between two probes of the other
+ * (cost other). */
+uint64_t adapt_probe_interval(uint64_t best, uint64_t other);
+
+#endif /* GMEMKIT_ADAPT_H */

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-I/O cost split (gmemkit/cost.h).
+ */
+#include <errno.h>
+#include <math.h>
+
+#include "gmemkit/cost.h"
+#include "gmemkit/json.h"
+
+static bool bad(double v)
+{
+	return !isfinite(v) || v < 0;
+}
+
+int gmem_cost_split(const struct gmem_cost_in *in, struct gmem_cost_split *out)
+{
+	struct gmem_cost_split s = { .scale = 1 };
+	unsigned int i;
+	double parts;
+
+	if (!in || !out || bad(in->total) || bad(in->kick) || bad(in->conv) ||
+	    bad(in->conv_host) || bad(in->copy))
+		return -EINVAL;
+	s.total = in->total;
+	s.kick = in->kick;
+	s.conv_host = fmin(in->conv_host, in->conv);
+	s.conv_exit = in->conv - s.conv_host;
+	s.copy = in->copy;
+	parts = s.kick + s.conv_exit + s.conv_host + s.copy;
+	if (parts > s.total) {
+		s.scaled = true;
+		s.scale = parts > 0 ? s.total / parts : 1;
+		s.kick *= s.scale;
+		s.conv_exit *= s.scale;
+		s.conv_host *= s.scale;
+		s.copy *= s.scale;
+		parts = s.kick + s.conv_exit + s.conv_host + s.copy;
+		for (i = 0; parts > s.total && i < 64; i++) {
+			/* rounding left the sum a few ulps above the total:
+			 * take them off the largest part */
+			double *pv[4] = { &s.kick, &s.conv_exit, &s.conv_host, &s.copy };
+			double *big = pv[0], nb;
+			unsigned int k;
+
+			for (k = 1; k < 4; k++)
+				if (*pv[k] > *big)
+					big = pv[k];
+			nb = fmax(0, *big - (parts - s.total));
+			*big = nb < *big ? nb : nextafter(*big, 0);
+			parts = s.kick + s.conv_exit + s.conv_host + s.copy;
+		}
+	}
+	s.unaccounted = fmax(0, s.total - parts);
+	*out = s;
+	return 0;
+}
+
+int gmem_cost_split_record(const struct json *rec, struct gmem_cost_split *out)
+{
+	struct gmem_cost_in in;
+
+	if (!rec || !out)
+		return -EINVAL;
+	in.total = json_num(rec, "vcpu_ns_per_io", NAN);
+	in.kick = json_num(rec, "kick_ns_per_io", NAN);
+	in.conv = json_num(rec, "conv_ns_per_io", NAN);
+	in.conv_host = json_num(rec, "conv_host_ns_per_io", NAN);
+	in.copy = json_num(rec, "copy_ns_per_io", NAN);
+	if (isnan(in.total) || isnan(in.kick) || isnan(in.conv) || isnan(in.conv_host) ||
+	    isnan(in.copy))
+		return -ENOENT;
+	return gmem_cost_split(&in, out);
+}

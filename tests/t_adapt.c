@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The adaptive mode's decision (gmemkit/adapt.h) on synthetic costs: it
+ * warms up on both paths, then picks the cheaper measured one, re-probes
+ * the other at the rate its interval promises, follows a change of which
+ * path is cheaper, keeps size classes apart, and refuses bad input
+ * without changing anything.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "gmemkit/adapt.h"
+#include "tap.h"
+
+struct sim {
+	uint64_t cost[2];		/* true cost per path */
+	uint64_t taken[2];		/* choices per path */
+	uint64_t rng;
+};
+
+/* n requests of bytes, completing at once, each costing its path's cost
+ * +-jitter percent (deterministic pseudo-random). */
+static void drive(struct adapt *a, struct sim *s, uint64_t bytes, unsigned int n,
+		  unsigned int jitter)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		enum adapt_path p;
+		uint64_t c;
+
+		if (adapt_choose(a, bytes, &p))
+			return;
+		s->taken[p]++;
+		s->rng = s->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		c = s->cost[p];
+		if (jitter)
+			c = c * (100 - jitter + (s->rng >> 33) % (2 * jitter + 1)) / 100;
+		adapt_record(a, bytes, p, c);
+	}
+}
+
+/* qd requests in flight: choices run ahead of the measurements. */
+static void drive_qd(struct adapt *a, struct sim *s, uint64_t bytes, unsigned int n,
+		     unsigned int qd)
+{
+	enum adapt_path inflight[64];
+	unsigned int i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (k == qd) {
+			while (k) {
+				k--;
+				adapt_record(a, bytes, inflight[k], s->cost[inflight[k]]);
+			}
+		}
+		adapt_choose(a, bytes, &inflight[k]);
+		s->taken[inflight[k]]++;
+		k++;
+	}
+	while (k) {
+		k--;
+		adapt_record(a, bytes, inflight[k], s->cost[inflight[k]]);
+	}
+}
+
+int main(void)
+{
+	struct adapt a, b;
+	struct sim s;
+	enum adapt_path p;
+	const struct adapt_class *c;
+	int k;
+
+	tap_plan(24);
+
+	/* 1. the cheaper measured path wins: bounce 1 us, in place 20 us */
+	adapt_init(&a);
+	memset(&s, 0, sizeof(s));
+	s.cost[ADAPT_BOUNCE] = 1000;
+	s.cost[ADAPT_INPLACE] = 20000;
+	drive(&a, &s, 65536, 2 * ADAPT_WARMUP, 0);
+	ok(s.taken[0] == ADAPT_WARMUP && s.taken[1] == ADAPT_WARMUP,
+	   "warm-up alternates: %llu bounced, %llu in place",
+	   (unsigned long long)s.taken[0], (unsigned long long)s.taken[1]);
+	memset(s.taken, 0, sizeof(s.taken));
+	drive(&a, &s, 65536, 100000, 10);
+	c = &a.cls[adapt_class_of(65536)];
+	ok(s.taken[ADAPT_BOUNCE] > 99000, "bounce (1 us) chosen %llu of 100000 times against "
+	   "in place (20 us)", (unsigned long long)s.taken[ADAPT_BOUNCE]);
+	ok(s.taken[ADAPT_INPLACE] > 0 && s.taken[ADAPT_INPLACE] == c->probes,
+	   "in place still re-probed: %llu times, all probes",
+	   (unsigned long long)s.taken[ADAPT_INPLACE]);
+	/* probing costs about 1/ADAPT_PROBE_FACTOR of the time: 20 us every
+	 * 1000 choices of 1 us */
+	ok(s.taken[ADAPT_INPLACE] * s.cost[ADAPT_INPLACE] <=
+	   3 * s.taken[ADAPT_BOUNCE] * s.cost[ADAPT_BOUNCE] / ADAPT_PROBE_FACTOR,
+	   "probe time %llu ns <= 3/%d of the chosen path's %llu ns",
+	   (unsigned long long)(s.taken[ADAPT_INPLACE] * s.cost[ADAPT_INPLACE]),
+	   ADAPT_PROBE_FACTOR,
+	   (unsigned long long)(s.taken[ADAPT_BOUNCE] * s.cost[ADAPT_BOUNCE]));
+	ok(c->ewma[ADAPT_BOUNCE] >= 900 && c->ewma[ADAPT_BOUNCE] <= 1100 &&
+	   c->ewma[ADAPT_INPLACE] >= 18000 && c->ewma[ADAPT_INPLACE] <= 22000,
+	   "smoothed costs track the input: bounce %llu, in place %llu",
+	   (unsigned long long)c->ewma[0], (unsigned long long)c->ewma[1]);
+	ok_eq(c->switches, 0, "no switch while bounce stays cheaper");
+
+	/* 2. it follows a change: in place gets cheaper than bounce */
+	s.cost[ADAPT_INPLACE] = 300;
+	memset(s.taken, 0, sizeof(s.taken));
+	drive(&a, &s, 65536, 20000, 10);
+	ok(c->switches >= 1 && c->best == ADAPT_INPLACE,
+	   "switched to in place after it got cheaper (%llu switches)",
+	   (unsigned long long)c->switches);
+	memset(s.taken, 0, sizeof(s.taken));
+	drive(&a, &s, 65536, 10000, 10);
+	ok(s.taken[ADAPT_INPLACE] > 9500, "then in place chosen %llu of 10000 times",
+	   (unsigned long long)s.taken[ADAPT_INPLACE]);
+	ok(s.taken[ADAPT_BOUNCE] > 0, "and bounce re-probed %llu times",
+	   (unsigned long long)s.taken[ADAPT_BOUNCE]);
+
+	/* 3. the other way round, from scratch, with requests in flight */
+	adapt_init(&a);
+	memset(&s, 0, sizeof(s));
+	s.cost[ADAPT_BOUNCE] = 80000;		/* 1 MiB copied in and out */
+	s.cost[ADAPT_INPLACE] = 50000;
+	drive_qd(&a, &s, 1 << 20, 20000, 32);
+	ok(s.taken[ADAPT_INPLACE] > 19000, "qd 32: in place (50 us) chosen %llu of 20000 "
+	   "against bounce (80 us)", (unsigned long long)s.taken[ADAPT_INPLACE]);
+	ok(s.taken[ADAPT_BOUNCE] > ADAPT_WARMUP, "qd 32: bounce re-probed (%llu)",
+	   (unsigned long long)s.taken[ADAPT_BOUNCE]);
+
+	/* 4. a first sample inflated by first touches does not decide */
+	adapt_init(&a);
+	memset(&s, 0, sizeof(s));
+	adapt_choose(&a, 4096, &p);
+	adapt_record(&a, 4096, p, 5000000);	/* the pool faulted in */
+	s.cost[ADAPT_BOUNCE] = 700;
+	s.cost[ADAPT_INPLACE] = 40000;
+	s.taken[p]++;
+	drive(&a, &s, 4096, 2000, 5);
+	c = &a.cls[0];
+	ok(c->best == ADAPT_BOUNCE && s.taken[ADAPT_BOUNCE] > 1900,
+	   "a 5 ms first sample: bounce still chosen %llu of 2000",
+	   (unsigned long long)s.taken[ADAPT_BOUNCE]);
+
+	/* 5. one outlier is clipped */
+	adapt_init(&a);
+	memset(&s, 0, sizeof(s));
+	s.cost[0] = 1000;
+	s.cost[1] = 1500;
+	drive(&a, &s, 8192, 200, 0);
+	adapt_record(&a, 8192, ADAPT_BOUNCE, 1000000);
+	c = &a.cls[1];
+	ok(c->ewma[ADAPT_BOUNCE] <= 1250 && c->best == ADAPT_BOUNCE,
+	   "a 1 ms outlier moves bounce's cost to %llu only",
+	   (unsigned long long)c->ewma[ADAPT_BOUNCE]);
+	memset(s.taken, 0, sizeof(s.taken));
+	drive(&a, &s, 8192, 100, 0);
+	ok(c->best == ADAPT_BOUNCE, "and bounce is chosen again right after");
+
+	/* 6. size classes are independent */
+	adapt_init(&a);
+	memset(&s, 0, sizeof(s));
+	s.cost[0] = 1000;
+	s.cost[1] = 9000;
+	drive(&a, &s, 4096, 1000, 0);
+	s.cost[0] = 90000;
+	s.cost[1] = 30000;
+	drive(&a, &s, 1 << 20, 1000, 0);
+	ok(a.cls[0].best == ADAPT_BOUNCE && a.cls[8].best == ADAPT_INPLACE,
+	   "4 KiB bounces, 1 MiB converts, in the same state");
+	ok(a.cls[4].chosen[0] == 0 && a.cls[4].chosen[1] == 0, "64 KiB untouched");
+
+	/* 7. the probe interval */
+	ok_eq(adapt_probe_interval(1000, 20000), 1000, "interval 50 x 20 us / 1 us");
+	ok_eq(adapt_probe_interval(1000, 1000), ADAPT_PROBE_FACTOR,
+	      "equal costs: every %d choices", ADAPT_PROBE_FACTOR);
+	ok_eq(adapt_probe_interval(1000, 100), ADAPT_PROBE_MIN, "never below the minimum");
+	ok_eq(adapt_probe_interval(1, 1000000), ADAPT_PROBE_MAX, "huge ratio: the maximum");
+	ok_eq(adapt_probe_interval(0, 5), ADAPT_PROBE_MIN, "no cost measured: the minimum");
+
+	/* 8. bad input: -EINVAL, nothing changes */
+	adapt_init(&a);
+	drive(&a, &s, 4096, 50, 0);
+	memcpy(&b, &a, sizeof(a));
+	k = 0;
+	k += adapt_choose(&a, 3000, &p) == -EINVAL;
+	k += adapt_choose(&a, 2 << 20, &p) == -EINVAL;
+	k += adapt_choose(&a, 2048, &p) == -EINVAL;
+	k += adapt_choose(NULL, 4096, &p) == -EINVAL;
+	k += adapt_choose(&a, 4096, NULL) == -EINVAL;
+	k += adapt_record(&a, 12288, ADAPT_BOUNCE, 5) == -EINVAL;
+	k += adapt_record(&a, 4096, (enum adapt_path)2, 5) == -EINVAL;
+	k += adapt_record(NULL, 4096, ADAPT_BOUNCE, 5) == -EINVAL;
+	ok_eq(k, 8, "8 bad calls refused with -EINVAL");
+	ok(!memcmp(&a, &b, sizeof(a)), "and the state is unchanged");
+	ok(adapt_class_of(4096) == 0 && adapt_class_of(1 << 20) == 8 &&
+	   adapt_class_of(0) == -EINVAL, "size classes 4 KiB = 0 .. 1 MiB = 8");
+	return tap_done();
+}
