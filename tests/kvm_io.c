@@ -130,8 +130,19 @@ static void test_config(void)
 	ok(gmem_io_mode_from_name("swiotlb", &m) == -EINVAL, "unknown mode name refused");
 	ok(!gmem_io_rw_from_name("randrw", &rw) && rw == GMEM_ABI_IO_RANDRW, "rw name randrw");
 	ok(!strcmp(gmem_io_mode_name(GMEM_ABI_IO_ADAPTIVE), "adaptive"), "mode name round trip");
-	ok(gmem_abi_io_mem_size(GMEM_ABI_IO_BOUNCE, 1ULL << 20, 64, 8) <= GMEM_ABI_MEM_MAX,
-	   "the largest run fits guest RAM");
+	{
+		struct gmem_abi_io_config io = {
+			.mode = GMEM_ABI_IO_MIXED, .bs = 1ULL << 20, .qd = 64,
+			.pool_size = GMEM_ABI_IO_POOL_MAX,
+		};
+
+		ok(gmem_abi_io_mem_size(&io, 8) <= GMEM_ABI_MEM_MAX,
+		   "the largest run fits guest RAM (mixed, 1 GiB pool, 1 MiB x qd 64 x 8)");
+		io.mode = GMEM_ABI_IO_PERSISTENT;
+		io.persist_size = GMEM_ABI_IO_MAX_BS;
+		ok(gmem_abi_io_mem_size(&io, 8) <= GMEM_ABI_MEM_MAX,
+		   "the largest persistent run fits guest RAM");
+	}
 }
 
 /* ---- null backend: the cost split each mode must show --------------------- */
