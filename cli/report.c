@@ -133,11 +133,18 @@ static double conv_ns(const struct bench_data *d, const char *op, const char *mo
 	return json_num(conv_point(d, op, mode, pages, threads), "ns_median", NAN);
 }
 
+/* The busy-thread count of convert-bench's headline rows (vCPU-like
+ * threads running in the process); 1 in results older than the field. */
+static unsigned int conv_busy(const struct bench_data *d)
+{
+	return (unsigned int)json_num(d->convert, "busy_threads", 1);
+}
+
 /* A micro-benchmark point is noisy when its median sits far above its best
  * sample: the typical sample was disturbed. */
 static bool conv_noisy(const struct bench_data *d, const char *mode, unsigned int pages)
 {
-	const struct json *c = conv_point(d, "roundtrip", mode, pages, 0);
+	const struct json *c = conv_point(d, "roundtrip", mode, pages, conv_busy(d));
 
 	return json_num(c, "ns_median", 0) > NOISY_RATIO * json_num(c, "ns_min", INFINITY);
 }
@@ -177,35 +184,57 @@ static double bounce_ns(const struct bench_data *d, const char *op, double bytes
 	return lo_ns + (hi_ns - lo_ns) * (bytes - lo_b) / (hi_b - lo_b);
 }
 
+/*
+ * The host model per block size.  Conversion figures are convert-bench's
+ * round trips with vCPU-like threads running (conv, conv_d: the headline;
+ * conv_idle: the idle process, a lower bound).  Bounce figures per
+ * direction: an I/O write pays bounce_to_device (copy in), an I/O read
+ * bounce_from_device (copy in + copy out), both with the pool size the
+ * io-bench sweep uses.
+ */
 struct model {
-	double conv[NBS], conv_d[NBS], base[NBS], copy[NBS], mcpy[NBS];
+	double conv[NBS], conv_d[NBS], conv_idle[NBS], base[NBS];
+	double copy_w[NBS], copy_r[NBS], mcpy[NBS];
 	double exit_ns;			/* one conversion request exit, or NAN */
 	double inplace[NBS];		/* conv + 2 exits where known */
-	int crossover;			/* index of first bs where in place wins for good */
+	int crossover_r, crossover_w;	/* first bs where in place wins for good */
+	unsigned int busy;		/* vCPU-like threads in conv[] */
 };
+
+/* First index from which a[b] < c[b] at every larger b; -1 if none. */
+static int crossover(const double *a, const double *c)
+{
+	int b, from = -1;
+
+	for (b = NBS - 1; b >= 0; b--) {
+		if (!(a[b] < c[b]))
+			break;
+		from = b;
+	}
+	return from;
+}
 
 static void build_model(const struct bench_data *d, struct model *m)
 {
 	int b;
 
 	m->exit_ns = conv_ns(d, "exit_roundtrip", NULL, 0, 0);
-	m->crossover = -1;
+	m->busy = conv_busy(d);
 	for (b = 0; b < NBS; b++) {
 		unsigned int pages = d->block_kib[b] / 4;
 		double bytes = d->block_kib[b] * 1024.0;
 
-		m->conv[b] = conv_ns(d, "roundtrip", "inplace", pages, 0);
-		m->conv_d[b] = conv_ns(d, "roundtrip", "destructive", pages, 0);
-		m->base[b] = conv_ns(d, "baseline", NULL, pages, 0);
-		m->copy[b] = bounce_ns(d, "bounce_copy", bytes);
+		m->conv[b] = conv_ns(d, "roundtrip", "inplace", pages, m->busy);
+		m->conv_d[b] = conv_ns(d, "roundtrip", "destructive", pages, m->busy);
+		m->conv_idle[b] = conv_ns(d, "roundtrip", "inplace", pages, 0);
+		m->base[b] = conv_ns(d, "baseline", NULL, pages, m->busy);
+		m->copy_w[b] = bounce_ns(d, "bounce_to_device", bytes);
+		m->copy_r[b] = bounce_ns(d, "bounce_from_device", bytes);
 		m->mcpy[b] = bounce_ns(d, "memcpy", bytes);
 		m->inplace[b] = m->conv[b] + (isnan(m->exit_ns) ? 0 : 2 * m->exit_ns);
 	}
-	for (b = NBS - 1; b >= 0; b--) {
-		if (!(m->inplace[b] < m->copy[b]))
-			break;
-		m->crossover = b;
-	}
+	m->crossover_r = crossover(m->inplace, m->copy_r);
+	m->crossover_w = crossover(m->inplace, m->copy_w);
 }
 
 /* ---- end-to-end (io-bench) --------------------------------------------- */
@@ -334,7 +363,9 @@ static int write_json(const struct bench_data *d, const struct bench_opts *o,
 		fprintf(f, "%s{\"bs\":%u", b ? "," : "", d->block_kib[b] * 1024);
 		num_member(f, "convert_inplace_ns", m->conv[b]);
 		num_member(f, "convert_destructive_ns", m->conv_d[b]);
-		num_member(f, "bounce_copy_ns", m->copy[b]);
+		num_member(f, "convert_inplace_idle_ns", m->conv_idle[b]);
+		num_member(f, "bounce_write_ns", m->copy_w[b]);
+		num_member(f, "bounce_read_ns", m->copy_r[b]);
 		num_member(f, "memcpy_ns", m->mcpy[b]);
 		num_member(f, "exit_ns", m->exit_ns);
 		fputc('}', f);
@@ -419,10 +450,13 @@ static void write_model_dat(const struct bench_data *d, const struct model *m,
 
 	if (!f)
 		return;
-	fprintf(f, "# bs_kib convert_inplace_us convert_destructive_us bounce_copy_us memcpy_us\n");
+	fprintf(f, "# bs_kib convert_inplace_us convert_destructive_us bounce_write_us "
+		   "memcpy_us bounce_read_us convert_inplace_idle_us (conversions with %u "
+		   "vCPU-like threads; idle: none)\n", m->busy);
 	for (b = 0; b < NBS; b++)
-		fprintf(f, "%u %.3f %.3f %.3f %.3f\n", d->block_kib[b], m->conv[b] / 1e3,
-			m->conv_d[b] / 1e3, m->copy[b] / 1e3, m->mcpy[b] / 1e3);
+		fprintf(f, "%u %.3f %.3f %.3f %.3f %.3f %.3f\n", d->block_kib[b], m->conv[b] / 1e3,
+			m->conv_d[b] / 1e3, m->copy_w[b] / 1e3, m->mcpy[b] / 1e3,
+			m->copy_r[b] / 1e3, m->conv_idle[b] / 1e3);
 	fclose(f);
 }
 
@@ -511,21 +545,27 @@ static void fmt_us(char *buf, size_t len, double ns)
 
 static void model_table(FILE *f, const struct bench_data *d, const struct model *m)
 {
-	char a[32], b2[32], c[32], e[32];
+	char a[32], i0[32], b2[32], w[32], r[32], e[32];
 	int b;
 
-	fprintf(f, "| block | convert in place (round trip) | convert destructive | "
-		   "bounce (map+copy+unmap) | memcpy | in place / bounce |\n"
-		   "|---:|---:|---:|---:|---:|---:|\n");
+	fprintf(f, "| block | convert in place (round trip, %u vCPU-like thread%s) | "
+		   "same, idle process (lower bound) | convert destructive | "
+		   "bounce write (copy in) | bounce read (copy in + out) | memcpy | "
+		   "in place / bounce read | in place / bounce write |\n"
+		   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+		m->busy, m->busy == 1 ? "" : "s");
 	for (b = 0; b < NBS; b++) {
 		fmt_us(a, sizeof(a), m->conv[b]);
+		fmt_us(i0, sizeof(i0), m->conv_idle[b]);
 		fmt_us(b2, sizeof(b2), m->conv_d[b]);
-		fmt_us(c, sizeof(c), m->copy[b]);
+		fmt_us(w, sizeof(w), m->copy_w[b]);
+		fmt_us(r, sizeof(r), m->copy_r[b]);
 		fmt_us(e, sizeof(e), m->mcpy[b]);
-		fprintf(f, "| %u KiB | %s%s | %s%s | %s | %s | %.1fx |\n", d->block_kib[b], a,
-			conv_noisy(d, "inplace", d->block_kib[b] / 4) ? " ~" : "", b2,
+		fprintf(f, "| %u KiB | %s%s | %s | %s%s | %s | %s | %s | %.1fx | %.1fx |\n",
+			d->block_kib[b], a,
+			conv_noisy(d, "inplace", d->block_kib[b] / 4) ? " ~" : "", i0, b2,
 			conv_noisy(d, "destructive", d->block_kib[b] / 4) ? " ~" : "",
-			c, e, m->inplace[b] / m->copy[b]);
+			w, r, e, m->inplace[b] / m->copy_r[b], m->inplace[b] / m->copy_w[b]);
 	}
 }
 
@@ -626,38 +666,48 @@ static bool target_met(const struct bench_data *d)
 static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
 {
 	double per_page_conv = m->conv[NBS - 1] / (d->block_kib[NBS - 1] / 4.0);
-	double per_page_copy = m->copy[NBS - 1] / (d->block_kib[NBS - 1] / 4.0);
+	double per_page_copy = m->copy_r[NBS - 1] / (d->block_kib[NBS - 1] / 4.0);
+	double pool = json_num(d->bounce, "pool_bytes", NAN);
 	int b;
 
 	fprintf(f, "On %s (kernel %s%s), ", d->cpu, d->kernel,
 		d->emulated ? ", EMULATED CPU: functional numbers only, not a verdict" : "");
-	if (isnan(m->copy[0]) || isnan(m->conv[0])) {
+	if (isnan(m->copy_r[0]) || isnan(m->copy_w[0]) || isnan(m->conv[0])) {
 		fprintf(f, "the %s cost was not measured (see 'Skipped'): no verdict.\n",
 			isnan(m->conv[0]) ? "conversion" : "bounce");
 		return;
 	}
 	fprintf(f, "a private->shared->private round trip of one 4 KiB page costs "
-		   "%.1f us in place (%.1f us destructive) against %.2f us to bounce the "
-		   "same 4 KiB through the swiotlb-style pool. ",
-		m->conv[0] / 1e3, m->conv_d[0] / 1e3, m->copy[0] / 1e3);
+		   "%.1f us in place (%.1f us destructive; %.1f us in an idle process, the "
+		   "lower bound), with the host's mapping revoked at each unshare and "
+		   "faulted back in at its first touch, against %.2f us to bounce the "
+		   "same 4 KiB for a read (copy in + copy out) and %.2f us for a write "
+		   "(copy in) through a %.0f MiB swiotlb-style pool. ",
+		m->conv[0] / 1e3, m->conv_d[0] / 1e3, m->conv_idle[0] / 1e3,
+		m->copy_r[0] / 1e3, m->copy_w[0] / 1e3, pool / 1048576.0);
 	fprintf(f, "In a %u KiB range a conversion costs %.0f ns per page against "
-		   "%.0f ns per page to copy. ", d->block_kib[NBS - 1], per_page_conv,
+		   "%.0f ns per page to bounce a read. ", d->block_kib[NBS - 1], per_page_conv,
 		per_page_copy);
 	if (!isnan(m->exit_ns))
 		fprintf(f, "Each conversion request from the guest adds a VM exit of "
 			   "%.1f us (two per I/O). ", m->exit_ns / 1e3);
 	else
 		fprintf(f, "VM exit costs are not included (no KVM guest measured here). ");
-	if (m->crossover < 0)
-		fprintf(f, "Host model: in-place conversion never beats bouncing up to %u KiB "
-			   "on this host; the page-table update (and TLB invalidation) "
-			   "dominates, at %.0fx the copy cost for 1 MiB. ",
-			d->block_kib[NBS - 1], m->inplace[NBS - 1] / m->copy[NBS - 1]);
+	if (m->crossover_r < 0)
+		fprintf(f, "Host model: in-place conversion never beats bouncing a read up "
+			   "to %u KiB on this host; the page-table update, TLB invalidation "
+			   "and refault dominate, at %.1fx the read bounce for 1 MiB",
+			d->block_kib[NBS - 1], m->inplace[NBS - 1] / m->copy_r[NBS - 1]);
 	else
-		fprintf(f, "Host model: in-place conversion beats bouncing from %u KiB up "
-			   "on this host (%.1fx cheaper at %u KiB). ",
-			d->block_kib[m->crossover],
-			m->copy[NBS - 1] / m->inplace[NBS - 1], d->block_kib[NBS - 1]);
+		fprintf(f, "Host model: in-place conversion beats bouncing a read from %u "
+			   "KiB up on this host (%.1fx cheaper at %u KiB)",
+			d->block_kib[m->crossover_r],
+			m->copy_r[NBS - 1] / m->inplace[NBS - 1], d->block_kib[NBS - 1]);
+	if (m->crossover_w < 0)
+		fprintf(f, "; a write, never up to %u KiB (%.1fx). ", d->block_kib[NBS - 1],
+			m->inplace[NBS - 1] / m->copy_w[NBS - 1]);
+	else
+		fprintf(f, "; a write from %u KiB up. ", d->block_kib[m->crossover_w]);
 	if (!d->nio) {
 		fprintf(f, "End to end (virtio-blk from a real guest) was not measured on "
 			   "this host: see 'Skipped'.\n");
@@ -702,11 +752,19 @@ static void write_report(FILE *f, const struct bench_data *d,
 	fprintf(f, "\n## Conversion against copy, per I/O (host model)\n\n");
 	model_table(f, d, m);
 	fprintf(f, "\nConversion: `convert-bench` medians (share, host touches each page, "
-		   "unshare), 0 busy threads; `~` marks a noisy point (median/min > %.1f). "
-		   "Bounce: `bounce-bench` medians, 1 thread; "
+		   "unshare) on %s, with %u vCPU-like busy thread%s in the process (every "
+		   "revocation is a TLB shootdown to them); the idle-process column is the "
+		   "lower bound. Each unshare revokes the host view's mapping (as upstream "
+		   "in-place guest_memfd conversion), so each touch after the share is a "
+		   "page fault. `~` marks a noisy point (median/min > %.1f). "
+		   "Bounce: `bounce-bench` medians, 1 thread, %.0f MiB pool (the size the "
+		   "io-bench sweep gives the guest); a read pays the copy in at map (Linux "
+		   "since aa6f8dcbab47) and the copy out at unmap, a write the copy in; "
 		   "1 MiB is four 256 KiB mappings (the pool's largest), sizes between "
-		   "measured points interpolated.\n\n![cost vs size](cost_vs_size.svg)\n",
-		NOISY_RATIO);
+		   "measured points interpolated. The in place / bounce ratios include "
+		   "two VM exits per I/O where measured.\n\n![cost vs size](cost_vs_size.svg)\n",
+		json_str(d->convert, "backing", "memfd"), m->busy, m->busy == 1 ? "" : "s",
+		NOISY_RATIO, json_num(d->bounce, "pool_bytes", NAN) / 1048576.0);
 	if (d->nio) {
 		fprintf(f, "\n## End to end: virtio-blk from the guest\n");
 		io_table(f, d);

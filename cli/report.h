@@ -6,6 +6,7 @@
 #define GMEMKIT_CLI_REPORT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "gmemkit/json.h"
 
@@ -27,6 +28,7 @@ struct bench_opts {
 	unsigned int vcpus[MAX_SEL], nvcpus;
 	unsigned int reps;		/* io-bench runs per point */
 	double io_runtime;		/* seconds per io-bench run */
+	uint64_t pool_size;		/* bounce pool: bounce-bench and the guest */
 	const char *outdir;
 	const char *compare_a, *compare_b;
 };
