@@ -163,7 +163,7 @@ static void run_io_point(struct bench_data *d, const struct bench_opts *o,
 #define DISK_SIZE	(1ULL << 30)	/* sparse image for the file backend */
 
 static const char *const modes[NMODES] = {
-	"shared", "bounce", "inplace", "inplace-batch", "adaptive" };
+	"shared", "bounce", "inplace", "inplace-batch", "adaptive", "persistent" };
 static const char *const backends[2] = { "null", "file" };
 
 static bool mode_has_pool(unsigned int m)
@@ -282,7 +282,7 @@ static int usage(FILE *f, int ret)
 		"  runs probe, convert-bench, bounce-bench and (with KVM) the io-bench sweep;\n"
 		"  writes results/<host>-<date>/{results.json,results.csv,report.md,*.svg}\n"
 		"  and prints the verdict.  The sweep: --modes of shared,bounce,inplace,\n"
-		"  inplace-batch,adaptive (all); --bs of 4k,16k,64k,256k,1m (all); --qd\n"
+		"  inplace-batch,adaptive,persistent (all); --bs of 4k,16k,64k,256k,1m (all); --qd\n"
 		"  (1,32); --vcpus (1,2); --backends null,file (both; --quick: null).\n"
 		"  --pool-size SIZE: the bounce pool of bounce-bench and of the guest in\n"
 		"  the bounce and adaptive points (default 64M, Linux's swiotlb default;\n"

@@ -21,7 +21,7 @@
 #include "report.h"
 
 static const char *const io_modes[NMODES] = {
-	"shared", "bounce", "inplace", "inplace-batch", "adaptive" };
+	"shared", "bounce", "inplace", "inplace-batch", "adaptive", "persistent" };
 
 #define NOISY_RATIO	1.5	/* median/min (micro) or max/min (io) above: noisy */
 
@@ -468,7 +468,7 @@ static void write_io_dat(const struct bench_data *d, const struct model *m,
 
 	if (t) {
 		fprintf(t, "# bs_kib then per mode (shared bounce inplace inplace-batch "
-			   "adaptive): mbps p50_us p99_us  (%s backend, qd %u, %u vCPU)\n",
+			   "adaptive persistent): mbps p50_us p99_us  (%s backend, qd %u, %u vCPU)\n",
 			d->rep_backend, d->rep_qd, d->rep_vcpus);
 		for (b = 0; b < NBS; b++) {
 			/* Only measured sizes: a NaN row would break the lines. */
@@ -569,6 +569,33 @@ static void model_table(FILE *f, const struct bench_data *d, const struct model 
 	}
 }
 
+/* What the copying modes keep shared with the host for the whole run, at
+ * the representative point of the largest measured size. */
+static void exposure(FILE *f, const struct bench_data *d)
+{
+	const struct io_point *bn = NULL, *ps = NULL;
+	int b;
+
+	for (b = 0; b < NBS; b++) {
+		bn = io_at(d, "bounce", d->block_kib[b]) ? io_at(d, "bounce", d->block_kib[b]) : bn;
+		ps = io_at(d, "persistent", d->block_kib[b]) ?
+		     io_at(d, "persistent", d->block_kib[b]) : ps;
+	}
+	if (!bn && !ps)
+		return;
+	fprintf(f, "\nShared with the host for the whole run:");
+	if (bn)
+		fprintf(f, " bounce, a %.0f MiB pool (%.0f%% of the run's guest RAM);",
+			io_val(bn, "pool_bytes") / 1048576.0, io_val(bn, "shared_pct"));
+	if (ps)
+		fprintf(f, " persistent, %.0f MiB of buffers, one of %.0f KiB per request "
+			   "slot (%.0f%% of the run's guest RAM).",
+			io_val(ps, "persist_pool_bytes") / 1048576.0,
+			io_val(ps, "persist_buf_bytes") / 1024.0, io_val(ps, "shared_pct"));
+	fprintf(f, " The run's guest RAM is sized for the run; a production guest's "
+		   "share is these bytes over its RAM.\n");
+}
+
 static void io_table(FILE *f, const struct bench_data *d)
 {
 	int b, k;
@@ -601,6 +628,7 @@ static void io_table(FILE *f, const struct bench_data *d)
 		}
 		fputc('\n', f);
 	}
+	exposure(f, d);
 }
 
 /* Which per-I/O cost of a point is largest: exits, conversion or copy. */
@@ -643,6 +671,44 @@ static void io_crossover(FILE *f, const struct bench_data *d)
 	else
 		fprintf(f, " End to end, in place beats bouncing from %u KiB up.",
 			d->block_kib[from]);
+}
+
+/* Per block size, the fastest of the three ways to get private data to a
+ * device (swiotlb bounce, persistent shared buffers, in place in either
+ * flavour), with what it pays per I/O. */
+static void cheapest_protected(FILE *f, const struct bench_data *d)
+{
+	static const char *const ways[] = { "bounce", "persistent", "inplace", "inplace-batch" };
+	const char *transport = NULL;
+	int b, seen = 0;
+	unsigned int k;
+
+	for (b = 0; b < NBS; b++) {
+		const struct io_point *best = NULL;
+		const char *name = NULL;
+
+		for (k = 0; k < sizeof(ways) / sizeof(ways[0]); k++) {
+			const struct io_point *p = io_at(d, ways[k], d->block_kib[b]);
+
+			if (p && (!best || io_val(p, "iops") > io_val(best, "iops"))) {
+				best = p;
+				name = ways[k];
+			}
+		}
+		if (!best)
+			continue;
+		if (!seen++)
+			fprintf(f, " Cheapest protected path per block size (swiotlb bounce, "
+				   "persistent buffers, in place):");
+		transport = json_str(best->rec, "transport", "?");
+		fprintf(f, " %u KiB %s, %.0f IOPS (per I/O: %.0f bytes copied, %.2f "
+			   "conversions, %.2f exits);", d->block_kib[b],
+			!strcmp(name, "bounce") ? "swiotlb bounce" : name, io_val(best, "iops"),
+			io_val(best, "copy_bytes_per_io"), io_val(best, "conv_per_io"),
+			io_val(best, "exits_per_io"));
+	}
+	if (seen)
+		fprintf(f, " (conversion transport %s).", transport);
 }
 
 /* Best protected >= 90% of the shared ceiling at every measured size. */
@@ -729,6 +795,7 @@ static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
 		fprintf(f, ";");
 	}
 	io_crossover(f, d);
+	cheapest_protected(f, d);
 	if (d->rep_qd != 32 || strcmp(d->rep_backend, "null"))
 		fprintf(f, " Target (best protected mode >= 90%% of shared at every size, "
 			   "null backend, qd 32): not evaluated by this sweep.\n");

@@ -11,7 +11,7 @@
 #include "gmemkit/json.h"
 
 #define NBS		5	/* block sizes 4K..1M */
-#define NMODES		5	/* shared bounce inplace inplace-batch adaptive */
+#define NMODES		6	/* shared bounce inplace inplace-batch adaptive persistent */
 #define MAX_SKIPPED	8
 #define MAX_IO		512
 #define MAX_REPS	100
