@@ -68,6 +68,7 @@ struct bench {
 	pthread_t busy[MAX_BUSY];
 	unsigned int nbusy, running;
 	int kvm_fd, vm_fd;		/* for guest_memfd; -1 if not used */
+	bool force_memfd;		/* --backing memfd */
 	struct gmem_vm_bench_row guest[32];	/* guest-observed ops */
 	int nguest;
 	int guest_err;
@@ -136,7 +137,7 @@ static void add(struct bench *b, enum op op, enum gmem_mode mode,
 static int open_vm(struct bench *b, const struct gmem_host_caps *caps)
 {
 	b->kvm_fd = b->vm_fd = -1;
-	if (!caps->kvm || !caps->guest_memfd_mmap)
+	if (!caps->kvm || !caps->guest_memfd_mmap || b->force_memfd)
 		return 0;
 	b->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (b->kvm_fd < 0)
@@ -424,11 +425,13 @@ static void print_json(const struct bench *b, const struct gmem_host_caps *caps)
 static int usage(FILE *f, int ret)
 {
 	fprintf(f, "usage: gmemkit convert-bench [--json] [--reps N] [--pages N,N,...]\n"
+		   "                             [--backing auto|memfd]\n"
 		   "  round trip share + touch + unshare for 1, 16, 512 pages (or --pages,\n"
 		   "  at most %d counts of 1..%d), in place and destructive, against bare\n"
 		   "  mprotect (baseline); the unshare revokes the host's mapping, so the\n"
 		   "  touch after each share faults the pages in again (as upstream in-place\n"
-		   "  guest_memfd conversion); guest_memfd where the host maps it, else memfd.\n"
+		   "  guest_memfd conversion); guest_memfd where the host maps it, else memfd\n"
+		   "  (--backing memfd: memfd anyway, for comparison).\n"
 		   "  Each with the process idle (threads 0: the lower bound) and with one\n"
 		   "  vCPU-like busy thread per other online CPU (at most %d: every flush is\n"
 		   "  a TLB shootdown to them, the headline figure)\n",
@@ -487,6 +490,15 @@ static int cmd_convert_bench(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--pages") && i + 1 < argc) {
 			if (parse_pages(b, argv[++i]))
 				goto bad;
+		} else if (!strcmp(argv[i], "--backing") && i + 1 < argc) {
+			i++;
+			if (!strcmp(argv[i], "memfd")) {
+				b->force_memfd = true;
+			} else if (strcmp(argv[i], "auto")) {
+				fprintf(stderr, "gmemkit convert-bench: --backing: '%s' is not auto "
+					"or memfd\n", argv[i]);
+				goto bad;
+			}
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			free(b);
 			return usage(stdout, 0);
