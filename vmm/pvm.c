@@ -23,26 +23,28 @@
 #define PVM_CTL_NATIVE		(1ULL << 0)	/* run the vCPU natively */
 #define PVM_CTL_CR2		(1ULL << 4)	/* store CR2 in the page on #PF */
 
-struct one_msr {
+/* struct kvm_msrs with room for one entry (a union: a struct ending in a
+ * flexible array may not sit before another member in ISO C). */
+union one_msr {
 	struct kvm_msrs h;
-	struct kvm_msr_entry e;
+	uint8_t room[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
 };
 
 static int msr_io(int vcpu_fd, unsigned long req, uint32_t index, uint64_t *val)
 {
-	struct one_msr m;
+	union one_msr m;
 	int n;
 
 	memset(&m, 0, sizeof(m));
 	m.h.nmsrs = 1;
-	m.e.index = index;
-	m.e.data = *val;
+	m.h.entries[0].index = index;
+	m.h.entries[0].data = *val;
 	n = ioctl(vcpu_fd, req, &m);
 	if (n < 0)
 		return -errno;
 	if (n != 1)
 		return -ENOENT;		/* KVM did not know the MSR */
-	*val = m.e.data;
+	*val = m.h.entries[0].data;
 	return 0;
 }
 
