@@ -67,6 +67,9 @@ GUEST_OBJS := $(patsubst %,$(O)/guest/%.o,$(notdir $(GUEST_SRCS))) \
 GUEST_BIN  := $(O)/guest/guest.bin
 LIB_OBJS   += $(O)/guest/guest_blob.o
 
+# The guest's flags are part of what it is (no SSE): rebuild on a change.
+$(GUEST_OBJS): Makefile
+
 $(O)/guest/%.c.o: guest/%.c
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
@@ -121,7 +124,7 @@ check:
 
 check-run: all tests
 	O=$(O) prove -f $(HOST_TESTS) tests/bench.t tests/testvm.t tests/run.t tests/bounce_bench.t \
-		tests/stress.t
+		tests/stress.t tests/guest_isa.t
 	O=$(O) tools/kvm-tests $(KVM_TESTS)
 
 # The whole suite inside the test VM (Debian 6.12 kernel under QEMU/TCG:

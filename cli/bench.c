@@ -62,31 +62,58 @@ static void progress(struct progress *p, double weight, const char *fmt, ...)
 	p->done_weight += weight;
 }
 
-/* Run this binary with argv; the child's stdout comes back in *out. */
-static int run_self(char *const argv[], char **out)
+/* The last non-empty line of a file, for a failure's reason. */
+static void last_line(FILE *f, char *buf, size_t len)
+{
+	char line[512];
+
+	buf[0] = 0;
+	rewind(f);
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (line[0])
+			snprintf(buf, len, "%.*s", (int)(len > 1 ? len - 1 : 0), line);
+	}
+}
+
+/* Run this binary with argv; the child's stdout comes back in *out, the
+ * last line of its stderr in why[] (its stderr is not shown: the caller
+ * reports a failure once). */
+static int run_self(char *const argv[], char **out, char *why, size_t why_len)
 {
 	size_t cap = 1 << 16, n = 0;
 	char *buf = malloc(cap);
+	FILE *err = tmpfile();
 	int fd[2], status;
 	ssize_t r;
 	pid_t pid;
 
-	if (!buf || pipe(fd)) {
+	why[0] = 0;
+	if (!buf || !err || pipe(fd)) {
+		snprintf(why, why_len, "cannot start: %s", strerror(errno));
 		free(buf);
+		if (err)
+			fclose(err);
 		return -1;
 	}
 	pid = fork();
 	if (pid < 0) {
+		snprintf(why, why_len, "cannot fork: %s", strerror(errno));
 		free(buf);
+		fclose(err);
 		close(fd[0]);
 		close(fd[1]);
 		return -1;
 	}
 	if (!pid) {
 		dup2(fd[1], STDOUT_FILENO);
+		dup2(fileno(err), STDERR_FILENO);
 		close(fd[0]);
 		close(fd[1]);
-		execv("/proc/self/exe", argv);
+		/* GMEMKIT_BENCH_EXEC: another gmemkit for the sub-benchmarks
+		 * (tests/bench.t plays a failing io-bench with it). */
+		execv(getenv("GMEMKIT_BENCH_EXEC") ? getenv("GMEMKIT_BENCH_EXEC") :
+		      "/proc/self/exe", argv);
 		_exit(127);
 	}
 	close(fd[1]);
@@ -103,37 +130,55 @@ static int run_self(char *const argv[], char **out)
 	close(fd[0]);
 	buf[n] = 0;
 	waitpid(pid, &status, 0);
+	last_line(err, why, why_len);
+	fclose(err);
 	*out = buf;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-/* Run a sub-benchmark and parse its JSON; NULL (and a message) on failure. */
-static struct json *run_json(char *const argv[])
+/* Run a sub-benchmark and parse its JSON; NULL and the reason in why[] on
+ * failure. */
+static struct json *run_json_why(char *const argv[], char *why, size_t len)
 {
-	char *out = NULL;
+	char *out = NULL, err[400];
 	struct json *j = NULL;
 	size_t at;
-	int st = run_self(argv, &out);
+	int st = run_self(argv, &out, err, sizeof(err));
 
 	if (st)
-		fprintf(stderr, "gmemkit bench: '%s %s' exited with %d\n", argv[0], argv[1], st);
+		snprintf(why, len, "exited with %d: %s", st, err[0] ? err : "(no message)");
 	else if (!(j = json_parse(out, &at)))
-		fprintf(stderr, "gmemkit bench: '%s' printed bad JSON at byte %zu\n",
-			argv[1], at);
+		snprintf(why, len, "printed bad JSON at byte %zu", at);
 	free(out);
 	return j;
 }
 
+__attribute__((format(printf, 2, 3)))
 static void skip(struct bench_data *d, const char *fmt, ...)
 {
+	char msg[sizeof(d->skipped[0])];
 	va_list ap;
 
-	if (d->nskipped == MAX_SKIPPED)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(d->skipped[d->nskipped++], sizeof(d->skipped[0]), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "gmemkit bench: skipped: %s\n", d->skipped[d->nskipped - 1]);
+	fprintf(stderr, "gmemkit bench: skipped or failed: %s\n", msg);
+	if (d->nskipped == MAX_SKIPPED) {
+		d->nskipped_lost++;
+		return;
+	}
+	memcpy(d->skipped[d->nskipped++], msg, sizeof(msg));
+}
+
+/* A failed sub-benchmark is reported once, in the terminal and the report. */
+static struct json *run_json(struct bench_data *d, char *const argv[])
+{
+	char why[280];
+	struct json *j = run_json_why(argv, why, sizeof(why));
+
+	if (!j)
+		skip(d, "%s failed: %s", argv[1], why);
+	return j;
 }
 
 static int io_points(const struct bench_opts *o)
@@ -142,18 +187,37 @@ static int io_points(const struct bench_opts *o)
 	       (int)(o->nqd * o->nvcpus) * __builtin_popcount(o->backends);
 }
 
-/* One io-bench point, o->reps runs; every run's record is kept. */
+/* One io-bench point, o->reps runs; every run's record is kept.  A run
+ * that fails ends the point (the next would fail the same way): it is
+ * reported once, with its reason.  A run whose guest was measured not to
+ * run natively is kept out of the verdict unless --emulated-ok. */
 static void run_io_point(struct bench_data *d, const struct bench_opts *o,
-			 char *const argv[])
+			 char *const argv[], const char *what)
 {
 	struct json *runs[MAX_REPS];
 	unsigned int r, n = 0;
+	char why[200];
 
 	for (r = 0; r < o->reps; r++) {
-		struct json *j = run_json(argv);
+		struct json *j = run_json_why(argv, why, sizeof(why));
+		const struct json *res;
 
-		if (j)
-			runs[n++] = j;
+		if (!j) {
+			d->io_failed++;
+			skip(d, "io-bench %s: %s", what, why);
+			break;
+		}
+		res = json_get(j, "results");
+		if (!o->emulated_ok && res && res->child &&
+		    !json_num(res->child, "guest_native", 0)) {
+			d->io_failed++;
+			skip(d, "io-bench %s: the guest ran emulated (%s): kept out of "
+			     "the verdict (--emulated-ok keeps it, labelled)", what,
+			     json_str(res->child, "guest_speed", "not measured"));
+			json_free(j);
+			break;
+		}
+		runs[n++] = j;
 	}
 	report_add_io_runs(d, runs, n);
 	for (r = 0; r < n; r++)
@@ -174,7 +238,7 @@ static bool mode_has_pool(unsigned int m)
 static void run_io(struct bench_data *d, const struct bench_opts *o,
 		   struct progress *p)
 {
-	char bs[16], qd[8], vc[8], rt[16], pool[24], disk[64] = "";
+	char bs[16], qd[8], vc[8], rt[16], pool[24], disk[64] = "", what[128];
 	unsigned int m, b, q, v, k, be = o->backends;
 
 	snprintf(rt, sizeof(rt), "%g", o->io_runtime);
@@ -210,10 +274,12 @@ static void run_io(struct bench_data *d, const struct bench_opts *o,
 						snprintf(bs, sizeof(bs), "%uk", block_kib[b]);
 						snprintf(qd, sizeof(qd), "%u", o->qd[q]);
 						snprintf(vc, sizeof(vc), "%u", o->vcpus[v]);
-						progress(p, o->io_runtime * o->reps,
-							 "io-bench %s bs=%s qd=%s vcpus=%s backend=%s",
+						snprintf(what, sizeof(what),
+							 "%s bs=%s qd=%s vcpus=%s backend=%s",
 							 modes[m], bs, qd, vc, backends[k]);
-						run_io_point(d, o, argv);
+						progress(p, o->io_runtime * o->reps,
+							 "io-bench %s", what);
+						run_io_point(d, o, argv, what);
 					}
 	if (*disk)
 		unlink(disk);
@@ -241,19 +307,20 @@ static void run_all(struct bench_data *d, const struct bench_opts *o)
 	p.steps = 2 + have_command("bounce-bench");
 	p.total_weight = 1 + (o->quick ? 3 : 15) + (o->quick ? 1 : 7);
 	progress(&p, 1, "probe");
-	d->probe = run_json(probe);
+	d->probe = run_json(d, probe);
 	report_read_probe(d);
-	/* Only now is it known whether the guest sweep runs. */
+	/* Only now is it known whether the guest sweep runs: where KVM works
+	 * and the probe guest was measured to run natively. */
 	run_io_ok = io && d->kvm && (!d->emulated || o->emulated_ok);
 	if (run_io_ok) {
 		p.steps += (unsigned int)io_points(o);
 		p.total_weight += io_points(o) * o->io_runtime * o->reps;
 	}
 	progress(&p, o->quick ? 3 : 15, "convert-bench (reps %s)", reps);
-	d->convert = run_json(conv);
+	d->convert = run_json(d, conv);
 	if (have_command("bounce-bench")) {
 		progress(&p, o->quick ? 1 : 7, "bounce-bench (reps %s)", reps);
-		d->bounce = run_json(bounce);
+		d->bounce = run_json(d, bounce);
 	} else {
 		skip(d, "bounce-bench: not built into this gmemkit");
 	}
@@ -264,8 +331,9 @@ static void run_all(struct bench_data *d, const struct bench_opts *o)
 			"runs in the test VM only, emulated, which is never a verdict "
 			"(tools/testvm build/gmemkit io-bench ...)", d->kvm_error);
 	else if (d->emulated && !o->emulated_ok)
-		skip(d, "io-bench: emulated CPU (%s): numbers are functional only "
-			"(--emulated-ok runs it anyway, labelled)", d->cpu);
+		skip(d, "io-bench: the guest does not run natively here (measured: %s): "
+			"numbers would be functional only (--emulated-ok runs it anyway, "
+			"labelled)", d->guest_speed);
 	if (run_io_ok)
 		run_io(d, o, &p);
 }
@@ -518,7 +586,15 @@ static int cmd_bench(int argc, char **argv)
 	}
 	err = report_write(&d, &o, outdir);
 	report_free(&d);
-	return err ? 1 : 0;
+	if (err)
+		return 1;
+	if (d.kvm && (!d.emulated || o.emulated_ok) && d.io_failed && !d.nio) {
+		fprintf(stderr, "gmemkit bench: KVM is usable here but none of the %u "
+			"guest I/O points succeeded (see 'Skipped or failed' in %s/report.md)\n",
+			d.io_failed, outdir);
+		return 1;
+	}
+	return 0;
 }
 
 GMEM_COMMAND("bench", cmd_bench,

@@ -251,6 +251,7 @@ struct figures {
 	bool emulated;
 	const char *transport;
 	char cpu[128];
+	char speed[200];		/* where the guest ran, measured */
 };
 
 static void figures(const struct opts *o, const struct gmem_io_result *r,
@@ -264,6 +265,7 @@ static void figures(const struct opts *o, const struct gmem_io_result *r,
 	f->pins_refused = io->conv_refused + r->dev.pins_refused;
 	f->transport = gmem_vm_transport_name(r->vm.transport);
 	gmem_probe_cpu(f->cpu, sizeof(f->cpu), &f->emulated);
+	gmem_vm_speed_describe(&r->vm.speed, f->speed, sizeof(f->speed));
 	(void)o;
 }
 
@@ -307,6 +309,9 @@ static void print_json(const struct opts *o, const struct gmem_io_result *r,
 	printf("\"transport\":\"%s\",\"poll_us\":%u,\"emulated\":%s,\"cpu\":",
 	       f->transport, c->poll_us, f->emulated ? "true" : "false");
 	json_print_str(stdout, f->cpu);
+	printf(",\"guest_native\":%s,\"guest_cycles_per_iter\":%.3f,\"guest_speed\":",
+	       r->vm.speed.native ? "true" : "false", r->vm.speed.guest_mcycles / 1000.0);
+	json_print_str(stdout, f->speed);
 	printf(",\"verify_errors\":%llu,\"verified_sectors\":%llu,\"io_errors\":%llu,"
 	       "\"adaptive_threshold\":%llu,\"engine\":\"%s\",\"mem_backing\":\"%s\",",
 	       (unsigned long long)io->verify_errors, (unsigned long long)io->verified,
@@ -352,9 +357,12 @@ static void print_human(const struct opts *o, const struct gmem_io_result *r,
 	       size_str(c->bs, b1, sizeof(b1)), c->qd, c->vcpus, o->backend,
 	       o->direct ? ",direct" : "", r->engine, f->transport, c->poll_us,
 	       r->backing == GMEM_BACKING_GUEST_MEMFD ? "guest_memfd" : "memfd");
-	if (f->emulated)
-		printf("  EMULATED CPU (%s): numbers are functional only, not a verdict\n",
-		       f->cpu);
+	printf("  guest ran %s\n", f->speed);
+	if (!r->vm.speed.native)
+		printf("  the guest did not run natively: numbers are functional only, "
+		       "not a verdict\n");
+	else if (f->emulated)
+		printf("  the CPU model string names an emulator (%s)\n", f->cpu);
 	printf("  %s: IOPS=%.1f, BW=%.2fMB/s, ios=%llu in %.3fs\n",
 	       gmem_io_rw_name(c->rw), f->iops, f->mbps, (unsigned long long)io->ios,
 	       f->secs);

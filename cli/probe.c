@@ -20,16 +20,33 @@ static const char *yesno(bool b)
  * bounded by a timeout: vmm/transport.c.) */
 static int hc_probe;
 static const char *hc_why = "";
+static struct gmem_vm_speed speed;
+static int speed_err;
+
+static const char *hc_word(void)
+{
+	if (hc_probe < 0)
+		return "not probed";
+	return hc_probe == GMEM_VM_PROBE_YES ? "yes" :
+	       hc_probe == GMEM_VM_PROBE_NO ? "no" : "unknown";
+}
 
 static void print_transport_text(void)
 {
+	char desc[200];
+
 	if (hc_probe < 0) {
 		printf("  conversion transport doorbell (hypercall exit probe not run: %s)\n",
 		       hc_why);
 		return;
 	}
-	printf("  hypercall exits      %s (%s)\n", hc_probe == 1 ? "yes" : "no", hc_why);
-	printf("  conversion transport %s\n", hc_probe == 1 ? "hypercall" : "doorbell");
+	gmem_vm_speed_describe(&speed, desc, sizeof(desc));
+	printf("  guest execution      %s\n", desc);
+	if (speed.measured && !speed.native)
+		printf("                       (guest figures from this host are functional only, not a verdict)\n");
+	printf("  hypercall exits      %s (%s)\n", hc_word(), hc_why);
+	printf("  conversion transport %s\n",
+	       hc_probe == GMEM_VM_PROBE_YES ? "hypercall" : "doorbell");
 }
 
 static void print_text(const struct gmem_host_caps *c)
@@ -79,7 +96,10 @@ static void print_json(const struct gmem_host_caps *c)
 	       "\"guest_memfd_mmap\":%s,\"guest_memfd_memslot\":%s,"
 	       "\"memory_attributes\":%llu,\"set_memory_attributes\":%s,"
 	       "\"backing\":\"%s\",\"backend\":\"hostview\","
-	       "\"hypercall_exit_probe\":%d,\"hypercall_exit_why\":\"%s\","
+	       "\"hypercall_exit_probe\":%d,\"hypercall_exits\":\"%s\","
+	       "\"hypercall_exit_why\":\"%s\","
+	       "\"guest_speed_measured\":%s,\"guest_native\":%s,\"pvm\":%s,"
+	       "\"guest_cycles_per_iter\":%.3f,\"host_cycles_per_iter\":%.3f,"
 	       "\"transport\":\"%s\"}\n",
 	       c->kernel, c->cpu_model, c->emulated ? "true" : "false",
 	       c->io_uring ? "true" : "false", c->kvm ? "true" : "false",
@@ -92,8 +112,11 @@ static void print_json(const struct gmem_host_caps *c)
 	       c->guest_memfd_slot ? "true" : "false",
 	       (unsigned long long)c->memory_attributes,
 	       c->set_memory_attributes ? "true" : "false",
-	       c->guest_memfd_mmap ? "guest_memfd" : "memfd", hc_probe, hc_why,
-	       hc_probe == 1 ? "hypercall" : "doorbell");
+	       c->guest_memfd_mmap ? "guest_memfd" : "memfd", hc_probe, hc_word(),
+	       hc_why, speed.measured ? "true" : "false",
+	       speed.native ? "true" : "false", speed.pvm ? "true" : "false",
+	       speed.guest_mcycles / 1000.0, speed.host_mcycles / 1000.0,
+	       hc_probe == GMEM_VM_PROBE_YES ? "hypercall" : "doorbell");
 }
 
 static int cmd_probe(int argc, char **argv)
@@ -119,6 +142,8 @@ static int cmd_probe(int argc, char **argv)
 		hc_why = "no usable /dev/kvm";
 	else if (hc_probe < 0 && !hc_why[0])
 		hc_why = strerror(-hc_probe);
+	speed_err = gmem_vm_probe_guest_speed(&speed);
+	(void)speed_err;	/* speed.measured says it all */
 	if (json)
 		print_json(&caps);
 	else

@@ -39,7 +39,24 @@ void report_read_probe(struct bench_data *d)
 	const struct json *p = d->probe;
 
 	d->kvm = json_num(p, "kvm", 0) != 0;
-	d->emulated = json_num(p, "emulated", 0) != 0;
+	d->cpu_string_emulated = json_num(p, "emulated", 0) != 0;
+	/* Where a guest runs is measured by the probe guest's speed loop (the
+	 * CPU model string says nothing about it); without a measurement the
+	 * guest is taken as not native. */
+	d->emulated = d->kvm && !(json_num(p, "guest_speed_measured", 0) &&
+				  json_num(p, "guest_native", 0));
+	if (!d->kvm)
+		snprintf(d->guest_speed, sizeof(d->guest_speed), "no guest (no KVM)");
+	else if (!json_num(p, "guest_speed_measured", 0))
+		snprintf(d->guest_speed, sizeof(d->guest_speed),
+			 "unknown (the probe guest did not report its speed loop)");
+	else
+		snprintf(d->guest_speed, sizeof(d->guest_speed),
+			 "%s (%.1f cycles per loop iteration, host %.1f)%s",
+			 d->emulated ? "EMULATED" : "native",
+			 json_num(p, "guest_cycles_per_iter", 0),
+			 json_num(p, "host_cycles_per_iter", 0),
+			 json_num(p, "pvm", 0) ? ", PVM native mode" : "");
 	snprintf(d->cpu, sizeof(d->cpu), "%s", json_str(p, "cpu", "unknown"));
 	snprintf(d->kernel, sizeof(d->kernel), "%s", json_str(p, "kernel", "unknown"));
 	snprintf(d->kvm_error, sizeof(d->kvm_error), "%s",
@@ -737,9 +754,10 @@ static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
 	int b;
 
 	fprintf(f, "On %s (kernel %s%s), ", d->cpu, d->kernel,
-		d->emulated ? ", EMULATED CPU: functional numbers only, not a verdict" : "");
+		d->emulated && d->nio ?
+		", EMULATED GUEST (measured): functional numbers only, not a verdict" : "");
 	if (isnan(m->copy_r[0]) || isnan(m->copy_w[0]) || isnan(m->conv[0])) {
-		fprintf(f, "the %s cost was not measured (see 'Skipped'): no verdict.\n",
+		fprintf(f, "the %s cost was not measured (see 'Skipped or failed'): no verdict.\n",
 			isnan(m->conv[0]) ? "conversion" : "bounce");
 		return;
 	}
@@ -776,7 +794,7 @@ static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
 		fprintf(f, "; a write from %u KiB up. ", d->block_kib[m->crossover_w]);
 	if (!d->nio) {
 		fprintf(f, "End to end (virtio-blk from a real guest) was not measured on "
-			   "this host: see 'Skipped'.\n");
+			   "this host: see 'Skipped or failed'.\n");
 		return;
 	}
 	fprintf(f, "End to end (virtio-blk, %s backend, qd %u, %u vCPU):", d->rep_backend,
@@ -812,8 +830,12 @@ static void write_report(FILE *f, const struct bench_data *d,
 	fprintf(f, "# gmemkit: in place or swiotlb?\n\n");
 	fprintf(f, "Host: %s, kernel %s, KVM %s, guest memory %s%s. gmemkit %s, %s sweep.\n\n",
 		d->cpu, d->kernel, d->kvm ? "usable" : "not usable", d->backing,
-		d->emulated ? ", **emulated CPU: numbers are functional only**" : "",
+		d->cpu_string_emulated ? " (the CPU model string names an emulator)" : "",
 		GMEMKIT_VERSION, o->quick ? "quick" : "full");
+	fprintf(f, "Guest execution, measured by the probe guest's speed loop: %s.%s\n\n",
+		d->guest_speed, d->emulated && d->kvm ?
+		" **Guest figures from here are functional only: no end-to-end verdict.**" :
+		"");
 	fprintf(f, "## Verdict\n\n");
 	verdict(f, d, m);
 	fprintf(f, "\n## Conversion against copy, per I/O (host model)\n\n");
@@ -839,9 +861,12 @@ static void write_report(FILE *f, const struct bench_data *d,
 			   "![cost split](cost_split.svg)\n");
 	}
 	if (d->nskipped) {
-		fprintf(f, "\n## Skipped\n\n");
+		fprintf(f, "\n## Skipped or failed\n\n");
 		for (i = 0; i < d->nskipped; i++)
 			fprintf(f, "- %s\n", d->skipped[i]);
+		if (d->nskipped_lost)
+			fprintf(f, "- ... and %u more (see the terminal output)\n",
+				d->nskipped_lost);
 	}
 	fprintf(f, "\n## Files\n\n`results.json` (every point, host facts, repetitions), "
 		   "`results.csv`, the `.dat` files behind the plots.\n");

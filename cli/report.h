@@ -12,7 +12,7 @@
 
 #define NBS		5	/* block sizes 4K..1M */
 #define NMODES		6	/* shared bounce inplace inplace-batch adaptive persistent */
-#define MAX_SKIPPED	8
+#define MAX_SKIPPED	64
 #define MAX_IO		512
 #define MAX_REPS	100
 
@@ -45,10 +45,12 @@ struct bench_data {
 	struct json *probe, *convert, *bounce;	/* documents, owned */
 	struct io_point io[MAX_IO];
 	unsigned int nio;
-	char skipped[MAX_SKIPPED][320];
-	unsigned int nskipped;
-	/* from the probe */
-	bool kvm, emulated;
+	char skipped[MAX_SKIPPED][320];	/* skipped or failed, with why */
+	unsigned int nskipped, nskipped_lost;	/* lost: past MAX_SKIPPED */
+	unsigned int io_failed;		/* io-bench points that failed */
+	/* from the probe; emulated: the guest's speed loop, measured */
+	bool kvm, emulated, cpu_string_emulated;
+	char guest_speed[160];
 	char cpu[128], kernel[128], kvm_error[64], backing[32];
 	/* the point the report's tables and verdict use */
 	unsigned int rep_qd, rep_vcpus;

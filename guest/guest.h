@@ -129,6 +129,7 @@ void test_fault(unsigned int cpu);
 void test_triple(unsigned int cpu);
 void test_hang(unsigned int cpu);
 void test_mmio(unsigned int cpu);
+void test_intn(unsigned int cpu);
 void test_io(unsigned int cpu);		/* io.c */
 
 /* SMP barrier over all vCPUs (main.c). */

@@ -444,6 +444,17 @@ void test_fault(unsigned int cpu)
 	__asm__ volatile("ud2");
 }
 
+/* A software interrupt with no gate behind it: #GP through the IDT on
+ * VMX/SVM; a PVM-variant host ends the run with a KVM internal error (the
+ * VMM's report of it is what this tests). */
+void test_intn(unsigned int cpu)
+{
+	if (cpu)
+		return;
+	gprintf("intn: executing int $0x40\n");
+	__asm__ volatile("int $0x40");
+}
+
 void test_triple(unsigned int cpu)
 {
 	struct {

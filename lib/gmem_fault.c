@@ -35,6 +35,10 @@ static atomic_bool have_last;
 static atomic_flag last_lock = ATOMIC_FLAG_INIT;
 
 static __thread sigjmp_buf *volatile recover;
+/* The probe's own intent: QEMU TCG reports a locked read-modify-write on a
+ * PROT_NONE page with the #PF W bit clear, so the error code alone would
+ * call the write probe a read there. */
+static __thread volatile bool recover_write;
 
 static struct gmem *lookup(uintptr_t addr)
 {
@@ -127,7 +131,7 @@ static void segv_handler(int sig, siginfo_t *info, void *uctx)
 	v.region = g;
 	v.name = g->name;
 	v.offset = (uintptr_t)info->si_addr - (uintptr_t)g->view;
-	v.write = fault_is_write(uctx);
+	v.write = fault_is_write(uctx) || (recover && recover_write);
 	atomic_fetch_add(&g->cnt.violations, 1);
 	if (!atomic_flag_test_and_set_explicit(&last_lock, memory_order_acquire)) {
 		last = v;
@@ -222,6 +226,7 @@ int gmem_try_access(struct gmem *g, uint64_t off, bool write)
 		recover = NULL;
 		return -EFAULT;
 	}
+	recover_write = write;
 	recover = &env;
 	if (write)	/* a write that changes nothing */
 		touch_write(p);

@@ -324,7 +324,8 @@ static void test_probe_and_auto(void)
 	struct run r;
 
 	hc_probe = gmem_vm_probe_hypercall_exit(GMEM_VM_PROBE_TIMEOUT_MS, &hc_why);
-	ok(hc_probe == 0 || hc_probe == 1, "hypercall exit probe answered %d: %s",
+	ok(hc_probe == GMEM_VM_PROBE_NO || hc_probe == GMEM_VM_PROBE_YES,
+	   "hypercall exit probe answered yes or no (%d), not unknown: %s",
 	   hc_probe, hc_why);
 	run_vm(&c, &r);
 	ok(passed(&r), "auto transport: guest passed");
@@ -334,7 +335,7 @@ static void test_probe_and_auto(void)
 }
 
 /* How the probe classifies the two ways hypercalls fail on other hosts
- * (DESIGN.md profile K: the vCPU stalls, or #UD), played by guests that
+ * (docs/design.md, profile K: the vCPU stalls, or #UD), played by guests that
  * hang or fault instead of making the hypercall. */
 static void test_probe_classify(void)
 {
@@ -354,6 +355,52 @@ static void test_probe_classify(void)
 	r = gmem_vm_probe_run(GMEM_ABI_TEST_FAULT, 1500, why, sizeof(why));
 	ok(r == 0 && (strstr(why, "faulted") || strstr(why, "triple")),
 	   "faulting probe guest: no hypercall exits (%s)", why);
+}
+
+/* Where the guest ran is measured; on a PVM-variant host it must be native
+ * (the VMM opted every vCPU in), and so anywhere the CPU is not emulated.
+ * The test VM emulates its CPU by design (QEMU TCG). */
+static void test_speed(void)
+{
+	struct gmem_vm_config c = { .vcpus = 2, .transport = GMEM_TRANSPORT_DOORBELL };
+	struct run r;
+	char desc[200];
+
+	run_vm(&c, &r);
+	gmem_vm_speed_describe(&r.res.speed, desc, sizeof(desc));
+	ok(passed(&r) && r.res.speed.measured && r.res.speed.host_mcycles > 0,
+	   "the guest reported its speed loop: %s", desc);
+	if (getenv("TESTVM") && !r.res.speed.pvm) {
+		tap_skip(1, "inside the test VM: the CPU is emulated (QEMU TCG) by design");
+		return;
+	}
+	ok(r.res.speed.native && r.res.speed.guest_mcycles < 20000,
+	   "the guest runs natively%s: %s",
+	   r.res.speed.pvm ? " on this PVM-variant host" : "", desc);
+}
+
+/* A KVM internal error is reported with everything KVM gives: suberror,
+ * data, RIP and the instruction bytes there.  int $0x40 has no gate: #GP
+ * through the guest's IDT under VMX/SVM, an internal error on a PVM host. */
+static void test_internal_error(void)
+{
+	struct gmem_vm_config c = { .vcpus = 1, .test = GMEM_ABI_TEST_INTN,
+				    .transport = GMEM_TRANSPORT_DOORBELL };
+	struct run r;
+
+	run_vm(&c, &r);
+	if (r.res.end == GMEM_VM_END_PANIC) {
+		ok(r.res.end_info == 13 && strstr(r.res.message, "#GP"),
+		   "int $0x40 without a gate: #GP through the guest's IDT: %s",
+		   r.res.message);
+		return;
+	}
+	ok(r.res.end == GMEM_VM_END_UNEXPECTED &&
+	   strstr(r.res.message, "internal error, suberror") &&
+	   strstr(r.res.message, "ndata") && strstr(r.res.message, "rip 0x") &&
+	   strstr(r.res.message, "bytes cd 40"),
+	   "KVM internal error reported with suberror, data, RIP and bytes: %s",
+	   r.res.message);
 }
 
 static void test_bench(void)
@@ -380,7 +427,7 @@ static void test_bench(void)
 }
 
 #define N_NOVM		21
-#define N_VM		49
+#define N_VM		52
 
 int main(void)
 {
@@ -405,6 +452,8 @@ int main(void)
 	test_smp(GMEM_TRANSPORT_DOORBELL, GMEM_MODE_DESTRUCTIVE, 2);	/* 1 */
 	test_smp_needs_two();				/* 1 */
 	test_bad_endings();				/* 5 */
+	test_speed();					/* 2 */
+	test_internal_error();				/* 1 */
 	test_mmio();					/* 3 */
 	test_probe_and_auto();				/* 3 */
 	test_probe_classify();				/* 3 */

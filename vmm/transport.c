@@ -270,9 +270,32 @@ static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool probe_done;
 static int probe_result;
 static char probe_why[320];
+static struct gmem_vm_speed probe_speed;
+
+/* Why a run that booted did not show a hypercall exit. */
+static void probe_why_not(const struct gmem_vm_result *res,
+			  unsigned int timeout_ms, char *why, size_t len)
+{
+	if (res->end == GMEM_VM_END_TIMEOUT)
+		snprintf(why, len,
+			 "the vCPU stalled in the hypercall (no exit within %u ms)",
+			 timeout_ms);
+	else if (res->end == GMEM_VM_END_PANIC)
+		snprintf(why, len,
+			 "the hypercall instruction faulted in the guest (vector %llu)",
+			 (unsigned long long)res->end_info);
+	else if (res->end == GMEM_VM_END_SHUTDOWN)
+		snprintf(why, len, "the hypercall ended in a triple fault");
+	else if (res->end == GMEM_VM_END_DONE)
+		snprintf(why, len,
+			 "KVM answered the hypercall itself (%llu exits seen)",
+			 (unsigned long long)res->counters.c[GMEM_ABI_CNT_HYPERCALLS]);
+	else
+		snprintf(why, len, "probe VM ended: %s", res->message);
+}
 
 static int probe_run(enum gmem_abi_test test, unsigned int timeout_ms,
-		     char *why, size_t len)
+		     char *why, size_t len, struct gmem_vm_speed *speed)
 {
 	struct gmem_vm_config cfg = {
 		.vcpus = 1,
@@ -286,11 +309,22 @@ static int probe_run(enum gmem_abi_test test, unsigned int timeout_ms,
 	struct gmem_vm *vm;
 	int err;
 
+	if (speed)
+		memset(speed, 0, sizeof(*speed));
 	err = gmem_vm_create(&cfg, &vm);
 	if (err == -EOPNOTSUPP) {
+		/* No exit asked for: the doorbell probe VM still tells where
+		 * a guest runs. */
 		snprintf(why, len,
 			 "KVM_CAP_EXIT_HYPERCALL does not offer KVM_HC_MAP_GPA_RANGE");
-		return 0;
+		cfg.transport = GMEM_TRANSPORT_DOORBELL;
+		cfg.test = GMEM_ABI_TEST_HELLO;
+		if (!gmem_vm_create(&cfg, &vm)) {
+			if (!gmem_vm_run(vm, &res) && speed)
+				*speed = res.speed;
+			gmem_vm_destroy(vm);
+		}
+		return GMEM_VM_PROBE_NO;
 	}
 	if (err) {
 		snprintf(why, len, "cannot create the probe VM: %s",
@@ -304,29 +338,22 @@ static int probe_run(enum gmem_abi_test test, unsigned int timeout_ms,
 			 strerror(-err));
 		return err;
 	}
+	if (speed)
+		*speed = res.speed;
 	if (res.pass && res.counters.c[GMEM_ABI_CNT_HYPERCALLS] >= 1) {
 		snprintf(why, len,
 			 "KVM_HC_MAP_GPA_RANGE exits reach userspace");
-		return 1;
+		return GMEM_VM_PROBE_YES;
 	}
-	if (res.end == GMEM_VM_END_TIMEOUT)
-		snprintf(why, len,
-			 "the vCPU stalled in the hypercall (no exit within %u ms)",
-			 timeout_ms);
-	else if (res.end == GMEM_VM_END_PANIC)
-		snprintf(why, len,
-			 "the hypercall instruction faulted in the guest (vector %llu)",
-			 (unsigned long long)res.end_info);
-	else if (res.end == GMEM_VM_END_SHUTDOWN)
-		snprintf(why, len, "the hypercall ended in a triple fault");
-	else if (res.end == GMEM_VM_END_DONE)
-		snprintf(why, len,
-			 "KVM answered the hypercall itself (%llu exits seen)",
-			 (unsigned long long)res.counters.c[GMEM_ABI_CNT_HYPERCALLS]);
-	else
-		snprintf(why, len, "probe VM ended: %s",
+	/* The guest reports its speed loop before its test: without it the
+	 * guest never got to the hypercall and nothing is known. */
+	if (!res.speed.measured) {
+		snprintf(why, len, "unknown: the probe guest did not boot: %s",
 			 res.message);
-	return 0;
+		return GMEM_VM_PROBE_UNKNOWN;
+	}
+	probe_why_not(&res, timeout_ms, why, len);
+	return GMEM_VM_PROBE_NO;
 }
 
 /* The probe itself, uncached; test is GMEM_ABI_TEST_PROBE except in tests
@@ -334,26 +361,46 @@ static int probe_run(enum gmem_abi_test test, unsigned int timeout_ms,
 int gmem_vm_probe_run(enum gmem_abi_test test, unsigned int timeout_ms,
 		      char *why, size_t why_len)
 {
-	return probe_run(test, timeout_ms, why, why_len);
+	return probe_run(test, timeout_ms, why, why_len, NULL);
+}
+
+static int probe_cached(unsigned int timeout_ms)
+{
+	if (!timeout_ms)
+		timeout_ms = GMEM_VM_PROBE_TIMEOUT_MS;
+	if (!probe_done) {
+		probe_result = probe_run(GMEM_ABI_TEST_PROBE, timeout_ms, probe_why,
+					 sizeof(probe_why), &probe_speed);
+		probe_done = probe_result >= 0 || probe_result == -ENODEV;
+	}
+	return probe_result;
 }
 
 int gmem_vm_probe_hypercall_exit(unsigned int timeout_ms, const char **why)
 {
 	int r;
 
-	if (!timeout_ms)
-		timeout_ms = GMEM_VM_PROBE_TIMEOUT_MS;
 	pthread_mutex_lock(&probe_lock);
-	if (!probe_done) {
-		probe_result = probe_run(GMEM_ABI_TEST_PROBE, timeout_ms, probe_why,
-					 sizeof(probe_why));
-		probe_done = probe_result >= 0 || probe_result == -ENODEV;
-	}
-	r = probe_result;
+	r = probe_cached(timeout_ms);
 	if (why)
 		*why = probe_why;
 	pthread_mutex_unlock(&probe_lock);
 	return r;
+}
+
+int gmem_vm_probe_guest_speed(struct gmem_vm_speed *out)
+{
+	int r;
+
+	if (!out)
+		return -EINVAL;
+	pthread_mutex_lock(&probe_lock);
+	r = probe_cached(GMEM_VM_PROBE_TIMEOUT_MS);
+	*out = probe_speed;
+	pthread_mutex_unlock(&probe_lock);
+	if (r < 0)
+		return r;
+	return out->measured ? 0 : -EHOSTDOWN;
 }
 
 enum gmem_transport gmem_vm_resolve_auto(void)

@@ -279,6 +279,88 @@ static bool handle_mmio(struct gmem_vcpu *vcpu)
 	return true;
 }
 
+static const char *suberror_name(uint32_t s)
+{
+	switch (s) {
+	case KVM_INTERNAL_ERROR_EMULATION:
+		return "emulation failure";
+	case KVM_INTERNAL_ERROR_SIMUL_EX:
+		return "exception during event delivery";
+	case KVM_INTERNAL_ERROR_DELIVERY_EV:
+		return "event delivery failed";
+	case KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON:
+		return "unexpected exit reason";
+	}
+	return "unknown";
+}
+
+/*
+ * The bytes at the guest's RIP, for a report: the ones KVM hands over with
+ * an emulation failure, else the VMM's own copy of the guest image (code is
+ * never written after boot).  Guest RAM itself is never read: the image is
+ * private.  Returns the number of bytes put in out[].
+ */
+static unsigned int insn_bytes(const struct kvm_run *run, uint64_t rip,
+			       uint8_t out[15], const char **from)
+{
+	uint64_t img_len = (uint64_t)(gmem_guest_image_end - gmem_guest_image);
+	unsigned int n;
+
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+	    (run->emulation_failure.flags &
+	     KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) &&
+	    run->emulation_failure.insn_size) {
+		n = run->emulation_failure.insn_size;
+		if (n > 15)
+			n = 15;
+		memcpy(out, run->emulation_failure.insn_bytes, n);
+		*from = "from KVM";
+		return n;
+	}
+	if (rip < GMEM_ABI_IMAGE_GPA || rip - GMEM_ABI_IMAGE_GPA >= img_len) {
+		*from = "outside the guest image";
+		return 0;
+	}
+	n = (unsigned int)(img_len - (rip - GMEM_ABI_IMAGE_GPA));
+	if (n > 15)
+		n = 15;
+	memcpy(out, gmem_guest_image + (rip - GMEM_ABI_IMAGE_GPA), n);
+	*from = "from the guest image";
+	return n;
+}
+
+/* Everything KVM says about an internal error, on one line. */
+static void report_internal_error(struct gmem_vcpu *vcpu)
+{
+	const struct kvm_run *run = vcpu->run;
+	uint32_t nd = run->internal.ndata, i;
+	char data[96] = "", bytes[64] = "";
+	const char *from = "";
+	struct kvm_regs regs;
+	uint8_t insn[15];
+	unsigned int n, k;
+	size_t o = 0;
+	bool have_rip = !ioctl(vcpu->fd, KVM_GET_REGS, &regs);
+
+	if (nd > sizeof(run->internal.data) / sizeof(run->internal.data[0]))
+		nd = sizeof(run->internal.data) / sizeof(run->internal.data[0]);
+	for (i = 0; i < nd && i < 4 && o < sizeof(data); i++)
+		o += (size_t)snprintf(data + o, sizeof(data) - o, " 0x%llx",
+				      (unsigned long long)run->internal.data[i]);
+	n = have_rip ? insn_bytes(run, regs.rip, insn, &from) : 0;
+	for (k = 0, o = 0; k < n && o < sizeof(bytes); k++)
+		o += (size_t)snprintf(bytes + o, sizeof(bytes) - o, " %02x", insn[k]);
+	gmem_vm_end_run(vcpu->vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index,
+			run->internal.suberror,
+			"vCPU %u: KVM internal error, suberror %u (%s), ndata %u:%s%s; "
+			"rip 0x%llx, bytes%s (%s)",
+			vcpu->index, run->internal.suberror,
+			suberror_name(run->internal.suberror), run->internal.ndata,
+			data, nd > 4 ? " ..." : "",
+			have_rip ? (unsigned long long)regs.rip : 0ULL,
+			n ? bytes : " none", have_rip ? from : "KVM_GET_REGS failed");
+}
+
 static bool handle_exit(struct gmem_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -313,10 +395,7 @@ static bool handle_exit(struct gmem_vcpu *vcpu)
 				run->fail_entry.hardware_entry_failure_reason);
 		return true;
 	case KVM_EXIT_INTERNAL_ERROR:
-		gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index,
-				run->internal.suberror,
-				"vCPU %u: KVM internal error, suberror %u",
-				vcpu->index, run->internal.suberror);
+		report_internal_error(vcpu);
 		return true;
 	}
 	gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index,

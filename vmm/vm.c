@@ -21,7 +21,7 @@
 
 #include "vm_internal.h"
 
-extern const char gmem_guest_image[], gmem_guest_image_end[];
+
 
 #define PTE_P		(1ULL << 0)
 #define PTE_RW		(1ULL << 1)
@@ -45,6 +45,7 @@ static const char *const test_names[GMEM_ABI_TEST_MAX] = {
 	[GMEM_ABI_TEST_HANG] = "hang",
 	[GMEM_ABI_TEST_MMIO] = "mmio",
 	[GMEM_ABI_TEST_IO] = "io",
+	[GMEM_ABI_TEST_INTN] = "intn",
 };
 
 int gmem_vm_test_from_name(const char *name, enum gmem_abi_test *out)

@@ -86,6 +86,9 @@ void gmem_vm_end_run(struct gmem_vm *vm, enum gmem_vm_end end, int vcpu,
 void gmem_vm_console(struct gmem_vm *vm, struct gmem_vcpu *vcpu,
 		     uint32_t len);
 
+/* The guest image embedded in libgmemkit (Makefile: guest_blob.S). */
+extern const char gmem_guest_image[], gmem_guest_image_end[];
+
 /* pvm.c */
 bool gmem_pvm_detect(int vcpu_fd);
 int gmem_pvm_enable(int vcpu_fd, uint64_t page_gpa);

@@ -203,6 +203,8 @@ enum gmem_abi_test {
 	GMEM_ABI_TEST_HANG,		/* spins forever: watchdog */
 	GMEM_ABI_TEST_MMIO,		/* accesses the virtio-mmio window */
 	GMEM_ABI_TEST_IO,		/* virtio-blk workload: boot_info.io */
+	GMEM_ABI_TEST_INTN,		/* int $0x40: no gate there (#GP), or a
+					 * KVM internal error on a PVM host */
 	GMEM_ABI_TEST_MAX
 };
 

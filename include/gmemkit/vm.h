@@ -177,12 +177,26 @@ int gmem_vm_check_request(uint64_t mem_size, uint32_t op, uint64_t gpa,
  * gmem_vm_probe_hypercall_exit() - do KVM_HC_MAP_GPA_RANGE hypercalls
  * really reach userspace?  Boots a throwaway VM whose guest makes one
  * conversion hypercall, bounded by timeout_ms (a stalled vCPU is kicked out
- * by a signal).  Returns 1 (they do), 0 (they do not: cap missing, vCPU
- * stalled, #UD, or KVM answered itself; *why says which if why != NULL),
- * or -ENODEV (no /dev/kvm) / another negative errno.  The result of the
- * first call with a given timeout is cached for the process.
+ * by a signal).  Three outcomes, and *why (if why != NULL) says why:
+ *   GMEM_VM_PROBE_YES      they do
+ *   GMEM_VM_PROBE_NO       they do not: cap missing, vCPU stalled, the
+ *                          instruction faulted, or KVM answered itself
+ *   GMEM_VM_PROBE_UNKNOWN  the probe guest did not boot (why: how it ended)
+ * or -ENODEV (no /dev/kvm) / another negative errno (the VM could not be
+ * made or run).  The first call's result is cached for the process.
+ *
+ * gmem_vm_probe_guest_speed() - where the same probe guest ran (see struct
+ * gmem_vm_speed), from the cached probe.  0, -EHOSTDOWN (the guest did not
+ * get far enough to measure), or the probe's negative errno.
  */
+enum {
+	GMEM_VM_PROBE_NO = 0,
+	GMEM_VM_PROBE_YES = 1,
+	GMEM_VM_PROBE_UNKNOWN = 2,
+};
 int gmem_vm_probe_hypercall_exit(unsigned int timeout_ms, const char **why);
+int gmem_vm_probe_guest_speed(struct gmem_vm_speed *out);
+
 #define GMEM_VM_PROBE_TIMEOUT_MS	3000
 
 /*
