@@ -401,6 +401,8 @@ static void test_file(void)
 	verify_run(disk, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_WRITE, 512 * KiB, 1, false);
 	verify_run(disk, GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_RANDWRITE, 16 * KiB, 2, false);
 	verify_run(disk, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_RANDREAD, 16 * KiB, 2, false);
+	verify_run(disk, GMEM_ABI_IO_PERSISTENT, GMEM_ABI_IO_WRITE, 512 * KiB, 1, false);
+	verify_run(disk, GMEM_ABI_IO_PERSISTENT, GMEM_ABI_IO_RANDREAD, 16 * KiB, 2, false);
 	unlink(disk);
 
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !dd; i++)
