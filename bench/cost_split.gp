@@ -12,4 +12,4 @@ set key outside right top
 set grid y
 plot dir.'/cost_split.dat' using 2:xtic(1) title "VM exits", \
      ''                    using 3 title "conversion", \
-     ''                    using 4 title "bounce copy"
+     ''                    using 4 title "copy (bounce, persistent)"

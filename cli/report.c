@@ -660,7 +660,7 @@ static const char *dominant_cost(const struct bench_data *d, const struct model 
 		return "none measured";
 	if (ex >= cv && ex >= cp)
 		return "VM exits";
-	return cv >= cp ? "conversion" : "bounce copy";
+	return cv >= cp ? "conversion" : "copy";
 }
 
 /* The smallest measured size from which in place (either flavour) beats

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The guest I/O workload (GMEM_ABI_TEST_IO): a fio-like generator over the
- * virtio-blk driver with five ways to get private data to the device:
+ * virtio-blk driver with six ways to get private data to the device:
  *
  *   shared         buffers in always-shared memory (shared once at start)
- *   bounce         private buffers copied through the bounce pool (swiotlb)
+ *   bounce         private buffers copied through the bounce pool as Linux
+ *                  swiotlb does (a map copies in for every direction: a
+ *                  read is a copy in and a copy out); 64 MiB by default
+ *   persistent     private buffers copied into (writes) or out of (reads)
+ *                  one always-shared buffer per request slot, shared once
+ *                  at start and never converted (Xen persistent grants,
+ *                  Firecracker's persistent bounce buffers)
  *   inplace        share the buffer, I/O, unshare, per request
  *   inplace-batch  up to qd requests per batch, their buffers contiguous:
  *                  one share, submit all, wait all, one unshare
