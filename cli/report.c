@@ -45,6 +45,10 @@ void report_read_probe(struct bench_data *d)
 	 * guest is taken as not native. */
 	d->emulated = d->kvm && !(json_num(p, "guest_speed_measured", 0) &&
 				  json_num(p, "guest_native", 0));
+	/* A guest as fast as its host says nothing when the host itself is an
+	 * emulator (QEMU TCG runs both at the same speed): kept out too. */
+	if (d->cpu_string_emulated)
+		d->emulated = true;
 	if (!d->kvm)
 		snprintf(d->guest_speed, sizeof(d->guest_speed), "no guest (no KVM)");
 	else if (!json_num(p, "guest_speed_measured", 0))
@@ -52,11 +56,13 @@ void report_read_probe(struct bench_data *d)
 			 "unknown (the probe guest did not report its speed loop)");
 	else
 		snprintf(d->guest_speed, sizeof(d->guest_speed),
-			 "%s (%.1f cycles per loop iteration, host %.1f)%s",
+			 "%s (%.1f cycles per loop iteration, host %.1f)%s%s",
 			 d->emulated ? "EMULATED" : "native",
 			 json_num(p, "guest_cycles_per_iter", 0),
 			 json_num(p, "host_cycles_per_iter", 0),
-			 json_num(p, "pvm", 0) ? ", PVM native mode" : "");
+			 json_num(p, "pvm", 0) ? ", PVM native mode" : "",
+			 d->cpu_string_emulated ?
+			 ", on a host CPU that is itself emulated" : "");
 	snprintf(d->cpu, sizeof(d->cpu), "%s", json_str(p, "cpu", "unknown"));
 	snprintf(d->kernel, sizeof(d->kernel), "%s", json_str(p, "kernel", "unknown"));
 	snprintf(d->kvm_error, sizeof(d->kvm_error), "%s",

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "vm_internal.h"
+#include "gmemkit/probe.h"
 
 
 
@@ -791,9 +792,20 @@ static uint64_t host_speed_measure(void)
 static pthread_once_t host_speed_once = PTHREAD_ONCE_INIT;
 static uint64_t host_speed;
 
+static bool host_emulated;
+
 static void host_speed_init(void)
 {
+	char model[128];
+
 	host_speed = host_speed_measure();
+	gmem_probe_cpu(model, sizeof(model), &host_emulated);
+}
+
+static bool host_cpu_emulated(void)
+{
+	pthread_once(&host_speed_once, host_speed_init);
+	return host_emulated;
 }
 
 uint64_t gmem_vm_host_speed_mcycles(void)
@@ -808,6 +820,7 @@ static void classify_speed(const struct gmem_vm *vm, struct gmem_vm_result *res)
 
 	memset(s, 0, sizeof(*s));
 	s->pvm = vm->pvm;
+	s->host_emulated = host_cpu_emulated();
 	s->host_mcycles = gmem_vm_host_speed_mcycles();
 	s->guest_mcycles = res->guest.magic == GMEM_ABI_MAGIC ?
 			   res->guest.speed_mcycles : 0;
@@ -817,7 +830,8 @@ static void classify_speed(const struct gmem_vm *vm, struct gmem_vm_result *res)
 	s->factor = (double)s->guest_mcycles /
 		    (double)(s->host_mcycles ? s->host_mcycles : 1);
 	s->native = s->factor <= GMEM_VM_NATIVE_FACTOR &&
-		    s->guest_mcycles < GMEM_VM_NATIVE_MAX_MCYCLES;
+		    s->guest_mcycles < GMEM_VM_NATIVE_MAX_MCYCLES &&
+		    !s->host_emulated;
 }
 
 void gmem_vm_speed_describe(const struct gmem_vm_speed *s, char *buf, size_t len)
@@ -826,10 +840,11 @@ void gmem_vm_speed_describe(const struct gmem_vm_speed *s, char *buf, size_t len
 		snprintf(buf, len, "unknown (the guest did not report its speed loop)");
 		return;
 	}
-	snprintf(buf, len, "%s (%.1f cycles/iteration, host %.1f: %.1fx)%s",
+	snprintf(buf, len, "%s (%.1f cycles/iteration, host %.1f: %.1fx)%s%s",
 		 s->native ? "native" : "emulated", s->guest_mcycles / 1000.0,
 		 s->host_mcycles / 1000.0, s->factor,
-		 s->pvm ? ", PVM native mode on" : "");
+		 s->pvm ? ", PVM native mode on" : "",
+		 s->host_emulated ? ", the host CPU itself is emulated" : "");
 }
 
 int gmem_vm_run(struct gmem_vm *vm, struct gmem_vm_result *res)

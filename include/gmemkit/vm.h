@@ -91,6 +91,9 @@ struct gmem_vm_speed {
 	bool measured;			/* the guest reported its loop */
 	bool native;
 	bool pvm;			/* PVM-variant host, native mode asked */
+	bool host_emulated;		/* the host CPU is itself an emulator (its
+					 * model string names QEMU): a guest at
+					 * host speed is then no native guest */
 	uint64_t guest_mcycles;		/* TSC cycles per 1000 iterations */
 	uint64_t host_mcycles;
 	double factor;			/* guest / host */
