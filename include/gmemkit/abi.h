@@ -275,7 +275,8 @@ struct gmem_abi_io_config {
  * (persistent mode: qd buffers of persist_size bytes per vCPU, vCPU v's
  * at v * qd * persist_size).  MIXED mode has both: the bounce pool first,
  * then the shared buffers; after that, 2 MiB aligned, the churn scratch
- * (GMEM_ABI_IO_CHURN_PAGES private pages per vCPU).
+ * (GMEM_ABI_IO_CHURN_PAGES private pages per vCPU).  Last, 2 MiB aligned,
+ * the bounce pool's metadata (private; modes with a pool only).
  *
  * The bounce pool defaults to Linux's swiotlb default, 64 MiB
  * (IO_TLB_DEFAULT_SIZE); SEV/TDX guests size theirs to 6% of RAM clamped
