@@ -857,7 +857,10 @@ static void write_report(FILE *f, const struct bench_data *d,
 		   "since aa6f8dcbab47) and the copy out at unmap, a write the copy in; "
 		   "1 MiB is four 256 KiB mappings (the pool's largest), sizes between "
 		   "measured points interpolated. The in place / bounce ratios include "
-		   "two VM exits per I/O where measured.\n\n![cost vs size](cost_vs_size.svg)\n",
+		   "two VM exits per I/O where measured. `persistent` pays one copy per I/O "
+		   "into or out of a buffer it reuses: the memcpy column when its qd x bs "
+		   "fits in cache, up to `bounce-bench`'s memcpy_spread (a cold destination) "
+		   "when not.\n\n![cost vs size](cost_vs_size.svg)\n",
 		json_str(d->convert, "backing", "memfd"), m->busy, m->busy == 1 ? "" : "s",
 		NOISY_RATIO, json_num(d->bounce, "pool_bytes", NAN) / 1048576.0);
 	if (d->nio) {
