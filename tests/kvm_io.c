@@ -222,6 +222,9 @@ static void test_null_modes(void)
 			   r.shared_bytes == r.persist_pool && !r.pool_size,
 			   "persistent: qd x 1 MiB buffers shared (%llu bytes), no bounce pool",
 			   (unsigned long long)r.persist_pool);
+			ok(r.dev.violations == 0 && r.dev.ioerr == 0 && r.dev.reads >= 64,
+			   "persistent: the device read into shared pages only (%llu "
+			   "violations)", (unsigned long long)r.dev.violations);
 			ok_eq(r.mem.conversions, shared_conversions,
 			      "persistent: guest RAM conversions %llu, as many as the shared "
 			      "run's (its buffers are shared once and never converted)",
