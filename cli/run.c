@@ -148,7 +148,7 @@ static int cmd_run(int argc, char **argv)
 	fprintf(stderr, "gmemkit run: %s: %s\n", gmem_vm_end_name(res.end), res.message);
 	fprintf(stderr, "gmemkit run: exits %llu, doorbells %llu, hypercalls %llu, "
 		"conversions %llu, bad requests: range %llu align %llu overflow %llu "
-		"op %llu busy %llu\n",
+		"op %llu busy %llu; test services refused %llu, unpins refused %llu\n",
 		(unsigned long long)res.counters.exits,
 		(unsigned long long)res.counters.c[GMEM_ABI_CNT_DOORBELLS],
 		(unsigned long long)res.counters.c[GMEM_ABI_CNT_HYPERCALLS],
@@ -157,7 +157,9 @@ static int cmd_run(int argc, char **argv)
 		(unsigned long long)res.counters.c[GMEM_ABI_CNT_BAD_ALIGN],
 		(unsigned long long)res.counters.c[GMEM_ABI_CNT_BAD_OVERFLOW],
 		(unsigned long long)res.counters.c[GMEM_ABI_CNT_BAD_OP],
-		(unsigned long long)res.counters.c[GMEM_ABI_CNT_BUSY]);
+		(unsigned long long)res.counters.c[GMEM_ABI_CNT_BUSY],
+		(unsigned long long)res.counters.c[GMEM_ABI_CNT_SERVICE_REFUSED],
+		(unsigned long long)res.counters.c[GMEM_ABI_CNT_UNPIN_REFUSED]);
 	return res.pass ? 0 : 1;
 }
 

@@ -2,11 +2,14 @@
 /*
  * libFuzzer target: gmem API sequences against a reference model.
  *
- * Each 4-byte record is one call: op, first page, page count, mode bits.
+ * Each 4-byte record is one call: op (share, unshare, host pin, host
+ * unpin, guest pin, guest unpin), first page, page count, mode bits.
  * Offsets and lengths are sometimes skewed off page alignment or past the
  * end so that the bad-input paths are exercised too.  After every call the
- * return code, page state, pin count and real host accessibility must match
- * the model; any mismatch aborts.
+ * return code, page state, pin count per owner, the refused-unpin counters
+ * and real host accessibility must match the model; any mismatch aborts.
+ * A guest unpin can never take a host pin: if it did, the host pin count
+ * (and the unshare that must stay -EBUSY) would differ from the model.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -20,8 +23,10 @@
 
 struct model {
 	bool shared[NPAGES];
-	int pins[NPAGES];
+	int pins[NPAGES];		/* host-owned */
+	int gpins[NPAGES];		/* guest-owned */
 	bool destructive;
+	uint64_t host_refused, guest_refused;
 };
 
 static int expect(struct model *m, int op, uint64_t off, uint64_t len)
@@ -45,26 +50,41 @@ static int expect(struct model *m, int op, uint64_t off, uint64_t len)
 					return -EALREADY;
 		if (!to)
 			for (i = f; i < f + n; i++)
-				if (m->pins[i])
+				if (m->pins[i] || m->gpins[i])
 					return -EBUSY;
 		for (i = f; i < f + n; i++)
 			m->shared[i] = to;
 		return 0;
 	}
 	case 2:
-		for (i = f; i < f + n; i++)
+	case 4: {
+		int *p = op == 2 ? m->pins : m->gpins;
+
+		for (i = f; i < f + n; i++) {
 			if (!m->shared[i])
 				return -EACCES;
+			if (op == 4 && p[i] == (int)GMEM_GUEST_PIN_MAX)
+				return -EMLINK;
+		}
 		for (i = f; i < f + n; i++)
-			m->pins[i]++;
+			p[i]++;
 		return 0;
-	default:
+	}
+	default: {
+		int *p = op == 3 ? m->pins : m->gpins;
+
 		for (i = f; i < f + n; i++)
-			if (!m->pins[i])
+			if (!p[i]) {
+				if (op == 3)
+					m->host_refused++;
+				else
+					m->guest_refused++;
 				return -ENOENT;
+			}
 		for (i = f; i < f + n; i++)
-			m->pins[i]--;
+			p[i]--;
 		return 0;
+	}
 	}
 }
 
@@ -74,19 +94,28 @@ static int call(struct gmem *g, int op, uint64_t off, uint64_t len)
 	case 0: return gmem_share(g, off, len);
 	case 1: return gmem_unshare(g, off, len);
 	case 2: return gmem_pin(g, off, len);
-	default: return gmem_unpin(g, off, len);
+	case 3: return gmem_unpin(g, off, len);
+	case 4: return gmem_pin_as(g, off, len, GMEM_PIN_GUEST);
+	default: return gmem_unpin_as(g, off, len, GMEM_PIN_GUEST);
 	}
 }
 
 static void check(struct gmem *g, const struct model *m)
 {
 	uint64_t i, shared = 0;
+	struct gmem_stats st;
 
+	gmem_get_stats(g, &st);
+	if (st.unpin_missing != m->host_refused ||
+	    st.guest_unpin_refused != m->guest_refused || st.violations)
+		abort();
 	for (i = 0; i < NPAGES; i++) {
 		int want = m->shared[i] ? GMEM_SHARED : GMEM_PRIVATE;
 
 		if (gmem_page_state(g, i * PG) != want ||
-		    gmem_page_pins(g, i * PG) != m->pins[i] ||
+		    gmem_page_pins_of(g, i * PG, GMEM_PIN_HOST) != m->pins[i] ||
+		    gmem_page_pins_of(g, i * PG, GMEM_PIN_GUEST) != m->gpins[i] ||
+		    gmem_page_pins(g, i * PG) != m->pins[i] + m->gpins[i] ||
 		    gmem_try_access(g, i * PG, i & 1) != (m->shared[i] ? 0 : -EFAULT))
 			abort();
 		shared += m->shared[i];
@@ -109,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (gmem_create(&cfg, &g))
 		abort();
 	for (k = 1; k + 4 <= size; k += 4) {
-		int op = data[k] & 3;
+		int op = data[k] % 6;
 		uint64_t off = (uint64_t)(data[k + 1] % (NPAGES + 2)) * PG;
 		uint64_t len = (uint64_t)(data[k + 2] % (NPAGES + 1)) * PG;
 

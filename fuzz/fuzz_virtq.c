@@ -6,7 +6,10 @@
  *
  * Input (little endian):
  *   u8  qlog      queue size 1 << (qlog & 15) (may be invalid); bit 4:
- *                 read-only backend, bit 5: the backend fails every I/O
+ *                 read-only backend, bit 5: the backend fails every I/O,
+ *                 bit 6: its waits fail at the reset (requests orphaned),
+ *                 bit 7: a hostile guest: each rewrite also tries to drop
+ *                 a pin on the page it hits and to unshare that page
  *   u8  mode      bit0 negotiate FLUSH, bit1 hold odd I/Os in flight,
  *                 bit2 hold every I/O, bit3 second pass; bits 4-7:
  *                 number of guest rewrites between the passes
@@ -21,10 +24,17 @@
  * descriptors in between, with I/O still held in flight), then everything
  * is reaped and the device reset.  Checks, abort on failure:
  *  - the host never touches a private page (gmem's SIGSEGV handler aborts
- *    outside a guarded section; the violation counter must stay 0);
+ *    on one; the violation counter must stay 0);
+ *  - while I/O is held, every page under a held buffer and every ring page
+ *    of a live queue is shared and holds a host (device) pin: a dropped
+ *    device pin is found here, before the page could go private;
+ *  - no unpin of the device ever finds its pin gone (stats.unpin_bugs and
+ *    gmem's unpin_missing stay 0), and a guest unpin never succeeds;
+ *  - a reset the backend cannot drain reads DEVICE_NEEDS_RESET, and the
+ *    orphans, once released, push nothing onto the used ring;
  *  - after reset no page is pinned (every pin was dropped exactly once);
- *  - every chain taken was answered: ok + ioerr + unsupp + no_status ==
- *    requests, nothing in flight.
+ *  - every chain taken was answered: ok + ioerr + unsupp + no_status +
+ *    orphans released == requests, nothing in flight.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -46,6 +56,7 @@ struct fz_be {
 	unsigned int n, count;
 	unsigned int mode;
 	bool fail;
+	bool reap_fail;		/* waits fail (a reset cannot drain) */
 };
 
 static long result(struct blk_io *io)
@@ -78,6 +89,8 @@ static int fz_reap(struct blk_backend *be, bool wait)
 	struct fz_be *f = (struct fz_be *)be;
 	unsigned int i, n = f->n;
 
+	if (f->reap_fail)
+		return -EIO;
 	if (!wait)
 		return 0;
 	f->n = 0;
@@ -198,6 +211,40 @@ static void mmio_ops(struct cursor *c, unsigned int nops)
 	}
 }
 
+/* [gpa, gpa + len) must be shared and hold a device pin on every page. */
+static void check_held_range(uint64_t gpa, uint64_t len)
+{
+	uint64_t off;
+
+	if (!len)
+		return;
+	for (off = gpa & ~(GMEM_PAGE_SIZE - 1); off < gpa + len; off += GMEM_PAGE_SIZE)
+		if (gmem_page_state(g, off) != GMEM_SHARED ||
+		    gmem_page_pins_of(g, off, GMEM_PIN_HOST) < 1)
+			abort();
+}
+
+/* While I/O is held: the pins that guard it are all there. */
+static void check_held(uint32_t d, uint32_t a, uint32_t u, unsigned int qlog)
+{
+	uint32_t ready = 0, n = 1U << (qlog & 15);
+	unsigned int i, k;
+	uint8_t *view = gmem_host_view(g);
+
+	virtio_mmio_access(virtio_blk_mmio(dev), VIRTIO_MMIO_QUEUE_READY, &ready, 4,
+			   false);
+	if (ready) {
+		check_held_range(d, 16ULL * n);
+		check_held_range(a, 6ULL + 2ULL * n);
+		check_held_range(u, 6ULL + 8ULL * n);
+	}
+	for (i = 0; i < fbe.n; i++)
+		for (k = 0; k < fbe.held[i]->niov; k++)
+			check_held_range((uint64_t)((uint8_t *)fbe.held[i]->iov[k].iov_base -
+						    view),
+					 fbe.held[i]->iov[k].iov_len);
+}
+
 static void check(void)
 {
 	struct virtio_blk_stats st;
@@ -206,10 +253,11 @@ static void check(void)
 
 	virtio_blk_get_stats(dev, &st);
 	gmem_get_stats(g, &gs);
-	if (gs.violations)
+	if (gs.violations || gs.unpin_missing || st.unpin_bugs)
 		abort();
-	if (st.inflight || st.ok + st.ioerr + st.unsupp + st.no_status !=
-			   st.requests)
+	if (st.inflight || st.orphans ||
+	    st.ok + st.ioerr + st.unsupp + st.no_status + st.orphans_released !=
+	    st.requests)
 		abort();
 	for (off = 0; off < RAM; off += GMEM_PAGE_SIZE)
 		if (gmem_page_pins(g, off) != 0)
@@ -241,6 +289,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fbe.mode = mode;
 	fbe.count = 0;
 	fbe.fail = qlog & 0x20;
+	fbe.reap_fail = false;
 	fbe.be.read_only = qlog & 0x10;	/* OUT refused */
 	{
 		struct cursor img = c;
@@ -260,17 +309,63 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	driver_init(qlog, mode, d, a, u);
 	mmio_ops(&c, nops);
 	virtio_blk_process_queue(dev);
+	check_held(d, a, u, qlog);
 	nmut = mode >> 4;
 	for (i = 0; i < nmut; i++) {
-		uint32_t off = (uint32_t)take(&c, 2);
+		uint32_t off = (uint32_t)take(&c, 2) % RAM;
 		uint8_t v = (uint8_t)take(&c, 1);
+		uint64_t page = off & ~(GMEM_PAGE_SIZE - 1);
 
-		mem[off % RAM] = v;	/* the guest writes any page */
+		mem[off] = v;	/* the guest writes any page */
+		if (qlog & 0x80) {
+			/* A guest-owned unpin finds no guest pin, whatever the
+			 * device holds there; the unshare must then fail on
+			 * every page the device pinned. */
+			if (gmem_unpin_as(g, page, GMEM_PAGE_SIZE, GMEM_PIN_GUEST) != -ENOENT)
+				abort();
+			if (v & 1)
+				gmem_unshare(g, page, GMEM_PAGE_SIZE);
+			check_held(d, a, u, qlog);
+		}
 	}
-	if (mode & 8)
+	if (mode & 8) {
 		virtio_blk_process_queue(dev);
+		check_held(d, a, u, qlog);
+	}
+	if (qlog & 0x40) {
+		/* The reset cannot drain what is held: orphans. */
+		uint16_t used_idx = 0;
+		bool ring_ok = u % 4 == 0 && u <= RAM - 4;
+		struct virtio_blk_stats st;
+		uint32_t status = 0;
+
+		if (ring_ok)
+			memcpy(&used_idx, mem + u + 2, 2);
+		fbe.reap_fail = true;
+		wr(VIRTIO_MMIO_STATUS, 0);
+		virtio_blk_get_stats(dev, &st);
+		virtio_mmio_access(virtio_blk_mmio(dev), VIRTIO_MMIO_STATUS, &status, 4,
+				   false);
+		if (st.orphans != fbe.n ||
+		    (st.orphans && status != VIRTIO_STATUS_DEVICE_NEEDS_RESET) ||
+		    (!st.orphans && status))
+			abort();
+		check_held(d, a, u, qlog);
+		fbe.reap_fail = false;
+		virtio_blk_reap(dev, true);	/* the backend lets go */
+		if (ring_ok && memcmp(&used_idx, mem + u + 2, 2))
+			abort();		/* an orphan touched the ring */
+	}
 	virtio_blk_reap(dev, true);
 	wr(VIRTIO_MMIO_STATUS, 0);		/* reset: rings unpinned */
+	{
+		uint32_t status = 1;
+
+		virtio_mmio_access(virtio_blk_mmio(dev), VIRTIO_MMIO_STATUS, &status, 4,
+				   false);
+		if (status)
+			abort();		/* idle now: the reset completes */
+	}
 	check();
 	if (getenv("FUZZ_VIRTQ_DEBUG")) {
 		struct virtio_blk_stats st;

@@ -4,10 +4,15 @@
  * both the doorbell mailbox and KVM_HC_MAP_GPA_RANGE exits, fed with
  * guest-chosen requests against a real gmem region (memfd, no KVM needed).
  *
- * Each 16-byte record is one request.  After each one: the status must be 0
- * or one of the documented errors, a successful share / unshare must have
- * left every page of the range in the target state, and the pages the VMM
- * pins for itself (boot info, results, vCPU page) must still be shared.
+ * The first byte: bit 0 destructive mode, bit 1 test services on (as in a
+ * convert/badreq/smp run; off as in every other run).  Each 16-byte record
+ * is one request.  After each one: the status must be 0 or one of the
+ * documented errors (hypercalls: KVM's KVM_E* set or -EBUSY), a successful
+ * share / unshare must have left every page of the range in the target
+ * state, with services off no test service may succeed, and the pages the
+ * VMM pins for itself (boot info, results, vCPU page) must still be shared
+ * and hold exactly the VMM's one pin: a guest request that dropped a VMM
+ * pin is found at once.  No host unpin may ever find its pin gone.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -30,7 +35,7 @@ static void die(const char *what)
 }
 
 /* A fresh region per input, so every input replays the same way. */
-static void setup(bool destructive)
+static void setup(bool destructive, bool services)
 {
 	struct gmem_config gc = {
 		.size = MEM, .vm_fd = -1, .backing = GMEM_BACKING_MEMFD,
@@ -52,6 +57,7 @@ static void setup(bool destructive)
 		die("gmem_create");
 	vm->cfg.mem_size = MEM;
 	vm->cfg.mode = gc.mode;
+	vm->services = services;
 	vm->nr_vcpus = 1;
 	vm->vcpus = vcpu;
 	vcpu->vm = vm;
@@ -85,6 +91,24 @@ static bool known(int64_t st)
 		return true;
 	}
 	return false;
+}
+
+static bool known_hc(int64_t st)
+{
+	switch (st) {
+	case 0: case -GMEM_ABI_EBUSY: case -GMEM_ABI_KVM_EFAULT:
+	case -GMEM_ABI_KVM_EINVAL: case -GMEM_ABI_KVM_EOPNOTSUPP:
+	case -GMEM_ABI_KVM_ENOSYS:
+		return true;
+	}
+	return false;
+}
+
+static void check_vmm_pin(uint64_t gpa)
+{
+	if (gmem_page_state(vm->mem, gpa) != GMEM_SHARED ||
+	    gmem_page_pins_of(vm->mem, gpa, GMEM_PIN_HOST) != 1)
+		die("a VMM pin was dropped, or its page became private");
 }
 
 static void check_state(uint64_t gpa, uint64_t len, int want)
@@ -124,12 +148,21 @@ static void one(const uint8_t *r)
 		run->hypercall.args[0] = gpa;
 		run->hypercall.args[1] = npages;
 		run->hypercall.args[2] = attrs;
+		/* long mode, as KVM says for a 64-bit guest; sometimes not, or
+		 * with flags this VMM does not know */
+		run->hypercall.longmode = (r[1] & 0x40) ? (r[2] >> 1) & 3 :
+					  KVM_EXIT_HYPERCALL_LONG_MODE;
 		gmem_vm_handle_hypercall(vcpu);
 		st = (int64_t)run->hypercall.ret;
+		if (!known_hc(st))
+			die("unknown hypercall status");
+		if (run->hypercall.longmode != KVM_EXIT_HYPERCALL_LONG_MODE && !st)
+			die("a hypercall outside long mode (or with unknown flags) converted");
 		op = attrs & GMEM_ABI_HC_ATTR_PRIVATE ? GMEM_ABI_OP_UNSHARE :
 							GMEM_ABI_OP_SHARE;
 		len = npages * P;
-		if (run->hypercall.nr != GMEM_ABI_HC_MAP_GPA_RANGE || attrs >> 8)
+		if (run->hypercall.nr != GMEM_ABI_HC_MAP_GPA_RANGE || attrs >> 8 ||
+		    run->hypercall.longmode != KVM_EXIT_HYPERCALL_LONG_MODE)
 			op = ~0U;
 	} else {			/* doorbell */
 		volatile struct gmem_abi_mailbox *mb = &vcpu->page->mbox;
@@ -143,19 +176,28 @@ static void one(const uint8_t *r)
 		st = gmem_vm_handle_doorbell(vcpu, (r[2] & 2) ? 7 : 0);
 		if (mb->status != st)
 			die("mailbox status differs from the return value");
+		if (!known(st))
+			die("unknown status");
+		if (!vm->services && !(r[2] & 3) && op >= GMEM_ABI_OP_CHECK_PATTERN &&
+		    op <= GMEM_ABI_OP_COUNTER && st != -EOPNOTSUPP)
+			die("a test service answered in a run without them");
 		if ((r[2] & 3))
 			op = ~0U;
 	}
-	if (!known(st))
-		die("unknown status");
 	if (!st && op == GMEM_ABI_OP_SHARE)
 		check_state(gpa, len, GMEM_SHARED);
 	if (!st && op == GMEM_ABI_OP_UNSHARE)
 		check_state(gpa, len, GMEM_PRIVATE);
-	if (gmem_page_state(vm->mem, GMEM_ABI_BOOT_INFO_GPA) != GMEM_SHARED ||
-	    gmem_page_state(vm->mem, GMEM_ABI_RESULTS_GPA) != GMEM_SHARED ||
-	    gmem_page_state(vm->mem, GMEM_ABI_VCPU_PAGE_GPA) != GMEM_SHARED)
-		die("a VMM-pinned page became private");
+	check_vmm_pin(GMEM_ABI_BOOT_INFO_GPA);
+	check_vmm_pin(GMEM_ABI_RESULTS_GPA);
+	check_vmm_pin(GMEM_ABI_VCPU_PAGE_GPA);
+	{
+		struct gmem_stats gs;
+
+		gmem_get_stats(vm->mem, &gs);
+		if (gs.unpin_missing || gs.violations)
+			die("a host unpin found no pin, or a violation");
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -165,7 +207,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!size)
 		return 0;
-	setup(data[0] & 1);
+	setup(data[0] & 1, data[0] & 2);
 	for (i = 1; i + 16 <= size && i < 64 * 16; i += 16)
 		one(data + i);
 	gmem_destroy(vm->mem);

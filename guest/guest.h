@@ -131,6 +131,7 @@ void test_hang(unsigned int cpu);
 void test_mmio(unsigned int cpu);
 void test_intn(unsigned int cpu);
 void test_io(unsigned int cpu);		/* io.c */
+void test_hostile(unsigned int cpu);
 
 /* SMP barrier over all vCPUs (main.c). */
 void smp_barrier(void);

@@ -796,6 +796,13 @@ static void unshare_busy(void)
 	t = host_time_ns();
 	while (host_time_ns() - t < cfg.delay_ms * 1000000ULL)
 		cpu_relax();
+	if (cfg.flags & GMEM_ABI_IOF_STEAL_PIN) {
+		/* A hostile guest drops the device's pin, then unshares the
+		 * buffer the device is about to write: both must fail. */
+		st = __doorbell(GMEM_ABI_OP_UNPIN, buf, cfg.bs, 0, NULL);
+		r->steal_status = st;
+		GUEST_CHECK_EQ(st, -GMEM_ABI_EOPNOTSUPP, "UNPIN of the device's pin");
+	}
 	st = __unshare(buf, cfg.bs);
 	cpus[0].x.ebusy += st == -GMEM_ABI_EBUSY;
 	r->busy_status = st;

@@ -44,6 +44,7 @@ static void (*const tests[GMEM_ABI_TEST_MAX])(unsigned int) = {
 	[GMEM_ABI_TEST_HANG] = test_hang,
 	[GMEM_ABI_TEST_MMIO] = test_mmio,
 	[GMEM_ABI_TEST_IO] = test_io,
+	[GMEM_ABI_TEST_HOSTILE] = test_hostile,
 	[GMEM_ABI_TEST_INTN] = test_intn,
 };
 

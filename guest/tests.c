@@ -162,10 +162,33 @@ static void check_delta(const struct snap *a, enum gmem_abi_counter c,
 		    what, c, now - a->c[c], want);
 }
 
+/* A doorbell status as the hypercall returns it: KVM's KVM_E* set, and
+ * -EBUSY (gmemkit's extension) as it is (abi.h). */
+static int64_t hc_status(int64_t st)
+{
+	switch (st) {
+	case 0:
+	case -GMEM_ABI_EBUSY:
+		return st;
+	case -GMEM_ABI_EINVAL:
+	case -GMEM_ABI_EOVERFLOW:
+	case -GMEM_ABI_EALREADY:
+		return -GMEM_ABI_KVM_EINVAL;
+	case -GMEM_ABI_EOPNOTSUPP:
+		return -GMEM_ABI_KVM_EOPNOTSUPP;
+	default:
+		return -GMEM_ABI_KVM_EFAULT;
+	}
+}
+
+/* want: the doorbell's status; the hypercall's is mapped from it. */
 static void bad(bool doshare, uint64_t gpa, uint64_t len, int64_t want,
 		const char *what)
 {
 	int64_t st = doshare ? __share(gpa, len) : __unshare(gpa, len);
+
+	if (boot_info->transport == GMEM_ABI_TRANSPORT_HYPERCALL)
+		want = hc_status(want);
 
 	GUEST_CHECK(st == want, "%s (0x%lx+0x%lx): status %ld, want %ld",
 		    what, gpa, len, st, want);
@@ -197,7 +220,7 @@ static void badreq_ranges(bool hc, struct snap *s)
 	if (hc) {
 		int64_t st = __hypercall_map(t, 1ULL << 60, 0);
 
-		GUEST_CHECK_EQ(st, -GMEM_ABI_EOVERFLOW, "npages * 4096 wraps");
+		GUEST_CHECK_EQ(st, -GMEM_ABI_KVM_EINVAL, "npages * 4096 wraps");
 		check_delta(s, GMEM_ABI_CNT_BAD_OVERFLOW, 2, "overflow");
 	} else {
 		check_delta(s, GMEM_ABI_CNT_BAD_OVERFLOW, 1, "overflow");
@@ -217,7 +240,7 @@ static void badreq_ops(bool hc, struct snap *s)
 	GUEST_CHECK_EQ(__doorbell_raw(GMEM_ABI_OP_SHARE, 0, t, P, 0, cpu + 1000, NULL),
 		       -GMEM_ABI_EINVAL, "doorbell with another vCPU's index");
 	if (hc) {
-		GUEST_CHECK_EQ(__hypercall_map(t, 1, 1ULL << 8), -GMEM_ABI_EOPNOTSUPP,
+		GUEST_CHECK_EQ(__hypercall_map(t, 1, 1ULL << 8), -GMEM_ABI_KVM_EOPNOTSUPP,
 			       "unknown hypercall attributes");
 		check_delta(s, GMEM_ABI_CNT_BAD_OP, 4, "unknown op");
 	} else {
@@ -249,6 +272,13 @@ static void badreq_pinned(struct snap *s)
 	GUEST_CHECK_EQ(__doorbell(GMEM_ABI_OP_UNPIN, t + P, P, 0, NULL), 0, "host unpin");
 	GUEST_CHECK_EQ(__doorbell(GMEM_ABI_OP_UNPIN, t + P, P, 0, NULL),
 		       -GMEM_ABI_ENOENT, "unpin of an unpinned page");
+	/* The guest's UNPIN only drops what the guest pinned: never the VMM's
+	 * pin on the mailbox (the page the VMM writes every answer into). */
+	GUEST_CHECK_EQ(__doorbell(GMEM_ABI_OP_UNPIN, vcpu_page, P, 0, NULL),
+		       -GMEM_ABI_ENOENT, "UNPIN of the VMM's pin on the mailbox");
+	bad(false, vcpu_page, P, -GMEM_ABI_EBUSY, "unshare of the mailbox after the UNPIN");
+	check_delta(s, GMEM_ABI_CNT_UNPIN_REFUSED, 2, "refused unpins");
+	check_delta(s, GMEM_ABI_CNT_BUSY, 4, "pinned, after the UNPINs");
 	unshare(t, 2 * P);
 	host_check_private(t, 2 * P);
 }
@@ -276,6 +306,59 @@ void test_badreq(unsigned int cpu)
 			    "hypercall transport but no hypercall exit seen");
 	gprintf("badreq (%s): %u checks, %u failed\n", transport_name(boot_info->transport),
 		results->checks, results->failures);
+}
+
+/* ---- hostile ----------------------------------------------------------------- */
+
+/*
+ * A guest that tries to make the VMM write into a page after it went
+ * private: the VMM pins its mailbox, boot info and results pages, and this
+ * run has no test services, so the UNPIN that would drop those pins is
+ * refused and every unshare of them stays -EBUSY.  The VMM answers each
+ * request in the mailbox, so a stolen pin would kill it right here.
+ */
+static void expect(int64_t st, int64_t want, const char *what, uint64_t arg)
+{
+	GUEST_CHECK(st == want, "cpu %u: %s (0x%lx): status %ld, want %ld", this_cpu(),
+		    what, arg, st, want);
+}
+
+void test_hostile(unsigned int cpu)
+{
+	uint64_t mbox = GMEM_ABI_VCPU_PAGE_GPA + cpu * P, t = boot_info->test_gpa;
+	static const uint64_t pinned[] = {
+		GMEM_ABI_BOOT_INFO_GPA, GMEM_ABI_RESULTS_GPA,
+	};
+	static const uint32_t services[] = {
+		GMEM_ABI_OP_PIN, GMEM_ABI_OP_UNPIN, GMEM_ABI_OP_CHECK_PATTERN,
+		GMEM_ABI_OP_CHECK_ZERO, GMEM_ABI_OP_CHECK_PRIVATE, GMEM_ABI_OP_COUNTER,
+	};
+	unsigned int i;
+
+	expect(__unshare(mbox, P), -GMEM_ABI_EBUSY, "unshare of the pinned mailbox", mbox);
+	expect(__doorbell(GMEM_ABI_OP_UNPIN, mbox, P, 0, NULL), -GMEM_ABI_EOPNOTSUPP,
+	       "UNPIN of the mailbox (no test services)", mbox);
+	expect(__unshare(mbox, P), -GMEM_ABI_EBUSY, "unshare of the mailbox after the UNPIN",
+	       mbox);
+	if (cpu)
+		return;
+	for (i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++) {
+		expect(__doorbell(GMEM_ABI_OP_UNPIN, pinned[i], P, 0, NULL),
+		       -GMEM_ABI_EOPNOTSUPP, "UNPIN of a VMM page", pinned[i]);
+		expect(__unshare(pinned[i], P), -GMEM_ABI_EBUSY, "unshare of a VMM page",
+		       pinned[i]);
+	}
+	/* Every test service is closed in this run, whatever the arguments. */
+	for (i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+		expect(__doorbell(services[i], t, P, 0, NULL), -GMEM_ABI_EOPNOTSUPP,
+		       "test service op", services[i]);
+	/* The VMM is still there and good requests still work. */
+	expect(__doorbell(GMEM_ABI_OP_NOP, 0, 0, 0, NULL), 0, "NOP round trip", 0);
+	fill_pattern(t, P, 5);
+	if (share(t, P))
+		unshare(t, P);
+	GUEST_CHECK(destructive() || guest_sees_pattern(t, P, 5), "hostile: data kept");
+	gprintf("hostile: %u checks, %u failed\n", results->checks, results->failures);
 }
 
 /* ---- smp ------------------------------------------------------------------- */

@@ -222,21 +222,29 @@ static inline bool word_in_state(uint32_t w, enum gmem_state s)
 }
 
 /*
- * Unshare, step 1: mark every shared page of [first, last) busy.  Fails with
- * -EBUSY if one is pinned, undoing the marks already made.
+ * Unshare, step 1: mark every shared page of [first, last) busy.  The whole
+ * range is checked for pins first, so that an unshare refused for a pinned
+ * page never marks (and makes pins fail on) the other pages of the range.
+ * A pin that races in between the check and the marking still refuses the
+ * unshare (-EBUSY), undoing the marks already made.
  */
 static int mark_busy(struct gmem *g, uint64_t first, uint64_t last)
 {
 	uint64_t i;
 
+	for (i = first; i < last; i++)
+		if (atomic_load_explicit(&g->pages[i], memory_order_relaxed) & PG_PINNED)
+			return -EBUSY;
 	for (i = first; i < last; i++) {
 		uint32_t w = atomic_load_explicit(&g->pages[i], memory_order_relaxed);
 
-		if (!(w & PG_SHARED))
-			continue;
-		if ((w & PG_PINS) ||
-		    !atomic_compare_exchange_strong(&g->pages[i], &w, PG_SHARED | PG_BUSY))
-			goto busy;
+		do {
+			if (!(w & PG_SHARED))
+				break;
+			if (w & PG_PINNED)
+				goto busy;
+		} while (!atomic_compare_exchange_weak(&g->pages[i], &w,
+						       PG_SHARED | PG_BUSY));
 	}
 	return 0;
 busy:
@@ -408,16 +416,30 @@ int gmem_unshare(struct gmem *g, uint64_t off, uint64_t len)
 
 /* ---- pins -------------------------------------------------------------- */
 
-static void unpin_pages(struct gmem *g, uint64_t first, uint64_t last)
+/* The pin count field of an owner in a page word, and its unit. */
+static inline uint32_t pin_mask(enum gmem_pin_owner o)
+{
+	return o == GMEM_PIN_GUEST ? PG_GPINS : PG_PINS;
+}
+
+static inline uint32_t pin_unit(enum gmem_pin_owner o)
+{
+	return o == GMEM_PIN_GUEST ? 1U << PG_GPIN_SHIFT : 1U;
+}
+
+static void unpin_pages(struct gmem *g, uint64_t first, uint64_t last,
+			enum gmem_pin_owner o)
 {
 	uint64_t i;
 
 	for (i = first; i < last; i++)
-		atomic_fetch_sub_explicit(&g->pages[i], 1, memory_order_release);
+		atomic_fetch_sub_explicit(&g->pages[i], pin_unit(o), memory_order_release);
 }
 
-static int pin_pages(struct gmem *g, uint64_t first, uint64_t last)
+static int pin_pages(struct gmem *g, uint64_t first, uint64_t last,
+		     enum gmem_pin_owner o)
 {
+	uint32_t mask = pin_mask(o), unit = pin_unit(o);
 	uint64_t i;
 	int err;
 
@@ -425,58 +447,88 @@ static int pin_pages(struct gmem *g, uint64_t first, uint64_t last)
 		uint32_t w = atomic_load_explicit(&g->pages[i], memory_order_acquire);
 
 		do {
-			if ((w & (PG_SHARED | PG_BUSY)) != PG_SHARED) {
+			if (!(w & PG_SHARED)) {
 				err = -EACCES;
 				goto undo;
 			}
-			if ((w & PG_PINS) == PG_PINS) {
+			if (w & PG_BUSY) {
+				err = -EBUSY;	/* being unshared right now */
+				goto undo;
+			}
+			if ((w & mask) == mask) {
 				err = -EMLINK;
 				goto undo;
 			}
-		} while (!atomic_compare_exchange_weak_explicit(&g->pages[i], &w, w + 1,
+		} while (!atomic_compare_exchange_weak_explicit(&g->pages[i], &w, w + unit,
 								memory_order_acquire,
 								memory_order_acquire));
 	}
 	atomic_fetch_add_explicit(&g->cnt.pins, 1, memory_order_relaxed);
 	return 0;
 undo:
-	unpin_pages(g, first, i);
+	unpin_pages(g, first, i, o);
 	return err;
+}
+
+static bool check_owner(enum gmem_pin_owner o)
+{
+	return o == GMEM_PIN_HOST || o == GMEM_PIN_GUEST;
+}
+
+int gmem_pin_as(struct gmem *g, uint64_t off, uint64_t len,
+		enum gmem_pin_owner owner)
+{
+	int err = check_range(g, off, len);
+
+	if (!err && !check_owner(owner))
+		err = -EINVAL;
+	return err ? err : pin_pages(g, pg(off), pg(off + len), owner);
 }
 
 int gmem_pin(struct gmem *g, uint64_t off, uint64_t len)
 {
-	int err = check_range(g, off, len);
-
-	return err ? err : pin_pages(g, pg(off), pg(off + len));
+	return gmem_pin_as(g, off, len, GMEM_PIN_HOST);
 }
 
-static int unpin_checked(struct gmem *g, uint64_t first, uint64_t last)
+/* Release one pin of owner o on every page, or none (-ENOENT, counted). */
+static int unpin_checked(struct gmem *g, uint64_t first, uint64_t last,
+			 enum gmem_pin_owner o)
 {
+	uint32_t mask = pin_mask(o), unit = pin_unit(o);
 	uint64_t i;
 
 	for (i = first; i < last; i++) {
 		uint32_t w = atomic_load_explicit(&g->pages[i], memory_order_relaxed);
 
 		do {
-			if (!(w & PG_PINS)) {
+			if (!(w & mask)) {
 				/* Give back what this call took. */
 				while (i-- > first)
-					atomic_fetch_add(&g->pages[i], 1);
+					atomic_fetch_add(&g->pages[i], unit);
+				atomic_fetch_add(o == GMEM_PIN_HOST ? &g->cnt.unpin_missing :
+						 &g->cnt.guest_unpin_refused, 1);
 				return -ENOENT;
 			}
-		} while (!atomic_compare_exchange_weak_explicit(&g->pages[i], &w, w - 1,
+		} while (!atomic_compare_exchange_weak_explicit(&g->pages[i], &w, w - unit,
 								memory_order_release,
 								memory_order_relaxed));
 	}
 	return 0;
 }
 
-int gmem_unpin(struct gmem *g, uint64_t off, uint64_t len)
+int gmem_unpin_as(struct gmem *g, uint64_t off, uint64_t len,
+		  enum gmem_pin_owner owner)
 {
 	int err = check_range(g, off, len);
 
-	return err ? err : unpin_checked(g, pg(off), pg(off + len));
+	if (!err && !check_owner(owner))
+		err = -EINVAL;
+	return err ? err : unpin_checked(g, pg(off), pg(off + len), owner);
+}
+
+int gmem_unpin(struct gmem *g, uint64_t off, uint64_t len)
+{
+	return gmem_unpin_as(g, off, len, GMEM_PIN_HOST);
 }
 
 static inline uint64_t last_page(uint64_t off, uint64_t len)
@@ -512,7 +564,7 @@ int gmem_pin_ptr(struct gmem *g, uint64_t off, uint64_t len, void **ptr)
 		return err;
 	if (!ptr)
 		return -EINVAL;
-	err = pin_pages(g, pg(off), last_page(off, len));
+	err = pin_pages(g, pg(off), last_page(off, len), GMEM_PIN_HOST);
 	if (err)
 		return err;
 	*ptr = g->view + off;
@@ -523,7 +575,7 @@ int gmem_unpin_bytes(struct gmem *g, uint64_t off, uint64_t len)
 {
 	int err = check_bytes(g, off, len);
 
-	return err ? err : unpin_checked(g, pg(off), last_page(off, len));
+	return err ? err : unpin_checked(g, pg(off), last_page(off, len), GMEM_PIN_HOST);
 }
 
 /* ---- queries ----------------------------------------------------------- */
@@ -551,7 +603,17 @@ int gmem_page_pins(struct gmem *g, uint64_t off)
 	uint32_t w;
 	int err = page_word(g, off, &w);
 
-	return err ? err : (int)(w & PG_PINS);
+	return err ? err : (int)(w & PG_PINS) + (int)((w & PG_GPINS) >> PG_GPIN_SHIFT);
+}
+
+int gmem_page_pins_of(struct gmem *g, uint64_t off, enum gmem_pin_owner owner)
+{
+	uint32_t w;
+	int err = page_word(g, off, &w);
+
+	if (!err && !check_owner(owner))
+		err = -EINVAL;
+	return err ? err : (int)((w & pin_mask(owner)) / pin_unit(owner));
 }
 
 uint64_t gmem_shared_pages(struct gmem *g)
@@ -568,6 +630,9 @@ void gmem_get_stats(struct gmem *g, struct gmem_stats *st)
 	st->refusals = atomic_load(&g->cnt.refusals);
 	st->violations = atomic_load(&g->cnt.violations);
 	st->pins = atomic_load(&g->cnt.pins);
+	st->probe_faults = atomic_load(&g->cnt.probe_faults);
+	st->unpin_missing = atomic_load(&g->cnt.unpin_missing);
+	st->guest_unpin_refused = atomic_load(&g->cnt.guest_unpin_refused);
 }
 
 uint64_t gmem_size(const struct gmem *g) { return g->size; }

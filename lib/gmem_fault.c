@@ -2,17 +2,25 @@
 /*
  * Protection violations: host accesses to private pages.
  *
- * One SIGSEGV handler per process, installed with the first region.  It
- * looks the faulting address up in a lock-free registry of host views;
- * a hit is a violation of that region, anything else goes to the handler
- * that was there before.  gmem_try_access() arms a per-thread recovery point
- * so that a caught violation returns -EFAULT instead of killing the process.
+ * One SIGSEGV handler per process, installed with the first region.  Only
+ * a protection fault raised by the kernel (si_code SEGV_ACCERR: a sent
+ * SIGSEGV has si_code <= 0) is looked at; its address is looked up in a
+ * lock-free registry of host views, and a hit is a violation of that region
+ * or, at the byte a gmem_try_access() probe of this thread is touching, a
+ * probe fault.  Anything else goes to the handler that was there before.
+ *
+ * Lifetime rule: the registry slots are static and outlive their regions.
+ * The handler holds a slot (slot->users) while it looks at the region in
+ * it; gmem_fault_unregister() empties the slot and then waits until no
+ * handler holds it, so gmem_destroy() frees the region only once no
+ * handler can still read it.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -20,7 +28,12 @@
 
 #define GMEM_MAX_REGIONS	256
 
-static struct gmem *_Atomic registry[GMEM_MAX_REGIONS];
+struct fault_slot {
+	struct gmem *_Atomic g;
+	atomic_int users;		/* handlers looking at g now */
+};
+
+static struct fault_slot registry[GMEM_MAX_REGIONS];
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 static struct sigaction old_action;
 static int install_err;
@@ -34,22 +47,28 @@ static struct gmem_violation last;
 static atomic_bool have_last;
 static atomic_flag last_lock = ATOMIC_FLAG_INIT;
 
+/* This thread's gmem_try_access() in progress: where to return, and the
+ * byte it touches (a fault anywhere else is a violation). */
 static __thread sigjmp_buf *volatile recover;
-/* The probe's own intent: QEMU TCG reports a locked read-modify-write on a
- * PROT_NONE page with the #PF W bit clear, so the error code alone would
- * call the write probe a read there. */
-static __thread volatile bool recover_write;
+static __thread volatile uintptr_t probe_addr;
 
-static struct gmem *lookup(uintptr_t addr)
+/* The slot whose region's host view holds addr, held (users + 1), or NULL. */
+static struct fault_slot *lookup(uintptr_t addr)
 {
 	int i;
 
 	for (i = 0; i < GMEM_MAX_REGIONS; i++) {
-		struct gmem *g = atomic_load(&registry[i]);
+		struct fault_slot *s = &registry[i];
+		struct gmem *g;
 
+		if (!atomic_load(&s->g))
+			continue;
+		atomic_fetch_add(&s->users, 1);
+		g = atomic_load(&s->g);
 		if (g && addr >= (uintptr_t)g->view &&
 		    addr - (uintptr_t)g->view < g->size)
-			return g;
+			return s;
+		atomic_fetch_sub(&s->users, 1);
 	}
 	return NULL;
 }
@@ -111,8 +130,14 @@ static void chain(int sig, siginfo_t *info, void *uctx)
 		old_action.sa_sigaction(sig, info, uctx);
 		return;
 	}
+	if (old_action.sa_handler == SIG_IGN && info->si_code <= 0)
+		return;			/* a sent signal, ignored as before */
 	if (old_action.sa_handler == SIG_DFL || old_action.sa_handler == SIG_IGN) {
-		signal(sig, SIG_DFL);	/* re-fault, default action */
+		signal(sig, SIG_DFL);
+		/* A fault re-faults on return and takes the default action;
+		 * a sent signal does not come back by itself: deliver it. */
+		if (info->si_code <= 0)
+			raise(sig);
 		return;
 	}
 	old_action.sa_handler(sig);
@@ -120,18 +145,33 @@ static void chain(int sig, siginfo_t *info, void *uctx)
 
 static void segv_handler(int sig, siginfo_t *info, void *uctx)
 {
-	struct gmem *g = lookup((uintptr_t)info->si_addr);
+	struct fault_slot *s;
 	struct gmem_violation v;
 	gmem_violation_fn fn;
+	struct gmem *g;
 
-	if (!g) {
+	/* Sent signals (kill, tgkill, sigqueue: si_code <= 0) and faults that
+	 * are not protection faults are not ours to judge. */
+	if (info->si_code != SEGV_ACCERR) {
 		chain(sig, info, uctx);
 		return;
+	}
+	s = lookup((uintptr_t)info->si_addr);
+	if (!s) {
+		chain(sig, info, uctx);
+		return;
+	}
+	g = atomic_load(&s->g);
+	if (recover && (uintptr_t)info->si_addr == probe_addr) {
+		/* A deliberate probe: counted apart, no violation. */
+		atomic_fetch_add(&g->cnt.probe_faults, 1);
+		atomic_fetch_sub(&s->users, 1);
+		siglongjmp(*recover, 1);
 	}
 	v.region = g;
 	v.name = g->name;
 	v.offset = (uintptr_t)info->si_addr - (uintptr_t)g->view;
-	v.write = fault_is_write(uctx) || (recover && recover_write);
+	v.write = fault_is_write(uctx);
 	atomic_fetch_add(&g->cnt.violations, 1);
 	if (!atomic_flag_test_and_set_explicit(&last_lock, memory_order_acquire)) {
 		last = v;
@@ -141,9 +181,8 @@ static void segv_handler(int sig, siginfo_t *info, void *uctx)
 	fn = atomic_load(&user_fn);
 	if (fn)
 		fn(&v, atomic_load(&user_arg));
-	if (recover)
-		siglongjmp(*recover, 1);
 	report_and_die(&v);
+	atomic_fetch_sub(&s->users, 1);
 }
 
 static void install(void)
@@ -168,7 +207,7 @@ int gmem_fault_register(struct gmem *g)
 	for (i = 0; i < GMEM_MAX_REGIONS; i++) {
 		struct gmem *expect = NULL;
 
-		if (atomic_compare_exchange_strong(&registry[i], &expect, g)) {
+		if (atomic_compare_exchange_strong(&registry[i].g, &expect, g)) {
 			g->slot = i;
 			return 0;
 		}
@@ -178,7 +217,12 @@ int gmem_fault_register(struct gmem *g)
 
 void gmem_fault_unregister(struct gmem *g)
 {
-	atomic_store(&registry[g->slot], NULL);
+	struct fault_slot *s = &registry[g->slot];
+
+	atomic_store(&s->g, NULL);
+	/* A handler that found g before the store may still read it. */
+	while (atomic_load(&s->users))
+		sched_yield();
 }
 
 void gmem_set_violation_handler(gmem_violation_fn fn, void *arg)
@@ -224,15 +268,17 @@ int gmem_try_access(struct gmem *g, uint64_t off, bool write)
 	p = g->view + off;
 	if (sigsetjmp(env, 1)) {
 		recover = NULL;
+		probe_addr = 0;
 		return -EFAULT;
 	}
-	recover_write = write;
+	probe_addr = (uintptr_t)p;
 	recover = &env;
 	if (write)	/* a write that changes nothing */
 		touch_write(p);
 	else
 		val = *p;
 	recover = NULL;
+	probe_addr = 0;
 	(void)val;
 	return 0;
 }

@@ -14,13 +14,19 @@
  * Per-page state word (4 bytes per 4 KiB page):
  *   bit 31       shared
  *   bit 30       busy: an unshare is converting this page; pins refused
- *   bits 0..23   pin count
+ *   bits 24..29  guest-owned pin count (GMEM_PIN_GUEST)
+ *   bits 0..23   host-owned pin count (GMEM_PIN_HOST: VMM and devices)
  * Words of private pages only change under conv_lock; words of shared pages
- * also change by compare-and-swap in pin/unpin.
+ * also change by compare-and-swap in pin/unpin.  One word holds both
+ * owners' counts, so an unpin checks and decrements its own owner's count
+ * in one compare-and-swap.
  */
 #define PG_SHARED	(1U << 31)
 #define PG_BUSY		(1U << 30)
 #define PG_PINS		GMEM_PIN_MAX
+#define PG_GPIN_SHIFT	24
+#define PG_GPINS	(GMEM_GUEST_PIN_MAX << PG_GPIN_SHIFT)
+#define PG_PINNED	(PG_PINS | PG_GPINS)
 
 /*
  * A backend changes the protection state of a run of pages.  The host-view
@@ -44,6 +50,9 @@ struct gmem_counters {
 	atomic_uint_fast64_t refusals;
 	atomic_uint_fast64_t violations;
 	atomic_uint_fast64_t pins;
+	atomic_uint_fast64_t probe_faults;
+	atomic_uint_fast64_t unpin_missing;
+	atomic_uint_fast64_t guest_unpin_refused;
 };
 
 struct gmem {

@@ -558,7 +558,7 @@ static void test_unshare_busy(void)
 	base(&c, GMEM_ABI_IO_INPLACE);
 	c.backend = NULL;
 	c.custom = slow_backend();
-	c.flags = GMEM_ABI_IOF_UNSHARE_BUSY;
+	c.flags = GMEM_ABI_IOF_UNSHARE_BUSY | GMEM_ABI_IOF_STEAL_PIN;
 	c.ios = 0;
 	c.bs = 64 * KiB;
 	c.delay_ms = 300;
@@ -575,6 +575,18 @@ static void test_unshare_busy(void)
 	   "VMM counted the refusal (gmem %llu, vm %llu)", (unsigned long long)r.mem.refusals,
 	   (unsigned long long)r.vm.counters.c[GMEM_ABI_CNT_BUSY]);
 	ok(r.dev.reads == 1 && r.dev.ok == 1, "the held read completed OK");
+	/* Item 1, second sequence, through the real guest: it first tries to
+	 * drop the device's pin on the buffer (no test services in an I/O
+	 * run), then unshares it (-EBUSY above): the device's completion found
+	 * every pin it took. */
+	ok(r.io.steal_status == -95 &&
+	   r.vm.counters.c[GMEM_ABI_CNT_SERVICE_REFUSED] == 1,
+	   "UNPIN of the device's pin refused: -EOPNOTSUPP (%lld), counted (%llu)",
+	   (long long)r.io.steal_status,
+	   (unsigned long long)r.vm.counters.c[GMEM_ABI_CNT_SERVICE_REFUSED]);
+	ok(r.dev.unpin_bugs == 0 && r.mem.unpin_missing == 0 && r.mem.violations == 0 &&
+	   r.dev.err[VBLK_E_PRIVATE] == 0,
+	   "no unpin bug, no violation, the device never met a private buffer");
 }
 
 /* ---- gmemkit io-bench --------------------------------------------------- */

@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,8 +29,26 @@ struct run {
 	int create_err, run_err;
 	struct gmem_vm_result res;
 	struct gmem_stats mem;
+	int vmm_pins;		/* fewest host pins on the VMM's own pages */
 	uint64_t ms;
 };
+
+/* The fewest VMM (host-owned) pins on boot info, results and vCPU pages. */
+static int vmm_pins(struct gmem_vm *vm, unsigned int vcpus)
+{
+	struct gmem *g = gmem_vm_memory(vm);
+	int n = gmem_page_pins_of(g, GMEM_ABI_BOOT_INFO_GPA, GMEM_PIN_HOST), p;
+	unsigned int i;
+
+	p = gmem_page_pins_of(g, GMEM_ABI_RESULTS_GPA, GMEM_PIN_HOST);
+	n = p < n ? p : n;
+	for (i = 0; i < vcpus; i++) {
+		p = gmem_page_pins_of(g, GMEM_ABI_VCPU_PAGE_GPA + i * GMEM_ABI_PAGE_SIZE,
+				      GMEM_PIN_HOST);
+		n = p < n ? p : n;
+	}
+	return n;
+}
 
 static void run_vm(const struct gmem_vm_config *in, struct run *r)
 {
@@ -47,6 +67,7 @@ static void run_vm(const struct gmem_vm_config *in, struct run *r)
 	}
 	r->run_err = gmem_vm_run(vm, &r->res);
 	gmem_get_stats(gmem_vm_memory(vm), &r->mem);
+	r->vmm_pins = vmm_pins(vm, cfg.vcpus);
 	gmem_vm_destroy(vm);
 	r->ms = (gmem_now_ns() - t0) / 1000000;
 	diag("%s/%s vcpus %u: %s (%s) in %llu ms",
@@ -145,7 +166,9 @@ static void test_convert(enum gmem_transport tr, enum gmem_mode mode)
 	ok(passed(&r), "convert %s via %s: guest passed (%u checks)", mn,
 	   gmem_vm_transport_name(tr), r.res.guest.checks);
 	ok(r.res.guest.checks >= 30, "convert made its checks (%u)", r.res.guest.checks);
-	ok(r.mem.violations > 0, "host-view accesses to private pages were caught (%llu)",
+	ok(r.mem.probe_faults > 0 && r.mem.violations == 0,
+	   "host-view probes of private pages faulted (%llu), counted apart from "
+	   "violations (%llu)", (unsigned long long)r.mem.probe_faults,
 	   (unsigned long long)r.mem.violations);
 	ok(r.res.counters.c[GMEM_ABI_CNT_CONV_OK] >= 8, "conversions done by the VMM (%llu)",
 	   (unsigned long long)r.res.counters.c[GMEM_ABI_CNT_CONV_OK]);
@@ -169,7 +192,7 @@ static void test_badreq(enum gmem_transport tr)
 	ok(passed(&r), "badreq via %s: guest passed (%u checks)",
 	   gmem_vm_transport_name(tr), r.res.guest.checks);
 	ok(r.res.end == GMEM_VM_END_DONE, "the VM kept running to the end");
-	ok(k[GMEM_ABI_CNT_BAD_RANGE] == 3 && k[GMEM_ABI_CNT_BUSY] == 3 &&
+	ok(k[GMEM_ABI_CNT_BAD_RANGE] == 3 && k[GMEM_ABI_CNT_BUSY] == 4 &&
 	   k[GMEM_ABI_CNT_BAD_OVERFLOW] >= 1 && k[GMEM_ABI_CNT_BAD_OP] >= 3,
 	   "bad requests counted: range %llu busy %llu overflow %llu op %llu align %llu",
 	   (unsigned long long)k[GMEM_ABI_CNT_BAD_RANGE],
@@ -177,8 +200,80 @@ static void test_badreq(enum gmem_transport tr)
 	   (unsigned long long)k[GMEM_ABI_CNT_BAD_OVERFLOW],
 	   (unsigned long long)k[GMEM_ABI_CNT_BAD_OP],
 	   (unsigned long long)k[GMEM_ABI_CNT_BAD_ALIGN]);
-	ok(r.mem.refusals == 3, "gmem refused 3 unshares of pinned pages (%llu)",
+	ok(r.mem.refusals == 4, "gmem refused 4 unshares of pinned pages (%llu)",
 	   (unsigned long long)r.mem.refusals);
+	ok(k[GMEM_ABI_CNT_UNPIN_REFUSED] == 2 && k[GMEM_ABI_CNT_SERVICE_REFUSED] == 0 &&
+	   r.mem.guest_unpin_refused == 2 && r.mem.unpin_missing == 0 && r.vmm_pins == 1,
+	   "guest UNPINs of an unpinned page and of the VMM's mailbox pin refused "
+	   "(%llu), the VMM's pins intact (%d)",
+	   (unsigned long long)k[GMEM_ABI_CNT_UNPIN_REFUSED], r.vmm_pins);
+}
+
+/* Item 1 through the real guest: it tries to steal the VMM's pins in a run
+ * without test services (2 vCPUs, each on its own mailbox). */
+static void test_hostile(enum gmem_transport tr)
+{
+	struct gmem_vm_config c = { .vcpus = 2, .transport = tr,
+				    .test = GMEM_ABI_TEST_HOSTILE };
+	const uint64_t *k;
+	struct run r;
+
+	run_vm(&c, &r);
+	k = r.res.counters.c;
+	ok(passed(&r), "hostile via %s: guest passed, the VMM survived (%u checks)",
+	   gmem_vm_transport_name(tr), r.res.guest.checks);
+	ok(k[GMEM_ABI_CNT_SERVICE_REFUSED] == 10 && k[GMEM_ABI_CNT_BUSY] == 6 &&
+	   k[GMEM_ABI_CNT_UNPIN_REFUSED] == 0,
+	   "hostile: 10 test-service requests refused (%llu), 6 unshares of VMM "
+	   "pages refused (%llu)", (unsigned long long)k[GMEM_ABI_CNT_SERVICE_REFUSED],
+	   (unsigned long long)k[GMEM_ABI_CNT_BUSY]);
+	ok(r.vmm_pins == 1 && r.mem.violations == 0 && r.mem.unpin_missing == 0,
+	   "hostile: the VMM's pins intact (%d), no violation (%llu), no unpin bug",
+	   r.vmm_pins, (unsigned long long)r.mem.violations);
+}
+
+/* Item 6: a kick that is not a stop must not turn KVM_RUN into a busy loop
+ * (immediate_exit is cleared once the kick was taken). */
+struct kicker {
+	struct gmem_vm *vm;
+};
+
+static void *kick_once(void *arg)
+{
+	struct kicker *k = arg;
+	struct timespec ts = { 0, 300 * 1000000L };
+
+	nanosleep(&ts, NULL);
+	gmem_vcpu_kick(&k->vm->vcpus[0]);
+	return NULL;
+}
+
+static void test_kick(void)
+{
+	struct gmem_vm_config c = { .vcpus = 1, .test = GMEM_ABI_TEST_HANG,
+				    .timeout_ms = 1500, .quiet = true };
+	struct gmem_vm_result res;
+	struct kicker k;
+	pthread_t t;
+	uint64_t taken;
+	int err;
+
+	err = gmem_vm_create(&c, &k.vm);
+	if (err) {
+		ok(false, "kick: gmem_vm_create: %s", strerror(-err));
+		ok(false, "kick: not run");
+		return;
+	}
+	pthread_create(&t, NULL, kick_once, &k);
+	err = gmem_vm_run(k.vm, &res);
+	pthread_join(t, NULL);
+	taken = atomic_load(&k.vm->vcpus[0].kicks_taken);
+	ok(!err && res.end == GMEM_VM_END_TIMEOUT,
+	   "kick: the guest ran on after a kick until the watchdog (%s)", res.message);
+	ok(taken >= 1 && taken <= 20,
+	   "kick: KVM_RUN returned EINTR %llu times (a kick plus the watchdog's), "
+	   "not in a loop", (unsigned long long)taken);
+	gmem_vm_destroy(k.vm);
 }
 
 static void test_smp(enum gmem_transport tr, enum gmem_mode mode, unsigned int n)
@@ -427,7 +522,7 @@ static void test_bench(void)
 }
 
 #define N_NOVM		21
-#define N_VM		52
+#define N_VM		62
 
 int main(void)
 {
@@ -447,7 +542,9 @@ int main(void)
 	test_hello();					/* 5 */
 	test_convert(GMEM_TRANSPORT_DOORBELL, GMEM_MODE_INPLACE);	/* 5 */
 	test_convert(GMEM_TRANSPORT_DOORBELL, GMEM_MODE_DESTRUCTIVE);	/* 5 */
-	test_badreq(GMEM_TRANSPORT_DOORBELL);		/* 4 */
+	test_badreq(GMEM_TRANSPORT_DOORBELL);		/* 5 */
+	test_hostile(GMEM_TRANSPORT_DOORBELL);		/* 3 */
+	test_kick();					/* 2 */
 	test_smp(GMEM_TRANSPORT_DOORBELL, GMEM_MODE_INPLACE, 2);	/* 1 */
 	test_smp(GMEM_TRANSPORT_DOORBELL, GMEM_MODE_DESTRUCTIVE, 2);	/* 1 */
 	test_smp_needs_two();				/* 1 */
@@ -459,14 +556,15 @@ int main(void)
 	test_probe_classify();				/* 3 */
 	if (hc_probe == 1) {
 		test_convert(GMEM_TRANSPORT_HYPERCALL, GMEM_MODE_INPLACE);	/* 5 */
-		test_badreq(GMEM_TRANSPORT_HYPERCALL);	/* 4 */
+		test_badreq(GMEM_TRANSPORT_HYPERCALL);	/* 5 */
+		test_hostile(GMEM_TRANSPORT_HYPERCALL);	/* 3 */
 		test_smp(GMEM_TRANSPORT_HYPERCALL, GMEM_MODE_INPLACE, 2);	/* 1 */
 	} else {
 		char why[400];
 
 		snprintf(why, sizeof(why), "hypercall exits do not reach userspace here: %s",
 			 hc_why);
-		tap_skip(10, why);
+		tap_skip(14, why);
 	}
 	test_bench();					/* 3 */
 	return tap_done();

@@ -11,7 +11,8 @@
  * sync, O_DIRECT; data compared), every malformed-descriptor class, private
  * and out-of-RAM buffers (and that the host never touched a private page),
  * pins held during an in-flight I/O, descriptors rewritten in flight, the
- * device thread, reset with I/O in flight.
+ * device thread, reset with I/O in flight, a reset that cannot drain
+ * (orphans), a buffer on a page that is being unshared (busy).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include "gmemkit/gmem.h"
 #include "gmemkit/virtio_blk.h"
 #include "tap.h"
+#include "../lib/gmem_internal.h"	/* a conversion backend hook */
 
 #define PG		GMEM_PAGE_SIZE
 #define RAM_SIZE	(4UL << 20)
@@ -64,6 +66,7 @@ struct held_be {
 	bool hold;
 	int submit_err;			/* submit() refuses with this */
 	long done_err;			/* I/O completes with this */
+	int reap_err;			/* reap() fails with this */
 	void (*on_submit)(struct held_be *h, struct blk_io *io);
 	void *arg;
 };
@@ -103,6 +106,8 @@ static int held_reap(struct blk_backend *be, bool wait)
 	struct held_be *h = (struct held_be *)be;
 	unsigned int i, n = h->n;
 
+	if (h->reap_err)
+		return h->reap_err;
 	if (h->hold && !wait)
 		return 0;
 	h->n = 0;
@@ -1010,6 +1015,161 @@ static void test_inflight(void)
 	free_guest(&gu);
 }
 
+/*
+ * A reset the backend cannot drain: the requests it holds are orphaned.
+ * They keep their pins while the backend has them, then only drop them:
+ * no status byte, no used entry (virtio 1.2, 2.4), and the device does not
+ * go live again before a reset that finds it idle.
+ */
+static void test_orphans(void)
+{
+	struct held_be *h = held_new();
+	const uint32_t st_cfg = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+				VIRTIO_STATUS_FEATURES_OK;
+	struct vring_used_elem e;
+	struct virtio_blk_stats st;
+	struct gmem_stats gs;
+	uint64_t buf = DATA_GPA + 0x40000;
+	struct guest gu;
+
+	mk_guest(&gu, &h->be);
+	if (!drv_init(&gu, std_features))
+		tap_bail("driver init");
+	h->hold = true;
+	put_req(&gu, 2, VIRTIO_BLK_T_IN, 0, buf, 4096, 2);
+	put_req(&gu, 10, VIRTIO_BLK_T_OUT, 8, buf + 2 * PG, 4096, 1);
+	ok_eq(process(&gu), 2, "orphans: two requests held by the backend");
+	h->reap_err = -EIO;
+	wr(&gu, VIRTIO_MMIO_STATUS, 0);
+	ok_eq(rd(&gu, VIRTIO_MMIO_STATUS), VIRTIO_STATUS_DEVICE_NEEDS_RESET,
+	      "orphans: a reset that cannot drain reads DEVICE_NEEDS_RESET");
+	st = stats(&gu);
+	ok(st.orphaned == 2 && st.orphans == 2 && st.inflight == 2,
+	   "orphans: both requests orphaned (%llu), still in flight",
+	   (unsigned long long)st.orphaned);
+	ok(gmem_page_pins(gu.g, DESC_GPA) == 0 && gmem_page_pins(gu.g, USED_GPA) == 0,
+	   "orphans: ring pins dropped with the rings");
+	ok(gmem_page_pins(gu.g, buf) == 1 && gmem_page_pins(gu.g, buf + 2 * PG) == 1 &&
+	   gmem_page_pins(gu.g, STATUS_GPA) == 2,
+	   "orphans: data and status pins kept while the backend has them");
+	ok_eq(gmem_unshare(gu.g, buf, 2 * PG), -EBUSY,
+	      "orphans: their buffers cannot go private meanwhile");
+
+	/* The driver tries to bring the device back at once: refused. */
+	wr(&gu, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+	wr(&gu, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	set_features(&gu, dev_features(&gu) & std_features);
+	wr(&gu, VIRTIO_MMIO_STATUS, st_cfg);
+	set_queue(&gu, QSIZE, DESC_GPA, AVAIL_GPA, USED_GPA);
+	wr(&gu, VIRTIO_MMIO_QUEUE_READY, 1);
+	ok(rd(&gu, VIRTIO_MMIO_QUEUE_READY) == 0 &&
+	   (rd(&gu, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET),
+	   "orphans: the queue cannot be enabled while orphans remain");
+
+	/* The backend lets go. */
+	h->reap_err = 0;
+	h->hold = false;
+	ok_eq(virtio_blk_reap(gu.b, false), 2, "orphans: the backend completes both");
+	st = stats(&gu);
+	ok(st.orphans == 0 && st.orphans_released == 2 && st.inflight == 0 &&
+	   st.ok == 0 && st.ioerr == 0,
+	   "orphans: released, not completed (released %llu, ok %llu)",
+	   (unsigned long long)st.orphans_released, (unsigned long long)st.ok);
+	ok(*status_byte(&gu, 2) == 0xee && *status_byte(&gu, 10) == 0xee,
+	   "orphans: no status byte written after the reset");
+	ok_eq(__atomic_load_n(&used(&gu)->idx, __ATOMIC_ACQUIRE), 0,
+	      "orphans: nothing pushed onto the used ring");
+	ok(gmem_page_pins(gu.g, buf) == 0 && gmem_page_pins(gu.g, buf + PG) == 0 &&
+	   gmem_page_pins(gu.g, buf + 2 * PG) == 0 && gmem_page_pins(gu.g, STATUS_GPA) == 0,
+	   "orphans: every pin dropped");
+	gmem_get_stats(gu.g, &gs);
+	ok(st.unpin_bugs == 0 && gs.unpin_missing == 0 && gs.violations == 0,
+	   "orphans: no unpin bug, no violation");
+	ok(drv_init(&gu, std_features), "orphans: a reset once idle brings the device back");
+	put_req(&gu, 2, VIRTIO_BLK_T_IN, 0, buf, 4096, 1);
+	ok(run1(&gu, &e) && e.id == 2 && *status_byte(&gu, 2) == VIRTIO_BLK_S_OK,
+	   "orphans: head 2 serves a new request");
+
+	/* QueueReady = 0 that cannot drain: the same, DEVICE_NEEDS_RESET. */
+	h->hold = true;
+	put_req(&gu, 20, VIRTIO_BLK_T_IN, 0, buf, 4096, 1);
+	process(&gu);
+	h->reap_err = -EIO;
+	wr(&gu, VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(&gu, VIRTIO_MMIO_QUEUE_READY, 0);
+	ok((rd(&gu, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET) &&
+	   stats(&gu).orphans == 1,
+	   "orphans: QueueReady 0 that cannot drain sets DEVICE_NEEDS_RESET");
+	h->reap_err = 0;
+	h->hold = false;
+	virtio_blk_reap(gu.b, false);
+	ok(drv_init(&gu, std_features) && gmem_page_pins(gu.g, buf) == 0,
+	   "orphans: released, reset, live again");
+	free_guest(&gu);
+}
+
+/*
+ * A request that arrives while the guest is unsharing its buffer: the
+ * device meets a page marked busy (shared, being converted), which is not
+ * a private page.  A conversion backend hook runs the device right inside
+ * the unshare, at the moment the page is busy.
+ */
+static struct guest *busy_guest;
+static const struct gmem_backend *busy_real;
+static uint64_t busy_buf;
+static int busy_pin_err, busy_ran;
+
+static int busy_set_state(struct gmem *g, uint64_t off, uint64_t len,
+			  enum gmem_state to)
+{
+	if (to == GMEM_PRIVATE && !busy_ran) {
+		busy_ran = 1;
+		busy_pin_err = gmem_pin(g, busy_buf, PG);
+		put_req(busy_guest, 6, VIRTIO_BLK_T_IN, 0, busy_buf, 4096, 1);
+		process(busy_guest);
+	}
+	return busy_real->set_state(g, off, len, to);
+}
+
+static const struct gmem_backend busy_backend = {
+	.name = "test-busy", .set_state = busy_set_state,
+};
+
+static void test_busy_page(void)
+{
+	struct blk_backend *be;
+	struct virtio_blk_stats a, z;
+	struct vring_used_elem e;
+	struct guest gu;
+
+	if (blk_backend_null(DISK_SIZE, &be))
+		tap_bail("null backend");
+	mk_guest(&gu, be);
+	if (!drv_init(&gu, std_features))
+		tap_bail("driver init");
+	a = stats(&gu);
+	busy_guest = &gu;
+	busy_buf = DATA_GPA + 0x60000;
+	busy_real = gu.g->backend;
+	gu.g->backend = &busy_backend;
+	ok_eq(gmem_unshare(gu.g, busy_buf, PG), 0, "busy: the guest unshares its buffer");
+	gu.g->backend = busy_real;
+	ok_eq(busy_pin_err, -EBUSY, "busy: a pin meanwhile gets -EBUSY, not -EACCES");
+	z = stats(&gu);
+	ok(get_used(&gu, &e) && e.id == 6 && e.len == 1 &&
+	   *status_byte(&gu, 6) == VIRTIO_BLK_S_IOERR,
+	   "busy: the request on it completes IOERR");
+	ok(z.err[VBLK_E_BUSY] == a.err[VBLK_E_BUSY] + 1 &&
+	   z.pins_refused == a.pins_refused + 1 && z.violations == a.violations &&
+	   z.err[VBLK_E_PRIVATE] == a.err[VBLK_E_PRIVATE],
+	   "busy: counted as busy / a refused pin, not as a private-page violation");
+	ok(gmem_page_state(gu.g, busy_buf) == GMEM_PRIVATE &&
+	   gmem_page_pins(gu.g, busy_buf) == 0 && gmem_violations(gu.g) == 0,
+	   "busy: the unshare finished, no pin left, no host access");
+	gmem_share(gu.g, busy_buf, PG);
+	free_guest(&gu);
+}
+
 /* ---- file backend --------------------------------------------------------- */
 
 static char *mk_disk(void)
@@ -1302,6 +1462,8 @@ int main(void)
 	test_malformed();
 	test_bad_rings();
 	test_inflight();
+	test_orphans();
+	test_busy_page();
 	test_file();
 	test_thread();
 	test_busy_poll();

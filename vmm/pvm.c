@@ -12,6 +12,7 @@
  *                           PVM_CTL_CR2; 0 turns native mode off
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -23,29 +24,27 @@
 #define PVM_CTL_NATIVE		(1ULL << 0)	/* run the vCPU natively */
 #define PVM_CTL_CR2		(1ULL << 4)	/* store CR2 in the page on #PF */
 
-/* struct kvm_msrs with room for one entry (a union: a struct ending in a
- * flexible array may not sit before another member in ISO C). */
-union one_msr {
-	struct kvm_msrs h;
-	uint8_t room[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
-};
-
+/* One MSR through KVM_GET_MSRS / KVM_SET_MSRS (struct kvm_msrs ends in a
+ * flexible array: allocated, not embedded in another struct). */
 static int msr_io(int vcpu_fd, unsigned long req, uint32_t index, uint64_t *val)
 {
-	union one_msr m;
-	int n;
+	struct kvm_msrs *m = calloc(1, sizeof(*m) + sizeof(m->entries[0]));
+	int n, err = 0;
 
-	memset(&m, 0, sizeof(m));
-	m.h.nmsrs = 1;
-	m.h.entries[0].index = index;
-	m.h.entries[0].data = *val;
-	n = ioctl(vcpu_fd, req, &m);
+	if (!m)
+		return -ENOMEM;
+	m->nmsrs = 1;
+	m->entries[0].index = index;
+	m->entries[0].data = *val;
+	n = ioctl(vcpu_fd, req, m);
 	if (n < 0)
-		return -errno;
-	if (n != 1)
-		return -ENOENT;		/* KVM did not know the MSR */
-	*val = m.h.entries[0].data;
-	return 0;
+		err = -errno;
+	else if (n != 1)
+		err = -ENOENT;		/* KVM did not know the MSR */
+	else
+		*val = m->entries[0].data;
+	free(m);
+	return err;
 }
 
 bool gmem_pvm_detect(int vcpu_fd)

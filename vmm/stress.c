@@ -1296,6 +1296,8 @@ static void reconcile(struct stress *s, struct gmem_stress_result *r)
 	r->gmem_refusals = gs.refusals;
 	r->gmem_violations = gs.violations;
 	want_eq(s, gs.violations, 0, "gmem violations (host accesses to private pages)");
+	want_eq(s, gs.unpin_missing + st.unpin_bugs, 0,
+		"host unpins that found no pin (a VMM bug)");
 	want_eq(s, gs.refusals, r->inflight_refused,
 		"gmem refusals vs in-flight unshares refused");
 }

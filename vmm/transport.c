@@ -11,8 +11,10 @@
  * Every request is read once from guest memory, checked by
  * gmem_vm_check_request() and only then handed to gmem; bad requests get a
  * status, are counted, and the VM keeps running.  The doorbell also carries
- * a few host services the guest tests need (host time, host-view checks,
- * simulated device pins, counters).
+ * host time and, only in runs of the guest self-tests that need them
+ * (vm->services), test services: host-view checks, simulated device pins
+ * (owned by the guest: they can only release what the guest pinned) and
+ * counters.  Everywhere else those ops get -EOPNOTSUPP and are counted.
  */
 #include <errno.h>
 #include <string.h>
@@ -105,7 +107,10 @@ static int host_compare(struct gmem_vm *vm, uint64_t gpa, uint64_t len,
 			break;
 		}
 	}
-	gmem_unpin_bytes(vm->mem, gpa, len);
+	/* Our own pin of a moment ago: failing to find it is a VMM bug, counted
+	 * in gmem's unpin_missing and reported at the end of the run. */
+	if (gmem_unpin_bytes(vm->mem, gpa, len))
+		err = -EIO;
 	return err;
 }
 
@@ -130,13 +135,25 @@ static int host_check_private(struct gmem_vm *vm, uint64_t gpa, uint64_t len,
 	return *accessible ? -EFAULT : 0;
 }
 
+/* Pins the guest asks for are the guest's: its UNPIN never drops a pin of
+ * the VMM or a device (an UNPIN finding no guest pin: -ENOENT, counted). */
 static int host_pin(struct gmem_vm *vm, bool pin, uint64_t gpa, uint64_t len)
 {
 	int err = gmem_vm_check_request(vm->cfg.mem_size, GMEM_ABI_OP_SHARE, gpa, len);
 
 	if (err)
 		return err;
-	return pin ? gmem_pin(vm->mem, gpa, len) : gmem_unpin(vm->mem, gpa, len);
+	if (pin)
+		return gmem_pin_as(vm->mem, gpa, len, GMEM_PIN_GUEST);
+	err = gmem_unpin_as(vm->mem, gpa, len, GMEM_PIN_GUEST);
+	if (err == -ENOENT)
+		count(vm, GMEM_ABI_CNT_UNPIN_REFUSED);
+	return err;
+}
+
+static bool is_test_service(uint32_t op)
+{
+	return op >= GMEM_ABI_OP_CHECK_PATTERN && op <= GMEM_ABI_OP_COUNTER;
 }
 
 /* ---- doorbell ------------------------------------------------------------- */
@@ -165,6 +182,11 @@ int gmem_vm_handle_doorbell(struct gmem_vcpu *vcpu, uint32_t value)
 	if (req.flags) {
 		err = -EOPNOTSUPP;
 		count(vm, GMEM_ABI_CNT_BAD_OP);
+		goto out;
+	}
+	if (is_test_service(req.op) && !vm->services) {
+		err = -EOPNOTSUPP;		/* not a run that asked for them */
+		count(vm, GMEM_ABI_CNT_SERVICE_REFUSED);
 		goto out;
 	}
 	switch (req.op) {
@@ -212,20 +234,51 @@ out:
 
 /* ---- hypercall ------------------------------------------------------------ */
 
+/* A gmem / check errno as KVM's hypercall ABI says it (abi.h): the KVM_E*
+ * set, plus -EBUSY (gmemkit's extension: pinned pages, retry). */
+int64_t gmem_vm_hypercall_status(int err)
+{
+	switch (err) {
+	case 0:
+		return 0;
+	case -EBUSY:
+		return -GMEM_ABI_EBUSY;
+	case -EINVAL:
+	case -EOVERFLOW:
+	case -EALREADY:
+		return -GMEM_ABI_KVM_EINVAL;
+	case -EOPNOTSUPP:
+		return -GMEM_ABI_KVM_EOPNOTSUPP;
+	case -ENOSYS:
+		return -GMEM_ABI_KVM_ENOSYS;
+	default:		/* -ERANGE: outside RAM; -ENOMEM, host errors */
+		return -GMEM_ABI_KVM_EFAULT;
+	}
+}
+
 int gmem_vm_handle_hypercall(struct gmem_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	struct gmem_vm *vm = vcpu->vm;
 	uint64_t gpa, npages, attrs;
-	uint32_t op;
+	uint32_t op, mode;
 	int err;
 
 	count(vm, GMEM_ABI_CNT_HYPERCALLS);
 	gpa = run->hypercall.args[0];
 	npages = run->hypercall.args[1];
 	attrs = run->hypercall.args[2];
+	/* flags (older headers: u32 longmode, the same bit 0); the upper half
+	 * was padding that older kernels never wrote. */
+	mode = run->hypercall.longmode;
 	if (run->hypercall.nr != GMEM_ABI_HC_MAP_GPA_RANGE) {
 		err = -ENOSYS;
+		count(vm, GMEM_ABI_CNT_BAD_OP);
+	} else if (mode & ~(uint32_t)KVM_EXIT_HYPERCALL_LONG_MODE) {
+		err = -EOPNOTSUPP;		/* flags this VMM does not know */
+		count(vm, GMEM_ABI_CNT_BAD_OP);
+	} else if (!(mode & KVM_EXIT_HYPERCALL_LONG_MODE)) {
+		err = -EINVAL;			/* the ABI is 64-bit only */
 		count(vm, GMEM_ABI_CNT_BAD_OP);
 	} else if (attrs & ~(GMEM_ABI_HC_ATTR_PRIVATE | GMEM_ABI_HC_ATTR_PAGE_MASK)) {
 		err = -EOPNOTSUPP;
@@ -239,7 +292,7 @@ int gmem_vm_handle_hypercall(struct gmem_vcpu *vcpu)
 							GMEM_ABI_OP_SHARE;
 		err = convert(vm, op, gpa, npages * GMEM_ABI_PAGE_SIZE);
 	}
-	run->hypercall.ret = (uint64_t)(int64_t)err;
+	run->hypercall.ret = (uint64_t)gmem_vm_hypercall_status(err);
 	return err;
 }
 

@@ -419,8 +419,19 @@ void *gmem_vcpu_thread(void *arg)
 
 		atomic_fetch_add(&vm->exits, 1);
 		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				/*
+				 * The kick is taken: clear immediate_exit, or
+				 * every later KVM_RUN returns at once (a busy
+				 * loop).  Cleared before the loop looks at
+				 * vm->stop, and a kicker sets stop before
+				 * immediate_exit, so no kick is lost.
+				 */
+				__atomic_store_n(&vcpu->run->immediate_exit, 0,
+						 __ATOMIC_SEQ_CST);
+				atomic_fetch_add(&vcpu->kicks_taken, 1);
 				continue;
+			}
 			gmem_vm_end_run(vm, GMEM_VM_END_ERROR, (int)vcpu->index,
 					(uint64_t)errno, "vCPU %u: KVM_RUN failed: %s",
 					vcpu->index, strerror(errno));

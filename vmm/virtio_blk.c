@@ -9,6 +9,14 @@
  * request goes to the backend; on completion the status byte is written,
  * every pin dropped and the head put on the used ring.  Parsing follows
  * Firecracker's block request: one typed struct, one error enum.
+ *
+ * Reset with I/O in flight: the device waits for the backend (a few tries);
+ * what the backend still holds after that is orphaned.  An orphaned request
+ * keeps its pins until the backend lets go of it (the kernel may still be
+ * writing into those pages), and then only drops them: no status byte, no
+ * used entry, since after a reset the device must not touch the driver's
+ * buffers or rings (virtio 1.2, 2.4).  While orphans remain, the device
+ * reads DEVICE_NEEDS_RESET and refuses to go live again.
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,6 +37,7 @@
 #define VBLK_SEG_MAX_DEFAULT	128U
 #define VBLK_SEG_MAX_LIMIT	1024U
 #define VBLK_SIZE_MAX		(1U << 20)	/* bytes per segment */
+#define VBLK_DRAIN_TRIES	3	/* failing waits before orphaning */
 
 struct vblk_seg {
 	uint64_t gpa;
@@ -39,6 +48,7 @@ struct vblk_req {
 	struct blk_io io;		/* first: container of the backend io */
 	uint16_t head;
 	bool busy;
+	bool orphan;			/* in flight at a reset: unpin only */
 	uint32_t type;
 	uint64_t status_gpa;
 	volatile uint8_t *status;
@@ -66,6 +76,7 @@ struct virtio_blk {
 	struct iovec *iovs;
 	struct vq_desc *chain;		/* [seg_max + 2] */
 	uint64_t inflight;
+	uint64_t orphans;		/* orphaned requests still in flight */
 	struct virtio_blk_stats st;
 	int notify_fd;
 	int stop_fd;
@@ -94,6 +105,7 @@ static const char *const vblk_err_names[VBLK_E_NR] = {
 	[VBLK_E_FLUSH_DATA] = "flush-data",
 	[VBLK_E_BACKEND] = "backend",
 	[VBLK_E_UNSUPP] = "unsupp",
+	[VBLK_E_BUSY] = "busy",
 };
 
 static const char *const vq_err_names[VQ_E_NR] = {
@@ -136,6 +148,9 @@ static enum vblk_err pin_error(struct virtio_blk *b, int ret)
 	case -EACCES:
 		b->st.violations++;
 		return VBLK_E_PRIVATE;
+	case -EBUSY:		/* shared, but the guest is unsharing it now */
+		b->st.pins_refused++;
+		return VBLK_E_BUSY;
 	case -EMLINK:
 		b->st.pins_refused++;
 		return VBLK_E_PIN;
@@ -143,6 +158,14 @@ static enum vblk_err pin_error(struct virtio_blk *b, int ret)
 		b->st.violations++;
 		return VBLK_E_OUT_OF_RAM;
 	}
+}
+
+/* Drop a pin the device took.  Not finding it is a device bug (gmem counts
+ * it too, and the VM run reports it): counted, never ignored. */
+static void unpin(struct virtio_blk *b, uint64_t gpa, uint64_t len)
+{
+	if (gmem_unpin_bytes(b->mem, gpa, len))
+		b->st.unpin_bugs++;
 }
 
 /* Pin [gpa, gpa + len) of guest RAM if it is shared and clear of rings. */
@@ -154,7 +177,7 @@ static enum vblk_err pin_buf(struct virtio_blk *b, uint64_t gpa, uint64_t len,
 	if (ret)
 		return pin_error(b, ret);
 	if (virtq_overlaps_rings(&b->vq, gpa, len)) {
-		gmem_unpin_bytes(b->mem, gpa, len);
+		unpin(b, gpa, len);
 		return VBLK_E_RING_OVERLAP;
 	}
 	return VBLK_OK;
@@ -165,17 +188,33 @@ static void unpin_segs(struct virtio_blk *b, struct vblk_req *r)
 	uint32_t i;
 
 	for (i = 0; i < r->nseg; i++)
-		gmem_unpin_bytes(b->mem, r->seg[i].gpa, r->seg[i].len);
+		unpin(b, r->seg[i].gpa, r->seg[i].len);
 	r->nseg = 0;
+}
+
+/* An orphan's backend I/O is over: drop its pins, touch nothing else. */
+static void release_orphan(struct virtio_blk *b, struct vblk_req *r)
+{
+	unpin_segs(b, r);
+	unpin(b, r->status_gpa, 1);
+	r->status = NULL;
+	r->orphan = false;
+	r->busy = false;
+	b->orphans--;
+	b->st.orphans_released++;
 }
 
 /* Write the status, drop every pin, return the chain to the guest. */
 static void finish(struct virtio_blk *b, struct vblk_req *r, uint8_t status,
 		   uint32_t used_len)
 {
+	if (r->orphan) {
+		release_orphan(b, r);
+		return;
+	}
 	*r->status = status;
 	unpin_segs(b, r);
-	gmem_unpin_bytes(b->mem, r->status_gpa, 1);
+	unpin(b, r->status_gpa, 1);
 	r->status = NULL;
 	r->busy = false;
 	if (status == VIRTIO_BLK_S_OK)
@@ -236,7 +275,7 @@ static enum vblk_err read_header(struct virtio_blk *b, const struct vq_chain *c,
 	g = p;
 	h->type = g->type;
 	h->sector = g->sector;
-	gmem_unpin_bytes(b->mem, d->addr, sizeof(*g));
+	unpin(b, d->addr, sizeof(*g));
 	return VBLK_OK;
 }
 
@@ -420,6 +459,10 @@ static void io_done(struct blk_backend *be, struct blk_io *io, long res)
 	uint32_t used = 1;
 
 	b->inflight--;
+	if (r->orphan) {
+		release_orphan(b, r);
+		return;
+	}
 	if (res < 0) {
 		b->st.backend_errors++;
 		fail(b, r, VBLK_E_BACKEND);
@@ -536,15 +579,44 @@ static void queue_ready(void *opaque, unsigned int qi)
 	(void)qi;
 }
 
-/* Finish every in-flight request before the rings go away. */
-static void queue_stop(void *opaque, unsigned int qi)
+/*
+ * Finish every in-flight request before the rings go away.  A backend whose
+ * waits keep failing leaves requests in flight: those become orphans (see
+ * the top of this file) and the queue stop reports that it did not drain.
+ */
+static bool queue_stop(void *opaque, unsigned int qi)
+{
+	struct virtio_blk *b = opaque;
+	unsigned int tries = 0, i;
+
+	(void)qi;
+	while (b->inflight > b->orphans && tries < VBLK_DRAIN_TRIES)
+		if (b->be->ops->reap(b->be, true) <= 0)
+			tries++;
+	publish(b);
+	if (b->inflight == b->orphans)
+		return true;
+	for (i = 0; i < b->num_max; i++) {
+		struct vblk_req *r = &b->reqs[i];
+
+		if (r->busy && !r->orphan) {
+			r->orphan = true;
+			b->orphans++;
+			b->st.orphaned++;
+		}
+	}
+	return false;
+}
+
+/* No request of an earlier queue life is still with the backend (collects
+ * what has finished meanwhile first). */
+static bool idle(void *opaque)
 {
 	struct virtio_blk *b = opaque;
 
-	(void)qi;
-	if (b->inflight)
-		reap_locked(b, true);
-	publish(b);
+	if (b->orphans)
+		b->be->ops->reap(b->be, false);
+	return !b->orphans;
 }
 
 static void notify(void *opaque, unsigned int qi)
@@ -565,6 +637,7 @@ static const struct virtio_mmio_ops blk_mmio_ops = {
 	.features_ok = features_ok,
 	.queue_ready = queue_ready,
 	.queue_stop = queue_stop,
+	.idle = idle,
 	.notify = notify,
 };
 
@@ -807,11 +880,17 @@ err_free:
 
 void virtio_blk_destroy(struct virtio_blk *b)
 {
+	unsigned int i;
+
 	if (!b)
 		return;
 	virtio_blk_stop(b);
 	virtio_mmio_exit(&b->mmio);
 	blk_backend_destroy(b->be);
+	/* The backend is gone and with it every I/O it held. */
+	for (i = 0; b->orphans && i < b->num_max; i++)
+		if (b->reqs[i].busy && b->reqs[i].orphan)
+			release_orphan(b, &b->reqs[i]);
 	close(b->notify_fd);
 	free_reqs(b);
 	free(b);
@@ -844,5 +923,7 @@ void virtio_blk_get_stats(struct virtio_blk *b, struct virtio_blk_stats *st)
 	st->bad_config = b->mmio.bad_config;
 	st->bad_access = b->mmio.bad_access;
 	st->inflight = b->inflight;
+	st->orphans = b->orphans;
+	st->unpin_bugs += b->mmio.unpin_bugs;
 	pthread_mutex_unlock(&b->mmio.lock);
 }

@@ -43,14 +43,17 @@ int virtio_mmio_init(struct virtio_mmio_dev *d, const struct virtio_mmio_ops *op
 	return 0;
 }
 
-static void queue_stop(struct virtio_mmio_dev *d, unsigned int qi)
+/* Stop queue qi; false if the device could not finish its requests. */
+static bool queue_stop(struct virtio_mmio_dev *d, unsigned int qi)
 {
 	struct virtq *vq = &d->vqs[qi];
+	bool drained;
 
 	if (!vq->ready)
-		return;
-	d->ops->queue_stop(d->opaque, qi);
-	virtq_disable(vq);
+		return true;
+	drained = d->ops->queue_stop(d->opaque, qi);
+	d->unpin_bugs += (uint64_t)virtq_disable(vq);
+	return drained;
 }
 
 static void device_reset(struct virtio_mmio_dev *d)
@@ -72,6 +75,10 @@ static void device_reset(struct virtio_mmio_dev *d)
 	d->shm_sel = 0;
 	d->status = 0;
 	atomic_store(&d->interrupt_status, 0);
+	/* A drain that could not finish: the reset is not complete (status
+	 * does not read 0) until the device is idle and reset again. */
+	if (!d->ops->idle(d->opaque))
+		virtio_mmio_needs_reset(d);
 }
 
 void virtio_mmio_exit(struct virtio_mmio_dev *d)
@@ -200,7 +207,8 @@ static void write_queue_ready(struct virtio_mmio_dev *d, struct virtq *vq,
 	unsigned int qi = d->queue_sel;
 
 	if (!v) {
-		queue_stop(d, qi);
+		if (!queue_stop(d, qi))
+			virtio_mmio_needs_reset(d);
 		return;
 	}
 	if (vq->ready)

@@ -20,8 +20,13 @@ struct virtio_mmio_ops {
 	bool (*features_ok)(void *opaque, uint64_t features);
 	/* Queue qi just became ready (rings pinned). */
 	void (*queue_ready)(void *opaque, unsigned int qi);
-	/* Queue qi is going away: finish its in-flight requests first. */
-	void (*queue_stop)(void *opaque, unsigned int qi);
+	/* Queue qi is going away: finish its in-flight requests first.  False
+	 * if some could not be finished (they are orphaned: the device must
+	 * not touch the rings or the driver's buffers for them any more). */
+	bool (*queue_stop)(void *opaque, unsigned int qi);
+	/* Is nothing of an earlier queue life still in flight?  A reset that
+	 * finds the device not idle leaves DEVICE_NEEDS_RESET set. */
+	bool (*idle)(void *opaque);
 	/* QueueNotify written by an MMIO exit (no ioeventfd). */
 	void (*notify)(void *opaque, unsigned int qi);
 };
@@ -45,6 +50,7 @@ struct virtio_mmio_dev {
 	/* counters (under lock) */
 	uint64_t bad_config;
 	uint64_t bad_access;
+	uint64_t unpin_bugs;		/* ring unpins that found no pin */
 };
 
 int virtio_mmio_init(struct virtio_mmio_dev *d, const struct virtio_mmio_ops *ops,

@@ -77,21 +77,23 @@ err_desc:
 	return ret;
 }
 
-void virtq_disable(struct virtq *vq)
+int virtq_disable(struct virtq *vq)
 {
 	uint32_t n = vq->size;
+	int bugs = 0;
 
 	if (!vq->ready)
-		return;
-	gmem_unpin_bytes(vq->mem, vq->used_gpa, vring_used_bytes(n));
-	gmem_unpin_bytes(vq->mem, vq->avail_gpa, vring_avail_bytes(n));
-	gmem_unpin_bytes(vq->mem, vq->desc_gpa, vring_desc_bytes(n));
+		return 0;
+	bugs += !!gmem_unpin_bytes(vq->mem, vq->used_gpa, vring_used_bytes(n));
+	bugs += !!gmem_unpin_bytes(vq->mem, vq->avail_gpa, vring_avail_bytes(n));
+	bugs += !!gmem_unpin_bytes(vq->mem, vq->desc_gpa, vring_desc_bytes(n));
 	vq->ready = false;
 	vq->desc = NULL;
 	vq->avail = NULL;
 	vq->used = NULL;
 	vq->size = 0;
 	vq->mask = 0;
+	return bugs;
 }
 
 bool virtq_overlaps_rings(const struct virtq *vq, uint64_t gpa, uint64_t len)

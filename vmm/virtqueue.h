@@ -72,8 +72,9 @@ struct vq_chain {
  */
 int virtq_enable(struct virtq *vq, struct gmem *mem);
 
-/* Unpin the rings and forget the live state (configuration kept). */
-void virtq_disable(struct virtq *vq);
+/* Unpin the rings and forget the live state (configuration kept).
+ * Returns the number of ring unpins that found no pin (a VMM bug: 0). */
+int virtq_disable(struct virtq *vq);
 
 /*
  * virtq_pop() - take the next available chain into c (c->d has room for

@@ -46,8 +46,17 @@ static const char *const test_names[GMEM_ABI_TEST_MAX] = {
 	[GMEM_ABI_TEST_HANG] = "hang",
 	[GMEM_ABI_TEST_MMIO] = "mmio",
 	[GMEM_ABI_TEST_IO] = "io",
+	[GMEM_ABI_TEST_HOSTILE] = "hostile",
 	[GMEM_ABI_TEST_INTN] = "intn",
 };
+
+/* The guest self-tests that check the host view, pin pages as a device
+ * would and read the VMM's counters; no other run offers those services. */
+bool gmem_vm_test_wants_services(enum gmem_abi_test t)
+{
+	return t == GMEM_ABI_TEST_CONVERT || t == GMEM_ABI_TEST_BADREQ ||
+	       t == GMEM_ABI_TEST_SMP;
+}
 
 int gmem_vm_test_from_name(const char *name, enum gmem_abi_test *out)
 {
@@ -532,6 +541,7 @@ int gmem_vm_create(const struct gmem_vm_config *cfg, struct gmem_vm **out)
 	if (err)
 		goto fail;
 	vm->nr_vcpus = vm->cfg.vcpus;
+	vm->services = gmem_vm_test_wants_services(vm->cfg.test);
 	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
 		err = -ENOMEM;
@@ -573,6 +583,8 @@ void gmem_vm_destroy(struct gmem_vm *vm)
 
 	if (!vm)
 		return;
+	/* The VMM's own pins; a guest could never have dropped them (its
+	 * unpins only release guest pins), so these cannot fail. */
 	if (vm->pinned) {
 		gmem_unpin(vm->mem, GMEM_ABI_BOOT_INFO_GPA, 2 * GMEM_ABI_PAGE_SIZE);
 		gmem_unpin(vm->mem, GMEM_ABI_VCPU_PAGE_GPA,
@@ -728,6 +740,7 @@ static void append_rips(struct gmem_vm *vm)
 
 static void collect(struct gmem_vm *vm, struct gmem_vm_result *res)
 {
+	struct gmem_stats gs;
 	unsigned int i;
 	bool pass;
 
@@ -741,6 +754,12 @@ static void collect(struct gmem_vm *vm, struct gmem_vm_result *res)
 	res->counters.exits = atomic_load(&vm->exits);
 	res->counters.console_writes = atomic_load(&vm->console_writes);
 	res->counters.mmio_exits = atomic_load(&vm->mmio_exits);
+	gmem_get_stats(vm->mem, &gs);
+	if (gs.unpin_missing && !vm->ended)
+		gmem_vm_end_run(vm, GMEM_VM_END_ERROR, -1, gs.unpin_missing,
+				"VMM bug: %llu host unpins found no pin (a host pin was "
+				"dropped twice or never taken)",
+				(unsigned long long)gs.unpin_missing);
 	if (vm->ended) {
 		res->end = vm->end.end;
 		res->end_vcpu = vm->end.end_vcpu;

@@ -36,6 +36,7 @@ struct gmem_vcpu {
 	bool running;			/* thread in its loop (kick_lock) */
 	struct gmem_abi_vcpu_page *page;	/* pinned host view */
 	bool done;			/* reported on PORT_DONE */
+	atomic_uint_fast64_t kicks_taken;	/* KVM_RUN returns with EINTR */
 	uint32_t done_status;
 };
 
@@ -53,6 +54,7 @@ struct gmem_vm {
 	struct gmem_abi_boot_info *boot;	/* pinned host view */
 	struct gmem_abi_results *results;	/* pinned host view */
 	bool pinned;
+	bool services;			/* test services on (self-test run) */
 	struct gmem_vm_mmio mmio[GMEM_VM_MAX_MMIO];
 	unsigned int nr_mmio;
 	int ioeventfds[GMEM_VM_MAX_MMIO];
@@ -95,7 +97,11 @@ int gmem_pvm_enable(int vcpu_fd, uint64_t page_gpa);
 
 /* transport.c */
 int gmem_vm_handle_doorbell(struct gmem_vcpu *vcpu, uint32_t value);
+/* Returns the gmem/check errno; the guest gets it mapped in rax. */
 int gmem_vm_handle_hypercall(struct gmem_vcpu *vcpu);
+int64_t gmem_vm_hypercall_status(int err);
+/* Does test t use the doorbell's test services (abi.h)? */
+bool gmem_vm_test_wants_services(enum gmem_abi_test t);
 int gmem_vm_hypercall_supported(int vm_fd);
 int gmem_vm_enable_hypercall(int vm_fd);
 enum gmem_transport gmem_vm_resolve_auto(void);

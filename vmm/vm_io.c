@@ -159,6 +159,7 @@ int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
 	struct gmem_abi_io_config io;
 	struct virtio_blk *blk = NULL;
 	struct gmem_vm *vm = NULL;
+	struct gmem_stats after;
 	uint64_t mem;
 	int err;
 
@@ -213,6 +214,16 @@ int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
 	gmem_get_stats(gmem_vm_memory(vm), &r->mem);
 	r->io = r->vm.guest.io;
 	virtio_blk_destroy(blk);
+	/* The device's last unpins (rings, at its reset) happened just now. */
+	gmem_get_stats(gmem_vm_memory(vm), &after);
+	r->mem.unpin_missing = after.unpin_missing;
+	if (r->mem.unpin_missing || r->dev.unpin_bugs) {
+		r->vm.pass = false;
+		snprintf(r->vm.message, sizeof(r->vm.message),
+			 "VMM bug: %llu host unpins found no pin (device: %llu)",
+			 (unsigned long long)r->mem.unpin_missing,
+			 (unsigned long long)r->dev.unpin_bugs);
+	}
 out_vm:
 	gmem_vm_destroy(vm);
 out_be:

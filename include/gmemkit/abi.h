@@ -40,7 +40,8 @@
 
 #include <stdint.h>
 
-#define GMEM_ABI_VERSION	4	/* 4: io pool_size, persistent mode */
+#define GMEM_ABI_VERSION	5	/* 5: io pool_size, persistent mode;
+					 * 4: test services gated, KVM_E* codes */
 #define GMEM_ABI_MAGIC		0x474d454bU	/* "GMEK" */
 
 #define GMEM_ABI_PAGE_SIZE	4096ULL
@@ -94,16 +95,39 @@
 #define GMEM_ABI_EMLINK		31	/* too many pins */
 #define GMEM_ABI_ENOENT		2	/* unpin of an unpinned page */
 #define GMEM_ABI_ENOMEM		12
-/* KVM's own hypercall error returns (before any exit to userspace). */
+/*
+ * Hypercall status codes (rax of KVM_HC_MAP_GPA_RANGE): KVM's hypercall ABI
+ * (include/uapi/linux/kvm_para.h), negated, both from KVM itself and from
+ * the VMM: 0, -KVM_ENOSYS, -KVM_EFAULT, -KVM_EINVAL, -KVM_EOPNOTSUPP.  One
+ * gmemkit extension: -GMEM_ABI_EBUSY (16, the Linux errno) when the range
+ * holds pinned pages; nothing changed and the guest retries later.
+ *   -KVM_EINVAL      unaligned, zero pages, wrapping, a state the mode
+ *                    refuses (destructive: already converted), not long mode
+ *   -KVM_EFAULT      range outside guest RAM, or the host failed
+ *   -KVM_EOPNOTSUPP  unknown attributes or exit flags
+ *   -KVM_ENOSYS      unknown hypercall number
+ * The doorbell keeps the errno values above.
+ */
 #define GMEM_ABI_KVM_ENOSYS	1000
+#define GMEM_ABI_KVM_EFAULT	14
+#define GMEM_ABI_KVM_EINVAL	22
+#define GMEM_ABI_KVM_EOPNOTSUPP	95
 
 /* ---- doorbell ---------------------------------------------------------- */
 enum gmem_abi_op {
 	GMEM_ABI_OP_NOP = 0,		/* empty round trip (exit cost) */
 	GMEM_ABI_OP_SHARE = 1,		/* [gpa, gpa + len) private -> shared */
 	GMEM_ABI_OP_UNSHARE = 2,	/* [gpa, gpa + len) shared -> private */
-	/* Host services and test hooks (doorbell only, never conversions). */
+	/* Host services (doorbell only, never conversions). */
 	GMEM_ABI_OP_HOST_TIME = 16,	/* result: host CLOCK_MONOTONIC ns */
+	/*
+	 * Test services, 17..22: only in a run of a guest self-test that needs
+	 * them (convert, badreq, smp); in every other run (io, bench, hello,
+	 * hostile, ...) they get -GMEM_ABI_EOPNOTSUPP and are counted in
+	 * GMEM_ABI_CNT_SERVICE_REFUSED.  PIN pins as the guest: UNPIN releases
+	 * only pins the guest made (no guest pin there: -GMEM_ABI_ENOENT,
+	 * counted in GMEM_ABI_CNT_UNPIN_REFUSED), never the VMM's own.
+	 */
 	GMEM_ABI_OP_CHECK_PATTERN = 17,	/* host view holds gmem_abi_pattern(arg) */
 	GMEM_ABI_OP_CHECK_ZERO = 18,	/* host view reads all zero */
 	GMEM_ABI_OP_CHECK_PRIVATE = 19,	/* every page faults in the host view;
@@ -123,6 +147,8 @@ enum gmem_abi_counter {
 	GMEM_ABI_CNT_CONV_OK,		/* conversions done */
 	GMEM_ABI_CNT_DOORBELLS,		/* doorbell exits */
 	GMEM_ABI_CNT_HYPERCALLS,	/* KVM_EXIT_HYPERCALL exits */
+	GMEM_ABI_CNT_SERVICE_REFUSED,	/* test service asked outside its tests */
+	GMEM_ABI_CNT_UNPIN_REFUSED,	/* UNPIN finding no guest pin */
 	GMEM_ABI_CNT_MAX
 };
 
@@ -203,6 +229,7 @@ enum gmem_abi_test {
 	GMEM_ABI_TEST_HANG,		/* spins forever: watchdog */
 	GMEM_ABI_TEST_MMIO,		/* accesses the virtio-mmio window */
 	GMEM_ABI_TEST_IO,		/* virtio-blk workload: boot_info.io */
+	GMEM_ABI_TEST_HOSTILE,		/* tries to steal the VMM's pins */
 	GMEM_ABI_TEST_INTN,		/* int $0x40: no gate there (#GP), or a
 					 * KVM internal error on a PVM host */
 	GMEM_ABI_TEST_MAX
@@ -239,7 +266,10 @@ enum gmem_abi_io_rw {
  * random pages of its churn scratch area and sometimes unshares the buffer
  * of one of its in-place requests the device holds (-EBUSY expected). */
 #define GMEM_ABI_IOF_CHURN	(1U << 3)
-#define GMEM_ABI_IOF_ALL	15U
+/* test: while the device holds a read, UNPIN its buffer (refused: no
+ * test services in an I/O run) and unshare it (-EBUSY, the pin holds) */
+#define GMEM_ABI_IOF_STEAL_PIN	(1U << 4)
+#define GMEM_ABI_IOF_ALL	31U
 #define GMEM_ABI_IO_CHURN_PAGES	64	/* scratch pages per vCPU */
 
 #define GMEM_ABI_IO_MAX_QD	64
@@ -430,6 +460,7 @@ struct gmem_abi_io_results {
 	uint64_t bad_sent, bad_ioerr;	/* BAD_DESC: requests, IOERR answers */
 	int64_t busy_status;		/* UNSHARE_BUSY: the refused unshare */
 	int64_t busy_after;		/* UNSHARE_BUSY: unshare after completion */
+	int64_t steal_status;		/* STEAL_PIN: the UNPIN of the held buffer */
 	uint64_t capacity;		/* device sectors seen by the driver */
 	uint32_t queue_size;		/* descriptors in the virtqueue */
 	uint32_t done;			/* 1 once filled */

@@ -83,6 +83,11 @@ struct gmem_stats {
 	uint64_t refusals;		/* unshare refused: pinned pages */
 	uint64_t violations;		/* host accesses to private pages */
 	uint64_t pins;			/* successful pin calls */
+	uint64_t probe_faults;		/* gmem_try_access() probes that faulted
+					 * (deliberate: not violations) */
+	uint64_t unpin_missing;		/* host unpins that found no host pin:
+					 * a VMM bug, reported by the VMM */
+	uint64_t guest_unpin_refused;	/* guest-owned unpins with no guest pin */
 };
 
 /*
@@ -121,16 +126,41 @@ int gmem_convert(struct gmem *g, uint64_t off, uint64_t len,
 /*
  * gmem_pin() / gmem_unpin() - hold shared pages for in-flight host I/O.
  *
- * A pinned page cannot be unshared.  Pins nest (a counter per page, at most
- * GMEM_PIN_MAX).  Pin is all or nothing over the range.
+ * A pinned page cannot be unshared.  Pins nest (a counter per page and
+ * owner) and have an owner:
  *
- *   -EACCES   (pin) a page in the range is private or being converted
- *   -EMLINK   (pin) a page has GMEM_PIN_MAX pins already
- *   -ENOENT   (unpin) a page in the range is not pinned
+ *   GMEM_PIN_HOST   the VMM and its devices (rings, boot pages, in-flight
+ *                   I/O).  gmem_pin(), gmem_unpin(), gmem_pin_ptr() and
+ *                   gmem_unpin_bytes() pin as the host.  At most
+ *                   GMEM_PIN_MAX per page.
+ *   GMEM_PIN_GUEST  what a guest asked the VMM to pin (a test service that
+ *                   simulates host I/O).  At most GMEM_GUEST_PIN_MAX per page.
+ *
+ * An unpin only ever releases pins of its own owner: a guest cannot drop
+ * the VMM's pins.  Pin is all or nothing over the range, and so is unpin.
+ *
+ *   -EACCES   (pin) a page in the range is private
+ *   -EBUSY    (pin) a page in the range is shared but being unshared (a
+ *             conversion is in progress: transient, not a violation)
+ *   -EMLINK   (pin) a page has the owner's maximum of pins already
+ *   -ENOENT   (unpin) a page in the range holds no pin of that owner;
+ *             counted: a host unpin in stats.unpin_missing (a VMM bug the
+ *             caller must report), a guest unpin in stats.guest_unpin_refused
  */
 #define GMEM_PIN_MAX		((1U << 24) - 1)
+#define GMEM_GUEST_PIN_MAX	63U
+
+enum gmem_pin_owner {
+	GMEM_PIN_HOST = 0,
+	GMEM_PIN_GUEST = 1,
+};
+
 int gmem_pin(struct gmem *g, uint64_t off, uint64_t len);
 int gmem_unpin(struct gmem *g, uint64_t off, uint64_t len);
+int gmem_pin_as(struct gmem *g, uint64_t off, uint64_t len,
+		enum gmem_pin_owner owner);
+int gmem_unpin_as(struct gmem *g, uint64_t off, uint64_t len,
+		  enum gmem_pin_owner owner);
 
 /*
  * gmem_host_ptr() - the checked way from (offset, length) to a host pointer.
@@ -153,7 +183,8 @@ int gmem_unpin_bytes(struct gmem *g, uint64_t off, uint64_t len);
 
 /* Queries. */
 int gmem_page_state(struct gmem *g, uint64_t off);	/* GMEM_* or -errno */
-int gmem_page_pins(struct gmem *g, uint64_t off);	/* count or -errno */
+int gmem_page_pins(struct gmem *g, uint64_t off);	/* all owners, or -errno */
+int gmem_page_pins_of(struct gmem *g, uint64_t off, enum gmem_pin_owner owner);
 uint64_t gmem_shared_pages(struct gmem *g);
 void gmem_get_stats(struct gmem *g, struct gmem_stats *st);
 
@@ -171,13 +202,27 @@ void *gmem_memslot_addr(const struct gmem *g);		/* for KVM only */
  * Protection violations.
  *
  * gmem installs a SIGSEGV handler (once, on first region creation) that
- * recognises faults in any region's host view.  Such a fault is counted in
- * the region's stats, handed to the violation callback if one is set, and
- * then:
- *   - inside gmem_try_access() (or another gmem_guarded() section) the
- *     faulting access is abandoned and the caller gets -EFAULT;
- *   - elsewhere the process prints the region and offset and aborts.
- * Faults outside every region go to the previously installed handler.
+ * recognises protection faults (si_code SEGV_ACCERR, raised by the kernel)
+ * in any region's host view.  Such a fault is a violation: counted in the
+ * region's stats.violations, recorded for gmem_last_violation(), handed to
+ * the violation callback if one is set, and then the process prints the
+ * region and offset and dies of the SIGSEGV.
+ *
+ * A fault of a gmem_try_access() probe at the probed byte is not a
+ * violation: the probe asked whether the page is reachable.  It is counted
+ * in stats.probe_faults only, and the probe returns -EFAULT.
+ *
+ * Anything else (a fault outside every region, SEGV_MAPERR, a SIGSEGV sent
+ * with kill() or sigqueue()) goes to the previously installed handler.
+ *
+ * Scope: only accesses through the host view fault.  The memslot mapping
+ * (KVM's), reads and writes of the file descriptor (pread/pwrite), and
+ * accesses by the kernel on the VMM's behalf (io_uring, O_DIRECT page
+ * pinning) are not seen by this handler; the pins above are what keeps a
+ * page such an access is under from becoming private.
+ *
+ * gmem_destroy() waits for a handler that is looking at the region to
+ * finish with it, so the handler never reads a freed region.
  */
 struct gmem_violation {
 	struct gmem *region;
@@ -193,10 +238,11 @@ typedef void (*gmem_violation_fn)(const struct gmem_violation *v, void *arg);
 void gmem_set_violation_handler(gmem_violation_fn fn, void *arg);
 
 /*
- * gmem_try_access() - touch one byte of the host view at off (read, or
+ * gmem_try_access() - probe one byte of the host view at off (read, or
  * read-modify-write if write) and report whether it faulted.
  *   0         accessible
- *   -EFAULT   a protection violation was caught (and counted)
+ *   -EFAULT   the access faulted (counted in stats.probe_faults, not as a
+ *             violation)
  *   -ERANGE   off outside the region
  */
 int gmem_try_access(struct gmem *g, uint64_t off, bool write);

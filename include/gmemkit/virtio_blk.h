@@ -34,7 +34,21 @@
  *    length 0 and nothing is written (stats.no_status, and the class:
  *    VBLK_E_STATUS, _PRIVATE, _OUT_OF_RAM or _RING_OVERLAP);
  *  - unknown or unnegotiated request type: VIRTIO_BLK_S_UNSUPP.
+ *  - a buffer on a page the guest is unsharing at that moment: IOERR,
+ *    VBLK_E_BUSY, counted in stats.pins_refused (not a violation).
  * Used length = bytes the device wrote into the chain + 1 status byte.
+ *
+ * Reset (Status 0) or QueueReady 0 with I/O in flight: the device waits for
+ * the backend; requests the backend still holds after VBLK_DRAIN_TRIES
+ * failing waits are orphaned (stats.orphaned): they keep their pins until
+ * the backend completes them, then only drop the pins (stats.
+ * orphans_released), never writing a status or a used entry.  Meanwhile
+ * Status reads DEVICE_NEEDS_RESET and the queue cannot be enabled; a reset
+ * once the orphans are gone brings the device back.
+ *
+ * Every pin the device takes is its own (gmem's host owner) and dropped
+ * once; an unpin that finds no pin is a device bug, counted in
+ * stats.unpin_bugs (and gmem's unpin_missing), never ignored.
  * Framing: the 16-byte header alone in the first descriptor (device
  * readable), data in the middle ones, status in the last (as Linux and
  * Firecracker do).
@@ -222,7 +236,7 @@ enum vblk_err {
 	VBLK_E_SEGS,		/* more data descriptors than seg_max */
 	VBLK_E_SEG_SIZE,	/* a segment above size_max */
 	VBLK_E_OUT_OF_RAM,	/* buffer outside guest RAM */
-	VBLK_E_PRIVATE,		/* buffer on a private (or converting) page */
+	VBLK_E_PRIVATE,		/* buffer on a private page */
 	VBLK_E_RING_OVERLAP,	/* buffer overlaps the descriptor table/rings */
 	VBLK_E_PIN,		/* pin refused: too many pins on a page */
 	VBLK_E_SECTOR,		/* sector range beyond capacity */
@@ -230,6 +244,8 @@ enum vblk_err {
 	VBLK_E_FLUSH_DATA,	/* FLUSH carrying data descriptors */
 	VBLK_E_BACKEND,		/* backend refused or failed the I/O */
 	VBLK_E_UNSUPP,		/* unknown request type (S_UNSUPP) */
+	VBLK_E_BUSY,		/* buffer on a page the guest is unsharing
+				 * right now (not a violation) */
 	VBLK_E_NR
 };
 
@@ -258,12 +274,17 @@ struct virtio_blk_stats {
 	uint64_t no_status;	/* returned with used len 0, nothing written */
 	uint64_t violations;	/* refused buffers: private or outside RAM */
 	uint64_t pins;		/* successful data pins */
-	uint64_t pins_refused;	/* data pins refused (EMLINK) */
+	uint64_t pins_refused;	/* data pins refused (EMLINK, EBUSY) */
 	uint64_t broken;	/* broken ring events */
 	uint64_t bad_config;	/* refused QueueReady / status / features */
 	uint64_t bad_access;	/* refused MMIO accesses */
 	uint64_t backend_errors;/* I/O the backend failed */
 	uint64_t inflight;	/* requests in flight now */
+	uint64_t orphaned;	/* in flight at a reset that could not drain */
+	uint64_t orphans;	/* orphans the backend still holds now */
+	uint64_t orphans_released;	/* orphans whose pins were dropped */
+	uint64_t unpin_bugs;	/* unpins of the device's own pins that found
+				 * none (a device bug; gmem counts them too) */
 	uint64_t err[VBLK_E_NR];
 	uint64_t ring_err[VQ_E_NR];
 };

@@ -57,6 +57,12 @@
 #define KVM_MAP_GPA_RANGE_DECRYPTED	KVM_MAP_GPA_RANGE_ENC_STAT(0)
 #endif
 
+/* kvm_run.hypercall.flags (a union with the older u32 longmode, whose
+ * value 1 is the same bit); bits 1..31 are zero (KVM_EXIT_HYPERCALL_MBZ). */
+#ifndef KVM_EXIT_HYPERCALL_LONG_MODE
+#define KVM_EXIT_HYPERCALL_LONG_MODE	(1ULL << 0)
+#endif
+
 /* Exit reasons. */
 #ifndef KVM_EXIT_MEMORY_FAULT
 #define KVM_EXIT_MEMORY_FAULT		39
