@@ -14,5 +14,5 @@ set grid y
 plot dir.'/cost_split.dat' using 2:xtic(1) title "kicks (ioeventfd)", \
      ''                    using 3 title "conversion exits to the VMM", \
      ''                    using 4 title "conversion host work", \
-     ''                    using 5 title "bounce copy", \
+     ''                    using 5 title "copy (bounce, persistent)", \
      ''                    using 6 title "unaccounted (driver, device wait)"

@@ -8,6 +8,6 @@ set logscale x 2
 set logscale y 10
 set key outside right top
 set grid
-plot for [m=0:5] dir.'/io_by_size.dat' using 1:(column(3+3*m)) with linespoints lw 2 lc m+1 \
-       title word("shared bounce inplace inplace-batch adaptive inplace-scatter", m+1).' p50', \
-     for [m=0:5] dir.'/io_by_size.dat' using 1:(column(4+3*m)) with lines dt 2 lc m+1 notitle
+plot for [m=0:6] dir.'/io_by_size.dat' using 1:(column(3+3*m)) with linespoints lw 2 lc m+1 \
+       title word("shared bounce inplace inplace-batch adaptive inplace-scatter persistent", m+1).' p50', \
+     for [m=0:6] dir.'/io_by_size.dat' using 1:(column(4+3*m)) with lines dt 2 lc m+1 notitle

@@ -8,5 +8,5 @@ set logscale x 2
 set logscale y 10
 set key outside right top
 set grid
-plot for [m=0:5] dir.'/io_by_size.dat' using 1:(column(2+3*m)) with linespoints lw 2 \
-     title word("shared bounce inplace inplace-batch adaptive inplace-scatter", m+1)
+plot for [m=0:6] dir.'/io_by_size.dat' using 1:(column(2+3*m)) with linespoints lw 2 \
+     title word("shared bounce inplace inplace-batch adaptive inplace-scatter persistent", m+1)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "gmemkit/abi.h"
 #include "gmemkit/json.h"
 #include "gmemkit/virtio_blk.h"
 #include "report.h"
@@ -254,17 +255,24 @@ static void run_io_point(struct bench_data *d, const struct bench_opts *o,
 #define DISK_SIZE	(1ULL << 30)	/* sparse image for the file backend */
 
 static const char *const modes[NMODES] = {
-	"shared", "bounce", "inplace", "inplace-batch", "adaptive", "inplace-scatter" };
+	"shared", "bounce", "inplace", "inplace-batch", "adaptive", "inplace-scatter",
+	"persistent" };
 static const char *const backends[2] = { "null", "file" };
+
+static bool mode_has_pool(unsigned int m)
+{
+	return !strcmp(modes[m], "bounce") || !strcmp(modes[m], "adaptive");
+}
 
 static void run_io(struct bench_data *d, const struct bench_opts *o,
 		   struct progress *p)
 {
-	char bs[16], qd[8], vc[8], rt[16], disk[64] = "", what[160];
+	char bs[16], qd[8], vc[8], rt[16], pool[24], disk[64] = "", what[160];
 	unsigned int m, b, q, v, k, t, ntr, be = o->backends;
 	const char *trs[3] = { NULL };
 
 	snprintf(rt, sizeof(rt), "%g", o->io_runtime);
+	snprintf(pool, sizeof(pool), "%llu", (unsigned long long)o->pool_size);
 	ntr = extra_transports(d, o, trs);
 	if ((be & 2) && blk_disk_create(disk, sizeof(disk), "/var/tmp", DISK_SIZE)) {
 		skip(d, "io-bench file backend: cannot create a disk image in /var/tmp");
@@ -278,18 +286,30 @@ static void run_io(struct bench_data *d, const struct bench_opts *o,
 					for (t = 0; t <= ntr; t++) {
 						/* t 0: the default transport; first,
 						 * so report.c's tables find it. */
-						char *argv[] = { "gmemkit", "io-bench", "--json",
+						char *argv[24] = { "gmemkit", "io-bench", "--json",
 							(char *)"--mode", (char *)modes[m], "--bs", bs,
 							"--qd", qd, "--vcpus", vc, "--backend",
 							(char *)backends[k], "--runtime", rt,
-							"--rw", "randread",
-							"--transport", (char *)(t ? trs[t - 1] : "auto"),
-							k ? "--disk" : NULL, disk, NULL };
+							"--rw", "randread" };
+						unsigned int n = 17;
 
 						if (!(be & (1U << k)) || !(o->sizes & (1U << b)) ||
 						    !(o->modes & (1U << m)) ||
 						    (t && !(INPLACE_MODES & (1U << m))))
 							continue;
+						if (k) {
+							argv[n++] = "--disk";
+							argv[n++] = disk;
+						}
+						if (mode_has_pool(m)) {
+							argv[n++] = "--pool-size";
+							argv[n++] = pool;
+						}
+						if (t) {
+							argv[n++] = "--transport";
+							argv[n++] = (char *)trs[t - 1];
+						}
+						argv[n] = NULL;
 						snprintf(bs, sizeof(bs), "%uk", block_kib[b]);
 						snprintf(qd, sizeof(qd), "%u", o->qd[q]);
 						snprintf(vc, sizeof(vc), "%u", o->vcpus[v]);
@@ -316,11 +336,14 @@ static void run_all(struct bench_data *d, const struct bench_opts *o)
 	char *probe[] = { "gmemkit", "probe", "--json", NULL };
 	char *conv[] = { "gmemkit", "convert-bench", "--json", "--reps", reps,
 			 "--pages", "1,4,16,64,256,512", NULL };
-	char *bounce[] = { "gmemkit", "bounce-bench", "--json", "--reps", reps, NULL };
+	char pool[24];
+	char *bounce[] = { "gmemkit", "bounce-bench", "--json", "--reps", reps,
+			   "--pool-size", pool, NULL };
 	bool io = have_command("io-bench"), run_io_ok;
 	struct progress p = { .t0 = now_s() };
 
 	snprintf(reps, sizeof(reps), "%u", o->quick ? 30 : 200);	/* both benches */
+	snprintf(pool, sizeof(pool), "%llu", (unsigned long long)o->pool_size);
 	p.steps = 2 + have_command("bounce-bench");
 	p.total_weight = 1 + (o->quick ? 3 : 15) + (o->quick ? 1 : 7);
 	progress(&p, 1, "probe");
@@ -362,15 +385,18 @@ static int usage(FILE *f, int ret)
 	fprintf(f,
 		"usage: gmemkit bench [--quick] [--reps N] [--io-runtime SECONDS] [--out DIR]\n"
 		"                     [--modes LIST] [--bs LIST] [--qd LIST] [--vcpus LIST]\n"
-		"                     [--backends LIST] [--transport LIST]\n"
+		"                     [--backends LIST] [--pool-size SIZE] [--transport LIST]\n"
 		"                     [--emulated-ok]\n"
 		"       gmemkit bench --compare A.json B.json\n"
 		"  runs probe, convert-bench, bounce-bench and (with KVM) the io-bench sweep;\n"
 		"  writes results/<host>-<date>/{results.json,results.csv,report.md,*.svg}\n"
 		"  and prints the verdict.  The sweep: --modes of shared,bounce,inplace,\n"
-		"  inplace-batch,adaptive,inplace-scatter (all); --bs of 4k,16k,64k,256k,1m\n"
-		"  (all); --qd (1,32); --vcpus (1,2); --backends null,file (both; --quick:\n"
-		"  null).\n"
+		"  inplace-batch,adaptive,inplace-scatter,persistent (all); --bs of\n"
+		"  4k,16k,64k,256k,1m (all); --qd (1,32); --vcpus (1,2); --backends\n"
+		"  null,file (both; --quick: null).\n"
+		"  --pool-size SIZE: the bounce pool of bounce-bench and of the guest in\n"
+		"  the bounce and adaptive points (default 64M, Linux's swiotlb default;\n"
+		"  SEV/TDX guests use 6%% of RAM clamped to [64M, 1G]).\n"
 		"  The in-place modes run over the default conversion transport (what auto\n"
 		"  resolves to) and over each usable one of --transport doorbell,hypercall,\n"
 		"  queue (all, the default; 'default': none beyond it): doorbell where\n"
@@ -530,6 +556,16 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			if (o->transports & 16)
 				o->transports = 7;
 			o->transports &= 7;	/* "default": none beyond it */
+		} else if (!strcmp(argv[i], "--pool-size") && i + 1 < argc) {
+			if (cli_parse_size("--pool-size", argv[++i], &o->pool_size))
+				return 2;
+			/* what bounce-bench and io-bench both take, any vCPU count */
+			if (o->pool_size < (2ULL << 20) || o->pool_size > GMEM_ABI_IO_POOL_MAX ||
+			    o->pool_size % (2ULL << 20)) {
+				fprintf(stderr, "gmemkit: --pool-size: '%s' is not a multiple of "
+					"2M in [2M, 1G]\n", argv[i]);
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
 			o->outdir = argv[++i];
 		} else if (!strcmp(argv[i], "--compare") && i + 2 < argc) {
@@ -545,6 +581,22 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 	}
 	if (o->quick && !backends_set)
 		o->backends = 1;
+	for (i = 0; i < (int)o->nvcpus; i++) {
+		unsigned int b;
+
+		for (b = 0; b < NBS; b++)
+			if ((o->sizes & (1U << b)) &&
+			    !gmem_abi_io_pool_ok(o->pool_size, block_kib[b] * 1024ULL, o->vcpus[i])) {
+				fprintf(stderr, "gmemkit: --pool-size: %llu bytes cannot serve %u KiB "
+					"blocks on %u vCPUs (at least %llu KiB, a multiple of %llu "
+					"KiB)\n", (unsigned long long)o->pool_size, block_kib[b],
+					o->vcpus[i],
+					(unsigned long long)(gmem_abi_io_pool_min(block_kib[b] * 1024ULL,
+										   o->vcpus[i]) >> 10),
+					(unsigned long long)(gmem_abi_io_pool_unit(o->vcpus[i]) >> 10));
+				return 2;
+			}
+	}
 	return 0;
 }
 
@@ -555,6 +607,7 @@ static int cmd_bench(int argc, char **argv)
 		.modes = (1U << NMODES) - 1, .sizes = (1U << NBS) - 1, .backends = 3,
 		.transports = 7,
 		.qd = { 1, 32 }, .nqd = 2, .vcpus = { 1, 2 }, .nvcpus = 2,
+		.pool_size = GMEM_ABI_IO_POOL_DEFAULT,
 	};
 	struct bench_data d = { 0 };
 	char outdir[512];

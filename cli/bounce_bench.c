@@ -5,18 +5,22 @@
  *
  * map_unmap:   bounce_map() + bounce_unmap() with BOUNCE_F_SKIP_CPU_SYNC:
  *              the allocator alone;
- * bounce_copy: bounce_map(TO_DEVICE) (copies the buffer into the pool) +
- *              bounce_unmap(): one copy of the bytes, as a device read
- *              (an I/O write) costs;
+ * bounce_to_device: bounce_map(TO_DEVICE) (copies the buffer into the pool)
+ *              + bounce_unmap(): one copy of the bytes, what an I/O write
+ *              costs;
+ * bounce_from_device: bounce_map(FROM_DEVICE) (copies the buffer in, as
+ *              Linux does for every direction) + bounce_unmap() (copies the
+ *              device's data out): two copies, what an I/O read costs;
  * memcpy:      memcpy() of the same bytes between two fixed buffers;
  * memcpy_spread: the same memcpy() into a destination that walks a buffer
  *              as large as a pool area, as the pool's next-fit index (like
  *              swiotlb's) walks the area: the copy into cache-cold memory
- *              that bounce_copy also pays, without the pool.
+ *              that bounce_to_device also pays, without the pool.
  * For 512 B, 4 KiB, 64 KiB and 256 KiB, with 1 thread and with 2 threads
  * (thread i maps from CPU i, so each has an area of its own).  A sample
- * times a batch of operations; with 2 threads it is the wall time of both
- * batches divided by all operations of both threads.  All configurations
+ * times a batch of operations per thread; its latency is the wall time over
+ * the batch (what one operation of one thread took while the others ran),
+ * its throughput all threads' bytes over the wall time.  All configurations
  * are measured interleaved, rep by rep, in one run.
  */
 #include <errno.h>
@@ -35,9 +39,9 @@
 
 static const unsigned int sizes[NSIZES] = { 512, 4096, 65536, 262144 };
 
-enum op { OP_MAP_UNMAP, OP_BOUNCE_COPY, OP_MEMCPY, OP_MEMCPY_SPREAD, NOPS };
+enum op { OP_MAP_UNMAP, OP_BOUNCE_TO, OP_BOUNCE_FROM, OP_MEMCPY, OP_MEMCPY_SPREAD, NOPS };
 static const char *const op_names[NOPS] = {
-	"map_unmap", "bounce_copy", "memcpy", "memcpy_spread" };
+	"map_unmap", "bounce_to_device", "bounce_from_device", "memcpy", "memcpy_spread" };
 
 struct config {
 	enum op op;
@@ -83,11 +87,18 @@ static int batch(struct bench *b, const struct config *c, unsigned int t)
 				ret = bounce_unmap(&b->pool, addr, c->bytes, BOUNCE_TO_DEVICE,
 						   BOUNCE_F_SKIP_CPU_SYNC);
 			break;
-		case OP_BOUNCE_COPY:
+		case OP_BOUNCE_TO:
 			ret = bounce_map(&b->pool, t, b->src[t], (uintptr_t)b->src[t], c->bytes,
 					 BOUNCE_TO_DEVICE, NULL, 0, &addr);
 			if (!ret)
 				ret = bounce_unmap(&b->pool, addr, c->bytes, BOUNCE_TO_DEVICE, 0);
+			break;
+		case OP_BOUNCE_FROM:
+			/* the I/O buffer is the destination: dst, as memcpy's */
+			ret = bounce_map(&b->pool, t, b->dst[t], (uintptr_t)b->dst[t], c->bytes,
+					 BOUNCE_FROM_DEVICE, NULL, 0, &addr);
+			if (!ret)
+				ret = bounce_unmap(&b->pool, addr, c->bytes, BOUNCE_FROM_DEVICE, 0);
 			break;
 		case OP_MEMCPY:
 			memcpy(b->dst[t], b->src[t], c->bytes);
@@ -217,10 +228,10 @@ static int run(struct bench *b)
 	}
 	for (i = 0; i < b->ncfg; i++) {
 		struct config *c = &b->cfg[i];
-		uint64_t ops = (uint64_t)c->batch * c->threads;
+		uint64_t ops = c->batch;
 
 		gmem_summarize(c->samples, b->reps, &c->sum);
-		/* per operation, rounded to the nearest ns */
+		/* per operation of one thread, rounded to the nearest ns */
 		c->sum.min = (c->sum.min + ops / 2) / ops;
 		c->sum.p50 = (c->sum.p50 + ops / 2) / ops;
 		c->sum.max = (c->sum.max + ops / 2) / ops;
@@ -327,9 +338,15 @@ struct target {
 
 #define NTARGETS 4
 
+/* All threads' MB/s of a configuration, from its median latency. */
+static double mbps(const struct config *c)
+{
+	return c->sum.p50 ? (double)c->bytes * c->threads * 1e3 / (double)c->sum.p50 : 0;
+}
+
 /*
- * The targets; sp[0..1]: bounce_copy / memcpy_spread bandwidth at 64 and
- * 256 KiB (what is left once both copies go to cold memory).
+ * The targets; sp[0..1]: bounce_to_device / memcpy_spread bandwidth at 64
+ * and 256 KiB (what is left once both copies go to cold memory).
  */
 static unsigned int targets(const struct bench *b, struct target *tg, double *sp)
 {
@@ -340,22 +357,22 @@ static unsigned int targets(const struct bench *b, struct target *tg, double *sp
 	tg[n++] = (struct target){ "map_unmap 4 KiB, 1 thread, median ns",
 				   (double)m1->sum.p50, 100, true, false };
 	for (s = 2; s < NSIZES; s++) {
-		const struct config *bc = find(b, OP_BOUNCE_COPY, sizes[s], 1);
+		const struct config *bc = find(b, OP_BOUNCE_TO, sizes[s], 1);
 		const struct config *mc = find(b, OP_MEMCPY, sizes[s], 1);
 
 		tg[n++] = (struct target){
-			s == 2 ? "bounce_copy / memcpy bandwidth, 64 KiB" :
-				 "bounce_copy / memcpy bandwidth, 256 KiB",
+			s == 2 ? "bounce_to_device / memcpy bandwidth, 64 KiB" :
+				 "bounce_to_device / memcpy bandwidth, 256 KiB",
 			(double)mc->sum.p50 / (double)bc->sum.p50, 0.8, false, false };
 	}
 	for (s = 2; s < NSIZES; s++) {
-		const struct config *bc = find(b, OP_BOUNCE_COPY, sizes[s], 1);
+		const struct config *bc = find(b, OP_BOUNCE_TO, sizes[s], 1);
 		const struct config *mc = find(b, OP_MEMCPY_SPREAD, sizes[s], 1);
 
 		sp[s - 2] = (double)mc->sum.p50 / (double)bc->sum.p50;
 	}
 	tg[n++] = (struct target){ "map_unmap 4 KiB, 2 threads / 1 thread throughput",
-				   (double)m1->sum.p50 / (double)m2->sum.p50, 1.6, false, false };
+				   mbps(m2) / mbps(m1), 1.6, false, false };
 	for (s = 0; s < n; s++)
 		tg[s].met = tg[s].at_most ? tg[s].value <= tg[s].limit :
 					    tg[s].value >= tg[s].limit;
@@ -368,20 +385,21 @@ static void print_table(const struct bench *b)
 	unsigned int i, n;
 	double sp[2];
 
-	printf("%-13s %8s %7s %10s %10s %10s %11s\n", "op", "bytes", "threads",
-	       "ns_min", "ns_median", "MB/s", "2thr_gain");
+	printf("latency: ns per operation of one thread (2 threads: while the other runs);\n"
+	       "MB/s: all threads together, from the median; 2thr_gain: MB/s of 2 threads\n"
+	       "over 1 thread's\n");
+	printf("%-18s %8s %7s %10s %10s %10s %9s\n", "op", "bytes", "threads",
+	       "lat_ns_min", "lat_ns_med", "MB/s", "2thr_gain");
 	for (i = 0; i < b->ncfg; i++) {
 		const struct config *c = &b->cfg[i];
 		const struct config *one = find(b, c->op, c->bytes, 1);
 		char gain[16] = "";
 
 		if (c->threads == 2)
-			snprintf(gain, sizeof(gain), "%.2fx",
-				 (double)one->sum.p50 / (double)c->sum.p50);
-		printf("%-13s %8u %7u %10llu %10llu %10.0f %11s\n", op_names[c->op], c->bytes,
+			snprintf(gain, sizeof(gain), "%.2fx", mbps(c) / mbps(one));
+		printf("%-18s %8u %7u %10llu %10llu %10.0f %9s\n", op_names[c->op], c->bytes,
 		       c->threads, (unsigned long long)c->sum.min,
-		       (unsigned long long)c->sum.p50,
-		       c->sum.p50 ? (double)c->bytes * 1e3 / (double)c->sum.p50 : 0.0, gain);
+		       (unsigned long long)c->sum.p50, mbps(c), gain);
 	}
 	n = targets(b, tg, sp);
 	printf("\ntargets (this run):\n");
@@ -392,16 +410,19 @@ static void print_table(const struct bench *b)
 		const struct config *m1 = find(b, OP_MAP_UNMAP, 4096, 1);
 		const struct config *m2 = find(b, OP_MAP_UNMAP, 4096, 2);
 
-		printf("  map_unmap 4 KiB, 2 threads / 1 thread on ns_min: %.2f (the cores are "
-		       "shared: medians move with other load)\n",
-		       (double)m1->sum.min / (double)m2->sum.min);
+		printf("  map_unmap 4 KiB, 2 threads / 1 thread throughput on lat_ns_min: %.2f "
+		       "(the cores are shared: medians move with other load)\n",
+		       2.0 * (double)m1->sum.min / (double)m2->sum.min);
 	}
-	printf("  bounce_copy / memcpy_spread (both into cold memory): 64 KiB %.2f, "
+	printf("  bounce_to_device / memcpy_spread (both into cold memory): 64 KiB %.2f, "
 	       "256 KiB %.2f\n", sp[0], sp[1]);
 	printf("  (the pool's next-fit index walks the %llu KiB area like swiotlb's, so\n"
 	       "   a bounce writes memory the cache has not seen; a smaller pool,\n"
 	       "   --pool-size, keeps it in cache)\n",
 	       (unsigned long long)(b->spread_size >> 10));
+	printf("  an I/O write pays bounce_to_device (copy in), an I/O read\n"
+	       "  bounce_from_device (copy in at map, as Linux since aa6f8dcbab47, and\n"
+	       "  copy out at unmap)\n");
 }
 
 static void print_json(const struct bench *b, unsigned int areas)
@@ -410,16 +431,16 @@ static void print_json(const struct bench *b, unsigned int areas)
 	unsigned int i, n;
 	double sp[2];
 
-	printf("{\"pool_bytes\":%llu,\"areas\":%u,\"reps\":%u,\"results\":[",
-	       (unsigned long long)b->pool_size, areas, b->reps);
+	printf("{\"pool_bytes\":%llu,\"areas\":%u,\"reps\":%u,\"latency\":\"per operation of "
+	       "one thread\",\"results\":[", (unsigned long long)b->pool_size, areas, b->reps);
 	for (i = 0; i < b->ncfg; i++) {
 		const struct config *c = &b->cfg[i];
 
 		printf("%s{\"op\":\"%s\",\"bytes\":%u,\"threads\":%u,\"ns_min\":%llu,"
-		       "\"ns_median\":%llu,\"ns_max\":%llu,\"batch\":%u}", i ? "," : "",
-		       op_names[c->op], c->bytes, c->threads,
+		       "\"ns_median\":%llu,\"ns_max\":%llu,\"mbps\":%.1f,\"batch\":%u}",
+		       i ? "," : "", op_names[c->op], c->bytes, c->threads,
 		       (unsigned long long)c->sum.min, (unsigned long long)c->sum.p50,
-		       (unsigned long long)c->sum.max, c->batch);
+		       (unsigned long long)c->sum.max, mbps(c), c->batch);
 	}
 	printf("],\"targets\":[");
 	n = targets(b, tg, sp);
@@ -434,12 +455,15 @@ static void print_json(const struct bench *b, unsigned int areas)
 static int usage(FILE *f, int ret)
 {
 	fprintf(f, "usage: gmemkit bounce-bench [--json] [--reps N] [--pool-size SIZE]\n"
-		   "  bounce pool map+unmap (no copy), map+copy+unmap, plain memcpy, and\n"
+		   "  bounce pool map+unmap (no copy), map+copy+unmap to the device (one\n"
+		   "  copy: an I/O write) and from it (copy in + copy out: an I/O read),\n"
+		   "  plain memcpy, and\n"
 		   "  memcpy into a buffer walked like the pool (memcpy_spread) of\n"
 		   "  512 B, 4 KiB, 64 KiB, 256 KiB; 1 and 2 threads (one area each).\n"
 		   "  --reps N          samples per configuration (default 200, 5..100000)\n"
 		   "  --pool-size SIZE  pool size, a multiple of 512 KiB up to 1G (default\n"
-		   "                    64M, swiotlb's default)\n");
+		   "                    64M, swiotlb's default IO_TLB_DEFAULT_SIZE; SEV/TDX\n"
+		   "                    guests: 6%% of RAM clamped to [64M, 1G])\n");
 	return ret;
 }
 

@@ -3,11 +3,18 @@
  * gmemkit convert-bench: what a private<->shared round trip costs.
  *
  * roundtrip: gmem_share(), the host writes one byte per page through the
- *            host view, gmem_unshare() - in place and destructive;
+ *            host view, gmem_unshare() - in place and destructive.  The
+ *            unshare revokes the host's mapping (lib/gmem_backend.c), so
+ *            each write after the share is a page fault, as upstream
+ *            in-place conversion makes the host pay;
  * baseline:  the bare pair on the same mapping: mprotect(RW), the same
- *            writes, mprotect(NONE).
- * Each for 1, 16 and 512 pages, alone and with one extra thread busy in the
- * same address space (so every protection change needs a TLB shootdown).
+ *            writes, mprotect(NONE): a permission flip, no fault (the
+ *            lower bound DESIGN.md names).
+ * The region is guest_memfd where the host maps it (probed), memfd
+ * otherwise.  Each for 1, 16 and 512 pages, with the process idle (the
+ * lower bound) and with vCPU-like threads running in it (one per other
+ * online CPU, at most 3), so every revocation needs a TLB shootdown to
+ * them: the figure a VMM whose vCPUs run pays.
  * All configurations are measured interleaved, rep by rep, in one run.
  * Target check: 1-page in place within 1.2x of the baseline; 512 pages at
  * most 1/30 of 512 single-page round trips.
@@ -26,7 +33,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <linux/kvm.h>
 
 #include "cmd.h"
 #include "gmemkit/gmem.h"
@@ -37,6 +48,7 @@
 #define MAX_PAGES	512
 
 #define MAX_PC	8
+#define MAX_BUSY	3
 
 enum op { OP_ROUNDTRIP, OP_BASELINE };
 
@@ -44,21 +56,23 @@ struct config {
 	enum op op;
 	enum gmem_mode mode;
 	unsigned int pages;
-	unsigned int threads;		/* extra busy threads: 0 or 1 */
+	unsigned int threads;		/* busy threads: 0 or b->nbusy */
 	uint64_t *samples;
 	struct gmem_summary sum;
 };
 
 struct bench {
-	struct gmem *region[2];		/* per mode */
+	struct gmem *region[3];		/* per mode; [2]: the baseline's own */
 	struct config cfg[2 * 3 * MAX_PC];
 	unsigned int ncfg;
 	unsigned int pc[MAX_PC];	/* page counts measured */
 	unsigned int npc;
 	unsigned int reps;
 	atomic_bool stop;
-	pthread_t busy;
-	bool have_busy;
+	pthread_t busy[MAX_BUSY];
+	unsigned int nbusy, running;
+	int kvm_fd, vm_fd;		/* for guest_memfd; -1 if not used */
+	bool force_memfd;		/* --backing memfd */
 	struct gmem_vm_bench_row guest[64];	/* guest-observed ops */
 	int nguest;
 	int guest_err;
@@ -66,15 +80,19 @@ struct bench {
 	int conv_poll_us;		/* 0 default */
 };
 
-/* Keeps a second CPU running in this address space. */
+/* Keeps another CPU running in this address space, as a vCPU thread
+ * does: a TLB flush of the process must reach it. */
 static void *busy_thread(void *arg)
 {
 	struct bench *b = arg;
-	static char buf[1 << 16];
+	char buf[1 << 14];
 	unsigned int i = 0;
 
-	while (!atomic_load_explicit(&b->stop, memory_order_relaxed))
+	memset(buf, 0, sizeof(buf));
+	while (!atomic_load_explicit(&b->stop, memory_order_relaxed)) {
 		buf[(i++ * 64) & (sizeof(buf) - 1)]++;
+		__asm__ volatile("" : : "r"(buf) : "memory");
+	}
 	return NULL;
 }
 
@@ -89,7 +107,7 @@ static void touch(uint8_t *p, unsigned int pages)
 /* One timed sample of one configuration; 0 on error. */
 static uint64_t sample(struct bench *b, struct config *c, int *err)
 {
-	struct gmem *g = b->region[c->mode];
+	struct gmem *g = b->region[c->op == OP_BASELINE ? 2 : c->mode];
 	uint64_t len = (uint64_t)c->pages * GMEM_PAGE_SIZE, t0, t1;
 	uint8_t *v = gmem_host_view(g);
 
@@ -121,24 +139,44 @@ static void add(struct bench *b, enum op op, enum gmem_mode mode,
 	};
 }
 
-static int setup(struct bench *b)
+/* A VM to create guest_memfd from, where the probe says it maps. */
+static int open_vm(struct bench *b, const struct gmem_host_caps *caps)
 {
-	struct gmem_config gc = { .size = MAX_PAGES * GMEM_PAGE_SIZE, .vm_fd = -1 };
+	b->kvm_fd = b->vm_fd = -1;
+	if (!caps->kvm || !caps->guest_memfd_mmap || b->force_memfd)
+		return 0;
+	b->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (b->kvm_fd < 0)
+		return -errno;
+	b->vm_fd = ioctl(b->kvm_fd, KVM_CREATE_VM, 0);
+	return b->vm_fd < 0 ? -errno : 0;
+}
+
+static int setup(struct bench *b, const struct gmem_host_caps *caps)
+{
+	struct gmem_config gc = { .size = MAX_PAGES * GMEM_PAGE_SIZE };
 	unsigned int i, t, m;
 	int err;
 
-	for (m = 0; m < 2; m++) {
-		gc.mode = m;
-		gc.name = m ? "bench-destructive" : "bench-inplace";
+	err = open_vm(b, caps);
+	if (err)
+		return err;
+	gc.vm_fd = b->vm_fd;
+	gc.backing = b->vm_fd >= 0 ? GMEM_BACKING_GUEST_MEMFD : GMEM_BACKING_MEMFD;
+	/* The baseline's region is never converted through gmem: its pages
+	 * stay mapped, so it measures the bare permission flip. */
+	for (m = 0; m < 3; m++) {
+		gc.mode = m == 1 ? GMEM_MODE_DESTRUCTIVE : GMEM_MODE_INPLACE;
+		gc.name = m == 2 ? "bench-baseline" : m ? "bench-destructive" : "bench-inplace";
 		err = gmem_create(&gc, &b->region[m]);
 		if (err)
 			return err;
 	}
 	for (t = 0; t < 2; t++)
 		for (i = 0; i < b->npc; i++) {
-			add(b, OP_BASELINE, GMEM_MODE_INPLACE, b->pc[i], t);
-			add(b, OP_ROUNDTRIP, GMEM_MODE_INPLACE, b->pc[i], t);
-			add(b, OP_ROUNDTRIP, GMEM_MODE_DESTRUCTIVE, b->pc[i], t);
+			add(b, OP_BASELINE, GMEM_MODE_INPLACE, b->pc[i], t * b->nbusy);
+			add(b, OP_ROUNDTRIP, GMEM_MODE_INPLACE, b->pc[i], t * b->nbusy);
+			add(b, OP_ROUNDTRIP, GMEM_MODE_DESTRUCTIVE, b->pc[i], t * b->nbusy);
 		}
 	for (i = 0; i < b->ncfg; i++) {
 		b->cfg[i].samples = calloc(b->reps, sizeof(uint64_t));
@@ -159,24 +197,27 @@ static void teardown(struct bench *b)
 		free(b->cfg[i].samples);
 	gmem_destroy(b->region[0]);
 	gmem_destroy(b->region[1]);
+	gmem_destroy(b->region[2]);
+	if (b->vm_fd >= 0)
+		close(b->vm_fd);
+	if (b->kvm_fd >= 0)
+		close(b->kvm_fd);
 }
 
 static int start_busy(struct bench *b)
 {
 	atomic_store(&b->stop, false);
-	if (pthread_create(&b->busy, NULL, busy_thread, b))
-		return -EAGAIN;
-	b->have_busy = true;
+	for (b->running = 0; b->running < b->nbusy; b->running++)
+		if (pthread_create(&b->busy[b->running], NULL, busy_thread, b))
+			return -EAGAIN;
 	return 0;
 }
 
 static void stop_busy(struct bench *b)
 {
-	if (!b->have_busy)
-		return;
 	atomic_store(&b->stop, true);
-	pthread_join(b->busy, NULL);
-	b->have_busy = false;
+	while (b->running)
+		pthread_join(b->busy[--b->running], NULL);
 }
 
 /* Fisher-Yates shuffle of 0..n-1 with a fixed-seed xorshift. */
@@ -273,7 +314,7 @@ static void print_targets(const struct bench *b)
 	if (!find(b, OP_BASELINE, 0, 1, 0) || !find(b, OP_BASELINE, 0, 512, 0))
 		return;	/* the targets are defined on 1 and 512 pages */
 	printf("\ntargets (this run):\n");
-	for (t = 0; t < 2; t++) {
+	for (t = 0; t <= b->nbusy; t += b->nbusy) {
 		const struct config *rt1 = find(b, OP_ROUNDTRIP, GMEM_MODE_INPLACE, 1, t);
 		const struct config *bl1 = find(b, OP_BASELINE, 0, 1, t);
 		const struct config *rt512 = find(b, OP_ROUNDTRIP, GMEM_MODE_INPLACE, 512, t);
@@ -437,14 +478,20 @@ static void print_queue_targets(const struct bench *b)
 		       (unsigned long long)d->ns_median);
 }
 
+static const char *backing_name(const struct bench *b)
+{
+	return gmem_backing(b->region[0]) == GMEM_BACKING_GUEST_MEMFD ? "guest_memfd" : "memfd";
+}
+
 static void print_json(const struct bench *b, const struct gmem_host_caps *caps)
 {
 	unsigned int i;
 	int j;
 
 	printf("{\"host\":{\"kernel\":\"%s\",\"cpu\":\"%s\",\"emulated\":%s},"
-	       "\"reps\":%u,\"results\":[", caps->kernel, caps->cpu_model,
-	       caps->emulated ? "true" : "false", b->reps);
+	       "\"reps\":%u,\"backing\":\"%s\",\"busy_threads\":%u,\"revoke\":true,"
+	       "\"results\":[", caps->kernel, caps->cpu_model,
+	       caps->emulated ? "true" : "false", b->reps, backing_name(b), b->nbusy);
 	for (i = 0; i < b->ncfg; i++) {
 		const struct config *c = &b->cfg[i];
 
@@ -475,14 +522,21 @@ static void print_json(const struct bench *b, const struct gmem_host_caps *caps)
 static int usage(FILE *f, int ret)
 {
 	fprintf(f, "usage: gmemkit convert-bench [--json] [--reps N] [--pages N,N,...]\n"
-		   "                             [--transport LIST] [--conv-poll-us N]\n"
+		   "                             [--backing auto|memfd] [--transport LIST]\n"
+		   "                             [--conv-poll-us N]\n"
 		   "  round trip share + touch + unshare for 1, 16, 512 pages (or --pages,\n"
-		   "  at most %d counts of 1..%d), in place and destructive, 0 and 1 busy\n"
-		   "  threads, against bare mprotect (baseline); with KVM the guest-observed\n"
-		   "  round trip through each --transport of doorbell,hypercall,queue\n"
-		   "  (default: every usable one), queue with the converter polling\n"
-		   "  (--conv-poll-us, default %d; 0: only asleep) and asleep\n",
-		MAX_PC, MAX_PAGES, GMEM_VM_CONV_POLL_US_DEFAULT);
+		   "  at most %d counts of 1..%d), in place and destructive, against bare\n"
+		   "  mprotect (baseline); the unshare revokes the host's mapping, so the\n"
+		   "  touch after each share faults the pages in again (as upstream in-place\n"
+		   "  guest_memfd conversion); guest_memfd where the host maps it, else memfd\n"
+		   "  (--backing memfd: memfd anyway, for comparison).\n"
+		   "  Each with the process idle (threads 0: the lower bound) and with one\n"
+		   "  vCPU-like busy thread per other online CPU (at most %d: every flush is\n"
+		   "  a TLB shootdown to them, the headline figure).\n"
+		   "  With KVM the guest-observed round trip through each --transport of\n"
+		   "  doorbell,hypercall,queue (default: every usable one), queue with the\n"
+		   "  converter polling (--conv-poll-us, default %d; 0: only asleep) and asleep\n",
+		MAX_PC, MAX_PAGES, MAX_BUSY, GMEM_VM_CONV_POLL_US_DEFAULT);
 	return ret;
 }
 
@@ -570,6 +624,15 @@ static int cmd_convert_bench(int argc, char **argv)
 					   GMEM_VM_CONV_POLL_US_MAX, &us))
 				goto bad;
 			b->conv_poll_us = us ? (int)us : GMEM_VM_CONV_POLL_OFF;
+		} else if (!strcmp(argv[i], "--backing") && i + 1 < argc) {
+			i++;
+			if (!strcmp(argv[i], "memfd")) {
+				b->force_memfd = true;
+			} else if (strcmp(argv[i], "auto")) {
+				fprintf(stderr, "gmemkit convert-bench: --backing: '%s' is not auto "
+					"or memfd\n", argv[i]);
+				goto bad;
+			}
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			free(b);
 			return usage(stdout, 0);
@@ -581,7 +644,12 @@ static int cmd_convert_bench(int argc, char **argv)
 	}
 	gmem_probe_host(&caps);
 	b->reps = reps;
-	err = setup(b);
+	{
+		long n = sysconf(_SC_NPROCESSORS_ONLN) - 1;
+
+		b->nbusy = n < 1 ? 1 : n > MAX_BUSY ? MAX_BUSY : (unsigned int)n;
+	}
+	err = setup(b, &caps);
 	if (!err)
 		err = run(b);
 	if (!err)
@@ -591,9 +659,9 @@ static int cmd_convert_bench(int argc, char **argv)
 	} else if (json) {
 		print_json(b, &caps);
 	} else {
-		printf("convert-bench: %u reps, host %s, cpu %s, backing %s\n", reps,
-		       caps.kernel, caps.cpu_model, gmem_backing(b->region[0]) ==
-		       GMEM_BACKING_GUEST_MEMFD ? "guest_memfd" : "memfd");
+		printf("convert-bench: %u reps, host %s, cpu %s, backing %s, %u vCPU-like "
+		       "busy thread(s) in the 'threads %u' rows\n", reps, caps.kernel,
+		       caps.cpu_model, backing_name(b), b->nbusy, b->nbusy);
 		if (caps.emulated)
 			printf("NOTE: emulated CPU: these numbers are functional only, not a verdict\n");
 		print_table(b);

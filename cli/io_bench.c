@@ -22,7 +22,7 @@
 
 struct opts {
 	struct gmem_io_config c;
-	const char *backend, *disk;
+	const char *backend, *disk, *pool_arg, *persist_arg;
 	bool direct, json;
 	char spec[4200];
 };
@@ -35,11 +35,12 @@ static void usage(FILE *f)
 		"                        [--runtime SECONDS]\n"
 		"                        [--transport auto|hypercall|doorbell|queue]\n"
 		"                        [--conv-poll-us N] [--conv-no-pin] [--poll-us N]\n"
+		"                        [--pool-size SIZE] [--persist-buf SIZE]\n"
 		"                        [--churn] [--json]\n"
 		"  --mode M        shared, bounce, inplace, inplace-batch, inplace-scatter,\n"
-		"                  adaptive (default bounce), or mixed (stress: each request\n"
-		"                  shared, bounce or inplace at random, now and then an\n"
-		"                  inplace-batch batch)\n"
+		"                  adaptive, persistent (default bounce), or mixed (stress:\n"
+		"                  each request shared, bounce or inplace at random, now and\n"
+		"                  then an inplace-batch batch)\n"
 		"  --bs SIZE       block size, power of 2, 4k..1M (default 4k)\n"
 		"  --qd N          requests in flight per vCPU, 1..%d (default 1)\n"
 		"  --rw RW         read, write, randread, randwrite, randrw (default randread)\n"
@@ -56,6 +57,14 @@ static void usage(FILE *f)
 		"                  of its own, vCPU threads kept off it, when there are enough)\n"
 		"  --poll-us N     device busy-polls N us after work (driver skips kicks\n"
 		"                  meanwhile; default 0: every batch kicks)\n"
+		"  --pool-size SIZE  the guest's bounce pool (bounce, adaptive, mixed); default\n"
+		"                  64M, Linux's swiotlb default (IO_TLB_DEFAULT_SIZE); SEV/TDX\n"
+		"                  guests size it to 6%% of RAM clamped to [64M, 1G].  A\n"
+		"                  multiple of 256k x areas (areas: vCPUs rounded up to a\n"
+		"                  power of 2), at least bs x vCPUs + 512k x areas, at most 1G\n"
+		"  --persist-buf SIZE  persistent: bytes of each always-shared buffer (one\n"
+		"                  per request slot: qd x vCPUs of them), power of 2 from\n"
+		"                  --bs to 1M (default 1M, the driver's largest request)\n"
 		"  --churn         with --mode mixed: between requests each vCPU shares and\n"
 		"                  unshares random scratch pages and unshares buffers the\n"
 		"                  device holds (each must be refused -EBUSY)\n"
@@ -89,7 +98,8 @@ static int parse_one(struct opts *o, const char *k, const char *v)
 	if (!strcmp(k, "--mode")) {
 		if (gmem_io_mode_from_name(v, &c->mode)) {
 			fprintf(stderr, "gmemkit io-bench: --mode: '%s' is not shared, bounce, "
-				"inplace, inplace-batch, inplace-scatter, adaptive or mixed\n", v);
+				"inplace, inplace-batch, inplace-scatter, adaptive, persistent "
+				"or mixed\n", v);
 			return -1;
 		}
 	} else if (!strcmp(k, "--bs")) {
@@ -121,6 +131,14 @@ static int parse_one(struct opts *o, const char *k, const char *v)
 		o->disk = v;
 	} else if (!strcmp(k, "--runtime")) {
 		return parse_runtime(k, v, &c->runtime_s);
+	} else if (!strcmp(k, "--pool-size")) {
+		if (cli_parse_size(k, v, &c->pool_size))
+			return -1;
+		o->pool_arg = v;
+	} else if (!strcmp(k, "--persist-buf")) {
+		if (cli_parse_size(k, v, &c->persist_size))
+			return -1;
+		o->persist_arg = v;
 	} else if (!strcmp(k, "--poll-us")) {
 		return cli_parse_uint(k, v, 0, 1000000, &c->poll_us);
 	} else if (!strcmp(k, "--transport")) {
@@ -182,6 +200,38 @@ static int parse(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "gmemkit io-bench: --churn needs --mode mixed (not %s)\n",
 			gmem_io_mode_name(o->c.mode));
 		return -1;
+	}
+	if (o->pool_arg) {
+		uint64_t ps = o->c.pool_size, unit = gmem_abi_io_pool_unit(o->c.vcpus);
+
+		if (!gmem_abi_io_has_pool(o->c.mode)) {
+			fprintf(stderr, "gmemkit io-bench: --pool-size: mode %s has no bounce "
+				"pool\n", gmem_io_mode_name(o->c.mode));
+			return -1;
+		}
+		if (!gmem_abi_io_pool_ok(ps, o->c.bs, o->c.vcpus)) {
+			fprintf(stderr, "gmemkit io-bench: --pool-size: '%s' is not a multiple "
+				"of %lluk in [%lluk, 1G] (bs %lluk, %u vCPUs)\n", o->pool_arg,
+				(unsigned long long)(unit >> 10),
+				(unsigned long long)(gmem_abi_io_pool_min(o->c.bs, o->c.vcpus) >> 10),
+				(unsigned long long)(o->c.bs >> 10), o->c.vcpus);
+			return -1;
+		}
+	}
+	if (o->persist_arg) {
+		uint64_t pb = o->c.persist_size;
+
+		if (o->c.mode != GMEM_ABI_IO_PERSISTENT) {
+			fprintf(stderr, "gmemkit io-bench: --persist-buf needs --mode persistent "
+				"(not %s)\n", gmem_io_mode_name(o->c.mode));
+			return -1;
+		}
+		if (pb < o->c.bs || pb > GMEM_ABI_IO_MAX_BS || (pb & (pb - 1))) {
+			fprintf(stderr, "gmemkit io-bench: --persist-buf: '%s' is not a power "
+				"of 2 from the block size (%lluk) to 1M\n", o->persist_arg,
+				(unsigned long long)(o->c.bs >> 10));
+			return -1;
+		}
 	}
 	if (!strcmp(o->backend, "null")) {
 		if (o->disk || o->direct) {
@@ -261,6 +311,12 @@ static void figures(const struct opts *o, const struct gmem_io_result *r,
 	(void)o;
 }
 
+/* The run's area shared once at start, as a share of guest RAM. */
+static double shared_pct(const struct gmem_io_result *r)
+{
+	return r->mem_size ? 100.0 * (double)r->shared_bytes / (double)r->mem_size : 0;
+}
+
 static void print_json(const struct opts *o, const struct gmem_io_result *r,
 		       const struct figures *f)
 {
@@ -294,6 +350,14 @@ static void print_json(const struct opts *o, const struct gmem_io_result *r,
 	       "\"unaccounted_ns_per_io\":%.1f,\"split_scale\":%.4f,",
 	       f->split.total, f->split.kick, f->split.conv_exit, f->split.conv_host,
 	       f->split.copy, f->split.unaccounted, f->split.scale);
+	printf("\"pool_bytes\":%llu,\"persist_buf_bytes\":%llu,\"persist_pool_bytes\":%llu,"
+	       "\"shared_bytes\":%llu,\"mem_bytes\":%llu,\"shared_pct\":%.2f,"
+	       "\"bounce_full\":%llu,",
+	       (unsigned long long)r->pool_size,
+	       (unsigned long long)(c->mode == GMEM_ABI_IO_PERSISTENT ? gmem_io_persist_size(c) : 0),
+	       (unsigned long long)r->persist_pool, (unsigned long long)r->shared_bytes,
+	       (unsigned long long)r->mem_size, shared_pct(r),
+	       (unsigned long long)io->bounce_full);
 	printf("\"transport\":\"%s\",\"poll_us\":%u,\"emulated\":%s,\"cpu\":",
 	       f->transport, c->poll_us, f->emulated ? "true" : "false");
 	json_print_str(stdout, f->cpu);
@@ -344,7 +408,7 @@ static void print_human(const struct opts *o, const struct gmem_io_result *r,
 {
 	const struct gmem_abi_io_results *io = &r->io;
 	const struct gmem_io_config *c = &o->c;
-	char b1[32];
+	char b1[32], b2[32], b3[32];
 
 	printf("io-bench: mode=%s rw=%s bs=%s qd=%u vcpus=%u backend=%s%s (%s) "
 	       "transport=%s poll_us=%u memory=%s\n",
@@ -395,6 +459,17 @@ static void print_human(const struct opts *o, const struct gmem_io_result *r,
 		printf("  batch: %llu batches, one contiguous span each (one share + one "
 		       "unshare: the upper bound of batching)\n",
 		       (unsigned long long)io->batches);
+	if (r->pool_size)
+		printf("  bounce pool: %s shared once (%.1f%% of %s guest RAM), %llu maps "
+		       "waited for room\n", size_str(r->pool_size, b1, sizeof(b1)),
+		       shared_pct(r), size_str(r->mem_size, b2, sizeof(b2)),
+		       (unsigned long long)io->bounce_full);
+	if (c->mode == GMEM_ABI_IO_PERSISTENT)
+		printf("  persistent buffers: %u x %s = %s shared once, never converted "
+		       "(%.1f%% of %s guest RAM)\n", c->qd * c->vcpus,
+		       size_str(gmem_io_persist_size(c), b1, sizeof(b1)),
+		       size_str(r->persist_pool, b3, sizeof(b3)), shared_pct(r),
+		       size_str(r->mem_size, b2, sizeof(b2)));
 	if (f->queue)
 		printf("  queue: %.3f conversion requests per I/O without a userspace exit; "
 		       "their \"conversion exits\" above are ring latency and kicks; converter "

@@ -24,7 +24,8 @@
 #include "report.h"
 
 static const char *const io_modes[NMODES] = {
-	"shared", "bounce", "inplace", "inplace-batch", "adaptive", "inplace-scatter" };
+	"shared", "bounce", "inplace", "inplace-batch", "adaptive", "inplace-scatter",
+	"persistent" };
 
 #define NOISY_RATIO	1.5	/* median/min (micro) or max/min (io) above: noisy */
 
@@ -159,11 +160,18 @@ static double conv_ns(const struct bench_data *d, const char *op, const char *mo
 	return json_num(conv_point(d, op, mode, pages, threads), "ns_median", NAN);
 }
 
+/* The busy-thread count of convert-bench's headline rows (vCPU-like
+ * threads running in the process); 1 in results older than the field. */
+static unsigned int conv_busy(const struct bench_data *d)
+{
+	return (unsigned int)json_num(d->convert, "busy_threads", 1);
+}
+
 /* A micro-benchmark point is noisy when its median sits far above its best
  * sample: the typical sample was disturbed. */
 static bool conv_noisy(const struct bench_data *d, const char *mode, unsigned int pages)
 {
-	const struct json *c = conv_point(d, "roundtrip", mode, pages, 0);
+	const struct json *c = conv_point(d, "roundtrip", mode, pages, conv_busy(d));
 
 	return json_num(c, "ns_median", 0) > NOISY_RATIO * json_num(c, "ns_min", INFINITY);
 }
@@ -203,15 +211,25 @@ static double bounce_ns(const struct bench_data *d, const char *op, double bytes
 	return lo_ns + (hi_ns - lo_ns) * (bytes - lo_b) / (hi_b - lo_b);
 }
 
+/*
+ * The host model per block size.  Conversion figures are convert-bench's
+ * round trips with vCPU-like threads running (conv, conv_d: the headline;
+ * conv_idle: the idle process, a lower bound).  Bounce figures per
+ * direction: an I/O write pays bounce_to_device (copy in), an I/O read
+ * bounce_from_device (copy in + copy out), both with the pool size the
+ * io-bench sweep uses.
+ */
 struct model {
-	double conv[NBS], conv_d[NBS], base[NBS], copy[NBS], mcpy[NBS];
+	double conv[NBS], conv_d[NBS], conv_idle[NBS], base[NBS];
+	double copy_w[NBS], copy_r[NBS], mcpy[NBS];
 	double exit_ns;			/* an empty doorbell round trip, or NAN */
 	double guest_rt[NBS];		/* guest-measured share + unshare, or NAN */
 	double synth[NBS];		/* conv + 2 exits (conv alone without KVM) */
 	double inplace[NBS];		/* guest_rt where measured, else synth */
 	const char *guest_tr;		/* transport of guest_rt */
 	bool measured;			/* inplace[] is guest_rt */
-	int crossover;			/* index of first bs where in place wins for good */
+	int crossover_r, crossover_w;	/* first bs where in place wins for good */
+	unsigned int busy;		/* vCPU-like threads in conv[] */
 };
 
 /* The guest-measured round trip of pages, in place: the hypercall
@@ -236,22 +254,37 @@ static double guest_roundtrip(const struct bench_data *d, unsigned int pages,
 	return NAN;
 }
 
+/* First index from which a[b] < c[b] at every larger b; -1 if none. */
+static int crossover(const double *a, const double *c)
+{
+	int b, from = -1;
+
+	for (b = NBS - 1; b >= 0; b--) {
+		if (!(a[b] < c[b]))
+			break;
+		from = b;
+	}
+	return from;
+}
+
 static void build_model(const struct bench_data *d, struct model *m)
 {
 	int b;
 
 	m->exit_ns = conv_ns(d, "exit_roundtrip", NULL, 0, 0);
-	m->crossover = -1;
+	m->busy = conv_busy(d);
 	m->guest_tr = NULL;
 	m->measured = true;
 	for (b = 0; b < NBS; b++) {
 		unsigned int pages = d->block_kib[b] / 4;
 		double bytes = d->block_kib[b] * 1024.0;
 
-		m->conv[b] = conv_ns(d, "roundtrip", "inplace", pages, 0);
-		m->conv_d[b] = conv_ns(d, "roundtrip", "destructive", pages, 0);
-		m->base[b] = conv_ns(d, "baseline", NULL, pages, 0);
-		m->copy[b] = bounce_ns(d, "bounce_copy", bytes);
+		m->conv[b] = conv_ns(d, "roundtrip", "inplace", pages, m->busy);
+		m->conv_d[b] = conv_ns(d, "roundtrip", "destructive", pages, m->busy);
+		m->conv_idle[b] = conv_ns(d, "roundtrip", "inplace", pages, 0);
+		m->base[b] = conv_ns(d, "baseline", NULL, pages, m->busy);
+		m->copy_w[b] = bounce_ns(d, "bounce_to_device", bytes);
+		m->copy_r[b] = bounce_ns(d, "bounce_from_device", bytes);
 		m->mcpy[b] = bounce_ns(d, "memcpy", bytes);
 		m->synth[b] = m->conv[b] + (isnan(m->exit_ns) ? 0 : 2 * m->exit_ns);
 		m->guest_rt[b] = guest_roundtrip(d, pages, &m->guest_tr);
@@ -260,11 +293,8 @@ static void build_model(const struct bench_data *d, struct model *m)
 	/* Measurement where there is one at every size, never a mix. */
 	for (b = 0; b < NBS; b++)
 		m->inplace[b] = m->measured ? m->guest_rt[b] : m->synth[b];
-	for (b = NBS - 1; b >= 0; b--) {
-		if (!(m->inplace[b] < m->copy[b]))
-			break;
-		m->crossover = b;
-	}
+	m->crossover_r = crossover(m->inplace, m->copy_r);
+	m->crossover_w = crossover(m->inplace, m->copy_w);
 }
 
 /* ---- end-to-end (io-bench) --------------------------------------------- */
@@ -393,7 +423,9 @@ static int write_json(const struct bench_data *d, const struct bench_opts *o,
 		fprintf(f, "%s{\"bs\":%u", b ? "," : "", d->block_kib[b] * 1024);
 		num_member(f, "convert_inplace_ns", m->conv[b]);
 		num_member(f, "convert_destructive_ns", m->conv_d[b]);
-		num_member(f, "bounce_copy_ns", m->copy[b]);
+		num_member(f, "convert_inplace_idle_ns", m->conv_idle[b]);
+		num_member(f, "bounce_write_ns", m->copy_w[b]);
+		num_member(f, "bounce_read_ns", m->copy_r[b]);
 		num_member(f, "memcpy_ns", m->mcpy[b]);
 		num_member(f, "exit_ns", m->exit_ns);
 		num_member(f, "guest_roundtrip_ns", m->guest_rt[b]);
@@ -485,10 +517,13 @@ static void write_model_dat(const struct bench_data *d, const struct model *m,
 
 	if (!f)
 		return;
-	fprintf(f, "# bs_kib convert_inplace_us convert_destructive_us bounce_copy_us memcpy_us\n");
+	fprintf(f, "# bs_kib convert_inplace_us convert_destructive_us bounce_write_us "
+		   "memcpy_us bounce_read_us convert_inplace_idle_us (conversions with %u "
+		   "vCPU-like threads; idle: none)\n", m->busy);
 	for (b = 0; b < NBS; b++)
-		fprintf(f, "%u %.3f %.3f %.3f %.3f\n", d->block_kib[b], m->conv[b] / 1e3,
-			m->conv_d[b] / 1e3, m->copy[b] / 1e3, m->mcpy[b] / 1e3);
+		fprintf(f, "%u %.3f %.3f %.3f %.3f %.3f %.3f\n", d->block_kib[b], m->conv[b] / 1e3,
+			m->conv_d[b] / 1e3, m->copy_w[b] / 1e3, m->mcpy[b] / 1e3,
+			m->copy_r[b] / 1e3, m->conv_idle[b] / 1e3);
 	fclose(f);
 }
 
@@ -500,7 +535,7 @@ static void write_io_dat(const struct bench_data *d, const struct model *m,
 
 	if (t) {
 		fprintf(t, "# bs_kib then per mode (shared bounce inplace inplace-batch "
-			   "adaptive): mbps p50_us p99_us  (%s backend, qd %u, %u vCPU)\n",
+			   "adaptive persistent): mbps p50_us p99_us  (%s backend, qd %u, %u vCPU)\n",
 			d->rep_backend, d->rep_qd, d->rep_vcpus);
 		for (b = 0; b < NBS; b++) {
 			/* Only measured sizes: a NaN row would break the lines. */
@@ -587,26 +622,32 @@ static void fmt_gap(char *buf, size_t len, double measured, double synth)
 
 static void model_table(FILE *f, const struct bench_data *d, const struct model *m)
 {
-	char a[32], b2[32], c[32], e[32], g[32], sy[32], gp[32];
+	char a[32], i0[32], b2[32], w[32], r[32], e[32], g[32], sy[32], gp[32];
 	int b;
 
-	fprintf(f, "| block | host conversion (round trip) | synthetic: + 2 exits | "
+	fprintf(f, "| block | host conversion (round trip, %u vCPU-like thread%s) | "
+		   "same, idle process (lower bound) | synthetic: + 2 exits | "
 		   "guest-measured round trip | gap | convert destructive | "
-		   "bounce (map+copy+unmap) | memcpy | in place / bounce |\n"
-		   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		   "bounce write (copy in) | bounce read (copy in + out) | memcpy | "
+		   "in place / bounce read | in place / bounce write |\n"
+		   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+		m->busy, m->busy == 1 ? "" : "s");
 	for (b = 0; b < NBS; b++) {
 		fmt_us(a, sizeof(a), m->conv[b]);
+		fmt_us(i0, sizeof(i0), m->conv_idle[b]);
 		fmt_us(b2, sizeof(b2), m->conv_d[b]);
-		fmt_us(c, sizeof(c), m->copy[b]);
+		fmt_us(w, sizeof(w), m->copy_w[b]);
+		fmt_us(r, sizeof(r), m->copy_r[b]);
 		fmt_us(e, sizeof(e), m->mcpy[b]);
 		fmt_us(sy, sizeof(sy), isnan(m->exit_ns) ? NAN : m->synth[b]);
 		fmt_us(g, sizeof(g), m->guest_rt[b]);
 		fmt_gap(gp, sizeof(gp), m->guest_rt[b], isnan(m->exit_ns) ? NAN : m->synth[b]);
-		fprintf(f, "| %u KiB | %s%s | %s | %s | %s | %s%s | %s | %s | %.1fx |\n",
+		fprintf(f, "| %u KiB | %s%s | %s | %s | %s | %s | %s%s | %s | %s | %s | %.1fx | %.1fx |\n",
 			d->block_kib[b], a,
-			conv_noisy(d, "inplace", d->block_kib[b] / 4) ? " ~" : "", sy, g, gp, b2,
+			conv_noisy(d, "inplace", d->block_kib[b] / 4) ? " ~" : "", i0, sy, g,
+			gp, b2,
 			conv_noisy(d, "destructive", d->block_kib[b] / 4) ? " ~" : "",
-			c, e, m->inplace[b] / m->copy[b]);
+			w, r, e, m->inplace[b] / m->copy_r[b], m->inplace[b] / m->copy_w[b]);
 	}
 	fprintf(f, "\nIn place / bounce uses the %s.\n",
 		m->measured ? "guest-measured round trip (share + unshare requested and timed "
@@ -615,6 +656,33 @@ static void model_table(FILE *f, const struct bench_data *d, const struct model 
 		isnan(m->exit_ns) ? "host conversion alone (no KVM guest measured here: VM "
 				    "exits not included)" :
 		"synthetic sum (host conversion + two empty exits)");
+}
+
+/* What the copying modes keep shared with the host for the whole run, at
+ * the representative point of the largest measured size. */
+static void exposure(FILE *f, const struct bench_data *d)
+{
+	const struct io_point *bn = NULL, *ps = NULL;
+	int b;
+
+	for (b = 0; b < NBS; b++) {
+		bn = io_at(d, "bounce", d->block_kib[b]) ? io_at(d, "bounce", d->block_kib[b]) : bn;
+		ps = io_at(d, "persistent", d->block_kib[b]) ?
+		     io_at(d, "persistent", d->block_kib[b]) : ps;
+	}
+	if (!bn && !ps)
+		return;
+	fprintf(f, "\nShared with the host for the whole run:");
+	if (bn)
+		fprintf(f, " bounce, a %.0f MiB pool (%.0f%% of the run's guest RAM);",
+			io_val(bn, "pool_bytes") / 1048576.0, io_val(bn, "shared_pct"));
+	if (ps)
+		fprintf(f, " persistent, %.0f MiB of buffers, one of %.0f KiB per request "
+			   "slot (%.0f%% of the run's guest RAM).",
+			io_val(ps, "persist_pool_bytes") / 1048576.0,
+			io_val(ps, "persist_buf_bytes") / 1024.0, io_val(ps, "shared_pct"));
+	fprintf(f, " The run's guest RAM is sized for the run; a production guest's "
+		   "share is these bytes over its RAM.\n");
 }
 
 static void io_table(FILE *f, const struct bench_data *d)
@@ -649,6 +717,7 @@ static void io_table(FILE *f, const struct bench_data *d)
 		}
 		fputc('\n', f);
 	}
+	exposure(f, d);
 }
 
 /* Which part of a point's per-I/O time is largest (the split: each cost
@@ -824,6 +893,44 @@ static void io_crossover(FILE *f, const struct bench_data *d)
 			d->block_kib[from]);
 }
 
+/* Per block size, the fastest of the three ways to get private data to a
+ * device (swiotlb bounce, persistent shared buffers, in place in either
+ * flavour), with what it pays per I/O. */
+static void cheapest_protected(FILE *f, const struct bench_data *d)
+{
+	static const char *const ways[] = { "bounce", "persistent", "inplace", "inplace-batch" };
+	const char *transport = NULL;
+	int b, seen = 0;
+	unsigned int k;
+
+	for (b = 0; b < NBS; b++) {
+		const struct io_point *best = NULL;
+		const char *name = NULL;
+
+		for (k = 0; k < sizeof(ways) / sizeof(ways[0]); k++) {
+			const struct io_point *p = io_at(d, ways[k], d->block_kib[b]);
+
+			if (p && (!best || io_val(p, "iops") > io_val(best, "iops"))) {
+				best = p;
+				name = ways[k];
+			}
+		}
+		if (!best)
+			continue;
+		if (!seen++)
+			fprintf(f, " Cheapest protected path per block size (swiotlb bounce, "
+				   "persistent buffers, in place):");
+		transport = json_str(best->rec, "transport", "?");
+		fprintf(f, " %u KiB %s, %.0f IOPS (per I/O: %.0f bytes copied, %.2f "
+			   "conversions, %.2f exits);", d->block_kib[b],
+			!strcmp(name, "bounce") ? "swiotlb bounce" : name, io_val(best, "iops"),
+			io_val(best, "copy_bytes_per_io"), io_val(best, "conv_per_io"),
+			io_val(best, "exits_per_io"));
+	}
+	if (seen)
+		fprintf(f, " (conversion transport %s).", transport);
+}
+
 /* Best protected >= 90% of the shared ceiling at every measured size. */
 static bool target_met(const struct bench_data *d)
 {
@@ -845,23 +952,28 @@ static bool target_met(const struct bench_data *d)
 static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
 {
 	double per_page_conv = m->conv[NBS - 1] / (d->block_kib[NBS - 1] / 4.0);
-	double per_page_copy = m->copy[NBS - 1] / (d->block_kib[NBS - 1] / 4.0);
+	double per_page_copy = m->copy_r[NBS - 1] / (d->block_kib[NBS - 1] / 4.0);
+	double pool = json_num(d->bounce, "pool_bytes", NAN);
 	int b;
 
 	fprintf(f, "On %s (kernel %s%s), ", d->cpu, d->kernel,
 		d->emulated && d->nio ?
 		", EMULATED GUEST (measured): functional numbers only, not a verdict" : "");
-	if (isnan(m->copy[0]) || isnan(m->conv[0])) {
+	if (isnan(m->copy_r[0]) || isnan(m->copy_w[0]) || isnan(m->conv[0])) {
 		fprintf(f, "the %s cost was not measured (see 'Skipped or failed'): no verdict.\n",
 			isnan(m->conv[0]) ? "conversion" : "bounce");
 		return;
 	}
 	fprintf(f, "a private->shared->private round trip of one 4 KiB page costs "
-		   "%.1f us in place (%.1f us destructive) against %.2f us to bounce the "
-		   "same 4 KiB through the swiotlb-style pool. ",
-		m->conv[0] / 1e3, m->conv_d[0] / 1e3, m->copy[0] / 1e3);
+		   "%.1f us in place (%.1f us destructive; %.1f us in an idle process, the "
+		   "lower bound), with the host's mapping revoked at each unshare and "
+		   "faulted back in at its first touch, against %.2f us to bounce the "
+		   "same 4 KiB for a read (copy in + copy out) and %.2f us for a write "
+		   "(copy in) through a %.0f MiB swiotlb-style pool. ",
+		m->conv[0] / 1e3, m->conv_d[0] / 1e3, m->conv_idle[0] / 1e3,
+		m->copy_r[0] / 1e3, m->copy_w[0] / 1e3, pool / 1048576.0);
 	fprintf(f, "In a %u KiB range a conversion costs %.0f ns per page against "
-		   "%.0f ns per page to copy. ", d->block_kib[NBS - 1], per_page_conv,
+		   "%.0f ns per page to bounce a read. ", d->block_kib[NBS - 1], per_page_conv,
 		per_page_copy);
 	if (m->measured)
 		fprintf(f, "Requested by the guest (%s, exits to the VMM: the TDX/SNP-on-KVM "
@@ -875,16 +987,21 @@ static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
 			m->exit_ns / 1e3);
 	else
 		fprintf(f, "VM exit costs are not included (no KVM guest measured here). ");
-	if (m->crossover < 0)
-		fprintf(f, "Host model: in-place conversion never beats bouncing up to %u KiB "
-			   "on this host; the page-table update (and TLB invalidation) "
-			   "dominates, at %.0fx the copy cost for 1 MiB. ",
-			d->block_kib[NBS - 1], m->inplace[NBS - 1] / m->copy[NBS - 1]);
+	if (m->crossover_r < 0)
+		fprintf(f, "Host model: in-place conversion never beats bouncing a read up "
+			   "to %u KiB on this host; the page-table update, TLB invalidation "
+			   "and refault dominate, at %.1fx the read bounce for 1 MiB",
+			d->block_kib[NBS - 1], m->inplace[NBS - 1] / m->copy_r[NBS - 1]);
 	else
-		fprintf(f, "Host model: in-place conversion beats bouncing from %u KiB up "
-			   "on this host (%.1fx cheaper at %u KiB). ",
-			d->block_kib[m->crossover],
-			m->copy[NBS - 1] / m->inplace[NBS - 1], d->block_kib[NBS - 1]);
+		fprintf(f, "Host model: in-place conversion beats bouncing a read from %u "
+			   "KiB up on this host (%.1fx cheaper at %u KiB)",
+			d->block_kib[m->crossover_r],
+			m->copy_r[NBS - 1] / m->inplace[NBS - 1], d->block_kib[NBS - 1]);
+	if (m->crossover_w < 0)
+		fprintf(f, "; a write, never up to %u KiB (%.1fx). ", d->block_kib[NBS - 1],
+			m->inplace[NBS - 1] / m->copy_w[NBS - 1]);
+	else
+		fprintf(f, "; a write from %u KiB up. ", d->block_kib[m->crossover_w]);
 	if (!d->nio) {
 		fprintf(f, "End to end (virtio-blk from a real guest) was not measured on "
 			   "this host: see 'Skipped or failed'.\n");
@@ -906,6 +1023,7 @@ static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
 		fprintf(f, ";");
 	}
 	io_crossover(f, d);
+	cheapest_protected(f, d);
 	report_transports_verdict(f, d);
 	if (d->rep_qd != 32 || strcmp(d->rep_backend, "null"))
 		fprintf(f, " Target (best protected mode >= 90%% of shared at every size, "
@@ -934,14 +1052,24 @@ static void write_report(FILE *f, const struct bench_data *d,
 	fprintf(f, "\n## Conversion against copy, per I/O (host model)\n\n");
 	model_table(f, d, m);
 	fprintf(f, "\nHost conversion: `convert-bench` medians (share, host touches each "
-		   "page, unshare), 0 busy threads; `~` marks a noisy point (median/min > %.1f). "
+		   "page, unshare) on %s, with %u vCPU-like busy thread%s in the process (every "
+		   "revocation is a TLB shootdown to them); the idle-process column is the "
+		   "lower bound. Each unshare revokes the host view's mapping (as upstream "
+		   "in-place guest_memfd conversion), so each touch after the share is a "
+		   "page fault. `~` marks a noisy point (median/min > %.1f). "
 		   "Synthetic: that plus two empty doorbell round trips (`exit_roundtrip`). "
 		   "Guest-measured: `guest_roundtrip`, share + unshare requested and timed by "
 		   "the guest (where KVM runs); gap = measured against synthetic. "
-		   "Bounce: `bounce-bench` medians, 1 thread; "
+		   "Bounce: `bounce-bench` medians, 1 thread, %.0f MiB pool (the size the "
+		   "io-bench sweep gives the guest); a read pays the copy in at map (Linux "
+		   "since aa6f8dcbab47) and the copy out at unmap, a write the copy in; "
 		   "1 MiB is four 256 KiB mappings (the pool's largest), sizes between "
-		   "measured points interpolated.\n\n![cost vs size](cost_vs_size.svg)\n",
-		NOISY_RATIO);
+		   "measured points interpolated. `persistent` pays one copy per I/O "
+		   "into or out of a buffer it reuses: the memcpy column when its qd x bs "
+		   "fits in cache, up to `bounce-bench`'s memcpy_spread (a cold destination) "
+		   "when not.\n\n![cost vs size](cost_vs_size.svg)\n",
+		json_str(d->convert, "backing", "memfd"), m->busy, m->busy == 1 ? "" : "s",
+		NOISY_RATIO, json_num(d->bounce, "pool_bytes", NAN) / 1048576.0);
 	if (d->nio) {
 		fprintf(f, "\n## End to end: virtio-blk from the guest\n");
 		io_table(f, d);

@@ -7,12 +7,13 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 
 #include "gmemkit/json.h"
 
 #define NBS		5	/* block sizes 4K..1M */
-#define NMODES		6	/* shared bounce inplace inplace-batch adaptive
-				 * inplace-scatter */
+#define NMODES		7	/* shared bounce inplace inplace-batch adaptive
+				 * inplace-scatter persistent */
 #define MAX_SKIPPED	64
 #define MAX_IO		512
 #define MAX_REPS	100
@@ -32,6 +33,7 @@ struct bench_opts {
 					 * doorbell, 1 hypercall, 2 queue) where
 					 * usable; 0: the default transport only */
 	double io_runtime;		/* seconds per io-bench run */
+	uint64_t pool_size;		/* bounce pool: bounce-bench and the guest */
 	const char *outdir;
 	const char *compare_a, *compare_b;
 };

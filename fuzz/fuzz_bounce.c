@@ -171,7 +171,7 @@ static void do_map(const uint8_t *r)
 		used[l->start + i] = 1;
 	}
 	if (!(flags & BOUNCE_F_SKIP_CPU_SYNC) &&
-	    !(dir == BOUNCE_FROM_DEVICE && (flags & BOUNCE_F_OVERWRITE)))
+	    !(dir == BOUNCE_FROM_DEVICE && (flags & BOUNCE_F_NONLINUX_NO_PREFILL)))
 		CHECK(!memcmp(mem + (addr - DBASE), l->orig, size));
 	l->dev = -1;
 	nlive++;

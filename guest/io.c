@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The guest I/O workload (GMEM_ABI_TEST_IO): a fio-like generator over the
- * virtio-blk driver with five ways to get private data to the device:
+ * virtio-blk driver with six ways to get private data to the device:
  *
  *   shared         buffers in always-shared memory (shared once at start)
- *   bounce         private buffers copied through the bounce pool (swiotlb)
+ *   bounce         private buffers copied through the bounce pool as Linux
+ *                  swiotlb does (a map copies in for every direction: a
+ *                  read is a copy in and a copy out); 64 MiB by default
+ *   persistent     private buffers copied into (writes) or out of (reads)
+ *                  one always-shared buffer per request slot, shared once
+ *                  at start and never converted (Xen persistent grants,
+ *                  Firecracker's persistent bounce buffers)
  *   inplace        share the buffer, I/O, unshare, per request
  *   inplace-batch  up to qd requests per batch, their buffers contiguous:
  *                  one share, submit all, wait all, one unshare
@@ -40,12 +46,13 @@
 #define BAD_ID		(VBLK_MAX_REQS - 1)
 #define TAG_BASE	0x494f0000U	/* "IO" */
 
-enum path { P_SHARED, P_BOUNCE, P_INPLACE };
+enum path { P_SHARED, P_BOUNCE, P_INPLACE, P_PERSIST };
 
 struct slot {
 	struct vblk_req req;
 	uint64_t buf;			/* the buffer the application uses */
 	uint64_t pbuf, sbuf;		/* mixed: private and shared buffer */
+	uint64_t pers;			/* persistent: its always-shared buffer */
 	uint64_t seq;			/* submission number on this vCPU */
 	enum path path;			/* of the request in flight */
 	bool unshared;			/* churn: its buffer unshared already */
@@ -382,9 +389,9 @@ static int bounce_in(struct cpu_io *c, unsigned int cpu, struct slot *s,
 	int err;
 
 	for (k = 0; k < n; k++) {
+		/* Linux: the original is copied in for every direction */
 		err = bounce_map(&pool, cpu, (void *)(s->buf + k * chunk), s->buf + k * chunk,
-				 chunk, dir, NULL, s->write ? 0 : BOUNCE_F_OVERWRITE,
-				 &s->baddr[k]);
+				 chunk, dir, NULL, 0, &s->baddr[k]);
 		if (err) {
 			bounce_release(s, k, dir);
 			c->st.bounce_full++;
@@ -394,8 +401,7 @@ static int bounce_in(struct cpu_io *c, unsigned int cpu, struct slot *s,
 		segs[k].len = (uint32_t)chunk;
 	}
 	c->st.copy_ns += rdtsc() - t;
-	if (s->write)
-		c->st.copy_bytes += cfg.bs;
+	c->st.copy_bytes += cfg.bs;
 	*nseg = n;
 	return 0;
 }
@@ -413,6 +419,33 @@ static void bounce_out(struct cpu_io *c, struct slot *s)
 	c->st.copy_ns += rdtsc() - t;
 	if (!s->write)
 		c->st.copy_bytes += cfg.bs;
+}
+
+/* persistent: a write copies the data into the request's always-shared
+ * buffer before the device sees it; a read copies it out afterwards.
+ * Exactly bs bytes per I/O, no allocation, no conversion. */
+static void persist_in(struct cpu_io *c, struct slot *s)
+{
+	uint64_t t;
+
+	if (!s->write)
+		return;
+	t = rdtsc();
+	memcpy((void *)s->pers, (const void *)s->buf, cfg.bs);
+	c->st.copy_ns += rdtsc() - t;
+	c->st.copy_bytes += cfg.bs;
+}
+
+static void persist_out(struct cpu_io *c, struct slot *s)
+{
+	uint64_t t;
+
+	if (s->write)
+		return;
+	t = rdtsc();
+	memcpy((void *)s->buf, (const void *)s->pers, cfg.bs);
+	c->st.copy_ns += rdtsc() - t;
+	c->st.copy_bytes += cfg.bs;
 }
 
 static uint64_t slot_lba(struct cpu_io *c, struct slot *s)
@@ -465,6 +498,9 @@ static int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 		if (err)
 			return err;
 		c->st.bounced++;
+	} else if (p == P_PERSIST) {
+		persist_in(c, s);
+		segs[0].gpa = s->pers;
 	} else if (p == P_INPLACE) {
 		if (!batch && convert(c, true, s->buf, cfg.bs)) {
 			GUEST_CHECK(false, "share of buffer 0x%lx failed", s->buf);
@@ -519,6 +555,8 @@ static void slot_finish(struct cpu_io *c, struct slot *s, bool batch)
 		c->st.io_errors++;
 	if (p == P_BOUNCE)
 		bounce_out(c, s);
+	else if (p == P_PERSIST)
+		persist_out(c, s);
 	else if (p == P_INPLACE && !batch && !s->unshared)
 		unshare_done(c, s->buf, cfg.bs);
 	s->prot += c->st.copy_ns + c->st.conv_ns - before;
@@ -903,7 +941,7 @@ static void warm_pages(uint64_t gpa, uint64_t len)
 
 static bool setup(void)
 {
-	uint64_t shared_gpa, shared_size, region, nblocks, pool_size, churn_gpa;
+	uint64_t shared_gpa, shared_size, region, nblocks, churn_gpa;
 	unsigned int nv = boot_info->nr_vcpus, v, i;
 	int err;
 
@@ -919,9 +957,19 @@ static bool setup(void)
 			 "io config: mode %u rw %u qd %u bs %lu vcpus %u flags 0x%x",
 			 cfg.mode, cfg.rw, cfg.qd, cfg.bs, nv, cfg.flags))
 		return false;
-	shared_gpa = gmem_abi_io_shared_gpa(cfg.bs, cfg.qd, nv);
-	shared_size = gmem_abi_io_shared_size(cfg.mode, cfg.bs, cfg.qd, nv);
-	if (!GUEST_CHECK(shared_gpa + shared_size <= boot_info->mem_size,
+	if (gmem_abi_io_has_pool(cfg.mode) &&
+	    !GUEST_CHECK(gmem_abi_io_pool_ok(cfg.pool_size, cfg.bs, nv),
+			 "io config: bounce pool of %lu bytes", cfg.pool_size))
+		return false;
+	if (cfg.mode == GMEM_ABI_IO_PERSISTENT &&
+	    !GUEST_CHECK(cfg.persist_size >= cfg.bs && cfg.persist_size <= GMEM_ABI_IO_MAX_BS &&
+			 !(cfg.persist_size & (cfg.persist_size - 1)),
+			 "io config: persistent buffers of %lu bytes", cfg.persist_size))
+		return false;
+	shared_gpa = gmem_abi_io_shared_gpa(&cfg, nv);
+	shared_size = gmem_abi_io_shared_size(&cfg, nv);
+	if (!GUEST_CHECK(gmem_abi_io_meta_gpa(&cfg, nv) + gmem_abi_io_meta_size(&cfg) <=
+			 boot_info->mem_size,
 			 "guest RAM %lu too small for the run", boot_info->mem_size))
 		return false;
 	err = vblk_init(&info);
@@ -945,18 +993,18 @@ static bool setup(void)
 					shared_size))
 		return false;
 	path = cfg.mode == GMEM_ABI_IO_SHARED ? P_SHARED :
-	       cfg.mode == GMEM_ABI_IO_BOUNCE ? P_BOUNCE : P_INPLACE;
-	/* mixed: the bounce pool first, then the shared buffers */
-	pool_size = cfg.mode == GMEM_ABI_IO_MIXED ? gmem_abi_io_bounce_size(cfg.bs, cfg.qd, nv) :
-		    shared_size;
-	if (cfg.mode == GMEM_ABI_IO_BOUNCE || cfg.mode == GMEM_ABI_IO_ADAPTIVE ||
-	    cfg.mode == GMEM_ABI_IO_MIXED) {
+	       cfg.mode == GMEM_ABI_IO_BOUNCE ? P_BOUNCE :
+	       cfg.mode == GMEM_ABI_IO_PERSISTENT ? P_PERSIST : P_INPLACE;
+	/* the bounce pool at the start of the shared area (mixed: then the
+	 * shared buffers), its metadata in private memory */
+	if (gmem_abi_io_has_pool(cfg.mode)) {
 		unsigned int areas = (unsigned int)gmem_abi_io_areas(nv);
-		size_t msz = bounce_meta_size(pool_size, areas);
-		void *meta = heap_alloc(msz);
+		size_t msz = bounce_meta_size(cfg.pool_size, areas);
+		uint64_t meta = gmem_abi_io_meta_gpa(&cfg, nv);
 
-		err = meta ? bounce_pool_init(&pool, meta, msz, (void *)shared_gpa,
-					      shared_gpa, pool_size, areas) : -ENOSPC;
+		err = msz && msz <= gmem_abi_io_meta_size(&cfg) ?
+		      bounce_pool_init(&pool, (void *)meta, msz, (void *)shared_gpa,
+				       shared_gpa, cfg.pool_size, areas) : -ENOSPC;
 		if (!GUEST_CHECK_EQ(err, 0, "bounce pool init"))
 			return false;
 	}
@@ -966,7 +1014,7 @@ static bool setup(void)
 		memset(c, 0, sizeof(*c));
 		c->priv = GMEM_ABI_TEST_GPA + v * cfg.qd * cfg.bs;
 		c->shared = shared_gpa + v * cfg.qd * cfg.bs +
-			    (cfg.mode == GMEM_ABI_IO_MIXED ? pool_size : 0);
+			    (cfg.mode == GMEM_ABI_IO_MIXED ? cfg.pool_size : 0);
 		c->span = nblocks;
 		c->base_block = v * region;
 		c->rng = (cfg.seed ? cfg.seed : 0x9e3779b97f4a7c15ULL) + v * 0x1234567ULL;
@@ -980,13 +1028,15 @@ static bool setup(void)
 					  i * cfg.bs;
 			c->slots[i].pbuf = c->priv + i * cfg.bs;
 			c->slots[i].sbuf = c->shared + i * cfg.bs;
+			c->slots[i].pers = shared_gpa +
+					   ((uint64_t)v * cfg.qd + i) * cfg.persist_size;
 		}
 		for (i = 0; i < 2; i++)
 			adapt_init(&c->adapt[i]);
 		if (cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER) {
-			uint64_t sz = gmem_abi_io_scatter_size(cfg.bs, cfg.qd);
+			uint64_t sz = gmem_abi_io_scatter_size(&cfg);
 
-			c->scatter = gmem_abi_io_scatter_gpa(cfg.bs, cfg.qd, nv) + v * sz;
+			c->scatter = gmem_abi_io_scatter_gpa(&cfg, nv) + v * sz;
 			c->nslots = sz / gmem_abi_io_scatter_piece(cfg.bs);
 			c->smap = heap_alloc(c->nslots);
 			c->sidx = heap_alloc(c->nslots * 4);
@@ -999,7 +1049,7 @@ static bool setup(void)
 				c->sidx[i] = i;
 		}
 		if (cfg.mode == GMEM_ABI_IO_MIXED) {
-			churn_gpa = gmem_abi_io_churn_gpa(cfg.bs, cfg.qd, nv);
+			churn_gpa = gmem_abi_io_churn_gpa(&cfg, nv);
 			c->churn = churn_gpa + v * GMEM_ABI_IO_CHURN_PAGES * PAGE_SIZE;
 			if (!GUEST_CHECK(c->churn + GMEM_ABI_IO_CHURN_PAGES * PAGE_SIZE <=
 					 boot_info->mem_size, "guest RAM too small for churn"))
@@ -1018,11 +1068,17 @@ static bool setup(void)
 	 * guest, a few us per page here); left in, it would charge whichever
 	 * path touches fresh memory first (next fit walks the whole pool) and
 	 * mislead adaptive's first measurements. */
-	warm_pages(GMEM_ABI_TEST_GPA, cfg.qd * cfg.bs * nv);
-	warm_pages(shared_gpa, shared_size);
-	if (cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER)
-		warm_pages(gmem_abi_io_scatter_gpa(cfg.bs, cfg.qd, nv),
-			   gmem_abi_io_scatter_size(cfg.bs, cfg.qd) * nv);
+	{
+		uint64_t t = rdtsc(), n = gmem_abi_io_bufs_size(&cfg, nv) + shared_size;
+
+		warm_pages(GMEM_ABI_TEST_GPA, gmem_abi_io_bufs_size(&cfg, nv));
+		warm_pages(shared_gpa, shared_size);
+		if (cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER)
+			warm_pages(gmem_abi_io_scatter_gpa(&cfg, nv),
+				   gmem_abi_io_scatter_size(&cfg) * nv);
+		gprintf("io: %lu MiB of buffers and shared area touched in %lu ms\n",
+			n >> 20, tsc_to_ns(rdtsc() - t) / 1000000);
+	}
 	if (cfg.flags & GMEM_ABI_IOF_BAD_DESC)
 		bad_requests();
 	if (cfg.flags & GMEM_ABI_IOF_UNSHARE_BUSY)

@@ -426,7 +426,7 @@ int bounce_map(struct bounce_pool *pool, unsigned int cpu, void *orig,
 
 	addr = ((uint64_t)start << BOUNCE_SLOT_SHIFT) + offset;
 	if (!(flags & BOUNCE_F_SKIP_CPU_SYNC) &&
-	    !(dir == BOUNCE_FROM_DEVICE && (flags & BOUNCE_F_OVERWRITE))) {
+	    !(dir == BOUNCE_FROM_DEVICE && (flags & BOUNCE_F_NONLINUX_NO_PREFILL))) {
 		memcpy(pool->vbase + addr, orig, size);
 		count_copy(a, size);
 	}

@@ -25,17 +25,21 @@ perl -MJSON::PP -e '
 		$bad++ unless $r->{ns_min} =~ /^\d+$/ && $r->{ns_median} =~ /^\d+$/ &&
 			      $r->{ns_min} <= $r->{ns_median};
 		$seen{"$r->{op}/$r->{bytes}/$r->{threads}"} = 1;
+		# latency is per operation of one thread; mbps counts every thread
+		my $want = $r->{bytes} * $r->{threads} * 1000 / ($r->{ns_median} || 1);
+		$bad++ unless $r->{ns_median} > 0 && abs($r->{mbps} - $want) <= 0.01 * $want + 0.1;
 	}
-	for my $op (qw(map_unmap bounce_copy memcpy)) {
+	for my $op (qw(map_unmap bounce_to_device bounce_from_device memcpy memcpy_spread)) {
 		for my $b (512, 4096, 65536, 262144) {
 			for my $t (1, 2) { $bad++ unless $seen{"$op/$b/$t"}; }
 		}
 	}
-	$bad++ unless $d->{pool_bytes} == 1048576 && @{$d->{targets}} == 4;
+	$bad++ unless $d->{pool_bytes} == 1048576 && @{$d->{targets}} == 4 && $d->{latency} =~ /one thread/;
 	exit($bad ? 1 : 0);' <"$out/j"
-ok $? "JSON: every op x size x threads, ns_min <= ns_median, 4 targets"
+ok $? "JSON: every op x size x threads, ns_min <= ns_median, per-thread latency and all-thread MB/s, 4 targets"
 "$BIN" bounce-bench --reps 5 --pool-size 1M >"$out/t" 2>"$out/e"
-[ $? = 0 ] && grep -q '^map_unmap  *4096  *1 ' "$out/t" && grep -q 'targets (this run)' "$out/t"
+[ $? = 0 ] && grep -q '^map_unmap  *4096  *1 ' "$out/t" && grep -q 'targets (this run)' "$out/t" &&
+	grep -q 'lat_ns_med' "$out/t" && grep -q '^bounce_from_device  *4096  *2 ' "$out/t"
 ok $? "table with rows and the targets"
 refused "1 is out of range" --reps 1
 refused "'12x'" --pool-size 12x

@@ -49,6 +49,7 @@ static const char *no_kvm = "";
 static const enum gmem_abi_io_mode modes[] = {
 	GMEM_ABI_IO_SHARED, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_INPLACE,
 	GMEM_ABI_IO_INPLACE_BATCH, GMEM_ABI_IO_ADAPTIVE, GMEM_ABI_IO_INPLACE_SCATTER,
+	GMEM_ABI_IO_PERSISTENT,
 };
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
 
@@ -127,19 +128,45 @@ static void test_config(void)
 	c.backend = "tape:/dev/st0";
 	ok_eq(gmem_io_run(&c, &r), -EINVAL, "unknown backend spec refused");
 	ok_eq(gmem_io_run(NULL, &r), -EINVAL, "NULL config refused");
+	base(&c, GMEM_ABI_IO_BOUNCE);
+	c.pool_size = 256 * KiB;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "bounce pool of 256 KiB refused (below the minimum)");
+	c.pool_size = (64ULL << 20) + 4096;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "bounce pool not a multiple of the area unit refused");
+	c.pool_size = 2ULL << 30;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "bounce pool of 2 GiB refused (above 1 GiB)");
+	base(&c, GMEM_ABI_IO_PERSISTENT);
+	c.persist_size = 2 * KiB;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "persistent buffers smaller than bs refused");
+	c.persist_size = 24 * KiB;
+	ok_eq(gmem_io_run(&c, &r), -EINVAL, "persistent buffers not a power of 2 refused");
+	ok(!gmem_io_mode_from_name("persistent", &m) && m == GMEM_ABI_IO_PERSISTENT,
+	   "mode name persistent");
 	ok(!gmem_io_mode_from_name("inplace-batch", &m) && m == GMEM_ABI_IO_INPLACE_BATCH,
 	   "mode name inplace-batch");
 	ok(gmem_io_mode_from_name("swiotlb", &m) == -EINVAL, "unknown mode name refused");
 	ok(!gmem_io_rw_from_name("randrw", &rw) && rw == GMEM_ABI_IO_RANDRW, "rw name randrw");
 	ok(!strcmp(gmem_io_mode_name(GMEM_ABI_IO_ADAPTIVE), "adaptive"), "mode name round trip");
-	ok(gmem_abi_io_mem_size(GMEM_ABI_IO_BOUNCE, 1ULL << 20, 64, 8) <= GMEM_ABI_MEM_MAX,
-	   "the largest run fits guest RAM");
+	{
+		struct gmem_abi_io_config io = {
+			.mode = GMEM_ABI_IO_MIXED, .bs = 1ULL << 20, .qd = 64,
+			.pool_size = GMEM_ABI_IO_POOL_MAX,
+		};
+
+		ok(gmem_abi_io_mem_size(&io, 8) <= GMEM_ABI_MEM_MAX,
+		   "the largest run fits guest RAM (mixed, 1 GiB pool, 1 MiB x qd 64 x 8)");
+		io.mode = GMEM_ABI_IO_PERSISTENT;
+		io.persist_size = GMEM_ABI_IO_MAX_BS;
+		ok(gmem_abi_io_mem_size(&io, 8) <= GMEM_ABI_MEM_MAX,
+		   "the largest persistent run fits guest RAM");
+	}
 }
 
 /* ---- null backend: the cost split each mode must show --------------------- */
 
 static void test_null_modes(void)
 {
+	uint64_t shared_conversions = ~0ULL;
 	struct gmem_io_result r;
 	struct gmem_io_config c;
 	unsigned int i;
@@ -184,11 +211,35 @@ static void test_null_modes(void)
 		case GMEM_ABI_IO_SHARED:
 			ok(r.io.conv_calls == 0 && r.io.copy_bytes == 0,
 			   "shared: no conversion, no copy");
+			shared_conversions = r.mem.conversions;
 			break;
 		case GMEM_ABI_IO_BOUNCE:
-			ok(r.io.conv_calls == 0 && r.io.copy_bytes == 64 * c.bs,
-			   "bounce: no conversion, %llu bytes copied (one block per read)",
+			ok(r.io.conv_calls == 0 && r.io.copy_bytes == 2 * 64 * c.bs,
+			   "bounce: no conversion, %llu bytes copied (2 x bs per read: copy "
+			   "in at map, as Linux, and out at unmap)",
 			   (unsigned long long)r.io.copy_bytes);
+			ok(r.pool_size == GMEM_ABI_IO_POOL_DEFAULT &&
+			   r.shared_bytes == GMEM_ABI_IO_POOL_DEFAULT &&
+			   r.mem_size > GMEM_ABI_IO_POOL_DEFAULT,
+			   "bounce: the guest's pool is Linux's 64 MiB, guest RAM %llu MiB",
+			   (unsigned long long)(r.mem_size >> 20));
+			break;
+		case GMEM_ABI_IO_PERSISTENT:
+			ok(r.io.conv_calls == 0 && r.io.copy_bytes == 64 * c.bs &&
+			   r.io.bounced == 0,
+			   "persistent: no conversion, %llu bytes copied (bs per I/O: reads "
+			   "copy out only)", (unsigned long long)r.io.copy_bytes);
+			ok(r.persist_pool == c.qd * GMEM_ABI_IO_MAX_BS &&
+			   r.shared_bytes == r.persist_pool && !r.pool_size,
+			   "persistent: qd x 1 MiB buffers shared (%llu bytes), no bounce pool",
+			   (unsigned long long)r.persist_pool);
+			ok(r.dev.violations == 0 && r.dev.ioerr == 0 && r.dev.reads >= 64,
+			   "persistent: the device read into shared pages only (%llu "
+			   "violations)", (unsigned long long)r.dev.violations);
+			ok_eq(r.mem.conversions, shared_conversions,
+			      "persistent: guest RAM conversions %llu, as many as the shared "
+			      "run's (its buffers are shared once and never converted)",
+			      (unsigned long long)r.mem.conversions);
 			break;
 		case GMEM_ABI_IO_INPLACE:
 			ok(r.io.conv_calls == 2 * 64 && r.io.copy_bytes == 0,
@@ -222,6 +273,29 @@ static void test_null_modes(void)
 			break;
 		}
 	}
+	/* Writes: a bounce copies in only, persistent copies in only. */
+	base(&c, GMEM_ABI_IO_BOUNCE);
+	c.rw = GMEM_ABI_IO_RANDWRITE;
+	err = run(&c, &r);
+	ok(!err && r.vm.pass && r.io.copy_bytes == 64 * c.bs,
+	   "bounce randwrite: %llu bytes copied (bs per write: copy in at map)",
+	   (unsigned long long)r.io.copy_bytes);
+	base(&c, GMEM_ABI_IO_PERSISTENT);
+	c.rw = GMEM_ABI_IO_RANDWRITE;
+	c.persist_size = c.bs;
+	err = run(&c, &r);
+	ok(!err && r.vm.pass && r.io.copy_bytes == 64 * c.bs && r.io.conv_calls == 0 &&
+	   r.persist_pool == c.qd * c.bs,
+	   "persistent randwrite, buffers of bs: %llu bytes copied, %llu conversions, "
+	   "%llu bytes of buffers", (unsigned long long)r.io.copy_bytes,
+	   (unsigned long long)r.io.conv_calls, (unsigned long long)r.persist_pool);
+	/* A pool set by the caller is the one the guest uses. */
+	base(&c, GMEM_ABI_IO_BOUNCE);
+	c.pool_size = 2ULL << 20;
+	err = run(&c, &r);
+	ok(!err && r.vm.pass && r.pool_size == 2ULL << 20 && r.shared_bytes == 2ULL << 20,
+	   "bounce with a 2 MiB pool: guest passed, pool %llu bytes",
+	   (unsigned long long)r.pool_size);
 	/* The doorbell transport (the fallback where hypercalls do not exit). */
 	base(&c, GMEM_ABI_IO_INPLACE);
 	c.transport = GMEM_TRANSPORT_DOORBELL;
@@ -470,6 +544,8 @@ static void test_file(void)
 	verify_run(disk, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_WRITE, 512 * KiB, 1, false);
 	verify_run(disk, GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_RANDWRITE, 16 * KiB, 2, false);
 	verify_run(disk, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_RANDREAD, 16 * KiB, 2, false);
+	verify_run(disk, GMEM_ABI_IO_PERSISTENT, GMEM_ABI_IO_WRITE, 512 * KiB, 1, false);
+	verify_run(disk, GMEM_ABI_IO_PERSISTENT, GMEM_ABI_IO_RANDREAD, 16 * KiB, 2, false);
 	/* The in-place modes over the conversion queue, data checked. */
 	verify_transport = GMEM_TRANSPORT_QUEUE;
 	verify_run(disk, GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_RANDRW, 16 * KiB, 2, false);
@@ -701,6 +777,11 @@ static void test_cli_usage(void)
 		{ "io-bench --frobnicate 1", "--frobnicate" },
 		{ "io-bench --qd", "--qd" },
 		{ "io-bench --poll-us 2000000", "2000000" },
+		{ "io-bench --pool-size 100k", "100k" },
+		{ "io-bench --pool-size 2G", "2G" },
+		{ "io-bench --mode inplace --pool-size 64M", "inplace" },
+		{ "io-bench --mode persistent --bs 64k --persist-buf 16k", "16k" },
+		{ "io-bench --mode bounce --persist-buf 1M", "persistent" },
 	};
 	char out[4096];
 	unsigned int i;
@@ -766,8 +847,11 @@ static void test_cli_json(void)
 	   json_get(r, "emulated") && json_get(r, "emulated")->type == JSON_BOOL,
 	   "JSON booleans direct and emulated");
 	ok(r && json_num(r, "ios", 0) > 0 && json_num(r, "iops", 0) > 0 &&
-	   json_num(r, "copy_bytes_per_io", 0) == 4096,
-	   "bounce run: I/Os done, one 4 KiB copy per I/O");
+	   json_num(r, "copy_bytes_per_io", 0) == 2 * 4096,
+	   "bounce read run: I/Os done, 2 x 4 KiB copied per I/O (in at map, out at unmap)");
+	ok(r && json_num(r, "pool_bytes", 0) == GMEM_ABI_IO_POOL_DEFAULT &&
+	   json_num(r, "shared_pct", 0) > 0 && json_num(r, "mem_bytes", 0) > 0,
+	   "bounce run: 64 MiB pool by default, its share of guest RAM reported");
 	json_free(j);
 
 	if (blk_disk_create(disk, sizeof(disk), "/var/tmp", DISK) &&

@@ -250,12 +250,24 @@ static void test_config(void)
 	ok_eq(gmem_io_run(&c, &r), -EINVAL, "churn outside mode mixed refused");
 	c.mode = GMEM_ABI_IO_INPLACE;
 	ok_eq(gmem_io_run(&c, &r), -EINVAL, "churn with inplace refused");
-	ok(gmem_abi_io_mem_size(GMEM_ABI_IO_MIXED, BS, 8, 2) >=
-	   gmem_abi_io_churn_gpa(BS, 8, 2) + 2 * GMEM_ABI_IO_CHURN_PAGES * 4096,
-	   "guest RAM of a mixed run holds the churn scratch");
-	ok(gmem_abi_io_churn_gpa(BS, 8, 2) >= gmem_abi_io_shared_gpa(BS, 8, 2) +
-	   gmem_abi_io_shared_size(GMEM_ABI_IO_MIXED, BS, 8, 2),
-	   "churn scratch after the shared area");
+	{
+		struct gmem_abi_io_config io = {
+			.mode = GMEM_ABI_IO_MIXED, .bs = BS, .qd = 8,
+			.pool_size = GMEM_ABI_IO_POOL_DEFAULT,
+		};
+
+		ok(gmem_abi_io_mem_size(&io, 2) >=
+		   gmem_abi_io_churn_gpa(&io, 2) + 2 * GMEM_ABI_IO_CHURN_PAGES * 4096,
+		   "guest RAM of a mixed run holds the churn scratch");
+		ok(gmem_abi_io_churn_gpa(&io, 2) >= gmem_abi_io_shared_gpa(&io, 2) +
+		   gmem_abi_io_shared_size(&io, 2),
+		   "churn scratch after the shared area");
+		ok(gmem_abi_io_meta_gpa(&io, 2) >= gmem_abi_io_churn_gpa(&io, 2) +
+		   2 * GMEM_ABI_IO_CHURN_PAGES * 4096 &&
+		   gmem_abi_io_meta_gpa(&io, 2) + gmem_abi_io_meta_size(&io) <=
+		   gmem_abi_io_mem_size(&io, 2),
+		   "bounce metadata after the churn scratch, inside guest RAM");
+	}
 }
 
 /* io-bench --churn without --mode mixed: usage error naming the mode. */

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <linux/kvm.h>
@@ -314,6 +315,106 @@ static void test_guest_memfd(void)
 	close(kvm);
 }
 
+/* ---- revocation: to-private unmaps, re-share faults back in ------------ */
+
+/* Pages of [p, p + n pages) whose PTE is present (/proc/self/pagemap bit
+ * 63); -1 if pagemap cannot be read. */
+static int present_pages(const void *p, unsigned int n)
+{
+	uint64_t e[64];
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC), cnt = 0;
+	unsigned int i;
+	ssize_t r;
+
+	if (fd < 0 || n > 64)
+		return fd < 0 ? -1 : (close(fd), -1);
+	r = pread(fd, e, n * sizeof(e[0]), (off_t)((uintptr_t)p / PG * sizeof(e[0])));
+	close(fd);
+	if (r != (ssize_t)(n * sizeof(e[0])))
+		return -1;
+	for (i = 0; i < n; i++)
+		cnt += (int)(e[i] >> 63);
+	return cnt;
+}
+
+static long minor_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_minflt;
+}
+
+/* Upstream in-place conversion unmaps the host's mapping on to-private:
+ * after unshare + share the host view maps nothing, and the host's first
+ * touch of each page faults it in again (contents kept in place mode). */
+static void check_revocation(struct gmem *g, const char *what)
+{
+	const unsigned int n = 8;
+	volatile uint8_t *v = view(g, 0);
+	unsigned int i, same = 0;
+	long f0, f1;
+	int p;
+
+	if (gmem_share(g, 0, n * PG)) {
+		ok(false, "%s: share", what);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		v[i * PG] = (uint8_t)(0x40 + i);
+	p = present_pages((const void *)v, n);
+	if (p < 0) {
+		tap_skip(4, "/proc/self/pagemap not readable");
+		gmem_unshare(g, 0, n * PG);
+		return;
+	}
+	ok_eq(p, (int)n, "%s: touched shared pages are mapped in the host view", what);
+	ok(!gmem_unshare(g, 0, n * PG) && !gmem_share(g, 0, n * PG) &&
+	   present_pages((const void *)v, n) == 0,
+	   "%s: after unshare + share nothing is mapped (the mapping was revoked)", what);
+	/* Writes: a read fault on shmem maps its neighbours too (fault-around) */
+	f0 = minor_faults();
+	for (i = 0; i < n; i++)
+		v[i * PG + 1] = 1;
+	f1 = minor_faults();
+	for (i = 0; i < n; i++)
+		same += *slot(g, i * PG) == (uint8_t)(0x40 + i);
+	ok(f1 - f0 >= (long)n && present_pages((const void *)v, n) == (int)n,
+	   "%s: the first host touch of each page faults it in (%ld faults for %u pages)",
+	   what, f1 - f0, n);
+	if (gmem_mode(g) == GMEM_MODE_INPLACE)
+		ok_eq(same, n, "%s: in place: contents kept across the revocation", what);
+	else
+		ok_eq(same, 0, "%s: destructive: contents discarded", what);
+	gmem_unshare(g, 0, n * PG);
+}
+
+static void test_revocation(void)
+{
+	struct gmem_config cfg = { .size = 16 * PG, .backing = GMEM_BACKING_GUEST_MEMFD };
+	struct gmem *g = mk(16, GMEM_MODE_INPLACE, 0), *gm = NULL;
+	int kvm, vm;
+
+	check_revocation(g, "memfd in place");
+	gmem_destroy(g);
+	g = mk(16, GMEM_MODE_DESTRUCTIVE, 0);
+	check_revocation(g, "memfd destructive");
+	gmem_destroy(g);
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	vm = kvm < 0 ? -1 : ioctl(kvm, KVM_CREATE_VM, 0);
+	cfg.vm_fd = vm;
+	if (vm < 0 || gmem_create(&cfg, &gm)) {
+		tap_skip(4, "guest_memfd with mmap not offered here");
+	} else {
+		check_revocation(gm, "guest_memfd in place");
+		gmem_destroy(gm);
+	}
+	if (vm >= 0)
+		close(vm);
+	if (kvm >= 0)
+		close(kvm);
+}
+
 /* ---- randomized model check ------------------------------------------- */
 
 #define RPAGES	64
@@ -522,6 +623,7 @@ int main(void)
 	test_bad_input();
 	test_callback();
 	test_guest_memfd();
+	test_revocation();
 	test_random();
 	test_concurrency();
 	return tap_done();

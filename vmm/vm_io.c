@@ -18,6 +18,7 @@ static const char *const mode_names[GMEM_ABI_IO_MODE_MAX] = {
 	[GMEM_ABI_IO_ADAPTIVE] = "adaptive",
 	[GMEM_ABI_IO_MIXED] = "mixed",
 	[GMEM_ABI_IO_INPLACE_SCATTER] = "inplace-scatter",
+	[GMEM_ABI_IO_PERSISTENT] = "persistent",
 };
 
 static const char *const rw_names[GMEM_ABI_IO_RW_MAX] = {
@@ -80,7 +81,24 @@ static int check(const struct gmem_io_config *c)
 		return -EINVAL;
 	if (!c->backend && !c->custom)
 		return -EINVAL;
+	if (gmem_abi_io_has_pool(c->mode) &&
+	    !gmem_abi_io_pool_ok(gmem_io_pool_size(c), c->bs, c->vcpus))
+		return -EINVAL;
+	if (c->mode == GMEM_ABI_IO_PERSISTENT &&
+	    (gmem_io_persist_size(c) < c->bs || gmem_io_persist_size(c) > GMEM_ABI_IO_MAX_BS ||
+	     (gmem_io_persist_size(c) & (gmem_io_persist_size(c) - 1))))
+		return -EINVAL;
 	return 0;
+}
+
+uint64_t gmem_io_pool_size(const struct gmem_io_config *c)
+{
+	return c->pool_size ? c->pool_size : GMEM_ABI_IO_POOL_DEFAULT;
+}
+
+uint64_t gmem_io_persist_size(const struct gmem_io_config *c)
+{
+	return c->persist_size ? c->persist_size : GMEM_ABI_IO_MAX_BS;
 }
 
 /* Device and its wiring into the VM. */
@@ -116,10 +134,8 @@ static int attach(struct gmem_vm *vm, struct blk_backend *be,
 	return 0;
 }
 
-static void fill_io_config(struct gmem_vm *vm, const struct gmem_io_config *c)
+static void fill_io_config(struct gmem_abi_io_config *io, const struct gmem_io_config *c)
 {
-	struct gmem_abi_io_config *io = &vm->boot->io;
-
 	memset(io, 0, sizeof(*io));
 	io->mode = c->mode;
 	io->rw = c->rw;
@@ -131,12 +147,17 @@ static void fill_io_config(struct gmem_vm *vm, const struct gmem_io_config *c)
 	io->seed = c->seed;
 	io->delay_ms = c->delay_ms;
 	io->span = c->span;
+	if (gmem_abi_io_has_pool(c->mode))
+		io->pool_size = gmem_io_pool_size(c);
+	if (c->mode == GMEM_ABI_IO_PERSISTENT)
+		io->persist_size = gmem_io_persist_size(c);
 }
 
 int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
 {
 	struct blk_backend *be = c ? c->custom : NULL;
 	struct gmem_vm_config vc = { 0 };
+	struct gmem_abi_io_config io;
 	struct virtio_blk *blk = NULL;
 	struct gmem_vm *vm = NULL;
 	struct gmem_stats after;
@@ -151,7 +172,8 @@ int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
 	err = check(c);
 	if (err)
 		goto out_be;
-	mem = gmem_abi_io_mem_size(c->mode, c->bs, c->qd, c->vcpus);
+	fill_io_config(&io, c);
+	mem = gmem_abi_io_mem_size(&io, c->vcpus);
 	if (mem > GMEM_ABI_MEM_MAX) {
 		err = -ENOSPC;
 		goto out_be;
@@ -175,11 +197,14 @@ int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
 	err = gmem_vm_create(&vc, &vm);
 	if (err)
 		goto out_be;
-	fill_io_config(vm, c);
+	vm->boot->io = io;
 	snprintf(r->backend, sizeof(r->backend), "%s", be->name ? be->name : "custom");
 	snprintf(r->engine, sizeof(r->engine), "%s", be->engine ? be->engine : "");
 	r->direct = be->direct;
 	r->mem_size = mem;
+	r->pool_size = io.pool_size;
+	r->persist_pool = gmem_abi_io_persist_pool(&io, c->vcpus);
+	r->shared_bytes = gmem_abi_io_shared_size(&io, c->vcpus);
 	r->backing = gmem_backing(gmem_vm_memory(vm));
 	err = attach(vm, be, c->poll_us, &blk);
 	be = NULL;		/* the device owns it, or destroyed it */

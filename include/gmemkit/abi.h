@@ -43,10 +43,11 @@
 
 #include <stdint.h>
 
-#define GMEM_ABI_VERSION	6	/* 4: test services gated, KVM_E* hypercall
+#define GMEM_ABI_VERSION	7	/* 4: test services gated, KVM_E* hypercall
 				 * codes; 5: conv_host_ns, split/adaptive
-				 * results, inplace-scatter;
-				 * 6: conversion queue, its counters
+				 * results, inplace-scatter; 6: io pool_size,
+				 * persistent mode;
+				 * 7: conversion queue, its counters
 				 * and bench fields */
 #define GMEM_ABI_MAGIC		0x474d454bU	/* "GMEK" */
 
@@ -345,6 +346,8 @@ enum gmem_abi_io_mode {
 	GMEM_ABI_IO_INPLACE_SCATTER,	/* batches whose buffers lie in pieces at
 					 * random pages: one share/unshare per
 					 * contiguous run */
+	GMEM_ABI_IO_PERSISTENT,		/* copy through per-slot buffers shared
+					 * once (persistent grants style) */
 	GMEM_ABI_IO_MODE_MAX
 };
 
@@ -388,19 +391,34 @@ struct gmem_abi_io_config {
 	uint64_t seed;			/* random offsets */
 	uint64_t delay_ms;		/* UNSHARE_BUSY: wait before unsharing */
 	uint64_t span;			/* blocks per vCPU touched; 0: default */
+	uint64_t pool_size;		/* bounce pool bytes (BOUNCE, ADAPTIVE,
+					 * MIXED): see gmem_abi_io_pool_ok() */
+	uint64_t persist_size;		/* PERSISTENT: bytes per buffer, a power
+					 * of 2 >= bs, <= GMEM_ABI_IO_MAX_BS */
 };
 
 /*
- * Test-area layout of an I/O run, computed by both sides: vCPU v's private
- * buffers at GMEM_ABI_TEST_GPA + v * qd * bs (qd * bs contiguous bytes),
- * then, 2 MiB aligned, the run's second shared area, shared once by the
- * guest at start: the shared-mode buffers (same layout) or the bounce pool
- * (bounce and adaptive modes; one area per vCPU, room for every request
- * in flight plus two segments per area).  MIXED mode has both: the bounce
- * pool first, then the shared buffers; after that, 2 MiB aligned, the
- * churn scratch (GMEM_ABI_IO_CHURN_PAGES private pages per vCPU).
+ * Test-area layout of an I/O run, computed by both sides from the
+ * gmem_abi_io_config: vCPU v's private buffers at GMEM_ABI_TEST_GPA +
+ * v * qd * bs (qd * bs contiguous bytes), then, 2 MiB aligned, the run's
+ * second shared area, shared once by the guest at start: the shared-mode
+ * buffers (same layout), the bounce pool (bounce and adaptive modes;
+ * pool_size bytes, one area per vCPU) or the persistent buffers
+ * (persistent mode: qd buffers of persist_size bytes per vCPU, vCPU v's
+ * at v * qd * persist_size).  MIXED mode has both: the bounce pool first,
+ * then the shared buffers; after that, 2 MiB aligned, the churn scratch
+ * (GMEM_ABI_IO_CHURN_PAGES private pages per vCPU).  Last, 2 MiB aligned,
+ * the bounce pool's metadata (private; modes with a pool only).
+ *
+ * The bounce pool defaults to Linux's swiotlb default, 64 MiB
+ * (IO_TLB_DEFAULT_SIZE); SEV/TDX guests size theirs to 6% of RAM clamped
+ * to [64 MiB, 1 GiB] (mem_encrypt_setup_arch()), so any size in
+ * [gmem_abi_io_pool_min(), 1 GiB] that is a multiple of the area unit is
+ * accepted.  Requests that do not fit wait for completions (bounce_full).
  */
 #define GMEM_ABI_IO_BOUNCE_SEG	(256ULL << 10)
+#define GMEM_ABI_IO_POOL_DEFAULT (64ULL << 20)	/* IO_TLB_DEFAULT_SIZE */
+#define GMEM_ABI_IO_POOL_MAX	(1ULL << 30)	/* the CoCo clamp */
 
 static inline uint64_t gmem_abi_io_areas(uint32_t vcpus)
 {
@@ -411,41 +429,75 @@ static inline uint64_t gmem_abi_io_areas(uint32_t vcpus)
 	return a;
 }
 
-static inline uint64_t gmem_abi_io_bounce_size(uint64_t bs, uint32_t qd,
-					       uint32_t vcpus)
+/* Pool sizes are multiples of one segment per area. */
+static inline uint64_t gmem_abi_io_pool_unit(uint32_t vcpus)
 {
-	uint64_t unit = GMEM_ABI_IO_BOUNCE_SEG * gmem_abi_io_areas(vcpus);
-	uint64_t need = bs * qd * vcpus + 2 * unit;
+	return GMEM_ABI_IO_BOUNCE_SEG * gmem_abi_io_areas(vcpus);
+}
+
+/* Smallest pool: one request in flight per vCPU plus two units. */
+static inline uint64_t gmem_abi_io_pool_min(uint64_t bs, uint32_t vcpus)
+{
+	uint64_t unit = gmem_abi_io_pool_unit(vcpus);
+	uint64_t need = bs * vcpus + 2 * unit;
 
 	return (need + unit - 1) / unit * unit;
 }
 
-static inline uint64_t gmem_abi_io_shared_gpa(uint64_t bs, uint32_t qd,
+/* Whether pool_size is one the run accepts for bs and vcpus. */
+static inline int gmem_abi_io_pool_ok(uint64_t pool_size, uint64_t bs, uint32_t vcpus)
+{
+	return pool_size >= gmem_abi_io_pool_min(bs, vcpus) &&
+	       pool_size <= GMEM_ABI_IO_POOL_MAX &&
+	       !(pool_size % gmem_abi_io_pool_unit(vcpus));
+}
+
+/* Bytes of every vCPU's private (or shared-mode) buffers. */
+static inline uint64_t gmem_abi_io_bufs_size(const struct gmem_abi_io_config *io,
+					     uint32_t vcpus)
+{
+	return io->bs * io->qd * vcpus;
+}
+
+static inline uint64_t gmem_abi_io_shared_gpa(const struct gmem_abi_io_config *io,
 					      uint32_t vcpus)
 {
-	uint64_t end = GMEM_ABI_TEST_GPA + bs * qd * vcpus;
+	uint64_t end = GMEM_ABI_TEST_GPA + gmem_abi_io_bufs_size(io, vcpus);
 
 	return (end + 0x1fffffULL) & ~0x1fffffULL;
 }
 
-static inline uint64_t gmem_abi_io_shared_size(uint32_t mode, uint64_t bs,
-					       uint32_t qd, uint32_t vcpus)
+/* The persistent buffers: qd per vCPU, persist_size bytes each. */
+static inline uint64_t gmem_abi_io_persist_pool(const struct gmem_abi_io_config *io,
+						uint32_t vcpus)
 {
-	if (mode == GMEM_ABI_IO_SHARED)
-		return bs * qd * vcpus;
-	if (mode == GMEM_ABI_IO_BOUNCE || mode == GMEM_ABI_IO_ADAPTIVE)
-		return gmem_abi_io_bounce_size(bs, qd, vcpus);
-	if (mode == GMEM_ABI_IO_MIXED)
-		return gmem_abi_io_bounce_size(bs, qd, vcpus) + bs * qd * vcpus;
-	return 0;
+	return io->persist_size * io->qd * vcpus;
+}
+
+static inline uint64_t gmem_abi_io_shared_size(const struct gmem_abi_io_config *io,
+					       uint32_t vcpus)
+{
+	switch (io->mode) {
+	case GMEM_ABI_IO_SHARED:
+		return gmem_abi_io_bufs_size(io, vcpus);
+	case GMEM_ABI_IO_BOUNCE:
+	case GMEM_ABI_IO_ADAPTIVE:
+		return io->pool_size;
+	case GMEM_ABI_IO_MIXED:
+		return io->pool_size + gmem_abi_io_bufs_size(io, vcpus);
+	case GMEM_ABI_IO_PERSISTENT:
+		return gmem_abi_io_persist_pool(io, vcpus);
+	default:
+		return 0;
+	}
 }
 
 /* MIXED mode: the churn scratch, after the shared area. */
-static inline uint64_t gmem_abi_io_churn_gpa(uint64_t bs, uint32_t qd,
+static inline uint64_t gmem_abi_io_churn_gpa(const struct gmem_abi_io_config *io,
 					     uint32_t vcpus)
 {
-	uint64_t end = gmem_abi_io_shared_gpa(bs, qd, vcpus) +
-		       gmem_abi_io_shared_size(GMEM_ABI_IO_MIXED, bs, qd, vcpus);
+	uint64_t end = gmem_abi_io_shared_gpa(io, vcpus) +
+		       gmem_abi_io_shared_size(io, vcpus);
 
 	return (end + 0x1fffffULL) & ~0x1fffffULL;
 }
@@ -465,30 +517,54 @@ static inline uint64_t gmem_abi_io_scatter_piece(uint64_t bs)
 	return p < GMEM_ABI_PAGE_SIZE ? GMEM_ABI_PAGE_SIZE : p;
 }
 
-static inline uint64_t gmem_abi_io_scatter_gpa(uint64_t bs, uint32_t qd,
+static inline uint64_t gmem_abi_io_scatter_gpa(const struct gmem_abi_io_config *io,
 					       uint32_t vcpus)
 {
-	return gmem_abi_io_shared_gpa(bs, qd, vcpus);
+	return gmem_abi_io_shared_gpa(io, vcpus);
 }
 
-static inline uint64_t gmem_abi_io_scatter_size(uint64_t bs, uint32_t qd)
+static inline uint64_t gmem_abi_io_scatter_size(const struct gmem_abi_io_config *io)
 {
-	return 2 * bs * qd;			/* per vCPU */
+	return 2 * io->bs * io->qd;		/* per vCPU */
+}
+
+static inline int gmem_abi_io_has_pool(uint32_t mode)
+{
+	return mode == GMEM_ABI_IO_BOUNCE || mode == GMEM_ABI_IO_ADAPTIVE ||
+	       mode == GMEM_ABI_IO_MIXED;
+}
+
+/* The bounce pool's metadata (private, like swiotlb's): after the shared
+ * area (MIXED: after the churn scratch), 2 MiB aligned.  Room for
+ * bounce_meta_size() of any valid pool: 24 bytes per 2 KiB slot plus
+ * per-area and per-segment words, under pool_size / 64 + 64 KiB. */
+static inline uint64_t gmem_abi_io_meta_gpa(const struct gmem_abi_io_config *io,
+					    uint32_t vcpus)
+{
+	uint64_t end = gmem_abi_io_shared_gpa(io, vcpus) +
+		       gmem_abi_io_shared_size(io, vcpus);
+
+	if (io->mode == GMEM_ABI_IO_MIXED)
+		end = gmem_abi_io_churn_gpa(io, vcpus) +
+		      GMEM_ABI_IO_CHURN_PAGES * GMEM_ABI_PAGE_SIZE * vcpus;
+	return (end + 0x1fffffULL) & ~0x1fffffULL;
+}
+
+static inline uint64_t gmem_abi_io_meta_size(const struct gmem_abi_io_config *io)
+{
+	return gmem_abi_io_has_pool(io->mode) ? io->pool_size / 64 + (64ULL << 10) : 0;
 }
 
 /* Guest RAM an I/O run needs (a multiple of 2 MiB, at least 64 MiB). */
-static inline uint64_t gmem_abi_io_mem_size(uint32_t mode, uint64_t bs,
-					    uint32_t qd, uint32_t vcpus)
+static inline uint64_t gmem_abi_io_mem_size(const struct gmem_abi_io_config *io,
+					    uint32_t vcpus)
 {
-	uint64_t end = gmem_abi_io_shared_gpa(bs, qd, vcpus) +
-		       gmem_abi_io_shared_size(mode, bs, qd, vcpus) + 0x200000ULL;
+	uint64_t end = gmem_abi_io_meta_gpa(io, vcpus) + gmem_abi_io_meta_size(io) +
+		       0x200000ULL;
 
-	if (mode == GMEM_ABI_IO_MIXED)
-		end = gmem_abi_io_churn_gpa(bs, qd, vcpus) +
-		      GMEM_ABI_IO_CHURN_PAGES * GMEM_ABI_PAGE_SIZE * vcpus + 0x200000ULL;
-	if (mode == GMEM_ABI_IO_INPLACE_SCATTER)
-		end = gmem_abi_io_scatter_gpa(bs, qd, vcpus) +
-		      gmem_abi_io_scatter_size(bs, qd) * vcpus + 0x200000ULL;
+	if (io->mode == GMEM_ABI_IO_INPLACE_SCATTER)
+		end = gmem_abi_io_scatter_gpa(io, vcpus) +
+		      gmem_abi_io_scatter_size(io) * vcpus + 0x200000ULL;
 	end = (end + 0x1fffffULL) & ~0x1fffffULL;
 	return end < (64ULL << 20) ? (64ULL << 20) : end;
 }

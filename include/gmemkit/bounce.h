@@ -19,11 +19,16 @@
  *   - alloc_align_mask: the slots of a mapping start on that alignment; a
  *     mapping of a page (4 KiB) or more with neither mask given is page
  *     aligned, as swiotlb does for streaming mappings;
- *   - a map with any direction first copies the original into the pool
- *     (Linux does so since 5.19 so that a partial device write does not
- *     expose stale pool data; BOUNCE_F_OVERWRITE skips it for
- *     BOUNCE_FROM_DEVICE), unmap of a FROM_DEVICE or BIDIRECTIONAL mapping
- *     copies the pool back to the original.
+ *   - a map with any direction first copies the original into the pool,
+ *     as swiotlb_tbl_map_single() does since Linux commit aa6f8dcbab47
+ *     (5.19: a partial device write must not expose stale pool data), so
+ *     an I/O read through the pool (the device writes: BOUNCE_FROM_DEVICE)
+ *     costs a copy in at map and a copy out at unmap; unmap of a FROM_DEVICE or
+ *     BIDIRECTIONAL mapping copies the pool back to the original.
+ *     BOUNCE_F_NONLINUX_NO_PREFILL skips the copy in for FROM_DEVICE: a
+ *     variant Linux does not have (the same commit removed the short-lived
+ *     DMA_ATTR_OVERWRITE; skipping the copy leaked stale pool data), never
+ *     a default.
  *
  * Unlike swiotlb, every call validates its arguments: a bad unmap or sync
  * returns an error and changes nothing.
@@ -94,8 +99,9 @@ enum bounce_dir {
 
 /* Flags for bounce_map() and bounce_unmap(). */
 #define BOUNCE_F_SKIP_CPU_SYNC	(1u << 0)  /* no copy at all (DMA_ATTR_SKIP_CPU_SYNC) */
-#define BOUNCE_F_OVERWRITE	(1u << 1)  /* map FROM_DEVICE: no prefill copy */
-#define BOUNCE_F_ALL		(BOUNCE_F_SKIP_CPU_SYNC | BOUNCE_F_OVERWRITE)
+/* map FROM_DEVICE without the copy in: NOT what Linux does (see above) */
+#define BOUNCE_F_NONLINUX_NO_PREFILL	(1u << 1)
+#define BOUNCE_F_ALL		(BOUNCE_F_SKIP_CPU_SYNC | BOUNCE_F_NONLINUX_NO_PREFILL)
 
 /*
  * Per-device constraints for bounce_map(); NULL means all zero.

@@ -33,6 +33,12 @@ struct gmem_io_config {
 	uint32_t flags;			/* GMEM_ABI_IOF_* */
 	uint64_t delay_ms;		/* GMEM_ABI_IOF_UNSHARE_BUSY wait */
 	uint64_t seed;
+	uint64_t pool_size;		/* bounce pool (bounce, adaptive, mixed);
+					 * 0: GMEM_ABI_IO_POOL_DEFAULT (64 MiB,
+					 * Linux's); else gmem_abi_io_pool_ok() */
+	uint64_t persist_size;		/* persistent: bytes per buffer, a power
+					 * of 2 in [bs, 1 MiB]; 0: 1 MiB (the
+					 * driver's largest request) */
 	const char *backend;		/* blk_backend_open() spec */
 	struct blk_backend *custom;	/* instead of backend (tests); owned
 					 * by the run once it is called */
@@ -58,7 +64,10 @@ struct gmem_io_result {
 	uint64_t conv_ok;		/* conversions done, whole run */
 	char backend[16], engine[16];
 	bool direct;
-	uint64_t mem_size;
+	uint64_t mem_size;		/* guest RAM of the run */
+	uint64_t pool_size;		/* bounce pool bytes (0: no pool) */
+	uint64_t persist_pool;		/* persistent buffers, all queues */
+	uint64_t shared_bytes;		/* the run's area shared once at start */
 };
 
 /*
@@ -70,8 +79,9 @@ struct gmem_io_result {
  *                negative or above 3600 with ios 0 allowed only for flag
  *                runs, unknown flags, GMEM_ABI_IOF_CHURN without mode
  *                GMEM_ABI_IO_MIXED, poll_us above 1000000, neither
- *                backend nor custom, a bad
- *                backend spec
+ *                backend nor custom, a bad backend spec, a pool_size
+ *                gmem_abi_io_pool_ok() refuses (pool modes), a
+ *                persist_size not a power of 2 in [bs, 1 MiB]
  *   -ENODEV      no usable /dev/kvm
  *   -ENOSPC      the run needs more than GMEM_ABI_MEM_MAX of guest RAM
  *   or the errors of gmem_vm_create(), blk_backend_open(),
@@ -81,8 +91,12 @@ struct gmem_io_result {
  */
 int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r);
 
+/* The pool and persistent buffer sizes a run of c uses (defaults applied). */
+uint64_t gmem_io_pool_size(const struct gmem_io_config *c);
+uint64_t gmem_io_persist_size(const struct gmem_io_config *c);
+
 /* Names: "shared", "bounce", "inplace", "inplace-batch", "adaptive", "mixed",
- * "inplace-scatter";
+ * "inplace-scatter", "persistent";
  * "read", "write", "randread", "randwrite", "randrw".  -EINVAL if unknown. */
 int gmem_io_mode_from_name(const char *name, enum gmem_abi_io_mode *out);
 const char *gmem_io_mode_name(enum gmem_abi_io_mode m);
