@@ -162,7 +162,7 @@ $(FUZZ_O)/%.o: %.c
 $(FUZZ_O)/libgmemkit-fuzz.a: $(FUZZ_LIB_OBJS) $(if $(GUEST_SRCS),$(O)/guest/guest_blob.o)
 	@rm -f $@
 	ar rcs $@ $^
-$(FUZZ_O)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_O)/libgmemkit-fuzz.a
+$(FUZZ_O)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.h $(FUZZ_O)/libgmemkit-fuzz.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
 		$(FUZZ_O)/libgmemkit-fuzz.a -luring -lm
 

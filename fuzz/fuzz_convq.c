@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../vmm/vm_internal.h"
+#include "fuzz_util.h"
 
 #define MEM	(4ULL << 20)
 #define NPAGES	(MEM / GMEM_ABI_PAGE_SIZE)
@@ -62,26 +63,6 @@ static void setup(bool destructive)
 	}
 }
 
-static uint64_t get(const uint8_t *d, int n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | d[n];
-	return v;
-}
-
-static bool known(int64_t st)
-{
-	switch (st) {
-	case 0: case -EINVAL: case -ERANGE: case -EOVERFLOW: case -EOPNOTSUPP:
-	case -EBUSY: case -EALREADY: case -EACCES: case -EIO: case -EFAULT:
-	case -ENOENT: case -EMLINK:
-		return true;
-	}
-	return false;
-}
-
 static void check_state(uint64_t gpa, uint64_t len, int want)
 {
 	uint64_t off;
@@ -99,7 +80,8 @@ static void one(const uint8_t *r)
 
 	if (act == 0) {			/* write a slot */
 		struct gmem_abi_convq_req *s = &q->req[r[1] & (N - 1)];
-		uint64_t page = get(r + 4, 3) % (NPAGES + 8), npages = get(r + 7, 2) % 300;
+		uint64_t page = fuzz_get(r + 4, 3) % (NPAGES + 8);
+		uint64_t npages = fuzz_get(r + 7, 2) % 300;
 		uint8_t sk = r[3];
 
 		s->op = r[2] % 5;
@@ -108,9 +90,9 @@ static void one(const uint8_t *r)
 		s->len = npages * P + ((sk & 0x20) ? 1 + (sk & 0x0f) : 0);
 		if (sk & 0x40)
 			s->gpa = ~0ULL - (s->gpa & 0xffff);
-		s->tag = get(r + 9, 7);
+		s->tag = fuzz_get(r + 9, 7);
 	} else if (act == 1) {		/* move req_prod */
-		uint32_t d = (uint32_t)get(r + 1, 4);
+		uint32_t d = (uint32_t)fuzz_get(r + 1, 4);
 
 		if (!(r[5] & 1))
 			d %= N + 2;	/* mostly near: sane or just past */
@@ -138,7 +120,7 @@ static void one(const uint8_t *r)
 			if (!ring->stopped && (int32_t)(prod - ring->done) < 0)
 				die("req_done past req_prod");
 			for (i = done0; i != ring->done; i++)
-				if (!known(q->cpl[i & (N - 1)].status))
+				if (!fuzz_status_known(q->cpl[i & (N - 1)].status, false))
 					die("unknown status");
 			if (n) {
 				uint32_t last = ring->done - 1;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../vmm/vm_internal.h"
+#include "fuzz_util.h"
 
 #define MEM	(4ULL << 20)	/* only cfg.mem_size matters to the transport */
 #define NPAGES	(MEM / GMEM_ABI_PAGE_SIZE)
@@ -73,26 +74,6 @@ static void setup(bool destructive, bool services)
 	vcpu->page = p;
 }
 
-static uint64_t get(const uint8_t *d, int n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | d[n];
-	return v;
-}
-
-static bool known(int64_t st)
-{
-	switch (st) {
-	case 0: case -EINVAL: case -ERANGE: case -EOVERFLOW: case -EOPNOTSUPP:
-	case -EBUSY: case -EALREADY: case -EACCES: case -EIO: case -EFAULT:
-	case -ENOENT: case -EMLINK: case -ENOSYS:
-		return true;
-	}
-	return false;
-}
-
 static bool known_hc(int64_t st)
 {
 	switch (st) {
@@ -122,8 +103,9 @@ static void check_state(uint64_t gpa, uint64_t len, int want)
 
 static void one(const uint8_t *r)
 {
-	uint64_t page = get(r + 4, 4) % (NPAGES + 8), npages = get(r + 8, 2) % 600;
-	uint64_t gpa = page * P, len = npages * P, arg = get(r + 10, 6);
+	uint64_t page = fuzz_get(r + 4, 4) % (NPAGES + 8);
+	uint64_t npages = fuzz_get(r + 8, 2) % 600;
+	uint64_t gpa = page * P, len = npages * P, arg = fuzz_get(r + 10, 6);
 	uint8_t sk = r[3];
 	int64_t st;
 	uint32_t op;
@@ -176,7 +158,7 @@ static void one(const uint8_t *r)
 		st = gmem_vm_handle_doorbell(vcpu, (r[2] & 2) ? 7 : 0);
 		if (mb->status != st)
 			die("mailbox status differs from the return value");
-		if (!known(st))
+		if (!fuzz_status_known(st, true))
 			die("unknown status");
 		if (!vm->services && !(r[2] & 3) && op >= GMEM_ABI_OP_CHECK_PATTERN &&
 		    op <= GMEM_ABI_OP_COUNTER && st != -EOPNOTSUPP)

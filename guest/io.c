@@ -424,28 +424,25 @@ static void bounce_out(struct cpu_io *c, struct slot *s)
 /* persistent: a write copies the data into the request's always-shared
  * buffer before the device sees it; a read copies it out afterwards.
  * Exactly bs bytes per I/O, no allocation, no conversion. */
-static void persist_in(struct cpu_io *c, struct slot *s)
+static void persist_copy(struct cpu_io *c, uint64_t dst, uint64_t src)
 {
-	uint64_t t;
+	uint64_t t = rdtsc();
 
-	if (!s->write)
-		return;
-	t = rdtsc();
-	memcpy((void *)s->pers, (const void *)s->buf, cfg.bs);
+	memcpy((void *)dst, (const void *)src, cfg.bs);
 	c->st.copy_ns += rdtsc() - t;
 	c->st.copy_bytes += cfg.bs;
 }
 
+static void persist_in(struct cpu_io *c, struct slot *s)
+{
+	if (s->write)
+		persist_copy(c, s->pers, s->buf);
+}
+
 static void persist_out(struct cpu_io *c, struct slot *s)
 {
-	uint64_t t;
-
-	if (s->write)
-		return;
-	t = rdtsc();
-	memcpy((void *)s->buf, (const void *)s->pers, cfg.bs);
-	c->st.copy_ns += rdtsc() - t;
-	c->st.copy_bytes += cfg.bs;
+	if (!s->write)
+		persist_copy(c, s->buf, s->pers);
 }
 
 static uint64_t slot_lba(struct cpu_io *c, struct slot *s)
