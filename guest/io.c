@@ -718,33 +718,49 @@ static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 	}
 }
 
+/* A batch's n requests (slots 0..n-1, buffers already shared): submit
+ * them all, one kick, wait until every one has completed. */
+static void batch_run(struct cpu_io *c, unsigned int cpu, uint32_t rw,
+		      unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		slot_start(c, cpu, &c->slots[i], rw, true);
+	kick_timed(c);
+	for (i = 0; i < n; i++)
+		while (!__atomic_load_n(&c->slots[i].req.done, __ATOMIC_ACQUIRE))
+			if (!vblk_poll())
+				cpu_relax();
+}
+
+/* After the batch's unshare: finish every request, latency from t0. */
+static void batch_finish(struct cpu_io *c, unsigned int n, uint64_t t0)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		slot_finish(c, &c->slots[i], true);
+		record_latency(c, t0);
+	}
+	c->st.batches++;
+}
+
 /* inplace-batch: one share and one unshare of the batch's contiguous
  * buffers per batch of up to qd requests. */
 static bool one_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 		      unsigned int n)
 {
 	uint64_t t0 = rdtsc();
-	unsigned int i;
 
 	if (convert(c, true, c->priv, n * cfg.bs)) {
 		GUEST_CHECK(false, "batch share of 0x%lx+0x%lx failed", c->priv,
 			    n * cfg.bs);
 		return false;
 	}
-	for (i = 0; i < n; i++)
-		slot_start(c, cpu, &c->slots[i], rw, true);
-	kick_timed(c);
-	for (i = 0; i < n; i++) {
-		while (!__atomic_load_n(&c->slots[i].req.done, __ATOMIC_ACQUIRE))
-			if (!vblk_poll())
-				cpu_relax();
-	}
+	batch_run(c, cpu, rw, n);
 	unshare_done(c, c->priv, n * cfg.bs);
-	for (i = 0; i < n; i++) {
-		slot_finish(c, &c->slots[i], true);
-		record_latency(c, t0);
-	}
-	c->st.batches++;
+	batch_finish(c, n, t0);
 	return true;
 }
 
@@ -792,21 +808,10 @@ static bool scatter_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 	}
 	c->st.scatter_pieces += m;
 	c->st.scatter_runs += nr;
-	for (i = 0; i < n; i++)
-		slot_start(c, cpu, &c->slots[i], rw, true);
-	kick_timed(c);
-	for (i = 0; i < n; i++) {
-		while (!__atomic_load_n(&c->slots[i].req.done, __ATOMIC_ACQUIRE))
-			if (!vblk_poll())
-				cpu_relax();
-	}
+	batch_run(c, cpu, rw, n);
 	for (j = 0; j < nr; j++)
 		unshare_done(c, c->runs[2 * j], c->runs[2 * j + 1]);
-	for (i = 0; i < n; i++) {
-		slot_finish(c, &c->slots[i], true);
-		record_latency(c, t0);
-	}
-	c->st.batches++;
+	batch_finish(c, n, t0);
 	return true;
 }
 
