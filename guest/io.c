@@ -45,7 +45,6 @@
 #define NB_SUB		32
 #define NBUCKETS	(NB_LINEAR + 58 * NB_SUB)
 #define BAD_ID		(VBLK_MAX_REQS - 1)
-#define TAG_BASE	0x494f0000U	/* "IO" */
 
 enum path { P_SHARED, P_BOUNCE, P_INPLACE, P_PERSIST };
 
@@ -231,7 +230,7 @@ static void kick_timed(struct cpu_io *c)
 
 static uint32_t tag(void)
 {
-	return TAG_BASE | cfg.mode;
+	return GMEM_ABI_IO_TAG(cfg.mode);
 }
 
 static void stamp(uint64_t buf, uint64_t lba, uint32_t gen, uint64_t len)
