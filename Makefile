@@ -48,9 +48,11 @@ endif
 LIB_SRCS  := $(wildcard lib/*.c vmm/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
 HARNESS_SRCS := $(wildcard harness/*.c)
-# The guest's own virtio-blk driver, built for the host too: the stress
-# harness drives the device with the very code the guest runs.
-HARNESS_GUEST := guest/virtio_blk.c
+# The guest's own I/O workload and virtio-blk driver, built for the host
+# too (guest.h's hosted runtime: harness/guest_host.c): the stress harness
+# runs the very code the guest runs.
+HARNESS_GUEST := guest/virtio_blk.c guest/io.c guest/io_request.c guest/io_run.c \
+		 guest/pattern.c
 HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(O)/%.o) \
 		$(patsubst guest/%.c,$(O)/harness/guest_%.o,$(HARNESS_GUEST))
 CLI_SRCS  := $(wildcard cli/*.c)

@@ -16,6 +16,7 @@
 
 #define PAGE_SIZE	GMEM_ABI_PAGE_SIZE
 
+#ifdef GMEM_GUEST
 /* ---- libc subset (runtime.c) ---------------------------------------------- */
 void *memcpy(void *d, const void *s, size_t n);
 void *memset(void *d, int c, size_t n);
@@ -32,6 +33,34 @@ static inline void outl(uint16_t port, uint32_t v)
 	__asm__ volatile("outl %0, %w1" : : "a"(v), "Nd"(port) : "memory");
 }
 
+/* vCPU index from the stack pointer (each vCPU has its own stack). */
+static inline unsigned int this_cpu(void)
+{
+	uint64_t sp;
+
+	__asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+	return (unsigned int)((sp - GMEM_ABI_STACK_GPA - 1) / GMEM_ABI_STACK_SIZE);
+}
+
+/* Guest RAM is identity mapped. */
+#define gpa_ptr(gpa)	((void *)(uintptr_t)(gpa))
+#else
+/*
+ * Hosted: the guest's I/O workload and virtio-blk driver built for the
+ * host (libgmemkit-harness.a), run by host threads that play the vCPUs
+ * (harness/stress.c).  harness/guest_host.c supplies this runtime: guest
+ * RAM is the harness's mapping of it, the vCPU index is the thread's, and
+ * conversions, checks and console go to the harness.
+ */
+#include <stdio.h>
+#include <string.h>
+
+extern uint8_t *guest_host_ram;
+unsigned int this_cpu(void);
+#define gpa_ptr(gpa)	((void *)(guest_host_ram + (gpa)))
+#endif
+
+/* ---- CPU ------------------------------------------------------------------ */
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;
@@ -45,24 +74,15 @@ static inline void cpu_relax(void)
 	__asm__ volatile("pause" : : : "memory");
 }
 
-/* vCPU index from the stack pointer (each vCPU has its own stack). */
-static inline unsigned int this_cpu(void)
-{
-	uint64_t sp;
-
-	__asm__ volatile("mov %%rsp, %0" : "=r"(sp));
-	return (unsigned int)((sp - GMEM_ABI_STACK_GPA - 1) / GMEM_ABI_STACK_SIZE);
-}
-
 static inline volatile struct gmem_abi_vcpu_page *this_page(void)
 {
 	return (volatile struct gmem_abi_vcpu_page *)
-		(GMEM_ABI_VCPU_PAGE_GPA + this_cpu() * GMEM_ABI_PAGE_SIZE);
+		gpa_ptr(GMEM_ABI_VCPU_PAGE_GPA + this_cpu() * GMEM_ABI_PAGE_SIZE);
 }
 
-#define boot_info	((const volatile struct gmem_abi_boot_info *)GMEM_ABI_BOOT_INFO_GPA)
+#define boot_info	((const volatile struct gmem_abi_boot_info *)gpa_ptr(GMEM_ABI_BOOT_INFO_GPA))
 
-#define results		((volatile struct gmem_abi_results *)GMEM_ABI_RESULTS_GPA)
+#define results		((volatile struct gmem_abi_results *)gpa_ptr(GMEM_ABI_RESULTS_GPA))
 
 /* ---- console, clock, asserts (runtime.c) ---------------------------------- */
 __attribute__((format(printf, 1, 2)))
@@ -100,8 +120,10 @@ int64_t __hypercall_map(uint64_t gpa, uint64_t npages, uint64_t attrs);
 int64_t __convert_via(uint32_t transport, bool share, uint64_t gpa, uint64_t len);
 int64_t __share(uint64_t gpa, uint64_t len);
 int64_t __unshare(uint64_t gpa, uint64_t len);
+#ifdef GMEM_GUEST		/* unshare(2) on the host */
 bool share(uint64_t gpa, uint64_t len);		/* checks status 0 */
 bool unshare(uint64_t gpa, uint64_t len);
+#endif
 
 /* Several conversions at once: through the queue, posted together (one
  * kick at most) and waited for together; elsewhere one after another.

@@ -57,7 +57,7 @@ struct io_stats {
 struct run_stats {
 	uint64_t submitted, completed, ebusy, mixed_shared, mixed_batches;
 	uint64_t churn_conv, churn_errors, inflight_tries, inflight_refused;
-	uint64_t inflight_won;
+	uint64_t inflight_won, io_errors;
 };
 
 struct cpu_io {
@@ -66,7 +66,10 @@ struct cpu_io {
 	uint64_t seq, done_seq;		/* last submitted / completed seq */
 	uint64_t churn, churn_shared;	/* scratch area, its shared pages */
 	uint64_t rng, next_seq, span, base_block, submitted;
-	uint32_t *gen;			/* [span] generation written */
+	uint32_t *gen;			/* [span] generation written last */
+	uint32_t *gen_lo;		/* [span] oldest generation a read may
+					 * find (below gen after a failed write,
+					 * GMEM_ABI_IOF_FAULTS) */
 	uint8_t *busy;			/* [span] in flight */
 	uint64_t priv, shared;		/* this vCPU's buffer areas */
 	struct adapt adapt[2];		/* adaptive: reads, writes */
@@ -87,21 +90,21 @@ extern struct vblk_info io_info;
 extern enum path io_mode_path;		/* the mode's path (not mixed/adaptive) */
 
 /* io_request.c */
-uint64_t rng_next(uint64_t *s);
-uint64_t bucket_ns(unsigned int b);
-uint64_t ns_to_tsc(uint64_t ns);
-int64_t convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa, uint64_t len);
-int64_t convert(struct cpu_io *c, bool to_shared, uint64_t gpa, uint64_t len);
-void unshare_done(struct cpu_io *c, uint64_t gpa, uint64_t len);
-void kick_timed(struct cpu_io *c);
-int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s, uint32_t rw,
+uint64_t io_rng_next(uint64_t *s);
+uint64_t io_bucket_ns(unsigned int b);
+uint64_t io_ns_to_tsc(uint64_t ns);
+int64_t io_convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa, uint64_t len);
+int64_t io_convert(struct cpu_io *c, bool to_shared, uint64_t gpa, uint64_t len);
+void io_unshare_done(struct cpu_io *c, uint64_t gpa, uint64_t len);
+void io_kick_timed(struct cpu_io *c);
+int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s, uint32_t rw,
 	       bool batch);
-void record_latency(struct cpu_io *c, uint64_t t0);
-void slot_finish(struct cpu_io *c, struct slot *s, bool batch);
+void io_record_latency(struct cpu_io *c, uint64_t t0);
+void io_slot_finish(struct cpu_io *c, struct slot *s, bool batch);
 
 /* io_run.c */
-uint64_t churn_word(uint64_t gpa);
-void run(struct cpu_io *c, unsigned int cpu, uint32_t rw, uint64_t limit,
+uint64_t io_churn_word(uint64_t gpa);
+void io_run(struct cpu_io *c, unsigned int cpu, uint32_t rw, uint64_t limit,
 	 uint64_t deadline);
 
 #endif /* GMEMKIT_GUEST_IO_H */

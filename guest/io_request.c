@@ -9,7 +9,7 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-uint64_t rng_next(uint64_t *s)
+uint64_t io_rng_next(uint64_t *s)
 {
 	uint64_t x = *s;
 
@@ -33,7 +33,7 @@ static unsigned int bucket_of(uint64_t ns)
 }
 
 /* Middle of a bucket, in ns. */
-uint64_t bucket_ns(unsigned int b)
+uint64_t io_bucket_ns(unsigned int b)
 {
 	unsigned int e;
 	uint64_t lo, w;
@@ -46,14 +46,14 @@ uint64_t bucket_ns(unsigned int b)
 	return lo + w / 2;
 }
 
-uint64_t ns_to_tsc(uint64_t ns)
+uint64_t io_ns_to_tsc(uint64_t ns)
 {
 	return ns / 1000000ULL * results->tsc_khz +
 	       ns % 1000000ULL * results->tsc_khz / 1000000ULL;
 }
 
 /* A conversion outside the cost split (churn); -EBUSY answers counted. */
-int64_t convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa,
+int64_t io_convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa,
 			   uint64_t len)
 {
 	int64_t st = to_shared ? __share(gpa, len) : __unshare(gpa, len);
@@ -65,7 +65,7 @@ int64_t convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa,
 
 /* A conversion in the cost split: its guest-observed time, and of that the
  * host's work on it as the VMM reports it (at most the whole). */
-int64_t convert(struct cpu_io *c, bool to_shared, uint64_t gpa,
+int64_t io_convert(struct cpu_io *c, bool to_shared, uint64_t gpa,
 		       uint64_t len)
 {
 	volatile struct gmem_abi_vcpu_page *pg = this_page();
@@ -75,10 +75,10 @@ int64_t convert(struct cpu_io *c, bool to_shared, uint64_t gpa,
 	pg->conv_host_ns = 0;
 	k = queue_kick_count();
 	t = rdtsc();
-	st = convert_raw(c, to_shared, gpa, len);
+	st = io_convert_raw(c, to_shared, gpa, len);
 	dt = rdtsc() - t;
 	c->st.conv_kicks += queue_kick_count() - k;
-	host = ns_to_tsc(pg->conv_host_ns);
+	host = io_ns_to_tsc(pg->conv_host_ns);
 	c->st.conv_ns += dt;
 	c->st.conv_host += host < dt ? host : dt;
 	c->st.conv_calls++;
@@ -89,19 +89,19 @@ int64_t convert(struct cpu_io *c, bool to_shared, uint64_t gpa,
 
 /* Unshare after the device is done: the device unpins before it
  * publishes, so a refusal here is counted and retried a bounded time. */
-void unshare_done(struct cpu_io *c, uint64_t gpa, uint64_t len)
+void io_unshare_done(struct cpu_io *c, uint64_t gpa, uint64_t len)
 {
 	unsigned int tries = 0;
 	int64_t st;
 
-	while ((st = convert(c, false, gpa, len)) == -GMEM_ABI_EBUSY && ++tries < 1000000)
+	while ((st = io_convert(c, false, gpa, len)) == -GMEM_ABI_EBUSY && ++tries < 1000000)
 		cpu_relax();
 	if (st)
 		GUEST_CHECK(false, "unshare 0x%lx+0x%lx after I/O: status %ld", gpa, len, st);
 }
 
 /* One QueueNotify (an ioeventfd exit), timed: the kick cost the split uses. */
-void kick_timed(struct cpu_io *c)
+void io_kick_timed(struct cpu_io *c)
 {
 	uint64_t t = rdtsc();
 
@@ -121,7 +121,7 @@ static void stamp(uint64_t buf, uint64_t lba, uint32_t gen, uint64_t len)
 	uint64_t n = len / SECTOR, i;
 
 	for (i = 0; i < n; i++)
-		sector_stamp((void *)(buf + i * SECTOR), lba + i, gen, tag());
+		sector_stamp(gpa_ptr(buf + i * SECTOR), lba + i, gen, tag());
 }
 
 static void poison(uint64_t buf, uint64_t len)
@@ -129,24 +129,29 @@ static void poison(uint64_t buf, uint64_t len)
 	uint64_t n = len / SECTOR, i;
 
 	for (i = 0; i < n; i++)
-		sector_poison((void *)(buf + i * SECTOR));
+		sector_poison(gpa_ptr(buf + i * SECTOR));
 }
 
-static void check(struct cpu_io *c, uint64_t buf, uint64_t lba, uint32_t gen,
-		  uint64_t len)
+/* Each sector must hold a generation in [lo, hi] written by this mode
+ * (generation 0: never written, a blank sector). */
+static void check(struct cpu_io *c, uint64_t buf, uint64_t lba, uint32_t lo,
+		  uint32_t hi, uint64_t len)
 {
 	uint64_t n = len / SECTOR, i;
+	enum sector_state st;
 	uint32_t g, t;
 
 	for (i = 0; i < n; i++) {
-		const void *p = (const void *)(buf + i * SECTOR);
+		const void *p = gpa_ptr(buf + i * SECTOR);
 
 		c->st.verified++;
-		if (sector_decode(p, lba + i, &g, &t) != SECTOR_VALID || g != gen ||
-		    t != tag()) {
+		st = sector_decode(p, lba + i, &g, &t);
+		if (st == SECTOR_BLANK && !lo)
+			continue;
+		if (st != SECTOR_VALID || g < lo || g > hi || !g || t != tag()) {
 			if (!c->st.verify_errors)
-				gprintf("io: verify: sector %lu: got %lx %x:%x, want gen %u\n",
-					lba + i, *(const volatile uint64_t *)p, g, t, gen);
+				gprintf("io: verify: sector %lu: got %lx %x:%x, want gen %u..%u\n",
+					lba + i, *(const volatile uint64_t *)p, g, t, lo, hi);
 			c->st.verify_errors++;
 		}
 	}
@@ -179,17 +184,18 @@ static void data_poison(struct slot *s)
 		poison(s->sg[k], piece);
 }
 
-static void data_check(struct cpu_io *c, struct slot *s, uint64_t lba, uint32_t gen)
+static void data_check(struct cpu_io *c, struct slot *s, uint64_t lba)
 {
 	uint64_t piece = gmem_abi_io_scatter_piece(io_cfg.bs);
+	uint32_t lo = c->gen_lo[s->block], hi = c->gen[s->block];
 	unsigned int k;
 
 	if (io_cfg.mode != GMEM_ABI_IO_INPLACE_SCATTER) {
-		check(c, s->buf, lba, gen, io_cfg.bs);
+		check(c, s->buf, lba, lo, hi, io_cfg.bs);
 		return;
 	}
 	for (k = 0; k < s->nsg; k++)
-		check(c, s->sg[k], lba + k * (piece / SECTOR), gen, piece);
+		check(c, s->sg[k], lba + k * (piece / SECTOR), lo, hi, piece);
 }
 
 /* ---- one request ------------------------------------------------------- */
@@ -202,7 +208,7 @@ static enum path slot_path(struct cpu_io *c)
 		return P_BOUNCE;	/* see adaptive_path() */
 	if (io_cfg.mode != GMEM_ABI_IO_MIXED)
 		return io_mode_path;
-	return mixed[rng_next(&c->rng) % 3];
+	return mixed[io_rng_next(&c->rng) % 3];
 }
 
 /* adaptive: the path the measured costs say, for this size and direction. */
@@ -224,7 +230,7 @@ static bool want_write(struct cpu_io *c, uint32_t rw)
 	case GMEM_ABI_IO_RANDWRITE:
 		return true;
 	case GMEM_ABI_IO_RANDRW:
-		return rng_next(&c->rng) & 1;
+		return io_rng_next(&c->rng) & 1;
 	default:
 		return false;
 	}
@@ -237,7 +243,7 @@ static uint64_t pick_block(struct cpu_io *c, uint32_t rw)
 	if (rw == GMEM_ABI_IO_READ || rw == GMEM_ABI_IO_WRITE)
 		b = c->next_seq++ % c->span;
 	else
-		b = rng_next(&c->rng) % c->span;
+		b = io_rng_next(&c->rng) % c->span;
 	if (io_cfg.flags & GMEM_ABI_IOF_VERIFY)
 		while (c->busy[b])
 			b = (b + 1) % c->span;
@@ -266,7 +272,7 @@ static int bounce_in(struct cpu_io *c, unsigned int cpu, struct slot *s,
 
 	for (k = 0; k < n; k++) {
 		/* Linux: the original is copied in for every direction */
-		err = bounce_map(&io_pool, cpu, (void *)(s->buf + k * chunk), s->buf + k * chunk,
+		err = bounce_map(&io_pool, cpu, gpa_ptr(s->buf + k * chunk), s->buf + k * chunk,
 				 chunk, dir, NULL, 0, &s->baddr[k]);
 		if (err) {
 			bounce_release(s, k, dir);
@@ -304,7 +310,7 @@ static void persist_copy(struct cpu_io *c, uint64_t dst, uint64_t src)
 {
 	uint64_t t = rdtsc();
 
-	memcpy((void *)dst, (const void *)src, io_cfg.bs);
+	memcpy(gpa_ptr(dst), gpa_ptr(src), io_cfg.bs);
 	c->st.copy_ns += rdtsc() - t;
 	c->st.copy_bytes += io_cfg.bs;
 }
@@ -328,7 +334,7 @@ static uint64_t slot_lba(struct cpu_io *c, struct slot *s)
 
 /* Start the request of slot s (batch: the buffers are shared already).
  * 0, or -VBLK_EAGAIN to retry after completions. */
-int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
+int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 		      uint32_t rw, bool batch)
 {
 	struct vblk_seg segs[MAX_SEGS];
@@ -375,7 +381,7 @@ int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 		persist_in(c, s);
 		segs[0].gpa = s->pers;
 	} else if (p == P_INPLACE) {
-		if (!batch && convert(c, true, s->buf, io_cfg.bs)) {
+		if (!batch && io_convert(c, true, s->buf, io_cfg.bs)) {
 			GUEST_CHECK(false, "share of buffer 0x%lx failed", s->buf);
 			return -GMEM_ABI_EIO;
 		}
@@ -389,7 +395,7 @@ int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 	}
 	while ((err = vblk_submit(&s->req, s->write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
 				  lba, segs, nseg, !s->write)) == -VBLK_EAGAIN) {
-		kick_timed(c);
+		io_kick_timed(c);
 		vblk_poll();
 	}
 	s->inflight = true;
@@ -400,7 +406,7 @@ int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 	return err;
 }
 
-void record_latency(struct cpu_io *c, uint64_t t0)
+void io_record_latency(struct cpu_io *c, uint64_t t0)
 {
 	uint64_t ns = tsc_to_ns(rdtsc() - t0);
 
@@ -414,7 +420,7 @@ void record_latency(struct cpu_io *c, uint64_t t0)
 }
 
 /* The device is done with slot s. */
-void slot_finish(struct cpu_io *c, struct slot *s, bool batch)
+void io_slot_finish(struct cpu_io *c, struct slot *s, bool batch)
 {
 	enum path p = s->path;
 	uint64_t before = c->st.copy_ns + c->st.conv_ns;
@@ -424,23 +430,29 @@ void slot_finish(struct cpu_io *c, struct slot *s, bool batch)
 	c->x.completed++;
 	if (s->seq > c->done_seq)
 		c->done_seq = s->seq;
-	if (s->req.status != VIRTIO_BLK_S_OK)
+	if (s->req.status != VIRTIO_BLK_S_OK) {
 		c->st.io_errors++;
+		c->x.io_errors++;
+	}
 	if (p == P_BOUNCE)
 		bounce_out(c, s);
 	else if (p == P_PERSIST)
 		persist_out(c, s);
 	else if (p == P_INPLACE && !batch && !s->unshared)
-		unshare_done(c, s->buf, io_cfg.bs);
+		io_unshare_done(c, s->buf, io_cfg.bs);
 	s->prot += c->st.copy_ns + c->st.conv_ns - before;
 	if (io_cfg.mode == GMEM_ABI_IO_ADAPTIVE)
 		adapt_record(&c->adapt[s->write], io_cfg.bs,
 			     p == P_INPLACE ? ADAPT_INPLACE : ADAPT_BOUNCE, s->prot);
 	if (!batch)
-		record_latency(c, s->t0);
+		io_record_latency(c, s->t0);
 	if (io_cfg.flags & GMEM_ABI_IOF_VERIFY) {
-		if (!s->write && s->req.status == VIRTIO_BLK_S_OK)
-			data_check(c, s, slot_lba(c, s), c->gen[s->block]);
+		bool ok = s->req.status == VIRTIO_BLK_S_OK;
+
+		if (!s->write && ok)
+			data_check(c, s, slot_lba(c, s));
+		else if (s->write && ok)
+			c->gen_lo[s->block] = c->gen[s->block];	/* settled */
 		c->busy[s->block] = 0;
 	}
 	c->st.ios++;

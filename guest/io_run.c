@@ -9,17 +9,17 @@
 
 /* ---- churn (GMEM_ABI_IOF_CHURN) ------------------------------------------ */
 
-uint64_t churn_word(uint64_t gpa)
+uint64_t io_churn_word(uint64_t gpa)
 {
 	return gmem_abi_pattern(io_cfg.seed + 0xc4, gpa);
 }
 
 static bool scratch_ok(uint64_t gpa)
 {
-	volatile uint64_t *w = (volatile uint64_t *)gpa;
+	volatile uint64_t *w = gpa_ptr(gpa);
 
-	return w[0] == churn_word(gpa) &&
-	       w[PAGE_SIZE / 8 - 1] == churn_word(gpa + PAGE_SIZE - 8);
+	return w[0] == io_churn_word(gpa) &&
+	       w[PAGE_SIZE / 8 - 1] == io_churn_word(gpa + PAGE_SIZE - 8);
 }
 
 /* Unshare the buffer of an in-place request of this vCPU that the device
@@ -30,7 +30,7 @@ static bool scratch_ok(uint64_t gpa)
  * completion): counted, and the request's own unshare is skipped. */
 static void unshare_held(struct cpu_io *c)
 {
-	unsigned int i, k = (unsigned int)(rng_next(&c->rng) % io_cfg.qd);
+	unsigned int i, k = (unsigned int)(io_rng_next(&c->rng) % io_cfg.qd);
 	int64_t st;
 
 	for (i = 0; i < io_cfg.qd; i++) {
@@ -41,7 +41,7 @@ static void unshare_held(struct cpu_io *c)
 		    __atomic_load_n(&s->req.done, __ATOMIC_ACQUIRE))
 			continue;
 		c->x.inflight_tries++;
-		st = convert_raw(c, false, s->buf, io_cfg.bs);
+		st = io_convert_raw(c, false, s->buf, io_cfg.bs);
 		if (st == -GMEM_ABI_EBUSY) {
 			c->x.inflight_refused++;
 		} else if (!st) {
@@ -60,13 +60,13 @@ static void unshare_held(struct cpu_io *c)
  * must survive. */
 static void churn(struct cpu_io *c)
 {
-	unsigned int pg = (unsigned int)(rng_next(&c->rng) % GMEM_ABI_IO_CHURN_PAGES);
+	unsigned int pg = (unsigned int)(io_rng_next(&c->rng) % GMEM_ABI_IO_CHURN_PAGES);
 	uint64_t gpa = c->churn + pg * PAGE_SIZE;
 	bool shared = c->churn_shared >> pg & 1;
 	int64_t st;
 
 	unshare_held(c);
-	st = convert_raw(c, !shared, gpa, PAGE_SIZE);
+	st = io_convert_raw(c, !shared, gpa, PAGE_SIZE);
 	if (st) {
 		c->x.churn_errors++;
 		GUEST_CHECK(false, "churn: %s of scratch page 0x%lx: status %ld",
@@ -109,8 +109,8 @@ static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 
 		/* mixed: now and then one inplace-batch batch */
 		if (io_cfg.mode == GMEM_ABI_IO_MIXED && go && !inflight &&
-		    rng_next(&c->rng) % 8 == 0) {
-			unsigned int n = 1 + (unsigned int)(rng_next(&c->rng) % io_cfg.qd);
+		    io_rng_next(&c->rng) % 8 == 0) {
+			unsigned int n = 1 + (unsigned int)(io_rng_next(&c->rng) % io_cfg.qd);
 
 			if (limit && limit - c->submitted < n)
 				n = (unsigned int)(limit - c->submitted);
@@ -125,7 +125,7 @@ static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 
 			if (s->inflight)
 				continue;
-			err = slot_start(c, cpu, s, rw, false);
+			err = io_slot_start(c, cpu, s, rw, false);
 			if (err) {
 				c->failed = err != -VBLK_EAGAIN;
 				break;
@@ -135,16 +135,20 @@ static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 			go = more(c, limit, deadline);
 		}
 		if (kick)
-			kick_timed(c);
+			io_kick_timed(c);
 		if (!inflight && !more(c, limit, deadline))
 			break;
+		/* ABANDON: the measured run ends with its requests in flight */
+		if ((io_cfg.flags & GMEM_ABI_IOF_ABANDON) && c->measure &&
+		    !more(c, limit, deadline))
+			return;
 		if (!vblk_poll())
 			cpu_relax();
 		for (reaped = 0, i = 0; i < io_cfg.qd; i++) {
 			struct slot *s = &c->slots[i];
 
 			if (s->inflight && __atomic_load_n(&s->req.done, __ATOMIC_ACQUIRE)) {
-				slot_finish(c, s, false);
+				io_slot_finish(c, s, false);
 				inflight--;
 				reaped++;
 			}
@@ -162,8 +166,8 @@ static void batch_run(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		slot_start(c, cpu, &c->slots[i], rw, true);
-	kick_timed(c);
+		io_slot_start(c, cpu, &c->slots[i], rw, true);
+	io_kick_timed(c);
 	for (i = 0; i < n; i++)
 		while (!__atomic_load_n(&c->slots[i].req.done, __ATOMIC_ACQUIRE))
 			if (!vblk_poll())
@@ -176,8 +180,8 @@ static void batch_finish(struct cpu_io *c, unsigned int n, uint64_t t0)
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		slot_finish(c, &c->slots[i], true);
-		record_latency(c, t0);
+		io_slot_finish(c, &c->slots[i], true);
+		io_record_latency(c, t0);
 	}
 	c->st.batches++;
 }
@@ -189,13 +193,13 @@ static bool one_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 {
 	uint64_t t0 = rdtsc();
 
-	if (convert(c, true, c->priv, n * io_cfg.bs)) {
+	if (io_convert(c, true, c->priv, n * io_cfg.bs)) {
 		GUEST_CHECK(false, "batch share of 0x%lx+0x%lx failed", c->priv,
 			    n * io_cfg.bs);
 		return false;
 	}
 	batch_run(c, cpu, rw, n);
-	unshare_done(c, c->priv, n * io_cfg.bs);
+	io_unshare_done(c, c->priv, n * io_cfg.bs);
 	batch_finish(c, n, t0);
 	return true;
 }
@@ -216,7 +220,7 @@ static bool scatter_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 		struct slot *s = &c->slots[i];
 
 		for (k = 0; k < np; k++, m++) {
-			uint64_t r = m + rng_next(&c->rng) % (c->nslots - m);
+			uint64_t r = m + io_rng_next(&c->rng) % (c->nslots - m);
 			uint32_t x = c->sidx[r];
 
 			c->sidx[r] = c->sidx[m];
@@ -235,7 +239,7 @@ static bool scatter_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 			;
 		c->runs[2 * nr] = c->scatter + j * piece;
 		c->runs[2 * nr + 1] = (end - j) * piece;
-		if (convert(c, true, c->runs[2 * nr], c->runs[2 * nr + 1])) {
+		if (io_convert(c, true, c->runs[2 * nr], c->runs[2 * nr + 1])) {
 			GUEST_CHECK(false, "scatter share of 0x%lx+0x%lx failed",
 				    c->runs[2 * nr], c->runs[2 * nr + 1]);
 			return false;
@@ -246,7 +250,7 @@ static bool scatter_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 	c->st.scatter_runs += nr;
 	batch_run(c, cpu, rw, n);
 	for (j = 0; j < nr; j++)
-		unshare_done(c, c->runs[2 * j], c->runs[2 * j + 1]);
+		io_unshare_done(c, c->runs[2 * j], c->runs[2 * j + 1]);
 	batch_finish(c, n, t0);
 	return true;
 }
@@ -266,7 +270,7 @@ static void run_batches(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 	}
 }
 
-void run(struct cpu_io *c, unsigned int cpu, uint32_t rw, uint64_t limit,
+void io_run(struct cpu_io *c, unsigned int cpu, uint32_t rw, uint64_t limit,
 		uint64_t deadline)
 {
 	if (io_cfg.mode == GMEM_ABI_IO_INPLACE_BATCH || io_cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER)

@@ -267,36 +267,3 @@ uint64_t host_counter(enum gmem_abi_counter c)
 	__doorbell(GMEM_ABI_OP_COUNTER, 0, 0, c, &v);
 	return v;
 }
-
-/* ---- patterns -------------------------------------------------------------- */
-
-void fill_pattern(uint64_t gpa, uint64_t len, uint64_t seed)
-{
-	volatile uint64_t *w = (volatile uint64_t *)gpa;
-	uint64_t i;
-
-	for (i = 0; i < len / 8; i++)
-		w[i] = gmem_abi_pattern(seed, gpa + i * 8);
-}
-
-bool guest_sees_pattern(uint64_t gpa, uint64_t len, uint64_t seed)
-{
-	volatile uint64_t *w = (volatile uint64_t *)gpa;
-	uint64_t i;
-
-	for (i = 0; i < len / 8; i++)
-		if (w[i] != gmem_abi_pattern(seed, gpa + i * 8))
-			return false;
-	return true;
-}
-
-bool guest_sees_zero(uint64_t gpa, uint64_t len)
-{
-	volatile uint64_t *w = (volatile uint64_t *)gpa;
-	uint64_t i;
-
-	for (i = 0; i < len / 8; i++)
-		if (w[i])
-			return false;
-	return true;
-}

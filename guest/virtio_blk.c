@@ -17,6 +17,7 @@ static uint16_t free_list[VBLK_QUEUE_MAX];
 static uint32_t nfree;
 static struct vblk_req *by_head[VBLK_QUEUE_MAX];
 static int lock;
+static uint64_t n_submitted, n_completed, n_unknown;
 
 static uint32_t rd(uint32_t off)
 {
@@ -26,6 +27,24 @@ static uint32_t rd(uint32_t off)
 static void wr(uint32_t off, uint32_t v)
 {
 	vblk_mmio_write(off, v);
+}
+
+/*
+ * Between publishing the avail index and reading the device's NO_NOTIFY
+ * flag: a full barrier (virtio's virtio_mb()), paired with the device's
+ * own between setting the flag and rereading the avail index.  Built with
+ * ThreadSanitizer (the hosted harness), which does not model fences: a
+ * sequentially consistent read-modify-write, the same on x86.
+ */
+static inline void full_barrier(void)
+{
+#ifdef __SANITIZE_THREAD__
+	static int dummy;
+
+	__atomic_fetch_add(&dummy, 0, __ATOMIC_SEQ_CST);
+#else
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
 }
 
 static void spin_lock(int *l)
@@ -42,7 +61,7 @@ static void spin_unlock(int *l)
 
 static volatile struct virtio_blk_outhdr *hdr_of(uint32_t id)
 {
-	return vblk_gpa_ptr(POOL + VBLK_HDR_OFF + id * VBLK_HDR_STRIDE);
+	return gpa_ptr(POOL + VBLK_HDR_OFF + id * VBLK_HDR_STRIDE);
 }
 
 static uint64_t hdr_gpa(uint32_t id)
@@ -110,9 +129,9 @@ int vblk_init(struct vblk_info *info)
 		return -GMEM_ABI_EOPNOTSUPP;
 	for (qsize = VBLK_QUEUE_MAX; qsize > max; qsize >>= 1)
 		;
-	desc = vblk_gpa_ptr(POOL + VBLK_DESC_OFF);
-	avail = vblk_gpa_ptr(POOL + VBLK_AVAIL_OFF);
-	used = vblk_gpa_ptr(POOL + VBLK_USED_OFF);
+	desc = gpa_ptr(POOL + VBLK_DESC_OFF);
+	avail = gpa_ptr(POOL + VBLK_AVAIL_OFF);
+	used = gpa_ptr(POOL + VBLK_USED_OFF);
 	memset(desc, 0, vring_desc_bytes(qsize));
 	memset((void *)avail, 0, vring_avail_bytes(qsize));
 	memset((void *)used, 0, vring_used_bytes(qsize));
@@ -120,6 +139,7 @@ int vblk_init(struct vblk_info *info)
 		free_list[i] = (uint16_t)(qsize - 1 - i);
 	nfree = qsize;
 	avail_idx = last_used = 0;
+	n_submitted = n_completed = n_unknown = 0;
 	wr(VIRTIO_MMIO_QUEUE_NUM, qsize);
 	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)(POOL + VBLK_DESC_OFF));
 	wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)((POOL + VBLK_DESC_OFF) >> 32));
@@ -146,8 +166,6 @@ static void fill(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
 	desc[i].flags = flags;
 	desc[i].next = next;
 }
-
-static uint64_t n_submitted, n_completed, n_unknown;
 
 void vblk_counters(uint64_t *submitted, uint64_t *completed, uint64_t *unknown)
 {
@@ -201,7 +219,7 @@ int vblk_submit(struct vblk_req *r, uint32_t type, uint64_t sector,
 
 int vblk_kick(void)
 {
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	full_barrier();
 	if (__atomic_load_n(&used->flags, __ATOMIC_RELAXED) & VIRTQ_USED_F_NO_NOTIFY)
 		return 0;
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
@@ -212,7 +230,9 @@ unsigned int vblk_poll(void)
 {
 	unsigned int n = 0;
 
-	if (__atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) == last_used)
+	/* a peek without the lock: a stale last_used only takes the lock */
+	if (__atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) ==
+	    __atomic_load_n(&last_used, __ATOMIC_RELAXED))
 		return 0;
 	spin_lock(&lock);
 	while (__atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) != last_used) {
@@ -221,7 +241,7 @@ unsigned int vblk_poll(void)
 		struct vblk_req *r;
 		uint16_t d, k;
 
-		last_used++;
+		__atomic_store_n(&last_used, (uint16_t)(last_used + 1), __ATOMIC_RELAXED);
 		if (id >= qsize || !(r = by_head[id])) {
 			n_unknown++;	/* a device bug: ignore the entry */
 			continue;

@@ -2,126 +2,110 @@
 /*
  * Stress run of the I/O path (gmemkit stress, tests/t_fault.c).
  *
- * HOST THREADS PLAY THE GUEST: there is no KVM guest here.  Driver threads
- * act as the guest's virtio-blk driver on vCPUs: they write descriptors,
- * rings and data through the gmem memslot mapping (the guest's view), share
- * and unshare their buffers with gmem_share()/gmem_unshare() (what the
- * guest's conversion hypercall leads to), bounce through a lib/bounce.c pool
- * in shared memory, and notify through the device's notify eventfd (what
- * KVM_IOEVENTFD does).  Everything on the other side is the real code: the
- * virtio-mmio transport, the virtio-blk device and its thread, the
- * validated split virtqueue, gmem pins and conversions, the file (io_uring)
- * or null backend, optionally behind the fault injector (blk_fault.h).
+ * HOST THREADS RUN THE GUEST'S OWN CODE: there is no KVM guest here.  One
+ * thread per vCPU runs the guest's I/O workload (guest/io*.c) and its
+ * virtio-blk driver (guest/virtio_blk.c), built for the host
+ * (harness/guest_host.h), in guest RAM laid out as the VMM lays it out
+ * (gmemkit/abi.h, gmemkit/io_layout.h): descriptors, rings, data, bounce
+ * pool and conversions are the guest's, through the region's memslot
+ * mapping (the guest's view).  A conversion goes straight to gmem after
+ * the VMM's request check (no exit); QueueNotify goes to the device's
+ * notify eventfd (what KVM_IOEVENTFD does), the other registers to the
+ * virtio-mmio transport (what KVM_EXIT_MMIO does).  Everything on the
+ * other side is the real code: the virtio-mmio transport, the virtio-blk
+ * device and its thread, the validated split virtqueue, gmem pins and
+ * conversions, the file (io_uring) or null backend, optionally behind the
+ * fault injector (harness/blk_fault.h).
  *
- * One queue, shared by the driver threads: each thread owns a disjoint
- * range of descriptors (one fixed block per request slot); the avail ring
- * is published under a spinlock and the used ring is drained under another
- * by whichever thread gets it, which hands each completion to the slot
- * that owns the head.
+ * The workload runs in one of its modes (gmemkit/io.h), by default mixed:
+ * each request on the shared, bounce or inplace path at random, now and
+ * then an inplace-batch batch, and (churn) random conversions of the
+ * vCPU's scratch pages between requests and unshares of buffers the
+ * device holds (-EBUSY).  Optionally a converter thread converts random
+ * ranges of a scratch area of its own at the same time, and the vCPUs
+ * stop with requests in flight (abandon: the device reset must clean up).
  *
- * I/O modes (random per request): shared (buffer in always-shared memory),
- * bounce (private buffer copied through the pool, one mapping per segment),
- * inplace (gmem_share() of the private buffer, I/O, gmem_unshare()) and
- * inplace-batch (one share and one unshare for a batch of requests).
- * Sizes are random multiples of 4 KiB up to max_io, split into 1..16
- * segments; LBAs random 4 KiB blocks in the thread's own part of the disk,
- * never overlapping another in-flight request of the thread.
- *
- * A converter thread shares and unshares random ranges of a scratch area
- * (no I/O there) and tries to unshare the buffers of in-flight requests
- * that the device has pinned: that must fail with -EBUSY (counted), or, if
- * the request finished meanwhile, succeed (then it is shared back).
- *
- * Checks: every 512-byte sector written carries (lba, generation, thread,
- * checksum of its payload); reads are compared with a model of what was
- * written (file backends; a failed write leaves its sectors either old or
- * new, a range the model keeps until the next read or write settles it);
- * every request completes exactly once, with the right used length and a
- * written status byte; no host access to a private page; no pin left;
- * device, bounce pool, gmem and fault-injector counters reconciled with the
- * drivers' own counts.  Each failed check is counted in result.failures and
- * described in result.first_failure.
+ * Checks: the workload's own (every sector written in gmemkit/sector.h's
+ * format on file backends, reads and a read-back pass checked; with
+ * injected faults a failed write leaves its block old or new until the
+ * next write settles it), every request completed exactly once (unless
+ * abandoned), no host access to a private page, no pin left after the
+ * device reset, and the device, bounce pool, gmem and fault-injector
+ * counters reconciled with the workload's.  Each failed check is counted
+ * in result.failures and the first described in result.first_failure.
  */
 #ifndef GMEMKIT_STRESS_H
 #define GMEMKIT_STRESS_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "gmemkit/abi.h"
 #include "harness/blk_fault.h"
 
-enum gmem_stress_mode {
-	STRESS_SHARED,
-	STRESS_BOUNCE,
-	STRESS_INPLACE,
-	STRESS_INPLACE_BATCH,
-	STRESS_NMODES
-};
-
-#define STRESS_MODES_ALL	((1U << STRESS_NMODES) - 1)
 #define STRESS_MAX_THREADS	8U
 #define STRESS_MAX_QD		32U
-#define STRESS_MAX_IO		(1U << 20)
-#define STRESS_MAX_SEGS		16U
-
-/* "shared", "bounce", "inplace", "inplace-batch"; NULL if unknown. */
-const char *gmem_stress_mode_name(enum gmem_stress_mode m);
 
 struct gmem_stress_config {
-	uint64_t duration_ms;		/* time the drivers submit I/O, >= 1 */
-	unsigned int threads;		/* driver threads, 1..STRESS_MAX_THREADS */
+	uint64_t duration_ms;		/* the measured run, >= 1 */
+	unsigned int threads;		/* vCPU threads, 1..STRESS_MAX_THREADS */
 	unsigned int qd;		/* requests in flight per thread, 1..32 */
-	uint64_t max_io;		/* bytes, multiple of 4 KiB, 4 KiB..1 MiB */
-	unsigned int modes;		/* bitmask of 1 << STRESS_* (non-zero) */
+	uint64_t bs;			/* bytes per request: a power of 2,
+					 * 4 KiB..1 MiB; 0: 64 KiB */
+	enum gmem_abi_io_mode mode;	/* the workload's mode; 0: mixed */
+	bool no_churn;			/* mixed: no churn between requests */
 	const char *backend;		/* "file" (temp file, io_uring), "file-sync",
 					 * "null"; NULL: "file" */
 	uint64_t disk_size;		/* bytes; 0: 64 MiB */
-	uint64_t pool_size;		/* bounce pool; 0: threads*qd*max_io
-					 * rounded up to 256 KiB */
+	uint64_t pool_size;		/* bounce pool (bounce, adaptive, mixed);
+					 * 0: its smallest for bs and threads
+					 * (gmem_abi_io_pool_min()) */
 	bool inject;			/* wrap the backend with faults */
 	struct blk_fault_config faults;
 	bool converter;			/* run the converter thread */
-	bool abandon;			/* drivers stop with I/O in flight */
+	bool abandon;			/* vCPUs stop with I/O in flight */
 	uint64_t seed;			/* 0: from the clock */
+	FILE *console;			/* the workload's console; NULL: none */
 };
 
 struct gmem_stress_result {
-	uint64_t elapsed_ns;		/* drivers' submission phase */
+	uint64_t elapsed_ns;		/* the vCPU threads, start to end */
 	uint64_t seed;
 	const char *engine;		/* backend engine: io_uring, sync, inline */
-	bool data_checked;		/* reads verified (file backend) */
-	/* per driver, summed */
-	uint64_t submitted, completed, ok, ioerr;
-	uint64_t reads, writes, flushes;
-	uint64_t bytes_read, bytes_written;	/* completed OK */
-	uint64_t by_mode[STRESS_NMODES];	/* requests submitted */
-	uint64_t batches;
-	uint64_t sectors_verified;
-	uint64_t bounce_enospc;		/* bounce_map -ENOSPC (not submitted) */
-	uint64_t driver_shares, driver_unshares;
-	/* converter */
+	bool data_checked;		/* sectors verified (file backends) */
+	/* the workload (gmem_abi_io_results) */
+	uint64_t ios, bytes;		/* measured run */
+	uint64_t submitted, completed;	/* every request of the run */
+	uint64_t io_errors;		/* completed with a status other than OK */
+	uint64_t bounced, inplaced, shared, batches;	/* requests by path */
+	uint64_t sectors_verified, mismatches;
+	uint64_t bounce_full;		/* bounce_map -ENOSPC: waited */
+	uint64_t churn_conv;		/* scratch conversions between requests */
+	uint64_t inflight_tries, inflight_refused, inflight_won;
+	uint64_t guest_checks, guest_failures;	/* the workload's own checks */
+	/* the converter thread */
 	uint64_t scratch_convs;
-	uint64_t inflight_unshare_tries, inflight_refused, inflight_late;
 	/* what the rest saw */
+	uint64_t conversions, conv_busy;	/* the workload's, as gmem answered */
 	uint64_t gmem_conversions, gmem_refusals, gmem_violations;
 	uint64_t dev_requests, dev_ok, dev_ioerr, dev_violations;
 	uint64_t injected[BLK_FAULT_NR], injected_total;
-	uint64_t abandoned;		/* requests the guest never collected */
+	uint64_t abandoned;		/* requests the workload never collected */
 	uint64_t pins_left;		/* pinned pages after the device reset */
-	/* failed checks */
-	uint64_t mismatches;		/* data */
-	uint64_t lost, duplicated;	/* completions */
-	uint64_t failures;		/* every failed check, these included */
+	uint64_t duplicated;		/* completions for no request in flight */
+	uint64_t failures;		/* every failed check */
 	char first_failure[256];
 };
 
 /*
- * gmem_stress_run() - run the stress as cfg says and fill res.
+ * gmem_stress_run() - run the stress as cfg says and fill res.  Runs are
+ * serialised within a process (the workload's state is global).
  * Returns 0 when the run happened (res->failures tells whether it was
  * clean), or a negative errno before it could start:
- *   -EINVAL  cfg or res NULL, a field out of its range, unknown backend,
- *            more descriptors than a queue of 1024 holds (threads * qd *
- *            (STRESS_MAX_SEGS + 2)), disk too small for the threads' regions
+ *   -EINVAL  cfg or res NULL, a field out of its range, unknown mode or
+ *            backend, pool_size not one gmem_abi_io_pool_ok() accepts,
+ *            disk too small for 2 x qd blocks of bs per thread
  *   -ENOMEM, or the errno of gmem/backend/device/thread creation
  */
 int gmem_stress_run(const struct gmem_stress_config *cfg,

@@ -551,14 +551,13 @@ static void stop_mid_io(bool reset_first)
 	gmem_destroy(gu.g);
 }
 
-/* ---- through the stress run ------------------------------------------------------ */
+/* ---- through the stress run (the guest's workload on host threads) ------------ */
 
 static struct gmem_stress_config base_cfg(void)
 {
 	return (struct gmem_stress_config){
-		.duration_ms = 1000, .threads = 2, .qd = 4, .max_io = 256 << 10,
-		.modes = STRESS_MODES_ALL, .converter = true, .seed = 7,
-		.disk_size = 16 << 20,
+		.duration_ms = 1000, .threads = 2, .qd = 4, .bs = 64 << 10,
+		.converter = true, .seed = 7, .disk_size = 16 << 20,
 	};
 }
 
@@ -573,12 +572,12 @@ static void test_stress_config(void)
 		switch (i) {
 		case 0: c.threads = 0; break;
 		case 1: c.qd = STRESS_MAX_QD + 1; break;
-		case 2: c.max_io = 6144; break;
-		case 3: c.modes = 0; break;
+		case 2: c.bs = 6144; break;
+		case 3: c.mode = GMEM_ABI_IO_MODE_MAX; break;
 		case 4: c.backend = "tape"; break;
-		case 5: c.threads = 8; c.qd = 32; break;	/* > 1024 descriptors */
+		case 5: c.threads = STRESS_MAX_THREADS + 1; break;
 		case 6: c.pool_size = 100 << 10; break;
-		case 7: c.disk_size = 256 << 10; break;	/* < threads * max_io */
+		case 7: c.disk_size = 256 << 10; break;	/* < 2 x qd x bs per thread */
 		}
 		if (gmem_stress_run(&c, &r) != -EINVAL) {
 			diag("bad config %d accepted", i);
@@ -601,42 +600,48 @@ static void test_stress_faults(void)
 	ret = gmem_stress_run(&c, &r);
 	ok(!ret && !r.failures && r.injected_total > 0 &&
 	   r.injected[BLK_FAULT_KICK] > 0 &&
-	   r.ioerr == r.injected_total - r.injected[BLK_FAULT_KICK] &&
-	   r.dev_ioerr == r.ioerr &&
-	   r.mismatches == 0 && r.pins_left == 0,
+	   r.io_errors == r.injected_total - r.injected[BLK_FAULT_KICK] &&
+	   r.dev_ioerr == r.io_errors && r.mismatches == 0 && r.pins_left == 0,
 	   "stress with eio, enospc, short, submit and kick faults: clean, %llu "
-	   "injected (%llu kick) -> %llu IOERR seen (%s)",
+	   "injected (%llu kick) -> %llu IOERR seen by the workload (%s)",
 	   (unsigned long long)r.injected_total,
 	   (unsigned long long)r.injected[BLK_FAULT_KICK],
-	   (unsigned long long)r.ioerr,
+	   (unsigned long long)r.io_errors,
 	   r.failures ? r.first_failure : "no failure");
 	ok(r.sectors_verified > 0 && r.inflight_refused > 0 &&
-	   r.gmem_refusals == r.inflight_refused,
-	   "data checked (%llu sectors); in-flight unshares refused -EBUSY "
-	   "(%llu) = gmem refusals", (unsigned long long)r.sectors_verified,
-	   (unsigned long long)r.inflight_refused);
+	   r.gmem_refusals == r.conv_busy && r.churn_conv > 0 && r.scratch_convs > 0,
+	   "data checked (%llu sectors); held buffers' unshares refused -EBUSY "
+	   "(%llu), every -EBUSY a gmem refusal (%llu); churn %llu, converter %llu",
+	   (unsigned long long)r.sectors_verified,
+	   (unsigned long long)r.inflight_refused, (unsigned long long)r.gmem_refusals,
+	   (unsigned long long)r.churn_conv, (unsigned long long)r.scratch_convs);
+	ok(r.bounced > 0 && r.inplaced > 0 && r.shared > 0 && r.batches > 0,
+	   "mixed: every path taken (bounce %llu, inplace %llu, shared %llu, "
+	   "batches %llu)", (unsigned long long)r.bounced,
+	   (unsigned long long)r.inplaced, (unsigned long long)r.shared,
+	   (unsigned long long)r.batches);
 
 	/* silent corruption must be caught */
 	c = base_cfg();
 	c.inject = true;
-	c.modes = 1U << STRESS_SHARED;
+	c.mode = GMEM_ABI_IO_SHARED;
 	c.faults.rule[BLK_FAULT_CORRUPT].nth = 3;
 	ret = gmem_stress_run(&c, &r);
 	ok(!ret && r.injected[BLK_FAULT_CORRUPT] == 1 && r.mismatches >= 1 &&
-	   r.failures >= 1 && r.ioerr == 0,
+	   r.failures >= 1 && r.io_errors == 0,
 	   "one silently corrupted read is caught by the data checks "
 	   "(%llu mismatches)", (unsigned long long)r.mismatches);
 
-	/* bounce pool too small for qd x bs */
+	/* bounce pool too small for qd x bs: requests wait for room */
 	c = base_cfg();
-	c.modes = 1U << STRESS_BOUNCE;
-	c.pool_size = 256 << 10;
+	c.mode = GMEM_ABI_IO_BOUNCE;
+	c.bs = 256 << 10;
+	c.pool_size = gmem_abi_io_pool_min(c.bs, c.threads);
 	ret = gmem_stress_run(&c, &r);
-	ok(!ret && !r.failures && r.bounce_enospc > 0 &&
-	   r.by_mode[STRESS_BOUNCE] > 0,
-	   "bounce pool of 256 KiB for 2 x qd 4 x 256 KiB: %llu driver-side "
-	   "-ENOSPC, counted by the pool, run clean (%s)",
-	   (unsigned long long)r.bounce_enospc,
+	ok(!ret && !r.failures && r.bounce_full > 0 && r.bounced > 0,
+	   "bounce pool of %llu KiB for 2 x qd 4 x 256 KiB: %llu bounce_map "
+	   "-ENOSPC waited, counted by the pool, run clean (%s)",
+	   (unsigned long long)(c.pool_size >> 10), (unsigned long long)r.bounce_full,
 	   r.failures ? r.first_failure : "no failure");
 
 	/* the guest stops mid-I/O, with faults */
@@ -645,9 +650,9 @@ static void test_stress_faults(void)
 	c.inject = true;
 	c.faults.rule[BLK_FAULT_EIO].rate = 0.05;
 	ret = gmem_stress_run(&c, &r);
-	ok(!ret && !r.failures && r.pins_left == 0 &&
+	ok(!ret && !r.failures && r.pins_left == 0 && r.abandoned > 0 &&
 	   r.dev_requests == r.submitted,
-	   "stress whose drivers stop mid-I/O (%llu requests abandoned): reset "
+	   "stress whose vCPUs stop mid-I/O (%llu requests abandoned): reset "
 	   "completes them, no pin left (%s)", (unsigned long long)r.abandoned,
 	   r.failures ? r.first_failure : "no failure");
 

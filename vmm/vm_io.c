@@ -63,7 +63,7 @@ const char *gmem_io_rw_name(enum gmem_abi_io_rw rw)
 	return (int)rw > 0 && rw < GMEM_ABI_IO_RW_MAX ? rw_names[rw] : "?";
 }
 
-static int check(const struct gmem_io_config *c)
+int gmem_io_check_workload(const struct gmem_io_config *c)
 {
 	if ((int)c->mode <= 0 || c->mode >= GMEM_ABI_IO_MODE_MAX ||
 	    (int)c->rw <= 0 || c->rw >= GMEM_ABI_IO_RW_MAX)
@@ -79,8 +79,6 @@ static int check(const struct gmem_io_config *c)
 		return -EINVAL;
 	if ((c->flags & GMEM_ABI_IOF_CHURN) && c->mode != GMEM_ABI_IO_MIXED)
 		return -EINVAL;
-	if (!c->backend && !c->custom)
-		return -EINVAL;
 	if (gmem_abi_io_has_pool(c->mode) &&
 	    !gmem_abi_io_pool_ok(gmem_io_pool_size(c), c->bs, c->vcpus))
 		return -EINVAL;
@@ -89,6 +87,15 @@ static int check(const struct gmem_io_config *c)
 	     (gmem_io_persist_size(c) & (gmem_io_persist_size(c) - 1))))
 		return -EINVAL;
 	return 0;
+}
+
+static int check(const struct gmem_io_config *c)
+{
+	int err = gmem_io_check_workload(c);
+
+	if (!err && !c->backend && !c->custom)
+		err = -EINVAL;
+	return err;
 }
 
 uint64_t gmem_io_pool_size(const struct gmem_io_config *c)
@@ -134,7 +141,7 @@ static int attach(struct gmem_vm *vm, struct blk_backend *be,
 	return 0;
 }
 
-static void fill_io_config(struct gmem_abi_io_config *io, const struct gmem_io_config *c)
+void gmem_io_abi_config(struct gmem_abi_io_config *io, const struct gmem_io_config *c)
 {
 	memset(io, 0, sizeof(*io));
 	io->mode = c->mode;
@@ -172,7 +179,7 @@ int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
 	err = check(c);
 	if (err)
 		goto out_be;
-	fill_io_config(&io, c);
+	gmem_io_abi_config(&io, c);
 	mem = gmem_abi_io_mem_size(&io, c->vcpus);
 	if (mem > GMEM_ABI_MEM_MAX) {
 		err = -ENOSPC;

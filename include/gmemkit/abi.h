@@ -43,12 +43,13 @@
 
 #include <stdint.h>
 
-#define GMEM_ABI_VERSION	7	/* 4: test services gated, KVM_E* hypercall
+#define GMEM_ABI_VERSION	8	/* 4: test services gated, KVM_E* hypercall
 				 * codes; 5: conv_host_ns, split/adaptive
 				 * results, inplace-scatter; 6: io pool_size,
 				 * persistent mode;
 				 * 7: conversion queue, its counters
-				 * and bench fields */
+				 * and bench fields; 8: io FAULTS and
+				 * ABANDON flags, all_io_errors */
 #define GMEM_ABI_MAGIC		0x474d454bU	/* "GMEK" */
 
 #define GMEM_ABI_PAGE_SIZE	4096ULL

@@ -103,4 +103,14 @@ const char *gmem_io_mode_name(enum gmem_abi_io_mode m);
 int gmem_io_rw_from_name(const char *name, enum gmem_abi_io_rw *out);
 const char *gmem_io_rw_name(enum gmem_abi_io_rw rw);
 
+/*
+ * gmem_io_check_workload() - the checks gmem_io_run() makes of the
+ * workload's fields (everything above but backend and custom, which it
+ * does not look at): 0, or -EINVAL as listed for gmem_io_run().
+ */
+int gmem_io_check_workload(const struct gmem_io_config *c);
+
+/* The boot_info.io a run of c hands its guest (c checked). */
+void gmem_io_abi_config(struct gmem_abi_io_config *io, const struct gmem_io_config *c);
+
 #endif /* GMEMKIT_IO_H */

@@ -49,7 +49,14 @@ enum gmem_abi_io_rw {
 /* test: while the device holds a read, UNPIN its buffer (refused: no
  * test services in an I/O run) and unshare it (-EBUSY, the pin holds) */
 #define GMEM_ABI_IOF_STEAL_PIN	(1U << 4)
-#define GMEM_ABI_IOF_ALL	31U
+/* the backend injects faults (the host stress harness): I/O errors are
+ * counted, not failures, and a failed write leaves its block's sectors at
+ * their old or new generation until a write of the block succeeds */
+#define GMEM_ABI_IOF_FAULTS	(1U << 5)
+/* the vCPUs stop at the end of the measured run with requests in flight
+ * (no drain, no read-back): what a device reset must then clean up */
+#define GMEM_ABI_IOF_ABANDON	(1U << 6)
+#define GMEM_ABI_IOF_ALL	127U
 #define GMEM_ABI_IO_CHURN_PAGES	64	/* scratch pages per vCPU */
 
 #define GMEM_ABI_IO_MAX_QD	64
@@ -299,6 +306,8 @@ struct gmem_abi_io_results {
 					 * unpinned: harmless, counted) */
 	uint64_t conv_kicks;		/* queue transport: kicks (ioeventfd
 					 * exits) of the measured run */
+	uint64_t all_io_errors;		/* requests of the whole run completed
+					 * with a status other than OK */
 };
 
 /* The tag of the sectors an I/O run writes (gmemkit/sector.h): its mode. */
