@@ -23,10 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gmemkit/blk_fault.h"
+#include "harness/blk_fault.h"
 #include "gmemkit/bounce.h"
 #include "gmemkit/gmem.h"
-#include "gmemkit/stress.h"
+#include "harness/stress.h"
+#include "harness/violation.h"
 #include "gmemkit/timing.h"
 #include "gmemkit/virtio.h"
 #include "gmemkit/virtio_blk.h"
@@ -1157,7 +1158,9 @@ static int setup(struct stress *s)
 	uint64_t sectors = s->cfg.disk_size / SECT;
 	int ret;
 
-	ret = setup_mem(s);
+	ret = violation_watch();	/* a host access to a private page: named */
+	if (!ret)
+		ret = setup_mem(s);
 	if (!ret)
 		ret = setup_pool(s);
 	if (!ret)
