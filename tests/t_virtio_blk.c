@@ -224,24 +224,17 @@ static void gate_pass(struct gate_be *g)
 	pthread_mutex_unlock(&g->lock);
 }
 
-static int gate_blocked(struct gate_be *g)
+/* How many threads are inside the gate; whether it is open in *open. */
+static int gate_state(struct gate_be *g, bool *open)
 {
 	int n;
 
 	pthread_mutex_lock(&g->lock);
 	n = g->blocked;
+	if (open)
+		*open = g->open;
 	pthread_mutex_unlock(&g->lock);
 	return n;
-}
-
-static bool gate_open(struct gate_be *g)
-{
-	bool open;
-
-	pthread_mutex_lock(&g->lock);
-	open = g->open;
-	pthread_mutex_unlock(&g->lock);
-	return open;
 }
 
 /* Wait (bounded) until a thread is inside the gate. */
@@ -285,12 +278,14 @@ static int gate_reap(struct blk_backend *be, bool wait)
 {
 	struct gate_be *g = (struct gate_be *)be;
 	unsigned int i, n = g->n;
+	bool open;
 
 	if (!n)
 		return 0;
+	gate_state(g, &open);
 	if (wait)
 		gate_pass(g);
-	else if (!gate_open(g))
+	else if (!open)
 		return 0;
 	g->n = 0;
 	for (i = 0; i < n; i++)
@@ -321,11 +316,7 @@ static struct gate_be *gate_new(bool block_submit)
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->cond, NULL);
 	g->block_submit = block_submit;
-	g->be.ops = &gate_ops;
-	g->be.name = "gate";
-	g->be.engine = "test";
-	g->be.capacity = DISK_SIZE;
-	g->be.event_fd = -1;
+	test_backend_init(&g->be, &gate_ops, "gate");
 	return g;
 }
 
@@ -387,7 +378,7 @@ static bool regs_while_blocked(struct guest *gu, struct gate_be *g,
 		ret = pthread_cond_timedwait(&v->cond, &v->lock, &ts);
 	done = v->done;
 	pthread_mutex_unlock(&v->lock);
-	blocked = gate_blocked(g);	/* still inside I/O after the accesses */
+	blocked = gate_state(g, NULL);	/* still inside I/O after them */
 	gate_set(g, true);
 	pthread_join(t, NULL);
 	pthread_cond_destroy(&v->cond);

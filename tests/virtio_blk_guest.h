@@ -122,17 +122,25 @@ static const struct blk_backend_ops held_ops = {
 	.destroy = held_destroy,
 };
 
+/* The common part of a test backend: DISK_SIZE, no completion fd. */
+static inline void test_backend_init(struct blk_backend *be,
+				     const struct blk_backend_ops *ops,
+				     const char *name)
+{
+	be->ops = ops;
+	be->name = name;
+	be->engine = "test";
+	be->capacity = DISK_SIZE;
+	be->event_fd = -1;
+}
+
 static inline struct held_be *held_new(void)
 {
 	struct held_be *h = calloc(1, sizeof(*h));
 
 	if (!h)
 		tap_bail("calloc");
-	h->be.ops = &held_ops;
-	h->be.name = "held";
-	h->be.engine = "test";
-	h->be.capacity = DISK_SIZE;
-	h->be.event_fd = -1;
+	test_backend_init(&h->be, &held_ops, "held");
 	memcpy(h->be.id, "held-backend", 12);
 	return h;
 }
