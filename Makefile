@@ -48,7 +48,11 @@ endif
 LIB_SRCS  := $(wildcard lib/*.c vmm/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
 HARNESS_SRCS := $(wildcard harness/*.c)
-HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(O)/%.o)
+# The guest's own virtio-blk driver, built for the host too: the stress
+# harness drives the device with the very code the guest runs.
+HARNESS_GUEST := guest/virtio_blk.c
+HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(O)/%.o) \
+		$(patsubst guest/%.c,$(O)/harness/guest_%.o,$(HARNESS_GUEST))
 CLI_SRCS  := $(wildcard cli/*.c)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(O)/%.o)
 HOST_TESTS := $(patsubst tests/%.c,$(O)/tests/%,$(wildcard tests/t_*.c))
@@ -112,6 +116,10 @@ $(O)/%.o: %.c
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
+
+$(O)/harness/guest_%.o: guest/%.c
+	$(depdir)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Iguest -c -o $@ $<
 
 $(HLIB): $(HARNESS_OBJS)
 	@rm -f $@
