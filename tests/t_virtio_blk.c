@@ -400,6 +400,13 @@ static void *reset_fn(void *arg)
 	return NULL;
 }
 
+/* The same for QueueReady 0 (queue 0 selected). */
+static void *unready_fn(void *arg)
+{
+	wr(arg, VIRTIO_MMIO_QUEUE_READY, 0);
+	return NULL;
+}
+
 static const uint32_t st_live = VIRTIO_STATUS_ACKNOWLEDGE |
 				VIRTIO_STATUS_DRIVER |
 				VIRTIO_STATUS_FEATURES_OK |
@@ -472,6 +479,25 @@ static void test_no_wait(void)
 	   *status_byte(&gu, 2) == VIRTIO_BLK_S_OK &&
 	   gmem_page_pins(gu.g, DATA_GPA) == 0 && stats(&gu).orphans == 0,
 	   "no-wait: the reset drained the request, then reads 0");
+
+	/* 4: QueueReady 0 whose drain waits for the backend. */
+	gate_set(g, false);
+	if (!drv_init(&gu, std_features))
+		tap_bail("driver init");
+	put_req(&gu, 3, VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, 1);
+	ok_eq(process(&gu), 1, "no-wait: another request held in flight");
+	if (pthread_create(&t, NULL, unready_fn, &gu))
+		tap_bail("pthread_create");
+	in = gate_wait_blocked(g);
+	ok(in && regs_while_blocked(&gu, g, false, &v) && v.ready == 1 &&
+	   v.status == st_live,
+	   "no-wait: register accesses return while QueueReady 0 drains "
+	   "(the queue reads ready until it is done)");
+	pthread_join(t, NULL);
+	ok(rd(&gu, VIRTIO_MMIO_QUEUE_READY) == 0 &&
+	   *status_byte(&gu, 3) == VIRTIO_BLK_S_OK &&
+	   gmem_page_pins(gu.g, DATA_GPA) == 0,
+	   "no-wait: QueueReady 0 drained the request, then reads 0");
 	free_guest(&gu);
 }
 
