@@ -386,6 +386,35 @@ static bool regs_while_blocked(struct guest *gu, struct gate_be *g,
 	return done && blocked == 1;
 }
 
+/*
+ * A second vCPU runs fn (a register write that ends up inside the backend);
+ * true if v's accesses returned while it was there.  The gate is opened
+ * before the join either way.
+ */
+static bool regs_while_in(struct guest *gu, struct gate_be *g,
+			  void *(*fn)(void *), struct vcpu_regs *v)
+{
+	pthread_t t;
+	bool in;
+
+	if (pthread_create(&t, NULL, fn, gu))
+		tap_bail("pthread_create");
+	in = gate_wait_blocked(g) && regs_while_blocked(gu, g, false, v);
+	gate_set(g, true);
+	pthread_join(t, NULL);
+	return in;
+}
+
+/* A fresh driver and one 512-byte request at head, gate closed. */
+static void gate_request(struct guest *gu, struct gate_be *g, uint16_t head,
+			 uint32_t type)
+{
+	gate_set(g, false);
+	if (!drv_init(gu, std_features))
+		tap_bail("driver init");
+	put_req(gu, head, type, 0, DATA_GPA, 512, 1);
+}
+
 /* The notifying vCPU without a device thread: processes in the writer. */
 static void *notify_fn(void *arg)
 {
@@ -424,21 +453,21 @@ static void test_no_wait(void)
 	struct vring_used_elem e;
 	struct vcpu_regs v;
 	struct guest gu;
-	pthread_t t;
 	bool in;
 
 	mk_guest(&gu, &g->be);
 
 	/* 1: the device thread blocks in submit(). */
-	if (!drv_init(&gu, std_features) || virtio_blk_start(gu.b))
-		tap_bail("driver init / start");
-	put_req(&gu, 0, VIRTIO_BLK_T_OUT, 0, DATA_GPA, 512, 1);
+	gate_request(&gu, g, 0, VIRTIO_BLK_T_OUT);
+	if (virtio_blk_start(gu.b))
+		tap_bail("virtio_blk_start");
 	eventfd_write(virtio_blk_notify_fd(gu.b), 1);
 	in = gate_wait_blocked(g);
 	ok(in, "no-wait: the device thread is inside the backend's submit");
 	ok(in && regs_while_blocked(&gu, g, true, &v),
 	   "no-wait: Status, InterruptStatus, QueueReady, config, InterruptACK "
 	   "and QueueNotify return while the thread's submit blocks");
+	gate_set(g, true);
 	ok(v.status == st_live && v.ready == 1 && v.cap == DISK_SIZE / 512,
 	   "no-wait: and read the live values (status %#x)", v.status);
 	ok(get_used(&gu, &e) && e.id == 0 && *status_byte(&gu, 0) ==
@@ -446,54 +475,33 @@ static void test_no_wait(void)
 	virtio_blk_stop(gu.b);
 
 	/* 2: no thread; a vCPU's QueueNotify processes in the writer. */
-	gate_set(g, false);
-	if (!drv_init(&gu, std_features))
-		tap_bail("driver init");
-	put_req(&gu, 1, VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, 1);
-	if (pthread_create(&t, NULL, notify_fn, &gu))
-		tap_bail("pthread_create");
-	in = gate_wait_blocked(g);
-	ok(in && regs_while_blocked(&gu, g, false, &v),
+	gate_request(&gu, g, 1, VIRTIO_BLK_T_IN);
+	ok(regs_while_in(&gu, g, notify_fn, &v),
 	   "no-wait: register accesses return while another vCPU's "
 	   "QueueNotify is inside the backend");
-	pthread_join(t, NULL);
 	ok(get_used(&gu, &e) && e.id == 1 && e.len == 513,
 	   "no-wait: the notified request completes");
 
 	/* 3: a reset whose drain waits for the backend. */
-	gate_set(g, false);
 	g->block_submit = false;
-	if (!drv_init(&gu, std_features))
-		tap_bail("driver init");
-	put_req(&gu, 2, VIRTIO_BLK_T_OUT, 0, DATA_GPA, 512, 1);
+	gate_request(&gu, g, 2, VIRTIO_BLK_T_OUT);
 	ok_eq(process(&gu), 1, "no-wait: a request held in flight");
-	if (pthread_create(&t, NULL, reset_fn, &gu))
-		tap_bail("pthread_create");
-	in = gate_wait_blocked(g);
-	ok(in && regs_while_blocked(&gu, g, false, &v),
+	ok(regs_while_in(&gu, g, reset_fn, &v),
 	   "no-wait: register accesses return while a reset drains");
 	ok_eq(v.status, st_live,
 	      "no-wait: Status reads its old value until the reset is done");
-	pthread_join(t, NULL);
 	ok(rd(&gu, VIRTIO_MMIO_STATUS) == 0 &&
 	   *status_byte(&gu, 2) == VIRTIO_BLK_S_OK &&
 	   gmem_page_pins(gu.g, DATA_GPA) == 0 && stats(&gu).orphans == 0,
 	   "no-wait: the reset drained the request, then reads 0");
 
 	/* 4: QueueReady 0 whose drain waits for the backend. */
-	gate_set(g, false);
-	if (!drv_init(&gu, std_features))
-		tap_bail("driver init");
-	put_req(&gu, 3, VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, 1);
+	gate_request(&gu, g, 3, VIRTIO_BLK_T_IN);
 	ok_eq(process(&gu), 1, "no-wait: another request held in flight");
-	if (pthread_create(&t, NULL, unready_fn, &gu))
-		tap_bail("pthread_create");
-	in = gate_wait_blocked(g);
-	ok(in && regs_while_blocked(&gu, g, false, &v) && v.ready == 1 &&
+	ok(regs_while_in(&gu, g, unready_fn, &v) && v.ready == 1 &&
 	   v.status == st_live,
 	   "no-wait: register accesses return while QueueReady 0 drains "
 	   "(the queue reads ready until it is done)");
-	pthread_join(t, NULL);
 	ok(rd(&gu, VIRTIO_MMIO_QUEUE_READY) == 0 &&
 	   *status_byte(&gu, 3) == VIRTIO_BLK_S_OK &&
 	   gmem_page_pins(gu.g, DATA_GPA) == 0,
