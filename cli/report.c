@@ -386,7 +386,8 @@ static int write_json(const struct bench_data *d, const struct bench_opts *o,
 	if (!f)
 		return -1;
 	fprintf(f, "{\"gmemkit_version\":\"%s\",\"date\":%ld,\"quick\":%s,\"io_reps\":%u,"
-		"\"io_runtime_s\":%g,\"host\":", GMEMKIT_VERSION, (long)time(NULL),
+		"\"io_runtime_s\":%g,\"host\":", d->version[0] ? d->version : GMEMKIT_VERSION,
+		d->date ? d->date : (long)time(NULL),
 		o->quick ? "true" : "false", o->reps, o->io_runtime);
 	if (d->probe)
 		json_print(f, d->probe);
@@ -1042,7 +1043,7 @@ static void write_report(FILE *f, const struct bench_data *d,
 	fprintf(f, "Host: %s, kernel %s, KVM %s, guest memory %s%s. gmemkit %s, %s sweep.\n\n",
 		d->cpu, d->kernel, d->kvm ? "usable" : "not usable", d->backing,
 		d->cpu_string_emulated ? " (the CPU model string names an emulator)" : "",
-		GMEMKIT_VERSION, o->quick ? "quick" : "full");
+		d->version[0] ? d->version : GMEMKIT_VERSION, o->quick ? "quick" : "full");
 	fprintf(f, "Guest execution, measured by the probe guest's speed loop: %s.%s\n\n",
 		d->guest_speed, d->emulated && d->kvm ?
 		" **Guest figures from here are functional only: no end-to-end verdict.**" :
