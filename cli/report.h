@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * gmemkit bench: collected data, report and verdict (cli/report.c).
+ * gmemkit bench: collected data, report and verdict (cli/report*.c; what
+ * those files share among themselves: report_internal.h).
  */
 #ifndef GMEMKIT_CLI_REPORT_H
 #define GMEMKIT_CLI_REPORT_H

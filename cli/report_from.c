@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 
 #include "gmemkit/abi.h"
-#include "report.h"
+#include "report_internal.h"
 
 /* Unlink the member key of obj (NULL if absent); the caller owns it. */
 static struct json *detach(struct json *obj, const char *key)
@@ -201,21 +201,13 @@ static int saved_run(struct bench_data *d, struct bench_opts *o, struct json *j)
 int report_from(const char *path, const char *outdir)
 {
 	struct bench_data *d = calloc(1, sizeof(*d));
+	struct json *j = report_load(path);
 	struct bench_opts o = { 0 };
-	char *text = json_slurp(path), *dir = NULL;
-	struct json *j = NULL;
-	size_t at;
+	char *dir = NULL;
 	int err;
 
-	if (!d || !text) {
-		err = -errno;
-		fprintf(stderr, "gmemkit bench: cannot read '%s': %s\n", path, strerror(errno));
-		goto out;
-	}
-	j = json_parse(text, &at);
-	if (!j || j->type != JSON_OBJ || !json_get(j, "convert")) {
-		fprintf(stderr, "gmemkit bench: '%s' is not a gmemkit results.json\n", path);
-		err = -EINVAL;
+	if (!d || !j) {
+		err = d ? -EINVAL : -ENOMEM;
 		goto out;
 	}
 	err = saved_run(d, &o, j);
@@ -244,6 +236,5 @@ out:
 	free(d);
 	free(dir);
 	json_free(j);
-	free(text);
 	return err;
 }
