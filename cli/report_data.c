@@ -194,7 +194,6 @@ static double bounce_ns(const struct bench_data *d, const char *op, double bytes
 	return lo_ns + (hi_ns - lo_ns) * (bytes - lo_b) / (hi_b - lo_b);
 }
 
-
 /* The guest-measured round trip of pages, in place: the hypercall
  * transport where it was measured (what --transport auto takes), else the
  * doorbell; NAN if KVM did not run. */
@@ -316,7 +315,8 @@ int best_protected(const struct bench_data *d, unsigned int bs_kib, double *iops
 	return best;
 }
 
-
+/* The smallest measured size from which in place over tr beats bouncing at
+ * every larger measured size (report_internal.h). */
 int io_crossover(const struct bench_data *d, const char *tr)
 {
 	int b, from = -1, measured = 0;

@@ -63,7 +63,6 @@ void gmem_vm_console(struct gmem_vm *vm, struct gmem_vcpu *vcpu, uint32_t len)
 	pthread_mutex_unlock(&vm->console_lock);
 }
 
-
 /* ---- run ------------------------------------------------------------------ */
 
 struct watchdog {
