@@ -285,7 +285,8 @@ static void run_io(struct bench_data *d, const struct bench_opts *o,
 					for (m = 0; m < NMODES; m++)
 					for (t = 0; t <= ntr; t++) {
 						/* t 0: the default transport; first,
-						 * so report.c's tables find it. */
+						 * so the report's tables find it
+						 * (DEFAULT_TR, report_internal.h). */
 						char *argv[24] = { "gmemkit", "io-bench", "--json",
 							(char *)"--mode", (char *)modes[m], "--bs", bs,
 							"--qd", qd, "--vcpus", vc, "--backend",
