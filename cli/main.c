@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "harness/violation.h"
 
 extern const struct gmem_cmd __start_gmem_cmds[], __stop_gmem_cmds[];
 
@@ -44,8 +45,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	c = cli_find_command(argv[1]);
-	if (c)
+	if (c) {
+		/* A host access to a private page is named, then fatal. */
+		if (violation_watch())
+			fprintf(stderr, "gmemkit: no violation handler: a host access to a private page will be a plain SIGSEGV\n");
 		return c->fn(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "gmemkit: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

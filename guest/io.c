@@ -30,21 +30,21 @@
  *
  * Latency is per request, from the driver call (before any copy or
  * conversion) to the data being usable (after the copy out / unshare),
- * guest TSC.  With GMEM_ABI_IOF_VERIFY every 512-byte sector written starts
- * with {sector, generation, mode tag} and ends with a check word; the span
+ * guest TSC.  With GMEM_ABI_IOF_VERIFY every 512-byte sector written carries
+ * gmemkit/sector.h's format (sector, generation, mode tag, check word); the span
  * is written first (prefill), reads check what they get, and a read-back
  * pass checks what the run wrote.
  */
 #include "vblk.h"
 #include "gmemkit/adapt.h"
 #include "gmemkit/bounce.h"
+#include "gmemkit/sector.h"
 
-#define SECTOR		512ULL
+#define SECTOR		((uint64_t)SECTOR_BYTES)
 #define NB_LINEAR	64
 #define NB_SUB		32
 #define NBUCKETS	(NB_LINEAR + 58 * NB_SUB)
 #define BAD_ID		(VBLK_MAX_REQS - 1)
-#define TAG_BASE	0x494f0000U	/* "IO" */
 
 enum path { P_SHARED, P_BOUNCE, P_INPLACE, P_PERSIST };
 
@@ -230,47 +230,40 @@ static void kick_timed(struct cpu_io *c)
 
 static uint32_t tag(void)
 {
-	return TAG_BASE | cfg.mode;
+	return GMEM_ABI_IO_TAG(cfg.mode);
 }
 
 static void stamp(uint64_t buf, uint64_t lba, uint32_t gen, uint64_t len)
 {
 	uint64_t n = len / SECTOR, i;
 
-	for (i = 0; i < n; i++) {
-		volatile uint64_t *s = (volatile uint64_t *)(buf + i * SECTOR);
-
-		s[0] = lba + i;
-		s[1] = (uint64_t)gen << 32 | tag();
-		s[SECTOR / 8 - 1] = (lba + i) * 0x9e3779b97f4a7c15ULL ^ gen;
-	}
+	for (i = 0; i < n; i++)
+		sector_stamp((void *)(buf + i * SECTOR), lba + i, gen, tag());
 }
 
 static void poison(uint64_t buf, uint64_t len)
 {
 	uint64_t n = len / SECTOR, i;
 
-	for (i = 0; i < n; i++) {
-		volatile uint64_t *s = (volatile uint64_t *)(buf + i * SECTOR);
-
-		s[0] = s[1] = s[SECTOR / 8 - 1] = ~0ULL;
-	}
+	for (i = 0; i < n; i++)
+		sector_poison((void *)(buf + i * SECTOR));
 }
 
 static void check(struct cpu_io *c, uint64_t buf, uint64_t lba, uint32_t gen,
 		  uint64_t len)
 {
 	uint64_t n = len / SECTOR, i;
+	uint32_t g, t;
 
 	for (i = 0; i < n; i++) {
-		volatile uint64_t *s = (volatile uint64_t *)(buf + i * SECTOR);
+		const void *p = (const void *)(buf + i * SECTOR);
 
 		c->st.verified++;
-		if (s[0] != lba + i || s[1] != ((uint64_t)gen << 32 | tag()) ||
-		    s[SECTOR / 8 - 1] != ((lba + i) * 0x9e3779b97f4a7c15ULL ^ gen)) {
+		if (sector_decode(p, lba + i, &g, &t) != SECTOR_VALID || g != gen ||
+		    t != tag()) {
 			if (!c->st.verify_errors)
-				gprintf("io: verify: sector %lu: got %lx %lx, want %lx gen %u\n",
-					lba + i, s[0], s[1], lba + i, gen);
+				gprintf("io: verify: sector %lu: got %lx %x:%x, want gen %u\n",
+					lba + i, *(const volatile uint64_t *)p, g, t, gen);
 			c->st.verify_errors++;
 		}
 	}

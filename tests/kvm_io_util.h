@@ -17,7 +17,6 @@
 
 #define KiB	1024ULL
 #define DISK	(64ULL << 20)
-#define TAG_BASE 0x494f0000U	/* guest/io.c */
 
 static bool have_kvm;
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gmemkit/blk_fault.h"
+#include "harness/blk_fault.h"
 
 struct fault_io {
 	struct blk_io io;		/* first: what the inner backend gets */
