@@ -8,7 +8,7 @@ trap 'rm -rf "$out"' EXIT
 n=0 fail=0
 ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
 
-echo "1..21"
+echo "1..22"
 "$BIN" bench --quick --out "$out/r" >"$out/stdout" 2>"$out/stderr"
 ok $? "bench --quick exits 0"
 for f in results.json results.csv report.md cost_vs_size.dat; do
@@ -78,6 +78,9 @@ fi
 	diff -r "$out/rf" "$out/rf2" >/dev/null &&
 	diff <(grep -v '^written: ' "$out/rfout") <(grep -v '^written: ' "$out/rfout2") >/dev/null
 ok $? "--report-from its own results.json: every file and the terminal output the same"
+"$BIN" bench --report-from "$saved/report.md" --out "$out/rf3" 2>"$out/err"; rc=$?
+[ $rc = 1 ] && grep -q 'report.md' "$out/err" && [ ! -e "$out/rf3" ]
+ok $? "--report-from of a non-JSON file: exit 1, names it, writes nothing"
 
 # A guest point that fails is named once, with its reason, in the terminal
 # and under "Skipped or failed"; where KVM works and no guest point
