@@ -44,9 +44,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	c = cli_find_command(argv[1]);
-	if (c)
+	if (c) {
+		cli_set_command(c->name);
 		return c->fn(argc - 1, argv + 1);
-	fprintf(stderr, "gmemkit: unknown command '%s'\n", argv[1]);
+	}
+	cli_err("unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;
 }
