@@ -34,7 +34,7 @@ refused "gmemkit bench: --pool-size 3M: not a multiple of 2M" --pool-size 3M
 refused "gmemkit bench: --qd 1,99: '99' is out of range (1..64)" --qd 1,99
 refused "gmemkit bench: --modes shared,fast: 'fast' is not one of shared, bounce," --modes shared,fast
 refused "gmemkit bench: --bs 4k,3k: '3k' is not one of 4k, 16k, 64k, 256k, 1M" --bs 4k,3k
-refused "gmemkit bench: --io-runtime 1e-1: not a number of seconds" --io-runtime 1e-1
+refused "gmemkit bench: --io-runtime 1e3: not a number of seconds" --io-runtime 1e3
 refused "gmemkit bench: --compare needs two values" --compare a.json
 refused "gmemkit bench: unknown option '--bogus'" --bogus
 # Every command: an unknown option is one line with that command's prefix;
