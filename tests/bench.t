@@ -2,11 +2,8 @@
 # gmemkit bench end to end (quick sweep): the files it promises, valid JSON
 # that --compare reads back, a verdict paragraph, and bad input rejected.
 set -u
-BIN=${O:-build}/gmemkit
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-n=0 fail=0
-ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+CMD=bench
+. "$(dirname "$0")/cli.sh"
 
 echo "1..37"
 "$BIN" bench --quick --out "$out/r" >"$out/stdout" 2>"$out/stderr"
@@ -19,14 +16,6 @@ ok $? "--compare reads results.json back"
 grep -q '^convert .* 1.00x$' "$out/cmp"; ok $? "--compare of a file with itself gives 1.00x"
 grep -q '^VERDICT' "$out/stdout" && grep -q '^## Verdict' "$out/r/report.md"
 ok $? "verdict on the terminal and in report.md"
-# refused WANT-IN-MESSAGE ARGS...: exit 2, the message, and every line of it
-# with the command's prefix (one prefix per command)
-refused() {
-	local want=$1; shift
-	"$BIN" bench "$@" >"$out/o" 2>"$out/err"; local rc=$?
-	[ $rc = 2 ] && grep -qF -- "$want" "$out/err" && ! grep -qv '^gmemkit bench: ' "$out/err"
-	ok $? "bench $* refused (exit $rc): $(head -c 120 "$out/err")"
-}
 refused "gmemkit bench: --reps 0: out of range (1..100)" --reps 0
 refused "gmemkit bench: --reps needs a value" --quick --reps
 refused "gmemkit bench: --pool-size 1T: out of range (2M..1G)" --pool-size 1T

@@ -4,19 +4,8 @@
 # bad input refused with exit 2 and a message naming the value.  Numbers are
 # not judged here: speed targets belong to the benchmark's own output.
 set -u
-BIN=${O:-build}/gmemkit
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-n=0 fail=0
-ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
-# refused WANT-IN-MESSAGE ARGS...: exit 2, the message, and every line of it
-# with the command's prefix (one prefix per command)
-refused() {
-	local want=$1; shift
-	"$BIN" bounce-bench "$@" >"$out/o" 2>"$out/e"; local rc=$?
-	[ $rc = 2 ] && grep -qF -- "$want" "$out/e" && ! grep -qv '^gmemkit bounce-bench: ' "$out/e"
-	ok $? "bounce-bench $* refused (exit $rc): $(head -c 120 "$out/e")"
-}
+CMD=bounce-bench
+. "$(dirname "$0")/cli.sh"
 
 echo "1..18"
 # --reps 010 is ten (base 10, not octal 8): the JSON says how many it took

@@ -3,19 +3,8 @@
 # guest's verdict is the exit status (0 passed, 1 failed or faulted) and its
 # console comes out; without /dev/kvm a clear exit 2.
 set -u
-BIN=${O:-build}/gmemkit
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-n=0 fail=0
-ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
-# refused WANT-IN-MESSAGE ARGS...: exit 2, the message, and every line of it
-# with the command's prefix (one prefix per command)
-refused() {
-	local want=$1; shift
-	"$BIN" run "$@" >"$out/o" 2>"$out/e"; local rc=$?
-	[ $rc = 2 ] && grep -qF -- "$want" "$out/e" && ! grep -qv '^gmemkit run: ' "$out/e"
-	ok $? "run $* refused (exit $rc): $(head -c 120 "$out/e")"
-}
+CMD=run
+. "$(dirname "$0")/cli.sh"
 
 echo "1..16"
 refused "gmemkit run: --vcpus 0: out of range (1..64)" --vcpus 0

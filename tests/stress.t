@@ -5,20 +5,9 @@
 # fail (exit 1) naming the sector; bad options are refused with exit 2 and a
 # message naming the value.
 set -u
-BIN=${O:-build}/gmemkit
 SECS=${STRESS_T_SECONDS:-5}
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-n=0 fail=0
-ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
-# refused WANT-IN-MESSAGE ARGS...: exit 2, the message, and every line of it
-# with the command's prefix (one prefix per command)
-refused() {
-	local want=$1; shift
-	"$BIN" stress "$@" >"$out/o" 2>"$out/e"; local rc=$?
-	[ $rc = 2 ] && grep -qF -- "$want" "$out/e" && ! grep -qv '^gmemkit stress: ' "$out/e"
-	ok $? "stress $* refused (exit $rc): $(head -c 120 "$out/e")"
-}
+CMD=stress
+. "$(dirname "$0")/cli.sh"
 # field VALUE-AFTER-WORD FILE: the number after "WORD " in the summary
 num() { grep -o -- "$1 [0-9]*" "$2" | head -1 | awk '{print $NF}'; }
 
