@@ -62,6 +62,9 @@ static int number(const struct cli_opt *o, const char *val, const char *item,
 	if (err == -ERANGE)
 		return bad(o, val, item, "out of range (%llu..%llu)",
 			   (unsigned long long)o->min, (unsigned long long)o->max);
+	if (err && (o->min || o->max != UINT64_MAX))
+		return bad(o, val, item, "not a non-negative base-10 integer (range %llu..%llu)",
+			   (unsigned long long)o->min, (unsigned long long)o->max);
 	if (err)
 		return bad(o, val, item, "not a non-negative base-10 integer");
 	return 0;
@@ -76,6 +79,10 @@ static int size(const struct cli_opt *o, const char *val, const char *item,
 
 	if (err == -ERANGE)
 		return bad(o, val, item, "out of range (%s..%s)",
+			   gmem_format_size(o->min, a, sizeof(a)),
+			   gmem_format_size(hi, b, sizeof(b)));
+	if (err && (o->min || hi != UINT64_MAX))
+		return bad(o, val, item, "not a size (e.g. 4096, 4k, 2M, 1G; range %s..%s)",
 			   gmem_format_size(o->min, a, sizeof(a)),
 			   gmem_format_size(hi, b, sizeof(b)));
 	if (err)
@@ -93,16 +100,19 @@ static int size(const struct cli_opt *o, const char *val, const char *item,
 static int seconds(const struct cli_opt *o, const char *val, double *out)
 {
 	size_t n = strspn(val, "0123456789"), f = 0;
+	char range[64];
 	double d;
 
+	snprintf(range, sizeof(range), o->fmin_open ? "above %g, up to %g" : "%g..%g",
+		 o->fmin, o->fmax);
 	if (val[n] == '.')
 		f = 1 + strspn(val + n + 1, "0123456789");
 	if (val[n + f] || !(n || f > 1))
-		return bad(o, val, NULL, "not a number of seconds (e.g. 0.5, 2)");
+		return bad(o, val, NULL, "not a number of seconds (e.g. 0.5, 2; range %s)",
+			   range);
 	d = strtod(val, NULL);
 	if (d > o->fmax || d < o->fmin || (o->fmin_open && d == o->fmin))
-		return bad(o, val, NULL, o->fmin_open ? "out of range (above %g, up to %g)" :
-			   "out of range (%g..%g)", o->fmin, o->fmax);
+		return bad(o, val, NULL, "out of range (%s)", range);
 	*out = d;
 	return 0;
 }

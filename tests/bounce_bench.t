@@ -36,12 +36,12 @@ ok $? "JSON: every op x size x threads, ns_min <= ns_median, per-thread latency 
 	grep -q 'lat_ns_med' "$out/t" && grep -q '^bounce_from_device  *4096  *2 ' "$out/t"
 ok $? "table with rows and the targets"
 refused "gmemkit bounce-bench: --reps 1: out of range (5..100000)" --reps 1
-refused "gmemkit bounce-bench: --reps 0x10: not a non-negative base-10 integer" --reps 0x10
+refused "gmemkit bounce-bench: --reps 0x10: not a non-negative base-10 integer (range 5..100000)" --reps 0x10
 refused "gmemkit bounce-bench: --reps 1e3: not a non-negative base-10 integer" --reps 1e3
 refused "gmemkit bounce-bench: --reps -7: not a non-negative base-10 integer" --reps -7
 refused "gmemkit bounce-bench: --reps 18446744073709551616: out of range (5..100000)" \
 	--reps 18446744073709551616
-refused "gmemkit bounce-bench: --pool-size 12x: not a size (e.g. 4096, 4k, 2M, 1G)" --pool-size 12x
+refused "gmemkit bounce-bench: --pool-size 12x: not a size (e.g. 4096, 4k, 2M, 1G; range 512k..1G)" --pool-size 12x
 refused "gmemkit bounce-bench: --pool-size 0x100000: not a size" --pool-size 0x100000
 refused "gmemkit bounce-bench: --pool-size 100k: out of range (512k..1G)" --pool-size 100k
 refused "gmemkit bounce-bench: --pool-size 600k: not a multiple of 512k" --pool-size 600k

@@ -42,7 +42,7 @@ ok $? "silent corruption is caught: exit $rc, $(grep -o 'first: .*' "$out/c" | h
 refused "gmemkit stress: --seconds 0: out of range (1..86400)" --seconds 0
 refused "gmemkit stress: --modes shared,fast: 'fast' is not one of shared, bounce, inplace, inplace-batch, all" \
 	--modes shared,fast
-refused "gmemkit stress: --pool-size 12x: not a size (e.g. 4096, 4k, 2M, 1G)" --pool-size 12x
+refused "gmemkit stress: --pool-size 12x: not a size (e.g. 4096, 4k, 2M, 1G; range 256k..1G)" --pool-size 12x
 refused "gmemkit stress: --pool-size 2T: out of range (256k..1G)" --pool-size 2T
 refused "gmemkit stress: --max-io 6k: not a multiple of 4k" --max-io 6k
 refused "gmemkit stress: --backend tape: not one of file, file-sync, null" --backend tape
