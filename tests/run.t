@@ -10,7 +10,7 @@ echo "1..16"
 refused "gmemkit run: --vcpus 0: out of range (1..64)" --vcpus 0
 refused "gmemkit run: --mem 33M: not a multiple of 2M" --mem 33M
 refused "gmemkit run: --mem 4G: out of range (32M..3G)" --mem 4G
-refused "gmemkit run: --mem 0x4000000: not a size (e.g. 4096, 4k, 2M, 1G)" --mem 0x4000000
+refused "gmemkit run: --mem 0x4000000: not a size (e.g. 4096, 4k, 2M, 1G; range 32M..3G)" --mem 0x4000000
 refused "gmemkit run: --test foo: not one of hello, convert," --test foo
 refused "gmemkit run: --transport fast: not auto, hypercall, doorbell or queue" --transport fast
 refused "gmemkit run: --mode sideways: not one of inplace, destructive" --mode sideways
