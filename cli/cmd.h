@@ -38,7 +38,7 @@ const struct gmem_cmd *cli_find_command(const char *name);
  * where there is one, the allowed range:
  *
  *   gmemkit bench: --reps needs a value
- *   gmemkit bench: --reps 0x10: not a non-negative base-10 integer
+ *   gmemkit bench: --reps 0x10: not a non-negative base-10 integer (range 1..100)
  *   gmemkit bench: --pool-size 1T: out of range (2M..1G)
  *   gmemkit bench: --qd 1,99: '99' is out of range (1..64)
  *   gmemkit bench: unknown option '--bogus'
@@ -69,7 +69,8 @@ struct cli_opt {
 	const char *name;		/* "--reps"; NULL ends the table */
 	enum cli_kind kind;
 	void *dest;
-	uint64_t min, max;
+	uint64_t min, max;		/* CLI_K_UINT: max at most UINT_MAX; sizes:
+					 * max 0 is no upper bound */
 	uint64_t align;
 	bool pow2;
 	double fmin, fmax;
