@@ -9,7 +9,11 @@
 #   make check SAN=address,undefined   sanitizer build in build/san-*/
 #
 # Sources are picked up by directory, so a new file needs no Makefile edit:
-#   lib/*.c vmm/*.c   -> libgmemkit.a        cli/*.c  -> gmemkit
+#   lib/*.c vmm/*.c   -> libgmemkit.a (the product: guest memory, bounce
+#                        pool, VMM, virtio device, backends)
+#   harness/*.c       -> libgmemkit-harness.a (test support: stress harness,
+#                        fault injector, self-test services, violation probe)
+#   cli/*.c           -> gmemkit (links both)
 #   tests/t_*.c       -> host tests          tests/kvm_*.c -> KVM tests
 #   guest/*.c *.S     -> freestanding guest image, embedded in libgmemkit.a
 #   fuzz/*.c          -> libFuzzer targets (clang)
@@ -23,8 +27,11 @@ else
 O	?= build/san-$(subst $(comma),-,$(SAN))
 endif
 
-CFLAGS_COMMON := -std=gnu11 -g -Wall -Wextra -Werror -Iinclude -D_GNU_SOURCE \
-		 -MMD -MP
+CFLAGS_COMMON := -std=gnu11 -g -Wall -Wextra -Werror -Iinclude -I. -D_GNU_SOURCE
+# Dependency files live under $(O)/deps/, apart from what is built (so that
+# build/tests/ holds only test programs: prove build/tests/t_* works).
+DEPFLAGS = -MMD -MP -MF $(O)/deps/$(patsubst $(O)/%,%,$@).d
+depdir = @mkdir -p $(@D) $(dir $(O)/deps/$(patsubst $(O)/%,%,$@))
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 CFLAGS	?= -O2
 CFLAGS	+= $(CFLAGS_COMMON) -pthread -DGMEMKIT_VERSION='"$(VERSION)"' \
@@ -40,12 +47,19 @@ endif
 
 LIB_SRCS  := $(wildcard lib/*.c vmm/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
+HARNESS_SRCS := $(wildcard harness/*.c)
+# The guest's own virtio-blk driver, built for the host too: the stress
+# harness drives the device with the very code the guest runs.
+HARNESS_GUEST := guest/virtio_blk.c
+HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(O)/%.o) \
+		$(patsubst guest/%.c,$(O)/harness/guest_%.o,$(HARNESS_GUEST))
 CLI_SRCS  := $(wildcard cli/*.c)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(O)/%.o)
 HOST_TESTS := $(patsubst tests/%.c,$(O)/tests/%,$(wildcard tests/t_*.c))
 KVM_TESTS  := $(patsubst tests/%.c,$(O)/tests/%,$(wildcard tests/kvm_*.c))
 
 LIB	:= $(O)/libgmemkit.a
+HLIB	:= $(O)/libgmemkit-harness.a
 BIN	:= $(O)/gmemkit
 
 # ---- freestanding guest image ----------------------------------------------
@@ -71,14 +85,14 @@ LIB_OBJS   += $(O)/guest/guest_blob.o
 $(GUEST_OBJS): Makefile
 
 $(O)/guest/%.c.o: guest/%.c
-	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+	$(depdir)
+	$(CC) $(GUEST_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 $(O)/guest/%.S.o: guest/%.S
-	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+	$(depdir)
+	$(CC) $(GUEST_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 $(O)/guest/shared_%.o: lib/%.c
-	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+	$(depdir)
+	$(CC) $(GUEST_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 $(O)/guest/guest.elf: $(GUEST_OBJS) guest/guest.ld
 	$(CC) $(GUEST_CFLAGS) -static -Wl,--build-id=none -Wl,-z,noexecstack \
 		-T guest/guest.ld -o $@ $(GUEST_OBJS) -lgcc
@@ -93,22 +107,30 @@ $(O)/guest/guest_blob.o: $(GUEST_BIN)
 endif
 
 # ---- host -------------------------------------------------------------------
-all: $(LIB) $(BIN)
+all: $(LIB) $(HLIB) $(BIN)
 
 $(O)/%.o: %.c
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(depdir)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(CLI_OBJS) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
+$(O)/harness/guest_%.o: guest/%.c
+	$(depdir)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Iguest -c -o $@ $<
 
-$(O)/tests/%: tests/%.c $(LIB) tests/tap.h
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+$(HLIB): $(HARNESS_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJS) $(HLIB) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(HLIB) $(LIB) $(LDLIBS)
+
+$(O)/tests/%: tests/%.c $(HLIB) $(LIB) tests/tap.h
+	$(depdir)
+	$(CC) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(HLIB) $(LIB) $(LDLIBS)
 
 tests: $(HOST_TESTS) $(KVM_TESTS)
 
@@ -124,7 +146,7 @@ check:
 
 check-run: all tests
 	O=$(O) prove -f $(HOST_TESTS) tests/bench.t tests/testvm.t tests/run.t tests/bounce_bench.t \
-		tests/stress.t tests/guest_isa.t
+		tests/stress.t tests/guest_isa.t tests/layers.t
 	O=$(O) tools/kvm-tests $(KVM_TESTS)
 
 # The whole suite inside the test VM (Debian 6.12 kernel under QEMU/TCG:
@@ -154,11 +176,11 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := $(CFLAGS_COMMON) -O1 -pthread $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS := $(patsubst fuzz/%.c,$(FUZZ_O)/%,$(wildcard fuzz/fuzz_*.c))
-FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_O)/%.o,$(wildcard lib/*.c vmm/*.c))
+FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_O)/%.o,$(wildcard lib/*.c vmm/*.c harness/*.c))
 
 $(FUZZ_O)/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 $(FUZZ_O)/libgmemkit-fuzz.a: $(FUZZ_LIB_OBJS) $(if $(GUEST_SRCS),$(O)/guest/guest_blob.o)
 	@rm -f $@
 	ar rcs $@ $^
@@ -185,4 +207,4 @@ clean:
 .PHONY: all tests check check-run check-vm bench stress fuzz fuzz-run fuzz-build clean
 .SECONDARY:
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+-include $(shell find $(O)/deps $(FUZZ_O) -name '*.d' 2>/dev/null)

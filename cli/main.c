@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "harness/violation.h"
 
 extern const struct gmem_cmd __start_gmem_cmds[], __stop_gmem_cmds[];
 
@@ -46,6 +47,9 @@ int main(int argc, char **argv)
 	c = cli_find_command(argv[1]);
 	if (c) {
 		cli_set_command(c->name);
+		/* A host access to a private page is named, then fatal. */
+		if (violation_watch())
+			cli_err("no violation handler: a host access to a private page will be a plain SIGSEGV\n");
 		return c->fn(argc - 1, argv + 1);
 	}
 	cli_err("unknown command '%s'\n", argv[1]);

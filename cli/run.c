@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "gmemkit/vm.h"
+#include "harness/services.h"
 
 static void usage(FILE *f)
 {
@@ -74,7 +75,8 @@ static int parse(int argc, char **argv, struct gmem_vm_config *c)
 
 static int cmd_run(int argc, char **argv)
 {
-	struct gmem_vm_config cfg = { .vcpus = 1, .test = GMEM_ABI_TEST_HELLO };
+	struct gmem_vm_config cfg = { .vcpus = 1, .test = GMEM_ABI_TEST_HELLO,
+				      .services = &harness_services };
 	struct gmem_vm_result res;
 	char speed[160];
 	struct gmem_vm *vm;

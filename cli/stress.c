@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "gmemkit/stress.h"
+#include "harness/stress.h"
 
 static void usage(FILE *f)
 {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "gmemkit/gmem.h"
+#include "harness/violation.h"
 
 #define NPAGES	16
 #define PG	GMEM_PAGE_SIZE
@@ -116,7 +117,7 @@ static void check(struct gmem *g, const struct model *m)
 		    gmem_page_pins_of(g, i * PG, GMEM_PIN_HOST) != m->pins[i] ||
 		    gmem_page_pins_of(g, i * PG, GMEM_PIN_GUEST) != m->gpins[i] ||
 		    gmem_page_pins(g, i * PG) != m->pins[i] + m->gpins[i] ||
-		    gmem_try_access(g, i * PG, i & 1) != (m->shared[i] ? 0 : -EFAULT))
+		    violation_try_access(g, i * PG, i & 1) != (m->shared[i] ? 0 : -EFAULT))
 			abort();
 		shared += m->shared[i];
 	}

@@ -30,816 +30,34 @@
  *
  * Latency is per request, from the driver call (before any copy or
  * conversion) to the data being usable (after the copy out / unshare),
- * guest TSC.  With GMEM_ABI_IOF_VERIFY every 512-byte sector written starts
- * with {sector, generation, mode tag} and ends with a check word; the span
+ * guest TSC.  With GMEM_ABI_IOF_VERIFY every 512-byte sector written carries
+ * gmemkit/sector.h's format (sector, generation, mode tag, check word); the span
  * is written first (prefill), reads check what they get, and a read-back
  * pass checks what the run wrote.
  */
-#include "vblk.h"
-#include "gmemkit/adapt.h"
-#include "gmemkit/bounce.h"
+#include "io.h"
 
-#define SECTOR		512ULL
-#define NB_LINEAR	64
-#define NB_SUB		32
-#define NBUCKETS	(NB_LINEAR + 58 * NB_SUB)
-#define BAD_ID		(VBLK_MAX_REQS - 1)
-#define TAG_BASE	0x494f0000U	/* "IO" */
+struct cpu_io io_cpus[GMEM_ABI_IO_MAX_VCPUS];
+uint64_t io_hist[NBUCKETS];
+struct gmem_abi_io_config io_cfg;
+struct bounce_pool io_pool;
+struct vblk_info io_info;
+enum path io_mode_path;
+static uint64_t io_heap_next;
+static volatile bool io_setup_ok;
 
-enum path { P_SHARED, P_BOUNCE, P_INPLACE, P_PERSIST };
-
-struct slot {
-	struct vblk_req req;
-	uint64_t buf;			/* the buffer the application uses */
-	uint64_t pbuf, sbuf;		/* mixed: private and shared buffer */
-	uint64_t pers;			/* persistent: its always-shared buffer */
-	uint64_t seq;			/* submission number on this vCPU */
-	enum path path;			/* of the request in flight */
-	bool unshared;			/* churn: its buffer unshared already */
-	uint64_t submits, completes;	/* of this request id, whole run */
-	uint64_t block;			/* index in the vCPU's span */
-	uint64_t t0;
-	uint64_t baddr[GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG];
-	uint64_t prot;			/* TSC spent on its protection (copies
-					 * or conversions): adaptive's input */
-	uint64_t sg[GMEM_ABI_IO_SCATTER_PIECES];	/* scatter: its pieces */
-	unsigned int nsg;
-	bool write, inflight;
-};
-
-#define MAX_SEGS	(GMEM_ABI_IO_SCATTER_PIECES > GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG ? \
-			 GMEM_ABI_IO_SCATTER_PIECES : GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG)
-
-struct io_stats {
-	uint64_t ios, bytes, kicks, conv_calls, conv_ns, conv_refused;
-	uint64_t copy_bytes, copy_ns, bounce_full, io_errors, verified;
-	uint64_t verify_errors, bounced, inplaced, lat_min, lat_max;
-	uint64_t t_start, t_end;
-	uint64_t kick_ns, conv_host, batches, scatter_pieces, scatter_runs;
-	uint64_t conv_kicks;		/* queue transport: kicks (exits) */
-};
-
-/* Whole-run counters (never reset between prefill, run and read-back). */
-struct run_stats {
-	uint64_t submitted, completed, ebusy, mixed_shared, mixed_batches;
-	uint64_t churn_conv, churn_errors, inflight_tries, inflight_refused;
-	uint64_t inflight_won;
-};
-
-struct cpu_io {
-	struct slot slots[GMEM_ABI_IO_MAX_QD];
-	struct run_stats x;
-	uint64_t seq, done_seq;		/* last submitted / completed seq */
-	uint64_t churn, churn_shared;	/* scratch area, its shared pages */
-	uint64_t rng, next_seq, span, base_block, submitted;
-	uint32_t *gen;			/* [span] generation written */
-	uint8_t *busy;			/* [span] in flight */
-	uint64_t priv, shared;		/* this vCPU's buffer areas */
-	struct adapt adapt[2];		/* adaptive: reads, writes */
-	uint64_t scatter, nslots;	/* scatter: area, pieces it holds */
-	uint8_t *smap;			/* [nslots] piece used by the batch */
-	uint32_t *sidx;			/* [nslots] permutation of the pieces */
-	uint64_t *runs;			/* [2 * qd * pieces] gpa, len */
-	struct io_stats st;
-	bool measure, failed;
-} __attribute__((aligned(64)));
-
-static struct cpu_io cpus[GMEM_ABI_IO_MAX_VCPUS];
-static uint64_t hist[NBUCKETS];
-static struct gmem_abi_io_config cfg;
-static struct bounce_pool pool;
-static struct vblk_info info;
-static enum path path;
-static uint64_t heap_next;
-static volatile bool setup_ok;
-
-/* ---- helpers ----------------------------------------------------------- */
+/* ---- setup (vCPU 0) ---------------------------------------------------------- */
 
 static void *heap_alloc(uint64_t size)
 {
-	uint64_t p = (heap_next + 63) & ~63ULL;
+	uint64_t p = (io_heap_next + 63) & ~63ULL;
 
-	if (!heap_next || p + size > GMEM_ABI_HEAP_GPA + GMEM_ABI_HEAP_SIZE)
+	if (!io_heap_next || p + size > GMEM_ABI_HEAP_GPA + GMEM_ABI_HEAP_SIZE)
 		return NULL;
-	heap_next = p + size;
+	io_heap_next = p + size;
 	memset((void *)p, 0, size);
 	return (void *)p;
 }
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
-static unsigned int bucket_of(uint64_t ns)
-{
-	unsigned int e;
-
-	if (ns < NB_LINEAR)
-		return (unsigned int)ns;
-	e = 63 - (unsigned int)__builtin_clzll(ns);
-	if (e - 6 >= 58)
-		return NBUCKETS - 1;
-	return NB_LINEAR + (e - 6) * NB_SUB + (unsigned int)((ns >> (e - 5)) & (NB_SUB - 1));
-}
-
-/* Middle of a bucket, in ns. */
-static uint64_t bucket_ns(unsigned int b)
-{
-	unsigned int e;
-	uint64_t lo, w;
-
-	if (b < NB_LINEAR)
-		return b;
-	e = (b - NB_LINEAR) / NB_SUB + 6;
-	w = 1ULL << (e - 5);
-	lo = (1ULL << e) + (b - NB_LINEAR) % NB_SUB * w;
-	return lo + w / 2;
-}
-
-static uint64_t ns_to_tsc(uint64_t ns)
-{
-	return ns / 1000000ULL * results->tsc_khz +
-	       ns % 1000000ULL * results->tsc_khz / 1000000ULL;
-}
-
-/* A conversion outside the cost split (churn); -EBUSY answers counted. */
-static int64_t convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa,
-			   uint64_t len)
-{
-	int64_t st = to_shared ? __share(gpa, len) : __unshare(gpa, len);
-
-	if (st == -GMEM_ABI_EBUSY)
-		c->x.ebusy++;
-	return st;
-}
-
-/* A conversion in the cost split: its guest-observed time, and of that the
- * host's work on it as the VMM reports it (at most the whole). */
-static int64_t convert(struct cpu_io *c, bool to_shared, uint64_t gpa,
-		       uint64_t len)
-{
-	volatile struct gmem_abi_vcpu_page *pg = this_page();
-	uint64_t t, dt, host, k;
-	int64_t st;
-
-	pg->conv_host_ns = 0;
-	k = queue_kick_count();
-	t = rdtsc();
-	st = convert_raw(c, to_shared, gpa, len);
-	dt = rdtsc() - t;
-	c->st.conv_kicks += queue_kick_count() - k;
-	host = ns_to_tsc(pg->conv_host_ns);
-	c->st.conv_ns += dt;
-	c->st.conv_host += host < dt ? host : dt;
-	c->st.conv_calls++;
-	if (st == -GMEM_ABI_EBUSY)
-		c->st.conv_refused++;
-	return st;
-}
-
-/* Unshare after the device is done: the device unpins before it
- * publishes, so a refusal here is counted and retried a bounded time. */
-static void unshare_done(struct cpu_io *c, uint64_t gpa, uint64_t len)
-{
-	unsigned int tries = 0;
-	int64_t st;
-
-	while ((st = convert(c, false, gpa, len)) == -GMEM_ABI_EBUSY && ++tries < 1000000)
-		cpu_relax();
-	if (st)
-		GUEST_CHECK(false, "unshare 0x%lx+0x%lx after I/O: status %ld", gpa, len, st);
-}
-
-/* One QueueNotify (an ioeventfd exit), timed: the kick cost the split uses. */
-static void kick_timed(struct cpu_io *c)
-{
-	uint64_t t = rdtsc();
-
-	c->st.kicks += (uint64_t)vblk_kick();
-	c->st.kick_ns += rdtsc() - t;
-}
-
-/* ---- data pattern -------------------------------------------------------- */
-
-static uint32_t tag(void)
-{
-	return TAG_BASE | cfg.mode;
-}
-
-static void stamp(uint64_t buf, uint64_t lba, uint32_t gen, uint64_t len)
-{
-	uint64_t n = len / SECTOR, i;
-
-	for (i = 0; i < n; i++) {
-		volatile uint64_t *s = (volatile uint64_t *)(buf + i * SECTOR);
-
-		s[0] = lba + i;
-		s[1] = (uint64_t)gen << 32 | tag();
-		s[SECTOR / 8 - 1] = (lba + i) * 0x9e3779b97f4a7c15ULL ^ gen;
-	}
-}
-
-static void poison(uint64_t buf, uint64_t len)
-{
-	uint64_t n = len / SECTOR, i;
-
-	for (i = 0; i < n; i++) {
-		volatile uint64_t *s = (volatile uint64_t *)(buf + i * SECTOR);
-
-		s[0] = s[1] = s[SECTOR / 8 - 1] = ~0ULL;
-	}
-}
-
-static void check(struct cpu_io *c, uint64_t buf, uint64_t lba, uint32_t gen,
-		  uint64_t len)
-{
-	uint64_t n = len / SECTOR, i;
-
-	for (i = 0; i < n; i++) {
-		volatile uint64_t *s = (volatile uint64_t *)(buf + i * SECTOR);
-
-		c->st.verified++;
-		if (s[0] != lba + i || s[1] != ((uint64_t)gen << 32 | tag()) ||
-		    s[SECTOR / 8 - 1] != ((lba + i) * 0x9e3779b97f4a7c15ULL ^ gen)) {
-			if (!c->st.verify_errors)
-				gprintf("io: verify: sector %lu: got %lx %lx, want %lx gen %u\n",
-					lba + i, s[0], s[1], lba + i, gen);
-			c->st.verify_errors++;
-		}
-	}
-}
-
-/* The data of slot s: one buffer, or (scatter) its pieces in order. */
-static void data_stamp(struct slot *s, uint64_t lba, uint32_t gen)
-{
-	uint64_t piece = gmem_abi_io_scatter_piece(cfg.bs);
-	unsigned int k;
-
-	if (cfg.mode != GMEM_ABI_IO_INPLACE_SCATTER) {
-		stamp(s->buf, lba, gen, cfg.bs);
-		return;
-	}
-	for (k = 0; k < s->nsg; k++)
-		stamp(s->sg[k], lba + k * (piece / SECTOR), gen, piece);
-}
-
-static void data_poison(struct slot *s)
-{
-	uint64_t piece = gmem_abi_io_scatter_piece(cfg.bs);
-	unsigned int k;
-
-	if (cfg.mode != GMEM_ABI_IO_INPLACE_SCATTER) {
-		poison(s->buf, cfg.bs);
-		return;
-	}
-	for (k = 0; k < s->nsg; k++)
-		poison(s->sg[k], piece);
-}
-
-static void data_check(struct cpu_io *c, struct slot *s, uint64_t lba, uint32_t gen)
-{
-	uint64_t piece = gmem_abi_io_scatter_piece(cfg.bs);
-	unsigned int k;
-
-	if (cfg.mode != GMEM_ABI_IO_INPLACE_SCATTER) {
-		check(c, s->buf, lba, gen, cfg.bs);
-		return;
-	}
-	for (k = 0; k < s->nsg; k++)
-		check(c, s->sg[k], lba + k * (piece / SECTOR), gen, piece);
-}
-
-/* ---- one request ------------------------------------------------------- */
-
-static enum path slot_path(struct cpu_io *c)
-{
-	static const enum path mixed[3] = { P_SHARED, P_BOUNCE, P_INPLACE };
-
-	if (cfg.mode == GMEM_ABI_IO_ADAPTIVE)
-		return P_BOUNCE;	/* see adaptive_path() */
-	if (cfg.mode != GMEM_ABI_IO_MIXED)
-		return path;
-	return mixed[rng_next(&c->rng) % 3];
-}
-
-/* adaptive: the path the measured costs say, for this size and direction. */
-static enum path adaptive_path(struct cpu_io *c, bool write)
-{
-	enum adapt_path ap;
-
-	if (adapt_choose(&c->adapt[write], cfg.bs, &ap)) {
-		GUEST_CHECK(false, "adaptive: no decision for size %lu", cfg.bs);
-		return P_BOUNCE;
-	}
-	return ap == ADAPT_INPLACE ? P_INPLACE : P_BOUNCE;
-}
-
-static bool want_write(struct cpu_io *c, uint32_t rw)
-{
-	switch (rw) {
-	case GMEM_ABI_IO_WRITE:
-	case GMEM_ABI_IO_RANDWRITE:
-		return true;
-	case GMEM_ABI_IO_RANDRW:
-		return rng_next(&c->rng) & 1;
-	default:
-		return false;
-	}
-}
-
-static uint64_t pick_block(struct cpu_io *c, uint32_t rw)
-{
-	uint64_t b;
-
-	if (rw == GMEM_ABI_IO_READ || rw == GMEM_ABI_IO_WRITE)
-		b = c->next_seq++ % c->span;
-	else
-		b = rng_next(&c->rng) % c->span;
-	if (cfg.flags & GMEM_ABI_IOF_VERIFY)
-		while (c->busy[b])
-			b = (b + 1) % c->span;
-	return b;
-}
-
-static void bounce_release(struct slot *s, unsigned int n, enum bounce_dir dir)
-{
-	unsigned int k;
-
-	for (k = 0; k < n; k++)
-		bounce_unmap(&pool, s->baddr[k], GMEM_ABI_IO_BOUNCE_SEG < cfg.bs ?
-			     GMEM_ABI_IO_BOUNCE_SEG : cfg.bs, dir,
-			     BOUNCE_F_SKIP_CPU_SYNC);
-}
-
-/* Map the buffer through the pool into segs; -VBLK_EAGAIN if it is full. */
-static int bounce_in(struct cpu_io *c, unsigned int cpu, struct slot *s,
-		     struct vblk_seg *segs, unsigned int *nseg)
-{
-	uint64_t chunk = cfg.bs < GMEM_ABI_IO_BOUNCE_SEG ? cfg.bs : GMEM_ABI_IO_BOUNCE_SEG;
-	enum bounce_dir dir = s->write ? BOUNCE_TO_DEVICE : BOUNCE_FROM_DEVICE;
-	unsigned int k, n = (unsigned int)(cfg.bs / chunk);
-	uint64_t t = rdtsc();
-	int err;
-
-	for (k = 0; k < n; k++) {
-		/* Linux: the original is copied in for every direction */
-		err = bounce_map(&pool, cpu, (void *)(s->buf + k * chunk), s->buf + k * chunk,
-				 chunk, dir, NULL, 0, &s->baddr[k]);
-		if (err) {
-			bounce_release(s, k, dir);
-			c->st.bounce_full++;
-			return -VBLK_EAGAIN;
-		}
-		segs[k].gpa = s->baddr[k];
-		segs[k].len = (uint32_t)chunk;
-	}
-	c->st.copy_ns += rdtsc() - t;
-	c->st.copy_bytes += cfg.bs;
-	*nseg = n;
-	return 0;
-}
-
-static void bounce_out(struct cpu_io *c, struct slot *s)
-{
-	uint64_t chunk = cfg.bs < GMEM_ABI_IO_BOUNCE_SEG ? cfg.bs : GMEM_ABI_IO_BOUNCE_SEG;
-	enum bounce_dir dir = s->write ? BOUNCE_TO_DEVICE : BOUNCE_FROM_DEVICE;
-	unsigned int k, n = (unsigned int)(cfg.bs / chunk);
-	uint64_t t = rdtsc();
-
-	for (k = 0; k < n; k++)
-		if (bounce_unmap(&pool, s->baddr[k], chunk, dir, 0))
-			GUEST_CHECK(false, "bounce_unmap 0x%lx failed", s->baddr[k]);
-	c->st.copy_ns += rdtsc() - t;
-	if (!s->write)
-		c->st.copy_bytes += cfg.bs;
-}
-
-/* persistent: a write copies the data into the request's always-shared
- * buffer before the device sees it; a read copies it out afterwards.
- * Exactly bs bytes per I/O, no allocation, no conversion. */
-static void persist_copy(struct cpu_io *c, uint64_t dst, uint64_t src)
-{
-	uint64_t t = rdtsc();
-
-	memcpy((void *)dst, (const void *)src, cfg.bs);
-	c->st.copy_ns += rdtsc() - t;
-	c->st.copy_bytes += cfg.bs;
-}
-
-static void persist_in(struct cpu_io *c, struct slot *s)
-{
-	if (s->write)
-		persist_copy(c, s->pers, s->buf);
-}
-
-static void persist_out(struct cpu_io *c, struct slot *s)
-{
-	if (!s->write)
-		persist_copy(c, s->buf, s->pers);
-}
-
-static uint64_t slot_lba(struct cpu_io *c, struct slot *s)
-{
-	return (c->base_block + s->block) * (cfg.bs / SECTOR);
-}
-
-/* Start the request of slot s (batch: the buffers are shared already).
- * 0, or -VBLK_EAGAIN to retry after completions. */
-static int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
-		      uint32_t rw, bool batch)
-{
-	struct vblk_seg segs[MAX_SEGS];
-	enum path p = batch ? P_INPLACE : slot_path(c);
-	bool verify = cfg.flags & GMEM_ABI_IOF_VERIFY;
-	unsigned int nseg = 1, k;
-	uint64_t lba, before;
-	int err;
-
-	s->unshared = false;
-	if (cfg.mode == GMEM_ABI_IO_MIXED) {
-		s->buf = p == P_SHARED ? s->sbuf : s->pbuf;
-		c->x.mixed_shared += p == P_SHARED;
-	}
-	s->t0 = rdtsc();
-	s->write = want_write(c, rw);
-	if (cfg.mode == GMEM_ABI_IO_ADAPTIVE)
-		p = adaptive_path(c, s->write);
-	s->path = p;
-	s->block = pick_block(c, rw);
-	lba = slot_lba(c, s);
-	if (verify) {
-		if (s->write)
-			data_stamp(s, lba, c->gen[s->block] + 1);
-		else
-			data_poison(s);
-	}
-	segs[0].gpa = s->buf;
-	segs[0].len = (uint32_t)cfg.bs;
-	if (cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER) {
-		for (k = 0; k < s->nsg; k++) {
-			segs[k].gpa = s->sg[k];
-			segs[k].len = (uint32_t)gmem_abi_io_scatter_piece(cfg.bs);
-		}
-		nseg = s->nsg;
-	}
-	before = c->st.copy_ns + c->st.conv_ns;
-	if (p == P_BOUNCE) {
-		err = bounce_in(c, cpu, s, segs, &nseg);
-		if (err)
-			return err;
-		c->st.bounced++;
-	} else if (p == P_PERSIST) {
-		persist_in(c, s);
-		segs[0].gpa = s->pers;
-	} else if (p == P_INPLACE) {
-		if (!batch && convert(c, true, s->buf, cfg.bs)) {
-			GUEST_CHECK(false, "share of buffer 0x%lx failed", s->buf);
-			return -GMEM_ABI_EIO;
-		}
-		c->st.inplaced++;
-	}
-	s->prot = c->st.copy_ns + c->st.conv_ns - before;
-	if (verify) {
-		if (s->write)
-			c->gen[s->block]++;
-		c->busy[s->block] = 1;
-	}
-	while ((err = vblk_submit(&s->req, s->write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
-				  lba, segs, nseg, !s->write)) == -VBLK_EAGAIN) {
-		kick_timed(c);
-		vblk_poll();
-	}
-	s->inflight = true;
-	s->seq = ++c->seq;
-	s->submits++;
-	c->submitted++;
-	c->x.submitted++;
-	return err;
-}
-
-static void record_latency(struct cpu_io *c, uint64_t t0)
-{
-	uint64_t ns = tsc_to_ns(rdtsc() - t0);
-
-	if (!c->measure)
-		return;
-	if (!c->st.lat_min || ns < c->st.lat_min)
-		c->st.lat_min = ns;
-	if (ns > c->st.lat_max)
-		c->st.lat_max = ns;
-	__atomic_fetch_add(&hist[bucket_of(ns)], 1, __ATOMIC_RELAXED);
-}
-
-/* The device is done with slot s. */
-static void slot_finish(struct cpu_io *c, struct slot *s, bool batch)
-{
-	enum path p = s->path;
-	uint64_t before = c->st.copy_ns + c->st.conv_ns;
-
-	s->inflight = false;
-	s->completes++;
-	c->x.completed++;
-	if (s->seq > c->done_seq)
-		c->done_seq = s->seq;
-	if (s->req.status != VIRTIO_BLK_S_OK)
-		c->st.io_errors++;
-	if (p == P_BOUNCE)
-		bounce_out(c, s);
-	else if (p == P_PERSIST)
-		persist_out(c, s);
-	else if (p == P_INPLACE && !batch && !s->unshared)
-		unshare_done(c, s->buf, cfg.bs);
-	s->prot += c->st.copy_ns + c->st.conv_ns - before;
-	if (cfg.mode == GMEM_ABI_IO_ADAPTIVE)
-		adapt_record(&c->adapt[s->write], cfg.bs,
-			     p == P_INPLACE ? ADAPT_INPLACE : ADAPT_BOUNCE, s->prot);
-	if (!batch)
-		record_latency(c, s->t0);
-	if (cfg.flags & GMEM_ABI_IOF_VERIFY) {
-		if (!s->write && s->req.status == VIRTIO_BLK_S_OK)
-			data_check(c, s, slot_lba(c, s), c->gen[s->block]);
-		c->busy[s->block] = 0;
-	}
-	c->st.ios++;
-	c->st.bytes += cfg.bs;
-}
-
-/* ---- churn (GMEM_ABI_IOF_CHURN) ------------------------------------------ */
-
-static uint64_t churn_word(uint64_t gpa)
-{
-	return gmem_abi_pattern(cfg.seed + 0xc4, gpa);
-}
-
-static bool scratch_ok(uint64_t gpa)
-{
-	volatile uint64_t *w = (volatile uint64_t *)gpa;
-
-	return w[0] == churn_word(gpa) &&
-	       w[PAGE_SIZE / 8 - 1] == churn_word(gpa + PAGE_SIZE - 8);
-}
-
-/* Unshare the buffer of an in-place request of this vCPU that the device
- * holds: one submitted before a request that completed already (the
- * device takes requests in ring order and pins their buffers as it takes
- * them) and not completed itself.  -EBUSY is the answer; 0 only if the
- * device unpinned it between our look and the call (it then publishes the
- * completion): counted, and the request's own unshare is skipped. */
-static void unshare_held(struct cpu_io *c)
-{
-	unsigned int i, k = (unsigned int)(rng_next(&c->rng) % cfg.qd);
-	int64_t st;
-
-	for (i = 0; i < cfg.qd; i++) {
-		struct slot *s = &c->slots[(i + k) % cfg.qd];
-
-		if (!s->inflight || s->path != P_INPLACE || s->unshared ||
-		    s->seq >= c->done_seq ||
-		    __atomic_load_n(&s->req.done, __ATOMIC_ACQUIRE))
-			continue;
-		c->x.inflight_tries++;
-		st = convert_raw(c, false, s->buf, cfg.bs);
-		if (st == -GMEM_ABI_EBUSY) {
-			c->x.inflight_refused++;
-		} else if (!st) {
-			c->x.inflight_won++;
-			s->unshared = true;
-		} else {
-			c->x.churn_errors++;
-			GUEST_CHECK(false, "churn: unshare of held buffer 0x%lx: status %ld",
-				    s->buf, st);
-		}
-		return;
-	}
-}
-
-/* Convert one random scratch page (unrelated to any I/O); its content
- * must survive. */
-static void churn(struct cpu_io *c)
-{
-	unsigned int pg = (unsigned int)(rng_next(&c->rng) % GMEM_ABI_IO_CHURN_PAGES);
-	uint64_t gpa = c->churn + pg * PAGE_SIZE;
-	bool shared = c->churn_shared >> pg & 1;
-	int64_t st;
-
-	unshare_held(c);
-	st = convert_raw(c, !shared, gpa, PAGE_SIZE);
-	if (st) {
-		c->x.churn_errors++;
-		GUEST_CHECK(false, "churn: %s of scratch page 0x%lx: status %ld",
-			    shared ? "unshare" : "share", gpa, st);
-		return;
-	}
-	c->churn_shared ^= 1ULL << pg;
-	c->x.churn_conv++;
-	if (!scratch_ok(gpa)) {
-		if (!c->x.churn_errors)
-			gprintf("io: churn: scratch page 0x%lx changed by a conversion\n", gpa);
-		c->x.churn_errors++;
-	}
-}
-
-/* ---- runs ---------------------------------------------------------------- */
-
-static bool more(struct cpu_io *c, uint64_t limit, uint64_t deadline)
-{
-	if (c->failed)
-		return false;
-	if (limit)
-		return c->submitted < limit;
-	return rdtsc() < deadline;
-}
-
-static bool one_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
-		      unsigned int n);
-
-/* Keep qd requests in flight until the limit or deadline, then drain. */
-static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
-		       uint64_t limit, uint64_t deadline)
-{
-	bool churning = (cfg.flags & GMEM_ABI_IOF_CHURN) && c->measure;
-	unsigned int i, inflight = 0, reaped;
-	int err;
-
-	for (;;) {
-		bool kick = false, go = more(c, limit, deadline);
-
-		/* mixed: now and then one inplace-batch batch */
-		if (cfg.mode == GMEM_ABI_IO_MIXED && go && !inflight &&
-		    rng_next(&c->rng) % 8 == 0) {
-			unsigned int n = 1 + (unsigned int)(rng_next(&c->rng) % cfg.qd);
-
-			if (limit && limit - c->submitted < n)
-				n = (unsigned int)(limit - c->submitted);
-			if (!one_batch(c, cpu, rw, n))
-				return;
-			c->x.mixed_batches++;
-			continue;
-		}
-
-		for (i = 0; go && i < cfg.qd; i++) {
-			struct slot *s = &c->slots[i];
-
-			if (s->inflight)
-				continue;
-			err = slot_start(c, cpu, s, rw, false);
-			if (err) {
-				c->failed = err != -VBLK_EAGAIN;
-				break;
-			}
-			inflight++;
-			kick = true;
-			go = more(c, limit, deadline);
-		}
-		if (kick)
-			kick_timed(c);
-		if (!inflight && !more(c, limit, deadline))
-			break;
-		if (!vblk_poll())
-			cpu_relax();
-		for (reaped = 0, i = 0; i < cfg.qd; i++) {
-			struct slot *s = &c->slots[i];
-
-			if (s->inflight && __atomic_load_n(&s->req.done, __ATOMIC_ACQUIRE)) {
-				slot_finish(c, s, false);
-				inflight--;
-				reaped++;
-			}
-		}
-		if (churning && (kick || reaped))
-			churn(c);
-	}
-}
-
-/* A batch's n requests (slots 0..n-1, buffers already shared): submit
- * them all, one kick, wait until every one has completed. */
-static void batch_run(struct cpu_io *c, unsigned int cpu, uint32_t rw,
-		      unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		slot_start(c, cpu, &c->slots[i], rw, true);
-	kick_timed(c);
-	for (i = 0; i < n; i++)
-		while (!__atomic_load_n(&c->slots[i].req.done, __ATOMIC_ACQUIRE))
-			if (!vblk_poll())
-				cpu_relax();
-}
-
-/* After the batch's unshare: finish every request, latency from t0. */
-static void batch_finish(struct cpu_io *c, unsigned int n, uint64_t t0)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		slot_finish(c, &c->slots[i], true);
-		record_latency(c, t0);
-	}
-	c->st.batches++;
-}
-
-/* inplace-batch: one share and one unshare of the batch's contiguous
- * buffers per batch of up to qd requests. */
-static bool one_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
-		      unsigned int n)
-{
-	uint64_t t0 = rdtsc();
-
-	if (convert(c, true, c->priv, n * cfg.bs)) {
-		GUEST_CHECK(false, "batch share of 0x%lx+0x%lx failed", c->priv,
-			    n * cfg.bs);
-		return false;
-	}
-	batch_run(c, cpu, rw, n);
-	unshare_done(c, c->priv, n * cfg.bs);
-	batch_finish(c, n, t0);
-	return true;
-}
-
-/* inplace-scatter: n requests whose data lies in pieces at random places
- * of the vCPU's scatter area (a random permutation drawn per batch, as a
- * block layer hands over pages wherever they are); the batch's pieces are
- * converted one contiguous run at a time, in address order. */
-static bool scatter_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
-			  unsigned int n)
-{
-	uint64_t piece = gmem_abi_io_scatter_piece(cfg.bs), np = cfg.bs / piece;
-	uint64_t t0 = rdtsc(), m = 0, nr = 0, j, end;
-	unsigned int i, k;
-
-	memset(c->smap, 0, c->nslots);
-	for (i = 0; i < n; i++) {
-		struct slot *s = &c->slots[i];
-
-		for (k = 0; k < np; k++, m++) {
-			uint64_t r = m + rng_next(&c->rng) % (c->nslots - m);
-			uint32_t x = c->sidx[r];
-
-			c->sidx[r] = c->sidx[m];
-			c->sidx[m] = x;
-			c->smap[x] = 1;
-			s->sg[k] = c->scatter + x * piece;
-		}
-		s->nsg = (unsigned int)np;
-	}
-	for (j = 0; j < c->nslots; j = end) {
-		if (!c->smap[j]) {
-			end = j + 1;
-			continue;
-		}
-		for (end = j; end < c->nslots && c->smap[end]; end++)
-			;
-		c->runs[2 * nr] = c->scatter + j * piece;
-		c->runs[2 * nr + 1] = (end - j) * piece;
-		if (convert(c, true, c->runs[2 * nr], c->runs[2 * nr + 1])) {
-			GUEST_CHECK(false, "scatter share of 0x%lx+0x%lx failed",
-				    c->runs[2 * nr], c->runs[2 * nr + 1]);
-			return false;
-		}
-		nr++;
-	}
-	c->st.scatter_pieces += m;
-	c->st.scatter_runs += nr;
-	batch_run(c, cpu, rw, n);
-	for (j = 0; j < nr; j++)
-		unshare_done(c, c->runs[2 * j], c->runs[2 * j + 1]);
-	batch_finish(c, n, t0);
-	return true;
-}
-
-static void run_batches(struct cpu_io *c, unsigned int cpu, uint32_t rw,
-			uint64_t limit, uint64_t deadline)
-{
-	unsigned int n;
-
-	while (more(c, limit, deadline)) {
-		n = cfg.qd;
-		if (limit && limit - c->submitted < n)
-			n = (unsigned int)(limit - c->submitted);
-		if (!(cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER ? scatter_batch(c, cpu, rw, n) :
-		      one_batch(c, cpu, rw, n)))
-			return;
-	}
-}
-
-static void run(struct cpu_io *c, unsigned int cpu, uint32_t rw, uint64_t limit,
-		uint64_t deadline)
-{
-	if (cfg.mode == GMEM_ABI_IO_INPLACE_BATCH || cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER)
-		run_batches(c, cpu, rw, limit, deadline);
-	else
-		run_stream(c, cpu, rw, limit, deadline);
-}
-
-/* ---- setup (vCPU 0) ---------------------------------------------------------- */
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
@@ -860,7 +78,7 @@ static void send_bad(struct vblk_req *q, uint32_t type, uint64_t sector,
 
 static void bad_requests(void)
 {
-	uint64_t priv = cpus[0].priv, scratch = GMEM_ABI_POOL_GPA + VBLK_SCRATCH_OFF;
+	uint64_t priv = io_cpus[0].priv, scratch = GMEM_ABI_POOL_GPA + VBLK_SCRATCH_OFF;
 	struct vblk_req q = { .id = BAD_ID };
 	struct vblk_seg s;
 
@@ -887,7 +105,7 @@ static void bad_requests(void)
 	send_bad(&q, VIRTIO_BLK_T_IN, 0, &s, true, "read into the descriptor table");
 	/* a read past the end of the disk */
 	s.gpa = scratch;
-	send_bad(&q, VIRTIO_BLK_T_IN, info.capacity, &s, true,
+	send_bad(&q, VIRTIO_BLK_T_IN, io_info.capacity, &s, true,
 		 "read past the end of the disk");
 }
 
@@ -896,34 +114,34 @@ static void unshare_busy(void)
 {
 	volatile struct gmem_abi_io_results *r = &results->io;
 	struct vblk_req q = { .id = BAD_ID };
-	uint64_t buf = cpus[0].priv, t;
-	struct vblk_seg s = { buf, (uint32_t)cfg.bs };
+	uint64_t buf = io_cpus[0].priv, t;
+	struct vblk_seg s = { buf, (uint32_t)io_cfg.bs };
 	int64_t st;
 
-	if (!GUEST_CHECK(__share(buf, cfg.bs) == 0, "share before the busy test"))
+	if (!GUEST_CHECK(__share(buf, io_cfg.bs) == 0, "share before the busy test"))
 		return;
 	while (vblk_submit(&q, VIRTIO_BLK_T_IN, 0, &s, 1, true) == -VBLK_EAGAIN)
 		vblk_poll();
 	vblk_kick();
 	t = host_time_ns();
-	while (host_time_ns() - t < cfg.delay_ms * 1000000ULL)
+	while (host_time_ns() - t < io_cfg.delay_ms * 1000000ULL)
 		cpu_relax();
-	if (cfg.flags & GMEM_ABI_IOF_STEAL_PIN) {
+	if (io_cfg.flags & GMEM_ABI_IOF_STEAL_PIN) {
 		/* A hostile guest drops the device's pin, then unshares the
 		 * buffer the device is about to write: both must fail. */
-		st = __doorbell(GMEM_ABI_OP_UNPIN, buf, cfg.bs, 0, NULL);
+		st = __doorbell(GMEM_ABI_OP_UNPIN, buf, io_cfg.bs, 0, NULL);
 		r->steal_status = st;
 		GUEST_CHECK_EQ(st, -GMEM_ABI_EOPNOTSUPP, "UNPIN of the device's pin");
 	}
-	st = __unshare(buf, cfg.bs);
-	cpus[0].x.ebusy += st == -GMEM_ABI_EBUSY;
+	st = __unshare(buf, io_cfg.bs);
+	io_cpus[0].x.ebusy += st == -GMEM_ABI_EBUSY;
 	r->busy_status = st;
 	GUEST_CHECK_EQ(st, -GMEM_ABI_EBUSY, "unshare during the buffer's own I/O");
 	GUEST_CHECK(!q.done, "the I/O was still in flight when unsharing");
 	while (!__atomic_load_n(&q.done, __ATOMIC_ACQUIRE))
 		if (!vblk_poll())
 			cpu_relax();
-	st = __unshare(buf, cfg.bs);
+	st = __unshare(buf, io_cfg.bs);
 	r->busy_after = st;
 	GUEST_CHECK_EQ(st, 0, "unshare after the I/O completed");
 }
@@ -947,99 +165,99 @@ static bool setup(void)
 	unsigned int nv = boot_info->nr_vcpus, v, i;
 	int err;
 
-	cfg = boot_info->io;
-	heap_next = GMEM_ABI_HEAP_GPA;
-	if (!GUEST_CHECK(cfg.mode >= GMEM_ABI_IO_SHARED && cfg.mode < GMEM_ABI_IO_MODE_MAX &&
-			 cfg.rw >= GMEM_ABI_IO_READ && cfg.rw < GMEM_ABI_IO_RW_MAX &&
-			 cfg.qd >= 1 && cfg.qd <= GMEM_ABI_IO_MAX_QD &&
-			 cfg.bs >= GMEM_ABI_IO_MIN_BS && cfg.bs <= GMEM_ABI_IO_MAX_BS &&
-			 !(cfg.bs & (cfg.bs - 1)) && nv <= GMEM_ABI_IO_MAX_VCPUS &&
-			 !(cfg.flags & ~GMEM_ABI_IOF_ALL) &&
-			 (cfg.mode == GMEM_ABI_IO_MIXED || !(cfg.flags & GMEM_ABI_IOF_CHURN)),
+	io_cfg = boot_info->io;
+	io_heap_next = GMEM_ABI_HEAP_GPA;
+	if (!GUEST_CHECK(io_cfg.mode >= GMEM_ABI_IO_SHARED && io_cfg.mode < GMEM_ABI_IO_MODE_MAX &&
+			 io_cfg.rw >= GMEM_ABI_IO_READ && io_cfg.rw < GMEM_ABI_IO_RW_MAX &&
+			 io_cfg.qd >= 1 && io_cfg.qd <= GMEM_ABI_IO_MAX_QD &&
+			 io_cfg.bs >= GMEM_ABI_IO_MIN_BS && io_cfg.bs <= GMEM_ABI_IO_MAX_BS &&
+			 !(io_cfg.bs & (io_cfg.bs - 1)) && nv <= GMEM_ABI_IO_MAX_VCPUS &&
+			 !(io_cfg.flags & ~GMEM_ABI_IOF_ALL) &&
+			 (io_cfg.mode == GMEM_ABI_IO_MIXED || !(io_cfg.flags & GMEM_ABI_IOF_CHURN)),
 			 "io config: mode %u rw %u qd %u bs %lu vcpus %u flags 0x%x",
-			 cfg.mode, cfg.rw, cfg.qd, cfg.bs, nv, cfg.flags))
+			 io_cfg.mode, io_cfg.rw, io_cfg.qd, io_cfg.bs, nv, io_cfg.flags))
 		return false;
-	if (gmem_abi_io_has_pool(cfg.mode) &&
-	    !GUEST_CHECK(gmem_abi_io_pool_ok(cfg.pool_size, cfg.bs, nv),
-			 "io config: bounce pool of %lu bytes", cfg.pool_size))
+	if (gmem_abi_io_has_pool(io_cfg.mode) &&
+	    !GUEST_CHECK(gmem_abi_io_pool_ok(io_cfg.pool_size, io_cfg.bs, nv),
+			 "io config: bounce io_pool of %lu bytes", io_cfg.pool_size))
 		return false;
-	if (cfg.mode == GMEM_ABI_IO_PERSISTENT &&
-	    !GUEST_CHECK(cfg.persist_size >= cfg.bs && cfg.persist_size <= GMEM_ABI_IO_MAX_BS &&
-			 !(cfg.persist_size & (cfg.persist_size - 1)),
-			 "io config: persistent buffers of %lu bytes", cfg.persist_size))
+	if (io_cfg.mode == GMEM_ABI_IO_PERSISTENT &&
+	    !GUEST_CHECK(io_cfg.persist_size >= io_cfg.bs && io_cfg.persist_size <= GMEM_ABI_IO_MAX_BS &&
+			 !(io_cfg.persist_size & (io_cfg.persist_size - 1)),
+			 "io config: persistent buffers of %lu bytes", io_cfg.persist_size))
 		return false;
-	shared_gpa = gmem_abi_io_shared_gpa(&cfg, nv);
-	shared_size = gmem_abi_io_shared_size(&cfg, nv);
-	if (!GUEST_CHECK(gmem_abi_io_meta_gpa(&cfg, nv) + gmem_abi_io_meta_size(&cfg) <=
+	shared_gpa = gmem_abi_io_shared_gpa(&io_cfg, nv);
+	shared_size = gmem_abi_io_shared_size(&io_cfg, nv);
+	if (!GUEST_CHECK(gmem_abi_io_meta_gpa(&io_cfg, nv) + gmem_abi_io_meta_size(&io_cfg) <=
 			 boot_info->mem_size,
 			 "guest RAM %lu too small for the run", boot_info->mem_size))
 		return false;
-	err = vblk_init(&info);
+	err = vblk_init(&io_info);
 	if (!GUEST_CHECK_EQ(err, 0, "virtio-blk driver init"))
 		return false;
-	results->io.capacity = info.capacity;
-	results->io.queue_size = info.queue_size;
-	region = info.capacity * SECTOR / nv / cfg.bs;
-	if (!GUEST_CHECK(region >= 2 * cfg.qd, "disk of %lu sectors too small", info.capacity))
+	results->io.capacity = io_info.capacity;
+	results->io.queue_size = io_info.queue_size;
+	region = io_info.capacity * SECTOR / nv / io_cfg.bs;
+	if (!GUEST_CHECK(region >= 2 * io_cfg.qd, "disk of %lu sectors too small", io_info.capacity))
 		return false;
 	nblocks = region;
-	if (cfg.span)
-		nblocks = min_u64(cfg.span, region);
-	else if (cfg.flags & GMEM_ABI_IOF_VERIFY)
-		nblocks = min_u64(region, (16ULL << 20) / cfg.bs > 2 * cfg.qd ?
-				  (16ULL << 20) / cfg.bs : 2 * cfg.qd);
-	if (!GUEST_CHECK(nblocks > cfg.qd, "span of %lu blocks not above qd", nblocks))
+	if (io_cfg.span)
+		nblocks = min_u64(io_cfg.span, region);
+	else if (io_cfg.flags & GMEM_ABI_IOF_VERIFY)
+		nblocks = min_u64(region, (16ULL << 20) / io_cfg.bs > 2 * io_cfg.qd ?
+				  (16ULL << 20) / io_cfg.bs : 2 * io_cfg.qd);
+	if (!GUEST_CHECK(nblocks > io_cfg.qd, "span of %lu blocks not above qd", nblocks))
 		return false;
 	if (shared_size && !GUEST_CHECK(__share(shared_gpa, shared_size) == 0,
 					"sharing the I/O area 0x%lx+0x%lx", shared_gpa,
 					shared_size))
 		return false;
-	path = cfg.mode == GMEM_ABI_IO_SHARED ? P_SHARED :
-	       cfg.mode == GMEM_ABI_IO_BOUNCE ? P_BOUNCE :
-	       cfg.mode == GMEM_ABI_IO_PERSISTENT ? P_PERSIST : P_INPLACE;
+	io_mode_path = io_cfg.mode == GMEM_ABI_IO_SHARED ? P_SHARED :
+	       io_cfg.mode == GMEM_ABI_IO_BOUNCE ? P_BOUNCE :
+	       io_cfg.mode == GMEM_ABI_IO_PERSISTENT ? P_PERSIST : P_INPLACE;
 	/* the bounce pool at the start of the shared area (mixed: then the
 	 * shared buffers), its metadata in private memory */
-	if (gmem_abi_io_has_pool(cfg.mode)) {
+	if (gmem_abi_io_has_pool(io_cfg.mode)) {
 		unsigned int areas = (unsigned int)gmem_abi_io_areas(nv);
-		size_t msz = bounce_meta_size(cfg.pool_size, areas);
-		uint64_t meta = gmem_abi_io_meta_gpa(&cfg, nv);
+		size_t msz = bounce_meta_size(io_cfg.pool_size, areas);
+		uint64_t meta = gmem_abi_io_meta_gpa(&io_cfg, nv);
 
-		err = msz && msz <= gmem_abi_io_meta_size(&cfg) ?
-		      bounce_pool_init(&pool, (void *)meta, msz, (void *)shared_gpa,
-				       shared_gpa, cfg.pool_size, areas) : -ENOSPC;
-		if (!GUEST_CHECK_EQ(err, 0, "bounce pool init"))
+		err = msz && msz <= gmem_abi_io_meta_size(&io_cfg) ?
+		      bounce_pool_init(&io_pool, (void *)meta, msz, (void *)shared_gpa,
+				       shared_gpa, io_cfg.pool_size, areas) : -ENOSPC;
+		if (!GUEST_CHECK_EQ(err, 0, "bounce io_pool init"))
 			return false;
 	}
 	for (v = 0; v < nv; v++) {
-		struct cpu_io *c = &cpus[v];
+		struct cpu_io *c = &io_cpus[v];
 
 		memset(c, 0, sizeof(*c));
-		c->priv = GMEM_ABI_TEST_GPA + v * cfg.qd * cfg.bs;
-		c->shared = shared_gpa + v * cfg.qd * cfg.bs +
-			    (cfg.mode == GMEM_ABI_IO_MIXED ? cfg.pool_size : 0);
+		c->priv = GMEM_ABI_TEST_GPA + v * io_cfg.qd * io_cfg.bs;
+		c->shared = shared_gpa + v * io_cfg.qd * io_cfg.bs +
+			    (io_cfg.mode == GMEM_ABI_IO_MIXED ? io_cfg.pool_size : 0);
 		c->span = nblocks;
 		c->base_block = v * region;
-		c->rng = (cfg.seed ? cfg.seed : 0x9e3779b97f4a7c15ULL) + v * 0x1234567ULL;
+		c->rng = (io_cfg.seed ? io_cfg.seed : 0x9e3779b97f4a7c15ULL) + v * 0x1234567ULL;
 		c->gen = heap_alloc(nblocks * 4);
 		c->busy = heap_alloc(nblocks);
 		if (!GUEST_CHECK(c->gen && c->busy, "heap: %lu blocks", nblocks))
 			return false;
-		for (i = 0; i < cfg.qd; i++) {
+		for (i = 0; i < io_cfg.qd; i++) {
 			c->slots[i].req.id = v * GMEM_ABI_IO_MAX_QD + i;
-			c->slots[i].buf = (cfg.mode == GMEM_ABI_IO_SHARED ? c->shared : c->priv) +
-					  i * cfg.bs;
-			c->slots[i].pbuf = c->priv + i * cfg.bs;
-			c->slots[i].sbuf = c->shared + i * cfg.bs;
+			c->slots[i].buf = (io_cfg.mode == GMEM_ABI_IO_SHARED ? c->shared : c->priv) +
+					  i * io_cfg.bs;
+			c->slots[i].pbuf = c->priv + i * io_cfg.bs;
+			c->slots[i].sbuf = c->shared + i * io_cfg.bs;
 			c->slots[i].pers = shared_gpa +
-					   ((uint64_t)v * cfg.qd + i) * cfg.persist_size;
+					   ((uint64_t)v * io_cfg.qd + i) * io_cfg.persist_size;
 		}
 		for (i = 0; i < 2; i++)
 			adapt_init(&c->adapt[i]);
-		if (cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER) {
-			uint64_t sz = gmem_abi_io_scatter_size(&cfg);
+		if (io_cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER) {
+			uint64_t sz = gmem_abi_io_scatter_size(&io_cfg);
 
-			c->scatter = gmem_abi_io_scatter_gpa(&cfg, nv) + v * sz;
-			c->nslots = sz / gmem_abi_io_scatter_piece(cfg.bs);
+			c->scatter = gmem_abi_io_scatter_gpa(&io_cfg, nv) + v * sz;
+			c->nslots = sz / gmem_abi_io_scatter_piece(io_cfg.bs);
 			c->smap = heap_alloc(c->nslots);
 			c->sidx = heap_alloc(c->nslots * 4);
 			c->runs = heap_alloc(c->nslots * 16);
@@ -1050,8 +268,8 @@ static bool setup(void)
 			for (i = 0; i < c->nslots; i++)
 				c->sidx[i] = i;
 		}
-		if (cfg.mode == GMEM_ABI_IO_MIXED) {
-			churn_gpa = gmem_abi_io_churn_gpa(&cfg, nv);
+		if (io_cfg.mode == GMEM_ABI_IO_MIXED) {
+			churn_gpa = gmem_abi_io_churn_gpa(&io_cfg, nv);
 			c->churn = churn_gpa + v * GMEM_ABI_IO_CHURN_PAGES * PAGE_SIZE;
 			if (!GUEST_CHECK(c->churn + GMEM_ABI_IO_CHURN_PAGES * PAGE_SIZE <=
 					 boot_info->mem_size, "guest RAM too small for churn"))
@@ -1071,19 +289,19 @@ static bool setup(void)
 	 * path touches fresh memory first (next fit walks the whole pool) and
 	 * mislead adaptive's first measurements. */
 	{
-		uint64_t t = rdtsc(), n = gmem_abi_io_bufs_size(&cfg, nv) + shared_size;
+		uint64_t t = rdtsc(), n = gmem_abi_io_bufs_size(&io_cfg, nv) + shared_size;
 
-		warm_pages(GMEM_ABI_TEST_GPA, gmem_abi_io_bufs_size(&cfg, nv));
+		warm_pages(GMEM_ABI_TEST_GPA, gmem_abi_io_bufs_size(&io_cfg, nv));
 		warm_pages(shared_gpa, shared_size);
-		if (cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER)
-			warm_pages(gmem_abi_io_scatter_gpa(&cfg, nv),
-				   gmem_abi_io_scatter_size(&cfg) * nv);
+		if (io_cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER)
+			warm_pages(gmem_abi_io_scatter_gpa(&io_cfg, nv),
+				   gmem_abi_io_scatter_size(&io_cfg) * nv);
 		gprintf("io: %lu MiB of buffers and shared area touched in %lu ms\n",
 			n >> 20, tsc_to_ns(rdtsc() - t) / 1000000);
 	}
-	if (cfg.flags & GMEM_ABI_IOF_BAD_DESC)
+	if (io_cfg.flags & GMEM_ABI_IOF_BAD_DESC)
 		bad_requests();
-	if (cfg.flags & GMEM_ABI_IOF_UNSHARE_BUSY)
+	if (io_cfg.flags & GMEM_ABI_IOF_UNSHARE_BUSY)
 		unshare_busy();
 	return true;
 }
@@ -1098,7 +316,7 @@ static uint64_t percentile(uint64_t total, uint64_t num, uint64_t den)
 	if (!want)
 		want = 1;
 	for (b = 0; b < NBUCKETS; b++) {
-		sum += hist[b];
+		sum += io_hist[b];
 		if (sum >= want)
 			return bucket_ns(b);
 	}
@@ -1120,8 +338,8 @@ static void report(unsigned int nv)
 	unsigned int v, i, odd = 0;
 
 	for (v = 0; v < nv; v++) {
-		struct io_stats *c = &cpus[v].st;
-		struct run_stats *cx = &cpus[v].x;
+		struct io_stats *c = &io_cpus[v].st;
+		struct run_stats *cx = &io_cpus[v].x;
 
 		x.submitted += cx->submitted;
 		x.completed += cx->completed;
@@ -1133,8 +351,8 @@ static void report(unsigned int nv)
 		x.inflight_tries += cx->inflight_tries;
 		x.inflight_refused += cx->inflight_refused;
 		x.inflight_won += cx->inflight_won;
-		for (i = 0; i < cfg.qd; i++) {
-			struct slot *sl = &cpus[v].slots[i];
+		for (i = 0; i < io_cfg.qd; i++) {
+			struct slot *sl = &io_cpus[v].slots[i];
 
 			if (sl->submits != sl->completes && !odd++)
 				gprintf("io: request id %u: %lu submitted, %lu completed\n",
@@ -1192,8 +410,8 @@ static void report(unsigned int nv)
 	r->scatter_pieces = s.scatter_pieces;
 	r->scatter_runs = s.scatter_runs;
 	/* adaptive: vCPU 0's state for the run's main direction */
-	ac = &cpus[0].adapt[cfg.rw == GMEM_ABI_IO_WRITE || cfg.rw == GMEM_ABI_IO_RANDWRITE]
-		     .cls[adapt_class_of(cfg.bs) < 0 ? 0 : adapt_class_of(cfg.bs)];
+	ac = &io_cpus[0].adapt[io_cfg.rw == GMEM_ABI_IO_WRITE || io_cfg.rw == GMEM_ABI_IO_RANDWRITE]
+		     .cls[adapt_class_of(io_cfg.bs) < 0 ? 0 : adapt_class_of(io_cfg.bs)];
 	r->adapt_bounce_ns = ac->samples[ADAPT_BOUNCE] ? tsc_to_ns(ac->ewma[ADAPT_BOUNCE]) : 0;
 	r->adapt_inplace_ns = ac->samples[ADAPT_INPLACE] ? tsc_to_ns(ac->ewma[ADAPT_INPLACE]) : 0;
 	r->adapt_probes = ac->probes;
@@ -1228,8 +446,8 @@ static void report(unsigned int nv)
 	GUEST_CHECK_EQ(x.churn_errors, 0, "churn errors");
 	GUEST_CHECK_EQ(s.io_errors, 0, "I/O errors");
 	GUEST_CHECK_EQ(s.verify_errors, 0, "verify errors");
-	if (cfg.flags & GMEM_ABI_IOF_VERIFY)
-		GUEST_CHECK(s.verified > 0 || (!cfg.ios && !cfg.runtime_ns),
+	if (io_cfg.flags & GMEM_ABI_IOF_VERIFY)
+		GUEST_CHECK(s.verified > 0 || (!io_cfg.ios && !io_cfg.runtime_ns),
 			    "verification checked %lu sectors", s.verified);
 }
 
@@ -1241,17 +459,17 @@ static bool has_writes(uint32_t rw)
 void test_io(unsigned int cpu)
 {
 	unsigned int nv = boot_info->nr_vcpus;
-	struct cpu_io *c = &cpus[cpu];
+	struct cpu_io *c = &io_cpus[cpu];
 	uint64_t deadline = 0, prefill = 0, verified = 0, vfail = 0;
 	bool verify;
 
 	if (cpu == 0)
-		setup_ok = setup();
+		io_setup_ok = setup();
 	smp_barrier();
-	if (!setup_ok)
+	if (!io_setup_ok)
 		return;
-	verify = cfg.flags & GMEM_ABI_IOF_VERIFY;
-	if (verify && (cfg.ios || cfg.runtime_ns)) {
+	verify = io_cfg.flags & GMEM_ABI_IOF_VERIFY;
+	if (verify && (io_cfg.ios || io_cfg.runtime_ns)) {
 		/* Prefill: the span written once, not measured. */
 		c->next_seq = 0;
 		run(c, cpu, GMEM_ABI_IO_WRITE, c->span, 0);
@@ -1263,14 +481,14 @@ void test_io(unsigned int cpu)
 	smp_barrier();
 	c->measure = true;
 	c->st.t_start = rdtsc();
-	if (cfg.runtime_ns)
-		deadline = c->st.t_start + ns_to_tsc(cfg.runtime_ns);
-	if (cfg.runtime_ns || cfg.ios)
-		run(c, cpu, cfg.rw, cfg.runtime_ns ? 0 : cfg.ios, deadline);
+	if (io_cfg.runtime_ns)
+		deadline = c->st.t_start + ns_to_tsc(io_cfg.runtime_ns);
+	if (io_cfg.runtime_ns || io_cfg.ios)
+		run(c, cpu, io_cfg.rw, io_cfg.runtime_ns ? 0 : io_cfg.ios, deadline);
 	c->st.t_end = rdtsc();
 	c->measure = false;
 	smp_barrier();
-	if (verify && has_writes(cfg.rw) && (cfg.ios || cfg.runtime_ns)) {
+	if (verify && has_writes(io_cfg.rw) && (io_cfg.ios || io_cfg.runtime_ns)) {
 		/* Read back everything the run wrote; counted apart. */
 		struct io_stats keep = c->st;
 

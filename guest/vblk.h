@@ -13,11 +13,52 @@
  *
  * Any vCPU may submit and poll: one spinlock guards the ring.  A request
  * is owned by its submitter; vblk_poll() (by any vCPU) marks it done.
+ *
+ * One driver, two builds.  In the guest (GMEM_GUEST) registers are the
+ * MMIO window and guest RAM is identity mapped.  Built for the host
+ * (libgmemkit-harness.a), the same code drives the real device from host
+ * threads (harness/stress.c): the harness supplies vblk_mmio_read(),
+ * vblk_mmio_write() (QueueNotify: the notify eventfd, as KVM_IOEVENTFD
+ * does) and vblk_gpa_ptr() (its view of guest RAM).  Its state is global:
+ * one device per process at a time.
  */
 #ifndef GMEMKIT_GUEST_VBLK_H
 #define GMEMKIT_GUEST_VBLK_H
 
+#ifdef GMEM_GUEST
 #include "guest.h"
+
+static inline uint32_t vblk_mmio_read(uint32_t off)
+{
+	return ((volatile uint32_t *)GMEM_ABI_VIRTIO_MMIO_GPA)[off / 4];
+}
+
+static inline void vblk_mmio_write(uint32_t off, uint32_t v)
+{
+	((volatile uint32_t *)GMEM_ABI_VIRTIO_MMIO_GPA)[off / 4] = v;
+}
+
+static inline void *vblk_gpa_ptr(uint64_t gpa)
+{
+	return (void *)gpa;
+}
+#else
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "gmemkit/abi.h"
+
+uint32_t vblk_mmio_read(uint32_t off);
+void vblk_mmio_write(uint32_t off, uint32_t v);
+void *vblk_gpa_ptr(uint64_t gpa);
+
+static inline void cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}
+#endif
+
 #include "gmemkit/virtio.h"
 
 #define VBLK_QUEUE_MAX		1024U

@@ -6,7 +6,6 @@
  */
 #include "vblk.h"
 
-#define MMIO	((volatile uint32_t *)GMEM_ABI_VIRTIO_MMIO_GPA)
 #define POOL	GMEM_ABI_POOL_GPA
 
 static struct vring_desc *desc;
@@ -21,12 +20,12 @@ static int lock;
 
 static uint32_t rd(uint32_t off)
 {
-	return MMIO[off / 4];
+	return vblk_mmio_read(off);
 }
 
 static void wr(uint32_t off, uint32_t v)
 {
-	MMIO[off / 4] = v;
+	vblk_mmio_write(off, v);
 }
 
 static void spin_lock(int *l)
@@ -43,8 +42,7 @@ static void spin_unlock(int *l)
 
 static volatile struct virtio_blk_outhdr *hdr_of(uint32_t id)
 {
-	return (volatile struct virtio_blk_outhdr *)
-		(POOL + VBLK_HDR_OFF + id * VBLK_HDR_STRIDE);
+	return vblk_gpa_ptr(POOL + VBLK_HDR_OFF + id * VBLK_HDR_STRIDE);
 }
 
 static uint64_t hdr_gpa(uint32_t id)
@@ -112,9 +110,9 @@ int vblk_init(struct vblk_info *info)
 		return -GMEM_ABI_EOPNOTSUPP;
 	for (qsize = VBLK_QUEUE_MAX; qsize > max; qsize >>= 1)
 		;
-	desc = (struct vring_desc *)(POOL + VBLK_DESC_OFF);
-	avail = (volatile struct vring_avail *)(POOL + VBLK_AVAIL_OFF);
-	used = (volatile struct vring_used *)(POOL + VBLK_USED_OFF);
+	desc = vblk_gpa_ptr(POOL + VBLK_DESC_OFF);
+	avail = vblk_gpa_ptr(POOL + VBLK_AVAIL_OFF);
+	used = vblk_gpa_ptr(POOL + VBLK_USED_OFF);
 	memset(desc, 0, vring_desc_bytes(qsize));
 	memset((void *)avail, 0, vring_avail_bytes(qsize));
 	memset((void *)used, 0, vring_used_bytes(qsize));
@@ -194,8 +192,8 @@ int vblk_submit(struct vblk_req *r, uint32_t type, uint64_t sector,
 	r->ndesc = (uint16_t)n;
 	by_head[r->head] = r;
 	avail->ring[avail_idx % qsize] = r->head;
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	avail->idx = ++avail_idx;
+	/* a release store: one plain store on x86, ordered after the chain */
+	__atomic_store_n(&avail->idx, ++avail_idx, __ATOMIC_RELEASE);
 	n_submitted++;
 	spin_unlock(&lock);
 	return 0;
@@ -204,7 +202,7 @@ int vblk_submit(struct vblk_req *r, uint32_t type, uint64_t sector,
 int vblk_kick(void)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (used->flags & VIRTQ_USED_F_NO_NOTIFY)
+	if (__atomic_load_n(&used->flags, __ATOMIC_RELAXED) & VIRTQ_USED_F_NO_NOTIFY)
 		return 0;
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	return 1;

@@ -25,11 +25,11 @@
 #include "gmemkit/io.h"
 #include "gmemkit/json.h"
 #include "gmemkit/timing.h"
+#include "disk_check.h"
 #include "tap.h"
 
 #define KiB	1024ULL
 #define DISK	(64ULL << 20)
-#define TAG_BASE 0x494f0000U	/* guest/io.c */
 
 static bool have_kvm;
 
@@ -440,24 +440,8 @@ static void test_split(void)
  * carries its own number, the mode's tag and a matching check word. */
 static bool file_stamped(const char *path, enum gmem_abi_io_mode m, uint64_t bytes)
 {
-	uint64_t buf[64], s, bad = 0;
-	int fd = open(path, O_RDONLY);
+	uint64_t bad = disk_bad_sectors(path, 0, bytes, GMEM_ABI_IO_TAG(m));
 
-	if (fd < 0)
-		return false;
-	for (s = 0; s < bytes / 512; s++) {
-		uint32_t gen;
-
-		if (pread(fd, buf, 512, (off_t)(s * 512)) != 512) {
-			bad++;
-			break;
-		}
-		gen = (uint32_t)(buf[1] >> 32);
-		if (buf[0] != s || (uint32_t)buf[1] != (TAG_BASE | m) || !gen ||
-		    buf[63] != (s * 0x9e3779b97f4a7c15ULL ^ gen))
-			bad++;
-	}
-	close(fd);
 	if (bad)
 		diag("%llu of %llu sectors not as the guest wrote them",
 		     (unsigned long long)bad, (unsigned long long)(bytes / 512));

@@ -23,199 +23,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "gmemkit/io.h"
 #include "gmemkit/timing.h"
+#include "disk_check.h"
+#include "harness/blk_jitter.h"
 #include "tap.h"
 
 #define KiB		1024ULL
 #define DISK		(64ULL << 20)
-#define TAG_BASE	0x494f0000U	/* guest/io.c */
 #define BS		(16 * KiB)
 #define SPAN		64ULL		/* blocks per vCPU */
-#define MAX_HELD	512
 #define HOLD_MAX_NS	4000000ULL
 
-/* ---- jitter backend: a file, each I/O held 0..4 ms ------------------------ */
-
-struct held {
-	struct blk_io *io;
-	uint64_t deadline;
-};
-
-struct jitter {
-	struct blk_backend be;
-	int fd;
-	uint64_t rng;
-	struct held held[MAX_HELD];
-	unsigned int n;
-};
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
-}
-
-static void arm(struct jitter *j)
-{
-	struct itimerspec t = { 0 };
-	uint64_t min = ~0ULL;
-	unsigned int i;
-
-	for (i = 0; i < j->n; i++)
-		if (j->held[i].deadline < min)
-			min = j->held[i].deadline;
-	if (j->n) {
-		t.it_value.tv_sec = (time_t)(min / 1000000000ULL);
-		t.it_value.tv_nsec = (long)(min % 1000000000ULL);
-		if (!t.it_value.tv_sec && !t.it_value.tv_nsec)
-			t.it_value.tv_nsec = 1;
-	}
-	timerfd_settime(j->be.event_fd, TFD_TIMER_ABSTIME, &t, NULL);
-}
-
-static int jitter_submit(struct blk_backend *be, struct blk_io *io)
-{
-	struct jitter *j = (struct jitter *)be;
-	uint64_t x = j->rng;
-
-	if (j->n == MAX_HELD)
-		return -EAGAIN;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	j->rng = x;
-	j->held[j->n].io = io;
-	j->held[j->n].deadline = now_ns() + x % HOLD_MAX_NS;
-	j->n++;
-	arm(j);
-	return 0;
-}
-
-static int jitter_kick(struct blk_backend *be)
-{
-	(void)be;
-	return 0;
-}
-
-static long transfer(struct jitter *j, struct blk_io *io)
-{
-	ssize_t n;
-
-	if (io->op == BLK_OP_FLUSH)
-		return fdatasync(j->fd) ? -errno : 0;
-	if (io->op == BLK_OP_READ)
-		n = preadv(j->fd, io->iov, (int)io->niov, (off_t)io->offset);
-	else
-		n = pwritev(j->fd, io->iov, (int)io->niov, (off_t)io->offset);
-	if (n < 0)
-		return -errno;
-	return (uint64_t)n == io->len ? n : -EIO;
-}
-
-static int jitter_reap(struct blk_backend *be, bool wait)
-{
-	struct jitter *j = (struct jitter *)be;
-	unsigned int i, done = 0;
-	uint64_t exp, now;
-
-	if (read(be->event_fd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
-		return -errno;
-	for (;;) {
-		now = now_ns();
-		for (i = 0; i < j->n;) {
-			struct blk_io *io = j->held[i].io;
-
-			if (j->held[i].deadline > now) {
-				i++;
-				continue;
-			}
-			j->held[i] = j->held[--j->n];
-			be->complete(be, io, transfer(j, io));
-			done++;
-		}
-		if (done || !wait || !j->n)
-			break;
-		usleep(200);
-	}
-	arm(j);
-	return (int)done;
-}
-
-static void jitter_destroy(struct blk_backend *be)
-{
-	struct jitter *j = (struct jitter *)be;
-
-	close(j->fd);
-	close(be->event_fd);
-	free(j);
-}
-
-static const struct blk_backend_ops jitter_ops = {
-	.submit = jitter_submit,
-	.kick = jitter_kick,
-	.reap = jitter_reap,
-	.destroy = jitter_destroy,
-};
-
-static struct blk_backend *jitter_backend(const char *path)
-{
-	struct jitter *j = calloc(1, sizeof(*j));
-
-	if (!j)
-		return NULL;
-	j->fd = open(path, O_RDWR | O_CLOEXEC);
-	j->be.event_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (j->fd < 0 || j->be.event_fd < 0) {
-		if (j->fd >= 0)
-			close(j->fd);
-		if (j->be.event_fd >= 0)
-			close(j->be.event_fd);
-		free(j);
-		return NULL;
-	}
-	j->rng = 0x243f6a8885a308d3ULL;
-	j->be.ops = &jitter_ops;
-	j->be.name = "jitter";
-	j->be.engine = "timer";
-	j->be.capacity = DISK;
-	return &j->be;
-}
-
 /* ---- helpers --------------------------------------------------------------- */
-
-/* Sectors of [first, first + bytes) in the file that are not as the guest
- * stamped them (sector number, mixed tag, generation >= 1, check word). */
-static uint64_t file_bad(const char *path, uint64_t first, uint64_t bytes)
-{
-	uint64_t buf[64], s, bad = 0;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		return bytes / 512;
-	for (s = first / 512; s < (first + bytes) / 512; s++) {
-		uint32_t gen;
-
-		if (pread(fd, buf, 512, (off_t)(s * 512)) != 512) {
-			bad++;
-			continue;
-		}
-		gen = (uint32_t)(buf[1] >> 32);
-		if (buf[0] != s || (uint32_t)buf[1] != (TAG_BASE | GMEM_ABI_IO_MIXED) ||
-		    !gen || buf[63] != (s * 0x9e3779b97f4a7c15ULL ^ gen))
-			bad++;
-	}
-	close(fd);
-	return bad;
-}
 
 static void base(struct gmem_io_config *c)
 {
@@ -305,9 +129,10 @@ static void stress(const char *disk, bool jitter)
 
 	base(&c);
 	if (jitter) {
-		c.custom = jitter_backend(disk);
-		if (!c.custom) {
-			ok(false, "jitter backend on %s: %s", disk, strerror(errno));
+		int e = blk_jitter_file(disk, DISK, HOLD_MAX_NS, &c.custom);
+
+		if (e) {
+			ok(false, "jitter backend on %s: %s", disk, strerror(-e));
 			return;
 		}
 	} else {
@@ -376,7 +201,8 @@ static void stress(const char *disk, bool jitter)
 	   (unsigned long long)r.io.ebusy_total, (unsigned long long)r.mem.refusals,
 	   (unsigned long long)r.vm.counters.c[GMEM_ABI_CNT_BUSY]);
 	/* vCPU v's span starts at v * (capacity / 2) sectors. */
-	ok(file_bad(disk, 0, SPAN * BS) == 0 && file_bad(disk, cap / 2 * 512, SPAN * BS) == 0,
+	ok(disk_bad_sectors(disk, 0, SPAN * BS, GMEM_ABI_IO_TAG(GMEM_ABI_IO_MIXED)) == 0 &&
+	   disk_bad_sectors(disk, cap / 2 * 512, SPAN * BS, GMEM_ABI_IO_TAG(GMEM_ABI_IO_MIXED)) == 0,
 	   "%s: the file holds the guest's sectors (both vCPUs' spans)", n);
 }
 

@@ -17,6 +17,7 @@
 
 #include "gmemkit/timing.h"
 #include "gmemkit/vm.h"
+#include "harness/services.h"
 #include "tap.h"
 #include "../vmm/vm_internal.h"	/* gmem_vm_probe_run() */
 
@@ -53,6 +54,8 @@ static int vmm_pins(struct gmem_vm *vm, unsigned int vcpus)
 static void run_vm(const struct gmem_vm_config *in, struct run *r)
 {
 	struct gmem_vm_config cfg = *in;
+
+	cfg.services = &harness_services;
 	struct gmem_vm *vm;
 	uint64_t t0 = gmem_now_ns();
 

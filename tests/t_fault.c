@@ -33,9 +33,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gmemkit/blk_fault.h"
+#include "harness/blk_fault.h"
 #include "gmemkit/gmem.h"
-#include "gmemkit/stress.h"
+#include "harness/stress.h"
 #include "gmemkit/virtio_blk.h"
 #include "tap.h"
 

@@ -15,6 +15,7 @@
 #include <linux/kvm.h>
 
 #include "gmemkit/gmem.h"
+#include "harness/violation.h"
 #include "tap.h"
 
 #define PG	GMEM_PAGE_SIZE
@@ -52,10 +53,10 @@ static void test_initial_state(void)
 	ok_eq(gmem_backing(g), GMEM_BACKING_MEMFD, "no vm fd: memfd backing");
 	ok_eq(gmem_page_state(g, 0), GMEM_PRIVATE, "pages start private");
 	ok_eq(gmem_shared_pages(g), 0, "no shared pages at start");
-	ok_eq(gmem_try_access(g, 3 * PG + 5, false), -EFAULT,
+	ok_eq(violation_try_access(g, 3 * PG + 5, false), -EFAULT,
 	      "probe read of a private page faults");
-	ok_eq(gmem_try_access(g, 0, true), -EFAULT, "probe write of a private page faults");
-	ok(!gmem_last_violation(&v), "probes are not recorded as violations");
+	ok_eq(violation_try_access(g, 0, true), -EFAULT, "probe write of a private page faults");
+	ok(!violation_last(&v), "probes are not recorded as violations");
 	{
 		struct gmem_stats st;
 
@@ -66,7 +67,7 @@ static void test_initial_state(void)
 	}
 	ok_eq(gmem_page_state(s, 7 * PG), GMEM_SHARED, "INIT_SHARED: pages start shared");
 	ok_eq(gmem_shared_pages(s), 8, "INIT_SHARED: all counted shared");
-	ok_eq(gmem_try_access(s, 7 * PG, true), 0, "INIT_SHARED: host view accessible");
+	ok_eq(violation_try_access(s, 7 * PG, true), 0, "INIT_SHARED: host view accessible");
 	gmem_destroy(g);
 	gmem_destroy(s);
 }
@@ -87,7 +88,7 @@ static void test_inplace_contents(void)
 	ok(same, "in place: host sees the guest's private data after share");
 	memset(view(g, 4 * PG), 0x5a, PG);
 	ok_eq(gmem_unshare(g, 4 * PG, 4 * PG), 0, "unshare 4 pages");
-	ok_eq(gmem_try_access(g, 4 * PG, false), -EFAULT, "unshared page is inaccessible");
+	ok_eq(violation_try_access(g, 4 * PG, false), -EFAULT, "unshared page is inaccessible");
 	ok(*slot(g, 4 * PG) == 0x5a && *slot(g, 5 * PG) == (uint8_t)(PG * 7 + 1),
 	   "in place: guest keeps the host's writes and its own data");
 	ok_eq(gmem_share(g, 4 * PG, PG), 0, "share again");
@@ -155,8 +156,8 @@ static void test_pins(void)
 	ok_eq(gmem_pin(g, 5 * PG, PG), 0, "pin a shared page");
 	ok_eq(gmem_page_pins(g, 5 * PG), 1, "pin counted");
 	ok_eq(gmem_unshare(g, 0, 8 * PG), -EBUSY, "unshare over a pinned page: -EBUSY");
-	ok(gmem_shared_pages(g) == 8 && gmem_try_access(g, 0, true) == 0 &&
-	   gmem_try_access(g, 7 * PG, true) == 0,
+	ok(gmem_shared_pages(g) == 8 && violation_try_access(g, 0, true) == 0 &&
+	   violation_try_access(g, 7 * PG, true) == 0,
 	   "refused unshare changed nothing (state and access)");
 	gmem_get_stats(g, &st);
 	ok_eq(st.refusals, 1, "refusal counted");
@@ -229,7 +230,7 @@ static void test_bad_input(void)
 	ok_eq(gmem_host_ptr(g, 8 * PG - 1, 2, &p), -ERANGE, "host_ptr past the end");
 	ok_eq(gmem_host_ptr(g, UINT64_MAX, 2, &p), -EOVERFLOW, "host_ptr wrapping");
 	ok_eq(gmem_page_state(g, 8 * PG), -ERANGE, "page_state out of range");
-	ok_eq(gmem_try_access(g, 8 * PG, false), -ERANGE, "try_access out of range");
+	ok_eq(violation_try_access(g, 8 * PG, false), -ERANGE, "try_access out of range");
 	take(g, &b);
 	same = !memcmp(&a, &b, sizeof(a));
 	ok(same, "bad calls changed no state, pin or statistic");
@@ -272,10 +273,10 @@ static void test_callback(void)
 {
 	struct gmem *g = mk(4, GMEM_MODE_INPLACE, 0);
 
-	gmem_set_violation_handler(on_violation, NULL);
-	ok_eq(gmem_try_access(g, 2 * PG + 9, false), -EFAULT, "probe with callback set");
+	violation_set_callback(on_violation, NULL);
+	ok_eq(violation_try_access(g, 2 * PG + 9, false), -EFAULT, "probe with callback set");
 	ok(atomic_load(&cb_calls) == 0, "violation callback not called for a probe");
-	gmem_set_violation_handler(NULL, NULL);
+	violation_set_callback(NULL, NULL);
 	gmem_destroy(g);
 }
 
@@ -306,7 +307,7 @@ static void test_guest_memfd(void)
 		*slot(g, 0) = 0x77;
 		ok(gmem_share(g, 0, PG) == 0 && *view(g, 0) == 0x77,
 		   "guest_memfd: in-place share keeps contents");
-		ok(gmem_unshare(g, 0, PG) == 0 && gmem_try_access(g, 0, false) == -EFAULT,
+		ok(gmem_unshare(g, 0, PG) == 0 && violation_try_access(g, 0, false) == -EFAULT,
 		   "guest_memfd: unshared page inaccessible in the host view");
 	}
 	gmem_destroy(g);
@@ -479,7 +480,7 @@ static int real_op(struct gmem *g, int op, uint64_t off, uint64_t len)
 
 static bool page_matches(struct gmem *g, const struct model *m, uint64_t i)
 {
-	int acc = gmem_try_access(g, i * PG + rnd(PG), rnd(2));
+	int acc = violation_try_access(g, i * PG + rnd(PG), rnd(2));
 
 	return gmem_page_state(g, i * PG) == (m->shared[i] ? GMEM_SHARED : GMEM_PRIVATE) &&
 	       gmem_page_pins(g, i * PG) == m->pins[i] &&
@@ -575,7 +576,7 @@ static void *pinner(void *arg)
 			continue;
 		}
 		for (i = f; i < f + n; i++)
-			if (gmem_try_access(c->g, i * PG, true) ||
+			if (violation_try_access(c->g, i * PG, true) ||
 			    gmem_page_state(c->g, i * PG) != GMEM_SHARED)
 				atomic_fetch_add(c->errors, 1);
 		if (gmem_unpin(c->g, f * PG, n * PG))
@@ -606,7 +607,7 @@ static void test_concurrency(void)
 
 		shared += st == GMEM_SHARED;
 		bad += gmem_page_pins(g, i * PG) != 0;
-		bad += gmem_try_access(g, i * PG, false) != (st == GMEM_SHARED ? 0 : -EFAULT);
+		bad += violation_try_access(g, i * PG, false) != (st == GMEM_SHARED ? 0 : -EFAULT);
 	}
 	ok(bad == 0, "concurrency: no pins left, host access matches state everywhere");
 	ok_eq(gmem_shared_pages(g), shared, "concurrency: shared count consistent");

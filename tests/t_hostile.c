@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "gmemkit/gmem.h"
+#include "harness/violation.h"
+#include "harness/services.h"
 #include "tap.h"
 #include "../vmm/vm_internal.h"	/* the transport's handlers */
 
@@ -77,7 +79,7 @@ static void fake_init(struct fake *f, bool services)
 	memset(f, 0, sizeof(*f));
 	f->vm.mem = mk(MEM, "t-hostile-ram");
 	f->vm.cfg.mem_size = MEM;
-	f->vm.services = services;
+	f->vm.services = services ? &harness_services : NULL;
 	f->vm.nr_vcpus = 1;
 	f->vm.vcpus = &f->vcpu;
 	f->vcpu.vm = &f->vm;
@@ -397,7 +399,7 @@ static void test_pin_converting(void)
 
 		if (!err) {
 			okn++;
-			if (gmem_try_access(r.g, 3 * PG, true))
+			if (violation_try_access(r.g, 3 * PG, true))
 				atomic_fetch_add(&r.bad_pin, 1);
 			gmem_unpin(r.g, 3 * PG, PG);
 		} else if (err == -EACCES) {
@@ -468,7 +470,7 @@ static void test_fault_vs_destroy(void)
 
 	pthread_create(&t, NULL, create_destroy, &c);
 	for (i = 0; i < 20000 || atomic_load(&c.cycles) < 200; i++)
-		bad += gmem_try_access(g, (uint64_t)(i % 4) * PG, i & 1) != -EFAULT;
+		bad += violation_try_access(g, (uint64_t)(i % 4) * PG, i & 1) != -EFAULT;
 	atomic_store(&c.stop, true);
 	pthread_join(t, NULL);
 	ok(!bad && stats(g).probe_faults == (uint64_t)i && stats(g).violations == 0,
@@ -512,7 +514,9 @@ static void test_real_violation(void)
 		close(err[0]);
 		dup2(err[1], STDERR_FILENO);
 		cb_fd = out[1];
-		gmem_set_violation_handler(child_cb, NULL);
+		if (violation_watch())
+			_exit(3);
+		violation_set_callback(child_cb, NULL);
 		((volatile uint8_t *)gmem_host_view(g))[3 * PG + 5] = 1;
 		_exit(0);	/* not reached */
 	}

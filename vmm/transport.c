@@ -13,10 +13,10 @@
  * Every request is read once from guest memory, checked by
  * gmem_vm_check_request() and only then handed to gmem; bad requests get a
  * status, are counted, and the VM keeps running.  The doorbell also carries
- * host time and, only in runs of the guest self-tests that need them
- * (vm->services), test services: host-view checks, simulated device pins
- * (owned by the guest: they can only release what the guest pinned) and
- * counters.  Everywhere else those ops get -EOPNOTSUPP and are counted.
+ * host time, the VMM's counters (bench) and, only in runs of the guest
+ * self-tests that need them, the test services the run was given
+ * (vm->services, from harness/services.c): host-view checks and simulated
+ * device pins.  Everywhere else those ops get -EOPNOTSUPP and are counted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,88 +85,6 @@ int gmem_vm_convert(struct gmem_vm *vm, struct gmem_vcpu *vcpu, uint32_t op,
 	return err;
 }
 
-/* ---- host services for the guest tests ------------------------------------ */
-
-/* A byte range of RAM, 8-byte aligned, for the host-view checks. */
-static int check_words(struct gmem_vm *vm, uint64_t gpa, uint64_t len)
-{
-	if (len > UINT64_MAX - gpa)
-		return -EOVERFLOW;
-	if (!len || gpa % 8 || len % 8)
-		return -EINVAL;
-	if (gpa >= vm->cfg.mem_size || len > vm->cfg.mem_size - gpa)
-		return -ERANGE;
-	return 0;
-}
-
-/* Compare the host view of [gpa, gpa + len) with the pattern (or zero). */
-static int host_compare(struct gmem_vm *vm, uint64_t gpa, uint64_t len,
-			bool zero, uint64_t seed, uint64_t *bad)
-{
-	const volatile uint64_t *w;
-	uint64_t i, want;
-	void *p;
-	int err;
-
-	err = check_words(vm, gpa, len);
-	if (err)
-		return err;
-	err = gmem_pin_ptr(vm->mem, gpa, len, &p);
-	if (err)
-		return err;
-	w = p;
-	for (i = 0; i < len / 8; i++) {
-		want = zero ? 0 : gmem_abi_pattern(seed, gpa + i * 8);
-		if (w[i] != want) {
-			*bad = gpa + i * 8;
-			err = -EIO;
-			break;
-		}
-	}
-	/* Our own pin of a moment ago: failing to find it is a VMM bug, counted
-	 * in gmem's unpin_missing and reported at the end of the run. */
-	if (gmem_unpin_bytes(vm->mem, gpa, len))
-		err = -EIO;
-	return err;
-}
-
-/* Every page of the range must fault in the host view. */
-static int host_check_private(struct gmem_vm *vm, uint64_t gpa, uint64_t len,
-			      uint64_t *accessible)
-{
-	uint64_t off;
-	int err;
-
-	err = gmem_vm_check_request(vm->cfg.mem_size, GMEM_ABI_OP_SHARE, gpa, len);
-	if (err)
-		return err;
-	*accessible = 0;
-	for (off = gpa; off < gpa + len; off += GMEM_ABI_PAGE_SIZE) {
-		err = gmem_try_access(vm->mem, off, false);
-		if (!err)
-			(*accessible)++;
-		else if (err != -EFAULT)
-			return err;
-	}
-	return *accessible ? -EFAULT : 0;
-}
-
-/* Pins the guest asks for are the guest's: its UNPIN never drops a pin of
- * the VMM or a device (an UNPIN finding no guest pin: -ENOENT, counted). */
-static int host_pin(struct gmem_vm *vm, bool pin, uint64_t gpa, uint64_t len)
-{
-	int err = gmem_vm_check_request(vm->cfg.mem_size, GMEM_ABI_OP_SHARE, gpa, len);
-
-	if (err)
-		return err;
-	if (pin)
-		return gmem_pin_as(vm->mem, gpa, len, GMEM_PIN_GUEST);
-	err = gmem_unpin_as(vm->mem, gpa, len, GMEM_PIN_GUEST);
-	if (err == -ENOENT)
-		count(vm, GMEM_ABI_CNT_UNPIN_REFUSED);
-	return err;
-}
-
 static bool is_test_service(uint32_t op)
 {
 	return op >= GMEM_ABI_OP_CHECK_PATTERN && op <= GMEM_ABI_OP_COUNTER;
@@ -221,15 +139,13 @@ int gmem_vm_handle_doorbell(struct gmem_vcpu *vcpu, uint32_t value)
 		break;
 	case GMEM_ABI_OP_CHECK_PATTERN:
 	case GMEM_ABI_OP_CHECK_ZERO:
-		err = host_compare(vm, req.gpa, req.len,
-				   req.op == GMEM_ABI_OP_CHECK_ZERO, req.arg, &result);
-		break;
 	case GMEM_ABI_OP_CHECK_PRIVATE:
-		err = host_check_private(vm, req.gpa, req.len, &result);
-		break;
 	case GMEM_ABI_OP_PIN:
 	case GMEM_ABI_OP_UNPIN:
-		err = host_pin(vm, req.op == GMEM_ABI_OP_PIN, req.gpa, req.len);
+		err = vm->services->handle(vm, req.op, req.gpa, req.len, req.arg,
+					   &result);
+		if (req.op == GMEM_ABI_OP_UNPIN && err == -ENOENT)
+			count(vm, GMEM_ABI_CNT_UNPIN_REFUSED);
 		break;
 	case GMEM_ABI_OP_COUNTER:
 		if (req.arg == GMEM_ABI_CNT_QUEUE_CPU_NS) {

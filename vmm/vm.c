@@ -582,7 +582,7 @@ int gmem_vm_create(const struct gmem_vm_config *cfg, struct gmem_vm **out)
 	if (err)
 		goto fail;
 	vm->nr_vcpus = vm->cfg.vcpus;
-	vm->services = gmem_vm_test_wants_services(vm->cfg.test);
+	vm->services = gmem_vm_test_wants_services(vm->cfg.test) ? cfg->services : NULL;
 	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
 		err = -ENOMEM;

@@ -82,7 +82,7 @@ struct gmem_vm {
 	struct gmem_abi_boot_info *boot;	/* pinned host view */
 	struct gmem_abi_results *results;	/* pinned host view */
 	bool pinned;
-	bool services;			/* test services on (self-test run) */
+	const struct gmem_vm_services *services;	/* this run's, or NULL */
 	struct gmem_vm_mmio mmio[GMEM_VM_MAX_MMIO];
 	unsigned int nr_mmio;
 	int ioeventfds[GMEM_VM_MAX_MMIO];

@@ -11,7 +11,7 @@
  *    memory through it; PROT_NONE there makes KVM_RUN fail);
  *  - the host view, the only mapping the VMM and its devices use.  Private
  *    pages are PROT_NONE there and shared pages read-write, so a host access
- *    to a private page faults and is reported as a protection violation.
+ *    to a private page faults (a protection violation: see below).
  *
  * Conversions are range based (one protection change per contiguous run of
  * pages that change state) and come in two modes: in place (contents kept,
@@ -81,9 +81,10 @@ struct gmem_stats {
 	uint64_t pages_unshared;	/* pages that went shared -> private */
 	uint64_t prot_changes;		/* protection changes (runs) issued */
 	uint64_t refusals;		/* unshare refused: pinned pages */
-	uint64_t violations;		/* host accesses to private pages */
+	uint64_t violations;		/* host accesses to private pages that a
+					 * fault handler attributed (below) */
 	uint64_t pins;			/* successful pin calls */
-	uint64_t probe_faults;		/* gmem_try_access() probes that faulted
+	uint64_t probe_faults;		/* access probes that faulted
 					 * (deliberate: not violations) */
 	uint64_t unpin_missing;		/* host unpins that found no host pin:
 					 * a VMM bug, reported by the VMM */
@@ -199,55 +200,37 @@ void *gmem_host_view(const struct gmem *g);		/* VMM accesses */
 void *gmem_memslot_addr(const struct gmem *g);		/* for KVM only */
 
 /*
- * Protection violations.
+ * Protection violations: host accesses to private pages.
  *
- * gmem installs a SIGSEGV handler (once, on first region creation) that
- * recognises protection faults (si_code SEGV_ACCERR, raised by the kernel)
- * in any region's host view.  Such a fault is a violation: counted in the
- * region's stats.violations, recorded for gmem_last_violation(), handed to
- * the violation callback if one is set, and then the process prints the
- * region and offset and dies of the SIGSEGV.
- *
- * A fault of a gmem_try_access() probe at the probed byte is not a
- * violation: the probe asked whether the page is reachable.  It is counted
- * in stats.probe_faults only, and the probe returns -EFAULT.
- *
- * Anything else (a fault outside every region, SEGV_MAPERR, a SIGSEGV sent
- * with kill() or sigqueue()) goes to the previously installed handler.
+ * gmem installs no signal handler.  A host access to a private page through
+ * the host view faults (SIGSEGV, si_code SEGV_ACCERR); a program that wants
+ * such a fault named installs a handler of its own (the test support's
+ * harness/violation.h does) that asks gmem_fault_attribute() which region
+ * the address belongs to.  Without one the fault is a plain SIGSEGV.
  *
  * Scope: only accesses through the host view fault.  The memslot mapping
  * (KVM's), reads and writes of the file descriptor (pread/pwrite), and
  * accesses by the kernel on the VMM's behalf (io_uring, O_DIRECT page
- * pinning) are not seen by this handler; the pins above are what keeps a
- * page such an access is under from becoming private.
- *
- * gmem_destroy() waits for a handler that is looking at the region to
- * finish with it, so the handler never reads a freed region.
+ * pinning) do not; the pins above are what keeps a page such an access is
+ * under from becoming private.
  */
 struct gmem_violation {
 	struct gmem *region;
-	const char *name;
+	const char *name;		/* valid while the region lives */
 	uint64_t offset;		/* byte offset of the faulting address */
 	bool write;
 };
 
-typedef void (*gmem_violation_fn)(const struct gmem_violation *v, void *arg);
-
-/* Set (or clear, fn == NULL) the process-wide violation callback.  The
- * callback runs in signal context: async-signal-safe code only. */
-void gmem_set_violation_handler(gmem_violation_fn fn, void *arg);
-
 /*
- * gmem_try_access() - probe one byte of the host view at off (read, or
- * read-modify-write if write) and report whether it faulted.
- *   0         accessible
- *   -EFAULT   the access faulted (counted in stats.probe_faults, not as a
- *             violation)
- *   -ERANGE   off outside the region
+ * gmem_fault_attribute() - for a fault handler: the region whose host view
+ * holds addr.  Counts the fault in that region's stats, as a violation
+ * (filling *v when v is not NULL) or, with probe, as a deliberate probe
+ * fault (stats.probe_faults, not a violation).  Lock-free and
+ * async-signal-safe; gmem_destroy() waits for a call looking at its region.
+ *   0         found and counted
+ *   -ENOENT   no region's host view holds addr
  */
-int gmem_try_access(struct gmem *g, uint64_t off, bool write);
-
-/* Last violation seen by this process (for tests and reports). */
-bool gmem_last_violation(struct gmem_violation *v);
+int gmem_fault_attribute(const void *addr, bool write, bool probe,
+			 struct gmem_violation *v);
 
 #endif /* GMEMKIT_GMEM_H */

@@ -52,6 +52,19 @@ enum gmem_transport {
 #define GMEM_VM_CONV_POLL_US_DEFAULT	200	/* measured: README, convert-bench */
 #define GMEM_VM_CONV_POLL_US_MAX	1000000
 
+/*
+ * The guest self-tests' host services: doorbell ops GMEM_ABI_OP_CHECK_*,
+ * PIN and UNPIN (abi.h), answered by the test support
+ * (harness/services.h), never by the VMM itself.  handle() returns the
+ * op's status (0 or -errno; -ENOENT from UNPIN: no guest pin there,
+ * counted by the VMM as GMEM_ABI_CNT_UNPIN_REFUSED) and its result.
+ */
+struct gmem_vm;
+struct gmem_vm_services {
+	int (*handle)(struct gmem_vm *vm, uint32_t op, uint64_t gpa, uint64_t len,
+		      uint64_t arg, uint64_t *result);
+};
+
 struct gmem_vm_config {
 	unsigned int vcpus;		/* 1..GMEM_ABI_MAX_VCPUS */
 	uint64_t mem_size;		/* bytes; 0 = GMEM_VM_DEFAULT_MEM */
@@ -72,6 +85,9 @@ struct gmem_vm_config {
 					 * threads to the scheduler (default: the
 					 * converter gets a CPU of its own when
 					 * more than one is allowed) */
+	const struct gmem_vm_services *services;	/* offered only to the
+					 * self-tests that use them (convert,
+					 * badreq, smp); NULL: none */
 };
 
 #define GMEM_VM_DEFAULT_MEM		(64ULL << 20)

@@ -4,13 +4,16 @@
  * driver against the real device, gmem and bounce pool.  The model and the
  * checks are described in include/gmemkit/stress.h.
  *
- * Guest RAM layout (GPA == gmem offset):
- *   0x000000  descriptor table, avail ring, used ring (shared)
- *   0x010000  request headers and status bytes, 64 bytes per slot (shared)
- *   0x020000  scratch area for the converter (starts private)
- *   0x200000  shared-mode buffers, max_io per slot (shared)
- *   ...       private buffers, max_io per slot (inplace, batch, bounce source)
- *   ...       bounce pool (shared once, never converted by the drivers)
+ * The driver is the guest's own (guest/virtio_blk.c, built for the host):
+ * its rings and request headers sit where the guest puts them, in the
+ * always-shared pool of the ABI layout.  Guest RAM (GPA == gmem offset):
+ *   GMEM_ABI_POOL_GPA   the driver's rings and headers (guest/vblk.h; shared)
+ *   GMEM_ABI_TEST_GPA   scratch area for the converter (starts private)
+ *   + 1 MiB             shared-mode buffers, max_io per slot (shared)
+ *   ...                 private buffers, max_io per slot (inplace, batch,
+ *                       bounce source)
+ *   ...                 bounce pool (shared once, never converted)
+ * Data carries the one sector format of gmemkit/sector.h.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,10 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gmemkit/blk_fault.h"
+#include "harness/blk_fault.h"
 #include "gmemkit/bounce.h"
 #include "gmemkit/gmem.h"
-#include "gmemkit/stress.h"
+#include "gmemkit/sector.h"
+#include "harness/stress.h"
+#include "harness/violation.h"
+#include "guest/vblk.h"	/* the guest's driver, built for the host */
 #include "gmemkit/timing.h"
 #include "gmemkit/virtio.h"
 #include "gmemkit/virtio_blk.h"
@@ -34,27 +40,24 @@
 #define PG		GMEM_PAGE_SIZE
 #define SECT		VIRTIO_BLK_SECTOR_SIZE
 #define SECT_PER_BLK	(PG / SECT)
-#define DESC_GPA	0x0000ULL
-#define AVAIL_GPA	0x4000ULL
-#define USED_GPA	0x5000ULL
-#define RING_AREA	0x10000ULL
-#define HDR_GPA		0x10000ULL
-#define HDR_STRIDE	64U
-#define SCRATCH_GPA	0x20000ULL
+#define RING_GPA	GMEM_ABI_POOL_GPA
+#define RING_AREA	((VBLK_POOL_USED + PG - 1) & ~(PG - 1))
+#define SCRATCH_GPA	GMEM_ABI_TEST_GPA
 #define SCRATCH_PAGES	256U
-#define BUF_GPA		0x200000ULL
+#define BUF_GPA		(SCRATCH_GPA + SCRATCH_PAGES * PG)
 #define DESC_PER_SLOT	(STRESS_MAX_SEGS + 2)
 #define QSIZE_MAX	1024U
 #define DRAIN_NS	(10ULL * 1000000000ULL)
-#define POISON		0xa5
+#define TAG_BASE	0x53540000U	/* "ST" | thread */
 #define MAX_BATCH	8U
 
 /*
- * SLOT_HELD: completed, but part of an inplace batch that is still in
- * flight; the slot (and its buffer, inside the batch's shared span) is
- * reused only after the batch's single unshare.
+ * SLOT_SUBMITTED: on the ring; done once the driver's vblk_poll() (by any
+ * thread) marks its request.  SLOT_HELD: completed, but part of an inplace
+ * batch that is still in flight; the slot (and its buffer, inside the
+ * batch's shared span) is reused only after the batch's single unshare.
  */
-enum { SLOT_FREE = 0, SLOT_SUBMITTED = 1, SLOT_DONE = 2, SLOT_HELD = 3 };
+enum { SLOT_FREE = 0, SLOT_SUBMITTED = 1, SLOT_HELD = 3 };
 
 struct seg {
 	uint64_t gpa;			/* what the device is given */
@@ -64,9 +67,9 @@ struct seg {
 
 struct slot {
 	pthread_mutex_t lock;		/* owner vs converter */
-	_Atomic uint64_t state;		/* SLOT_* | used_len << 8 */
+	_Atomic uint64_t state;		/* SLOT_* */
 	unsigned int idx;		/* global slot number */
-	uint16_t head;
+	struct vblk_req req;		/* the driver's: id == idx */
 	int mode;
 	uint32_t type;			/* VIRTIO_BLK_T_* */
 	uint64_t blk, nblk;		/* 4 KiB blocks on the disk */
@@ -116,22 +119,20 @@ struct stress {
 	int notify_fd;
 	uint16_t qsize;
 	unsigned int nslots;
-	pthread_spinlock_t avail_lock, used_lock;
-	uint16_t avail_idx, used_seen;
+	struct vblk_info info;
 	uint64_t shbuf_gpa, priv_gpa, pool_gpa, pool_size;
 	struct bounce_pool pool;
 	void *pool_meta;
 	bool verify;
 	uint32_t *lo, *hi;		/* per sector: possible generations */
 	struct driver drv[STRESS_MAX_THREADS];
-	struct slot **slot_by_idx;
 	atomic_bool stop_submit, stop_conv;
 	pthread_t conv;
 	uint64_t conv_rng;
 	uint8_t scratch_model[SCRATCH_PAGES];
 	/* converter counters */
 	uint64_t scratch_convs, steal_tries, steal_refused, steal_late;
-	atomic_uint_fast64_t failures, duplicated;
+	atomic_uint_fast64_t failures;
 	pthread_mutex_t fail_lock;
 	char first_failure[256];
 	char path[64];
@@ -178,57 +179,11 @@ static void pause_us(long us)
 	nanosleep(&ts, NULL);
 }
 
-/* ---- sector contents --------------------------------------------------------- */
+/* ---- sector contents (gmemkit/sector.h) -------------------------------------- */
 
-struct sect_hdr {
-	uint64_t lba;
-	uint32_t gen;
-	uint32_t tid;
-	uint64_t csum;
-};
-
-#define SECT_WORDS	((SECT - sizeof(struct sect_hdr)) / 8)
-
-static uint64_t payload_word(uint64_t lba, uint32_t gen, unsigned int i)
+static uint32_t tag_of(const struct driver *d)
 {
-	uint64_t x = lba * 0x9e3779b97f4a7c15ULL ^
-		     (((uint64_t)gen << 32 | i) * 0xbf58476d1ce4e5b9ULL);
-
-	x ^= x >> 31;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 29);
-}
-
-static uint64_t csum_step(uint64_t c, uint64_t w)
-{
-	return (c ^ w) * 0x100000001b3ULL + (c >> 7);
-}
-
-static void fill_sector(uint8_t *p, uint64_t lba, uint32_t gen, uint32_t tid)
-{
-	struct sect_hdr h = { .lba = lba, .gen = gen, .tid = tid };
-	uint64_t w[SECT_WORDS], c = 0;
-	unsigned int i;
-
-	for (i = 0; i < SECT_WORDS; i++) {
-		w[i] = payload_word(lba, gen, i);
-		c = csum_step(c, w[i]);
-	}
-	h.csum = c;
-	memcpy(p, &h, sizeof(h));
-	memcpy(p + sizeof(h), w, sizeof(w));
-}
-
-static bool all_zero(const uint8_t *p)
-{
-	uint64_t w[SECT / 8];
-	unsigned int i;
-
-	memcpy(w, p, SECT);
-	for (i = 0; i < SECT / 8; i++)
-		if (w[i])
-			return false;
-	return true;
+	return TAG_BASE | d->t;
 }
 
 /*
@@ -236,65 +191,35 @@ static bool all_zero(const uint8_t *p)
  * (0: never written, all zeros).  Returns the generation found, or -1 with
  * a reason.
  */
-static long check_sector(const uint8_t *p, uint64_t lba, uint32_t tid,
+static long check_sector(const uint8_t *p, uint64_t lba, uint32_t tag,
 			 uint32_t lo, uint32_t hi, const char **why)
 {
-	uint64_t w[SECT_WORDS], c = 0;
-	struct sect_hdr h;
-	unsigned int i;
+	uint32_t gen, t;
 
-	if (lo == 0 && all_zero(p))
-		return 0;
-	memcpy(&h, p, sizeof(h));
-	memcpy(w, p + sizeof(h), sizeof(w));
-	if (h.lba != lba || h.tid != tid) {
-		*why = "header names another sector";
+	switch (sector_decode(p, lba, &gen, &t)) {
+	case SECTOR_BLANK:
+		if (lo == 0)
+			return 0;
+		*why = "never written, but a write completed";
+		return -1;
+	case SECTOR_BAD:
+		*why = "sector number or check word wrong";
+		return -1;
+	case SECTOR_VALID:
+		break;
+	}
+	if (t != tag) {
+		*why = "written by another thread";
 		return -1;
 	}
-	if (h.gen < lo || h.gen > hi || !h.gen) {
+	if (gen < lo || gen > hi || !gen) {
 		*why = "stale or unknown generation";
 		return -1;
 	}
-	for (i = 0; i < SECT_WORDS; i++) {
-		if (w[i] != payload_word(lba, h.gen, i)) {
-			*why = "payload differs";
-			return -1;
-		}
-		c = csum_step(c, w[i]);
-	}
-	if (c != h.csum) {
-		*why = "checksum";
-		return -1;
-	}
-	return h.gen;
+	return gen;
 }
 
 /* ---- guest memory helpers --------------------------------------------------- */
-
-static struct vring_desc *desc(struct stress *s, unsigned int i)
-{
-	return (struct vring_desc *)(s->mem + DESC_GPA) + i;
-}
-
-static struct vring_avail *avail(struct stress *s)
-{
-	return (struct vring_avail *)(s->mem + AVAIL_GPA);
-}
-
-static struct vring_used *used(struct stress *s)
-{
-	return (struct vring_used *)(s->mem + USED_GPA);
-}
-
-static uint64_t hdr_gpa(const struct slot *sl)
-{
-	return HDR_GPA + (uint64_t)sl->idx * HDR_STRIDE;
-}
-
-static uint64_t status_gpa(const struct slot *sl)
-{
-	return hdr_gpa(sl) + 32;
-}
 
 static uint64_t shbuf(struct stress *s, const struct slot *sl)
 {
@@ -306,126 +231,56 @@ static uint64_t privbuf(struct stress *s, const struct slot *sl)
 	return s->priv_gpa + (uint64_t)sl->idx * s->cfg.max_io;
 }
 
-/* ---- driver: the queue --------------------------------------------------------- */
+/* ---- the guest's driver, on host threads -------------------------------------- */
 
-static void mmio_wr(struct stress *s, uint64_t off, uint32_t v)
-{
-	virtio_mmio_access(s->m, off, &v, 4, true);
-}
+/* The run the driver is bound to: one at a time (run_lock). */
+static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stress *cur;
 
-static uint32_t mmio_rd(struct stress *s, uint64_t off)
+uint32_t vblk_mmio_read(uint32_t off)
 {
 	uint32_t v = 0;
 
-	virtio_mmio_access(s->m, off, &v, 4, false);
+	virtio_mmio_access(cur->m, off, &v, 4, false);
 	return v;
 }
 
-/* Driver initialisation (virtio 1.2, 3.1.1) through MMIO accesses. */
-static int drv_init(struct stress *s)
+void vblk_mmio_write(uint32_t off, uint32_t v)
 {
-	const uint32_t st = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
-	uint64_t f, want = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
-			   VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM) |
-			   VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |
-			   VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |
-			   VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX);
-
-	mmio_wr(s, VIRTIO_MMIO_STATUS, 0);
-	mmio_wr(s, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-	mmio_wr(s, VIRTIO_MMIO_STATUS, st);
-	mmio_wr(s, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	f = mmio_rd(s, VIRTIO_MMIO_DEVICE_FEATURES);
-	mmio_wr(s, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	f |= (uint64_t)mmio_rd(s, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-	if ((f & want) != want)
-		return -EOPNOTSUPP;
-	mmio_wr(s, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	mmio_wr(s, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)want);
-	mmio_wr(s, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	mmio_wr(s, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(want >> 32));
-	mmio_wr(s, VIRTIO_MMIO_STATUS, st | VIRTIO_STATUS_FEATURES_OK);
-	if (!(mmio_rd(s, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK))
-		return -EIO;
-	mmio_wr(s, VIRTIO_MMIO_QUEUE_SEL, 0);
-	if (mmio_rd(s, VIRTIO_MMIO_QUEUE_NUM_MAX) < s->qsize)
-		return -EIO;
-	mmio_wr(s, VIRTIO_MMIO_QUEUE_NUM, s->qsize);
-	mmio_wr(s, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DESC_GPA);
-	mmio_wr(s, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
-	mmio_wr(s, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)AVAIL_GPA);
-	mmio_wr(s, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
-	mmio_wr(s, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)USED_GPA);
-	mmio_wr(s, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
-	mmio_wr(s, VIRTIO_MMIO_QUEUE_READY, 1);
-	if (mmio_rd(s, VIRTIO_MMIO_QUEUE_READY) != 1)
-		return -EIO;
-	mmio_wr(s, VIRTIO_MMIO_STATUS, st | VIRTIO_STATUS_FEATURES_OK |
-		VIRTIO_STATUS_DRIVER_OK);
-	if (!(mmio_rd(s, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DRIVER_OK))
-		return -EIO;
-	return 0;
+	if (off == VIRTIO_MMIO_QUEUE_NOTIFY)
+		eventfd_write(cur->notify_fd, 1);	/* what KVM_IOEVENTFD does */
+	else
+		virtio_mmio_access(cur->m, off, &v, 4, true);
 }
 
-/* Put heads on the avail ring (one lock hold), then notify if asked. */
-static void publish(struct stress *s, const uint16_t *heads, unsigned int n)
+void *vblk_gpa_ptr(uint64_t gpa)
 {
-	struct vring_avail *a = avail(s);
+	return cur->mem + gpa;
+}
+
+/* Post a prepared slot's request; the caller kicks. */
+static void post(struct driver *d, struct slot *sl)
+{
+	struct vblk_seg segs[STRESS_MAX_SEGS];
 	unsigned int i;
+	int ret;
 
-	pthread_spin_lock(&s->avail_lock);
-	for (i = 0; i < n; i++)
-		a->ring[(uint16_t)(s->avail_idx + i) & (s->qsize - 1)] = heads[i];
-	s->avail_idx = (uint16_t)(s->avail_idx + n);
-	/* seq_cst store, then seq_cst load of the flags: pairs with the
-	 * device's virtq_set_notify() / virtq_avail_pending() */
-	__atomic_store_n(&a->idx, s->avail_idx, __ATOMIC_SEQ_CST);
-	pthread_spin_unlock(&s->avail_lock);
-	if (!(__atomic_load_n(&used(s)->flags, __ATOMIC_SEQ_CST) &
-	      VIRTQ_USED_F_NO_NOTIFY))
-		eventfd_write(s->notify_fd, 1);	/* what KVM_IOEVENTFD does */
+	for (i = 0; i < sl->nseg; i++) {
+		segs[i].gpa = sl->seg[i].gpa;
+		segs[i].len = sl->seg[i].len;
+	}
+	atomic_store(&sl->state, SLOT_SUBMITTED);
+	ret = vblk_submit(&sl->req, sl->type, sl->blk * SECT_PER_BLK, segs, sl->nseg,
+			  sl->type == VIRTIO_BLK_T_IN);
+	/* check_config() sized the queue for every slot's longest chain */
+	if (ret)
+		failf(d->s, "vblk_submit: %d with a queue sized for all slots", ret);
 }
 
-/* Hand one used element to the slot that owns its head. */
-static void dispatch(struct stress *s, const struct vring_used_elem *e)
+static bool slot_done(struct slot *sl)
 {
-	uint64_t want = SLOT_SUBMITTED;
-	struct slot *sl;
-
-	if (e->id % DESC_PER_SLOT || e->id / DESC_PER_SLOT >= s->nslots) {
-		failf(s, "used ring: head %u is no request head", e->id);
-		return;
-	}
-	sl = s->slot_by_idx[e->id / DESC_PER_SLOT];
-	if (!atomic_compare_exchange_strong(&sl->state, &want,
-					    SLOT_DONE | (uint64_t)e->len << 8)) {
-		atomic_fetch_add(&s->duplicated, 1);
-		failf(s, "head %u completed while not in flight (duplicate)",
-		      e->id);
-	}
-}
-
-/* Drain the used ring if no other thread is doing so. */
-static void consume_used(struct stress *s)
-{
-	struct vring_used *u = used(s);
-	uint16_t idx;
-
-	if (pthread_spin_trylock(&s->used_lock))
-		return;
-	idx = __atomic_load_n(&u->idx, __ATOMIC_ACQUIRE);
-	if ((uint16_t)(idx - s->used_seen) > s->qsize) {
-		failf(s, "used idx %u runs %u ahead", idx,
-		      (uint16_t)(idx - s->used_seen));
-		s->used_seen = idx;
-	}
-	while (s->used_seen != idx) {
-		struct vring_used_elem e = u->ring[s->used_seen & (s->qsize - 1)];
-
-		s->used_seen++;
-		dispatch(s, &e);
-	}
-	pthread_spin_unlock(&s->used_lock);
+	return atomic_load(&sl->state) == SLOT_SUBMITTED &&
+	       __atomic_load_n(&sl->req.done, __ATOMIC_ACQUIRE);
 }
 
 /* ---- driver: preparing a request --------------------------------------------- */
@@ -501,12 +356,12 @@ static void fill_data(struct driver *d, struct slot *sl)
 	uint8_t *p = d->s->mem + sl->base;
 	uint64_t i, sectors = sl->len / SECT, lba = sl->blk * SECT_PER_BLK;
 
-	if (sl->type == VIRTIO_BLK_T_IN) {
-		memset(p, POISON, sl->len);
-		return;
+	for (i = 0; i < sectors; i++) {
+		if (sl->type == VIRTIO_BLK_T_IN)
+			sector_poison(p + i * SECT);
+		else
+			sector_stamp(p + i * SECT, lba + i, sl->gen, tag_of(d));
 	}
-	for (i = 0; i < sectors; i++)
-		fill_sector(p + i * SECT, lba + i, sl->gen, d->t + 1);
 }
 
 static void unmap_bounce(struct driver *d, struct slot *sl, unsigned int n)
@@ -544,29 +399,6 @@ static int map_bounce(struct driver *d, struct slot *sl)
 		}
 	}
 	return 0;
-}
-
-/* Header, descriptors, status "not written"; state SUBMITTED. */
-static void write_chain(struct driver *d, struct slot *sl)
-{
-	struct stress *s = d->s;
-	struct virtio_blk_outhdr *h = (void *)(s->mem + hdr_gpa(sl));
-	uint16_t dflag = sl->type == VIRTIO_BLK_T_IN ? VIRTQ_DESC_F_WRITE : 0;
-	unsigned int i, n = 0;
-
-	h->type = sl->type;
-	h->ioprio = 0;
-	h->sector = sl->blk * SECT_PER_BLK;
-	s->mem[status_gpa(sl)] = 0xee;
-	*desc(s, sl->head) = (struct vring_desc){ hdr_gpa(sl), 16,
-						  VIRTQ_DESC_F_NEXT, sl->head + 1 };
-	for (i = 0; i < sl->nseg; i++, n++)
-		*desc(s, sl->head + 1 + i) = (struct vring_desc){
-			sl->seg[i].gpa, sl->seg[i].len, dflag | VIRTQ_DESC_F_NEXT,
-			(uint16_t)(sl->head + 2 + i) };
-	*desc(s, sl->head + 1 + n) = (struct vring_desc){
-		status_gpa(sl), 1, VIRTQ_DESC_F_WRITE, 0 };
-	atomic_store(&sl->state, SLOT_SUBMITTED);
 }
 
 static void count_submit(struct driver *d, struct slot *sl)
@@ -641,10 +473,10 @@ static bool submit_one(struct driver *d, struct slot *sl, int m)
 	}
 	if (sl->nblk)
 		mark_blocks(d, sl->blk, sl->nblk, 1);
-	write_chain(d, sl);
+	post(d, sl);
 	count_submit(d, sl);
 	pthread_mutex_unlock(&sl->lock);
-	publish(s, &sl->head, 1);
+	vblk_kick();
 	return true;
 skip:
 	pthread_mutex_unlock(&sl->lock);
@@ -655,7 +487,6 @@ skip:
 static bool submit_batch(struct driver *d, unsigned int first, unsigned int k)
 {
 	struct stress *s = d->s;
-	uint16_t heads[MAX_BATCH];
 	struct batch *bt = &d->batch[first];
 	unsigned int i, n = 0;
 	uint64_t end = 0;
@@ -694,16 +525,15 @@ static bool submit_batch(struct driver *d, unsigned int first, unsigned int k)
 		if (ret) {
 			mark_blocks(d, sl->blk, sl->nblk, 0);
 		} else {
-			write_chain(d, sl);
+			post(d, sl);
 			count_submit(d, sl);
-			heads[i] = sl->head;
 		}
 		pthread_mutex_unlock(&sl->lock);
 	}
 	if (ret)
 		return false;
 	d->batches++;
-	publish(s, heads, n);
+	vblk_kick();		/* one notification for the batch */
 	return true;
 }
 
@@ -718,7 +548,7 @@ static void verify_read(struct driver *d, struct slot *sl)
 
 	for (i = 0; i < n; i++) {
 		uint64_t lba = lba0 + i;
-		long g = check_sector(p + i * SECT, lba, d->t + 1, s->lo[lba],
+		long g = check_sector(p + i * SECT, lba, tag_of(d), s->lo[lba],
 				      s->hi[lba], &why);
 
 		if (g < 0) {
@@ -774,23 +604,23 @@ static void check_completion(struct driver *d, struct slot *sl, uint32_t ulen,
 	if (status == VIRTIO_BLK_S_OK && sl->type == VIRTIO_BLK_T_IN)
 		want += (uint32_t)sl->len;
 	if (status != VIRTIO_BLK_S_OK && status != VIRTIO_BLK_S_IOERR)
-		failf(d->s, "head %u: status %#x", sl->head, status);
+		failf(d->s, "head %u: status %#x", sl->req.head, status);
 	else if (!d->s->faulty && status != VIRTIO_BLK_S_OK)
-		failf(d->s, "head %u: IOERR without injected faults", sl->head);
+		failf(d->s, "head %u: IOERR without injected faults", sl->req.head);
 	if (ulen != want)
-		failf(d->s, "head %u: used len %u, want %u", sl->head, ulen, want);
+		failf(d->s, "head %u: used len %u, want %u", sl->req.head, ulen, want);
 }
 
 static void harvest(struct driver *d, struct slot *sl)
 {
 	struct stress *s = d->s;
-	uint64_t st = atomic_load(&sl->state), next = SLOT_FREE;
+	uint64_t next = SLOT_FREE;
 	uint8_t status;
 	int ret;
 
 	pthread_mutex_lock(&sl->lock);
-	status = s->mem[status_gpa(sl)];
-	check_completion(d, sl, (uint32_t)(st >> 8), status);
+	status = sl->req.status;
+	check_completion(d, sl, sl->req.used_len, status);
 	if (sl->mode == STRESS_BOUNCE)
 		unmap_bounce(d, sl, sl->nseg);
 	if (sl->mode == STRESS_INPLACE) {
@@ -830,7 +660,7 @@ static unsigned int harvest_all(struct driver *d)
 	for (i = 0; i < d->s->cfg.qd; i++) {
 		struct slot *sl = &d->slots[i];
 
-		if ((atomic_load(&sl->state) & 0xff) == SLOT_DONE) {
+		if (slot_done(sl)) {
 			harvest(d, sl);
 			n++;
 		}
@@ -874,7 +704,7 @@ static void *driver_thread(void *arg)
 	bool busy;
 
 	while (!atomic_load_explicit(&s->stop_submit, memory_order_relaxed)) {
-		consume_used(s);
+		vblk_poll();
 		busy = harvest_all(d) > 0;
 		busy |= submit_some(d);
 		if (!busy)
@@ -884,7 +714,7 @@ static void *driver_thread(void *arg)
 		return NULL;		/* the guest stops mid-I/O */
 	deadline = gmem_now_ns() + DRAIN_NS;
 	while (d->inflight && gmem_now_ns() < deadline) {
-		consume_used(s);
+		vblk_poll();
 		if (!harvest_all(d))
 			pause_us(50);
 	}
@@ -936,7 +766,7 @@ static void steal_op(struct stress *s)
 
 	if (pthread_mutex_trylock(&sl->lock))
 		return;
-	if (atomic_load(&sl->state) != SLOT_SUBMITTED || !sl->nseg)
+	if (atomic_load(&sl->state) != SLOT_SUBMITTED || sl->req.done || !sl->nseg)
 		goto out;
 	gpa = sl->seg[0].gpa;
 	len = sl->seg[0].len;
@@ -1081,7 +911,7 @@ static int setup_mem(struct stress *s)
 		return ret;
 	s->mem = gmem_memslot_addr(s->g);
 	/* Everything private but rings, headers, shared buffers and pool. */
-	ret = gmem_share(s->g, 0, SCRATCH_GPA);
+	ret = gmem_share(s->g, RING_GPA, RING_AREA);
 	if (!ret)
 		ret = gmem_share(s->g, s->shbuf_gpa, bufs);
 	if (!ret)
@@ -1096,9 +926,6 @@ static int setup_drivers(struct stress *s)
 
 	if (per < s->cfg.max_io / PG)
 		return -EINVAL;
-	s->slot_by_idx = calloc(s->nslots, sizeof(*s->slot_by_idx));
-	if (!s->slot_by_idx)
-		return -ENOMEM;
 	for (t = 0; t < s->cfg.threads; t++) {
 		struct driver *d = &s->drv[t];
 
@@ -1117,8 +944,7 @@ static int setup_drivers(struct stress *s)
 
 			pthread_mutex_init(&sl->lock, NULL);
 			sl->idx = t * s->cfg.qd + i;
-			sl->head = (uint16_t)(sl->idx * DESC_PER_SLOT);
-			s->slot_by_idx[sl->idx] = sl;
+			sl->req.id = sl->idx;
 		}
 	}
 	return 0;
@@ -1143,9 +969,6 @@ static void free_all(struct stress *s)
 		free(s->drv[t].slots);
 		free(s->drv[t].busy);
 	}
-	free(s->slot_by_idx);
-	pthread_spin_destroy(&s->avail_lock);
-	pthread_spin_destroy(&s->used_lock);
 	pthread_mutex_destroy(&s->fail_lock);
 	free(s);
 }
@@ -1157,7 +980,9 @@ static int setup(struct stress *s)
 	uint64_t sectors = s->cfg.disk_size / SECT;
 	int ret;
 
-	ret = setup_mem(s);
+	ret = violation_watch();	/* a host access to a private page: named */
+	if (!ret)
+		ret = setup_mem(s);
 	if (!ret)
 		ret = setup_pool(s);
 	if (!ret)
@@ -1177,10 +1002,12 @@ static int setup(struct stress *s)
 		return ret;
 	s->m = virtio_blk_mmio(s->b);
 	s->notify_fd = virtio_blk_notify_fd(s->b);
-	ret = drv_init(s);
-	if (!ret)
-		ret = virtio_blk_start(s->b);
-	return ret;
+	ret = vblk_init(&s->info);
+	if (ret)
+		return -EIO;
+	if (s->info.queue_size != s->qsize)
+		return -EIO;
+	return virtio_blk_start(s->b);
 }
 
 /* ---- the run and the reckoning ------------------------------------------------------ */
@@ -1314,7 +1141,7 @@ static void let_device_fetch(struct stress *s, uint64_t submitted)
 	uint64_t deadline = gmem_now_ns() + DRAIN_NS;
 	struct virtio_blk_stats st;
 
-	eventfd_write(s->notify_fd, 1);
+	vblk_mmio_write(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	do {
 		virtio_blk_get_stats(s->b, &st);
 		if (st.requests >= submitted)
@@ -1325,6 +1152,7 @@ static void let_device_fetch(struct stress *s, uint64_t submitted)
 
 static void finish_run(struct stress *s, struct gmem_stress_result *r)
 {
+	uint64_t submitted, completed, unknown;
 	unsigned int t;
 
 	atomic_store(&s->stop_submit, true);
@@ -1338,20 +1166,24 @@ static void finish_run(struct stress *s, struct gmem_stress_result *r)
 	if (s->cfg.abandon)
 		let_device_fetch(s, r->submitted);
 	if (!s->cfg.abandon) {
-		uint64_t n = count_pins(s, 0, RING_AREA);
+		uint64_t n = count_pins(s, RING_GPA, RING_GPA + RING_AREA);
 
 		if (n)
 			failf(s, "%llu pages pinned with no I/O in flight",
 			      (unsigned long long)n);
 	}
 	/* Device reset: drains what the guest left in flight, drops pins. */
-	mmio_wr(s, VIRTIO_MMIO_STATUS, 0);
+	vblk_mmio_write(VIRTIO_MMIO_STATUS, 0);
 	r->pins_left = count_pins(s, 0, 0);
 	if (r->pins_left)
 		failf(s, "%llu pages still pinned after the device reset",
 		      (unsigned long long)r->pins_left);
 	reconcile(s, r);
-	r->duplicated = atomic_load(&s->duplicated);
+	vblk_counters(&submitted, &completed, &unknown);
+	r->duplicated = unknown;
+	if (unknown)
+		failf(s, "%llu used entries for no request in flight (duplicates)",
+		      (unsigned long long)unknown);
 	r->failures = atomic_load(&s->failures);
 	memcpy(r->first_failure, s->first_failure, sizeof(r->first_failure));
 }
@@ -1404,9 +1236,9 @@ int gmem_stress_run(const struct gmem_stress_config *cfg,
 				BOUNCE_SEG_SIZE - 1) & ~(uint64_t)(BOUNCE_SEG_SIZE - 1);
 	res->seed = cfg->seed ? cfg->seed : gmem_now_ns() | 1;
 	s->conv_rng = res->seed ^ 0xc0ffee;
-	pthread_spin_init(&s->avail_lock, PTHREAD_PROCESS_PRIVATE);
-	pthread_spin_init(&s->used_lock, PTHREAD_PROCESS_PRIVATE);
 	pthread_mutex_init(&s->fail_lock, NULL);
+	pthread_mutex_lock(&run_lock);
+	cur = s;
 	ret = setup(s);
 	if (ret)
 		goto out;
@@ -1425,5 +1257,7 @@ int gmem_stress_run(const struct gmem_stress_config *cfg,
 	finish_run(s, res);
 out:
 	free_all(s);
+	cur = NULL;
+	pthread_mutex_unlock(&run_lock);
 	return ret;
 }

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "gmemkit/parse.h"
-#include "gmemkit/blk_fault.h"
+#include "harness/blk_fault.h"
 
 struct fault_io {
 	struct blk_io io;		/* first: what the inner backend gets */

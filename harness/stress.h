@@ -48,7 +48,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "gmemkit/blk_fault.h"
+#include "harness/blk_fault.h"
 
 enum gmem_stress_mode {
 	STRESS_SHARED,

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The guest I/O workload's internals (GMEM_ABI_TEST_IO), shared by its
+ * three parts: io_request.c (one request on each path: copies,
+ * conversions, data pattern, latency), io_run.c (keeping requests in
+ * flight, batches, churn) and io.c (setup, results, the test).  The
+ * workload itself is described in io.c.
+ */
+#ifndef GMEMKIT_GUEST_IO_H
+#define GMEMKIT_GUEST_IO_H
+
+#include "vblk.h"
+#include "gmemkit/adapt.h"
+#include "gmemkit/bounce.h"
+#include "gmemkit/sector.h"
+
+#define SECTOR		((uint64_t)SECTOR_BYTES)
+#define NB_LINEAR	64
+#define NB_SUB		32
+#define NBUCKETS	(NB_LINEAR + 58 * NB_SUB)
+#define BAD_ID		(VBLK_MAX_REQS - 1)
+
+enum path { P_SHARED, P_BOUNCE, P_INPLACE, P_PERSIST };
+
+struct slot {
+	struct vblk_req req;
+	uint64_t buf;			/* the buffer the application uses */
+	uint64_t pbuf, sbuf;		/* mixed: private and shared buffer */
+	uint64_t pers;			/* persistent: its always-shared buffer */
+	uint64_t seq;			/* submission number on this vCPU */
+	enum path path;			/* of the request in flight */
+	bool unshared;			/* churn: its buffer unshared already */
+	uint64_t submits, completes;	/* of this request id, whole run */
+	uint64_t block;			/* index in the vCPU's span */
+	uint64_t t0;
+	uint64_t baddr[GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG];
+	uint64_t prot;			/* TSC spent on its protection (copies
+					 * or conversions): adaptive's input */
+	uint64_t sg[GMEM_ABI_IO_SCATTER_PIECES];	/* scatter: its pieces */
+	unsigned int nsg;
+	bool write, inflight;
+};
+
+#define MAX_SEGS	(GMEM_ABI_IO_SCATTER_PIECES > GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG ? \
+			 GMEM_ABI_IO_SCATTER_PIECES : GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG)
+
+struct io_stats {
+	uint64_t ios, bytes, kicks, conv_calls, conv_ns, conv_refused;
+	uint64_t copy_bytes, copy_ns, bounce_full, io_errors, verified;
+	uint64_t verify_errors, bounced, inplaced, lat_min, lat_max;
+	uint64_t t_start, t_end;
+	uint64_t kick_ns, conv_host, batches, scatter_pieces, scatter_runs;
+	uint64_t conv_kicks;		/* queue transport: kicks (exits) */
+};
+
+/* Whole-run counters (never reset between prefill, run and read-back). */
+struct run_stats {
+	uint64_t submitted, completed, ebusy, mixed_shared, mixed_batches;
+	uint64_t churn_conv, churn_errors, inflight_tries, inflight_refused;
+	uint64_t inflight_won;
+};
+
+struct cpu_io {
+	struct slot slots[GMEM_ABI_IO_MAX_QD];
+	struct run_stats x;
+	uint64_t seq, done_seq;		/* last submitted / completed seq */
+	uint64_t churn, churn_shared;	/* scratch area, its shared pages */
+	uint64_t rng, next_seq, span, base_block, submitted;
+	uint32_t *gen;			/* [span] generation written */
+	uint8_t *busy;			/* [span] in flight */
+	uint64_t priv, shared;		/* this vCPU's buffer areas */
+	struct adapt adapt[2];		/* adaptive: reads, writes */
+	uint64_t scatter, nslots;	/* scatter: area, pieces it holds */
+	uint8_t *smap;			/* [nslots] piece used by the batch */
+	uint32_t *sidx;			/* [nslots] permutation of the pieces */
+	uint64_t *runs;			/* [2 * qd * pieces] gpa, len */
+	struct io_stats st;
+	bool measure, failed;
+} __attribute__((aligned(64)));
+
+/* The run (set up by vCPU 0 before the others start). */
+extern struct cpu_io io_cpus[GMEM_ABI_IO_MAX_VCPUS];
+extern uint64_t io_hist[NBUCKETS];
+extern struct gmem_abi_io_config io_cfg;
+extern struct bounce_pool io_pool;
+extern struct vblk_info io_info;
+extern enum path io_mode_path;		/* the mode's path (not mixed/adaptive) */
+
+/* io_request.c */
+uint64_t rng_next(uint64_t *s);
+uint64_t bucket_ns(unsigned int b);
+uint64_t ns_to_tsc(uint64_t ns);
+int64_t convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa, uint64_t len);
+int64_t convert(struct cpu_io *c, bool to_shared, uint64_t gpa, uint64_t len);
+void unshare_done(struct cpu_io *c, uint64_t gpa, uint64_t len);
+void kick_timed(struct cpu_io *c);
+int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s, uint32_t rw,
+	       bool batch);
+void record_latency(struct cpu_io *c, uint64_t t0);
+void slot_finish(struct cpu_io *c, struct slot *s, bool batch);
+
+/* io_run.c */
+uint64_t churn_word(uint64_t gpa);
+void run(struct cpu_io *c, unsigned int cpu, uint32_t rw, uint64_t limit,
+	 uint64_t deadline);
+
+#endif /* GMEMKIT_GUEST_IO_H */

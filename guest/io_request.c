@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest I/O workload, one request: its path (shared, bounce, persistent,
+ * in place; mixed and adaptive choose per request), the copies and
+ * conversions it pays and how they are timed for the cost split, the data
+ * pattern of verified runs (gmemkit/sector.h) and its latency.
+ */
+#include "io.h"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+uint64_t rng_next(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+static unsigned int bucket_of(uint64_t ns)
+{
+	unsigned int e;
+
+	if (ns < NB_LINEAR)
+		return (unsigned int)ns;
+	e = 63 - (unsigned int)__builtin_clzll(ns);
+	if (e - 6 >= 58)
+		return NBUCKETS - 1;
+	return NB_LINEAR + (e - 6) * NB_SUB + (unsigned int)((ns >> (e - 5)) & (NB_SUB - 1));
+}
+
+/* Middle of a bucket, in ns. */
+uint64_t bucket_ns(unsigned int b)
+{
+	unsigned int e;
+	uint64_t lo, w;
+
+	if (b < NB_LINEAR)
+		return b;
+	e = (b - NB_LINEAR) / NB_SUB + 6;
+	w = 1ULL << (e - 5);
+	lo = (1ULL << e) + (b - NB_LINEAR) % NB_SUB * w;
+	return lo + w / 2;
+}
+
+uint64_t ns_to_tsc(uint64_t ns)
+{
+	return ns / 1000000ULL * results->tsc_khz +
+	       ns % 1000000ULL * results->tsc_khz / 1000000ULL;
+}
+
+/* A conversion outside the cost split (churn); -EBUSY answers counted. */
+int64_t convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa,
+			   uint64_t len)
+{
+	int64_t st = to_shared ? __share(gpa, len) : __unshare(gpa, len);
+
+	if (st == -GMEM_ABI_EBUSY)
+		c->x.ebusy++;
+	return st;
+}
+
+/* A conversion in the cost split: its guest-observed time, and of that the
+ * host's work on it as the VMM reports it (at most the whole). */
+int64_t convert(struct cpu_io *c, bool to_shared, uint64_t gpa,
+		       uint64_t len)
+{
+	volatile struct gmem_abi_vcpu_page *pg = this_page();
+	uint64_t t, dt, host, k;
+	int64_t st;
+
+	pg->conv_host_ns = 0;
+	k = queue_kick_count();
+	t = rdtsc();
+	st = convert_raw(c, to_shared, gpa, len);
+	dt = rdtsc() - t;
+	c->st.conv_kicks += queue_kick_count() - k;
+	host = ns_to_tsc(pg->conv_host_ns);
+	c->st.conv_ns += dt;
+	c->st.conv_host += host < dt ? host : dt;
+	c->st.conv_calls++;
+	if (st == -GMEM_ABI_EBUSY)
+		c->st.conv_refused++;
+	return st;
+}
+
+/* Unshare after the device is done: the device unpins before it
+ * publishes, so a refusal here is counted and retried a bounded time. */
+void unshare_done(struct cpu_io *c, uint64_t gpa, uint64_t len)
+{
+	unsigned int tries = 0;
+	int64_t st;
+
+	while ((st = convert(c, false, gpa, len)) == -GMEM_ABI_EBUSY && ++tries < 1000000)
+		cpu_relax();
+	if (st)
+		GUEST_CHECK(false, "unshare 0x%lx+0x%lx after I/O: status %ld", gpa, len, st);
+}
+
+/* One QueueNotify (an ioeventfd exit), timed: the kick cost the split uses. */
+void kick_timed(struct cpu_io *c)
+{
+	uint64_t t = rdtsc();
+
+	c->st.kicks += (uint64_t)vblk_kick();
+	c->st.kick_ns += rdtsc() - t;
+}
+
+/* ---- data pattern -------------------------------------------------------- */
+
+static uint32_t tag(void)
+{
+	return GMEM_ABI_IO_TAG(io_cfg.mode);
+}
+
+static void stamp(uint64_t buf, uint64_t lba, uint32_t gen, uint64_t len)
+{
+	uint64_t n = len / SECTOR, i;
+
+	for (i = 0; i < n; i++)
+		sector_stamp((void *)(buf + i * SECTOR), lba + i, gen, tag());
+}
+
+static void poison(uint64_t buf, uint64_t len)
+{
+	uint64_t n = len / SECTOR, i;
+
+	for (i = 0; i < n; i++)
+		sector_poison((void *)(buf + i * SECTOR));
+}
+
+static void check(struct cpu_io *c, uint64_t buf, uint64_t lba, uint32_t gen,
+		  uint64_t len)
+{
+	uint64_t n = len / SECTOR, i;
+	uint32_t g, t;
+
+	for (i = 0; i < n; i++) {
+		const void *p = (const void *)(buf + i * SECTOR);
+
+		c->st.verified++;
+		if (sector_decode(p, lba + i, &g, &t) != SECTOR_VALID || g != gen ||
+		    t != tag()) {
+			if (!c->st.verify_errors)
+				gprintf("io: verify: sector %lu: got %lx %x:%x, want gen %u\n",
+					lba + i, *(const volatile uint64_t *)p, g, t, gen);
+			c->st.verify_errors++;
+		}
+	}
+}
+
+/* The data of slot s: one buffer, or (scatter) its pieces in order. */
+static void data_stamp(struct slot *s, uint64_t lba, uint32_t gen)
+{
+	uint64_t piece = gmem_abi_io_scatter_piece(io_cfg.bs);
+	unsigned int k;
+
+	if (io_cfg.mode != GMEM_ABI_IO_INPLACE_SCATTER) {
+		stamp(s->buf, lba, gen, io_cfg.bs);
+		return;
+	}
+	for (k = 0; k < s->nsg; k++)
+		stamp(s->sg[k], lba + k * (piece / SECTOR), gen, piece);
+}
+
+static void data_poison(struct slot *s)
+{
+	uint64_t piece = gmem_abi_io_scatter_piece(io_cfg.bs);
+	unsigned int k;
+
+	if (io_cfg.mode != GMEM_ABI_IO_INPLACE_SCATTER) {
+		poison(s->buf, io_cfg.bs);
+		return;
+	}
+	for (k = 0; k < s->nsg; k++)
+		poison(s->sg[k], piece);
+}
+
+static void data_check(struct cpu_io *c, struct slot *s, uint64_t lba, uint32_t gen)
+{
+	uint64_t piece = gmem_abi_io_scatter_piece(io_cfg.bs);
+	unsigned int k;
+
+	if (io_cfg.mode != GMEM_ABI_IO_INPLACE_SCATTER) {
+		check(c, s->buf, lba, gen, io_cfg.bs);
+		return;
+	}
+	for (k = 0; k < s->nsg; k++)
+		check(c, s->sg[k], lba + k * (piece / SECTOR), gen, piece);
+}
+
+/* ---- one request ------------------------------------------------------- */
+
+static enum path slot_path(struct cpu_io *c)
+{
+	static const enum path mixed[3] = { P_SHARED, P_BOUNCE, P_INPLACE };
+
+	if (io_cfg.mode == GMEM_ABI_IO_ADAPTIVE)
+		return P_BOUNCE;	/* see adaptive_path() */
+	if (io_cfg.mode != GMEM_ABI_IO_MIXED)
+		return io_mode_path;
+	return mixed[rng_next(&c->rng) % 3];
+}
+
+/* adaptive: the path the measured costs say, for this size and direction. */
+static enum path adaptive_path(struct cpu_io *c, bool write)
+{
+	enum adapt_path ap;
+
+	if (adapt_choose(&c->adapt[write], io_cfg.bs, &ap)) {
+		GUEST_CHECK(false, "adaptive: no decision for size %lu", io_cfg.bs);
+		return P_BOUNCE;
+	}
+	return ap == ADAPT_INPLACE ? P_INPLACE : P_BOUNCE;
+}
+
+static bool want_write(struct cpu_io *c, uint32_t rw)
+{
+	switch (rw) {
+	case GMEM_ABI_IO_WRITE:
+	case GMEM_ABI_IO_RANDWRITE:
+		return true;
+	case GMEM_ABI_IO_RANDRW:
+		return rng_next(&c->rng) & 1;
+	default:
+		return false;
+	}
+}
+
+static uint64_t pick_block(struct cpu_io *c, uint32_t rw)
+{
+	uint64_t b;
+
+	if (rw == GMEM_ABI_IO_READ || rw == GMEM_ABI_IO_WRITE)
+		b = c->next_seq++ % c->span;
+	else
+		b = rng_next(&c->rng) % c->span;
+	if (io_cfg.flags & GMEM_ABI_IOF_VERIFY)
+		while (c->busy[b])
+			b = (b + 1) % c->span;
+	return b;
+}
+
+static void bounce_release(struct slot *s, unsigned int n, enum bounce_dir dir)
+{
+	unsigned int k;
+
+	for (k = 0; k < n; k++)
+		bounce_unmap(&io_pool, s->baddr[k], GMEM_ABI_IO_BOUNCE_SEG < io_cfg.bs ?
+			     GMEM_ABI_IO_BOUNCE_SEG : io_cfg.bs, dir,
+			     BOUNCE_F_SKIP_CPU_SYNC);
+}
+
+/* Map the buffer through the pool into segs; -VBLK_EAGAIN if it is full. */
+static int bounce_in(struct cpu_io *c, unsigned int cpu, struct slot *s,
+		     struct vblk_seg *segs, unsigned int *nseg)
+{
+	uint64_t chunk = io_cfg.bs < GMEM_ABI_IO_BOUNCE_SEG ? io_cfg.bs : GMEM_ABI_IO_BOUNCE_SEG;
+	enum bounce_dir dir = s->write ? BOUNCE_TO_DEVICE : BOUNCE_FROM_DEVICE;
+	unsigned int k, n = (unsigned int)(io_cfg.bs / chunk);
+	uint64_t t = rdtsc();
+	int err;
+
+	for (k = 0; k < n; k++) {
+		/* Linux: the original is copied in for every direction */
+		err = bounce_map(&io_pool, cpu, (void *)(s->buf + k * chunk), s->buf + k * chunk,
+				 chunk, dir, NULL, 0, &s->baddr[k]);
+		if (err) {
+			bounce_release(s, k, dir);
+			c->st.bounce_full++;
+			return -VBLK_EAGAIN;
+		}
+		segs[k].gpa = s->baddr[k];
+		segs[k].len = (uint32_t)chunk;
+	}
+	c->st.copy_ns += rdtsc() - t;
+	c->st.copy_bytes += io_cfg.bs;
+	*nseg = n;
+	return 0;
+}
+
+static void bounce_out(struct cpu_io *c, struct slot *s)
+{
+	uint64_t chunk = io_cfg.bs < GMEM_ABI_IO_BOUNCE_SEG ? io_cfg.bs : GMEM_ABI_IO_BOUNCE_SEG;
+	enum bounce_dir dir = s->write ? BOUNCE_TO_DEVICE : BOUNCE_FROM_DEVICE;
+	unsigned int k, n = (unsigned int)(io_cfg.bs / chunk);
+	uint64_t t = rdtsc();
+
+	for (k = 0; k < n; k++)
+		if (bounce_unmap(&io_pool, s->baddr[k], chunk, dir, 0))
+			GUEST_CHECK(false, "bounce_unmap 0x%lx failed", s->baddr[k]);
+	c->st.copy_ns += rdtsc() - t;
+	if (!s->write)
+		c->st.copy_bytes += io_cfg.bs;
+}
+
+/* persistent: a write copies the data into the request's always-shared
+ * buffer before the device sees it; a read copies it out afterwards.
+ * Exactly bs bytes per I/O, no allocation, no conversion. */
+static void persist_copy(struct cpu_io *c, uint64_t dst, uint64_t src)
+{
+	uint64_t t = rdtsc();
+
+	memcpy((void *)dst, (const void *)src, io_cfg.bs);
+	c->st.copy_ns += rdtsc() - t;
+	c->st.copy_bytes += io_cfg.bs;
+}
+
+static void persist_in(struct cpu_io *c, struct slot *s)
+{
+	if (s->write)
+		persist_copy(c, s->pers, s->buf);
+}
+
+static void persist_out(struct cpu_io *c, struct slot *s)
+{
+	if (!s->write)
+		persist_copy(c, s->buf, s->pers);
+}
+
+static uint64_t slot_lba(struct cpu_io *c, struct slot *s)
+{
+	return (c->base_block + s->block) * (io_cfg.bs / SECTOR);
+}
+
+/* Start the request of slot s (batch: the buffers are shared already).
+ * 0, or -VBLK_EAGAIN to retry after completions. */
+int slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
+		      uint32_t rw, bool batch)
+{
+	struct vblk_seg segs[MAX_SEGS];
+	enum path p = batch ? P_INPLACE : slot_path(c);
+	bool verify = io_cfg.flags & GMEM_ABI_IOF_VERIFY;
+	unsigned int nseg = 1, k;
+	uint64_t lba, before;
+	int err;
+
+	s->unshared = false;
+	if (io_cfg.mode == GMEM_ABI_IO_MIXED) {
+		s->buf = p == P_SHARED ? s->sbuf : s->pbuf;
+		c->x.mixed_shared += p == P_SHARED;
+	}
+	s->t0 = rdtsc();
+	s->write = want_write(c, rw);
+	if (io_cfg.mode == GMEM_ABI_IO_ADAPTIVE)
+		p = adaptive_path(c, s->write);
+	s->path = p;
+	s->block = pick_block(c, rw);
+	lba = slot_lba(c, s);
+	if (verify) {
+		if (s->write)
+			data_stamp(s, lba, c->gen[s->block] + 1);
+		else
+			data_poison(s);
+	}
+	segs[0].gpa = s->buf;
+	segs[0].len = (uint32_t)io_cfg.bs;
+	if (io_cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER) {
+		for (k = 0; k < s->nsg; k++) {
+			segs[k].gpa = s->sg[k];
+			segs[k].len = (uint32_t)gmem_abi_io_scatter_piece(io_cfg.bs);
+		}
+		nseg = s->nsg;
+	}
+	before = c->st.copy_ns + c->st.conv_ns;
+	if (p == P_BOUNCE) {
+		err = bounce_in(c, cpu, s, segs, &nseg);
+		if (err)
+			return err;
+		c->st.bounced++;
+	} else if (p == P_PERSIST) {
+		persist_in(c, s);
+		segs[0].gpa = s->pers;
+	} else if (p == P_INPLACE) {
+		if (!batch && convert(c, true, s->buf, io_cfg.bs)) {
+			GUEST_CHECK(false, "share of buffer 0x%lx failed", s->buf);
+			return -GMEM_ABI_EIO;
+		}
+		c->st.inplaced++;
+	}
+	s->prot = c->st.copy_ns + c->st.conv_ns - before;
+	if (verify) {
+		if (s->write)
+			c->gen[s->block]++;
+		c->busy[s->block] = 1;
+	}
+	while ((err = vblk_submit(&s->req, s->write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
+				  lba, segs, nseg, !s->write)) == -VBLK_EAGAIN) {
+		kick_timed(c);
+		vblk_poll();
+	}
+	s->inflight = true;
+	s->seq = ++c->seq;
+	s->submits++;
+	c->submitted++;
+	c->x.submitted++;
+	return err;
+}
+
+void record_latency(struct cpu_io *c, uint64_t t0)
+{
+	uint64_t ns = tsc_to_ns(rdtsc() - t0);
+
+	if (!c->measure)
+		return;
+	if (!c->st.lat_min || ns < c->st.lat_min)
+		c->st.lat_min = ns;
+	if (ns > c->st.lat_max)
+		c->st.lat_max = ns;
+	__atomic_fetch_add(&io_hist[bucket_of(ns)], 1, __ATOMIC_RELAXED);
+}
+
+/* The device is done with slot s. */
+void slot_finish(struct cpu_io *c, struct slot *s, bool batch)
+{
+	enum path p = s->path;
+	uint64_t before = c->st.copy_ns + c->st.conv_ns;
+
+	s->inflight = false;
+	s->completes++;
+	c->x.completed++;
+	if (s->seq > c->done_seq)
+		c->done_seq = s->seq;
+	if (s->req.status != VIRTIO_BLK_S_OK)
+		c->st.io_errors++;
+	if (p == P_BOUNCE)
+		bounce_out(c, s);
+	else if (p == P_PERSIST)
+		persist_out(c, s);
+	else if (p == P_INPLACE && !batch && !s->unshared)
+		unshare_done(c, s->buf, io_cfg.bs);
+	s->prot += c->st.copy_ns + c->st.conv_ns - before;
+	if (io_cfg.mode == GMEM_ABI_IO_ADAPTIVE)
+		adapt_record(&c->adapt[s->write], io_cfg.bs,
+			     p == P_INPLACE ? ADAPT_INPLACE : ADAPT_BOUNCE, s->prot);
+	if (!batch)
+		record_latency(c, s->t0);
+	if (io_cfg.flags & GMEM_ABI_IOF_VERIFY) {
+		if (!s->write && s->req.status == VIRTIO_BLK_S_OK)
+			data_check(c, s, slot_lba(c, s), c->gen[s->block]);
+		c->busy[s->block] = 0;
+	}
+	c->st.ios++;
+	c->st.bytes += io_cfg.bs;
+}

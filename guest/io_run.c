@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest I/O workload, runs: qd requests kept in flight per vCPU (or
+ * batches of them: inplace-batch, inplace-scatter) until a count or a
+ * deadline, and the mixed mode's churn (random scratch conversions and
+ * unshares of buffers the device holds).
+ */
+#include "io.h"
+
+/* ---- churn (GMEM_ABI_IOF_CHURN) ------------------------------------------ */
+
+uint64_t churn_word(uint64_t gpa)
+{
+	return gmem_abi_pattern(io_cfg.seed + 0xc4, gpa);
+}
+
+static bool scratch_ok(uint64_t gpa)
+{
+	volatile uint64_t *w = (volatile uint64_t *)gpa;
+
+	return w[0] == churn_word(gpa) &&
+	       w[PAGE_SIZE / 8 - 1] == churn_word(gpa + PAGE_SIZE - 8);
+}
+
+/* Unshare the buffer of an in-place request of this vCPU that the device
+ * holds: one submitted before a request that completed already (the
+ * device takes requests in ring order and pins their buffers as it takes
+ * them) and not completed itself.  -EBUSY is the answer; 0 only if the
+ * device unpinned it between our look and the call (it then publishes the
+ * completion): counted, and the request's own unshare is skipped. */
+static void unshare_held(struct cpu_io *c)
+{
+	unsigned int i, k = (unsigned int)(rng_next(&c->rng) % io_cfg.qd);
+	int64_t st;
+
+	for (i = 0; i < io_cfg.qd; i++) {
+		struct slot *s = &c->slots[(i + k) % io_cfg.qd];
+
+		if (!s->inflight || s->path != P_INPLACE || s->unshared ||
+		    s->seq >= c->done_seq ||
+		    __atomic_load_n(&s->req.done, __ATOMIC_ACQUIRE))
+			continue;
+		c->x.inflight_tries++;
+		st = convert_raw(c, false, s->buf, io_cfg.bs);
+		if (st == -GMEM_ABI_EBUSY) {
+			c->x.inflight_refused++;
+		} else if (!st) {
+			c->x.inflight_won++;
+			s->unshared = true;
+		} else {
+			c->x.churn_errors++;
+			GUEST_CHECK(false, "churn: unshare of held buffer 0x%lx: status %ld",
+				    s->buf, st);
+		}
+		return;
+	}
+}
+
+/* Convert one random scratch page (unrelated to any I/O); its content
+ * must survive. */
+static void churn(struct cpu_io *c)
+{
+	unsigned int pg = (unsigned int)(rng_next(&c->rng) % GMEM_ABI_IO_CHURN_PAGES);
+	uint64_t gpa = c->churn + pg * PAGE_SIZE;
+	bool shared = c->churn_shared >> pg & 1;
+	int64_t st;
+
+	unshare_held(c);
+	st = convert_raw(c, !shared, gpa, PAGE_SIZE);
+	if (st) {
+		c->x.churn_errors++;
+		GUEST_CHECK(false, "churn: %s of scratch page 0x%lx: status %ld",
+			    shared ? "unshare" : "share", gpa, st);
+		return;
+	}
+	c->churn_shared ^= 1ULL << pg;
+	c->x.churn_conv++;
+	if (!scratch_ok(gpa)) {
+		if (!c->x.churn_errors)
+			gprintf("io: churn: scratch page 0x%lx changed by a conversion\n", gpa);
+		c->x.churn_errors++;
+	}
+}
+
+/* ---- runs ---------------------------------------------------------------- */
+
+static bool more(struct cpu_io *c, uint64_t limit, uint64_t deadline)
+{
+	if (c->failed)
+		return false;
+	if (limit)
+		return c->submitted < limit;
+	return rdtsc() < deadline;
+}
+
+static bool one_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
+		      unsigned int n);
+
+/* Keep qd requests in flight until the limit or deadline, then drain. */
+static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
+		       uint64_t limit, uint64_t deadline)
+{
+	bool churning = (io_cfg.flags & GMEM_ABI_IOF_CHURN) && c->measure;
+	unsigned int i, inflight = 0, reaped;
+	int err;
+
+	for (;;) {
+		bool kick = false, go = more(c, limit, deadline);
+
+		/* mixed: now and then one inplace-batch batch */
+		if (io_cfg.mode == GMEM_ABI_IO_MIXED && go && !inflight &&
+		    rng_next(&c->rng) % 8 == 0) {
+			unsigned int n = 1 + (unsigned int)(rng_next(&c->rng) % io_cfg.qd);
+
+			if (limit && limit - c->submitted < n)
+				n = (unsigned int)(limit - c->submitted);
+			if (!one_batch(c, cpu, rw, n))
+				return;
+			c->x.mixed_batches++;
+			continue;
+		}
+
+		for (i = 0; go && i < io_cfg.qd; i++) {
+			struct slot *s = &c->slots[i];
+
+			if (s->inflight)
+				continue;
+			err = slot_start(c, cpu, s, rw, false);
+			if (err) {
+				c->failed = err != -VBLK_EAGAIN;
+				break;
+			}
+			inflight++;
+			kick = true;
+			go = more(c, limit, deadline);
+		}
+		if (kick)
+			kick_timed(c);
+		if (!inflight && !more(c, limit, deadline))
+			break;
+		if (!vblk_poll())
+			cpu_relax();
+		for (reaped = 0, i = 0; i < io_cfg.qd; i++) {
+			struct slot *s = &c->slots[i];
+
+			if (s->inflight && __atomic_load_n(&s->req.done, __ATOMIC_ACQUIRE)) {
+				slot_finish(c, s, false);
+				inflight--;
+				reaped++;
+			}
+		}
+		if (churning && (kick || reaped))
+			churn(c);
+	}
+}
+
+/* A batch's n requests (slots 0..n-1, buffers already shared): submit
+ * them all, one kick, wait until every one has completed. */
+static void batch_run(struct cpu_io *c, unsigned int cpu, uint32_t rw,
+		      unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		slot_start(c, cpu, &c->slots[i], rw, true);
+	kick_timed(c);
+	for (i = 0; i < n; i++)
+		while (!__atomic_load_n(&c->slots[i].req.done, __ATOMIC_ACQUIRE))
+			if (!vblk_poll())
+				cpu_relax();
+}
+
+/* After the batch's unshare: finish every request, latency from t0. */
+static void batch_finish(struct cpu_io *c, unsigned int n, uint64_t t0)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		slot_finish(c, &c->slots[i], true);
+		record_latency(c, t0);
+	}
+	c->st.batches++;
+}
+
+/* inplace-batch: one share and one unshare of the batch's contiguous
+ * buffers per batch of up to qd requests. */
+static bool one_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
+		      unsigned int n)
+{
+	uint64_t t0 = rdtsc();
+
+	if (convert(c, true, c->priv, n * io_cfg.bs)) {
+		GUEST_CHECK(false, "batch share of 0x%lx+0x%lx failed", c->priv,
+			    n * io_cfg.bs);
+		return false;
+	}
+	batch_run(c, cpu, rw, n);
+	unshare_done(c, c->priv, n * io_cfg.bs);
+	batch_finish(c, n, t0);
+	return true;
+}
+
+/* inplace-scatter: n requests whose data lies in pieces at random places
+ * of the vCPU's scatter area (a random permutation drawn per batch, as a
+ * block layer hands over pages wherever they are); the batch's pieces are
+ * converted one contiguous run at a time, in address order. */
+static bool scatter_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
+			  unsigned int n)
+{
+	uint64_t piece = gmem_abi_io_scatter_piece(io_cfg.bs), np = io_cfg.bs / piece;
+	uint64_t t0 = rdtsc(), m = 0, nr = 0, j, end;
+	unsigned int i, k;
+
+	memset(c->smap, 0, c->nslots);
+	for (i = 0; i < n; i++) {
+		struct slot *s = &c->slots[i];
+
+		for (k = 0; k < np; k++, m++) {
+			uint64_t r = m + rng_next(&c->rng) % (c->nslots - m);
+			uint32_t x = c->sidx[r];
+
+			c->sidx[r] = c->sidx[m];
+			c->sidx[m] = x;
+			c->smap[x] = 1;
+			s->sg[k] = c->scatter + x * piece;
+		}
+		s->nsg = (unsigned int)np;
+	}
+	for (j = 0; j < c->nslots; j = end) {
+		if (!c->smap[j]) {
+			end = j + 1;
+			continue;
+		}
+		for (end = j; end < c->nslots && c->smap[end]; end++)
+			;
+		c->runs[2 * nr] = c->scatter + j * piece;
+		c->runs[2 * nr + 1] = (end - j) * piece;
+		if (convert(c, true, c->runs[2 * nr], c->runs[2 * nr + 1])) {
+			GUEST_CHECK(false, "scatter share of 0x%lx+0x%lx failed",
+				    c->runs[2 * nr], c->runs[2 * nr + 1]);
+			return false;
+		}
+		nr++;
+	}
+	c->st.scatter_pieces += m;
+	c->st.scatter_runs += nr;
+	batch_run(c, cpu, rw, n);
+	for (j = 0; j < nr; j++)
+		unshare_done(c, c->runs[2 * j], c->runs[2 * j + 1]);
+	batch_finish(c, n, t0);
+	return true;
+}
+
+static void run_batches(struct cpu_io *c, unsigned int cpu, uint32_t rw,
+			uint64_t limit, uint64_t deadline)
+{
+	unsigned int n;
+
+	while (more(c, limit, deadline)) {
+		n = io_cfg.qd;
+		if (limit && limit - c->submitted < n)
+			n = (unsigned int)(limit - c->submitted);
+		if (!(io_cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER ? scatter_batch(c, cpu, rw, n) :
+		      one_batch(c, cpu, rw, n)))
+			return;
+	}
+}
+
+void run(struct cpu_io *c, unsigned int cpu, uint32_t rw, uint64_t limit,
+		uint64_t deadline)
+{
+	if (io_cfg.mode == GMEM_ABI_IO_INPLACE_BATCH || io_cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER)
+		run_batches(c, cpu, rw, limit, deadline);
+	else
+		run_stream(c, cpu, rw, limit, deadline);
+}

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The I/O workload's part of the guest <-> VMM ABI (GMEM_ABI_TEST_IO): the
+ * configuration the VMM writes into boot_info.io, the test-area layout both
+ * sides compute from it, and the results the guest writes into results.io.
+ * Included by gmemkit/abi.h (the boot and transport ABI), after the guest
+ * physical layout it builds on; freestanding like it.
+ */
+#ifndef GMEMKIT_IO_LAYOUT_H
+#define GMEMKIT_IO_LAYOUT_H
+
+#ifndef GMEMKIT_ABI_H
+#error "include gmemkit/abi.h, not gmemkit/io_layout.h"
+#endif
+
+enum gmem_abi_io_mode {
+	GMEM_ABI_IO_SHARED = 1,		/* buffers in always-shared memory */
+	GMEM_ABI_IO_BOUNCE,		/* copy through the bounce pool */
+	GMEM_ABI_IO_INPLACE,		/* share, I/O, unshare per request */
+	GMEM_ABI_IO_INPLACE_BATCH,	/* one share/unshare per batch */
+	GMEM_ABI_IO_ADAPTIVE,		/* bounce below a measured threshold */
+	GMEM_ABI_IO_MIXED,		/* stress: each request shared, bounce or
+					 * inplace at random, some inplace-batch */
+	GMEM_ABI_IO_INPLACE_SCATTER,	/* batches whose buffers lie in pieces at
+					 * random pages: one share/unshare per
+					 * contiguous run */
+	GMEM_ABI_IO_PERSISTENT,		/* copy through per-slot buffers shared
+					 * once (persistent grants style) */
+	GMEM_ABI_IO_MODE_MAX
+};
+
+enum gmem_abi_io_rw {
+	GMEM_ABI_IO_READ = 1,
+	GMEM_ABI_IO_WRITE,
+	GMEM_ABI_IO_RANDREAD,
+	GMEM_ABI_IO_RANDWRITE,
+	GMEM_ABI_IO_RANDRW,		/* 50% reads */
+	GMEM_ABI_IO_RW_MAX
+};
+
+/* io.flags */
+#define GMEM_ABI_IOF_VERIFY	(1U << 0)	/* prefill, stamp writes, check reads */
+#define GMEM_ABI_IOF_BAD_DESC	(1U << 1)	/* test: malformed requests first */
+#define GMEM_ABI_IOF_UNSHARE_BUSY (1U << 2)	/* test: unshare during own I/O */
+/* stress (MIXED mode only): between requests each vCPU shares/unshares
+ * random pages of its churn scratch area and sometimes unshares the buffer
+ * of one of its in-place requests the device holds (-EBUSY expected). */
+#define GMEM_ABI_IOF_CHURN	(1U << 3)
+/* test: while the device holds a read, UNPIN its buffer (refused: no
+ * test services in an I/O run) and unshare it (-EBUSY, the pin holds) */
+#define GMEM_ABI_IOF_STEAL_PIN	(1U << 4)
+#define GMEM_ABI_IOF_ALL	31U
+#define GMEM_ABI_IO_CHURN_PAGES	64	/* scratch pages per vCPU */
+
+#define GMEM_ABI_IO_MAX_QD	64
+#define GMEM_ABI_IO_MAX_VCPUS	8
+#define GMEM_ABI_IO_MIN_BS	4096ULL
+#define GMEM_ABI_IO_MAX_BS	(1ULL << 20)
+
+/* Written by the VMM into boot_info.io for GMEM_ABI_TEST_IO. */
+struct gmem_abi_io_config {
+	uint32_t mode;			/* enum gmem_abi_io_mode */
+	uint32_t rw;			/* enum gmem_abi_io_rw */
+	uint32_t flags;			/* GMEM_ABI_IOF_* */
+	uint32_t qd;			/* requests in flight per vCPU */
+	uint64_t bs;			/* bytes, power of 2, 4 KiB..1 MiB */
+	uint64_t runtime_ns;		/* timed run; 0: ios per vCPU */
+	uint64_t ios;			/* I/Os per vCPU when runtime_ns is 0 */
+	uint64_t seed;			/* random offsets */
+	uint64_t delay_ms;		/* UNSHARE_BUSY: wait before unsharing */
+	uint64_t span;			/* blocks per vCPU touched; 0: default */
+	uint64_t pool_size;		/* bounce pool bytes (BOUNCE, ADAPTIVE,
+					 * MIXED): see gmem_abi_io_pool_ok() */
+	uint64_t persist_size;		/* PERSISTENT: bytes per buffer, a power
+					 * of 2 >= bs, <= GMEM_ABI_IO_MAX_BS */
+};
+
+/*
+ * Test-area layout of an I/O run, computed by both sides from the
+ * gmem_abi_io_config: vCPU v's private buffers at GMEM_ABI_TEST_GPA +
+ * v * qd * bs (qd * bs contiguous bytes), then, 2 MiB aligned, the run's
+ * second shared area, shared once by the guest at start: the shared-mode
+ * buffers (same layout), the bounce pool (bounce and adaptive modes;
+ * pool_size bytes, one area per vCPU) or the persistent buffers
+ * (persistent mode: qd buffers of persist_size bytes per vCPU, vCPU v's
+ * at v * qd * persist_size).  MIXED mode has both: the bounce pool first,
+ * then the shared buffers; after that, 2 MiB aligned, the churn scratch
+ * (GMEM_ABI_IO_CHURN_PAGES private pages per vCPU).  Last, 2 MiB aligned,
+ * the bounce pool's metadata (private; modes with a pool only).
+ *
+ * The bounce pool defaults to Linux's swiotlb default, 64 MiB
+ * (IO_TLB_DEFAULT_SIZE); SEV/TDX guests size theirs to 6% of RAM clamped
+ * to [64 MiB, 1 GiB] (mem_encrypt_setup_arch()), so any size in
+ * [gmem_abi_io_pool_min(), 1 GiB] that is a multiple of the area unit is
+ * accepted.  Requests that do not fit wait for completions (bounce_full).
+ */
+#define GMEM_ABI_IO_BOUNCE_SEG	(256ULL << 10)
+#define GMEM_ABI_IO_POOL_DEFAULT (64ULL << 20)	/* IO_TLB_DEFAULT_SIZE */
+#define GMEM_ABI_IO_POOL_MAX	(1ULL << 30)	/* the CoCo clamp */
+
+static inline uint64_t gmem_abi_io_areas(uint32_t vcpus)
+{
+	uint64_t a = 1;
+
+	while (a < vcpus)
+		a <<= 1;
+	return a;
+}
+
+/* Pool sizes are multiples of one segment per area. */
+static inline uint64_t gmem_abi_io_pool_unit(uint32_t vcpus)
+{
+	return GMEM_ABI_IO_BOUNCE_SEG * gmem_abi_io_areas(vcpus);
+}
+
+/* Smallest pool: one request in flight per vCPU plus two units. */
+static inline uint64_t gmem_abi_io_pool_min(uint64_t bs, uint32_t vcpus)
+{
+	uint64_t unit = gmem_abi_io_pool_unit(vcpus);
+	uint64_t need = bs * vcpus + 2 * unit;
+
+	return (need + unit - 1) / unit * unit;
+}
+
+/* Whether pool_size is one the run accepts for bs and vcpus. */
+static inline int gmem_abi_io_pool_ok(uint64_t pool_size, uint64_t bs, uint32_t vcpus)
+{
+	return pool_size >= gmem_abi_io_pool_min(bs, vcpus) &&
+	       pool_size <= GMEM_ABI_IO_POOL_MAX &&
+	       !(pool_size % gmem_abi_io_pool_unit(vcpus));
+}
+
+/* Bytes of every vCPU's private (or shared-mode) buffers. */
+static inline uint64_t gmem_abi_io_bufs_size(const struct gmem_abi_io_config *io,
+					     uint32_t vcpus)
+{
+	return io->bs * io->qd * vcpus;
+}
+
+static inline uint64_t gmem_abi_io_shared_gpa(const struct gmem_abi_io_config *io,
+					      uint32_t vcpus)
+{
+	uint64_t end = GMEM_ABI_TEST_GPA + gmem_abi_io_bufs_size(io, vcpus);
+
+	return (end + 0x1fffffULL) & ~0x1fffffULL;
+}
+
+/* The persistent buffers: qd per vCPU, persist_size bytes each. */
+static inline uint64_t gmem_abi_io_persist_pool(const struct gmem_abi_io_config *io,
+						uint32_t vcpus)
+{
+	return io->persist_size * io->qd * vcpus;
+}
+
+static inline uint64_t gmem_abi_io_shared_size(const struct gmem_abi_io_config *io,
+					       uint32_t vcpus)
+{
+	switch (io->mode) {
+	case GMEM_ABI_IO_SHARED:
+		return gmem_abi_io_bufs_size(io, vcpus);
+	case GMEM_ABI_IO_BOUNCE:
+	case GMEM_ABI_IO_ADAPTIVE:
+		return io->pool_size;
+	case GMEM_ABI_IO_MIXED:
+		return io->pool_size + gmem_abi_io_bufs_size(io, vcpus);
+	case GMEM_ABI_IO_PERSISTENT:
+		return gmem_abi_io_persist_pool(io, vcpus);
+	default:
+		return 0;
+	}
+}
+
+/* MIXED mode: the churn scratch, after the shared area. */
+static inline uint64_t gmem_abi_io_churn_gpa(const struct gmem_abi_io_config *io,
+					     uint32_t vcpus)
+{
+	uint64_t end = gmem_abi_io_shared_gpa(io, vcpus) +
+		       gmem_abi_io_shared_size(io, vcpus);
+
+	return (end + 0x1fffffULL) & ~0x1fffffULL;
+}
+
+/*
+ * INPLACE_SCATTER: the data of a batch lies in pieces of
+ * gmem_abi_io_scatter_piece(bs) bytes at random piece-aligned places of a
+ * per-vCPU area twice the size of the vCPU's buffers (2 * qd * bs), after
+ * the private buffers (the mode has no shared area).
+ */
+#define GMEM_ABI_IO_SCATTER_PIECES	16	/* most pieces per request */
+
+static inline uint64_t gmem_abi_io_scatter_piece(uint64_t bs)
+{
+	uint64_t p = bs / GMEM_ABI_IO_SCATTER_PIECES;
+
+	return p < GMEM_ABI_PAGE_SIZE ? GMEM_ABI_PAGE_SIZE : p;
+}
+
+static inline uint64_t gmem_abi_io_scatter_gpa(const struct gmem_abi_io_config *io,
+					       uint32_t vcpus)
+{
+	return gmem_abi_io_shared_gpa(io, vcpus);
+}
+
+static inline uint64_t gmem_abi_io_scatter_size(const struct gmem_abi_io_config *io)
+{
+	return 2 * io->bs * io->qd;		/* per vCPU */
+}
+
+static inline int gmem_abi_io_has_pool(uint32_t mode)
+{
+	return mode == GMEM_ABI_IO_BOUNCE || mode == GMEM_ABI_IO_ADAPTIVE ||
+	       mode == GMEM_ABI_IO_MIXED;
+}
+
+/* The bounce pool's metadata (private, like swiotlb's): after the shared
+ * area (MIXED: after the churn scratch), 2 MiB aligned.  Room for
+ * bounce_meta_size() of any valid pool: 24 bytes per 2 KiB slot plus
+ * per-area and per-segment words, under pool_size / 64 + 64 KiB. */
+static inline uint64_t gmem_abi_io_meta_gpa(const struct gmem_abi_io_config *io,
+					    uint32_t vcpus)
+{
+	uint64_t end = gmem_abi_io_shared_gpa(io, vcpus) +
+		       gmem_abi_io_shared_size(io, vcpus);
+
+	if (io->mode == GMEM_ABI_IO_MIXED)
+		end = gmem_abi_io_churn_gpa(io, vcpus) +
+		      GMEM_ABI_IO_CHURN_PAGES * GMEM_ABI_PAGE_SIZE * vcpus;
+	return (end + 0x1fffffULL) & ~0x1fffffULL;
+}
+
+static inline uint64_t gmem_abi_io_meta_size(const struct gmem_abi_io_config *io)
+{
+	return gmem_abi_io_has_pool(io->mode) ? io->pool_size / 64 + (64ULL << 10) : 0;
+}
+
+/* Guest RAM an I/O run needs (a multiple of 2 MiB, at least 64 MiB). */
+static inline uint64_t gmem_abi_io_mem_size(const struct gmem_abi_io_config *io,
+					    uint32_t vcpus)
+{
+	uint64_t end = gmem_abi_io_meta_gpa(io, vcpus) + gmem_abi_io_meta_size(io) +
+		       0x200000ULL;
+
+	if (io->mode == GMEM_ABI_IO_INPLACE_SCATTER)
+		end = gmem_abi_io_scatter_gpa(io, vcpus) +
+		      gmem_abi_io_scatter_size(io) * vcpus + 0x200000ULL;
+	end = (end + 0x1fffffULL) & ~0x1fffffULL;
+	return end < (64ULL << 20) ? (64ULL << 20) : end;
+}
+
+/* Filled by the guest (vCPU 0, summed over vCPUs) into results.io. */
+struct gmem_abi_io_results {
+	uint64_t ios, bytes;		/* completed I/Os of the measured run */
+	uint64_t elapsed_ns;		/* first submit to last completion */
+	uint64_t lat_min_ns, lat_p50_ns, lat_p99_ns, lat_p999_ns, lat_max_ns;
+	uint64_t kicks;			/* QueueNotify writes (ioeventfd exits) */
+	uint64_t kick_ns;		/* guest time in the kicks */
+	uint64_t conv_calls;		/* share/unshare requests (exits) */
+	uint64_t conv_ns;		/* guest time in them (exit + host work) */
+	uint64_t conv_host_ns;		/* of which the VMM's work on them
+					 * (vcpu_page.conv_host_ns, each at most
+					 * its call's guest-observed time) */
+	uint64_t vcpu_ns;		/* sum over vCPUs of their measured run
+					 * time: what the split divides */
+	uint64_t conv_refused;		/* -EBUSY answers */
+	uint64_t copy_bytes, copy_ns;	/* bounce copies */
+	uint64_t bounce_full;		/* bounce_map -ENOSPC (waited) */
+	uint64_t io_errors;		/* status other than OK */
+	uint64_t verified;		/* sectors checked */
+	uint64_t verify_errors;		/* sectors that did not match */
+	uint64_t prefill_ios;		/* VERIFY: writes before the run */
+	/* adaptive: the run's smoothed protection cost per I/O of each
+	 * path (vCPU 0's, ns; 0 if never measured), re-probes of the path
+	 * not chosen, and changes of the chosen path */
+	uint64_t adapt_bounce_ns, adapt_inplace_ns;
+	uint64_t adapt_probes, adapt_switches;
+	uint64_t batches;		/* inplace-batch / inplace-scatter */
+	uint64_t scatter_pieces;	/* inplace-scatter: pieces of data ... */
+	uint64_t scatter_runs;		/* ... and contiguous runs converted */
+	uint64_t bounced, inplaced;	/* requests by path */
+	uint64_t bad_sent, bad_ioerr;	/* BAD_DESC: requests, IOERR answers */
+	int64_t busy_status;		/* UNSHARE_BUSY: the refused unshare */
+	int64_t busy_after;		/* UNSHARE_BUSY: unshare after completion */
+	int64_t steal_status;		/* STEAL_PIN: the UNPIN of the held buffer */
+	uint64_t capacity;		/* device sectors seen by the driver */
+	uint32_t queue_size;		/* descriptors in the virtqueue */
+	uint32_t done;			/* 1 once filled */
+	/* Every request of the run (prefill, measured, read-back, bad and
+	 * busy tests): submitted, completed, and completions for a request
+	 * not in flight (a duplicate) or unknown to the driver. */
+	uint64_t all_submitted, all_completed, dup_completions;
+	uint64_t mixed_shared;		/* MIXED: requests on the shared path */
+	uint64_t mixed_batches;		/* MIXED: inplace-batch batches */
+	uint64_t ebusy_total;		/* every -EBUSY the guest was answered */
+	uint64_t churn_conv;		/* CHURN: scratch conversions done */
+	uint64_t churn_errors;		/* CHURN: failed, or content changed */
+	uint64_t inflight_tries;	/* CHURN: unshares of a held buffer */
+	uint64_t inflight_refused;	/* ... answered -EBUSY */
+	uint64_t inflight_won;		/* ... answered 0 (device had just
+					 * unpinned: harmless, counted) */
+	uint64_t conv_kicks;		/* queue transport: kicks (ioeventfd
+					 * exits) of the measured run */
+};
+
+/* The tag of the sectors an I/O run writes (gmemkit/sector.h): its mode. */
+#define GMEM_ABI_IO_TAG(mode)	(0x494f0000U | (uint32_t)(mode))	/* "IO" */
+
+#endif /* GMEMKIT_IO_LAYOUT_H */
