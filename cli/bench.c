@@ -286,7 +286,8 @@ static void run_io(struct bench_data *d, const struct bench_opts *o,
 					for (m = 0; m < NMODES; m++)
 					for (t = 0; t <= ntr; t++) {
 						/* t 0: the default transport; first,
-						 * so report.c's tables find it. */
+						 * so the report's tables find it
+						 * (DEFAULT_TR, report_internal.h). */
 						char *argv[24] = { "gmemkit", "io-bench", "--json",
 							(char *)"--mode", (char *)modes[m], "--bs", bs,
 							"--qd", qd, "--vcpus", vc, "--backend",
@@ -389,6 +390,7 @@ static void usage(FILE *f)
 		"                     [--backends LIST] [--pool-size SIZE] [--transport LIST]\n"
 		"                     [--emulated-ok]\n"
 		"       gmemkit bench --compare A.json B.json\n"
+		"       gmemkit bench --report-from DIR/results.json [--out DIR]\n"
 		"  runs probe, convert-bench, bounce-bench and (with KVM) the io-bench sweep;\n"
 		"  writes results/<host>-<date>/{results.json,results.csv,report.md,*.svg}\n"
 		"  and prints the verdict.  The sweep: --modes of shared,bounce,inplace,\n"
@@ -460,6 +462,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		CLI_SIZE("--pool-size", &o->pool_size, 2ULL << 20, GMEM_ABI_IO_POOL_MAX,
 			 .align = 2ULL << 20),
 		CLI_STRING("--out", &o->outdir),
+		CLI_STRING("--report-from", &o->report_from),
 		CLI_PAIR("--compare", compare),
 		{ 0 }
 	};
@@ -514,6 +517,8 @@ static int cmd_bench(int argc, char **argv)
 		return err > 0 ? 0 : 2;
 	if (o.compare_a)
 		return report_compare(o.compare_a, o.compare_b);
+	if (o.report_from)	/* a saved run's report files, again */
+		return report_from(o.report_from, o.outdir) ? 1 : 0;
 	if (o.quick) {
 		o.reps = o.reps > 3 ? 3 : o.reps;
 		o.io_runtime = 0.2;

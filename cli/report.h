@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * gmemkit bench: collected data, report and verdict (cli/report.c).
+ * gmemkit bench: collected data, report and verdict (cli/report*.c; what
+ * those files share among themselves: report_internal.h).
  */
 #ifndef GMEMKIT_CLI_REPORT_H
 #define GMEMKIT_CLI_REPORT_H
@@ -36,6 +37,7 @@ struct bench_opts {
 	uint64_t pool_size;		/* bounce pool: bounce-bench and the guest */
 	const char *outdir;
 	const char *compare_a, *compare_b;
+	const char *report_from;	/* a saved results.json to report again */
 };
 
 /* One io-bench point: the median run's record and every run's IOPS. */
@@ -60,6 +62,9 @@ struct bench_data {
 	/* the point the report's tables and verdict use */
 	unsigned int rep_qd, rep_vcpus;
 	const char *rep_backend;
+	/* a saved run's (--report-from); empty, 0: this gmemkit, now */
+	char version[64];
+	long date;
 };
 
 /* Pick the representative point from what the sweep selects. */
@@ -71,6 +76,9 @@ void report_add_io_runs(struct bench_data *d, struct json **runs, unsigned int n
 int report_write(struct bench_data *d, const struct bench_opts *o, const char *outdir);
 void report_free(struct bench_data *d);
 int report_compare(const char *a, const char *b);
+/* cli/report_from.c: the report files of a saved results.json, again
+ * (outdir NULL: its directory). */
+int report_from(const char *path, const char *outdir);
 
 /* cli/report_transport.c: the in-place modes per conversion transport. */
 void report_transports(FILE *f, const struct bench_data *d);

@@ -2,8 +2,8 @@
 /*
  * gmemkit bench report: the in-place modes per conversion transport
  * (doorbell, hypercall where its exits work, queue), kept apart from the
- * main tables in report.c.  For each transport swept: IOPS against bounce,
- * the crossover size, and the conversion cost split per I/O into the exits
+ * main tables (report_tables.c).  For each transport swept: IOPS against
+ * bounce, the crossover size, and the conversion cost split per I/O into the exits
  * the conversions cost, the host's conversion work, the rest of the
  * guest-observed conversion time (the exit round trip for doorbell and
  * hypercall, ring latency and kicks for the queue) and the CPU the queue's
@@ -13,31 +13,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "report.h"
+#include "report_internal.h"
 
 #define MAX_TR	4
 
 static const char *const inplace_modes[] = { "inplace", "inplace-batch" };
-
-/* The record of (mode, bs, transport) at the representative point. */
-static const struct json *find(const struct bench_data *d, const char *mode,
-			       unsigned int bs_kib, const char *tr)
-{
-	unsigned int i;
-
-	for (i = 0; i < d->nio; i++) {
-		const struct json *r = d->io[i].rec;
-
-		if (!strcmp(json_str(r, "mode", ""), mode) &&
-		    json_num(r, "bs", 0) == bs_kib * 1024.0 &&
-		    json_num(r, "qd", 0) == d->rep_qd &&
-		    json_num(r, "vcpus", 1) == d->rep_vcpus &&
-		    !strcmp(json_str(r, "backend", ""), d->rep_backend) &&
-		    (!tr || !strcmp(json_str(r, "transport", ""), tr)))
-			return r;
-	}
-	return NULL;
-}
 
 /* Transports the in-place modes were swept over, in first-seen order. */
 static unsigned int transports(const struct bench_data *d, const char **out)
@@ -58,35 +38,6 @@ static unsigned int transports(const struct bench_data *d, const char **out)
 	return n;
 }
 
-static double best_inplace(const struct bench_data *d, unsigned int bs_kib,
-			   const char *tr)
-{
-	double a = json_num(find(d, "inplace", bs_kib, tr), "iops", NAN);
-	double b = json_num(find(d, "inplace-batch", bs_kib, tr), "iops", NAN);
-
-	return isnan(a) ? b : isnan(b) ? a : fmax(a, b);
-}
-
-/* Smallest measured size from which in place over tr beats bounce at every
- * larger measured size; -1 never, -2 nothing measured. */
-static int crossover(const struct bench_data *d, const char *tr)
-{
-	int b, from = -1, measured = 0;
-
-	for (b = NBS - 1; b >= 0; b--) {
-		double bn = json_num(find(d, "bounce", d->block_kib[b], NULL), "iops", NAN);
-		double ip = best_inplace(d, d->block_kib[b], tr);
-
-		if (isnan(bn) || isnan(ip))
-			continue;
-		measured++;
-		if (ip <= bn)
-			break;
-		from = b;
-	}
-	return measured ? from : -2;
-}
-
 void report_transports_verdict(FILE *f, const struct bench_data *d)
 {
 	const char *tr[MAX_TR];
@@ -96,7 +47,7 @@ void report_transports_verdict(FILE *f, const struct bench_data *d)
 		return;
 	fprintf(f, " Per conversion transport (in place or in place in batches vs bounce):");
 	for (i = 0; i < n; i++) {
-		int c = crossover(d, tr[i]);
+		int c = io_crossover(d, tr[i]);
 
 		if (c == -2)
 			continue;
@@ -137,7 +88,7 @@ void report_transports(FILE *f, const struct bench_data *d)
 		fprintf(f, "---:|");
 	fputc('\n', f);
 	for (b = 0; b < NBS; b++) {
-		double bn = json_num(find(d, "bounce", d->block_kib[b], NULL), "iops", NAN);
+		double bn = io_val(io_at(d, "bounce", d->block_kib[b]), "iops");
 
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
 		if (isnan(bn))
@@ -146,8 +97,8 @@ void report_transports(FILE *f, const struct bench_data *d)
 			fprintf(f, " %.0f |", bn);
 		for (m = 0; m < 2; m++)
 			for (i = 0; i < n; i++) {
-				double v = json_num(find(d, inplace_modes[m], d->block_kib[b],
-							 tr[i]), "iops", NAN);
+				double v = io_val(io_at_tr(d, inplace_modes[m], d->block_kib[b],
+							   tr[i]), "iops");
 
 				if (isnan(v))
 					fprintf(f, " - |");
@@ -159,7 +110,7 @@ void report_transports(FILE *f, const struct bench_data *d)
 	fprintf(f, "\nCrossover (smallest size from which the better in-place mode beats "
 		   "bounce at every larger size):");
 	for (i = 0; i < n; i++) {
-		int c = crossover(d, tr[i]);
+		int c = io_crossover(d, tr[i]);
 
 		if (c >= 0)
 			fprintf(f, " %s: from %u KiB", tr[i], d->block_kib[c]);
@@ -178,7 +129,8 @@ void report_transports(FILE *f, const struct bench_data *d)
 		   "|---:|---|---:|---:|---:|---:|\n");
 	for (b = 0; b < NBS; b++)
 		for (i = 0; i < n; i++) {
-			const struct json *r = find(d, "inplace", d->block_kib[b], tr[i]);
+			const struct io_point *p = io_at_tr(d, "inplace", d->block_kib[b], tr[i]);
+			const struct json *r = p ? p->rec : NULL;
 
 			if (!r)
 				continue;

@@ -6,7 +6,8 @@
  * what the inner backend sees (so a short transfer can be cut without
  * touching the device's iovec); the inner backend's completion is mapped
  * back to the device's blk_io.  Shadows are recycled through a free list
- * and all freed at destroy.  All callbacks run under the device lock.
+ * and all freed at destroy.  All callbacks run under the device's
+ * processing lock.
  */
 #include <errno.h>
 #include <math.h>

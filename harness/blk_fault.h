@@ -35,9 +35,9 @@
  * rate, from a seeded PRNG: runs are reproducible) or on the nth eligible
  * I/O of that kind (once), or both.
  *
- * Every callback of a backend runs under the device lock; the wrapper adds
- * no lock of its own.  Its statistics are atomics and may be read from any
- * thread.
+ * Every callback of a backend runs under the device's processing lock; the
+ * wrapper adds no lock of its own.  Its statistics are atomics and may be
+ * read from any thread.
  */
 #ifndef GMEMKIT_BLK_FAULT_H
 #define GMEMKIT_BLK_FAULT_H

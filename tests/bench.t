@@ -5,7 +5,7 @@ set -u
 CMD=bench
 . "$(dirname "$0")/cli.sh"
 
-echo "1..37"
+echo "1..45"
 "$BIN" bench --quick --out "$out/r" >"$out/stdout" 2>"$out/stderr"
 ok $? "bench --quick exits 0"
 for f in results.json results.csv report.md cost_vs_size.dat; do
@@ -48,6 +48,64 @@ done
 ok $? "unknown command: exit 2, prefix 'gmemkit: ' (no command yet)"
 "$BIN" bench --compare "$out/r/report.md" "$out/r/results.json" 2>"$out/err"; rc=$?
 [ $rc = 2 ] && grep -q 'report.md' "$out/err"; ok $? "--compare of a non-JSON file: exit 2, names it"
+
+# --report-from: the committed run's report files written again from its
+# results.json.  That file keeps 6 significant digits of each figure (the
+# original report used the sub-benchmarks' full ones), so a file with a
+# figure derived from a rounded one may differ in its last digits: those
+# are compared line by line, text equal and numbers within 1e-5 of the
+# line's largest (cost_split.dat's parts are differences of such figures).
+# Written again from what it wrote, a report is the same to the byte.
+saved=results/vm-2026-12-01
+"$BIN" bench --report-from "$saved/results.json" --out "$out/rf" >"$out/rfout" 2>"$out/rferr"
+ok $? "--report-from $saved/results.json exits 0"
+grep -q '^VERDICT' "$out/rfout"; ok $? "--report-from prints the verdict"
+cmp "$saved/results.csv" "$out/rf/results.csv" && cmp "$saved/cost_vs_size.dat" "$out/rf/cost_vs_size.dat"
+ok $? "--report-from: results.csv, cost_vs_size.dat as committed, to the byte"
+perl -MJSON::PP -e '
+	sub slurp { local $/; open(my $f, "<", $_[0]) or die "$_[0]: $!"; <$f> }
+	sub same { my ($x, $y) = @_;
+		return 0 if ref $x ne ref $y;
+		return @$x == @$y && !grep { !same($x->[$_], $y->[$_]) } 0..$#$x if ref $x eq "ARRAY";
+		return join(",", sort keys %$x) eq join(",", sort keys %$y) &&
+		       !grep { !same($x->{$_}, $y->{$_}) } keys %$x if ref $x eq "HASH";
+		return !defined $x ? !defined $y : defined $y && ($x eq $y || $x == $y) }
+	exit !same(map { decode_json(slurp($_)) } @ARGV)' \
+	"$saved/results.json" "$out/rf/results.json" 2>/dev/null
+ok $? "--report-from: results.json the same JSON as committed"
+perl -e '
+	sub slurp { open(my $f, "<", $_[0]) or die "$_[0]: $!"; my @l = <$f>; @l }
+	my $num = qr/-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/;
+	for my $name (@ARGV[2..$#ARGV]) {
+		my @a = slurp("$ARGV[0]/$name"), @b = slurp("$ARGV[1]/$name");
+		die "$name: line count\n" if @a != @b;
+		for my $i (0..$#a) {
+			next if $a[$i] eq $b[$i];
+			my @na = $a[$i] =~ /$num/g, @nb = $b[$i] =~ /$num/g;
+			(my $ta = $a[$i]) =~ s/$num/#/g; (my $tb = $b[$i]) =~ s/$num/#/g;
+			die "$name:", $i + 1, ": text differs\n" if $ta ne $tb;
+			my $max = 0; $max = abs($_) > $max ? abs($_) : $max for @na, @nb;
+			for my $k (0..$#na) {
+				die "$name:", $i + 1, ": $na[$k] against $nb[$k]\n"
+					if abs($na[$k] - $nb[$k]) > 1e-5 * $max + 0.0011;
+			}
+		}
+	}' "$saved" "$out/rf" report.md io_by_size.dat cost_split.dat 2>"$out/rfdiff"
+ok $? "--report-from: report.md and the plots' .dat files as committed, figures to 6 digits $(head -c 200 "$out/rfdiff")"
+drew=$(grep -ho 'Produced by GNUPLOT [^<]*' "$saved/cost_vs_size.svg" | sed 's/Produced by GNUPLOT //; s/ *$//')
+if command -v gnuplot >/dev/null && [ "$(gnuplot --version)" = "gnuplot $drew" ]; then
+	for f in "$saved"/*.svg; do cmp "$f" "$out/rf/$(basename "$f")" || break; done
+	ok $? "--report-from: the SVG plots as committed, to the byte"
+else
+	n=$((n+1)); echo "ok $n # SKIP the committed plots were drawn by gnuplot $drew, not this one"
+fi
+"$BIN" bench --report-from "$out/rf/results.json" --out "$out/rf2" >"$out/rfout2" 2>&1 &&
+	diff -r "$out/rf" "$out/rf2" >/dev/null &&
+	diff <(grep -v '^written: ' "$out/rfout") <(grep -v '^written: ' "$out/rfout2") >/dev/null
+ok $? "--report-from its own results.json: every file and the terminal output the same"
+"$BIN" bench --report-from "$saved/report.md" --out "$out/rf3" 2>"$out/err"; rc=$?
+[ $rc = 1 ] && grep -q 'report.md' "$out/err" && [ ! -e "$out/rf3" ]
+ok $? "--report-from of a non-JSON file: exit 1, names it, writes nothing"
 
 # A guest point that fails is named once, with its reason, in the terminal
 # and under "Skipped or failed"; where KVM works and no guest point

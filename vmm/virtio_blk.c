@@ -2,13 +2,9 @@
 /*
  * virtio-blk device (virtio 1.2, 5.2) on the virtio-mmio transport.
  *
- * Request path: virtq_pop() copies the chain once; the status descriptor
- * (last) is validated and pinned first so that every later error can be
- * reported in it; the header (first descriptor) is pinned, copied once and
- * unpinned; each data descriptor is checked and pinned into an iovec; the
- * request goes to the backend; on completion the status byte is written,
- * every pin dropped and the head put on the used ring.  Parsing follows
- * Firecracker's block request: one typed struct, one error enum.
+ * This file: the device's life (creation, reset hooks, processing passes,
+ * the device thread).  One request, from parsing to its used entry, is in
+ * vmm/virtio_blk_req.c.
  *
  * Reset with I/O in flight: the device waits for the backend (a few tries);
  * what the backend still holds after that is orphaned.  An orphaned request
@@ -17,6 +13,42 @@
  * used entry, since after a reset the device must not touch the driver's
  * buffers or rings (virtio 1.2, 2.4).  While orphans remain, the device
  * reads DEVICE_NEEDS_RESET and refuses to go live again.
+ *
+ * Locking.  Two mutexes, in struct virtio_mmio_dev, taken in this order
+ * only (a thread holding reg_lock never waits for proc_lock):
+ *
+ *   1. mmio.proc_lock, the processing lock: the queue's live state (ring
+ *      pointers and indices, used->flags), reqs[], inflight, orphans,
+ *      features (the copy), st, and every backend call, so also every
+ *      completion callback.  Held by a processing pass (ring walk, parsing,
+ *      pinning, submit, kick, the inline reap), by a reap, by the drain of
+ *      a reset.  This is the lock that waits for I/O.
+ *   2. mmio.reg_lock, the register lock: the virtio-mmio register file
+ *      (status, features, selectors, queue configuration, the transport's
+ *      counters).  Held for one register access, or briefly inside
+ *      proc_lock: a pass checks that the device is live (and copies the
+ *      driver features), a broken ring sets DEVICE_NEEDS_RESET, stats read
+ *      the transport's counters.  Never held across I/O or a backend call.
+ *
+ *   vq.ready and the rings change only with both held (QueueReady, reset),
+ *   so either lock reads them.  InterruptStatus is an atomic: completions
+ *   set VRING under proc_lock only, InterruptACK clears under reg_lock.
+ *   running and stopping are atomics.
+ *
+ * So a register access from a vCPU never waits for I/O:
+ *   - a read, and any write but the three below: reg_lock only;
+ *   - QueueNotify: checked under reg_lock, then notify() runs after
+ *     reg_lock is dropped: it signals the device thread's eventfd, or,
+ *     without a thread, the notifying caller processes under proc_lock;
+ *   - Status 0 (reset) and QueueReady 0/1 begin or end a queue life: the
+ *     transport takes proc_lock first and so waits for a pass in progress;
+ *     the drain (queue_stop(), which reaps) runs under proc_lock alone and
+ *     reg_lock is taken only for the final register update, so other vCPUs
+ *     read the registers meanwhile (Status keeps its old value until the
+ *     reset is complete; a driver waits for it to read 0).
+ *   A pass takes its live check at the start: a status change meanwhile
+ *   (FAILED, say) orders after the pass, as if written just after it; a
+ *   reset cannot come in between (it needs proc_lock).
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,458 +61,27 @@
 
 #include "gmemkit/gmem.h"
 #include "gmemkit/timing.h"
-#include "gmemkit/virtio_blk.h"
-#include "virtio_mmio.h"
-
-#define VBLK_NUM_MAX_DEFAULT	256U
-#define VBLK_NUM_MAX_LIMIT	1024U
-#define VBLK_SEG_MAX_DEFAULT	128U
-#define VBLK_SEG_MAX_LIMIT	1024U
-#define VBLK_SIZE_MAX		(1U << 20)	/* bytes per segment */
-#define VBLK_DRAIN_TRIES	3	/* failing waits before orphaning */
-
-struct vblk_seg {
-	uint64_t gpa;
-	uint32_t len;
-};
-
-struct vblk_req {
-	struct blk_io io;		/* first: container of the backend io */
-	uint16_t head;
-	bool busy;
-	bool orphan;			/* in flight at a reset: unpin only */
-	uint32_t type;
-	uint64_t status_gpa;
-	volatile uint8_t *status;
-	uint32_t nseg;			/* pinned segments */
-	uint64_t data_len;		/* data bytes of the request */
-	struct vblk_seg *seg;		/* [seg_max] */
-	struct iovec *iov;		/* [seg_max] */
-};
-
-/* The request header as parsed, once. */
-struct vblk_hdr {
-	uint32_t type;
-	uint64_t sector;
-};
-
-struct virtio_blk {
-	struct virtio_mmio_dev mmio;
-	struct virtq vq;
-	struct gmem *mem;
-	struct blk_backend *be;
-	struct virtio_blk_config cfg;
-	unsigned int num_max, seg_max;
-	struct vblk_req *reqs;		/* [num_max], indexed by head */
-	struct vblk_seg *segs;
-	struct iovec *iovs;
-	struct vq_desc *chain;		/* [seg_max + 2] */
-	uint64_t inflight;
-	uint64_t orphans;		/* orphaned requests still in flight */
-	struct virtio_blk_stats st;
-	int notify_fd;
-	int stop_fd;
-	pthread_t thread;
-	bool running;
-	atomic_bool stopping;
-	uint64_t poll_ns;
-};
-
-static const char *const vblk_err_names[VBLK_E_NR] = {
-	[VBLK_OK] = "ok",
-	[VBLK_E_STATUS] = "status",
-	[VBLK_E_FRAMING] = "framing",
-	[VBLK_E_HDR_WRITABLE] = "hdr-writable",
-	[VBLK_E_DIRECTION] = "direction",
-	[VBLK_E_ZERO_LEN] = "zero-len",
-	[VBLK_E_DATA_LEN] = "data-len",
-	[VBLK_E_SEGS] = "segs",
-	[VBLK_E_SEG_SIZE] = "seg-size",
-	[VBLK_E_OUT_OF_RAM] = "out-of-ram",
-	[VBLK_E_PRIVATE] = "private",
-	[VBLK_E_RING_OVERLAP] = "ring-overlap",
-	[VBLK_E_PIN] = "pin",
-	[VBLK_E_SECTOR] = "sector",
-	[VBLK_E_READ_ONLY] = "read-only",
-	[VBLK_E_FLUSH_DATA] = "flush-data",
-	[VBLK_E_BACKEND] = "backend",
-	[VBLK_E_UNSUPP] = "unsupp",
-	[VBLK_E_BUSY] = "busy",
-};
-
-static const char *const vq_err_names[VQ_E_NR] = {
-	[VQ_OK] = "ok",
-	[VQ_E_AVAIL_IDX] = "avail-idx",
-	[VQ_E_HEAD] = "head",
-	[VQ_E_NEXT] = "next",
-	[VQ_E_LOOP] = "loop",
-	[VQ_E_INDIRECT] = "indirect",
-	[VQ_E_IN_FLIGHT] = "in-flight",
-};
-
-const char *vblk_err_name(enum vblk_err e)
-{
-	return (unsigned int)e < VBLK_E_NR ? vblk_err_names[e] : "?";
-}
-
-const char *vq_err_name(enum vq_err e)
-{
-	return (unsigned int)e < VQ_E_NR ? vq_err_names[e] : "?";
-}
-
-static bool negotiated(const struct virtio_blk *b, unsigned int bit)
-{
-	return b->mmio.driver_features & VIRTIO_BIT(bit);
-}
-
-static void mark_broken(struct virtio_blk *b, enum vq_err e)
-{
-	b->vq.broken = true;
-	virtio_mmio_needs_reset(&b->mmio);
-	b->st.broken++;
-	b->st.ring_err[e]++;
-}
-
-/* Map a gmem_pin_ptr() error to the request error class. */
-static enum vblk_err pin_error(struct virtio_blk *b, int ret)
-{
-	switch (ret) {
-	case -EACCES:
-		b->st.violations++;
-		return VBLK_E_PRIVATE;
-	case -EBUSY:		/* shared, but the guest is unsharing it now */
-		b->st.pins_refused++;
-		return VBLK_E_BUSY;
-	case -EMLINK:
-		b->st.pins_refused++;
-		return VBLK_E_PIN;
-	default:		/* -ERANGE, -EOVERFLOW, -EINVAL */
-		b->st.violations++;
-		return VBLK_E_OUT_OF_RAM;
-	}
-}
-
-/* Drop a pin the device took.  Not finding it is a device bug (gmem counts
- * it too, and the VM run reports it): counted, never ignored. */
-static void unpin(struct virtio_blk *b, uint64_t gpa, uint64_t len)
-{
-	if (gmem_unpin_bytes(b->mem, gpa, len))
-		b->st.unpin_bugs++;
-}
-
-/* Pin [gpa, gpa + len) of guest RAM if it is shared and clear of rings. */
-static enum vblk_err pin_buf(struct virtio_blk *b, uint64_t gpa, uint64_t len,
-			     void **ptr)
-{
-	int ret = gmem_pin_ptr(b->mem, gpa, len, ptr);
-
-	if (ret)
-		return pin_error(b, ret);
-	if (virtq_overlaps_rings(&b->vq, gpa, len)) {
-		unpin(b, gpa, len);
-		return VBLK_E_RING_OVERLAP;
-	}
-	return VBLK_OK;
-}
-
-static void unpin_segs(struct virtio_blk *b, struct vblk_req *r)
-{
-	uint32_t i;
-
-	for (i = 0; i < r->nseg; i++)
-		unpin(b, r->seg[i].gpa, r->seg[i].len);
-	r->nseg = 0;
-}
-
-/* An orphan's backend I/O is over: drop its pins, touch nothing else. */
-static void release_orphan(struct virtio_blk *b, struct vblk_req *r)
-{
-	unpin_segs(b, r);
-	unpin(b, r->status_gpa, 1);
-	r->status = NULL;
-	r->orphan = false;
-	r->busy = false;
-	b->orphans--;
-	b->st.orphans_released++;
-}
-
-/* Write the status, drop every pin, return the chain to the guest. */
-static void finish(struct virtio_blk *b, struct vblk_req *r, uint8_t status,
-		   uint32_t used_len)
-{
-	if (r->orphan) {
-		release_orphan(b, r);
-		return;
-	}
-	*r->status = status;
-	unpin_segs(b, r);
-	unpin(b, r->status_gpa, 1);
-	r->status = NULL;
-	r->busy = false;
-	if (status == VIRTIO_BLK_S_OK)
-		b->st.ok++;
-	else if (status == VIRTIO_BLK_S_UNSUPP)
-		b->st.unsupp++;
-	else
-		b->st.ioerr++;
-	if (b->vq.ready)
-		virtq_push(&b->vq, r->head, used_len);
-}
-
-static void fail(struct virtio_blk *b, struct vblk_req *r, enum vblk_err e)
-{
-	b->st.err[e]++;
-	finish(b, r, e == VBLK_E_UNSUPP ? VIRTIO_BLK_S_UNSUPP :
-		     VIRTIO_BLK_S_IOERR, 1);
-}
-
-/*
- * The status byte is the last byte of the last descriptor, which must be
- * device writable.
- */
-static enum vblk_err pin_status(struct virtio_blk *b, struct vblk_req *r,
-				const struct vq_chain *c)
-{
-	const struct vq_desc *d = &c->last;
-	void *p;
-	enum vblk_err e;
-
-	if (!(d->flags & VIRTQ_DESC_F_WRITE) || !d->len)
-		return VBLK_E_STATUS;
-	if (d->addr > UINT64_MAX - (d->len - 1))
-		return pin_error(b, -EOVERFLOW);
-	r->status_gpa = d->addr + d->len - 1;
-	e = pin_buf(b, r->status_gpa, 1, &p);
-	if (e)
-		return e;
-	r->status = p;
-	return VBLK_OK;
-}
-
-static enum vblk_err read_header(struct virtio_blk *b, const struct vq_chain *c,
-				 struct vblk_hdr *h)
-{
-	const struct vq_desc *d = &c->d[0];
-	const volatile struct virtio_blk_outhdr *g;
-	enum vblk_err e;
-	void *p;
-
-	if (c->total < 2 || d->len < sizeof(*g))
-		return VBLK_E_FRAMING;
-	if (d->flags & VIRTQ_DESC_F_WRITE)
-		return VBLK_E_HDR_WRITABLE;
-	e = pin_buf(b, d->addr, sizeof(*g), &p);
-	if (e)
-		return e;
-	g = p;
-	h->type = g->type;
-	h->sector = g->sector;
-	unpin(b, d->addr, sizeof(*g));
-	return VBLK_OK;
-}
-
-/* Check the data descriptors (cheap checks first), then pin them all. */
-static enum vblk_err map_data(struct virtio_blk *b, struct vblk_req *r,
-			      const struct vq_chain *c, bool dev_writes)
-{
-	uint32_t i, n = c->total - 2;
-	uint64_t total = 0;
-	enum vblk_err e;
-
-	if (n > b->seg_max)
-		return VBLK_E_SEGS;
-	for (i = 0; i < n; i++) {
-		const struct vq_desc *d = &c->d[1 + i];
-
-		if (!d->len)
-			return VBLK_E_ZERO_LEN;
-		if (d->len > VBLK_SIZE_MAX)
-			return VBLK_E_SEG_SIZE;
-		if (!(d->flags & VIRTQ_DESC_F_WRITE) != !dev_writes)
-			return VBLK_E_DIRECTION;
-		total += d->len;
-	}
-	for (i = 0; i < n; i++) {
-		const struct vq_desc *d = &c->d[1 + i];
-
-		e = pin_buf(b, d->addr, d->len, &r->iov[i].iov_base);
-		if (e) {
-			unpin_segs(b, r);
-			return e;
-		}
-		r->iov[i].iov_len = d->len;
-		r->seg[i].gpa = d->addr;
-		r->seg[i].len = d->len;
-		r->nseg++;
-	}
-	b->st.pins += n;
-	r->data_len = total;
-	return VBLK_OK;
-}
-
-static enum vblk_err check_rw(struct virtio_blk *b, const struct vblk_req *r,
-			      uint64_t sector)
-{
-	uint64_t cap = b->be->capacity;
-
-	if (!r->data_len || (r->data_len & (VIRTIO_BLK_SECTOR_SIZE - 1)))
-		return VBLK_E_DATA_LEN;
-	if (sector > cap >> VIRTIO_BLK_SECTOR_SHIFT ||
-	    r->data_len > cap - (sector << VIRTIO_BLK_SECTOR_SHIFT))
-		return VBLK_E_SECTOR;
-	return VBLK_OK;
-}
-
-/* GET_ID: the id string, NUL padded, into the data buffers. */
-static void get_id(struct virtio_blk *b, struct vblk_req *r)
-{
-	uint32_t i, done = 0, n;
-
-	for (i = 0; i < r->nseg && done < VIRTIO_BLK_ID_BYTES; i++) {
-		n = VIRTIO_BLK_ID_BYTES - done;
-		if (n > r->iov[i].iov_len)
-			n = (uint32_t)r->iov[i].iov_len;
-		memcpy(r->iov[i].iov_base, b->be->id + done, n);
-		done += n;
-	}
-	b->st.get_ids++;
-	finish(b, r, VIRTIO_BLK_S_OK, done + 1);
-}
-
-static void submit(struct virtio_blk *b, struct vblk_req *r, enum blk_op op,
-		   uint64_t sector)
-{
-	int ret;
-
-	r->io.op = op;
-	r->io.offset = sector << VIRTIO_BLK_SECTOR_SHIFT;
-	r->io.len = r->data_len;
-	r->io.iov = r->iov;
-	r->io.niov = r->nseg;
-	b->inflight++;
-	ret = b->be->ops->submit(b->be, &r->io);
-	if (ret) {
-		b->inflight--;
-		b->st.backend_errors++;
-		fail(b, r, VBLK_E_BACKEND);
-	}
-}
-
-/* Parse and start the request; errors complete it at once. */
-static void start_request(struct virtio_blk *b, struct vblk_req *r,
-			  const struct vq_chain *c)
-{
-	struct vblk_hdr h;
-	enum vblk_err e;
-	bool dev_writes;
-
-	e = read_header(b, c, &h);
-	if (e)
-		goto err;
-	r->type = h.type;
-	switch (h.type) {
-	case VIRTIO_BLK_T_IN:
-	case VIRTIO_BLK_T_OUT:
-		dev_writes = h.type == VIRTIO_BLK_T_IN;
-		if (!dev_writes && b->be->read_only) {
-			e = VBLK_E_READ_ONLY;
-			goto err;
-		}
-		e = map_data(b, r, c, dev_writes);
-		if (!e)
-			e = check_rw(b, r, h.sector);
-		if (e)
-			goto err;
-		if (dev_writes)
-			b->st.reads++;
-		else
-			b->st.writes++;
-		submit(b, r, dev_writes ? BLK_OP_READ : BLK_OP_WRITE, h.sector);
-		return;
-	case VIRTIO_BLK_T_FLUSH:
-		if (!negotiated(b, VIRTIO_BLK_F_FLUSH)) {
-			e = VBLK_E_UNSUPP;
-			goto err;
-		}
-		if (c->total != 2) {
-			e = VBLK_E_FLUSH_DATA;
-			goto err;
-		}
-		r->data_len = 0;
-		b->st.flushes++;
-		submit(b, r, BLK_OP_FLUSH, 0);
-		return;
-	case VIRTIO_BLK_T_GET_ID:
-		e = map_data(b, r, c, true);
-		if (!e && !r->data_len)
-			e = VBLK_E_DATA_LEN;
-		if (e)
-			goto err;
-		get_id(b, r);
-		return;
-	default:
-		e = VBLK_E_UNSUPP;
-		goto err;
-	}
-err:
-	fail(b, r, e);
-}
-
-static void handle_chain(struct virtio_blk *b, const struct vq_chain *c)
-{
-	struct vblk_req *r = &b->reqs[c->head];
-	enum vblk_err e;
-
-	if (r->busy) {
-		mark_broken(b, VQ_E_IN_FLIGHT);
-		return;
-	}
-	b->st.requests++;
-	r->head = c->head;
-	r->nseg = 0;
-	r->data_len = 0;
-	e = pin_status(b, r, c);
-	if (e) {
-		/* Nowhere to report: return the chain, nothing written. */
-		b->st.err[e]++;
-		b->st.no_status++;
-		virtq_push(&b->vq, c->head, 0);
-		return;
-	}
-	r->busy = true;
-	start_request(b, r, c);
-}
-
-static void io_done(struct blk_backend *be, struct blk_io *io, long res)
-{
-	struct virtio_blk *b = be->complete_arg;
-	struct vblk_req *r = (struct vblk_req *)((char *)io -
-						 offsetof(struct vblk_req, io));
-	uint32_t used = 1;
-
-	b->inflight--;
-	if (r->orphan) {
-		release_orphan(b, r);
-		return;
-	}
-	if (res < 0) {
-		b->st.backend_errors++;
-		fail(b, r, VBLK_E_BACKEND);
-		return;
-	}
-	if (r->io.op == BLK_OP_READ) {
-		b->st.bytes_read += r->data_len;
-		used += (uint32_t)r->data_len;
-	} else if (r->io.op == BLK_OP_WRITE) {
-		b->st.bytes_written += r->data_len;
-	}
-	finish(b, r, VIRTIO_BLK_S_OK, used);
-}
+#include "virtio_blk_internal.h"
 
 static void publish(struct virtio_blk *b)
 {
 	if (b->vq.ready && virtq_publish(&b->vq))
 		virtio_mmio_signal_used(&b->mmio);
+}
+
+/*
+ * proc_lock held.  Is the device live (DRIVER_OK, no reset asked for)?  The
+ * driver features are final then: copy them for the pass.
+ */
+static bool live_locked(struct virtio_blk *b)
+{
+	bool live;
+
+	pthread_mutex_lock(&b->mmio.reg_lock);
+	live = virtio_mmio_live(&b->mmio);
+	b->features = b->mmio.driver_features;
+	pthread_mutex_unlock(&b->mmio.reg_lock);
+	return live;
 }
 
 static int process_locked(struct virtio_blk *b)
@@ -490,23 +91,23 @@ static int process_locked(struct virtio_blk *b)
 
 	if (b->vq.broken)
 		return -EIO;
-	if (!b->vq.ready || !virtio_mmio_live(&b->mmio))
+	if (!b->vq.ready || !live_locked(b))
 		return -EAGAIN;
 	/*
 	 * At most one ring's worth per pass, so that a guest that keeps
-	 * refilling the ring cannot hold the device lock (and its vCPUs'
-	 * MMIO accesses) forever; the thread comes back for the rest.
+	 * refilling the ring cannot hold the processing lock (and a reset
+	 * waiting for it) forever; the thread comes back for the rest.
 	 */
 	while (n < b->vq.size &&
 	       (r = virtq_pop(&b->vq, &c, b->seg_max + 2)) > 0) {
 		n++;
-		handle_chain(b, &c);
+		vblk_handle_chain(b, &c);
 		if (b->vq.broken)
 			break;
 	}
 	if (r < 0)
-		mark_broken(b, (enum vq_err)-r);
-	else if (n == b->vq.size && b->running)
+		vblk_mark_broken(b, (enum vq_err)-r);
+	else if (n == b->vq.size && atomic_load(&b->running))
 		eventfd_write(b->notify_fd, 1);
 	if (n) {
 		b->st.batches++;
@@ -538,9 +139,9 @@ int virtio_blk_process_queue(struct virtio_blk *b)
 {
 	int n;
 
-	pthread_mutex_lock(&b->mmio.lock);
+	pthread_mutex_lock(&b->mmio.proc_lock);
 	n = process_locked(b);
-	pthread_mutex_unlock(&b->mmio.lock);
+	pthread_mutex_unlock(&b->mmio.proc_lock);
 	return n;
 }
 
@@ -548,14 +149,15 @@ int virtio_blk_reap(struct virtio_blk *b, bool wait)
 {
 	int n;
 
-	pthread_mutex_lock(&b->mmio.lock);
+	pthread_mutex_lock(&b->mmio.proc_lock);
 	n = reap_locked(b, wait);
-	pthread_mutex_unlock(&b->mmio.lock);
+	pthread_mutex_unlock(&b->mmio.proc_lock);
 	return n;
 }
 
-/* ---- transport hooks (lock held) ------------------------------------------ */
+/* ---- transport hooks (locks: see each hook in virtio_mmio.h) --------------- */
 
+/* reg_lock; cfg never changes after creation. */
 static int cfg_read(void *opaque, uint32_t off, void *data, unsigned int len)
 {
 	struct virtio_blk *b = opaque;
@@ -580,7 +182,8 @@ static void queue_ready(void *opaque, unsigned int qi)
 }
 
 /*
- * Finish every in-flight request before the rings go away.  A backend whose
+ * proc_lock only: the drain of a reset or QueueReady 0, while the registers
+ * stay accessible.  Finish every in-flight request before the rings go away.  A backend whose
  * waits keep failing leaves requests in flight: those become orphans (see
  * the top of this file) and the queue stop reports that it did not drain.
  */
@@ -608,8 +211,8 @@ static bool queue_stop(void *opaque, unsigned int qi)
 	return false;
 }
 
-/* No request of an earlier queue life is still with the backend (collects
- * what has finished meanwhile first). */
+/* proc_lock only.  No request of an earlier queue life is still with the
+ * backend (collects what has finished meanwhile first). */
 static bool idle(void *opaque)
 {
 	struct virtio_blk *b = opaque;
@@ -619,17 +222,21 @@ static bool idle(void *opaque)
 	return !b->orphans;
 }
 
+/* No lock held: hand the work to the thread, or do it here under
+ * proc_lock (process_locked() checks again that the queue is live). */
 static void notify(void *opaque, unsigned int qi)
 {
 	struct virtio_blk *b = opaque;
 
 	(void)qi;
-	if (b->running) {
+	if (atomic_load(&b->running)) {
 		eventfd_write(b->notify_fd, 1);
 		return;
 	}
+	pthread_mutex_lock(&b->mmio.proc_lock);
 	b->st.notifies++;
 	process_locked(b);
+	pthread_mutex_unlock(&b->mmio.proc_lock);
 }
 
 static const struct virtio_mmio_ops blk_mmio_ops = {
@@ -656,8 +263,8 @@ static bool poll_step(struct virtio_blk *b)
 {
 	bool work = false;
 
-	pthread_mutex_lock(&b->mmio.lock);
-	if (b->vq.ready && !b->vq.broken && virtio_mmio_live(&b->mmio)) {
+	pthread_mutex_lock(&b->mmio.proc_lock);
+	if (b->vq.ready && !b->vq.broken && live_locked(b)) {
 		if (b->inflight && b->be->event_fd >= 0)
 			work = reap_locked(b, false) > 0;
 		if (virtq_avail_pending(&b->vq)) {
@@ -666,16 +273,16 @@ static bool poll_step(struct virtio_blk *b)
 			work = true;
 		}
 	}
-	pthread_mutex_unlock(&b->mmio.lock);
+	pthread_mutex_unlock(&b->mmio.proc_lock);
 	return work;
 }
 
 static void set_notify(struct virtio_blk *b, bool enable)
 {
-	pthread_mutex_lock(&b->mmio.lock);
+	pthread_mutex_lock(&b->mmio.proc_lock);
 	if (b->vq.ready)
 		virtq_set_notify(&b->vq, enable);
-	pthread_mutex_unlock(&b->mmio.lock);
+	pthread_mutex_unlock(&b->mmio.proc_lock);
 }
 
 /*
@@ -720,10 +327,10 @@ static void *device_thread(void *arg)
 		found = 0;
 		if (p[1].revents & POLLIN) {
 			drain_fd(b->notify_fd);
-			pthread_mutex_lock(&b->mmio.lock);
+			pthread_mutex_lock(&b->mmio.proc_lock);
 			b->st.notifies++;
 			found = process_locked(b);
-			pthread_mutex_unlock(&b->mmio.lock);
+			pthread_mutex_unlock(&b->mmio.proc_lock);
 		}
 		if (n == 3 && (p[2].revents & POLLIN)) {
 			drain_fd(b->be->event_fd);
@@ -739,20 +346,16 @@ int virtio_blk_start(struct virtio_blk *b)
 {
 	int ret;
 
-	if (b->running)
+	if (atomic_load(&b->running))
 		return -EALREADY;
 	b->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (b->stop_fd < 0)
 		return -errno;
 	atomic_store(&b->stopping, false);
-	pthread_mutex_lock(&b->mmio.lock);
-	b->running = true;
-	pthread_mutex_unlock(&b->mmio.lock);
+	atomic_store(&b->running, true);
 	ret = pthread_create(&b->thread, NULL, device_thread, b);
 	if (ret) {
-		pthread_mutex_lock(&b->mmio.lock);
-		b->running = false;
-		pthread_mutex_unlock(&b->mmio.lock);
+		atomic_store(&b->running, false);
 		close(b->stop_fd);
 		b->stop_fd = -1;
 		return -ret;
@@ -762,14 +365,12 @@ int virtio_blk_start(struct virtio_blk *b)
 
 void virtio_blk_stop(struct virtio_blk *b)
 {
-	if (!b->running)
+	if (!atomic_load(&b->running))
 		return;
 	atomic_store(&b->stopping, true);
 	eventfd_write(b->stop_fd, 1);
 	pthread_join(b->thread, NULL);
-	pthread_mutex_lock(&b->mmio.lock);
-	b->running = false;
-	pthread_mutex_unlock(&b->mmio.lock);
+	atomic_store(&b->running, false);
 	close(b->stop_fd);
 	b->stop_fd = -1;
 }
@@ -865,7 +466,7 @@ int virtio_blk_create(const struct virtio_blk_params *p,
 			       qmax);
 	if (ret)
 		goto err_fd;
-	b->be->complete = io_done;
+	b->be->complete = vblk_io_done;
 	b->be->complete_arg = b;
 	*out = b;
 	return 0;
@@ -890,7 +491,7 @@ void virtio_blk_destroy(struct virtio_blk *b)
 	/* The backend is gone and with it every I/O it held. */
 	for (i = 0; b->orphans && i < b->num_max; i++)
 		if (b->reqs[i].busy && b->reqs[i].orphan)
-			release_orphan(b, &b->reqs[i]);
+			vblk_release_orphan(b, &b->reqs[i]);
 	close(b->notify_fd);
 	free_reqs(b);
 	free(b);
@@ -910,20 +511,22 @@ uint32_t virtio_blk_status(struct virtio_blk *b)
 {
 	uint32_t s;
 
-	pthread_mutex_lock(&b->mmio.lock);
+	pthread_mutex_lock(&b->mmio.reg_lock);
 	s = b->mmio.status;
-	pthread_mutex_unlock(&b->mmio.lock);
+	pthread_mutex_unlock(&b->mmio.reg_lock);
 	return s;
 }
 
 void virtio_blk_get_stats(struct virtio_blk *b, struct virtio_blk_stats *st)
 {
-	pthread_mutex_lock(&b->mmio.lock);
+	pthread_mutex_lock(&b->mmio.proc_lock);
 	*st = b->st;
-	st->bad_config = b->mmio.bad_config;
-	st->bad_access = b->mmio.bad_access;
 	st->inflight = b->inflight;
 	st->orphans = b->orphans;
+	pthread_mutex_lock(&b->mmio.reg_lock);
+	st->bad_config = b->mmio.bad_config;
+	st->bad_access = b->mmio.bad_access;
 	st->unpin_bugs += b->mmio.unpin_bugs;
-	pthread_mutex_unlock(&b->mmio.lock);
+	pthread_mutex_unlock(&b->mmio.reg_lock);
+	pthread_mutex_unlock(&b->mmio.proc_lock);
 }

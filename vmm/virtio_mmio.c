@@ -6,6 +6,15 @@
  * must be a subset of the offered ones, queue registers are frozen while the
  * queue is ready, QueueReady = 1 validates and pins the rings.  Whatever is
  * refused is counted (bad_config, bad_access) and changes nothing.
+ *
+ * Locking (virtio_mmio.h): an access takes reg_lock only, except the writes
+ * that begin or end a queue life, Status 0 and QueueReady, which take
+ * proc_lock first (lifecycle_write()).  Those wait for a processing pass in
+ * progress and for the drain; the drain runs under proc_lock alone, so the
+ * other registers stay readable meanwhile: Status reads its old value until
+ * the reset is complete (a driver waits for it to read 0, virtio 1.2,
+ * 2.4).  QueueNotify is checked under reg_lock and handed to the device
+ * after reg_lock is dropped.
  */
 #include <errno.h>
 #include <string.h>
@@ -24,9 +33,14 @@ int virtio_mmio_init(struct virtio_mmio_dev *d, const struct virtio_mmio_ops *op
 	int ret;
 
 	memset(d, 0, sizeof(*d));
-	ret = pthread_mutex_init(&d->lock, NULL);
+	ret = pthread_mutex_init(&d->reg_lock, NULL);
 	if (ret)
 		return -ret;
+	ret = pthread_mutex_init(&d->proc_lock, NULL);
+	if (ret) {
+		pthread_mutex_destroy(&d->reg_lock);
+		return -ret;
+	}
 	d->ops = ops;
 	d->opaque = opaque;
 	d->mem = mem;
@@ -43,27 +57,37 @@ int virtio_mmio_init(struct virtio_mmio_dev *d, const struct virtio_mmio_ops *op
 	return 0;
 }
 
-/* Stop queue qi; false if the device could not finish its requests. */
-static bool queue_stop(struct virtio_mmio_dev *d, unsigned int qi)
+/*
+ * Finish the requests of queue qi if it is ready (proc_lock held, reg_lock
+ * not: this waits for I/O).  False if the device could not finish them all.
+ */
+static bool queue_drain(struct virtio_mmio_dev *d, unsigned int qi)
 {
-	struct virtq *vq = &d->vqs[qi];
-	bool drained;
-
-	if (!vq->ready)
-		return true;
-	drained = d->ops->queue_stop(d->opaque, qi);
-	d->unpin_bugs += (uint64_t)virtq_disable(vq);
-	return drained;
+	return !d->vqs[qi].ready || d->ops->queue_stop(d->opaque, qi);
 }
 
+/* Both locks held: the rings go away. */
+static void queue_disable(struct virtio_mmio_dev *d, struct virtq *vq)
+{
+	d->unpin_bugs += (uint64_t)virtq_disable(vq);
+}
+
+/* proc_lock held; reg_lock taken for the register update only. */
 static void device_reset(struct virtio_mmio_dev *d)
 {
 	unsigned int i;
+	bool idle;
 
+	for (i = 0; i < d->nvqs; i++)
+		queue_drain(d, i);
+	/* Whatever the drain left in flight is orphaned by now. */
+	idle = d->ops->idle(d->opaque);
+
+	pthread_mutex_lock(&d->reg_lock);
 	for (i = 0; i < d->nvqs; i++) {
 		struct virtq *vq = &d->vqs[i];
 
-		queue_stop(d, i);
+		queue_disable(d, vq);
 		vq->num = vq->num_max;
 		vq->desc_gpa = vq->avail_gpa = vq->used_gpa = 0;
 		vq->broken = false;
@@ -77,16 +101,18 @@ static void device_reset(struct virtio_mmio_dev *d)
 	atomic_store(&d->interrupt_status, 0);
 	/* A drain that could not finish: the reset is not complete (status
 	 * does not read 0) until the device is idle and reset again. */
-	if (!d->ops->idle(d->opaque))
+	if (!idle)
 		virtio_mmio_needs_reset(d);
+	pthread_mutex_unlock(&d->reg_lock);
 }
 
 void virtio_mmio_exit(struct virtio_mmio_dev *d)
 {
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->proc_lock);
 	device_reset(d);
-	pthread_mutex_unlock(&d->lock);
-	pthread_mutex_destroy(&d->lock);
+	pthread_mutex_unlock(&d->proc_lock);
+	pthread_mutex_destroy(&d->proc_lock);
+	pthread_mutex_destroy(&d->reg_lock);
 }
 
 void virtio_mmio_needs_reset(struct virtio_mmio_dev *d)
@@ -169,7 +195,8 @@ static bool features_acceptable(struct virtio_mmio_dev *d)
 /*
  * The driver may only add bits, in order: ACKNOWLEDGE, DRIVER,
  * FEATURES_OK (if the features are acceptable), DRIVER_OK.  FAILED may be
- * set at any time.  NEEDS_RESET belongs to the device.
+ * set at any time.  NEEDS_RESET belongs to the device.  0 (reset) goes to
+ * lifecycle_write().
  */
 static void write_status(struct virtio_mmio_dev *d, uint32_t v)
 {
@@ -178,10 +205,6 @@ static void write_status(struct virtio_mmio_dev *d, uint32_t v)
 			       VIRTIO_STATUS_FEATURES_OK |
 			       VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FAILED;
 
-	if (!v) {
-		device_reset(d);
-		return;
-	}
 	v &= ~VIRTIO_STATUS_DEVICE_NEEDS_RESET;
 	if ((old & known & ~v) || (v & ~known)) {
 		d->bad_config++;	/* clears a bit or sets an unknown one */
@@ -201,16 +224,10 @@ static void write_status(struct virtio_mmio_dev *d, uint32_t v)
 	d->status = old | add;
 }
 
-static void write_queue_ready(struct virtio_mmio_dev *d, struct virtq *vq,
-			      uint32_t v)
+/* Both locks held. */
+static void enable_queue(struct virtio_mmio_dev *d, struct virtq *vq,
+			 unsigned int qi)
 {
-	unsigned int qi = d->queue_sel;
-
-	if (!v) {
-		if (!queue_stop(d, qi))
-			virtio_mmio_needs_reset(d);
-		return;
-	}
 	if (vq->ready)
 		return;
 	if ((d->status & (VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_FAILED |
@@ -226,6 +243,49 @@ static void write_queue_ready(struct virtio_mmio_dev *d, struct virtq *vq,
 		return;
 	}
 	d->ops->queue_ready(d->opaque, qi);
+}
+
+/* proc_lock held; takes reg_lock, but not across the drain. */
+static void write_queue_ready(struct virtio_mmio_dev *d, uint32_t v)
+{
+	struct virtq *vq;
+	unsigned int qi;
+	bool drained;
+
+	pthread_mutex_lock(&d->reg_lock);
+	qi = d->queue_sel;
+	vq = sel_queue(d);
+	if (!vq) {
+		d->bad_config++;
+	} else if (v) {
+		enable_queue(d, vq, qi);
+	} else if (vq->ready) {
+		pthread_mutex_unlock(&d->reg_lock);
+		drained = queue_drain(d, qi);
+		pthread_mutex_lock(&d->reg_lock);
+		queue_disable(d, vq);
+		if (!drained)
+			virtio_mmio_needs_reset(d);
+	}
+	pthread_mutex_unlock(&d->reg_lock);
+}
+
+/* Status 0 or QueueReady: the processing lock first (virtio_mmio.h). */
+static bool is_lifecycle(uint64_t offset, uint32_t v)
+{
+	return offset == VIRTIO_MMIO_QUEUE_READY ||
+	       (offset == VIRTIO_MMIO_STATUS && !v);
+}
+
+static void lifecycle_write(struct virtio_mmio_dev *d, uint64_t offset,
+			    uint32_t v)
+{
+	pthread_mutex_lock(&d->proc_lock);
+	if (offset == VIRTIO_MMIO_STATUS)
+		device_reset(d);
+	else
+		write_queue_ready(d, v);
+	pthread_mutex_unlock(&d->proc_lock);
 }
 
 /* Queue configuration registers: only while the queue is not ready. */
@@ -260,23 +320,25 @@ static void write_queue_cfg(struct virtio_mmio_dev *d, struct virtq *vq,
 		*gpa = (*gpa & ~0xffffffffULL) | v;
 }
 
-static void reg_write(struct virtio_mmio_dev *d, uint32_t off, uint32_t v)
+/* reg_lock held.  Returns the queue to notify (once reg_lock is dropped),
+ * or -1. */
+static int reg_write(struct virtio_mmio_dev *d, uint32_t off, uint32_t v)
 {
 	struct virtq *vq = sel_queue(d);
 
 	switch (off) {
 	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
 		d->device_features_sel = v;
-		return;
+		return -1;
 	case VIRTIO_MMIO_DRIVER_FEATURES:
 		write_driver_features(d, v);
-		return;
+		return -1;
 	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
 		d->driver_features_sel = v;
-		return;
+		return -1;
 	case VIRTIO_MMIO_QUEUE_SEL:
 		d->queue_sel = v;
-		return;
+		return -1;
 	case VIRTIO_MMIO_QUEUE_NUM:
 	case VIRTIO_MMIO_QUEUE_DESC_LOW:
 	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
@@ -285,32 +347,25 @@ static void reg_write(struct virtio_mmio_dev *d, uint32_t off, uint32_t v)
 	case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
 	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
 		write_queue_cfg(d, vq, off, v);
-		return;
-	case VIRTIO_MMIO_QUEUE_READY:
-		if (!vq) {
-			d->bad_config++;
-			return;
-		}
-		write_queue_ready(d, vq, v);
-		return;
+		return -1;
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		if (v < d->nvqs && d->vqs[v].ready && virtio_mmio_live(d))
-			d->ops->notify(d->opaque, v);
-		else
-			d->bad_config++;
-		return;
+			return (int)v;
+		d->bad_config++;
+		return -1;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
 		atomic_fetch_and(&d->interrupt_status, ~v);
-		return;
+		return -1;
 	case VIRTIO_MMIO_STATUS:
 		write_status(d, v);
-		return;
+		return -1;
 	case VIRTIO_MMIO_SHM_SEL:
 		d->shm_sel = v;
-		return;
-	default:			/* read-only, QueueReset, unknown */
+		return -1;
+	default:	/* read-only, QueueReset, unknown (QueueReady and
+			 * Status 0 went to lifecycle_write()) */
 		d->bad_access++;
-		return;
+		return -1;
 	}
 }
 
@@ -318,6 +373,7 @@ int virtio_mmio_access(struct virtio_mmio_dev *d, uint64_t offset, void *data,
 		       unsigned int len, bool is_write)
 {
 	bool refused = false;
+	int notify = -1;
 	uint32_t v = 0;
 
 	if (!d || !data || !len || len > 8)
@@ -326,7 +382,13 @@ int virtio_mmio_access(struct virtio_mmio_dev *d, uint64_t offset, void *data,
 		return -ERANGE;
 	if (!is_write)
 		memset(data, 0, len);
-	pthread_mutex_lock(&d->lock);
+	else if (len == 4)
+		memcpy(&v, data, 4);
+	if (is_write && len == 4 && is_lifecycle(offset, v)) {
+		lifecycle_write(d, offset, v);
+		return 0;
+	}
+	pthread_mutex_lock(&d->reg_lock);
 	if (len > GMEM_VIRTIO_MMIO_SIZE - offset) {
 		refused = true;		/* runs off the end of the window */
 	} else if (offset >= VIRTIO_MMIO_CONFIG) {
@@ -341,15 +403,16 @@ int virtio_mmio_access(struct virtio_mmio_dev *d, uint64_t offset, void *data,
 	} else if (len != 4 || (offset & 3)) {
 		refused = true;
 	} else if (is_write) {
-		memcpy(&v, data, 4);
-		reg_write(d, (uint32_t)offset, v);
+		notify = reg_write(d, (uint32_t)offset, v);
 	} else {
 		v = reg_read(d, (uint32_t)offset);
 		memcpy(data, &v, 4);
 	}
 	if (refused)
 		d->bad_access++;
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->reg_lock);
+	if (notify >= 0)
+		d->ops->notify(d->opaque, (unsigned int)notify);
 	return 0;
 }
 

@@ -11,28 +11,53 @@
 
 #include "virtqueue.h"
 
-/* Every hook runs with d->lock held. */
+/*
+ * Two locks (order: proc_lock, then reg_lock; never the other way):
+ *
+ *   reg_lock   the register file below (status, features, selectors, queue
+ *              configuration, counters).  Held for one register access and
+ *              never across I/O, a backend call or proc_lock.
+ *   proc_lock  the device's processing: the queue's live state, the
+ *              device's requests, every backend call.  The device holds it
+ *              while it processes and reaps.  The transport takes it (before
+ *              reg_lock) only for the writes that begin or end a queue life:
+ *              Status 0 (reset) and QueueReady.
+ *
+ * vq->ready, the rings (virtq_enable/virtq_disable) and the reset's clearing
+ * of vq->broken are written with both locks held: either lock reads them.
+ * interrupt_status is atomic (any thread, no lock).
+ *
+ * Which lock each hook runs with is given with the hook.
+ */
 struct virtio_mmio_ops {
-	/* Read len bytes at off of the config space; 0, or -ERANGE past it. */
+	/* reg_lock.  Read len bytes at off of the config space; 0, or -ERANGE
+	 * past it. */
 	int (*config_read)(void *opaque, uint32_t off, void *data,
 			   unsigned int len);
-	/* May the driver use these features (already a subset of offered)? */
+	/* reg_lock.  May the driver use these features (already a subset of
+	 * offered)? */
 	bool (*features_ok)(void *opaque, uint64_t features);
-	/* Queue qi just became ready (rings pinned). */
+	/* proc_lock and reg_lock.  Queue qi just became ready (rings pinned). */
 	void (*queue_ready)(void *opaque, unsigned int qi);
-	/* Queue qi is going away: finish its in-flight requests first.  False
+	/* proc_lock only (this waits for I/O: reg_lock is free meanwhile).
+	 * Queue qi is going away: finish its in-flight requests first.  False
 	 * if some could not be finished (they are orphaned: the device must
 	 * not touch the rings or the driver's buffers for them any more). */
 	bool (*queue_stop)(void *opaque, unsigned int qi);
-	/* Is nothing of an earlier queue life still in flight?  A reset that
+	/* proc_lock only.  Is nothing of an earlier queue life still in
+	 * flight?  A reset that
 	 * finds the device not idle leaves DEVICE_NEEDS_RESET set. */
 	bool (*idle)(void *opaque);
-	/* QueueNotify written by an MMIO exit (no ioeventfd). */
+	/* No lock held (called after reg_lock is dropped).  QueueNotify
+	 * written by an MMIO exit (no ioeventfd): the queue was ready and the
+	 * device live when the write was checked, which may have changed
+	 * since. */
 	void (*notify)(void *opaque, unsigned int qi);
 };
 
 struct virtio_mmio_dev {
-	pthread_mutex_t lock;
+	pthread_mutex_t reg_lock;	/* see above */
+	pthread_mutex_t proc_lock;
 	const struct virtio_mmio_ops *ops;
 	void *opaque;
 	struct gmem *mem;
@@ -47,7 +72,7 @@ struct virtio_mmio_dev {
 	atomic_uint interrupt_status;
 	unsigned int nvqs;
 	struct virtq *vqs;
-	/* counters (under lock) */
+	/* counters (under reg_lock; unpin_bugs under both) */
 	uint64_t bad_config;
 	uint64_t bad_access;
 	uint64_t unpin_bugs;		/* ring unpins that found no pin */
@@ -57,10 +82,10 @@ int virtio_mmio_init(struct virtio_mmio_dev *d, const struct virtio_mmio_ops *op
 		     void *opaque, struct gmem *mem, uint32_t device_id,
 		     uint64_t features, struct virtq *vqs, unsigned int nvqs,
 		     unsigned int num_max);
-/* Reset (draining through ops) and free the lock. */
+/* Reset (draining through ops) and free the locks. */
 void virtio_mmio_exit(struct virtio_mmio_dev *d);
 
-/* Status bit DEVICE_NEEDS_RESET plus a config interrupt (lock held). */
+/* Status bit DEVICE_NEEDS_RESET plus a config interrupt (reg_lock held). */
 void virtio_mmio_needs_reset(struct virtio_mmio_dev *d);
 
 /* Used-buffer interrupt status bit (any thread). */
@@ -70,7 +95,7 @@ static inline void virtio_mmio_signal_used(struct virtio_mmio_dev *d)
 				 memory_order_relaxed);
 }
 
-/* DRIVER_OK set and nothing asks for a reset (lock held). */
+/* DRIVER_OK set and nothing asks for a reset (reg_lock held). */
 static inline bool virtio_mmio_live(const struct virtio_mmio_dev *d)
 {
 	return (d->status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FAILED |

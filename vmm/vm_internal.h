@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * VMM internals shared by vmm/vm.c, vmm/vcpu.c and vmm/transport.c.
+ * VMM internals shared by vmm/vm.c, boot.c, vm_run.c, vcpu.c and transport.c.
  */
 #ifndef GMEMKIT_VMM_VM_INTERNAL_H
 #define GMEMKIT_VMM_VM_INTERNAL_H
@@ -112,7 +112,10 @@ void *gmem_vcpu_thread(void *arg);
 void gmem_vcpu_kick(struct gmem_vcpu *vcpu);
 int gmem_vm_kick_signal_init(void);
 
-/* vm.c */
+/* boot.c: page tables, GDT, boot info and image into guest RAM. */
+int gmem_vm_load_boot(struct gmem_vm *vm);
+
+/* vm_run.c */
 __attribute__((format(printf, 5, 6)))
 void gmem_vm_end_run(struct gmem_vm *vm, enum gmem_vm_end end, int vcpu,
 		     uint64_t info, const char *fmt, ...);

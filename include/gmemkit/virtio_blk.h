@@ -55,7 +55,13 @@
  *
  * Threads: virtio_mmio_access() runs on vCPU threads, processing on the
  * device thread (virtio_blk_start()) or on the caller of
- * virtio_blk_process_queue(); one mutex per device serialises them.
+ * virtio_blk_process_queue().  Two locks per device: a register lock for
+ * the register file and a processing lock for the queue, the requests and
+ * the backend.  A register access takes only the register lock and never
+ * waits for I/O, except the writes that begin or end a queue life (Status 0,
+ * QueueReady), which wait for a processing pass in progress and for the
+ * drain; without a device thread a QueueNotify write processes the queue
+ * in the writer (vmm/virtio_blk.c has the details).
  */
 #ifndef GMEMKIT_VIRTIO_BLK_H
 #define GMEMKIT_VIRTIO_BLK_H
@@ -94,8 +100,8 @@ struct blk_backend;
 /*
  * Completion callback, set by the device: res >= 0 when the whole I/O was
  * done (a backend continues short transfers itself), or a negative errno.
- * Called on the thread that runs submit() or reap(), with the device lock
- * held: it must not call back into the device.
+ * Called on the thread that runs submit() or reap(), with the device's
+ * processing lock held: it must not call back into the device.
  */
 typedef void (*blk_complete_fn)(struct blk_backend *be, struct blk_io *io,
 				long res);

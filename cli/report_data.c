@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gmemkit bench report: reading what the sub-benchmarks printed, the host
+ * model built from convert-bench and bounce-bench, and the io-bench points
+ * (each the median of its runs) the tables and the verdict look up.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_internal.h"
+
+const char *const io_modes[NMODES] = {
+	"shared", "bounce", "inplace", "inplace-batch", "adaptive", "inplace-scatter",
+	"persistent" };
+
+const struct json *results(const struct json *doc)
+{
+	const struct json *r = json_get(doc, "results");
+
+	return r && r->type == JSON_ARR ? r : NULL;
+}
+
+void report_read_probe(struct bench_data *d)
+{
+	const struct json *p = d->probe;
+
+	d->kvm = json_num(p, "kvm", 0) != 0;
+	d->cpu_string_emulated = json_num(p, "emulated", 0) != 0;
+	/* Where a guest runs is measured by the probe guest's speed loop (the
+	 * CPU model string says nothing about it); without a measurement the
+	 * guest is taken as not native. */
+	d->emulated = d->kvm && !(json_num(p, "guest_speed_measured", 0) &&
+				  json_num(p, "guest_native", 0));
+	/* A guest as fast as its host says nothing when the host itself is an
+	 * emulator (QEMU TCG runs both at the same speed): kept out too. */
+	if (d->cpu_string_emulated)
+		d->emulated = true;
+	if (!d->kvm)
+		snprintf(d->guest_speed, sizeof(d->guest_speed), "no guest (no KVM)");
+	else if (!json_num(p, "guest_speed_measured", 0))
+		snprintf(d->guest_speed, sizeof(d->guest_speed),
+			 "unknown (the probe guest did not report its speed loop)");
+	else
+		snprintf(d->guest_speed, sizeof(d->guest_speed),
+			 "%s (%.1f cycles per loop iteration, host %.1f)%s%s",
+			 d->emulated ? "EMULATED" : "native",
+			 json_num(p, "guest_cycles_per_iter", 0),
+			 json_num(p, "host_cycles_per_iter", 0),
+			 json_num(p, "pvm", 0) ? ", PVM native mode" : "",
+			 d->cpu_string_emulated ?
+			 ", on a host CPU that is itself emulated" : "");
+	snprintf(d->cpu, sizeof(d->cpu), "%s", json_str(p, "cpu", "unknown"));
+	snprintf(d->kernel, sizeof(d->kernel), "%s", json_str(p, "kernel", "unknown"));
+	snprintf(d->kvm_error, sizeof(d->kvm_error), "%s",
+		 json_str(p, "kvm_error", p ? "" : "probe failed"));
+	snprintf(d->backing, sizeof(d->backing), "%s", json_str(p, "backing", "memfd"));
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+void report_add_io_runs(struct bench_data *d, struct json **runs, unsigned int n)
+{
+	double sorted[MAX_REPS];
+	struct io_point *pt;
+	struct json *arr;
+	unsigned int i, med = 0;
+
+	if (!n || d->nio == MAX_IO)
+		return;
+	pt = &d->io[d->nio];
+	for (i = 0; i < n; i++) {
+		const struct json *r = results(runs[i]);
+
+		pt->iops[pt->nreps++] = r && r->child ? json_num(r->child, "iops", 0) : 0;
+	}
+	memcpy(sorted, pt->iops, n * sizeof(double));
+	qsort(sorted, n, sizeof(double), cmp_double);
+	for (i = 0; i < n; i++)
+		if (pt->iops[i] == sorted[n / 2])
+			med = i;
+	/* Keep the median run's record: detach it from its document. */
+	arr = (struct json *)results(runs[med]);
+	if (!arr || !arr->child) {
+		pt->nreps = 0;
+		return;
+	}
+	pt->rec = arr->child;
+	arr->child = pt->rec->next;
+	pt->rec->next = NULL;
+	d->nio++;
+}
+
+void report_pick(struct bench_data *d, const struct bench_opts *o)
+{
+	unsigned int i;
+
+	d->rep_qd = 0;
+	for (i = 0; i < o->nqd; i++)
+		if (o->qd[i] == 32 || (d->rep_qd != 32 && o->qd[i] > d->rep_qd))
+			d->rep_qd = o->qd[i];
+	d->rep_vcpus = o->vcpus[0];
+	for (i = 1; i < o->nvcpus; i++)
+		if (o->vcpus[i] < d->rep_vcpus)
+			d->rep_vcpus = o->vcpus[i];
+	d->rep_backend = o->backends & 1 ? "null" : "file";
+}
+
+void report_free(struct bench_data *d)
+{
+	unsigned int i;
+
+	json_free(d->probe);
+	json_free(d->convert);
+	json_free(d->bounce);
+	for (i = 0; i < d->nio; i++)
+		json_free(d->io[i].rec);
+}
+
+/* convert-bench median for (op, mode, pages, threads); NAN if absent. */
+static const struct json *conv_point(const struct bench_data *d, const char *op,
+				      const char *mode, unsigned int pages,
+				      unsigned int threads)
+{
+	const struct json *r = results(d->convert), *c;
+
+	for (c = r ? r->child : NULL; c; c = c->next)
+		if (!strcmp(json_str(c, "op", ""), op) &&
+		    (!mode || !strcmp(json_str(c, "mode", ""), mode)) &&
+		    json_num(c, "pages", 0) == pages && json_num(c, "threads", 0) == threads)
+			return c;
+	return NULL;
+}
+
+static double conv_ns(const struct bench_data *d, const char *op, const char *mode,
+		      unsigned int pages, unsigned int threads)
+{
+	return json_num(conv_point(d, op, mode, pages, threads), "ns_median", NAN);
+}
+
+/* The busy-thread count of convert-bench's headline rows (vCPU-like
+ * threads running in the process); 1 in results older than the field. */
+static unsigned int conv_busy(const struct bench_data *d)
+{
+	return (unsigned int)json_num(d->convert, "busy_threads", 1);
+}
+
+/* A micro-benchmark point is noisy when its median sits far above its best
+ * sample: the typical sample was disturbed. */
+bool conv_noisy(const struct bench_data *d, const char *mode, unsigned int pages)
+{
+	const struct json *c = conv_point(d, "roundtrip", mode, pages, conv_busy(d));
+
+	return json_num(c, "ns_median", 0) > NOISY_RATIO * json_num(c, "ns_min", INFINITY);
+}
+
+/* bounce-bench median for (op, bytes), 1 thread; sizes between measured
+ * points are interpolated linearly, sizes above the largest are that many
+ * mappings of the largest (a large I/O is split into maximal segments). */
+static double bounce_ns(const struct bench_data *d, const char *op, double bytes)
+{
+	const struct json *r = results(d->bounce), *c;
+	double lo_b = 0, lo_ns = 0, hi_b = INFINITY, hi_ns = NAN, max_b = 0, max_ns = NAN;
+
+	for (c = r ? r->child : NULL; c; c = c->next) {
+		double b = json_num(c, "bytes", 0), ns = json_num(c, "ns_median", NAN);
+
+		if (strcmp(json_str(c, "op", ""), op) || json_num(c, "threads", 0) != 1)
+			continue;
+		if (b == bytes)
+			return ns;
+		if (b < bytes && b > lo_b) {
+			lo_b = b;
+			lo_ns = ns;
+		}
+		if (b > bytes && b < hi_b) {
+			hi_b = b;
+			hi_ns = ns;
+		}
+		if (b > max_b) {
+			max_b = b;
+			max_ns = ns;
+		}
+	}
+	if (max_b > 0 && bytes > max_b)
+		return max_ns * ceil(bytes / max_b);
+	if (isnan(hi_ns))
+		return NAN;
+	return lo_ns + (hi_ns - lo_ns) * (bytes - lo_b) / (hi_b - lo_b);
+}
+
+/* The guest-measured round trip of pages, in place: the hypercall
+ * transport where it was measured (what --transport auto takes), else the
+ * doorbell; NAN if KVM did not run. */
+static double guest_roundtrip(const struct bench_data *d, unsigned int pages,
+			      const char **tr)
+{
+	static const char *const trs[2] = { "hypercall", "doorbell" };
+	const struct json *r = results(d->convert), *c;
+	unsigned int t;
+
+	for (t = 0; t < 2; t++)
+		for (c = r ? r->child : NULL; c; c = c->next)
+			if (!strcmp(json_str(c, "op", ""), "guest_roundtrip") &&
+			    !strcmp(json_str(c, "mode", ""), "inplace") &&
+			    !strcmp(json_str(c, "transport", ""), trs[t]) &&
+			    json_num(c, "pages", 0) == pages) {
+				*tr = trs[t];
+				return json_num(c, "ns_median", NAN);
+			}
+	return NAN;
+}
+
+/* First index from which a[b] < c[b] at every larger b; -1 if none. */
+static int crossover(const double *a, const double *c)
+{
+	int b, from = -1;
+
+	for (b = NBS - 1; b >= 0; b--) {
+		if (!(a[b] < c[b]))
+			break;
+		from = b;
+	}
+	return from;
+}
+
+void build_model(const struct bench_data *d, struct model *m)
+{
+	int b;
+
+	m->exit_ns = conv_ns(d, "exit_roundtrip", NULL, 0, 0);
+	m->busy = conv_busy(d);
+	m->guest_tr = NULL;
+	m->measured = true;
+	for (b = 0; b < NBS; b++) {
+		unsigned int pages = d->block_kib[b] / 4;
+		double bytes = d->block_kib[b] * 1024.0;
+
+		m->conv[b] = conv_ns(d, "roundtrip", "inplace", pages, m->busy);
+		m->conv_d[b] = conv_ns(d, "roundtrip", "destructive", pages, m->busy);
+		m->conv_idle[b] = conv_ns(d, "roundtrip", "inplace", pages, 0);
+		m->base[b] = conv_ns(d, "baseline", NULL, pages, m->busy);
+		m->copy_w[b] = bounce_ns(d, "bounce_to_device", bytes);
+		m->copy_r[b] = bounce_ns(d, "bounce_from_device", bytes);
+		m->mcpy[b] = bounce_ns(d, "memcpy", bytes);
+		m->synth[b] = m->conv[b] + (isnan(m->exit_ns) ? 0 : 2 * m->exit_ns);
+		m->guest_rt[b] = guest_roundtrip(d, pages, &m->guest_tr);
+		m->measured = m->measured && !isnan(m->guest_rt[b]);
+	}
+	/* Measurement where there is one at every size, never a mix. */
+	for (b = 0; b < NBS; b++)
+		m->inplace[b] = m->measured ? m->guest_rt[b] : m->synth[b];
+	m->crossover_r = crossover(m->inplace, m->copy_r);
+	m->crossover_w = crossover(m->inplace, m->copy_w);
+}
+
+/* ---- the io-bench points ------------------------------------------------ */
+
+const struct io_point *io_find(const struct bench_data *d, const char *mode,
+			       unsigned int bs_kib, unsigned int qd, unsigned int vcpus,
+			       const char *backend, const char *tr)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nio; i++) {
+		const struct json *r = d->io[i].rec;
+
+		if (!strcmp(json_str(r, "mode", ""), mode) &&
+		    json_num(r, "bs", 0) == bs_kib * 1024.0 && json_num(r, "qd", 0) == qd &&
+		    json_num(r, "vcpus", 1) == vcpus &&
+		    !strcmp(json_str(r, "backend", ""), backend) &&
+		    (tr == DEFAULT_TR || !strcmp(json_str(r, "transport", ""), tr)))
+			return &d->io[i];
+	}
+	return NULL;
+}
+
+const struct io_point *io_at_tr(const struct bench_data *d, const char *mode,
+				unsigned int bs_kib, const char *tr)
+{
+	return io_find(d, mode, bs_kib, d->rep_qd, d->rep_vcpus, d->rep_backend, tr);
+}
+
+/* The point the report's tables use: the representative qd, vCPUs, backend. */
+const struct io_point *io_at(const struct bench_data *d, const char *mode,
+			     unsigned int bs_kib)
+{
+	return io_at_tr(d, mode, bs_kib, DEFAULT_TR);
+}
+
+double io_val(const struct io_point *p, const char *key)
+{
+	return p ? json_num(p->rec, key, NAN) : NAN;
+}
+
+/* Best protected mode at bs (representative point); -1 if none. */
+int best_protected(const struct bench_data *d, unsigned int bs_kib, double *iops)
+{
+	int m, best = -1;
+
+	*iops = 0;
+	for (m = 1; m < NMODES; m++) {
+		double v = io_val(io_at(d, io_modes[m], bs_kib), "iops");
+
+		if (v > *iops) {
+			*iops = v;
+			best = m;
+		}
+	}
+	return best;
+}
+
+/* The smallest measured size from which in place over tr beats bouncing at
+ * every larger measured size (report_internal.h). */
+int io_crossover(const struct bench_data *d, const char *tr)
+{
+	int b, from = -1, measured = 0;
+
+	for (b = NBS - 1; b >= 0; b--) {
+		double bn = io_val(io_at(d, "bounce", d->block_kib[b]), "iops");
+		double ip = fmax(io_val(io_at_tr(d, "inplace", d->block_kib[b], tr), "iops"),
+				 io_val(io_at_tr(d, "inplace-batch", d->block_kib[b], tr), "iops"));
+
+		if (isnan(bn) || isnan(ip))
+			continue;
+		measured++;
+		if (ip <= bn)
+			break;
+		from = b;
+	}
+	return measured ? from : -2;
+}

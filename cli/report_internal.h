@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gmemkit bench report: what its files share (cli/report*.c).
+ *
+ *   report_data.c     the sub-benchmarks' documents, the host model, the
+ *                     io-bench points
+ *   report_files.c    results.json, results.csv, the plots' data and SVGs
+ *   report_tables.c   the tables of report.md and the terminal
+ *   report.c          the verdict, report.md, report_write()
+ *   report_transport.c  the in-place modes per conversion transport
+ *   report_compare.c  --compare; report_from.c  --report-from
+ */
+#ifndef GMEMKIT_CLI_REPORT_INTERNAL_H
+#define GMEMKIT_CLI_REPORT_INTERNAL_H
+
+#include "report.h"
+
+#define NOISY_RATIO	1.5	/* median/min (micro) or max/min (io) above: noisy */
+
+/* The io-bench modes, in the order of the tables. */
+extern const char *const io_modes[NMODES];
+
+/*
+ * The host model per block size.  Conversion figures are convert-bench's
+ * round trips with vCPU-like threads running (conv, conv_d: the headline;
+ * conv_idle: the idle process, a lower bound).  Bounce figures per
+ * direction: an I/O write pays bounce_to_device (copy in), an I/O read
+ * bounce_from_device (copy in + copy out), both with the pool size the
+ * io-bench sweep uses.
+ */
+struct model {
+	double conv[NBS], conv_d[NBS], conv_idle[NBS], base[NBS];
+	double copy_w[NBS], copy_r[NBS], mcpy[NBS];
+	double exit_ns;			/* an empty doorbell round trip, or NAN */
+	double guest_rt[NBS];		/* guest-measured share + unshare, or NAN */
+	double synth[NBS];		/* conv + 2 exits (conv alone without KVM) */
+	double inplace[NBS];		/* guest_rt where measured, else synth */
+	const char *guest_tr;		/* transport of guest_rt */
+	bool measured;			/* inplace[] is guest_rt */
+	int crossover_r, crossover_w;	/* first bs where in place wins for good */
+	unsigned int busy;		/* vCPU-like threads in conv[] */
+};
+
+/* report_data.c */
+const struct json *results(const struct json *doc);
+bool conv_noisy(const struct bench_data *d, const char *mode, unsigned int pages);
+void build_model(const struct bench_data *d, struct model *m);
+
+/*
+ * An io-bench point's record.  A point of an in-place mode may have been run
+ * over several conversion transports: tr names one, or is DEFAULT_TR, the
+ * default transport's record (what auto resolved to; bench.c runs it first
+ * of a point's transports, and the first record found is taken).
+ */
+#define DEFAULT_TR	NULL
+const struct io_point *io_find(const struct bench_data *d, const char *mode,
+			       unsigned int bs_kib, unsigned int qd, unsigned int vcpus,
+			       const char *backend, const char *tr);
+/* At the representative point (qd, vCPUs, backend), over transport tr. */
+const struct io_point *io_at_tr(const struct bench_data *d, const char *mode,
+				unsigned int bs_kib, const char *tr);
+/* The same, over the default transport: what the main tables use. */
+const struct io_point *io_at(const struct bench_data *d, const char *mode,
+			     unsigned int bs_kib);
+double io_val(const struct io_point *p, const char *key);
+int best_protected(const struct bench_data *d, unsigned int bs_kib, double *iops);
+/* The smallest measured size (index) from which in place over tr (the
+ * faster of inplace and inplace-batch) beats bounce at every larger measured
+ * size; -1 never, -2 nothing measured. */
+int io_crossover(const struct bench_data *d, const char *tr);
+
+/* report_files.c */
+FILE *open_in(const char *dir, const char *name);
+int write_json(const struct bench_data *d, const struct bench_opts *o,
+	       const char *dir, const struct model *m);
+int write_csv(const struct bench_data *d, const char *dir);
+void plots(const struct bench_data *d, const struct model *m, const char *dir);
+
+/* report_tables.c */
+void fmt_us(char *buf, size_t len, double ns);
+void model_table(FILE *f, const struct bench_data *d, const struct model *m);
+void io_table(FILE *f, const struct bench_data *d);
+void adaptive_table(FILE *f, const struct bench_data *d);
+void split_table(FILE *f, const struct bench_data *d);
+void modes_section(FILE *f);
+
+/* report_compare.c: a saved results.json, parsed (NULL, said why, if not). */
+struct json *report_load(const char *path);
+
+#endif /* GMEMKIT_CLI_REPORT_INTERNAL_H */

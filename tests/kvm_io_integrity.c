@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest I/O through virtio-blk (gmemkit/io.h), what must hold whatever the
+ * speed: data integrity in every mode with the file backend (the guest
+ * verifies reads, the host checks the sectors that reached the file),
+ * O_DIRECT, two vCPUs, malformed requests from the real guest (IOERR,
+ * counted, no host access to private pages) and a guest unsharing a buffer
+ * during its own I/O (refused with -EBUSY).  The modes' cost split and
+ * io-bench: kvm_io.c.  Needs /dev/kvm: without it every test SKIPs with the
+ * reason.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gmemkit/adapt.h"
+#include "gmemkit/probe.h"
+#include "gmemkit/cost.h"
+#include "gmemkit/io.h"
+#include "gmemkit/json.h"
+#include "gmemkit/timing.h"
+#include "disk_check.h"
+#include "kvm_io_util.h"
+
+/* ---- file backend: data integrity --------------------------------------- */
+
+/* The host's look at what reached the file: every sector of vCPU 0's span
+ * carries its own number, the mode's tag and a matching check word. */
+static bool file_stamped(const char *path, enum gmem_abi_io_mode m, uint64_t bytes)
+{
+	uint64_t bad = disk_bad_sectors(path, 0, bytes, GMEM_ABI_IO_TAG(m));
+
+	if (bad)
+		diag("%llu of %llu sectors not as the guest wrote them",
+		     (unsigned long long)bad, (unsigned long long)(bytes / 512));
+	return !bad;
+}
+
+static enum gmem_transport verify_transport;	/* AUTO unless a test sets it */
+
+static void verify_run(const char *disk, enum gmem_abi_io_mode m, enum gmem_abi_io_rw rw,
+		       uint64_t bs, unsigned int vcpus, bool direct)
+{
+	char spec[300];
+	struct gmem_io_result r;
+	struct gmem_io_config c;
+	const char *n = gmem_io_mode_name(m);
+	int err;
+
+	base(&c, m);
+	snprintf(spec, sizeof(spec), "file:%s%s", disk, direct ? ",direct" : "");
+	c.backend = spec;
+	c.rw = rw;
+	c.bs = bs;
+	c.vcpus = vcpus;
+	c.ios = 48;
+	c.span = 16;
+	c.flags = GMEM_ABI_IOF_VERIFY;
+	c.transport = verify_transport;
+	err = run(&c, &r);
+	ok(!err && r.vm.pass, "%s %s bs %llu%s%s%s: guest passed (%s)", n,
+	   gmem_io_rw_name(rw), (unsigned long long)bs, vcpus > 1 ? ", 2 vCPUs" : "",
+	   direct ? ", O_DIRECT" : "",
+	   verify_transport == GMEM_TRANSPORT_QUEUE ? ", queue" : "",
+	   err ? strerror(-err) : r.vm.message);
+	/* Reads check what they get; with writes, a read-back pass checks the
+	 * span: either way at least the span's sectors. */
+	ok(r.io.verify_errors == 0 && r.io.verified >= 16ULL * vcpus * bs / 512 &&
+	   r.io.io_errors == 0,
+	   "%s: %llu sectors verified, %llu errors, %llu I/O errors", n,
+	   (unsigned long long)r.io.verified, (unsigned long long)r.io.verify_errors,
+	   (unsigned long long)r.io.io_errors);
+	ok(r.io.prefill_ios == 16ULL * vcpus && r.dev.writes >= 16ULL * vcpus,
+	   "%s: span prefilled (%llu writes), device wrote %llu", n,
+	   (unsigned long long)r.io.prefill_ios, (unsigned long long)r.dev.writes);
+	ok(file_stamped(disk, m, 16 * bs), "%s: the file holds the guest's sectors", n);
+	ok_eq(r.mem.violations, 0, "%s: no host access to a private page", n);
+}
+
+static bool direct_ok(const char *dir)
+{
+	char p[300];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/gmemkit-direct-XXXXXX", dir);
+	fd = mkstemp(p);
+	if (fd < 0)
+		return false;
+	close(fd);
+	fd = open(p, O_RDWR | O_DIRECT);
+	unlink(p);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static void test_file(void)
+{
+	const char *dirs[] = { getenv("O") ? getenv("O") : "build", "/var/tmp", "/tmp" };
+	char disk[300], ddisk[300];
+	unsigned int i;
+	const char *dd = NULL;
+
+	if (!have_kvm) {
+		skip_why("file backend: %s", no_kvm);
+		return;
+	}
+	if (blk_disk_create(disk, sizeof(disk), "/var/tmp", DISK) &&
+	    blk_disk_create(disk, sizeof(disk), "/tmp", DISK)) {
+		skip_why("file backend: cannot create a disk image");
+		return;
+	}
+	for (i = 0; i < NMODES; i++)
+		verify_run(disk, modes[i], GMEM_ABI_IO_RANDRW, 16 * KiB, 1, false);
+	verify_run(disk, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_WRITE, 512 * KiB, 1, false);
+	verify_run(disk, GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_RANDWRITE, 16 * KiB, 2, false);
+	verify_run(disk, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_RANDREAD, 16 * KiB, 2, false);
+	verify_run(disk, GMEM_ABI_IO_PERSISTENT, GMEM_ABI_IO_WRITE, 512 * KiB, 1, false);
+	verify_run(disk, GMEM_ABI_IO_PERSISTENT, GMEM_ABI_IO_RANDREAD, 16 * KiB, 2, false);
+	/* The in-place modes over the conversion queue, data checked. */
+	verify_transport = GMEM_TRANSPORT_QUEUE;
+	verify_run(disk, GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_RANDRW, 16 * KiB, 2, false);
+	verify_run(disk, GMEM_ABI_IO_INPLACE_BATCH, GMEM_ABI_IO_RANDRW, 16 * KiB, 1, false);
+	verify_transport = GMEM_TRANSPORT_AUTO;
+	unlink(disk);
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !dd; i++)
+		if (direct_ok(dirs[i]))
+			dd = dirs[i];
+	if (!dd || blk_disk_create(ddisk, sizeof(ddisk), dd, DISK)) {
+		skip_why("O_DIRECT: no directory here takes it");
+		return;
+	}
+	diag("O_DIRECT disk in %s", dd);
+	for (i = 0; i < NMODES; i++)
+		verify_run(ddisk, modes[i], GMEM_ABI_IO_RANDRW, 8 * KiB, 1, true);
+	unlink(ddisk);
+}
+
+/* ---- malformed requests from the guest ----------------------------------- */
+
+/* Data on a private page (read and write), outside RAM, 100 bytes, on the
+ * descriptor table, past the end of the disk: IOERR each, counted per
+ * class; then ordinary I/O still works. */
+
+static void test_bad_requests(void)
+{
+	struct gmem_io_result r;
+	struct gmem_io_config c;
+	int err;
+
+	if (!have_kvm) {
+		skip_why("malformed requests: %s", no_kvm);
+		return;
+	}
+	base(&c, GMEM_ABI_IO_SHARED);
+	c.flags = GMEM_ABI_IOF_BAD_DESC;
+	c.ios = 8;
+	err = run(&c, &r);
+	ok(!err && r.vm.pass, "malformed requests: guest passed (%s)",
+	   err ? strerror(-err) : r.vm.message);
+	ok(r.io.bad_sent == 6 && r.io.bad_ioerr == 6, "%llu of %llu malformed requests got IOERR",
+	   (unsigned long long)r.io.bad_ioerr, (unsigned long long)r.io.bad_sent);
+	ok(r.dev.err[VBLK_E_PRIVATE] == 2, "2 counted as private buffers (%llu)",
+	   (unsigned long long)r.dev.err[VBLK_E_PRIVATE]);
+	ok(r.dev.err[VBLK_E_OUT_OF_RAM] == 1, "1 counted as outside RAM (%llu)",
+	   (unsigned long long)r.dev.err[VBLK_E_OUT_OF_RAM]);
+	ok(r.dev.err[VBLK_E_DATA_LEN] == 1, "1 counted as a bad data length (%llu)",
+	   (unsigned long long)r.dev.err[VBLK_E_DATA_LEN]);
+	ok(r.dev.err[VBLK_E_RING_OVERLAP] == 1, "1 counted as overlapping the rings (%llu)",
+	   (unsigned long long)r.dev.err[VBLK_E_RING_OVERLAP]);
+	ok(r.dev.err[VBLK_E_SECTOR] == 1, "1 counted as beyond capacity (%llu)",
+	   (unsigned long long)r.dev.err[VBLK_E_SECTOR]);
+	ok(r.dev.ioerr == 6 && r.dev.violations >= 3 && r.dev.broken == 0,
+	   "device: %llu IOERR, %llu violations, ring not broken",
+	   (unsigned long long)r.dev.ioerr, (unsigned long long)r.dev.violations);
+	ok_eq(r.mem.violations, 0, "no host access to a private page");
+	ok(r.io.ios == 8 && r.io.io_errors == 0, "good I/O afterwards: %llu, %llu errors",
+	   (unsigned long long)r.io.ios, (unsigned long long)r.io.io_errors);
+}
+
+/* ---- unshare during the buffer's own I/O ------------------------------------ */
+
+/* A backend that holds every I/O for HOLD_MS (a slow disk). */
+#define HOLD_MS	1500
+
+struct slow {
+	struct blk_backend be;
+	struct blk_io *held[64];
+	unsigned int n;
+};
+
+static int slow_submit(struct blk_backend *be, struct blk_io *io)
+{
+	struct slow *s = (struct slow *)be;
+	struct itimerspec t = { .it_value = { HOLD_MS / 1000, (HOLD_MS % 1000) * 1000000L } };
+
+	if (s->n == 64)
+		return -EBUSY;
+	s->held[s->n++] = io;
+	if (s->n == 1)
+		timerfd_settime(be->event_fd, 0, &t, NULL);
+	return 0;
+}
+
+static int slow_kick(struct blk_backend *be)
+{
+	(void)be;
+	return 0;
+}
+
+static int slow_reap(struct blk_backend *be, bool wait)
+{
+	struct slow *s = (struct slow *)be;
+	struct itimerspec cur;
+	unsigned int i, n = s->n;
+
+	if (!n)
+		return 0;
+	timerfd_gettime(be->event_fd, &cur);
+	if (cur.it_value.tv_sec || cur.it_value.tv_nsec) {
+		if (!wait)
+			return 0;
+		nanosleep(&cur.it_value, NULL);
+	}
+	s->n = 0;
+	for (i = 0; i < n; i++)
+		be->complete(be, s->held[i], s->held[i]->op == BLK_OP_FLUSH ? 0 :
+			     (long)s->held[i]->len);
+	return (int)n;
+}
+
+static void slow_destroy(struct blk_backend *be)
+{
+	close(be->event_fd);
+	free(be);
+}
+
+static const struct blk_backend_ops slow_ops = {
+	.submit = slow_submit,
+	.kick = slow_kick,
+	.reap = slow_reap,
+	.destroy = slow_destroy,
+};
+
+static struct blk_backend *slow_backend(void)
+{
+	struct slow *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->be.ops = &slow_ops;
+	s->be.name = "slow";
+	s->be.engine = "timer";
+	s->be.capacity = DISK;
+	s->be.event_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->be.event_fd < 0) {
+		free(s);
+		return NULL;
+	}
+	return &s->be;
+}
+
+static void test_unshare_busy(void)
+{
+	struct gmem_io_result r;
+	struct gmem_io_config c;
+	int err;
+
+	if (!have_kvm) {
+		skip_why("unshare during I/O: %s", no_kvm);
+		return;
+	}
+	base(&c, GMEM_ABI_IO_INPLACE);
+	c.backend = NULL;
+	c.custom = slow_backend();
+	c.flags = GMEM_ABI_IOF_UNSHARE_BUSY | GMEM_ABI_IOF_STEAL_PIN;
+	c.ios = 0;
+	c.bs = 64 * KiB;
+	c.delay_ms = 300;
+	if (!c.custom) {
+		ok(false, "slow backend: %s", strerror(errno));
+		return;
+	}
+	err = run(&c, &r);
+	ok(!err && r.vm.pass, "unshare during I/O: guest passed (%s)",
+	   err ? strerror(-err) : r.vm.message);
+	ok_eq(r.io.busy_status, -16, "unshare while the device holds the buffer: -EBUSY");
+	ok_eq(r.io.busy_after, 0, "unshare after completion: 0");
+	ok(r.mem.refusals >= 1 && r.vm.counters.c[GMEM_ABI_CNT_BUSY] >= 1,
+	   "VMM counted the refusal (gmem %llu, vm %llu)", (unsigned long long)r.mem.refusals,
+	   (unsigned long long)r.vm.counters.c[GMEM_ABI_CNT_BUSY]);
+	ok(r.dev.reads == 1 && r.dev.ok == 1, "the held read completed OK");
+	/* Item 1, second sequence, through the real guest: it first tries to
+	 * drop the device's pin on the buffer (no test services in an I/O
+	 * run), then unshares it (-EBUSY above): the device's completion found
+	 * every pin it took. */
+	ok(r.io.steal_status == -95 &&
+	   r.vm.counters.c[GMEM_ABI_CNT_SERVICE_REFUSED] == 1,
+	   "UNPIN of the device's pin refused: -EOPNOTSUPP (%lld), counted (%llu)",
+	   (long long)r.io.steal_status,
+	   (unsigned long long)r.vm.counters.c[GMEM_ABI_CNT_SERVICE_REFUSED]);
+	ok(r.dev.unpin_bugs == 0 && r.mem.unpin_missing == 0 && r.mem.violations == 0 &&
+	   r.dev.err[VBLK_E_PRIVATE] == 0,
+	   "no unpin bug, no violation, the device never met a private buffer");
+}
+
+int main(void)
+{
+	struct gmem_host_caps caps;
+
+	gmem_probe_host(&caps);
+	have_kvm = caps.kvm;
+	if (!have_kvm)
+		no_kvm = "no usable /dev/kvm";
+	test_file();
+	test_bad_requests();
+	test_unshare_busy();
+	return tap_done();
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * virtio-blk device internals shared by vmm/virtio_blk.c (lifecycle,
+ * registers, processing passes, device thread) and vmm/virtio_blk_req.c
+ * (one request: parsing, validation, pinning, submission, completion).
+ */
+#ifndef GMEMKIT_VMM_VIRTIO_BLK_INTERNAL_H
+#define GMEMKIT_VMM_VIRTIO_BLK_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "gmemkit/virtio_blk.h"
+#include "virtio_mmio.h"
+#include "virtqueue.h"
+
+#define VBLK_NUM_MAX_DEFAULT	256U
+#define VBLK_NUM_MAX_LIMIT	1024U
+#define VBLK_SEG_MAX_DEFAULT	128U
+#define VBLK_SEG_MAX_LIMIT	1024U
+#define VBLK_SIZE_MAX		(1U << 20)	/* bytes per segment */
+#define VBLK_DRAIN_TRIES	3	/* failing waits before orphaning */
+
+struct vblk_seg {
+	uint64_t gpa;
+	uint32_t len;
+};
+
+struct vblk_req {
+	struct blk_io io;		/* first: container of the backend io */
+	uint16_t head;
+	bool busy;
+	bool orphan;			/* in flight at a reset: unpin only */
+	uint32_t type;
+	uint64_t status_gpa;
+	volatile uint8_t *status;
+	uint32_t nseg;			/* pinned segments */
+	uint64_t data_len;		/* data bytes of the request */
+	struct vblk_seg *seg;		/* [seg_max] */
+	struct iovec *iov;		/* [seg_max] */
+};
+
+/*
+ * Locks (see vmm/virtio_blk.c): mmio.reg_lock guards mmio's register file;
+ * mmio.proc_lock everything else that changes after creation, except
+ * running and stopping (atomics).  cfg, num_max, seg_max, poll_ns, mem, be
+ * and the fds are set at creation.
+ */
+struct virtio_blk {
+	struct virtio_mmio_dev mmio;
+	struct virtq vq;
+	struct gmem *mem;
+	struct blk_backend *be;
+	struct virtio_blk_config cfg;
+	unsigned int num_max, seg_max;
+	struct vblk_req *reqs;		/* [num_max], indexed by head */
+	struct vblk_seg *segs;
+	struct iovec *iovs;
+	struct vq_desc *chain;		/* [seg_max + 2] */
+	uint64_t inflight;
+	uint64_t orphans;		/* orphaned requests still in flight */
+	uint64_t features;		/* driver features, copied at each pass */
+	struct virtio_blk_stats st;
+	int notify_fd;
+	int stop_fd;
+	pthread_t thread;
+	atomic_bool running;		/* the device thread runs */
+	atomic_bool stopping;
+	uint64_t poll_ns;
+};
+
+/* ---- vmm/virtio_blk_req.c, all with mmio.proc_lock held ------------------- */
+
+/* Take chain c off the ring: parse, pin and submit it, or complete it with
+ * an error at once. */
+void vblk_handle_chain(struct virtio_blk *b, const struct vq_chain *c);
+
+/* The backend's completion callback (be->complete). */
+void vblk_io_done(struct blk_backend *be, struct blk_io *io, long res);
+
+/* The ring is malformed: DEVICE_NEEDS_RESET (takes mmio.reg_lock). */
+void vblk_mark_broken(struct virtio_blk *b, enum vq_err e);
+
+/* An orphan's backend I/O is over: drop its pins, touch nothing else. */
+void vblk_release_orphan(struct virtio_blk *b, struct vblk_req *r);
+
+#endif /* GMEMKIT_VMM_VIRTIO_BLK_INTERNAL_H */
