@@ -1,78 +1,295 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Command-line value parsing with messages that name the bad value.
+ * The one option parser of every gmemkit command (cli/cmd.h), and the
+ * message prefix: "gmemkit <command>: ".
  */
 #include <errno.h>
-#include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "gmemkit/parse.h"
 
-int cli_parse_u64(const char *opt, const char *val, uint64_t *out)
+static const char *command;
+
+void cli_set_command(const char *name)
 {
-	unsigned long long v;
-	char *end;
+	command = name;
+}
 
-	if (!val || !*val || *val == '-') {
-		fprintf(stderr, "gmemkit: %s: '%s' is not a non-negative integer\n",
-			opt, val ? val : "");
-		return -1;
-	}
-	errno = 0;
-	v = strtoull(val, &end, 0);
-	if (errno || *end) {
-		fprintf(stderr, "gmemkit: %s: '%s' is not a non-negative integer\n",
-			opt, val);
-		return -1;
-	}
-	*out = v;
+static void prefix(void)
+{
+	fprintf(stderr, "gmemkit%s%s: ", command ? " " : "", command ? command : "");
+}
+
+void cli_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	prefix();
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * "gmemkit <command>: OPT VALUE: REASON", where an item of a list is the
+ * bad part: "gmemkit <command>: OPT VALUE: 'ITEM' is REASON".
+ */
+__attribute__((format(printf, 4, 5)))
+static int bad(const struct cli_opt *o, const char *val, const char *item,
+	       const char *fmt, ...)
+{
+	va_list ap;
+
+	prefix();
+	fprintf(stderr, "%s %s: ", o->name, *val ? val : "''");
+	if (item && strcmp(item, val))
+		fprintf(stderr, "'%s' is ", item);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -EINVAL;
+}
+
+static int number(const struct cli_opt *o, const char *val, const char *item,
+		  uint64_t *out)
+{
+	int err = gmem_parse_u64(item ? item : val, o->min, o->max, out);
+
+	if (err == -ERANGE)
+		return bad(o, val, item, "out of range (%llu..%llu)",
+			   (unsigned long long)o->min, (unsigned long long)o->max);
+	if (err && (o->min || o->max != UINT64_MAX))
+		return bad(o, val, item, "not a non-negative base-10 integer (range %llu..%llu)",
+			   (unsigned long long)o->min, (unsigned long long)o->max);
+	if (err)
+		return bad(o, val, item, "not a non-negative base-10 integer");
 	return 0;
 }
 
-int cli_parse_size(const char *opt, const char *val, uint64_t *out)
+static int size(const struct cli_opt *o, const char *val, const char *item,
+		uint64_t *out)
 {
-	unsigned long long v;
-	unsigned int shift = 0;
-	char *end;
+	uint64_t hi = o->max ? o->max : UINT64_MAX;
+	char a[24], b[24];
+	int err = gmem_parse_size(item ? item : val, o->min, hi, out);
 
-	if (!val || !*val || *val == '-')
-		goto bad;
-	errno = 0;
-	v = strtoull(val, &end, 0);
-	if (errno || end == val)
-		goto bad;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	}
-	if (*end == 'i' && shift)
-		end++;
-	if ((*end == 'b' || *end == 'B') && shift)
-		end++;
-	if (*end || (shift && v > (~0ULL >> shift)))
-		goto bad;
-	*out = v << shift;
+	if (err == -ERANGE)
+		return bad(o, val, item, "out of range (%s..%s)",
+			   gmem_format_size(o->min, a, sizeof(a)),
+			   gmem_format_size(hi, b, sizeof(b)));
+	if (err && (o->min || hi != UINT64_MAX))
+		return bad(o, val, item, "not a size (e.g. 4096, 4k, 2M, 1G; range %s..%s)",
+			   gmem_format_size(o->min, a, sizeof(a)),
+			   gmem_format_size(hi, b, sizeof(b)));
+	if (err)
+		return bad(o, val, item, "not a size (e.g. 4096, 4k, 2M, 1G)");
+	if (o->align && *out % o->align)
+		return bad(o, val, item, "not a multiple of %s",
+			   gmem_format_size(o->align, a, sizeof(a)));
+	if (o->pow2 && (*out & (*out - 1)))
+		return bad(o, val, item, "not a power of 2");
 	return 0;
-bad:
-	fprintf(stderr, "gmemkit: %s: '%s' is not a size (e.g. 4096, 4k, 2M, 1G)\n",
-		opt, val ? val : "");
+}
+
+/* Decimal seconds: digits with at most one '.', nothing else (no sign,
+ * exponent, hex, inf or nan). */
+static int seconds(const struct cli_opt *o, const char *val, double *out)
+{
+	size_t n = strspn(val, "0123456789"), f = 0;
+	char range[64];
+	double d;
+
+	snprintf(range, sizeof(range), o->fmin_open ? "above %g, up to %g" : "%g..%g",
+		 o->fmin, o->fmax);
+	if (val[n] == '.')
+		f = 1 + strspn(val + n + 1, "0123456789");
+	if (val[n + f] || !(n || f > 1))
+		return bad(o, val, NULL, "not a number of seconds (e.g. 0.5, 2; range %s)",
+			   range);
+	d = strtod(val, NULL);
+	if (d > o->fmax || d < o->fmin || (o->fmin_open && d == o->fmin))
+		return bad(o, val, NULL, "out of range (%s)", range);
+	*out = d;
+	return 0;
+}
+
+/* The index of name in o->names[], or -1. */
+static int lookup(const struct cli_opt *o, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->nnames; i++)
+		if (o->names[i] && !strcmp(name, o->names[i]))
+			return (int)i;
 	return -1;
 }
 
-int cli_parse_uint(const char *opt, const char *val, unsigned int min,
-		   unsigned int max, unsigned int *out)
+/* "not one of a, b, c" */
+static int not_one_of(const struct cli_opt *o, const char *val, const char *item)
 {
-	uint64_t v;
+	char list[512] = "";
+	size_t at = 0;
+	unsigned int i;
 
-	if (cli_parse_u64(opt, val, &v))
-		return -1;
-	if (v < min || v > max) {
-		fprintf(stderr, "gmemkit: %s: %s is out of range [%u, %u]\n",
-			opt, val, min, max);
-		return -1;
+	for (i = 0; i < o->nnames; i++)
+		if (o->names[i] && at < sizeof(list))
+			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s",
+					       at ? ", " : "", o->names[i]);
+	for (i = 0; i < o->nsizes; i++)
+		if (at < sizeof(list)) {
+			char s[24];
+
+			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s",
+					       at ? ", " : "",
+					       gmem_format_size(o->sizes[i], s, sizeof(s)));
+		}
+	return bad(o, val, item, "not one of %s", list);
+}
+
+int cli_transport(const char *value, void *transport)
+{
+	return gmem_vm_transport_from_name(value, transport);
+}
+
+/* One item of a comma list into the destination. */
+static int item(const struct cli_opt *o, const char *val, const char *it,
+		unsigned int *count)
+{
+	unsigned int *dest = o->dest, i;
+	uint64_t v;
+	int k;
+
+	switch (o->kind) {
+	case CLI_K_LIST:
+		k = lookup(o, it);
+		if (k < 0)
+			return not_one_of(o, val, it);
+		*dest |= 1U << k;
+		break;
+	case CLI_K_UINTS:
+		if (*count == o->max_n)
+			return bad(o, val, NULL, "more than %u values", o->max_n);
+		if (number(o, val, it, &v))
+			return -EINVAL;
+		dest[*count] = (unsigned int)v;
+		break;
+	default:	/* CLI_K_SIZES */
+		if (size(o, val, it, &v))
+			return -EINVAL;
+		for (i = 0; i < o->nsizes && o->sizes[i] != v; i++)
+			;
+		if (i == o->nsizes)
+			return not_one_of(o, val, it);
+		*dest |= 1U << i;
+		break;
 	}
-	*out = (unsigned int)v;
+	++*count;
+	return 0;
+}
+
+static int list(const struct cli_opt *o, const char *val)
+{
+	char *copy = strdup(val), *it, *save = NULL;
+	unsigned int count = 0;
+	int err = 0;
+
+	if (!copy)
+		return bad(o, val, NULL, "%s", strerror(ENOMEM));
+	if (o->kind != CLI_K_UINTS)
+		*(unsigned int *)o->dest = 0;
+	for (it = strtok_r(copy, ",", &save); it && !err; it = strtok_r(NULL, ",", &save))
+		err = item(o, val, it, &count);
+	free(copy);
+	if (!err && !count)
+		err = bad(o, val, NULL, "names nothing");
+	if (!err && o->kind == CLI_K_UINTS)
+		*o->n = count;
+	return err;
+}
+
+/* The value(s) v[] of option o into its destination. */
+static int value(const struct cli_opt *o, char **v)
+{
+	uint64_t x;
+	int k;
+
+	switch (o->kind) {
+	case CLI_K_UINT:
+		if (number(o, v[0], NULL, &x))
+			return -EINVAL;
+		*(unsigned int *)o->dest = (unsigned int)x;
+		return 0;
+	case CLI_K_U64:
+		return number(o, v[0], NULL, o->dest);
+	case CLI_K_SIZE:
+		return size(o, v[0], NULL, o->dest);
+	case CLI_K_SECONDS:
+		return seconds(o, v[0], o->dest);
+	case CLI_K_STRING:
+		if (o->names && lookup(o, v[0]) < 0)
+			return not_one_of(o, v[0], NULL);
+		*(const char **)o->dest = v[0];
+		return 0;
+	case CLI_K_PAIR:
+		((const char **)o->dest)[0] = v[0];
+		((const char **)o->dest)[1] = v[1];
+		return 0;
+	case CLI_K_CHOICE:
+		k = lookup(o, v[0]);
+		if (k < 0)
+			return not_one_of(o, v[0], NULL);
+		*(unsigned int *)o->dest = (unsigned int)k;
+		return 0;
+	case CLI_K_FN:
+		k = o->fn(v[0], o->dest);
+		if (k == -EINVAL)
+			return bad(o, v[0], NULL, "not %s", o->what);
+		return k ? bad(o, v[0], NULL, "%s", strerror(-k)) : 0;
+	default:
+		return list(o, v[0]);
+	}
+}
+
+int cli_parse(int argc, char **argv, const struct cli_opt *opts,
+	      void (*usage)(FILE *f))
+{
+	const struct cli_opt *o;
+	int i, nv;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 1;
+		}
+		for (o = opts; o->name && strcmp(a, o->name); o++)
+			;
+		if (!o->name) {
+			cli_err("unknown option '%s' (gmemkit %s --help lists them)\n", a,
+				command ? command : "<command>");
+			return -EINVAL;
+		}
+		if (o->given)
+			*o->given = a;
+		if (o->kind == CLI_K_FLAG) {
+			*(bool *)o->dest = true;
+			continue;
+		}
+		nv = o->kind == CLI_K_PAIR ? 2 : 1;
+		if (i + nv >= argc) {
+			cli_err("%s needs %s\n", a, nv == 2 ? "two values" : "a value");
+			return -EINVAL;
+		}
+		if (value(o, argv + i + 1))
+			return -EINVAL;
+		if (o->given)
+			*o->given = argv[i + 1];
+		i += nv;
+	}
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "cmd.h"
 #include "gmemkit/abi.h"
 #include "gmemkit/json.h"
+#include "gmemkit/parse.h"
 #include "gmemkit/virtio_blk.h"
 #include "report.h"
 
@@ -162,7 +163,7 @@ static void skip(struct bench_data *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "gmemkit bench: skipped or failed: %s\n", msg);
+	cli_err("skipped or failed: %s\n", msg);
 	if (d->nskipped == MAX_SKIPPED) {
 		d->nskipped_lost++;
 		return;
@@ -381,7 +382,7 @@ static void run_all(struct bench_data *d, const struct bench_opts *o)
 
 /* ---- command ----------------------------------------------------------- */
 
-static int usage(FILE *f, int ret)
+static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: gmemkit bench [--quick] [--reps N] [--io-runtime SECONDS] [--out DIR]\n"
@@ -405,7 +406,6 @@ static int usage(FILE *f, int ret)
 		"  hypercall is the default, queue where an ioeventfd works.\n"
 		"  --emulated-ok runs the guest sweep on an emulated CPU too (labelled;\n"
 		"  never a verdict).\n");
-	return ret;
 }
 
 /* results/<host>-<date>[-quick]: a quick run never overwrites a full one. */
@@ -440,167 +440,62 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
-/* Names in a comma list -> bit mask over names[]; -1 naming the bad one. */
-static int parse_names(const char *opt, const char *arg, const char *const *names,
-		       unsigned int n, unsigned int *mask)
-{
-	char buf[256], *tok, *save = NULL;
-	unsigned int i;
-
-	snprintf(buf, sizeof(buf), "%s", arg);
-	*mask = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		for (i = 0; i < n && strcmp(tok, names[i]); i++)
-			;
-		if (i == n) {
-			fprintf(stderr, "gmemkit: %s: unknown '%s'\n", opt, tok);
-			return -1;
-		}
-		*mask |= 1U << i;
-	}
-	if (!*mask) {
-		fprintf(stderr, "gmemkit: %s: '%s' names nothing\n", opt, arg);
-		return -1;
-	}
-	return 0;
-}
-
-/* "1,32" -> values in [min, max], at most MAX_SEL of them. */
-static int parse_uints(const char *opt, const char *arg, unsigned int min,
-		       unsigned int max, unsigned int *out, unsigned int *n)
-{
-	char buf[128], *tok, *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", arg);
-	*n = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (*n == MAX_SEL) {
-			fprintf(stderr, "gmemkit: %s: more than %d values in '%s'\n", opt,
-				MAX_SEL, arg);
-			return -1;
-		}
-		if (cli_parse_uint(opt, tok, min, max, &out[(*n)++]))
-			return -1;
-	}
-	if (!*n) {
-		fprintf(stderr, "gmemkit: %s: '%s' names nothing\n", opt, arg);
-		return -1;
-	}
-	return 0;
-}
-
-static int parse_sizes(const char *arg, unsigned int *mask)
-{
-	char buf[128], *tok, *save = NULL;
-	unsigned int b;
-	uint64_t v;
-
-	snprintf(buf, sizeof(buf), "%s", arg);
-	*mask = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (cli_parse_size("--bs", tok, &v))
-			return -1;
-		for (b = 0; b < NBS && v != block_kib[b] * 1024ULL; b++)
-			;
-		if (b == NBS) {
-			fprintf(stderr, "gmemkit: --bs: %s is not one of 4k,16k,64k,256k,1m\n", tok);
-			return -1;
-		}
-		*mask |= 1U << b;
-	}
-	return *mask ? 0 : -1;
-}
-
+/* 0 to run, 1 after --help, -EINVAL on a bad option. */
 static int parse_args(int argc, char **argv, struct bench_opts *o)
 {
-	bool backends_set = false;
-	int i;
+	static const char *const transports[] = { "doorbell", "hypercall", "queue",
+						   "default", "all" };
+	uint64_t sizes[NBS];
+	const char *backends_arg = NULL, *compare[2] = { NULL };
+	const struct cli_opt opts[] = {
+		CLI_FLAG("--quick", &o->quick),
+		CLI_FLAG("--emulated-ok", &o->emulated_ok),
+		CLI_LIST("--modes", &o->modes, modes),
+		CLI_LIST("--backends", &o->backends, backends, .given = &backends_arg),
+		CLI_SIZES("--bs", &o->sizes, sizes),
+		CLI_UINTS("--qd", o->qd, &o->nqd, 1, 64),
+		CLI_UINTS("--vcpus", o->vcpus, &o->nvcpus, 1, 8),
+		CLI_UINT("--reps", &o->reps, 1, MAX_REPS),
+		CLI_SECONDS("--io-runtime", &o->io_runtime, 0.05, 60),
+		CLI_LIST("--transport", &o->transports, transports),
+		/* what bounce-bench and io-bench both take, any vCPU count */
+		CLI_SIZE("--pool-size", &o->pool_size, 2ULL << 20, GMEM_ABI_IO_POOL_MAX,
+			 .align = 2ULL << 20),
+		CLI_STRING("--out", &o->outdir),
+		CLI_STRING("--report-from", &o->report_from),
+		CLI_PAIR("--compare", compare),
+		{ 0 }
+	};
+	char b1[24], b2[24], b3[24], b4[24];
+	unsigned int i, b;
+	int err;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--quick")) {
-			o->quick = true;
-		} else if (!strcmp(argv[i], "--emulated-ok")) {
-			o->emulated_ok = true;
-		} else if (!strcmp(argv[i], "--modes") && i + 1 < argc) {
-			if (parse_names("--modes", argv[++i], modes, NMODES, &o->modes))
-				return 2;
-		} else if (!strcmp(argv[i], "--backends") && i + 1 < argc) {
-			if (parse_names("--backends", argv[++i], backends, 2, &o->backends))
-				return 2;
-			backends_set = true;
-		} else if (!strcmp(argv[i], "--bs") && i + 1 < argc) {
-			if (parse_sizes(argv[++i], &o->sizes))
-				return 2;
-		} else if (!strcmp(argv[i], "--qd") && i + 1 < argc) {
-			if (parse_uints("--qd", argv[++i], 1, 64, o->qd, &o->nqd))
-				return 2;
-		} else if (!strcmp(argv[i], "--vcpus") && i + 1 < argc) {
-			if (parse_uints("--vcpus", argv[++i], 1, 8, o->vcpus, &o->nvcpus))
-				return 2;
-		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
-			if (cli_parse_uint("--reps", argv[++i], 1, 100, &o->reps))
-				return 2;
-		} else if (!strcmp(argv[i], "--io-runtime") && i + 1 < argc) {
-			char *end;
-
-			o->io_runtime = strtod(argv[++i], &end);
-			if (*end || !(o->io_runtime >= 0.05 && o->io_runtime <= 60)) {
-				fprintf(stderr, "gmemkit: --io-runtime: '%s' is not a number of "
-					"seconds in [0.05, 60]\n", argv[i]);
-				return 2;
-			}
-		} else if (!strcmp(argv[i], "--transport") && i + 1 < argc) {
-			static const char *const trn[] = { "doorbell", "hypercall", "queue",
-							   "default", "all" };
-
-			if (parse_names("--transport", argv[++i], trn, 5, &o->transports))
-				return 2;
-			if (o->transports & 16)
-				o->transports = 7;
-			o->transports &= 7;	/* "default": none beyond it */
-		} else if (!strcmp(argv[i], "--pool-size") && i + 1 < argc) {
-			if (cli_parse_size("--pool-size", argv[++i], &o->pool_size))
-				return 2;
-			/* what bounce-bench and io-bench both take, any vCPU count */
-			if (o->pool_size < (2ULL << 20) || o->pool_size > GMEM_ABI_IO_POOL_MAX ||
-			    o->pool_size % (2ULL << 20)) {
-				fprintf(stderr, "gmemkit: --pool-size: '%s' is not a multiple of "
-					"2M in [2M, 1G]\n", argv[i]);
-				return 2;
-			}
-		} else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
-			o->outdir = argv[++i];
-		} else if (!strcmp(argv[i], "--report-from") && i + 1 < argc) {
-			o->report_from = argv[++i];
-		} else if (!strcmp(argv[i], "--compare") && i + 2 < argc) {
-			o->compare_a = argv[++i];
-			o->compare_b = argv[++i];
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			return usage(stdout, 0) - 1;
-		} else {
-			fprintf(stderr, "gmemkit bench: unknown option or missing value '%s'\n",
-				argv[i]);
-			return usage(stderr, 2);
-		}
-	}
-	if (o->quick && !backends_set)
+	for (b = 0; b < NBS; b++)
+		sizes[b] = block_kib[b] * 1024ULL;
+	err = cli_parse(argc, argv, opts, usage);
+	if (err)
+		return err;
+	o->compare_a = compare[0];
+	o->compare_b = compare[1];
+	if (o->transports & 16)
+		o->transports = 7;
+	o->transports &= 7;	/* "default": none beyond it */
+	if (o->quick && !backends_arg)
 		o->backends = 1;
-	for (i = 0; i < (int)o->nvcpus; i++) {
-		unsigned int b;
-
+	for (i = 0; i < o->nvcpus; i++)
 		for (b = 0; b < NBS; b++)
 			if ((o->sizes & (1U << b)) &&
-			    !gmem_abi_io_pool_ok(o->pool_size, block_kib[b] * 1024ULL, o->vcpus[i])) {
-				fprintf(stderr, "gmemkit: --pool-size: %llu bytes cannot serve %u KiB "
-					"blocks on %u vCPUs (at least %llu KiB, a multiple of %llu "
-					"KiB)\n", (unsigned long long)o->pool_size, block_kib[b],
-					o->vcpus[i],
-					(unsigned long long)(gmem_abi_io_pool_min(block_kib[b] * 1024ULL,
-										   o->vcpus[i]) >> 10),
-					(unsigned long long)(gmem_abi_io_pool_unit(o->vcpus[i]) >> 10));
-				return 2;
+			    !gmem_abi_io_pool_ok(o->pool_size, sizes[b], o->vcpus[i])) {
+				cli_err("--pool-size %s: cannot serve %s blocks on %u vCPUs "
+					"(at least %s, a multiple of %s)\n",
+					gmem_format_size(o->pool_size, b1, sizeof(b1)),
+					gmem_format_size(sizes[b], b2, sizeof(b2)), o->vcpus[i],
+					gmem_format_size(gmem_abi_io_pool_min(sizes[b], o->vcpus[i]),
+							 b3, sizeof(b3)),
+					gmem_format_size(gmem_abi_io_pool_unit(o->vcpus[i]),
+							 b4, sizeof(b4)));
+				return -EINVAL;
 			}
-	}
 	return 0;
 }
 
@@ -619,7 +514,7 @@ static int cmd_bench(int argc, char **argv)
 
 	err = parse_args(argc, argv, &o);
 	if (err)
-		return err < 0 ? 0 : err;
+		return err > 0 ? 0 : 2;
 	if (o.compare_a)
 		return report_compare(o.compare_a, o.compare_b);
 	if (o.report_from)	/* a saved run's report files, again */
@@ -634,7 +529,7 @@ static int cmd_bench(int argc, char **argv)
 		return 1;
 	err = mkdir_p(outdir);
 	if (err) {
-		fprintf(stderr, "gmemkit bench: cannot create '%s': %s\n", outdir,
+		cli_err("cannot create '%s': %s\n", outdir,
 			strerror(-err));
 		return 1;
 	}
@@ -642,7 +537,7 @@ static int cmd_bench(int argc, char **argv)
 	report_pick(&d, &o);
 	run_all(&d, &o);
 	if (!d.convert) {
-		fprintf(stderr, "gmemkit bench: convert-bench failed; no report\n");
+		cli_err("convert-bench failed; no report\n");
 		report_free(&d);
 		return 1;
 	}
@@ -651,7 +546,7 @@ static int cmd_bench(int argc, char **argv)
 	if (err)
 		return 1;
 	if (d.kvm && (!d.emulated || o.emulated_ok) && d.io_failed && !d.nio) {
-		fprintf(stderr, "gmemkit bench: KVM is usable here but none of the %u "
+		cli_err("KVM is usable here but none of the %u "
 			"guest I/O points succeeded (see 'Skipped or failed' in %s/report.md)\n",
 			d.io_failed, outdir);
 		return 1;

@@ -452,7 +452,7 @@ static void print_json(const struct bench *b, unsigned int areas)
 	       sp[0], sp[1]);
 }
 
-static int usage(FILE *f, int ret)
+static void usage(FILE *f)
 {
 	fprintf(f, "usage: gmemkit bounce-bench [--json] [--reps N] [--pool-size SIZE]\n"
 		   "  bounce pool map+unmap (no copy), map+copy+unmap to the device (one\n"
@@ -464,7 +464,6 @@ static int usage(FILE *f, int ret)
 		   "  --pool-size SIZE  pool size, a multiple of 512 KiB up to 1G (default\n"
 		   "                    64M, swiotlb's default IO_TLB_DEFAULT_SIZE; SEV/TDX\n"
 		   "                    guests: 6%% of RAM clamped to [64M, 1G])\n");
-	return ret;
 }
 
 static int cmd_bounce_bench(int argc, char **argv)
@@ -473,33 +472,18 @@ static int cmd_bounce_bench(int argc, char **argv)
 	uint64_t pool_size = 64ull << 20;
 	struct bench *b;
 	bool json = false;
-	int i, err;
+	const struct cli_opt opts[] = {
+		CLI_FLAG("--json", &json),
+		CLI_UINT("--reps", &reps, 5, 100000),
+		CLI_SIZE("--pool-size", &pool_size, 2 * BOUNCE_SEG_SIZE, 1ull << 30,
+			 .align = 2 * BOUNCE_SEG_SIZE),
+		{ 0 }
+	};
+	int err;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
-			if (cli_parse_uint("--reps", argv[++i], 5, 100000, &reps))
-				return 2;
-		} else if (!strcmp(argv[i], "--pool-size") && i + 1 < argc) {
-			if (cli_parse_size("--pool-size", argv[++i], &pool_size))
-				return 2;
-			if (!pool_size || pool_size % (2 * BOUNCE_SEG_SIZE) ||
-			    pool_size > (1ull << 30)) {
-				fprintf(stderr, "gmemkit: --pool-size: %s is not a multiple of "
-					"512 KiB in (0, 1 GiB]\n", argv[i]);
-				return 2;
-			}
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			return usage(stdout, 0);
-		} else if (!strcmp(argv[i], "--reps") || !strcmp(argv[i], "--pool-size")) {
-			fprintf(stderr, "gmemkit bounce-bench: %s needs a value\n", argv[i]);
-			return 2;
-		} else {
-			fprintf(stderr, "gmemkit bounce-bench: unknown option '%s'\n", argv[i]);
-			return usage(stderr, 2);
-		}
-	}
+	err = cli_parse(argc, argv, opts, usage);
+	if (err)
+		return err > 0 ? 0 : 2;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return 1;
@@ -509,7 +493,7 @@ static int cmd_bounce_bench(int argc, char **argv)
 	if (!err)
 		err = run(b);
 	if (err) {
-		fprintf(stderr, "gmemkit bounce-bench: %s\n", strerror(-err));
+		cli_err("%s\n", strerror(-err));
 	} else if (json) {
 		print_json(b, areas);
 	} else {

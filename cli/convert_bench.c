@@ -519,7 +519,7 @@ static void print_json(const struct bench *b, const struct gmem_host_caps *caps)
 	printf("]}\n");
 }
 
-static int usage(FILE *f, int ret)
+static void usage(FILE *f)
 {
 	fprintf(f, "usage: gmemkit convert-bench [--json] [--reps N] [--pages N,N,...]\n"
 		   "                             [--backing auto|memfd] [--transport LIST]\n"
@@ -537,66 +537,23 @@ static int usage(FILE *f, int ret)
 		   "  doorbell,hypercall,queue (default: every usable one), queue with the\n"
 		   "  converter polling (--conv-poll-us, default %d; 0: only asleep) and asleep\n",
 		MAX_PC, MAX_PAGES, MAX_BUSY, GMEM_VM_CONV_POLL_US_DEFAULT);
-	return ret;
-}
-
-/* "1,4,16" -> b->pc; prints the bad element and returns -1 on error. */
-static int parse_pages(struct bench *b, const char *arg)
-{
-	char buf[128], *tok, *save = NULL;
-
-	if (strlen(arg) >= sizeof(buf)) {
-		fprintf(stderr, "gmemkit: --pages: '%s' is too long\n", arg);
-		return -1;
-	}
-	strcpy(buf, arg);
-	b->npc = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (b->npc == MAX_PC) {
-			fprintf(stderr, "gmemkit: --pages: more than %d counts in '%s'\n",
-				MAX_PC, arg);
-			return -1;
-		}
-		if (cli_parse_uint("--pages", tok, 1, MAX_PAGES, &b->pc[b->npc++]))
-			return -1;
-	}
-	if (!b->npc) {
-		fprintf(stderr, "gmemkit: --pages: '%s' names no page count\n", arg);
-		return -1;
-	}
-	return 0;
-}
-
-/* "doorbell,queue" -> b->transports. */
-static int parse_transports(struct bench *b, const char *arg)
-{
-	char buf[128], *tok, *save = NULL;
-	enum gmem_transport t;
-
-	snprintf(buf, sizeof(buf), "%s", arg);
-	b->transports = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (gmem_vm_transport_from_name(tok, &t) || t == GMEM_TRANSPORT_AUTO) {
-			fprintf(stderr, "gmemkit convert-bench: --transport: '%s' is not "
-				"doorbell, hypercall or queue\n", tok);
-			return -1;
-		}
-		b->transports |= 1U << t;
-	}
-	if (!b->transports) {
-		fprintf(stderr, "gmemkit convert-bench: --transport: '%s' names nothing\n", arg);
-		return -1;
-	}
-	return 0;
 }
 
 static int cmd_convert_bench(int argc, char **argv)
 {
+	/* --transport: a bit per enum gmem_transport; auto is not a choice */
+	static const char *const transports[] = {
+		[GMEM_TRANSPORT_HYPERCALL] = "hypercall",
+		[GMEM_TRANSPORT_DOORBELL] = "doorbell",
+		[GMEM_TRANSPORT_QUEUE] = "queue",
+	};
+	static const char *const backings[] = { "auto", "memfd" };
 	struct bench *b;
 	struct gmem_host_caps caps;
 	bool json = false;
-	unsigned int reps = 200;
-	int i, err;
+	unsigned int reps = 200, backing = 0, us = 0;
+	const char *us_arg = NULL;
+	int err;
 
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -605,43 +562,27 @@ static int cmd_convert_bench(int argc, char **argv)
 	b->pc[1] = 16;
 	b->pc[2] = 512;
 	b->npc = 3;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
-			if (cli_parse_uint("--reps", argv[++i], 3, 1000000, &reps))
-				goto bad;
-		} else if (!strcmp(argv[i], "--pages") && i + 1 < argc) {
-			if (parse_pages(b, argv[++i]))
-				goto bad;
-		} else if (!strcmp(argv[i], "--transport") && i + 1 < argc) {
-			if (parse_transports(b, argv[++i]))
-				goto bad;
-		} else if (!strcmp(argv[i], "--conv-poll-us") && i + 1 < argc) {
-			unsigned int us;
+	{
+		const struct cli_opt opts[] = {
+			CLI_FLAG("--json", &json),
+			CLI_UINT("--reps", &reps, 3, 1000000),
+			CLI_UINTS("--pages", b->pc, &b->npc, 1, MAX_PAGES),
+			CLI_LIST("--transport", &b->transports, transports),
+			CLI_UINT("--conv-poll-us", &us, 0, GMEM_VM_CONV_POLL_US_MAX,
+				 .given = &us_arg),
+			CLI_CHOICE("--backing", &backing, backings),
+			{ 0 }
+		};
 
-			if (cli_parse_uint("--conv-poll-us", argv[++i], 0,
-					   GMEM_VM_CONV_POLL_US_MAX, &us))
-				goto bad;
-			b->conv_poll_us = us ? (int)us : GMEM_VM_CONV_POLL_OFF;
-		} else if (!strcmp(argv[i], "--backing") && i + 1 < argc) {
-			i++;
-			if (!strcmp(argv[i], "memfd")) {
-				b->force_memfd = true;
-			} else if (strcmp(argv[i], "auto")) {
-				fprintf(stderr, "gmemkit convert-bench: --backing: '%s' is not auto "
-					"or memfd\n", argv[i]);
-				goto bad;
-			}
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			free(b);
-			return usage(stdout, 0);
-		} else {
-			fprintf(stderr, "gmemkit convert-bench: unknown option '%s'\n", argv[i]);
-			usage(stderr, 2);
-			goto bad;
-		}
+		err = cli_parse(argc, argv, opts, usage);
 	}
+	if (err) {
+		free(b);
+		return err > 0 ? 0 : 2;
+	}
+	b->force_memfd = backing == 1;
+	if (us_arg)
+		b->conv_poll_us = us ? (int)us : GMEM_VM_CONV_POLL_OFF;
 	gmem_probe_host(&caps);
 	b->reps = reps;
 	{
@@ -655,7 +596,7 @@ static int cmd_convert_bench(int argc, char **argv)
 	if (!err)
 		run_guest(b);
 	if (err) {
-		fprintf(stderr, "gmemkit convert-bench: %s\n", strerror(-err));
+		cli_err("%s\n", strerror(-err));
 	} else if (json) {
 		print_json(b, &caps);
 	} else {
@@ -672,9 +613,6 @@ static int cmd_convert_bench(int argc, char **argv)
 	teardown(b);
 	free(b);
 	return err ? 1 : 0;
-bad:
-	free(b);
-	return 2;
 }
 
 GMEM_COMMAND("convert-bench", cmd_convert_bench,

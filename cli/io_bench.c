@@ -19,6 +19,7 @@
 #include "gmemkit/probe.h"
 #include "gmemkit/io.h"
 #include "gmemkit/json.h"
+#include "gmemkit/parse.h"
 
 struct opts {
 	struct gmem_io_config c;
@@ -75,186 +76,119 @@ static void usage(FILE *f)
 		GMEM_ABI_IO_MAX_QD, GMEM_ABI_IO_MAX_VCPUS, GMEM_VM_CONV_POLL_US_DEFAULT);
 }
 
-static int parse_runtime(const char *o, const char *v, double *out)
+static int parse_mode(const char *v, void *mode)
 {
-	char *end;
-	double d;
-
-	errno = 0;
-	d = strtod(v, &end);
-	if (errno || end == v || *end || !(d > 0) || d > 3600) {
-		fprintf(stderr, "gmemkit io-bench: %s: '%s' is not a number of seconds "
-			"in (0, 3600]\n", o, v);
-		return -1;
-	}
-	*out = d;
-	return 0;
+	return gmem_io_mode_from_name(v, mode);
 }
 
-static int parse_one(struct opts *o, const char *k, const char *v)
+static int parse_rw(const char *v, void *rw)
 {
-	struct gmem_io_config *c = &o->c;
-
-	if (!strcmp(k, "--mode")) {
-		if (gmem_io_mode_from_name(v, &c->mode)) {
-			fprintf(stderr, "gmemkit io-bench: --mode: '%s' is not shared, bounce, "
-				"inplace, inplace-batch, inplace-scatter, adaptive, persistent "
-				"or mixed\n", v);
-			return -1;
-		}
-	} else if (!strcmp(k, "--bs")) {
-		if (cli_parse_size(k, v, &c->bs))
-			return -1;
-		if (c->bs < GMEM_ABI_IO_MIN_BS || c->bs > GMEM_ABI_IO_MAX_BS ||
-		    (c->bs & (c->bs - 1))) {
-			fprintf(stderr, "gmemkit io-bench: --bs: '%s' is not a power of 2 "
-				"from 4k to 1M\n", v);
-			return -1;
-		}
-	} else if (!strcmp(k, "--qd")) {
-		return cli_parse_uint(k, v, 1, GMEM_ABI_IO_MAX_QD, &c->qd);
-	} else if (!strcmp(k, "--vcpus")) {
-		return cli_parse_uint(k, v, 1, GMEM_ABI_IO_MAX_VCPUS, &c->vcpus);
-	} else if (!strcmp(k, "--rw")) {
-		if (gmem_io_rw_from_name(v, &c->rw)) {
-			fprintf(stderr, "gmemkit io-bench: --rw: '%s' is not read, write, "
-				"randread, randwrite or randrw\n", v);
-			return -1;
-		}
-	} else if (!strcmp(k, "--backend")) {
-		if (strcmp(v, "null") && strcmp(v, "file")) {
-			fprintf(stderr, "gmemkit io-bench: --backend: '%s' is not null or file\n", v);
-			return -1;
-		}
-		o->backend = v;
-	} else if (!strcmp(k, "--disk")) {
-		o->disk = v;
-	} else if (!strcmp(k, "--runtime")) {
-		return parse_runtime(k, v, &c->runtime_s);
-	} else if (!strcmp(k, "--pool-size")) {
-		if (cli_parse_size(k, v, &c->pool_size))
-			return -1;
-		o->pool_arg = v;
-	} else if (!strcmp(k, "--persist-buf")) {
-		if (cli_parse_size(k, v, &c->persist_size))
-			return -1;
-		o->persist_arg = v;
-	} else if (!strcmp(k, "--poll-us")) {
-		return cli_parse_uint(k, v, 0, 1000000, &c->poll_us);
-	} else if (!strcmp(k, "--transport")) {
-		if (gmem_vm_transport_from_name(v, &c->transport)) {
-			fprintf(stderr, "gmemkit io-bench: --transport: '%s' is not auto, "
-				"hypercall, doorbell or queue\n", v);
-			return -1;
-		}
-	} else if (!strcmp(k, "--conv-poll-us")) {
-		unsigned int us;
-
-		if (cli_parse_uint(k, v, 0, GMEM_VM_CONV_POLL_US_MAX, &us))
-			return -1;
-		c->conv_poll_us = us ? (int)us : GMEM_VM_CONV_POLL_OFF;
-	} else {
-		fprintf(stderr, "gmemkit io-bench: unknown option '%s'\n", k);
-		return -1;
-	}
-	return 0;
+	return gmem_io_rw_from_name(v, rw);
 }
 
-/* 0 to run, 1 after --help, -1 on a bad option. */
+/* 0 to run, 1 after --help, -EINVAL on a bad option. */
 static int parse(int argc, char **argv, struct opts *o)
 {
+	static const char *const backends[] = { "null", "file" };
+	const char *us_arg = NULL;
+	unsigned int us = 0;
+	bool churn = false;
 	struct stat st;
-	int i;
+	const struct cli_opt opts[] = {
+		CLI_FN("--mode", &o->c.mode, parse_mode,
+		       "shared, bounce, inplace, inplace-batch, inplace-scatter, adaptive, "
+		       "persistent or mixed"),
+		CLI_SIZE("--bs", &o->c.bs, GMEM_ABI_IO_MIN_BS, GMEM_ABI_IO_MAX_BS, .pow2 = true),
+		CLI_UINT("--qd", &o->c.qd, 1, GMEM_ABI_IO_MAX_QD),
+		CLI_UINT("--vcpus", &o->c.vcpus, 1, GMEM_ABI_IO_MAX_VCPUS),
+		CLI_FN("--rw", &o->c.rw, parse_rw, "read, write, randread, randwrite or randrw"),
+		CLI_ONE_OF("--backend", &o->backend, backends),
+		CLI_STRING("--disk", &o->disk),
+		CLI_FLAG("--direct", &o->direct),
+		CLI_SECONDS("--runtime", &o->c.runtime_s, 0, 3600, .fmin_open = true),
+		CLI_TRANSPORT("--transport", &o->c.transport),
+		CLI_UINT("--conv-poll-us", &us, 0, GMEM_VM_CONV_POLL_US_MAX, .given = &us_arg),
+		CLI_FLAG("--conv-no-pin", &o->c.conv_no_pin),
+		CLI_UINT("--poll-us", &o->c.poll_us, 0, 1000000),
+		/* the limits of any run; parse() checks bs and vCPUs' below */
+		CLI_SIZE("--pool-size", &o->c.pool_size, gmem_abi_io_pool_unit(1),
+			 GMEM_ABI_IO_POOL_MAX, .given = &o->pool_arg),
+		CLI_SIZE("--persist-buf", &o->c.persist_size, GMEM_ABI_IO_MIN_BS,
+			 GMEM_ABI_IO_MAX_BS, .pow2 = true, .given = &o->persist_arg),
+		CLI_FLAG("--churn", &churn),
+		CLI_FLAG("--json", &o->json),
+		{ 0 }
+	};
+	int err = cli_parse(argc, argv, opts, usage);
 
-	for (i = 1; i < argc; i++) {
-		const char *k = argv[i];
-
-		if (!strcmp(k, "-h") || !strcmp(k, "--help")) {
-			usage(stdout);
-			return 1;
-		}
-		if (!strcmp(k, "--json")) {
-			o->json = true;
-			continue;
-		}
-		if (!strcmp(k, "--direct")) {
-			o->direct = true;
-			continue;
-		}
-		if (!strcmp(k, "--conv-no-pin")) {
-			o->c.conv_no_pin = true;
-			continue;
-		}
-		if (!strcmp(k, "--churn")) {
-			o->c.flags |= GMEM_ABI_IOF_CHURN;
-			continue;
-		}
-		if (i + 1 >= argc) {
-			fprintf(stderr, "gmemkit io-bench: unknown option or missing value: '%s'\n", k);
-			return -1;
-		}
-		if (parse_one(o, k, argv[++i]))
-			return -1;
-	}
+	if (err)
+		return err;
+	if (churn)
+		o->c.flags |= GMEM_ABI_IOF_CHURN;
+	if (us_arg)
+		o->c.conv_poll_us = us ? (int)us : GMEM_VM_CONV_POLL_OFF;
 	if ((o->c.flags & GMEM_ABI_IOF_CHURN) && o->c.mode != GMEM_ABI_IO_MIXED) {
-		fprintf(stderr, "gmemkit io-bench: --churn needs --mode mixed (not %s)\n",
-			gmem_io_mode_name(o->c.mode));
-		return -1;
+		cli_err("--churn needs --mode mixed (not %s)\n", gmem_io_mode_name(o->c.mode));
+		return -EINVAL;
 	}
 	if (o->pool_arg) {
 		uint64_t ps = o->c.pool_size, unit = gmem_abi_io_pool_unit(o->c.vcpus);
+		char b1[24], b2[24], b3[24];
 
 		if (!gmem_abi_io_has_pool(o->c.mode)) {
-			fprintf(stderr, "gmemkit io-bench: --pool-size: mode %s has no bounce "
-				"pool\n", gmem_io_mode_name(o->c.mode));
-			return -1;
+			cli_err("--pool-size: mode %s has no bounce pool\n",
+				gmem_io_mode_name(o->c.mode));
+			return -EINVAL;
 		}
-		if (!gmem_abi_io_pool_ok(ps, o->c.bs, o->c.vcpus)) {
-			fprintf(stderr, "gmemkit io-bench: --pool-size: '%s' is not a multiple "
-				"of %lluk in [%lluk, 1G] (bs %lluk, %u vCPUs)\n", o->pool_arg,
-				(unsigned long long)(unit >> 10),
-				(unsigned long long)(gmem_abi_io_pool_min(o->c.bs, o->c.vcpus) >> 10),
-				(unsigned long long)(o->c.bs >> 10), o->c.vcpus);
-			return -1;
+		if (ps < gmem_abi_io_pool_min(o->c.bs, o->c.vcpus)) {
+			cli_err("--pool-size %s: out of range for --bs %s on %u vCPU(s) (%s..%s)\n",
+				o->pool_arg, gmem_format_size(o->c.bs, b1, sizeof(b1)), o->c.vcpus,
+				gmem_format_size(gmem_abi_io_pool_min(o->c.bs, o->c.vcpus),
+						 b2, sizeof(b2)),
+				gmem_format_size(GMEM_ABI_IO_POOL_MAX, b3, sizeof(b3)));
+			return -EINVAL;
+		}
+		if (ps % unit) {
+			cli_err("--pool-size %s: not a multiple of %s (256k per area, an area "
+				"per vCPU rounded up to a power of 2; %u vCPU(s))\n", o->pool_arg,
+				gmem_format_size(unit, b3, sizeof(b3)), o->c.vcpus);
+			return -EINVAL;
 		}
 	}
 	if (o->persist_arg) {
-		uint64_t pb = o->c.persist_size;
+		char b1[24];
 
 		if (o->c.mode != GMEM_ABI_IO_PERSISTENT) {
-			fprintf(stderr, "gmemkit io-bench: --persist-buf needs --mode persistent "
-				"(not %s)\n", gmem_io_mode_name(o->c.mode));
-			return -1;
+			cli_err("--persist-buf needs --mode persistent (not %s)\n",
+				gmem_io_mode_name(o->c.mode));
+			return -EINVAL;
 		}
-		if (pb < o->c.bs || pb > GMEM_ABI_IO_MAX_BS || (pb & (pb - 1))) {
-			fprintf(stderr, "gmemkit io-bench: --persist-buf: '%s' is not a power "
-				"of 2 from the block size (%lluk) to 1M\n", o->persist_arg,
-				(unsigned long long)(o->c.bs >> 10));
-			return -1;
+		if (o->c.persist_size < o->c.bs) {
+			cli_err("--persist-buf %s: smaller than --bs %s\n", o->persist_arg,
+				gmem_format_size(o->c.bs, b1, sizeof(b1)));
+			return -EINVAL;
 		}
 	}
 	if (!strcmp(o->backend, "null")) {
 		if (o->disk || o->direct) {
-			fprintf(stderr, "gmemkit io-bench: %s needs --backend file\n",
-				o->disk ? "--disk" : "--direct");
-			return -1;
+			cli_err("%s needs --backend file\n", o->disk ? "--disk" : "--direct");
+			return -EINVAL;
 		}
 		snprintf(o->spec, sizeof(o->spec), "null");
 		return 0;
 	}
 	if (!o->disk) {
-		fprintf(stderr, "gmemkit io-bench: --backend file needs --disk PATH\n");
-		return -1;
+		cli_err("--backend file needs --disk PATH\n");
+		return -EINVAL;
 	}
 	if (strlen(o->disk) > 4000 || strchr(o->disk, ',')) {
-		fprintf(stderr, "gmemkit io-bench: --disk: '%s': a path without commas, "
-			"at most 4000 bytes\n", o->disk);
-		return -1;
+		cli_err("--disk %s: not a path without commas of at most 4000 bytes\n", o->disk);
+		return -EINVAL;
 	}
 	if (stat(o->disk, &st)) {
-		fprintf(stderr, "gmemkit io-bench: --disk: '%s': %s (create one with "
-			"truncate -s 1G %s)\n", o->disk, strerror(errno), o->disk);
-		return -1;
+		cli_err("--disk %s: %s (create one with truncate -s 1G %s)\n", o->disk,
+			strerror(errno), o->disk);
+		return -EINVAL;
 	}
 	snprintf(o->spec, sizeof(o->spec), "file:%s%s", o->disk, o->direct ? ",direct" : "");
 	o->c.flags |= GMEM_ABI_IOF_VERIFY;
@@ -524,23 +458,23 @@ static int cmd_io_bench(int argc, char **argv)
 	o.c.console = stderr;
 	err = gmem_io_run(&o.c, &r);
 	if (err == -ENODEV) {
-		fprintf(stderr, "gmemkit io-bench: no usable /dev/kvm on this host "
+		cli_err("no usable /dev/kvm on this host "
 			"(run it in the test VM: tools/testvm build/gmemkit io-bench ...; "
 			"numbers there are emulated)\n");
 		return 2;
 	}
 	if (err == -EOPNOTSUPP && o.c.transport == GMEM_TRANSPORT_HYPERCALL) {
-		fprintf(stderr, "gmemkit io-bench: --transport hypercall: this KVM does "
+		cli_err("--transport hypercall: this KVM does "
 			"not offer KVM_HC_MAP_GPA_RANGE exits\n");
 		return 2;
 	}
 	if (err == -ENOSPC) {
-		fprintf(stderr, "gmemkit io-bench: bs x qd x vcpus needs more guest RAM "
+		cli_err("bs x qd x vcpus needs more guest RAM "
 			"than %llu MiB\n", (unsigned long long)(GMEM_ABI_MEM_MAX >> 20));
 		return 2;
 	}
 	if (err) {
-		fprintf(stderr, "gmemkit io-bench: cannot run (backend '%s'): %s\n",
+		cli_err("cannot run (backend '%s'): %s\n",
 			o.spec, strerror(-err));
 		return 2;
 	}
@@ -550,7 +484,7 @@ static int cmd_io_bench(int argc, char **argv)
 	else
 		print_human(&o, &r, &f);
 	if (!r.vm.pass || !r.io.done) {
-		fprintf(stderr, "gmemkit io-bench: %s: %s\n", gmem_vm_end_name(r.vm.end),
+		cli_err("%s: %s\n", gmem_vm_end_name(r.vm.end),
 			r.vm.message);
 		return 1;
 	}

@@ -46,12 +46,13 @@ int main(int argc, char **argv)
 	}
 	c = cli_find_command(argv[1]);
 	if (c) {
+		cli_set_command(c->name);
 		/* A host access to a private page is named, then fatal. */
 		if (violation_watch())
-			fprintf(stderr, "gmemkit: no violation handler: a host access to a private page will be a plain SIGSEGV\n");
+			cli_err("no violation handler: a host access to a private page will be a plain SIGSEGV\n");
 		return c->fn(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "gmemkit: unknown command '%s'\n", argv[1]);
+	cli_err("unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;
 }

@@ -3,7 +3,6 @@
  * gmemkit probe: what the host offers and what gmemkit will use.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -126,23 +125,23 @@ static void print_json(const struct gmem_host_caps *c)
 	       q_probe == -ENODEV ? "no usable /dev/kvm" : q_why);
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: gmemkit probe [--json]\n");
+}
+
 static int cmd_probe(int argc, char **argv)
 {
 	struct gmem_host_caps caps;
 	bool json = false;
-	int i;
+	const struct cli_opt opts[] = {
+		CLI_FLAG("--json", &json),
+		{ 0 }
+	};
+	int err = cli_parse(argc, argv, opts, usage);
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: gmemkit probe [--json]\n");
-			return 0;
-		} else {
-			fprintf(stderr, "gmemkit probe: unknown option '%s'\n", argv[i]);
-			return 2;
-		}
-	}
+	if (err)
+		return err > 0 ? 0 : 2;
 	gmem_probe_host(&caps);
 	hc_probe = gmem_vm_probe_hypercall_exit(GMEM_VM_PROBE_TIMEOUT_MS, &hc_why);
 	if (hc_probe == -ENODEV)

@@ -38,74 +38,38 @@ static void usage(FILE *f)
 		GMEM_VM_CONV_POLL_US_DEFAULT, GMEM_VM_DEFAULT_TIMEOUT_MS);
 }
 
+/* 0 to run, 1 after --help, -EINVAL on a bad option. */
 static int parse(int argc, char **argv, struct gmem_vm_config *c)
 {
-	uint64_t mem;
-	int i;
+	static const char *const modes[] = {
+		[GMEM_MODE_INPLACE] = "inplace",
+		[GMEM_MODE_DESTRUCTIVE] = "destructive",
+	};
+	const char *tests[GMEM_ABI_TEST_MAX] = { NULL }, *us_arg = NULL;
+	unsigned int us = 0, mode = c->mode, test = c->test, t;
+	const struct cli_opt opts[] = {
+		CLI_UINT("--vcpus", &c->vcpus, 1, GMEM_ABI_MAX_VCPUS),
+		CLI_SIZE("--mem", &c->mem_size, GMEM_ABI_MEM_MIN, GMEM_ABI_MEM_MAX,
+			 .align = GMEM_ABI_MEM_ALIGN),
+		CLI_CHOICE("--test", &test, tests),
+		CLI_TRANSPORT("--transport", &c->transport),
+		CLI_UINT("--conv-poll-us", &us, 0, GMEM_VM_CONV_POLL_US_MAX, .given = &us_arg),
+		CLI_CHOICE("--mode", &mode, modes),
+		CLI_UINT("--timeout", &c->timeout_ms, 1, 3600000),
+		CLI_UINT("--reps", &c->bench_reps, 1, 100000),
+		{ 0 }
+	};
+	int err;
 
-	for (i = 1; i < argc; i++) {
-		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
-			usage(stdout);
-			return 1;
-		}
-		if (!v) {
-			fprintf(stderr, "gmemkit run: unknown option or missing value: '%s'\n", o);
-			return -1;
-		}
-		i++;
-		if (!strcmp(o, "--vcpus")) {
-			if (cli_parse_uint(o, v, 1, GMEM_ABI_MAX_VCPUS, &c->vcpus))
-				return -1;
-		} else if (!strcmp(o, "--mem")) {
-			if (cli_parse_size(o, v, &mem))
-				return -1;
-			if (mem < GMEM_ABI_MEM_MIN || mem > GMEM_ABI_MEM_MAX ||
-			    mem % GMEM_ABI_MEM_ALIGN) {
-				fprintf(stderr, "gmemkit run: --mem: '%s' must be a multiple of "
-					"2M between 32M and 3G\n", v);
-				return -1;
-			}
-			c->mem_size = mem;
-		} else if (!strcmp(o, "--test")) {
-			if (gmem_vm_test_from_name(v, &c->test)) {
-				fprintf(stderr, "gmemkit run: --test: unknown test '%s'\n", v);
-				return -1;
-			}
-		} else if (!strcmp(o, "--transport")) {
-			if (gmem_vm_transport_from_name(v, &c->transport)) {
-				fprintf(stderr, "gmemkit run: --transport: '%s' is not auto, "
-					"hypercall, doorbell or queue\n", v);
-				return -1;
-			}
-		} else if (!strcmp(o, "--conv-poll-us")) {
-			unsigned int us;
-
-			if (cli_parse_uint(o, v, 0, GMEM_VM_CONV_POLL_US_MAX, &us))
-				return -1;
-			c->conv_poll_us = us ? (int)us : GMEM_VM_CONV_POLL_OFF;
-		} else if (!strcmp(o, "--mode")) {
-			if (!strcmp(v, "inplace")) {
-				c->mode = GMEM_MODE_INPLACE;
-			} else if (!strcmp(v, "destructive")) {
-				c->mode = GMEM_MODE_DESTRUCTIVE;
-			} else {
-				fprintf(stderr, "gmemkit run: --mode: '%s' is not inplace or "
-					"destructive\n", v);
-				return -1;
-			}
-		} else if (!strcmp(o, "--timeout")) {
-			if (cli_parse_uint(o, v, 1, 3600000, &c->timeout_ms))
-				return -1;
-		} else if (!strcmp(o, "--reps")) {
-			if (cli_parse_uint(o, v, 1, 100000, &c->bench_reps))
-				return -1;
-		} else {
-			fprintf(stderr, "gmemkit run: unknown option '%s'\n", o);
-			return -1;
-		}
-	}
+	for (t = 1; t < GMEM_ABI_TEST_MAX; t++)
+		tests[t] = gmem_vm_test_name((enum gmem_abi_test)t);
+	err = cli_parse(argc, argv, opts, usage);
+	if (err)
+		return err;
+	c->mode = mode;
+	c->test = test;
+	if (us_arg)
+		c->conv_poll_us = us ? (int)us : GMEM_VM_CONV_POLL_OFF;
 	return 0;
 }
 
@@ -123,17 +87,17 @@ static int cmd_run(int argc, char **argv)
 		return err > 0 ? 0 : 2;
 	err = gmem_vm_create(&cfg, &vm);
 	if (err == -ENODEV) {
-		fprintf(stderr, "gmemkit run: no usable /dev/kvm on this host "
+		cli_err("no usable /dev/kvm on this host "
 			"(try tools/testvm build/gmemkit run ...)\n");
 		return 2;
 	}
 	if (err == -EOPNOTSUPP && cfg.transport == GMEM_TRANSPORT_HYPERCALL) {
-		fprintf(stderr, "gmemkit run: --transport hypercall: this KVM does not "
+		cli_err("--transport hypercall: this KVM does not "
 			"offer KVM_HC_MAP_GPA_RANGE exits (KVM_CAP_EXIT_HYPERCALL)\n");
 		return 2;
 	}
 	if (err) {
-		fprintf(stderr, "gmemkit run: cannot create the VM: %s\n", strerror(-err));
+		cli_err("cannot create the VM: %s\n", strerror(-err));
 		return 2;
 	}
 	if (cfg.transport == GMEM_TRANSPORT_AUTO) {
@@ -152,7 +116,7 @@ static int cmd_run(int argc, char **argv)
 	err = gmem_vm_run(vm, &res);
 	gmem_vm_destroy(vm);
 	if (err) {
-		fprintf(stderr, "gmemkit run: cannot run the VM: %s\n", strerror(-err));
+		cli_err("cannot run the VM: %s\n", strerror(-err));
 		return 2;
 	}
 	gmem_vm_speed_describe(&res.speed, speed, sizeof(speed));

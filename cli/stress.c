@@ -14,7 +14,7 @@
 #include "cmd.h"
 #include "harness/stress.h"
 
-static int usage(FILE *f, int ret)
+static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: gmemkit stress [options]\n"
@@ -35,39 +35,6 @@ static int usage(FILE *f, int ret)
 		"  --seed N          PRNG seed (default from the clock)\n"
 		"Host threads play the guest driver: the device, gmem, bounce pool and\n"
 		"backend are the real code, but there is no KVM guest.\n");
-	return ret;
-}
-
-static int parse_modes(const char *val, unsigned int *out)
-{
-	char *copy = strdup(val), *tok, *save = NULL;
-	unsigned int m, mask = 0;
-	int ret = 0;
-
-	if (!copy)
-		return -1;
-	for (tok = strtok_r(copy, ",", &save); tok && !ret;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "all")) {
-			mask |= STRESS_MODES_ALL;
-			continue;
-		}
-		for (m = 0; m < STRESS_NMODES; m++)
-			if (!strcmp(tok, gmem_stress_mode_name(m)))
-				break;
-		if (m == STRESS_NMODES) {
-			fprintf(stderr, "gmemkit: --modes: unknown mode '%s'\n", tok);
-			ret = -1;
-		}
-		mask |= 1U << m;
-	}
-	free(copy);
-	if (!ret && !mask) {
-		fprintf(stderr, "gmemkit: --modes: '%s' names no mode\n", val);
-		ret = -1;
-	}
-	*out = mask & STRESS_MODES_ALL;
-	return ret;
 }
 
 static void print_summary(const struct gmem_stress_config *c,
@@ -133,106 +100,48 @@ static void print_summary(const struct gmem_stress_config *c,
 		printf("result    PASS (counters reconciled)\n");
 }
 
-static const char *const valued[] = {
-	"--seconds", "--threads", "--qd", "--max-io", "--modes", "--backend",
-	"--disk-size", "--pool-size", "--inject", "--seed", NULL,
-};
-
-static bool needs_value(const char *a)
+static int parse_inject(const char *v, void *faults)
 {
-	for (unsigned int i = 0; valued[i]; i++)
-		if (!strcmp(a, valued[i]))
-			return true;
-	return false;
+	return blk_fault_parse(v, faults);
 }
 
+/* 0 to run, 1 after --help, -EINVAL on a bad option. */
 static int parse(int argc, char **argv, struct gmem_stress_config *c)
 {
-	unsigned int secs = 60;
-	int i;
+	static const char *const backends[] = { "file", "file-sync", "null" };
+	const char *modes[STRESS_NMODES + 1], *inject = NULL;
+	unsigned int secs = 60, m;
+	bool no_converter = false;
+	const struct cli_opt opts[] = {
+		CLI_UINT("--seconds", &secs, 1, 86400),
+		CLI_UINT("--threads", &c->threads, 1, STRESS_MAX_THREADS),
+		CLI_UINT("--qd", &c->qd, 1, STRESS_MAX_QD),
+		CLI_SIZE("--max-io", &c->max_io, 4096, STRESS_MAX_IO, .align = 4096),
+		CLI_LIST("--modes", &c->modes, modes),
+		CLI_ONE_OF("--backend", &c->backend, backends),
+		CLI_SIZE("--disk-size", &c->disk_size, 4096, 64ULL << 30, .align = 4096),
+		CLI_SIZE("--pool-size", &c->pool_size, 256 << 10, 1ULL << 30,
+			 .align = 256 << 10),
+		CLI_FN("--inject", &c->faults, parse_inject,
+		       "KIND:RATE or KIND:#N items (KIND eio, enospc, short, submit, kick, "
+		       "corrupt; RATE in [0, 1])", .given = &inject),
+		CLI_FLAG("--no-converter", &no_converter),
+		CLI_FLAG("--abandon", &c->abandon),
+		CLI_U64("--seed", &c->seed, 0, UINT64_MAX),
+		{ 0 }
+	};
+	int err;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-			return usage(stdout, 0) - 1;
-		if (!strcmp(a, "--no-converter")) {
-			c->converter = false;
-			continue;
-		}
-		if (!strcmp(a, "--abandon")) {
-			c->abandon = true;
-			continue;
-		}
-		if (!needs_value(a)) {
-			fprintf(stderr, "gmemkit stress: unknown option '%s'\n", a);
-			return usage(stderr, 2);
-		}
-		if (!v) {
-			fprintf(stderr, "gmemkit stress: %s needs a value\n", a);
-			return 2;
-		}
-		i++;
-		if (!strcmp(a, "--seconds")) {
-			if (cli_parse_uint(a, v, 1, 86400, &secs))
-				return 2;
-		} else if (!strcmp(a, "--threads")) {
-			if (cli_parse_uint(a, v, 1, STRESS_MAX_THREADS, &c->threads))
-				return 2;
-		} else if (!strcmp(a, "--qd")) {
-			if (cli_parse_uint(a, v, 1, STRESS_MAX_QD, &c->qd))
-				return 2;
-		} else if (!strcmp(a, "--max-io")) {
-			if (cli_parse_size(a, v, &c->max_io))
-				return 2;
-			if (c->max_io < 4096 || c->max_io > STRESS_MAX_IO ||
-			    c->max_io % 4096) {
-				fprintf(stderr, "gmemkit: --max-io: %s is not a multiple "
-					"of 4k in [4k, 1M]\n", v);
-				return 2;
-			}
-		} else if (!strcmp(a, "--modes")) {
-			if (parse_modes(v, &c->modes))
-				return 2;
-		} else if (!strcmp(a, "--backend")) {
-			if (strcmp(v, "file") && strcmp(v, "file-sync") &&
-			    strcmp(v, "null")) {
-				fprintf(stderr, "gmemkit: --backend: unknown backend "
-					"'%s' (file, file-sync, null)\n", v);
-				return 2;
-			}
-			c->backend = v;
-		} else if (!strcmp(a, "--disk-size")) {
-			if (cli_parse_size(a, v, &c->disk_size))
-				return 2;
-			if (!c->disk_size || c->disk_size % 4096 ||
-			    c->disk_size > (64ULL << 30)) {
-				fprintf(stderr, "gmemkit: --disk-size: %s is not a "
-					"multiple of 4k in (0, 64G]\n", v);
-				return 2;
-			}
-		} else if (!strcmp(a, "--pool-size")) {
-			if (cli_parse_size(a, v, &c->pool_size))
-				return 2;
-			if (!c->pool_size || c->pool_size % (256 << 10) ||
-			    c->pool_size > (1ULL << 30)) {
-				fprintf(stderr, "gmemkit: --pool-size: %s is not a "
-					"multiple of 256k in (0, 1G]\n", v);
-				return 2;
-			}
-		} else if (!strcmp(a, "--inject")) {
-			if (blk_fault_parse(v, &c->faults)) {
-				fprintf(stderr, "gmemkit: --inject: bad spec '%s' (KIND:RATE "
-					"or KIND:#N, KIND eio, enospc, short, submit, kick, corrupt, "
-					"RATE in [0, 1])\n", v);
-				return 2;
-			}
-			c->inject = true;
-		} else if (!strcmp(a, "--seed")) {
-			if (cli_parse_u64(a, v, &c->seed))
-				return 2;
-		}
-	}
+	for (m = 0; m < STRESS_NMODES; m++)
+		modes[m] = gmem_stress_mode_name(m);
+	modes[STRESS_NMODES] = "all";
+	err = cli_parse(argc, argv, opts, usage);
+	if (err)
+		return err;
+	if (c->modes & (1U << STRESS_NMODES))
+		c->modes = STRESS_MODES_ALL;
+	c->converter = !no_converter;
+	c->inject = inject != NULL;
 	c->duration_ms = (uint64_t)secs * 1000;
 	return 0;
 }
@@ -242,13 +151,13 @@ static int check_fit(const struct gmem_stress_config *c)
 	uint64_t disk = c->disk_size ? c->disk_size : 64ULL << 20;
 
 	if (c->threads * c->qd * (STRESS_MAX_SEGS + 2) > 1024) {
-		fprintf(stderr, "gmemkit stress: --threads %u x --qd %u needs %u "
+		cli_err("--threads %u x --qd %u needs %u "
 			"descriptors, more than a queue of 1024 holds\n", c->threads,
 			c->qd, c->threads * c->qd * (STRESS_MAX_SEGS + 2));
 		return -1;
 	}
 	if (disk / c->threads < c->max_io) {
-		fprintf(stderr, "gmemkit stress: --disk-size %llu is too small for "
+		cli_err("--disk-size %llu is too small for "
 			"%u threads with --max-io %llu\n", (unsigned long long)disk,
 			c->threads, (unsigned long long)c->max_io);
 		return -1;
@@ -267,13 +176,13 @@ static int cmd_stress(int argc, char **argv)
 
 	ret = parse(argc, argv, &c);
 	if (ret)
-		return ret < 0 ? 0 : ret;
+		return ret > 0 ? 0 : 2;
 	if (check_fit(&c))
 		return 2;
 	fflush(stdout);
 	ret = gmem_stress_run(&c, &r);
 	if (ret) {
-		fprintf(stderr, "gmemkit stress: setup failed: %s\n", strerror(-ret));
+		cli_err("setup failed: %s\n", strerror(-ret));
 		return 1;
 	}
 	print_summary(&c, &r);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gmemkit/parse.h"
 #include "harness/blk_fault.h"
 
 struct fault_io {
@@ -352,14 +353,10 @@ static int parse_item(const char *item, struct blk_fault_config *cfg)
 	if (k == BLK_FAULT_NR)
 		return -EINVAL;
 	v = colon + 1;
-	errno = 0;
 	if (*v == '#') {
-		unsigned long long n;
+		uint64_t n;
 
-		if (v[1] < '0' || v[1] > '9')
-			return -EINVAL;
-		n = strtoull(v + 1, &end, 10);
-		if (errno || *end || !n)
+		if (gmem_parse_u64(v + 1, 1, UINT64_MAX, &n))
 			return -EINVAL;
 		cfg->rule[k].nth = n;
 	} else {
@@ -367,6 +364,7 @@ static int parse_item(const char *item, struct blk_fault_config *cfg)
 
 		if ((*v < '0' || *v > '9') && *v != '.')
 			return -EINVAL;
+		errno = 0;
 		r = strtod(v, &end);
 		if (errno || *end || !rate_ok(r) || isnan(r))
 			return -EINVAL;

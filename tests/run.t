@@ -3,25 +3,22 @@
 # guest's verdict is the exit status (0 passed, 1 failed or faulted) and its
 # console comes out; without /dev/kvm a clear exit 2.
 set -u
-BIN=${O:-build}/gmemkit
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-n=0 fail=0
-ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
-refused() {	# refused WANT-IN-MESSAGE ARGS...
-	local want=$1; shift
-	"$BIN" run "$@" >"$out/o" 2>"$out/e"; local rc=$?
-	[ $rc = 2 ] && grep -qF -- "$want" "$out/e"
-	ok $? "run $* refused (exit $rc): $(head -c 120 "$out/e")"
-}
+CMD=run
+. "$(dirname "$0")/cli.sh"
 
-echo "1..11"
-refused "0 is out of range" --vcpus 0
-refused "'33M'" --mem 33M
-refused "'foo'" --test foo
-refused "'fast'" --transport fast
-refused "'sideways'" --mode sideways
-refused "--bogus" --bogus 1
+echo "1..16"
+refused "gmemkit run: --vcpus 0: out of range (1..64)" --vcpus 0
+refused "gmemkit run: --mem 33M: not a multiple of 2M" --mem 33M
+refused "gmemkit run: --mem 4G: out of range (32M..3G)" --mem 4G
+refused "gmemkit run: --mem 0x4000000: not a size (e.g. 4096, 4k, 2M, 1G; range 32M..3G)" --mem 0x4000000
+refused "gmemkit run: --test foo: not one of hello, convert," --test foo
+refused "gmemkit run: --transport fast: not auto, hypercall, doorbell or queue" --transport fast
+refused "gmemkit run: --mode sideways: not one of inplace, destructive" --mode sideways
+refused "gmemkit run: unknown option '--bogus'" --bogus 1
+refused "gmemkit run: --timeout needs a value" --timeout
+refused "gmemkit run: --reps 12abc: not a non-negative base-10 integer" --reps 12abc
+refused "gmemkit run: --timeout 99999999999999999999: out of range (1..3600000)" \
+	--timeout 99999999999999999999
 "$BIN" run --help >"$out/o"; rc=$?
 [ $rc = 0 ] && grep -q 'convert badreq smp' "$out/o"; ok $? "--help lists the guest tests"
 

@@ -5,22 +5,13 @@
 # fail (exit 1) naming the sector; bad options are refused with exit 2 and a
 # message naming the value.
 set -u
-BIN=${O:-build}/gmemkit
 SECS=${STRESS_T_SECONDS:-5}
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-n=0 fail=0
-ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
-refused() {	# refused WANT-IN-MESSAGE ARGS...
-	local want=$1; shift
-	"$BIN" stress "$@" >"$out/o" 2>"$out/e"; local rc=$?
-	[ $rc = 2 ] && grep -qF -- "$want" "$out/e"
-	ok $? "stress $* refused (exit $rc): $(head -c 120 "$out/e")"
-}
+CMD=stress
+. "$(dirname "$0")/cli.sh"
 # field VALUE-AFTER-WORD FILE: the number after "WORD " in the summary
 num() { grep -o -- "$1 [0-9]*" "$2" | head -1 | awk '{print $NF}'; }
 
-echo "1..12"
+echo "1..17"
 "$BIN" stress --seconds "$SECS" >"$out/s" 2>"$out/e"; rc=$?
 ok $rc "stress --seconds $SECS exits 0 (rc $rc): $(grep '^result' "$out/s")"
 [ $rc != 0 ] && sed 's/^/# /' "$out/s" "$out/e"
@@ -48,9 +39,15 @@ ok $? "--inject: exit $rc, $inj injected = $seen IOERR seen by the drivers"
 [ $rc = 1 ] && grep -q '^result    FAIL' "$out/c" && grep -q 'sector [0-9]*' "$out/c"
 ok $? "silent corruption is caught: exit $rc, $(grep -o 'first: .*' "$out/c" | head -c 100)"
 
-refused "0 is out of range" --seconds 0
-refused "unknown mode 'fast'" --modes shared,fast
-refused "'12x'" --pool-size 12x
-refused "needs 4608 descriptors" --threads 8 --qd 32
-refused "bad spec 'eio:2'" --inject eio:2
+refused "gmemkit stress: --seconds 0: out of range (1..86400)" --seconds 0
+refused "gmemkit stress: --modes shared,fast: 'fast' is not one of shared, bounce, inplace, inplace-batch, all" \
+	--modes shared,fast
+refused "gmemkit stress: --pool-size 12x: not a size (e.g. 4096, 4k, 2M, 1G; range 256k..1G)" --pool-size 12x
+refused "gmemkit stress: --pool-size 2T: out of range (256k..1G)" --pool-size 2T
+refused "gmemkit stress: --max-io 6k: not a multiple of 4k" --max-io 6k
+refused "gmemkit stress: --backend tape: not one of file, file-sync, null" --backend tape
+refused "gmemkit stress: --threads 8 x --qd 32 needs 4608 descriptors" --threads 8 --qd 32
+refused "gmemkit stress: --inject eio:2: not KIND:RATE or KIND:#N items" --inject eio:2
+refused "gmemkit stress: --seed 0x10: not a non-negative base-10 integer" --seconds 1 --seed 0x10
+refused "gmemkit stress: --seconds needs a value" --seconds
 exit $fail

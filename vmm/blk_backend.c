@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gmemkit/parse.h"
 #include "gmemkit/virtio_blk.h"
 
 #define SECTOR_MASK	((uint64_t)VIRTIO_BLK_SECTOR_SIZE - 1)
@@ -388,41 +389,6 @@ err_free:
 
 /* ---- from a spec ------------------------------------------------------------ */
 
-static int parse_size(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	unsigned int shift = 0;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno)
-		return -EINVAL;
-	switch (*end) {
-	case 'T': case 't':
-		shift += 10;
-		/* fall through */
-	case 'G': case 'g':
-		shift += 10;
-		/* fall through */
-	case 'M': case 'm':
-		shift += 10;
-		/* fall through */
-	case 'K': case 'k':
-		shift += 10;
-		end++;
-		break;
-	default:
-		break;
-	}
-	if (*end || (shift && v > (~0ULL >> shift)))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
 static int open_file_spec(const char *spec, struct blk_backend **out)
 {
 	char *copy = strdup(spec), *opt, *save = NULL;
@@ -454,15 +420,16 @@ static int open_file_spec(const char *spec, struct blk_backend **out)
 int blk_backend_open(const char *spec, struct blk_backend **out)
 {
 	uint64_t size = 1ULL << 30;
-	int ret;
 
 	if (!spec || !out)
 		return -EINVAL;
 	if (!strcmp(spec, "null"))
 		return blk_backend_null(size, out);
 	if (!strncmp(spec, "null:", 5)) {
-		ret = parse_size(spec + 5, &size);
-		return ret ? ret : blk_backend_null(size, out);
+		/* -ERANGE too: "bad size", as documented */
+		if (gmem_parse_size(spec + 5, 0, UINT64_MAX, &size))
+			return -EINVAL;
+		return blk_backend_null(size, out);
 	}
 	if (!strncmp(spec, "file:", 5))
 		return open_file_spec(spec + 5, out);

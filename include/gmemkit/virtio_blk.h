@@ -167,10 +167,11 @@ int blk_backend_file(const char *path, unsigned int flags, unsigned int depth,
 
 /*
  * blk_backend_open() - a backend from a command-line spec:
- *   "null" (1 GiB), "null:SIZE" (bytes, K/M/G/T suffix, multiple of 512),
+ *   "null" (1 GiB), "null:SIZE" (a gmem_parse_size() size, gmemkit/parse.h:
+ *   base 10, k/m/g/t binary units; a multiple of 512),
  *   "file:PATH[,direct][,ro][,sync]" (io_uring depth BLK_FILE_DEPTH).
- *   -EINVAL  spec NULL, unknown kind or option, bad size (message-free:
- *            the caller names the bad spec)
+ *   -EINVAL  spec NULL, unknown kind or option, bad size: not a size or
+ *            beyond 64 bits (message-free: the caller names the bad spec)
  *   or the errors of blk_backend_null() / blk_backend_file()
  */
 #define BLK_FILE_DEPTH		256U
