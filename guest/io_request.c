@@ -149,9 +149,10 @@ static void check(struct cpu_io *c, uint64_t buf, uint64_t lba, uint32_t lo,
 		if (st == SECTOR_BLANK && !lo)
 			continue;
 		if (st != SECTOR_VALID || g < lo || g > hi || !g || t != tag()) {
-			if (!c->st.verify_errors)
-				gprintf("io: verify: sector %lu: got %lx %x:%x, want gen %u..%u\n",
-					lba + i, *(const volatile uint64_t *)p, g, t, lo, hi);
+			if (!c->st.verify_errors)	/* the first: named */
+				GUEST_CHECK(false, "verify: sector %lu: got %lx %x:%x, want "
+					    "generation %u..%u", lba + i,
+					    *(const volatile uint64_t *)p, g, t, lo, hi);
 			c->st.verify_errors++;
 		}
 	}
