@@ -164,8 +164,9 @@ bench:
 	@$(MAKE) --no-print-directory O=$(O) all
 	$(BIN) bench $(if $(QUICK),--quick)
 
-# Stress: host threads play the guest driver against the real device, gmem
-# and bounce pool (no KVM guest), conversions racing in-flight I/O, checked.
+# Stress: host threads run the guest's own I/O workload and driver against
+# the real device, gmem and bounce pool (no KVM guest), conversions racing
+# in-flight I/O, checked.
 STRESS_SECONDS ?= 60
 STRESS_ARGS ?=
 stress: all
