@@ -101,9 +101,9 @@ $(O)/guest/guest.elf: $(GUEST_OBJS) guest/guest.ld
 $(GUEST_BIN): $(O)/guest/guest.elf
 	objcopy -O binary $< $@
 $(O)/guest/guest_blob.o: $(GUEST_BIN)
-	printf '\t.section .rodata\n\t.balign 4096\n\t.globl gmem_guest_image\n'\
-'gmem_guest_image:\n\t.incbin "%s"\n\t.globl gmem_guest_image_end\n'\
-'gmem_guest_image_end:\n\t.section .note.GNU-stack,"",@progbits\n' \
+	printf '\t.section .rodata\n\t.balign 4096\n\t.globl vmm_guest_image\n'\
+'vmm_guest_image:\n\t.incbin "%s"\n\t.globl vmm_guest_image_end\n'\
+'vmm_guest_image_end:\n\t.section .note.GNU-stack,"",@progbits\n' \
 		$(GUEST_BIN) > $(O)/guest/guest_blob.S
 	$(CC) -c -o $@ $(O)/guest/guest_blob.S
 endif

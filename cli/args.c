@@ -57,7 +57,7 @@ static int bad(const struct cli_opt *o, const char *val, const char *item,
 static int number(const struct cli_opt *o, const char *val, const char *item,
 		  uint64_t *out)
 {
-	int err = gmem_parse_u64(item ? item : val, o->min, o->max, out);
+	int err = parse_u64(item ? item : val, o->min, o->max, out);
 
 	if (err == -ERANGE)
 		return bad(o, val, item, "out of range (%llu..%llu)",
@@ -75,21 +75,21 @@ static int size(const struct cli_opt *o, const char *val, const char *item,
 {
 	uint64_t hi = o->max ? o->max : UINT64_MAX;
 	char a[24], b[24];
-	int err = gmem_parse_size(item ? item : val, o->min, hi, out);
+	int err = parse_size(item ? item : val, o->min, hi, out);
 
 	if (err == -ERANGE)
 		return bad(o, val, item, "out of range (%s..%s)",
-			   gmem_format_size(o->min, a, sizeof(a)),
-			   gmem_format_size(hi, b, sizeof(b)));
+			   format_size(o->min, a, sizeof(a)),
+			   format_size(hi, b, sizeof(b)));
 	if (err && (o->min || hi != UINT64_MAX))
 		return bad(o, val, item, "not a size (e.g. 4096, 4k, 2M, 1G; range %s..%s)",
-			   gmem_format_size(o->min, a, sizeof(a)),
-			   gmem_format_size(hi, b, sizeof(b)));
+			   format_size(o->min, a, sizeof(a)),
+			   format_size(hi, b, sizeof(b)));
 	if (err)
 		return bad(o, val, item, "not a size (e.g. 4096, 4k, 2M, 1G)");
 	if (o->align && *out % o->align)
 		return bad(o, val, item, "not a multiple of %s",
-			   gmem_format_size(o->align, a, sizeof(a)));
+			   format_size(o->align, a, sizeof(a)));
 	if (o->pow2 && (*out & (*out - 1)))
 		return bad(o, val, item, "not a power of 2");
 	return 0;
@@ -145,14 +145,14 @@ static int not_one_of(const struct cli_opt *o, const char *val, const char *item
 
 			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s",
 					       at ? ", " : "",
-					       gmem_format_size(o->sizes[i], s, sizeof(s)));
+					       format_size(o->sizes[i], s, sizeof(s)));
 		}
 	return bad(o, val, item, "not one of %s", list);
 }
 
 int cli_transport(const char *value, void *transport)
 {
-	return gmem_vm_transport_from_name(value, transport);
+	return vmm_transport_from_name(value, transport);
 }
 
 /* One item of a comma list into the destination. */

@@ -488,11 +488,11 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			    !gmem_abi_io_pool_ok(o->pool_size, sizes[b], o->vcpus[i])) {
 				cli_err("--pool-size %s: cannot serve %s blocks on %u vCPUs "
 					"(at least %s, a multiple of %s)\n",
-					gmem_format_size(o->pool_size, b1, sizeof(b1)),
-					gmem_format_size(sizes[b], b2, sizeof(b2)), o->vcpus[i],
-					gmem_format_size(gmem_abi_io_pool_min(sizes[b], o->vcpus[i]),
+					format_size(o->pool_size, b1, sizeof(b1)),
+					format_size(sizes[b], b2, sizeof(b2)), o->vcpus[i],
+					format_size(gmem_abi_io_pool_min(sizes[b], o->vcpus[i]),
 							 b3, sizeof(b3)),
-					gmem_format_size(gmem_abi_io_pool_unit(o->vcpus[i]),
+					format_size(gmem_abi_io_pool_unit(o->vcpus[i]),
 							 b4, sizeof(b4)));
 				return -EINVAL;
 			}

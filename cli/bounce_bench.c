@@ -47,7 +47,7 @@ struct config {
 	enum op op;
 	unsigned int bytes, threads, batch;
 	uint64_t *samples;
-	struct gmem_summary sum;
+	struct timing_summary sum;
 };
 
 struct bench {
@@ -186,18 +186,18 @@ static uint64_t sample(struct bench *b, unsigned int ci, unsigned int *target)
 	uint64_t t0, t1;
 
 	if (c->threads == 1) {
-		t0 = gmem_now_ns();
+		t0 = timing_now_ns();
 		b->err[0] = batch(b, c, 0);
-		t1 = gmem_now_ns();
+		t1 = timing_now_ns();
 		return t1 - t0;
 	}
 	b->cur = ci;
 	command(b, false);
 	barrier(b, target);
-	t0 = gmem_now_ns();
+	t0 = timing_now_ns();
 	b->err[0] = batch(b, c, 0);
 	barrier(b, target);
-	t1 = gmem_now_ns();
+	t1 = timing_now_ns();
 	return t1 - t0;
 }
 
@@ -230,7 +230,7 @@ static int run(struct bench *b)
 		struct config *c = &b->cfg[i];
 		uint64_t ops = c->batch;
 
-		gmem_summarize(c->samples, b->reps, &c->sum);
+		timing_summarize(c->samples, b->reps, &c->sum);
 		/* per operation of one thread, rounded to the nearest ns */
 		c->sum.min = (c->sum.min + ops / 2) / ops;
 		c->sum.p50 = (c->sum.p50 + ops / 2) / ops;

@@ -130,10 +130,10 @@ struct cli_opt {
 #define CLI_FN(o, d, f, w, ...)						\
 	{ .name = (o), .kind = CLI_K_FN, .dest = (d), .fn = (f), .what = (w),	\
 	  __VA_ARGS__ }
-/* A conversion transport by name (gmem_vm_transport_from_name()). */
+/* A conversion transport by name (vmm_transport_from_name()). */
 int cli_transport(const char *value, void *transport);
 #define CLI_TRANSPORT(o, d, ...)					\
-	CLI_FN(o, __cli_dest(d, enum gmem_transport), cli_transport,		\
+	CLI_FN(o, __cli_dest(d, enum vmm_transport), cli_transport,		\
 	       "auto, hypercall, doorbell or queue", __VA_ARGS__)
 
 /*

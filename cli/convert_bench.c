@@ -58,7 +58,7 @@ struct config {
 	unsigned int pages;
 	unsigned int threads;		/* busy threads: 0 or b->nbusy */
 	uint64_t *samples;
-	struct gmem_summary sum;
+	struct timing_summary sum;
 };
 
 struct bench {
@@ -73,10 +73,10 @@ struct bench {
 	unsigned int nbusy, running;
 	int kvm_fd, vm_fd;		/* for guest_memfd; -1 if not used */
 	bool force_memfd;		/* --backing memfd */
-	struct gmem_vm_bench_row guest[64];	/* guest-observed ops */
+	struct bench_convert_row guest[64];	/* guest-observed ops */
 	int nguest;
 	int guest_err;
-	unsigned int transports;	/* bit per enum gmem_transport; 0 all */
+	unsigned int transports;	/* bit per enum vmm_transport; 0 all */
 	int conv_poll_us;		/* 0 default */
 };
 
@@ -112,22 +112,22 @@ static uint64_t sample(struct bench *b, struct config *c, int *err)
 	uint8_t *v = gmem_host_view(g);
 
 	if (c->op == OP_BASELINE) {
-		t0 = gmem_now_ns();
+		t0 = timing_now_ns();
 		if (mprotect(v, len, PROT_READ | PROT_WRITE))
 			*err = -errno;
 		touch(v, c->pages);
 		if (mprotect(v, len, PROT_NONE))
 			*err = -errno;
-		t1 = gmem_now_ns();
+		t1 = timing_now_ns();
 		return t1 - t0;
 	}
-	t0 = gmem_now_ns();
+	t0 = timing_now_ns();
 	*err = gmem_share(g, 0, len);
 	if (*err)
 		return 0;
 	touch(v, c->pages);
 	*err = gmem_unshare(g, 0, len);
-	t1 = gmem_now_ns();
+	t1 = timing_now_ns();
 	return t1 - t0;
 }
 
@@ -140,7 +140,7 @@ static void add(struct bench *b, enum op op, enum gmem_mode mode,
 }
 
 /* A VM to create guest_memfd from, where the probe says it maps. */
-static int open_vm(struct bench *b, const struct gmem_host_caps *caps)
+static int open_vm(struct bench *b, const struct probe_host_caps *caps)
 {
 	b->kvm_fd = b->vm_fd = -1;
 	if (!caps->kvm || !caps->guest_memfd_mmap || b->force_memfd)
@@ -152,7 +152,7 @@ static int open_vm(struct bench *b, const struct gmem_host_caps *caps)
 	return b->vm_fd < 0 ? -errno : 0;
 }
 
-static int setup(struct bench *b, const struct gmem_host_caps *caps)
+static int setup(struct bench *b, const struct probe_host_caps *caps)
 {
 	struct gmem_config gc = { .size = MAX_PAGES * GMEM_PAGE_SIZE };
 	unsigned int i, t, m;
@@ -275,7 +275,7 @@ static int run(struct bench *b)
 			err = run_group(b, 1, r);
 	}
 	for (i = 0; i < b->ncfg; i++)
-		gmem_summarize(b->cfg[i].samples, b->reps, &b->cfg[i].sum);
+		timing_summarize(b->cfg[i].samples, b->reps, &b->cfg[i].sum);
 	return err;
 }
 
@@ -356,13 +356,13 @@ static void run_guest(struct bench *b)
 	unsigned int reps = b->reps > 100000 ? 100000 : b->reps;
 	int n, m;
 
-	n = gmem_vm_convert_bench_opts(GMEM_MODE_INPLACE, reps, b->transports,
+	n = bench_convert_opts(GMEM_MODE_INPLACE, reps, b->transports,
 				       b->conv_poll_us, b->guest, 64);
 	if (n < 0) {
 		b->guest_err = n;
 		return;
 	}
-	m = gmem_vm_convert_bench_opts(GMEM_MODE_DESTRUCTIVE, reps, b->transports,
+	m = bench_convert_opts(GMEM_MODE_DESTRUCTIVE, reps, b->transports,
 				       b->conv_poll_us, b->guest + n,
 				       64 - (unsigned int)n);
 	if (m < 0) {
@@ -374,7 +374,7 @@ static void run_guest(struct bench *b)
 
 static void print_guest_table(const struct bench *b)
 {
-	const struct gmem_vm_bench_row *r;
+	const struct bench_convert_row *r;
 	int i;
 
 	if (b->guest_err) {
@@ -405,14 +405,14 @@ static void print_guest_table(const struct bench *b)
 	}
 }
 
-static const struct gmem_vm_bench_row *find_op(const struct bench *b, const char *op,
+static const struct bench_convert_row *find_op(const struct bench *b, const char *op,
 					       const char *tr, const char *conv,
 					       uint64_t pages)
 {
 	int i;
 
 	for (i = 0; i < b->nguest; i++) {
-		const struct gmem_vm_bench_row *r = &b->guest[i];
+		const struct bench_convert_row *r = &b->guest[i];
 
 		if (!strcmp(r->op, op) && !strcmp(r->mode, "inplace") &&
 		    !strcmp(r->transport, tr) && !strcmp(r->converter, conv) &&
@@ -422,7 +422,7 @@ static const struct gmem_vm_bench_row *find_op(const struct bench *b, const char
 	return NULL;
 }
 
-static const struct gmem_vm_bench_row *find_guest(const struct bench *b,
+static const struct bench_convert_row *find_guest(const struct bench *b,
 						  const char *tr, const char *conv,
 						  uint64_t pages)
 {
@@ -433,10 +433,10 @@ static const struct gmem_vm_bench_row *find_guest(const struct bench *b,
 static void print_queue_targets(const struct bench *b)
 {
 	const struct config *host = find(b, OP_ROUNDTRIP, GMEM_MODE_INPLACE, 1, 0);
-	const struct gmem_vm_bench_row *p = find_guest(b, "queue", "polling", 1);
-	const struct gmem_vm_bench_row *a = find_guest(b, "queue", "asleep", 1);
-	const struct gmem_vm_bench_row *d = find_guest(b, "doorbell", "-", 1);
-	const struct gmem_vm_bench_row *k = find_op(b, "queue_kick", "queue", "asleep", 0);
+	const struct bench_convert_row *p = find_guest(b, "queue", "polling", 1);
+	const struct bench_convert_row *a = find_guest(b, "queue", "asleep", 1);
+	const struct bench_convert_row *d = find_guest(b, "doorbell", "-", 1);
+	const struct bench_convert_row *k = find_op(b, "queue_kick", "queue", "asleep", 0);
 
 	if (!host || (!p && !a))
 		return;
@@ -483,7 +483,7 @@ static const char *backing_name(const struct bench *b)
 	return gmem_backing(b->region[0]) == GMEM_BACKING_GUEST_MEMFD ? "guest_memfd" : "memfd";
 }
 
-static void print_json(const struct bench *b, const struct gmem_host_caps *caps)
+static void print_json(const struct bench *b, const struct probe_host_caps *caps)
 {
 	unsigned int i;
 	int j;
@@ -502,7 +502,7 @@ static void print_json(const struct bench *b, const struct gmem_host_caps *caps)
 		       (unsigned long long)c->sum.max);
 	}
 	for (j = 0; j < b->nguest; j++) {
-		const struct gmem_vm_bench_row *r = &b->guest[j];
+		const struct bench_convert_row *r = &b->guest[j];
 
 		printf(",{\"op\":\"%s\",\"mode\":\"%s\",\"pages\":%llu,\"threads\":%u,"
 		       "\"ns_min\":%llu,\"ns_median\":%llu,\"ns_max\":%llu,"
@@ -536,20 +536,20 @@ static void usage(FILE *f)
 		   "  With KVM the guest-observed round trip through each --transport of\n"
 		   "  doorbell,hypercall,queue (default: every usable one), queue with the\n"
 		   "  converter polling (--conv-poll-us, default %d; 0: only asleep) and asleep\n",
-		MAX_PC, MAX_PAGES, MAX_BUSY, GMEM_VM_CONV_POLL_US_DEFAULT);
+		MAX_PC, MAX_PAGES, MAX_BUSY, VMM_CONV_POLL_US_DEFAULT);
 }
 
 static int cmd_convert_bench(int argc, char **argv)
 {
-	/* --transport: a bit per enum gmem_transport; auto is not a choice */
+	/* --transport: a bit per enum vmm_transport; auto is not a choice */
 	static const char *const transports[] = {
-		[GMEM_TRANSPORT_HYPERCALL] = "hypercall",
-		[GMEM_TRANSPORT_DOORBELL] = "doorbell",
-		[GMEM_TRANSPORT_QUEUE] = "queue",
+		[VMM_TRANSPORT_HYPERCALL] = "hypercall",
+		[VMM_TRANSPORT_DOORBELL] = "doorbell",
+		[VMM_TRANSPORT_QUEUE] = "queue",
 	};
 	static const char *const backings[] = { "auto", "memfd" };
 	struct bench *b;
-	struct gmem_host_caps caps;
+	struct probe_host_caps caps;
 	bool json = false;
 	unsigned int reps = 200, backing = 0, us = 0;
 	const char *us_arg = NULL;
@@ -568,7 +568,7 @@ static int cmd_convert_bench(int argc, char **argv)
 			CLI_UINT("--reps", &reps, 3, 1000000),
 			CLI_UINTS("--pages", b->pc, &b->npc, 1, MAX_PAGES),
 			CLI_LIST("--transport", &b->transports, transports),
-			CLI_UINT("--conv-poll-us", &us, 0, GMEM_VM_CONV_POLL_US_MAX,
+			CLI_UINT("--conv-poll-us", &us, 0, VMM_CONV_POLL_US_MAX,
 				 .given = &us_arg),
 			CLI_CHOICE("--backing", &backing, backings),
 			{ 0 }
@@ -582,8 +582,8 @@ static int cmd_convert_bench(int argc, char **argv)
 	}
 	b->force_memfd = backing == 1;
 	if (us_arg)
-		b->conv_poll_us = us ? (int)us : GMEM_VM_CONV_POLL_OFF;
-	gmem_probe_host(&caps);
+		b->conv_poll_us = us ? (int)us : VMM_CONV_POLL_OFF;
+	probe_host(&caps);
 	b->reps = reps;
 	{
 		long n = sysconf(_SC_NPROCESSORS_ONLN) - 1;

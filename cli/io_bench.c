@@ -22,7 +22,7 @@
 #include "gmemkit/parse.h"
 
 struct opts {
-	struct gmem_io_config c;
+	struct bench_io_config c;
 	const char *backend, *disk, *pool_arg, *persist_arg;
 	bool direct, json;
 	char spec[4200];
@@ -73,17 +73,17 @@ static void usage(FILE *f)
 		"Needs /dev/kvm (elsewhere: tools/testvm build/gmemkit io-bench ...,\n"
 		"where the numbers are emulated).\n"
 		"exit status: 0 passed, 1 I/O or verify errors or guest failure, 2 usage or setup\n",
-		GMEM_ABI_IO_MAX_QD, GMEM_ABI_IO_MAX_VCPUS, GMEM_VM_CONV_POLL_US_DEFAULT);
+		GMEM_ABI_IO_MAX_QD, GMEM_ABI_IO_MAX_VCPUS, VMM_CONV_POLL_US_DEFAULT);
 }
 
 static int parse_mode(const char *v, void *mode)
 {
-	return gmem_io_mode_from_name(v, mode);
+	return bench_io_mode_from_name(v, mode);
 }
 
 static int parse_rw(const char *v, void *rw)
 {
-	return gmem_io_rw_from_name(v, rw);
+	return bench_io_rw_from_name(v, rw);
 }
 
 /* 0 to run, 1 after --help, -EINVAL on a bad option. */
@@ -107,7 +107,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		CLI_FLAG("--direct", &o->direct),
 		CLI_SECONDS("--runtime", &o->c.runtime_s, 0, 3600, .fmin_open = true),
 		CLI_TRANSPORT("--transport", &o->c.transport),
-		CLI_UINT("--conv-poll-us", &us, 0, GMEM_VM_CONV_POLL_US_MAX, .given = &us_arg),
+		CLI_UINT("--conv-poll-us", &us, 0, VMM_CONV_POLL_US_MAX, .given = &us_arg),
 		CLI_FLAG("--conv-no-pin", &o->c.conv_no_pin),
 		CLI_UINT("--poll-us", &o->c.poll_us, 0, 1000000),
 		/* the limits of any run; parse() checks bs and vCPUs' below */
@@ -126,9 +126,9 @@ static int parse(int argc, char **argv, struct opts *o)
 	if (churn)
 		o->c.flags |= GMEM_ABI_IOF_CHURN;
 	if (us_arg)
-		o->c.conv_poll_us = us ? (int)us : GMEM_VM_CONV_POLL_OFF;
+		o->c.conv_poll_us = us ? (int)us : VMM_CONV_POLL_OFF;
 	if ((o->c.flags & GMEM_ABI_IOF_CHURN) && o->c.mode != GMEM_ABI_IO_MIXED) {
-		cli_err("--churn needs --mode mixed (not %s)\n", gmem_io_mode_name(o->c.mode));
+		cli_err("--churn needs --mode mixed (not %s)\n", bench_io_mode_name(o->c.mode));
 		return -EINVAL;
 	}
 	if (o->pool_arg) {
@@ -137,21 +137,21 @@ static int parse(int argc, char **argv, struct opts *o)
 
 		if (!gmem_abi_io_has_pool(o->c.mode)) {
 			cli_err("--pool-size: mode %s has no bounce pool\n",
-				gmem_io_mode_name(o->c.mode));
+				bench_io_mode_name(o->c.mode));
 			return -EINVAL;
 		}
 		if (ps < gmem_abi_io_pool_min(o->c.bs, o->c.vcpus)) {
 			cli_err("--pool-size %s: out of range for --bs %s on %u vCPU(s) (%s..%s)\n",
-				o->pool_arg, gmem_format_size(o->c.bs, b1, sizeof(b1)), o->c.vcpus,
-				gmem_format_size(gmem_abi_io_pool_min(o->c.bs, o->c.vcpus),
+				o->pool_arg, format_size(o->c.bs, b1, sizeof(b1)), o->c.vcpus,
+				format_size(gmem_abi_io_pool_min(o->c.bs, o->c.vcpus),
 						 b2, sizeof(b2)),
-				gmem_format_size(GMEM_ABI_IO_POOL_MAX, b3, sizeof(b3)));
+				format_size(GMEM_ABI_IO_POOL_MAX, b3, sizeof(b3)));
 			return -EINVAL;
 		}
 		if (ps % unit) {
 			cli_err("--pool-size %s: not a multiple of %s (256k per area, an area "
 				"per vCPU rounded up to a power of 2; %u vCPU(s))\n", o->pool_arg,
-				gmem_format_size(unit, b3, sizeof(b3)), o->c.vcpus);
+				format_size(unit, b3, sizeof(b3)), o->c.vcpus);
 			return -EINVAL;
 		}
 	}
@@ -160,12 +160,12 @@ static int parse(int argc, char **argv, struct opts *o)
 
 		if (o->c.mode != GMEM_ABI_IO_PERSISTENT) {
 			cli_err("--persist-buf needs --mode persistent (not %s)\n",
-				gmem_io_mode_name(o->c.mode));
+				bench_io_mode_name(o->c.mode));
 			return -EINVAL;
 		}
 		if (o->c.persist_size < o->c.bs) {
 			cli_err("--persist-buf %s: smaller than --bs %s\n", o->persist_arg,
-				gmem_format_size(o->c.bs, b1, sizeof(b1)));
+				format_size(o->c.bs, b1, sizeof(b1)));
 			return -EINVAL;
 		}
 	}
@@ -202,7 +202,7 @@ static double per_io(uint64_t v, uint64_t ios)
 
 struct figures {
 	double secs, iops, mbps;
-	struct gmem_cost_split split;	/* ns per I/O */
+	struct bench_cost_split split;	/* ns per I/O */
 	/* Conversion exits per I/O (doorbell/hypercall: one per request;
 	 * queue: the kicks of a sleeping converter) and the queue converter's
 	 * CPU per I/O. */
@@ -215,7 +215,7 @@ struct figures {
 	char speed[200];		/* where the guest ran, measured */
 };
 
-static void figures(const struct opts *o, const struct gmem_io_result *r,
+static void figures(const struct opts *o, const struct bench_io_result *r,
 		    struct figures *f)
 {
 	const struct gmem_abi_io_results *io = &r->io;
@@ -225,7 +225,7 @@ static void figures(const struct opts *o, const struct gmem_io_result *r,
 	f->mbps = f->secs > 0 ? io->bytes / f->secs / 1e6 : 0;
 	f->pins_refused = io->conv_refused + r->dev.pins_refused;
 	{
-		struct gmem_cost_in in = {
+		struct bench_cost_in in = {
 			.total = per_io(io->vcpu_ns, io->ios),
 			.kick = per_io(io->kick_ns, io->ios),
 			.conv = per_io(io->conv_ns, io->ios),
@@ -233,35 +233,35 @@ static void figures(const struct opts *o, const struct gmem_io_result *r,
 			.copy = per_io(io->copy_ns, io->ios),
 		};
 
-		if (gmem_cost_split(&in, &f->split))
+		if (bench_cost_split(&in, &f->split))
 			memset(&f->split, 0, sizeof(f->split));
 	}
-	f->transport = gmem_vm_transport_name(r->vm.transport);
-	f->queue = r->vm.transport == GMEM_TRANSPORT_QUEUE;
+	f->transport = vmm_transport_name(r->vm.transport);
+	f->queue = r->vm.transport == VMM_TRANSPORT_QUEUE;
 	f->conv_exits = per_io(f->queue ? io->conv_kicks : io->conv_calls, io->ios);
 	f->conv_cpu_ns = per_io(r->vm.queue.cpu_ns, io->ios);
-	gmem_probe_cpu(f->cpu, sizeof(f->cpu), &f->emulated);
-	gmem_vm_speed_describe(&r->vm.speed, f->speed, sizeof(f->speed));
+	probe_cpu_model(f->cpu, sizeof(f->cpu), &f->emulated);
+	vmm_speed_describe(&r->vm.speed, f->speed, sizeof(f->speed));
 	(void)o;
 }
 
 /* The run's area shared once at start, as a share of guest RAM. */
-static double shared_pct(const struct gmem_io_result *r)
+static double shared_pct(const struct bench_io_result *r)
 {
 	return r->mem_size ? 100.0 * (double)r->shared_bytes / (double)r->mem_size : 0;
 }
 
-static void print_json(const struct opts *o, const struct gmem_io_result *r,
+static void print_json(const struct opts *o, const struct bench_io_result *r,
 		       const struct figures *f)
 {
 	const struct gmem_abi_io_results *io = &r->io;
-	const struct gmem_io_config *c = &o->c;
+	const struct bench_io_config *c = &o->c;
 
 	printf("{\"results\":[{\"mode\":\"%s\",\"bs\":%llu,\"qd\":%u,\"rw\":\"%s\","
 	       "\"backend\":\"%s\",\"vcpus\":%u,\"direct\":%s,\"runtime_s\":%.6f,"
 	       "\"ios\":%llu,\"iops\":%.1f,\"mbps\":%.3f,",
-	       gmem_io_mode_name(c->mode), (unsigned long long)c->bs, c->qd,
-	       gmem_io_rw_name(c->rw), o->backend, c->vcpus, o->direct ? "true" : "false",
+	       bench_io_mode_name(c->mode), (unsigned long long)c->bs, c->qd,
+	       bench_io_rw_name(c->rw), o->backend, c->vcpus, o->direct ? "true" : "false",
 	       f->secs, (unsigned long long)io->ios, f->iops, f->mbps);
 	printf("\"lat_min_us\":%.3f,\"lat_p50_us\":%.3f,\"lat_p99_us\":%.3f,"
 	       "\"lat_p999_us\":%.3f,\"lat_max_us\":%.3f,",
@@ -288,7 +288,7 @@ static void print_json(const struct opts *o, const struct gmem_io_result *r,
 	       "\"shared_bytes\":%llu,\"mem_bytes\":%llu,\"shared_pct\":%.2f,"
 	       "\"bounce_full\":%llu,",
 	       (unsigned long long)r->pool_size,
-	       (unsigned long long)(c->mode == GMEM_ABI_IO_PERSISTENT ? gmem_io_persist_size(c) : 0),
+	       (unsigned long long)(c->mode == GMEM_ABI_IO_PERSISTENT ? bench_io_persist_size(c) : 0),
 	       (unsigned long long)r->persist_pool, (unsigned long long)r->shared_bytes,
 	       (unsigned long long)r->mem_size, shared_pct(r),
 	       (unsigned long long)io->bounce_full);
@@ -337,16 +337,16 @@ static const char *size_str(uint64_t b, char *buf, size_t len)
 	return buf;
 }
 
-static void print_human(const struct opts *o, const struct gmem_io_result *r,
+static void print_human(const struct opts *o, const struct bench_io_result *r,
 			const struct figures *f)
 {
 	const struct gmem_abi_io_results *io = &r->io;
-	const struct gmem_io_config *c = &o->c;
+	const struct bench_io_config *c = &o->c;
 	char b1[32], b2[32], b3[32];
 
 	printf("io-bench: mode=%s rw=%s bs=%s qd=%u vcpus=%u backend=%s%s (%s) "
 	       "transport=%s poll_us=%u memory=%s\n",
-	       gmem_io_mode_name(c->mode), gmem_io_rw_name(c->rw),
+	       bench_io_mode_name(c->mode), bench_io_rw_name(c->rw),
 	       size_str(c->bs, b1, sizeof(b1)), c->qd, c->vcpus, o->backend,
 	       o->direct ? ",direct" : "", r->engine, f->transport, c->poll_us,
 	       r->backing == GMEM_BACKING_GUEST_MEMFD ? "guest_memfd" : "memfd");
@@ -357,7 +357,7 @@ static void print_human(const struct opts *o, const struct gmem_io_result *r,
 	else if (f->emulated)
 		printf("  the CPU model string names an emulator (%s)\n", f->cpu);
 	printf("  %s: IOPS=%.1f, BW=%.2fMB/s, ios=%llu in %.3fs\n",
-	       gmem_io_rw_name(c->rw), f->iops, f->mbps, (unsigned long long)io->ios,
+	       bench_io_rw_name(c->rw), f->iops, f->mbps, (unsigned long long)io->ios,
 	       f->secs);
 	printf("    lat (usec): min=%.2f, p50=%.2f, p99=%.2f, p99.9=%.2f, max=%.2f\n",
 	       io->lat_min_ns / 1e3, io->lat_p50_ns / 1e3, io->lat_p99_ns / 1e3,
@@ -401,7 +401,7 @@ static void print_human(const struct opts *o, const struct gmem_io_result *r,
 	if (c->mode == GMEM_ABI_IO_PERSISTENT)
 		printf("  persistent buffers: %u x %s = %s shared once, never converted "
 		       "(%.1f%% of %s guest RAM)\n", c->qd * c->vcpus,
-		       size_str(gmem_io_persist_size(c), b1, sizeof(b1)),
+		       size_str(bench_io_persist_size(c), b1, sizeof(b1)),
 		       size_str(r->persist_pool, b3, sizeof(b3)), shared_pct(r),
 		       size_str(r->mem_size, b2, sizeof(b2)));
 	if (f->queue)
@@ -447,7 +447,7 @@ static int cmd_io_bench(int argc, char **argv)
 		       .quiet = true },
 		.backend = "null",
 	};
-	struct gmem_io_result r;
+	struct bench_io_result r;
 	struct figures f;
 	int err;
 
@@ -456,14 +456,14 @@ static int cmd_io_bench(int argc, char **argv)
 		return err > 0 ? 0 : 2;
 	o.c.backend = o.spec;
 	o.c.console = stderr;
-	err = gmem_io_run(&o.c, &r);
+	err = bench_io_run(&o.c, &r);
 	if (err == -ENODEV) {
 		cli_err("no usable /dev/kvm on this host "
 			"(run it in the test VM: tools/testvm build/gmemkit io-bench ...; "
 			"numbers there are emulated)\n");
 		return 2;
 	}
-	if (err == -EOPNOTSUPP && o.c.transport == GMEM_TRANSPORT_HYPERCALL) {
+	if (err == -EOPNOTSUPP && o.c.transport == VMM_TRANSPORT_HYPERCALL) {
 		cli_err("--transport hypercall: this KVM does "
 			"not offer KVM_HC_MAP_GPA_RANGE exits\n");
 		return 2;
@@ -484,7 +484,7 @@ static int cmd_io_bench(int argc, char **argv)
 	else
 		print_human(&o, &r, &f);
 	if (!r.vm.pass || !r.io.done) {
-		cli_err("%s: %s\n", gmem_vm_end_name(r.vm.end),
+		cli_err("%s: %s\n", vmm_end_name(r.vm.end),
 			r.vm.message);
 		return 1;
 	}

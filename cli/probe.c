@@ -21,15 +21,15 @@ static int hc_probe;
 static const char *hc_why = "";
 static int q_probe;
 static const char *q_why = "";
-static struct gmem_vm_speed speed;
+static struct vmm_speed speed;
 static int speed_err;
 
 static const char *hc_word(void)
 {
 	if (hc_probe < 0)
 		return "not probed";
-	return hc_probe == GMEM_VM_PROBE_YES ? "yes" :
-	       hc_probe == GMEM_VM_PROBE_NO ? "no" : "unknown";
+	return hc_probe == VMM_PROBE_YES ? "yes" :
+	       hc_probe == VMM_PROBE_NO ? "no" : "unknown";
 }
 
 static void print_transport_text(void)
@@ -41,19 +41,19 @@ static void print_transport_text(void)
 		       hc_why);
 		return;
 	}
-	gmem_vm_speed_describe(&speed, desc, sizeof(desc));
+	vmm_speed_describe(&speed, desc, sizeof(desc));
 	printf("  guest execution      %s\n", desc);
 	if (speed.measured && !speed.native)
 		printf("                       (guest figures from this host are functional only, not a verdict)\n");
 	printf("  hypercall exits      %s (%s)\n", hc_word(), hc_why);
 	printf("  conversion transport %s\n",
-	       hc_probe == GMEM_VM_PROBE_YES ? "hypercall" : "doorbell");
+	       hc_probe == VMM_PROBE_YES ? "hypercall" : "doorbell");
 	printf("  queue transport      %s (%s; --transport queue: no userspace exit "
 	       "per conversion)\n", q_probe == 1 ? "yes" : "no",
 	       q_probe == -ENODEV ? "no usable /dev/kvm" : q_why);
 }
 
-static void print_text(const struct gmem_host_caps *c)
+static void print_text(const struct probe_host_caps *c)
 {
 	printf("host\n");
 	printf("  kernel               %s\n", c->kernel);
@@ -83,14 +83,14 @@ static void print_text(const struct gmem_host_caps *c)
 		printf("  set_memory_attributes %s\n", yesno(c->set_memory_attributes));
 	}
 	printf("gmemkit will use\n");
-	printf("  guest memory         %s\n", gmem_probe_backing(c));
+	printf("  guest memory         %s\n", probe_backing(c));
 	print_transport_text();
 	printf("  conversion backend   hostview (mprotect of the host view)%s\n",
 	       c->set_memory_attributes ?
 	       "; KVM memory attributes available but no backend built" : "");
 }
 
-static void print_json(const struct gmem_host_caps *c)
+static void print_json(const struct probe_host_caps *c)
 {
 	printf("{\"kernel\":\"%s\",\"cpu\":\"%s\",\"emulated\":%s,\"io_uring\":%s,"
 	       "\"kvm\":%s,\"kvm_error\":\"%s\",\"api_version\":%d,"
@@ -120,7 +120,7 @@ static void print_json(const struct gmem_host_caps *c)
 	       hc_why, speed.measured ? "true" : "false",
 	       speed.native ? "true" : "false", speed.pvm ? "true" : "false",
 	       speed.guest_mcycles / 1000.0, speed.host_mcycles / 1000.0,
-	       hc_probe == GMEM_VM_PROBE_YES ? "hypercall" : "doorbell",
+	       hc_probe == VMM_PROBE_YES ? "hypercall" : "doorbell",
 	       q_probe == 1 ? "true" : "false",
 	       q_probe == -ENODEV ? "no usable /dev/kvm" : q_why);
 }
@@ -132,7 +132,7 @@ static void usage(FILE *f)
 
 static int cmd_probe(int argc, char **argv)
 {
-	struct gmem_host_caps caps;
+	struct probe_host_caps caps;
 	bool json = false;
 	const struct cli_opt opts[] = {
 		CLI_FLAG("--json", &json),
@@ -142,15 +142,15 @@ static int cmd_probe(int argc, char **argv)
 
 	if (err)
 		return err > 0 ? 0 : 2;
-	gmem_probe_host(&caps);
-	hc_probe = gmem_vm_probe_hypercall_exit(GMEM_VM_PROBE_TIMEOUT_MS, &hc_why);
+	probe_host(&caps);
+	hc_probe = vmm_probe_hypercall_exit(VMM_PROBE_TIMEOUT_MS, &hc_why);
 	if (hc_probe == -ENODEV)
 		hc_why = "no usable /dev/kvm";
 	else if (hc_probe < 0 && !hc_why[0])
 		hc_why = strerror(-hc_probe);
-	speed_err = gmem_vm_probe_guest_speed(&speed);
+	speed_err = vmm_probe_guest_speed(&speed);
 	(void)speed_err;	/* speed.measured says it all */
-	q_probe = gmem_vm_probe_queue(&q_why);
+	q_probe = vmm_probe_queue(&q_why);
 	if (json)
 		print_json(&caps);
 	else

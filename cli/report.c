@@ -28,11 +28,11 @@ static const char *dominant_cost(const struct io_point *p)
 		"kicks (ioeventfd exits)", "conversion exits to the VMM",
 		"conversion host work", "bounce copy",
 		"unaccounted time (driver, waiting for the device)" };
-	struct gmem_cost_split sp;
+	struct bench_cost_split sp;
 	double v[5];
 	int i, best = 0;
 
-	if (!p || gmem_cost_split_record(p->rec, &sp))
+	if (!p || bench_cost_split_record(p->rec, &sp))
 		return "not split (a record without the vCPU time)";
 	v[0] = sp.kick;
 	v[1] = sp.conv_exit;

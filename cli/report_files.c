@@ -229,9 +229,9 @@ static void write_io_dat(const struct bench_data *d, const struct model *m,
 		for (k = 1; k < NMODES; k++) {
 			const struct io_point *p = io_at(d, io_modes[k], d->block_kib[b]);
 			double kib = d->block_kib[b];
-			struct gmem_cost_split sp;
+			struct bench_cost_split sp;
 
-			if (!p || gmem_cost_split_record(p->rec, &sp))
+			if (!p || bench_cost_split_record(p->rec, &sp))
 				continue;
 			fprintf(c, "\"%s %uK\" %.3f %.3f %.3f %.3f %.3f\n", io_modes[k],
 				d->block_kib[b], sp.kick / kib, sp.conv_exit / kib,

@@ -198,11 +198,11 @@ void split_table(FILE *f, const struct bench_data *d)
 	for (b = 0; b < NBS; b++)
 		for (k = 1; k < NMODES; k++) {
 			const struct io_point *p = io_at(d, io_modes[k], d->block_kib[b]);
-			struct gmem_cost_split sp;
+			struct bench_cost_split sp;
 
 			if (!p)
 				continue;
-			if (gmem_cost_split_record(p->rec, &sp)) {
+			if (bench_cost_split_record(p->rec, &sp)) {
 				fprintf(f, "| %u KiB | %s | not split (record without the vCPU "
 					   "time) | | | | | |\n", d->block_kib[b], io_modes[k]);
 				continue;

@@ -25,7 +25,7 @@ static void usage(FILE *f)
 		"  --test NAME    guest test (default hello):",
 		GMEM_ABI_MAX_VCPUS);
 	for (t = 1; t < GMEM_ABI_TEST_MAX; t++)
-		fprintf(f, " %s", gmem_vm_test_name((enum gmem_abi_test)t));
+		fprintf(f, " %s", vmm_test_name((enum gmem_abi_test)t));
 	fprintf(f, "\n"
 		"  --transport    conversion transport (default auto: probed; queue: a ring\n"
 		"                 serviced by a converter thread, no userspace exit)\n"
@@ -35,11 +35,11 @@ static void usage(FILE *f)
 		"  --timeout MS   watchdog (default %u)\n"
 		"  --reps N       samples per series for --test bench (default 100)\n"
 		"exit status: 0 the guest passed, 1 it failed or faulted, 2 usage or setup error\n",
-		GMEM_VM_CONV_POLL_US_DEFAULT, GMEM_VM_DEFAULT_TIMEOUT_MS);
+		VMM_CONV_POLL_US_DEFAULT, VMM_DEFAULT_TIMEOUT_MS);
 }
 
 /* 0 to run, 1 after --help, -EINVAL on a bad option. */
-static int parse(int argc, char **argv, struct gmem_vm_config *c)
+static int parse(int argc, char **argv, struct vmm_config *c)
 {
 	static const char *const modes[] = {
 		[GMEM_MODE_INPLACE] = "inplace",
@@ -53,7 +53,7 @@ static int parse(int argc, char **argv, struct gmem_vm_config *c)
 			 .align = GMEM_ABI_MEM_ALIGN),
 		CLI_CHOICE("--test", &test, tests),
 		CLI_TRANSPORT("--transport", &c->transport),
-		CLI_UINT("--conv-poll-us", &us, 0, GMEM_VM_CONV_POLL_US_MAX, .given = &us_arg),
+		CLI_UINT("--conv-poll-us", &us, 0, VMM_CONV_POLL_US_MAX, .given = &us_arg),
 		CLI_CHOICE("--mode", &mode, modes),
 		CLI_UINT("--timeout", &c->timeout_ms, 1, 3600000),
 		CLI_UINT("--reps", &c->bench_reps, 1, 100000),
@@ -62,36 +62,36 @@ static int parse(int argc, char **argv, struct gmem_vm_config *c)
 	int err;
 
 	for (t = 1; t < GMEM_ABI_TEST_MAX; t++)
-		tests[t] = gmem_vm_test_name((enum gmem_abi_test)t);
+		tests[t] = vmm_test_name((enum gmem_abi_test)t);
 	err = cli_parse(argc, argv, opts, usage);
 	if (err)
 		return err;
 	c->mode = mode;
 	c->test = test;
 	if (us_arg)
-		c->conv_poll_us = us ? (int)us : GMEM_VM_CONV_POLL_OFF;
+		c->conv_poll_us = us ? (int)us : VMM_CONV_POLL_OFF;
 	return 0;
 }
 
 static int cmd_run(int argc, char **argv)
 {
-	struct gmem_vm_config cfg = { .vcpus = 1, .test = GMEM_ABI_TEST_HELLO,
+	struct vmm_config cfg = { .vcpus = 1, .test = GMEM_ABI_TEST_HELLO,
 				      .services = &harness_services };
-	struct gmem_vm_result res;
+	struct vmm_result res;
 	char speed[160];
-	struct gmem_vm *vm;
+	struct vmm *vm;
 	int err;
 
 	err = parse(argc, argv, &cfg);
 	if (err)
 		return err > 0 ? 0 : 2;
-	err = gmem_vm_create(&cfg, &vm);
+	err = vmm_create(&cfg, &vm);
 	if (err == -ENODEV) {
 		cli_err("no usable /dev/kvm on this host "
 			"(try tools/testvm build/gmemkit run ...)\n");
 		return 2;
 	}
-	if (err == -EOPNOTSUPP && cfg.transport == GMEM_TRANSPORT_HYPERCALL) {
+	if (err == -EOPNOTSUPP && cfg.transport == VMM_TRANSPORT_HYPERCALL) {
 		cli_err("--transport hypercall: this KVM does not "
 			"offer KVM_HC_MAP_GPA_RANGE exits (KVM_CAP_EXIT_HYPERCALL)\n");
 		return 2;
@@ -100,28 +100,28 @@ static int cmd_run(int argc, char **argv)
 		cli_err("cannot create the VM: %s\n", strerror(-err));
 		return 2;
 	}
-	if (cfg.transport == GMEM_TRANSPORT_AUTO) {
+	if (cfg.transport == VMM_TRANSPORT_AUTO) {
 		const char *why = "";
 
-		gmem_vm_probe_hypercall_exit(GMEM_VM_PROBE_TIMEOUT_MS, &why);
+		vmm_probe_hypercall_exit(VMM_PROBE_TIMEOUT_MS, &why);
 		fprintf(stderr, "gmemkit run: transport auto: %s\n", why);
 	}
 	fprintf(stderr, "gmemkit run: test %s, %u vCPU(s), %llu MiB %s (%s), transport %s\n",
-		gmem_vm_test_name(cfg.test), cfg.vcpus,
-		(unsigned long long)((cfg.mem_size ? cfg.mem_size : GMEM_VM_DEFAULT_MEM) >> 20),
-		gmem_backend_name(gmem_vm_memory(vm)),
-		gmem_backing(gmem_vm_memory(vm)) == GMEM_BACKING_GUEST_MEMFD ?
+		vmm_test_name(cfg.test), cfg.vcpus,
+		(unsigned long long)((cfg.mem_size ? cfg.mem_size : VMM_DEFAULT_MEM) >> 20),
+		gmem_backend_name(vmm_memory(vm)),
+		gmem_backing(vmm_memory(vm)) == GMEM_BACKING_GUEST_MEMFD ?
 		"guest_memfd" : "memfd",
-		gmem_vm_transport_name(gmem_vm_transport(vm)));
-	err = gmem_vm_run(vm, &res);
-	gmem_vm_destroy(vm);
+		vmm_transport_name(vmm_transport(vm)));
+	err = vmm_run(vm, &res);
+	vmm_destroy(vm);
 	if (err) {
 		cli_err("cannot run the VM: %s\n", strerror(-err));
 		return 2;
 	}
-	gmem_vm_speed_describe(&res.speed, speed, sizeof(speed));
+	vmm_speed_describe(&res.speed, speed, sizeof(speed));
 	fprintf(stderr, "gmemkit run: guest ran %s\n", speed);
-	fprintf(stderr, "gmemkit run: %s: %s\n", gmem_vm_end_name(res.end), res.message);
+	fprintf(stderr, "gmemkit run: %s: %s\n", vmm_end_name(res.end), res.message);
 	fprintf(stderr, "gmemkit run: exits %llu, doorbells %llu, hypercalls %llu, "
 		"conversions %llu, bad requests: range %llu align %llu overflow %llu "
 		"op %llu busy %llu; test services refused %llu, unpins refused %llu\n",

@@ -46,8 +46,8 @@ static void usage(FILE *f)
 		"is no KVM guest.\n");
 }
 
-static void print_summary(const struct gmem_stress_config *c,
-			  const struct gmem_stress_result *r)
+static void print_summary(const struct stress_config *c,
+			  const struct stress_result *r)
 {
 	double secs = (double)r->elapsed_ns / 1e9;
 	unsigned int k;
@@ -56,7 +56,7 @@ static void print_summary(const struct gmem_stress_config *c,
 	       "(no KVM guest) against the real virtio-blk device, gmem and bounce pool\n");
 	printf("config    %u vCPU threads x qd %u, bs %llu KiB, mode %s%s, backend %s "
 	       "(%s), converter %s%s, seed %llu\n", c->threads, c->qd,
-	       (unsigned long long)(c->bs >> 10), gmem_io_mode_name(c->mode),
+	       (unsigned long long)(c->bs >> 10), bench_io_mode_name(c->mode),
 	       c->mode == GMEM_ABI_IO_MIXED && !c->no_churn ? " (churn)" : "",
 	       c->backend ? c->backend : "file", r->engine ? r->engine : "?",
 	       c->converter ? "on" : "off", c->abandon ? ", abandon" : "",
@@ -111,11 +111,11 @@ static int parse_inject(const char *v, void *faults)
 
 static int parse_mode(const char *v, void *mode)
 {
-	return gmem_io_mode_from_name(v, mode);
+	return bench_io_mode_from_name(v, mode);
 }
 
 /* 0 to run, 1 after --help, -EINVAL on a bad option. */
-static int parse(int argc, char **argv, struct gmem_stress_config *c)
+static int parse(int argc, char **argv, struct stress_config *c)
 {
 	static const char *const backends[] = { "file", "file-sync", "null" };
 	const char *inject = NULL;
@@ -154,7 +154,7 @@ static int parse(int argc, char **argv, struct gmem_stress_config *c)
 }
 
 /* What the workload needs that the options alone do not say. */
-static int check_fit(const struct gmem_stress_config *c)
+static int check_fit(const struct stress_config *c)
 {
 	uint64_t disk = c->disk_size ? c->disk_size : 64ULL << 20;
 	uint64_t need = (2ULL * c->qd + 1) * c->bs * c->threads;
@@ -166,18 +166,18 @@ static int check_fit(const struct gmem_stress_config *c)
 	}
 	if (disk < need) {
 		cli_err("--disk-size %s: too small for %u threads x (2 x --qd %u + 1) "
-			"blocks of --bs %s (%s)\n", gmem_format_size(disk, a, sizeof(a)),
-			c->threads, c->qd, gmem_format_size(c->bs, b, sizeof(b)),
-			gmem_format_size(need, d, sizeof(d)));
+			"blocks of --bs %s (%s)\n", format_size(disk, a, sizeof(a)),
+			c->threads, c->qd, format_size(c->bs, b, sizeof(b)),
+			format_size(need, d, sizeof(d)));
 		return -1;
 	}
 	if (c->pool_size && gmem_abi_io_has_pool(c->mode) &&
 	    !gmem_abi_io_pool_ok(c->pool_size, c->bs, c->threads)) {
 		cli_err("--pool-size %s: with --bs %s and %u threads, a multiple of %s "
-			"of at least %s\n", gmem_format_size(c->pool_size, a, sizeof(a)),
-			gmem_format_size(c->bs, b, sizeof(b)), c->threads,
-			gmem_format_size(gmem_abi_io_pool_unit(c->threads), d, sizeof(d)),
-			gmem_format_size(gmem_abi_io_pool_min(c->bs, c->threads), e, sizeof(e)));
+			"of at least %s\n", format_size(c->pool_size, a, sizeof(a)),
+			format_size(c->bs, b, sizeof(b)), c->threads,
+			format_size(gmem_abi_io_pool_unit(c->threads), d, sizeof(d)),
+			format_size(gmem_abi_io_pool_min(c->bs, c->threads), e, sizeof(e)));
 		return -1;
 	}
 	return 0;
@@ -185,11 +185,11 @@ static int check_fit(const struct gmem_stress_config *c)
 
 static int cmd_stress(int argc, char **argv)
 {
-	struct gmem_stress_config c = {
+	struct stress_config c = {
 		.threads = 2, .qd = 8, .bs = 64 << 10, .mode = GMEM_ABI_IO_MIXED,
 		.converter = true,
 	};
-	struct gmem_stress_result r;
+	struct stress_result r;
 	int ret;
 
 	ret = parse(argc, argv, &c);
@@ -198,7 +198,7 @@ static int cmd_stress(int argc, char **argv)
 	if (check_fit(&c))
 		return 2;
 	fflush(stdout);
-	ret = gmem_stress_run(&c, &r);
+	ret = stress_run(&c, &r);
 	if (ret) {
 		cli_err("setup failed: %s\n", strerror(-ret));
 		return 1;

@@ -25,8 +25,8 @@
 #define P	GMEM_ABI_PAGE_SIZE
 #define N	GMEM_ABI_CONVQ_SIZE
 
-static struct gmem_vm vm;
-static struct gmem_convq_ring rings[2];
+static struct vmm vm;
+static struct vmm_convq_ring rings[2];
 static struct gmem_abi_convq *qs[2];
 
 static void die(const char *what)
@@ -59,7 +59,7 @@ static void setup(bool destructive)
 		die("setup pins");
 	for (i = 0; i < 2; i++) {
 		qs[i] = (void *)((char *)p + i * P);
-		gmem_convq_ring_init(&rings[i], qs[i], (unsigned int)i);
+		vmm_convq_ring_init(&rings[i], qs[i], (unsigned int)i);
 	}
 }
 
@@ -76,7 +76,7 @@ static void one(const uint8_t *r)
 {
 	unsigned int k = r[0] & 1, act = (r[0] >> 1) % 3;
 	struct gmem_abi_convq *q = qs[k];
-	struct gmem_convq_ring *ring = &rings[k];
+	struct vmm_convq_ring *ring = &rings[k];
 
 	if (act == 0) {			/* write a slot */
 		struct gmem_abi_convq_req *s = &q->req[r[1] & (N - 1)];
@@ -101,7 +101,7 @@ static void one(const uint8_t *r)
 		uint32_t done0 = ring->done, prod = q->req_prod, i;
 		unsigned int budget = r[1] % (N + 8);
 		bool was_stopped = ring->stopped;
-		int n = gmem_convq_service(&vm, ring, budget);
+		int n = vmm_convq_service(&vm, ring, budget);
 
 		if (was_stopped && n != 0)
 			die("a stopped ring was serviced");

@@ -111,7 +111,7 @@ static const struct blk_backend_ops fz_ops = {
 };
 
 static struct gmem *g;
-static struct virtio_blk *dev;
+static struct vblk *dev;
 static struct fz_be fbe;
 
 static void setup(void)
@@ -121,7 +121,7 @@ static void setup(void)
 		.mode = GMEM_MODE_INPLACE, .flags = GMEM_F_INIT_SHARED,
 		.name = "fuzz-virtq",
 	};
-	struct virtio_blk_params p = { .queue_num_max = QMAX, .seg_max = 8 };
+	struct vblk_params p = { .queue_num_max = QMAX, .seg_max = 8 };
 
 	if (gmem_create(&cfg, &g))
 		abort();
@@ -133,13 +133,13 @@ static void setup(void)
 	memcpy(fbe.be.id, "fuzz", 4);
 	p.mem = g;
 	p.backend = &fbe.be;
-	if (virtio_blk_create(&p, &dev))
+	if (vblk_create(&p, &dev))
 		abort();
 }
 
 static void wr(uint32_t off, uint32_t v)
 {
-	virtio_mmio_access(virtio_blk_mmio(dev), off, &v, 4, true);
+	virtio_mmio_access(vblk_mmio(dev), off, &v, 4, true);
 }
 
 struct cursor {
@@ -206,7 +206,7 @@ static void mmio_ops(struct cursor *c, unsigned int nops)
 		uint64_t v = take(c, 4);
 
 		/* offsets past the window are part of the fuzzing */
-		virtio_mmio_access(virtio_blk_mmio(dev), off & 0x1fff, &v, len,
+		virtio_mmio_access(vblk_mmio(dev), off & 0x1fff, &v, len,
 				   write);
 	}
 }
@@ -231,7 +231,7 @@ static void check_held(uint32_t d, uint32_t a, uint32_t u, unsigned int qlog)
 	unsigned int i, k;
 	uint8_t *view = gmem_host_view(g);
 
-	virtio_mmio_access(virtio_blk_mmio(dev), VIRTIO_MMIO_QUEUE_READY, &ready, 4,
+	virtio_mmio_access(vblk_mmio(dev), VIRTIO_MMIO_QUEUE_READY, &ready, 4,
 			   false);
 	if (ready) {
 		check_held_range(d, 16ULL * n);
@@ -247,11 +247,11 @@ static void check_held(uint32_t d, uint32_t a, uint32_t u, unsigned int qlog)
 
 static void check(void)
 {
-	struct virtio_blk_stats st;
+	struct vblk_stats st;
 	struct gmem_stats gs;
 	uint64_t off;
 
-	virtio_blk_get_stats(dev, &st);
+	vblk_get_stats(dev, &st);
 	gmem_get_stats(g, &gs);
 	if (gs.violations || gs.unpin_missing || st.unpin_bugs)
 		abort();
@@ -308,7 +308,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	driver_init(qlog, mode, d, a, u);
 	mmio_ops(&c, nops);
-	virtio_blk_process_queue(dev);
+	vblk_process_queue(dev);
 	check_held(d, a, u, qlog);
 	nmut = mode >> 4;
 	for (i = 0; i < nmut; i++) {
@@ -329,22 +329,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	if (mode & 8) {
-		virtio_blk_process_queue(dev);
+		vblk_process_queue(dev);
 		check_held(d, a, u, qlog);
 	}
 	if (qlog & 0x40) {
 		/* The reset cannot drain what is held: orphans. */
 		uint16_t used_idx = 0;
 		bool ring_ok = u % 4 == 0 && u <= RAM - 4;
-		struct virtio_blk_stats st;
+		struct vblk_stats st;
 		uint32_t status = 0;
 
 		if (ring_ok)
 			memcpy(&used_idx, mem + u + 2, 2);
 		fbe.reap_fail = true;
 		wr(VIRTIO_MMIO_STATUS, 0);
-		virtio_blk_get_stats(dev, &st);
-		virtio_mmio_access(virtio_blk_mmio(dev), VIRTIO_MMIO_STATUS, &status, 4,
+		vblk_get_stats(dev, &st);
+		virtio_mmio_access(vblk_mmio(dev), VIRTIO_MMIO_STATUS, &status, 4,
 				   false);
 		if (st.orphans != fbe.n ||
 		    (st.orphans && status != VIRTIO_STATUS_DEVICE_NEEDS_RESET) ||
@@ -352,25 +352,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		check_held(d, a, u, qlog);
 		fbe.reap_fail = false;
-		virtio_blk_reap(dev, true);	/* the backend lets go */
+		vblk_reap(dev, true);	/* the backend lets go */
 		if (ring_ok && memcmp(&used_idx, mem + u + 2, 2))
 			abort();		/* an orphan touched the ring */
 	}
-	virtio_blk_reap(dev, true);
+	vblk_reap(dev, true);
 	wr(VIRTIO_MMIO_STATUS, 0);		/* reset: rings unpinned */
 	{
 		uint32_t status = 1;
 
-		virtio_mmio_access(virtio_blk_mmio(dev), VIRTIO_MMIO_STATUS, &status, 4,
+		virtio_mmio_access(vblk_mmio(dev), VIRTIO_MMIO_STATUS, &status, 4,
 				   false);
 		if (status)
 			abort();		/* idle now: the reset completes */
 	}
 	check();
 	if (getenv("FUZZ_VIRTQ_DEBUG")) {
-		struct virtio_blk_stats st;
+		struct vblk_stats st;
 
-		virtio_blk_get_stats(dev, &st);
+		vblk_get_stats(dev, &st);
 		fprintf(stderr, "requests %llu ok %llu ioerr %llu unsupp %llu "
 			"no_status %llu broken %llu bad_config %llu "
 			"violations %llu\n",

@@ -20,14 +20,15 @@
 #include <string.h>
 
 #include "../vmm/vm_internal.h"
+#include "harness/services.h"
 #include "fuzz_util.h"
 
 #define MEM	(4ULL << 20)	/* only cfg.mem_size matters to the transport */
 #define NPAGES	(MEM / GMEM_ABI_PAGE_SIZE)
 #define P	GMEM_ABI_PAGE_SIZE
 
-static struct gmem_vm *vm;
-static struct gmem_vcpu *vcpu;
+static struct vmm *vm;
+static struct vmm_vcpu *vcpu;
 
 static void die(const char *what)
 {
@@ -58,7 +59,7 @@ static void setup(bool destructive, bool services)
 		die("gmem_create");
 	vm->cfg.mem_size = MEM;
 	vm->cfg.mode = gc.mode;
-	vm->services = services;
+	vm->services = services ? &harness_services : NULL;
 	vm->nr_vcpus = 1;
 	vm->vcpus = vcpu;
 	vcpu->vm = vm;
@@ -134,7 +135,7 @@ static void one(const uint8_t *r)
 		 * with flags this VMM does not know */
 		run->hypercall.longmode = (r[1] & 0x40) ? (r[2] >> 1) & 3 :
 					  KVM_EXIT_HYPERCALL_LONG_MODE;
-		gmem_vm_handle_hypercall(vcpu);
+		vmm_handle_hypercall(vcpu);
 		st = (int64_t)run->hypercall.ret;
 		if (!known_hc(st))
 			die("unknown hypercall status");
@@ -155,7 +156,7 @@ static void one(const uint8_t *r)
 		mb->gpa = gpa;
 		mb->len = len;
 		mb->arg = arg;
-		st = gmem_vm_handle_doorbell(vcpu, (r[2] & 2) ? 7 : 0);
+		st = vmm_handle_doorbell(vcpu, (r[2] & 2) ? 7 : 0);
 		if (mb->status != st)
 			die("mailbox status differs from the return value");
 		if (!fuzz_status_known(st, true))

@@ -41,7 +41,7 @@ struct cpu_io io_cpus[GMEM_ABI_IO_MAX_VCPUS];
 uint64_t io_hist[NBUCKETS];
 struct gmem_abi_io_config io_cfg;
 struct bounce_pool io_pool;
-struct vblk_info io_info;
+struct gblk_info io_info;
 enum path io_mode_path;
 static uint64_t io_heap_next;
 static volatile bool io_setup_ok;
@@ -65,11 +65,11 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 }
 
 /* One malformed request from the guest: it must come back IOERR, counted. */
-static void send_bad(struct vblk_req *q, uint32_t type, uint64_t sector,
-		     struct vblk_seg *s, bool in, const char *what)
+static void send_bad(struct gblk_req *q, uint32_t type, uint64_t sector,
+		     struct gblk_seg *s, bool in, const char *what)
 {
 	volatile struct gmem_abi_io_results *r = &results->io;
-	uint8_t st = vblk_do(q, type, sector, s, 1, in);
+	uint8_t st = gblk_do(q, type, sector, s, 1, in);
 
 	r->bad_sent++;
 	r->bad_ioerr += st == VIRTIO_BLK_S_IOERR;
@@ -78,9 +78,9 @@ static void send_bad(struct vblk_req *q, uint32_t type, uint64_t sector,
 
 static void bad_requests(void)
 {
-	uint64_t priv = io_cpus[0].priv, scratch = GMEM_ABI_POOL_GPA + VBLK_SCRATCH_OFF;
-	struct vblk_req q = { .id = BAD_ID };
-	struct vblk_seg s;
+	uint64_t priv = io_cpus[0].priv, scratch = GMEM_ABI_POOL_GPA + GBLK_SCRATCH_OFF;
+	struct gblk_req q = { .id = BAD_ID };
+	struct gblk_seg s;
 
 	fill_pattern(priv, PAGE_SIZE, 0xbad);
 	/* a data buffer on a private page */
@@ -101,7 +101,7 @@ static void bad_requests(void)
 	s.len = PAGE_SIZE;
 	send_bad(&q, VIRTIO_BLK_T_OUT, 0, &s, false, "write from a private page");
 	/* a read into the descriptor table itself */
-	s.gpa = GMEM_ABI_POOL_GPA + VBLK_DESC_OFF;
+	s.gpa = GMEM_ABI_POOL_GPA + GBLK_DESC_OFF;
 	send_bad(&q, VIRTIO_BLK_T_IN, 0, &s, true, "read into the descriptor table");
 	/* a read past the end of the disk */
 	s.gpa = scratch;
@@ -113,16 +113,16 @@ static void bad_requests(void)
 static void unshare_busy(void)
 {
 	volatile struct gmem_abi_io_results *r = &results->io;
-	struct vblk_req q = { .id = BAD_ID };
+	struct gblk_req q = { .id = BAD_ID };
 	uint64_t buf = io_cpus[0].priv, t;
-	struct vblk_seg s = { buf, (uint32_t)io_cfg.bs };
+	struct gblk_seg s = { buf, (uint32_t)io_cfg.bs };
 	int64_t st;
 
 	if (!GUEST_CHECK(__share(buf, io_cfg.bs) == 0, "share before the busy test"))
 		return;
-	while (vblk_submit(&q, VIRTIO_BLK_T_IN, 0, &s, 1, true) == -VBLK_EAGAIN)
-		vblk_poll();
-	vblk_kick();
+	while (gblk_submit(&q, VIRTIO_BLK_T_IN, 0, &s, 1, true) == -GBLK_EAGAIN)
+		gblk_poll();
+	gblk_kick();
 	t = host_time_ns();
 	while (host_time_ns() - t < io_cfg.delay_ms * 1000000ULL)
 		cpu_relax();
@@ -139,7 +139,7 @@ static void unshare_busy(void)
 	GUEST_CHECK_EQ(st, -GMEM_ABI_EBUSY, "unshare during the buffer's own I/O");
 	GUEST_CHECK(!q.done, "the I/O was still in flight when unsharing");
 	while (!__atomic_load_n(&q.done, __ATOMIC_ACQUIRE))
-		if (!vblk_poll())
+		if (!gblk_poll())
 			cpu_relax();
 	st = __unshare(buf, io_cfg.bs);
 	r->busy_after = st;
@@ -193,7 +193,7 @@ static bool setup(void)
 			 boot_info->mem_size,
 			 "guest RAM %lu too small for the run", boot_info->mem_size))
 		return false;
-	err = vblk_init(&io_info);
+	err = gblk_init(&io_info);
 	if (!GUEST_CHECK_EQ(err, 0, "virtio-blk driver init"))
 		return false;
 	results->io.capacity = io_info.capacity;
@@ -429,7 +429,7 @@ static void report(unsigned int nv)
 	r->verify_errors = s.verify_errors;
 	r->bounced = s.bounced;
 	r->inplaced = s.inplaced;
-	vblk_counters(&sub, &comp, &unknown);
+	gblk_counters(&sub, &comp, &unknown);
 	r->all_submitted = sub;
 	r->all_completed = comp;
 	r->dup_completions = unknown;

@@ -9,7 +9,7 @@
 #ifndef GMEMKIT_GUEST_IO_H
 #define GMEMKIT_GUEST_IO_H
 
-#include "vblk.h"
+#include "gblk.h"
 #include "gmemkit/adapt.h"
 #include "gmemkit/bounce.h"
 #include "gmemkit/sector.h"
@@ -18,12 +18,12 @@
 #define NB_LINEAR	64
 #define NB_SUB		32
 #define NBUCKETS	(NB_LINEAR + 58 * NB_SUB)
-#define BAD_ID		(VBLK_MAX_REQS - 1)
+#define BAD_ID		(GBLK_MAX_REQS - 1)
 
 enum path { P_SHARED, P_BOUNCE, P_INPLACE, P_PERSIST };
 
 struct slot {
-	struct vblk_req req;
+	struct gblk_req req;
 	uint64_t buf;			/* the buffer the application uses */
 	uint64_t pbuf, sbuf;		/* mixed: private and shared buffer */
 	uint64_t pers;			/* persistent: its always-shared buffer */
@@ -86,7 +86,7 @@ extern struct cpu_io io_cpus[GMEM_ABI_IO_MAX_VCPUS];
 extern uint64_t io_hist[NBUCKETS];
 extern struct gmem_abi_io_config io_cfg;
 extern struct bounce_pool io_pool;
-extern struct vblk_info io_info;
+extern struct gblk_info io_info;
 extern enum path io_mode_path;		/* the mode's path (not mixed/adaptive) */
 
 /* io_request.c */

@@ -105,7 +105,7 @@ void io_kick_timed(struct cpu_io *c)
 {
 	uint64_t t = rdtsc();
 
-	c->st.kicks += (uint64_t)vblk_kick();
+	c->st.kicks += (uint64_t)gblk_kick();
 	c->st.kick_ns += rdtsc() - t;
 }
 
@@ -261,9 +261,9 @@ static void bounce_release(struct slot *s, unsigned int n, enum bounce_dir dir)
 			     BOUNCE_F_SKIP_CPU_SYNC);
 }
 
-/* Map the buffer through the pool into segs; -VBLK_EAGAIN if it is full. */
+/* Map the buffer through the pool into segs; -GBLK_EAGAIN if it is full. */
 static int bounce_in(struct cpu_io *c, unsigned int cpu, struct slot *s,
-		     struct vblk_seg *segs, unsigned int *nseg)
+		     struct gblk_seg *segs, unsigned int *nseg)
 {
 	uint64_t chunk = io_cfg.bs < GMEM_ABI_IO_BOUNCE_SEG ? io_cfg.bs : GMEM_ABI_IO_BOUNCE_SEG;
 	enum bounce_dir dir = s->write ? BOUNCE_TO_DEVICE : BOUNCE_FROM_DEVICE;
@@ -278,7 +278,7 @@ static int bounce_in(struct cpu_io *c, unsigned int cpu, struct slot *s,
 		if (err) {
 			bounce_release(s, k, dir);
 			c->st.bounce_full++;
-			return -VBLK_EAGAIN;
+			return -GBLK_EAGAIN;
 		}
 		segs[k].gpa = s->baddr[k];
 		segs[k].len = (uint32_t)chunk;
@@ -334,11 +334,11 @@ static uint64_t slot_lba(struct cpu_io *c, struct slot *s)
 }
 
 /* Start the request of slot s (batch: the buffers are shared already).
- * 0, or -VBLK_EAGAIN to retry after completions. */
+ * 0, or -GBLK_EAGAIN to retry after completions. */
 int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 		      uint32_t rw, bool batch)
 {
-	struct vblk_seg segs[MAX_SEGS];
+	struct gblk_seg segs[MAX_SEGS];
 	enum path p = batch ? P_INPLACE : slot_path(c);
 	bool verify = io_cfg.flags & GMEM_ABI_IOF_VERIFY;
 	unsigned int nseg = 1, k;
@@ -394,10 +394,10 @@ int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 			c->gen[s->block]++;
 		c->busy[s->block] = 1;
 	}
-	while ((err = vblk_submit(&s->req, s->write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
-				  lba, segs, nseg, !s->write)) == -VBLK_EAGAIN) {
+	while ((err = gblk_submit(&s->req, s->write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
+				  lba, segs, nseg, !s->write)) == -GBLK_EAGAIN) {
 		io_kick_timed(c);
-		vblk_poll();
+		gblk_poll();
 	}
 	s->inflight = true;
 	s->seq = ++c->seq;

@@ -127,7 +127,7 @@ static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 				continue;
 			err = io_slot_start(c, cpu, s, rw, false);
 			if (err) {
-				c->failed = err != -VBLK_EAGAIN;
+				c->failed = err != -GBLK_EAGAIN;
 				break;
 			}
 			inflight++;
@@ -142,7 +142,7 @@ static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 		if ((io_cfg.flags & GMEM_ABI_IOF_ABANDON) && c->measure &&
 		    !more(c, limit, deadline))
 			return;
-		if (!vblk_poll())
+		if (!gblk_poll())
 			cpu_relax();
 		for (reaped = 0, i = 0; i < io_cfg.qd; i++) {
 			struct slot *s = &c->slots[i];
@@ -170,7 +170,7 @@ static void batch_run(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 	io_kick_timed(c);
 	for (i = 0; i < n; i++)
 		while (!__atomic_load_n(&c->slots[i].req.done, __ATOMIC_ACQUIRE))
-			if (!vblk_poll())
+			if (!gblk_poll())
 				cpu_relax();
 }
 

@@ -4,7 +4,7 @@
  * one split virtqueue in the always-shared pool, completions polled from
  * the used ring.  Layout and locking: vblk.h.
  */
-#include "vblk.h"
+#include "gblk.h"
 
 #define POOL	GMEM_ABI_POOL_GPA
 
@@ -13,20 +13,20 @@ static volatile struct vring_avail *avail;
 static volatile struct vring_used *used;
 static uint32_t qsize;
 static uint16_t avail_idx, last_used;
-static uint16_t free_list[VBLK_QUEUE_MAX];
+static uint16_t free_list[GBLK_QUEUE_MAX];
 static uint32_t nfree;
-static struct vblk_req *by_head[VBLK_QUEUE_MAX];
+static struct gblk_req *by_head[GBLK_QUEUE_MAX];
 static int lock;
 static uint64_t n_submitted, n_completed, n_unknown;
 
 static uint32_t rd(uint32_t off)
 {
-	return vblk_mmio_read(off);
+	return gblk_mmio_read(off);
 }
 
 static void wr(uint32_t off, uint32_t v)
 {
-	vblk_mmio_write(off, v);
+	gblk_mmio_write(off, v);
 }
 
 /*
@@ -61,15 +61,15 @@ static void spin_unlock(int *l)
 
 static volatile struct virtio_blk_outhdr *hdr_of(uint32_t id)
 {
-	return gpa_ptr(POOL + VBLK_HDR_OFF + id * VBLK_HDR_STRIDE);
+	return gpa_ptr(POOL + GBLK_HDR_OFF + id * GBLK_HDR_STRIDE);
 }
 
 static uint64_t hdr_gpa(uint32_t id)
 {
-	return POOL + VBLK_HDR_OFF + id * VBLK_HDR_STRIDE;
+	return POOL + GBLK_HDR_OFF + id * GBLK_HDR_STRIDE;
 }
 
-static int negotiate(struct vblk_info *info)
+static int negotiate(struct gblk_info *info)
 {
 	uint64_t dev, want;
 
@@ -102,7 +102,7 @@ static uint32_t cfg32(uint32_t off)
 	return rd(VIRTIO_MMIO_CONFIG + off);
 }
 
-int vblk_init(struct vblk_info *info)
+int gblk_init(struct gblk_info *info)
 {
 	uint32_t i, max;
 	int err;
@@ -127,11 +127,11 @@ int vblk_init(struct vblk_info *info)
 	max = rd(VIRTIO_MMIO_QUEUE_NUM_MAX);
 	if (!max)
 		return -GMEM_ABI_EOPNOTSUPP;
-	for (qsize = VBLK_QUEUE_MAX; qsize > max; qsize >>= 1)
+	for (qsize = GBLK_QUEUE_MAX; qsize > max; qsize >>= 1)
 		;
-	desc = gpa_ptr(POOL + VBLK_DESC_OFF);
-	avail = gpa_ptr(POOL + VBLK_AVAIL_OFF);
-	used = gpa_ptr(POOL + VBLK_USED_OFF);
+	desc = gpa_ptr(POOL + GBLK_DESC_OFF);
+	avail = gpa_ptr(POOL + GBLK_AVAIL_OFF);
+	used = gpa_ptr(POOL + GBLK_USED_OFF);
 	memset(desc, 0, vring_desc_bytes(qsize));
 	memset((void *)avail, 0, vring_avail_bytes(qsize));
 	memset((void *)used, 0, vring_used_bytes(qsize));
@@ -141,12 +141,12 @@ int vblk_init(struct vblk_info *info)
 	avail_idx = last_used = 0;
 	n_submitted = n_completed = n_unknown = 0;
 	wr(VIRTIO_MMIO_QUEUE_NUM, qsize);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)(POOL + VBLK_DESC_OFF));
-	wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)((POOL + VBLK_DESC_OFF) >> 32));
-	wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)(POOL + VBLK_AVAIL_OFF));
-	wr(VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)((POOL + VBLK_AVAIL_OFF) >> 32));
-	wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)(POOL + VBLK_USED_OFF));
-	wr(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)((POOL + VBLK_USED_OFF) >> 32));
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)(POOL + GBLK_DESC_OFF));
+	wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)((POOL + GBLK_DESC_OFF) >> 32));
+	wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)(POOL + GBLK_AVAIL_OFF));
+	wr(VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)((POOL + GBLK_AVAIL_OFF) >> 32));
+	wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)(POOL + GBLK_USED_OFF));
+	wr(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)((POOL + GBLK_USED_OFF) >> 32));
 	wr(VIRTIO_MMIO_QUEUE_READY, 1);
 	if (rd(VIRTIO_MMIO_QUEUE_READY) != 1)
 		return -GMEM_ABI_EINVAL;
@@ -167,7 +167,7 @@ static void fill(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
 	desc[i].next = next;
 }
 
-void vblk_counters(uint64_t *submitted, uint64_t *completed, uint64_t *unknown)
+void gblk_counters(uint64_t *submitted, uint64_t *completed, uint64_t *unknown)
 {
 	spin_lock(&lock);
 	*submitted = n_submitted;
@@ -176,15 +176,15 @@ void vblk_counters(uint64_t *submitted, uint64_t *completed, uint64_t *unknown)
 	spin_unlock(&lock);
 }
 
-int vblk_submit(struct vblk_req *r, uint32_t type, uint64_t sector,
-		const struct vblk_seg *segs, unsigned int nseg, bool dev_writes)
+int gblk_submit(struct gblk_req *r, uint32_t type, uint64_t sector,
+		const struct gblk_seg *segs, unsigned int nseg, bool dev_writes)
 {
 	volatile struct virtio_blk_outhdr *h = hdr_of(r->id);
 	volatile uint8_t *status = (volatile uint8_t *)h + 16;
 	unsigned int n = nseg + 2, k;
 	uint16_t idx[66];
 
-	if (r->id >= VBLK_MAX_REQS || nseg > 64)
+	if (r->id >= GBLK_MAX_REQS || nseg > 64)
 		return -GMEM_ABI_EINVAL;
 	h->type = type;
 	h->ioprio = 0;
@@ -196,7 +196,7 @@ int vblk_submit(struct vblk_req *r, uint32_t type, uint64_t sector,
 	spin_lock(&lock);
 	if (nfree < n) {
 		spin_unlock(&lock);
-		return -VBLK_EAGAIN;
+		return -GBLK_EAGAIN;
 	}
 	for (k = 0; k < n; k++)
 		idx[k] = free_list[--nfree];
@@ -217,7 +217,7 @@ int vblk_submit(struct vblk_req *r, uint32_t type, uint64_t sector,
 	return 0;
 }
 
-int vblk_kick(void)
+int gblk_kick(void)
 {
 	full_barrier();
 	if (__atomic_load_n(&used->flags, __ATOMIC_RELAXED) & VIRTQ_USED_F_NO_NOTIFY)
@@ -226,7 +226,7 @@ int vblk_kick(void)
 	return 1;
 }
 
-unsigned int vblk_poll(void)
+unsigned int gblk_poll(void)
 {
 	unsigned int n = 0;
 
@@ -238,7 +238,7 @@ unsigned int vblk_poll(void)
 	while (__atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) != last_used) {
 		volatile struct vring_used_elem *e = &used->ring[last_used % qsize];
 		uint32_t id = e->id;
-		struct vblk_req *r;
+		struct gblk_req *r;
 		uint16_t d, k;
 
 		__atomic_store_n(&last_used, (uint16_t)(last_used + 1), __ATOMIC_RELAXED);
@@ -263,14 +263,14 @@ unsigned int vblk_poll(void)
 	return n;
 }
 
-uint8_t vblk_do(struct vblk_req *r, uint32_t type, uint64_t sector,
-		const struct vblk_seg *segs, unsigned int nseg, bool dev_writes)
+uint8_t gblk_do(struct gblk_req *r, uint32_t type, uint64_t sector,
+		const struct gblk_seg *segs, unsigned int nseg, bool dev_writes)
 {
-	while (vblk_submit(r, type, sector, segs, nseg, dev_writes) == -VBLK_EAGAIN)
-		vblk_poll();
-	vblk_kick();
+	while (gblk_submit(r, type, sector, segs, nseg, dev_writes) == -GBLK_EAGAIN)
+		gblk_poll();
+	gblk_kick();
 	while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE))
-		if (!vblk_poll())
+		if (!gblk_poll())
 			cpu_relax();
 	return r->status;
 }

@@ -356,7 +356,7 @@ static int parse_item(const char *item, struct blk_fault_config *cfg)
 	if (*v == '#') {
 		uint64_t n;
 
-		if (gmem_parse_u64(v + 1, 1, UINT64_MAX, &n))
+		if (parse_u64(v + 1, 1, UINT64_MAX, &n))
 			return -EINVAL;
 		cfg->rule[k].nth = n;
 	} else {

@@ -82,7 +82,7 @@ const char *blk_fault_kind_name(enum blk_fault_kind k);
 /*
  * blk_fault_parse() - fill cfg from a spec: comma-separated KIND:RATE or
  * KIND:#N items, e.g. "eio:0.01,short:0.02,submit:#100".  RATE is a decimal
- * in [0, 1]; N a base-10 integer >= 1 (gmem_parse_u64()).  Items not named
+ * in [0, 1]; N a base-10 integer >= 1 (parse_u64()).  Items not named
  * keep cfg's values (start from a zeroed cfg).
  *   -EINVAL  spec or cfg NULL, empty spec or item, unknown kind, bad or out
  *            of range number (cfg unchanged)

@@ -29,11 +29,11 @@ static pthread_mutex_t console_lock = PTHREAD_MUTEX_INITIALIZER;
 /* The TSC rate against the host clock (20 ms), as the guest calibrates. */
 static uint64_t calibrate(void)
 {
-	uint64_t t0 = rdtsc(), h0 = gmem_now_ns(), t1, h1;
+	uint64_t t0 = rdtsc(), h0 = timing_now_ns(), t1, h1;
 
 	do {
 		t1 = rdtsc();
-		h1 = gmem_now_ns();
+		h1 = timing_now_ns();
 	} while (h1 - h0 < 20000000ULL);
 	return t1 > t0 ? (t1 - t0) * 1000000ULL / (h1 - h0) : 0;
 }
@@ -151,7 +151,7 @@ void smp_barrier(void)
 
 uint64_t host_time_ns(void)
 {
-	return gmem_now_ns();
+	return timing_now_ns();
 }
 
 /* What the guest's conversion leads to, without the exit: the VMM's
@@ -160,12 +160,12 @@ uint64_t host_time_ns(void)
 static int64_t host_convert(bool share, uint64_t gpa, uint64_t len)
 {
 	uint32_t op = share ? GMEM_ABI_OP_SHARE : GMEM_ABI_OP_UNSHARE;
-	uint64_t t0 = gmem_now_ns();
-	int err = gmem_vm_check_request(mem_size, op, gpa, len);
+	uint64_t t0 = timing_now_ns();
+	int err = vmm_check_request(mem_size, op, gpa, len);
 
 	if (!err)
 		err = share ? gmem_share(mem, gpa, len) : gmem_unshare(mem, gpa, len);
-	this_page()->conv_host_ns = gmem_now_ns() - t0;
+	this_page()->conv_host_ns = timing_now_ns() - t0;
 	if (!err)
 		atomic_fetch_add(&n_conv, 1);
 	else if (err == -EBUSY)

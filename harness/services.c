@@ -60,7 +60,7 @@ static int host_check_private(struct gmem *mem, uint64_t gpa, uint64_t len,
 	uint64_t off;
 	int err;
 
-	err = gmem_vm_check_request(gmem_size(mem), GMEM_ABI_OP_SHARE, gpa, len);
+	err = vmm_check_request(gmem_size(mem), GMEM_ABI_OP_SHARE, gpa, len);
 	if (err)
 		return err;
 	*accessible = 0;
@@ -78,7 +78,7 @@ static int host_check_private(struct gmem *mem, uint64_t gpa, uint64_t len,
  * the VMM or a device (an UNPIN finding no guest pin: -ENOENT, counted by the VMM). */
 static int host_pin(struct gmem *mem, bool pin, uint64_t gpa, uint64_t len)
 {
-	int err = gmem_vm_check_request(gmem_size(mem), GMEM_ABI_OP_SHARE, gpa, len);
+	int err = vmm_check_request(gmem_size(mem), GMEM_ABI_OP_SHARE, gpa, len);
 
 	if (err)
 		return err;
@@ -87,10 +87,10 @@ static int host_pin(struct gmem *mem, bool pin, uint64_t gpa, uint64_t len)
 	return gmem_unpin_as(mem, gpa, len, GMEM_PIN_GUEST);
 }
 
-static int handle(struct gmem_vm *vm, uint32_t op, uint64_t gpa, uint64_t len,
+static int handle(struct vmm *vm, uint32_t op, uint64_t gpa, uint64_t len,
 		  uint64_t arg, uint64_t *result)
 {
-	struct gmem *mem = gmem_vm_memory(vm);
+	struct gmem *mem = vmm_memory(vm);
 
 	switch (op) {
 	case GMEM_ABI_OP_CHECK_PATTERN:
@@ -107,6 +107,6 @@ static int handle(struct gmem_vm *vm, uint32_t op, uint64_t gpa, uint64_t len,
 	}
 }
 
-const struct gmem_vm_services harness_services = {
+const struct vmm_services harness_services = {
 	.handle = handle,
 };

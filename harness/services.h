@@ -21,6 +21,6 @@
 
 #include "gmemkit/vm.h"
 
-extern const struct gmem_vm_services harness_services;
+extern const struct vmm_services harness_services;
 
 #endif /* GMEMKIT_HARNESS_SERVICES_H */

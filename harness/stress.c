@@ -41,14 +41,14 @@
 #define DEFAULT_DISK	(64ULL << 20)
 
 struct stress {
-	struct gmem_stress_config cfg;
-	struct gmem_stress_result *res;
-	struct gmem_io_config io;	/* the workload, as io-bench would run it */
+	struct stress_config cfg;
+	struct stress_result *res;
+	struct bench_io_config io;	/* the workload, as io-bench would run it */
 	struct gmem_abi_io_config abi;	/* its boot_info.io */
 	struct gmem *g;
 	uint8_t *mem;			/* memslot mapping: the guest's view */
 	uint64_t mem_size, scratch_gpa;
-	struct virtio_blk *b;
+	struct vblk *b;
 	struct virtio_mmio_dev *m;
 	struct blk_backend *be;		/* what the device got */
 	bool faulty, verify, bound;
@@ -99,9 +99,9 @@ static void pause_us(long us)
 	nanosleep(&ts, NULL);
 }
 
-/* ---- the guest driver's registers (guest/vblk.h, hosted) ------------------------ */
+/* ---- the guest driver's registers (guest/gblk.h, hosted) ------------------------ */
 
-uint32_t vblk_mmio_read(uint32_t off)
+uint32_t gblk_mmio_read(uint32_t off)
 {
 	uint32_t v = 0;
 
@@ -109,7 +109,7 @@ uint32_t vblk_mmio_read(uint32_t off)
 	return v;
 }
 
-void vblk_mmio_write(uint32_t off, uint32_t v)
+void gblk_mmio_write(uint32_t off, uint32_t v)
 {
 	if (off == VIRTIO_MMIO_QUEUE_NOTIFY)
 		eventfd_write(cur->notify_fd, 1);	/* what KVM_IOEVENTFD does */
@@ -174,8 +174,8 @@ static void *vcpu_thread(void *arg)
 
 static int check_config(struct stress *s)
 {
-	const struct gmem_stress_config *c = &s->cfg;
-	struct gmem_io_config *io = &s->io;
+	const struct stress_config *c = &s->cfg;
+	struct bench_io_config *io = &s->io;
 	uint64_t region;
 
 	if (!c->duration_ms || c->duration_ms > 3600000 || !c->threads ||
@@ -205,13 +205,13 @@ static int check_config(struct stress *s)
 	if (gmem_abi_io_has_pool(io->mode))
 		io->pool_size = c->pool_size ? c->pool_size :
 				gmem_abi_io_pool_min(io->bs, io->vcpus);
-	if (gmem_io_check_workload(io))
+	if (bench_io_check_workload(io))
 		return -EINVAL;
 	/* the workload's own minimum: 2 x qd blocks per vCPU */
 	region = s->cfg.disk_size / c->threads / io->bs;
 	if (region < 2 * (uint64_t)c->qd + 1)
 		return -EINVAL;
-	gmem_io_abi_config(&s->abi, io);
+	bench_io_abi_config(&s->abi, io);
 	return 0;
 }
 
@@ -301,7 +301,7 @@ static int setup_mem(struct stress *s)
 
 static int setup(struct stress *s)
 {
-	struct virtio_blk_params p = { .queue_num_max = 1024 };
+	struct vblk_params p = { .queue_num_max = 1024 };
 	struct guest_host_cfg h = { .vcpus = s->cfg.threads, .console = s->cfg.console };
 	int ret;
 
@@ -314,12 +314,12 @@ static int setup(struct stress *s)
 		return ret;
 	p.mem = s->g;
 	p.backend = s->be;
-	ret = virtio_blk_create(&p, &s->b);
+	ret = vblk_create(&p, &s->b);
 	if (ret)
 		return ret;
-	s->m = virtio_blk_mmio(s->b);
-	s->notify_fd = virtio_blk_notify_fd(s->b);
-	ret = virtio_blk_start(s->b);
+	s->m = vblk_mmio(s->b);
+	s->notify_fd = vblk_notify_fd(s->b);
+	ret = vblk_start(s->b);
 	if (ret)
 		return ret;
 	h.mem = s->g;
@@ -333,7 +333,7 @@ static void free_all(struct stress *s)
 	if (s->bound)
 		guest_host_unbind();
 	if (s->b)
-		virtio_blk_destroy(s->b);
+		vblk_destroy(s->b);
 	else if (s->be)
 		blk_backend_destroy(s->be);
 	gmem_destroy(s->g);
@@ -349,7 +349,7 @@ static void free_all(struct stress *s)
 		failf(s, "%s: %llu, want %llu", what, __g, __w);	\
 } while (0)
 
-static void from_workload(struct stress *s, struct gmem_stress_result *r)
+static void from_workload(struct stress *s, struct stress_result *r)
 {
 	const volatile struct gmem_abi_results *g = (void *)(s->mem + GMEM_ABI_RESULTS_GPA);
 	const volatile struct gmem_abi_io_results *io = &g->io;
@@ -392,11 +392,11 @@ static void from_workload(struct stress *s, struct gmem_stress_result *r)
 		failf(s, "%llu conversions of the workload failed", (unsigned long long)hs.errors);
 }
 
-static void reconcile_device(struct stress *s, struct gmem_stress_result *r)
+static void reconcile_device(struct stress *s, struct stress_result *r)
 {
-	struct virtio_blk_stats st;
+	struct vblk_stats st;
 
-	virtio_blk_get_stats(s->b, &st);
+	vblk_get_stats(s->b, &st);
 	r->dev_requests = st.requests;
 	r->dev_ok = st.ok;
 	r->dev_ioerr = st.ioerr;
@@ -414,9 +414,9 @@ static void reconcile_device(struct stress *s, struct gmem_stress_result *r)
 	}
 }
 
-static void reconcile(struct stress *s, struct gmem_stress_result *r)
+static void reconcile(struct stress *s, struct stress_result *r)
 {
-	struct virtio_blk_stats st;
+	struct vblk_stats st;
 	struct blk_fault_stats fs;
 	struct bounce_stats bs;
 	struct gmem_stats gs;
@@ -424,7 +424,7 @@ static void reconcile(struct stress *s, struct gmem_stress_result *r)
 	uint64_t errs;
 
 	reconcile_device(s, r);
-	virtio_blk_get_stats(s->b, &st);
+	vblk_get_stats(s->b, &st);
 	r->abandoned = r->submitted - r->completed;
 	if (s->faulty) {
 		blk_fault_get_stats(s->be, &fs);
@@ -485,19 +485,19 @@ static uint64_t count_pins(struct stress *s, uint64_t skip_lo, uint64_t skip_hi)
  */
 static void let_device_fetch(struct stress *s, uint64_t submitted)
 {
-	uint64_t deadline = gmem_now_ns() + DRAIN_NS;
-	struct virtio_blk_stats st;
+	uint64_t deadline = timing_now_ns() + DRAIN_NS;
+	struct vblk_stats st;
 
-	vblk_mmio_write(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	gblk_mmio_write(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	do {
-		virtio_blk_get_stats(s->b, &st);
+		vblk_get_stats(s->b, &st);
 		if (st.requests >= submitted)
 			return;
 		pause_us(100);
-	} while (gmem_now_ns() < deadline);
+	} while (timing_now_ns() < deadline);
 }
 
-static void finish_run(struct stress *s, struct gmem_stress_result *r)
+static void finish_run(struct stress *s, struct stress_result *r)
 {
 	uint64_t n;
 
@@ -512,7 +512,7 @@ static void finish_run(struct stress *s, struct gmem_stress_result *r)
 			      (unsigned long long)n);
 	}
 	/* Device reset: drains what the guest left in flight, drops pins. */
-	vblk_mmio_write(VIRTIO_MMIO_STATUS, 0);
+	gblk_mmio_write(VIRTIO_MMIO_STATUS, 0);
 	r->pins_left = count_pins(s, 0, 0);
 	if (r->pins_left)
 		failf(s, "%llu pages still pinned after the device reset",
@@ -557,7 +557,7 @@ static void join_threads(struct stress *s)
 	}
 }
 
-static int run(struct stress *s, struct gmem_stress_result *res)
+static int run(struct stress *s, struct stress_result *res)
 {
 	struct gmem_stats gs;
 	uint64_t t0;
@@ -569,18 +569,18 @@ static int run(struct stress *s, struct gmem_stress_result *res)
 	res->data_checked = s->verify;
 	gmem_get_stats(s->g, &gs);
 	s->conv_base = gs.conversions;
-	t0 = gmem_now_ns();
+	t0 = timing_now_ns();
 	ret = start_threads(s);
 	join_threads(s);
 	if (ret)
 		return ret;
-	res->elapsed_ns = gmem_now_ns() - t0;
+	res->elapsed_ns = timing_now_ns() - t0;
 	finish_run(s, res);
 	return 0;
 }
 
-int gmem_stress_run(const struct gmem_stress_config *cfg,
-		    struct gmem_stress_result *res)
+int stress_run(const struct stress_config *cfg,
+		    struct stress_result *res)
 {
 	struct stress *s;
 	int ret;
@@ -597,7 +597,7 @@ int gmem_stress_run(const struct gmem_stress_config *cfg,
 		s->cfg.disk_size = DEFAULT_DISK;
 	if (!s->cfg.bs)
 		s->cfg.bs = DEFAULT_BS;
-	res->seed = cfg->seed ? cfg->seed : gmem_now_ns() | 1;
+	res->seed = cfg->seed ? cfg->seed : timing_now_ns() | 1;
 	s->conv_rng = res->seed ^ 0xc0ffee;
 	pthread_mutex_init(&s->fail_lock, NULL);
 	ret = check_config(s);

@@ -47,7 +47,7 @@
 #define STRESS_MAX_THREADS	8U
 #define STRESS_MAX_QD		32U
 
-struct gmem_stress_config {
+struct stress_config {
 	uint64_t duration_ms;		/* the measured run, >= 1 */
 	unsigned int threads;		/* vCPU threads, 1..STRESS_MAX_THREADS */
 	unsigned int qd;		/* requests in flight per thread, 1..32 */
@@ -69,7 +69,7 @@ struct gmem_stress_config {
 	FILE *console;			/* the workload's console; NULL: none */
 };
 
-struct gmem_stress_result {
+struct stress_result {
 	uint64_t elapsed_ns;		/* the vCPU threads, start to end */
 	uint64_t seed;
 	const char *engine;		/* backend engine: io_uring, sync, inline */
@@ -99,7 +99,7 @@ struct gmem_stress_result {
 };
 
 /*
- * gmem_stress_run() - run the stress as cfg says and fill res.  Runs are
+ * stress_run() - run the stress as cfg says and fill res.  Runs are
  * serialised within a process (the workload's state is global).
  * Returns 0 when the run happened (res->failures tells whether it was
  * clean), or a negative errno before it could start:
@@ -108,7 +108,7 @@ struct gmem_stress_result {
  *            disk too small for 2 x qd blocks of bs per thread
  *   -ENOMEM, or the errno of gmem/backend/device/thread creation
  */
-int gmem_stress_run(const struct gmem_stress_config *cfg,
-		    struct gmem_stress_result *res);
+int stress_run(const struct stress_config *cfg,
+		    struct stress_result *res);
 
 #endif /* GMEMKIT_STRESS_H */

@@ -13,9 +13,9 @@ static bool bad(double v)
 	return !isfinite(v) || v < 0;
 }
 
-int gmem_cost_split(const struct gmem_cost_in *in, struct gmem_cost_split *out)
+int bench_cost_split(const struct bench_cost_in *in, struct bench_cost_split *out)
 {
-	struct gmem_cost_split s = { .scale = 1 };
+	struct bench_cost_split s = { .scale = 1 };
 	unsigned int i;
 	double parts;
 
@@ -56,9 +56,9 @@ int gmem_cost_split(const struct gmem_cost_in *in, struct gmem_cost_split *out)
 	return 0;
 }
 
-int gmem_cost_split_record(const struct json *rec, struct gmem_cost_split *out)
+int bench_cost_split_record(const struct json *rec, struct bench_cost_split *out)
 {
-	struct gmem_cost_in in;
+	struct bench_cost_in in;
 
 	if (!rec || !out)
 		return -EINVAL;
@@ -70,5 +70,5 @@ int gmem_cost_split_record(const struct json *rec, struct gmem_cost_split *out)
 	if (isnan(in.total) || isnan(in.kick) || isnan(in.conv) || isnan(in.conv_host) ||
 	    isnan(in.copy))
 		return -ENOENT;
-	return gmem_cost_split(&in, out);
+	return bench_cost_split(&in, out);
 }

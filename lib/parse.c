@@ -44,7 +44,7 @@ static int in_range(uint64_t v, bool overflow, uint64_t min, uint64_t max,
 	return 0;
 }
 
-int gmem_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	bool overflow;
 	uint64_t v;
@@ -83,7 +83,7 @@ static int unit_shift(const char *s)
 	return *s ? -1 : 10 * (i + 1);
 }
 
-int gmem_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	bool overflow;
 	uint64_t v;
@@ -101,7 +101,7 @@ int gmem_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return in_range(overflow ? 0 : v << shift, overflow, min, max, out);
 }
 
-const char *gmem_format_size(uint64_t bytes, char *buf, size_t len)
+const char *format_size(uint64_t bytes, char *buf, size_t len)
 {
 	static const char units[] = "kMGT";
 	int i = -1;

@@ -21,7 +21,7 @@
 #define PROBE_SIZE	(2UL << 20)
 #define PROBE_GPA	(1UL << 30)
 
-void gmem_probe_cpu(char *model, size_t len, bool *emulated)
+void probe_cpu_model(char *model, size_t len, bool *emulated)
 {
 	char line[256];
 	FILE *f;
@@ -43,16 +43,16 @@ void gmem_probe_cpu(char *model, size_t len, bool *emulated)
 	*emulated = strstr(model, "QEMU") != NULL;
 }
 
-static void probe_cpu(struct gmem_host_caps *c)
+static void probe_cpu(struct probe_host_caps *c)
 {
 	struct utsname u;
 
 	if (!uname(&u))
 		snprintf(c->kernel, sizeof(c->kernel), "%s", u.release);
-	gmem_probe_cpu(c->cpu_model, sizeof(c->cpu_model), &c->emulated);
+	probe_cpu_model(c->cpu_model, sizeof(c->cpu_model), &c->emulated);
 }
 
-static void probe_io_uring(struct gmem_host_caps *c)
+static void probe_io_uring(struct probe_host_caps *c)
 {
 	struct io_uring ring;
 
@@ -69,7 +69,7 @@ static int check_ext(int fd, long cap)
 	return r < 0 ? 0 : r;
 }
 
-static void probe_ioeventfd(struct gmem_host_caps *c, int vm)
+static void probe_ioeventfd(struct probe_host_caps *c, int vm)
 {
 	struct kvm_ioeventfd io = { .addr = 0xfee00000, .len = 4 };
 	int efd = eventfd(0, EFD_CLOEXEC);
@@ -85,7 +85,7 @@ static void probe_ioeventfd(struct gmem_host_caps *c, int vm)
 	close(efd);
 }
 
-static void probe_hypercall_cap(struct gmem_host_caps *c, int vm)
+static void probe_hypercall_cap(struct probe_host_caps *c, int vm)
 {
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_EXIT_HYPERCALL };
 	int mask = check_ext(vm, KVM_CAP_EXIT_HYPERCALL);
@@ -98,7 +98,7 @@ static void probe_hypercall_cap(struct gmem_host_caps *c, int vm)
 }
 
 /* A guest_memfd memslot, then memory attributes over it. */
-static void probe_gmem_slot(struct gmem_host_caps *c, int vm, int gfd, void *map)
+static void probe_gmem_slot(struct probe_host_caps *c, int vm, int gfd, void *map)
 {
 	struct kvm_userspace_memory_region2 r = {
 		.slot = 0,
@@ -119,7 +119,7 @@ static void probe_gmem_slot(struct gmem_host_caps *c, int vm, int gfd, void *map
 		c->set_memory_attributes = !ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &attr);
 }
 
-static void probe_guest_memfd(struct gmem_host_caps *c, int vm)
+static void probe_guest_memfd(struct probe_host_caps *c, int vm)
 {
 	struct kvm_create_guest_memfd args = { .size = PROBE_SIZE };
 	void *map;
@@ -147,7 +147,7 @@ static void probe_guest_memfd(struct gmem_host_caps *c, int vm)
 	close(fd);
 }
 
-static void probe_kvm(struct gmem_host_caps *c)
+static void probe_kvm(struct probe_host_caps *c)
 {
 	int kvm, vm;
 
@@ -175,7 +175,7 @@ static void probe_kvm(struct gmem_host_caps *c)
 	close(kvm);
 }
 
-void gmem_probe_host(struct gmem_host_caps *caps)
+void probe_host(struct probe_host_caps *caps)
 {
 	memset(caps, 0, sizeof(*caps));
 	probe_cpu(caps);
@@ -183,7 +183,7 @@ void gmem_probe_host(struct gmem_host_caps *caps)
 	probe_kvm(caps);
 }
 
-const char *gmem_probe_backing(const struct gmem_host_caps *c)
+const char *probe_backing(const struct probe_host_caps *c)
 {
 	if (c->guest_memfd_mmap)
 		return "guest_memfd (mmap, in-place conversion on the host view)";

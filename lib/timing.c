@@ -15,7 +15,7 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-uint64_t gmem_percentile(const uint64_t *sorted, size_t n, double pct)
+uint64_t timing_percentile(const uint64_t *sorted, size_t n, double pct)
 {
 	size_t rank;
 
@@ -29,7 +29,7 @@ uint64_t gmem_percentile(const uint64_t *sorted, size_t n, double pct)
 	return sorted[rank - 1];
 }
 
-void gmem_summarize(uint64_t *v, size_t n, struct gmem_summary *s)
+void timing_summarize(uint64_t *v, size_t n, struct timing_summary *s)
 {
 	double sum = 0;
 	size_t i;
@@ -43,9 +43,9 @@ void gmem_summarize(uint64_t *v, size_t n, struct gmem_summary *s)
 	s->n = n;
 	s->min = v[0];
 	s->max = v[n - 1];
-	s->p50 = gmem_percentile(v, n, 50);
-	s->p90 = gmem_percentile(v, n, 90);
-	s->p99 = gmem_percentile(v, n, 99);
-	s->p999 = gmem_percentile(v, n, 99.9);
+	s->p50 = timing_percentile(v, n, 50);
+	s->p90 = timing_percentile(v, n, 90);
+	s->p99 = timing_percentile(v, n, 99);
+	s->p999 = timing_percentile(v, n, 99.9);
 	s->mean = sum / (double)n;
 }

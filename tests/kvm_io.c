@@ -30,64 +30,64 @@
 
 static void test_config(void)
 {
-	struct gmem_io_config c;
-	struct gmem_io_result r;
+	struct bench_io_config c;
+	struct bench_io_result r;
 	enum gmem_abi_io_mode m;
 	enum gmem_abi_io_rw rw;
 
 	base(&c, GMEM_ABI_IO_BOUNCE);
 	c.bs = 3000;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "bs 3000 refused");
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "bs 3000 refused");
 	c.bs = 2 << 20;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "bs 2 MiB refused");
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "bs 2 MiB refused");
 	base(&c, GMEM_ABI_IO_BOUNCE);
 	c.qd = 0;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "qd 0 refused");
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "qd 0 refused");
 	c.qd = GMEM_ABI_IO_MAX_QD + 1;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "qd %d refused", GMEM_ABI_IO_MAX_QD + 1);
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "qd %d refused", GMEM_ABI_IO_MAX_QD + 1);
 	base(&c, GMEM_ABI_IO_BOUNCE);
 	c.vcpus = GMEM_ABI_IO_MAX_VCPUS + 1;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "%d vCPUs refused", GMEM_ABI_IO_MAX_VCPUS + 1);
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "%d vCPUs refused", GMEM_ABI_IO_MAX_VCPUS + 1);
 	base(&c, 0);
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "mode 0 refused");
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "mode 0 refused");
 	base(&c, GMEM_ABI_IO_BOUNCE);
 	c.rw = GMEM_ABI_IO_RW_MAX;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "unknown rw refused");
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "unknown rw refused");
 	base(&c, GMEM_ABI_IO_BOUNCE);
 	c.flags = 1U << 7;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "unknown flag refused");
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "unknown flag refused");
 	base(&c, GMEM_ABI_IO_BOUNCE);
 	c.runtime_s = -1;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "negative runtime refused");
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "negative runtime refused");
 	base(&c, GMEM_ABI_IO_BOUNCE);
 	c.poll_us = 1000001;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "poll_us 1000001 refused");
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "poll_us 1000001 refused");
 	base(&c, GMEM_ABI_IO_BOUNCE);
 	c.backend = NULL;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "no backend refused");
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "no backend refused");
 	base(&c, GMEM_ABI_IO_BOUNCE);
 	c.backend = "tape:/dev/st0";
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "unknown backend spec refused");
-	ok_eq(gmem_io_run(NULL, &r), -EINVAL, "NULL config refused");
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "unknown backend spec refused");
+	ok_eq(bench_io_run(NULL, &r), -EINVAL, "NULL config refused");
 	base(&c, GMEM_ABI_IO_BOUNCE);
 	c.pool_size = 256 * KiB;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "bounce pool of 256 KiB refused (below the minimum)");
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "bounce pool of 256 KiB refused (below the minimum)");
 	c.pool_size = (64ULL << 20) + 4096;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "bounce pool not a multiple of the area unit refused");
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "bounce pool not a multiple of the area unit refused");
 	c.pool_size = 2ULL << 30;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "bounce pool of 2 GiB refused (above 1 GiB)");
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "bounce pool of 2 GiB refused (above 1 GiB)");
 	base(&c, GMEM_ABI_IO_PERSISTENT);
 	c.persist_size = 2 * KiB;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "persistent buffers smaller than bs refused");
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "persistent buffers smaller than bs refused");
 	c.persist_size = 24 * KiB;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "persistent buffers not a power of 2 refused");
-	ok(!gmem_io_mode_from_name("persistent", &m) && m == GMEM_ABI_IO_PERSISTENT,
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "persistent buffers not a power of 2 refused");
+	ok(!bench_io_mode_from_name("persistent", &m) && m == GMEM_ABI_IO_PERSISTENT,
 	   "mode name persistent");
-	ok(!gmem_io_mode_from_name("inplace-batch", &m) && m == GMEM_ABI_IO_INPLACE_BATCH,
+	ok(!bench_io_mode_from_name("inplace-batch", &m) && m == GMEM_ABI_IO_INPLACE_BATCH,
 	   "mode name inplace-batch");
-	ok(gmem_io_mode_from_name("swiotlb", &m) == -EINVAL, "unknown mode name refused");
-	ok(!gmem_io_rw_from_name("randrw", &rw) && rw == GMEM_ABI_IO_RANDRW, "rw name randrw");
-	ok(!strcmp(gmem_io_mode_name(GMEM_ABI_IO_ADAPTIVE), "adaptive"), "mode name round trip");
+	ok(bench_io_mode_from_name("swiotlb", &m) == -EINVAL, "unknown mode name refused");
+	ok(!bench_io_rw_from_name("randrw", &rw) && rw == GMEM_ABI_IO_RANDRW, "rw name randrw");
+	ok(!strcmp(bench_io_mode_name(GMEM_ABI_IO_ADAPTIVE), "adaptive"), "mode name round trip");
 	{
 		struct gmem_abi_io_config io = {
 			.mode = GMEM_ABI_IO_MIXED, .bs = 1ULL << 20, .qd = 64,
@@ -108,13 +108,13 @@ static void test_config(void)
 static void test_null_modes(void)
 {
 	uint64_t shared_conversions = ~0ULL;
-	struct gmem_io_result r;
-	struct gmem_io_config c;
+	struct bench_io_result r;
+	struct bench_io_config c;
 	unsigned int i;
 	int err;
 
 	for (i = 0; i < NMODES; i++) {
-		const char *n = gmem_io_mode_name(modes[i]);
+		const char *n = bench_io_mode_name(modes[i]);
 		uint64_t ios;
 
 		base(&c, modes[i]);
@@ -239,7 +239,7 @@ static void test_null_modes(void)
 	   (unsigned long long)r.pool_size);
 	/* The doorbell transport (the fallback where hypercalls do not exit). */
 	base(&c, GMEM_ABI_IO_INPLACE);
-	c.transport = GMEM_TRANSPORT_DOORBELL;
+	c.transport = VMM_TRANSPORT_DOORBELL;
 	err = run(&c, &r);
 	ok(!err && r.vm.pass && r.io.conv_calls == 128 &&
 	   r.vm.counters.c[GMEM_ABI_CNT_DOORBELLS] >= 128,
@@ -249,7 +249,7 @@ static void test_null_modes(void)
 	 * (default) and asleep (each request may kick: never more kicks than
 	 * requests). */
 	base(&c, GMEM_ABI_IO_INPLACE);
-	c.transport = GMEM_TRANSPORT_QUEUE;
+	c.transport = VMM_TRANSPORT_QUEUE;
 	err = run(&c, &r);
 	ok(!err && r.vm.pass && r.io.conv_calls == 128 && r.vm.queue.active &&
 	   r.vm.queue.requests >= 128 && r.io.conv_kicks <= r.io.conv_calls &&
@@ -262,7 +262,7 @@ static void test_null_modes(void)
 	   "host conversion time %llu ns for %llu conversions, converter CPU %llu ns",
 	   (unsigned long long)r.conv_host_ns, (unsigned long long)r.conv_ok,
 	   (unsigned long long)r.vm.queue.cpu_ns);
-	c.conv_poll_us = GMEM_VM_CONV_POLL_OFF;
+	c.conv_poll_us = VMM_CONV_POLL_OFF;
 	c.mode = GMEM_ABI_IO_INPLACE_BATCH;
 	err = run(&c, &r);
 	ok(!err && r.vm.pass && r.io.conv_calls > 0 && r.io.conv_kicks >= 1 &&
@@ -293,11 +293,11 @@ static void test_null_modes(void)
 
 static void split_run(enum gmem_abi_io_mode m, uint64_t bs)
 {
-	const char *n = gmem_io_mode_name(m);
-	struct gmem_cost_split sp;
-	struct gmem_cost_in in;
-	struct gmem_io_result r;
-	struct gmem_io_config c;
+	const char *n = bench_io_mode_name(m);
+	struct bench_cost_split sp;
+	struct bench_cost_in in;
+	struct bench_io_result r;
+	struct bench_io_config c;
 	double ios;
 	int err;
 
@@ -310,12 +310,12 @@ static void split_run(enum gmem_abi_io_mode m, uint64_t bs)
 	ios = (double)r.io.ios;
 	ok(!err && r.vm.pass && r.io.ios > 0, "%s %llu KiB qd 32 0.3 s: guest passed", n,
 	   (unsigned long long)(bs >> 10));
-	in = (struct gmem_cost_in){
+	in = (struct bench_cost_in){
 		.total = r.io.vcpu_ns / ios, .kick = r.io.kick_ns / ios,
 		.conv = r.io.conv_ns / ios, .conv_host = r.io.conv_host_ns / ios,
 		.copy = r.io.copy_ns / ios,
 	};
-	err = gmem_cost_split(&in, &sp);
+	err = bench_cost_split(&in, &sp);
 	ok(!err && !sp.scaled &&
 	   sp.kick + sp.conv_exit + sp.conv_host + sp.copy <= sp.total &&
 	   sp.total <= 2.0 * r.io.elapsed_ns / ios * c.vcpus,
@@ -334,8 +334,8 @@ static void split_run(enum gmem_abi_io_mode m, uint64_t bs)
  * are those of an inplace-batch run of the same shape less its batches. */
 static void scatter_host_count(void)
 {
-	struct gmem_io_result rs, rb;
-	struct gmem_io_config c;
+	struct bench_io_result rs, rb;
+	struct bench_io_config c;
 	uint64_t piece = gmem_abi_io_scatter_piece(64 * KiB);
 	int e1, e2;
 

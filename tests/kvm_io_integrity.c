@@ -43,15 +43,15 @@ static bool file_stamped(const char *path, enum gmem_abi_io_mode m, uint64_t byt
 	return !bad;
 }
 
-static enum gmem_transport verify_transport;	/* AUTO unless a test sets it */
+static enum vmm_transport verify_transport;	/* AUTO unless a test sets it */
 
 static void verify_run(const char *disk, enum gmem_abi_io_mode m, enum gmem_abi_io_rw rw,
 		       uint64_t bs, unsigned int vcpus, bool direct)
 {
 	char spec[300];
-	struct gmem_io_result r;
-	struct gmem_io_config c;
-	const char *n = gmem_io_mode_name(m);
+	struct bench_io_result r;
+	struct bench_io_config c;
+	const char *n = bench_io_mode_name(m);
 	int err;
 
 	base(&c, m);
@@ -66,9 +66,9 @@ static void verify_run(const char *disk, enum gmem_abi_io_mode m, enum gmem_abi_
 	c.transport = verify_transport;
 	err = run(&c, &r);
 	ok(!err && r.vm.pass, "%s %s bs %llu%s%s%s: guest passed (%s)", n,
-	   gmem_io_rw_name(rw), (unsigned long long)bs, vcpus > 1 ? ", 2 vCPUs" : "",
+	   bench_io_rw_name(rw), (unsigned long long)bs, vcpus > 1 ? ", 2 vCPUs" : "",
 	   direct ? ", O_DIRECT" : "",
-	   verify_transport == GMEM_TRANSPORT_QUEUE ? ", queue" : "",
+	   verify_transport == VMM_TRANSPORT_QUEUE ? ", queue" : "",
 	   err ? strerror(-err) : r.vm.message);
 	/* Reads check what they get; with writes, a read-back pass checks the
 	 * span: either way at least the span's sectors. */
@@ -126,10 +126,10 @@ static void test_file(void)
 	verify_run(disk, GMEM_ABI_IO_PERSISTENT, GMEM_ABI_IO_WRITE, 512 * KiB, 1, false);
 	verify_run(disk, GMEM_ABI_IO_PERSISTENT, GMEM_ABI_IO_RANDREAD, 16 * KiB, 2, false);
 	/* The in-place modes over the conversion queue, data checked. */
-	verify_transport = GMEM_TRANSPORT_QUEUE;
+	verify_transport = VMM_TRANSPORT_QUEUE;
 	verify_run(disk, GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_RANDRW, 16 * KiB, 2, false);
 	verify_run(disk, GMEM_ABI_IO_INPLACE_BATCH, GMEM_ABI_IO_RANDRW, 16 * KiB, 1, false);
-	verify_transport = GMEM_TRANSPORT_AUTO;
+	verify_transport = VMM_TRANSPORT_AUTO;
 	unlink(disk);
 
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !dd; i++)
@@ -153,8 +153,8 @@ static void test_file(void)
 
 static void test_bad_requests(void)
 {
-	struct gmem_io_result r;
-	struct gmem_io_config c;
+	struct bench_io_result r;
+	struct bench_io_config c;
 	int err;
 
 	if (!have_kvm) {
@@ -271,8 +271,8 @@ static struct blk_backend *slow_backend(void)
 
 static void test_unshare_busy(void)
 {
-	struct gmem_io_result r;
-	struct gmem_io_config c;
+	struct bench_io_result r;
+	struct bench_io_config c;
 	int err;
 
 	if (!have_kvm) {
@@ -315,9 +315,9 @@ static void test_unshare_busy(void)
 
 int main(void)
 {
-	struct gmem_host_caps caps;
+	struct probe_host_caps caps;
 
-	gmem_probe_host(&caps);
+	probe_host(&caps);
 	have_kvm = caps.kvm;
 	if (!have_kvm)
 		no_kvm = "no usable /dev/kvm";

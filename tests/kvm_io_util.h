@@ -41,7 +41,7 @@ static const enum gmem_abi_io_mode modes[] = {
 };
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
 
-static inline void base(struct gmem_io_config *c, enum gmem_abi_io_mode m)
+static inline void base(struct bench_io_config *c, enum gmem_abi_io_mode m)
 {
 	memset(c, 0, sizeof(*c));
 	c->mode = m;
@@ -56,17 +56,17 @@ static inline void base(struct gmem_io_config *c, enum gmem_abi_io_mode m)
 	c->timeout_ms = 120000;
 }
 
-static inline int run(const struct gmem_io_config *c, struct gmem_io_result *r)
+static inline int run(const struct bench_io_config *c, struct bench_io_result *r)
 {
-	uint64_t t0 = gmem_now_ns();
-	int err = gmem_io_run(c, r);
+	uint64_t t0 = timing_now_ns();
+	int err = bench_io_run(c, r);
 
 	diag("%s %s bs %llu qd %u vcpus %u %s: err %d, %s (%llu ms); ios %llu "
 	     "conv %llu copy %llu verified %llu bad %llu",
-	     gmem_io_mode_name(c->mode), gmem_io_rw_name(c->rw),
+	     bench_io_mode_name(c->mode), bench_io_rw_name(c->rw),
 	     (unsigned long long)c->bs, c->qd, c->vcpus,
 	     c->backend ? c->backend : "custom", err, err ? "" : r->vm.message,
-	     (unsigned long long)((gmem_now_ns() - t0) / 1000000),
+	     (unsigned long long)((timing_now_ns() - t0) / 1000000),
 	     (unsigned long long)r->io.ios, (unsigned long long)r->io.conv_calls,
 	     (unsigned long long)r->io.copy_bytes, (unsigned long long)r->io.verified,
 	     (unsigned long long)r->io.verify_errors);

@@ -41,7 +41,7 @@
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static void base(struct gmem_io_config *c)
+static void base(struct bench_io_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->mode = GMEM_ABI_IO_MIXED;
@@ -62,18 +62,18 @@ static void base(struct gmem_io_config *c)
 
 static void test_config(void)
 {
-	struct gmem_io_config c;
-	struct gmem_io_result r;
+	struct bench_io_config c;
+	struct bench_io_result r;
 	enum gmem_abi_io_mode m;
 
-	ok(!gmem_io_mode_from_name("mixed", &m) && m == GMEM_ABI_IO_MIXED &&
-	   !strcmp(gmem_io_mode_name(GMEM_ABI_IO_MIXED), "mixed"), "mode name mixed");
+	ok(!bench_io_mode_from_name("mixed", &m) && m == GMEM_ABI_IO_MIXED &&
+	   !strcmp(bench_io_mode_name(GMEM_ABI_IO_MIXED), "mixed"), "mode name mixed");
 	base(&c);
 	c.backend = "null:67108864";
 	c.mode = GMEM_ABI_IO_BOUNCE;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "churn outside mode mixed refused");
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "churn outside mode mixed refused");
 	c.mode = GMEM_ABI_IO_INPLACE;
-	ok_eq(gmem_io_run(&c, &r), -EINVAL, "churn with inplace refused");
+	ok_eq(bench_io_run(&c, &r), -EINVAL, "churn with inplace refused");
 	{
 		struct gmem_abi_io_config io = {
 			.mode = GMEM_ABI_IO_MIXED, .bs = BS, .qd = 8,
@@ -121,9 +121,9 @@ static void test_cli(void)
 static void stress(const char *disk, bool jitter)
 {
 	const char *n = jitter ? "jitter" : "file";
-	struct gmem_io_result r;
-	struct gmem_io_config c;
-	uint64_t t0 = gmem_now_ns(), cap = DISK / 512;
+	struct bench_io_result r;
+	struct bench_io_config c;
+	uint64_t t0 = timing_now_ns(), cap = DISK / 512;
 	char spec[300];
 	int err;
 
@@ -139,12 +139,12 @@ static void stress(const char *disk, bool jitter)
 		snprintf(spec, sizeof(spec), "file:%s", disk);
 		c.backend = spec;
 	}
-	err = gmem_io_run(&c, &r);
+	err = bench_io_run(&c, &r);
 	diag("%s: err %d, %s (%llu ms): ios %llu (prefill %llu), requests %llu/%llu, "
 	     "device %llu, shared %llu bounced %llu inplace %llu batches %llu, churn %llu, "
 	     "held unshares %llu (-EBUSY %llu, after unpin %llu), -EBUSY guest %llu "
 	     "gmem %llu vm %llu, verified %llu", n, err, err ? "" : r.vm.message,
-	     (unsigned long long)((gmem_now_ns() - t0) / 1000000),
+	     (unsigned long long)((timing_now_ns() - t0) / 1000000),
 	     (unsigned long long)r.io.ios, (unsigned long long)r.io.prefill_ios,
 	     (unsigned long long)r.io.all_submitted, (unsigned long long)r.io.all_completed,
 	     (unsigned long long)r.dev.requests, (unsigned long long)r.io.mixed_shared,

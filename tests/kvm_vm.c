@@ -19,7 +19,7 @@
 #include "gmemkit/vm.h"
 #include "harness/services.h"
 #include "tap.h"
-#include "../vmm/vm_internal.h"	/* gmem_vm_probe_run() */
+#include "../vmm/vm_internal.h"	/* vmm_probe_run() */
 
 #define MiB (1ULL << 20)
 
@@ -28,16 +28,16 @@ static const char *hc_why = "";
 
 struct run {
 	int create_err, run_err;
-	struct gmem_vm_result res;
+	struct vmm_result res;
 	struct gmem_stats mem;
 	int vmm_pins;		/* fewest host pins on the VMM's own pages */
 	uint64_t ms;
 };
 
 /* The fewest VMM (host-owned) pins on boot info, results and vCPU pages. */
-static int vmm_pins(struct gmem_vm *vm, unsigned int vcpus)
+static int vmm_pins(struct vmm *vm, unsigned int vcpus)
 {
-	struct gmem *g = gmem_vm_memory(vm);
+	struct gmem *g = vmm_memory(vm);
 	int n = gmem_page_pins_of(g, GMEM_ABI_BOOT_INFO_GPA, GMEM_PIN_HOST), p;
 	unsigned int i;
 
@@ -51,32 +51,32 @@ static int vmm_pins(struct gmem_vm *vm, unsigned int vcpus)
 	return n;
 }
 
-static void run_vm(const struct gmem_vm_config *in, struct run *r)
+static void run_vm(const struct vmm_config *in, struct run *r)
 {
-	struct gmem_vm_config cfg = *in;
+	struct vmm_config cfg = *in;
 
 	cfg.services = &harness_services;
-	struct gmem_vm *vm;
-	uint64_t t0 = gmem_now_ns();
+	struct vmm *vm;
+	uint64_t t0 = timing_now_ns();
 
 	memset(r, 0, sizeof(*r));
 	cfg.quiet = !getenv("KVM_VM_VERBOSE");
 	if (!cfg.timeout_ms)
 		cfg.timeout_ms = 120000;	/* emulated test VMs are slow */
-	r->create_err = gmem_vm_create(&cfg, &vm);
+	r->create_err = vmm_create(&cfg, &vm);
 	if (r->create_err) {
-		diag("gmem_vm_create: %s", strerror(-r->create_err));
+		diag("vmm_create: %s", strerror(-r->create_err));
 		return;
 	}
-	r->run_err = gmem_vm_run(vm, &r->res);
-	gmem_get_stats(gmem_vm_memory(vm), &r->mem);
+	r->run_err = vmm_run(vm, &r->res);
+	gmem_get_stats(vmm_memory(vm), &r->mem);
 	r->vmm_pins = vmm_pins(vm, cfg.vcpus);
-	gmem_vm_destroy(vm);
-	r->ms = (gmem_now_ns() - t0) / 1000000;
+	vmm_destroy(vm);
+	r->ms = (timing_now_ns() - t0) / 1000000;
 	diag("%s/%s vcpus %u: %s (%s) in %llu ms",
-	     gmem_vm_test_name(cfg.test ? cfg.test : GMEM_ABI_TEST_HELLO),
-	     gmem_vm_transport_name(r->res.transport), cfg.vcpus,
-	     gmem_vm_end_name(r->res.end), r->res.message, (unsigned long long)r->ms);
+	     vmm_test_name(cfg.test ? cfg.test : GMEM_ABI_TEST_HELLO),
+	     vmm_transport_name(r->res.transport), cfg.vcpus,
+	     vmm_end_name(r->res.end), r->res.message, (unsigned long long)r->ms);
 }
 
 static bool passed(const struct run *r)
@@ -88,62 +88,62 @@ static bool passed(const struct run *r)
 
 static void test_config(void)
 {
-	struct gmem_vm_config c = { .vcpus = 1, .mem_size = 64 * MiB };
-	struct gmem_vm *vm = NULL;
+	struct vmm_config c = { .vcpus = 1, .mem_size = 64 * MiB };
+	struct vmm *vm = NULL;
 	enum gmem_abi_test t;
 
 	c.vcpus = 0;
-	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "0 vCPUs refused");
+	ok_eq(vmm_create(&c, &vm), -EINVAL, "0 vCPUs refused");
 	c.vcpus = GMEM_ABI_MAX_VCPUS + 1;
-	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "%d vCPUs refused", GMEM_ABI_MAX_VCPUS + 1);
+	ok_eq(vmm_create(&c, &vm), -EINVAL, "%d vCPUs refused", GMEM_ABI_MAX_VCPUS + 1);
 	c.vcpus = 1;
 	c.mem_size = 16 * MiB;
-	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "16 MiB RAM refused (below minimum)");
+	ok_eq(vmm_create(&c, &vm), -EINVAL, "16 MiB RAM refused (below minimum)");
 	c.mem_size = 65 * MiB;
-	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "RAM not a multiple of 2 MiB refused");
+	ok_eq(vmm_create(&c, &vm), -EINVAL, "RAM not a multiple of 2 MiB refused");
 	c.mem_size = 4096 * MiB;
-	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "4 GiB RAM refused (MMIO hole)");
+	ok_eq(vmm_create(&c, &vm), -EINVAL, "4 GiB RAM refused (MMIO hole)");
 	c.mem_size = 64 * MiB;
 	c.test = GMEM_ABI_TEST_MAX;
-	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "unknown test refused");
+	ok_eq(vmm_create(&c, &vm), -EINVAL, "unknown test refused");
 	c.test = GMEM_ABI_TEST_HELLO;
-	c.transport = (enum gmem_transport)7;
-	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "unknown transport refused");
+	c.transport = (enum vmm_transport)7;
+	ok_eq(vmm_create(&c, &vm), -EINVAL, "unknown transport refused");
 	ok(vm == NULL, "nothing returned on error");
-	ok_eq(gmem_vm_create(NULL, &vm), -EINVAL, "NULL config refused");
+	ok_eq(vmm_create(NULL, &vm), -EINVAL, "NULL config refused");
 
-	ok(!gmem_vm_test_from_name("convert", &t) && t == GMEM_ABI_TEST_CONVERT,
+	ok(!vmm_test_from_name("convert", &t) && t == GMEM_ABI_TEST_CONVERT,
 	   "test name convert");
-	ok_eq(gmem_vm_test_from_name("nope", &t), -EINVAL, "unknown test name");
+	ok_eq(vmm_test_from_name("nope", &t), -EINVAL, "unknown test name");
 }
 
 static void test_check_request(void)
 {
 	uint64_t m = 64 * MiB;
 
-	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_SHARE, 0x1800000, 4096), 0, "good request");
-	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_UNSHARE, m - 4096, 4096), 0,
+	ok_eq(vmm_check_request(m, GMEM_ABI_OP_SHARE, 0x1800000, 4096), 0, "good request");
+	ok_eq(vmm_check_request(m, GMEM_ABI_OP_UNSHARE, m - 4096, 4096), 0,
 	      "last page");
-	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_SHARE, m, 4096), -ERANGE, "beyond RAM");
-	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_SHARE, m - 4096, 8192), -ERANGE,
+	ok_eq(vmm_check_request(m, GMEM_ABI_OP_SHARE, m, 4096), -ERANGE, "beyond RAM");
+	ok_eq(vmm_check_request(m, GMEM_ABI_OP_SHARE, m - 4096, 8192), -ERANGE,
 	      "straddling the end");
-	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_SHARE, 4097, 4096), -EINVAL,
+	ok_eq(vmm_check_request(m, GMEM_ABI_OP_SHARE, 4097, 4096), -EINVAL,
 	      "unaligned gpa");
-	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_SHARE, 4096, 100), -EINVAL,
+	ok_eq(vmm_check_request(m, GMEM_ABI_OP_SHARE, 4096, 100), -EINVAL,
 	      "unaligned length");
-	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_SHARE, 4096, 0), -EINVAL, "zero length");
-	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_SHARE, ~0ULL - 4095, 8192), -EOVERFLOW,
+	ok_eq(vmm_check_request(m, GMEM_ABI_OP_SHARE, 4096, 0), -EINVAL, "zero length");
+	ok_eq(vmm_check_request(m, GMEM_ABI_OP_SHARE, ~0ULL - 4095, 8192), -EOVERFLOW,
 	      "wrapping range");
-	ok_eq(gmem_vm_check_request(m, GMEM_ABI_OP_NOP, 4096, 4096), -EOPNOTSUPP,
+	ok_eq(vmm_check_request(m, GMEM_ABI_OP_NOP, 4096, 4096), -EOPNOTSUPP,
 	      "not a conversion op");
-	ok_eq(gmem_vm_check_request(m, 0x77, 4096, 4096), -EOPNOTSUPP, "unknown op");
+	ok_eq(vmm_check_request(m, 0x77, 4096, 4096), -EOPNOTSUPP, "unknown op");
 }
 
 /* ---- VM runs ------------------------------------------------------------ */
 
 static void test_hello(void)
 {
-	struct gmem_vm_config c = { .vcpus = 1, .transport = GMEM_TRANSPORT_DOORBELL };
+	struct vmm_config c = { .vcpus = 1, .transport = VMM_TRANSPORT_DOORBELL };
 	struct run r;
 
 	run_vm(&c, &r);
@@ -158,16 +158,16 @@ static void test_hello(void)
 	ok(r.res.guest.vcpu_status[3] == GMEM_ABI_RES_PASS, "vCPU 3 reported pass");
 }
 
-static void test_convert(enum gmem_transport tr, enum gmem_mode mode)
+static void test_convert(enum vmm_transport tr, enum gmem_mode mode)
 {
-	struct gmem_vm_config c = { .vcpus = 1, .transport = tr, .mode = mode,
+	struct vmm_config c = { .vcpus = 1, .transport = tr, .mode = mode,
 				    .test = GMEM_ABI_TEST_CONVERT };
 	const char *mn = mode == GMEM_MODE_DESTRUCTIVE ? "destructive" : "in place";
 	struct run r;
 
 	run_vm(&c, &r);
 	ok(passed(&r), "convert %s via %s: guest passed (%u checks)", mn,
-	   gmem_vm_transport_name(tr), r.res.guest.checks);
+	   vmm_transport_name(tr), r.res.guest.checks);
 	ok(r.res.guest.checks >= 30, "convert made its checks (%u)", r.res.guest.checks);
 	ok(r.mem.probe_faults > 0 && r.mem.violations == 0,
 	   "host-view probes of private pages faulted (%llu), counted apart from "
@@ -175,12 +175,12 @@ static void test_convert(enum gmem_transport tr, enum gmem_mode mode)
 	   (unsigned long long)r.mem.violations);
 	ok(r.res.counters.c[GMEM_ABI_CNT_CONV_OK] >= 8, "conversions done by the VMM (%llu)",
 	   (unsigned long long)r.res.counters.c[GMEM_ABI_CNT_CONV_OK]);
-	if (tr == GMEM_TRANSPORT_QUEUE)
+	if (tr == VMM_TRANSPORT_QUEUE)
 		ok(r.res.queue.active && r.res.queue.requests >= 8 &&
 		   r.res.counters.c[GMEM_ABI_CNT_HYPERCALLS] == 0,
 		   "conversions arrived through the queue (%llu requests)",
 		   (unsigned long long)r.res.queue.requests);
-	else if (tr == GMEM_TRANSPORT_HYPERCALL)
+	else if (tr == VMM_TRANSPORT_HYPERCALL)
 		ok(r.res.counters.c[GMEM_ABI_CNT_HYPERCALLS] >= 8,
 		   "conversions arrived as hypercall exits (%llu)",
 		   (unsigned long long)r.res.counters.c[GMEM_ABI_CNT_HYPERCALLS]);
@@ -188,9 +188,9 @@ static void test_convert(enum gmem_transport tr, enum gmem_mode mode)
 		ok(r.res.counters.c[GMEM_ABI_CNT_HYPERCALLS] == 0, "no hypercall exits");
 }
 
-static void test_badreq(enum gmem_transport tr)
+static void test_badreq(enum vmm_transport tr)
 {
-	struct gmem_vm_config c = { .vcpus = 1, .transport = tr,
+	struct vmm_config c = { .vcpus = 1, .transport = tr,
 				    .test = GMEM_ABI_TEST_BADREQ };
 	const uint64_t *k;
 	struct run r;
@@ -198,8 +198,8 @@ static void test_badreq(enum gmem_transport tr)
 	run_vm(&c, &r);
 	k = r.res.counters.c;
 	ok(passed(&r), "badreq via %s: guest passed (%u checks)",
-	   gmem_vm_transport_name(tr), r.res.guest.checks);
-	ok(r.res.end == GMEM_VM_END_DONE, "the VM kept running to the end");
+	   vmm_transport_name(tr), r.res.guest.checks);
+	ok(r.res.end == VMM_END_DONE, "the VM kept running to the end");
 	ok(k[GMEM_ABI_CNT_BAD_RANGE] == 3 && k[GMEM_ABI_CNT_BUSY] == 4 &&
 	   k[GMEM_ABI_CNT_BAD_OVERFLOW] >= 1 && k[GMEM_ABI_CNT_BAD_OP] >= 3,
 	   "bad requests counted: range %llu busy %llu overflow %llu op %llu align %llu",
@@ -219,9 +219,9 @@ static void test_badreq(enum gmem_transport tr)
 
 /* Item 1 through the real guest: it tries to steal the VMM's pins in a run
  * without test services (2 vCPUs, each on its own mailbox). */
-static void test_hostile(enum gmem_transport tr)
+static void test_hostile(enum vmm_transport tr)
 {
-	struct gmem_vm_config c = { .vcpus = 2, .transport = tr,
+	struct vmm_config c = { .vcpus = 2, .transport = tr,
 				    .test = GMEM_ABI_TEST_HOSTILE };
 	const uint64_t *k;
 	struct run r;
@@ -229,7 +229,7 @@ static void test_hostile(enum gmem_transport tr)
 	run_vm(&c, &r);
 	k = r.res.counters.c;
 	ok(passed(&r), "hostile via %s: guest passed, the VMM survived (%u checks)",
-	   gmem_vm_transport_name(tr), r.res.guest.checks);
+	   vmm_transport_name(tr), r.res.guest.checks);
 	ok(k[GMEM_ABI_CNT_SERVICE_REFUSED] == 10 && k[GMEM_ABI_CNT_BUSY] == 6 &&
 	   k[GMEM_ABI_CNT_UNPIN_REFUSED] == 0,
 	   "hostile: 10 test-service requests refused (%llu), 6 unshares of VMM "
@@ -243,7 +243,7 @@ static void test_hostile(enum gmem_transport tr)
 /* Item 6: a kick that is not a stop must not turn KVM_RUN into a busy loop
  * (immediate_exit is cleared once the kick was taken). */
 struct kicker {
-	struct gmem_vm *vm;
+	struct vmm *vm;
 };
 
 static void *kick_once(void *arg)
@@ -252,36 +252,36 @@ static void *kick_once(void *arg)
 	struct timespec ts = { 0, 300 * 1000000L };
 
 	nanosleep(&ts, NULL);
-	gmem_vcpu_kick(&k->vm->vcpus[0]);
+	vmm_vcpu_kick(&k->vm->vcpus[0]);
 	return NULL;
 }
 
 static void test_kick(void)
 {
-	struct gmem_vm_config c = { .vcpus = 1, .test = GMEM_ABI_TEST_HANG,
+	struct vmm_config c = { .vcpus = 1, .test = GMEM_ABI_TEST_HANG,
 				    .timeout_ms = 1500, .quiet = true };
-	struct gmem_vm_result res;
+	struct vmm_result res;
 	struct kicker k;
 	pthread_t t;
 	uint64_t taken;
 	int err;
 
-	err = gmem_vm_create(&c, &k.vm);
+	err = vmm_create(&c, &k.vm);
 	if (err) {
-		ok(false, "kick: gmem_vm_create: %s", strerror(-err));
+		ok(false, "kick: vmm_create: %s", strerror(-err));
 		ok(false, "kick: not run");
 		return;
 	}
 	pthread_create(&t, NULL, kick_once, &k);
-	err = gmem_vm_run(k.vm, &res);
+	err = vmm_run(k.vm, &res);
 	pthread_join(t, NULL);
 	taken = atomic_load(&k.vm->vcpus[0].kicks_taken);
-	ok(!err && res.end == GMEM_VM_END_TIMEOUT,
+	ok(!err && res.end == VMM_END_TIMEOUT,
 	   "kick: the guest ran on after a kick until the watchdog (%s)", res.message);
 	ok(taken >= 1 && taken <= 20,
 	   "kick: KVM_RUN returned EINTR %llu times (a kick plus the watchdog's), "
 	   "not in a loop", (unsigned long long)taken);
-	gmem_vm_destroy(k.vm);
+	vmm_destroy(k.vm);
 }
 
 /* The queue's own bad inputs (bad ops and flags, a batch mixing good and
@@ -289,14 +289,14 @@ static void test_kick(void)
  * does not), checked by the guest and here. */
 static void test_badreq_queue(void)
 {
-	struct gmem_vm_config c = { .vcpus = 1, .transport = GMEM_TRANSPORT_QUEUE,
+	struct vmm_config c = { .vcpus = 1, .transport = VMM_TRANSPORT_QUEUE,
 				    .test = GMEM_ABI_TEST_BADREQ };
 	const uint64_t *k;
 	struct run r;
 
 	run_vm(&c, &r);
 	k = r.res.counters.c;
-	ok(passed(&r) && r.res.end == GMEM_VM_END_DONE,
+	ok(passed(&r) && r.res.end == VMM_END_DONE,
 	   "badreq via queue: guest passed (%u checks), the VM ran to the end",
 	   r.res.guest.checks);
 	ok(k[GMEM_ABI_CNT_BAD_RANGE] == 4 && k[GMEM_ABI_CNT_BAD_ALIGN] == 4 &&
@@ -324,10 +324,10 @@ static void test_badreq_queue(void)
 /* Queue with the converter asleep (every request kicks) and polling. */
 static void test_queue_modes(void)
 {
-	struct gmem_vm_config c = { .vcpus = 1, .transport = GMEM_TRANSPORT_QUEUE,
+	struct vmm_config c = { .vcpus = 1, .transport = VMM_TRANSPORT_QUEUE,
 				    .test = GMEM_ABI_TEST_CONVERT,
-				    .conv_poll_us = GMEM_VM_CONV_POLL_OFF };
-	struct gmem_vm *vm = NULL;
+				    .conv_poll_us = VMM_CONV_POLL_OFF };
+	struct vmm *vm = NULL;
 	struct run r;
 
 	run_vm(&c, &r);
@@ -339,17 +339,17 @@ static void test_queue_modes(void)
 	   (unsigned long long)r.res.queue.cpu_ns, (unsigned long long)r.res.queue.wall_ns);
 	c.conv_poll_us = 0;
 	run_vm(&c, &r);
-	ok(passed(&r) && r.res.queue.poll_us == GMEM_VM_CONV_POLL_US_DEFAULT,
+	ok(passed(&r) && r.res.queue.poll_us == VMM_CONV_POLL_US_DEFAULT,
 	   "queue, converter polling %u us (default): guest passed", r.res.queue.poll_us);
-	c.conv_poll_us = GMEM_VM_CONV_POLL_US_MAX + 1;
-	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "conv_poll_us above the maximum refused");
+	c.conv_poll_us = VMM_CONV_POLL_US_MAX + 1;
+	ok_eq(vmm_create(&c, &vm), -EINVAL, "conv_poll_us above the maximum refused");
 	c.conv_poll_us = -2;
-	ok_eq(gmem_vm_create(&c, &vm), -EINVAL, "negative conv_poll_us refused");
+	ok_eq(vmm_create(&c, &vm), -EINVAL, "negative conv_poll_us refused");
 }
 
-static void test_smp(enum gmem_transport tr, enum gmem_mode mode, unsigned int n)
+static void test_smp(enum vmm_transport tr, enum gmem_mode mode, unsigned int n)
 {
-	struct gmem_vm_config c = { .vcpus = n, .transport = tr, .mode = mode,
+	struct vmm_config c = { .vcpus = n, .transport = tr, .mode = mode,
 				    .test = GMEM_ABI_TEST_SMP };
 	struct run r;
 	unsigned int i;
@@ -360,41 +360,41 @@ static void test_smp(enum gmem_transport tr, enum gmem_mode mode, unsigned int n
 		all = all && r.res.guest.vcpu_status[i] == GMEM_ABI_RES_PASS;
 	ok(passed(&r) && all, "smp %u vCPUs %s via %s: every vCPU passed", n,
 	   mode == GMEM_MODE_DESTRUCTIVE ? "destructive" : "in place",
-	   gmem_vm_transport_name(tr));
+	   vmm_transport_name(tr));
 }
 
 static void test_smp_needs_two(void)
 {
-	struct gmem_vm_config c = { .vcpus = 1, .transport = GMEM_TRANSPORT_DOORBELL,
+	struct vmm_config c = { .vcpus = 1, .transport = VMM_TRANSPORT_DOORBELL,
 				    .test = GMEM_ABI_TEST_SMP };
 	struct run r;
 
 	run_vm(&c, &r);
-	ok(!r.create_err && r.res.end == GMEM_VM_END_DONE && !r.res.pass,
+	ok(!r.create_err && r.res.end == VMM_END_DONE && !r.res.pass,
 	   "smp with 1 vCPU reports failure (a test that can fail)");
 }
 
 static void test_bad_endings(void)
 {
-	struct gmem_vm_config c = { .vcpus = 2, .transport = GMEM_TRANSPORT_DOORBELL };
+	struct vmm_config c = { .vcpus = 2, .transport = VMM_TRANSPORT_DOORBELL };
 	struct run r;
 
 	c.test = GMEM_ABI_TEST_FAULT;
 	run_vm(&c, &r);
-	ok(r.res.end == GMEM_VM_END_PANIC && r.res.end_info == 6 &&
+	ok(r.res.end == VMM_END_PANIC && r.res.end_info == 6 &&
 	   strstr(r.res.message, "#UD"), "guest #UD ends the run with a message: %s",
 	   r.res.message);
 	ok(!r.res.pass, "a faulted run does not pass");
 
 	c.test = GMEM_ABI_TEST_TRIPLE;
 	run_vm(&c, &r);
-	ok(r.res.end == GMEM_VM_END_SHUTDOWN, "triple fault ends the run: %s",
+	ok(r.res.end == VMM_END_SHUTDOWN, "triple fault ends the run: %s",
 	   r.res.message);
 
 	c.test = GMEM_ABI_TEST_HANG;
 	c.timeout_ms = 2000;
 	run_vm(&c, &r);
-	ok(r.res.end == GMEM_VM_END_TIMEOUT && strstr(r.res.message, "rip"),
+	ok(r.res.end == VMM_END_TIMEOUT && strstr(r.res.message, "rip"),
 	   "hanging guest ended by the watchdog: %s", r.res.message);
 	ok(r.ms < 30000, "watchdog run bounded (%llu ms)", (unsigned long long)r.ms);
 }
@@ -431,37 +431,37 @@ static int mmio_fn(void *opaque, uint64_t off, void *data, uint32_t len,
 static void mmio_run(bool handler, bool efd, struct mmio_dev *d, struct run *r,
 		     uint64_t *efd_count)
 {
-	struct gmem_vm_config c = { .vcpus = 1, .transport = GMEM_TRANSPORT_DOORBELL,
+	struct vmm_config c = { .vcpus = 1, .transport = VMM_TRANSPORT_DOORBELL,
 				    .test = GMEM_ABI_TEST_MMIO, .timeout_ms = 120000,
 				    .quiet = true };
-	struct gmem_vm *vm;
+	struct vmm *vm;
 	int fd = -1, err;
 
 	memset(d, 0, sizeof(*d));
 	memset(r, 0, sizeof(*r));
 	*efd_count = 0;
-	r->create_err = gmem_vm_create(&c, &vm);
+	r->create_err = vmm_create(&c, &vm);
 	if (r->create_err)
 		return;
-	err = handler ? gmem_vm_set_mmio_handler(vm, GMEM_ABI_VIRTIO_MMIO_GPA,
+	err = handler ? vmm_set_mmio_handler(vm, GMEM_ABI_VIRTIO_MMIO_GPA,
 						 GMEM_ABI_VIRTIO_MMIO_SIZE, mmio_fn, d) : 0;
 	if (!err && efd) {
 		fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		err = fd < 0 ? -errno :
-		      gmem_vm_add_ioeventfd(vm, GMEM_ABI_VIRTIO_MMIO_GPA +
+		      vmm_add_ioeventfd(vm, GMEM_ABI_VIRTIO_MMIO_GPA +
 					    GMEM_ABI_VIRTIO_MMIO_NOTIFY, 4, fd);
 	}
 	if (err)
 		diag("mmio hooks: %s", strerror(-err));
-	r->run_err = err ? err : gmem_vm_run(vm, &r->res);
-	gmem_vm_destroy(vm);
+	r->run_err = err ? err : vmm_run(vm, &r->res);
+	vmm_destroy(vm);
 	if (fd >= 0) {
 		if (read(fd, efd_count, sizeof(*efd_count)) != sizeof(*efd_count))
 			*efd_count = 0;
 		close(fd);
 	}
 	diag("mmio handler %d ioeventfd %d: %s (%s)", handler, efd,
-	     gmem_vm_end_name(r->res.end), r->res.message);
+	     vmm_end_name(r->res.end), r->res.message);
 }
 
 static void test_mmio(void)
@@ -480,24 +480,24 @@ static void test_mmio(void)
 	   "QueueNotify went to the ioeventfd (count %llu, handler saw %u, exits %llu)",
 	   (unsigned long long)n, d.notifies, (unsigned long long)r.res.counters.mmio_exits);
 	mmio_run(false, false, &d, &r, &n);
-	ok(r.res.end == GMEM_VM_END_UNEXPECTED && strstr(r.res.message, "no device"),
+	ok(r.res.end == VMM_END_UNEXPECTED && strstr(r.res.message, "no device"),
 	   "MMIO with no device ends the run with a message: %s", r.res.message);
 }
 
 static void test_probe_and_auto(void)
 {
-	struct gmem_vm_config c = { .vcpus = 1, .transport = GMEM_TRANSPORT_AUTO };
+	struct vmm_config c = { .vcpus = 1, .transport = VMM_TRANSPORT_AUTO };
 	struct run r;
 
-	hc_probe = gmem_vm_probe_hypercall_exit(GMEM_VM_PROBE_TIMEOUT_MS, &hc_why);
-	ok(hc_probe == GMEM_VM_PROBE_NO || hc_probe == GMEM_VM_PROBE_YES,
+	hc_probe = vmm_probe_hypercall_exit(VMM_PROBE_TIMEOUT_MS, &hc_why);
+	ok(hc_probe == VMM_PROBE_NO || hc_probe == VMM_PROBE_YES,
 	   "hypercall exit probe answered yes or no (%d), not unknown: %s",
 	   hc_probe, hc_why);
 	run_vm(&c, &r);
 	ok(passed(&r), "auto transport: guest passed");
-	ok(r.res.transport == (hc_probe == 1 ? GMEM_TRANSPORT_HYPERCALL :
-					       GMEM_TRANSPORT_DOORBELL),
-	   "auto resolved to %s", gmem_vm_transport_name(r.res.transport));
+	ok(r.res.transport == (hc_probe == 1 ? VMM_TRANSPORT_HYPERCALL :
+					       VMM_TRANSPORT_DOORBELL),
+	   "auto resolved to %s", vmm_transport_name(r.res.transport));
 }
 
 /* How the probe classifies the two ways hypercalls fail on other hosts
@@ -513,12 +513,12 @@ static void test_probe_classify(void)
 		tap_skip(3, "no KVM_CAP_EXIT_HYPERCALL here: the probe stops before a VM");
 		return;
 	}
-	t0 = gmem_now_ns();
-	r = gmem_vm_probe_run(GMEM_ABI_TEST_HANG, 1500, why, sizeof(why));
+	t0 = timing_now_ns();
+	r = vmm_probe_run(GMEM_ABI_TEST_HANG, 1500, why, sizeof(why));
 	ok(r == 0 && strstr(why, "stalled"), "stalled probe guest: no hypercall exits (%s)",
 	   why);
-	ok(gmem_now_ns() - t0 < 20000000000ULL, "stalled probe bounded by its timeout");
-	r = gmem_vm_probe_run(GMEM_ABI_TEST_FAULT, 1500, why, sizeof(why));
+	ok(timing_now_ns() - t0 < 20000000000ULL, "stalled probe bounded by its timeout");
+	r = vmm_probe_run(GMEM_ABI_TEST_FAULT, 1500, why, sizeof(why));
 	ok(r == 0 && (strstr(why, "faulted") || strstr(why, "triple")),
 	   "faulting probe guest: no hypercall exits (%s)", why);
 }
@@ -528,12 +528,12 @@ static void test_probe_classify(void)
  * The test VM emulates its CPU by design (QEMU TCG). */
 static void test_speed(void)
 {
-	struct gmem_vm_config c = { .vcpus = 2, .transport = GMEM_TRANSPORT_DOORBELL };
+	struct vmm_config c = { .vcpus = 2, .transport = VMM_TRANSPORT_DOORBELL };
 	struct run r;
 	char desc[200];
 
 	run_vm(&c, &r);
-	gmem_vm_speed_describe(&r.res.speed, desc, sizeof(desc));
+	vmm_speed_describe(&r.res.speed, desc, sizeof(desc));
 	ok(passed(&r) && r.res.speed.measured && r.res.speed.host_mcycles > 0,
 	   "the guest reported its speed loop: %s", desc);
 	if (getenv("TESTVM") && !r.res.speed.pvm) {
@@ -550,18 +550,18 @@ static void test_speed(void)
  * through the guest's IDT under VMX/SVM, an internal error on a PVM host. */
 static void test_internal_error(void)
 {
-	struct gmem_vm_config c = { .vcpus = 1, .test = GMEM_ABI_TEST_INTN,
-				    .transport = GMEM_TRANSPORT_DOORBELL };
+	struct vmm_config c = { .vcpus = 1, .test = GMEM_ABI_TEST_INTN,
+				    .transport = VMM_TRANSPORT_DOORBELL };
 	struct run r;
 
 	run_vm(&c, &r);
-	if (r.res.end == GMEM_VM_END_PANIC) {
+	if (r.res.end == VMM_END_PANIC) {
 		ok(r.res.end_info == 13 && strstr(r.res.message, "#GP"),
 		   "int $0x40 without a gate: #GP through the guest's IDT: %s",
 		   r.res.message);
 		return;
 	}
-	ok(r.res.end == GMEM_VM_END_UNEXPECTED &&
+	ok(r.res.end == VMM_END_UNEXPECTED &&
 	   strstr(r.res.message, "internal error, suberror") &&
 	   strstr(r.res.message, "ndata") && strstr(r.res.message, "rip 0x") &&
 	   strstr(r.res.message, "bytes cd 40"),
@@ -571,11 +571,11 @@ static void test_internal_error(void)
 
 static void test_bench(void)
 {
-	struct gmem_vm_bench_row rows[40];
+	struct bench_convert_row rows[40];
 	int n, i, exits = 0, rt = 0, q = 0, kicks = 0;
 	bool sane = true, qsane = true;
 
-	n = gmem_vm_convert_bench(GMEM_MODE_INPLACE, 5, rows, 40);
+	n = bench_convert(GMEM_MODE_INPLACE, 5, rows, 40);
 	ok(n >= 4, "convert bench gave %d rows", n);
 	rt = 0;
 	for (i = 0; i < n; i++) {
@@ -630,13 +630,13 @@ int main(void)
 	close(fd);
 
 	test_hello();					/* 5 */
-	test_convert(GMEM_TRANSPORT_DOORBELL, GMEM_MODE_INPLACE);	/* 5 */
-	test_convert(GMEM_TRANSPORT_DOORBELL, GMEM_MODE_DESTRUCTIVE);	/* 5 */
-	test_badreq(GMEM_TRANSPORT_DOORBELL);		/* 5 */
-	test_hostile(GMEM_TRANSPORT_DOORBELL);		/* 3 */
+	test_convert(VMM_TRANSPORT_DOORBELL, GMEM_MODE_INPLACE);	/* 5 */
+	test_convert(VMM_TRANSPORT_DOORBELL, GMEM_MODE_DESTRUCTIVE);	/* 5 */
+	test_badreq(VMM_TRANSPORT_DOORBELL);		/* 5 */
+	test_hostile(VMM_TRANSPORT_DOORBELL);		/* 3 */
 	test_kick();					/* 2 */
-	test_smp(GMEM_TRANSPORT_DOORBELL, GMEM_MODE_INPLACE, 2);	/* 1 */
-	test_smp(GMEM_TRANSPORT_DOORBELL, GMEM_MODE_DESTRUCTIVE, 2);	/* 1 */
+	test_smp(VMM_TRANSPORT_DOORBELL, GMEM_MODE_INPLACE, 2);	/* 1 */
+	test_smp(VMM_TRANSPORT_DOORBELL, GMEM_MODE_DESTRUCTIVE, 2);	/* 1 */
 	test_smp_needs_two();				/* 1 */
 	test_bad_endings();				/* 5 */
 	test_speed();					/* 2 */
@@ -644,17 +644,17 @@ int main(void)
 	test_mmio();					/* 3 */
 	test_probe_and_auto();				/* 3 */
 	test_probe_classify();				/* 3 */
-	test_convert(GMEM_TRANSPORT_QUEUE, GMEM_MODE_INPLACE);	/* 5 */
-	test_convert(GMEM_TRANSPORT_QUEUE, GMEM_MODE_DESTRUCTIVE);	/* 5 */
+	test_convert(VMM_TRANSPORT_QUEUE, GMEM_MODE_INPLACE);	/* 5 */
+	test_convert(VMM_TRANSPORT_QUEUE, GMEM_MODE_DESTRUCTIVE);	/* 5 */
 	test_badreq_queue();				/* 4 */
-	test_smp(GMEM_TRANSPORT_QUEUE, GMEM_MODE_INPLACE, 2);	/* 1 */
-	test_smp(GMEM_TRANSPORT_QUEUE, GMEM_MODE_INPLACE, 4);	/* 1 */
+	test_smp(VMM_TRANSPORT_QUEUE, GMEM_MODE_INPLACE, 2);	/* 1 */
+	test_smp(VMM_TRANSPORT_QUEUE, GMEM_MODE_INPLACE, 4);	/* 1 */
 	test_queue_modes();				/* 5 */
 	if (hc_probe == 1) {
-		test_convert(GMEM_TRANSPORT_HYPERCALL, GMEM_MODE_INPLACE);	/* 5 */
-		test_badreq(GMEM_TRANSPORT_HYPERCALL);	/* 5 */
-		test_hostile(GMEM_TRANSPORT_HYPERCALL);	/* 3 */
-		test_smp(GMEM_TRANSPORT_HYPERCALL, GMEM_MODE_INPLACE, 2);	/* 1 */
+		test_convert(VMM_TRANSPORT_HYPERCALL, GMEM_MODE_INPLACE);	/* 5 */
+		test_badreq(VMM_TRANSPORT_HYPERCALL);	/* 5 */
+		test_hostile(VMM_TRANSPORT_HYPERCALL);	/* 3 */
+		test_smp(VMM_TRANSPORT_HYPERCALL, GMEM_MODE_INPLACE, 2);	/* 1 */
 	} else {
 		char why[400];
 

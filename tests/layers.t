@@ -19,7 +19,7 @@ defined() { nm -g --defined-only "$1" 2>/dev/null | awk 'NF == 3 { print $3 }' |
 # Harness symbols an archive defines (those of $HLIB, or named like them).
 leaks() {
 	{ defined "$1" | grep -Fx -f <(defined "$HLIB"); \
-	  defined "$1" | grep -E '^(stress_|gmem_stress_|blk_fault_|violation_|harness_)'; } | sort -u
+	  defined "$1" | grep -E '^(stress_|stress_|blk_fault_|violation_|harness_)'; } | sort -u
 }
 # Objects that handle signals: only the vCPU kick signal (vcpu.o) may.
 uses_signals() {
@@ -39,7 +39,7 @@ ok $([ -z "$l" ]; echo $?) "libgmemkit.a defines no test-support symbol"
 s=$(uses_signals "$LIB")
 [ -z "$s" ] || echo "# product uses: $s"
 ok $([ -z "$s" ]; echo $?) "libgmemkit.a handles no signal but the vCPU kick (no SIGSEGV handler, no probe)"
-ok $([ -n "$(defined "$HLIB" | grep -x gmem_stress_run)" ]; echo $?) \
+ok $([ -n "$(defined "$HLIB" | grep -x stress_run)" ]; echo $?) \
 	"the stress harness is in libgmemkit-harness.a"
 inc=$(grep -l '"harness/' lib/*.c lib/*.h vmm/*.c vmm/*.h include/gmemkit/*.h guest/*.c guest/*.h 2>/dev/null)
 ok $([ -z "$inc" ]; echo $?) "no product source includes a harness header${inc:+: $inc}"

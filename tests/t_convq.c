@@ -23,8 +23,8 @@
 #define T	0x400000ULL		/* a free private area for the tests */
 #define N	GMEM_ABI_CONVQ_SIZE
 
-static struct gmem_vm vm;
-static struct gmem_convq_ring rings[2];
+static struct vmm vm;
+static struct vmm_convq_ring rings[2];
 static struct gmem_abi_convq *qs[2];
 
 static void setup(void)
@@ -50,7 +50,7 @@ static void setup(void)
 	vm.convq.cpu = -1;
 	for (i = 0; i < 2; i++) {
 		qs[i] = (void *)((char *)p + i * P);
-		gmem_convq_ring_init(&rings[i], qs[i], (unsigned int)i);
+		vmm_convq_ring_init(&rings[i], qs[i], (unsigned int)i);
 	}
 }
 
@@ -110,7 +110,7 @@ static void test_init(void)
 	ok(qs[0]->magic == GMEM_ABI_CONVQ_MAGIC && qs[0]->size == N &&
 	   !qs[0]->req_prod && !qs[0]->req_done && !qs[0]->host_flags,
 	   "ring initialised: magic, size %u, indices 0", N);
-	ok(gmem_convq_service(&vm, &rings[0], N) == 0, "empty ring: nothing serviced");
+	ok(vmm_convq_service(&vm, &rings[0], N) == 0, "empty ring: nothing serviced");
 }
 
 static void test_good(void)
@@ -119,14 +119,14 @@ static void test_good(void)
 	int n;
 
 	a = post(qs[0], GMEM_ABI_OP_SHARE, T, 4 * P);
-	n = gmem_convq_service(&vm, &rings[0], N);
+	n = vmm_convq_service(&vm, &rings[0], N);
 	ok(n == 1 && status_of(qs[0], a) == 0 && all_state(T, 4 * P, GMEM_SHARED),
 	   "share serviced: 4 pages shared, tag echoed (n %d)", n);
 	ok(qs[0]->req_done == 1 && cnt(GMEM_ABI_CNT_CONV_OK) == 1 &&
 	   cnt(GMEM_ABI_CNT_QUEUE_REQS) == 1, "req_done 1, one conversion counted");
 	a = post(qs[0], GMEM_ABI_OP_UNSHARE, T, 2 * P);
 	b = post(qs[0], GMEM_ABI_OP_UNSHARE, T + 2 * P, 2 * P);
-	n = gmem_convq_service(&vm, &rings[0], N);
+	n = vmm_convq_service(&vm, &rings[0], N);
 	ok(n == 2 && !status_of(qs[0], a) && !status_of(qs[0], b) &&
 	   all_state(T, 4 * P, GMEM_PRIVATE), "two requests in one pass, both done");
 	ok(cnt(GMEM_ABI_CNT_CONV_HOST_NS) > 0, "host conversion time counted (%llu ns)",
@@ -151,7 +151,7 @@ static void test_errors(void)
 	post(qs[0], GMEM_ABI_OP_NOP, T, P);				/* op */
 	post_at(qs[0], GMEM_ABI_OP_SHARE, 1, T, P, true);		/* flags */
 	post(qs[0], GMEM_ABI_OP_UNSHARE, T + 16 * P, P);		/* busy */
-	n = gmem_convq_service(&vm, &rings[0], N);
+	n = vmm_convq_service(&vm, &rings[0], N);
 	ok(n == 10, "10 bad requests serviced in one pass (%d)", n);
 	ok(status_of(qs[0], i0) == -ERANGE && status_of(qs[0], i0 + 1) == -ERANGE,
 	   "outside RAM: -ERANGE");
@@ -184,14 +184,14 @@ static void test_budget_and_full(void)
 
 	for (i = 0; i < 10; i++)
 		post(qs[0], GMEM_ABI_OP_SHARE, T + 32 * P + i * P, P);
-	a = gmem_convq_service(&vm, &rings[0], 3);
+	a = vmm_convq_service(&vm, &rings[0], 3);
 	ok(a == 3 && qs[0]->req_done == done0 + 3, "budget 3: 3 of 10 serviced");
-	b = gmem_convq_service(&vm, &rings[0], 100);
+	b = vmm_convq_service(&vm, &rings[0], 100);
 	ok(b == 7 && all_state(T + 32 * P, 10 * P, GMEM_SHARED), "the other 7 next pass");
 	/* A full ring (N outstanding) is legal and takes one pass of N. */
 	for (i = 0; i < N; i++)
 		post(qs[0], GMEM_ABI_OP_UNSHARE, T + 32 * P + (i % 10) * P, P);
-	c = gmem_convq_service(&vm, &rings[0], 1000);
+	c = vmm_convq_service(&vm, &rings[0], 1000);
 	ok(c == (int)N && !rings[0].stopped, "full ring of %u: all serviced, not stopped", N);
 	ok(all_state(T + 32 * P, 10 * P, GMEM_PRIVATE), "and in order (last unshare won)");
 }
@@ -209,7 +209,7 @@ static void test_wrap(void)
 	first = qs[1]->req_prod;
 	for (i = 0; i < 32; i++)
 		post(qs[1], i % 2 ? GMEM_ABI_OP_UNSHARE : GMEM_ABI_OP_SHARE, T + 64 * P, P);
-	n = gmem_convq_service(&vm, &rings[1], N);
+	n = vmm_convq_service(&vm, &rings[1], N);
 	for (i = 0; i < 32; i++)
 		good = good && status_of(qs[1], first + i) == 0;
 	ok(n == 32 && good && qs[1]->req_done == 0x10 && !rings[1].stopped,
@@ -222,7 +222,7 @@ static void test_malformed(void)
 	int n;
 
 	qs[0]->req_prod = done + N + 1;
-	n = gmem_convq_service(&vm, &rings[0], N);
+	n = vmm_convq_service(&vm, &rings[0], N);
 	ok(n == -EPROTO && rings[0].stopped, "req_prod %u past done: -EPROTO, stopped", N + 1);
 	ok((qs[0]->host_flags & GMEM_ABI_CONVQ_F_STOPPED) &&
 	   qs[0]->stop_reason == GMEM_ABI_CONVQ_STOP_INDEX &&
@@ -233,13 +233,13 @@ static void test_malformed(void)
 	ok(cnt(GMEM_ABI_CNT_QUEUE_STOPPED) == 1, "one queue stopped, counted");
 	/* Stopped for good, even once the index looks sane again. */
 	qs[0]->req_prod = done + 1;
-	ok(gmem_convq_service(&vm, &rings[0], N) == 0 && qs[0]->req_done == done,
+	ok(vmm_convq_service(&vm, &rings[0], N) == 0 && qs[0]->req_done == done,
 	   "a stopped queue services nothing more");
 	/* The other vCPU's queue goes on; a backwards index stops it too. */
 	post(qs[1], GMEM_ABI_OP_SHARE, T + 64 * P, P);
-	ok(gmem_convq_service(&vm, &rings[1], N) == 1, "the other queue still works");
+	ok(vmm_convq_service(&vm, &rings[1], N) == 1, "the other queue still works");
 	qs[1]->req_prod = qs[1]->req_done - 1;
-	ok(gmem_convq_service(&vm, &rings[1], N) == -EPROTO && rings[1].stopped,
+	ok(vmm_convq_service(&vm, &rings[1], N) == -EPROTO && rings[1].stopped,
 	   "req_prod behind req_done: stopped");
 	ok(cnt(GMEM_ABI_CNT_QUEUE_STOPPED) == 2, "two queues stopped");
 }
@@ -248,11 +248,11 @@ static void test_malformed(void)
 
 static bool wait_done(struct gmem_abi_convq *q, uint32_t idx)
 {
-	uint64_t t0 = gmem_now_ns();
+	uint64_t t0 = timing_now_ns();
 
 	/* A liveness bound, not a timing check: 20 s. */
 	while ((int32_t)(__atomic_load_n(&q->req_done, __ATOMIC_ACQUIRE) - (idx + 1)) < 0) {
-		if (gmem_now_ns() - t0 > 20000000000ULL)
+		if (timing_now_ns() - t0 > 20000000000ULL)
 			return false;
 		sched_yield();
 	}
@@ -261,10 +261,10 @@ static bool wait_done(struct gmem_abi_convq *q, uint32_t idx)
 
 static bool wait_flags(struct gmem_abi_convq *q, uint32_t mask, uint32_t want)
 {
-	uint64_t t0 = gmem_now_ns();
+	uint64_t t0 = timing_now_ns();
 
 	while ((__atomic_load_n(&q->host_flags, __ATOMIC_ACQUIRE) & mask) != want) {
-		if (gmem_now_ns() - t0 > 20000000000ULL)
+		if (timing_now_ns() - t0 > 20000000000ULL)
 			return false;
 		sched_yield();
 	}
@@ -300,7 +300,7 @@ static void test_thread(void)
 	vm.convq.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ok(vm.convq.efd >= 0, "kick eventfd");
 	/* Asleep: no polling at all. */
-	err = gmem_convq_start(&vm, 0);
+	err = vmm_convq_start(&vm, 0);
 	ok(!err && vm.convq.started, "converter started (asleep mode)");
 	ok(wait_flags(qs[0], GMEM_ABI_CONVQ_F_POLLING, 0),
 	   "asleep converter shows no POLLING flag");
@@ -317,15 +317,15 @@ static void test_thread(void)
 	}
 	ok(all, "3000 requests on 2 rings posted racing the converter's sleep: none lost "
 	   "(%llu kicks)", (unsigned long long)kicks);
-	ok(gmem_convq_cpu_ns(&vm) > 0, "converter CPU time readable while it runs");
-	gmem_convq_stop(&vm);
+	ok(vmm_convq_cpu_ns(&vm) > 0, "converter CPU time readable while it runs");
+	vmm_convq_stop(&vm);
 	ok(!vm.convq.started && atomic_load(&vm.convq.cpu_ns) > 0,
 	   "stopped and joined; CPU time %llu ns",
 	   (unsigned long long)atomic_load(&vm.convq.cpu_ns));
 
 	/* Polling for (much) longer than this test: after one kick, requests
 	 * need none. */
-	err = gmem_convq_start(&vm, 60000000);
+	err = vmm_convq_start(&vm, 60000000);
 	ok(!err, "converter restarted (polling 60 s)");
 	kicks = 0;
 	ok(wait_flags(qs[0], GMEM_ABI_CONVQ_F_POLLING, GMEM_ABI_CONVQ_F_POLLING),
@@ -337,11 +337,11 @@ static void test_thread(void)
 	}
 	ok(all && kicks == 0, "200 requests to a polling converter, no kick (%llu)",
 	   (unsigned long long)kicks);
-	gmem_convq_stop(&vm);
+	vmm_convq_stop(&vm);
 	ok(!(qs[0]->host_flags & GMEM_ABI_CONVQ_F_POLLING), "POLLING cleared once stopped");
-	ok(gmem_convq_start(&vm, 0) == 0 && gmem_convq_start(&vm, 0) == -EINVAL,
+	ok(vmm_convq_start(&vm, 0) == 0 && vmm_convq_start(&vm, 0) == -EINVAL,
 	   "a second start while running: -EINVAL");
-	gmem_convq_stop(&vm);
+	vmm_convq_stop(&vm);
 	close(vm.convq.efd);
 	vm.convq.efd = -1;
 }

@@ -15,12 +15,12 @@
 #include "gmemkit/json.h"
 #include "tap.h"
 
-static double sum(const struct gmem_cost_split *s)
+static double sum(const struct bench_cost_split *s)
 {
 	return s->kick + s->conv_exit + s->conv_host + s->copy;
 }
 
-static bool nonneg(const struct gmem_cost_split *s)
+static bool nonneg(const struct bench_cost_split *s)
 {
 	return s->kick >= 0 && s->conv_exit >= 0 && s->conv_host >= 0 && s->copy >= 0 &&
 	       s->unaccounted >= 0;
@@ -28,8 +28,8 @@ static bool nonneg(const struct gmem_cost_split *s)
 
 int main(void)
 {
-	struct gmem_cost_in in;
-	struct gmem_cost_split s, keep;
+	struct bench_cost_in in;
+	struct bench_cost_split s, keep;
 	unsigned int i, bad_sum = 0, bad_sign = 0, bad_exact = 0, scaled = 0;
 	struct json *j;
 	size_t at;
@@ -40,9 +40,9 @@ int main(void)
 
 	/* an in-place point as measured on profile K: 58.8 us per I/O, 0.56 us
 	 * kicks, 57.1 us in conversions of which 6.2 us host work */
-	in = (struct gmem_cost_in){ .total = 58820, .kick = 560, .conv = 57060,
+	in = (struct bench_cost_in){ .total = 58820, .kick = 560, .conv = 57060,
 				    .conv_host = 6190, .copy = 0 };
-	ok(!gmem_cost_split(&in, &s), "consistent input splits");
+	ok(!bench_cost_split(&in, &s), "consistent input splits");
 	ok(s.conv_exit == 57060 - 6190 && s.conv_host == 6190 && s.kick == 560 && s.copy == 0,
 	   "conversion = exit %.0f + host work %.0f", s.conv_exit, s.conv_host);
 	ok(fabs(s.unaccounted - (58820 - 560 - 57060)) < 1e-6 && !s.scaled && s.scale == 1,
@@ -52,25 +52,25 @@ int main(void)
 
 	/* the VMM's host time above the guest-observed conversion (clock skew):
 	 * capped, exit 0 */
-	in = (struct gmem_cost_in){ .total = 1000, .kick = 0, .conv = 400, .conv_host = 450 };
-	ok(!gmem_cost_split(&in, &s) && s.conv_host == 400 && s.conv_exit == 0 &&
+	in = (struct bench_cost_in){ .total = 1000, .kick = 0, .conv = 400, .conv_host = 450 };
+	ok(!bench_cost_split(&in, &s) && s.conv_host == 400 && s.conv_exit == 0 &&
 	   s.unaccounted == 600, "host work capped at the conversion time (%.0f, exit %.0f)",
 	   s.conv_host, s.conv_exit);
 
 	/* parts above the total (old double count: exits added on top of the
 	 * conversion time): scaled down, said so */
-	in = (struct gmem_cost_in){ .total = 50000, .kick = 20000, .conv = 56000,
+	in = (struct bench_cost_in){ .total = 50000, .kick = 20000, .conv = 56000,
 				    .conv_host = 6000, .copy = 4000 };
-	ok(!gmem_cost_split(&in, &s) && s.scaled && sum(&s) <= s.total && s.unaccounted == 0,
+	ok(!bench_cost_split(&in, &s) && s.scaled && sum(&s) <= s.total && s.unaccounted == 0,
 	   "parts over the total: scaled by %.3f to %.1f <= %.1f", s.scale, sum(&s), s.total);
 	ok(fabs(s.kick / s.copy - 5) < 1e-9 && fabs(s.conv_exit / s.conv_host - 50000.0 / 6000) < 1e-9,
 	   "scaling keeps the proportions");
 
 	/* zero I/O time: everything 0 */
-	in = (struct gmem_cost_in){ 0 };
-	ok(!gmem_cost_split(&in, &s) && sum(&s) == 0 && s.unaccounted == 0, "all zero");
+	in = (struct bench_cost_in){ 0 };
+	ok(!bench_cost_split(&in, &s) && sum(&s) == 0 && s.unaccounted == 0, "all zero");
 	in.kick = 5;
-	ok(!gmem_cost_split(&in, &s) && sum(&s) == 0 && s.scaled,
+	ok(!bench_cost_split(&in, &s) && sum(&s) == 0 && s.scaled,
 	   "parts with a zero total: scaled to 0");
 
 	/* random input, consistent or not: never above the total */
@@ -81,7 +81,7 @@ int main(void)
 		in.conv = (double)(rand() % 800000) / (1 + rand() % 5);
 		in.conv_host = (double)(rand() % 800000) / (1 + rand() % 5);
 		in.copy = (double)(rand() % 600000) / (1 + rand() % 9);
-		if (gmem_cost_split(&in, &s)) {
+		if (bench_cost_split(&in, &s)) {
 			bad_sign++;
 			continue;
 		}
@@ -102,14 +102,14 @@ int main(void)
 	memset(&keep, 0x5a, sizeof(keep));
 	s = keep;
 	k = 0;
-	in = (struct gmem_cost_in){ .total = 10, .kick = -1 };
-	k += gmem_cost_split(&in, &s) == -EINVAL;
-	in = (struct gmem_cost_in){ .total = NAN };
-	k += gmem_cost_split(&in, &s) == -EINVAL;
-	in = (struct gmem_cost_in){ .total = 10, .copy = INFINITY };
-	k += gmem_cost_split(&in, &s) == -EINVAL;
-	k += gmem_cost_split(NULL, &s) == -EINVAL;
-	k += gmem_cost_split(&in, NULL) == -EINVAL;
+	in = (struct bench_cost_in){ .total = 10, .kick = -1 };
+	k += bench_cost_split(&in, &s) == -EINVAL;
+	in = (struct bench_cost_in){ .total = NAN };
+	k += bench_cost_split(&in, &s) == -EINVAL;
+	in = (struct bench_cost_in){ .total = 10, .copy = INFINITY };
+	k += bench_cost_split(&in, &s) == -EINVAL;
+	k += bench_cost_split(NULL, &s) == -EINVAL;
+	k += bench_cost_split(&in, NULL) == -EINVAL;
 	ok(k == 5 && !memcmp(&s, &keep, sizeof(s)), "bad input refused, output untouched");
 
 	/* the report's path: an io-bench record */
@@ -118,7 +118,7 @@ int main(void)
 		 "\"conv_ns_per_io\":57060,\"conv_host_ns_per_io\":6190,\"copy_ns_per_io\":0,"
 		 "\"exits_per_io\":2.031}");
 	j = json_parse(text, &at);
-	ok(j && !gmem_cost_split_record(j, &s) && s.conv_exit == 50870 && s.conv_host == 6190 &&
+	ok(j && !bench_cost_split_record(j, &s) && s.conv_exit == 50870 && s.conv_host == 6190 &&
 	   sum(&s) <= s.total, "record: exit %.0f + host %.0f + kicks %.0f <= %.0f",
 	   s.conv_exit, s.conv_host, s.kick, s.total);
 	json_free(j);
@@ -127,13 +127,13 @@ int main(void)
 	j = json_parse("{\"vcpu_ns_per_io\":30000,\"kick_ns_per_io\":560,"
 		       "\"conv_ns_per_io\":57060,\"conv_host_ns_per_io\":6190,"
 		       "\"copy_ns_per_io\":0}", &at);
-	ok(j && !gmem_cost_split_record(j, &s) && s.scaled && sum(&s) <= s.total,
+	ok(j && !bench_cost_split_record(j, &s) && s.scaled && sum(&s) <= s.total,
 	   "record with parts over its total: scaled, %.1f <= %.1f", sum(&s), s.total);
 	json_free(j);
 	j = json_parse("{\"mode\":\"inplace\",\"conv_ns_per_io\":57060,\"exits_per_io\":2}", &at);
-	ok(j && gmem_cost_split_record(j, &s) == -ENOENT,
+	ok(j && bench_cost_split_record(j, &s) == -ENOENT,
 	   "a record of an older gmemkit (no vcpu time): -ENOENT, no split");
 	json_free(j);
-	ok(gmem_cost_split_record(NULL, &s) == -EINVAL, "NULL record refused");
+	ok(bench_cost_split_record(NULL, &s) == -EINVAL, "NULL record refused");
 	return tap_done();
 }

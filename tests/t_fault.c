@@ -2,7 +2,7 @@
 /*
  * Fault injection, host only: the test plays the guest (rings and buffers
  * written through the gmem memslot mapping, the device driven through
- * virtio_mmio_access() and virtio_blk_process_queue()).
+ * virtio_mmio_access() and vblk_process_queue()).
  *
  *  - the fault injector's spec parser and constructor refuse bad input;
  *  - each fault kind (submit failure, EIO, ENOSPC, short transfer) reaches
@@ -54,7 +54,7 @@
 struct guest {
 	struct gmem *g;
 	uint8_t *mem;
-	struct virtio_blk *b;
+	struct vblk *b;
 	struct virtio_mmio_dev *m;
 	struct blk_backend *be;
 	uint16_t avail_idx, used_seen;
@@ -110,7 +110,7 @@ static void mk_guest(struct guest *gu, struct blk_backend *be)
 		.mode = GMEM_MODE_INPLACE, .flags = GMEM_F_INIT_SHARED,
 		.name = "t-fault",
 	};
-	struct virtio_blk_params p = { .backend = be, .queue_num_max = QSIZE };
+	struct vblk_params p = { .backend = be, .queue_num_max = QSIZE };
 
 	memset(gu, 0, sizeof(*gu));
 	gu->be = be;
@@ -118,9 +118,9 @@ static void mk_guest(struct guest *gu, struct blk_backend *be)
 		tap_bail("gmem_create");
 	gu->mem = gmem_memslot_addr(gu->g);
 	p.mem = gu->g;
-	if (virtio_blk_create(&p, &gu->b))
-		tap_bail("virtio_blk_create");
-	gu->m = virtio_blk_mmio(gu->b);
+	if (vblk_create(&p, &gu->b))
+		tap_bail("vblk_create");
+	gu->m = vblk_mmio(gu->b);
 	if (!drv_init(gu))
 		tap_bail("driver init");
 }
@@ -180,8 +180,8 @@ static int run1(struct guest *gu, uint16_t head, uint32_t type, uint64_t sector,
 	struct vring_used_elem e;
 
 	put_req(gu, head, type, sector, len);
-	virtio_blk_process_queue(gu->b);
-	virtio_blk_reap(gu->b, true);
+	vblk_process_queue(gu->b);
+	vblk_reap(gu->b, true);
 	if (!get_used(gu, &e) || e.id != head)
 		return -1;
 	*used_len = e.len;
@@ -232,7 +232,7 @@ static uint64_t pins_total(struct gmem *g)
 
 static void free_guest(struct guest *gu)
 {
-	virtio_blk_destroy(gu->b);
+	vblk_destroy(gu->b);
 	gmem_destroy(gu->g);
 }
 
@@ -289,7 +289,7 @@ static void test_parse(void)
 static void test_kinds(void)
 {
 	struct blk_fault_stats fs;
-	struct virtio_blk_stats st;
+	struct vblk_stats st;
 	struct guest gu;
 	uint8_t *old, *disk;
 	uint32_t ul = 0;
@@ -346,7 +346,7 @@ static void test_kinds(void)
 	/* I/O 6: flush OK */
 	s1 = run1(&gu, 10, VIRTIO_BLK_T_FLUSH, 0, 0, &ul);
 	ok(s1 == VIRTIO_BLK_S_OK && ul == 1, "flush after the faults: OK");
-	virtio_blk_get_stats(gu.b, &st);
+	vblk_get_stats(gu.b, &st);
 	blk_fault_get_stats(gu.be, &fs);
 	ok(fs.injected[BLK_FAULT_EIO] == 1 && fs.injected[BLK_FAULT_SHORT] == 1 &&
 	   fs.injected[BLK_FAULT_SUBMIT] == 1 && fs.injected[BLK_FAULT_ENOSPC] == 0 &&
@@ -401,10 +401,10 @@ static void test_kick_failure(void)
 	int fd = mk_disk();
 
 	mk_guest(&gu, wrapped_file("kick:#1"));
-	if (virtio_blk_start(gu.b))
+	if (vblk_start(gu.b))
 		tap_bail("device thread");
 	put_req(&gu, 0, VIRTIO_BLK_T_IN, 0, 4096);
-	eventfd_write(virtio_blk_notify_fd(gu.b), 1);
+	eventfd_write(vblk_notify_fd(gu.b), 1);
 	/* one notification, nothing else: the device must push it itself */
 	ok(get_used(&gu, &e) && e.id == 0 && e.len == 4097 &&
 	   gu.mem[STATUS_GPA] == VIRTIO_BLK_S_OK,
@@ -498,7 +498,7 @@ static void *stopping_guest(void *arg)
 	for (i = 0; i < st->nreq; i++)
 		put_req(st->gu, (uint16_t)(3 * i),
 			i % 2 ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT, 8 * i, 16384);
-	eventfd_write(virtio_blk_notify_fd(st->gu->b), 1);
+	eventfd_write(vblk_notify_fd(st->gu->b), 1);
 	for (i = 0; i < 2000 && atomic_load(&st->h->n) < st->nreq; i++)
 		nanosleep(&ts, NULL);
 	return NULL;
@@ -519,7 +519,7 @@ static void stop_mid_io(bool reset_first)
 	if (blk_fault_wrap(&h->be, &cfg, &w))
 		tap_bail("wrap");
 	mk_guest(&gu, w);
-	if (virtio_blk_start(gu.b))
+	if (vblk_start(gu.b))
 		tap_bail("device thread");
 	st.gu = &gu;
 	st.h = h;
@@ -533,17 +533,17 @@ static void stop_mid_io(bool reset_first)
 	ok_eq(gmem_unshare(gu.g, data_gpa(3), PG), -EBUSY,
 	      "%s: unshare of a pinned in-flight buffer refused", how);
 	if (reset_first) {
-		struct virtio_blk_stats s;
+		struct vblk_stats s;
 
 		wr(&gu, VIRTIO_MMIO_STATUS, 0);
-		virtio_blk_get_stats(gu.b, &s);
+		vblk_get_stats(gu.b, &s);
 		ok(pins_total(gu.g) == 0 && s.inflight == 0 && s.ok == st.nreq,
 		   "reset: every in-flight request completed, no pin left");
 		ok_eq(gmem_unshare(gu.g, data_gpa(3), PG), 0,
 		      "reset: the buffer can be unshared now");
-		virtio_blk_destroy(gu.b);
+		vblk_destroy(gu.b);
 	} else {
-		virtio_blk_destroy(gu.b);
+		vblk_destroy(gu.b);
 		ok_eq(pins_total(gu.g), 0, "destroy: no pin left");
 		ok_eq(gmem_unshare(gu.g, data_gpa(3), PG), 0,
 		      "destroy: the buffer can be unshared now");
@@ -553,9 +553,9 @@ static void stop_mid_io(bool reset_first)
 
 /* ---- through the stress run (the guest's workload on host threads) ------------ */
 
-static struct gmem_stress_config base_cfg(void)
+static struct stress_config base_cfg(void)
 {
-	return (struct gmem_stress_config){
+	return (struct stress_config){
 		.duration_ms = 1000, .threads = 2, .qd = 4, .bs = 64 << 10,
 		.converter = true, .seed = 7, .disk_size = 16 << 20,
 	};
@@ -563,8 +563,8 @@ static struct gmem_stress_config base_cfg(void)
 
 static void test_stress_config(void)
 {
-	struct gmem_stress_result r;
-	struct gmem_stress_config c;
+	struct stress_result r;
+	struct stress_config c;
 	bool all = true;
 
 	for (int i = 0; i < 8; i++) {
@@ -579,7 +579,7 @@ static void test_stress_config(void)
 		case 6: c.pool_size = 100 << 10; break;
 		case 7: c.disk_size = 256 << 10; break;	/* < 2 x qd x bs per thread */
 		}
-		if (gmem_stress_run(&c, &r) != -EINVAL) {
+		if (stress_run(&c, &r) != -EINVAL) {
 			diag("bad config %d accepted", i);
 			all = false;
 		}
@@ -589,15 +589,15 @@ static void test_stress_config(void)
 
 static void test_stress_faults(void)
 {
-	struct gmem_stress_config c = base_cfg();
-	struct gmem_stress_result r;
+	struct stress_config c = base_cfg();
+	struct stress_result r;
 	int ret;
 
 	/* every error kind at once */
 	c.inject = true;
 	blk_fault_parse("eio:0.03,enospc:0.03,short:0.03,submit:0.03,kick:0.1",
 			&c.faults);
-	ret = gmem_stress_run(&c, &r);
+	ret = stress_run(&c, &r);
 	ok(!ret && !r.failures && r.injected_total > 0 &&
 	   r.injected[BLK_FAULT_KICK] > 0 &&
 	   r.io_errors == r.injected_total - r.injected[BLK_FAULT_KICK] &&
@@ -626,7 +626,7 @@ static void test_stress_faults(void)
 	c.inject = true;
 	c.mode = GMEM_ABI_IO_SHARED;
 	c.faults.rule[BLK_FAULT_CORRUPT].nth = 3;
-	ret = gmem_stress_run(&c, &r);
+	ret = stress_run(&c, &r);
 	ok(!ret && r.injected[BLK_FAULT_CORRUPT] == 1 && r.mismatches >= 1 &&
 	   r.failures >= 1 && r.io_errors == 0,
 	   "one silently corrupted read is caught by the data checks "
@@ -637,7 +637,7 @@ static void test_stress_faults(void)
 	c.mode = GMEM_ABI_IO_BOUNCE;
 	c.bs = 256 << 10;
 	c.pool_size = gmem_abi_io_pool_min(c.bs, c.threads);
-	ret = gmem_stress_run(&c, &r);
+	ret = stress_run(&c, &r);
 	ok(!ret && !r.failures && r.bounce_full > 0 && r.bounced > 0,
 	   "bounce pool of %llu KiB for 2 x qd 4 x 256 KiB: %llu bounce_map "
 	   "-ENOSPC waited, counted by the pool, run clean (%s)",
@@ -649,7 +649,7 @@ static void test_stress_faults(void)
 	c.abandon = true;
 	c.inject = true;
 	c.faults.rule[BLK_FAULT_EIO].rate = 0.05;
-	ret = gmem_stress_run(&c, &r);
+	ret = stress_run(&c, &r);
 	ok(!ret && !r.failures && r.pins_left == 0 && r.abandoned > 0 &&
 	   r.dev_requests == r.submitted,
 	   "stress whose vCPUs stop mid-I/O (%llu requests abandoned): reset "
@@ -659,7 +659,7 @@ static void test_stress_faults(void)
 	/* null backend: no data, the rest checked */
 	c = base_cfg();
 	c.backend = "null";
-	ret = gmem_stress_run(&c, &r);
+	ret = stress_run(&c, &r);
 	ok(!ret && !r.failures && !r.data_checked && r.submitted > 0,
 	   "stress on the null backend: clean (%s)",
 	   r.failures ? r.first_failure : "no failure");

@@ -67,8 +67,8 @@ static void install_prev(void)
 /* ---- a VMM as the transport sees it (no KVM) -------------------------------- */
 
 struct fake {
-	struct gmem_vm vm;
-	struct gmem_vcpu vcpu;
+	struct vmm vm;
+	struct vmm_vcpu vcpu;
 	struct kvm_run run;
 };
 
@@ -85,7 +85,7 @@ static void fake_init(struct fake *f, bool services)
 	f->vcpu.vm = &f->vm;
 	f->vcpu.run = &f->run;
 	f->vcpu.run_size = sizeof(f->run);
-	/* As gmem_vm_create(): boot info, results, vCPU page shared + pinned. */
+	/* As vmm_create(): boot info, results, vCPU page shared + pinned. */
 	if (gmem_share(f->vm.mem, GMEM_ABI_BOOT_INFO_GPA, 2 * PG) ||
 	    gmem_share(f->vm.mem, GMEM_ABI_VCPU_PAGE_GPA, PG) ||
 	    gmem_pin(f->vm.mem, GMEM_ABI_BOOT_INFO_GPA, 2 * PG) ||
@@ -109,7 +109,7 @@ static int64_t doorbell(struct fake *f, uint32_t op, uint64_t gpa, uint64_t len,
 	mb->gpa = gpa;
 	mb->len = len;
 	mb->arg = arg;
-	gmem_vm_handle_doorbell(&f->vcpu, 0);
+	vmm_handle_doorbell(&f->vcpu, 0);
 	return mb->status;
 }
 
@@ -123,7 +123,7 @@ static int64_t hypercall(struct fake *f, uint64_t gpa, uint64_t npages, uint64_t
 	f->run.hypercall.args[1] = npages;
 	f->run.hypercall.args[2] = attrs;
 	f->run.hypercall.longmode = flags;
-	gmem_vm_handle_hypercall(&f->vcpu);
+	vmm_handle_hypercall(&f->vcpu);
 	return (int64_t)f->run.hypercall.ret;
 }
 
@@ -320,8 +320,8 @@ static void test_hypercall(void)
 	      -GMEM_ABI_KVM_EOPNOTSUPP, "hc: unknown exit flag -KVM_EOPNOTSUPP");
 	ok_eq(cnt(&f, GMEM_ABI_CNT_BAD_OP), 4, "hc: op/flag refusals counted");
 	ok_eq(hypercall(&f, t, 1, priv, lm, GMEM_ABI_HC_MAP_GPA_RANGE), 0, "hc: unshare");
-	ok(gmem_vm_hypercall_status(-ENOMEM) == -GMEM_ABI_KVM_EFAULT &&
-	   gmem_vm_hypercall_status(-EALREADY) == -GMEM_ABI_KVM_EINVAL,
+	ok(vmm_hypercall_status(-ENOMEM) == -GMEM_ABI_KVM_EFAULT &&
+	   vmm_hypercall_status(-EALREADY) == -GMEM_ABI_KVM_EINVAL,
 	   "hc: host failures and destructive refusals mapped");
 	fake_exit(&f);
 }

@@ -64,15 +64,15 @@ static void test_u64(void)
 	};
 	uint64_t v;
 
-	ok(table(gmem_parse_u64, good, ARRAY_SIZE(good), 0, UINT64_MAX),
+	ok(table(parse_u64, good, ARRAY_SIZE(good), 0, UINT64_MAX),
 	   "u64: base 10 only, leading zeros ignored (010 is 10), up to 2^64-1");
-	ok(table(gmem_parse_u64, bad, ARRAY_SIZE(bad), 0, UINT64_MAX),
+	ok(table(parse_u64, bad, ARRAY_SIZE(bad), 0, UINT64_MAX),
 	   "u64: sign, space, 0x, exponent, trailing text: -EINVAL; overflow: -ERANGE");
-	ok(table(gmem_parse_u64, ranged, ARRAY_SIZE(ranged), 5, 100),
+	ok(table(parse_u64, ranged, ARRAY_SIZE(ranged), 5, 100),
 	   "u64 in [5, 100]: both ends included, outside -ERANGE, negative -EINVAL");
-	ok_eq(gmem_parse_u64(NULL, 0, 1, &v), -EINVAL, "u64: NULL text: -EINVAL");
-	ok_eq(gmem_parse_u64("1", 0, 1, NULL), -EINVAL, "u64: NULL out: -EINVAL");
-	ok_eq(gmem_parse_u64("1", 2, 1, &v), -EINVAL, "u64: min > max: -EINVAL");
+	ok_eq(parse_u64(NULL, 0, 1, &v), -EINVAL, "u64: NULL text: -EINVAL");
+	ok_eq(parse_u64("1", 0, 1, NULL), -EINVAL, "u64: NULL out: -EINVAL");
+	ok_eq(parse_u64("1", 2, 1, &v), -EINVAL, "u64: min > max: -EINVAL");
 }
 
 static void test_size(void)
@@ -107,16 +107,16 @@ static void test_size(void)
 	};
 	uint64_t v;
 
-	ok(table(gmem_parse_size, good, ARRAY_SIZE(good), 0, UINT64_MAX),
+	ok(table(parse_size, good, ARRAY_SIZE(good), 0, UINT64_MAX),
 	   "size: bytes, k/m/g/t any case, optional b or ib (binary: 4KB = 4KiB = 4096)");
-	ok(table(gmem_parse_size, bad, ARRAY_SIZE(bad), 0, UINT64_MAX),
+	ok(table(parse_size, bad, ARRAY_SIZE(bad), 0, UINT64_MAX),
 	   "size: not in the grammar -EINVAL (0x, sign, fraction, 4ki, 4096B, 1P); "
 	   "beyond 64 bits -ERANGE");
-	ok(table(gmem_parse_size, ranged, ARRAY_SIZE(ranged), 4096, 1ULL << 30),
+	ok(table(parse_size, ranged, ARRAY_SIZE(ranged), 4096, 1ULL << 30),
 	   "size in [4k, 1G]: 1T is -ERANGE, 1Tx -EINVAL");
-	ok_eq(gmem_parse_size(NULL, 0, 1, &v), -EINVAL, "size: NULL text: -EINVAL");
-	ok_eq(gmem_parse_size("1k", 0, 1 << 20, NULL), -EINVAL, "size: NULL out: -EINVAL");
-	ok_eq(gmem_parse_size("1k", 1 << 20, 1, &v), -EINVAL, "size: min > max: -EINVAL");
+	ok_eq(parse_size(NULL, 0, 1, &v), -EINVAL, "size: NULL text: -EINVAL");
+	ok_eq(parse_size("1k", 0, 1 << 20, NULL), -EINVAL, "size: NULL out: -EINVAL");
+	ok_eq(parse_size("1k", 1 << 20, 1, &v), -EINVAL, "size: min > max: -EINVAL");
 }
 
 static void test_format(void)
@@ -133,18 +133,18 @@ static void test_format(void)
 	for (i = 0; i < ARRAY_SIZE(f); i++) {
 		uint64_t v = 0;
 
-		if (strcmp(gmem_format_size(f[i].v, buf, sizeof(buf)), f[i].s)) {
+		if (strcmp(format_size(f[i].v, buf, sizeof(buf)), f[i].s)) {
 			diag("%llu: got \"%s\", want \"%s\"", (unsigned long long)f[i].v,
 			     buf, f[i].s);
 			all = false;
 		}
-		if (gmem_parse_size(buf, 0, UINT64_MAX, &v) || v != f[i].v)
+		if (parse_size(buf, 0, UINT64_MAX, &v) || v != f[i].v)
 			back = false;
 	}
 	ok(all, "format: the largest unit that divides exactly (4k, 2M, 1G, 3T)");
 	ok(back, "format: what it prints parses back to the same bytes");
-	ok(!strcmp(gmem_format_size(1ULL << 30, tiny, sizeof(tiny)), "1G") &&
-	   !strcmp(gmem_format_size(12345, tiny, sizeof(tiny)), "12"),
+	ok(!strcmp(format_size(1ULL << 30, tiny, sizeof(tiny)), "1G") &&
+	   !strcmp(format_size(12345, tiny, sizeof(tiny)), "12"),
 	   "format: truncated to the buffer, NUL-terminated");
 }
 

@@ -17,7 +17,7 @@ static void test_transport(void)
 {
 	struct blk_backend *be;
 	struct guest gu;
-	struct virtio_blk_stats st0, st;
+	struct vblk_stats st0, st;
 	uint64_t f, cap = 0;
 	uint32_t v;
 	uint8_t b1;
@@ -459,9 +459,9 @@ static void test_no_wait(void)
 
 	/* 1: the device thread blocks in submit(). */
 	gate_request(&gu, g, 0, VIRTIO_BLK_T_OUT);
-	if (virtio_blk_start(gu.b))
-		tap_bail("virtio_blk_start");
-	eventfd_write(virtio_blk_notify_fd(gu.b), 1);
+	if (vblk_start(gu.b))
+		tap_bail("vblk_start");
+	eventfd_write(vblk_notify_fd(gu.b), 1);
 	in = gate_wait_blocked(g);
 	ok(in, "no-wait: the device thread is inside the backend's submit");
 	ok(in && regs_while_blocked(&gu, g, true, &v),
@@ -472,7 +472,7 @@ static void test_no_wait(void)
 	   "no-wait: and read the live values (status %#x)", v.status);
 	ok(get_used(&gu, &e) && e.id == 0 && *status_byte(&gu, 0) ==
 	   VIRTIO_BLK_S_OK, "no-wait: the request completes once released");
-	virtio_blk_stop(gu.b);
+	vblk_stop(gu.b);
 
 	/* 2: no thread; a vCPU's QueueNotify processes in the writer. */
 	gate_request(&gu, g, 1, VIRTIO_BLK_T_IN);
@@ -525,9 +525,9 @@ static void test_thread(void)
 	mk_guest(&gu, be);
 	if (!drv_init(&gu, std_features))
 		tap_bail("driver init");
-	ok_eq(virtio_blk_start(gu.b), 0, "device thread started");
-	ok_eq(virtio_blk_start(gu.b), -EALREADY, "second start: -EALREADY");
-	efd = virtio_blk_notify_fd(gu.b);
+	ok_eq(vblk_start(gu.b), 0, "device thread started");
+	ok_eq(vblk_start(gu.b), -EALREADY, "second start: -EALREADY");
+	efd = vblk_notify_fd(gu.b);
 	fill(gu.mem + DATA_GPA, 64 * 1024, 3);
 	for (uint16_t h = 0; h < 16; h++)
 		put_req(&gu, h * 4, VIRTIO_BLK_T_OUT, h * 8,
@@ -549,7 +549,7 @@ static void test_thread(void)
 			  64 * 1024),
 	   "16 INs via MMIO QueueNotify read the data back");
 	ok(stats(&gu).notifies >= 2, "notifications counted");
-	virtio_blk_stop(gu.b);
+	vblk_stop(gu.b);
 	ok_eq(stats(&gu).inflight, 0, "nothing in flight after stop");
 	free_guest(&gu);
 	unlink(path);
@@ -573,8 +573,8 @@ static void test_busy_poll(void)
 	struct timespec ms100 = { 0, 100000000 };
 	struct blk_backend *be;
 	struct vring_used_elem e;
-	struct virtio_blk_params p = { 0 };
-	struct virtio_blk *bad;
+	struct vblk_params p = { 0 };
+	struct vblk *bad;
 	struct guest gu;
 
 	blk_backend_null(DISK_SIZE, &be);
@@ -584,12 +584,12 @@ static void test_busy_poll(void)
 	blk_backend_null(DISK_SIZE, &p.backend);
 	p.mem = gu.g;
 	p.poll_us = 1000001;
-	ok_eq(virtio_blk_create(&p, &bad), -EINVAL, "poll_us above 1 s refused");
+	ok_eq(vblk_create(&p, &bad), -EINVAL, "poll_us above 1 s refused");
 	blk_backend_destroy(p.backend);
-	if (!drv_init(&gu, std_features) || virtio_blk_start(gu.b))
+	if (!drv_init(&gu, std_features) || vblk_start(gu.b))
 		tap_bail("driver init / start");
 	put_req(&gu, 0, VIRTIO_BLK_T_OUT, 0, DATA_GPA, 512, 1);
-	eventfd_write(virtio_blk_notify_fd(gu.b), 1);
+	eventfd_write(vblk_notify_fd(gu.b), 1);
 	ok(get_used(&gu, &e) && e.id == 0, "notified request completes");
 	ok(wait_flags(&gu, VIRTQ_USED_F_NO_NOTIFY, 1000),
 	   "device busy-polls: used->flags NO_NOTIFY");
@@ -604,9 +604,9 @@ static void test_busy_poll(void)
 	nanosleep(&ms100, NULL);
 	ok_eq(__atomic_load_n(&used(&gu)->idx, __ATOMIC_ACQUIRE), gu.used_seen,
 	      "sleeping device: an unnotified request waits");
-	eventfd_write(virtio_blk_notify_fd(gu.b), 1);
+	eventfd_write(vblk_notify_fd(gu.b), 1);
 	ok(get_used(&gu, &e) && e.id == 8, "and the notification serves it");
-	virtio_blk_stop(gu.b);
+	vblk_stop(gu.b);
 	free_guest(&gu);
 }
 

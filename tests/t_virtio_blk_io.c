@@ -23,7 +23,7 @@ static void test_inflight(void)
 {
 	struct held_be *h = held_new();
 	struct vring_used_elem e;
-	struct virtio_blk_stats st;
+	struct vblk_stats st;
 	struct guest gu;
 	uint64_t buf = DATA_GPA + 0x20000;
 
@@ -53,7 +53,7 @@ static void test_inflight(void)
 	ok_eq(st.inflight, 1, "the first request is still in flight");
 
 	h->hold = false;
-	ok_eq(virtio_blk_reap(gu.b, false), 1, "held I/O released");
+	ok_eq(vblk_reap(gu.b, false), 1, "held I/O released");
 	ok(get_used(&gu, &e) && e.id == 1 && e.len == 8193 &&
 	   gu.mem[STATUS_GPA + 1] == VIRTIO_BLK_S_OK,
 	   "completion used the descriptors as first read (len 8193)");
@@ -78,7 +78,7 @@ static void test_inflight(void)
 	if (!drv_init(&gu, std_features))
 		tap_bail("driver init");
 	{
-		struct virtio_blk_stats a = stats(&gu), z;
+		struct vblk_stats a = stats(&gu), z;
 
 		h->submit_err = -EIO;
 		put_req(&gu, 5, VIRTIO_BLK_T_OUT, 0, buf, 4096, 1);
@@ -128,7 +128,7 @@ static void test_orphans(void)
 	const uint32_t st_cfg = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 				VIRTIO_STATUS_FEATURES_OK;
 	struct vring_used_elem e;
-	struct virtio_blk_stats st;
+	struct vblk_stats st;
 	struct gmem_stats gs;
 	uint64_t buf = DATA_GPA + 0x40000;
 	struct guest gu;
@@ -170,7 +170,7 @@ static void test_orphans(void)
 	/* The backend lets go. */
 	h->reap_err = 0;
 	h->hold = false;
-	ok_eq(virtio_blk_reap(gu.b, false), 2, "orphans: the backend completes both");
+	ok_eq(vblk_reap(gu.b, false), 2, "orphans: the backend completes both");
 	st = stats(&gu);
 	ok(st.orphans == 0 && st.orphans_released == 2 && st.inflight == 0 &&
 	   st.ok == 0 && st.ioerr == 0,
@@ -203,7 +203,7 @@ static void test_orphans(void)
 	   "orphans: QueueReady 0 that cannot drain sets DEVICE_NEEDS_RESET");
 	h->reap_err = 0;
 	h->hold = false;
-	virtio_blk_reap(gu.b, false);
+	vblk_reap(gu.b, false);
 	ok(drv_init(&gu, std_features) && gmem_page_pins(gu.g, buf) == 0,
 	   "orphans: released, reset, live again");
 	free_guest(&gu);

@@ -14,7 +14,7 @@ static void test_null_requests(void)
 {
 	struct blk_backend *be;
 	struct vring_used_elem e;
-	struct virtio_blk_stats st;
+	struct vblk_stats st;
 	struct guest gu;
 	char id[VIRTIO_BLK_ID_BYTES + 1] = { 0 };
 	bool got;
@@ -196,7 +196,7 @@ static void test_malformed(void)
 		tap_bail("driver init");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct bad_case *c = &cases[i];
-		struct virtio_blk_stats a = stats(&gu), z;
+		struct vblk_stats a = stats(&gu), z;
 		struct vring_used_elem e = { 0xffff, 0xffff };
 		uint8_t want = c->err == VBLK_E_UNSUPP ? VIRTIO_BLK_S_UNSUPP :
 			       VIRTIO_BLK_S_IOERR;
@@ -234,7 +234,7 @@ static void test_malformed(void)
 	/* Too many segments: SEG_MAX + 1 data descriptors. */
 	{
 		struct vring_used_elem e;
-		struct virtio_blk_stats a = stats(&gu), z;
+		struct vblk_stats a = stats(&gu), z;
 
 		put_req(&gu, 0, VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, SEG_MAX);
 		ok(run1(&gu, &e) && *status_byte(&gu, 0) == VIRTIO_BLK_S_OK &&
@@ -268,7 +268,7 @@ static void test_malformed(void)
 static void ring_case(struct guest *gu, const char *what, enum vq_err want,
 		      void (*setup)(struct guest *gu))
 {
-	struct virtio_blk_stats a, z;
+	struct vblk_stats a, z;
 	int ret;
 
 	if (!drv_init(gu, std_features))
@@ -392,7 +392,7 @@ static const struct gmem_backend busy_backend = {
 static void test_busy_page(void)
 {
 	struct blk_backend *be;
-	struct virtio_blk_stats a, z;
+	struct vblk_stats a, z;
 	struct vring_used_elem e;
 	struct guest gu;
 

@@ -40,7 +40,7 @@
 struct guest {
 	struct gmem *g;
 	uint8_t *mem;			/* memslot mapping: the guest's view */
-	struct virtio_blk *b;
+	struct vblk *b;
 	struct virtio_mmio_dev *m;
 	uint16_t avail_idx;
 	uint16_t used_seen;
@@ -181,7 +181,7 @@ static unsigned int mk_poll_us;	/* params.poll_us for mk_guest() */
 
 static inline void mk_guest(struct guest *gu, struct blk_backend *be)
 {
-	struct virtio_blk_params p = {
+	struct vblk_params p = {
 		.backend = be, .queue_num_max = QSIZE, .seg_max = SEG_MAX,
 		.poll_us = mk_poll_us,
 	};
@@ -190,14 +190,14 @@ static inline void mk_guest(struct guest *gu, struct blk_backend *be)
 	gu->g = mk_ram();
 	gu->mem = gmem_memslot_addr(gu->g);
 	p.mem = gu->g;
-	if (virtio_blk_create(&p, &gu->b))
-		tap_bail("virtio_blk_create");
-	gu->m = virtio_blk_mmio(gu->b);
+	if (vblk_create(&p, &gu->b))
+		tap_bail("vblk_create");
+	gu->m = vblk_mmio(gu->b);
 }
 
 static inline void free_guest(struct guest *gu)
 {
-	virtio_blk_destroy(gu->b);
+	vblk_destroy(gu->b);
 	gmem_destroy(gu->g);
 }
 
@@ -357,14 +357,14 @@ static inline bool get_used(struct guest *gu, struct vring_used_elem *e)
 
 static inline int process(struct guest *gu)
 {
-	return virtio_blk_process_queue(gu->b);
+	return vblk_process_queue(gu->b);
 }
 
-static inline struct virtio_blk_stats stats(struct guest *gu)
+static inline struct vblk_stats stats(struct guest *gu)
 {
-	struct virtio_blk_stats st;
+	struct vblk_stats st;
 
-	virtio_blk_get_stats(gu->b, &st);
+	vblk_get_stats(gu->b, &st);
 	return st;
 }
 
@@ -372,7 +372,7 @@ static inline struct virtio_blk_stats stats(struct guest *gu)
 static inline bool run1(struct guest *gu, struct vring_used_elem *e)
 {
 	process(gu);
-	virtio_blk_reap(gu->b, true);
+	vblk_reap(gu->b, true);
 	return get_used(gu, e);
 }
 

@@ -427,7 +427,7 @@ int blk_backend_open(const char *spec, struct blk_backend **out)
 		return blk_backend_null(size, out);
 	if (!strncmp(spec, "null:", 5)) {
 		/* -ERANGE too: "bad size", as documented */
-		if (gmem_parse_size(spec + 5, 0, UINT64_MAX, &size))
+		if (parse_size(spec + 5, 0, UINT64_MAX, &size))
 			return -EINVAL;
 		return blk_backend_null(size, out);
 	}

@@ -23,7 +23,7 @@
 #define SZ_2M		0x200000ULL
 
 /* Host pointer to a shared range of guest RAM (the checked path). */
-static void *guest_ptr(struct gmem_vm *vm, uint64_t gpa, uint64_t len)
+static void *guest_ptr(struct vmm *vm, uint64_t gpa, uint64_t len)
 {
 	void *p;
 
@@ -38,7 +38,7 @@ static void *guest_ptr(struct gmem_vm *vm, uint64_t gpa, uint64_t len)
  * vCPU refaults for ever): set there, and only there, so that VMX and SVM
  * guests see exactly the supervisor tables they always had.
  */
-static void build_page_tables(struct gmem_vm *vm, uint64_t *pt)
+static void build_page_tables(struct vmm *vm, uint64_t *pt)
 {
 	uint64_t *pml4 = pt, *pdpt = pt + 512, *pd = pt + 1024, *pt0 = pt + 3072;
 	uint64_t base = GMEM_ABI_PT_GPA, a, f = PTE_P | PTE_RW;
@@ -60,7 +60,7 @@ static void build_page_tables(struct gmem_vm *vm, uint64_t *pt)
 	pd[a / SZ_2M] = a | f | PTE_PS | PTE_PCD | PTE_PWT;
 }
 
-#define TSS_GPA		GMEM_VM_TSS_GPA
+#define TSS_GPA		VMM_TSS_GPA
 
 static void build_gdt(uint64_t *gdt)
 {
@@ -73,16 +73,16 @@ static void build_gdt(uint64_t *gdt)
 	gdt[4] = TSS_GPA >> 32;
 }
 
-static void fill_boot_info(struct gmem_vm *vm, struct gmem_abi_boot_info *b)
+static void fill_boot_info(struct vmm *vm, struct gmem_abi_boot_info *b)
 {
 	memset(b, 0, GMEM_ABI_PAGE_SIZE);
 	b->magic = GMEM_ABI_MAGIC;
 	b->version = GMEM_ABI_VERSION;
 	b->nr_vcpus = vm->nr_vcpus;
 	b->test = vm->cfg.test;
-	b->transport = vm->transport == GMEM_TRANSPORT_HYPERCALL ?
+	b->transport = vm->transport == VMM_TRANSPORT_HYPERCALL ?
 		       GMEM_ABI_TRANSPORT_HYPERCALL :
-		       vm->transport == GMEM_TRANSPORT_QUEUE ?
+		       vm->transport == VMM_TRANSPORT_QUEUE ?
 		       GMEM_ABI_TRANSPORT_QUEUE : GMEM_ABI_TRANSPORT_DOORBELL;
 	b->vendor = vm->vendor;
 	b->mode = vm->cfg.mode == GMEM_MODE_DESTRUCTIVE ?
@@ -99,7 +99,7 @@ static void fill_boot_info(struct gmem_vm *vm, struct gmem_abi_boot_info *b)
 
 static uint64_t image_len(void)
 {
-	return (uint64_t)(gmem_guest_image_end - gmem_guest_image);
+	return (uint64_t)(vmm_guest_image_end - vmm_guest_image);
 }
 
 static uint64_t page_up(uint64_t x)
@@ -114,7 +114,7 @@ static const struct { uint64_t gpa, len; } boot_private[] = {
 	{ GMEM_ABI_IMAGE_GPA, 0 },	/* length: the image, page rounded */
 };
 
-int gmem_vm_load_boot(struct gmem_vm *vm)
+int vmm_load_boot(struct vmm *vm)
 {
 	uint64_t img = page_up(image_len());
 	uint64_t vcpu_len = vm->nr_vcpus * GMEM_ABI_PAGE_SIZE;
@@ -153,7 +153,7 @@ int gmem_vm_load_boot(struct gmem_vm *vm)
 	build_gdt(gdt);
 	build_page_tables(vm, pt);
 	memset(p, 0, img);
-	memcpy(p, gmem_guest_image, image_len());
+	memcpy(p, vmm_guest_image, image_len());
 	memset(res, 0, GMEM_ABI_PAGE_SIZE);
 	memset(vp, 0, vcpu_len);
 	memset(pvm, 0, vcpu_len);
@@ -193,7 +193,7 @@ int gmem_vm_load_boot(struct gmem_vm *vm)
 		return err;
 	vm->queue_pinned = true;
 	for (i = 0; i < vm->nr_vcpus; i++)
-		gmem_convq_ring_init(&vm->convq.rings[i],
+		vmm_convq_ring_init(&vm->convq.rings[i],
 				     (void *)((char *)p + i * GMEM_ABI_PAGE_SIZE), i);
 	fill_boot_info(vm, vm->boot);
 	return 0;

@@ -20,7 +20,7 @@
  * each request once into a local copy; the completion index is the VMM's
  * own.  A req_prod outside [done, done + SIZE] stops that vCPU's queue
  * with a reason (the VM and the other queues go on).  Every request is
- * checked by gmem_vm_convert() like a doorbell request.
+ * checked by vmm_convert() like a doorbell request.
  */
 #include <errno.h>
 #include <poll.h>
@@ -35,12 +35,12 @@
 
 #define Q_MASK	(GMEM_ABI_CONVQ_SIZE - 1)
 
-static void count(struct gmem_vm *vm, enum gmem_abi_counter c)
+static void count(struct vmm *vm, enum gmem_abi_counter c)
 {
 	atomic_fetch_add_explicit(&vm->cnt[c], 1, memory_order_relaxed);
 }
 
-void gmem_convq_ring_init(struct gmem_convq_ring *r, struct gmem_abi_convq *q,
+void vmm_convq_ring_init(struct vmm_convq_ring *r, struct gmem_abi_convq *q,
 			  unsigned int vcpu)
 {
 	memset(r, 0, sizeof(*r));
@@ -51,7 +51,7 @@ void gmem_convq_ring_init(struct gmem_convq_ring *r, struct gmem_abi_convq *q,
 	q->size = GMEM_ABI_CONVQ_SIZE;
 }
 
-static void host_flags(struct gmem_convq_ring *r, bool polling)
+static void host_flags(struct vmm_convq_ring *r, bool polling)
 {
 	uint32_t f = (polling ? GMEM_ABI_CONVQ_F_POLLING : 0) |
 		     (r->stopped ? GMEM_ABI_CONVQ_F_STOPPED : 0);
@@ -60,7 +60,7 @@ static void host_flags(struct gmem_convq_ring *r, bool polling)
 	__atomic_store_n(&r->q->host_flags, f, __ATOMIC_SEQ_CST);
 }
 
-static void stop_ring(struct gmem_vm *vm, struct gmem_convq_ring *r,
+static void stop_ring(struct vmm *vm, struct vmm_convq_ring *r,
 		      uint32_t prod)
 {
 	r->stopped = true;
@@ -76,7 +76,7 @@ static void stop_ring(struct gmem_vm *vm, struct gmem_convq_ring *r,
 	count(vm, GMEM_ABI_CNT_QUEUE_STOPPED);
 }
 
-int gmem_convq_service(struct gmem_vm *vm, struct gmem_convq_ring *r,
+int vmm_convq_service(struct vmm *vm, struct vmm_convq_ring *r,
 		       unsigned int budget)
 {
 	struct gmem_abi_convq *q = r->q;
@@ -109,7 +109,7 @@ int gmem_convq_service(struct gmem_vm *vm, struct gmem_convq_ring *r,
 			err = -EOPNOTSUPP;
 			count(vm, GMEM_ABI_CNT_BAD_OP);
 		} else {
-			err = gmem_vm_convert(vm, vm->vcpus && r->vcpu < vm->nr_vcpus ?
+			err = vmm_convert(vm, vm->vcpus && r->vcpu < vm->nr_vcpus ?
 					      &vm->vcpus[r->vcpu] : NULL,
 					      req.op, req.gpa, req.len);
 		}
@@ -122,12 +122,12 @@ int gmem_convq_service(struct gmem_vm *vm, struct gmem_convq_ring *r,
 }
 
 /* Any ring with a request not yet serviced (or a malformed index)? */
-static bool pending(struct gmem_convq *cq)
+static bool pending(struct vmm_convq *cq)
 {
 	unsigned int i;
 
 	for (i = 0; i < cq->nr; i++) {
-		struct gmem_convq_ring *r = &cq->rings[i];
+		struct vmm_convq_ring *r = &cq->rings[i];
 
 		if (!r->stopped &&
 		    __atomic_load_n(&r->q->req_prod, __ATOMIC_SEQ_CST) != r->done)
@@ -136,7 +136,7 @@ static bool pending(struct gmem_convq *cq)
 	return false;
 }
 
-static void set_polling(struct gmem_convq *cq, bool polling)
+static void set_polling(struct vmm_convq *cq, bool polling)
 {
 	unsigned int i;
 
@@ -156,9 +156,9 @@ static uint64_t thread_cpu_ns(void)
 
 static void *convq_thread(void *arg)
 {
-	struct gmem_vm *vm = arg;
-	struct gmem_convq *cq = &vm->convq;
-	uint64_t last = gmem_now_ns();
+	struct vmm *vm = arg;
+	struct vmm_convq *cq = &vm->convq;
+	uint64_t last = timing_now_ns();
 	unsigned int i;
 
 	if (cq->cpu >= 0) {
@@ -176,17 +176,17 @@ static void *convq_thread(void *arg)
 		uint64_t v;
 
 		for (i = 0; i < cq->nr; i++) {
-			int n = gmem_convq_service(vm, &cq->rings[i],
+			int n = vmm_convq_service(vm, &cq->rings[i],
 						   GMEM_ABI_CONVQ_SIZE);
 
 			if (n > 0)
 				work += (unsigned int)n;
 		}
 		if (work) {
-			last = gmem_now_ns();
+			last = timing_now_ns();
 			continue;
 		}
-		if (cq->poll_ns && gmem_now_ns() - last < cq->poll_ns) {
+		if (cq->poll_ns && timing_now_ns() - last < cq->poll_ns) {
 			__asm__ volatile("pause" ::: "memory");
 			continue;
 		}
@@ -202,7 +202,7 @@ static void *convq_thread(void *arg)
 		if (poll(&pfd, 1, 100) > 0 && read(cq->efd, &v, sizeof(v)) == sizeof(v))
 			count(vm, GMEM_ABI_CNT_QUEUE_WAKEUPS);
 		set_polling(cq, true);
-		last = gmem_now_ns();
+		last = timing_now_ns();
 	}
 	set_polling(cq, false);
 	atomic_store(&cq->cpu_ns, thread_cpu_ns());
@@ -210,16 +210,16 @@ static void *convq_thread(void *arg)
 	return NULL;
 }
 
-int gmem_convq_start(struct gmem_vm *vm, unsigned int poll_us)
+int vmm_convq_start(struct vmm *vm, unsigned int poll_us)
 {
-	struct gmem_convq *cq = &vm->convq;
+	struct vmm_convq *cq = &vm->convq;
 	int err;
 
 	if (cq->started || cq->efd < 0 || !cq->rings)
 		return -EINVAL;
 	cq->poll_ns = (uint64_t)poll_us * 1000;
 	atomic_store(&cq->quit, false);
-	cq->t0 = gmem_now_ns();
+	cq->t0 = timing_now_ns();
 	err = -pthread_create(&cq->thread, NULL, convq_thread, vm);
 	if (err)
 		return err;
@@ -229,9 +229,9 @@ int gmem_convq_start(struct gmem_vm *vm, unsigned int poll_us)
 	return 0;
 }
 
-void gmem_convq_stop(struct gmem_vm *vm)
+void vmm_convq_stop(struct vmm *vm)
 {
-	struct gmem_convq *cq = &vm->convq;
+	struct vmm_convq *cq = &vm->convq;
 	uint64_t one = 1;
 
 	if (!cq->started)
@@ -241,13 +241,13 @@ void gmem_convq_stop(struct gmem_vm *vm)
 		/* The thread wakes from its 100 ms poll anyway. */
 	}
 	pthread_join(cq->thread, NULL);
-	cq->t1 = gmem_now_ns();
+	cq->t1 = timing_now_ns();
 	cq->started = false;
 }
 
-uint64_t gmem_convq_cpu_ns(struct gmem_vm *vm)
+uint64_t vmm_convq_cpu_ns(struct vmm *vm)
 {
-	struct gmem_convq *cq = &vm->convq;
+	struct vmm_convq *cq = &vm->convq;
 	struct timespec ts;
 
 	if (!atomic_load(&cq->have_clock))

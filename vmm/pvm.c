@@ -47,14 +47,14 @@ static int msr_io(int vcpu_fd, unsigned long req, uint32_t index, uint64_t *val)
 	return err;
 }
 
-bool gmem_pvm_detect(int vcpu_fd)
+bool vmm_pvm_detect(int vcpu_fd)
 {
 	uint64_t v = 0;
 
 	return !msr_io(vcpu_fd, KVM_GET_MSRS, PVM_MSR_ID, &v) && v == PVM_ID;
 }
 
-int gmem_pvm_enable(int vcpu_fd, uint64_t page_gpa)
+int vmm_pvm_enable(int vcpu_fd, uint64_t page_gpa)
 {
 	uint64_t v = page_gpa | PVM_CTL_NATIVE | PVM_CTL_CR2, back = 0;
 	int err;

@@ -8,10 +8,10 @@
  *   doorbell:  the guest fills its mailbox page and writes its index to
  *              GMEM_ABI_PORT_DOORBELL; the VMM answers in the mailbox.
  *   queue:     a ring per vCPU serviced by a converter thread (convq.c);
- *              its requests come through gmem_vm_convert() here.
+ *              its requests come through vmm_convert() here.
  *
  * Every request is read once from guest memory, checked by
- * gmem_vm_check_request() and only then handed to gmem; bad requests get a
+ * vmm_check_request() and only then handed to gmem; bad requests get a
  * status, are counted, and the VM keeps running.  The doorbell also carries
  * host time, the VMM's counters (bench) and, only in runs of the guest
  * self-tests that need them, the test services the run was given
@@ -29,7 +29,7 @@
 #include "gmemkit/timing.h"
 #include "vm_internal.h"
 
-int gmem_vm_check_request(uint64_t mem_size, uint32_t op, uint64_t gpa,
+int vmm_check_request(uint64_t mem_size, uint32_t op, uint64_t gpa,
 			  uint64_t len)
 {
 	if (op != GMEM_ABI_OP_SHARE && op != GMEM_ABI_OP_UNSHARE)
@@ -43,12 +43,12 @@ int gmem_vm_check_request(uint64_t mem_size, uint32_t op, uint64_t gpa,
 	return 0;
 }
 
-static void count(struct gmem_vm *vm, enum gmem_abi_counter c)
+static void count(struct vmm *vm, enum gmem_abi_counter c)
 {
 	atomic_fetch_add_explicit(&vm->cnt[c], 1, memory_order_relaxed);
 }
 
-static void count_error(struct gmem_vm *vm, int err)
+static void count_error(struct vmm *vm, int err)
 {
 	switch (err) {
 	case -ERANGE: count(vm, GMEM_ABI_CNT_BAD_RANGE); break;
@@ -64,11 +64,11 @@ static void count_error(struct gmem_vm *vm, int err)
  * is counted (GMEM_ABI_CNT_CONV_HOST_NS) and goes to the vCPU page, so the
  * guest can split the cost it observed into the exit (or ring latency) and
  * the host's work; vcpu may be NULL (no page to write: host tests). */
-int gmem_vm_convert(struct gmem_vm *vm, struct gmem_vcpu *vcpu, uint32_t op,
+int vmm_convert(struct vmm *vm, struct vmm_vcpu *vcpu, uint32_t op,
 		    uint64_t gpa, uint64_t len)
 {
-	uint64_t t0 = gmem_now_ns(), dt;
-	int err = gmem_vm_check_request(vm->cfg.mem_size, op, gpa, len);
+	uint64_t t0 = timing_now_ns(), dt;
+	int err = vmm_check_request(vm->cfg.mem_size, op, gpa, len);
 
 	if (!err)
 		err = op == GMEM_ABI_OP_SHARE ? gmem_share(vm->mem, gpa, len) :
@@ -77,7 +77,7 @@ int gmem_vm_convert(struct gmem_vm *vm, struct gmem_vcpu *vcpu, uint32_t op,
 		count_error(vm, err);
 	else
 		count(vm, GMEM_ABI_CNT_CONV_OK);
-	dt = gmem_now_ns() - t0;
+	dt = timing_now_ns() - t0;
 	atomic_fetch_add_explicit(&vm->cnt[GMEM_ABI_CNT_CONV_HOST_NS], dt,
 				  memory_order_relaxed);
 	if (vcpu && vcpu->page)
@@ -92,10 +92,10 @@ static bool is_test_service(uint32_t op)
 
 /* ---- doorbell ------------------------------------------------------------- */
 
-int gmem_vm_handle_doorbell(struct gmem_vcpu *vcpu, uint32_t value)
+int vmm_handle_doorbell(struct vmm_vcpu *vcpu, uint32_t value)
 {
 	volatile struct gmem_abi_mailbox *mb = &vcpu->page->mbox;
-	struct gmem_vm *vm = vcpu->vm;
+	struct vmm *vm = vcpu->vm;
 	struct gmem_abi_mailbox req;
 	uint64_t result = 0;
 	int err;
@@ -131,10 +131,10 @@ int gmem_vm_handle_doorbell(struct gmem_vcpu *vcpu, uint32_t value)
 		break;
 	case GMEM_ABI_OP_SHARE:
 	case GMEM_ABI_OP_UNSHARE:
-		err = gmem_vm_convert(vm, vcpu, req.op, req.gpa, req.len);
+		err = vmm_convert(vm, vcpu, req.op, req.gpa, req.len);
 		break;
 	case GMEM_ABI_OP_HOST_TIME:
-		result = gmem_now_ns();
+		result = timing_now_ns();
 		err = 0;
 		break;
 	case GMEM_ABI_OP_CHECK_PATTERN:
@@ -149,7 +149,7 @@ int gmem_vm_handle_doorbell(struct gmem_vcpu *vcpu, uint32_t value)
 		break;
 	case GMEM_ABI_OP_COUNTER:
 		if (req.arg == GMEM_ABI_CNT_QUEUE_CPU_NS) {
-			result = gmem_convq_cpu_ns(vm);
+			result = vmm_convq_cpu_ns(vm);
 			err = 0;
 		} else if (req.arg < GMEM_ABI_CNT_MAX) {
 			result = atomic_load(&vm->cnt[req.arg]);
@@ -173,7 +173,7 @@ out:
 
 /* A gmem / check errno as KVM's hypercall ABI says it (abi.h): the KVM_E*
  * set, plus -EBUSY (gmemkit's extension: pinned pages, retry). */
-int64_t gmem_vm_hypercall_status(int err)
+int64_t vmm_hypercall_status(int err)
 {
 	switch (err) {
 	case 0:
@@ -193,10 +193,10 @@ int64_t gmem_vm_hypercall_status(int err)
 	}
 }
 
-int gmem_vm_handle_hypercall(struct gmem_vcpu *vcpu)
+int vmm_handle_hypercall(struct vmm_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	struct gmem_vm *vm = vcpu->vm;
+	struct vmm *vm = vcpu->vm;
 	uint64_t gpa, npages, attrs;
 	uint32_t op, mode;
 	int err;
@@ -227,13 +227,13 @@ int gmem_vm_handle_hypercall(struct gmem_vcpu *vcpu)
 		/* Page size bits are a hint; conversion is 4 KiB granular. */
 		op = attrs & GMEM_ABI_HC_ATTR_PRIVATE ? GMEM_ABI_OP_UNSHARE :
 							GMEM_ABI_OP_SHARE;
-		err = gmem_vm_convert(vm, vcpu, op, gpa, npages * GMEM_ABI_PAGE_SIZE);
+		err = vmm_convert(vm, vcpu, op, gpa, npages * GMEM_ABI_PAGE_SIZE);
 	}
-	run->hypercall.ret = (uint64_t)gmem_vm_hypercall_status(err);
+	run->hypercall.ret = (uint64_t)vmm_hypercall_status(err);
 	return err;
 }
 
-int gmem_vm_hypercall_supported(int kvm_fd)
+int vmm_hypercall_supported(int kvm_fd)
 {
 	int r = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXIT_HYPERCALL);
 
@@ -242,7 +242,7 @@ int gmem_vm_hypercall_supported(int kvm_fd)
 	return (r & (1 << KVM_HC_MAP_GPA_RANGE)) ? 1 : 0;
 }
 
-int gmem_vm_enable_hypercall(int vm_fd)
+int vmm_enable_hypercall(int vm_fd)
 {
 	struct kvm_enable_cap cap = {
 		.cap = KVM_CAP_EXIT_HYPERCALL,
@@ -260,23 +260,23 @@ static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool probe_done;
 static int probe_result;
 static char probe_why[320];
-static struct gmem_vm_speed probe_speed;
+static struct vmm_speed probe_speed;
 
 /* Why a run that booted did not show a hypercall exit. */
-static void probe_why_not(const struct gmem_vm_result *res,
+static void probe_why_not(const struct vmm_result *res,
 			  unsigned int timeout_ms, char *why, size_t len)
 {
-	if (res->end == GMEM_VM_END_TIMEOUT)
+	if (res->end == VMM_END_TIMEOUT)
 		snprintf(why, len,
 			 "the vCPU stalled in the hypercall (no exit within %u ms)",
 			 timeout_ms);
-	else if (res->end == GMEM_VM_END_PANIC)
+	else if (res->end == VMM_END_PANIC)
 		snprintf(why, len,
 			 "the hypercall instruction faulted in the guest (vector %llu)",
 			 (unsigned long long)res->end_info);
-	else if (res->end == GMEM_VM_END_SHUTDOWN)
+	else if (res->end == VMM_END_SHUTDOWN)
 		snprintf(why, len, "the hypercall ended in a triple fault");
-	else if (res->end == GMEM_VM_END_DONE)
+	else if (res->end == VMM_END_DONE)
 		snprintf(why, len,
 			 "KVM answered the hypercall itself (%llu exits seen)",
 			 (unsigned long long)res->counters.c[GMEM_ABI_CNT_HYPERCALLS]);
@@ -285,44 +285,44 @@ static void probe_why_not(const struct gmem_vm_result *res,
 }
 
 static int probe_run(enum gmem_abi_test test, unsigned int timeout_ms,
-		     char *why, size_t len, struct gmem_vm_speed *speed)
+		     char *why, size_t len, struct vmm_speed *speed)
 {
-	struct gmem_vm_config cfg = {
+	struct vmm_config cfg = {
 		.vcpus = 1,
 		.mem_size = GMEM_ABI_MEM_MIN,
-		.transport = GMEM_TRANSPORT_HYPERCALL,
+		.transport = VMM_TRANSPORT_HYPERCALL,
 		.test = test,
 		.timeout_ms = timeout_ms,
 		.quiet = true,
 	};
-	struct gmem_vm_result res;
-	struct gmem_vm *vm;
+	struct vmm_result res;
+	struct vmm *vm;
 	int err;
 
 	if (speed)
 		memset(speed, 0, sizeof(*speed));
-	err = gmem_vm_create(&cfg, &vm);
+	err = vmm_create(&cfg, &vm);
 	if (err == -EOPNOTSUPP) {
 		/* No exit asked for: the doorbell probe VM still tells where
 		 * a guest runs. */
 		snprintf(why, len,
 			 "KVM_CAP_EXIT_HYPERCALL does not offer KVM_HC_MAP_GPA_RANGE");
-		cfg.transport = GMEM_TRANSPORT_DOORBELL;
+		cfg.transport = VMM_TRANSPORT_DOORBELL;
 		cfg.test = GMEM_ABI_TEST_HELLO;
-		if (!gmem_vm_create(&cfg, &vm)) {
-			if (!gmem_vm_run(vm, &res) && speed)
+		if (!vmm_create(&cfg, &vm)) {
+			if (!vmm_run(vm, &res) && speed)
 				*speed = res.speed;
-			gmem_vm_destroy(vm);
+			vmm_destroy(vm);
 		}
-		return GMEM_VM_PROBE_NO;
+		return VMM_PROBE_NO;
 	}
 	if (err) {
 		snprintf(why, len, "cannot create the probe VM: %s",
 			 err == -ENODEV ? "no /dev/kvm" : strerror(-err));
 		return err;
 	}
-	err = gmem_vm_run(vm, &res);
-	gmem_vm_destroy(vm);
+	err = vmm_run(vm, &res);
+	vmm_destroy(vm);
 	if (err) {
 		snprintf(why, len, "probe VM did not run: %s",
 			 strerror(-err));
@@ -333,22 +333,22 @@ static int probe_run(enum gmem_abi_test test, unsigned int timeout_ms,
 	if (res.pass && res.counters.c[GMEM_ABI_CNT_HYPERCALLS] >= 1) {
 		snprintf(why, len,
 			 "KVM_HC_MAP_GPA_RANGE exits reach userspace");
-		return GMEM_VM_PROBE_YES;
+		return VMM_PROBE_YES;
 	}
 	/* The guest reports its speed loop before its test: without it the
 	 * guest never got to the hypercall and nothing is known. */
 	if (!res.speed.measured) {
 		snprintf(why, len, "unknown: the probe guest did not boot: %s",
 			 res.message);
-		return GMEM_VM_PROBE_UNKNOWN;
+		return VMM_PROBE_UNKNOWN;
 	}
 	probe_why_not(&res, timeout_ms, why, len);
-	return GMEM_VM_PROBE_NO;
+	return VMM_PROBE_NO;
 }
 
 /* The probe itself, uncached; test is GMEM_ABI_TEST_PROBE except in tests
  * that check how a stalled or faulting guest is classified. */
-int gmem_vm_probe_run(enum gmem_abi_test test, unsigned int timeout_ms,
+int vmm_probe_run(enum gmem_abi_test test, unsigned int timeout_ms,
 		      char *why, size_t why_len)
 {
 	return probe_run(test, timeout_ms, why, why_len, NULL);
@@ -357,7 +357,7 @@ int gmem_vm_probe_run(enum gmem_abi_test test, unsigned int timeout_ms,
 static int probe_cached(unsigned int timeout_ms)
 {
 	if (!timeout_ms)
-		timeout_ms = GMEM_VM_PROBE_TIMEOUT_MS;
+		timeout_ms = VMM_PROBE_TIMEOUT_MS;
 	if (!probe_done) {
 		probe_result = probe_run(GMEM_ABI_TEST_PROBE, timeout_ms, probe_why,
 					 sizeof(probe_why), &probe_speed);
@@ -366,7 +366,7 @@ static int probe_cached(unsigned int timeout_ms)
 	return probe_result;
 }
 
-int gmem_vm_probe_hypercall_exit(unsigned int timeout_ms, const char **why)
+int vmm_probe_hypercall_exit(unsigned int timeout_ms, const char **why)
 {
 	int r;
 
@@ -378,7 +378,7 @@ int gmem_vm_probe_hypercall_exit(unsigned int timeout_ms, const char **why)
 	return r;
 }
 
-int gmem_vm_probe_queue(const char **why)
+int vmm_probe_queue(const char **why)
 {
 	struct kvm_ioeventfd e = { .addr = GMEM_ABI_CONVQ_KICK_GPA, .len = 4 };
 	int kvm, vm, efd, r = 0;
@@ -416,14 +416,14 @@ int gmem_vm_probe_queue(const char **why)
 	return r;
 }
 
-int gmem_vm_probe_guest_speed(struct gmem_vm_speed *out)
+int vmm_probe_guest_speed(struct vmm_speed *out)
 {
 	int r;
 
 	if (!out)
 		return -EINVAL;
 	pthread_mutex_lock(&probe_lock);
-	r = probe_cached(GMEM_VM_PROBE_TIMEOUT_MS);
+	r = probe_cached(VMM_PROBE_TIMEOUT_MS);
 	*out = probe_speed;
 	pthread_mutex_unlock(&probe_lock);
 	if (r < 0)
@@ -431,8 +431,8 @@ int gmem_vm_probe_guest_speed(struct gmem_vm_speed *out)
 	return out->measured ? 0 : -EHOSTDOWN;
 }
 
-enum gmem_transport gmem_vm_resolve_auto(void)
+enum vmm_transport vmm_resolve_auto(void)
 {
-	return gmem_vm_probe_hypercall_exit(GMEM_VM_PROBE_TIMEOUT_MS, NULL) == 1 ?
-	       GMEM_TRANSPORT_HYPERCALL : GMEM_TRANSPORT_DOORBELL;
+	return vmm_probe_hypercall_exit(VMM_PROBE_TIMEOUT_MS, NULL) == 1 ?
+	       VMM_TRANSPORT_HYPERCALL : VMM_TRANSPORT_DOORBELL;
 }

@@ -50,13 +50,13 @@ static void kick_init(void)
 		kick_err = -errno;
 }
 
-int gmem_vm_kick_signal_init(void)
+int vmm_kick_signal_init(void)
 {
 	pthread_once(&kick_once, kick_init);
 	return kick_err;
 }
 
-void gmem_vcpu_kick(struct gmem_vcpu *vcpu)
+void vmm_vcpu_kick(struct vmm_vcpu *vcpu)
 {
 	if (!vcpu->run)
 		return;
@@ -69,7 +69,7 @@ void gmem_vcpu_kick(struct gmem_vcpu *vcpu)
 
 /* ---- setup ---------------------------------------------------------------- */
 
-static int set_cpuid(struct gmem_vm *vm, struct gmem_vcpu *vcpu)
+static int set_cpuid(struct vmm *vm, struct vmm_vcpu *vcpu)
 {
 	size_t sz = sizeof(*vm->cpuid) + vm->cpuid->nent * sizeof(vm->cpuid->entries[0]);
 	struct kvm_cpuid2 *c = malloc(sz);
@@ -93,18 +93,18 @@ static int set_cpuid(struct gmem_vm *vm, struct gmem_vcpu *vcpu)
 	return err;
 }
 
-static int set_long_mode(struct gmem_vcpu *vcpu)
+static int set_long_mode(struct vmm_vcpu *vcpu)
 {
 	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = GMEM_VM_SEL_CODE,
+		.base = 0, .limit = 0xffffffff, .selector = VMM_SEL_CODE,
 		.type = 11, .present = 1, .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1,
 	};
 	struct kvm_segment data = {
-		.base = 0, .limit = 0xffffffff, .selector = GMEM_VM_SEL_DATA,
+		.base = 0, .limit = 0xffffffff, .selector = VMM_SEL_DATA,
 		.type = 3, .present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
 	};
 	struct kvm_segment tss = {
-		.base = GMEM_VM_TSS_GPA, .limit = 0x67, .selector = GMEM_VM_SEL_TSS,
+		.base = VMM_TSS_GPA, .limit = 0x67, .selector = VMM_SEL_TSS,
 		.type = 11, .present = 1, .s = 0,
 	};
 	struct kvm_sregs s;
@@ -116,7 +116,7 @@ static int set_long_mode(struct gmem_vcpu *vcpu)
 	s.ds = s.es = s.fs = s.gs = s.ss = data;
 	s.tr = tss;
 	s.gdt.base = GMEM_ABI_GDT_GPA;
-	s.gdt.limit = GMEM_VM_GDT_LIMIT;
+	s.gdt.limit = VMM_GDT_LIMIT;
 	s.idt.base = 0;
 	s.idt.limit = 0;	/* until the guest loads its IDT: fault = shutdown */
 	s.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
@@ -138,7 +138,7 @@ static int set_long_mode(struct gmem_vcpu *vcpu)
 	return 0;
 }
 
-int gmem_vcpu_create(struct gmem_vm *vm, struct gmem_vcpu *vcpu,
+int vmm_vcpu_create(struct vmm *vm, struct vmm_vcpu *vcpu,
 		     unsigned int index)
 {
 	int sz, err;
@@ -164,7 +164,7 @@ int gmem_vcpu_create(struct gmem_vm *vm, struct gmem_vcpu *vcpu,
 	return set_long_mode(vcpu);
 }
 
-void gmem_vcpu_destroy(struct gmem_vcpu *vcpu)
+void vmm_vcpu_destroy(struct vmm_vcpu *vcpu)
 {
 	if (vcpu->run)
 		munmap(vcpu->run, vcpu->run_size);
@@ -189,7 +189,7 @@ static const char *vector_name(uint32_t v)
 	return v < sizeof(n) / sizeof(n[0]) ? n[v] : "?";
 }
 
-static void handle_panic(struct gmem_vcpu *vcpu, uint32_t vector)
+static void handle_panic(struct vmm_vcpu *vcpu, uint32_t vector)
 {
 	char text[200];
 	size_t i;
@@ -200,22 +200,22 @@ static void handle_panic(struct gmem_vcpu *vcpu, uint32_t vector)
 	for (i = 0; text[i]; i++)
 		if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] >= 0x7f)
 			text[i] = ' ';
-	gmem_vm_end_run(vcpu->vm, GMEM_VM_END_PANIC, (int)vcpu->index, vector,
+	vmm_end_run(vcpu->vm, VMM_END_PANIC, (int)vcpu->index, vector,
 			"guest exception %s (vector %u) on vCPU %u: %s",
 			vector_name(vector), vector, vcpu->index, text);
 }
 
 /* Returns true when the vCPU loop must stop. */
-static bool handle_io(struct gmem_vcpu *vcpu)
+static bool handle_io(struct vmm_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	struct gmem_vm *vm = vcpu->vm;
+	struct vmm *vm = vcpu->vm;
 	uint32_t value;
 
 	if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 4 ||
 	    run->io.count != 1 ||
 	    run->io.data_offset > vcpu->run_size - sizeof(value)) {
-		gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index,
+		vmm_end_run(vm, VMM_END_UNEXPECTED, (int)vcpu->index,
 				run->io.port,
 				"unexpected port I/O on vCPU %u: %s port 0x%x size %u count %u",
 				vcpu->index,
@@ -226,10 +226,10 @@ static bool handle_io(struct gmem_vcpu *vcpu)
 	memcpy(&value, (char *)run + run->io.data_offset, sizeof(value));
 	switch (run->io.port) {
 	case GMEM_ABI_PORT_CONSOLE:
-		gmem_vm_console(vm, vcpu, value);
+		vmm_console(vm, vcpu, value);
 		return false;
 	case GMEM_ABI_PORT_DOORBELL:
-		gmem_vm_handle_doorbell(vcpu, value);
+		vmm_handle_doorbell(vcpu, value);
 		return false;
 	case GMEM_ABI_PORT_DONE:
 		vcpu->done = true;
@@ -239,16 +239,16 @@ static bool handle_io(struct gmem_vcpu *vcpu)
 		handle_panic(vcpu, value);
 		return true;
 	}
-	gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index, run->io.port,
+	vmm_end_run(vm, VMM_END_UNEXPECTED, (int)vcpu->index, run->io.port,
 			"unexpected port I/O on vCPU %u: out port 0x%x value 0x%x",
 			vcpu->index, run->io.port, value);
 	return true;
 }
 
-static bool handle_mmio(struct gmem_vcpu *vcpu)
+static bool handle_mmio(struct vmm_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	struct gmem_vm *vm = vcpu->vm;
+	struct vmm *vm = vcpu->vm;
 	uint64_t gpa = run->mmio.phys_addr;
 	uint32_t len = run->mmio.len;
 	unsigned int i;
@@ -256,7 +256,7 @@ static bool handle_mmio(struct gmem_vcpu *vcpu)
 
 	atomic_fetch_add(&vm->mmio_exits, 1);
 	for (i = 0; len <= sizeof(run->mmio.data) && i < vm->nr_mmio; i++) {
-		struct gmem_vm_mmio *m = &vm->mmio[i];
+		struct vmm_mmio *m = &vm->mmio[i];
 
 		if (gpa < m->gpa || gpa - m->gpa >= m->size ||
 		    len > m->size - (gpa - m->gpa))
@@ -265,14 +265,14 @@ static bool handle_mmio(struct gmem_vcpu *vcpu)
 			    run->mmio.is_write);
 		if (!err)
 			return false;
-		gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index, gpa,
+		vmm_end_run(vm, VMM_END_UNEXPECTED, (int)vcpu->index, gpa,
 				"MMIO %s at 0x%llx len %u on vCPU %u failed: %s",
 				run->mmio.is_write ? "write" : "read",
 				(unsigned long long)gpa, len, vcpu->index,
 				strerror(-err));
 		return true;
 	}
-	gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index, gpa,
+	vmm_end_run(vm, VMM_END_UNEXPECTED, (int)vcpu->index, gpa,
 			"MMIO %s at 0x%llx len %u on vCPU %u: no device there",
 			run->mmio.is_write ? "write" : "read",
 			(unsigned long long)gpa, len, vcpu->index);
@@ -303,7 +303,7 @@ static const char *suberror_name(uint32_t s)
 static unsigned int insn_bytes(const struct kvm_run *run, uint64_t rip,
 			       uint8_t out[15], const char **from)
 {
-	uint64_t img_len = (uint64_t)(gmem_guest_image_end - gmem_guest_image);
+	uint64_t img_len = (uint64_t)(vmm_guest_image_end - vmm_guest_image);
 	unsigned int n;
 
 	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
@@ -324,13 +324,13 @@ static unsigned int insn_bytes(const struct kvm_run *run, uint64_t rip,
 	n = (unsigned int)(img_len - (rip - GMEM_ABI_IMAGE_GPA));
 	if (n > 15)
 		n = 15;
-	memcpy(out, gmem_guest_image + (rip - GMEM_ABI_IMAGE_GPA), n);
+	memcpy(out, vmm_guest_image + (rip - GMEM_ABI_IMAGE_GPA), n);
 	*from = "from the guest image";
 	return n;
 }
 
 /* Everything KVM says about an internal error, on one line. */
-static void report_internal_error(struct gmem_vcpu *vcpu)
+static void report_internal_error(struct vmm_vcpu *vcpu)
 {
 	const struct kvm_run *run = vcpu->run;
 	uint32_t nd = run->internal.ndata, i;
@@ -350,7 +350,7 @@ static void report_internal_error(struct gmem_vcpu *vcpu)
 	n = have_rip ? insn_bytes(run, regs.rip, insn, &from) : 0;
 	for (k = 0, o = 0; k < n && o < sizeof(bytes); k++)
 		o += (size_t)snprintf(bytes + o, sizeof(bytes) - o, " %02x", insn[k]);
-	gmem_vm_end_run(vcpu->vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index,
+	vmm_end_run(vcpu->vm, VMM_END_UNEXPECTED, (int)vcpu->index,
 			run->internal.suberror,
 			"vCPU %u: KVM internal error, suberror %u (%s), ndata %u:%s%s; "
 			"rip 0x%llx, bytes%s (%s)",
@@ -361,34 +361,34 @@ static void report_internal_error(struct gmem_vcpu *vcpu)
 			n ? bytes : " none", have_rip ? from : "KVM_GET_REGS failed");
 }
 
-static bool handle_exit(struct gmem_vcpu *vcpu)
+static bool handle_exit(struct vmm_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	struct gmem_vm *vm = vcpu->vm;
+	struct vmm *vm = vcpu->vm;
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		return handle_io(vcpu);
 	case KVM_EXIT_HYPERCALL:
-		gmem_vm_handle_hypercall(vcpu);
+		vmm_handle_hypercall(vcpu);
 		return false;
 	case KVM_EXIT_MMIO:
 		return handle_mmio(vcpu);
 	case KVM_EXIT_INTR:
 		return false;
 	case KVM_EXIT_HLT:
-		gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index,
+		vmm_end_run(vm, VMM_END_UNEXPECTED, (int)vcpu->index,
 				KVM_EXIT_HLT,
 				"vCPU %u halted without reporting on the done port",
 				vcpu->index);
 		return true;
 	case KVM_EXIT_SHUTDOWN:
-		gmem_vm_end_run(vm, GMEM_VM_END_SHUTDOWN, (int)vcpu->index,
+		vmm_end_run(vm, VMM_END_SHUTDOWN, (int)vcpu->index,
 				KVM_EXIT_SHUTDOWN,
 				"vCPU %u shut down (triple fault)", vcpu->index);
 		return true;
 	case KVM_EXIT_FAIL_ENTRY:
-		gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index,
+		vmm_end_run(vm, VMM_END_UNEXPECTED, (int)vcpu->index,
 				run->fail_entry.hardware_entry_failure_reason,
 				"vCPU %u: VM entry failed, hardware reason 0x%llx",
 				vcpu->index, (unsigned long long)
@@ -398,16 +398,16 @@ static bool handle_exit(struct gmem_vcpu *vcpu)
 		report_internal_error(vcpu);
 		return true;
 	}
-	gmem_vm_end_run(vm, GMEM_VM_END_UNEXPECTED, (int)vcpu->index,
+	vmm_end_run(vm, VMM_END_UNEXPECTED, (int)vcpu->index,
 			run->exit_reason, "vCPU %u: unexpected exit reason %u",
 			vcpu->index, run->exit_reason);
 	return true;
 }
 
-void *gmem_vcpu_thread(void *arg)
+void *vmm_vcpu_thread(void *arg)
 {
-	struct gmem_vcpu *vcpu = arg;
-	struct gmem_vm *vm = vcpu->vm;
+	struct vmm_vcpu *vcpu = arg;
+	struct vmm *vm = vcpu->vm;
 
 	pthread_mutex_lock(&vcpu->kick_lock);
 	vcpu->self = pthread_self();
@@ -436,7 +436,7 @@ void *gmem_vcpu_thread(void *arg)
 				atomic_fetch_add(&vcpu->kicks_taken, 1);
 				continue;
 			}
-			gmem_vm_end_run(vm, GMEM_VM_END_ERROR, (int)vcpu->index,
+			vmm_end_run(vm, VMM_END_ERROR, (int)vcpu->index,
 					(uint64_t)errno, "vCPU %u: KVM_RUN failed: %s",
 					vcpu->index, strerror(errno));
 			break;

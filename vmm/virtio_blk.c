@@ -63,7 +63,7 @@
 #include "gmemkit/timing.h"
 #include "virtio_blk_internal.h"
 
-static void publish(struct virtio_blk *b)
+static void publish(struct vblk *b)
 {
 	if (b->vq.ready && virtq_publish(&b->vq))
 		virtio_mmio_signal_used(&b->mmio);
@@ -73,7 +73,7 @@ static void publish(struct virtio_blk *b)
  * proc_lock held.  Is the device live (DRIVER_OK, no reset asked for)?  The
  * driver features are final then: copy them for the pass.
  */
-static bool live_locked(struct virtio_blk *b)
+static bool live_locked(struct vblk *b)
 {
 	bool live;
 
@@ -84,7 +84,7 @@ static bool live_locked(struct virtio_blk *b)
 	return live;
 }
 
-static int process_locked(struct virtio_blk *b)
+static int process_locked(struct vblk *b)
 {
 	struct vq_chain c = { .d = b->chain };
 	int n = 0, r = 0;
@@ -121,7 +121,7 @@ static int process_locked(struct virtio_blk *b)
 	return b->vq.broken ? -EIO : n;
 }
 
-static int reap_locked(struct virtio_blk *b, bool wait)
+static int reap_locked(struct vblk *b, bool wait)
 {
 	int n = 0, r;
 
@@ -135,7 +135,7 @@ static int reap_locked(struct virtio_blk *b, bool wait)
 	return r < 0 && !n ? r : n;
 }
 
-int virtio_blk_process_queue(struct virtio_blk *b)
+int vblk_process_queue(struct vblk *b)
 {
 	int n;
 
@@ -145,7 +145,7 @@ int virtio_blk_process_queue(struct virtio_blk *b)
 	return n;
 }
 
-int virtio_blk_reap(struct virtio_blk *b, bool wait)
+int vblk_reap(struct vblk *b, bool wait)
 {
 	int n;
 
@@ -160,7 +160,7 @@ int virtio_blk_reap(struct virtio_blk *b, bool wait)
 /* reg_lock; cfg never changes after creation. */
 static int cfg_read(void *opaque, uint32_t off, void *data, unsigned int len)
 {
-	struct virtio_blk *b = opaque;
+	struct vblk *b = opaque;
 
 	if (off > sizeof(b->cfg) || len > sizeof(b->cfg) - off)
 		return -ERANGE;		/* reads as zeros */
@@ -189,7 +189,7 @@ static void queue_ready(void *opaque, unsigned int qi)
  */
 static bool queue_stop(void *opaque, unsigned int qi)
 {
-	struct virtio_blk *b = opaque;
+	struct vblk *b = opaque;
 	unsigned int tries = 0, i;
 
 	(void)qi;
@@ -200,7 +200,7 @@ static bool queue_stop(void *opaque, unsigned int qi)
 	if (b->inflight == b->orphans)
 		return true;
 	for (i = 0; i < b->num_max; i++) {
-		struct vblk_req *r = &b->reqs[i];
+		struct gblk_req *r = &b->reqs[i];
 
 		if (r->busy && !r->orphan) {
 			r->orphan = true;
@@ -215,7 +215,7 @@ static bool queue_stop(void *opaque, unsigned int qi)
  * backend (collects what has finished meanwhile first). */
 static bool idle(void *opaque)
 {
-	struct virtio_blk *b = opaque;
+	struct vblk *b = opaque;
 
 	if (b->orphans)
 		b->be->ops->reap(b->be, false);
@@ -226,7 +226,7 @@ static bool idle(void *opaque)
  * proc_lock (process_locked() checks again that the queue is live). */
 static void notify(void *opaque, unsigned int qi)
 {
-	struct virtio_blk *b = opaque;
+	struct vblk *b = opaque;
 
 	(void)qi;
 	if (atomic_load(&b->running)) {
@@ -259,7 +259,7 @@ static void drain_fd(int fd)
 
 /* One busy-poll step: completions, then new requests.  True if it found
  * work. */
-static bool poll_step(struct virtio_blk *b)
+static bool poll_step(struct vblk *b)
 {
 	bool work = false;
 
@@ -277,7 +277,7 @@ static bool poll_step(struct virtio_blk *b)
 	return work;
 }
 
-static void set_notify(struct virtio_blk *b, bool enable)
+static void set_notify(struct vblk *b, bool enable)
 {
 	pthread_mutex_lock(&b->mmio.proc_lock);
 	if (b->vq.ready)
@@ -290,15 +290,15 @@ static void set_notify(struct virtio_blk *b, bool enable)
  * meanwhile; then turn them back on and look once more, since the driver
  * may have published while it saw them off.
  */
-static void busy_poll(struct virtio_blk *b)
+static void busy_poll(struct vblk *b)
 {
-	uint64_t end = gmem_now_ns() + b->poll_ns;
+	uint64_t end = timing_now_ns() + b->poll_ns;
 
 	set_notify(b, false);
 	while (!atomic_load_explicit(&b->stopping, memory_order_relaxed)) {
 		if (poll_step(b))
-			end = gmem_now_ns() + b->poll_ns;
-		else if (gmem_now_ns() >= end)
+			end = timing_now_ns() + b->poll_ns;
+		else if (timing_now_ns() >= end)
 			break;
 		else
 			__builtin_ia32_pause();
@@ -310,7 +310,7 @@ static void busy_poll(struct virtio_blk *b)
 
 static void *device_thread(void *arg)
 {
-	struct virtio_blk *b = arg;
+	struct vblk *b = arg;
 	struct pollfd p[3] = {
 		{ .fd = b->stop_fd, .events = POLLIN },
 		{ .fd = b->notify_fd, .events = POLLIN },
@@ -334,7 +334,7 @@ static void *device_thread(void *arg)
 		}
 		if (n == 3 && (p[2].revents & POLLIN)) {
 			drain_fd(b->be->event_fd);
-			virtio_blk_reap(b, false);
+			vblk_reap(b, false);
 		}
 		if (found > 0 && b->poll_ns)
 			busy_poll(b);
@@ -342,7 +342,7 @@ static void *device_thread(void *arg)
 	return NULL;
 }
 
-int virtio_blk_start(struct virtio_blk *b)
+int vblk_start(struct vblk *b)
 {
 	int ret;
 
@@ -363,7 +363,7 @@ int virtio_blk_start(struct virtio_blk *b)
 	return 0;
 }
 
-void virtio_blk_stop(struct virtio_blk *b)
+void vblk_stop(struct vblk *b)
 {
 	if (!atomic_load(&b->running))
 		return;
@@ -377,7 +377,7 @@ void virtio_blk_stop(struct virtio_blk *b)
 
 /* ---- creation ------------------------------------------------------------- */
 
-static void fill_config(struct virtio_blk *b)
+static void fill_config(struct vblk *b)
 {
 	struct virtio_blk_config *c = &b->cfg;
 
@@ -389,7 +389,7 @@ static void fill_config(struct virtio_blk *b)
 	c->num_queues = 1;
 }
 
-static uint64_t offered_features(const struct virtio_blk *b)
+static uint64_t offered_features(const struct vblk *b)
 {
 	uint64_t f = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
 		     VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM) |
@@ -403,7 +403,7 @@ static uint64_t offered_features(const struct virtio_blk *b)
 	return f;
 }
 
-static int alloc_reqs(struct virtio_blk *b)
+static int alloc_reqs(struct vblk *b)
 {
 	size_t nseg = (size_t)b->num_max * b->seg_max;
 	unsigned int i;
@@ -421,7 +421,7 @@ static int alloc_reqs(struct virtio_blk *b)
 	return 0;
 }
 
-static void free_reqs(struct virtio_blk *b)
+static void free_reqs(struct vblk *b)
 {
 	free(b->reqs);
 	free(b->segs);
@@ -429,10 +429,10 @@ static void free_reqs(struct virtio_blk *b)
 	free(b->chain);
 }
 
-int virtio_blk_create(const struct virtio_blk_params *p,
-		      struct virtio_blk **out)
+int vblk_create(const struct vblk_params *p,
+		      struct vblk **out)
 {
-	struct virtio_blk *b;
+	struct vblk *b;
 	unsigned int qmax, smax;
 	int ret;
 
@@ -479,13 +479,13 @@ err_free:
 	return ret;
 }
 
-void virtio_blk_destroy(struct virtio_blk *b)
+void vblk_destroy(struct vblk *b)
 {
 	unsigned int i;
 
 	if (!b)
 		return;
-	virtio_blk_stop(b);
+	vblk_stop(b);
 	virtio_mmio_exit(&b->mmio);
 	blk_backend_destroy(b->be);
 	/* The backend is gone and with it every I/O it held. */
@@ -497,17 +497,17 @@ void virtio_blk_destroy(struct virtio_blk *b)
 	free(b);
 }
 
-struct virtio_mmio_dev *virtio_blk_mmio(struct virtio_blk *b)
+struct virtio_mmio_dev *vblk_mmio(struct vblk *b)
 {
 	return &b->mmio;
 }
 
-int virtio_blk_notify_fd(struct virtio_blk *b)
+int vblk_notify_fd(struct vblk *b)
 {
 	return b->notify_fd;
 }
 
-uint32_t virtio_blk_status(struct virtio_blk *b)
+uint32_t vblk_status(struct vblk *b)
 {
 	uint32_t s;
 
@@ -517,7 +517,7 @@ uint32_t virtio_blk_status(struct virtio_blk *b)
 	return s;
 }
 
-void virtio_blk_get_stats(struct virtio_blk *b, struct virtio_blk_stats *st)
+void vblk_get_stats(struct vblk *b, struct vblk_stats *st)
 {
 	pthread_mutex_lock(&b->mmio.proc_lock);
 	*st = b->st;

@@ -24,12 +24,12 @@
 #define VBLK_SIZE_MAX		(1U << 20)	/* bytes per segment */
 #define VBLK_DRAIN_TRIES	3	/* failing waits before orphaning */
 
-struct vblk_seg {
+struct gblk_seg {
 	uint64_t gpa;
 	uint32_t len;
 };
 
-struct vblk_req {
+struct gblk_req {
 	struct blk_io io;		/* first: container of the backend io */
 	uint16_t head;
 	bool busy;
@@ -39,7 +39,7 @@ struct vblk_req {
 	volatile uint8_t *status;
 	uint32_t nseg;			/* pinned segments */
 	uint64_t data_len;		/* data bytes of the request */
-	struct vblk_seg *seg;		/* [seg_max] */
+	struct gblk_seg *seg;		/* [seg_max] */
 	struct iovec *iov;		/* [seg_max] */
 };
 
@@ -49,21 +49,21 @@ struct vblk_req {
  * running and stopping (atomics).  cfg, num_max, seg_max, poll_ns, mem, be
  * and the fds are set at creation.
  */
-struct virtio_blk {
+struct vblk {
 	struct virtio_mmio_dev mmio;
 	struct virtq vq;
 	struct gmem *mem;
 	struct blk_backend *be;
 	struct virtio_blk_config cfg;
 	unsigned int num_max, seg_max;
-	struct vblk_req *reqs;		/* [num_max], indexed by head */
-	struct vblk_seg *segs;
+	struct gblk_req *reqs;		/* [num_max], indexed by head */
+	struct gblk_seg *segs;
 	struct iovec *iovs;
 	struct vq_desc *chain;		/* [seg_max + 2] */
 	uint64_t inflight;
 	uint64_t orphans;		/* orphaned requests still in flight */
 	uint64_t features;		/* driver features, copied at each pass */
-	struct virtio_blk_stats st;
+	struct vblk_stats st;
 	int notify_fd;
 	int stop_fd;
 	pthread_t thread;
@@ -76,15 +76,15 @@ struct virtio_blk {
 
 /* Take chain c off the ring: parse, pin and submit it, or complete it with
  * an error at once. */
-void vblk_handle_chain(struct virtio_blk *b, const struct vq_chain *c);
+void vblk_handle_chain(struct vblk *b, const struct vq_chain *c);
 
 /* The backend's completion callback (be->complete). */
 void vblk_io_done(struct blk_backend *be, struct blk_io *io, long res);
 
 /* The ring is malformed: DEVICE_NEEDS_RESET (takes mmio.reg_lock). */
-void vblk_mark_broken(struct virtio_blk *b, enum vq_err e);
+void vblk_mark_broken(struct vblk *b, enum vq_err e);
 
 /* An orphan's backend I/O is over: drop its pins, touch nothing else. */
-void vblk_release_orphan(struct virtio_blk *b, struct vblk_req *r);
+void vblk_release_orphan(struct vblk *b, struct gblk_req *r);
 
 #endif /* GMEMKIT_VMM_VIRTIO_BLK_INTERNAL_H */

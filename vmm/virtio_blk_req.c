@@ -69,12 +69,12 @@ const char *vq_err_name(enum vq_err e)
 }
 
 /* b->features: copied under reg_lock when the pass began. */
-static bool negotiated(const struct virtio_blk *b, unsigned int bit)
+static bool negotiated(const struct vblk *b, unsigned int bit)
 {
 	return b->features & VIRTIO_BIT(bit);
 }
 
-void vblk_mark_broken(struct virtio_blk *b, enum vq_err e)
+void vblk_mark_broken(struct vblk *b, enum vq_err e)
 {
 	b->vq.broken = true;
 	pthread_mutex_lock(&b->mmio.reg_lock);
@@ -85,7 +85,7 @@ void vblk_mark_broken(struct virtio_blk *b, enum vq_err e)
 }
 
 /* Map a gmem_pin_ptr() error to the request error class. */
-static enum vblk_err pin_error(struct virtio_blk *b, int ret)
+static enum vblk_err pin_error(struct vblk *b, int ret)
 {
 	switch (ret) {
 	case -EACCES:
@@ -105,14 +105,14 @@ static enum vblk_err pin_error(struct virtio_blk *b, int ret)
 
 /* Drop a pin the device took.  Not finding it is a device bug (gmem counts
  * it too, and the VM run reports it): counted, never ignored. */
-static void unpin(struct virtio_blk *b, uint64_t gpa, uint64_t len)
+static void unpin(struct vblk *b, uint64_t gpa, uint64_t len)
 {
 	if (gmem_unpin_bytes(b->mem, gpa, len))
 		b->st.unpin_bugs++;
 }
 
 /* Pin [gpa, gpa + len) of guest RAM if it is shared and clear of rings. */
-static enum vblk_err pin_buf(struct virtio_blk *b, uint64_t gpa, uint64_t len,
+static enum vblk_err pin_buf(struct vblk *b, uint64_t gpa, uint64_t len,
 			     void **ptr)
 {
 	int ret = gmem_pin_ptr(b->mem, gpa, len, ptr);
@@ -126,7 +126,7 @@ static enum vblk_err pin_buf(struct virtio_blk *b, uint64_t gpa, uint64_t len,
 	return VBLK_OK;
 }
 
-static void unpin_segs(struct virtio_blk *b, struct vblk_req *r)
+static void unpin_segs(struct vblk *b, struct gblk_req *r)
 {
 	uint32_t i;
 
@@ -135,7 +135,7 @@ static void unpin_segs(struct virtio_blk *b, struct vblk_req *r)
 	r->nseg = 0;
 }
 
-void vblk_release_orphan(struct virtio_blk *b, struct vblk_req *r)
+void vblk_release_orphan(struct vblk *b, struct gblk_req *r)
 {
 	unpin_segs(b, r);
 	unpin(b, r->status_gpa, 1);
@@ -147,7 +147,7 @@ void vblk_release_orphan(struct virtio_blk *b, struct vblk_req *r)
 }
 
 /* Write the status, drop every pin, return the chain to the guest. */
-static void finish(struct virtio_blk *b, struct vblk_req *r, uint8_t status,
+static void finish(struct vblk *b, struct gblk_req *r, uint8_t status,
 		   uint32_t used_len)
 {
 	if (r->orphan) {
@@ -169,7 +169,7 @@ static void finish(struct virtio_blk *b, struct vblk_req *r, uint8_t status,
 		virtq_push(&b->vq, r->head, used_len);
 }
 
-static void fail(struct virtio_blk *b, struct vblk_req *r, enum vblk_err e)
+static void fail(struct vblk *b, struct gblk_req *r, enum vblk_err e)
 {
 	b->st.err[e]++;
 	finish(b, r, e == VBLK_E_UNSUPP ? VIRTIO_BLK_S_UNSUPP :
@@ -180,7 +180,7 @@ static void fail(struct virtio_blk *b, struct vblk_req *r, enum vblk_err e)
  * The status byte is the last byte of the last descriptor, which must be
  * device writable.
  */
-static enum vblk_err pin_status(struct virtio_blk *b, struct vblk_req *r,
+static enum vblk_err pin_status(struct vblk *b, struct gblk_req *r,
 				const struct vq_chain *c)
 {
 	const struct vq_desc *d = &c->last;
@@ -199,7 +199,7 @@ static enum vblk_err pin_status(struct virtio_blk *b, struct vblk_req *r,
 	return VBLK_OK;
 }
 
-static enum vblk_err read_header(struct virtio_blk *b, const struct vq_chain *c,
+static enum vblk_err read_header(struct vblk *b, const struct vq_chain *c,
 				 struct vblk_hdr *h)
 {
 	const struct vq_desc *d = &c->d[0];
@@ -222,7 +222,7 @@ static enum vblk_err read_header(struct virtio_blk *b, const struct vq_chain *c,
 }
 
 /* Check the data descriptors (cheap checks first), then pin them all. */
-static enum vblk_err map_data(struct virtio_blk *b, struct vblk_req *r,
+static enum vblk_err map_data(struct vblk *b, struct gblk_req *r,
 			      const struct vq_chain *c, bool dev_writes)
 {
 	uint32_t i, n = c->total - 2;
@@ -260,7 +260,7 @@ static enum vblk_err map_data(struct virtio_blk *b, struct vblk_req *r,
 	return VBLK_OK;
 }
 
-static enum vblk_err check_rw(struct virtio_blk *b, const struct vblk_req *r,
+static enum vblk_err check_rw(struct vblk *b, const struct gblk_req *r,
 			      uint64_t sector)
 {
 	uint64_t cap = b->be->capacity;
@@ -274,7 +274,7 @@ static enum vblk_err check_rw(struct virtio_blk *b, const struct vblk_req *r,
 }
 
 /* GET_ID: the id string, NUL padded, into the data buffers. */
-static void get_id(struct virtio_blk *b, struct vblk_req *r)
+static void get_id(struct vblk *b, struct gblk_req *r)
 {
 	uint32_t i, done = 0, n;
 
@@ -289,7 +289,7 @@ static void get_id(struct virtio_blk *b, struct vblk_req *r)
 	finish(b, r, VIRTIO_BLK_S_OK, done + 1);
 }
 
-static void submit(struct virtio_blk *b, struct vblk_req *r, enum blk_op op,
+static void submit(struct vblk *b, struct gblk_req *r, enum blk_op op,
 		   uint64_t sector)
 {
 	int ret;
@@ -309,7 +309,7 @@ static void submit(struct virtio_blk *b, struct vblk_req *r, enum blk_op op,
 }
 
 /* Parse and start the request; errors complete it at once. */
-static void start_request(struct virtio_blk *b, struct vblk_req *r,
+static void start_request(struct vblk *b, struct gblk_req *r,
 			  const struct vq_chain *c)
 {
 	struct vblk_hdr h;
@@ -368,9 +368,9 @@ err:
 	fail(b, r, e);
 }
 
-void vblk_handle_chain(struct virtio_blk *b, const struct vq_chain *c)
+void vblk_handle_chain(struct vblk *b, const struct vq_chain *c)
 {
-	struct vblk_req *r = &b->reqs[c->head];
+	struct gblk_req *r = &b->reqs[c->head];
 	enum vblk_err e;
 
 	if (r->busy) {
@@ -395,9 +395,9 @@ void vblk_handle_chain(struct virtio_blk *b, const struct vq_chain *c)
 
 void vblk_io_done(struct blk_backend *be, struct blk_io *io, long res)
 {
-	struct virtio_blk *b = be->complete_arg;
-	struct vblk_req *r = (struct vblk_req *)((char *)io -
-						 offsetof(struct vblk_req, io));
+	struct vblk *b = be->complete_arg;
+	struct gblk_req *r = (struct gblk_req *)((char *)io -
+						 offsetof(struct gblk_req, io));
 	uint32_t used = 1;
 
 	b->inflight--;

@@ -34,13 +34,13 @@ static const char *const test_names[GMEM_ABI_TEST_MAX] = {
 
 /* The guest self-tests that check the host view, pin pages as a device
  * would and read the VMM's counters; no other run offers those services. */
-bool gmem_vm_test_wants_services(enum gmem_abi_test t)
+bool vmm_test_wants_services(enum gmem_abi_test t)
 {
 	return t == GMEM_ABI_TEST_CONVERT || t == GMEM_ABI_TEST_BADREQ ||
 	       t == GMEM_ABI_TEST_SMP;
 }
 
-int gmem_vm_test_from_name(const char *name, enum gmem_abi_test *out)
+int vmm_test_from_name(const char *name, enum gmem_abi_test *out)
 {
 	int i;
 
@@ -53,65 +53,65 @@ int gmem_vm_test_from_name(const char *name, enum gmem_abi_test *out)
 	return -EINVAL;
 }
 
-const char *gmem_vm_test_name(enum gmem_abi_test t)
+const char *vmm_test_name(enum gmem_abi_test t)
 {
 	if ((int)t <= 0 || t >= GMEM_ABI_TEST_MAX)
 		return "?";
 	return test_names[t];
 }
 
-int gmem_vm_transport_from_name(const char *name, enum gmem_transport *out)
+int vmm_transport_from_name(const char *name, enum vmm_transport *out)
 {
 	if (!name)
 		return -EINVAL;
 	if (!strcmp(name, "auto"))
-		*out = GMEM_TRANSPORT_AUTO;
+		*out = VMM_TRANSPORT_AUTO;
 	else if (!strcmp(name, "hypercall"))
-		*out = GMEM_TRANSPORT_HYPERCALL;
+		*out = VMM_TRANSPORT_HYPERCALL;
 	else if (!strcmp(name, "doorbell"))
-		*out = GMEM_TRANSPORT_DOORBELL;
+		*out = VMM_TRANSPORT_DOORBELL;
 	else if (!strcmp(name, "queue"))
-		*out = GMEM_TRANSPORT_QUEUE;
+		*out = VMM_TRANSPORT_QUEUE;
 	else
 		return -EINVAL;
 	return 0;
 }
 
-const char *gmem_vm_transport_name(enum gmem_transport t)
+const char *vmm_transport_name(enum vmm_transport t)
 {
 	switch (t) {
-	case GMEM_TRANSPORT_AUTO: return "auto";
-	case GMEM_TRANSPORT_HYPERCALL: return "hypercall";
-	case GMEM_TRANSPORT_DOORBELL: return "doorbell";
-	case GMEM_TRANSPORT_QUEUE: return "queue";
+	case VMM_TRANSPORT_AUTO: return "auto";
+	case VMM_TRANSPORT_HYPERCALL: return "hypercall";
+	case VMM_TRANSPORT_DOORBELL: return "doorbell";
+	case VMM_TRANSPORT_QUEUE: return "queue";
 	}
 	return "?";
 }
 
-const char *gmem_vm_end_name(enum gmem_vm_end e)
+const char *vmm_end_name(enum vmm_end e)
 {
 	switch (e) {
-	case GMEM_VM_END_DONE: return "done";
-	case GMEM_VM_END_PANIC: return "guest exception";
-	case GMEM_VM_END_SHUTDOWN: return "shutdown (triple fault)";
-	case GMEM_VM_END_TIMEOUT: return "watchdog timeout";
-	case GMEM_VM_END_UNEXPECTED: return "unexpected exit";
-	case GMEM_VM_END_ERROR: return "host error";
+	case VMM_END_DONE: return "done";
+	case VMM_END_PANIC: return "guest exception";
+	case VMM_END_SHUTDOWN: return "shutdown (triple fault)";
+	case VMM_END_TIMEOUT: return "watchdog timeout";
+	case VMM_END_UNEXPECTED: return "unexpected exit";
+	case VMM_END_ERROR: return "host error";
 	}
 	return "?";
 }
 
 /* ---- configuration -------------------------------------------------------- */
 
-static int check_config(const struct gmem_vm_config *in, struct gmem_vm_config *c)
+static int check_config(const struct vmm_config *in, struct vmm_config *c)
 {
 	*c = *in;
 	if (!c->mem_size)
-		c->mem_size = GMEM_VM_DEFAULT_MEM;
+		c->mem_size = VMM_DEFAULT_MEM;
 	if (!c->test)
 		c->test = GMEM_ABI_TEST_HELLO;
 	if (!c->timeout_ms)
-		c->timeout_ms = GMEM_VM_DEFAULT_TIMEOUT_MS;
+		c->timeout_ms = VMM_DEFAULT_TIMEOUT_MS;
 	if (!c->bench_reps)
 		c->bench_reps = 100;
 	if (!c->console)
@@ -123,13 +123,13 @@ static int check_config(const struct gmem_vm_config *in, struct gmem_vm_config *
 		return -EINVAL;
 	if ((int)c->test <= 0 || c->test >= GMEM_ABI_TEST_MAX)
 		return -EINVAL;
-	if (c->transport > GMEM_TRANSPORT_QUEUE)
+	if (c->transport > VMM_TRANSPORT_QUEUE)
 		return -EINVAL;
-	if (c->conv_poll_us < GMEM_VM_CONV_POLL_OFF ||
-	    c->conv_poll_us > GMEM_VM_CONV_POLL_US_MAX)
+	if (c->conv_poll_us < VMM_CONV_POLL_OFF ||
+	    c->conv_poll_us > VMM_CONV_POLL_US_MAX)
 		return -EINVAL;
 	if (!c->conv_poll_us)
-		c->conv_poll_us = GMEM_VM_CONV_POLL_US_DEFAULT;
+		c->conv_poll_us = VMM_CONV_POLL_US_DEFAULT;
 	if (c->mode > GMEM_MODE_DESTRUCTIVE || c->backing > GMEM_BACKING_MEMFD)
 		return -EINVAL;
 	if (c->bench_reps > 100000)
@@ -138,22 +138,22 @@ static int check_config(const struct gmem_vm_config *in, struct gmem_vm_config *
 }
 
 /* The queue transport's kick: an ioeventfd on the kick GPA. */
-static int setup_queue(struct gmem_vm *vm)
+static int setup_queue(struct vmm *vm)
 {
 	int err;
 
-	if (vm->transport != GMEM_TRANSPORT_QUEUE)
+	if (vm->transport != VMM_TRANSPORT_QUEUE)
 		return 0;
 	vm->convq.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->convq.efd < 0)
 		return -errno;
-	err = gmem_vm_add_ioeventfd(vm, GMEM_ABI_CONVQ_KICK_GPA, 4, vm->convq.efd);
+	err = vmm_add_ioeventfd(vm, GMEM_ABI_CONVQ_KICK_GPA, 4, vm->convq.efd);
 	return err;
 }
 
 /* ---- KVM setup ------------------------------------------------------------ */
 
-static int kvm_cpuid(struct gmem_vm *vm)
+static int kvm_cpuid(struct vmm *vm)
 {
 	struct kvm_cpuid2 *c = NULL;
 	unsigned int n = 64, i;
@@ -185,7 +185,7 @@ static int kvm_cpuid(struct gmem_vm *vm)
 	return 0;
 }
 
-static int set_memslot(struct gmem_vm *vm)
+static int set_memslot(struct vmm *vm)
 {
 	uint64_t addr = (uint64_t)(uintptr_t)gmem_memslot_addr(vm->mem);
 
@@ -216,7 +216,7 @@ static int set_memslot(struct gmem_vm *vm)
 	return 0;
 }
 
-static int create_memory(struct gmem_vm *vm)
+static int create_memory(struct vmm *vm)
 {
 	struct gmem_config gc = {
 		.size = vm->cfg.mem_size,
@@ -246,30 +246,30 @@ static int create_memory(struct gmem_vm *vm)
 	return err;
 }
 
-static int resolve_transport(struct gmem_vm *vm)
+static int resolve_transport(struct vmm *vm)
 {
 	switch (vm->cfg.transport) {
-	case GMEM_TRANSPORT_AUTO:
-		vm->transport = gmem_vm_resolve_auto();
+	case VMM_TRANSPORT_AUTO:
+		vm->transport = vmm_resolve_auto();
 		break;
-	case GMEM_TRANSPORT_HYPERCALL:
-		if (gmem_vm_hypercall_supported(vm->kvm_fd) <= 0)
+	case VMM_TRANSPORT_HYPERCALL:
+		if (vmm_hypercall_supported(vm->kvm_fd) <= 0)
 			return -EOPNOTSUPP;
-		vm->transport = GMEM_TRANSPORT_HYPERCALL;
+		vm->transport = VMM_TRANSPORT_HYPERCALL;
 		break;
-	case GMEM_TRANSPORT_DOORBELL:
-		vm->transport = GMEM_TRANSPORT_DOORBELL;
+	case VMM_TRANSPORT_DOORBELL:
+		vm->transport = VMM_TRANSPORT_DOORBELL;
 		break;
-	case GMEM_TRANSPORT_QUEUE:
-		vm->transport = GMEM_TRANSPORT_QUEUE;
+	case VMM_TRANSPORT_QUEUE:
+		vm->transport = VMM_TRANSPORT_QUEUE;
 		break;
 	}
-	if (vm->transport == GMEM_TRANSPORT_HYPERCALL)
-		return gmem_vm_enable_hypercall(vm->vm_fd);
+	if (vm->transport == VMM_TRANSPORT_HYPERCALL)
+		return vmm_enable_hypercall(vm->vm_fd);
 	return 0;
 }
 
-static int open_kvm(struct gmem_vm *vm)
+static int open_kvm(struct vmm *vm)
 {
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0)
@@ -284,31 +284,31 @@ static int open_kvm(struct gmem_vm *vm)
 	return 0;
 }
 
-static int create_vcpus(struct gmem_vm *vm)
+static int create_vcpus(struct vmm *vm)
 {
 	unsigned int i;
 	int err, khz;
 
 	for (i = 0; i < vm->nr_vcpus; i++) {
-		err = gmem_vcpu_create(vm, &vm->vcpus[i], i);
+		err = vmm_vcpu_create(vm, &vm->vcpus[i], i);
 		if (err)
 			return err;
 	}
 	khz = ioctl(vm->vcpus[0].fd, KVM_GET_TSC_KHZ, 0);
 	vm->tsc_khz = khz > 0 ? (uint64_t)khz : 0;
-	vm->pvm = gmem_pvm_detect(vm->vcpus[0].fd);
+	vm->pvm = vmm_pvm_detect(vm->vcpus[0].fd);
 	return 0;
 }
 
 /* On a PVM-variant host, after the page tables and sregs are in place:
  * every vCPU opts in to native execution with its own PVM page. */
-static int enable_pvm(struct gmem_vm *vm)
+static int enable_pvm(struct vmm *vm)
 {
 	unsigned int i;
 	int err;
 
 	for (i = 0; vm->pvm && i < vm->nr_vcpus; i++) {
-		err = gmem_pvm_enable(vm->vcpus[i].fd, GMEM_ABI_PVM_PAGE_GPA +
+		err = vmm_pvm_enable(vm->vcpus[i].fd, GMEM_ABI_PVM_PAGE_GPA +
 				      i * GMEM_ABI_PAGE_SIZE);
 		if (err)
 			return err;
@@ -316,9 +316,9 @@ static int enable_pvm(struct gmem_vm *vm)
 	return 0;
 }
 
-int gmem_vm_create(const struct gmem_vm_config *cfg, struct gmem_vm **out)
+int vmm_create(const struct vmm_config *cfg, struct vmm **out)
 {
-	struct gmem_vm *vm;
+	struct vmm *vm;
 	unsigned int i;
 	int err;
 
@@ -336,7 +336,7 @@ int gmem_vm_create(const struct gmem_vm_config *cfg, struct gmem_vm **out)
 	if (err)
 		goto fail;
 	vm->nr_vcpus = vm->cfg.vcpus;
-	vm->services = gmem_vm_test_wants_services(vm->cfg.test) ? cfg->services : NULL;
+	vm->services = vmm_test_wants_services(vm->cfg.test) ? cfg->services : NULL;
 	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
 		err = -ENOMEM;
@@ -365,7 +365,7 @@ int gmem_vm_create(const struct gmem_vm_config *cfg, struct gmem_vm **out)
 	err = create_vcpus(vm);
 	if (err)
 		goto fail;
-	err = gmem_vm_load_boot(vm);
+	err = vmm_load_boot(vm);
 	if (err)
 		goto fail;
 	err = enable_pvm(vm);
@@ -377,17 +377,17 @@ int gmem_vm_create(const struct gmem_vm_config *cfg, struct gmem_vm **out)
 	*out = vm;
 	return 0;
 fail:
-	gmem_vm_destroy(vm);
+	vmm_destroy(vm);
 	return err;
 }
 
-void gmem_vm_destroy(struct gmem_vm *vm)
+void vmm_destroy(struct vmm *vm)
 {
 	unsigned int i;
 
 	if (!vm)
 		return;
-	gmem_convq_stop(vm);		/* if a run failed half way */
+	vmm_convq_stop(vm);		/* if a run failed half way */
 	/* The VMM's own pins; a guest could never have dropped them (its
 	 * unpins only release guest pins), so these cannot fail. */
 	if (vm->pinned) {
@@ -399,7 +399,7 @@ void gmem_vm_destroy(struct gmem_vm *vm)
 		gmem_unpin(vm->mem, GMEM_ABI_CONVQ_GPA,
 			   vm->nr_vcpus * GMEM_ABI_PAGE_SIZE);
 	for (i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
-		gmem_vcpu_destroy(&vm->vcpus[i]);
+		vmm_vcpu_destroy(&vm->vcpus[i]);
 	for (i = 0; i < vm->nr_ioeventfds; i++) {
 		struct kvm_ioeventfd e = {
 			.addr = vm->ioeventfd_gpa[i],
@@ -426,25 +426,25 @@ void gmem_vm_destroy(struct gmem_vm *vm)
 	free(vm);
 }
 
-struct gmem *gmem_vm_memory(struct gmem_vm *vm)
+struct gmem *vmm_memory(struct vmm *vm)
 {
 	return vm ? vm->mem : NULL;
 }
 
-int gmem_vm_fd(const struct gmem_vm *vm)
+int vmm_fd(const struct vmm *vm)
 {
 	return vm ? vm->vm_fd : -EINVAL;
 }
 
-enum gmem_transport gmem_vm_transport(const struct gmem_vm *vm)
+enum vmm_transport vmm_transport(const struct vmm *vm)
 {
 	return vm->transport;
 }
 
 /* ---- device hooks ------------------------------------------------------- */
 
-int gmem_vm_set_mmio_handler(struct gmem_vm *vm, uint64_t gpa, uint64_t size,
-			     gmem_vm_mmio_fn fn, void *opaque)
+int vmm_set_mmio_handler(struct vmm *vm, uint64_t gpa, uint64_t size,
+			     vmm_mmio_fn fn, void *opaque)
 {
 	unsigned int i;
 
@@ -454,17 +454,17 @@ int gmem_vm_set_mmio_handler(struct gmem_vm *vm, uint64_t gpa, uint64_t size,
 		return -EALREADY;
 	if (gpa < vm->cfg.mem_size)
 		return -EINVAL;		/* RAM is not MMIO */
-	if (vm->nr_mmio >= GMEM_VM_MAX_MMIO)
+	if (vm->nr_mmio >= VMM_MAX_MMIO)
 		return -ENOSPC;
 	for (i = 0; i < vm->nr_mmio; i++)
 		if (gpa < vm->mmio[i].gpa + vm->mmio[i].size &&
 		    vm->mmio[i].gpa < gpa + size)
 			return -EEXIST;
-	vm->mmio[vm->nr_mmio++] = (struct gmem_vm_mmio){ gpa, size, fn, opaque };
+	vm->mmio[vm->nr_mmio++] = (struct vmm_mmio){ gpa, size, fn, opaque };
 	return 0;
 }
 
-int gmem_vm_add_ioeventfd(struct gmem_vm *vm, uint64_t gpa, uint32_t len, int fd)
+int vmm_add_ioeventfd(struct vmm *vm, uint64_t gpa, uint32_t len, int fd)
 {
 	struct kvm_ioeventfd e = { .addr = gpa, .len = len, .fd = fd };
 
@@ -472,7 +472,7 @@ int gmem_vm_add_ioeventfd(struct gmem_vm *vm, uint64_t gpa, uint32_t len, int fd
 		return -EINVAL;
 	if (vm->ran)
 		return -EALREADY;
-	if (vm->nr_ioeventfds >= GMEM_VM_MAX_MMIO)
+	if (vm->nr_ioeventfds >= VMM_MAX_MMIO)
 		return -ENOSPC;
 	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &e))
 		return -errno;

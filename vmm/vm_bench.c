@@ -17,13 +17,13 @@ static const char *abi_transport_name(uint32_t t)
 	       t == GMEM_ABI_TRANSPORT_QUEUE ? "queue" : "doorbell";
 }
 
-static int bench_one(enum gmem_transport tr, int poll_us, enum gmem_mode mode,
-		     unsigned int reps, struct gmem_vm_bench_row *out,
+static int bench_one(enum vmm_transport tr, int poll_us, enum gmem_mode mode,
+		     unsigned int reps, struct bench_convert_row *out,
 		     unsigned int max, unsigned int n, bool keep_exit)
 {
-	struct gmem_vm_config cfg = {
+	struct vmm_config cfg = {
 		.vcpus = 1,
-		.mem_size = GMEM_VM_DEFAULT_MEM,
+		.mem_size = VMM_DEFAULT_MEM,
 		.transport = tr,
 		.mode = mode,
 		.test = GMEM_ABI_TEST_BENCH,
@@ -32,26 +32,26 @@ static int bench_one(enum gmem_transport tr, int poll_us, enum gmem_mode mode,
 		.quiet = true,
 		.conv_poll_us = poll_us,
 	};
-	struct gmem_vm_result res;
-	struct gmem_vm *vm;
+	struct vmm_result res;
+	struct vmm *vm;
 	uint32_t i;
 	int err;
 
-	err = gmem_vm_create(&cfg, &vm);
+	err = vmm_create(&cfg, &vm);
 	if (err)
 		return err;
-	err = gmem_vm_run(vm, &res);
-	gmem_vm_destroy(vm);
+	err = vmm_run(vm, &res);
+	vmm_destroy(vm);
 	if (err)
 		return err;
 	if (!res.pass) {
 		fprintf(stderr, "gmemkit: guest bench via %s failed: %s\n",
-			gmem_vm_transport_name(tr), res.message);
+			vmm_transport_name(tr), res.message);
 		return -EIO;
 	}
 	for (i = 0; i < res.guest.nr_bench && i < GMEM_ABI_MAX_BENCH && n < max; i++) {
 		const struct gmem_abi_bench *b = &res.guest.bench[i];
-		struct gmem_vm_bench_row *r = &out[n];
+		struct bench_convert_row *r = &out[n];
 
 		/* The empty round trip is the same in every run: keep one. */
 		if (b->op == GMEM_ABI_BENCH_EXIT && !keep_exit)
@@ -65,8 +65,8 @@ static int bench_one(enum gmem_transport tr, int poll_us, enum gmem_mode mode,
 		r->transport = abi_transport_name(b->transport);
 		r->converter = "-";
 		r->poll_us = 0;
-		if (b->op != GMEM_ABI_BENCH_EXIT && tr == GMEM_TRANSPORT_QUEUE) {
-			r->converter = poll_us == GMEM_VM_CONV_POLL_OFF ? "asleep" : "polling";
+		if (b->op != GMEM_ABI_BENCH_EXIT && tr == VMM_TRANSPORT_QUEUE) {
+			r->converter = poll_us == VMM_CONV_POLL_OFF ? "asleep" : "polling";
 			r->poll_us = res.queue.poll_us;
 		}
 		r->conversions = b->conversions;
@@ -87,50 +87,50 @@ static int bench_one(enum gmem_transport tr, int poll_us, enum gmem_mode mode,
 
 #define TR(t)	(1U << (t))
 
-int gmem_vm_convert_bench_opts(enum gmem_mode mode, unsigned int reps,
+int bench_convert_opts(enum gmem_mode mode, unsigned int reps,
 			       unsigned int transports, int conv_poll_us,
-			       struct gmem_vm_bench_row *out, unsigned int max)
+			       struct bench_convert_row *out, unsigned int max)
 {
 	bool exit_kept = false;
 	int n = 0, r;
 
 	if (!out || !reps || reps > 100000 || mode > GMEM_MODE_DESTRUCTIVE ||
-	    (transports & ~(TR(GMEM_TRANSPORT_HYPERCALL) | TR(GMEM_TRANSPORT_DOORBELL) |
-			    TR(GMEM_TRANSPORT_QUEUE))) ||
-	    conv_poll_us < GMEM_VM_CONV_POLL_OFF ||
-	    conv_poll_us > GMEM_VM_CONV_POLL_US_MAX)
+	    (transports & ~(TR(VMM_TRANSPORT_HYPERCALL) | TR(VMM_TRANSPORT_DOORBELL) |
+			    TR(VMM_TRANSPORT_QUEUE))) ||
+	    conv_poll_us < VMM_CONV_POLL_OFF ||
+	    conv_poll_us > VMM_CONV_POLL_US_MAX)
 		return -EINVAL;
 	if (!transports) {
-		transports = TR(GMEM_TRANSPORT_DOORBELL) | TR(GMEM_TRANSPORT_QUEUE);
-		if (gmem_vm_probe_hypercall_exit(GMEM_VM_PROBE_TIMEOUT_MS, NULL) == 1)
-			transports |= TR(GMEM_TRANSPORT_HYPERCALL);
+		transports = TR(VMM_TRANSPORT_DOORBELL) | TR(VMM_TRANSPORT_QUEUE);
+		if (vmm_probe_hypercall_exit(VMM_PROBE_TIMEOUT_MS, NULL) == 1)
+			transports |= TR(VMM_TRANSPORT_HYPERCALL);
 	}
-	if (transports & TR(GMEM_TRANSPORT_DOORBELL)) {
-		n = bench_one(GMEM_TRANSPORT_DOORBELL, 0, mode, reps, out, max, 0, true);
+	if (transports & TR(VMM_TRANSPORT_DOORBELL)) {
+		n = bench_one(VMM_TRANSPORT_DOORBELL, 0, mode, reps, out, max, 0, true);
 		if (n < 0)
 			return n;
 		exit_kept = true;
 	}
-	if (transports & TR(GMEM_TRANSPORT_HYPERCALL)) {
-		r = bench_one(GMEM_TRANSPORT_HYPERCALL, 0, mode, reps, out, max,
+	if (transports & TR(VMM_TRANSPORT_HYPERCALL)) {
+		r = bench_one(VMM_TRANSPORT_HYPERCALL, 0, mode, reps, out, max,
 			      (unsigned int)n, !exit_kept);
 		if (r < 0)
 			return r;
 		exit_kept = exit_kept || r > n;
 		n = r;
 	}
-	if (transports & TR(GMEM_TRANSPORT_QUEUE)) {
+	if (transports & TR(VMM_TRANSPORT_QUEUE)) {
 		/* Polling (as configured; none if told OFF) and asleep: every
 		 * request then finds the converter asleep and kicks. */
-		if (conv_poll_us != GMEM_VM_CONV_POLL_OFF) {
-			r = bench_one(GMEM_TRANSPORT_QUEUE, conv_poll_us, mode, reps,
+		if (conv_poll_us != VMM_CONV_POLL_OFF) {
+			r = bench_one(VMM_TRANSPORT_QUEUE, conv_poll_us, mode, reps,
 				      out, max, (unsigned int)n, !exit_kept);
 			if (r < 0)
 				return r;
 			exit_kept = exit_kept || r > n;
 			n = r;
 		}
-		r = bench_one(GMEM_TRANSPORT_QUEUE, GMEM_VM_CONV_POLL_OFF, mode, reps,
+		r = bench_one(VMM_TRANSPORT_QUEUE, VMM_CONV_POLL_OFF, mode, reps,
 			      out, max, (unsigned int)n, !exit_kept);
 		if (r < 0)
 			return r;
@@ -139,8 +139,8 @@ int gmem_vm_convert_bench_opts(enum gmem_mode mode, unsigned int reps,
 	return n;
 }
 
-int gmem_vm_convert_bench(enum gmem_mode mode, unsigned int reps,
-			  struct gmem_vm_bench_row *out, unsigned int max)
+int bench_convert(enum gmem_mode mode, unsigned int reps,
+			  struct bench_convert_row *out, unsigned int max)
 {
-	return gmem_vm_convert_bench_opts(mode, reps, 0, 0, out, max);
+	return bench_convert_opts(mode, reps, 0, 0, out, max);
 }

@@ -29,7 +29,7 @@ static const char *const rw_names[GMEM_ABI_IO_RW_MAX] = {
 	[GMEM_ABI_IO_RANDRW] = "randrw",
 };
 
-int gmem_io_mode_from_name(const char *name, enum gmem_abi_io_mode *out)
+int bench_io_mode_from_name(const char *name, enum gmem_abi_io_mode *out)
 {
 	int i;
 
@@ -41,12 +41,12 @@ int gmem_io_mode_from_name(const char *name, enum gmem_abi_io_mode *out)
 	return -EINVAL;
 }
 
-const char *gmem_io_mode_name(enum gmem_abi_io_mode m)
+const char *bench_io_mode_name(enum gmem_abi_io_mode m)
 {
 	return (int)m > 0 && m < GMEM_ABI_IO_MODE_MAX ? mode_names[m] : "?";
 }
 
-int gmem_io_rw_from_name(const char *name, enum gmem_abi_io_rw *out)
+int bench_io_rw_from_name(const char *name, enum gmem_abi_io_rw *out)
 {
 	int i;
 
@@ -58,12 +58,12 @@ int gmem_io_rw_from_name(const char *name, enum gmem_abi_io_rw *out)
 	return -EINVAL;
 }
 
-const char *gmem_io_rw_name(enum gmem_abi_io_rw rw)
+const char *bench_io_rw_name(enum gmem_abi_io_rw rw)
 {
 	return (int)rw > 0 && rw < GMEM_ABI_IO_RW_MAX ? rw_names[rw] : "?";
 }
 
-int gmem_io_check_workload(const struct gmem_io_config *c)
+int bench_io_check_workload(const struct bench_io_config *c)
 {
 	if ((int)c->mode <= 0 || c->mode >= GMEM_ABI_IO_MODE_MAX ||
 	    (int)c->rw <= 0 || c->rw >= GMEM_ABI_IO_RW_MAX)
@@ -80,68 +80,68 @@ int gmem_io_check_workload(const struct gmem_io_config *c)
 	if ((c->flags & GMEM_ABI_IOF_CHURN) && c->mode != GMEM_ABI_IO_MIXED)
 		return -EINVAL;
 	if (gmem_abi_io_has_pool(c->mode) &&
-	    !gmem_abi_io_pool_ok(gmem_io_pool_size(c), c->bs, c->vcpus))
+	    !gmem_abi_io_pool_ok(bench_io_pool_size(c), c->bs, c->vcpus))
 		return -EINVAL;
 	if (c->mode == GMEM_ABI_IO_PERSISTENT &&
-	    (gmem_io_persist_size(c) < c->bs || gmem_io_persist_size(c) > GMEM_ABI_IO_MAX_BS ||
-	     (gmem_io_persist_size(c) & (gmem_io_persist_size(c) - 1))))
+	    (bench_io_persist_size(c) < c->bs || bench_io_persist_size(c) > GMEM_ABI_IO_MAX_BS ||
+	     (bench_io_persist_size(c) & (bench_io_persist_size(c) - 1))))
 		return -EINVAL;
 	return 0;
 }
 
-static int check(const struct gmem_io_config *c)
+static int check(const struct bench_io_config *c)
 {
-	int err = gmem_io_check_workload(c);
+	int err = bench_io_check_workload(c);
 
 	if (!err && !c->backend && !c->custom)
 		err = -EINVAL;
 	return err;
 }
 
-uint64_t gmem_io_pool_size(const struct gmem_io_config *c)
+uint64_t bench_io_pool_size(const struct bench_io_config *c)
 {
 	return c->pool_size ? c->pool_size : GMEM_ABI_IO_POOL_DEFAULT;
 }
 
-uint64_t gmem_io_persist_size(const struct gmem_io_config *c)
+uint64_t bench_io_persist_size(const struct bench_io_config *c)
 {
 	return c->persist_size ? c->persist_size : GMEM_ABI_IO_MAX_BS;
 }
 
 /* Device and its wiring into the VM. */
-static int attach(struct gmem_vm *vm, struct blk_backend *be,
-		  unsigned int poll_us, struct virtio_blk **out)
+static int attach(struct vmm *vm, struct blk_backend *be,
+		  unsigned int poll_us, struct vblk **out)
 {
-	struct virtio_blk_params p = {
-		.mem = gmem_vm_memory(vm),
+	struct vblk_params p = {
+		.mem = vmm_memory(vm),
 		.backend = be,
 		.queue_num_max = 1024,
 		.poll_us = poll_us,
 	};
-	struct virtio_blk *b;
+	struct vblk *b;
 	int err;
 
-	err = virtio_blk_create(&p, &b);
+	err = vblk_create(&p, &b);
 	if (err)
 		return err;
-	err = gmem_vm_set_mmio_handler(vm, GMEM_ABI_VIRTIO_MMIO_GPA,
+	err = vmm_set_mmio_handler(vm, GMEM_ABI_VIRTIO_MMIO_GPA,
 				       GMEM_ABI_VIRTIO_MMIO_SIZE,
-				       virtio_mmio_handler, virtio_blk_mmio(b));
+				       virtio_mmio_handler, vblk_mmio(b));
 	if (!err)
-		err = gmem_vm_add_ioeventfd(vm, GMEM_ABI_VIRTIO_MMIO_GPA +
+		err = vmm_add_ioeventfd(vm, GMEM_ABI_VIRTIO_MMIO_GPA +
 					    VIRTIO_MMIO_QUEUE_NOTIFY, 4,
-					    virtio_blk_notify_fd(b));
+					    vblk_notify_fd(b));
 	if (!err)
-		err = virtio_blk_start(b);
+		err = vblk_start(b);
 	if (err) {
-		virtio_blk_destroy(b);	/* destroys the backend too */
+		vblk_destroy(b);	/* destroys the backend too */
 		return err;
 	}
 	*out = b;
 	return 0;
 }
 
-void gmem_io_abi_config(struct gmem_abi_io_config *io, const struct gmem_io_config *c)
+void bench_io_abi_config(struct gmem_abi_io_config *io, const struct bench_io_config *c)
 {
 	memset(io, 0, sizeof(*io));
 	io->mode = c->mode;
@@ -155,18 +155,18 @@ void gmem_io_abi_config(struct gmem_abi_io_config *io, const struct gmem_io_conf
 	io->delay_ms = c->delay_ms;
 	io->span = c->span;
 	if (gmem_abi_io_has_pool(c->mode))
-		io->pool_size = gmem_io_pool_size(c);
+		io->pool_size = bench_io_pool_size(c);
 	if (c->mode == GMEM_ABI_IO_PERSISTENT)
-		io->persist_size = gmem_io_persist_size(c);
+		io->persist_size = bench_io_persist_size(c);
 }
 
-int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
+int bench_io_run(const struct bench_io_config *c, struct bench_io_result *r)
 {
 	struct blk_backend *be = c ? c->custom : NULL;
-	struct gmem_vm_config vc = { 0 };
+	struct vmm_config vc = { 0 };
 	struct gmem_abi_io_config io;
-	struct virtio_blk *blk = NULL;
-	struct gmem_vm *vm = NULL;
+	struct vblk *blk = NULL;
+	struct vmm *vm = NULL;
 	struct gmem_stats after;
 	uint64_t mem;
 	int err;
@@ -179,7 +179,7 @@ int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
 	err = check(c);
 	if (err)
 		goto out_be;
-	gmem_io_abi_config(&io, c);
+	bench_io_abi_config(&io, c);
 	mem = gmem_abi_io_mem_size(&io, c->vcpus);
 	if (mem > GMEM_ABI_MEM_MAX) {
 		err = -ENOSPC;
@@ -201,7 +201,7 @@ int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
 			(unsigned int)(c->runtime_s * 1000) + 120000;
 	vc.console = c->console;
 	vc.quiet = c->quiet;
-	err = gmem_vm_create(&vc, &vm);
+	err = vmm_create(&vc, &vm);
 	if (err)
 		goto out_be;
 	vm->boot->io = io;
@@ -212,22 +212,22 @@ int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
 	r->pool_size = io.pool_size;
 	r->persist_pool = gmem_abi_io_persist_pool(&io, c->vcpus);
 	r->shared_bytes = gmem_abi_io_shared_size(&io, c->vcpus);
-	r->backing = gmem_backing(gmem_vm_memory(vm));
+	r->backing = gmem_backing(vmm_memory(vm));
 	err = attach(vm, be, c->poll_us, &blk);
 	be = NULL;		/* the device owns it, or destroyed it */
 	if (err)
 		goto out_vm;
-	err = gmem_vm_run(vm, &r->vm);
-	virtio_blk_stop(blk);
-	virtio_blk_reap(blk, true);
-	virtio_blk_get_stats(blk, &r->dev);
-	gmem_get_stats(gmem_vm_memory(vm), &r->mem);
+	err = vmm_run(vm, &r->vm);
+	vblk_stop(blk);
+	vblk_reap(blk, true);
+	vblk_get_stats(blk, &r->dev);
+	gmem_get_stats(vmm_memory(vm), &r->mem);
 	r->io = r->vm.guest.io;
 	r->conv_host_ns = r->vm.counters.c[GMEM_ABI_CNT_CONV_HOST_NS];
 	r->conv_ok = r->vm.counters.c[GMEM_ABI_CNT_CONV_OK];
-	virtio_blk_destroy(blk);
+	vblk_destroy(blk);
 	/* The device's last unpins (rings, at its reset) happened just now. */
-	gmem_get_stats(gmem_vm_memory(vm), &after);
+	gmem_get_stats(vmm_memory(vm), &after);
 	r->mem.unpin_missing = after.unpin_missing;
 	if (r->mem.unpin_missing || r->dev.unpin_bugs) {
 		r->vm.pass = false;
@@ -237,7 +237,7 @@ int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r)
 			 (unsigned long long)r->dev.unpin_bugs);
 	}
 out_vm:
-	gmem_vm_destroy(vm);
+	vmm_destroy(vm);
 out_be:
 	if (be)
 		blk_backend_destroy(be);

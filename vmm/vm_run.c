@@ -17,7 +17,7 @@
 
 /* ---- run end, console ----------------------------------------------------- */
 
-void gmem_vm_end_run(struct gmem_vm *vm, enum gmem_vm_end end, int vcpu,
+void vmm_end_run(struct vmm *vm, enum vmm_end end, int vcpu,
 		     uint64_t info, const char *fmt, ...)
 {
 	unsigned int i;
@@ -36,10 +36,10 @@ void gmem_vm_end_run(struct gmem_vm *vm, enum gmem_vm_end end, int vcpu,
 	pthread_mutex_unlock(&vm->end_lock);
 	atomic_store(&vm->stop, true);
 	for (i = 0; i < vm->nr_vcpus; i++)
-		gmem_vcpu_kick(&vm->vcpus[i]);
+		vmm_vcpu_kick(&vm->vcpus[i]);
 }
 
-void gmem_vm_console(struct gmem_vm *vm, struct gmem_vcpu *vcpu, uint32_t len)
+void vmm_console(struct vmm *vm, struct vmm_vcpu *vcpu, uint32_t len)
 {
 	char buf[GMEM_ABI_CONSOLE_MAX];
 	uint32_t i;
@@ -66,7 +66,7 @@ void gmem_vm_console(struct gmem_vm *vm, struct gmem_vcpu *vcpu, uint32_t len)
 /* ---- run ------------------------------------------------------------------ */
 
 struct watchdog {
-	struct gmem_vm *vm;
+	struct vmm *vm;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool quit;
@@ -86,7 +86,7 @@ static void deadline_after(struct timespec *ts, unsigned int ms)
 static void *watchdog_thread(void *arg)
 {
 	struct watchdog *wd = arg;
-	struct gmem_vm *vm = wd->vm;
+	struct vmm *vm = wd->vm;
 	struct timespec ts;
 	unsigned int i;
 	bool fired = false;
@@ -99,14 +99,14 @@ static void *watchdog_thread(void *arg)
 		if (!fired) {
 			fired = true;
 			pthread_mutex_unlock(&wd->lock);
-			gmem_vm_end_run(vm, GMEM_VM_END_TIMEOUT, -1, vm->cfg.timeout_ms,
+			vmm_end_run(vm, VMM_END_TIMEOUT, -1, vm->cfg.timeout_ms,
 					"watchdog: the guest did not finish within %u ms",
 					vm->cfg.timeout_ms);
 			pthread_mutex_lock(&wd->lock);
 		} else {
 			/* Keep kicking until every vCPU thread has left. */
 			for (i = 0; i < vm->nr_vcpus; i++)
-				gmem_vcpu_kick(&vm->vcpus[i]);
+				vmm_vcpu_kick(&vm->vcpus[i]);
 		}
 		deadline_after(&ts, 50);
 	}
@@ -114,7 +114,7 @@ static void *watchdog_thread(void *arg)
 	return NULL;
 }
 
-static void append_rips(struct gmem_vm *vm)
+static void append_rips(struct vmm *vm)
 {
 	size_t n = strlen(vm->end.message);
 	struct kvm_regs regs;
@@ -130,12 +130,12 @@ static void append_rips(struct gmem_vm *vm)
 }
 
 /* After the converter has been joined. */
-static void collect_queue(struct gmem_vm *vm, struct gmem_vm_queue_stats *q)
+static void collect_queue(struct vmm *vm, struct vmm_queue_stats *q)
 {
 	unsigned int i;
 
 	memset(q, 0, sizeof(*q));
-	if (vm->transport != GMEM_TRANSPORT_QUEUE)
+	if (vm->transport != VMM_TRANSPORT_QUEUE)
 		return;
 	q->active = true;
 	q->poll_us = vm->cfg.conv_poll_us > 0 ? (unsigned int)vm->cfg.conv_poll_us : 0;
@@ -143,7 +143,7 @@ static void collect_queue(struct gmem_vm *vm, struct gmem_vm_queue_stats *q)
 	q->vcpus_pinned = vm->nr_vcpus && vm->vcpus[0].pin;
 	q->requests = atomic_load(&vm->cnt[GMEM_ABI_CNT_QUEUE_REQS]);
 	q->wakeups = atomic_load(&vm->cnt[GMEM_ABI_CNT_QUEUE_WAKEUPS]);
-	q->cpu_ns = gmem_convq_cpu_ns(vm);
+	q->cpu_ns = vmm_convq_cpu_ns(vm);
 	q->wall_ns = vm->convq.t1 > vm->convq.t0 ? vm->convq.t1 - vm->convq.t0 : 0;
 	for (i = 0; i < vm->convq.nr; i++) {
 		if (!vm->convq.rings[i].stopped)
@@ -154,7 +154,7 @@ static void collect_queue(struct gmem_vm *vm, struct gmem_vm_queue_stats *q)
 	}
 }
 
-static void collect(struct gmem_vm *vm, struct gmem_vm_result *res)
+static void collect(struct vmm *vm, struct vmm_result *res)
 {
 	struct gmem_stats gs;
 	unsigned int i;
@@ -173,7 +173,7 @@ static void collect(struct gmem_vm *vm, struct gmem_vm_result *res)
 	collect_queue(vm, &res->queue);
 	gmem_get_stats(vm->mem, &gs);
 	if (gs.unpin_missing && !vm->ended)
-		gmem_vm_end_run(vm, GMEM_VM_END_ERROR, -1, gs.unpin_missing,
+		vmm_end_run(vm, VMM_END_ERROR, -1, gs.unpin_missing,
 				"VMM bug: %llu host unpins found no pin (a host pin was "
 				"dropped twice or never taken)",
 				(unsigned long long)gs.unpin_missing);
@@ -189,7 +189,7 @@ static void collect(struct gmem_vm *vm, struct gmem_vm_result *res)
 	       res->guest.status == GMEM_ABI_RES_PASS;
 	for (i = 0; i < vm->nr_vcpus; i++)
 		pass = pass && vm->vcpus[i].done_status == GMEM_ABI_RES_PASS;
-	res->end = GMEM_VM_END_DONE;
+	res->end = VMM_END_DONE;
 	res->end_vcpu = -1;
 	res->pass = pass;
 	snprintf(res->message, sizeof(res->message),
@@ -211,7 +211,7 @@ static void host_speed_init(void)
 	char model[128];
 
 	host_speed = gmem_abi_speed_measure(4 * GMEM_ABI_SPEED_REPS);
-	gmem_probe_cpu(model, sizeof(model), &host_emulated);
+	probe_cpu_model(model, sizeof(model), &host_emulated);
 }
 
 static bool host_cpu_emulated(void)
@@ -220,20 +220,20 @@ static bool host_cpu_emulated(void)
 	return host_emulated;
 }
 
-uint64_t gmem_vm_host_speed_mcycles(void)
+uint64_t vmm_host_speed_mcycles(void)
 {
 	pthread_once(&host_speed_once, host_speed_init);
 	return host_speed;
 }
 
-static void classify_speed(const struct gmem_vm *vm, struct gmem_vm_result *res)
+static void classify_speed(const struct vmm *vm, struct vmm_result *res)
 {
-	struct gmem_vm_speed *s = &res->speed;
+	struct vmm_speed *s = &res->speed;
 
 	memset(s, 0, sizeof(*s));
 	s->pvm = vm->pvm;
 	s->host_emulated = host_cpu_emulated();
-	s->host_mcycles = gmem_vm_host_speed_mcycles();
+	s->host_mcycles = vmm_host_speed_mcycles();
 	s->guest_mcycles = res->guest.magic == GMEM_ABI_MAGIC ?
 			   res->guest.speed_mcycles : 0;
 	s->measured = s->guest_mcycles > 0;
@@ -241,12 +241,12 @@ static void classify_speed(const struct gmem_vm *vm, struct gmem_vm_result *res)
 		return;
 	s->factor = (double)s->guest_mcycles /
 		    (double)(s->host_mcycles ? s->host_mcycles : 1);
-	s->native = s->factor <= GMEM_VM_NATIVE_FACTOR &&
-		    s->guest_mcycles < GMEM_VM_NATIVE_MAX_MCYCLES &&
+	s->native = s->factor <= VMM_NATIVE_FACTOR &&
+		    s->guest_mcycles < VMM_NATIVE_MAX_MCYCLES &&
 		    !s->host_emulated;
 }
 
-void gmem_vm_speed_describe(const struct gmem_vm_speed *s, char *buf, size_t len)
+void vmm_speed_describe(const struct vmm_speed *s, char *buf, size_t len)
 {
 	if (!s->measured) {
 		snprintf(buf, len, "unknown (the guest did not report its speed loop)");
@@ -261,7 +261,7 @@ void gmem_vm_speed_describe(const struct gmem_vm_speed *s, char *buf, size_t len
 
 /* Queue transport: the converter on the last CPU allowed, the vCPUs on the
  * others if there are at least as many as vCPUs (else they float). */
-static void plan_queue_cpus(struct gmem_vm *vm)
+static void plan_queue_cpus(struct vmm *vm)
 {
 	cpu_set_t all;
 	int i, last = -1;
@@ -283,7 +283,7 @@ static void plan_queue_cpus(struct gmem_vm *vm)
 		vm->vcpus[v].pin = left >= vm->nr_vcpus;
 }
 
-int gmem_vm_run(struct gmem_vm *vm, struct gmem_vm_result *res)
+int vmm_run(struct vmm *vm, struct vmm_result *res)
 {
 	struct watchdog wd = { .vm = vm };
 	pthread_condattr_t ca;
@@ -296,7 +296,7 @@ int gmem_vm_run(struct gmem_vm *vm, struct gmem_vm_result *res)
 	if (vm->ran)
 		return -EALREADY;
 	vm->ran = true;
-	err = gmem_vm_kick_signal_init();
+	err = vmm_kick_signal_init();
 	if (err)
 		return err;
 	pthread_mutex_init(&wd.lock, NULL);
@@ -304,23 +304,23 @@ int gmem_vm_run(struct gmem_vm *vm, struct gmem_vm_result *res)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&wd.cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (vm->transport == GMEM_TRANSPORT_QUEUE) {
+	if (vm->transport == VMM_TRANSPORT_QUEUE) {
 		plan_queue_cpus(vm);
-		err = gmem_convq_start(vm, vm->cfg.conv_poll_us > 0 ?
+		err = vmm_convq_start(vm, vm->cfg.conv_poll_us > 0 ?
 				       (unsigned int)vm->cfg.conv_poll_us : 0);
 		if (err)
 			goto out_cond;
 	}
 	err = -pthread_create(&wd_thread, NULL, watchdog_thread, &wd);
 	if (err) {
-		gmem_convq_stop(vm);
+		vmm_convq_stop(vm);
 		goto out_cond;
 	}
 	for (i = 0; i < vm->nr_vcpus; i++) {
-		err = -pthread_create(&vm->vcpus[i].thread, NULL, gmem_vcpu_thread,
+		err = -pthread_create(&vm->vcpus[i].thread, NULL, vmm_vcpu_thread,
 				      &vm->vcpus[i]);
 		if (err) {
-			gmem_vm_end_run(vm, GMEM_VM_END_ERROR, -1, (uint64_t)-err,
+			vmm_end_run(vm, VMM_END_ERROR, -1, (uint64_t)-err,
 					"cannot start vCPU thread %u: %s", i,
 					strerror(-err));
 			break;
@@ -335,8 +335,8 @@ int gmem_vm_run(struct gmem_vm *vm, struct gmem_vm_result *res)
 	pthread_cond_signal(&wd.cond);
 	pthread_mutex_unlock(&wd.lock);
 	pthread_join(wd_thread, NULL);
-	gmem_convq_stop(vm);
-	if (vm->ended && vm->end.end == GMEM_VM_END_TIMEOUT)
+	vmm_convq_stop(vm);
+	if (vm->ended && vm->end.end == VMM_END_TIMEOUT)
 		append_rips(vm);
 	collect(vm, res);
 	classify_speed(vm, res);

@@ -25,7 +25,7 @@
  *   0x0020_0000  vCPU stacks          private, GMEM_ABI_STACK_SIZE each
  *   0x0030_0000  guest heap           private
  *   0x0100_0000  shared pool (8 MiB)  shared for the whole run (virtio rings,
- *                                     request headers; see guest/vblk.h)
+ *                                     request headers; see guest/gblk.h)
  *   0x0180_0000  test area            private, up to the end of RAM (an I/O
  *                                     run shares a part once: see below)
  *   0xd000_0000  virtio-mmio device 0 (4 KiB MMIO window, no RAM)
@@ -392,7 +392,7 @@ struct gmem_abi_bench {
  * iterations of gmem_abi_speed_loop() with the TSC (best of
  * GMEM_ABI_SPEED_REPS) and stores TSC cycles per 1000 iterations in
  * results.speed_mcycles.  The VMM times the same loop on the host and
- * classifies the run (vmm/vm.c: gmem_vm_speed_class()).
+ * classifies the run (vmm/vm.c: vmm_speed_class()).
  */
 #define GMEM_ABI_SPEED_ITERS	20000ULL
 #define GMEM_ABI_SPEED_REPS	5

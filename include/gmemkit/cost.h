@@ -24,7 +24,7 @@
 
 #include <stdbool.h>
 
-struct gmem_cost_in {			/* ns per I/O, as measured */
+struct bench_cost_in {			/* ns per I/O, as measured */
 	double total;			/* vCPU time per I/O */
 	double kick;			/* time in kicks */
 	double conv;			/* time in conversion requests */
@@ -32,7 +32,7 @@ struct gmem_cost_in {			/* ns per I/O, as measured */
 	double copy;			/* bounce copies */
 };
 
-struct gmem_cost_split {		/* ns per I/O */
+struct bench_cost_split {		/* ns per I/O */
 	double total, kick, conv_exit, conv_host, copy, unaccounted;
 	double scale;			/* 1, or the factor the parts were
 					 * scaled down by to fit the total */
@@ -40,21 +40,21 @@ struct gmem_cost_split {		/* ns per I/O */
 };
 
 /*
- * gmem_cost_split() - split in into out.
+ * bench_cost_split() - split in into out.
  * Returns 0, or -EINVAL for NULL pointers or an input that is negative or
  * not finite (out is left untouched then).
  */
-int gmem_cost_split(const struct gmem_cost_in *in, struct gmem_cost_split *out);
+int bench_cost_split(const struct bench_cost_in *in, struct bench_cost_split *out);
 
 struct json;
 
 /*
- * gmem_cost_split_record() - the split of one io-bench JSON record (its
+ * bench_cost_split_record() - the split of one io-bench JSON record (its
  * vcpu_ns_per_io, kick_ns_per_io, conv_ns_per_io, conv_host_ns_per_io and
  * copy_ns_per_io): what the bench report uses.
  * Returns 0, -EINVAL for NULL pointers or bad values, -ENOENT when the
  * record lacks one of the fields (written by an older gmemkit: no split).
  */
-int gmem_cost_split_record(const struct json *rec, struct gmem_cost_split *out);
+int bench_cost_split_record(const struct json *rec, struct bench_cost_split *out);
 
 #endif /* GMEMKIT_COST_H */

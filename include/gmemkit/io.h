@@ -21,7 +21,7 @@
 #include "gmemkit/virtio_blk.h"
 #include "gmemkit/vm.h"
 
-struct gmem_io_config {
+struct bench_io_config {
 	enum gmem_abi_io_mode mode;
 	enum gmem_abi_io_rw rw;
 	uint64_t bs;			/* power of 2, 4 KiB..1 MiB */
@@ -42,21 +42,21 @@ struct gmem_io_config {
 	const char *backend;		/* blk_backend_open() spec */
 	struct blk_backend *custom;	/* instead of backend (tests); owned
 					 * by the run once it is called */
-	enum gmem_transport transport;
-	unsigned int poll_us;		/* device busy polling (virtio_blk_params);
+	enum vmm_transport transport;
+	unsigned int poll_us;		/* device busy polling (vblk_params);
 					 * the driver then skips notifications
 					 * while VIRTQ_USED_F_NO_NOTIFY is set */
-	int conv_poll_us;		/* queue transport: gmem_vm_config's */
-	bool conv_no_pin;		/* queue transport: gmem_vm_config's */
+	int conv_poll_us;		/* queue transport: vmm_config's */
+	bool conv_no_pin;		/* queue transport: vmm_config's */
 	unsigned int timeout_ms;	/* 0: runtime + 120 s */
 	FILE *console;
 	bool quiet;
 };
 
-struct gmem_io_result {
-	struct gmem_vm_result vm;	/* how the run ended, guest results */
+struct bench_io_result {
+	struct vmm_result vm;	/* how the run ended, guest results */
 	struct gmem_abi_io_results io;	/* copy of vm.guest.io */
-	struct virtio_blk_stats dev;	/* device counters after the run */
+	struct vblk_stats dev;	/* device counters after the run */
 	struct gmem_stats mem;		/* guest RAM counters after the run */
 	enum gmem_backing backing;
 	uint64_t conv_host_ns;		/* VMM time in gmem_share/unshare, whole
@@ -71,7 +71,7 @@ struct gmem_io_result {
 };
 
 /*
- * gmem_io_run() - create the VM and device, run, collect, tear down.
+ * bench_io_run() - create the VM and device, run, collect, tear down.
  * Returns 0 when the run happened (r->vm.pass says whether the guest
  * passed), or:
  *   -EINVAL      c or r NULL, mode/rw unknown, bs not a power of 2 in
@@ -84,33 +84,33 @@ struct gmem_io_result {
  *                persist_size not a power of 2 in [bs, 1 MiB]
  *   -ENODEV      no usable /dev/kvm
  *   -ENOSPC      the run needs more than GMEM_ABI_MEM_MAX of guest RAM
- *   or the errors of gmem_vm_create(), blk_backend_open(),
- *   virtio_blk_create(), gmem_vm_set_mmio_handler(),
- *   gmem_vm_add_ioeventfd(), virtio_blk_start(), gmem_vm_run().
+ *   or the errors of vmm_create(), blk_backend_open(),
+ *   vblk_create(), vmm_set_mmio_handler(),
+ *   vmm_add_ioeventfd(), vblk_start(), vmm_run().
  * The custom backend is destroyed in every case.
  */
-int gmem_io_run(const struct gmem_io_config *c, struct gmem_io_result *r);
+int bench_io_run(const struct bench_io_config *c, struct bench_io_result *r);
 
 /* The pool and persistent buffer sizes a run of c uses (defaults applied). */
-uint64_t gmem_io_pool_size(const struct gmem_io_config *c);
-uint64_t gmem_io_persist_size(const struct gmem_io_config *c);
+uint64_t bench_io_pool_size(const struct bench_io_config *c);
+uint64_t bench_io_persist_size(const struct bench_io_config *c);
 
 /* Names: "shared", "bounce", "inplace", "inplace-batch", "adaptive", "mixed",
  * "inplace-scatter", "persistent";
  * "read", "write", "randread", "randwrite", "randrw".  -EINVAL if unknown. */
-int gmem_io_mode_from_name(const char *name, enum gmem_abi_io_mode *out);
-const char *gmem_io_mode_name(enum gmem_abi_io_mode m);
-int gmem_io_rw_from_name(const char *name, enum gmem_abi_io_rw *out);
-const char *gmem_io_rw_name(enum gmem_abi_io_rw rw);
+int bench_io_mode_from_name(const char *name, enum gmem_abi_io_mode *out);
+const char *bench_io_mode_name(enum gmem_abi_io_mode m);
+int bench_io_rw_from_name(const char *name, enum gmem_abi_io_rw *out);
+const char *bench_io_rw_name(enum gmem_abi_io_rw rw);
 
 /*
- * gmem_io_check_workload() - the checks gmem_io_run() makes of the
+ * bench_io_check_workload() - the checks bench_io_run() makes of the
  * workload's fields (everything above but backend and custom, which it
- * does not look at): 0, or -EINVAL as listed for gmem_io_run().
+ * does not look at): 0, or -EINVAL as listed for bench_io_run().
  */
-int gmem_io_check_workload(const struct gmem_io_config *c);
+int bench_io_check_workload(const struct bench_io_config *c);
 
 /* The boot_info.io a run of c hands its guest (c checked). */
-void gmem_io_abi_config(struct gmem_abi_io_config *io, const struct gmem_io_config *c);
+void bench_io_abi_config(struct gmem_abi_io_config *io, const struct bench_io_config *c);
 
 #endif /* GMEMKIT_IO_H */

@@ -30,28 +30,28 @@
 #include <stdint.h>
 
 /*
- * gmem_parse_u64() - a base-10 integer in [min, max].
+ * parse_u64() - a base-10 integer in [min, max].
  *   -EINVAL  s or out NULL, min > max, s empty or not all digits
  *            ("-1", "+1", " 1", "0x10", "1e3", "12abc")
  *   -ERANGE  above UINT64_MAX, or outside [min, max]
  */
-int gmem_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /*
- * gmem_parse_size() - a size (the grammar above) in bytes in [min, max].
+ * parse_size() - a size (the grammar above) in bytes in [min, max].
  *   -EINVAL  s or out NULL, min > max, s not a SIZE ("", "12x", "0x1000",
  *            "-4k", "1.5G", "4ki", "4096B", "1P")
  *   -ERANGE  the bytes do not fit in 64 bits ("99999999999T"), or lie
  *            outside [min, max]
  */
-int gmem_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /*
- * gmem_format_size() - bytes the shortest way the grammar reads back: with
+ * format_size() - bytes the shortest way the grammar reads back: with
  * the largest unit that divides them exactly ("4k", "2M", "1G", "3T";
  * otherwise plain bytes, "1000").  Always NUL-terminates (len > 0); returns
  * buf, so that it can stand in a printf() argument list.
  */
-const char *gmem_format_size(uint64_t bytes, char *buf, size_t len);
+const char *format_size(uint64_t bytes, char *buf, size_t len);
 
 #endif /* GMEMKIT_PARSE_H */

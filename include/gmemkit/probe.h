@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct gmem_host_caps {
+struct probe_host_caps {
 	/* host */
 	char kernel[128];		/* uname -r */
 	char cpu_model[128];		/* /proc/cpuinfo "model name" */
@@ -39,13 +39,13 @@ struct gmem_host_caps {
 };
 
 /* Fill *caps.  Never fails: what cannot be probed is reported absent. */
-void gmem_probe_host(struct gmem_host_caps *caps);
+void probe_host(struct probe_host_caps *caps);
 
 /* The CPU model from /proc/cpuinfo ("unknown" if none) and whether it is
  * an emulated one (QEMU TCG): numbers measured there are not a verdict. */
-void gmem_probe_cpu(char *model, size_t len, bool *emulated);
+void probe_cpu_model(char *model, size_t len, bool *emulated);
 
 /* What gmem will use on this host, in words (e.g. "guest_memfd (mmap)"). */
-const char *gmem_probe_backing(const struct gmem_host_caps *caps);
+const char *probe_backing(const struct probe_host_caps *caps);
 
 #endif /* GMEMKIT_PROBE_H */

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
-static inline uint64_t gmem_now_ns(void)
+static inline uint64_t timing_now_ns(void)
 {
 	struct timespec ts;
 
@@ -17,7 +17,7 @@ static inline uint64_t gmem_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-struct gmem_summary {
+struct timing_summary {
 	size_t n;
 	uint64_t min, max;
 	uint64_t p50, p90, p99, p999;
@@ -25,12 +25,12 @@ struct gmem_summary {
 };
 
 /*
- * gmem_summarize() - sort v[0..n) in place and fill *s.
+ * timing_summarize() - sort v[0..n) in place and fill *s.
  * Percentiles are nearest-rank.  n == 0 gives an all-zero summary.
  */
-void gmem_summarize(uint64_t *v, size_t n, struct gmem_summary *s);
+void timing_summarize(uint64_t *v, size_t n, struct timing_summary *s);
 
 /* Nearest-rank percentile (0 < pct <= 100) of a sorted array. */
-uint64_t gmem_percentile(const uint64_t *sorted, size_t n, double pct);
+uint64_t timing_percentile(const uint64_t *sorted, size_t n, double pct);
 
 #endif /* GMEMKIT_TIMING_H */

@@ -54,8 +54,8 @@
  * Firecracker do).
  *
  * Threads: virtio_mmio_access() runs on vCPU threads, processing on the
- * device thread (virtio_blk_start()) or on the caller of
- * virtio_blk_process_queue().  Two locks per device: a register lock for
+ * device thread (vblk_start()) or on the caller of
+ * vblk_process_queue().  Two locks per device: a register lock for
  * the register file and a processing lock for the queue, the requests and
  * the backend.  A register access takes only the register lock and never
  * waits for I/O, except the writes that begin or end a queue life (Status 0,
@@ -167,7 +167,7 @@ int blk_backend_file(const char *path, unsigned int flags, unsigned int depth,
 
 /*
  * blk_backend_open() - a backend from a command-line spec:
- *   "null" (1 GiB), "null:SIZE" (a gmem_parse_size() size, gmemkit/parse.h:
+ *   "null" (1 GiB), "null:SIZE" (a parse_size() size, gmemkit/parse.h:
  *   base 10, k/m/g/t binary units; a multiple of 512),
  *   "file:PATH[,direct][,ro][,sync]" (io_uring depth BLK_FILE_DEPTH).
  *   -EINVAL  spec NULL, unknown kind or option, bad size: not a size or
@@ -208,15 +208,15 @@ int virtio_mmio_access(struct virtio_mmio_dev *d, uint64_t offset, void *data,
 		       unsigned int len, bool is_write);
 
 /* The same with opaque = the struct virtio_mmio_dev, shaped like
- * gmem_vm_mmio_fn (gmemkit/vm.h) for gmem_vm_set_mmio_handler(). */
+ * vmm_mmio_fn (gmemkit/vm.h) for vmm_set_mmio_handler(). */
 int virtio_mmio_handler(void *opaque, uint64_t offset, void *data,
 			uint32_t len, bool is_write);
 
 /* ---- virtio-blk device ------------------------------------------------------- */
 
-struct virtio_blk;
+struct vblk;
 
-struct virtio_blk_params {
+struct vblk_params {
 	struct gmem *mem;		/* guest RAM at GPA 0 */
 	struct blk_backend *backend;	/* owned by the device on success */
 	unsigned int queue_num_max;	/* power of 2 <= 1024; 0: 256 */
@@ -231,7 +231,7 @@ struct virtio_blk_params {
 	unsigned int poll_us;
 };
 
-/* Request error classes, counted in virtio_blk_stats.err[]. */
+/* Request error classes, counted in vblk_stats.err[]. */
 enum vblk_err {
 	VBLK_OK = 0,
 	VBLK_E_STATUS,		/* no usable status descriptor */
@@ -268,7 +268,7 @@ enum vq_err {
 	VQ_E_NR
 };
 
-struct virtio_blk_stats {
+struct vblk_stats {
 	uint64_t notifies;	/* queue notifications handled */
 	uint64_t polled;	/* passes started by busy polling */
 	uint64_t batches;	/* process passes that found requests */
@@ -297,59 +297,59 @@ struct virtio_blk_stats {
 };
 
 /*
- * virtio_blk_create() - a virtio-blk device over p->mem with p->backend.
+ * vblk_create() - a virtio-blk device over p->mem with p->backend.
  *   -EINVAL  p, mem, backend or out NULL, queue_num_max not a power of 2
  *            or above 1024, seg_max above 1024, poll_us above 1000000,
  *            backend capacity 0
  *   -ENOMEM, or the errno of eventfd()
  * On error the backend is not consumed.
  */
-int virtio_blk_create(const struct virtio_blk_params *p,
-		      struct virtio_blk **out);
+int vblk_create(const struct vblk_params *p,
+		      struct vblk **out);
 
 /* Stop the thread, wait for in-flight I/O, unpin, destroy the backend. */
-void virtio_blk_destroy(struct virtio_blk *b);
+void vblk_destroy(struct vblk *b);
 
 /* The transport to hand KVM_EXIT_MMIO accesses to (see above). */
-struct virtio_mmio_dev *virtio_blk_mmio(struct virtio_blk *b);
+struct virtio_mmio_dev *vblk_mmio(struct vblk *b);
 
 /*
- * virtio_blk_notify_fd() - the eventfd to register with KVM_IOEVENTFD for
+ * vblk_notify_fd() - the eventfd to register with KVM_IOEVENTFD for
  * the 4-byte QueueNotify register (window base + VIRTIO_MMIO_QUEUE_NOTIFY).
  * The device thread waits on it.  Owned by the device.
  */
-int virtio_blk_notify_fd(struct virtio_blk *b);
+int vblk_notify_fd(struct vblk *b);
 
 /*
- * virtio_blk_start() / virtio_blk_stop() - the device thread: waits on the
+ * vblk_start() / vblk_stop() - the device thread: waits on the
  * notify eventfd and the backend's completion fd and processes the queue.
  *   -EALREADY  already running
  *   or the errno of eventfd()/pthread_create()
  */
-int virtio_blk_start(struct virtio_blk *b);
-void virtio_blk_stop(struct virtio_blk *b);
+int vblk_start(struct vblk *b);
+void vblk_stop(struct vblk *b);
 
 /*
- * virtio_blk_process_queue() - take the available requests (at most queue
+ * vblk_process_queue() - take the available requests (at most queue
  * size of them per call), submit them and publish completions (for tests,
  * fuzzing and callers without a thread).
  * Returns the number of chains taken (>= 0), or:
  *   -EAGAIN   the device is not live (DRIVER_OK missing, queue not ready)
  *   -EIO      the ring is broken (now or before): reset needed
  */
-int virtio_blk_process_queue(struct virtio_blk *b);
+int vblk_process_queue(struct vblk *b);
 
 /*
- * virtio_blk_reap() - complete finished backend I/O and publish it; wait
+ * vblk_reap() - complete finished backend I/O and publish it; wait
  * for all in-flight I/O if wait.  Returns the number completed or -errno.
  */
-int virtio_blk_reap(struct virtio_blk *b, bool wait);
+int vblk_reap(struct vblk *b, bool wait);
 
-void virtio_blk_get_stats(struct virtio_blk *b, struct virtio_blk_stats *st);
+void vblk_get_stats(struct vblk *b, struct vblk_stats *st);
 const char *vblk_err_name(enum vblk_err e);
 const char *vq_err_name(enum vq_err e);
 
 /* Device status register value (VIRTIO_STATUS_*). */
-uint32_t virtio_blk_status(struct virtio_blk *b);
+uint32_t vblk_status(struct vblk *b);
 
 #endif /* GMEMKIT_VIRTIO_BLK_H */

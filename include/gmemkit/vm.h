@@ -13,8 +13,8 @@
  * shared in destructive mode, see abi.h).  The boot info, results page and
  * vCPU pages stay shared and pinned for the whole run.
  *
- * Lifecycle: gmem_vm_create() -> (device hooks) -> gmem_vm_run() once ->
- * gmem_vm_destroy().  Every function returns 0 or a negative errno:
+ * Lifecycle: vmm_create() -> (device hooks) -> vmm_run() once ->
+ * vmm_destroy().  Every function returns 0 or a negative errno:
  *   -EINVAL      bad config (vcpus 0 or > GMEM_ABI_MAX_VCPUS, mem size not a
  *                multiple of 2 MiB or outside [GMEM_ABI_MEM_MIN,
  *                GMEM_ABI_MEM_MAX], unknown test, transport, mode), NULL args
@@ -23,7 +23,7 @@
  *   -EOPNOTSUPP  transport HYPERCALL asked but KVM_CAP_EXIT_HYPERCALL does not
  *                offer KVM_HC_MAP_GPA_RANGE
  *   -EINVAL      also: conv_poll_us out of range
- *   -EALREADY    gmem_vm_run() called twice; hook added after the run started
+ *   -EALREADY    vmm_run() called twice; hook added after the run started
  *   -EEXIST      overlapping MMIO handler
  *   -E2BIG       guest image larger than GMEM_ABI_IMAGE_MAX
  *   -ENOMEM, or the errno of a failing KVM ioctl / gmem call.
@@ -38,19 +38,19 @@
 #include "gmemkit/abi.h"
 #include "gmemkit/gmem.h"
 
-struct gmem_vm;
+struct vmm;
 
-enum gmem_transport {
-	GMEM_TRANSPORT_AUTO = 0,	/* hypercall if the probe says it works */
-	GMEM_TRANSPORT_HYPERCALL,
-	GMEM_TRANSPORT_DOORBELL,
-	GMEM_TRANSPORT_QUEUE,		/* ring + converter thread + ioeventfd */
+enum vmm_transport {
+	VMM_TRANSPORT_AUTO = 0,	/* hypercall if the probe says it works */
+	VMM_TRANSPORT_HYPERCALL,
+	VMM_TRANSPORT_DOORBELL,
+	VMM_TRANSPORT_QUEUE,		/* ring + converter thread + ioeventfd */
 };
 
 /* Converter busy polling (queue transport). */
-#define GMEM_VM_CONV_POLL_OFF		(-1)	/* sleep right after each pass */
-#define GMEM_VM_CONV_POLL_US_DEFAULT	200	/* measured: README, convert-bench */
-#define GMEM_VM_CONV_POLL_US_MAX	1000000
+#define VMM_CONV_POLL_OFF		(-1)	/* sleep right after each pass */
+#define VMM_CONV_POLL_US_DEFAULT	200	/* measured: README, convert-bench */
+#define VMM_CONV_POLL_US_MAX	1000000
 
 /*
  * The guest self-tests' host services: doorbell ops GMEM_ABI_OP_CHECK_*,
@@ -59,51 +59,51 @@ enum gmem_transport {
  * op's status (0 or -errno; -ENOENT from UNPIN: no guest pin there,
  * counted by the VMM as GMEM_ABI_CNT_UNPIN_REFUSED) and its result.
  */
-struct gmem_vm;
-struct gmem_vm_services {
-	int (*handle)(struct gmem_vm *vm, uint32_t op, uint64_t gpa, uint64_t len,
+struct vmm;
+struct vmm_services {
+	int (*handle)(struct vmm *vm, uint32_t op, uint64_t gpa, uint64_t len,
 		      uint64_t arg, uint64_t *result);
 };
 
-struct gmem_vm_config {
+struct vmm_config {
 	unsigned int vcpus;		/* 1..GMEM_ABI_MAX_VCPUS */
-	uint64_t mem_size;		/* bytes; 0 = GMEM_VM_DEFAULT_MEM */
-	enum gmem_transport transport;
+	uint64_t mem_size;		/* bytes; 0 = VMM_DEFAULT_MEM */
+	enum vmm_transport transport;
 	enum gmem_mode mode;		/* conversion mode of guest RAM */
 	enum gmem_backing backing;	/* GMEM_BACKING_AUTO normally */
 	enum gmem_abi_test test;	/* 0 = GMEM_ABI_TEST_HELLO */
-	unsigned int timeout_ms;	/* watchdog; 0 = GMEM_VM_DEFAULT_TIMEOUT_MS */
+	unsigned int timeout_ms;	/* watchdog; 0 = VMM_DEFAULT_TIMEOUT_MS */
 	unsigned int bench_reps;	/* bench test; 0 = 100 */
 	FILE *console;			/* guest console; NULL = stdout */
 	bool quiet;			/* no console output at all */
 	int conv_poll_us;		/* queue transport: the converter busy-
 					 * polls this long after its last request
 					 * before it sleeps on the kick eventfd;
-					 * 0 = GMEM_VM_CONV_POLL_US_DEFAULT,
-					 * GMEM_VM_CONV_POLL_OFF = never polls */
+					 * 0 = VMM_CONV_POLL_US_DEFAULT,
+					 * VMM_CONV_POLL_OFF = never polls */
 	bool conv_no_pin;		/* queue: leave the converter and vCPU
 					 * threads to the scheduler (default: the
 					 * converter gets a CPU of its own when
 					 * more than one is allowed) */
-	const struct gmem_vm_services *services;	/* offered only to the
+	const struct vmm_services *services;	/* offered only to the
 					 * self-tests that use them (convert,
 					 * badreq, smp); NULL: none */
 };
 
-#define GMEM_VM_DEFAULT_MEM		(64ULL << 20)
-#define GMEM_VM_DEFAULT_TIMEOUT_MS	60000
+#define VMM_DEFAULT_MEM		(64ULL << 20)
+#define VMM_DEFAULT_TIMEOUT_MS	60000
 
 /* How a run ended. */
-enum gmem_vm_end {
-	GMEM_VM_END_DONE = 0,		/* every vCPU reported on PORT_DONE */
-	GMEM_VM_END_PANIC,		/* guest exception (vector in end_info) */
-	GMEM_VM_END_SHUTDOWN,		/* triple fault (KVM_EXIT_SHUTDOWN) */
-	GMEM_VM_END_TIMEOUT,		/* watchdog fired */
-	GMEM_VM_END_UNEXPECTED,		/* unexpected exit reason / port / MMIO */
-	GMEM_VM_END_ERROR,		/* KVM_RUN or another host call failed */
+enum vmm_end {
+	VMM_END_DONE = 0,		/* every vCPU reported on PORT_DONE */
+	VMM_END_PANIC,		/* guest exception (vector in end_info) */
+	VMM_END_SHUTDOWN,		/* triple fault (KVM_EXIT_SHUTDOWN) */
+	VMM_END_TIMEOUT,		/* watchdog fired */
+	VMM_END_UNEXPECTED,		/* unexpected exit reason / port / MMIO */
+	VMM_END_ERROR,		/* KVM_RUN or another host call failed */
 };
 
-struct gmem_vm_counters {
+struct vmm_counters {
 	uint64_t c[GMEM_ABI_CNT_MAX];	/* enum gmem_abi_counter */
 	uint64_t exits;			/* all KVM_RUN returns */
 	uint64_t console_writes;
@@ -113,14 +113,14 @@ struct gmem_vm_counters {
 /*
  * Where the guest ran, measured (never assumed from a CPU model string): the
  * guest times the ABI's speed loop at boot, the VMM times the same loop on
- * the host.  native: the guest ran it within GMEM_VM_NATIVE_FACTOR of the
- * host and under GMEM_VM_NATIVE_MAX_MCYCLES; otherwise its instructions were
+ * the host.  native: the guest ran it within VMM_NATIVE_FACTOR of the
+ * host and under VMM_NATIVE_MAX_MCYCLES; otherwise its instructions were
  * emulated (or the guest did not get that far: measured false).
  */
-#define GMEM_VM_NATIVE_FACTOR		4
-#define GMEM_VM_NATIVE_MAX_MCYCLES	20000	/* 20 cycles per iteration */
+#define VMM_NATIVE_FACTOR		4
+#define VMM_NATIVE_MAX_MCYCLES	20000	/* 20 cycles per iteration */
 
-struct gmem_vm_speed {
+struct vmm_speed {
 	bool measured;			/* the guest reported its loop */
 	bool native;
 	bool pvm;			/* PVM-variant host, native mode asked */
@@ -133,13 +133,13 @@ struct gmem_vm_speed {
 };
 
 /* Host side of the measurement (cached after the first call). */
-uint64_t gmem_vm_host_speed_mcycles(void);
+uint64_t vmm_host_speed_mcycles(void);
 /* "native (1.0 cycles/iteration; host 1.0)", "emulated (9870 cycles/..." */
-void gmem_vm_speed_describe(const struct gmem_vm_speed *s, char *buf,
+void vmm_speed_describe(const struct vmm_speed *s, char *buf,
 			    size_t len);
 
 /* The queue transport's converter over the run (zero for other transports). */
-struct gmem_vm_queue_stats {
+struct vmm_queue_stats {
 	bool active;			/* a converter thread ran */
 	unsigned int poll_us;		/* busy polling used (0: none) */
 	int cpu;			/* CPU the converter was pinned to, -1 none */
@@ -153,33 +153,33 @@ struct gmem_vm_queue_stats {
 	char stop_message[192];		/* the first stop's reason, or "" */
 };
 
-struct gmem_vm_result {
-	enum gmem_vm_end end;
+struct vmm_result {
+	enum vmm_end end;
 	bool pass;			/* ended DONE and the guest said PASS */
 	int end_vcpu;			/* vCPU that ended the run, -1 if none */
 	uint64_t end_info;		/* exit reason / vector / errno */
 	char message[256];		/* one line: how the run ended */
-	enum gmem_transport transport;	/* resolved */
+	enum vmm_transport transport;	/* resolved */
 	struct gmem_abi_results guest;	/* copy of the results page */
-	struct gmem_vm_counters counters;
-	struct gmem_vm_speed speed;	/* where the guest ran */
-	struct gmem_vm_queue_stats queue;
+	struct vmm_counters counters;
+	struct vmm_speed speed;	/* where the guest ran */
+	struct vmm_queue_stats queue;
 };
 
-int gmem_vm_create(const struct gmem_vm_config *cfg, struct gmem_vm **out);
-int gmem_vm_run(struct gmem_vm *vm, struct gmem_vm_result *res);
-void gmem_vm_destroy(struct gmem_vm *vm);
+int vmm_create(const struct vmm_config *cfg, struct vmm **out);
+int vmm_run(struct vmm *vm, struct vmm_result *res);
+void vmm_destroy(struct vmm *vm);
 
 /* Guest RAM (GPA == region offset), for devices. */
-struct gmem *gmem_vm_memory(struct gmem_vm *vm);
-int gmem_vm_fd(const struct gmem_vm *vm);
+struct gmem *vmm_memory(struct vmm *vm);
+int vmm_fd(const struct vmm *vm);
 /* The transport the VM uses (AUTO resolved at create time). */
-enum gmem_transport gmem_vm_transport(const struct gmem_vm *vm);
+enum vmm_transport vmm_transport(const struct vmm *vm);
 
 /*
- * Device hooks (before gmem_vm_run()).
+ * Device hooks (before vmm_run()).
  *
- * gmem_vm_set_mmio_handler() - route KVM_EXIT_MMIO in [gpa, gpa + size) to
+ * vmm_set_mmio_handler() - route KVM_EXIT_MMIO in [gpa, gpa + size) to
  * fn, called on the vCPU thread with the offset into the window; for a read
  * fn fills data[0..len).  fn returns 0 or a negative errno; a negative return
  * ends the run as UNEXPECTED with the errno in the message.  An MMIO exit
@@ -187,79 +187,79 @@ enum gmem_transport gmem_vm_transport(const struct gmem_vm *vm);
  * GMEM_ABI_VIRTIO_MMIO_GPA (fn can wrap virtio_mmio_access()).
  *   -EINVAL  NULL vm or fn, size 0, range wraps, or the range starts in RAM
  *   -EEXIST  overlaps a window already set
- *   -ENOSPC  GMEM_VM_MAX_MMIO windows already set
+ *   -ENOSPC  VMM_MAX_MMIO windows already set
  *   -EALREADY the run has started
  *
- * gmem_vm_add_ioeventfd() - KVM_IOEVENTFD on an MMIO address (no datamatch):
+ * vmm_add_ioeventfd() - KVM_IOEVENTFD on an MMIO address (no datamatch):
  * a guest write of len bytes at gpa signals fd without leaving the kernel
  * (e.g. GMEM_ABI_VIRTIO_MMIO_GPA + GMEM_ABI_VIRTIO_MMIO_NOTIFY, len 4).
- * Deassigned by gmem_vm_destroy(); fd stays the caller's.
+ * Deassigned by vmm_destroy(); fd stays the caller's.
  *   -EINVAL  NULL vm, fd < 0, len not 1, 2, 4 or 8
- *   -ENOSPC  GMEM_VM_MAX_MMIO eventfds already set
+ *   -ENOSPC  VMM_MAX_MMIO eventfds already set
  *   -EALREADY the run has started
  *   or the errno of KVM_IOEVENTFD.
  */
-#define GMEM_VM_MAX_MMIO	4	/* windows, and eventfds */
+#define VMM_MAX_MMIO	4	/* windows, and eventfds */
 
-typedef int (*gmem_vm_mmio_fn)(void *opaque, uint64_t offset, void *data,
+typedef int (*vmm_mmio_fn)(void *opaque, uint64_t offset, void *data,
 			       uint32_t len, bool is_write);
-int gmem_vm_set_mmio_handler(struct gmem_vm *vm, uint64_t gpa, uint64_t size,
-			     gmem_vm_mmio_fn fn, void *opaque);
-int gmem_vm_add_ioeventfd(struct gmem_vm *vm, uint64_t gpa, uint32_t len,
+int vmm_set_mmio_handler(struct vmm *vm, uint64_t gpa, uint64_t size,
+			     vmm_mmio_fn fn, void *opaque);
+int vmm_add_ioeventfd(struct vmm *vm, uint64_t gpa, uint32_t len,
 			  int fd);
 
 /* Names (for the command line); -EINVAL for an unknown name. */
-int gmem_vm_test_from_name(const char *name, enum gmem_abi_test *out);
-const char *gmem_vm_test_name(enum gmem_abi_test t);
-int gmem_vm_transport_from_name(const char *name, enum gmem_transport *out);
-const char *gmem_vm_transport_name(enum gmem_transport t);
-const char *gmem_vm_end_name(enum gmem_vm_end e);
+int vmm_test_from_name(const char *name, enum gmem_abi_test *out);
+const char *vmm_test_name(enum gmem_abi_test t);
+int vmm_transport_from_name(const char *name, enum vmm_transport *out);
+const char *vmm_transport_name(enum vmm_transport t);
+const char *vmm_end_name(enum vmm_end e);
 
 /*
- * gmem_vm_check_request() - the VMM's check of one guest conversion request
+ * vmm_check_request() - the VMM's check of one guest conversion request
  * (doorbell, hypercall or queue), a pure function: 0 if op, gpa and len describe a
  * page-aligned, non-empty range inside [0, mem_size), else
  *   -EOVERFLOW gpa + len wraps; -EINVAL unaligned or len 0;
  *   -ERANGE outside RAM; -EOPNOTSUPP op is not SHARE or UNSHARE.
  */
-int gmem_vm_check_request(uint64_t mem_size, uint32_t op, uint64_t gpa,
+int vmm_check_request(uint64_t mem_size, uint32_t op, uint64_t gpa,
 			  uint64_t len);
 
 /*
- * gmem_vm_probe_hypercall_exit() - do KVM_HC_MAP_GPA_RANGE hypercalls
+ * vmm_probe_hypercall_exit() - do KVM_HC_MAP_GPA_RANGE hypercalls
  * really reach userspace?  Boots a throwaway VM whose guest makes one
  * conversion hypercall, bounded by timeout_ms (a stalled vCPU is kicked out
  * by a signal).  Three outcomes, and *why (if why != NULL) says why:
- *   GMEM_VM_PROBE_YES      they do
- *   GMEM_VM_PROBE_NO       they do not: cap missing, vCPU stalled, the
+ *   VMM_PROBE_YES      they do
+ *   VMM_PROBE_NO       they do not: cap missing, vCPU stalled, the
  *                          instruction faulted, or KVM answered itself
- *   GMEM_VM_PROBE_UNKNOWN  the probe guest did not boot (why: how it ended)
+ *   VMM_PROBE_UNKNOWN  the probe guest did not boot (why: how it ended)
  * or -ENODEV (no /dev/kvm) / another negative errno (the VM could not be
  * made or run).  The first call's result is cached for the process.
  *
- * gmem_vm_probe_guest_speed() - where the same probe guest ran (see struct
- * gmem_vm_speed), from the cached probe.  0, -EHOSTDOWN (the guest did not
+ * vmm_probe_guest_speed() - where the same probe guest ran (see struct
+ * vmm_speed), from the cached probe.  0, -EHOSTDOWN (the guest did not
  * get far enough to measure), or the probe's negative errno.
  */
 enum {
-	GMEM_VM_PROBE_NO = 0,
-	GMEM_VM_PROBE_YES = 1,
-	GMEM_VM_PROBE_UNKNOWN = 2,
+	VMM_PROBE_NO = 0,
+	VMM_PROBE_YES = 1,
+	VMM_PROBE_UNKNOWN = 2,
 };
-int gmem_vm_probe_hypercall_exit(unsigned int timeout_ms, const char **why);
-int gmem_vm_probe_guest_speed(struct gmem_vm_speed *out);
+int vmm_probe_hypercall_exit(unsigned int timeout_ms, const char **why);
+int vmm_probe_guest_speed(struct vmm_speed *out);
 
-#define GMEM_VM_PROBE_TIMEOUT_MS	3000
+#define VMM_PROBE_TIMEOUT_MS	3000
 
 /*
- * gmem_vm_convert_bench() - guest-observed latency of share + unshare of
+ * bench_convert() - guest-observed latency of share + unshare of
  * 1, 16 and 512 pages through every working transport, and of an empty
  * doorbell round trip.  Fills up to max rows of out (min and median in ns,
  * from the guest TSC calibrated against host time) and returns the number
  * of rows, or a negative errno (-ENODEV without KVM, -EINVAL for reps 0 or
  * above 100000, -EIO if the guest reported a failure).
  */
-struct gmem_vm_bench_row {
+struct bench_convert_row {
 	const char *op;			/* "guest_roundtrip" / "exit_roundtrip" */
 	const char *mode;		/* "inplace" / "destructive" */
 	const char *transport;		/* "doorbell" / "hypercall" / "queue" */
@@ -276,22 +276,22 @@ struct gmem_vm_bench_row {
 	uint64_t conversions, host_ns, conv_cpu_ns, kicks, wall_ns;
 };
 
-int gmem_vm_convert_bench(enum gmem_mode mode, unsigned int reps,
-			  struct gmem_vm_bench_row *out, unsigned int max);
+int bench_convert(enum gmem_mode mode, unsigned int reps,
+			  struct bench_convert_row *out, unsigned int max);
 
 /*
- * gmem_vm_convert_bench_opts() - the same with a choice of transports
- * (bit (1 << enum gmem_transport) per transport; 0 = every usable one:
+ * bench_convert_opts() - the same with a choice of transports
+ * (bit (1 << enum vmm_transport) per transport; 0 = every usable one:
  * doorbell, hypercall where the probe says it works, queue) and the
  * converter's polling time for the "polling" queue rows (0 = default);
- * queue rows come twice, polling and asleep (GMEM_VM_CONV_POLL_OFF).
+ * queue rows come twice, polling and asleep (VMM_CONV_POLL_OFF).
  */
-int gmem_vm_convert_bench_opts(enum gmem_mode mode, unsigned int reps,
+int bench_convert_opts(enum gmem_mode mode, unsigned int reps,
 			       unsigned int transports, int conv_poll_us,
-			       struct gmem_vm_bench_row *out, unsigned int max);
+			       struct bench_convert_row *out, unsigned int max);
 
 /* The queue transport needs only an ioeventfd: 1 if KVM_IOEVENTFD works on
  * a VM here, 0 if not (*why says why), -ENODEV without /dev/kvm. */
-int gmem_vm_probe_queue(const char **why);
+int vmm_probe_queue(const char **why);
 
 #endif /* GMEMKIT_VM_H */
