@@ -43,6 +43,7 @@
 #include "gmemkit/gmem.h"
 #include "gmemkit/probe.h"
 #include "gmemkit/timing.h"
+#include "gmemkit/bench_convert.h"
 #include "gmemkit/vm.h"
 
 #define MAX_PAGES	512

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "gmemkit/timing.h"
+#include "gmemkit/bench_convert.h"
 #include "gmemkit/vm.h"
 #include "harness/services.h"
 #include "tap.h"

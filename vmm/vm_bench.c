@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "gmemkit/bench_convert.h"
 #include "vm_internal.h"
 
 static const char *abi_transport_name(uint32_t t)
