@@ -52,7 +52,7 @@ HARNESS_SRCS := $(wildcard harness/*.c)
 # too (guest.h's hosted runtime: harness/guest_host.c): the stress harness
 # runs the very code the guest runs.
 HARNESS_GUEST := guest/virtio_blk.c guest/io.c guest/io_request.c guest/io_run.c \
-		 guest/pattern.c
+		 guest/pattern.c guest/check.c
 HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(O)/%.o) \
 		$(patsubst guest/%.c,$(O)/harness/guest_%.o,$(HARNESS_GUEST))
 CLI_SRCS  := $(wildcard cli/*.c)

@@ -90,11 +90,13 @@ void gprintf(const char *fmt, ...);
 void idt_init(void);
 void idt_load(void);
 uint64_t clock_calibrate(void);		/* tsc kHz; 0 if it failed */
-uint64_t tsc_to_ns(uint64_t ticks);
+uint64_t tsc_to_ns(uint64_t ticks);		/* check.c */
+extern uint64_t guest_tsc_khz;			/* 0 until calibrated */
 
 __attribute__((format(printf, 4, 5)))
 bool guest_check(bool ok, const char *file, int line, const char *fmt, ...);
 unsigned int guest_cpu_failures(void);
+void guest_check_reset(void);
 
 /* Non-fatal check: counts, prints, keeps going; evaluates to cond. */
 #define GUEST_CHECK(cond, fmt, ...) \

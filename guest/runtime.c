@@ -287,7 +287,6 @@ void guest_exception(struct exc_frame *f)
 
 /* ---- clock ------------------------------------------------------------------ */
 
-static uint64_t tsc_khz;
 
 /* Host ns and TSC read as close together as possible (midpoint). */
 static void sample(uint64_t *tsc, uint64_t *ns)
@@ -308,50 +307,7 @@ uint64_t clock_calibrate(void)
 	} while (h1 - h0 < 20000000ULL);	/* 20 ms of host time */
 	if (t1 <= t0)
 		return 0;
-	tsc_khz = (t1 - t0) * 1000000ULL / (h1 - h0);
-	return tsc_khz;
+	guest_tsc_khz = (t1 - t0) * 1000000ULL / (h1 - h0);
+	return guest_tsc_khz;
 }
 
-uint64_t tsc_to_ns(uint64_t ticks)
-{
-	if (!tsc_khz)
-		return 0;
-	/* ticks * 1e6 / khz without overflow for ticks up to ~1.8e13 */
-	return ticks / tsc_khz * 1000000ULL + ticks % tsc_khz * 1000000ULL / tsc_khz;
-}
-
-/* ---- checks --------------------------------------------------------------- */
-
-static unsigned int cpu_failures[GMEM_ABI_MAX_VCPUS];
-static int fail_msg_taken;
-
-bool guest_check(bool ok, const char *file, int line, const char *fmt, ...)
-{
-	char msg[200];
-	va_list ap;
-	int n, i;
-
-	__atomic_fetch_add(&results->checks, 1, __ATOMIC_RELAXED);
-	if (ok)
-		return true;
-	__atomic_fetch_add(&results->failures, 1, __ATOMIC_RELAXED);
-	cpu_failures[this_cpu()]++;
-	n = snprintf(msg, sizeof(msg), "%s:%d: ", file, line);
-	if (n > (int)sizeof(msg) - 1)
-		n = sizeof(msg) - 1;
-	va_start(ap, fmt);
-	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
-	va_end(ap);
-	gprintf("[cpu%u] FAIL %s\n", this_cpu(), msg);
-	if (!__atomic_exchange_n(&fail_msg_taken, 1, __ATOMIC_ACQ_REL)) {
-		for (i = 0; msg[i] && i < GMEM_ABI_MSG_MAX - 1; i++)
-			results->fail_msg[i] = msg[i];
-		results->fail_msg[i] = '\0';
-	}
-	return false;
-}
-
-unsigned int guest_cpu_failures(void)
-{
-	return cpu_failures[this_cpu()];
-}

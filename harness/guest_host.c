@@ -18,12 +18,10 @@ uint8_t *guest_host_ram;
 static struct gmem *mem;
 static uint64_t mem_size;
 static FILE *console;
-static uint64_t tsc_khz;
 static pthread_barrier_t barrier;
 static bool bound;
 static atomic_uint_fast64_t n_conv, n_busy, n_err;
 static __thread unsigned int cpu_index;
-static atomic_int fail_msg_taken;
 static pthread_mutex_t console_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The TSC rate against the host clock (20 ms), as the guest calibrates. */
@@ -53,13 +51,13 @@ int guest_host_bind(const struct guest_host_cfg *c)
 	mem_size = gmem_size(mem);
 	guest_host_ram = gmem_memslot_addr(mem);
 	console = c->console;
-	if (!tsc_khz)
-		tsc_khz = calibrate();
-	results->tsc_khz = tsc_khz;
+	if (!guest_tsc_khz)
+		guest_tsc_khz = calibrate();
+	results->tsc_khz = guest_tsc_khz;
+	guest_check_reset();
 	atomic_store(&n_conv, 0);
 	atomic_store(&n_busy, 0);
 	atomic_store(&n_err, 0);
-	atomic_store(&fail_msg_taken, 0);
 	bound = true;
 	return 0;
 }
@@ -110,38 +108,6 @@ void gprintf(const char *fmt, ...)
 	vfprintf(console, fmt, ap);
 	va_end(ap);
 	pthread_mutex_unlock(&console_lock);
-}
-
-uint64_t tsc_to_ns(uint64_t ticks)
-{
-	if (!tsc_khz)
-		return 0;
-	return ticks / tsc_khz * 1000000ULL + ticks % tsc_khz * 1000000ULL / tsc_khz;
-}
-
-bool guest_check(bool ok, const char *file, int line, const char *fmt, ...)
-{
-	char msg[200];
-	va_list ap;
-	int n, i;
-
-	__atomic_fetch_add(&results->checks, 1, __ATOMIC_RELAXED);
-	if (ok)
-		return true;
-	__atomic_fetch_add(&results->failures, 1, __ATOMIC_RELAXED);
-	n = snprintf(msg, sizeof(msg), "%s:%d: ", file, line);
-	if (n > (int)sizeof(msg) - 1)
-		n = sizeof(msg) - 1;
-	va_start(ap, fmt);
-	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
-	va_end(ap);
-	gprintf("[cpu%u] FAIL %s\n", this_cpu(), msg);
-	if (!atomic_exchange(&fail_msg_taken, 1)) {
-		for (i = 0; msg[i] && i < GMEM_ABI_MSG_MAX - 1; i++)
-			results->fail_msg[i] = msg[i];
-		results->fail_msg[i] = '\0';
-	}
-	return false;
 }
 
 void smp_barrier(void)

@@ -36,7 +36,7 @@ for c in probe bench bounce-bench convert-bench io-bench run stress; do
 done
 # An option given last without its value: "needs a value", one line.
 for cv in bench:--reps bounce-bench:--pool-size convert-bench:--pages io-bench:--qd \
-	  run:--mem stress:--max-io; do
+	  run:--mem stress:--bs; do
 	c=${cv%%:*} v=${cv#*:}
 	"$BIN" $c $v >"$out/o" 2>"$out/err"; rc=$?
 	[ $rc = 2 ] && [ "$(wc -l <"$out/err")" = 1 ] &&
