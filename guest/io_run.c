@@ -96,6 +96,17 @@ static bool more(struct cpu_io *c, uint64_t limit, uint64_t deadline)
 static bool one_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 		      unsigned int n);
 
+/* ABANDON: fill every free slot, kick, and leave them to the device. */
+static void abandon(struct cpu_io *c, unsigned int cpu, uint32_t rw)
+{
+	unsigned int i;
+
+	for (i = 0; i < io_cfg.qd; i++)
+		if (!c->slots[i].inflight && io_slot_start(c, cpu, &c->slots[i], rw, false))
+			break;
+	io_kick_timed(c);
+}
+
 /* Keep qd requests in flight until the limit or deadline, then drain. */
 static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 		       uint64_t limit, uint64_t deadline)
@@ -138,10 +149,12 @@ static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 			io_kick_timed(c);
 		if (!inflight && !more(c, limit, deadline))
 			break;
-		/* ABANDON: the measured run ends with its requests in flight */
+		/* ABANDON: the measured run ends with every slot in flight */
 		if ((io_cfg.flags & GMEM_ABI_IOF_ABANDON) && c->measure &&
-		    !more(c, limit, deadline))
+		    !more(c, limit, deadline)) {
+			abandon(c, cpu, rw);
 			return;
+		}
 		if (!gblk_poll())
 			cpu_relax();
 		for (reaped = 0, i = 0; i < io_cfg.qd; i++) {
