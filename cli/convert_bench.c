@@ -9,7 +9,7 @@
  *            in-place conversion makes the host pay;
  * baseline:  the bare pair on the same mapping: mprotect(RW), the same
  *            writes, mprotect(NONE): a permission flip, no fault (the
- *            lower bound DESIGN.md names).
+ *            lower bound docs/design.md names).
  * The region is guest_memfd where the host maps it (probed), memfd
  * otherwise.  Each for 1, 16 and 512 pages, with the process idle (the
  * lower bound) and with vCPU-like threads running in it (one per other

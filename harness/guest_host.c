@@ -19,7 +19,7 @@ static struct gmem *mem;
 static uint64_t mem_size;
 static FILE *console;
 static pthread_barrier_t barrier;
-static bool bound;
+static atomic_bool bound;
 static atomic_uint_fast64_t n_conv, n_busy, n_err;
 static __thread unsigned int cpu_index;
 static pthread_mutex_t console_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -38,15 +38,18 @@ static uint64_t calibrate(void)
 
 int guest_host_bind(const struct guest_host_cfg *c)
 {
+	bool no = false;
 	int err;
 
 	if (!c || !c->mem || !c->vcpus || c->vcpus > GMEM_ABI_MAX_VCPUS)
 		return -EINVAL;
-	if (bound)
+	if (!atomic_compare_exchange_strong(&bound, &no, true))
 		return -EBUSY;
 	err = pthread_barrier_init(&barrier, NULL, c->vcpus);
-	if (err)
+	if (err) {
+		atomic_store(&bound, false);
 		return -err;
+	}
 	mem = c->mem;
 	mem_size = gmem_size(mem);
 	guest_host_ram = gmem_memslot_addr(mem);
@@ -58,18 +61,17 @@ int guest_host_bind(const struct guest_host_cfg *c)
 	atomic_store(&n_conv, 0);
 	atomic_store(&n_busy, 0);
 	atomic_store(&n_err, 0);
-	bound = true;
 	return 0;
 }
 
 void guest_host_unbind(void)
 {
-	if (!bound)
+	if (!atomic_load(&bound))
 		return;
 	pthread_barrier_destroy(&barrier);
 	guest_host_ram = NULL;
 	mem = NULL;
-	bound = false;
+	atomic_store(&bound, false);
 }
 
 void guest_host_vcpu(unsigned int cpu)
