@@ -17,9 +17,11 @@ ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n
 
 defined() { nm -g --defined-only "$1" 2>/dev/null | awk 'NF == 3 { print $3 }' | sort -u; }
 # Harness symbols an archive defines (those of $HLIB, or named like them).
+defined "$HLIB" >"$tmp/harness.syms"
+[ -s "$tmp/harness.syms" ] || { echo "Bail out! no symbols in $HLIB"; exit 1; }
 leaks() {
-	{ defined "$1" | grep -Fx -f <(defined "$HLIB"); \
-	  defined "$1" | grep -E '^(stress_|stress_|blk_fault_|violation_|harness_)'; } | sort -u
+	{ defined "$1" | grep -Fx -f "$tmp/harness.syms"; \
+	  defined "$1" | grep -E '^(stress_|blk_fault_|blk_jitter_|violation_|guest_host_|harness_)'; } | sort -u
 }
 # Objects that handle signals: only the vCPU kick signal (vcpu.o) may.
 uses_signals() {
