@@ -101,9 +101,9 @@ else
 fi
 "$BIN" bench --report-from "$out/rf/results.json" --out "$out/rf2" >"$out/rfout2" 2>&1 &&
 	diff -r "$out/rf" "$out/rf2" >/dev/null &&
-	grep -v '^written: ' "$out/rfout" >"$out/rf1" &&
-	grep -v '^written: ' "$out/rfout2" >"$out/rf2" &&
-	diff "$out/rf1" "$out/rf2" >/dev/null
+	grep -v '^written: ' "$out/rfout" >"$out/rfout.a" &&
+	grep -v '^written: ' "$out/rfout2" >"$out/rfout.b" &&
+	diff "$out/rfout.a" "$out/rfout.b" >/dev/null
 ok $? "--report-from its own results.json: every file and the terminal output the same"
 "$BIN" bench --report-from "$saved/report.md" --out "$out/rf3" 2>"$out/err"; rc=$?
 [ $rc = 1 ] && grep -q 'report.md' "$out/err" && [ ! -e "$out/rf3" ]
