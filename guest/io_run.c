@@ -147,13 +147,14 @@ static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 		}
 		if (kick)
 			io_kick_timed(c);
-		if (!inflight && !more(c, limit, deadline))
-			break;
-		/* ABANDON: the measured run ends with every slot in flight */
-		if ((io_cfg.flags & GMEM_ABI_IOF_ABANDON) && c->measure &&
-		    !more(c, limit, deadline)) {
-			abandon(c, cpu, rw);
-			return;
+		if (!more(c, limit, deadline)) {
+			/* ABANDON: the measured run ends with every slot in flight */
+			if ((io_cfg.flags & GMEM_ABI_IOF_ABANDON) && c->measure) {
+				abandon(c, cpu, rw);
+				return;
+			}
+			if (!inflight)
+				break;
 		}
 		if (!gblk_poll())
 			cpu_relax();
