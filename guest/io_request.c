@@ -129,7 +129,7 @@ static void poison(uint64_t buf, uint64_t len)
 	uint64_t n = len / SECTOR, i;
 
 	for (i = 0; i < n; i++)
-		sector_poison(gpa_ptr(buf + i * SECTOR));
+		sector_poison(gpa_ptr(buf + i * SECTOR), io_cfg.flags & GMEM_ABI_IOF_VERIFY_ALL);
 }
 
 /* Each sector must hold a generation in [lo, hi] written by this mode
@@ -145,7 +145,9 @@ static void check(struct cpu_io *c, uint64_t buf, uint64_t lba, uint32_t lo,
 		const void *p = gpa_ptr(buf + i * SECTOR);
 
 		c->st.verified++;
-		st = sector_decode(p, lba + i, &g, &t);
+		st = io_cfg.flags & GMEM_ABI_IOF_VERIFY_ALL ?
+		     sector_decode_all(p, lba + i, &g, &t) :
+		     sector_decode(p, lba + i, &g, &t);
 		if (st == SECTOR_BLANK && !lo)
 			continue;
 		if (st != SECTOR_VALID || g < lo || g > hi || !g || t != tag()) {

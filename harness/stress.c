@@ -201,7 +201,7 @@ static int check_config(struct stress *s)
 	if (c->abandon)
 		io->flags |= GMEM_ABI_IOF_ABANDON;
 	if (!c->backend || strcmp(c->backend, "null"))
-		io->flags |= GMEM_ABI_IOF_VERIFY;
+		io->flags |= GMEM_ABI_IOF_VERIFY | GMEM_ABI_IOF_VERIFY_ALL;
 	if (gmem_abi_io_has_pool(io->mode))
 		io->pool_size = c->pool_size ? c->pool_size :
 				gmem_abi_io_pool_min(io->bs, io->vcpus);

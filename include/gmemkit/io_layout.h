@@ -56,7 +56,10 @@ enum gmem_abi_io_rw {
 /* the vCPUs stop at the end of the measured run with requests in flight
  * (no drain, no read-back): what a device reset must then clean up */
 #define GMEM_ABI_IOF_ABANDON	(1U << 6)
-#define GMEM_ABI_IOF_ALL	127U
+/* with VERIFY: check every word of each sector read, not only its header
+ * and check words (gmemkit/sector.h; the stress harness) */
+#define GMEM_ABI_IOF_VERIFY_ALL	(1U << 7)
+#define GMEM_ABI_IOF_ALL	255U
 #define GMEM_ABI_IO_CHURN_PAGES	64	/* scratch pages per vCPU */
 
 #define GMEM_ABI_IO_MAX_QD	64
