@@ -121,7 +121,8 @@ static void stamp(uint64_t buf, uint64_t lba, uint32_t gen, uint64_t len)
 	uint64_t n = len / SECTOR, i;
 
 	for (i = 0; i < n; i++)
-		sector_stamp(gpa_ptr(buf + i * SECTOR), lba + i, gen, tag());
+		sector_stamp(gpa_ptr(buf + i * SECTOR), lba + i, gen, tag(),
+			     io_cfg.flags & GMEM_ABI_IOF_VERIFY_ALL);
 }
 
 static void poison(uint64_t buf, uint64_t len)

@@ -51,8 +51,10 @@ int guest_host_bind(const struct guest_host_cfg *c)
 		return -err;
 	}
 	mem = c->mem;
-	mem_size = gmem_size(mem);
 	guest_host_ram = gmem_memslot_addr(mem);
+	/* guest RAM as the boot info says (the region may hold more: the
+	 * harness's own scratch), what the VMM's request check bounds */
+	mem_size = boot_info->mem_size;
 	console = c->console;
 	if (!guest_tsc_khz)
 		guest_tsc_khz = calibrate();

@@ -7,6 +7,7 @@
  *
  * The harness lays out guest RAM as the VMM does (gmemkit/abi.h: boot
  * info, results, vCPU pages, the shared pool, the I/O run's test area),
+ * writes the boot info (its mem_size bounds the workload's conversions),
  * binds it here and calls guest_host_vcpu() on each of its threads.  This
  * runtime answers what the guest's runtime would: guest RAM through the
  * region's memslot mapping (the guest's view), conversions straight to

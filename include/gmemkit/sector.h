@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The one on-disk sector format of gmemkit's data checks, written and read
- * by the guest's I/O workload (guest/io.c, GMEM_ABI_IOF_VERIFY) and by the
- * host stress harness (harness/stress.c).  Freestanding: no libc.
+ * by the guest's I/O workload (guest/io_request.c, GMEM_ABI_IOF_VERIFY) in
+ * the guest and on the stress harness's host threads, and read back by the
+ * tests (tests/disk_check.h).  Freestanding: no libc.
  *
  * Every word of a 512-byte sector is determined by who wrote what:
  *   word 0       its LBA (512-byte sector number)
  *   word 1       generation << 32 | tag (who wrote it: a mode, a thread)
  *   words 2..62  (lba << 6 | word index) ^ generation << 40 ^ a constant
  *   word 63      lba * golden ratio ^ generation (the check word)
- * A reader checks the three header and check words (sector_decode(): what
- * a verified benchmark run pays per sector read) or every word
- * (sector_decode_all(): a flipped bit anywhere is caught; the stress).
+ * Writer and reader agree on a depth: the three header and check words
+ * (sector_stamp(.., false), sector_decode(): what a verified benchmark run
+ * pays per sector; the payload words then hold whatever the buffer held)
+ * or every word (sector_stamp(.., true), sector_decode_all(): a flipped bit
+ * anywhere is caught; the stress).
  * A sector never written reads as zeros: SECTOR_BLANK.
  */
 #ifndef GMEMKIT_SECTOR_H
@@ -42,14 +45,15 @@ static inline uint64_t sector_payload_word(uint64_t lba, uint32_t gen,
 	return (lba << 6 | i) ^ (uint64_t)gen << 40 ^ 0xa5c3e1f00f1e3c5aULL;
 }
 
-static inline void sector_stamp(void *p, uint64_t lba, uint32_t gen, uint32_t tag)
+static inline void sector_stamp(void *p, uint64_t lba, uint32_t gen, uint32_t tag,
+				bool all)
 {
 	uint64_t *s = p;
 	unsigned int i;
 
 	s[0] = lba;
 	s[1] = (uint64_t)gen << 32 | tag;
-	for (i = 2; i < SECTOR_LAST_WORD; i++)
+	for (i = 2; all && i < SECTOR_LAST_WORD; i++)
 		s[i] = sector_payload_word(lba, gen, i);
 	s[SECTOR_LAST_WORD] = sector_check_word(lba, gen);
 }
