@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Test support: the SIGSEGV handler that names host accesses to private
- * pages, and the access probe (harness/violation.h).  The region lookup
+ * Test support: the SIGSEGV / SIGBUS handler that names host accesses to
+ * private pages, and the access probe (harness/violation.h).  The region lookup
  * is gmem's own (gmem_fault_attribute()).
  */
 #include <errno.h>
@@ -17,7 +17,7 @@
 #include "harness/violation.h"
 
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
-static struct sigaction old_action;
+static struct sigaction old_segv, old_bus;
 static int install_err;
 
 static _Atomic(violation_fn) user_fn;
@@ -64,7 +64,7 @@ static size_t fmt_hex(char *buf, uint64_t v)
 	return n + 2;
 }
 
-static void report_and_die(const struct gmem_violation *v)
+static void report_and_die(int sig, const struct gmem_violation *v)
 {
 	char msg[160];
 	size_t n = 0, l;
@@ -76,24 +76,26 @@ static void report_and_die(const struct gmem_violation *v)
 	PUT(v->name);
 	PUT("' at offset ");
 	n += fmt_hex(msg + n, v->offset);
-	PUT("\n");
+	PUT(sig == SIGBUS ? " (SIGBUS)\n" : " (SIGSEGV)\n");
 #undef PUT
 	if (write(STDERR_FILENO, msg, n) < 0) {
 		/* nothing more to do: we are about to abort */
 	}
-	signal(SIGSEGV, SIG_DFL);
+	signal(sig, SIG_DFL);
 	/* Returning re-executes the access, which now kills the process. */
 }
 
 static void chain(int sig, siginfo_t *info, void *uctx)
 {
-	if (old_action.sa_flags & SA_SIGINFO) {
-		old_action.sa_sigaction(sig, info, uctx);
+	const struct sigaction *old = sig == SIGBUS ? &old_bus : &old_segv;
+
+	if (old->sa_flags & SA_SIGINFO) {
+		old->sa_sigaction(sig, info, uctx);
 		return;
 	}
-	if (old_action.sa_handler == SIG_IGN && info->si_code <= 0)
+	if (old->sa_handler == SIG_IGN && info->si_code <= 0)
 		return;			/* a sent signal, ignored as before */
-	if (old_action.sa_handler == SIG_DFL || old_action.sa_handler == SIG_IGN) {
+	if (old->sa_handler == SIG_DFL || old->sa_handler == SIG_IGN) {
 		signal(sig, SIG_DFL);
 		/* A fault re-faults on return and takes the default action;
 		 * a sent signal does not come back by itself: deliver it. */
@@ -101,18 +103,28 @@ static void chain(int sig, siginfo_t *info, void *uctx)
 			raise(sig);
 		return;
 	}
-	old_action.sa_handler(sig);
+	old->sa_handler(sig);
 }
 
-static void segv_handler(int sig, siginfo_t *info, void *uctx)
+/*
+ * A host access to a private page: a protection fault (SIGSEGV,
+ * SEGV_ACCERR) in the lazy model, userfaultfd's SIGBUS (BUS_ADRERR) in the
+ * eager one.  Both come with the #PF error code in the context.
+ */
+static bool private_access(int sig, const siginfo_t *info)
+{
+	return sig == SIGBUS ? info->si_code == BUS_ADRERR : info->si_code == SEGV_ACCERR;
+}
+
+static void fault_handler(int sig, siginfo_t *info, void *uctx)
 {
 	struct gmem_violation v;
 	violation_fn fn;
 	bool probe;
 
 	/* Sent signals (kill, tgkill, sigqueue: si_code <= 0) and faults that
-	 * are not protection faults are not ours to judge. */
-	if (info->si_code != SEGV_ACCERR) {
+	 * are not private-page faults are not ours to judge. */
+	if (!private_access(sig, info)) {
 		chain(sig, info, uctx);
 		return;
 	}
@@ -131,7 +143,7 @@ static void segv_handler(int sig, siginfo_t *info, void *uctx)
 	fn = atomic_load(&user_fn);
 	if (fn)
 		fn(&v, atomic_load(&user_arg));
-	report_and_die(&v);
+	report_and_die(sig, &v);
 }
 
 static void install(void)
@@ -139,10 +151,10 @@ static void install(void)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = segv_handler;
+	sa.sa_sigaction = fault_handler;
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSEGV, &sa, &old_action))
+	if (sigaction(SIGSEGV, &sa, &old_segv) || sigaction(SIGBUS, &sa, &old_bus))
 		install_err = -errno;
 }
 

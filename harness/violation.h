@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Test support: a SIGSEGV handler that names host accesses to private
- * pages, and a probe that asks whether a page of a region is reachable.
+ * Test support: a SIGSEGV / SIGBUS handler that names host accesses to
+ * private pages, and a probe that asks whether a page of a region is
+ * reachable.
  *
- * violation_watch() installs (once per process) a SIGSEGV handler that
- * looks at protection faults raised by the kernel (si_code SEGV_ACCERR) and
- * asks gmem_fault_attribute() whether the address lies in a region's host
+ * violation_watch() installs (once per process) a handler for the faults
+ * a host access to a private page raises: SIGSEGV with si_code
+ * SEGV_ACCERR (the lazy model's PROT_NONE pages) and SIGBUS with si_code
+ * BUS_ADRERR (the eager model's userfaultfd in SIGBUS mode).  It asks
+ * gmem_fault_attribute() whether the address lies in a region's host
  * view.  Such a fault is a violation: counted in the region's
  * stats.violations, recorded for violation_last(), handed to the callback
- * if one is set, and then the process prints the region and offset and
- * dies of the SIGSEGV.  Anything else (a fault outside every region,
- * SEGV_MAPERR, a SIGSEGV sent with kill() or sigqueue()) goes to the
- * handler that was installed before.
+ * if one is set, and then the process prints the region, offset and
+ * signal and dies of it.  Anything else (a fault outside every region,
+ * SEGV_MAPERR, a signal sent with kill() or sigqueue()) goes to the
+ * handler that was installed before for that signal.
  *
  * A fault of a violation_try_access() probe at the probed byte is not a
  * violation: it is counted in stats.probe_faults only and the probe

@@ -18,12 +18,19 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "uapi/kvm_compat.h"
 #include "gmem_internal.h"
 
 #define PAGE_MASK	(GMEM_PAGE_SIZE - 1)
+
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB	(21U << 26)	/* linux/memfd.h: log2(2 MiB) << MFD_HUGE_SHIFT */
+#endif
+
+static void boundaries_release(uint64_t n);
 
 static inline uint64_t pg(uint64_t off)
 {
@@ -69,12 +76,13 @@ static int open_guest_memfd(int vm_fd, uint64_t size)
 	return fd < 0 ? -errno : fd;
 }
 
-static int open_memfd(const char *name, uint64_t size)
+static int open_memfd(const char *name, uint64_t size, bool huge)
 {
-	int fd = memfd_create(name, MFD_CLOEXEC);
+	unsigned int flags = MFD_CLOEXEC | (huge ? MFD_HUGETLB | MFD_HUGE_2MB : 0);
+	int fd = memfd_create(name, flags);
 
 	if (fd < 0)
-		return -errno;
+		return huge && errno == EINVAL ? -EOPNOTSUPP : -errno;
 	if (ftruncate(fd, (off_t)size)) {
 		int err = -errno;
 
@@ -90,27 +98,33 @@ static int map_both(struct gmem *g, bool shared)
 
 	slot = mmap(NULL, g->size, PROT_READ | PROT_WRITE, MAP_SHARED, g->fd, 0);
 	if (slot == MAP_FAILED)
-		return -errno;
+		goto err;
 	view = mmap(NULL, g->size, shared ? PROT_READ | PROT_WRITE : PROT_NONE,
 		    MAP_SHARED, g->fd, 0);
 	if (view == MAP_FAILED) {
-		int err = -errno;
+		int err = errno;
 
 		munmap(slot, g->size);
-		return err;
+		errno = err;
+		goto err;
 	}
 	g->memslot = slot;
 	g->view = view;
 	return 0;
+err:
+	/* hugetlb reserves its pages at mmap: ENOMEM means too few. */
+	return g->backing == GMEM_BACKING_HUGETLB && errno == ENOMEM ? -ENOSPC : -errno;
 }
 
 /* Open the backing file and map it; tries guest_memfd first on AUTO. */
 static int open_backing(struct gmem *g, const struct gmem_config *cfg)
 {
 	bool shared = cfg->flags & GMEM_F_INIT_SHARED;
+	bool huge = cfg->backing == GMEM_BACKING_HUGETLB;
 	int fd, err;
 
-	if (cfg->backing != GMEM_BACKING_MEMFD && cfg->vm_fd >= 0) {
+	if ((cfg->backing == GMEM_BACKING_AUTO || cfg->backing == GMEM_BACKING_GUEST_MEMFD) &&
+	    cfg->model == GMEM_MODEL_LAZY && cfg->vm_fd >= 0) {
 		fd = open_guest_memfd(cfg->vm_fd, cfg->size);
 		if (fd >= 0) {
 			g->fd = fd;
@@ -123,11 +137,11 @@ static int open_backing(struct gmem *g, const struct gmem_config *cfg)
 		if (cfg->backing == GMEM_BACKING_GUEST_MEMFD)
 			return -EOPNOTSUPP;
 	}
-	fd = open_memfd(g->name, cfg->size);
+	fd = open_memfd(g->name, cfg->size, huge);
 	if (fd < 0)
 		return fd;
 	g->fd = fd;
-	g->backing = GMEM_BACKING_MEMFD;
+	g->backing = huge ? GMEM_BACKING_HUGETLB : GMEM_BACKING_MEMFD;
 	err = map_both(g, shared);
 	if (err)
 		close(fd);
@@ -140,11 +154,16 @@ static int check_config(const struct gmem_config *cfg)
 		return -EINVAL;
 	if (cfg->size > GMEM_MAX_SIZE)
 		return -E2BIG;
-	if (cfg->backing > GMEM_BACKING_MEMFD || cfg->mode > GMEM_MODE_DESTRUCTIVE)
+	if (cfg->backing > GMEM_BACKING_HUGETLB || cfg->mode > GMEM_MODE_DESTRUCTIVE ||
+	    cfg->model > GMEM_MODEL_EAGER)
 		return -EINVAL;
 	if (cfg->flags & ~GMEM_F_ALL)
 		return -EINVAL;
-	if (cfg->backing == GMEM_BACKING_GUEST_MEMFD && cfg->vm_fd < 0)
+	if (cfg->backing == GMEM_BACKING_GUEST_MEMFD &&
+	    (cfg->vm_fd < 0 || cfg->model != GMEM_MODEL_LAZY))
+		return -EINVAL;
+	if (cfg->backing == GMEM_BACKING_HUGETLB &&
+	    (cfg->model != GMEM_MODEL_EAGER || cfg->size & (GMEM_HUGE_PAGE_SIZE - 1)))
 		return -EINVAL;
 	return 0;
 }
@@ -167,8 +186,13 @@ int gmem_create(const struct gmem_config *cfg, struct gmem **out)
 	g->size = cfg->size;
 	g->npages = pg(cfg->size);
 	g->mode = cfg->mode;
-	g->backend = &gmem_backend_hostview;
+	g->model = cfg->model;
+	g->backend = cfg->model == GMEM_MODEL_EAGER ? &gmem_backend_uffd :
+						      &gmem_backend_hostview;
+	g->granule = cfg->backing == GMEM_BACKING_HUGETLB ? GMEM_HUGE_PAGE_SIZE :
+							     GMEM_PAGE_SIZE;
 	g->fd = -1;
+	g->uffd = -1;
 	g->pages = calloc(g->npages, sizeof(*g->pages));
 	if (!g->pages) {
 		err = -ENOMEM;
@@ -183,6 +207,9 @@ int gmem_create(const struct gmem_config *cfg, struct gmem **out)
 	err = open_backing(g, cfg);
 	if (err)
 		goto err_pages;
+	err = g->backend->setup(g, cfg->flags & GMEM_F_INIT_SHARED);
+	if (err)
+		goto err_unmap;
 	err = gmem_fault_register(g);
 	if (err)
 		goto err_unmap;
@@ -190,6 +217,8 @@ int gmem_create(const struct gmem_config *cfg, struct gmem **out)
 	return 0;
 
 err_unmap:
+	if (g->uffd >= 0)
+		close(g->uffd);
 	munmap(g->view, g->size);
 	munmap(g->memslot, g->size);
 	close(g->fd);
@@ -206,6 +235,10 @@ void gmem_destroy(struct gmem *g)
 	if (!g)
 		return;
 	gmem_fault_unregister(g);
+	if (g->model == GMEM_MODEL_LAZY)
+		boundaries_release(g->boundaries);
+	if (g->uffd >= 0)
+		close(g->uffd);
 	munmap(g->view, g->size);
 	munmap(g->memslot, g->size);
 	close(g->fd);
@@ -281,21 +314,11 @@ static bool next_run(struct gmem *g, uint64_t *rs, uint64_t *re, uint64_t last,
 
 static int apply_run(struct gmem *g, uint64_t rs, uint64_t re, enum gmem_state to)
 {
-	uint64_t off = rs << GMEM_PAGE_SHIFT, len = (re - rs) << GMEM_PAGE_SHIFT;
-	int err;
-
-	/* Destructive: the contents go, whichever way the pages convert. */
-	if (g->mode == GMEM_MODE_DESTRUCTIVE &&
-	    fallocate(g->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		      (off_t)off, (off_t)len))
-		return -errno;
-	err = g->backend->set_state(g, off, len, to);
-	if (!err)
-		atomic_fetch_add_explicit(&g->cnt.prot_changes, 1, memory_order_relaxed);
-	return err;
+	return g->backend->set_state(g, rs << GMEM_PAGE_SHIFT, (re - rs) << GMEM_PAGE_SHIFT,
+				     to, false);
 }
 
-/* Undo the protection change of the runs in [first, upto). */
+/* Undo the mapping change of the runs in [first, upto). */
 static void revert_runs(struct gmem *g, uint64_t first, uint64_t upto,
 			enum gmem_state to)
 {
@@ -304,9 +327,58 @@ static void revert_runs(struct gmem *g, uint64_t first, uint64_t upto,
 
 	while (rs < upto && next_run(g, &rs, &re, upto, to)) {
 		g->backend->set_state(g, rs << GMEM_PAGE_SHIFT,
-				      (re - rs) << GMEM_PAGE_SHIFT, from);
+				      (re - rs) << GMEM_PAGE_SHIFT, from, true);
 		rs = re;
 	}
+}
+
+/*
+ * Destructive mode: discard the contents of the changed runs, after their
+ * mapping changed (so that a refused mapping change keeps the contents).
+ * The eager model's to-shared discards inside its mapping change (a hole
+ * in a mapped run would fault), so there is nothing left to do here.
+ */
+static int discard_runs(struct gmem *g, uint64_t first, uint64_t last,
+			enum gmem_state to)
+{
+	uint64_t rs = first, re;
+
+	if (g->mode != GMEM_MODE_DESTRUCTIVE ||
+	    (g->model == GMEM_MODEL_EAGER && to == GMEM_SHARED))
+		return 0;
+	while (next_run(g, &rs, &re, last, to)) {
+		if (fallocate(g->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)(rs << GMEM_PAGE_SHIFT),
+			      (off_t)((re - rs) << GMEM_PAGE_SHIFT)))
+			return -errno;
+		rs = re;
+	}
+	return 0;
+}
+
+/* Change the mapping of every changing run of [first, last), or none. */
+static int apply_runs(struct gmem *g, uint64_t first, uint64_t last,
+		      enum gmem_state to)
+{
+	uint64_t rs = first, re, runs = 0;
+	int err;
+
+	while (next_run(g, &rs, &re, last, to)) {
+		err = apply_run(g, rs, re, to);
+		if (err) {
+			revert_runs(g, first, rs, to);
+			return err;
+		}
+		runs++;
+		rs = re;
+	}
+	err = discard_runs(g, first, last, to);
+	if (err) {
+		revert_runs(g, first, last, to);
+		return err;
+	}
+	atomic_fetch_add_explicit(&g->cnt.prot_changes, runs, memory_order_relaxed);
+	return 0;
 }
 
 /* Publish the new state of the changed pages; returns how many changed. */
@@ -346,35 +418,101 @@ static int check_strict(struct gmem *g, uint64_t first, uint64_t last,
 	return 0;
 }
 
-static int convert_locked(struct gmem *g, uint64_t first, uint64_t last,
-			  enum gmem_state to, bool strict)
-{
-	uint64_t rs = first, re, n;
-	int err;
+/* ---- the lazy model's boundary budget ----------------------------------- */
 
-	if (strict) {
-		err = check_strict(g, first, last, to);
-		if (err)
-			return err;
+/*
+ * In the lazy model every shared/private boundary of the host view is a
+ * VMA boundary.  A region may have GMEM_LAZY_MAX_BOUNDARIES of them, and
+ * all lazy regions of the process together half of vm.max_map_count (the
+ * other half is the rest of the process's: threads, io_uring, libraries).
+ * A conversion over the budget is refused before anything changes.
+ */
+static atomic_uint_fast64_t process_boundaries;
+static uint64_t process_budget_value;
+static pthread_once_t process_budget_once = PTHREAD_ONCE_INIT;
+
+static void read_process_budget(void)
+{
+	unsigned long max = 65530;	/* DEFAULT_MAX_MAP_COUNT */
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+
+	if (f) {
+		if (fscanf(f, "%lu", &max) != 1)
+			max = 65530;
+		fclose(f);
 	}
-	if (to == GMEM_PRIVATE) {
-		err = mark_busy(g, first, last);
-		if (err) {
-			atomic_fetch_add(&g->cnt.refusals, 1);
-			return err;
-		}
+	process_budget_value = max / 2;
+}
+
+static uint64_t process_budget(void)
+{
+	pthread_once(&process_budget_once, read_process_budget);
+	return process_budget_value;
+}
+
+static void boundaries_release(uint64_t n)
+{
+	if (n)
+		atomic_fetch_sub(&process_boundaries, n);
+}
+
+static inline bool is_shared(struct gmem *g, uint64_t i)
+{
+	return atomic_load_explicit(&g->pages[i], memory_order_relaxed) & PG_SHARED;
+}
+
+/*
+ * The region's boundary count once [first, last) is all in state to
+ * (called under conv_lock, before anything changes: a conversion that
+ * succeeds leaves every page of its range in the target state).
+ */
+static uint64_t boundaries_after(struct gmem *g, uint64_t first, uint64_t last,
+				 enum gmem_state to)
+{
+	bool want = to == GMEM_SHARED;
+	uint64_t i, old = 0, new = 0;
+
+	for (i = first ? first : 1; i <= last && i < g->npages; i++)
+		old += is_shared(g, i) != is_shared(g, i - 1);
+	if (first)
+		new += is_shared(g, first - 1) != want;
+	if (last < g->npages)
+		new += is_shared(g, last) != want;
+	return g->boundaries - old + new;
+}
+
+/* Take the process's budget for the lazy region's new count, or -ENOSPC. */
+static int boundaries_reserve(struct gmem *g, uint64_t after)
+{
+	uint64_t more;
+
+	if (g->model != GMEM_MODEL_LAZY || after <= g->boundaries)
+		return 0;
+	if (after > GMEM_LAZY_MAX_BOUNDARIES)
+		return -ENOSPC;
+	more = after - g->boundaries;
+	if (atomic_fetch_add(&process_boundaries, more) + more > process_budget()) {
+		atomic_fetch_sub(&process_boundaries, more);
+		return -ENOSPC;
 	}
-	while (next_run(g, &rs, &re, last, to)) {
-		err = apply_run(g, rs, re, to);
-		if (err) {
-			revert_runs(g, first, rs, to);
-			if (to == GMEM_PRIVATE)
-				clear_busy(g, first, last);
-			return err;
-		}
-		rs = re;
+	return 0;
+}
+
+/* After the conversion: settle the count (and give back what it freed). */
+static void boundaries_settle(struct gmem *g, uint64_t after, bool done)
+{
+	if (g->model == GMEM_MODEL_LAZY) {
+		if (after > g->boundaries && !done)
+			boundaries_release(after - g->boundaries);
+		if (after < g->boundaries && done)
+			boundaries_release(g->boundaries - after);
 	}
-	n = publish(g, first, last, to);
+	if (done)
+		g->boundaries = after;
+}
+
+static void count_done(struct gmem *g, uint64_t n, enum gmem_state to)
+{
 	if (to == GMEM_SHARED) {
 		atomic_fetch_add(&g->shared, n);
 		atomic_fetch_add_explicit(&g->cnt.pages_shared, n, memory_order_relaxed);
@@ -383,7 +521,40 @@ static int convert_locked(struct gmem *g, uint64_t first, uint64_t last,
 		atomic_fetch_add_explicit(&g->cnt.pages_unshared, n, memory_order_relaxed);
 	}
 	atomic_fetch_add_explicit(&g->cnt.conversions, 1, memory_order_relaxed);
-	return 0;
+}
+
+static int convert_locked(struct gmem *g, uint64_t first, uint64_t last,
+			  enum gmem_state to, bool strict)
+{
+	uint64_t after;
+	int err;
+
+	if (strict) {
+		err = check_strict(g, first, last, to);
+		if (err)
+			return err;
+	}
+	after = boundaries_after(g, first, last, to);
+	err = boundaries_reserve(g, after);
+	if (err)
+		return err;
+	if (to == GMEM_PRIVATE) {
+		err = mark_busy(g, first, last);
+		if (err) {
+			atomic_fetch_add(&g->cnt.refusals, 1);
+			goto out;
+		}
+	}
+	err = apply_runs(g, first, last, to);
+	if (err) {
+		if (to == GMEM_PRIVATE)
+			clear_busy(g, first, last);
+		goto out;
+	}
+	count_done(g, publish(g, first, last, to), to);
+out:
+	boundaries_settle(g, after, !err);
+	return err;
 }
 
 int gmem_convert(struct gmem *g, uint64_t off, uint64_t len,
@@ -395,6 +566,8 @@ int gmem_convert(struct gmem *g, uint64_t off, uint64_t len,
 	err = check_range(g, off, len);
 	if (err)
 		return err;
+	if ((off | len) & (g->granule - 1))
+		return -EINVAL;
 	if (flags & ~GMEM_CONV_ALL || (to != GMEM_SHARED && to != GMEM_PRIVATE))
 		return -EINVAL;
 	strict = (flags & GMEM_CONV_STRICT) || g->mode == GMEM_MODE_DESTRUCTIVE;
@@ -490,7 +663,39 @@ int gmem_pin(struct gmem *g, uint64_t off, uint64_t len)
 	return gmem_pin_as(g, off, len, GMEM_PIN_HOST);
 }
 
-/* Release one pin of owner o on every page, or none (-ENOENT, counted). */
+/*
+ * Hold page i for an unpin of owner o: set PG_HELD once the page has a pin
+ * of o.  Another unpin holding the page is waited for (it holds a page for
+ * a few compare-and-swaps); pins go on meanwhile (counts only grow), and
+ * an unshare is refused (-EBUSY) while the page is held.
+ */
+static int hold_page(struct gmem *g, uint64_t i, uint32_t mask)
+{
+	uint32_t w = atomic_load_explicit(&g->pages[i], memory_order_relaxed);
+	unsigned int spins = 0;
+
+	for (;;) {
+		if (w & PG_HELD) {
+			if (++spins % 64 == 0)
+				sched_yield();
+			w = atomic_load_explicit(&g->pages[i], memory_order_relaxed);
+			continue;
+		}
+		if (!(w & mask))
+			return -ENOENT;
+		if (atomic_compare_exchange_weak_explicit(&g->pages[i], &w, w | PG_HELD,
+							  memory_order_acquire,
+							  memory_order_relaxed))
+			return 0;
+	}
+}
+
+/*
+ * Release one pin of owner o on every page, or none (-ENOENT, counted).
+ * Every page is first held (checked, and kept from other unpins and from
+ * unshares), then released: a refused unpin has only set and cleared
+ * PG_HELD bits, and never gives a pin back.
+ */
 static int unpin_checked(struct gmem *g, uint64_t first, uint64_t last,
 			 enum gmem_pin_owner o)
 {
@@ -498,21 +703,18 @@ static int unpin_checked(struct gmem *g, uint64_t first, uint64_t last,
 	uint64_t i;
 
 	for (i = first; i < last; i++) {
-		uint32_t w = atomic_load_explicit(&g->pages[i], memory_order_relaxed);
-
-		do {
-			if (!(w & mask)) {
-				/* Give back what this call took. */
-				while (i-- > first)
-					atomic_fetch_add(&g->pages[i], unit);
-				atomic_fetch_add(o == GMEM_PIN_HOST ? &g->cnt.unpin_missing :
-						 &g->cnt.guest_unpin_refused, 1);
-				return -ENOENT;
-			}
-		} while (!atomic_compare_exchange_weak_explicit(&g->pages[i], &w, w - unit,
-								memory_order_release,
-								memory_order_relaxed));
+		if (hold_page(g, i, mask)) {
+			while (i-- > first)
+				atomic_fetch_and(&g->pages[i], ~PG_HELD);
+			atomic_fetch_add(o == GMEM_PIN_HOST ? &g->cnt.unpin_missing :
+					 &g->cnt.guest_unpin_refused, 1);
+			return -ENOENT;
+		}
 	}
+	/* Held pages keep their pin of o: each release below is exact. */
+	for (i = first; i < last; i++)
+		atomic_fetch_sub_explicit(&g->pages[i], unit | PG_HELD,
+					  memory_order_release);
 	return 0;
 }
 
@@ -640,6 +842,45 @@ int gmem_fd(const struct gmem *g) { return g->fd; }
 const char *gmem_name(const struct gmem *g) { return g->name; }
 enum gmem_backing gmem_backing(const struct gmem *g) { return g->backing; }
 enum gmem_mode gmem_mode(const struct gmem *g) { return g->mode; }
+enum gmem_model gmem_model(const struct gmem *g) { return g->model; }
+uint64_t gmem_granule(const struct gmem *g) { return g->granule; }
 const char *gmem_backend_name(const struct gmem *g) { return g->backend->name; }
 void *gmem_host_view(const struct gmem *g) { return g->view; }
 void *gmem_memslot_addr(const struct gmem *g) { return g->memslot; }
+
+uint64_t gmem_boundaries(const struct gmem *g)
+{
+	return g->boundaries;
+}
+
+const char *gmem_backing_name(enum gmem_backing b)
+{
+	switch (b) {
+	case GMEM_BACKING_GUEST_MEMFD:
+		return "guest_memfd";
+	case GMEM_BACKING_MEMFD:
+		return "memfd";
+	case GMEM_BACKING_HUGETLB:
+		return "hugetlb";
+	default:
+		return "auto";
+	}
+}
+
+const char *gmem_model_name(enum gmem_model m)
+{
+	return m == GMEM_MODEL_EAGER ? "eager" : "lazy";
+}
+
+long gmem_huge_pages_free(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "re");
+	long n;
+
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -EIO;
+	fclose(f);
+	return n;
+}

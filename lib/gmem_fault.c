@@ -31,8 +31,13 @@ struct fault_slot {
 
 static struct fault_slot registry[GMEM_MAX_REGIONS];
 
-/* The slot whose region's host view holds addr, held (users + 1), or NULL. */
-static struct fault_slot *lookup(uintptr_t addr)
+/*
+ * The slot whose region's host view holds addr, held (users + 1), or NULL;
+ * *gp is the region that was checked, the only one the caller may use
+ * (the slot's pointer may change once it is emptied, but the region it
+ * held is not freed while the slot is held).
+ */
+static struct fault_slot *lookup(uintptr_t addr, struct gmem **gp)
 {
 	int i;
 
@@ -45,8 +50,10 @@ static struct fault_slot *lookup(uintptr_t addr)
 		atomic_fetch_add(&s->users, 1);
 		g = atomic_load(&s->g);
 		if (g && addr >= (uintptr_t)g->view &&
-		    addr - (uintptr_t)g->view < g->size)
+		    addr - (uintptr_t)g->view < g->size) {
+			*gp = g;
 			return s;
+		}
 		atomic_fetch_sub(&s->users, 1);
 	}
 	return NULL;
@@ -59,6 +66,9 @@ int gmem_fault_register(struct gmem *g)
 	for (i = 0; i < GMEM_MAX_REGIONS; i++) {
 		struct gmem *expect = NULL;
 
+		/* A slot still held by a handler is not reused until let go. */
+		if (atomic_load(&registry[i].users))
+			continue;
 		if (atomic_compare_exchange_strong(&registry[i].g, &expect, g)) {
 			g->slot = i;
 			return 0;
@@ -80,12 +90,11 @@ void gmem_fault_unregister(struct gmem *g)
 int gmem_fault_attribute(const void *addr, bool write, bool probe,
 			 struct gmem_violation *v)
 {
-	struct fault_slot *s = lookup((uintptr_t)addr);
-	struct gmem *g;
+	struct gmem *g = NULL;
+	struct fault_slot *s = lookup((uintptr_t)addr, &g);
 
 	if (!s)
 		return -ENOENT;
-	g = atomic_load(&s->g);
 	if (probe) {
 		atomic_fetch_add(&g->cnt.probe_faults, 1);
 	} else {

@@ -20,10 +20,15 @@
 
 #define PG	GMEM_PAGE_SIZE
 
+/* The conversion model every memfd region of a pass uses (main() runs the
+ * model-independent tests once per model). */
+static enum gmem_model model = GMEM_MODEL_LAZY;
+
 static struct gmem *mk(uint64_t pages, enum gmem_mode mode, unsigned int flags)
 {
 	struct gmem_config cfg = {
 		.size = pages * PG, .vm_fd = -1, .mode = mode, .flags = flags,
+		.model = model,
 		.name = mode == GMEM_MODE_INPLACE ? "t-inplace" : "t-destructive",
 	};
 	struct gmem *g = NULL;
@@ -346,6 +351,40 @@ static long minor_faults(void)
 	return ru.ru_minflt;
 }
 
+/* The eager model maps the whole run at to-shared: after unshare + share
+ * every page is mapped, and the host's touch takes no fault. */
+static void check_eager_remap(struct gmem *g, const char *what)
+{
+	const unsigned int n = 8;
+	volatile uint8_t *v = view(g, 0);
+	unsigned int i, same = 0;
+	long f0, f1;
+
+	if (gmem_share(g, 0, n * PG)) {
+		ok(false, "%s: share", what);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		v[i * PG] = (uint8_t)(0x40 + i);
+	ok(!gmem_unshare(g, 0, n * PG) && present_pages((const void *)v, n) == 0 &&
+	   violation_try_access(g, 0, false) == -EFAULT,
+	   "%s: unshare zaps the run (nothing mapped, the host faults)", what);
+	ok(!gmem_share(g, 0, n * PG) && present_pages((const void *)v, n) == (int)n,
+	   "%s: share maps the whole run", what);
+	f0 = minor_faults();
+	for (i = 0; i < n; i++)
+		v[i * PG + 1] = 1;
+	f1 = minor_faults();
+	for (i = 0; i < n; i++)
+		same += *slot(g, i * PG) == (uint8_t)(0x40 + i);
+	ok_eq(f1 - f0, 0, "%s: the host's touch after the share takes no fault", what);
+	if (gmem_mode(g) == GMEM_MODE_INPLACE)
+		ok_eq(same, n, "%s: in place: contents kept across the round trip", what);
+	else
+		ok_eq(same, 0, "%s: destructive: contents discarded", what);
+	gmem_unshare(g, 0, n * PG);
+}
+
 /* Upstream in-place conversion unmaps the host's mapping on to-private:
  * after unshare + share the host view maps nothing, and the host's first
  * touch of each page faults it in again (contents kept in place mode). */
@@ -396,6 +435,14 @@ static void test_revocation(void)
 	struct gmem *g = mk(16, GMEM_MODE_INPLACE, 0), *gm = NULL;
 	int kvm, vm;
 
+	if (model == GMEM_MODEL_EAGER) {
+		check_eager_remap(g, "eager in place");
+		gmem_destroy(g);
+		g = mk(16, GMEM_MODE_DESTRUCTIVE, 0);
+		check_eager_remap(g, "eager destructive");
+		gmem_destroy(g);
+		return;
+	}
 	check_revocation(g, "memfd in place");
 	gmem_destroy(g);
 	g = mk(16, GMEM_MODE_DESTRUCTIVE, 0);
@@ -614,18 +661,43 @@ static void test_concurrency(void)
 	gmem_destroy(g);
 }
 
-int main(void)
+/* Can this host run the eager model (userfaultfd minor faults, SIGBUS)? */
+static bool eager_offered(void)
+{
+	struct gmem_config cfg = { .size = PG, .vm_fd = -1, .model = GMEM_MODEL_EAGER };
+	struct gmem *g = NULL;
+	int err = gmem_create(&cfg, &g);
+
+	gmem_destroy(g);
+	if (err)
+		diag("eager model: gmem_create: %s", strerror(-err));
+	return !err;
+}
+
+static void model_tests(void)
 {
 	test_initial_state();
 	test_inplace_contents();
 	test_runs();
 	test_destructive();
 	test_pins();
-	test_bad_input();
 	test_callback();
-	test_guest_memfd();
 	test_revocation();
 	test_random();
 	test_concurrency();
+}
+
+int main(void)
+{
+	test_bad_input();
+	test_guest_memfd();
+	model = GMEM_MODEL_LAZY;
+	diag("lazy model (mprotect of the host view)");
+	model_tests();
+	model = GMEM_MODEL_EAGER;
+	if (!eager_offered())
+		tap_bail("eager model (userfaultfd) not offered by this kernel");
+	diag("eager model (one mapping, userfaultfd)");
+	model_tests();
 	return tap_done();
 }

@@ -374,7 +374,7 @@ static uint64_t busy_buf;
 static int busy_pin_err, busy_ran;
 
 static int busy_set_state(struct gmem *g, uint64_t off, uint64_t len,
-			  enum gmem_state to)
+			  enum gmem_state to, bool undo)
 {
 	if (to == GMEM_PRIVATE && !busy_ran) {
 		busy_ran = 1;
@@ -382,7 +382,7 @@ static int busy_set_state(struct gmem *g, uint64_t off, uint64_t len,
 		put_req(busy_guest, 6, VIRTIO_BLK_T_IN, 0, busy_buf, 4096, 1);
 		process(busy_guest);
 	}
-	return busy_real->set_state(g, off, len, to);
+	return busy_real->set_state(g, off, len, to, undo);
 }
 
 static const struct gmem_backend busy_backend = {

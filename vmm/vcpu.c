@@ -192,14 +192,11 @@ static const char *vector_name(uint32_t v)
 static void handle_panic(struct vmm_vcpu *vcpu, uint32_t vector)
 {
 	char text[200];
-	size_t i;
 
 	/* The guest left a one-line description in its console buffer. */
 	memcpy(text, vcpu->page->console, sizeof(text) - 1);
 	text[sizeof(text) - 1] = '\0';
-	for (i = 0; text[i]; i++)
-		if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] >= 0x7f)
-			text[i] = ' ';
+	vmm_printable(text, sizeof(text), false, ' ');
 	vmm_end_run(vcpu->vm, VMM_END_PANIC, (int)vcpu->index, vector,
 			"guest exception %s (vector %u) on vCPU %u: %s",
 			vector_name(vector), vector, vcpu->index, text);

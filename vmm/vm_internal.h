@@ -119,6 +119,13 @@ int vmm_load_boot(struct vmm *vm);
 __attribute__((format(printf, 5, 6)))
 void vmm_end_run(struct vmm *vm, enum vmm_end end, int vcpu,
 		     uint64_t info, const char *fmt, ...);
+/*
+ * vmm_printable() - make guest text safe for a terminal, in place: every
+ * byte of s (up to len or its NUL) below 0x20 or from 0x7f on becomes repl,
+ * except newline and tab when lines.  Returns the length looked at.  The
+ * one filter of guest text (console, panic text, the results' fail_msg).
+ */
+size_t vmm_printable(char *s, size_t len, bool lines, char repl);
 void vmm_console(struct vmm *vm, struct vmm_vcpu *vcpu,
 		     uint32_t len);
 

@@ -39,6 +39,19 @@ void vmm_end_run(struct vmm *vm, enum vmm_end end, int vcpu,
 		vmm_vcpu_kick(&vm->vcpus[i]);
 }
 
+size_t vmm_printable(char *s, size_t len, bool lines, char repl)
+{
+	size_t i;
+
+	for (i = 0; i < len && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 && !(lines && (c == '\n' || c == '\t'))) || c >= 0x7f)
+			s[i] = repl;
+	}
+	return i;
+}
+
 void vmm_console(struct vmm *vm, struct vmm_vcpu *vcpu, uint32_t len)
 {
 	char buf[GMEM_ABI_CONSOLE_MAX];
@@ -48,12 +61,10 @@ void vmm_console(struct vmm *vm, struct vmm_vcpu *vcpu, uint32_t len)
 		len = sizeof(buf);
 	/* One copy out of guest-writable memory, then only the copy is used. */
 	memcpy(buf, vcpu->page->console, len);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)buf[i];
-
-		if ((c < 0x20 && c != '\n' && c != '\t') || c >= 0x7f)
+	for (i = 0; i < len; i++)	/* NULs too: the guest sends len bytes */
+		if (!buf[i])
 			buf[i] = '?';
-	}
+	vmm_printable(buf, len, true, '?');
 	atomic_fetch_add(&vm->console_writes, 1);
 	if (vm->cfg.quiet)
 		return;
@@ -165,6 +176,8 @@ static void collect(struct vmm *vm, struct vmm_result *res)
 	/* Copy the guest-written page once; only the copy is looked at. */
 	memcpy(&res->guest, vm->results, sizeof(res->guest));
 	res->guest.fail_msg[sizeof(res->guest.fail_msg) - 1] = '\0';
+	/* Guest text reaches terminals: no control sequences (as the console). */
+	vmm_printable(res->guest.fail_msg, sizeof(res->guest.fail_msg), false, '?');
 	for (i = 0; i < GMEM_ABI_CNT_MAX; i++)
 		res->counters.c[i] = atomic_load(&vm->cnt[i]);
 	res->counters.exits = atomic_load(&vm->exits);
