@@ -623,7 +623,7 @@ static void test_bench(void)
 }
 
 #define N_NOVM		21
-#define N_VM		84
+#define N_VM		86
 
 int main(void)
 {
@@ -644,7 +644,7 @@ int main(void)
 	test_convert(VMM_TRANSPORT_DOORBELL, GMEM_MODE_INPLACE);	/* 5 */
 	test_convert(VMM_TRANSPORT_DOORBELL, GMEM_MODE_DESTRUCTIVE);	/* 5 */
 	test_badreq(VMM_TRANSPORT_DOORBELL);		/* 5 */
-	test_hostile(VMM_TRANSPORT_DOORBELL);		/* 3 */
+	test_hostile(VMM_TRANSPORT_DOORBELL);		/* 4 */
 	test_kick();					/* 2 */
 	test_smp(VMM_TRANSPORT_DOORBELL, GMEM_MODE_INPLACE, 2);	/* 1 */
 	test_smp(VMM_TRANSPORT_DOORBELL, GMEM_MODE_DESTRUCTIVE, 2);	/* 1 */
@@ -664,14 +664,14 @@ int main(void)
 	if (hc_probe == 1) {
 		test_convert(VMM_TRANSPORT_HYPERCALL, GMEM_MODE_INPLACE);	/* 5 */
 		test_badreq(VMM_TRANSPORT_HYPERCALL);	/* 5 */
-		test_hostile(VMM_TRANSPORT_HYPERCALL);	/* 3 */
+		test_hostile(VMM_TRANSPORT_HYPERCALL);	/* 4 */
 		test_smp(VMM_TRANSPORT_HYPERCALL, GMEM_MODE_INPLACE, 2);	/* 1 */
 	} else {
 		char why[400];
 
 		snprintf(why, sizeof(why), "hypercall exits do not reach userspace here: %s",
 			 hc_why);
-		tap_skip(14, why);
+		tap_skip(15, why);
 	}
 	test_bench();					/* 4 */
 	return tap_done();
