@@ -481,11 +481,15 @@ static uint64_t boundaries_after(struct gmem *g, uint64_t first, uint64_t last,
 	return g->boundaries - old + new;
 }
 
-/* Take the process's budget for the lazy region's new count, or -ENOSPC. */
-static int boundaries_reserve(struct gmem *g, uint64_t after)
+/*
+ * Take the process's budget for the lazy region's new count, or -ENOSPC;
+ * *taken is what was taken (given back or kept by boundaries_settle()).
+ */
+static int boundaries_reserve(struct gmem *g, uint64_t after, uint64_t *taken)
 {
 	uint64_t more;
 
+	*taken = 0;
 	if (g->model != GMEM_MODEL_LAZY || after <= g->boundaries)
 		return 0;
 	if (after > GMEM_LAZY_MAX_BOUNDARIES)
@@ -495,20 +499,20 @@ static int boundaries_reserve(struct gmem *g, uint64_t after)
 		atomic_fetch_sub(&process_boundaries, more);
 		return -ENOSPC;
 	}
+	*taken = more;
 	return 0;
 }
 
 /* After the conversion: settle the count (and give back what it freed). */
-static void boundaries_settle(struct gmem *g, uint64_t after, bool done)
+static void boundaries_settle(struct gmem *g, uint64_t after, uint64_t taken, bool done)
 {
-	if (g->model == GMEM_MODEL_LAZY) {
-		if (after > g->boundaries && !done)
-			boundaries_release(after - g->boundaries);
-		if (after < g->boundaries && done)
-			boundaries_release(g->boundaries - after);
+	if (!done) {
+		boundaries_release(taken);
+		return;
 	}
-	if (done)
-		g->boundaries = after;
+	if (g->model == GMEM_MODEL_LAZY && after < g->boundaries)
+		boundaries_release(g->boundaries - after);
+	g->boundaries = after;
 }
 
 static void count_done(struct gmem *g, uint64_t n, enum gmem_state to)
@@ -526,7 +530,7 @@ static void count_done(struct gmem *g, uint64_t n, enum gmem_state to)
 static int convert_locked(struct gmem *g, uint64_t first, uint64_t last,
 			  enum gmem_state to, bool strict)
 {
-	uint64_t after;
+	uint64_t after, taken;
 	int err;
 
 	if (strict) {
@@ -535,7 +539,7 @@ static int convert_locked(struct gmem *g, uint64_t first, uint64_t last,
 			return err;
 	}
 	after = boundaries_after(g, first, last, to);
-	err = boundaries_reserve(g, after);
+	err = boundaries_reserve(g, after, &taken);
 	if (err)
 		return err;
 	if (to == GMEM_PRIVATE) {
@@ -553,7 +557,7 @@ static int convert_locked(struct gmem *g, uint64_t first, uint64_t last,
 	}
 	count_done(g, publish(g, first, last, to), to);
 out:
-	boundaries_settle(g, after, !err);
+	boundaries_settle(g, after, taken, !err);
 	return err;
 }
 
