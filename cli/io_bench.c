@@ -35,6 +35,7 @@ static void usage(FILE *f)
 		"                        [--backend null|file] [--disk PATH] [--direct]\n"
 		"                        [--runtime SECONDS]\n"
 		"                        [--transport auto|hypercall|doorbell|queue]\n"
+		"                        [--conv-model lazy|eager|huge]\n"
 		"                        [--conv-poll-us N] [--conv-no-pin] [--poll-us N]\n"
 		"                        [--pool-size SIZE] [--persist-buf SIZE]\n"
 		"                        [--churn] [--json]\n"
@@ -52,6 +53,12 @@ static void usage(FILE *f)
 		"  --transport T   conversion transport (default auto: hypercall if its exits\n"
 		"                  reach the VMM, else doorbell); queue: a ring serviced by a\n"
 		"                  converter thread (no userspace exit; a kick only when asleep)\n"
+		"  --conv-model M  how guest RAM converts (default lazy): lazy (guest_memfd\n"
+		"                  where it maps, mprotect; the host's first touch of a\n"
+		"                  re-shared page faults it in, as upstream today), eager\n"
+		"                  (memfd, one mapping, userfaultfd: a share maps the run),\n"
+		"                  huge (eager on 2 MiB pages: whole-page conversions; needs\n"
+		"                  free vm.nr_hugepages; not inplace-scatter or mixed)\n"
 		"  --conv-poll-us N  queue: converter busy-polls N us after its last request\n"
 		"                  (default %d; 0: sleeps at once, every request kicks)\n"
 		"  --conv-no-pin   queue: leave the converter to the scheduler (default: a CPU\n"
@@ -86,6 +93,36 @@ static int parse_rw(const char *v, void *rw)
 	return bench_io_rw_from_name(v, rw);
 }
 
+static int parse_conv_model(const char *v, void *dest)
+{
+	return vmm_conv_model_from_name(v, dest);
+}
+
+/* 2 MiB pages: the mode must convert whole pages, and enough must be free. */
+static int check_huge(const struct opts *o)
+{
+	struct gmem_abi_io_config io;
+	long need, have;
+
+	if (o->c.conv_model != VMM_CONV_HUGE)
+		return 0;
+	if (!bench_io_huge_ok(o->c.mode)) {
+		cli_err("--conv-model huge: mode %s converts 4 KiB pieces apart (use lazy "
+			"or eager)\n", bench_io_mode_name(o->c.mode));
+		return -EINVAL;
+	}
+	bench_io_abi_config(&io, &o->c);
+	need = (long)(gmem_abi_io_mem_size(&io, o->c.vcpus) / GMEM_HUGE_PAGE_SIZE);
+	have = gmem_huge_pages_free();
+	if (have < need) {
+		cli_err("--conv-model huge: the run needs %ld free 2 MiB pages, the host has "
+			"%ld (as root: sysctl vm.nr_hugepages=%ld, or more)\n", need,
+			have < 0 ? 0 : have, need);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* 0 to run, 1 after --help, -EINVAL on a bad option. */
 static int parse(int argc, char **argv, struct opts *o)
 {
@@ -107,6 +144,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		CLI_FLAG("--direct", &o->direct),
 		CLI_SECONDS("--runtime", &o->c.runtime_s, 0, 3600, .fmin_open = true),
 		CLI_TRANSPORT("--transport", &o->c.transport),
+		CLI_FN("--conv-model", &o->c.conv_model, parse_conv_model,
+		       "lazy, eager or huge"),
 		CLI_UINT("--conv-poll-us", &us, 0, VMM_CONV_POLL_US_MAX, .given = &us_arg),
 		CLI_FLAG("--conv-no-pin", &o->c.conv_no_pin),
 		CLI_UINT("--poll-us", &o->c.poll_us, 0, 1000000),
@@ -131,6 +170,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		cli_err("--churn needs --mode mixed (not %s)\n", bench_io_mode_name(o->c.mode));
 		return -EINVAL;
 	}
+	if (check_huge(o))
+		return -EINVAL;
 	if (o->pool_arg) {
 		uint64_t ps = o->c.pool_size, unit = gmem_abi_io_pool_unit(o->c.vcpus);
 		char b1[24], b2[24], b3[24];
@@ -302,7 +343,8 @@ static void print_json(const struct opts *o, const struct bench_io_result *r,
 	       "\"adapt_bounce_ns\":%llu,\"adapt_inplace_ns\":%llu,\"adapt_probes\":%llu,"
 	       "\"adapt_switches\":%llu,\"bounced\":%llu,\"inplaced\":%llu,"
 	       "\"batches\":%llu,\"scatter_pieces\":%llu,\"scatter_runs\":%llu,"
-	       "\"engine\":\"%s\",\"mem_backing\":\"%s\",",
+	       "\"engine\":\"%s\",\"mem_backing\":\"%s\",\"conv_model\":\"%s\","
+	       "\"granule\":%llu,\"conv_bytes_per_io\":%.1f,",
 	       (unsigned long long)io->verify_errors, (unsigned long long)io->verified,
 	       (unsigned long long)io->io_errors,
 	       (unsigned long long)io->adapt_bounce_ns, (unsigned long long)io->adapt_inplace_ns,
@@ -310,7 +352,8 @@ static void print_json(const struct opts *o, const struct bench_io_result *r,
 	       (unsigned long long)io->bounced, (unsigned long long)io->inplaced,
 	       (unsigned long long)io->batches, (unsigned long long)io->scatter_pieces,
 	       (unsigned long long)io->scatter_runs,
-	       r->engine, r->backing == GMEM_BACKING_GUEST_MEMFD ? "guest_memfd" : "memfd");
+	       r->engine, gmem_backing_name(r->backing), vmm_conv_model_name(r->conv_model),
+	       (unsigned long long)r->granule, per_io(io->conv_bytes, io->ios));
 	printf("\"requests\":%llu,\"completed\":%llu,\"dup_completions\":%llu,"
 	       "\"device_requests\":%llu,\"mixed_shared\":%llu,\"mixed_bounced\":%llu,"
 	       "\"mixed_inplaced\":%llu,\"mixed_batches\":%llu,\"churn_conv\":%llu,"
@@ -345,11 +388,11 @@ static void print_human(const struct opts *o, const struct bench_io_result *r,
 	char b1[32], b2[32], b3[32];
 
 	printf("io-bench: mode=%s rw=%s bs=%s qd=%u vcpus=%u backend=%s%s (%s) "
-	       "transport=%s poll_us=%u memory=%s\n",
+	       "transport=%s poll_us=%u memory=%s conv-model=%s\n",
 	       bench_io_mode_name(c->mode), bench_io_rw_name(c->rw),
 	       size_str(c->bs, b1, sizeof(b1)), c->qd, c->vcpus, o->backend,
 	       o->direct ? ",direct" : "", r->engine, f->transport, c->poll_us,
-	       r->backing == GMEM_BACKING_GUEST_MEMFD ? "guest_memfd" : "memfd");
+	       gmem_backing_name(r->backing), vmm_conv_model_name(r->conv_model));
 	printf("  guest ran %s\n", f->speed);
 	if (!r->vm.speed.native)
 		printf("  the guest did not run natively: numbers are functional only, "
@@ -389,6 +432,16 @@ static void print_human(const struct opts *o, const struct bench_io_result *r,
 		       (unsigned long long)io->batches, (unsigned long long)io->scatter_pieces,
 		       size_str(gmem_abi_io_scatter_piece(c->bs), b1, sizeof(b1)),
 		       (unsigned long long)io->scatter_runs);
+	if (io->conv_bytes)
+		printf("  conversions: %s shared per I/O for %s of data (%s granule: %.0f B "
+		       "exposed beyond the I/O), %s model%s\n",
+		       size_str((uint64_t)per_io(io->conv_bytes, io->ios), b1, sizeof(b1)),
+		       size_str(c->bs, b2, sizeof(b2)), size_str(r->granule, b3, sizeof(b3)),
+		       per_io(io->conv_bytes, io->ios) - (double)c->bs,
+		       vmm_conv_model_name(r->conv_model),
+		       r->conv_model == VMM_CONV_LAZY ?
+		       " (the device's first touch of each re-shared page faults it in)" :
+		       " (a share maps the whole run: the device takes no fault)");
 	if (c->mode == GMEM_ABI_IO_INPLACE_BATCH)
 		printf("  batch: %llu batches, one contiguous span each (one share + one "
 		       "unshare: the upper bound of batching)\n",

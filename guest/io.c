@@ -209,6 +209,9 @@ static bool setup(void)
 				  (16ULL << 20) / io_cfg.bs : 2 * io_cfg.qd);
 	if (!GUEST_CHECK(nblocks > io_cfg.qd, "span of %lu blocks not above qd", nblocks))
 		return false;
+	/* The area ends where a granule does (the next area starts on 2 MiB). */
+	shared_size = (shared_size + gmem_abi_io_granule(&io_cfg) - 1) &
+		      ~(gmem_abi_io_granule(&io_cfg) - 1);
 	if (shared_size && !GUEST_CHECK(__share(shared_gpa, shared_size) == 0,
 					"sharing the I/O area 0x%lx+0x%lx", shared_gpa,
 					shared_size))
@@ -233,7 +236,7 @@ static bool setup(void)
 		struct cpu_io *c = &io_cpus[v];
 
 		memset(c, 0, sizeof(*c));
-		c->priv = GMEM_ABI_TEST_GPA + v * io_cfg.qd * io_cfg.bs;
+		c->priv = GMEM_ABI_TEST_GPA + v * gmem_abi_io_cpu_bufs(&io_cfg);
 		c->shared = shared_gpa + v * io_cfg.qd * io_cfg.bs +
 			    (io_cfg.mode == GMEM_ABI_IO_MIXED ? io_cfg.pool_size : 0);
 		c->span = nblocks;
@@ -246,9 +249,9 @@ static bool setup(void)
 			return false;
 		for (i = 0; i < io_cfg.qd; i++) {
 			c->slots[i].req.id = v * GMEM_ABI_IO_MAX_QD + i;
-			c->slots[i].buf = (io_cfg.mode == GMEM_ABI_IO_SHARED ? c->shared : c->priv) +
-					  i * io_cfg.bs;
-			c->slots[i].pbuf = c->priv + i * io_cfg.bs;
+			c->slots[i].pbuf = c->priv + i * gmem_abi_io_stride(&io_cfg);
+			c->slots[i].buf = io_cfg.mode == GMEM_ABI_IO_SHARED ?
+					  c->shared + i * io_cfg.bs : c->slots[i].pbuf;
 			c->slots[i].sbuf = c->shared + i * io_cfg.bs;
 			c->slots[i].pers = shared_gpa +
 					   ((uint64_t)v * io_cfg.qd + i) * io_cfg.persist_size;
@@ -366,6 +369,7 @@ static void report(unsigned int nv)
 		s.bytes += c->bytes;
 		s.kicks += c->kicks;
 		s.conv_calls += c->conv_calls;
+		s.conv_bytes += c->conv_bytes;
 		s.conv_ns += tsc_to_ns(c->conv_ns);
 		s.conv_host += tsc_to_ns(c->conv_host);
 		s.kick_ns += tsc_to_ns(c->kick_ns);
@@ -405,6 +409,7 @@ static void report(unsigned int nv)
 	r->lat_p999_ns = clamp(percentile(n, 999, 1000), s.lat_min, s.lat_max);
 	r->kicks = s.kicks;
 	r->conv_calls = s.conv_calls;
+	r->conv_bytes = s.conv_bytes;
 	r->conv_ns = s.conv_ns;
 	r->conv_host_ns = s.conv_host;
 	r->kick_ns = s.kick_ns;

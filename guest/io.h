@@ -51,6 +51,7 @@ struct io_stats {
 	uint64_t t_start, t_end;
 	uint64_t kick_ns, conv_host, batches, scatter_pieces, scatter_runs;
 	uint64_t conv_kicks;		/* queue transport: kicks (exits) */
+	uint64_t conv_bytes;		/* to-shared bytes, granule-rounded */
 };
 
 /* Whole-run counters (never reset between prefill, run and read-back). */

@@ -52,11 +52,22 @@ uint64_t io_ns_to_tsc(uint64_t ns)
 	       ns % 1000000ULL * results->tsc_khz / 1000000ULL;
 }
 
-/* A conversion outside the cost split (churn); -EBUSY answers counted. */
+/*
+ * A conversion outside the cost split (churn); -EBUSY answers counted.
+ * The range is rounded out to the conversion granule (2 MiB pages convert
+ * whole: the layout gives each in-place buffer a granule of its own).
+ */
 int64_t io_convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa,
 			   uint64_t len)
 {
-	int64_t st = to_shared ? __share(gpa, len) : __unshare(gpa, len);
+	uint64_t g = gmem_abi_io_granule(&io_cfg), end = gpa + len;
+	int64_t st;
+
+	gpa &= ~(g - 1);
+	len = ((end + g - 1) & ~(g - 1)) - gpa;
+	st = to_shared ? __share(gpa, len) : __unshare(gpa, len);
+	if (to_shared && !st)
+		c->st.conv_bytes += len;
 
 	if (st == -GMEM_ABI_EBUSY)
 		c->x.ebusy++;

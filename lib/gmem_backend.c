@@ -100,6 +100,18 @@ static int uffd_open(const struct gmem *g)
 	return fd;
 }
 
+/*
+ * Allocate [off, off + len) of the file; hugetlbfs stops at a pending
+ * signal with EINTR (what was allocated stays), so go on where it stopped.
+ */
+static int allocate(struct gmem *g, uint64_t off, uint64_t len)
+{
+	while (fallocate(g->fd, 0, (off_t)off, (off_t)len))
+		if (errno != EINTR)
+			return errno == ENOSPC || errno == ENOMEM ? -ENOSPC : -errno;
+	return 0;
+}
+
 /* Map [off, off + len) of the view from the page cache, in one call. */
 static int uffd_continue(struct gmem *g, uint64_t off, uint64_t len)
 {
@@ -136,8 +148,9 @@ static int uffd_setup(struct gmem *g, bool shared)
 {
 	int fd, err;
 
-	if (fallocate(g->fd, 0, 0, (off_t)g->size))
-		return errno == ENOSPC || errno == ENOMEM ? -ENOSPC : -errno;
+	err = allocate(g, 0, g->size);
+	if (err)
+		return err;
 	if (mprotect(g->view, g->size, PROT_READ | PROT_WRITE))
 		return -errno;
 	/* Nothing mapped before the registration: every page starts private. */
@@ -173,8 +186,8 @@ static int uffd_set_state(struct gmem *g, uint64_t off, uint64_t len,
 		if (fallocate(g->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			      (off_t)off, (off_t)len))
 			return -errno;
-		if (fallocate(g->fd, 0, (off_t)off, (off_t)len))
-			return errno == ENOSPC ? -ENOMEM : -errno;
+		if (allocate(g, off, len))
+			return -ENOMEM;
 	}
 	return uffd_continue(g, off, len);
 }

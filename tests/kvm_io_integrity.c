@@ -44,6 +44,7 @@ static bool file_stamped(const char *path, enum gmem_abi_io_mode m, uint64_t byt
 }
 
 static enum vmm_transport verify_transport;	/* AUTO unless a test sets it */
+static enum vmm_conv_model verify_model;	/* LAZY unless a test sets it */
 
 static void verify_run(const char *disk, enum gmem_abi_io_mode m, enum gmem_abi_io_rw rw,
 		       uint64_t bs, unsigned int vcpus, bool direct)
@@ -64,12 +65,20 @@ static void verify_run(const char *disk, enum gmem_abi_io_mode m, enum gmem_abi_
 	c.span = 16;
 	c.flags = GMEM_ABI_IOF_VERIFY;
 	c.transport = verify_transport;
+	c.conv_model = verify_model;
 	err = run(&c, &r);
-	ok(!err && r.vm.pass, "%s %s bs %llu%s%s%s: guest passed (%s)", n,
+	ok(!err && r.vm.pass, "%s %s bs %llu%s%s%s%s%s: guest passed (%s)", n,
 	   bench_io_rw_name(rw), (unsigned long long)bs, vcpus > 1 ? ", 2 vCPUs" : "",
 	   direct ? ", O_DIRECT" : "",
 	   verify_transport == VMM_TRANSPORT_QUEUE ? ", queue" : "",
+	   verify_model ? ", model " : "", verify_model ? vmm_conv_model_name(verify_model) : "",
 	   err ? strerror(-err) : r.vm.message);
+	if (verify_model == VMM_CONV_HUGE && m == GMEM_ABI_IO_INPLACE)
+		ok(!err && r.io.ios && r.io.conv_bytes == r.io.ios * GMEM_HUGE_PAGE_SIZE &&
+		   r.granule == GMEM_HUGE_PAGE_SIZE,
+		   "%s on 2 MiB pages: each I/O shares one whole huge page (%llu bytes for "
+		   "%llu I/Os)", n, (unsigned long long)r.io.conv_bytes,
+		   (unsigned long long)r.io.ios);
 	/* Reads check what they get; with writes, a read-back pass checks the
 	 * span: either way at least the span's sectors. */
 	ok(r.io.verify_errors == 0 && r.io.verified >= 16ULL * vcpus * bs / 512 &&
@@ -145,27 +154,93 @@ static void test_file(void)
 	unlink(ddisk);
 }
 
+/* ---- the eager model and 2 MiB pages, data checked ------------------------- */
+
+static long huge_before = -1;
+
+/* Reserve n free 2 MiB pages (root), remembering what to give back. */
+static bool reserve_huge(long n)
+{
+	long have = gmem_huge_pages_free(), total = -1;
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r+e");
+
+	if (have >= n)
+		return true;
+	if (!f)
+		return false;
+	if (fscanf(f, "%ld", &total) == 1 && total >= 0) {
+		huge_before = total;
+		rewind(f);
+		fprintf(f, "%ld\n", total + n - (have > 0 ? have : 0));
+	}
+	fclose(f);
+	return gmem_huge_pages_free() >= n;
+}
+
+static void release_huge(void)
+{
+	FILE *f;
+
+	if (huge_before < 0)
+		return;
+	f = fopen("/proc/sys/vm/nr_hugepages", "we");
+	if (f) {
+		fprintf(f, "%ld\n", huge_before);
+		fclose(f);
+	}
+	huge_before = -1;
+}
+
+static void test_models(void)
+{
+	char disk[300];
+
+	if (!have_kvm) {
+		skip_why("conversion models: %s", no_kvm);
+		return;
+	}
+	if (blk_disk_create(disk, sizeof(disk), "/var/tmp", DISK) &&
+	    blk_disk_create(disk, sizeof(disk), "/tmp", DISK)) {
+		skip_why("conversion models: cannot create a disk image");
+		return;
+	}
+	verify_model = VMM_CONV_EAGER;
+	verify_run(disk, GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_RANDRW, 16 * KiB, 2, false);
+	verify_run(disk, GMEM_ABI_IO_INPLACE_BATCH, GMEM_ABI_IO_RANDRW, 16 * KiB, 1, false);
+	verify_run(disk, GMEM_ABI_IO_ADAPTIVE, GMEM_ABI_IO_RANDRW, 16 * KiB, 1, false);
+	verify_model = VMM_CONV_HUGE;
+	if (!reserve_huge(64)) {
+		skip_why("2 MiB pages: none free and vm.nr_hugepages not writable (root)");
+	} else {
+		verify_run(disk, GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_RANDRW, 16 * KiB, 2, false);
+		verify_run(disk, GMEM_ABI_IO_INPLACE_BATCH, GMEM_ABI_IO_RANDRW, 16 * KiB, 1,
+			   false);
+		verify_run(disk, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_RANDRW, 16 * KiB, 1, false);
+	}
+	release_huge();
+	verify_model = VMM_CONV_LAZY;
+	unlink(disk);
+}
+
 /* ---- malformed requests from the guest ----------------------------------- */
 
 /* Data on a private page (read and write), outside RAM, 100 bytes, on the
  * descriptor table, past the end of the disk: IOERR each, counted per
  * class; then ordinary I/O still works. */
 
-static void test_bad_requests(void)
+static void bad_requests(enum vmm_conv_model model)
 {
+	const char *mn = vmm_conv_model_name(model);
 	struct bench_io_result r;
 	struct bench_io_config c;
 	int err;
 
-	if (!have_kvm) {
-		skip_why("malformed requests: %s", no_kvm);
-		return;
-	}
 	base(&c, GMEM_ABI_IO_SHARED);
 	c.flags = GMEM_ABI_IOF_BAD_DESC;
 	c.ios = 8;
+	c.conv_model = model;
 	err = run(&c, &r);
-	ok(!err && r.vm.pass, "malformed requests: guest passed (%s)",
+	ok(!err && r.vm.pass, "%s: malformed requests: guest passed (%s)", mn,
 	   err ? strerror(-err) : r.vm.message);
 	ok(r.io.bad_sent == 6 && r.io.bad_ioerr == 6, "%llu of %llu malformed requests got IOERR",
 	   (unsigned long long)r.io.bad_ioerr, (unsigned long long)r.io.bad_sent);
@@ -182,9 +257,19 @@ static void test_bad_requests(void)
 	ok(r.dev.ioerr == 6 && r.dev.violations >= 3 && r.dev.broken == 0,
 	   "device: %llu IOERR, %llu violations, ring not broken",
 	   (unsigned long long)r.dev.ioerr, (unsigned long long)r.dev.violations);
-	ok_eq(r.mem.violations, 0, "no host access to a private page");
+	ok_eq(r.mem.violations, 0, "%s: no host access to a private page (no SIGBUS, no SIGSEGV)", mn);
 	ok(r.io.ios == 8 && r.io.io_errors == 0, "good I/O afterwards: %llu, %llu errors",
 	   (unsigned long long)r.io.ios, (unsigned long long)r.io.io_errors);
+}
+
+static void test_bad_requests(void)
+{
+	if (!have_kvm) {
+		skip_why("malformed requests: %s", no_kvm);
+		return;
+	}
+	bad_requests(VMM_CONV_LAZY);
+	bad_requests(VMM_CONV_EAGER);
 }
 
 /* ---- unshare during the buffer's own I/O ------------------------------------ */
@@ -322,6 +407,7 @@ int main(void)
 	if (!have_kvm)
 		no_kvm = "no usable /dev/kvm";
 	test_file();
+	test_models();
 	test_bad_requests();
 	test_unshare_busy();
 	return tap_done();

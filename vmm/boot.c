@@ -114,17 +114,20 @@ static const struct { uint64_t gpa, len; } boot_private[] = {
 	{ GMEM_ABI_IMAGE_GPA, 0 },	/* length: the image, page rounded */
 };
 
-int vmm_load_boot(struct vmm *vm)
+/*
+ * Share what the VMM writes now or reads later.  On 2 MiB pages a 4 KiB
+ * conversion is refused: the whole boot area below the test area (boot
+ * info, page tables, vCPU and PVM pages, the image, the boot pool) is
+ * shared as whole huge pages and stays shared (boot_area_private() is then
+ * a no-op): a fidelity loss of the boot area only, named in the docs; the
+ * I/O buffers above it convert as they do on 4 KiB pages.
+ */
+static int share_boot_area(struct vmm *vm, uint64_t img, uint64_t vcpu_len)
 {
-	uint64_t img = page_up(image_len());
-	uint64_t vcpu_len = vm->nr_vcpus * GMEM_ABI_PAGE_SIZE;
-	void *p, *gdt, *pt, *res, *vp, *pvm;
-	unsigned int i;
 	int err;
 
-	if (image_len() > GMEM_ABI_IMAGE_MAX)
-		return -E2BIG;
-	/* Share what the VMM writes now or reads later. */
+	if (gmem_granule(vm->mem) > GMEM_ABI_PAGE_SIZE)
+		return gmem_share(vm->mem, 0, GMEM_ABI_TEST_GPA);
 	err = gmem_share(vm->mem, GMEM_ABI_BOOT_INFO_GPA, 3 * GMEM_ABI_PAGE_SIZE);
 	if (!err)
 		err = gmem_share(vm->mem, GMEM_ABI_PT_GPA,
@@ -139,6 +142,41 @@ int vmm_load_boot(struct vmm *vm)
 		err = gmem_share(vm->mem, GMEM_ABI_IMAGE_GPA, img);
 	if (!err)
 		err = gmem_share(vm->mem, GMEM_ABI_POOL_GPA, GMEM_ABI_POOL_SIZE);
+	return err;
+}
+
+/* Make private again what only the boot needed shared (4 KiB pages). */
+static int boot_area_private(struct vmm *vm, uint64_t img, uint64_t vcpu_len)
+{
+	unsigned int i;
+	int err;
+
+	if (gmem_granule(vm->mem) > GMEM_ABI_PAGE_SIZE)
+		return 0;
+	/* The PVM pages are the host's and the guest's, never the VMM's. */
+	err = gmem_unshare(vm->mem, GMEM_ABI_PVM_PAGE_GPA, vcpu_len);
+	if (err || vm->cfg.mode != GMEM_MODE_INPLACE)
+		return err;
+	for (i = 0; i < sizeof(boot_private) / sizeof(boot_private[0]); i++) {
+		err = gmem_unshare(vm->mem, boot_private[i].gpa,
+				   boot_private[i].len ? boot_private[i].len : img);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int vmm_load_boot(struct vmm *vm)
+{
+	uint64_t img = page_up(image_len());
+	uint64_t vcpu_len = vm->nr_vcpus * GMEM_ABI_PAGE_SIZE;
+	void *p, *gdt, *pt, *res, *vp, *pvm;
+	unsigned int i;
+	int err;
+
+	if (image_len() > GMEM_ABI_IMAGE_MAX)
+		return -E2BIG;
+	err = share_boot_area(vm, img, vcpu_len);
 	if (err)
 		return err;
 
@@ -157,19 +195,9 @@ int vmm_load_boot(struct vmm *vm)
 	memset(res, 0, GMEM_ABI_PAGE_SIZE);
 	memset(vp, 0, vcpu_len);
 	memset(pvm, 0, vcpu_len);
-	/* The PVM pages are the host's and the guest's, never the VMM's. */
-	err = gmem_unshare(vm->mem, GMEM_ABI_PVM_PAGE_GPA, vcpu_len);
+	err = boot_area_private(vm, img, vcpu_len);
 	if (err)
 		return err;
-
-	if (vm->cfg.mode == GMEM_MODE_INPLACE) {
-		for (i = 0; i < sizeof(boot_private) / sizeof(boot_private[0]); i++) {
-			err = gmem_unshare(vm->mem, boot_private[i].gpa,
-					   boot_private[i].len ? boot_private[i].len : img);
-			if (err)
-				return err;
-		}
-	}
 
 	/* Pin the pages the VMM reads during the run; keep the pointers. */
 	err = gmem_pin_ptr(vm->mem, GMEM_ABI_BOOT_INFO_GPA,

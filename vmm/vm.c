@@ -60,6 +60,26 @@ const char *vmm_test_name(enum gmem_abi_test t)
 	return test_names[t];
 }
 
+static const char *const conv_model_names[] = { "lazy", "eager", "huge" };
+
+const char *vmm_conv_model_name(enum vmm_conv_model m)
+{
+	return m <= VMM_CONV_HUGE ? conv_model_names[m] : "?";
+}
+
+int vmm_conv_model_from_name(const char *name, enum vmm_conv_model *out)
+{
+	unsigned int i;
+
+	for (i = 0; name && i <= VMM_CONV_HUGE; i++) {
+		if (!strcmp(name, conv_model_names[i])) {
+			*out = (enum vmm_conv_model)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 int vmm_transport_from_name(const char *name, enum vmm_transport *out)
 {
 	if (!name)
@@ -130,7 +150,16 @@ static int check_config(const struct vmm_config *in, struct vmm_config *c)
 		return -EINVAL;
 	if (!c->conv_poll_us)
 		c->conv_poll_us = VMM_CONV_POLL_US_DEFAULT;
-	if (c->mode > GMEM_MODE_DESTRUCTIVE || c->backing > GMEM_BACKING_MEMFD)
+	if (c->mode > GMEM_MODE_DESTRUCTIVE || c->backing > GMEM_BACKING_MEMFD ||
+	    c->conv_model > VMM_CONV_HUGE)
+		return -EINVAL;
+	/* The eager models need memfd; 2 MiB pages run only what converts
+	 * whole huge pages (the self-tests convert 4 KiB pages). */
+	if (c->conv_model != VMM_CONV_LAZY && c->backing == GMEM_BACKING_GUEST_MEMFD)
+		return -EINVAL;
+	if (c->conv_model == VMM_CONV_HUGE &&
+	    (c->mem_size % GMEM_HUGE_PAGE_SIZE ||
+	     (c->test != GMEM_ABI_TEST_HELLO && c->test != GMEM_ABI_TEST_IO)))
 		return -EINVAL;
 	if (c->bench_reps > 100000)
 		return -EINVAL;
@@ -228,6 +257,11 @@ static int create_memory(struct vmm *vm)
 	};
 	int err;
 
+	if (vm->cfg.conv_model != VMM_CONV_LAZY) {
+		gc.model = GMEM_MODEL_EAGER;
+		gc.backing = vm->cfg.conv_model == VMM_CONV_HUGE ? GMEM_BACKING_HUGETLB :
+								    GMEM_BACKING_MEMFD;
+	}
 	err = gmem_create(&gc, &vm->mem);
 	if (err)
 		return err;

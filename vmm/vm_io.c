@@ -63,6 +63,12 @@ const char *bench_io_rw_name(enum gmem_abi_io_rw rw)
 	return (int)rw > 0 && rw < GMEM_ABI_IO_RW_MAX ? rw_names[rw] : "?";
 }
 
+bool bench_io_huge_ok(enum gmem_abi_io_mode mode)
+{
+	/* scatter's pieces and mixed's churn convert 4 KiB pages apart */
+	return mode != GMEM_ABI_IO_INPLACE_SCATTER && mode != GMEM_ABI_IO_MIXED;
+}
+
 int bench_io_check_workload(const struct bench_io_config *c)
 {
 	if ((int)c->mode <= 0 || c->mode >= GMEM_ABI_IO_MODE_MAX ||
@@ -78,6 +84,9 @@ int bench_io_check_workload(const struct bench_io_config *c)
 	    (c->flags & ~GMEM_ABI_IOF_ALL) || c->poll_us > 1000000)
 		return -EINVAL;
 	if ((c->flags & GMEM_ABI_IOF_CHURN) && c->mode != GMEM_ABI_IO_MIXED)
+		return -EINVAL;
+	if (c->conv_model > VMM_CONV_HUGE ||
+	    (c->conv_model == VMM_CONV_HUGE && !bench_io_huge_ok(c->mode)))
 		return -EINVAL;
 	if (gmem_abi_io_has_pool(c->mode) &&
 	    !gmem_abi_io_pool_ok(bench_io_pool_size(c), c->bs, c->vcpus))
@@ -158,6 +167,7 @@ void bench_io_abi_config(struct gmem_abi_io_config *io, const struct bench_io_co
 		io->pool_size = bench_io_pool_size(c);
 	if (c->mode == GMEM_ABI_IO_PERSISTENT)
 		io->persist_size = bench_io_persist_size(c);
+	io->granule = c->conv_model == VMM_CONV_HUGE ? GMEM_HUGE_PAGE_SIZE : GMEM_PAGE_SIZE;
 }
 
 int bench_io_run(const struct bench_io_config *c, struct bench_io_result *r)
@@ -196,6 +206,7 @@ int bench_io_run(const struct bench_io_config *c, struct bench_io_result *r)
 	vc.conv_poll_us = c->conv_poll_us;
 	vc.conv_no_pin = c->conv_no_pin;
 	vc.mode = GMEM_MODE_INPLACE;
+	vc.conv_model = c->conv_model;
 	vc.test = GMEM_ABI_TEST_IO;
 	vc.timeout_ms = c->timeout_ms ? c->timeout_ms :
 			(unsigned int)(c->runtime_s * 1000) + 120000;
@@ -213,6 +224,8 @@ int bench_io_run(const struct bench_io_config *c, struct bench_io_result *r)
 	r->persist_pool = gmem_abi_io_persist_pool(&io, c->vcpus);
 	r->shared_bytes = gmem_abi_io_shared_size(&io, c->vcpus);
 	r->backing = gmem_backing(vmm_memory(vm));
+	r->conv_model = c->conv_model;
+	r->granule = io.granule;
 	err = attach(vm, be, c->poll_us, &blk);
 	be = NULL;		/* the device owns it, or destroyed it */
 	if (err)

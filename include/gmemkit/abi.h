@@ -43,13 +43,15 @@
 
 #include <stdint.h>
 
-#define GMEM_ABI_VERSION	8	/* 4: test services gated, KVM_E* hypercall
+#define GMEM_ABI_VERSION	9	/* 4: test services gated, KVM_E* hypercall
 				 * codes; 5: conv_host_ns, split/adaptive
 				 * results, inplace-scatter; 6: io pool_size,
 				 * persistent mode;
 				 * 7: conversion queue, its counters
 				 * and bench fields; 8: io FAULTS and
-				 * ABANDON flags, all_io_errors */
+				 * ABANDON flags, all_io_errors;
+				 * 9: io granule (2 MiB pages), conv_bytes,
+				 * -ENOSPC (lazy boundary budget) */
 #define GMEM_ABI_MAGIC		0x474d454bU	/* "GMEK" */
 
 #define GMEM_ABI_PAGE_SIZE	4096ULL
@@ -108,6 +110,9 @@
 #define GMEM_ABI_EMLINK		31	/* too many pins */
 #define GMEM_ABI_ENOENT		2	/* unpin of an unpinned page */
 #define GMEM_ABI_ENOMEM		12
+#define GMEM_ABI_ENOSPC		28	/* lazy model: the region's budget of
+					 * shared/private boundaries is spent
+					 * (a hypercall answers -KVM_EFAULT) */
 /*
  * Hypercall status codes (rax of KVM_HC_MAP_GPA_RANGE): KVM's hypercall ABI
  * (include/uapi/linux/kvm_para.h), negated, both from KVM itself and from

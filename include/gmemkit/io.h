@@ -43,6 +43,9 @@ struct bench_io_config {
 	struct blk_backend *custom;	/* instead of backend (tests); owned
 					 * by the run once it is called */
 	enum vmm_transport transport;
+	enum vmm_conv_model conv_model;	/* how guest RAM converts (vm.h);
+					 * VMM_CONV_HUGE: not with inplace-
+					 * scatter or mixed (bench_io_huge_ok) */
 	unsigned int poll_us;		/* device busy polling (vblk_params);
 					 * the driver then skips notifications
 					 * while VIRTQ_USED_F_NO_NOTIFY is set */
@@ -59,6 +62,8 @@ struct bench_io_result {
 	struct vblk_stats dev;	/* device counters after the run */
 	struct gmem_stats mem;		/* guest RAM counters after the run */
 	enum gmem_backing backing;
+	enum vmm_conv_model conv_model;
+	uint64_t granule;		/* conversion granule of guest RAM */
 	uint64_t conv_host_ns;		/* VMM time in gmem_share/unshare, whole
 					 * run (GMEM_ABI_CNT_CONV_HOST_NS) */
 	uint64_t conv_ok;		/* conversions done, whole run */
@@ -69,6 +74,9 @@ struct bench_io_result {
 	uint64_t persist_pool;		/* persistent buffers, all queues */
 	uint64_t shared_bytes;		/* the run's area shared once at start */
 };
+
+/* Whether a mode runs on 2 MiB pages (VMM_CONV_HUGE). */
+bool bench_io_huge_ok(enum gmem_abi_io_mode mode);
 
 /*
  * bench_io_run() - create the VM and device, run, collect, tear down.
@@ -81,9 +89,13 @@ struct bench_io_result {
  *                GMEM_ABI_IO_MIXED, poll_us above 1000000, neither
  *                backend nor custom, a bad backend spec, a pool_size
  *                gmem_abi_io_pool_ok() refuses (pool modes), a
- *                persist_size not a power of 2 in [bs, 1 MiB]
+ *                persist_size not a power of 2 in [bs, 1 MiB], an
+ *                unknown conv_model, VMM_CONV_HUGE with a mode
+ *                bench_io_huge_ok() refuses
  *   -ENODEV      no usable /dev/kvm
- *   -ENOSPC      the run needs more than GMEM_ABI_MEM_MAX of guest RAM
+ *   -ENOSPC      the run needs more than GMEM_ABI_MEM_MAX of guest RAM,
+ *                or (VMM_CONV_HUGE) more 2 MiB pages than are reserved
+ *   -EOPNOTSUPP  (eager, huge) userfaultfd minor faults not offered
  *   or the errors of vmm_create(), blk_backend_open(),
  *   vblk_create(), vmm_set_mmio_handler(),
  *   vmm_add_ioeventfd(), vblk_start(), vmm_run().

@@ -83,7 +83,41 @@ struct gmem_abi_io_config {
 					 * MIXED): see gmem_abi_io_pool_ok() */
 	uint64_t persist_size;		/* PERSISTENT: bytes per buffer, a power
 					 * of 2 >= bs, <= GMEM_ABI_IO_MAX_BS */
+	uint64_t granule;		/* conversion granule of guest RAM:
+					 * GMEM_ABI_PAGE_SIZE, or 2 MiB on huge
+					 * pages (0: a page) */
 };
+
+/*
+ * The guest rounds every conversion out to the granule; what that exposes
+ * beyond the I/O is in results.conv_bytes.  So that a request's buffer
+ * converts without its neighbours', the buffers of the modes that convert
+ * per request (inplace, adaptive, mixed) lie a granule apart when the
+ * granule is larger than bs; inplace-batch packs its buffers (a batch
+ * converts the whole granules they lie in, at once); every vCPU's buffers
+ * start on a granule.  inplace-scatter and mixed need 4 KiB granules.
+ */
+static inline uint64_t gmem_abi_io_granule(const struct gmem_abi_io_config *io)
+{
+	return io->granule ? io->granule : GMEM_ABI_PAGE_SIZE;
+}
+
+static inline uint64_t gmem_abi_io_stride(const struct gmem_abi_io_config *io)
+{
+	uint64_t g = gmem_abi_io_granule(io);
+	int per_request = io->mode == GMEM_ABI_IO_INPLACE ||
+			  io->mode == GMEM_ABI_IO_ADAPTIVE || io->mode == GMEM_ABI_IO_MIXED;
+
+	return per_request && g > io->bs ? g : io->bs;
+}
+
+/* One vCPU's private buffers: qd slots, rounded up to the granule. */
+static inline uint64_t gmem_abi_io_cpu_bufs(const struct gmem_abi_io_config *io)
+{
+	uint64_t g = gmem_abi_io_granule(io), n = gmem_abi_io_stride(io) * io->qd;
+
+	return (n + g - 1) / g * g;
+}
 
 /*
  * Test-area layout of an I/O run, computed by both sides from the
@@ -144,7 +178,7 @@ static inline int gmem_abi_io_pool_ok(uint64_t pool_size, uint64_t bs, uint32_t 
 static inline uint64_t gmem_abi_io_bufs_size(const struct gmem_abi_io_config *io,
 					     uint32_t vcpus)
 {
-	return io->bs * io->qd * vcpus;
+	return gmem_abi_io_cpu_bufs(io) * vcpus;
 }
 
 static inline uint64_t gmem_abi_io_shared_gpa(const struct gmem_abi_io_config *io,
@@ -265,6 +299,8 @@ struct gmem_abi_io_results {
 	uint64_t kicks;			/* QueueNotify writes (ioeventfd exits) */
 	uint64_t kick_ns;		/* guest time in the kicks */
 	uint64_t conv_calls;		/* share/unshare requests (exits) */
+	uint64_t conv_bytes;		/* bytes the to-shared calls converted
+					 * (rounded out to the granule) */
 	uint64_t conv_ns;		/* guest time in them (exit + host work) */
 	uint64_t conv_host_ns;		/* of which the VMM's work on them
 					 * (vcpu_page.conv_host_ns, each at most

@@ -47,6 +47,26 @@ enum vmm_transport {
 	VMM_TRANSPORT_QUEUE,		/* ring + converter thread + ioeventfd */
 };
 
+/*
+ * How guest RAM converts (gmem.h's models):
+ *   VMM_CONV_LAZY   the lazy model on guest_memfd where it maps (memfd
+ *                   otherwise): what upstream guest_memfd does today, the
+ *                   host's first touch of a re-shared page faults it in
+ *   VMM_CONV_EAGER  the eager model on memfd: one mapping, userfaultfd; a
+ *                   to-shared maps the whole run
+ *   VMM_CONV_HUGE   the eager model on 2 MiB hugetlb pages: conversions of
+ *                   whole 2 MiB pages (the boot area stays shared; only the
+ *                   hello and io tests run there); needs reserved pages
+ */
+enum vmm_conv_model {
+	VMM_CONV_LAZY = 0,
+	VMM_CONV_EAGER,
+	VMM_CONV_HUGE,
+};
+
+const char *vmm_conv_model_name(enum vmm_conv_model m);
+int vmm_conv_model_from_name(const char *name, enum vmm_conv_model *out);
+
 /* Converter busy polling (queue transport). */
 #define VMM_CONV_POLL_OFF		(-1)	/* sleep right after each pass */
 #define VMM_CONV_POLL_US_DEFAULT	200	/* measured: README, convert-bench */
@@ -70,7 +90,8 @@ struct vmm_config {
 	uint64_t mem_size;		/* bytes; 0 = VMM_DEFAULT_MEM */
 	enum vmm_transport transport;
 	enum gmem_mode mode;		/* conversion mode of guest RAM */
-	enum gmem_backing backing;	/* GMEM_BACKING_AUTO normally */
+	enum gmem_backing backing;	/* GMEM_BACKING_AUTO normally (lazy) */
+	enum vmm_conv_model conv_model;	/* VMM_CONV_LAZY normally */
 	enum gmem_abi_test test;	/* 0 = GMEM_ABI_TEST_HELLO */
 	unsigned int timeout_ms;	/* watchdog; 0 = VMM_DEFAULT_TIMEOUT_MS */
 	unsigned int bench_reps;	/* bench test; 0 = 100 */
