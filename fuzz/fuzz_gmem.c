@@ -136,6 +136,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	m.destructive = data[0] & 1;
 	cfg.mode = m.destructive ? GMEM_MODE_DESTRUCTIVE : GMEM_MODE_INPLACE;
+	/* Both conversion models must follow the same model of states. */
+	cfg.model = data[0] & 2 ? GMEM_MODEL_EAGER : GMEM_MODEL_LAZY;
 	if (gmem_create(&cfg, &g))
 		abort();
 	for (k = 1; k + 4 <= size; k += 4) {

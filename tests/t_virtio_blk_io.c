@@ -97,6 +97,17 @@ static void test_inflight(void)
 		   z.backend_errors == a.backend_errors + 2 &&
 		   gmem_page_pins(gu.g, buf) == 0,
 		   "both counted as backend errors, buffers unpinned");
+		h->done_err = -EFAULT;
+		put_req(&gu, 5, VIRTIO_BLK_T_IN, 0, buf, 4096, 1);
+		ok(run1(&gu, &e) && e.len == 1 &&
+		   gu.mem[STATUS_GPA + 5] == VIRTIO_BLK_S_IOERR,
+		   "backend faults on the buffer (-EFAULT): IOERR");
+		h->done_err = 0;
+		a = stats(&gu);
+		ok(a.err[VBLK_E_PRIVATE] == z.err[VBLK_E_PRIVATE] + 1 &&
+		   a.violations == z.violations + 1 && a.backend_errors == z.backend_errors &&
+		   gmem_page_pins(gu.g, buf) == 0,
+		   "-EFAULT counted as a violation (a private buffer), buffer unpinned");
 	}
 
 	/* Reset with I/O in flight drains it first. */

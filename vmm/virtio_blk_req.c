@@ -405,6 +405,13 @@ void vblk_io_done(struct blk_backend *be, struct blk_io *io, long res)
 		vblk_release_orphan(b, r);
 		return;
 	}
+	if (res == -EFAULT) {
+		/* The kernel refused the buffer for the backend: a private page
+		 * (the eager model maps none for the host), never touched. */
+		b->st.violations++;
+		fail(b, r, VBLK_E_PRIVATE);
+		return;
+	}
 	if (res < 0) {
 		b->st.backend_errors++;
 		fail(b, r, VBLK_E_BACKEND);
