@@ -39,6 +39,8 @@ static void usage(FILE *f)
 		"                    I/O stays queued (completes OK); corrupt:RATE flips\n"
 		"                    read data silently (the checks must then fail)\n"
 		"  --no-converter    no thread converting its own pages under the I/O\n"
+		"  --conv-model M    guest RAM's conversion model: lazy (mprotect; default)\n"
+		"                    or eager (one mapping, userfaultfd)\n"
 		"  --abandon         the vCPUs stop with I/O in flight (guest stops mid-I/O)\n"
 		"  --seed N          PRNG seed (default from the clock)\n"
 		"Host threads run the guest's own I/O workload and virtio-blk driver:\n"
@@ -55,12 +57,12 @@ static void print_summary(const struct stress_config *c,
 	printf("gmemkit stress: host threads run the guest's workload and driver "
 	       "(no KVM guest) against the real virtio-blk device, gmem and bounce pool\n");
 	printf("config    %u vCPU threads x qd %u, bs %llu KiB, mode %s%s, backend %s "
-	       "(%s), converter %s%s, seed %llu\n", c->threads, c->qd,
+	       "(%s), converter %s%s, %s model, seed %llu\n", c->threads, c->qd,
 	       (unsigned long long)(c->bs >> 10), bench_io_mode_name(c->mode),
 	       c->mode == GMEM_ABI_IO_MIXED && !c->no_churn ? " (churn)" : "",
 	       c->backend ? c->backend : "file", r->engine ? r->engine : "?",
 	       c->converter ? "on" : "off", c->abandon ? ", abandon" : "",
-	       (unsigned long long)r->seed);
+	       gmem_model_name(c->model), (unsigned long long)r->seed);
 	printf("duration  %.1f s (wall clock: setup, prefill and read-back included)\n",
 	       secs);
 	printf("ops       %llu requests, %.0f/s (%llu in the measured run, %.1f MB)\n",
@@ -118,6 +120,7 @@ static int parse_mode(const char *v, void *mode)
 static int parse(int argc, char **argv, struct stress_config *c)
 {
 	static const char *const backends[] = { "file", "file-sync", "null" };
+	static const char *const models[] = { "lazy", "eager" };
 	const char *inject = NULL;
 	unsigned int secs = 60;
 	bool no_converter = false;
@@ -139,6 +142,7 @@ static int parse(int argc, char **argv, struct stress_config *c)
 		       "corrupt; RATE in [0, 1])", .given = &inject),
 		CLI_FLAG("--no-converter", &no_converter),
 		CLI_FLAG("--abandon", &c->abandon),
+		CLI_CHOICE("--conv-model", &c->model, models),
 		CLI_U64("--seed", &c->seed, 0, UINT64_MAX),
 		{ 0 }
 	};

@@ -266,7 +266,8 @@ static int open_backend(struct stress *s)
 static int setup_mem(struct stress *s)
 {
 	struct gmem_config gc = { .vm_fd = -1, .backing = GMEM_BACKING_MEMFD,
-				  .mode = GMEM_MODE_INPLACE, .name = "stress" };
+				  .mode = GMEM_MODE_INPLACE, .name = "stress",
+				  .model = (enum gmem_model)s->cfg.model };
 	struct gmem_abi_boot_info *b;
 	int ret;
 

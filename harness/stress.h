@@ -65,6 +65,7 @@ struct stress_config {
 	struct blk_fault_config faults;
 	bool converter;			/* run the converter thread */
 	bool abandon;			/* vCPUs stop with I/O in flight */
+	unsigned int model;		/* enum gmem_model of guest RAM */
 	uint64_t seed;			/* 0: from the clock */
 	FILE *console;			/* the workload's console; NULL: none */
 };

@@ -11,7 +11,7 @@ CMD=stress
 # field VALUE-AFTER-WORD FILE: the number after "WORD " in the summary
 num() { grep -o -- "$1 [0-9]*" "$2" | head -1 | awk '{print $NF}'; }
 
-echo "1..19"
+echo "1..21"
 "$BIN" stress --seconds "$SECS" >"$out/s" 2>"$out/e"; rc=$?
 ok $rc "stress --seconds $SECS exits 0 (rc $rc): $(grep '^result' "$out/s")"
 [ $rc != 0 ] && sed 's/^/# /' "$out/s" "$out/e"
@@ -44,6 +44,13 @@ ok $? "silent corruption is caught: exit $rc, $(grep -o 'first: .*' "$out/c" | h
 "$BIN" stress --seconds 1 --mode inplace-scatter --threads 1 --qd 4 >"$out/x" 2>&1; rc=$?
 ok $rc "another workload mode (inplace-scatter) is stressed too: $(grep '^result' "$out/x")"
 
+"$BIN" stress --seconds 2 --conv-model eager >"$out/g" 2>&1; rc=$?
+[ $rc = 0 ] && grep -q 'eager model' "$out/g" && [ "$(num 'mismatches' "$out/g")" = 0 ] &&
+	[ "$(num 'gmem violations' "$out/g")" = 0 ] && [ "$(num 'pins left' "$out/g")" = 0 ]
+ok $? "--conv-model eager (one mapping, userfaultfd) under the mixed workload and churn: $(grep '^result' "$out/g")"
+[ $rc != 0 ] && sed 's/^/# /' "$out/g"
+
+refused "gmemkit stress: --conv-model huge: not one of lazy, eager" --conv-model huge
 refused "gmemkit stress: --seconds 0: out of range (1..86400)" --seconds 0
 refused "gmemkit stress: --mode fast: not shared, bounce, inplace, inplace-batch" --mode fast
 refused "gmemkit stress: --pool-size 12x: not a size (e.g. 4096, 4k, 2M, 1G; range 256k..1G)" --pool-size 12x
