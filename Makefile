@@ -77,7 +77,7 @@ GUEST_CFLAGS := $(CFLAGS_COMMON) -O2 -ffreestanding -fno-builtin -nostdlib \
 # any x86 CPU, emulator or hypervisor can run it (tests/guest_isa.t checks
 # the built image).  Code shared by host and guest (freestanding) is
 # compiled into both.
-GUEST_SHARED := lib/bounce.c lib/adapt.c
+GUEST_SHARED := lib/bounce.c lib/adapt.c lib/platform.c
 GUEST_OBJS := $(patsubst %,$(O)/guest/%.o,$(notdir $(GUEST_SRCS))) \
 	      $(patsubst lib/%.c,$(O)/guest/shared_%.o,$(wildcard $(GUEST_SHARED)))
 GUEST_BIN  := $(O)/guest/guest.bin

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Platform profiles: how a protected guest of each platform converts its
+ * memory between private and shared (docs/platforms.md has the sources).
+ *
+ *   platform  calls                                     path          contents
+ *   ideal     one call: a range, or a list of ranges    exitless      kept
+ *   pkvm      one call per granule (MEM_SHARE/UNSHARE)  exitless      kept
+ *   tdx       one range of at most 2 MiB per call       exit to VMM   destroyed
+ *             (MapGPA -> KVM_HC_MAP_GPA_RANGE)
+ *   snp       at most 64 page entries per call, which   exit to VMM   destroyed
+ *             may be discontiguous (page state change)
+ *   cca       one range per call; the host may stop     exitless      destroyed
+ *             early (RSI_IPA_STATE_SET), the guest loops
+ *
+ * "granule" is the conversion unit of guest RAM (4 KiB, or 2 MiB on huge
+ * pages): pkvm's granule and snp's page entries are that size.
+ *
+ * Freestanding (integers only): built into the host library and into the
+ * guest image, tested on the host (tests/t_platform.c).  The guest's I/O
+ * path turns every conversion into the calls plat_next() yields.
+ */
+#ifndef GMEMKIT_PLATFORM_H
+#define GMEMKIT_PLATFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum plat {
+	PLAT_IDEAL = 0,
+	PLAT_PKVM,
+	PLAT_TDX,
+	PLAT_SNP,
+	PLAT_CCA,
+	PLAT_MAX
+};
+
+#define PLAT_TDX_MAX_CALL	(2ULL << 20)	/* KVM's MapGPA split (TDX) */
+#define PLAT_SNP_MAX_ENTRIES	64U		/* Linux's VMGEXIT_PSC_MAX_ENTRY */
+#define PLAT_CCA_STEP		(2ULL << 20)	/* the host stops a call at the
+						 * next 2 MiB boundary (one
+						 * level-2 RTT entry): gmemkit's
+						 * choice, no public figure */
+#define PLAT_MAX_ENTRIES	64U		/* ranges in one call */
+
+struct plat_range {
+	uint64_t gpa, len;
+};
+
+/* One call: n ranges (one unless the platform takes a list). */
+struct plat_call {
+	unsigned int n;
+	uint64_t pages;			/* granules the call covers */
+	struct plat_range r[PLAT_MAX_ENTRIES];
+};
+
+/*
+ * A conversion of the ranges r[0..nr) (each granule aligned, non-empty),
+ * split into calls.  The caller keeps r alive while iterating.
+ */
+struct plat_iter {
+	enum plat plat;
+	uint64_t granule;
+	const struct plat_range *r;
+	unsigned int nr, i;		/* the range being converted */
+	uint64_t off;			/* bytes of r[i] already converted */
+};
+
+/* 0, or -1 for an unknown platform, a granule that is not a power of 2 of
+ * at least 4 KiB, or a range that is empty or not granule aligned. */
+int plat_iter_init(struct plat_iter *it, enum plat p, uint64_t granule,
+		   const struct plat_range *r, unsigned int nr);
+
+/*
+ * plat_next() - the next call: true and *call filled, or false when every
+ * range is converted.  After a call the caller reports how much of it the
+ * host did with plat_done(): all of it on every platform but cca, where
+ * the host may stop early (then only the first range is in the call).
+ */
+bool plat_next(struct plat_iter *it, struct plat_call *call);
+void plat_done(struct plat_iter *it, const struct plat_call *call, uint64_t done);
+
+/* The platform's facts. */
+bool plat_exitless(enum plat p);	/* serviced without a VMM exit */
+bool plat_destroys(enum plat p);	/* contents lost on conversion */
+bool plat_takes_list(enum plat p);	/* discontiguous ranges in a call */
+const char *plat_name(enum plat p);	/* "ideal", "pkvm", ... or "?" */
+int plat_from_name(const char *name, enum plat *out);	/* 0 or -1 */
+
+#endif /* GMEMKIT_PLATFORM_H */
