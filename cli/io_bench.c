@@ -20,6 +20,7 @@
 #include "gmemkit/io.h"
 #include "gmemkit/json.h"
 #include "gmemkit/parse.h"
+#include "gmemkit/platform.h"
 
 struct opts {
 	struct bench_io_config c;
@@ -36,6 +37,7 @@ static void usage(FILE *f)
 		"                        [--runtime SECONDS]\n"
 		"                        [--transport auto|hypercall|doorbell|queue]\n"
 		"                        [--conv-model lazy|eager|huge]\n"
+		"                        [--platform ideal|pkvm|tdx|snp|cca]\n"
 		"                        [--conv-poll-us N] [--conv-no-pin] [--poll-us N]\n"
 		"                        [--pool-size SIZE] [--persist-buf SIZE]\n"
 		"                        [--churn] [--json]\n"
@@ -59,6 +61,13 @@ static void usage(FILE *f)
 		"                  (memfd, one mapping, userfaultfd: a share maps the run),\n"
 		"                  huge (eager on 2 MiB pages: whole-page conversions; needs\n"
 		"                  free vm.nr_hugepages; not inplace-scatter or mixed)\n"
+		"  --platform P    how the guest converts (default ideal; docs/platforms.md):\n"
+		"                  ideal (one call per range or list, contents kept), pkvm\n"
+		"                  (a call per 4 KiB granule, queue), tdx (<= 2 MiB per\n"
+		"                  call, exit to the VMM), snp (<= 64 page entries per call,\n"
+		"                  lists, exit), cca (the host stops at 2 MiB boundaries,\n"
+		"                  the guest loops; queue); tdx, snp and cca destroy\n"
+		"                  contents: an in-place I/O copies its data once\n"
 		"  --conv-poll-us N  queue: converter busy-polls N us after its last request\n"
 		"                  (default %d; 0: sleeps at once, every request kicks)\n"
 		"  --conv-no-pin   queue: leave the converter to the scheduler (default: a CPU\n"
@@ -91,6 +100,16 @@ static int parse_mode(const char *v, void *mode)
 static int parse_rw(const char *v, void *rw)
 {
 	return bench_io_rw_from_name(v, rw);
+}
+
+static int parse_platform(const char *v, void *dest)
+{
+	enum plat p;
+
+	if (plat_from_name(v, &p))
+		return -EINVAL;
+	*(unsigned int *)dest = p;
+	return 0;
 }
 
 static int parse_conv_model(const char *v, void *dest)
@@ -146,6 +165,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		CLI_TRANSPORT("--transport", &o->c.transport),
 		CLI_FN("--conv-model", &o->c.conv_model, parse_conv_model,
 		       "lazy, eager or huge"),
+		CLI_FN("--platform", &o->c.platform, parse_platform,
+		       "ideal, pkvm, tdx, snp or cca"),
 		CLI_UINT("--conv-poll-us", &us, 0, VMM_CONV_POLL_US_MAX, .given = &us_arg),
 		CLI_FLAG("--conv-no-pin", &o->c.conv_no_pin),
 		CLI_UINT("--poll-us", &o->c.poll_us, 0, 1000000),
@@ -172,6 +193,11 @@ static int parse(int argc, char **argv, struct opts *o)
 	}
 	if (check_huge(o))
 		return -EINVAL;
+	if (plat_destroys((enum plat)o->c.platform) && o->c.mode == GMEM_ABI_IO_MIXED) {
+		cli_err("--platform %s: destroys contents on conversion; mode mixed runs on "
+			"ideal or pkvm only\n", plat_name((enum plat)o->c.platform));
+		return -EINVAL;
+	}
 	if (o->pool_arg) {
 		uint64_t ps = o->c.pool_size, unit = gmem_abi_io_pool_unit(o->c.vcpus);
 		char b1[24], b2[24], b3[24];
@@ -344,7 +370,10 @@ static void print_json(const struct opts *o, const struct bench_io_result *r,
 	       "\"adapt_switches\":%llu,\"bounced\":%llu,\"inplaced\":%llu,"
 	       "\"batches\":%llu,\"scatter_pieces\":%llu,\"scatter_runs\":%llu,"
 	       "\"engine\":\"%s\",\"mem_backing\":\"%s\",\"conv_model\":\"%s\","
-	       "\"granule\":%llu,\"conv_bytes_per_io\":%.1f,",
+	       "\"granule\":%llu,\"conv_bytes_per_io\":%.1f,\"platform\":\"%s\","
+	       "\"conv_calls_per_io\":%.3f,\"conv_pages_per_io\":%.3f,"
+	       "\"conv_entries_per_io\":%.3f,\"keep_bytes_per_io\":%.1f,"
+	       "\"keep_ns_per_io\":%.1f,",
 	       (unsigned long long)io->verify_errors, (unsigned long long)io->verified,
 	       (unsigned long long)io->io_errors,
 	       (unsigned long long)io->adapt_bounce_ns, (unsigned long long)io->adapt_inplace_ns,
@@ -353,7 +382,10 @@ static void print_json(const struct opts *o, const struct bench_io_result *r,
 	       (unsigned long long)io->batches, (unsigned long long)io->scatter_pieces,
 	       (unsigned long long)io->scatter_runs,
 	       r->engine, gmem_backing_name(r->backing), vmm_conv_model_name(r->conv_model),
-	       (unsigned long long)r->granule, per_io(io->conv_bytes, io->ios));
+	       (unsigned long long)r->granule, per_io(io->conv_bytes, io->ios),
+	       plat_name((enum plat)r->platform), per_io(io->conv_calls, io->ios),
+	       per_io(io->conv_pages, io->ios), per_io(io->conv_entries, io->ios),
+	       per_io(io->keep_bytes, io->ios), per_io(io->keep_ns, io->ios));
 	printf("\"requests\":%llu,\"completed\":%llu,\"dup_completions\":%llu,"
 	       "\"device_requests\":%llu,\"mixed_shared\":%llu,\"mixed_bounced\":%llu,"
 	       "\"mixed_inplaced\":%llu,\"mixed_batches\":%llu,\"churn_conv\":%llu,"
@@ -388,11 +420,12 @@ static void print_human(const struct opts *o, const struct bench_io_result *r,
 	char b1[32], b2[32], b3[32];
 
 	printf("io-bench: mode=%s rw=%s bs=%s qd=%u vcpus=%u backend=%s%s (%s) "
-	       "transport=%s poll_us=%u memory=%s conv-model=%s\n",
+	       "transport=%s poll_us=%u memory=%s conv-model=%s platform=%s\n",
 	       bench_io_mode_name(c->mode), bench_io_rw_name(c->rw),
 	       size_str(c->bs, b1, sizeof(b1)), c->qd, c->vcpus, o->backend,
 	       o->direct ? ",direct" : "", r->engine, f->transport, c->poll_us,
-	       gmem_backing_name(r->backing), vmm_conv_model_name(r->conv_model));
+	       gmem_backing_name(r->backing), vmm_conv_model_name(r->conv_model),
+	       plat_name((enum plat)r->platform));
 	printf("  guest ran %s\n", f->speed);
 	if (!r->vm.speed.native)
 		printf("  the guest did not run natively: numbers are functional only, "
@@ -428,10 +461,24 @@ static void print_human(const struct opts *o, const struct bench_io_result *r,
 		       (unsigned long long)io->adapt_switches);
 	if (c->mode == GMEM_ABI_IO_INPLACE_SCATTER)
 		printf("  scatter: %llu batches, %llu pieces of %s in %llu contiguous runs "
-		       "(one share + one unshare each; the realistic case)\n",
+		       "(the realistic case; shared and unshared in the calls above: a list "
+		       "per call on snp and ideal, a call per run or granule elsewhere)\n",
 		       (unsigned long long)io->batches, (unsigned long long)io->scatter_pieces,
 		       size_str(gmem_abi_io_scatter_piece(c->bs), b1, sizeof(b1)),
 		       (unsigned long long)io->scatter_runs);
+	if (io->conv_calls)
+		printf("  %s calls per I/O: %.2f (%.2f granules in %.2f ranges per I/O, both "
+		       "directions)%s\n", plat_name((enum plat)r->platform),
+		       per_io(io->conv_calls, io->ios), per_io(io->conv_pages, io->ios),
+		       per_io(io->conv_entries, io->ios),
+		       plat_exitless((enum plat)r->platform) ?
+		       "" : " - on real hardware each also pays the TDX module's or the PSP's work "
+		       "(TDH.MEM.*, PVALIDATE/RMPUPDATE), not modelled here");
+	if (io->keep_bytes)
+		printf("  contents destroyed by conversion: %.0f B per I/O copied to keep the "
+		       "data (%.2f us per I/O, in the bounce-copy figure above; it includes the "
+		       "guest's first touch of each freshly converted page, a stage-2 fault)\n",
+		       per_io(io->keep_bytes, io->ios), per_io(io->keep_ns, io->ios) / 1e3);
 	if (io->conv_bytes)
 		printf("  conversions: %s shared per I/O for %s of data (%s granule: %.0f B "
 		       "exposed beyond the I/O), %s model%s\n",

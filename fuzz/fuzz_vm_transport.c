@@ -102,6 +102,23 @@ static void check_state(uint64_t gpa, uint64_t len, int want)
 			die("successful conversion left a page in the wrong state");
 }
 
+/* A CONVERT_LIST's entries from the record: up to 4 ranges near gpa, each
+ * a share or an unshare (any op now and then); len: how many are read
+ * (sometimes more than the list holds). */
+static void fill_list(const uint8_t *r, uint64_t gpa)
+{
+	volatile struct gmem_abi_conv_entry *e = vcpu->page->list;
+	unsigned int k;
+
+	for (k = 0; k < 4; k++) {
+		e[k].op = (r[12 + k] & 0x40) ? r[12 + k] : (r[12 + k] & 1) ?
+			  GMEM_ABI_OP_SHARE : GMEM_ABI_OP_UNSHARE;
+		e[k].gpa = gpa + k * P * (r[11] % 5);
+		e[k].len = P * (r[12 + k] % 5);
+	}
+	vcpu->page->mbox.len = (r[15] & 0x80) ? GMEM_ABI_LIST_MAX + (r[15] & 3) : 1 + r[15] % 4;
+}
+
 static void one(const uint8_t *r)
 {
 	uint64_t page = fuzz_get(r + 4, 4) % (NPAGES + 8);
@@ -156,6 +173,8 @@ static void one(const uint8_t *r)
 		mb->gpa = gpa;
 		mb->len = len;
 		mb->arg = arg;
+		if (op == GMEM_ABI_OP_CONVERT_LIST)
+			fill_list(r, gpa);
 		st = vmm_handle_doorbell(vcpu, (r[2] & 2) ? 7 : 0);
 		if (mb->status != st)
 			die("mailbox status differs from the return value");

@@ -134,6 +134,7 @@ struct conv_req {
 	bool share;
 	uint64_t gpa, len;
 	int64_t status;
+	uint64_t done;			/* queue: bytes the host converted */
 };
 int64_t __convert_batch(struct conv_req *r, unsigned int n);
 /* Queue internals, for the tests: post with given flags, publish an index
@@ -143,6 +144,19 @@ void __queue_publish(uint32_t prod);
 void queue_kick(void);
 uint64_t queue_kick_count(void);
 bool queue_stopped(void);
+
+/*
+ * One platform call (gmemkit/platform.h): its ranges converted in one
+ * request where the transport can (one range; a list: the queue posts
+ * them together, the doorbell sends a CONVERT_LIST; the hypercall has no
+ * list and makes one exit per range), with GMEM_ABI_CONV_F_PARTIAL when
+ * partial.  *done: the bytes converted, in order (partial: maybe fewer
+ * than asked; a list: the entries before the first error).  Returns 0 or
+ * the first error.
+ */
+struct plat_call;
+int64_t __convert_call(bool share, const struct plat_call *call, bool partial,
+		       uint64_t *done);
 
 /* Host services (doorbell). */
 uint64_t host_time_ns(void);

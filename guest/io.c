@@ -253,6 +253,8 @@ static bool setup(void)
 			c->slots[i].buf = io_cfg.mode == GMEM_ABI_IO_SHARED ?
 					  c->shared + i * io_cfg.bs : c->slots[i].pbuf;
 			c->slots[i].sbuf = c->shared + i * io_cfg.bs;
+			c->slots[i].keep = gmem_abi_io_keep_gpa(&io_cfg, nv) +
+					   v * gmem_abi_io_keep_cpu(&io_cfg) + i * io_cfg.bs;
 			c->slots[i].pers = shared_gpa +
 					   ((uint64_t)v * io_cfg.qd + i) * io_cfg.persist_size;
 		}
@@ -370,6 +372,10 @@ static void report(unsigned int nv)
 		s.kicks += c->kicks;
 		s.conv_calls += c->conv_calls;
 		s.conv_bytes += c->conv_bytes;
+		s.keep_bytes += c->keep_bytes;
+		s.keep_ns += tsc_to_ns(c->keep_ns);
+		s.conv_pages += c->conv_pages;
+		s.conv_entries += c->conv_entries;
 		s.conv_ns += tsc_to_ns(c->conv_ns);
 		s.conv_host += tsc_to_ns(c->conv_host);
 		s.kick_ns += tsc_to_ns(c->kick_ns);
@@ -410,6 +416,10 @@ static void report(unsigned int nv)
 	r->kicks = s.kicks;
 	r->conv_calls = s.conv_calls;
 	r->conv_bytes = s.conv_bytes;
+	r->keep_bytes = s.keep_bytes;
+	r->keep_ns = s.keep_ns;
+	r->conv_pages = s.conv_pages;
+	r->conv_entries = s.conv_entries;
 	r->conv_ns = s.conv_ns;
 	r->conv_host_ns = s.conv_host;
 	r->kick_ns = s.kick_ns;

@@ -12,6 +12,7 @@
 #include "gblk.h"
 #include "gmemkit/adapt.h"
 #include "gmemkit/bounce.h"
+#include "gmemkit/platform.h"
 #include "gmemkit/sector.h"
 
 #define SECTOR		((uint64_t)SECTOR_BYTES)
@@ -27,6 +28,9 @@ struct slot {
 	uint64_t buf;			/* the buffer the application uses */
 	uint64_t pbuf, sbuf;		/* mixed: private and shared buffer */
 	uint64_t pers;			/* persistent: its always-shared buffer */
+	uint64_t keep;			/* platforms that destroy contents: the
+					 * private home of an in-place request's
+					 * data (copied in and out around I/O) */
 	uint64_t seq;			/* submission number on this vCPU */
 	enum path path;			/* of the request in flight */
 	bool unshared;			/* churn: its buffer unshared already */
@@ -52,6 +56,8 @@ struct io_stats {
 	uint64_t kick_ns, conv_host, batches, scatter_pieces, scatter_runs;
 	uint64_t conv_kicks;		/* queue transport: kicks (exits) */
 	uint64_t conv_bytes;		/* to-shared bytes, granule-rounded */
+	uint64_t keep_bytes, keep_ns;	/* keep copies (also in copy_*) */
+	uint64_t conv_pages, conv_entries;	/* what the calls covered */
 };
 
 /* Whole-run counters (never reset between prefill, run and read-back). */
@@ -77,7 +83,7 @@ struct cpu_io {
 	uint64_t scatter, nslots;	/* scatter: area, pieces it holds */
 	uint8_t *smap;			/* [nslots] piece used by the batch */
 	uint32_t *sidx;			/* [nslots] permutation of the pieces */
-	uint64_t *runs;			/* [2 * qd * pieces] gpa, len */
+	struct plat_range *runs;	/* [qd * pieces] contiguous runs */
 	struct io_stats st;
 	bool measure, failed;
 } __attribute__((aligned(64)));
@@ -96,12 +102,18 @@ uint64_t io_bucket_ns(unsigned int b);
 uint64_t io_ns_to_tsc(uint64_t ns);
 int64_t io_convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa, uint64_t len);
 int64_t io_convert(struct cpu_io *c, bool to_shared, uint64_t gpa, uint64_t len);
+int64_t io_convert_ranges(struct cpu_io *c, bool to_shared, struct plat_range *r,
+			  unsigned int nr);
 void io_unshare_done(struct cpu_io *c, uint64_t gpa, uint64_t len);
 void io_kick_timed(struct cpu_io *c);
 int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s, uint32_t rw,
 	       bool batch);
 void io_record_latency(struct cpu_io *c, uint64_t t0);
 void io_slot_finish(struct cpu_io *c, struct slot *s, bool batch);
+/* A read on a platform that destroys contents: copy the data out of the
+ * shared buffer into its keep buffer, before the unshare (batches call it
+ * themselves; io_slot_finish() does for single requests). */
+void io_keep_out(struct cpu_io *c, struct slot *s);
 
 /* io_run.c */
 uint64_t io_churn_word(uint64_t gpa);

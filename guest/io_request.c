@@ -66,47 +66,116 @@ int64_t io_convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa,
 	gpa &= ~(g - 1);
 	len = ((end + g - 1) & ~(g - 1)) - gpa;
 	st = to_shared ? __share(gpa, len) : __unshare(gpa, len);
-	if (to_shared && !st)
-		c->st.conv_bytes += len;
-
 	if (st == -GMEM_ABI_EBUSY)
 		c->x.ebusy++;
 	return st;
 }
 
-/* A conversion in the cost split: its guest-observed time, and of that the
- * host's work on it as the VMM reports it (at most the whole). */
-int64_t io_convert(struct cpu_io *c, bool to_shared, uint64_t gpa,
-		       uint64_t len)
+/*
+ * One platform call, timed for the cost split: its guest-observed time and,
+ * of that, the host's work on it as the VMM reports it (at most the whole).
+ * An unshare the device still holds (-EBUSY: it unpins before it publishes
+ * the completion) is asked again, a bounded number of times.
+ */
+static int64_t timed_call1(struct cpu_io *c, bool to_shared, const struct plat_call *call,
+			   uint64_t *done)
 {
 	volatile struct gmem_abi_vcpu_page *pg = this_page();
+	bool partial = io_cfg.platform == PLAT_CCA;
+	unsigned int tries = 0;
 	uint64_t t, dt, host, k;
 	int64_t st;
 
-	pg->conv_host_ns = 0;
-	k = queue_kick_count();
-	t = rdtsc();
-	st = io_convert_raw(c, to_shared, gpa, len);
-	dt = rdtsc() - t;
-	c->st.conv_kicks += queue_kick_count() - k;
-	host = io_ns_to_tsc(pg->conv_host_ns);
-	c->st.conv_ns += dt;
-	c->st.conv_host += host < dt ? host : dt;
-	c->st.conv_calls++;
-	if (st == -GMEM_ABI_EBUSY)
-		c->st.conv_refused++;
+	do {
+		pg->conv_host_ns = 0;
+		k = queue_kick_count();
+		t = rdtsc();
+		st = __convert_call(to_shared, call, partial, done);
+		dt = rdtsc() - t;
+		c->st.conv_kicks += queue_kick_count() - k;
+		host = io_ns_to_tsc(pg->conv_host_ns);
+		c->st.conv_ns += dt;
+		c->st.conv_host += host < dt ? host : dt;
+		c->st.conv_calls++;
+		if (st == -GMEM_ABI_EBUSY) {
+			c->st.conv_refused++;
+			c->x.ebusy++;
+			cpu_relax();
+		}
+	} while (st == -GMEM_ABI_EBUSY && !*done && ++tries < 1000000);
+	c->st.conv_pages += call->pages;
+	c->st.conv_entries += call->n;
 	return st;
 }
 
-/* Unshare after the device is done: the device unpins before it
- * publishes, so a refusal here is counted and retried a bounded time. */
-void io_unshare_done(struct cpu_io *c, uint64_t gpa, uint64_t len)
+/* A list on a transport without lists (the hypercall): one call per range. */
+static int64_t timed_call(struct cpu_io *c, bool to_shared, const struct plat_call *call,
+			  uint64_t *done)
 {
-	unsigned int tries = 0;
+	uint64_t g = gmem_abi_io_granule(&io_cfg), d;
+	struct plat_call one;
+	unsigned int k;
+	int64_t st = 0;
+
+	if (call->n == 1 || boot_info->transport != GMEM_ABI_TRANSPORT_HYPERCALL)
+		return timed_call1(c, to_shared, call, done);
+	*done = 0;
+	for (k = 0; k < call->n && !st; k++) {
+		one.n = 1;
+		one.r[0] = call->r[k];
+		one.pages = call->r[k].len / g;
+		st = timed_call1(c, to_shared, &one, &d);
+		*done += d;
+	}
+	return st;
+}
+
+/*
+ * A conversion in the cost split, made of the calls the run's platform
+ * makes (gmemkit/platform.h): each range rounded out to the conversion
+ * granule (2 MiB pages convert whole).  Returns 0 or the error that
+ * stopped it.
+ */
+int64_t io_convert_ranges(struct cpu_io *c, bool to_shared, struct plat_range *r,
+			  unsigned int nr)
+{
+	uint64_t g = gmem_abi_io_granule(&io_cfg), done, end;
+	struct plat_call call;
+	struct plat_iter it;
+	unsigned int i;
 	int64_t st;
 
-	while ((st = io_convert(c, false, gpa, len)) == -GMEM_ABI_EBUSY && ++tries < 1000000)
-		cpu_relax();
+	for (i = 0; i < nr; i++) {
+		end = r[i].gpa + r[i].len;
+		r[i].gpa &= ~(g - 1);
+		r[i].len = ((end + g - 1) & ~(g - 1)) - r[i].gpa;
+		if (to_shared)
+			c->st.conv_bytes += r[i].len;
+	}
+	if (plat_iter_init(&it, (enum plat)io_cfg.platform, g, r, nr))
+		return -GMEM_ABI_EINVAL;
+	while (plat_next(&it, &call)) {
+		st = timed_call(c, to_shared, &call, &done);
+		if (st && !done)
+			return st;	/* no progress: the caller sees why */
+		plat_done(&it, &call, done);
+	}
+	return 0;
+}
+
+int64_t io_convert(struct cpu_io *c, bool to_shared, uint64_t gpa, uint64_t len)
+{
+	struct plat_range r = { gpa, len };
+
+	return io_convert_ranges(c, to_shared, &r, 1);
+}
+
+/* Unshare after the device is done: the device unpins before it
+ * publishes, so a refusal is transient (io_convert_ranges() asks again). */
+void io_unshare_done(struct cpu_io *c, uint64_t gpa, uint64_t len)
+{
+	int64_t st = io_convert(c, false, gpa, len);
+
 	if (st)
 		GUEST_CHECK(false, "unshare 0x%lx+0x%lx after I/O: status %ld", gpa, len, st);
 }
@@ -318,6 +387,47 @@ static void bounce_out(struct cpu_io *c, struct slot *s)
 		c->st.copy_bytes += io_cfg.bs;
 }
 
+/* Does an in-place request keep its data apart (the platform destroys
+ * contents on conversion)? */
+static bool keeps(enum path p)
+{
+	return p == P_INPLACE && gmem_abi_io_platform_destroys(io_cfg.platform);
+}
+
+/* Copy bs bytes between the keep buffer and the request's buffer (or its
+ * scatter pieces, in order): the copy a destroying platform makes an
+ * in-place I/O pay.  to_buf: keep -> buffer (a write, after the share). */
+static void keep_copy(struct cpu_io *c, struct slot *s, bool to_buf)
+{
+	uint64_t piece = gmem_abi_io_scatter_piece(io_cfg.bs), t = rdtsc();
+	unsigned int k;
+
+	if (io_cfg.mode != GMEM_ABI_IO_INPLACE_SCATTER) {
+		if (to_buf)
+			memcpy(gpa_ptr(s->buf), gpa_ptr(s->keep), io_cfg.bs);
+		else
+			memcpy(gpa_ptr(s->keep), gpa_ptr(s->buf), io_cfg.bs);
+	} else {
+		for (k = 0; k < s->nsg; k++) {
+			if (to_buf)
+				memcpy(gpa_ptr(s->sg[k]), gpa_ptr(s->keep + k * piece), piece);
+			else
+				memcpy(gpa_ptr(s->keep + k * piece), gpa_ptr(s->sg[k]), piece);
+		}
+	}
+	t = rdtsc() - t;
+	c->st.copy_ns += t;
+	c->st.keep_ns += t;
+	c->st.copy_bytes += io_cfg.bs;
+	c->st.keep_bytes += io_cfg.bs;
+}
+
+void io_keep_out(struct cpu_io *c, struct slot *s)
+{
+	if (keeps(s->path) && !s->write)
+		keep_copy(c, s, false);
+}
+
 /* persistent: a write copies the data into the request's always-shared
  * buffer before the device sees it; a read copies it out afterwards.
  * Exactly bs bytes per I/O, no allocation, no conversion. */
@@ -371,7 +481,12 @@ int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 	s->path = p;
 	s->block = pick_block(c, rw);
 	lba = slot_lba(c, s);
-	if (verify) {
+	if (verify && keeps(p)) {	/* the data's home is the keep buffer */
+		if (s->write)
+			stamp(s->keep, lba, c->gen[s->block] + 1, io_cfg.bs);
+		else
+			poison(s->keep, io_cfg.bs);
+	} else if (verify) {
 		if (s->write)
 			data_stamp(s, lba, c->gen[s->block] + 1);
 		else
@@ -400,6 +515,8 @@ int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 			GUEST_CHECK(false, "share of buffer 0x%lx failed", s->buf);
 			return -GMEM_ABI_EIO;
 		}
+		if (keeps(p) && s->write)	/* the share zeroed the buffer */
+			keep_copy(c, s, true);
 		c->st.inplaced++;
 	}
 	s->prot = c->st.copy_ns + c->st.conv_ns - before;
@@ -453,7 +570,9 @@ void io_slot_finish(struct cpu_io *c, struct slot *s, bool batch)
 		bounce_out(c, s);
 	else if (p == P_PERSIST)
 		persist_out(c, s);
-	else if (p == P_INPLACE && !batch && !s->unshared)
+	if (!batch && !s->unshared)	/* before the unshare zeroes it */
+		io_keep_out(c, s);
+	if (p == P_INPLACE && !batch && !s->unshared)
 		io_unshare_done(c, s->buf, io_cfg.bs);
 	s->prot += c->st.copy_ns + c->st.conv_ns - before;
 	if (io_cfg.mode == GMEM_ABI_IO_ADAPTIVE)
@@ -464,7 +583,10 @@ void io_slot_finish(struct cpu_io *c, struct slot *s, bool batch)
 	if (io_cfg.flags & GMEM_ABI_IOF_VERIFY) {
 		bool ok = s->req.status == VIRTIO_BLK_S_OK;
 
-		if (!s->write && ok)
+		if (!s->write && ok && keeps(p))
+			check(c, s->keep, slot_lba(c, s), c->gen_lo[s->block],
+			      c->gen[s->block], io_cfg.bs);
+		else if (!s->write && ok)
 			data_check(c, s, slot_lba(c, s));
 		else if (s->write && ok)
 			c->gen_lo[s->block] = c->gen[s->block];	/* settled */

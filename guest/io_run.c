@@ -188,6 +188,16 @@ static void batch_run(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 				cpu_relax();
 }
 
+/* Before the batch's unshare: the reads' data out of the shared buffers
+ * where the platform destroys contents on conversion. */
+static void batch_keep_out(struct cpu_io *c, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		io_keep_out(c, &c->slots[i]);
+}
+
 /* After the batch's unshare: finish every request, latency from t0. */
 static void batch_finish(struct cpu_io *c, unsigned int n, uint64_t t0)
 {
@@ -213,6 +223,7 @@ static bool one_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 		return false;
 	}
 	batch_run(c, cpu, rw, n);
+	batch_keep_out(c, n);
 	io_unshare_done(c, c->priv, n * io_cfg.bs);
 	batch_finish(c, n, t0);
 	return true;
@@ -251,20 +262,22 @@ static bool scatter_batch(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 		}
 		for (end = j; end < c->nslots && c->smap[end]; end++)
 			;
-		c->runs[2 * nr] = c->scatter + j * piece;
-		c->runs[2 * nr + 1] = (end - j) * piece;
-		if (io_convert(c, true, c->runs[2 * nr], c->runs[2 * nr + 1])) {
-			GUEST_CHECK(false, "scatter share of 0x%lx+0x%lx failed",
-				    c->runs[2 * nr], c->runs[2 * nr + 1]);
-			return false;
-		}
+		c->runs[nr].gpa = c->scatter + j * piece;
+		c->runs[nr].len = (end - j) * piece;
 		nr++;
+	}
+	/* The runs go in as few calls as the platform allows (a list on
+	 * snp and ideal, one call per run or granule elsewhere). */
+	if (io_convert_ranges(c, true, c->runs, (unsigned int)nr)) {
+		GUEST_CHECK(false, "scatter share of %lu runs failed", nr);
+		return false;
 	}
 	c->st.scatter_pieces += m;
 	c->st.scatter_runs += nr;
 	batch_run(c, cpu, rw, n);
-	for (j = 0; j < nr; j++)
-		io_unshare_done(c, c->runs[2 * j], c->runs[2 * j + 1]);
+	batch_keep_out(c, n);
+	if (io_convert_ranges(c, false, c->runs, (unsigned int)nr))
+		GUEST_CHECK(false, "scatter unshare of %lu runs failed", nr);
 	batch_finish(c, n, t0);
 	return true;
 }

@@ -236,8 +236,8 @@ static void badreq_ops(bool hc, struct snap *s)
 	snap(s);
 	GUEST_CHECK_EQ(__doorbell(0x77, t, P, 0, NULL), -GMEM_ABI_EOPNOTSUPP,
 		       "unknown doorbell op");
-	GUEST_CHECK_EQ(__doorbell_raw(GMEM_ABI_OP_SHARE, 1, t, P, 0, cpu, NULL),
-		       -GMEM_ABI_EOPNOTSUPP, "doorbell flags set");
+	GUEST_CHECK_EQ(__doorbell_raw(GMEM_ABI_OP_SHARE, 2, t, P, 0, cpu, NULL),
+		       -GMEM_ABI_EOPNOTSUPP, "doorbell: an unknown flag set");
 	GUEST_CHECK_EQ(__doorbell_raw(GMEM_ABI_OP_SHARE, 0, t, P, 0, cpu + 1000, NULL),
 		       -GMEM_ABI_EINVAL, "doorbell with another vCPU's index");
 	if (hc) {

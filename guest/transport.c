@@ -6,6 +6,7 @@
  * host services.
  */
 #include "guest.h"
+#include "gmemkit/platform.h"
 
 int64_t __doorbell_raw(uint32_t op, uint32_t flags, uint64_t gpa, uint64_t len,
 		       uint64_t arg, uint32_t value, uint64_t *result)
@@ -136,6 +137,7 @@ int64_t __queue_batch(struct conv_req *r, unsigned int n, uint32_t flags)
 
 			r[done + k].status = c->tag == (uint64_t)(prod + k) ?
 					     c->status : -GMEM_ABI_EIO;
+			r[done + k].done = r[done + k].status ? 0 : c->done;
 			if (!first && r[done + k].status)
 				first = r[done + k].status;
 		}
@@ -266,4 +268,58 @@ uint64_t host_counter(enum gmem_abi_counter c)
 
 	__doorbell(GMEM_ABI_OP_COUNTER, 0, 0, c, &v);
 	return v;
+}
+
+/* A list through the doorbell: one exit for every entry (CONVERT_LIST). */
+static int64_t doorbell_list(bool share, const struct plat_call *call, uint64_t *done)
+{
+	volatile struct gmem_abi_conv_entry *e = this_page()->list;
+	uint64_t n = 0, k;
+	int64_t st;
+
+	for (k = 0; k < call->n; k++) {
+		e[k].op = share ? GMEM_ABI_OP_SHARE : GMEM_ABI_OP_UNSHARE;
+		e[k].pad = 0;
+		e[k].gpa = call->r[k].gpa;
+		e[k].len = call->r[k].len;
+	}
+	st = __doorbell_raw(GMEM_ABI_OP_CONVERT_LIST, 0, 0, call->n, 0, this_cpu(), &n);
+	for (k = 0; k < n && k < call->n; k++)
+		*done += call->r[k].len;
+	return st;
+}
+
+int64_t __convert_call(bool share, const struct plat_call *call, bool partial,
+		       uint64_t *done)
+{
+	uint32_t t = boot_info->transport, flags = partial ? GMEM_ABI_CONV_F_PARTIAL : 0;
+	struct conv_req r[PLAT_MAX_ENTRIES];
+	uint64_t res = 0;
+	unsigned int k;
+	int64_t st = 0;
+
+	*done = 0;
+	if (t == GMEM_ABI_TRANSPORT_QUEUE) {
+		for (k = 0; k < call->n; k++)
+			r[k] = (struct conv_req){ .share = share, .gpa = call->r[k].gpa,
+						  .len = call->r[k].len };
+		st = __queue_batch(r, call->n, flags);
+		for (k = 0; k < call->n && !r[k].status; k++)
+			*done += r[k].done;
+		return st;
+	}
+	if (t == GMEM_ABI_TRANSPORT_DOORBELL && call->n > 1)
+		return doorbell_list(share, call, done);
+	if (t == GMEM_ABI_TRANSPORT_DOORBELL) {
+		st = __doorbell_raw(share ? GMEM_ABI_OP_SHARE : GMEM_ABI_OP_UNSHARE, flags,
+				    call->r[0].gpa, call->r[0].len, 0, this_cpu(), &res);
+		*done = st ? 0 : partial ? res : call->r[0].len;
+		return st;
+	}
+	for (k = 0; k < call->n && !st; k++) {	/* hypercall: no list */
+		st = __convert_via(t, share, call->r[k].gpa, call->r[k].len);
+		if (!st)
+			*done += call->r[k].len;
+	}
+	return st;
 }

@@ -12,6 +12,7 @@
 #include "gmemkit/vm.h"
 #include "guest/io.h"
 #include "harness/guest_host.h"
+#include "gmemkit/platform.h"
 
 uint8_t *guest_host_ram;
 
@@ -153,6 +154,27 @@ int64_t __share(uint64_t gpa, uint64_t len)
 int64_t __unshare(uint64_t gpa, uint64_t len)
 {
 	return host_convert(false, gpa, len);
+}
+
+/* A platform call: its ranges one after another, all of each (the host
+ * threads have no exit to save and no early stop to model). */
+int64_t __convert_call(bool share, const struct plat_call *call, bool partial,
+		       uint64_t *done)
+{
+	uint64_t host = 0;
+	unsigned int k;
+	int64_t st = 0;
+
+	(void)partial;
+	*done = 0;
+	for (k = 0; k < call->n && !st; k++) {
+		st = host_convert(share, call->r[k].gpa, call->r[k].len);
+		host += this_page()->conv_host_ns;
+		if (!st)
+			*done += call->r[k].len;
+	}
+	this_page()->conv_host_ns = host;
+	return st;
 }
 
 /* No doorbell here: its services are the VMM's. */

@@ -25,6 +25,7 @@
 #include "gmemkit/cost.h"
 #include "gmemkit/io.h"
 #include "gmemkit/json.h"
+#include "gmemkit/platform.h"
 #include "gmemkit/timing.h"
 #include "disk_check.h"
 #include "kvm_io_util.h"
@@ -45,6 +46,7 @@ static bool file_stamped(const char *path, enum gmem_abi_io_mode m, uint64_t byt
 
 static enum vmm_transport verify_transport;	/* AUTO unless a test sets it */
 static enum vmm_conv_model verify_model;	/* LAZY unless a test sets it */
+static unsigned int verify_platform;		/* ideal unless a test sets it */
 
 static void verify_run(const char *disk, enum gmem_abi_io_mode m, enum gmem_abi_io_rw rw,
 		       uint64_t bs, unsigned int vcpus, bool direct)
@@ -66,7 +68,18 @@ static void verify_run(const char *disk, enum gmem_abi_io_mode m, enum gmem_abi_
 	c.flags = GMEM_ABI_IOF_VERIFY;
 	c.transport = verify_transport;
 	c.conv_model = verify_model;
+	c.platform = verify_platform;
 	err = run(&c, &r);
+	if (verify_platform)
+		diag("platform %s: %llu calls, %llu keep bytes for %llu I/Os",
+		     plat_name((enum plat)verify_platform), (unsigned long long)r.io.conv_calls,
+		     (unsigned long long)r.io.keep_bytes, (unsigned long long)r.io.ios);
+	if (verify_platform && plat_destroys((enum plat)verify_platform) &&
+	    m == GMEM_ABI_IO_INPLACE)
+		ok(!err && r.io.ios && r.io.keep_bytes == r.io.ios * bs,
+		   "%s on %s (contents destroyed): every I/O copies its data once (%llu bytes "
+		   "for %llu I/Os)", n, plat_name((enum plat)verify_platform),
+		   (unsigned long long)r.io.keep_bytes, (unsigned long long)r.io.ios);
 	ok(!err && r.vm.pass, "%s %s bs %llu%s%s%s%s%s: guest passed (%s)", n,
 	   bench_io_rw_name(rw), (unsigned long long)bs, vcpus > 1 ? ", 2 vCPUs" : "",
 	   direct ? ", O_DIRECT" : "",
@@ -219,6 +232,60 @@ static void test_models(void)
 	}
 	release_huge();
 	verify_model = VMM_CONV_LAZY;
+	unlink(disk);
+}
+
+/* ---- platform profiles: their calls, their contents, data checked ------- */
+
+static void platform_calls(enum plat p, enum gmem_abi_io_mode m, uint64_t want_per_dir)
+{
+	struct bench_io_result r;
+	struct bench_io_config c;
+	int err;
+
+	base(&c, m);
+	c.platform = p;
+	c.bs = 1ULL << 20;
+	c.qd = 1;
+	c.ios = 4;
+	err = run(&c, &r);
+	ok(!err && r.vm.pass && r.io.ios &&
+	   r.io.conv_calls == 2 * want_per_dir * r.io.ios,
+	   "%s %s 1 MiB: %llu calls per direction per I/O (want %llu)", plat_name(p),
+	   bench_io_mode_name(m),
+	   (unsigned long long)(r.io.ios ? r.io.conv_calls / 2 / r.io.ios : 0),
+	   (unsigned long long)want_per_dir);
+}
+
+static void test_platforms(void)
+{
+	static const enum plat plats[] = { PLAT_PKVM, PLAT_TDX, PLAT_SNP, PLAT_CCA, PLAT_IDEAL };
+	char disk[300];
+	unsigned int i;
+
+	if (!have_kvm) {
+		skip_why("platform profiles: %s", no_kvm);
+		return;
+	}
+	platform_calls(PLAT_PKVM, GMEM_ABI_IO_INPLACE, 256);
+	platform_calls(PLAT_TDX, GMEM_ABI_IO_INPLACE, 1);
+	platform_calls(PLAT_SNP, GMEM_ABI_IO_INPLACE, 4);
+	platform_calls(PLAT_SNP, GMEM_ABI_IO_INPLACE_SCATTER, 4);
+	platform_calls(PLAT_CCA, GMEM_ABI_IO_INPLACE, 1);
+	if (blk_disk_create(disk, sizeof(disk), "/var/tmp", DISK) &&
+	    blk_disk_create(disk, sizeof(disk), "/tmp", DISK)) {
+		skip_why("platform profiles: cannot create a disk image");
+		return;
+	}
+	for (i = 0; i < sizeof(plats) / sizeof(plats[0]); i++) {
+		verify_platform = plats[i];
+		verify_run(disk, GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_RANDRW, 16 * KiB, 1, false);
+	}
+	verify_platform = PLAT_SNP;
+	verify_run(disk, GMEM_ABI_IO_INPLACE_SCATTER, GMEM_ABI_IO_RANDRW, 64 * KiB, 1, false);
+	verify_platform = PLAT_CCA;
+	verify_run(disk, GMEM_ABI_IO_INPLACE_BATCH, GMEM_ABI_IO_RANDRW, 16 * KiB, 1, false);
+	verify_platform = PLAT_IDEAL;
 	unlink(disk);
 }
 
@@ -408,6 +475,7 @@ int main(void)
 		no_kvm = "no usable /dev/kvm";
 	test_file();
 	test_models();
+	test_platforms();
 	test_bad_requests();
 	test_unshare_busy();
 	return tap_done();

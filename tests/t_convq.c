@@ -149,7 +149,7 @@ static void test_errors(void)
 	post(qs[0], GMEM_ABI_OP_SHARE, ~0ULL - P + 1, 2 * P);		/* overflow */
 	post(qs[0], 0x77, T, P);					/* op */
 	post(qs[0], GMEM_ABI_OP_NOP, T, P);				/* op */
-	post_at(qs[0], GMEM_ABI_OP_SHARE, 1, T, P, true);		/* flags */
+	post_at(qs[0], GMEM_ABI_OP_SHARE, 2, T, P, true);		/* unknown flag */
 	post(qs[0], GMEM_ABI_OP_UNSHARE, T + 16 * P, P);		/* busy */
 	n = vmm_convq_service(&vm, &rings[0], N);
 	ok(n == 10, "10 bad requests serviced in one pass (%d)", n);

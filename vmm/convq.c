@@ -96,6 +96,7 @@ int vmm_convq_service(struct vmm *vm, struct vmm_convq_ring *r,
 	for (i = 0; i < n; i++) {
 		const volatile struct gmem_abi_convq_req *s = &q->req[r->done & Q_MASK];
 		struct gmem_abi_convq_req req;
+		uint64_t done = 0;
 		int err;
 
 		/* Read the request exactly once; only the copy is used. */
@@ -105,16 +106,12 @@ int vmm_convq_service(struct vmm *vm, struct vmm_convq_ring *r,
 		req.len = s->len;
 		req.tag = s->tag;
 		count(vm, GMEM_ABI_CNT_QUEUE_REQS);
-		if (req.flags) {
-			err = -EOPNOTSUPP;
-			count(vm, GMEM_ABI_CNT_BAD_OP);
-		} else {
-			err = vmm_convert(vm, vm->vcpus && r->vcpu < vm->nr_vcpus ?
-					      &vm->vcpus[r->vcpu] : NULL,
-					      req.op, req.gpa, req.len);
-		}
+		err = vmm_convert_flags(vm, vm->vcpus && r->vcpu < vm->nr_vcpus ?
+					&vm->vcpus[r->vcpu] : NULL,
+					req.op, req.flags, req.gpa, req.len, &done);
 		q->cpl[r->done & Q_MASK].tag = req.tag;
 		q->cpl[r->done & Q_MASK].status = err;
+		q->cpl[r->done & Q_MASK].done = done;
 		r->done++;
 		__atomic_store_n(&q->req_done, r->done, __ATOMIC_RELEASE);
 	}

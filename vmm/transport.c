@@ -59,15 +59,11 @@ static void count_error(struct vmm *vm, int err)
 	}
 }
 
-/* One checked conversion request, from any transport.  The host's time
- * on it (check and conversion, not the exit or ring that brought it here)
- * is counted (GMEM_ABI_CNT_CONV_HOST_NS) and goes to the vCPU page, so the
- * guest can split the cost it observed into the exit (or ring latency) and
- * the host's work; vcpu may be NULL (no page to write: host tests). */
-int vmm_convert(struct vmm *vm, struct vmm_vcpu *vcpu, uint32_t op,
-		    uint64_t gpa, uint64_t len)
+/* One checked conversion, timed (check and conversion: the host's work). */
+static int convert_timed(struct vmm *vm, uint32_t op, uint64_t gpa, uint64_t len,
+			 uint64_t *dt)
 {
-	uint64_t t0 = timing_now_ns(), dt;
+	uint64_t t0 = timing_now_ns();
 	int err = vmm_check_request(vm->cfg.mem_size, op, gpa, len);
 
 	if (!err)
@@ -77,11 +73,91 @@ int vmm_convert(struct vmm *vm, struct vmm_vcpu *vcpu, uint32_t op,
 		count_error(vm, err);
 	else
 		count(vm, GMEM_ABI_CNT_CONV_OK);
-	dt = timing_now_ns() - t0;
-	atomic_fetch_add_explicit(&vm->cnt[GMEM_ABI_CNT_CONV_HOST_NS], dt,
+	*dt = timing_now_ns() - t0;
+	atomic_fetch_add_explicit(&vm->cnt[GMEM_ABI_CNT_CONV_HOST_NS], *dt,
 				  memory_order_relaxed);
+	return err;
+}
+
+/* The host's time on a vCPU's last request, for the guest's cost split. */
+static void report_host_ns(struct vmm_vcpu *vcpu, uint64_t dt)
+{
 	if (vcpu && vcpu->page)
 		vcpu->page->conv_host_ns = dt;
+}
+
+/* One checked conversion request, from any transport.  The host's time
+ * on it (check and conversion, not the exit or ring that brought it here)
+ * is counted (GMEM_ABI_CNT_CONV_HOST_NS) and goes to the vCPU page, so the
+ * guest can split the cost it observed into the exit (or ring latency) and
+ * the host's work; vcpu may be NULL (no page to write: host tests). */
+int vmm_convert(struct vmm *vm, struct vmm_vcpu *vcpu, uint32_t op,
+		    uint64_t gpa, uint64_t len)
+{
+	uint64_t dt;
+	int err = convert_timed(vm, op, gpa, len, &dt);
+
+	report_host_ns(vcpu, dt);
+	return err;
+}
+
+int vmm_convert_flags(struct vmm *vm, struct vmm_vcpu *vcpu, uint32_t op,
+		      uint32_t flags, uint64_t gpa, uint64_t len, uint64_t *done)
+{
+	uint64_t end;
+	int err;
+
+	*done = 0;
+	if (flags & ~GMEM_ABI_CONV_F_PARTIAL) {
+		count(vm, GMEM_ABI_CNT_BAD_OP);
+		return -EOPNOTSUPP;
+	}
+	if (flags & GMEM_ABI_CONV_F_PARTIAL) {
+		/* The whole request is checked; the host then stops early. */
+		err = vmm_check_request(vm->cfg.mem_size, op, gpa, len);
+		if (err) {
+			count_error(vm, err);
+			return err;
+		}
+		end = (gpa / GMEM_ABI_PARTIAL_STEP + 1) * GMEM_ABI_PARTIAL_STEP;
+		if (end - gpa < len)
+			len = end - gpa;
+	}
+	err = vmm_convert(vm, vcpu, op, gpa, len);
+	if (!err)
+		*done = len;
+	return err;
+}
+
+/*
+ * CONVERT_LIST: n entries of the vCPU page's list, copied once, done in
+ * order until the first error; *result = entries done.  The host time of
+ * all of them is reported as the request's.
+ */
+static int convert_list(struct vmm_vcpu *vcpu, uint64_t n, uint64_t *result)
+{
+	struct gmem_abi_conv_entry e[GMEM_ABI_LIST_MAX];
+	struct vmm *vm = vcpu->vm;
+	uint64_t dt, sum = 0, i;
+	int err = 0;
+
+	if (!n || n > GMEM_ABI_LIST_MAX) {
+		count(vm, GMEM_ABI_CNT_BAD_ALIGN);
+		return -EINVAL;
+	}
+	memcpy(e, (const void *)vcpu->page->list, n * sizeof(e[0]));
+	for (i = 0; i < n && !err; i++) {
+		if (e[i].op != GMEM_ABI_OP_SHARE && e[i].op != GMEM_ABI_OP_UNSHARE) {
+			count(vm, GMEM_ABI_CNT_BAD_OP);
+			err = -EOPNOTSUPP;
+			break;
+		}
+		err = convert_timed(vm, e[i].op, e[i].gpa, e[i].len, &dt);
+		sum += dt;
+		if (!err)
+			(*result)++;
+	}
+	report_host_ns(vcpu, sum);
 	return err;
 }
 
@@ -113,7 +189,7 @@ int vmm_handle_doorbell(struct vmm_vcpu *vcpu, uint32_t value)
 		count(vm, GMEM_ABI_CNT_BAD_OP);
 		goto out;
 	}
-	if (req.flags) {
+	if (req.flags && req.op != GMEM_ABI_OP_SHARE && req.op != GMEM_ABI_OP_UNSHARE) {
 		err = -EOPNOTSUPP;
 		count(vm, GMEM_ABI_CNT_BAD_OP);
 		goto out;
@@ -131,7 +207,11 @@ int vmm_handle_doorbell(struct vmm_vcpu *vcpu, uint32_t value)
 		break;
 	case GMEM_ABI_OP_SHARE:
 	case GMEM_ABI_OP_UNSHARE:
-		err = vmm_convert(vm, vcpu, req.op, req.gpa, req.len);
+		err = vmm_convert_flags(vm, vcpu, req.op, req.flags, req.gpa, req.len,
+					&result);
+		break;
+	case GMEM_ABI_OP_CONVERT_LIST:
+		err = convert_list(vcpu, req.len, &result);
 		break;
 	case GMEM_ABI_OP_HOST_TIME:
 		result = timing_now_ns();

@@ -140,6 +140,10 @@ int vmm_pvm_enable(int vcpu_fd, uint64_t page_gpa);
 /* One checked conversion (any transport): check, gmem_share/unshare,
  * counters (per error class, conversions, host ns), the host ns also in
  * vcpu's page (vcpu may be NULL). */
+/* With GMEM_ABI_CONV_F_* flags (PARTIAL: stop at the next 2 MiB
+ * boundary); *done = bytes converted. */
+int vmm_convert_flags(struct vmm *vm, struct vmm_vcpu *vcpu, uint32_t op,
+		      uint32_t flags, uint64_t gpa, uint64_t len, uint64_t *done);
 int vmm_convert(struct vmm *vm, struct vmm_vcpu *vcpu, uint32_t op,
 		    uint64_t gpa, uint64_t len);
 int vmm_handle_doorbell(struct vmm_vcpu *vcpu, uint32_t value);

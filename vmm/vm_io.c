@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gmemkit/io.h"
+#include "gmemkit/platform.h"
 #include "vm_internal.h"
 
 static const char *const mode_names[GMEM_ABI_IO_MODE_MAX] = {
@@ -63,6 +64,18 @@ const char *bench_io_rw_name(enum gmem_abi_io_rw rw)
 	return (int)rw > 0 && rw < GMEM_ABI_IO_RW_MAX ? rw_names[rw] : "?";
 }
 
+enum vmm_transport bench_io_transport(const struct bench_io_config *c)
+{
+	if (c->transport != VMM_TRANSPORT_AUTO)
+		return c->transport;
+	/* the platform's call path: pkvm and cca through the queue (no
+	 * userspace exit), tdx and snp through an exit (hypercall or doorbell,
+	 * as AUTO resolves); ideal keeps AUTO (its exitless form is an
+	 * explicit queue transport) */
+	return c->platform != PLAT_IDEAL && plat_exitless((enum plat)c->platform) ?
+	       VMM_TRANSPORT_QUEUE : VMM_TRANSPORT_AUTO;
+}
+
 bool bench_io_huge_ok(enum gmem_abi_io_mode mode)
 {
 	/* scatter's pieces and mixed's churn convert 4 KiB pages apart */
@@ -84,6 +97,9 @@ int bench_io_check_workload(const struct bench_io_config *c)
 	    (c->flags & ~GMEM_ABI_IOF_ALL) || c->poll_us > 1000000)
 		return -EINVAL;
 	if ((c->flags & GMEM_ABI_IOF_CHURN) && c->mode != GMEM_ABI_IO_MIXED)
+		return -EINVAL;
+	if (c->platform >= PLAT_MAX ||
+	    (plat_destroys((enum plat)c->platform) && c->mode == GMEM_ABI_IO_MIXED))
 		return -EINVAL;
 	if (c->conv_model > VMM_CONV_HUGE ||
 	    (c->conv_model == VMM_CONV_HUGE && !bench_io_huge_ok(c->mode)))
@@ -168,6 +184,7 @@ void bench_io_abi_config(struct gmem_abi_io_config *io, const struct bench_io_co
 	if (c->mode == GMEM_ABI_IO_PERSISTENT)
 		io->persist_size = bench_io_persist_size(c);
 	io->granule = c->conv_model == VMM_CONV_HUGE ? GMEM_HUGE_PAGE_SIZE : GMEM_PAGE_SIZE;
+	io->platform = c->platform;
 }
 
 int bench_io_run(const struct bench_io_config *c, struct bench_io_result *r)
@@ -202,10 +219,13 @@ int bench_io_run(const struct bench_io_config *c, struct bench_io_result *r)
 	}
 	vc.vcpus = c->vcpus;
 	vc.mem_size = mem;
-	vc.transport = c->transport;
+	vc.transport = bench_io_transport(c);
 	vc.conv_poll_us = c->conv_poll_us;
 	vc.conv_no_pin = c->conv_no_pin;
-	vc.mode = GMEM_MODE_INPLACE;
+	/* tdx, snp, cca: a conversion destroys the contents (gmem punches
+	 * the pages out), and the guest keeps its data with a copy */
+	vc.mode = plat_destroys((enum plat)c->platform) ? GMEM_MODE_DESTRUCTIVE :
+							   GMEM_MODE_INPLACE;
 	vc.conv_model = c->conv_model;
 	vc.test = GMEM_ABI_TEST_IO;
 	vc.timeout_ms = c->timeout_ms ? c->timeout_ms :
@@ -225,6 +245,7 @@ int bench_io_run(const struct bench_io_config *c, struct bench_io_result *r)
 	r->shared_bytes = gmem_abi_io_shared_size(&io, c->vcpus);
 	r->backing = gmem_backing(vmm_memory(vm));
 	r->conv_model = c->conv_model;
+	r->platform = c->platform;
 	r->granule = io.granule;
 	err = attach(vm, be, c->poll_us, &blk);
 	be = NULL;		/* the device owns it, or destroyed it */

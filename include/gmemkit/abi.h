@@ -51,7 +51,9 @@
 				 * and bench fields; 8: io FAULTS and
 				 * ABANDON flags, all_io_errors;
 				 * 9: io granule (2 MiB pages), conv_bytes,
-				 * -ENOSPC (lazy boundary budget) */
+				 * -ENOSPC (lazy boundary budget), platform
+				 * profiles: CONVERT_LIST, CONV_F_PARTIAL,
+				 * cpl.done, keep copies */
 #define GMEM_ABI_MAGIC		0x474d454bU	/* "GMEK" */
 
 #define GMEM_ABI_PAGE_SIZE	4096ULL
@@ -136,6 +138,11 @@ enum gmem_abi_op {
 	GMEM_ABI_OP_NOP = 0,		/* empty round trip (exit cost) */
 	GMEM_ABI_OP_SHARE = 1,		/* [gpa, gpa + len) private -> shared */
 	GMEM_ABI_OP_UNSHARE = 2,	/* [gpa, gpa + len) shared -> private */
+	/* Doorbell only: len entries of vcpu_page.list (at most
+	 * GMEM_ABI_LIST_MAX), each a SHARE or UNSHARE of a range, done in
+	 * order in one exit (an SEV-SNP page state change request).  Stops at
+	 * the first error: status is that error, result the entries done. */
+	GMEM_ABI_OP_CONVERT_LIST = 3,
 	/* Host services (doorbell only, never conversions). */
 	GMEM_ABI_OP_HOST_TIME = 16,	/* result: host CLOCK_MONOTONIC ns */
 	/*
@@ -181,9 +188,21 @@ enum gmem_abi_counter {
  * op, gpa, len, arg, then OUTs its index to GMEM_ABI_PORT_DOORBELL; the VMM
  * reads the request once, checks it, and writes status (0 or -errno) and
  * result before the OUT returns. */
+/*
+ * Conversion flags (mailbox.flags, convq req.flags; SHARE and UNSHARE
+ * only, 0 everywhere else):
+ *   GMEM_ABI_CONV_F_PARTIAL  the host may convert only a first part of the
+ *                            range: it stops at the next 2 MiB boundary
+ *                            (an Arm CCA RSI_IPA_STATE_SET); the bytes
+ *                            done are in mailbox.result / cpl.done and the
+ *                            guest asks again for the rest.
+ */
+#define GMEM_ABI_CONV_F_PARTIAL	(1U << 0)
+#define GMEM_ABI_PARTIAL_STEP	(2ULL << 20)
+
 struct gmem_abi_mailbox {
 	uint32_t op;			/* enum gmem_abi_op */
-	uint32_t flags;			/* must be 0 */
+	uint32_t flags;			/* GMEM_ABI_CONV_F_*, else 0 */
 	uint64_t gpa;
 	uint64_t len;			/* bytes */
 	uint64_t arg;
@@ -191,7 +210,15 @@ struct gmem_abi_mailbox {
 	uint64_t result;		/* written by the VMM */
 };
 
-#define GMEM_ABI_CONSOLE_MAX	3072
+#define GMEM_ABI_CONSOLE_MAX	2048
+#define GMEM_ABI_LIST_MAX	64	/* entries of a CONVERT_LIST */
+
+struct gmem_abi_conv_entry {
+	uint32_t op;			/* GMEM_ABI_OP_SHARE / _UNSHARE */
+	uint32_t pad;
+	uint64_t gpa;
+	uint64_t len;			/* bytes */
+};
 
 struct gmem_abi_vcpu_page {
 	struct gmem_abi_mailbox mbox;
@@ -205,6 +232,7 @@ struct gmem_abi_vcpu_page {
 	uint32_t console_len;		/* unused: length travels in the OUT */
 	uint32_t pad;
 	char console[GMEM_ABI_CONSOLE_MAX];
+	struct gmem_abi_conv_entry list[GMEM_ABI_LIST_MAX];	/* CONVERT_LIST */
 };
 
 /*
@@ -276,7 +304,7 @@ enum gmem_abi_convq_stop {
 
 struct gmem_abi_convq_req {
 	uint32_t op;			/* GMEM_ABI_OP_SHARE / _UNSHARE */
-	uint32_t flags;			/* must be 0 */
+	uint32_t flags;			/* GMEM_ABI_CONV_F_*, else 0 */
 	uint64_t gpa;
 	uint64_t len;			/* bytes */
 	uint64_t tag;			/* echoed in the completion */
@@ -285,6 +313,7 @@ struct gmem_abi_convq_req {
 struct gmem_abi_convq_cpl {
 	uint64_t tag;
 	int64_t status;			/* 0 or -errno */
+	uint64_t done;			/* bytes converted (PARTIAL: maybe fewer) */
 };
 
 struct gmem_abi_convq {

@@ -43,6 +43,13 @@ struct bench_io_config {
 	struct blk_backend *custom;	/* instead of backend (tests); owned
 					 * by the run once it is called */
 	enum vmm_transport transport;
+	unsigned int platform;		/* enum plat (gmemkit/platform.h): the
+					 * calls, call path and contents of the
+					 * guest's conversions; 0: ideal.  tdx,
+					 * snp and cca run guest RAM destructive
+					 * and need a mode other than mixed;
+					 * transport AUTO becomes the platform's
+					 * path (queue for pkvm and cca) */
 	enum vmm_conv_model conv_model;	/* how guest RAM converts (vm.h);
 					 * VMM_CONV_HUGE: not with inplace-
 					 * scatter or mixed (bench_io_huge_ok) */
@@ -63,6 +70,7 @@ struct bench_io_result {
 	struct gmem_stats mem;		/* guest RAM counters after the run */
 	enum gmem_backing backing;
 	enum vmm_conv_model conv_model;
+	unsigned int platform;		/* enum plat */
 	uint64_t granule;		/* conversion granule of guest RAM */
 	uint64_t conv_host_ns;		/* VMM time in gmem_share/unshare, whole
 					 * run (GMEM_ABI_CNT_CONV_HOST_NS) */
@@ -74,6 +82,10 @@ struct bench_io_result {
 	uint64_t persist_pool;		/* persistent buffers, all queues */
 	uint64_t shared_bytes;		/* the run's area shared once at start */
 };
+
+/* The transport a run uses: c->transport, or for AUTO the platform's
+ * call path (queue for pkvm and cca, else AUTO's resolution). */
+enum vmm_transport bench_io_transport(const struct bench_io_config *c);
 
 /* Whether a mode runs on 2 MiB pages (VMM_CONV_HUGE). */
 bool bench_io_huge_ok(enum gmem_abi_io_mode mode);
@@ -91,7 +103,8 @@ bool bench_io_huge_ok(enum gmem_abi_io_mode mode);
  *                gmem_abi_io_pool_ok() refuses (pool modes), a
  *                persist_size not a power of 2 in [bs, 1 MiB], an
  *                unknown conv_model, VMM_CONV_HUGE with a mode
- *                bench_io_huge_ok() refuses
+ *                bench_io_huge_ok() refuses, an unknown platform, mode
+ *                mixed on a platform that destroys contents
  *   -ENODEV      no usable /dev/kvm
  *   -ENOSPC      the run needs more than GMEM_ABI_MEM_MAX of guest RAM,
  *                or (VMM_CONV_HUGE) more 2 MiB pages than are reserved

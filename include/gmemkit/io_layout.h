@@ -86,6 +86,9 @@ struct gmem_abi_io_config {
 	uint64_t granule;		/* conversion granule of guest RAM:
 					 * GMEM_ABI_PAGE_SIZE, or 2 MiB on huge
 					 * pages (0: a page) */
+	uint32_t platform;		/* enum plat (gmemkit/platform.h): how
+					 * the guest converts; 0: ideal */
+	uint32_t pad0;
 };
 
 /*
@@ -181,10 +184,37 @@ static inline uint64_t gmem_abi_io_bufs_size(const struct gmem_abi_io_config *io
 	return gmem_abi_io_cpu_bufs(io) * vcpus;
 }
 
+/*
+ * Platforms that destroy contents on conversion (tdx, snp, cca): an
+ * in-place request's data lives in a private "keep" buffer and the guest
+ * copies it into the shared buffer after the share (write) or out of it
+ * before the unshare (read).  One keep buffer per slot, qd * bs per vCPU
+ * (rounded up to the granule), after the private buffers.
+ */
+static inline int gmem_abi_io_platform_destroys(uint32_t platform)
+{
+	return platform == 2 || platform == 3 || platform == 4;	/* tdx snp cca */
+}
+
+static inline uint64_t gmem_abi_io_keep_cpu(const struct gmem_abi_io_config *io)
+{
+	uint64_t g = gmem_abi_io_granule(io), n = io->bs * io->qd;
+
+	if (!gmem_abi_io_platform_destroys(io->platform))
+		return 0;
+	return (n + g - 1) / g * g;
+}
+
+static inline uint64_t gmem_abi_io_keep_gpa(const struct gmem_abi_io_config *io,
+					    uint32_t vcpus)
+{
+	return GMEM_ABI_TEST_GPA + gmem_abi_io_bufs_size(io, vcpus);
+}
+
 static inline uint64_t gmem_abi_io_shared_gpa(const struct gmem_abi_io_config *io,
 					      uint32_t vcpus)
 {
-	uint64_t end = GMEM_ABI_TEST_GPA + gmem_abi_io_bufs_size(io, vcpus);
+	uint64_t end = gmem_abi_io_keep_gpa(io, vcpus) + gmem_abi_io_keep_cpu(io) * vcpus;
 
 	return (end + 0x1fffffULL) & ~0x1fffffULL;
 }
@@ -308,7 +338,13 @@ struct gmem_abi_io_results {
 	uint64_t vcpu_ns;		/* sum over vCPUs of their measured run
 					 * time: what the split divides */
 	uint64_t conv_refused;		/* -EBUSY answers */
-	uint64_t copy_bytes, copy_ns;	/* bounce copies */
+	uint64_t copy_bytes, copy_ns;	/* bounce copies, and the keep copies
+					 * below (all the guest's copies) */
+	uint64_t keep_bytes, keep_ns;	/* of which the copies that keep an
+					 * in-place I/O's data on a platform
+					 * that destroys contents */
+	uint64_t conv_pages;		/* granules the calls covered ... */
+	uint64_t conv_entries;		/* ... in this many ranges */
 	uint64_t bounce_full;		/* bounce_map -ENOSPC (waited) */
 	uint64_t io_errors;		/* status other than OK */
 	uint64_t verified;		/* sectors checked */

@@ -26,12 +26,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum plat {
+enum plat {			/* values in the ABI (io_layout.h) */
 	PLAT_IDEAL = 0,
-	PLAT_PKVM,
-	PLAT_TDX,
-	PLAT_SNP,
-	PLAT_CCA,
+	PLAT_PKVM = 1,
+	PLAT_TDX = 2,
+	PLAT_SNP = 3,
+	PLAT_CCA = 4,
 	PLAT_MAX
 };
 
