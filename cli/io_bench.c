@@ -417,6 +417,7 @@ static void print_human(const struct opts *o, const struct bench_io_result *r,
 {
 	const struct gmem_abi_io_results *io = &r->io;
 	const struct bench_io_config *c = &o->c;
+	enum plat plat = (enum plat)r->platform;
 	char b1[32], b2[32], b3[32];
 
 	printf("io-bench: mode=%s rw=%s bs=%s qd=%u vcpus=%u backend=%s%s (%s) "
@@ -468,12 +469,10 @@ static void print_human(const struct opts *o, const struct bench_io_result *r,
 		       (unsigned long long)io->scatter_runs);
 	if (io->conv_calls)
 		printf("  %s calls per I/O: %.2f (%.2f granules in %.2f ranges per I/O, both "
-		       "directions)%s\n", plat_name((enum plat)r->platform),
+		       "directions)%s%s\n", plat_name(plat),
 		       per_io(io->conv_calls, io->ios), per_io(io->conv_pages, io->ios),
-		       per_io(io->conv_entries, io->ios),
-		       plat_exitless((enum plat)r->platform) ?
-		       "" : " - on real hardware each also pays the TDX module's or the PSP's work "
-		       "(TDH.MEM.*, PVALIDATE/RMPUPDATE), not modelled here");
+		       per_io(io->conv_entries, io->ios), *plat_not_modelled(plat) ?
+		       "; not modelled, paid on real hardware: " : "", plat_not_modelled(plat));
 	if (io->keep_bytes)
 		printf("  contents destroyed by conversion: %.0f B per I/O copied to keep the "
 		       "data (%.2f us per I/O, in the bounce-copy figure above; it includes the "

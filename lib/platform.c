@@ -15,6 +15,23 @@ const char *plat_name(enum plat p)
 	return (unsigned int)p < PLAT_MAX ? names[p] : "?";
 }
 
+const char *plat_not_modelled(enum plat p)
+{
+	switch (p) {
+	case PLAT_PKVM:
+		return "EL2's stage-2 update and TLB invalidation per call";
+	case PLAT_TDX:
+		return "the TDX module's TDH.MEM.* work and the guest's TDG.MEM.PAGE.ACCEPT";
+	case PLAT_SNP:
+		return "RMPUPDATE in the host, PVALIDATE in the guest, and KVM's extra "
+		       "userspace exit per contiguous run of a list";
+	case PLAT_CCA:
+		return "the RMM's RTT and RIPAS updates";
+	default:
+		return "";
+	}
+}
+
 static bool same(const char *a, const char *b)
 {
 	while (*a && *a == *b) {

@@ -85,6 +85,9 @@ bool plat_exitless(enum plat p);	/* serviced without a VMM exit */
 bool plat_destroys(enum plat p);	/* contents lost on conversion */
 bool plat_takes_list(enum plat p);	/* discontiguous ranges in a call */
 const char *plat_name(enum plat p);	/* "ideal", "pkvm", ... or "?" */
+/* What a figure of this platform leaves out that the real one pays (the
+ * firmware's or hypervisor's own work), in words; "" for ideal. */
+const char *plat_not_modelled(enum plat p);
 int plat_from_name(const char *name, enum plat *out);	/* 0 or -1 */
 
 #endif /* GMEMKIT_PLATFORM_H */
