@@ -225,8 +225,8 @@ static int parse(int argc, char **argv, struct opts *o)
 	if (o->persist_arg) {
 		char b1[24];
 
-		if (o->c.mode != GMEM_ABI_IO_PERSISTENT) {
-			cli_err("--persist-buf needs --mode persistent (not %s)\n",
+		if (o->c.mode != GMEM_ABI_IO_PERSISTENT && o->c.mode != GMEM_ABI_IO_ADAPTIVE) {
+			cli_err("--persist-buf needs --mode persistent or adaptive (not %s)\n",
 				bench_io_mode_name(o->c.mode));
 			return -EINVAL;
 		}
@@ -366,7 +366,8 @@ static void print_json(const struct opts *o, const struct bench_io_result *r,
 	       r->vm.speed.native ? "true" : "false", r->vm.speed.guest_mcycles / 1000.0);
 	json_print_str(stdout, f->speed);
 	printf(",\"verify_errors\":%llu,\"verified_sectors\":%llu,\"io_errors\":%llu,"
-	       "\"adapt_bounce_ns\":%llu,\"adapt_inplace_ns\":%llu,\"adapt_probes\":%llu,"
+	       "\"adapt_bounce_ns\":%llu,\"adapt_inplace_ns\":%llu,\"adapt_persist_ns\":%llu,"
+	       "\"persisted\":%llu,\"adapt_probes\":%llu,"
 	       "\"adapt_switches\":%llu,\"bounced\":%llu,\"inplaced\":%llu,"
 	       "\"batches\":%llu,\"scatter_pieces\":%llu,\"scatter_runs\":%llu,"
 	       "\"engine\":\"%s\",\"mem_backing\":\"%s\",\"conv_model\":\"%s\","
@@ -377,6 +378,7 @@ static void print_json(const struct opts *o, const struct bench_io_result *r,
 	       (unsigned long long)io->verify_errors, (unsigned long long)io->verified,
 	       (unsigned long long)io->io_errors,
 	       (unsigned long long)io->adapt_bounce_ns, (unsigned long long)io->adapt_inplace_ns,
+	       (unsigned long long)io->adapt_persist_ns, (unsigned long long)io->persisted,
 	       (unsigned long long)io->adapt_probes, (unsigned long long)io->adapt_switches,
 	       (unsigned long long)io->bounced, (unsigned long long)io->inplaced,
 	       (unsigned long long)io->batches, (unsigned long long)io->scatter_pieces,
@@ -453,11 +455,12 @@ static void print_human(const struct opts *o, const struct bench_io_result *r,
 	       f->split.conv_host / 1e3, f->split.copy / 1e3, f->split.unaccounted / 1e3,
 	       f->split.scaled ? " [parts scaled down to fit the measured time]" : "");
 	if (c->mode == GMEM_ABI_IO_ADAPTIVE)
-		printf("  adaptive: %llu bounced, %llu in place; measured protection cost per "
-		       "I/O (smoothed, vCPU 0): bounce %.2f us, in place %.2f us; %llu "
-		       "re-probes, %llu switches\n",
+		printf("  adaptive: %llu bounced, %llu in place, %llu persistent; measured "
+		       "protection cost per I/O (smoothed, vCPU 0): bounce %.2f us, in place "
+		       "%.2f us, persistent %.2f us; %llu re-probes, %llu switches\n",
 		       (unsigned long long)io->bounced, (unsigned long long)io->inplaced,
-		       io->adapt_bounce_ns / 1e3, io->adapt_inplace_ns / 1e3,
+		       (unsigned long long)io->persisted, io->adapt_bounce_ns / 1e3,
+		       io->adapt_inplace_ns / 1e3, io->adapt_persist_ns / 1e3,
 		       (unsigned long long)io->adapt_probes,
 		       (unsigned long long)io->adapt_switches);
 	if (c->mode == GMEM_ABI_IO_INPLACE_SCATTER)
@@ -497,7 +500,7 @@ static void print_human(const struct opts *o, const struct bench_io_result *r,
 		       "waited for room\n", size_str(r->pool_size, b1, sizeof(b1)),
 		       shared_pct(r), size_str(r->mem_size, b2, sizeof(b2)),
 		       (unsigned long long)io->bounce_full);
-	if (c->mode == GMEM_ABI_IO_PERSISTENT)
+	if (c->mode == GMEM_ABI_IO_PERSISTENT || c->mode == GMEM_ABI_IO_ADAPTIVE)
 		printf("  persistent buffers: %u x %s = %s shared once, never converted "
 		       "(%.1f%% of %s guest RAM)\n", c->qd * c->vcpus,
 		       size_str(bench_io_persist_size(c), b1, sizeof(b1)),

@@ -256,10 +256,11 @@ static bool setup(void)
 			c->slots[i].keep = gmem_abi_io_keep_gpa(&io_cfg, nv) +
 					   v * gmem_abi_io_keep_cpu(&io_cfg) + i * io_cfg.bs;
 			c->slots[i].pers = shared_gpa +
+					   (io_cfg.mode == GMEM_ABI_IO_ADAPTIVE ? io_cfg.pool_size : 0) +
 					   ((uint64_t)v * io_cfg.qd + i) * io_cfg.persist_size;
 		}
-		for (i = 0; i < 2; i++)
-			adapt_init(&c->adapt[i]);
+		for (i = 0; i < 2; i++)	/* bounce, in place, persistent */
+			adapt_init_paths(&c->adapt[i], ADAPT_PATHS);
 		if (io_cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER) {
 			uint64_t sz = gmem_abi_io_scatter_size(&io_cfg);
 
@@ -394,6 +395,7 @@ static void report(unsigned int nv)
 		s.verify_errors += c->verify_errors;
 		s.bounced += c->bounced;
 		s.inplaced += c->inplaced;
+		s.persisted += c->persisted;
 		if (c->lat_min && (!s.lat_min || c->lat_min < s.lat_min))
 			s.lat_min = c->lat_min;
 		if (c->lat_max > s.lat_max)
@@ -432,6 +434,7 @@ static void report(unsigned int nv)
 		     .cls[adapt_class_of(io_cfg.bs) < 0 ? 0 : adapt_class_of(io_cfg.bs)];
 	r->adapt_bounce_ns = ac->samples[ADAPT_BOUNCE] ? tsc_to_ns(ac->ewma[ADAPT_BOUNCE]) : 0;
 	r->adapt_inplace_ns = ac->samples[ADAPT_INPLACE] ? tsc_to_ns(ac->ewma[ADAPT_INPLACE]) : 0;
+	r->adapt_persist_ns = ac->samples[ADAPT_PERSIST] ? tsc_to_ns(ac->ewma[ADAPT_PERSIST]) : 0;
 	r->adapt_probes = ac->probes;
 	r->adapt_switches = ac->switches;
 	r->conv_refused = s.conv_refused;
@@ -444,6 +447,7 @@ static void report(unsigned int nv)
 	r->verify_errors = s.verify_errors;
 	r->bounced = s.bounced;
 	r->inplaced = s.inplaced;
+	r->persisted = s.persisted;
 	gblk_counters(&sub, &comp, &unknown);
 	r->all_submitted = sub;
 	r->all_completed = comp;

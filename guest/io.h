@@ -51,7 +51,7 @@ struct slot {
 struct io_stats {
 	uint64_t ios, bytes, kicks, conv_calls, conv_ns, conv_refused;
 	uint64_t copy_bytes, copy_ns, bounce_full, io_errors, verified;
-	uint64_t verify_errors, bounced, inplaced, lat_min, lat_max;
+	uint64_t verify_errors, bounced, inplaced, persisted, lat_min, lat_max;
 	uint64_t t_start, t_end;
 	uint64_t kick_ns, conv_host, batches, scatter_pieces, scatter_runs;
 	uint64_t conv_kicks;		/* queue transport: kicks (exits) */

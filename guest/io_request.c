@@ -304,7 +304,7 @@ static enum path adaptive_path(struct cpu_io *c, bool write)
 		GUEST_CHECK(false, "adaptive: no decision for size %lu", io_cfg.bs);
 		return P_BOUNCE;
 	}
-	return ap == ADAPT_INPLACE ? P_INPLACE : P_BOUNCE;
+	return ap == ADAPT_INPLACE ? P_INPLACE : ap == ADAPT_PERSIST ? P_PERSIST : P_BOUNCE;
 }
 
 static bool want_write(struct cpu_io *c, uint32_t rw)
@@ -509,6 +509,7 @@ int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 		c->st.bounced++;
 	} else if (p == P_PERSIST) {
 		persist_in(c, s);
+		c->st.persisted++;
 		segs[0].gpa = s->pers;
 	} else if (p == P_INPLACE) {
 		if (!batch && io_convert(c, true, s->buf, io_cfg.bs)) {
@@ -577,7 +578,8 @@ void io_slot_finish(struct cpu_io *c, struct slot *s, bool batch)
 	s->prot += c->st.copy_ns + c->st.conv_ns - before;
 	if (io_cfg.mode == GMEM_ABI_IO_ADAPTIVE)
 		adapt_record(&c->adapt[s->write], io_cfg.bs,
-			     p == P_INPLACE ? ADAPT_INPLACE : ADAPT_BOUNCE, s->prot);
+			     p == P_INPLACE ? ADAPT_INPLACE :
+			     p == P_PERSIST ? ADAPT_PERSIST : ADAPT_BOUNCE, s->prot);
 	if (!batch)
 		io_record_latency(c, s->t0);
 	if (io_cfg.flags & GMEM_ABI_IOF_VERIFY) {

@@ -7,20 +7,29 @@
 
 #define ADAPT_EINVAL	22
 
-void adapt_init(struct adapt *a)
+int adapt_init_paths(struct adapt *a, unsigned int npaths)
 {
-	unsigned int i;
+	unsigned int i, p;
 
+	if (!a || npaths < 2 || npaths > ADAPT_PATHS)
+		return -ADAPT_EINVAL;
+	a->npaths = npaths;
 	for (i = 0; i < ADAPT_CLASSES; i++) {
 		struct adapt_class *c = &a->cls[i];
 
-		c->ewma[0] = c->ewma[1] = 0;
-		c->samples[0] = c->samples[1] = 0;
-		c->chosen[0] = c->chosen[1] = 0;
+		for (p = 0; p < ADAPT_PATHS; p++)
+			c->ewma[p] = c->samples[p] = c->chosen[p] = 0;
 		c->since_probe = c->probes = c->switches = 0;
 		c->best = ADAPT_BOUNCE;
 		c->warm = 0;
+		c->next_probe = 0;
 	}
+	return 0;
+}
+
+void adapt_init(struct adapt *a)
+{
+	adapt_init_paths(a, 2);
 }
 
 int adapt_class_of(uint64_t bytes)
@@ -47,44 +56,71 @@ uint64_t adapt_probe_interval(uint64_t best, uint64_t other)
 	return n > ADAPT_PROBE_MAX ? ADAPT_PROBE_MAX : n;
 }
 
+/* The path chosen fewest times among those not yet warmed up, or -1. */
+static int cold_path(const struct adapt *a, const struct adapt_class *c)
+{
+	int p, pick = -1;
+
+	for (p = 0; p < (int)a->npaths; p++)
+		if (c->samples[p] < ADAPT_WARMUP &&
+		    (pick < 0 || c->chosen[p] < c->chosen[pick]))
+			pick = p;
+	return pick;
+}
+
+static uint32_t cheapest(const struct adapt *a, const struct adapt_class *c)
+{
+	uint32_t p, best = 0;
+
+	for (p = 1; p < a->npaths; p++)
+		if (c->ewma[p] < c->ewma[best])
+			best = p;
+	return best;
+}
+
+static enum adapt_path pick(struct adapt_class *c, uint32_t p)
+{
+	c->chosen[p]++;
+	return (enum adapt_path)p;
+}
+
 int adapt_choose(struct adapt *a, uint64_t bytes, enum adapt_path *out)
 {
-	int k = adapt_class_of(bytes);
+	int k = adapt_class_of(bytes), cold;
 	struct adapt_class *c;
 	uint32_t best, other;
 
-	if (k < 0 || !a || !out)
+	if (k < 0 || !a || !out || a->npaths < 2 || a->npaths > ADAPT_PATHS)
 		return -ADAPT_EINVAL;
 	c = &a->cls[k];
 	if (!c->warm) {
-		if (c->samples[0] < ADAPT_WARMUP || c->samples[1] < ADAPT_WARMUP) {
-			/* Alternate until both paths are measured. */
-			best = c->chosen[1] < c->chosen[0] ? ADAPT_INPLACE : ADAPT_BOUNCE;
-			c->chosen[best]++;
-			*out = (enum adapt_path)best;
+		cold = cold_path(a, c);
+		if (cold >= 0) {	/* take turns until every path is measured */
+			*out = pick(c, (uint32_t)cold);
 			return 0;
 		}
 		c->warm = 1;
-		c->best = c->ewma[1] < c->ewma[0] ? ADAPT_INPLACE : ADAPT_BOUNCE;
+		c->best = cheapest(a, c);
 		c->since_probe = 0;
 	}
-	best = c->ewma[1] < c->ewma[0] ? ADAPT_INPLACE : ADAPT_BOUNCE;
+	best = cheapest(a, c);
 	if (best != c->best) {
 		c->best = best;
 		c->switches++;
 		c->since_probe = 0;
 	}
-	other = best ^ 1;
+	other = c->next_probe % a->npaths;
+	if (other == best)
+		other = (other + 1) % a->npaths;
 	if (c->since_probe >= adapt_probe_interval(c->ewma[best], c->ewma[other])) {
 		c->since_probe = 0;
 		c->probes++;
-		c->chosen[other]++;
-		*out = (enum adapt_path)other;
+		c->next_probe = other + 1;
+		*out = pick(c, other);
 		return 0;
 	}
 	c->since_probe++;
-	c->chosen[best]++;
-	*out = (enum adapt_path)best;
+	*out = pick(c, best);
 	return 0;
 }
 
@@ -94,7 +130,7 @@ int adapt_record(struct adapt *a, uint64_t bytes, enum adapt_path p, uint64_t co
 	struct adapt_class *c;
 	uint64_t e;
 
-	if (k < 0 || !a || (p != ADAPT_BOUNCE && p != ADAPT_INPLACE))
+	if (k < 0 || !a || (unsigned int)p >= a->npaths)
 		return -ADAPT_EINVAL;
 	c = &a->cls[k];
 	e = c->ewma[p];

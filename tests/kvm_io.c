@@ -206,12 +206,14 @@ static void test_null_modes(void)
 			   (unsigned long long)r.io.conv_calls);
 			break;
 		default:
-			/* warm-up: both paths measured before any decision */
-			ok(r.io.bounced + r.io.inplaced == 64 && r.io.bounced >= ADAPT_WARMUP &&
-			   r.io.inplaced >= ADAPT_WARMUP && r.io.adapt_bounce_ns > 0 &&
-			   r.io.adapt_inplace_ns > 0,
-			   "adaptive: %llu bounced, %llu in place, measured %llu / %llu ns",
-			   (unsigned long long)r.io.bounced, (unsigned long long)r.io.inplaced,
+			/* warm-up: every path measured before any decision */
+			ok(r.io.bounced + r.io.inplaced + r.io.persisted == 64 &&
+			   r.io.bounced >= ADAPT_WARMUP && r.io.inplaced >= ADAPT_WARMUP &&
+			   r.io.persisted >= ADAPT_WARMUP && r.io.adapt_bounce_ns > 0 &&
+			   r.io.adapt_inplace_ns > 0 && r.io.adapt_persist_ns > 0,
+			   "adaptive: %llu bounced, %llu in place, %llu persistent, measured "
+			   "%llu / %llu ns", (unsigned long long)r.io.bounced,
+			   (unsigned long long)r.io.inplaced, (unsigned long long)r.io.persisted,
 			   (unsigned long long)r.io.adapt_bounce_ns,
 			   (unsigned long long)r.io.adapt_inplace_ns);
 			break;

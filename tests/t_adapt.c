@@ -13,8 +13,8 @@
 #include "tap.h"
 
 struct sim {
-	uint64_t cost[2];		/* true cost per path */
-	uint64_t taken[2];		/* choices per path */
+	uint64_t cost[ADAPT_PATHS];	/* true cost per path */
+	uint64_t taken[ADAPT_PATHS];	/* choices per path */
 	uint64_t rng;
 };
 
@@ -72,7 +72,7 @@ int main(void)
 	const struct adapt_class *c;
 	int k;
 
-	tap_plan(24);
+	tap_plan(29);
 
 	/* 1. the cheaper measured path wins: bounce 1 us, in place 20 us */
 	adapt_init(&a);
@@ -197,5 +197,31 @@ int main(void)
 	ok(!memcmp(&a, &b, sizeof(a)), "and the state is unchanged");
 	ok(adapt_class_of(4096) == 0 && adapt_class_of(1 << 20) == 8 &&
 	   adapt_class_of(0) == -EINVAL, "size classes 4 KiB = 0 .. 1 MiB = 8");
+
+	/* 9. three paths: bounce, in place, persistent */
+	ok(adapt_init_paths(&a, 1) == -EINVAL && adapt_init_paths(&a, 4) == -EINVAL &&
+	   adapt_init_paths(NULL, 3) == -EINVAL, "adapt_init_paths: 2 or 3 paths");
+	adapt_init_paths(&a, 3);
+	memset(&s, 0, sizeof(s));
+	s.cost[ADAPT_BOUNCE] = 3000;
+	s.cost[ADAPT_INPLACE] = 9000;
+	s.cost[ADAPT_PERSIST] = 2000;
+	drive(&a, &s, 16384, 3 * ADAPT_WARMUP, 0);
+	ok(s.taken[0] == ADAPT_WARMUP && s.taken[1] == ADAPT_WARMUP &&
+	   s.taken[2] == ADAPT_WARMUP, "3 paths: each warmed up with %u requests", ADAPT_WARMUP);
+	memset(s.taken, 0, sizeof(s.taken));
+	drive(&a, &s, 16384, 4000, 5);
+	ok(s.taken[ADAPT_PERSIST] > 3900 && s.taken[ADAPT_BOUNCE] && s.taken[ADAPT_INPLACE],
+	   "3 paths: the cheapest (persistent) chosen %llu of 4000, the other two re-probed "
+	   "in turn (%llu, %llu)", (unsigned long long)s.taken[2],
+	   (unsigned long long)s.taken[0], (unsigned long long)s.taken[1]);
+	s.cost[ADAPT_INPLACE] = 500;	/* in place got cheaper: found by a probe */
+	memset(s.taken, 0, sizeof(s.taken));
+	drive(&a, &s, 16384, 4000, 5);
+	ok(s.taken[ADAPT_INPLACE] > 2000 && a.cls[adapt_class_of(16384)].best == ADAPT_INPLACE,
+	   "3 paths: a cheaper in place is found and taken (%llu of 4000)",
+	   (unsigned long long)s.taken[1]);
+	ok(adapt_record(&a, 4096, (enum adapt_path)3, 5) == -EINVAL,
+	   "3 paths: a fourth path is refused");
 	return tap_done();
 }

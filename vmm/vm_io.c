@@ -107,7 +107,7 @@ int bench_io_check_workload(const struct bench_io_config *c)
 	if (gmem_abi_io_has_pool(c->mode) &&
 	    !gmem_abi_io_pool_ok(bench_io_pool_size(c), c->bs, c->vcpus))
 		return -EINVAL;
-	if (c->mode == GMEM_ABI_IO_PERSISTENT &&
+	if ((c->mode == GMEM_ABI_IO_PERSISTENT || c->mode == GMEM_ABI_IO_ADAPTIVE) &&
 	    (bench_io_persist_size(c) < c->bs || bench_io_persist_size(c) > GMEM_ABI_IO_MAX_BS ||
 	     (bench_io_persist_size(c) & (bench_io_persist_size(c) - 1))))
 		return -EINVAL;
@@ -181,7 +181,7 @@ void bench_io_abi_config(struct gmem_abi_io_config *io, const struct bench_io_co
 	io->span = c->span;
 	if (gmem_abi_io_has_pool(c->mode))
 		io->pool_size = bench_io_pool_size(c);
-	if (c->mode == GMEM_ABI_IO_PERSISTENT)
+	if (c->mode == GMEM_ABI_IO_PERSISTENT || c->mode == GMEM_ABI_IO_ADAPTIVE)
 		io->persist_size = bench_io_persist_size(c);
 	io->granule = c->conv_model == VMM_CONV_HUGE ? GMEM_HUGE_PAGE_SIZE : GMEM_PAGE_SIZE;
 	io->platform = c->platform;

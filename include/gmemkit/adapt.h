@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The adaptive I/O mode's decision: bounce or convert in place, per request
- * size, from the per-I/O cost of each path measured while the I/O runs.
+ * The adaptive I/O mode's decision: bounce, convert in place or copy through
+ * a persistent (shared once) buffer, per request size, from the per-I/O
+ * cost of each path measured while the I/O runs.  (Batched in place is a
+ * way of submitting, not a path one request can take: not chosen here.)
  * Freestanding (integers only, no libc): built into the host library and
  * into the guest image, and tested on the host on synthetic costs
  * (tests/t_adapt.c).
@@ -10,13 +12,13 @@
  * time one request spent on its protection, i.e. copy in + copy out and
  * the pool's map/unmap for a bounce, share + unshare (exits and host work)
  * in place.  Per size class (4 KiB..1 MiB, powers of 2):
- *  - warm-up: until each path has ADAPT_WARMUP measured requests, the two
- *    paths alternate (the one chosen fewer times goes next) and a path's
+ *  - warm-up: until each path has ADAPT_WARMUP measured requests, the
+ *    paths take turns (the one chosen fewest times goes next) and a path's
  *    cost is its cheapest sample (first touches fault pages in once);
  *  - then the path with the lower smoothed cost (EWMA, weight 1/4 per
  *    sample, a sample clipped at 2x the average so one preempted request
  *    does not swing it; a real rise still shows within a few requests) is chosen;
- *  - and the other path is re-probed with one request every
+ *  - and another path (in turn) is re-probed with one request every
  *    adapt_probe_interval() choices, so that a path that got cheaper is
  *    noticed: the interval grows with the cost ratio, so probing costs
  *    about 1/ADAPT_PROBE_FACTOR of the run's protection time at most
@@ -37,25 +39,32 @@
 enum adapt_path {
 	ADAPT_BOUNCE = 0,
 	ADAPT_INPLACE = 1,
+	ADAPT_PERSIST = 2,		/* copy through a buffer shared once */
+	ADAPT_PATHS
 };
 
 struct adapt_class {
-	uint64_t ewma[2];		/* smoothed cost per request, per path */
-	uint64_t samples[2];		/* measured requests, per path */
-	uint64_t chosen[2];		/* choices, per path */
+	uint64_t ewma[ADAPT_PATHS];	/* smoothed cost per request, per path */
+	uint64_t samples[ADAPT_PATHS];	/* measured requests, per path */
+	uint64_t chosen[ADAPT_PATHS];	/* choices, per path */
 	uint64_t since_probe;		/* choices of the best path since the
-					 * last probe of the other */
-	uint64_t probes;		/* re-probes of the path not chosen */
-	uint64_t switches;		/* changes of the cheaper path */
+					 * last probe of another */
+	uint64_t probes;		/* re-probes of the paths not chosen */
+	uint64_t switches;		/* changes of the cheapest path */
 	uint32_t best;			/* enum adapt_path, once warmed up */
-	uint32_t warm;			/* 1 once both paths are warmed up */
+	uint32_t warm;			/* 1 once every path is warmed up */
+	uint32_t next_probe;		/* the path the next probe takes */
 };
 
 struct adapt {
 	struct adapt_class cls[ADAPT_CLASSES];
+	unsigned int npaths;		/* paths 0..npaths-1 are chosen from */
 };
 
+/* Two paths, bounce and in place (adapt_init_paths() for more). */
 void adapt_init(struct adapt *a);
+/* Paths 0..npaths-1 (2 or 3: with persistent buffers); 0, or -22. */
+int adapt_init_paths(struct adapt *a, unsigned int npaths);
 
 /* Size class of a request of bytes (a power of 2 in [4 KiB, 1 MiB]), or
  * -22 (-EINVAL) for any other size. */

@@ -233,8 +233,10 @@ static inline uint64_t gmem_abi_io_shared_size(const struct gmem_abi_io_config *
 	case GMEM_ABI_IO_SHARED:
 		return gmem_abi_io_bufs_size(io, vcpus);
 	case GMEM_ABI_IO_BOUNCE:
-	case GMEM_ABI_IO_ADAPTIVE:
 		return io->pool_size;
+	case GMEM_ABI_IO_ADAPTIVE:	/* every path it may take: pool, then
+					 * the persistent buffers */
+		return io->pool_size + gmem_abi_io_persist_pool(io, vcpus);
 	case GMEM_ABI_IO_MIXED:
 		return io->pool_size + gmem_abi_io_bufs_size(io, vcpus);
 	case GMEM_ABI_IO_PERSISTENT:
@@ -353,12 +355,13 @@ struct gmem_abi_io_results {
 	/* adaptive: the run's smoothed protection cost per I/O of each
 	 * path (vCPU 0's, ns; 0 if never measured), re-probes of the path
 	 * not chosen, and changes of the chosen path */
-	uint64_t adapt_bounce_ns, adapt_inplace_ns;
+	uint64_t adapt_bounce_ns, adapt_inplace_ns, adapt_persist_ns;
 	uint64_t adapt_probes, adapt_switches;
 	uint64_t batches;		/* inplace-batch / inplace-scatter */
 	uint64_t scatter_pieces;	/* inplace-scatter: pieces of data ... */
 	uint64_t scatter_runs;		/* ... and contiguous runs converted */
 	uint64_t bounced, inplaced;	/* requests by path */
+	uint64_t persisted;		/* ... through a persistent buffer */
 	uint64_t bad_sent, bad_ioerr;	/* BAD_DESC: requests, IOERR answers */
 	int64_t busy_status;		/* UNSHARE_BUSY: the refused unshare */
 	int64_t busy_after;		/* UNSHARE_BUSY: unshare after completion */
