@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "gmemkit/gmem.h"
@@ -386,12 +388,22 @@ static void test_attribution_race(void)
 	pthread_t t;
 	long k;
 
+	struct timespec t0, now;
+
 	pthread_create(&t, NULL, churner, &c);
-	for (k = 0; k < 2000000 && atomic_load(&c.found) < 20000; k++) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (k = 0; atomic_load(&c.found) < 20000; k++) {
 		void *a = atomic_load(&c.addr);
 
-		if (!a)
+		if (!(k & 1023)) {	/* at most 5 s, however busy the machine */
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - t0.tv_sec >= 5)
+				break;
+		}
+		if (!a) {
+			sched_yield();	/* let the churner run, even on one CPU */
 			continue;
+		}
 		memset(&v, 0, sizeof(v));
 		if (gmem_fault_attribute(a, false, false, &v))
 			continue;	/* destroyed meanwhile: not found */
