@@ -4,9 +4,12 @@
 # label carries that sum.
 # gnuplot -e "dir=...; plottitle=...; panels='4 16 ...'; devtitle='...'"
 n = words(panels)
-set terminal svg size 1100,(260 * n + 120) dynamic font "sans,10"
+# "inplace-batch/queue" as two lines, the mode over its transport
+at(s) = strstrt(s, "/")
+lab(s, us) = (at(s) ? s[1:at(s) - 1]."\n".s[at(s) + 1:] : s."\n")."\n".sprintf("%.1f us", us)
+set terminal svg size 1200,(300 * n + 120) dynamic font "sans,10"
 set output dir.'/cost_split.svg'
-set multiplot layout n,1 title "Time per I/O of each protected mode, split into its parts (shares of vCPU + device time)\n".plottitle noenhanced
+set multiplot layout n,1 title "Time per I/O of each protected mode, split into its parts (shares of vCPU + device time)\n".plottitle."\n".plothost noenhanced
 set style data histograms
 set style histogram rowstacked
 set style fill solid 0.85 border -1
@@ -17,11 +20,12 @@ set xtics noenhanced font ",9"
 set grid y
 set key outside right top noenhanced
 set lmargin 10
-set rmargin 44
+set rmargin 40
+set bmargin 5
 do for [i=0:n-1] {
 	set title word(panels, i + 1)." KiB blocks (bar label: vCPU + device time per I/O)" noenhanced
 	if (i > 0) { unset key }
-	plot dir.'/cost_split.dat' index i using 3:xtic(sprintf("%s\n%.1f us", stringcolumn(1), $2)) title "kicks (ioeventfd)" lc rgb "#1f77b4", \
+	plot dir.'/cost_split.dat' index i using 3:xtic(lab(stringcolumn(1), $2)) title "kicks (ioeventfd)" lc rgb "#1f77b4", \
 	     ''                    index i using 4 title "conversion exits to the VMM" lc rgb "#d62728", \
 	     ''                    index i using 5 title "conversion host work" lc rgb "#ff7f0e", \
 	     ''                    index i using 6 title "copy (bounce, persistent)" lc rgb "#2ca02c", \

@@ -1,9 +1,10 @@
 # The host model: per-I/O cost of converting in place against bouncing, by
 # block size (convert-bench, bounce-bench; the guest-measured round trip).
-# gnuplot -e "dir='results/x'; plottitle='...'; inplacetitle='...'" bench/cost_vs_size.gp
+# gnuplot -e "dir='results/x'; plottitle='...'; plothost='...'; inplacetitle='...'" \
+#         bench/cost_vs_size.gp
 set terminal svg size 900,650 dynamic font "sans,11"
 set output dir.'/cost_vs_size.svg'
-set title "Host model: per-I/O cost of converting in place vs bouncing\n".plottitle noenhanced
+set title "Host model: per-I/O cost of converting in place vs bouncing\n".plottitle."\n".plothost noenhanced
 set xlabel "block size (KiB)"
 set ylabel "microseconds per I/O (median)"
 set logscale x 2

@@ -40,18 +40,25 @@ static const unsigned int block_kib[NBS] = { 4, 16, 64, 256, 1024 };
  */
 #define BENCH_VERDICT_BACKEND	BE_NULL
 
-/* The wall time of one io-bench run beyond its --runtime (starting the VM,
- * the guest's set-up, the JSON): measured 0.1 s on profile K; the estimate
- * before the first run takes a little more, then the measured mean. */
-#define RUN_OVERHEAD_S	0.15
+/*
+ * The wall time of one io-bench run beyond its --runtime (starting the VM,
+ * whose RAM grows with qd x bs, the guest's set-up, draining the queue, the
+ * JSON), per block size: measured on profile K (2 cores shared with other
+ * jobs; 4 KiB 0.29 s ... 1 MiB 0.83 s).  The estimate before a size has
+ * run scales these by how the sizes measured so far compare with theirs;
+ * a size that has run is taken at its measured mean.
+ */
+static const double run_overhead_s[NBS] = { 0.30, 0.30, 0.32, 0.42, 0.85 };
 
 struct progress {
 	unsigned int step, steps;	/* io-bench runs (re-measures added) */
 	double t0;
 	double fixed_left;		/* estimated seconds of the host parts left */
-	double io_s;			/* wall time of the io-bench runs so far */
+	double runtime;			/* --io-runtime */
+	unsigned int left[NBS];		/* io-bench runs left per block size */
+	double ovh_s[NBS];		/* measured overhead per block size, sum */
+	unsigned int ovh_n[NBS];
 	unsigned int io_done;
-	double run_estimate;		/* seconds per run before one is measured */
 };
 
 static double now_s(void)
@@ -71,13 +78,23 @@ static void fmt_dur(char *buf, size_t len, double s)
 		snprintf(buf, len, "%.0f s", s);
 }
 
-/* The time left: the host parts' estimate, then every io-bench run left at
- * the mean wall time measured so far (the estimate before the first). */
+/* The time left: the host parts' estimate, then every io-bench run left
+ * at its size's overhead (measured, or the prior scaled, above). */
 static double time_left(const struct progress *p)
 {
-	double per = p->io_done ? p->io_s / p->io_done : p->run_estimate;
+	double meas = 0, prior = 0, left = p->fixed_left, scale;
+	unsigned int b;
 
-	return p->fixed_left + per * (p->steps - p->io_done);
+	for (b = 0; b < NBS; b++)
+		if (p->ovh_n[b]) {
+			meas += p->ovh_s[b] / p->ovh_n[b];
+			prior += run_overhead_s[b];
+		}
+	scale = prior > 0 ? meas / prior : 1;
+	for (b = 0; b < NBS; b++)
+		left += p->left[b] * (p->runtime + (p->ovh_n[b] ? p->ovh_s[b] / p->ovh_n[b] :
+						    run_overhead_s[b] * scale));
+	return left;
 }
 
 /* A step: an io-bench run counts (io), the host parts do not. */
@@ -386,8 +403,14 @@ static struct json *run_point(struct bench_data *d, const struct run_ctx *c,
 	progress(c->prog, true, "io-bench %s%s", what, label);
 	t = now_s();
 	j = run_json_why(argv, why, sizeof(why));
-	c->prog->io_s += now_s() - t;
+	t = now_s() - t;
 	c->prog->io_done++;
+	if (c->prog->left[p->bs])
+		c->prog->left[p->bs]--;
+	if (j) {
+		c->prog->ovh_s[p->bs] += fmax(0, t - o->io_runtime);
+		c->prog->ovh_n[p->bs]++;
+	}
 	if (!j) {
 		skip(d, "io-bench %s: %s", what, why);
 		return NULL;
@@ -438,6 +461,7 @@ static void remeasure(struct bench_data *d, const struct run_ctx *c, const struc
 			if (!(doc_iops(g[i].runs[r]) > doc_iops(g[s].runs[r])))
 				continue;
 			c->prog->steps += 2;
+			c->prog->left[pt[s].bs] += 2;
 			d->remeasures++;
 			snprintf(label, sizeof(label), " (run %u again: above its ceiling)", r + 1);
 			js = run_point(d, c, &pt[s], label);
@@ -482,6 +506,7 @@ static void run_group(struct bench_data *d, const struct run_ctx *c, const struc
 				g[i].failed = true;
 				d->io_failed++;
 				c->prog->steps -= c->o->reps - r - 1;
+				c->prog->left[pt[i].bs] -= c->o->reps - r - 1;
 				continue;
 			}
 			g[i].runs[g[i].n++] = j;
@@ -515,6 +540,7 @@ static void run_io(struct bench_data *d, const struct bench_opts *o,
 			;
 		if (!strncmp(bench_backends[sw->pt[i].backend], "file", 4) && !disk[0]) {
 			p->steps -= (j - i) * o->reps;
+			p->left[sw->pt[i].bs] -= (j - i) * o->reps;
 			continue;
 		}
 		run_group(d, &c, &sw->pt[i], j - i);
@@ -533,10 +559,23 @@ static bool have_command(const char *name)
 #define CONVERT_S(quick)	((quick) ? 1.0 : 2.0)
 #define BOUNCE_S(quick)		((quick) ? 2.0 : 6.0)
 
-/* The sweep, its size and what it should take, before it runs. */
-static void print_plan(const struct bench_data *d, const struct bench_opts *o,
-		       const struct sweep *sw, bool list, double run_s)
+/* The estimate before anything ran: every run at its size's prior. */
+static void plan_progress(struct progress *p, const struct bench_opts *o,
+			  const struct sweep *sw)
 {
+	unsigned int i;
+
+	p->runtime = o->io_runtime;
+	p->fixed_left = CONVERT_S(o->quick) + BOUNCE_S(o->quick);
+	p->steps = sw->n * o->reps;
+	for (i = 0; i < sw->n; i++)
+		p->left[sw->pt[i].bs] += o->reps;
+}
+
+/* The sweep, its size and what it should take, before it runs. */
+static void print_plan(const struct bench_opts *o, const struct sweep *sw, bool list)
+{
+	struct progress p = { 0 };
 	char t[32], what[200];
 	unsigned int i;
 
@@ -545,15 +584,15 @@ static void print_plan(const struct bench_data *d, const struct bench_opts *o,
 			point_name(what, sizeof(what), sw, o, &sw->pt[i]);
 			printf("point %s\n", what);
 		}
-	fmt_dur(t, sizeof(t), sw->n * o->reps * run_s + CONVERT_S(o->quick) +
-		BOUNCE_S(o->quick));
+	plan_progress(&p, o, sw);
+	fmt_dur(t, sizeof(t), time_left(&p));
 	fprintf(list ? stdout : stderr,
-		"%s sweep: %u io-bench points x %u runs = %u runs of %g s (+ ~%.2f s "
-		"each to start the VM), plus the host model (convert-bench, "
-		"bounce-bench): estimated %s%s\n", sweep_name(o), sw->n, o->reps,
-		sw->n * o->reps, o->io_runtime, run_s - o->io_runtime, t,
+		"%s sweep: %u io-bench points x %u runs = %u runs of %g s (+ %.2f-%.2f s "
+		"each to start the VM and drain, by block size, measured on profile K), "
+		"plus the host model (convert-bench, bounce-bench): estimated %s%s\n",
+		sweep_name(o), sw->n, o->reps, sw->n * o->reps, o->io_runtime,
+		run_overhead_s[0], run_overhead_s[NBS - 1], t,
 		sw->dups ? "; configurations asked for twice run once" : "");
-	(void)d;
 }
 
 static void run_all(struct bench_data *d, const struct bench_opts *o)
@@ -566,7 +605,7 @@ static void run_all(struct bench_data *d, const struct bench_opts *o)
 	char *bounce[] = { "gmemkit", "bounce-bench", "--json", "--reps", reps,
 			   "--pool-size", pool, NULL };
 	bool io = have_command("io-bench"), run_io_ok;
-	struct progress p = { .t0 = now_s(), .run_estimate = o->io_runtime + RUN_OVERHEAD_S };
+	struct progress p = { .t0 = now_s(), .runtime = o->io_runtime };
 	struct sweep *sw = calloc(1, sizeof(*sw));
 
 	if (!sw) {
@@ -584,12 +623,12 @@ static void run_all(struct bench_data *d, const struct bench_opts *o)
 	run_io_ok = io && d->kvm && (!d->emulated || o->emulated_ok);
 	if (run_io_ok) {
 		build_sweep(sw, d, o, o->backends);
-		p.steps = sw->n * o->reps;
-		print_plan(d, o, sw, false, p.run_estimate);
+		print_plan(o, sw, false);
+		plan_progress(&p, o, sw);
 	}
 	progress(&p, false, "convert-bench (reps %s)", reps);
-	p.fixed_left -= CONVERT_S(o->quick);
 	d->convert = run_json(d, conv);
+	p.fixed_left -= CONVERT_S(o->quick);
 	if (have_command("bounce-bench")) {
 		progress(&p, false, "bounce-bench (reps %s)", reps);
 		d->bounce = run_json(d, bounce);
@@ -635,7 +674,7 @@ static int plan_only(const struct bench_opts *o)
 		       !d->kvm ? "KVM not usable" : "guest emulated");
 	else
 		build_sweep(sw, d, o, o->backends);
-	print_plan(d, o, sw, true, o->io_runtime + RUN_OVERHEAD_S);
+	print_plan(o, sw, true);
 out:
 	if (d)
 		report_free(d);

@@ -209,13 +209,18 @@ static void end_to_end(FILE *f, const struct bench_data *d)
 			io_modes[k], sh);
 		if (r.noise)
 			fprintf(f, " (%u of %u runs measured above the ceiling: noise, left "
-				   "out)", r.noise, r.noise + r.n);
+				   "out%s", r.noise, r.noise + r.n, r.n && r.med < 0.9 ? "; " : ")");
 		if (r.n && r.med < 0.9)
-			fprintf(f, " (largest part of its time per I/O: %s)",
-				dominant_cost(p));
+			fprintf(f, "%slargest part of its time per I/O: %s)",
+				r.noise ? "" : " (", dominant_cost(p));
 		fprintf(f, ";");
 	}
 	end_to_end_crossover(f, d);
+	if (!verdict_backend(d))
+		fprintf(f, " This is the overhead-only point: the null device never touches "
+			   "the data, so in place pays no device-side mapping of the pages it "
+			   "shares; the answer for a device that moves the data is the ram "
+			   "backend's, not measured by this run.");
 }
 
 /* The paragraph a kernel developer would paste into a mailing-list reply:

@@ -509,7 +509,7 @@ void fmt_share(char *buf, size_t len, const struct ratio *r)
 {
 	if (!r->n)
 		snprintf(buf, len, "at the ceiling (every run measured above it: noise)");
-	else if (r->n == 1 || r->hi - r->lo < 0.005)
+	else if (r->n == 1 || lround(100 * r->lo) == lround(100 * r->hi))
 		snprintf(buf, len, "%.0f%%", 100 * r->med);
 	else
 		snprintf(buf, len, "%.0f%% (%.0f-%.0f%%)", 100 * r->med, 100 * r->lo,

@@ -196,15 +196,17 @@ static bool have_gnuplot(void)
 	return system("command -v gnuplot >/dev/null 2>&1") == 0;
 }
 
-/* Run bench/<script>.gp with data and output in dir; vars: more gnuplot
- * assignments ("name='value'; ..."), or "". */
-static int gnuplot(const char *dir, const char *script, const char *title, const char *vars)
+/* Run bench/<script>.gp with data and output in dir, its title in two
+ * lines (what was measured; the host); vars: more gnuplot assignments
+ * ("name='value'; ..."), or "". */
+static int gnuplot(const char *dir, const char *script, const char *title,
+		   const char *host, const char *vars)
 {
 	char cmd[4096];
 
 	if (snprintf(cmd, sizeof(cmd),
-		     "gnuplot -e \"dir='%s'; plottitle='%s'; %s\" %s/%s.gp 2>&1",
-		     dir, title, vars, GMEMKIT_BENCH_DIR, script) >= (int)sizeof(cmd)) {
+		     "gnuplot -e \"dir='%s'; plottitle='%s'; plothost='%s'; %s\" %s/%s.gp 2>&1",
+		     dir, title, host, vars, GMEMKIT_BENCH_DIR, script) >= (int)sizeof(cmd)) {
 		fprintf(stderr, "gmemkit bench: gnuplot %s.gp: command too long\n", script);
 		return -1;
 	}
@@ -271,16 +273,17 @@ static unsigned int plot_transports(const struct bench_data *d, const char **tr)
 }
 
 /* throughput.dat: MB/s per size of shared, bounce, persistent and every
- * in-place mode over every transport; its column titles and dash types
- * (the default transport solid) into vars for throughput.gp. */
+ * in-place mode over every transport; its column titles, dash types (the
+ * default transport solid) and colours (one per mode) into vars for
+ * throughput.gp. */
 static void write_throughput_dat(const struct bench_data *d, const char *dir,
 				 char *vars, size_t len)
 {
 	static const char *const fixed[3] = { "shared", "bounce", "persistent" };
 	const char *tr[MAX_TR];
 	unsigned int ntr = plot_transports(d, tr), c, t, ncol = 0;
-	char titles[1024] = "", dts[256] = "";
-	size_t nt = 0, nd = 0;
+	char titles[1024] = "", dts[256] = "", lcs[256] = "";
+	size_t nt = 0, nd = 0, nl = 0;
 	FILE *f = open_in(dir, "throughput.dat");
 	int b;
 
@@ -292,6 +295,7 @@ static void write_throughput_dat(const struct bench_data *d, const char *dir,
 		fprintf(f, " %s", fixed[c]);
 		nt += (size_t)snprintf(titles + nt, sizeof(titles) - nt, "%s%s", ncol ? " " : "",
 				       fixed[c]);
+		nl += (size_t)snprintf(lcs + nl, sizeof(lcs) - nl, "%s%u", ncol ? " " : "", c + 1);
 		nd += (size_t)snprintf(dts + nd, sizeof(dts) - nd, "%s1", ncol++ ? " " : "");
 	}
 	for (c = 0; c < NTP; c++)
@@ -302,6 +306,8 @@ static void write_throughput_dat(const struct bench_data *d, const char *dir,
 						       " %s/%s", tp_modes[c], tr[t]);
 			if (nd < sizeof(dts))
 				nd += (size_t)snprintf(dts + nd, sizeof(dts) - nd, " %u", t + 1);
+			if (nl < sizeof(lcs))
+				nl += (size_t)snprintf(lcs + nl, sizeof(lcs) - nl, " %u", c + 4);
 			ncol++;
 		}
 	fputc('\n', f);
@@ -324,7 +330,7 @@ static void write_throughput_dat(const struct bench_data *d, const char *dir,
 		fputc('\n', f);
 	}
 	fclose(f);
-	snprintf(vars, len, "ncols=%u; titles='%s'; dts='%s'", ncol, titles, dts);
+	snprintf(vars, len, "ncols=%u; titles='%s'; dts='%s'; lcs='%s'", ncol, titles, dts, lcs);
 }
 
 /* The protected modes of the cost-split plot: each mode over the default
@@ -400,7 +406,7 @@ static void write_split_dat(const struct bench_data *d, const char *dir, char *v
 	fclose(c);
 	snprintf(vars, len, "panels='%s'; devtitle='%s'", panels,
 		 dev ? "device thread (copy, faults on in-place pages)" :
-		 "device thread: not in this run's records");
+		 "device thread: not recorded by this run");
 }
 
 static void write_io_dat(const struct bench_data *d, const char *dir)
@@ -433,13 +439,12 @@ static void write_io_dat(const struct bench_data *d, const char *dir)
 
 void plots(const struct bench_data *d, const struct model *m, const char *dir)
 {
-	char title[600], mtitle[400], tvars[1600] = "", svars[400] = "", mvars[200];
+	char title[400], host[400], tvars[1600] = "", svars[400] = "", mvars[200];
 
-	snprintf(title, sizeof(title), "%s, qd %u, %u vCPU; %s, %s%s",
-		 backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus, d->kernel, d->cpu,
+	snprintf(title, sizeof(title), "%s, qd %u, %u vCPU", backend_label(d->rep_backend),
+		 d->rep_qd, d->rep_vcpus);
+	snprintf(host, sizeof(host), "kernel %s, %s%s", d->kernel, d->cpu,
 		 d->emulated ? " (EMULATED)" : "");
-	snprintf(mtitle, sizeof(mtitle), "convert-bench and bounce-bench on %s, %s",
-		 d->kernel, d->cpu);
 	snprintf(mvars, sizeof(mvars), "inplacetitle='in place as the model takes it: %s%s'",
 		 m->measured ? "guest-measured round trip" : isnan(m->exit_ns) ?
 		 "host conversion (no exits)" : "host conversion + 2 exits",
@@ -455,10 +460,10 @@ void plots(const struct bench_data *d, const struct model *m, const char *dir)
 				"(apt-get install gnuplot-nox)\n");
 		return;
 	}
-	gnuplot(dir, "cost_vs_size", mtitle, mvars);
+	gnuplot(dir, "cost_vs_size", "convert-bench and bounce-bench", host, mvars);
 	if (d->nio) {
-		gnuplot(dir, "throughput", title, tvars);
-		gnuplot(dir, "latency", title, "");
-		gnuplot(dir, "cost_split", title, svars);
+		gnuplot(dir, "throughput", title, host, tvars);
+		gnuplot(dir, "latency", title, host, "");
+		gnuplot(dir, "cost_split", title, host, svars);
 	}
 }

@@ -307,7 +307,7 @@ void ratio_table(FILE *f, const struct bench_data *d)
 		fprintf(f, " %s |", io_modes[k]);
 	for (i = 1; i < ntr; i++)
 		for (m = 0; m < 2; m++)
-			fprintf(f, " %s / %s |", ip_modes[m], tr[i]);
+			fprintf(f, " %s (%s) |", ip_modes[m], tr[i]);
 	fprintf(f, "\n|---:|");
 	for (k = 1; k < NMODES; k++)
 		fprintf(f, "---:|");
@@ -333,8 +333,8 @@ void ratio_table(FILE *f, const struct bench_data *d)
 		   "above 1: in place ahead):\n\n| block |");
 	for (i = 0; i < (ntr ? ntr : 1); i++)
 		for (m = 0; m < 2; m++)
-			fprintf(f, " %s%s%s / bounce |", ip_modes[m], ntr ? " / " : "",
-				ntr ? tr[i] : "");
+			fprintf(f, " %s%s%s%s / bounce |", ip_modes[m], ntr ? " (" : "",
+				ntr ? tr[i] : "", ntr ? ")" : "");
 	fprintf(f, "\n|---:|");
 	for (i = 0; i < (ntr ? ntr : 1); i++)
 		fprintf(f, "---:|---:|");
