@@ -20,7 +20,7 @@ set xtics noenhanced font ",9"
 set grid y
 set key outside right top noenhanced
 set lmargin 10
-set rmargin 40
+set rmargin 46
 set bmargin 5
 do for [i=0:n-1] {
 	set title word(panels, i + 1)." KiB blocks (bar label: vCPU + device time per I/O)" noenhanced

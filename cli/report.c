@@ -204,6 +204,11 @@ static void end_to_end(FILE *f, const struct bench_data *d)
 
 		if (!p || ratio_ceiling(d, p, &r))
 			continue;
+		if (!r.n) {
+			fprintf(f, " %u KiB: %s at the shared ceiling (every run measured "
+				   "above it: noise);", d->block_kib[b], io_modes[k]);
+			continue;
+		}
 		fmt_share(sh, sizeof(sh), &r);
 		fprintf(f, " %u KiB: %s at %s of the shared ceiling", d->block_kib[b],
 			io_modes[k], sh);

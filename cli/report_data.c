@@ -34,8 +34,8 @@ const char *backend_label(const char *be)
 		return "null backend (device never touches the data: in place pays no "
 		       "device-side mapping)";
 	if (!strcmp(be, "ram"))
-		return "ram backend (memory-backed: the device copies each request's data "
-		       "through the host view)";
+		return "ram backend (memory-backed: the device copies the data of each "
+		       "request through the host view)";
 	if (!strcmp(be, "file"))
 		return "file backend (real storage: io_uring, buffered)";
 	if (!strcmp(be, "file-direct"))

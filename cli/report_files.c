@@ -199,14 +199,33 @@ static bool have_gnuplot(void)
 /* Run bench/<script>.gp with data and output in dir, its title in two
  * lines (what was measured; the host); vars: more gnuplot assignments
  * ("name='value'; ..."), or "". */
+/* s as the text of a gnuplot '...' string inside the shell's "...": a
+ * quote doubled (gnuplot's escape), what the shell would expand dropped. */
+static void gp_text(char *buf, size_t len, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s && n + 2 < len; s++) {
+		if (strchr("\"$`\\", *s))
+			continue;
+		if (*s == '\'')
+			buf[n++] = '\'';
+		buf[n++] = *s;
+	}
+	buf[n] = 0;
+}
+
 static int gnuplot(const char *dir, const char *script, const char *title,
 		   const char *host, const char *vars)
 {
-	char cmd[4096];
+	char cmd[4096], t[600], h[600], d[600];
 
+	gp_text(t, sizeof(t), title);
+	gp_text(h, sizeof(h), host);
+	gp_text(d, sizeof(d), dir);
 	if (snprintf(cmd, sizeof(cmd),
 		     "gnuplot -e \"dir='%s'; plottitle='%s'; plothost='%s'; %s\" %s/%s.gp 2>&1",
-		     dir, title, host, vars, GMEMKIT_BENCH_DIR, script) >= (int)sizeof(cmd)) {
+		     d, t, h, vars, GMEMKIT_BENCH_DIR, script) >= (int)sizeof(cmd)) {
 		fprintf(stderr, "gmemkit bench: gnuplot %s.gp: command too long\n", script);
 		return -1;
 	}
