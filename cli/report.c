@@ -190,7 +190,7 @@ static void end_to_end(FILE *f, const struct bench_data *d)
 {
 	int b;
 
-	fprintf(f, "End to end (virtio-blk from a native guest, %s, randread, qd %u, "
+	fprintf(f, "End to end (virtio-blk from the guest, %s, randread, qd %u, "
 		   "%u vCPU; share of the shared ceiling: median of the per-run ratios, "
 		   "min-max in brackets%s):", backend_label(d->rep_backend), d->rep_qd,
 		d->rep_vcpus, d->interleaved ? ", the modes' runs interleaved" :

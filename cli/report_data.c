@@ -487,6 +487,23 @@ int ratio_iops(const struct io_point *a, const struct io_point *b, struct ratio 
 	return r->n ? 0 : -ENOENT;
 }
 
+int ratio_faster(const struct io_point *a, const struct io_point *b,
+		 const struct io_point *c, struct ratio *r)
+{
+	double v[MAX_REPS];
+	unsigned int i;
+
+	memset(r, 0, sizeof(*r));
+	r->med = NAN;
+	if (!a || !b || !c)
+		return -ENOENT;
+	for (i = 0; i < a->nreps && i < b->nreps && i < c->nreps; i++)
+		if (fmax(b->iops[i], c->iops[i]) > 0)
+			v[r->n++] = a->iops[i] / fmax(b->iops[i], c->iops[i]);
+	ratio_done(r, v);
+	return r->n ? 0 : -ENOENT;
+}
+
 double extra_ns(const struct bench_data *d, const struct io_point *p)
 {
 	const struct io_point *s = shared_of(d, p);

@@ -5,7 +5,7 @@ set -u
 CMD=bench
 . "$(dirname "$0")/cli.sh"
 
-echo "1..60"
+echo "1..63"
 "$BIN" bench --quick --out "$out/r" >"$out/stdout" 2>"$out/stderr"
 ok $? "bench --quick exits 0"
 for f in results.json results.csv report.md cost_vs_size.dat; do
@@ -204,8 +204,8 @@ perl -MJSON::PP -e '
 	"$BIN" bench --report-from "$out/ram.json" --out "$out/ram" >"$out/ramout" 2>&1
 ok $? "--report-from a run with a ram backend and the device's side"
 v=$(sed -n '/^## Verdict/,/^## Conversion/p' "$out/ram/report.md")
-echo "$v" | grep -q 'End to end (virtio-blk from a native guest, ram backend (memory-backed' &&
-	! echo "$v" | grep -q 'End to end (virtio-blk from a native guest, null'
+echo "$v" | grep -q 'End to end (virtio-blk from the guest, ram backend (memory-backed' &&
+	! echo "$v" | grep -q 'End to end (virtio-blk from the guest, null'
 ok $? "the verdict is taken from ram"
 echo "$v" | grep -q 'In place beats bouncing at no size measured on the ram backend' &&
 	echo "$v" | grep -q "The cost that decides it: the device's extra time on the freshly shared pages, 190.0 us per I/O at 1024 KiB (inplace), against 375.4 us of bounce copies per I/O (256.0 device faults per I/O in place, 0.0 bouncing)"
