@@ -476,16 +476,17 @@ static void remeasure(struct bench_data *d, const struct run_ctx *c, const struc
 		}
 }
 
-static void run_group(struct bench_data *d, const struct run_ctx *c, const struct point *pt,
-		      unsigned int np)
+/* Runs the group's points; returns how many of them succeeded at least once. */
+static unsigned int run_group(struct bench_data *d, const struct run_ctx *c,
+			      const struct point *pt, unsigned int np)
 {
 	struct group_runs *g = calloc(np, sizeof(*g));
-	unsigned int i, r, s = np;
+	unsigned int i, r, s = np, ok = 0;
 	char label[32];
 
 	if (!g) {
 		skip(d, "io-bench: out of memory");
-		return;
+		return 0;
 	}
 	for (i = 0; i < np; i++) {
 		for (r = 0; r < MAX_REPS; r++)
@@ -515,10 +516,12 @@ static void run_group(struct bench_data *d, const struct run_ctx *c, const struc
 		remeasure(d, c, pt, g, np, s);
 	for (i = 0; i < np; i++) {
 		report_add_io_runs(d, g[i].runs, g[i].n, g[i].ceil, g[i].remeasured);
+		ok += g[i].n > 0;
 		for (r = 0; r < g[i].n; r++)
 			json_free(g[i].runs[r]);
 	}
 	free(g);
+	return ok;
 }
 
 static void run_io(struct bench_data *d, const struct bench_opts *o,
@@ -526,7 +529,7 @@ static void run_io(struct bench_data *d, const struct bench_opts *o,
 {
 	char disk[64] = "";
 	struct run_ctx c = { .sw = sw, .o = o, .disk = disk, .prog = p };
-	unsigned int i, j, k;
+	unsigned int i, j, k, tried = 0, dead = 0, left[NBACKENDS] = { 0 };
 
 	d->interleaved = true;
 	for (k = 0; k < sw->n && strncmp(bench_backends[sw->pt[k].backend], "file", 4); k++)
@@ -538,13 +541,23 @@ static void run_io(struct bench_data *d, const struct bench_opts *o,
 	for (i = 0; i < sw->n; i = j) {
 		for (j = i + 1; j < sw->n && same_group(&sw->pt[i], &sw->pt[j]); j++)
 			;
-		if (!strncmp(bench_backends[sw->pt[i].backend], "file", 4) && !disk[0]) {
+		k = sw->pt[i].backend;
+		/* A backend that failed every point of its first group (one
+		 * this io-bench does not have, say) is not tried again. */
+		if ((!strncmp(bench_backends[k], "file", 4) && !disk[0]) || (dead & (1U << k))) {
 			p->steps -= (j - i) * o->reps;
 			p->left[sw->pt[i].bs] -= (j - i) * o->reps;
+			left[k] += j - i;
 			continue;
 		}
-		run_group(d, &c, &sw->pt[i], j - i);
+		if (!run_group(d, &c, &sw->pt[i], j - i) && !(tried & (1U << k)))
+			dead |= 1U << k;
+		tried |= 1U << k;
 	}
+	for (k = 0; k < NBACKENDS; k++)
+		if ((dead & (1U << k)) && left[k])
+			skip(d, "io-bench backend %s: every point of its first group failed "
+			     "(above); its other %u points not run", bench_backends[k], left[k]);
 	if (*disk)
 		unlink(disk);
 }
@@ -871,6 +884,7 @@ static int cmd_bench(int argc, char **argv)
 	memcpy(d->block_kib, block_kib, sizeof(block_kib));
 	report_pick(d, &o);
 	run_all(d, &o);
+	report_pick_measured(d);
 	if (!d->convert) {
 		cli_err("convert-bench failed; no report\n");
 		ret = 1;

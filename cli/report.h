@@ -98,6 +98,10 @@ struct bench_data {
 /* Pick the representative point from what the sweep selects. */
 void report_pick(struct bench_data *d, const struct bench_opts *o);
 
+/* Again from the points measured, where the backend picked has none (its
+ * points all failed). */
+void report_pick_measured(struct bench_data *d);
+
 void report_read_probe(struct bench_data *d);
 /* Add the runs of one point (documents from repeated io-bench runs); ceil
  * and remeasured (NULL: none) as in struct io_point. */

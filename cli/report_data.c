@@ -157,6 +157,31 @@ void report_pick(struct bench_data *d, const struct bench_opts *o)
 		d->rep_backend = "file-direct";
 }
 
+void report_pick_measured(struct bench_data *d)
+{
+	struct bench_opts o = { 0 };
+	unsigned int i, k;
+
+	for (i = 0; i < d->nio; i++)
+		for (k = 0; k < NBACKENDS; k++)
+			if (!strcmp(rec_backend(d->io[i].rec), bench_backends[k]))
+				o.backends |= 1U << k;
+	for (k = 0; k < NBACKENDS; k++)
+		if (d->rep_backend && !strcmp(d->rep_backend, bench_backends[k]) &&
+		    (o.backends & (1U << k)))
+			return;		/* the one picked was measured */
+	if (!o.backends)
+		return;
+	if (o.backends & BE_RAM)
+		d->rep_backend = "ram";
+	else if (o.backends & BE_NULL)
+		d->rep_backend = "null";
+	else if (o.backends & BE_FILE)
+		d->rep_backend = "file";
+	else
+		d->rep_backend = "file-direct";
+}
+
 void report_free(struct bench_data *d)
 {
 	unsigned int i;

@@ -147,7 +147,8 @@ static const char *const csv_cols[] = {
 	"vcpus", "threads", "ns_min", "ns_median", "ns_max", "iops", "mbps",
 	"lat_min_us", "lat_p50_us", "lat_p99_us", "lat_p999_us", "vcpu_ns_per_io",
 	"kick_ns_per_io", "conv_exit_ns_per_io", "conv_host_ns_per_io",
-	"split_copy_ns_per_io", "unaccounted_ns_per_io",
+	"split_copy_ns_per_io", "unaccounted_ns_per_io", "dev_ns_per_io",
+	"dev_faults_per_io", "dev_copy_bytes_per_io",
 };
 #define NCSV	(sizeof(csv_cols) / sizeof(csv_cols[0]))
 
