@@ -3,7 +3,7 @@
 #   make            build build/libgmemkit.a and build/gmemkit
 #   make check      build and run every test (TAP, via prove)
 #   make check-vm   the same, inside the test VM (tools/testvm)
-#   make bench      run the benchmark (see README)
+#   make bench      the verdict's sweep (FULL=1: all of it; QUICK=1: shorter; README)
 #   make stress     stress the I/O path (STRESS_SECONDS=60, STRESS_ARGS=...)
 #   make fuzz       build and run the libFuzzer targets (FUZZ_SECONDS=N each)
 #   make check SAN=address,undefined   sanitizer build in build/san-*/
@@ -158,11 +158,14 @@ CHECK_VM_TIMEOUT ?= 2400
 check-vm: all tests
 	tools/testvm --timeout $(CHECK_VM_TIMEOUT) $(MAKE) O=$(O) SAN=$(SAN) check
 
+# make bench: the verdict's sweep; FULL=1 all of it (gmemkit bench --full);
+# QUICK=1 the verdict's sweep, shorter.
 QUICK ?=
+FULL ?=
 bench:
 	@tools/install-deps bench
 	@$(MAKE) --no-print-directory O=$(O) all
-	$(BIN) bench $(if $(QUICK),--quick)
+	$(BIN) bench $(if $(QUICK),--quick) $(if $(FULL),--full)
 
 # Stress: host threads run the guest's own I/O workload and driver against
 # the real device, gmem and bounce pool (no KVM guest), conversions racing

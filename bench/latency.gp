@@ -1,7 +1,7 @@
 # End-to-end latency p50 (solid) and p99 (dashed) by block size and mode.
 set terminal svg size 800,500 dynamic font "sans,11"
 set output dir.'/latency.svg'
-set title "virtio-blk latency p50 (solid) / p99 (dashed)\n".plottitle noenhanced
+set title "virtio-blk latency p50 (solid) / p99 (dashed)\n".plottitle."\n".plothost noenhanced
 set xlabel "block size (KiB)"
 set ylabel "microseconds"
 set logscale x 2

@@ -45,20 +45,84 @@ static const char *dominant_cost(const struct io_point *p)
 	return v[best] > 0 ? names[best] : "none measured";
 }
 
+/* The faster in-place flavour (inplace or inplace-batch) at bs, default
+ * transport. */
+static const struct io_point *best_inplace(const struct bench_data *d, unsigned int bs)
+{
+	const struct io_point *a = io_at(d, "inplace", bs), *b = io_at(d, "inplace-batch", bs);
+
+	if (!a || !b)
+		return a ? a : b;
+	return io_val(b, "iops") > io_val(a, "iops") ? b : a;
+}
+
+/*
+ * Why in place loses to bouncing at bs: the largest of the costs in place
+ * pays and bouncing does not (its conversions' exits, the host's
+ * conversion work, the device's extra time on the freshly shared pages),
+ * with its figure against what bouncing pays instead (its copies).
+ */
+static void deciding_cost(FILE *f, const struct bench_data *d, unsigned int bs)
+{
+	const struct io_point *ip = best_inplace(d, bs), *bn = io_at(d, "bounce", bs);
+	struct bench_cost_split si, sb;
+	double dev = dev_ns(ip) - dev_ns(bn), v[3];
+	static const char *const names[3] = {
+		"the exits of the conversion requests", "the host's conversion work",
+		"the device's extra time on the freshly shared pages" };
+	char a[32], b[32];
+	int k, big = 0;
+
+	if (!ip || !bn || bench_cost_split_record(ip->rec, &si) ||
+	    bench_cost_split_record(bn->rec, &sb))
+		return;
+	v[0] = si.conv_exit;
+	v[1] = si.conv_host;
+	v[2] = isnan(dev) ? 0 : fmax(0, dev);
+	for (k = 1; k < 3; k++)
+		if (v[k] > v[big])
+			big = k;
+	fmt_us(a, sizeof(a), v[big]);
+	fmt_us(b, sizeof(b), sb.copy);
+	fprintf(f, " The cost that decides it: %s, %s per I/O at %u KiB (%s), against %s "
+		   "of bounce copies per I/O", names[big], a, bs,
+		json_str(ip->rec, "mode", "inplace"), b);
+	if (big == 2)
+		fprintf(f, " (%.1f device faults per I/O in place, %.1f bouncing)",
+			io_val(ip, "dev_faults_per_io"), io_val(bn, "dev_faults_per_io"));
+	fprintf(f, ".");
+}
+
 /* The smallest measured size from which in place (either flavour) beats
- * bouncing at every larger measured size. */
+ * bouncing at every larger measured size; plainly, when it never does. */
 static void end_to_end_crossover(FILE *f, const struct bench_data *d)
 {
 	int from = io_crossover(d, DEFAULT_TR);
+	struct ratio r;
+	char sh[64];
 
 	if (from == -2)
 		return;
-	if (from < 0)
-		fprintf(f, " End to end, in place never beats bouncing at the sizes measured.");
+	if (from < 0) {
+		fprintf(f, " In place beats bouncing at no size measured on the %s backend "
+			   "(in place over bounce, IOPS per run at %u KiB:", d->rep_backend,
+			d->block_kib[NBS - 1]);
+		if (!ratio_iops(best_inplace(d, d->block_kib[NBS - 1]),
+				io_at(d, "bounce", d->block_kib[NBS - 1]), &r))
+			fprintf(f, " %.2fx, %.2f-%.2fx).", r.med, r.lo, r.hi);
+		else
+			fprintf(f, " not measured).");
+		deciding_cost(f, d, d->block_kib[NBS - 1]);
+		return;
+	}
+	if (ratio_iops(best_inplace(d, d->block_kib[from]), io_at(d, "bounce", d->block_kib[from]),
+		       &r))
+		snprintf(sh, sizeof(sh), "n/a");
 	else
-		fprintf(f, " End to end, in place (the faster of inplace and inplace-batch, "
-			   "the latter an upper bound) beats bouncing from %u KiB up.",
-			d->block_kib[from]);
+		snprintf(sh, sizeof(sh), "%.2fx, %.2f-%.2fx per run", r.med, r.lo, r.hi);
+	fprintf(f, " In place (the faster of inplace and inplace-batch, the latter an "
+		   "upper bound) beats bouncing from %u KiB up (there %s).",
+		d->block_kib[from], sh);
 }
 
 /* Per block size, the fastest of the three ways to get private data to a
@@ -99,45 +163,98 @@ static void cheapest_protected(FILE *f, const struct bench_data *d)
 		fprintf(f, " (conversion transport %s).", transport);
 }
 
-/* Best protected >= 90% of the shared ceiling at every measured size. */
+/* Best protected >= 90% of the shared ceiling at every measured size (the
+ * median of the per-run ratios; a mode whose every run came out above the
+ * ceiling counts as at it). */
 static bool target_met(const struct bench_data *d)
 {
 	int b, seen = 0;
 
 	for (b = 0; b < NBS; b++) {
-		double best, ceil_iops = io_val(io_at(d, "shared", d->block_kib[b]), "iops");
+		double best;
+		int k = best_protected(d, d->block_kib[b], &best);
+		struct ratio r;
 
-		if (best_protected(d, d->block_kib[b], &best) < 0 || !(ceil_iops > 0))
+		if (k < 0 || ratio_ceiling(d, io_at(d, io_modes[k], d->block_kib[b]), &r))
 			continue;
 		seen++;
-		if (best < 0.9 * ceil_iops)
+		if (r.n && r.med < 0.9)
 			return false;
 	}
 	return seen > 0;
 }
 
-/* The paragraph a kernel developer would paste into a mailing-list reply. */
+/* The end-to-end answer at the representative point: the verdict's
+ * headline. */
+static void end_to_end(FILE *f, const struct bench_data *d)
+{
+	int b;
+
+	fprintf(f, "End to end (virtio-blk from the guest, %s, randread, qd %u, "
+		   "%u vCPU; share of the shared ceiling: median of the per-run ratios, "
+		   "min-max in brackets%s):", backend_label(d->rep_backend), d->rep_qd,
+		d->rep_vcpus, d->interleaved ? ", the modes' runs interleaved" :
+		", runs not interleaved in this older sweep");
+	for (b = 0; b < NBS; b++) {
+		double best;
+		int k = best_protected(d, d->block_kib[b], &best);
+		const struct io_point *p = k < 0 ? NULL : io_at(d, io_modes[k], d->block_kib[b]);
+		struct ratio r;
+		char sh[96];
+
+		if (!p || ratio_ceiling(d, p, &r))
+			continue;
+		if (!r.n) {
+			fprintf(f, " %u KiB: %s at the shared ceiling (every run measured "
+				   "above it: noise);", d->block_kib[b], io_modes[k]);
+			continue;
+		}
+		fmt_share(sh, sizeof(sh), &r);
+		fprintf(f, " %u KiB: %s at %s of the shared ceiling", d->block_kib[b],
+			io_modes[k], sh);
+		if (r.noise)
+			fprintf(f, " (%u of %u runs measured above the ceiling: noise, left "
+				   "out%s", r.noise, r.noise + r.n, r.n && r.med < 0.9 ? "; " : ")");
+		if (r.n && r.med < 0.9)
+			fprintf(f, "%slargest part of its time per I/O: %s)",
+				r.noise ? "" : " (", dominant_cost(p));
+		fprintf(f, ";");
+	}
+	end_to_end_crossover(f, d);
+	if (!verdict_backend(d))
+		fprintf(f, " This is the overhead-only point: the null device never touches "
+			   "the data, so in place pays no device-side mapping of the pages it "
+			   "shares; the answer for a device that moves the data is the ram "
+			   "backend's, not measured by this run.");
+}
+
+/* The paragraph a kernel developer would paste into a mailing-list reply:
+ * the end-to-end answer first, then the host model behind it. */
 static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
 {
 	double per_page_conv = m->conv[NBS - 1] / (d->block_kib[NBS - 1] / 4.0);
 	double per_page_copy = m->copy_r[NBS - 1] / (d->block_kib[NBS - 1] / 4.0);
 	double pool = json_num(d->bounce, "pool_bytes", NAN);
-	int b;
 
-	fprintf(f, "On %s (kernel %s%s), ", d->cpu, d->kernel,
+	fprintf(f, "On %s (kernel %s%s): ", d->cpu, d->kernel,
 		d->emulated && d->nio ?
 		", EMULATED GUEST (measured): functional numbers only, not a verdict" : "");
+	if (d->nio)
+		end_to_end(f, d);
+	else
+		fprintf(f, "end to end (virtio-blk from a real guest) was not measured on "
+			   "this host: see 'Skipped or failed'.");
 	if (isnan(m->copy_r[0]) || isnan(m->copy_w[0]) || isnan(m->conv[0])) {
-		fprintf(f, "the %s cost was not measured (see 'Skipped or failed'): no verdict.\n",
-			isnan(m->conv[0]) ? "conversion" : "bounce");
+		fprintf(f, " The %s cost was not measured (see 'Skipped or failed'): no host "
+			   "model.\n", isnan(m->conv[0]) ? "conversion" : "bounce");
 		return;
 	}
-	fprintf(f, "a private->shared->private round trip of one 4 KiB page costs "
-		   "%.1f us in place (%.1f us destructive; %.1f us in an idle process, the "
-		   "lower bound), with the host's mapping revoked at each unshare and "
-		   "faulted back in at its first touch, against %.2f us to bounce the "
-		   "same 4 KiB for a read (copy in + copy out) and %.2f us for a write "
-		   "(copy in) through a %.0f MiB swiotlb-style pool. ",
+	fprintf(f, " Host model: a private->shared->private round trip of one 4 KiB page "
+		   "costs %.1f us in place (%.1f us destructive; %.1f us in an idle process, "
+		   "the lower bound), with the host's mapping revoked at each unshare and "
+		   "faulted back in at its first touch, against %.2f us to bounce the same "
+		   "4 KiB for a read (copy in + copy out) and %.2f us for a write (copy in) "
+		   "through a %.0f MiB swiotlb-style pool. ",
 		m->conv[0] / 1e3, m->conv_d[0] / 1e3, m->conv_idle[0] / 1e3,
 		m->copy_r[0] / 1e3, m->copy_w[0] / 1e3, pool / 1048576.0);
 	fprintf(f, "In a %u KiB range a conversion costs %.0f ns per page against "
@@ -146,9 +263,12 @@ static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
 	if (m->measured)
 		fprintf(f, "Requested by the guest (%s, exits to the VMM: the TDX/SNP-on-KVM "
 			   "model), a 4 KiB share + unshare round trip measures %.1f us "
-			   "(synthetic host conversion + two %.1f us exits: %.1f us); the host "
-			   "model below uses the measured one. ", m->guest_tr,
-			m->guest_rt[0] / 1e3, m->exit_ns / 1e3, m->synth[0] / 1e3);
+			   "(synthetic host conversion + two %.1f us exits: %.1f us)%s. ",
+			m->guest_tr, m->guest_rt[0] / 1e3, m->exit_ns / 1e3, m->synth[0] / 1e3,
+			m->touched ? "; the model's in-place side adds the device's touch of "
+				     "the converted pages, measured end to end" :
+				     "; the device's touch of the converted pages is not in it "
+				     "(not measured by this run)");
 	else if (!isnan(m->exit_ns))
 		fprintf(f, "Each conversion request from the guest adds a VM exit of "
 			   "%.1f us (two per I/O; synthetic: no guest round trip measured). ",
@@ -156,49 +276,31 @@ static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
 	else
 		fprintf(f, "VM exit costs are not included (no KVM guest measured here). ");
 	if (m->crossover_r < 0)
-		fprintf(f, "Host model: in-place conversion never beats bouncing a read up "
-			   "to %u KiB on this host; the page-table update, TLB invalidation "
-			   "and refault dominate, at %.1fx the read bounce for 1 MiB",
+		fprintf(f, "In place never beats bouncing a read up to %u KiB in the host "
+			   "model, at %.1fx the read bounce for 1 MiB",
 			d->block_kib[NBS - 1], m->inplace[NBS - 1] / m->copy_r[NBS - 1]);
 	else
-		fprintf(f, "Host model: in-place conversion beats bouncing a read from %u "
-			   "KiB up on this host (%.1fx cheaper at %u KiB)",
-			d->block_kib[m->crossover_r],
+		fprintf(f, "In place beats bouncing a read from %u KiB up in the host model "
+			   "(%.1fx cheaper at %u KiB)", d->block_kib[m->crossover_r],
 			m->copy_r[NBS - 1] / m->inplace[NBS - 1], d->block_kib[NBS - 1]);
 	if (m->crossover_w < 0)
-		fprintf(f, "; a write, never up to %u KiB (%.1fx). ", d->block_kib[NBS - 1],
+		fprintf(f, "; a write, never up to %u KiB (%.1fx).", d->block_kib[NBS - 1],
 			m->inplace[NBS - 1] / m->copy_w[NBS - 1]);
 	else
-		fprintf(f, "; a write from %u KiB up. ", d->block_kib[m->crossover_w]);
+		fprintf(f, "; a write from %u KiB up.", d->block_kib[m->crossover_w]);
 	if (!d->nio) {
-		fprintf(f, "End to end (virtio-blk from a real guest) was not measured on "
-			   "this host: see 'Skipped or failed'.\n");
+		fputc('\n', f);
 		return;
 	}
-	fprintf(f, "End to end (virtio-blk, %s backend, qd %u, %u vCPU):", d->rep_backend,
-		d->rep_qd, d->rep_vcpus);
-	for (b = 0; b < NBS; b++) {
-		double best, ceil_iops = io_val(io_at(d, "shared", d->block_kib[b]), "iops");
-		int k = best_protected(d, d->block_kib[b], &best);
-
-		if (k < 0 || !(ceil_iops > 0))
-			continue;
-		fprintf(f, " %u KiB: %s at %.0f%% of the shared ceiling", d->block_kib[b],
-			io_modes[k], 100.0 * best / ceil_iops);
-		if (best < 0.9 * ceil_iops)
-			fprintf(f, " (largest part of its time per I/O: %s)",
-				dominant_cost(io_at(d, io_modes[k], d->block_kib[b])));
-		fprintf(f, ";");
-	}
-	end_to_end_crossover(f, d);
 	cheapest_protected(f, d);
 	report_transports_verdict(f, d);
-	if (d->rep_qd != 32 || strcmp(d->rep_backend, "null"))
+	if (d->rep_qd != 32)
 		fprintf(f, " Target (best protected mode >= 90%% of shared at every size, "
-			   "null backend, qd 32): not evaluated by this sweep.\n");
+			   "qd 32): not evaluated by this sweep.\n");
 	else
 		fprintf(f, " Target (best protected mode >= 90%% of shared at every size, "
-			   "null backend, qd 32): %s.\n", target_met(d) ? "met" : "not met");
+			   "%s backend, qd 32): %s.\n", d->rep_backend,
+			target_met(d) ? "met" : "not met");
 }
 
 static void write_report(FILE *f, const struct bench_data *d,
@@ -210,7 +312,12 @@ static void write_report(FILE *f, const struct bench_data *d,
 	fprintf(f, "Host: %s, kernel %s, KVM %s, guest memory %s%s. gmemkit %s, %s sweep.\n\n",
 		d->cpu, d->kernel, d->kvm ? "usable" : "not usable", d->backing,
 		d->cpu_string_emulated ? " (the CPU model string names an emulator)" : "",
-		d->version[0] ? d->version : GMEMKIT_VERSION, o->quick ? "quick" : "full");
+		d->version[0] ? d->version : GMEMKIT_VERSION, sweep_name(o));
+	if (d->sweep_s > 0)
+		fprintf(f, "The run took %u min %02u s (%u io-bench points; %u runs measured "
+			   "again because they came out above their ceiling).\n\n",
+			(unsigned int)(d->sweep_s / 60), (unsigned int)fmod(d->sweep_s, 60),
+			d->nio, d->remeasures);
 	fprintf(f, "Guest execution, measured by the probe guest's speed loop: %s.%s\n\n",
 		d->guest_speed, d->emulated && d->kvm ?
 		" **Guest figures from here are functional only: no end-to-end verdict.**" :
@@ -238,14 +345,18 @@ static void write_report(FILE *f, const struct bench_data *d,
 		   "when not.\n\n![cost vs size](cost_vs_size.svg)\n",
 		json_str(d->convert, "backing", "memfd"), m->busy, m->busy == 1 ? "" : "s",
 		NOISY_RATIO, json_num(d->bounce, "pool_bytes", NAN) / 1048576.0);
+	if (d->nio)
+		model_vs_e2e(f, d, m);
 	if (d->nio) {
 		fprintf(f, "\n## End to end: virtio-blk from the guest\n");
 		io_table(f, d);
+		ratio_table(f, d);
 		adaptive_table(f, d);
 		split_table(f, d);
 		fprintf(f, "\n![throughput](throughput.svg)\n![latency](latency.svg)\n"
 			   "![cost split](cost_split.svg)\n");
 		report_transports(f, d);
+		backends_table(f, d);
 	}
 	modes_section(f);
 	if (d->nskipped) {

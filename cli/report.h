@@ -16,17 +16,33 @@
 #define NMODES		7	/* shared bounce inplace inplace-batch adaptive
 				 * inplace-scatter persistent */
 #define MAX_SKIPPED	64
-#define MAX_IO		512
+#define MAX_IO		2048
 #define MAX_REPS	100
 
 #define MAX_SEL		4
 
+/*
+ * The io-bench backends of the sweep, one bit each.  The verdict is taken
+ * from a device that touches the data (BENCH_VERDICT_BACKEND, cli/bench.c);
+ * null never touches it (overhead only), file is real storage.
+ */
+enum {
+	BE_NULL		= 1U << 0,
+	BE_FILE		= 1U << 1,	/* buffered */
+	BE_FILE_DIRECT	= 1U << 2,	/* O_DIRECT */
+	BE_RAM		= 1U << 3,
+};
+#define NBACKENDS	4
+extern const char *const bench_backends[NBACKENDS];	/* by bit: null file file-direct ram */
+
 struct bench_opts {
 	bool quick;
+	bool full;			/* the whole sweep, not only the verdict's */
+	bool plan;			/* print the sweep and its estimate, run nothing */
 	bool emulated_ok;		/* run the guest sweep on an emulated CPU */
 	unsigned int modes;		/* bit per io mode */
 	unsigned int sizes;		/* bit per block size */
-	unsigned int backends;		/* bit 0 null, bit 1 file */
+	unsigned int backends;		/* BE_* */
 	unsigned int qd[MAX_SEL], nqd;
 	unsigned int vcpus[MAX_SEL], nvcpus;
 	unsigned int reps;		/* io-bench runs per point */
@@ -40,10 +56,19 @@ struct bench_opts {
 	const char *report_from;	/* a saved results.json to report again */
 };
 
-/* One io-bench point: the median run's record and every run's IOPS. */
+/*
+ * One io-bench point: the median run's record and every run's IOPS.  The
+ * modes of one (backend, size, qd, vCPUs) run interleaved, repetition by
+ * repetition, so the i-th runs of two modes were measured side by side:
+ * ratios are taken per repetition.  ceil[i]: the shared ceiling measured
+ * next to run i where it is not shared's own i-th run (a run re-measured
+ * because it came out above its ceiling), else NAN.
+ */
 struct io_point {
 	struct json *rec;		/* owned */
 	double iops[MAX_REPS];
+	double ceil[MAX_REPS];
+	bool remeasured[MAX_REPS];
 	unsigned int nreps;
 };
 
@@ -65,14 +90,23 @@ struct bench_data {
 	/* a saved run's (--report-from); empty, 0: this gmemkit, now */
 	char version[64];
 	long date;
+	bool interleaved;		/* the modes of a point ran interleaved */
+	double sweep_s;			/* the whole run's wall time, 0: unknown */
+	unsigned int remeasures;	/* runs measured again (above their ceiling) */
 };
 
 /* Pick the representative point from what the sweep selects. */
 void report_pick(struct bench_data *d, const struct bench_opts *o);
 
+/* Again from the points measured, where the backend picked has none (its
+ * points all failed). */
+void report_pick_measured(struct bench_data *d);
+
 void report_read_probe(struct bench_data *d);
-/* Add the runs of one point (documents from repeated io-bench runs). */
-void report_add_io_runs(struct bench_data *d, struct json **runs, unsigned int n);
+/* Add the runs of one point (documents from repeated io-bench runs); ceil
+ * and remeasured (NULL: none) as in struct io_point. */
+void report_add_io_runs(struct bench_data *d, struct json **runs, unsigned int n,
+			const double *ceil, const bool *remeasured);
 int report_write(struct bench_data *d, const struct bench_opts *o, const char *outdir);
 void report_free(struct bench_data *d);
 int report_compare(const char *a, const char *b);

@@ -4,6 +4,7 @@
  * model built from convert-bench and bounce-bench, and the io-bench points
  * (each the median of its runs) the tables and the verdict look up.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,39 @@
 const char *const io_modes[NMODES] = {
 	"shared", "bounce", "inplace", "inplace-batch", "adaptive", "inplace-scatter",
 	"persistent" };
+
+const char *const bench_backends[NBACKENDS] = { "null", "file", "file-direct", "ram" };
+
+const char *rec_backend(const struct json *rec)
+{
+	const char *be = json_str(rec, "backend", "");
+
+	/* io-bench records say "direct" beside "backend" */
+	if (!strcmp(be, "file") && json_get(rec, "direct") &&
+	    json_num(rec, "direct", 0) != 0)
+		return "file-direct";
+	return be;
+}
+
+const char *backend_label(const char *be)
+{
+	if (!strcmp(be, "null"))
+		return "null backend (device never touches the data: in place pays no "
+		       "device-side mapping)";
+	if (!strcmp(be, "ram"))
+		return "ram backend (memory-backed: the device copies the data of each "
+		       "request through the host view)";
+	if (!strcmp(be, "file"))
+		return "file backend (real storage: io_uring, buffered)";
+	if (!strcmp(be, "file-direct"))
+		return "file backend, O_DIRECT (real storage: io_uring)";
+	return be;
+}
+
+bool verdict_backend(const struct bench_data *d)
+{
+	return d->rep_backend && strcmp(d->rep_backend, "null");
+}
 
 const struct json *results(const struct json *doc)
 {
@@ -64,7 +98,8 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void report_add_io_runs(struct bench_data *d, struct json **runs, unsigned int n)
+void report_add_io_runs(struct bench_data *d, struct json **runs, unsigned int n,
+			const double *ceil, const bool *remeasured)
 {
 	double sorted[MAX_REPS];
 	struct io_point *pt;
@@ -77,7 +112,9 @@ void report_add_io_runs(struct bench_data *d, struct json **runs, unsigned int n
 	for (i = 0; i < n; i++) {
 		const struct json *r = results(runs[i]);
 
-		pt->iops[pt->nreps++] = r && r->child ? json_num(r->child, "iops", 0) : 0;
+		pt->iops[pt->nreps] = r && r->child ? json_num(r->child, "iops", 0) : 0;
+		pt->ceil[pt->nreps] = ceil ? ceil[i] : NAN;
+		pt->remeasured[pt->nreps++] = remeasured && remeasured[i];
 	}
 	memcpy(sorted, pt->iops, n * sizeof(double));
 	qsort(sorted, n, sizeof(double), cmp_double);
@@ -108,7 +145,41 @@ void report_pick(struct bench_data *d, const struct bench_opts *o)
 	for (i = 1; i < o->nvcpus; i++)
 		if (o->vcpus[i] < d->rep_vcpus)
 			d->rep_vcpus = o->vcpus[i];
-	d->rep_backend = o->backends & 1 ? "null" : "file";
+	/* A device that touches the data first: ram; null (overhead only)
+	 * where it is all there is; else real storage. */
+	if (o->backends & BE_RAM)
+		d->rep_backend = "ram";
+	else if (o->backends & BE_NULL)
+		d->rep_backend = "null";
+	else if (o->backends & BE_FILE)
+		d->rep_backend = "file";
+	else
+		d->rep_backend = "file-direct";
+}
+
+void report_pick_measured(struct bench_data *d)
+{
+	struct bench_opts o = { 0 };
+	unsigned int i, k;
+
+	for (i = 0; i < d->nio; i++)
+		for (k = 0; k < NBACKENDS; k++)
+			if (!strcmp(rec_backend(d->io[i].rec), bench_backends[k]))
+				o.backends |= 1U << k;
+	for (k = 0; k < NBACKENDS; k++)
+		if (d->rep_backend && !strcmp(d->rep_backend, bench_backends[k]) &&
+		    (o.backends & (1U << k)))
+			return;		/* the one picked was measured */
+	if (!o.backends)
+		return;
+	if (o.backends & BE_RAM)
+		d->rep_backend = "ram";
+	else if (o.backends & BE_NULL)
+		d->rep_backend = "null";
+	else if (o.backends & BE_FILE)
+		d->rep_backend = "file";
+	else
+		d->rep_backend = "file-direct";
 }
 
 void report_free(struct bench_data *d)
@@ -229,6 +300,20 @@ static int crossover(const double *a, const double *c)
 	return from;
 }
 
+/* The device's time per I/O on an in-place buffer beyond a shared one's,
+ * at the representative point (default transport): its touch of the
+ * freshly shared pages, the faults or mappings it takes on them.  Measured
+ * where the records have the device's side and the device touches the data
+ * (null never does: 0 there); NAN if not. */
+static double device_touch(const struct bench_data *d, unsigned int bs_kib)
+{
+	double ip = dev_ns(io_at(d, "inplace", bs_kib)), sh = dev_ns(io_at(d, "shared", bs_kib));
+
+	if (isnan(ip) || isnan(sh))
+		return NAN;
+	return fmax(0, ip - sh);
+}
+
 void build_model(const struct bench_data *d, struct model *m)
 {
 	int b;
@@ -251,10 +336,15 @@ void build_model(const struct bench_data *d, struct model *m)
 		m->synth[b] = m->conv[b] + (isnan(m->exit_ns) ? 0 : 2 * m->exit_ns);
 		m->guest_rt[b] = guest_roundtrip(d, pages, &m->guest_tr);
 		m->measured = m->measured && !isnan(m->guest_rt[b]);
+		m->touch[b] = device_touch(d, d->block_kib[b]);
 	}
 	/* Measurement where there is one at every size, never a mix. */
+	m->touched = true;
 	for (b = 0; b < NBS; b++)
-		m->inplace[b] = m->measured ? m->guest_rt[b] : m->synth[b];
+		m->touched = m->touched && !isnan(m->touch[b]);
+	for (b = 0; b < NBS; b++)
+		m->inplace[b] = (m->measured ? m->guest_rt[b] : m->synth[b]) +
+				(m->touched ? m->touch[b] : 0);
 	m->crossover_r = crossover(m->inplace, m->copy_r);
 	m->crossover_w = crossover(m->inplace, m->copy_w);
 }
@@ -273,7 +363,7 @@ const struct io_point *io_find(const struct bench_data *d, const char *mode,
 		if (!strcmp(json_str(r, "mode", ""), mode) &&
 		    json_num(r, "bs", 0) == bs_kib * 1024.0 && json_num(r, "qd", 0) == qd &&
 		    json_num(r, "vcpus", 1) == vcpus &&
-		    !strcmp(json_str(r, "backend", ""), backend) &&
+		    !strcmp(rec_backend(r), backend) &&
 		    (tr == DEFAULT_TR || !strcmp(json_str(r, "transport", ""), tr)))
 			return &d->io[i];
 	}
@@ -334,4 +424,136 @@ int io_crossover(const struct bench_data *d, const char *tr)
 		from = b;
 	}
 	return measured ? from : -2;
+}
+
+double dev_ns(const struct io_point *p)
+{
+	return io_val(p, "dev_ns_per_io");
+}
+
+static double median_of(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(double), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void ratio_done(struct ratio *r, double *v)
+{
+	unsigned int i;
+
+	r->lo = INFINITY;
+	r->hi = -INFINITY;
+	for (i = 0; i < r->n; i++) {
+		r->lo = fmin(r->lo, v[i]);
+		r->hi = fmax(r->hi, v[i]);
+	}
+	r->med = r->n ? median_of(v, r->n) : NAN;
+}
+
+/* The ceiling run measured beside run i of p: its own pairing where the
+ * run was measured again, else shared's i-th run. */
+static double ceiling_of(const struct io_point *p, const struct io_point *s, unsigned int i)
+{
+	if (!isnan(p->ceil[i]))
+		return p->ceil[i];
+	return i < s->nreps ? s->iops[i] : NAN;
+}
+
+static const struct io_point *shared_of(const struct bench_data *d, const struct io_point *p)
+{
+	const struct json *r = p ? p->rec : NULL;
+
+	if (!r)
+		return NULL;
+	return io_find(d, "shared", (unsigned int)(json_num(r, "bs", 0) / 1024),
+		       (unsigned int)json_num(r, "qd", 0), (unsigned int)json_num(r, "vcpus", 1),
+		       rec_backend(r), DEFAULT_TR);
+}
+
+int ratio_ceiling(const struct bench_data *d, const struct io_point *p, struct ratio *r)
+{
+	const struct io_point *s = shared_of(d, p);
+	double v[MAX_REPS];
+	unsigned int i;
+
+	memset(r, 0, sizeof(*r));
+	r->med = NAN;
+	if (!p || !s)
+		return -ENOENT;
+	for (i = 0; i < p->nreps; i++) {
+		double c = ceiling_of(p, s, i);
+
+		if (!(c > 0))
+			continue;
+		r->remeasured += p->remeasured[i];
+		if (p->iops[i] > c) {
+			r->noise++;
+			continue;
+		}
+		v[r->n++] = p->iops[i] / c;
+	}
+	ratio_done(r, v);
+	return r->n || r->noise ? 0 : -ENOENT;
+}
+
+int ratio_iops(const struct io_point *a, const struct io_point *b, struct ratio *r)
+{
+	double v[MAX_REPS];
+	unsigned int i;
+
+	memset(r, 0, sizeof(*r));
+	r->med = NAN;
+	if (!a || !b)
+		return -ENOENT;
+	for (i = 0; i < a->nreps && i < b->nreps; i++)
+		if (b->iops[i] > 0)
+			v[r->n++] = a->iops[i] / b->iops[i];
+	ratio_done(r, v);
+	return r->n ? 0 : -ENOENT;
+}
+
+int ratio_faster(const struct io_point *a, const struct io_point *b,
+		 const struct io_point *c, struct ratio *r)
+{
+	double v[MAX_REPS];
+	unsigned int i;
+
+	memset(r, 0, sizeof(*r));
+	r->med = NAN;
+	if (!a || !b || !c)
+		return -ENOENT;
+	for (i = 0; i < a->nreps && i < b->nreps && i < c->nreps; i++)
+		if (fmax(b->iops[i], c->iops[i]) > 0)
+			v[r->n++] = a->iops[i] / fmax(b->iops[i], c->iops[i]);
+	ratio_done(r, v);
+	return r->n ? 0 : -ENOENT;
+}
+
+double extra_ns(const struct bench_data *d, const struct io_point *p)
+{
+	const struct io_point *s = shared_of(d, p);
+	double v[MAX_REPS];
+	unsigned int i, n = 0;
+
+	if (!p || !s)
+		return NAN;
+	for (i = 0; i < p->nreps; i++) {
+		double c = ceiling_of(p, s, i);
+
+		/* a run above its ceiling is noise here too */
+		if (c > 0 && p->iops[i] > 0 && p->iops[i] <= c)
+			v[n++] = 1e9 / p->iops[i] - 1e9 / c;
+	}
+	return n ? median_of(v, n) : NAN;
+}
+
+void fmt_share(char *buf, size_t len, const struct ratio *r)
+{
+	if (!r->n)
+		snprintf(buf, len, "at the ceiling (every run measured above it: noise)");
+	else if (r->n == 1 || lround(100 * r->lo) == lround(100 * r->hi))
+		snprintf(buf, len, "%.0f%%", 100 * r->med);
+	else
+		snprintf(buf, len, "%.0f%% (%.0f-%.0f%%)", 100 * r->med, 100 * r->lo,
+			 100 * r->hi);
 }

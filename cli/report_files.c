@@ -42,6 +42,34 @@ static void num_member(FILE *f, const char *key, double v)
 		fprintf(f, ",\"%s\":%.0f", key, v);
 }
 
+const char *sweep_name(const struct bench_opts *o)
+{
+	return o->quick ? "quick" : o->full ? "full" : "verdict";
+}
+
+/* A point's runs measured again, and the ceiling measured beside each
+ * (only where there are some: older files have none). */
+static void io_remeasured(FILE *f, const struct io_point *p)
+{
+	unsigned int r, n = 0;
+
+	for (r = 0; r < p->nreps; r++)
+		n += p->remeasured[r];
+	if (!n)
+		return;
+	fputs(",\"remeasured_runs\":[", f);
+	for (r = 0, n = 0; r < p->nreps; r++)
+		if (p->remeasured[r])
+			fprintf(f, "%s%u", n++ ? "," : "", r);
+	fputs("],\"ceiling_runs\":[", f);
+	for (r = 0; r < p->nreps; r++)
+		if (isnan(p->ceil[r]))
+			fprintf(f, "%snull", r ? "," : "");
+		else
+			fprintf(f, "%s%.0f", r ? "," : "", p->ceil[r]);
+	fputc(']', f);
+}
+
 int write_json(const struct bench_data *d, const struct bench_opts *o,
 		      const char *dir, const struct model *m)
 {
@@ -51,9 +79,14 @@ int write_json(const struct bench_data *d, const struct bench_opts *o,
 	if (!f)
 		return -1;
 	fprintf(f, "{\"gmemkit_version\":\"%s\",\"date\":%ld,\"quick\":%s,\"io_reps\":%u,"
-		"\"io_runtime_s\":%g,\"host\":", d->version[0] ? d->version : GMEMKIT_VERSION,
+		"\"io_runtime_s\":%g", d->version[0] ? d->version : GMEMKIT_VERSION,
 		d->date ? d->date : (long)time(NULL),
 		o->quick ? "true" : "false", o->reps, o->io_runtime);
+	fprintf(f, ",\"sweep\":\"%s\",\"interleaved\":%s", sweep_name(o),
+		d->interleaved ? "true" : "false");
+	if (d->sweep_s > 0)
+		fprintf(f, ",\"sweep_s\":%.1f,\"remeasures\":%u", d->sweep_s, d->remeasures);
+	fputs(",\"host\":", f);
 	if (d->probe)
 		json_print(f, d->probe);
 	else
@@ -82,7 +115,9 @@ int write_json(const struct bench_data *d, const struct bench_opts *o,
 		fputs("\"iops_runs\":[", f);
 		for (r = 0; r < d->io[i].nreps; r++)
 			fprintf(f, "%s%.0f", r ? "," : "", d->io[i].iops[r]);
-		fputs("]}", f);
+		fputc(']', f);
+		io_remeasured(f, &d->io[i]);
+		fputc('}', f);
 	}
 	fputs("],\"model\":[", f);
 	for (b = 0; b < NBS; b++) {
@@ -96,9 +131,10 @@ int write_json(const struct bench_data *d, const struct bench_opts *o,
 		num_member(f, "exit_ns", m->exit_ns);
 		num_member(f, "guest_roundtrip_ns", m->guest_rt[b]);
 		num_member(f, "synthetic_inplace_ns", m->synth[b]);
+		num_member(f, "device_touch_ns", m->touch[b]);
 		num_member(f, "inplace_ns", m->inplace[b]);
-		fprintf(f, ",\"inplace_source\":\"%s\"", m->measured ? "guest_roundtrip" :
-			"synthetic");
+		fprintf(f, ",\"inplace_source\":\"%s%s\"", m->measured ? "guest_roundtrip" :
+			"synthetic", m->touched ? "+device_touch" : "");
 		fputc('}', f);
 	}
 	fputs("]}\n", f);
@@ -111,7 +147,8 @@ static const char *const csv_cols[] = {
 	"vcpus", "threads", "ns_min", "ns_median", "ns_max", "iops", "mbps",
 	"lat_min_us", "lat_p50_us", "lat_p99_us", "lat_p999_us", "vcpu_ns_per_io",
 	"kick_ns_per_io", "conv_exit_ns_per_io", "conv_host_ns_per_io",
-	"split_copy_ns_per_io", "unaccounted_ns_per_io",
+	"split_copy_ns_per_io", "unaccounted_ns_per_io", "dev_ns_per_io",
+	"dev_faults_per_io", "dev_copy_bytes_per_io",
 };
 #define NCSV	(sizeof(csv_cols) / sizeof(csv_cols[0]))
 
@@ -160,14 +197,39 @@ static bool have_gnuplot(void)
 	return system("command -v gnuplot >/dev/null 2>&1") == 0;
 }
 
-/* Run bench/<script>.gp with data and output in dir. */
-static int gnuplot(const char *dir, const char *script, const char *title)
+/* Run bench/<script>.gp with data and output in dir, its title in two
+ * lines (what was measured; the host); vars: more gnuplot assignments
+ * ("name='value'; ..."), or "". */
+/* s as the text of a gnuplot '...' string inside the shell's "...": a
+ * quote doubled (gnuplot's escape), what the shell would expand dropped. */
+static void gp_text(char *buf, size_t len, const char *s)
 {
-	char cmd[2048];
+	size_t n = 0;
 
-	snprintf(cmd, sizeof(cmd),
-		 "gnuplot -e \"dir='%s'; plottitle='%s'\" %s/%s.gp 2>&1",
-		 dir, title, GMEMKIT_BENCH_DIR, script);
+	for (; *s && n + 2 < len; s++) {
+		if (strchr("\"$`\\", *s))
+			continue;
+		if (*s == '\'')
+			buf[n++] = '\'';
+		buf[n++] = *s;
+	}
+	buf[n] = 0;
+}
+
+static int gnuplot(const char *dir, const char *script, const char *title,
+		   const char *host, const char *vars)
+{
+	char cmd[4096], t[600], h[600], d[600];
+
+	gp_text(t, sizeof(t), title);
+	gp_text(h, sizeof(h), host);
+	gp_text(d, sizeof(d), dir);
+	if (snprintf(cmd, sizeof(cmd),
+		     "gnuplot -e \"dir='%s'; plottitle='%s'; plothost='%s'; %s\" %s/%s.gp 2>&1",
+		     d, t, h, vars, GMEMKIT_BENCH_DIR, script) >= (int)sizeof(cmd)) {
+		fprintf(stderr, "gmemkit bench: gnuplot %s.gp: command too long\n", script);
+		return -1;
+	}
 	if (system(cmd)) {
 		fprintf(stderr, "gmemkit bench: gnuplot %s.gp failed\n", script);
 		return -1;
@@ -184,82 +246,244 @@ static void write_model_dat(const struct bench_data *d, const struct model *m,
 	if (!f)
 		return;
 	fprintf(f, "# bs_kib convert_inplace_us convert_destructive_us bounce_write_us "
-		   "memcpy_us bounce_read_us convert_inplace_idle_us (conversions with %u "
-		   "vCPU-like threads; idle: none)\n", m->busy);
+		   "memcpy_us bounce_read_us convert_inplace_idle_us model_inplace_us "
+		   "(conversions with %u vCPU-like threads; idle: none; model_inplace: %s%s)\n",
+		m->busy, m->measured ? "guest-measured round trip" : "synthetic",
+		m->touched ? " + device touch" : "");
 	for (b = 0; b < NBS; b++)
-		fprintf(f, "%u %.3f %.3f %.3f %.3f %.3f %.3f\n", d->block_kib[b], m->conv[b] / 1e3,
-			m->conv_d[b] / 1e3, m->copy_w[b] / 1e3, m->mcpy[b] / 1e3,
-			m->copy_r[b] / 1e3, m->conv_idle[b] / 1e3);
+		fprintf(f, "%u %.3f %.3f %.3f %.3f %.3f %.3f %.3f\n", d->block_kib[b],
+			m->conv[b] / 1e3, m->conv_d[b] / 1e3, m->copy_w[b] / 1e3, m->mcpy[b] / 1e3,
+			m->copy_r[b] / 1e3, m->conv_idle[b] / 1e3, m->inplace[b] / 1e3);
 	fclose(f);
 }
 
-static void write_io_dat(const struct bench_data *d, const struct model *m,
-			 const char *dir)
+/* The in-place modes per transport in the throughput plot. */
+static const char *const tp_modes[] = { "inplace", "inplace-batch", "inplace-scatter",
+					"adaptive" };
+#define NTP	(sizeof(tp_modes) / sizeof(tp_modes[0]))
+#define MAX_TR	4
+
+/* The default transport's name, then the others the sweep ran, at the
+ * representative point. */
+static unsigned int plot_transports(const struct bench_data *d, const char **tr)
 {
-	FILE *t = open_in(dir, "io_by_size.dat"), *c = open_in(dir, "cost_split.dat");
-	int b, k;
+	unsigned int i, k, n = 0;
+	int b;
 
-	if (t) {
-		fprintf(t, "# bs_kib then per mode (shared bounce inplace inplace-batch "
-			   "adaptive persistent): mbps p50_us p99_us  (%s backend, qd %u, %u vCPU)\n",
-			d->rep_backend, d->rep_qd, d->rep_vcpus);
-		for (b = 0; b < NBS; b++) {
-			/* Only measured sizes: a NaN row would break the lines. */
-			for (k = 0; k < NMODES && !io_at(d, io_modes[k], d->block_kib[b]); k++)
-				;
-			if (k == NMODES)
-				continue;
-			fprintf(t, "%u", d->block_kib[b]);
-			for (k = 0; k < NMODES; k++) {
-				const struct io_point *p = io_at(d, io_modes[k], d->block_kib[b]);
+	for (b = 0; b < NBS && !n; b++) {
+		const struct io_point *p = io_at(d, "inplace", d->block_kib[b]);
 
-				fprintf(t, " %.3f %.3f %.3f", io_val(p, "mbps"),
-					io_val(p, "lat_p50_us"), io_val(p, "lat_p99_us"));
-			}
-			fputc('\n', t);
-		}
-		fclose(t);
+		if (p)
+			tr[n++] = json_str(p->rec, "transport", "default");
 	}
+	for (i = 0; i < d->nio; i++) {
+		const struct json *r = d->io[i].rec;
+		const char *t = json_str(r, "transport", "");
+
+		if (strncmp(json_str(r, "mode", ""), "inplace", 7) || !*t ||
+		    strcmp(rec_backend(r), d->rep_backend) ||
+		    json_num(r, "qd", 0) != d->rep_qd || json_num(r, "vcpus", 1) != d->rep_vcpus)
+			continue;
+		for (k = 0; k < n && strcmp(tr[k], t); k++)
+			;
+		if (k == n && n < MAX_TR)
+			tr[n++] = t;
+	}
+	return n;
+}
+
+/* throughput.dat: MB/s per size of shared, bounce, persistent and every
+ * in-place mode over every transport; its column titles, dash types (the
+ * default transport solid) and colours (one per mode) into vars for
+ * throughput.gp. */
+static void write_throughput_dat(const struct bench_data *d, const char *dir,
+				 char *vars, size_t len)
+{
+	static const char *const fixed[3] = { "shared", "bounce", "persistent" };
+	const char *tr[MAX_TR];
+	unsigned int ntr = plot_transports(d, tr), c, t, ncol = 0;
+	char titles[1024] = "", dts[256] = "", lcs[256] = "";
+	size_t nt = 0, nd = 0, nl = 0;
+	FILE *f = open_in(dir, "throughput.dat");
+	int b;
+
+	if (!f)
+		return;
+	fprintf(f, "# bs_kib then MB/s per column (- : not measured) (%s, qd %u, %u vCPU):",
+		backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
+	for (c = 0; c < 3; c++) {
+		fprintf(f, " %s", fixed[c]);
+		nt += (size_t)snprintf(titles + nt, sizeof(titles) - nt, "%s%s", ncol ? " " : "",
+				       fixed[c]);
+		nl += (size_t)snprintf(lcs + nl, sizeof(lcs) - nl, "%s%u", ncol ? " " : "", c + 1);
+		nd += (size_t)snprintf(dts + nd, sizeof(dts) - nd, "%s1", ncol++ ? " " : "");
+	}
+	for (c = 0; c < NTP; c++)
+		for (t = 0; t < ntr; t++) {
+			fprintf(f, " %s/%s", tp_modes[c], tr[t]);
+			if (nt < sizeof(titles))
+				nt += (size_t)snprintf(titles + nt, sizeof(titles) - nt,
+						       " %s/%s", tp_modes[c], tr[t]);
+			if (nd < sizeof(dts))
+				nd += (size_t)snprintf(dts + nd, sizeof(dts) - nd, " %u", t + 1);
+			if (nl < sizeof(lcs))
+				nl += (size_t)snprintf(lcs + nl, sizeof(lcs) - nl, " %u", c + 4);
+			ncol++;
+		}
+	fputc('\n', f);
+	for (b = 0; b < NBS; b++) {
+		if (!io_at(d, "shared", d->block_kib[b]) && !io_at(d, "bounce", d->block_kib[b]))
+			continue;
+		fprintf(f, "%u", d->block_kib[b]);
+		for (c = 0; c < 3; c++) {
+			double v = io_val(io_at(d, fixed[c], d->block_kib[b]), "mbps");
+
+			fprintf(f, isnan(v) ? " -" : " %.3f", v);
+		}
+		for (c = 0; c < NTP; c++)
+			for (t = 0; t < ntr; t++) {
+				double v = io_val(io_at_tr(d, tp_modes[c], d->block_kib[b],
+							   t ? tr[t] : DEFAULT_TR), "mbps");
+
+				fprintf(f, isnan(v) ? " -" : " %.3f", v);
+			}
+		fputc('\n', f);
+	}
+	fclose(f);
+	snprintf(vars, len, "ncols=%u; titles='%s'; dts='%s'; lcs='%s'", ncol, titles, dts, lcs);
+}
+
+/* The protected modes of the cost-split plot: each mode over the default
+ * transport, the in-place ones over the others too. */
+static unsigned int split_points(const struct bench_data *d, unsigned int bs,
+				 const struct io_point **out, char (*names)[48])
+{
+	const char *tr[MAX_TR];
+	unsigned int ntr = plot_transports(d, tr), n = 0, t;
+	int k;
+
+	for (k = 1; k < NMODES; k++)
+		for (t = 0; t < (ntr ? ntr : 1); t++) {
+			const struct io_point *p = io_at_tr(d, io_modes[k], bs,
+							    t ? tr[t] : DEFAULT_TR);
+
+			if (!p || (t && strncmp(io_modes[k], "inplace", 7)))
+				continue;
+			out[n] = p;
+			snprintf(names[n++], 48, "%s%s%s", io_modes[k], t ? "/" : "",
+				 t ? tr[t] : "");
+		}
+	return n;
+}
+
+/* cost_split.dat: one block per size (gnuplot's index), one row per
+ * protected mode: its vCPU time per I/O split into its parts and the
+ * device's time beside it, as shares of their sum, and that sum. */
+static void write_split_dat(const struct bench_data *d, const char *dir, char *vars,
+			    size_t len)
+{
+	FILE *c = open_in(dir, "cost_split.dat");
+	char panels[128] = "", names[NMODES * MAX_TR][48];
+	size_t np = 0;
+	bool dev = false;
+	int b;
+
 	if (!c)
 		return;
-	fprintf(c, "# label kick_ns conv_exit_ns conv_host_ns copy_ns unaccounted_ns per KiB "
-		   "of an I/O, summing to the vCPU time per I/O (%s backend, qd %u, %u vCPU)\n",
-		d->rep_backend, d->rep_qd, d->rep_vcpus);
-	for (b = 0; b < NBS; b++)
-		for (k = 1; k < NMODES; k++) {
-			const struct io_point *p = io_at(d, io_modes[k], d->block_kib[b]);
-			double kib = d->block_kib[b];
-			struct bench_cost_split sp;
+	fprintf(c, "# per block size (blocks: gnuplot index), per protected mode: label, "
+		   "vCPU + device time per I/O (us), then the shares (%%) of kicks, "
+		   "conversion exits, conversion host work, copy, unaccounted (the vCPU's "
+		   "parts, each cost once) and the device's time per I/O (its thread: "
+		   "copy, faults on in-place pages; 0 where not recorded) (%s, qd %u, %u vCPU)\n",
+		backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
+	for (b = 0; b < NBS; b++) {
+		const struct io_point *pts[NMODES * MAX_TR];
+		unsigned int n = split_points(d, d->block_kib[b], pts, names), i, rows = 0;
 
-			if (!p || bench_cost_split_record(p->rec, &sp))
+		for (i = 0; i < n; i++) {
+			struct bench_cost_split sp;
+			double dv = dev_ns(pts[i]), sum;
+
+			if (bench_cost_split_record(pts[i]->rec, &sp))
 				continue;
-			fprintf(c, "\"%s %uK\" %.3f %.3f %.3f %.3f %.3f\n", io_modes[k],
-				d->block_kib[b], sp.kick / kib, sp.conv_exit / kib,
-				sp.conv_host / kib, sp.copy / kib, sp.unaccounted / kib);
+			dev = dev || !isnan(dv);
+			dv = isnan(dv) ? 0 : dv;
+			sum = sp.total + dv;
+			if (!(sum > 0))
+				continue;
+			if (!rows++) {
+				if (np)
+					fputs("\n\n", c);
+				np += (size_t)snprintf(panels + np, sizeof(panels) - np, "%s%u",
+						       np ? " " : "", d->block_kib[b]);
+			}
+			fprintf(c, "\"%s\" %.3f %.3f %.3f %.3f %.3f %.3f %.3f\n", names[i],
+				sum / 1e3, 100 * sp.kick / sum, 100 * sp.conv_exit / sum,
+				100 * sp.conv_host / sum, 100 * sp.copy / sum,
+				100 * sp.unaccounted / sum, 100 * dv / sum);
 		}
+	}
 	fclose(c);
-	(void)m;
+	snprintf(vars, len, "panels='%s'; devtitle='%s'", panels,
+		 dev ? "device thread (copy, faults on in-place pages)" :
+		 "device thread: not recorded by this run");
+}
+
+static void write_io_dat(const struct bench_data *d, const char *dir)
+{
+	FILE *t = open_in(dir, "io_by_size.dat");
+	int b, k;
+
+	if (!t)
+		return;
+	fprintf(t, "# bs_kib then per mode (shared bounce inplace inplace-batch "
+		   "adaptive inplace-scatter persistent): mbps p50_us p99_us  (%s, qd %u, "
+		   "%u vCPU)\n", backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
+	for (b = 0; b < NBS; b++) {
+		/* Only measured sizes: a NaN row would break the lines. */
+		for (k = 0; k < NMODES && !io_at(d, io_modes[k], d->block_kib[b]); k++)
+			;
+		if (k == NMODES)
+			continue;
+		fprintf(t, "%u", d->block_kib[b]);
+		for (k = 0; k < NMODES; k++) {
+			const struct io_point *p = io_at(d, io_modes[k], d->block_kib[b]);
+
+			fprintf(t, " %.3f %.3f %.3f", io_val(p, "mbps"),
+				io_val(p, "lat_p50_us"), io_val(p, "lat_p99_us"));
+		}
+		fputc('\n', t);
+	}
+	fclose(t);
 }
 
 void plots(const struct bench_data *d, const struct model *m, const char *dir)
 {
-	char title[400];
+	char title[400], host[400], tvars[1600] = "", svars[400] = "", mvars[200];
 
-	snprintf(title, sizeof(title), "%s backend, qd %u, %u vCPU; %s, %s%s",
-		 d->rep_backend, d->rep_qd, d->rep_vcpus, d->kernel, d->cpu,
+	snprintf(title, sizeof(title), "%s, qd %u, %u vCPU", backend_label(d->rep_backend),
+		 d->rep_qd, d->rep_vcpus);
+	snprintf(host, sizeof(host), "kernel %s, %s%s", d->kernel, d->cpu,
 		 d->emulated ? " (EMULATED)" : "");
+	snprintf(mvars, sizeof(mvars), "inplacetitle='in place as the model takes it: %s%s'",
+		 m->measured ? "guest-measured round trip" : isnan(m->exit_ns) ?
+		 "host conversion (no exits)" : "host conversion + 2 exits",
+		 m->touched ? " + device touch" : "");
 	write_model_dat(d, m, dir);
-	if (d->nio)
-		write_io_dat(d, m, dir);
+	if (d->nio) {
+		write_io_dat(d, dir);
+		write_throughput_dat(d, dir, tvars, sizeof(tvars));
+		write_split_dat(d, dir, svars, sizeof(svars));
+	}
 	if (!have_gnuplot()) {
 		fprintf(stderr, "gmemkit bench: gnuplot not found: no SVG plots "
 				"(apt-get install gnuplot-nox)\n");
 		return;
 	}
-	gnuplot(dir, "cost_vs_size", title);
+	gnuplot(dir, "cost_vs_size", "convert-bench and bounce-bench", host, mvars);
 	if (d->nio) {
-		gnuplot(dir, "throughput", title);
-		gnuplot(dir, "latency", title);
-		gnuplot(dir, "cost_split", title);
+		gnuplot(dir, "throughput", title, host, tvars);
+		gnuplot(dir, "latency", title, host, "");
+		gnuplot(dir, "cost_split", title, host, svars);
 	}
 }

@@ -132,6 +132,7 @@ static void add_sel(unsigned int *vals, unsigned int *n, unsigned int v)
 static void saved_io(struct bench_data *d, struct bench_opts *o, struct json *io)
 {
 	struct json *p;
+	unsigned int i;
 
 	o->nqd = o->nvcpus = 0;
 	o->backends = 0;
@@ -142,13 +143,27 @@ static void saved_io(struct bench_data *d, struct bench_opts *o, struct json *io
 		io->child = p->next;
 		p->next = NULL;
 		runs = detach(p, "iops_runs");
-		for (r = runs ? runs->child : NULL; r && pt->nreps < MAX_REPS; r = r->next)
+		for (r = runs ? runs->child : NULL; r && pt->nreps < MAX_REPS; r = r->next) {
+			pt->ceil[pt->nreps] = NAN;
 			pt->iops[pt->nreps++] = r->num;
+		}
+		json_free(runs);
+		/* the ceiling beside each run, where a run was measured again */
+		runs = detach(p, "ceiling_runs");
+		for (r = runs ? runs->child : NULL, i = 0; r && i < pt->nreps; r = r->next, i++)
+			pt->ceil[i] = r->type == JSON_NUM ? r->num : NAN;
+		json_free(runs);
+		runs = detach(p, "remeasured_runs");
+		for (r = runs ? runs->child : NULL; r; r = r->next)
+			if (r->num >= 0 && r->num < pt->nreps)
+				pt->remeasured[(unsigned int)r->num] = true;
 		json_free(runs);
 		pt->rec = p;
 		add_sel(o->qd, &o->nqd, (unsigned int)json_num(p, "qd", 0));
 		add_sel(o->vcpus, &o->nvcpus, (unsigned int)json_num(p, "vcpus", 1));
-		o->backends |= strcmp(json_str(p, "backend", ""), "null") ? 2 : 1;
+		for (i = 0; i < NBACKENDS; i++)
+			if (!strcmp(rec_backend(p), bench_backends[i]))
+				o->backends |= 1U << i;
 	}
 	if (!d->nio) {
 		o->qd[0] = 1;
@@ -156,7 +171,7 @@ static void saved_io(struct bench_data *d, struct bench_opts *o, struct json *io
 		o->vcpus[0] = 1;
 		o->vcpus[1] = 2;
 		o->nqd = o->nvcpus = 2;
-		o->backends = o->quick ? 1 : 3;
+		o->backends = BE_NULL;
 	}
 }
 
@@ -170,11 +185,16 @@ static int saved_run(struct bench_data *d, struct bench_opts *o, struct json *j)
 		d->block_kib[b++] = (unsigned int)(json_num(m, "bs", 0) / 1024);
 	if (b != NBS || m)
 		return -EINVAL;
-	o->quick = json_num(j, "quick", 0) != 0;
 	o->reps = (unsigned int)json_num(j, "io_reps", 0);
 	o->io_runtime = json_num(j, "io_runtime_s", 0);
+	o->quick = json_num(j, "quick", 0) != 0;
 	snprintf(d->version, sizeof(d->version), "%s", json_str(j, "gmemkit_version", "unknown"));
 	d->date = (long)json_num(j, "date", 0);
+	d->interleaved = json_num(j, "interleaved", 0) != 0;
+	d->sweep_s = json_num(j, "sweep_s", 0);
+	d->remeasures = (unsigned int)json_num(j, "remeasures", 0);
+	/* runs before the verdict sweep existed were the whole sweep or quick */
+	o->full = !strcmp(json_str(j, "sweep", o->quick ? "quick" : "full"), "full");
 	d->probe = detach(j, "host");
 	if (d->probe && d->probe->type != JSON_OBJ) {
 		json_free(d->probe);

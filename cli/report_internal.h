@@ -20,6 +20,13 @@
 /* The io-bench modes, in the order of the tables. */
 extern const char *const io_modes[NMODES];
 
+/* A record's backend as the sweep names it (file-direct: file, O_DIRECT). */
+const char *rec_backend(const struct json *rec);
+/* What a backend stands for, wherever its figures appear. */
+const char *backend_label(const char *backend);
+/* The backend the verdict is taken from: the one that touches the data. */
+bool verdict_backend(const struct bench_data *d);
+
 /*
  * The host model per block size.  Conversion figures are convert-bench's
  * round trips with vCPU-like threads running (conv, conv_d: the headline;
@@ -34,9 +41,13 @@ struct model {
 	double exit_ns;			/* an empty doorbell round trip, or NAN */
 	double guest_rt[NBS];		/* guest-measured share + unshare, or NAN */
 	double synth[NBS];		/* conv + 2 exits (conv alone without KVM) */
-	double inplace[NBS];		/* guest_rt where measured, else synth */
+	double touch[NBS];		/* the device's touch of the converted pages
+					 * per I/O, measured end to end (NAN: not) */
+	double inplace[NBS];		/* guest_rt where measured, else synth;
+					 * plus touch where measured */
 	const char *guest_tr;		/* transport of guest_rt */
 	bool measured;			/* inplace[] is guest_rt */
+	bool touched;			/* inplace[] includes touch[] */
 	int crossover_r, crossover_w;	/* first bs where in place wins for good */
 	unsigned int busy;		/* vCPU-like threads in conv[] */
 };
@@ -64,6 +75,34 @@ const struct io_point *io_at(const struct bench_data *d, const char *mode,
 			     unsigned int bs_kib);
 double io_val(const struct io_point *p, const char *key);
 int best_protected(const struct bench_data *d, unsigned int bs_kib, double *iops);
+
+/*
+ * A ratio over the repetitions of two interleaved points: the i-th run of
+ * one over the i-th of the other (measured side by side), median and
+ * spread.  Against the shared ceiling a repetition above 1 is noise (a
+ * protected mode cannot beat the unprotected one): the sweep measures it
+ * again once; if still above, it is left out of the median and counted.
+ */
+struct ratio {
+	double med, lo, hi;		/* of the repetitions kept */
+	unsigned int n;			/* repetitions kept */
+	unsigned int noise;		/* left out: above the ceiling */
+	unsigned int remeasured;	/* measured again (above it at first) */
+};
+/* p over the shared ceiling at its point; -ENOENT if either is missing. */
+int ratio_ceiling(const struct bench_data *d, const struct io_point *p, struct ratio *r);
+/* a over b, IOPS per repetition; -ENOENT if missing. */
+int ratio_iops(const struct io_point *a, const struct io_point *b, struct ratio *r);
+/* a over the faster of b and c, run by run; -ENOENT if missing. */
+int ratio_faster(const struct io_point *a, const struct io_point *b,
+		 const struct io_point *c, struct ratio *r);
+/* The time per I/O p adds over the shared ceiling (1/IOPS - 1/IOPS of
+ * shared, per repetition), median; NAN if not measured. */
+double extra_ns(const struct bench_data *d, const struct io_point *p);
+/* "83% (80-85%)", the share never above 100%. */
+void fmt_share(char *buf, size_t len, const struct ratio *r);
+/* The device's time per I/O (NAN in records without it). */
+double dev_ns(const struct io_point *p);
 /* The smallest measured size (index) from which in place over tr (the
  * faster of inplace and inplace-batch) beats bounce at every larger measured
  * size; -1 never, -2 nothing measured. */
@@ -71,12 +110,16 @@ int io_crossover(const struct bench_data *d, const char *tr);
 
 /* report_files.c */
 FILE *open_in(const char *dir, const char *name);
+const char *sweep_name(const struct bench_opts *o);
 int write_json(const struct bench_data *d, const struct bench_opts *o,
 	       const char *dir, const struct model *m);
 int write_csv(const struct bench_data *d, const char *dir);
 void plots(const struct bench_data *d, const struct model *m, const char *dir);
 
 /* report_tables.c */
+void ratio_table(FILE *f, const struct bench_data *d);
+void model_vs_e2e(FILE *f, const struct bench_data *d, const struct model *m);
+void backends_table(FILE *f, const struct bench_data *d);
 void fmt_us(char *buf, size_t len, double ns);
 void model_table(FILE *f, const struct bench_data *d, const struct model *m);
 void io_table(FILE *f, const struct bench_data *d);

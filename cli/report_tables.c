@@ -33,15 +33,16 @@ static void fmt_gap(char *buf, size_t len, double measured, double synth)
 
 void model_table(FILE *f, const struct bench_data *d, const struct model *m)
 {
-	char a[32], i0[32], b2[32], w[32], r[32], e[32], g[32], sy[32], gp[32];
+	char a[32], i0[32], b2[32], w[32], r[32], e[32], g[32], sy[32], gp[32], tc[32], ip[32];
 	int b;
 
 	fprintf(f, "| block | host conversion (round trip, %u vCPU-like thread%s) | "
 		   "same, idle process (lower bound) | synthetic: + 2 exits | "
-		   "guest-measured round trip | gap | convert destructive | "
+		   "guest-measured round trip | gap | device touch | in place (model) | "
+		   "convert destructive | "
 		   "bounce write (copy in) | bounce read (copy in + out) | memcpy | "
 		   "in place / bounce read | in place / bounce write |\n"
-		   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+		   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
 		m->busy, m->busy == 1 ? "" : "s");
 	for (b = 0; b < NBS; b++) {
 		fmt_us(a, sizeof(a), m->conv[b]);
@@ -53,20 +54,29 @@ void model_table(FILE *f, const struct bench_data *d, const struct model *m)
 		fmt_us(sy, sizeof(sy), isnan(m->exit_ns) ? NAN : m->synth[b]);
 		fmt_us(g, sizeof(g), m->guest_rt[b]);
 		fmt_gap(gp, sizeof(gp), m->guest_rt[b], isnan(m->exit_ns) ? NAN : m->synth[b]);
-		fprintf(f, "| %u KiB | %s%s | %s | %s | %s | %s | %s%s | %s | %s | %s | %.1fx | %.1fx |\n",
+		fmt_us(tc, sizeof(tc), m->touch[b]);
+		fmt_us(ip, sizeof(ip), m->inplace[b]);
+		fprintf(f, "| %u KiB | %s%s | %s | %s | %s | %s | %s | %s | %s%s | %s | %s | %s | "
+			"%.1fx | %.1fx |\n",
 			d->block_kib[b], a,
 			conv_noisy(d, "inplace", d->block_kib[b] / 4) ? " ~" : "", i0, sy, g,
-			gp, b2,
+			gp, tc, ip, b2,
 			conv_noisy(d, "destructive", d->block_kib[b] / 4) ? " ~" : "",
 			w, r, e, m->inplace[b] / m->copy_r[b], m->inplace[b] / m->copy_w[b]);
 	}
-	fprintf(f, "\nIn place / bounce uses the %s.\n",
+	fprintf(f, "\nIn place (model), the in-place side of in place / bounce: the %s, %s.\n",
 		m->measured ? "guest-measured round trip (share + unshare requested and timed "
-			      "by the guest: both exits and the host's work; the device's "
-			      "touch of the pages in between is not in it)" :
+			      "by the guest: both exits and the host's work)" :
 		isnan(m->exit_ns) ? "host conversion alone (no KVM guest measured here: VM "
 				    "exits not included)" :
-		"synthetic sum (host conversion + two empty exits)");
+		"synthetic sum (host conversion + two empty exits)",
+		m->touched ? "plus the device's touch of the converted pages (the device's "
+			     "time per I/O on an in-place buffer beyond a shared one, "
+			     "`dev_ns_per_io` of inplace minus shared, measured end to end at "
+			     "the representative point)" :
+		"without the device's touch of the converted pages between the share and "
+		"the unshare (this run's records have no device side, `dev_ns_per_io`: "
+		"n/a)");
 }
 
 /* What the copying modes keep shared with the host for the whole run, at
@@ -100,8 +110,9 @@ void io_table(FILE *f, const struct bench_data *d)
 {
 	int b, k;
 
-	fprintf(f, "\nIOPS, %s backend, randread, qd %u, %u vCPU (median of the runs; "
-		   "`~` marks a noisy point, max/min > %.1f):\n\n| block |", d->rep_backend,
+	fprintf(f, "\nIOPS, %s, randread, qd %u, %u vCPU (median of the runs; "
+		   "`~` marks a noisy point, max/min > %.1f):\n\n| block |",
+		backend_label(d->rep_backend),
 		d->rep_qd, d->rep_vcpus, NOISY_RATIO);
 	for (k = 0; k < NMODES; k++)
 		fprintf(f, " %s |", io_modes[k]);
@@ -139,72 +150,87 @@ void adaptive_table(FILE *f, const struct bench_data *d)
 	int b;
 
 	fprintf(f, "\nAdaptive against the faster of `bounce` and `inplace` (IOPS, same "
-		   "sweep, %s backend, qd %u, %u vCPU; target: adaptive >= 0.9x the faster):"
+		   "sweep, %s, qd %u, %u vCPU; median runs; adaptive / faster: run by run, "
+		   "each run over the faster of the bounce and inplace runs measured beside "
+		   "it, median and min-max; target: that median >= 0.9x):"
 		   "\n\n| block | bounce | inplace | faster | adaptive | adaptive / faster | "
 		   "adaptive bounced / in place | target |\n|---:|---:|---:|---:|---:|---:|---:|:--|\n",
-		d->rep_backend, d->rep_qd, d->rep_vcpus);
+		backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < NBS; b++) {
 		const struct io_point *pa = io_at(d, "adaptive", d->block_kib[b]);
-		double bn = io_val(io_at(d, "bounce", d->block_kib[b]), "iops");
-		double ip = io_val(io_at(d, "inplace", d->block_kib[b]), "iops");
-		double ad = io_val(pa, "iops"), fast = fmax(bn, ip);
+		const struct io_point *pb = io_at(d, "bounce", d->block_kib[b]);
+		const struct io_point *pi = io_at(d, "inplace", d->block_kib[b]);
+		double bn = io_val(pb, "iops"), ip = io_val(pi, "iops"), ad = io_val(pa, "iops");
+		struct ratio r;
 
-		if (isnan(ad) || isnan(bn) || isnan(ip))
+		if (isnan(ad) || isnan(bn) || isnan(ip) || ratio_faster(pa, pb, pi, &r))
 			continue;
-		fprintf(f, "| %u KiB | %.0f | %.0f | %s | %.0f | %.2fx | %.0f / %.0f | %s |\n",
-			d->block_kib[b], bn, ip, bn >= ip ? "bounce" : "inplace", ad, ad / fast,
-			io_val(pa, "bounced"), io_val(pa, "inplaced"),
-			ad >= 0.9 * fast ? "met" : "**not met**");
+		fprintf(f, "| %u KiB | %.0f | %.0f | %s | %.0f | %.2fx (%.2f-%.2f) | %.0f / %.0f | "
+			"%s |\n", d->block_kib[b], bn, ip, bn >= ip ? "bounce" : "inplace", ad,
+			r.med, r.lo, r.hi, io_val(pa, "bounced"), io_val(pa, "inplaced"),
+			r.med >= 0.9 ? "met" : "**not met**");
 	}
 	/* every point of the sweep */
 	for (i = 0; i < d->nio; i++) {
 		const struct json *r = d->io[i].rec;
 		const struct io_point *pb, *pi;
 		unsigned int bs_kib = (unsigned int)(json_num(r, "bs", 0) / 1024);
+		struct ratio q;
 
 		if (strcmp(json_str(r, "mode", ""), "adaptive"))
 			continue;
 		pb = io_find(d, "bounce", bs_kib, (unsigned int)json_num(r, "qd", 0),
-			     (unsigned int)json_num(r, "vcpus", 1), json_str(r, "backend", ""), DEFAULT_TR);
+			     (unsigned int)json_num(r, "vcpus", 1), rec_backend(r), DEFAULT_TR);
 		pi = io_find(d, "inplace", bs_kib, (unsigned int)json_num(r, "qd", 0),
-			     (unsigned int)json_num(r, "vcpus", 1), json_str(r, "backend", ""), DEFAULT_TR);
-		if (!pb || !pi)
+			     (unsigned int)json_num(r, "vcpus", 1), rec_backend(r), DEFAULT_TR);
+		if (!pb || !pi || ratio_faster(&d->io[i], pb, pi, &q))
 			continue;
 		seen++;
-		met += json_num(r, "iops", 0) >=
-		       0.9 * fmax(io_val(pb, "iops"), io_val(pi, "iops"));
+		met += q.med >= 0.9;
 	}
 	if (seen)
 		fprintf(f, "\nOver the whole sweep: adaptive >= 0.9x the faster at %u of %u "
-			   "points (medians of the runs).\n", met, seen);
+			   "points (medians of the per-run ratios).\n", met, seen);
 }
 
-/* The per-I/O split of the representative point, each cost once. */
+/* The per-I/O split of the representative point, each cost once, and the
+ * device's side beside it (another thread's time: not part of the vCPU's). */
 void split_table(FILE *f, const struct bench_data *d)
 {
-	char t[32], a[32], b2[32], c[32], e[32], u[32];
+	char t[32], a[32], b2[32], c[32], e[32], u[32], dv[32], fl[32];
 	int b, k;
 
-	fprintf(f, "\nWhere each protected mode's vCPU time per I/O goes (%s backend, "
+	fprintf(f, "\nWhere each protected mode's vCPU time per I/O goes (%s, "
 		   "qd %u, %u vCPU; each cost counted once, measured by the guest: kicks timed "
 		   "around each QueueNotify write, conversions timed around each request with "
 		   "the host's work on it reported by the VMM, the exit being the rest; the "
 		   "parts never sum to more than the vCPU time; *unaccounted* is what this "
 		   "split leaves out: the driver, the workload, and polling while the device "
-		   "works):\n\n| block | mode | vCPU time | kicks | conversion exits | "
-		   "conversion host work | bounce copy | unaccounted |\n"
-		   "|---:|:--|---:|---:|---:|---:|---:|---:|\n",
-		d->rep_backend, d->rep_qd, d->rep_vcpus);
+		   "works), and beside it the device's side: its thread's time per I/O (its "
+		   "copy, the faults or mappings it takes on in-place pages) and its page "
+		   "faults per I/O (n/a: a record without the device's side):\n\n"
+		   "| block | mode | vCPU time | kicks | conversion exits | "
+		   "conversion host work | bounce copy | unaccounted | device time | "
+		   "device faults |\n"
+		   "|---:|:--|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+		backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < NBS; b++)
 		for (k = 1; k < NMODES; k++) {
 			const struct io_point *p = io_at(d, io_modes[k], d->block_kib[b]);
 			struct bench_cost_split sp;
+			double nf = io_val(p, "dev_faults_per_io");
 
 			if (!p)
 				continue;
+			fmt_us(dv, sizeof(dv), dev_ns(p));
+			if (isnan(nf))
+				snprintf(fl, sizeof(fl), "n/a");
+			else
+				snprintf(fl, sizeof(fl), "%.2f", nf);
 			if (bench_cost_split_record(p->rec, &sp)) {
 				fprintf(f, "| %u KiB | %s | not split (record without the vCPU "
-					   "time) | | | | | |\n", d->block_kib[b], io_modes[k]);
+					   "time) | | | | | | %s | %s |\n", d->block_kib[b],
+					io_modes[k], dv, fl);
 				continue;
 			}
 			fmt_us(t, sizeof(t), sp.total);
@@ -213,10 +239,262 @@ void split_table(FILE *f, const struct bench_data *d)
 			fmt_us(c, sizeof(c), sp.conv_host);
 			fmt_us(e, sizeof(e), sp.copy);
 			fmt_us(u, sizeof(u), sp.unaccounted);
-			fprintf(f, "| %u KiB | %s | %s | %s | %s | %s | %s | %s%s |\n",
+			fprintf(f, "| %u KiB | %s | %s | %s | %s | %s | %s | %s%s | %s | %s |\n",
 				d->block_kib[b], io_modes[k], t, a, b2, c, e, u,
-				sp.scaled ? " (parts scaled to fit)" : "");
+				sp.scaled ? " (parts scaled to fit)" : "", dv, fl);
 		}
+}
+
+/* The transports the in-place modes ran over, the default first (NULL). */
+static unsigned int swept_transports(const struct bench_data *d, const char **out,
+				     unsigned int max)
+{
+	unsigned int i, k, n = 0;
+
+	for (i = 0; i < d->nio; i++) {
+		const struct json *r = d->io[i].rec;
+		const char *t = json_str(r, "transport", "");
+
+		if (strncmp(json_str(r, "mode", ""), "inplace", 7) || !*t ||
+		    strcmp(rec_backend(r), d->rep_backend))
+			continue;
+		for (k = 0; k < n && strcmp(out[k], t); k++)
+			;
+		if (k == n && n < max)
+			out[n++] = t;
+	}
+	return n;
+}
+
+static void share_cell(FILE *f, const struct bench_data *d, const struct io_point *p,
+		       unsigned int *noise, unsigned int *remeasured)
+{
+	struct ratio r;
+	char sh[96];
+
+	if (!p || ratio_ceiling(d, p, &r)) {
+		fprintf(f, " - |");
+		return;
+	}
+	fmt_share(sh, sizeof(sh), &r);
+	if (!r.n)
+		snprintf(sh, sizeof(sh), "100%%*");
+	fprintf(f, " %s%s |", sh, r.noise && r.n ? "*" : "");
+	*noise += r.noise;
+	*remeasured += r.remeasured;
+}
+
+/*
+ * Each protected mode as a share of the shared ceiling, per run: the modes
+ * of a point ran interleaved, so the i-th run of each was measured beside
+ * the i-th of shared; the median of those ratios and their spread.  Then
+ * in place over bounce, per run, the same way.
+ */
+void ratio_table(FILE *f, const struct bench_data *d)
+{
+	static const char *const ip_modes[2] = { "inplace", "inplace-batch" };
+	const char *tr[4];
+	unsigned int ntr = swept_transports(d, tr, 4), i, m, noise = 0, rem = 0;
+	int b, k;
+
+	fprintf(f, "\nShare of the `shared` ceiling, run by run (%s, qd %u, %u vCPU; %s; "
+		   "median of the per-run ratios, min-max in brackets; `*`: runs measured "
+		   "above the ceiling, noise, left out of the median, `100%%*` where every "
+		   "run was):\n\n| block |", backend_label(d->rep_backend), d->rep_qd,
+		d->rep_vcpus, d->interleaved ?
+		"the modes' runs interleaved, each run's ratio against the ceiling run "
+		"measured beside it" :
+		"an older sweep that ran each mode's runs back to back: the i-th runs "
+		"paired");
+	for (k = 1; k < NMODES; k++)
+		fprintf(f, " %s |", io_modes[k]);
+	for (i = 1; i < ntr; i++)
+		for (m = 0; m < 2; m++)
+			fprintf(f, " %s (%s) |", ip_modes[m], tr[i]);
+	fprintf(f, "\n|---:|");
+	for (k = 1; k < NMODES; k++)
+		fprintf(f, "---:|");
+	for (i = 1; i < ntr; i++)
+		fprintf(f, "---:|---:|");
+	fputc('\n', f);
+	for (b = 0; b < NBS; b++) {
+		if (!io_at(d, "shared", d->block_kib[b]))
+			continue;
+		fprintf(f, "| %u KiB |", d->block_kib[b]);
+		for (k = 1; k < NMODES; k++)
+			share_cell(f, d, io_at(d, io_modes[k], d->block_kib[b]), &noise, &rem);
+		for (i = 1; i < ntr; i++)
+			for (m = 0; m < 2; m++)
+				share_cell(f, d, io_at_tr(d, ip_modes[m], d->block_kib[b], tr[i]),
+					   &noise, &rem);
+		fputc('\n', f);
+	}
+	fprintf(f, "\nRuns measured above their ceiling: %u left out as noise", noise);
+	if (d->interleaved)
+		fprintf(f, " after %u were measured again beside a new ceiling run", rem);
+	fprintf(f, ".\n\nIn place over bounce, IOPS run by run (median, min-max; "
+		   "above 1: in place ahead):\n\n| block |");
+	for (i = 0; i < (ntr ? ntr : 1); i++)
+		for (m = 0; m < 2; m++)
+			fprintf(f, " %s%s%s%s / bounce |", ip_modes[m], ntr ? " (" : "",
+				ntr ? tr[i] : "", ntr ? ")" : "");
+	fprintf(f, "\n|---:|");
+	for (i = 0; i < (ntr ? ntr : 1); i++)
+		fprintf(f, "---:|---:|");
+	fputc('\n', f);
+	for (b = 0; b < NBS; b++) {
+		const struct io_point *bn = io_at(d, "bounce", d->block_kib[b]);
+
+		if (!bn)
+			continue;
+		fprintf(f, "| %u KiB |", d->block_kib[b]);
+		for (i = 0; i < (ntr ? ntr : 1); i++)
+			for (m = 0; m < 2; m++) {
+				struct ratio r;
+
+				if (ratio_iops(io_at_tr(d, ip_modes[m], d->block_kib[b],
+							ntr ? tr[i] : DEFAULT_TR), bn, &r))
+					fprintf(f, " - |");
+				else
+					fprintf(f, " %.2fx (%.2f-%.2f) |", r.med, r.lo, r.hi);
+			}
+		fputc('\n', f);
+	}
+}
+
+/* A relative gap, or "-" where either side is missing. */
+static double gap_of(double e2e, double model)
+{
+	return isnan(e2e) || isnan(model) || !(model > 0) ? NAN : (e2e - model) / model;
+}
+
+static void gap_cell(FILE *f, double g)
+{
+	if (isnan(g))
+		fprintf(f, " - |");
+	else
+		fprintf(f, " %+.0f%%%s |", 100 * g, fabs(g) > 0.25 ? " **" : "");
+}
+
+/*
+ * The host model against end to end, per size: what each protection costs
+ * per I/O in the model (in place: the guest-measured round trip plus the
+ * device's touch; bounce: a read's copies) and the time per I/O each mode
+ * adds over the shared ceiling end to end (1/IOPS - 1/IOPS of shared, per
+ * run, median); gaps over 25% named.
+ */
+void model_vs_e2e(FILE *f, const struct bench_data *d, const struct model *m)
+{
+	char mi[32], ei[32], mb[32], eb[32], big[1024];
+	size_t n = 0;
+	int b;
+
+	fprintf(f, "\n### Host model against end to end\n\nPer I/O, %s, randread, qd %u, "
+		   "%u vCPU.  Model: in place is the model's in-place side above (%s), bounce "
+		   "a read's copy in + copy out; end to end: the time per I/O the mode adds "
+		   "over the `shared` ceiling (1/IOPS - 1/IOPS of shared, run by run, "
+		   "median; at qd %u the device works beside the vCPU, so this is what limits "
+		   "throughput, not a latency).  `**`: a gap over 25%%.\n\n"
+		   "| block | in place, model | in place, end to end | gap | bounce read, model | "
+		   "bounce, end to end | gap | in place / bounce, model | same, end to end |\n"
+		   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+		backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus,
+		m->touched ? "round trip + device touch" :
+		"round trip; the device's touch not measured by this run", d->rep_qd);
+	big[0] = 0;
+	for (b = 0; b < NBS; b++) {
+		double ei_ns = extra_ns(d, io_at(d, "inplace", d->block_kib[b]));
+		double eb_ns = extra_ns(d, io_at(d, "bounce", d->block_kib[b]));
+		double gi = gap_of(ei_ns, m->inplace[b]), gb = gap_of(eb_ns, m->copy_r[b]);
+		double rm = m->inplace[b] / m->copy_r[b], re = ei_ns / eb_ns;
+
+		if (isnan(ei_ns) && isnan(eb_ns))
+			continue;
+		fmt_us(mi, sizeof(mi), m->inplace[b]);
+		fmt_us(ei, sizeof(ei), ei_ns);
+		fmt_us(mb, sizeof(mb), m->copy_r[b]);
+		fmt_us(eb, sizeof(eb), eb_ns);
+		fprintf(f, "| %u KiB | %s | %s |", d->block_kib[b], mi, ei);
+		gap_cell(f, gi);
+		fprintf(f, " %s | %s |", mb, eb);
+		gap_cell(f, gb);
+		fprintf(f, " %.2fx | %.2fx |\n", rm, re);
+		if (fabs(gi) > 0.25 && n < sizeof(big))
+			n += (size_t)snprintf(big + n, sizeof(big) - n,
+					      "%s in place at %u KiB (model %s, end to end %s, %+.0f%%)",
+					      n ? ";" : "", d->block_kib[b], mi, ei, 100 * gi);
+		if (fabs(gb) > 0.25 && n < sizeof(big))
+			n += (size_t)snprintf(big + n, sizeof(big) - n,
+					      "%s bounce at %u KiB (model %s, end to end %s, %+.0f%%)",
+					      n ? ";" : "", d->block_kib[b], mb, eb, 100 * gb);
+		if ((rm < 1) != (re < 1) && !isnan(re) && n < sizeof(big))
+			n += (size_t)snprintf(big + n, sizeof(big) - n,
+					      "%s at %u KiB they disagree on the winner (model "
+					      "%.2fx, end to end %.2fx)", n ? ";" : "",
+					      d->block_kib[b], rm, re);
+	}
+	if (big[0])
+		fprintf(f, "\nGaps over 25%%:%s.\n", big);
+	else
+		fprintf(f, "\nNo gap over 25%%.\n");
+}
+
+/* The other backends of the sweep at the representative qd and vCPUs:
+ * null the overhead-only point, file real storage. */
+void backends_table(FILE *f, const struct bench_data *d)
+{
+	static const char *const cols[] = { "shared", "bounce", "persistent", "inplace",
+					    "inplace-batch" };
+	unsigned int k, c;
+	int b;
+
+	for (k = 0; k < NBACKENDS; k++) {
+		const char *be = bench_backends[k];
+		bool any = false;
+
+		if (!strcmp(be, d->rep_backend))
+			continue;
+		for (b = 0; b < NBS && !any; b++)
+			any = io_find(d, "shared", d->block_kib[b], d->rep_qd, d->rep_vcpus, be,
+				      DEFAULT_TR) != NULL;
+		if (!any)
+			continue;
+		fprintf(f, "\n### %s\n\nIOPS, randread, qd %u, %u vCPU (median of the runs; "
+			   "in place / bounce: the faster in-place mode over bounce, run by "
+			   "run):\n\n| block |", backend_label(be), d->rep_qd, d->rep_vcpus);
+		for (c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+			fprintf(f, " %s |", cols[c]);
+		fprintf(f, " in place / bounce |\n|---:|");
+		for (c = 0; c <= sizeof(cols) / sizeof(cols[0]); c++)
+			fprintf(f, "---:|");
+		fputc('\n', f);
+		for (b = 0; b < NBS; b++) {
+			const struct io_point *bn = io_find(d, "bounce", d->block_kib[b], d->rep_qd,
+							    d->rep_vcpus, be, DEFAULT_TR);
+			const struct io_point *ip = io_find(d, "inplace", d->block_kib[b],
+							    d->rep_qd, d->rep_vcpus, be, DEFAULT_TR);
+			const struct io_point *ib = io_find(d, "inplace-batch", d->block_kib[b],
+							    d->rep_qd, d->rep_vcpus, be, DEFAULT_TR);
+			struct ratio r;
+
+			fprintf(f, "| %u KiB |", d->block_kib[b]);
+			for (c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+				double v = io_val(io_find(d, cols[c], d->block_kib[b], d->rep_qd,
+							  d->rep_vcpus, be, DEFAULT_TR), "iops");
+
+				if (isnan(v))
+					fprintf(f, " - |");
+				else
+					fprintf(f, " %.0f |", v);
+			}
+			if (ib && (!ip || io_val(ib, "iops") > io_val(ip, "iops")))
+				ip = ib;
+			if (ratio_iops(ip, bn, &r))
+				fprintf(f, " - |\n");
+			else
+				fprintf(f, " %.2fx (%.2f-%.2f) |\n", r.med, r.lo, r.hi);
+		}
+	}
 }
 
 void modes_section(FILE *f)

@@ -78,8 +78,8 @@ void report_transports(FILE *f, const struct bench_data *d)
 	if (!n)
 		return;
 	fprintf(f, "\n## In place per conversion transport\n\n"
-		   "IOPS, %s backend, randread, qd %u, %u vCPU (median run):\n\n| block | bounce |",
-		d->rep_backend, d->rep_qd, d->rep_vcpus);
+		   "IOPS, %s, randread, qd %u, %u vCPU (median run):\n\n| block | bounce |",
+		backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (m = 0; m < 2; m++)
 		for (i = 0; i < n; i++)
 			fprintf(f, " %s / %s |", inplace_modes[m], tr[i]);
