@@ -14,6 +14,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "gmemkit/safe_copy.h"
 #include "harness/violation.h"
 
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
@@ -110,6 +111,9 @@ static void segv_handler(int sig, siginfo_t *info, void *uctx)
 	violation_fn fn;
 	bool probe;
 
+	/* A safe_copy() that faulted returns -EFAULT from here (no return):
+	 * the device's copy never dies of a page it was not allowed to use. */
+	safe_copy_recover(sig, info);
 	/* Sent signals (kill, tgkill, sigqueue: si_code <= 0) and faults that
 	 * are not protection faults are not ours to judge. */
 	if (info->si_code != SEGV_ACCERR) {
