@@ -180,20 +180,27 @@ uint64_t vblk_thread_faults(void)
 	return (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
 }
 
+__thread uint64_t vblk_tl_faults;
+__thread bool vblk_tl_have;
+
 /*
- * The pass's backend time and the faults the thread took since its first
- * backend call go to reads and writes in proportion to the reads and
- * writes the pass handled (a pass of one kind, the usual case, gives it
- * all to that kind); a pass that handled neither (flushes, an empty reap)
- * is not an I/O's cost and is dropped.  One getrusage() per pass that
- * called the backend, not per request.
+ * The pass's backend time, and the faults the thread took since the
+ * device's count on it last stopped (its previous pass that did I/O: on
+ * the device thread nothing between passes touches memory that could
+ * fault but the device's own parsing of the rings), go to reads and
+ * writes in proportion to the reads and writes the pass handled (a pass
+ * of one kind, the usual case, gives it all to that kind).  A pass that
+ * handled neither (flushes, an empty reap) is not an I/O's cost: its time
+ * is dropped and its faults, if any, roll into the next pass that does
+ * I/O.  One getrusage() per pass that did I/O, not per request.
  */
 void vblk_pass_close(struct vblk *b)
 {
 	uint64_t nr = b->pass_ios[BLK_OP_READ], nw = b->pass_ios[BLK_OP_WRITE];
 
 	if (b->pass_open && nr + nw) {
-		uint64_t f = vblk_thread_faults() - b->pass_faults;
+		uint64_t now = vblk_thread_faults();
+		uint64_t f = now - b->pass_faults;
 		uint64_t fr = nw ? (uint64_t)((double)f * nr / (nr + nw)) : f;
 		uint64_t tr = nw ? (uint64_t)((double)b->pass_ns * nr / (nr + nw)) :
 			      b->pass_ns;
@@ -202,6 +209,7 @@ void vblk_pass_close(struct vblk *b)
 		b->st.dev_faults[BLK_OP_WRITE] += f - fr;
 		b->st.dev_ns[BLK_OP_READ] += tr;
 		b->st.dev_ns[BLK_OP_WRITE] += b->pass_ns - tr;
+		vblk_tl_faults = now;
 	}
 	b->pass_open = false;
 	b->pass_ns = 0;

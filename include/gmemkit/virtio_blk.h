@@ -168,9 +168,11 @@ struct vblk_stats {
 	 *                   non-waiting reaps): a ram backend's copies and the
 	 *                   page faults they take, a file backend's io_uring
 	 *                   submissions and completions
-	 *   dev_faults      minor + major page faults of that thread from the
-	 *                   first backend call of a pass to its end (getrusage
-	 *                   RUSAGE_THREAD, once per pass, not per request)
+	 *   dev_faults      minor + major page faults of that thread, counted
+	 *                   from the end of its previous pass that did I/O to
+	 *                   the end of this one (getrusage RUSAGE_THREAD, once
+	 *                   per pass, not per request; on the device thread
+	 *                   only the device's own work runs in between)
 	 *   dev_copy_bytes  bytes the backend copied itself (blk_backend's
 	 *                   copy_bytes: ram every byte, null and file 0)
 	 * A pass that handled reads and writes splits its time and faults in
