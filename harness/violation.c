@@ -18,7 +18,7 @@
 #include "harness/violation.h"
 
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
-static struct sigaction old_action;
+static struct sigaction old_action, old_bus;
 static int install_err;
 
 static _Atomic(violation_fn) user_fn;
@@ -86,15 +86,16 @@ static void report_and_die(const struct gmem_violation *v)
 	/* Returning re-executes the access, which now kills the process. */
 }
 
-static void chain(int sig, siginfo_t *info, void *uctx)
+static void chain_to(const struct sigaction *old, int sig, siginfo_t *info,
+		     void *uctx)
 {
-	if (old_action.sa_flags & SA_SIGINFO) {
-		old_action.sa_sigaction(sig, info, uctx);
+	if (old->sa_flags & SA_SIGINFO) {
+		old->sa_sigaction(sig, info, uctx);
 		return;
 	}
-	if (old_action.sa_handler == SIG_IGN && info->si_code <= 0)
+	if (old->sa_handler == SIG_IGN && info->si_code <= 0)
 		return;			/* a sent signal, ignored as before */
-	if (old_action.sa_handler == SIG_DFL || old_action.sa_handler == SIG_IGN) {
+	if (old->sa_handler == SIG_DFL || old->sa_handler == SIG_IGN) {
 		signal(sig, SIG_DFL);
 		/* A fault re-faults on return and takes the default action;
 		 * a sent signal does not come back by itself: deliver it. */
@@ -102,7 +103,20 @@ static void chain(int sig, siginfo_t *info, void *uctx)
 			raise(sig);
 		return;
 	}
-	old_action.sa_handler(sig);
+	old->sa_handler(sig);
+}
+
+static void chain(int sig, siginfo_t *info, void *uctx)
+{
+	chain_to(&old_action, sig, info, uctx);
+}
+
+/* SIGBUS (an unmapped page of a file mapping, a userfaultfd SIGBUS
+ * region): only a safe_copy() is recovered, the rest goes on as before. */
+static void bus_handler(int sig, siginfo_t *info, void *uctx)
+{
+	safe_copy_recover(sig, info);
+	chain_to(&old_bus, sig, info, uctx);
 }
 
 static void segv_handler(int sig, siginfo_t *info, void *uctx)
@@ -146,8 +160,15 @@ static void install(void)
 	sa.sa_sigaction = segv_handler;
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSEGV, &sa, &old_action))
+	if (sigaction(SIGSEGV, &sa, &old_action)) {
 		install_err = -errno;
+		return;
+	}
+	sa.sa_sigaction = bus_handler;
+	if (sigaction(SIGBUS, &sa, &old_bus)) {
+		install_err = -errno;
+		sigaction(SIGSEGV, &old_action, NULL);
+	}
 }
 
 int violation_watch(void)

@@ -160,15 +160,11 @@ int blk_backend_ram(uint64_t capacity, struct blk_backend **out)
 {
 	struct ram_backend *r;
 	void *p;
-	int ret;
 
 	if (!out || !capacity || (capacity & SECTOR_MASK))
 		return -EINVAL;
 	if (capacity > SIZE_MAX)
 		return -ENOMEM;
-	ret = safe_copy_init();
-	if (ret)
-		return ret;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;

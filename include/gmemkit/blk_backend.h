@@ -120,13 +120,14 @@ int blk_backend_file(const char *path, unsigned int flags, unsigned int depth,
  * memcpy through the iov's host pointers, inside submit() (on the thread
  * that runs the device): it pays what a device that moves the data once
  * pays, including the faults on buffer pages the host has not mapped yet
- * (freshly re-shared in-place buffers).  A copy that faults on a page it
- * may not touch (safe_copy()) completes the I/O with -EFAULT, counted by
- * gmem as a violation; the process never dies of it.  FLUSH completes at
- * once (nothing is volatile beyond the store).
+ * (freshly re-shared in-place buffers).  Copies go through safe_copy():
+ * under a handler that recovers them (the test support's violation
+ * handler, which gmemkit installs), a copy that faults on a page it may
+ * not touch completes the I/O with -EFAULT, counted by gmem as a
+ * violation, and the process lives on.  FLUSH completes at once (nothing
+ * is volatile beyond the store).
  *   -EINVAL  out NULL, capacity 0 or not a multiple of 512
  *   -ENOMEM  the store cannot be mapped (capacity beyond what mmap gives)
- *   or the errno of safe_copy_init()
  */
 int blk_backend_ram(uint64_t capacity, struct blk_backend **out);
 
