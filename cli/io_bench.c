@@ -2,7 +2,9 @@
 /*
  * gmemkit io-bench: one guest I/O run through virtio-blk in one I/O mode,
  * reported like fio (IOPS, bandwidth, latency percentiles) plus the cost
- * split per I/O (exits, conversions, bounce copies, refused pins).
+ * split per I/O (exits, conversions, bounce copies, refused pins) and the
+ * device's side of each I/O (its thread's time in the backend, page faults,
+ * bytes it copied).
  * Exit status: 0 the guest passed (no I/O or verify error), 1 it failed,
  * 2 bad usage or no VM.
  */
@@ -24,7 +26,8 @@
 
 struct opts {
 	struct bench_io_config c;
-	const char *backend, *disk, *pool_arg, *persist_arg;
+	const char *backend, *disk, *pool_arg, *persist_arg, *ram_arg;
+	uint64_t ram_size;
 	bool direct, json;
 	char spec[4200];
 };
@@ -33,7 +36,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: gmemkit io-bench [--mode M] [--bs SIZE] [--qd N] [--rw RW] [--vcpus N]\n"
-		"                        [--backend null|file] [--disk PATH] [--direct]\n"
+		"                        [--backend null|ram|file] [--ram-size SIZE]\n"
+		"                        [--disk PATH] [--direct]\n"
 		"                        [--runtime SECONDS]\n"
 		"                        [--transport auto|hypercall|doorbell|queue]\n"
 		"                        [--conv-model lazy|eager|huge]\n"
@@ -49,7 +53,12 @@ static void usage(FILE *f)
 		"  --qd N          requests in flight per vCPU, 1..%d (default 1)\n"
 		"  --rw RW         read, write, randread, randwrite, randrw (default randread)\n"
 		"  --vcpus N       vCPUs driving I/O, 1..%d (default 1)\n"
-		"  --backend B     null (1 GiB, no data) or file (--disk PATH; data verified)\n"
+		"  --backend B     null (1 GiB, device never touches the data), ram (memory-\n"
+		"                  backed, like null_blk memory_backed=1: the device copies\n"
+		"                  every byte with memcpy; data verified) or file (--disk\n"
+		"                  PATH; data verified)\n"
+		"  --ram-size SIZE ram backend: its store, a multiple of 512, up to 64G\n"
+		"                  (default 1G; pages come on first write)\n"
 		"  --direct        file backend with O_DIRECT\n"
 		"  --runtime S     seconds of measured I/O, fractions allowed (default 5)\n"
 		"  --transport T   conversion transport (default auto: hypercall if its exits\n"
@@ -145,7 +154,7 @@ static int check_huge(const struct opts *o)
 /* 0 to run, 1 after --help, -EINVAL on a bad option. */
 static int parse(int argc, char **argv, struct opts *o)
 {
-	static const char *const backends[] = { "null", "file" };
+	static const char *const backends[] = { "null", "ram", "file" };
 	const char *us_arg = NULL;
 	unsigned int us = 0;
 	bool churn = false;
@@ -159,6 +168,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		CLI_UINT("--vcpus", &o->c.vcpus, 1, GMEM_ABI_IO_MAX_VCPUS),
 		CLI_FN("--rw", &o->c.rw, parse_rw, "read, write, randread, randwrite or randrw"),
 		CLI_ONE_OF("--backend", &o->backend, backends),
+		CLI_SIZE("--ram-size", &o->ram_size, 512, 64ULL << 30, .given = &o->ram_arg),
 		CLI_STRING("--disk", &o->disk),
 		CLI_FLAG("--direct", &o->direct),
 		CLI_SECONDS("--runtime", &o->c.runtime_s, 0, 3600, .fmin_open = true),
@@ -236,12 +246,26 @@ static int parse(int argc, char **argv, struct opts *o)
 			return -EINVAL;
 		}
 	}
+	if (o->ram_arg && strcmp(o->backend, "ram")) {
+		cli_err("--ram-size needs --backend ram (not %s)\n", o->backend);
+		return -EINVAL;
+	}
+	if (strcmp(o->backend, "file") && (o->disk || o->direct)) {
+		cli_err("%s needs --backend file\n", o->disk ? "--disk" : "--direct");
+		return -EINVAL;
+	}
 	if (!strcmp(o->backend, "null")) {
-		if (o->disk || o->direct) {
-			cli_err("%s needs --backend file\n", o->disk ? "--disk" : "--direct");
+		snprintf(o->spec, sizeof(o->spec), "null");
+		return 0;
+	}
+	if (!strcmp(o->backend, "ram")) {
+		if (o->ram_size % 512) {
+			cli_err("--ram-size %s: not a multiple of 512\n", o->ram_arg);
 			return -EINVAL;
 		}
-		snprintf(o->spec, sizeof(o->spec), "null");
+		snprintf(o->spec, sizeof(o->spec), "ram:%llu",
+			 (unsigned long long)(o->ram_arg ? o->ram_size : 1ULL << 30));
+		o->c.flags |= GMEM_ABI_IOF_VERIFY;	/* data persists: checked */
 		return 0;
 	}
 	if (!o->disk) {
@@ -274,6 +298,11 @@ struct figures {
 	 * queue: the kicks of a sleeping converter) and the queue converter's
 	 * CPU per I/O. */
 	double conv_exits, conv_cpu_ns;
+	/* The device's I/Os in the run's direction (reads for read runs,
+	 * writes for write runs, both for randrw): the per-I/O divisor of the
+	 * device's side (split.dev*), which the device measures over the
+	 * whole run (a verified write run's prefill is of the same kind). */
+	uint64_t dev_ios;
 	bool queue;
 	uint64_t pins_refused;
 	bool emulated;
@@ -292,14 +321,35 @@ static void figures(const struct opts *o, const struct bench_io_result *r,
 	f->mbps = f->secs > 0 ? io->bytes / f->secs / 1e6 : 0;
 	f->pins_refused = io->conv_refused + r->dev.pins_refused;
 	{
+		const struct vblk_stats *d = &r->dev;
+		bool rd = o->c.rw != GMEM_ABI_IO_WRITE && o->c.rw != GMEM_ABI_IO_RANDWRITE;
+		bool wr = o->c.rw != GMEM_ABI_IO_READ && o->c.rw != GMEM_ABI_IO_RANDREAD;
+		uint64_t dns = 0, dfl = 0, dcp = 0;
 		struct bench_cost_in in = {
 			.total = per_io(io->vcpu_ns, io->ios),
 			.kick = per_io(io->kick_ns, io->ios),
 			.conv = per_io(io->conv_ns, io->ios),
 			.conv_host = per_io(io->conv_host_ns, io->ios),
 			.copy = per_io(io->copy_ns, io->ios),
+			.has_dev = true,
 		};
 
+		f->dev_ios = 0;
+		if (rd) {
+			f->dev_ios += d->reads;
+			dns += d->dev_ns[BLK_OP_READ];
+			dfl += d->dev_faults[BLK_OP_READ];
+			dcp += d->dev_copy_bytes[BLK_OP_READ];
+		}
+		if (wr) {
+			f->dev_ios += d->writes;
+			dns += d->dev_ns[BLK_OP_WRITE];
+			dfl += d->dev_faults[BLK_OP_WRITE];
+			dcp += d->dev_copy_bytes[BLK_OP_WRITE];
+		}
+		in.dev = per_io(dns, f->dev_ios);
+		in.dev_faults = per_io(dfl, f->dev_ios);
+		in.dev_copy_bytes = per_io(dcp, f->dev_ios);
 		if (bench_cost_split(&in, &f->split))
 			memset(&f->split, 0, sizeof(f->split));
 	}
@@ -351,6 +401,11 @@ static void print_json(const struct opts *o, const struct bench_io_result *r,
 	       "\"unaccounted_ns_per_io\":%.1f,\"split_scale\":%.4f,",
 	       f->split.total, f->split.kick, f->split.conv_exit, f->split.conv_host,
 	       f->split.copy, f->split.unaccounted, f->split.scale);
+	/* The device's side, beside the vCPU time (not in it). */
+	printf("\"dev_ns_per_io\":%.1f,\"dev_faults_per_io\":%.4f,"
+	       "\"dev_copy_bytes_per_io\":%.1f,\"dev_ios\":%llu,",
+	       f->split.dev, f->split.dev_faults, f->split.dev_copy_bytes,
+	       (unsigned long long)f->dev_ios);
 	printf("\"pool_bytes\":%llu,\"persist_buf_bytes\":%llu,\"persist_pool_bytes\":%llu,"
 	       "\"shared_bytes\":%llu,\"mem_bytes\":%llu,\"shared_pct\":%.2f,"
 	       "\"bounce_full\":%llu,",
@@ -454,6 +509,10 @@ static void print_human(const struct opts *o, const struct bench_io_result *r,
 	       per_io(io->kick_ns, io->kicks) / 1e3, f->split.conv_exit / 1e3,
 	       f->split.conv_host / 1e3, f->split.copy / 1e3, f->split.unaccounted / 1e3,
 	       f->split.scaled ? " [parts scaled down to fit the measured time]" : "");
+	printf("  device side per I/O (device thread, beside the vCPU time, over %llu "
+	       "device I/Os): backend work %.2f us, %.3f page faults, copied %.0f B\n",
+	       (unsigned long long)f->dev_ios, f->split.dev / 1e3, f->split.dev_faults,
+	       f->split.dev_copy_bytes);
 	if (c->mode == GMEM_ABI_IO_ADAPTIVE)
 		printf("  adaptive: %llu bounced, %llu in place, %llu persistent; measured "
 		       "protection cost per I/O (smoothed, vCPU 0): bounce %.2f us, in place "

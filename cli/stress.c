@@ -30,7 +30,8 @@ static void usage(FILE *f)
 		"                    inplace-batch batches)\n"
 		"  --no-churn        mixed: no conversions of scratch pages or held buffers\n"
 		"                    between requests\n"
-		"  --backend KIND    file (temp file, io_uring; default), file-sync, null\n"
+		"  --backend KIND    file (temp file, io_uring; default), file-sync, ram\n"
+		"                    (memory-backed, --disk-size of store; data checked), null\n"
 		"  --disk-size SIZE  disk size (default 64M)\n"
 		"  --pool-size SIZE  bounce pool (bounce, adaptive, mixed; default the\n"
 		"                    smallest for --bs and --threads)\n"
@@ -119,7 +120,7 @@ static int parse_mode(const char *v, void *mode)
 /* 0 to run, 1 after --help, -EINVAL on a bad option. */
 static int parse(int argc, char **argv, struct stress_config *c)
 {
-	static const char *const backends[] = { "file", "file-sync", "null" };
+	static const char *const backends[] = { "file", "file-sync", "ram", "null" };
 	static const char *const models[] = { "lazy", "eager" };
 	const char *inject = NULL;
 	unsigned int secs = 60;

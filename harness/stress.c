@@ -181,7 +181,7 @@ static int check_config(struct stress *s)
 	if (!c->duration_ms || c->duration_ms > 3600000 || !c->threads ||
 	    c->threads > STRESS_MAX_THREADS || !c->qd || c->qd > STRESS_MAX_QD)
 		return -EINVAL;
-	if (c->backend && strcmp(c->backend, "file") &&
+	if (c->backend && strcmp(c->backend, "file") && strcmp(c->backend, "ram") &&
 	    strcmp(c->backend, "file-sync") && strcmp(c->backend, "null"))
 		return -EINVAL;
 	if (c->disk_size % PG)
@@ -223,6 +223,9 @@ static int open_backend(struct stress *s)
 
 	if (!strcmp(kind, "null")) {
 		ret = blk_backend_null(s->cfg.disk_size, &be);
+	} else if (!strcmp(kind, "ram")) {
+		ret = blk_backend_ram(s->cfg.disk_size, &be);
+		s->verify = true;	/* data persists: checked as on a file */
 	} else {
 		const char *dir = getenv("TMPDIR");
 

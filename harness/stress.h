@@ -14,7 +14,7 @@
  * virtio-mmio transport (what KVM_EXIT_MMIO does).  Everything on the
  * other side is the real code: the virtio-mmio transport, the virtio-blk
  * device and its thread, the validated split virtqueue, gmem pins and
- * conversions, the file (io_uring) or null backend, optionally behind the
+ * conversions, the file (io_uring), ram or null backend, optionally behind the
  * fault injector (harness/blk_fault.h).
  *
  * The workload runs in one of its modes (gmemkit/io.h), by default mixed:
@@ -26,7 +26,7 @@
  * stop with requests in flight (abandon: the device reset must clean up).
  *
  * Checks: the workload's own (every sector written in gmemkit/sector.h's
- * format on file backends, reads and a read-back pass checked; with
+ * format on file and ram backends, reads and a read-back pass checked; with
  * injected faults a failed write leaves its block old or new until the
  * next write settles it), every request completed exactly once (unless
  * abandoned), no host access to a private page, no pin left after the
@@ -56,6 +56,7 @@ struct stress_config {
 	enum gmem_abi_io_mode mode;	/* the workload's mode; 0: mixed */
 	bool no_churn;			/* mixed: no churn between requests */
 	const char *backend;		/* "file" (temp file, io_uring), "file-sync",
+					 * "ram" (memory-backed, disk_size bytes),
 					 * "null"; NULL: "file" */
 	uint64_t disk_size;		/* bytes; 0: 64 MiB */
 	uint64_t pool_size;		/* bounce pool (bounce, adaptive, mixed);
@@ -74,7 +75,7 @@ struct stress_result {
 	uint64_t elapsed_ns;		/* the vCPU threads, start to end */
 	uint64_t seed;
 	const char *engine;		/* backend engine: io_uring, sync, inline */
-	bool data_checked;		/* sectors verified (file backends) */
+	bool data_checked;		/* sectors verified (file, ram backends) */
 	/* the workload (gmem_abi_io_results) */
 	uint64_t ios, bytes;		/* measured run */
 	uint64_t submitted, completed;	/* every request of the run */

@@ -14,6 +14,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "gmemkit/safe_copy.h"
 #include "harness/violation.h"
 
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
@@ -122,6 +123,9 @@ static void fault_handler(int sig, siginfo_t *info, void *uctx)
 	violation_fn fn;
 	bool probe;
 
+	/* A safe_copy() that faulted returns -EFAULT from here (no return):
+	 * the device's copy never dies of a page it was not allowed to use. */
+	safe_copy_recover(sig, info);
 	/* Sent signals (kill, tgkill, sigqueue: si_code <= 0) and faults that
 	 * are not private-page faults are not ours to judge. */
 	if (!private_access(sig, info)) {
@@ -154,8 +158,14 @@ static void install(void)
 	sa.sa_sigaction = fault_handler;
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSEGV, &sa, &old_segv) || sigaction(SIGBUS, &sa, &old_bus))
+	if (sigaction(SIGSEGV, &sa, &old_segv)) {
 		install_err = -errno;
+		return;
+	}
+	if (sigaction(SIGBUS, &sa, &old_bus)) {
+		install_err = -errno;
+		sigaction(SIGSEGV, &old_segv, NULL);
+	}
 }
 
 int violation_watch(void)

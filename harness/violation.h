@@ -19,6 +19,11 @@
  * A fault of a violation_try_access() probe at the probed byte is not a
  * violation: it is counted in stats.probe_faults only and the probe
  * returns -EFAULT.
+ *
+ * A fault inside a safe_copy() (gmemkit/safe_copy.h: the ram backend's
+ * copies) is recovered first, for SIGSEGV and, through a SIGBUS handler
+ * installed alongside, SIGBUS: counted as a violation of its region, and
+ * the copy returns -EFAULT instead of the process dying.
  */
 #ifndef GMEMKIT_HARNESS_VIOLATION_H
 #define GMEMKIT_HARNESS_VIOLATION_H
@@ -28,7 +33,7 @@
 
 #include "gmemkit/gmem.h"
 
-/* Install the handler (idempotent).  0, or -errno of sigaction(). */
+/* Install the handlers (idempotent).  0, or -errno of sigaction(). */
 int violation_watch(void);
 
 typedef void (*violation_fn)(const struct gmem_violation *v, void *arg);

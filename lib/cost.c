@@ -22,6 +22,14 @@ int bench_cost_split(const struct bench_cost_in *in, struct bench_cost_split *ou
 	if (!in || !out || bad(in->total) || bad(in->kick) || bad(in->conv) ||
 	    bad(in->conv_host) || bad(in->copy))
 		return -EINVAL;
+	if (in->has_dev && (bad(in->dev) || bad(in->dev_faults) || bad(in->dev_copy_bytes)))
+		return -EINVAL;
+	if (in->has_dev) {
+		s.has_dev = true;
+		s.dev = in->dev;
+		s.dev_faults = in->dev_faults;
+		s.dev_copy_bytes = in->dev_copy_bytes;
+	}
 	s.total = in->total;
 	s.kick = in->kick;
 	s.conv_host = fmin(in->conv_host, in->conv);
@@ -58,7 +66,8 @@ int bench_cost_split(const struct bench_cost_in *in, struct bench_cost_split *ou
 
 int bench_cost_split_record(const struct json *rec, struct bench_cost_split *out)
 {
-	struct bench_cost_in in;
+	struct bench_cost_in in = { 0 };
+	unsigned int ndev;
 
 	if (!rec || !out)
 		return -EINVAL;
@@ -70,5 +79,13 @@ int bench_cost_split_record(const struct json *rec, struct bench_cost_split *out
 	if (isnan(in.total) || isnan(in.kick) || isnan(in.conv) || isnan(in.conv_host) ||
 	    isnan(in.copy))
 		return -ENOENT;
+	/* The device's side: all three or none (older records). */
+	in.dev = json_num(rec, "dev_ns_per_io", NAN);
+	in.dev_faults = json_num(rec, "dev_faults_per_io", NAN);
+	in.dev_copy_bytes = json_num(rec, "dev_copy_bytes_per_io", NAN);
+	ndev = !isnan(in.dev) + !isnan(in.dev_faults) + !isnan(in.dev_copy_bytes);
+	if (ndev && ndev < 3)
+		return -EINVAL;
+	in.has_dev = ndev == 3;
 	return bench_cost_split(&in, out);
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Guest I/O through virtio-blk (gmemkit/io.h): every I/O mode with the null
- * backend (cost split checked against what the mode must do), the cost
+ * backend (cost split checked against what the mode must do), the ram
+ * backend's device side (an in-place read makes the device fault the
+ * buffer's pages in, a shared read does not), the cost
  * split and the scattered mode on longer runs, and the io-bench command
  * (usage errors, the JSON `gmemkit bench` parses).  Data integrity,
  * malformed requests and unsharing during I/O: kvm_io_integrity.c.  Needs
@@ -25,6 +27,70 @@
 #include "gmemkit/json.h"
 #include "gmemkit/timing.h"
 #include "kvm_io_util.h"
+
+/* ---- ram backend: the device's side ---------------------------------------- */
+
+/*
+ * An in-place read on ram: every buffer page was unshared (zapped) since
+ * the device last touched it, so the device's copy faults each one in
+ * again.  A shared read: the buffers stay mapped (the prefill's writes
+ * touched them first), no faults.  A bounce read: the pool is shared once,
+ * and the host faults each slot page in once, on its first use.  All copy
+ * bs per I/O and verify.
+ */
+static void test_ram(void)
+{
+	static const struct { enum gmem_abi_io_mode m; const char *n; } pts[] = {
+		{ GMEM_ABI_IO_INPLACE, "inplace" }, { GMEM_ABI_IO_SHARED, "shared" },
+		{ GMEM_ABI_IO_BOUNCE, "bounce" },
+	};
+	const uint64_t pages = 64 * KiB / GMEM_PAGE_SIZE;
+	struct bench_io_result r;
+	struct bench_io_config c;
+	unsigned int i;
+
+	if (!have_kvm) {
+		skip_why("ram backend runs: %s", no_kvm);
+		return;
+	}
+	for (i = 0; i < sizeof(pts) / sizeof(pts[0]); i++) {
+		const char *n = pts[i].n;
+		double faults, copied, ns;
+		int err;
+
+		base(&c, pts[i].m);
+		c.backend = "ram:64M";
+		c.bs = 64 * KiB;
+		c.ios = 128;
+		c.flags = GMEM_ABI_IOF_VERIFY;
+		err = run(&c, &r);
+		if (!ok(!err && r.vm.pass && r.io.verify_errors == 0 && r.io.verified > 0,
+			"ram %s: guest passed, %llu sectors verified, 0 errors (%s)", n,
+			(unsigned long long)r.io.verified, err ? strerror(-err) : r.vm.message)) {
+			tap_skip(2, "run failed");
+			continue;
+		}
+		faults = (double)r.dev.dev_faults[BLK_OP_READ] / (double)r.dev.reads;
+		copied = (double)r.dev.dev_copy_bytes[BLK_OP_READ] / (double)r.dev.reads;
+		ns = (double)r.dev.dev_ns[BLK_OP_READ] / (double)r.dev.reads;
+		ok(copied == 64 * KiB && ns > 0 && r.dev.dev_copy_bytes[BLK_OP_WRITE] ==
+		   r.dev.writes * 64 * KiB,
+		   "ram %s: the device copies 64 KiB per read (%.0f) and per prefill write, "
+		   "%.0f ns per read", n, copied, ns);
+		if (pts[i].m == GMEM_ABI_IO_INPLACE)
+			ok(faults >= (double)pages / 2,
+			   "ram inplace read: the device faults the re-shared buffer in: %.2f "
+			   "faults per read (%llu pages per buffer)", faults,
+			   (unsigned long long)pages);
+		else if (pts[i].m == GMEM_ABI_IO_SHARED)
+			ok(faults < 0.1, "ram shared read: buffers stay mapped, %.3f faults "
+			   "per read", faults);
+		else	/* 128 reads walk 8 MiB of a cold 64 MiB pool (next fit):
+			 * the host's first touch of each slot page, then none */
+			ok(faults <= (double)pages, "ram bounce read: at most the host's first "
+			   "touch of each pool page: %.3f faults per read", faults);
+	}
+}
 
 /* ---- no VM needed ------------------------------------------------------ */
 
@@ -428,8 +494,13 @@ static void test_cli_usage(void)
 		{ "io-bench --mode inplace --pool-size 64M", "inplace" },
 		{ "io-bench --mode persistent --bs 64k --persist-buf 16k", "16k" },
 		{ "io-bench --mode bounce --persist-buf 1M", "persistent" },
+		{ "io-bench --backend null --ram-size 64M", "--ram-size" },
+		{ "io-bench --backend ram --ram-size 1000", "1000" },
+		{ "io-bench --backend ram --ram-size 128G", "128G" },
+		{ "io-bench --backend ram --ram-size 0", "0" },
+		{ "io-bench --backend ram --disk /tmp/x.img", "--disk" },
 	};
-	char out[4096];
+	char out[16384];
 	unsigned int i;
 
 	snprintf(gmemkit, sizeof(gmemkit), "%s/gmemkit", getenv("O") ? getenv("O") : "build");
@@ -460,6 +531,7 @@ static void test_cli_json(void)
 		"verify_errors", "vcpu_ns_per_io", "kick_ns_per_io", "conv_exit_ns_per_io",
 		"conv_host_ns_per_io", "split_copy_ns_per_io", "unaccounted_ns_per_io",
 		"split_scale", "adapt_bounce_ns", "adapt_inplace_ns", "scatter_runs",
+		"dev_ns_per_io", "dev_faults_per_io", "dev_copy_bytes_per_io", "dev_ios",
 	};
 	static char out[1 << 16];
 	struct json *j, *r;
@@ -495,9 +567,28 @@ static void test_cli_json(void)
 	ok(r && json_num(r, "ios", 0) > 0 && json_num(r, "iops", 0) > 0 &&
 	   json_num(r, "copy_bytes_per_io", 0) == 2 * 4096,
 	   "bounce read run: I/Os done, 2 x 4 KiB copied per I/O (in at map, out at unmap)");
+	ok(r && json_num(r, "dev_copy_bytes_per_io", -1) == 0 &&
+	   json_num(r, "dev_ios", 0) >= json_num(r, "ios", 1),
+	   "null backend: the device copies nothing (%.0f device I/Os)",
+	   r ? json_num(r, "dev_ios", 0) : 0);
 	ok(r && json_num(r, "pool_bytes", 0) == GMEM_ABI_IO_POOL_DEFAULT &&
 	   json_num(r, "shared_pct", 0) > 0 && json_num(r, "mem_bytes", 0) > 0,
 	   "bounce run: 64 MiB pool by default, its share of guest RAM reported");
+	json_free(j);
+
+	st = cli("io-bench --json --mode inplace --bs 16k --qd 2 --backend ram "
+		 "--ram-size 64M --runtime 0.2 --rw randread", out, sizeof(out), false);
+	j = json_parse(out, NULL);
+	r = j && json_get(j, "results") ? json_get(j, "results")->child : NULL;
+	ok(st == 0 && r && !strcmp(json_str(r, "backend", ""), "ram") &&
+	   json_num(r, "verify_errors", 1) == 0 && json_num(r, "verified_sectors", 0) > 0,
+	   "io-bench ram backend: exit %d, %.0f sectors verified, 0 errors", st,
+	   r ? json_num(r, "verified_sectors", 0) : 0);
+	ok(r && json_num(r, "dev_copy_bytes_per_io", 0) == 16384 &&
+	   json_num(r, "dev_faults_per_io", 0) >= 2 && json_num(r, "dev_ns_per_io", 0) > 0,
+	   "io-bench ram inplace read: the device copies 16 KiB per I/O, %.2f faults, "
+	   "%.0f ns per I/O", r ? json_num(r, "dev_faults_per_io", 0) : 0,
+	   r ? json_num(r, "dev_ns_per_io", 0) : 0);
 	json_free(j);
 
 	if (blk_disk_create(disk, sizeof(disk), "/var/tmp", DISK) &&
@@ -539,6 +630,7 @@ int main(void)
 	test_config();
 	test_null_modes();
 	test_split();
+	test_ram();
 	test_cli_usage();
 	test_cli_json();
 	return tap_done();

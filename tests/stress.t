@@ -2,7 +2,8 @@
 # gmemkit stress: a short run is clean (exit 0, PASS, every check line with
 # zeros where zeros belong, host threads said to run the guest's own
 # workload); with injected errors every one is seen as IOERR by the
-# workload; silent corruption makes it fail (exit 1) naming the sector; bad
+# workload; silent corruption makes it fail (exit 1) naming the sector; the
+# ram backend runs with its data checked; bad
 # options are refused with exit 2 and a message naming the value.
 set -u
 SECS=${STRESS_T_SECONDS:-5}
@@ -11,7 +12,7 @@ CMD=stress
 # field VALUE-AFTER-WORD FILE: the number after "WORD " in the summary
 num() { grep -o -- "$1 [0-9]*" "$2" | head -1 | awk '{print $NF}'; }
 
-echo "1..21"
+echo "1..22"
 "$BIN" stress --seconds "$SECS" >"$out/s" 2>"$out/e"; rc=$?
 ok $rc "stress --seconds $SECS exits 0 (rc $rc): $(grep '^result' "$out/s")"
 [ $rc != 0 ] && sed 's/^/# /' "$out/s" "$out/e"
@@ -44,6 +45,12 @@ ok $? "silent corruption is caught: exit $rc, $(grep -o 'first: .*' "$out/c" | h
 "$BIN" stress --seconds 1 --mode inplace-scatter --threads 1 --qd 4 >"$out/x" 2>&1; rc=$?
 ok $rc "another workload mode (inplace-scatter) is stressed too: $(grep '^result' "$out/x")"
 
+"$BIN" stress --seconds 1 --backend ram --threads 1 --qd 4 >"$out/r" 2>&1; rc=$?
+[ $rc = 0 ] && [ "$(num 'verified' "$out/r")" -gt 0 ] && [ "$(num 'mismatches' "$out/r")" = 0 ] &&
+	[ "$(num 'gmem violations' "$out/r")" = 0 ] && ! grep -q 'data not checked' "$out/r"
+ok $? "the ram backend is stressed with data checked: exit $rc, $(grep '^result' "$out/r")"
+[ $rc != 0 ] && sed 's/^/# /' "$out/r"
+
 "$BIN" stress --seconds 2 --conv-model eager >"$out/g" 2>&1; rc=$?
 [ $rc = 0 ] && grep -q 'eager model' "$out/g" && [ "$(num 'mismatches' "$out/g")" = 0 ] &&
 	[ "$(num 'gmem violations' "$out/g")" = 0 ] && [ "$(num 'pins left' "$out/g")" = 0 ]
@@ -51,6 +58,7 @@ ok $? "--conv-model eager (one mapping, userfaultfd) under the mixed workload an
 [ $rc != 0 ] && sed 's/^/# /' "$out/g"
 
 refused "gmemkit stress: --conv-model huge: not one of lazy, eager" --conv-model huge
+
 refused "gmemkit stress: --seconds 0: out of range (1..86400)" --seconds 0
 refused "gmemkit stress: --mode fast: not shared, bounce, inplace, inplace-batch" --mode fast
 refused "gmemkit stress: --pool-size 12x: not a size (e.g. 4096, 4k, 2M, 1G; range 256k..1G)" --pool-size 12x
@@ -58,7 +66,7 @@ refused "gmemkit stress: --pool-size 2T: out of range (256k..1G)" --pool-size 2T
 refused "gmemkit stress: --pool-size 768k: with --bs 1M and 2 threads, a multiple of 512k of at least 3M" \
 	--pool-size 768k --bs 1M
 refused "gmemkit stress: --bs 6k: not a power of 2" --bs 6k
-refused "gmemkit stress: --backend tape: not one of file, file-sync, null" --backend tape
+refused "gmemkit stress: --backend tape: not one of file, file-sync, ram, null" --backend tape
 refused "gmemkit stress: --disk-size 1M: too small for 2 threads" --disk-size 1M --bs 1M
 refused "gmemkit stress: --inject eio:2: not KIND:RATE or KIND:#N items" --inject eio:2
 refused "gmemkit stress: --seed 0x10: not a non-negative base-10 integer" --seconds 1 --seed 0x10

@@ -3,7 +3,8 @@
  * The per-I/O cost split (gmemkit/cost.h) on synthetic input, and through
  * the path the bench report takes (an io-bench JSON record): each cost
  * once, conversion = exit + host work, the parts never above the measured
- * vCPU time, the rest named unaccounted, bad input refused.
+ * vCPU time, the rest named unaccounted, bad input refused; the device's
+ * side beside the vCPU's (never scaled into it), optional in old records.
  */
 #include <errno.h>
 #include <math.h>
@@ -36,7 +37,7 @@ int main(void)
 	char text[512];
 	int k;
 
-	tap_plan(17);
+	tap_plan(24);
 
 	/* an in-place point as measured on profile K: 58.8 us per I/O, 0.56 us
 	 * kicks, 57.1 us in conversions of which 6.2 us host work */
@@ -135,5 +136,61 @@ int main(void)
 	   "a record of an older gmemkit (no vcpu time): -ENOENT, no split");
 	json_free(j);
 	ok(bench_cost_split_record(NULL, &s) == -EINVAL, "NULL record refused");
+
+	/* The device's side: beside the vCPU time, carried as given, never
+	 * part of the vCPU split or scaled with it. */
+	in = (struct bench_cost_in){ .total = 50000, .kick = 20000, .conv = 56000,
+				    .conv_host = 6000, .copy = 4000, .has_dev = true,
+				    .dev = 38000, .dev_faults = 16, .dev_copy_bytes = 65536 };
+	ok(!bench_cost_split(&in, &s) && s.has_dev && s.dev == 38000 && s.dev_faults == 16 &&
+	   s.dev_copy_bytes == 65536 && s.scaled && sum(&s) <= s.total && s.unaccounted == 0,
+	   "device side kept as measured (%.0f ns, %.0f faults) while the vCPU parts scale",
+	   s.dev, s.dev_faults);
+	in = (struct bench_cost_in){ .total = 1000, .kick = 100, .has_dev = false,
+				    .dev = NAN, .dev_faults = -1 };
+	ok(!bench_cost_split(&in, &s) && !s.has_dev && s.dev == 0 && s.dev_faults == 0 &&
+	   s.dev_copy_bytes == 0 && s.unaccounted == 900,
+	   "without has_dev the device fields are not looked at: absent, 0");
+	s = keep;
+	k = 0;
+	in = (struct bench_cost_in){ .total = 10, .has_dev = true, .dev = -5 };
+	k += bench_cost_split(&in, &s) == -EINVAL;
+	in = (struct bench_cost_in){ .total = 10, .has_dev = true, .dev_faults = NAN };
+	k += bench_cost_split(&in, &s) == -EINVAL;
+	in = (struct bench_cost_in){ .total = 10, .has_dev = true, .dev_copy_bytes = INFINITY };
+	k += bench_cost_split(&in, &s) == -EINVAL;
+	ok(k == 3 && !memcmp(&s, &keep, sizeof(s)),
+	   "bad device input (negative, NaN, infinite) refused, output untouched");
+
+	/* Records: with the device's fields, without them (older), half. */
+	j = json_parse("{\"vcpu_ns_per_io\":30000,\"kick_ns_per_io\":560,"
+		       "\"conv_ns_per_io\":20000,\"conv_host_ns_per_io\":6190,"
+		       "\"copy_ns_per_io\":0,\"dev_ns_per_io\":41000.5,"
+		       "\"dev_faults_per_io\":16.25,\"dev_copy_bytes_per_io\":65536}", &at);
+	ok(j && !bench_cost_split_record(j, &s) && s.has_dev && s.dev == 41000.5 &&
+	   s.dev_faults == 16.25 && s.dev_copy_bytes == 65536 && !s.scaled &&
+	   fabs(s.unaccounted - (30000 - 560 - 20000)) < 1e-6,
+	   "record with the device's side: dev %.1f ns, %.2f faults, %.0f B per I/O, "
+	   "the vCPU split unchanged by it", s.dev, s.dev_faults, s.dev_copy_bytes);
+	json_free(j);
+	j = json_parse("{\"vcpu_ns_per_io\":30000,\"kick_ns_per_io\":560,"
+		       "\"conv_ns_per_io\":20000,\"conv_host_ns_per_io\":6190,"
+		       "\"copy_ns_per_io\":0}", &at);
+	ok(j && !bench_cost_split_record(j, &s) && !s.has_dev && s.dev == 0,
+	   "a record without the device's side (older gmemkit) splits, has_dev false");
+	json_free(j);
+	j = json_parse("{\"vcpu_ns_per_io\":30000,\"kick_ns_per_io\":560,"
+		       "\"conv_ns_per_io\":20000,\"conv_host_ns_per_io\":6190,"
+		       "\"copy_ns_per_io\":0,\"dev_ns_per_io\":100}", &at);
+	ok(j && bench_cost_split_record(j, &s) == -EINVAL,
+	   "a record with part of the device's side: -EINVAL");
+	json_free(j);
+	j = json_parse("{\"vcpu_ns_per_io\":30000,\"kick_ns_per_io\":560,"
+		       "\"conv_ns_per_io\":20000,\"conv_host_ns_per_io\":6190,"
+		       "\"copy_ns_per_io\":0,\"dev_ns_per_io\":-1,"
+		       "\"dev_faults_per_io\":0,\"dev_copy_bytes_per_io\":0}", &at);
+	ok(j && bench_cost_split_record(j, &s) == -EINVAL,
+	   "a record with a negative device time: -EINVAL");
+	json_free(j);
 	return tap_done();
 }

@@ -2,9 +2,14 @@
 /*
  * virtio-blk device, host only, I/O in flight: pins held during an
  * in-flight I/O, descriptors rewritten in flight, backend failures, reset
- * with I/O in flight, a reset that cannot drain (orphans), and the file
- * backend (io_uring, sync, O_DIRECT; data compared).
+ * with I/O in flight, a reset that cannot drain (orphans), the file
+ * backend (io_uring, sync, O_DIRECT; data compared), and the ram backend
+ * (both directions, short, unaligned and uneven segments, specs, private
+ * and inaccessible buffers, the device-side faults and copy bytes).
  */
+#include <sys/mman.h>
+
+#include "harness/violation.h"
 #include "virtio_blk_guest.h"
 
 /* ---- pins while in flight; descriptors rewritten in flight ------------------ */
@@ -385,10 +390,285 @@ static void test_file(void)
 	unlink(path);
 }
 
+/* ---- ram backend ---------------------------------------------------------- */
+
+static void ram_specs(void)
+{
+	static const struct { const char *spec; int ret; } bad[] = {
+		{ "ram:", -EINVAL }, { "ram:0", -EINVAL }, { "ram:1000", -EINVAL },
+		{ "ram:12x", -EINVAL }, { "ram:-512", -EINVAL }, { "rams", -EINVAL },
+		{ "ram:1g,ro", -EINVAL }, { "ram:99999999999T", -EINVAL },
+		{ "RAM:1g", -EINVAL }, { "ram:8000000T", -ENOMEM },
+	};
+	struct blk_backend *be = NULL;
+	bool all = true;
+	unsigned int i;
+
+	ok_eq(blk_backend_ram(0, &be), -EINVAL, "ram: capacity 0 refused");
+	ok_eq(blk_backend_ram(1000, &be), -EINVAL,
+	      "ram: capacity not a sector multiple refused");
+	ok_eq(blk_backend_ram(512, NULL), -EINVAL, "ram: NULL out refused");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = blk_backend_open(bad[i].spec, &be);
+
+		if (r != bad[i].ret) {
+			diag("spec \"%s\": got %d want %d", bad[i].spec, r, bad[i].ret);
+			all = false;
+		}
+	}
+	ok(all, "bad ram specs refused with the grammar's errno (size beyond "
+	   "the address space: -ENOMEM)");
+	ok(!blk_backend_open("ram", &be) && be->capacity == 1ULL << 30 &&
+	   !strcmp(be->name, "ram") && !strcmp(be->engine, "memcpy") && !be->read_only &&
+	   be->event_fd < 0, "spec ram: 1 GiB, engine memcpy");
+	blk_backend_destroy(be);
+	ok(!blk_backend_open("ram:64M", &be) && be->capacity == 64ULL << 20,
+	   "spec ram:64M");
+	blk_backend_destroy(be);
+}
+
+/* One request of head h at sector sec over the n segments in ds. */
+static uint8_t ram_req(struct guest *gu, uint16_t h, uint32_t type,
+		       uint64_t sec, const struct d *segs, unsigned int n,
+		       uint32_t *used_len)
+{
+	struct d ds[SEG_MAX + 2];
+	struct vring_used_elem e;
+	unsigned int i;
+
+	put_hdr(gu, h, type, sec);
+	ds[0] = (struct d){ HDR_GPA + 16 * h, 16, 0 };
+	for (i = 0; i < n; i++)
+		ds[1 + i] = segs[i];
+	ds[1 + n] = (struct d){ STATUS_GPA + h, 1, W };
+	put_chain(gu, h, ds, n + 2);
+	publish_head(gu, h);
+	if (!run1(gu, &e) || e.id != h)
+		return 0xee;
+	if (used_len)
+		*used_len = e.len;
+	return *status_byte(gu, h);
+}
+
+static long ram_res;
+
+static void ram_done(struct blk_backend *be, struct blk_io *io, long res)
+{
+	(void)be;
+	(void)io;
+	ram_res = res;
+}
+
+/*
+ * SIGBUS: a buffer on a file mapping past the end of its file (what a
+ * userfaultfd SIGBUS region raises too).  The backend's copy is recovered
+ * by the violation handler's SIGBUS half: -EFAULT, the process lives on.
+ */
+static void ram_sigbus(void)
+{
+	int fd = memfd_create("t-ram-bus", 0);
+	struct blk_backend *be;
+	struct iovec iov;
+	struct blk_io io = { .iov = &iov, .niov = 1, .len = 8192, .offset = 4096 };
+	uint8_t *p;
+
+	if (fd < 0 || ftruncate(fd, 2 * PG) || blk_backend_ram(1 << 20, &be))
+		tap_bail("memfd");
+	p = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED || ftruncate(fd, PG))
+		tap_bail("mmap");
+	be->complete = ram_done;
+	iov = (struct iovec){ p, 8192 };
+	io.op = BLK_OP_READ;
+	ram_res = 1;
+	ok(be->ops->submit(be, &io) == 0 && ram_res == -EFAULT,
+	   "ram: a read into a page past the end of a file mapping (SIGBUS): "
+	   "-EFAULT, no crash");
+	io.op = BLK_OP_WRITE;
+	ram_res = 1;
+	ok(be->ops->submit(be, &io) == 0 && ram_res == -EFAULT &&
+	   be->copy_bytes[BLK_OP_WRITE] == 0 && be->copy_bytes[BLK_OP_READ] == 0,
+	   "ram: a write from it too; a failed copy is not counted as copied");
+	iov = (struct iovec){ p, 4096 };
+	io.len = 4096;
+	ram_res = 1;
+	ok(be->ops->submit(be, &io) == 0 && ram_res == 4096,
+	   "ram: the mapped page alone copies fine afterwards");
+	blk_backend_destroy(be);
+	munmap(p, 2 * PG);
+	close(fd);
+}
+
+static void test_ram(void)
+{
+	const uint64_t a = DATA_GPA + 0x40000, b = DATA_GPA + 0x80000;
+	const uint64_t bad = DATA_GPA + 0xc0000, ip = DATA_GPA + 0x100000;
+	uint8_t *hv, *zero = calloc(1, 4096);
+	struct vblk_stats s0, s1;
+	struct blk_backend *be;
+	struct guest gu;
+	uint64_t gv;
+	uint32_t used = 0;
+	uint8_t st;
+
+	ram_specs();
+	if (blk_backend_ram(DISK_SIZE, &be) || !zero)
+		tap_bail("ram backend");
+	mk_guest(&gu, be);
+	if (!drv_init(&gu, std_features))
+		tap_bail("driver init");
+	hv = gmem_host_view(gu.g);
+
+	/* Both directions, three segments, the bytes counted once each way. */
+	fill(gu.mem + a, 3 * 4096, 21);
+	memset(gu.mem + b, 0, 3 * 4096);
+	st = ram_req(&gu, 1, VIRTIO_BLK_T_OUT, 16, (struct d[]){ { a, 4096, 0 },
+		     { a + 4096, 4096, 0 }, { a + 8192, 4096, 0 } }, 3, &used);
+	ok(st == VIRTIO_BLK_S_OK && used == 1, "ram: OUT 12 KiB OK, used len 1");
+	st = ram_req(&gu, 8, VIRTIO_BLK_T_IN, 16, (struct d[]){ { b, 4096, W },
+		     { b + 4096, 4096, W }, { b + 8192, 4096, W } }, 3, &used);
+	ok(st == VIRTIO_BLK_S_OK && used == 3 * 4096 + 1 &&
+	   !memcmp(gu.mem + a, gu.mem + b, 3 * 4096),
+	   "ram: IN reads the 12 KiB back, used len %u", used);
+	s0 = stats(&gu);
+	ok(s0.dev_copy_bytes[BLK_OP_WRITE] == 3 * 4096 &&
+	   s0.dev_copy_bytes[BLK_OP_READ] == 3 * 4096 && s0.dev_ns[BLK_OP_READ] > 0 &&
+	   s0.dev_ns[BLK_OP_WRITE] > 0,
+	   "ram: the device copied 12 KiB each way, its time counted per direction");
+
+	/* A sector never written reads zeros (the store is sparse). */
+	memset(gu.mem + b, 0xa5, 1024);
+	st = ram_req(&gu, 16, VIRTIO_BLK_T_IN, 1000, (struct d[]){ { b, 1024, W } }, 1,
+		     NULL);
+	ok(st == VIRTIO_BLK_S_OK && !memcmp(gu.mem + b, zero, 1024),
+	   "ram: a sector never written reads zeros");
+
+	/* Short and unaligned: one sector from an odd address, back into
+	 * another odd address. */
+	fill(gu.mem + a + 1, 512, 22);
+	st = ram_req(&gu, 20, VIRTIO_BLK_T_OUT, 3, (struct d[]){ { a + 1, 512, 0 } }, 1,
+		     NULL);
+	memset(gu.mem + b + 3, 0, 512);
+	st |= ram_req(&gu, 24, VIRTIO_BLK_T_IN, 3, (struct d[]){ { b + 3, 512, W } }, 1,
+		      &used);
+	ok(st == VIRTIO_BLK_S_OK && used == 513 && !memcmp(gu.mem + a + 1, gu.mem + b + 3, 512),
+	   "ram: one sector from and to unaligned buffers");
+
+	/* Uneven segments (512 + 1536 + 2048), read back as one 4 KiB. */
+	fill(gu.mem + a, 4096, 23);
+	st = ram_req(&gu, 28, VIRTIO_BLK_T_OUT, 40, (struct d[]){ { a, 512, 0 },
+		     { a + 512, 1536, 0 }, { a + 2048, 2048, 0 } }, 3, NULL);
+	memset(gu.mem + b, 0, 4096);
+	st |= ram_req(&gu, 34, VIRTIO_BLK_T_IN, 40, (struct d[]){ { b, 4096, W } }, 1, NULL);
+	ok(st == VIRTIO_BLK_S_OK && !memcmp(gu.mem + a, gu.mem + b, 4096),
+	   "ram: uneven segments land at the right offsets");
+
+	/* The last sector; one past it refused by the device. */
+	fill(gu.mem + a, 512, 24);
+	st = ram_req(&gu, 38, VIRTIO_BLK_T_OUT, DISK_SIZE / 512 - 1,
+		     (struct d[]){ { a, 512, 0 } }, 1, NULL);
+	memset(gu.mem + b, 0, 512);
+	st |= ram_req(&gu, 42, VIRTIO_BLK_T_IN, DISK_SIZE / 512 - 1,
+		      (struct d[]){ { b, 512, W } }, 1, NULL);
+	ok(st == VIRTIO_BLK_S_OK && !memcmp(gu.mem + a, gu.mem + b, 512),
+	   "ram: the last sector written and read back");
+	s0 = stats(&gu);
+	st = ram_req(&gu, 46, VIRTIO_BLK_T_IN, DISK_SIZE / 512 - 1,
+		     (struct d[]){ { b, 1024, W } }, 1, NULL);
+	ok(st == VIRTIO_BLK_S_IOERR &&
+	   stats(&gu).err[VBLK_E_SECTOR] == s0.err[VBLK_E_SECTOR] + 1,
+	   "ram: a read past the end gets IOERR (sector)");
+	st = ram_req(&gu, 50, VIRTIO_BLK_T_FLUSH, 0, NULL, 0, NULL);
+	ok_eq(st, VIRTIO_BLK_S_OK, "ram: FLUSH OK");
+
+	/* A buffer the guest made private: refused before the backend. */
+	s0 = stats(&gu);
+	st = ram_req(&gu, 30, VIRTIO_BLK_T_OUT, 64, (struct d[]){ { PRIV_GPA, 4096, 0 } },
+		     1, NULL);
+	st |= ram_req(&gu, 36, VIRTIO_BLK_T_IN, 16, (struct d[]){ { PRIV_GPA, 4096, W } },
+		      1, NULL);
+	s1 = stats(&gu);
+	ok(st == VIRTIO_BLK_S_IOERR && s1.err[VBLK_E_PRIVATE] == s0.err[VBLK_E_PRIVATE] + 2 &&
+	   s1.violations == s0.violations + 2 && gmem_violations(gu.g) == 0 &&
+	   s1.dev_copy_bytes[BLK_OP_READ] == s0.dev_copy_bytes[BLK_OP_READ] &&
+	   s1.dev_copy_bytes[BLK_OP_WRITE] == s0.dev_copy_bytes[BLK_OP_WRITE],
+	   "ram: private buffer, both directions: IOERR, 2 violations, nothing copied, "
+	   "no host access");
+	memset(gu.mem + b, 0xa5, 4096);
+	st = ram_req(&gu, 44, VIRTIO_BLK_T_IN, 64, (struct d[]){ { b, 4096, W } }, 1, NULL);
+	ok(st == VIRTIO_BLK_S_OK && !memcmp(gu.mem + b, zero, 4096),
+	   "ram: the refused OUT left the store as it was");
+
+	/*
+	 * A page gone inaccessible behind the device's back (shared for gmem,
+	 * PROT_NONE in the host view): the backend's copy faults, the
+	 * program's violation handler (gmemkit installs it at start) recovers
+	 * it, the request gets IOERR and a counted violation, the VMM lives
+	 * on.  Twice: the recovery leaves the handler working.
+	 */
+	if (violation_watch())
+		tap_bail("violation_watch");
+	for (int round = 0; round < 2; round++) {
+		const char *who = round ? "again" : "once";
+
+		s0 = stats(&gu);
+		gv = gmem_violations(gu.g);
+		if (mprotect(hv + bad + PG, PG, PROT_NONE))
+			tap_bail("mprotect");
+		st = ram_req(&gu, 1, VIRTIO_BLK_T_IN, 16, (struct d[]){ { bad, 2 * 4096, W } },
+			     1, &used);
+		ok(st == VIRTIO_BLK_S_IOERR && used == 1,
+		   "ram (%s): IN into an inaccessible page: IOERR, no crash", who);
+		st = ram_req(&gu, 8, VIRTIO_BLK_T_OUT, 16, (struct d[]){ { bad, 2 * 4096, 0 } },
+			     1, &used);
+		if (mprotect(hv + bad + PG, PG, PROT_READ | PROT_WRITE))
+			tap_bail("mprotect");
+		s1 = stats(&gu);
+		ok(st == VIRTIO_BLK_S_IOERR && s1.violations == s0.violations + 2 &&
+		   s1.err[VBLK_E_PRIVATE] == s0.err[VBLK_E_PRIVATE] + 2 &&
+		   s1.backend_errors == s0.backend_errors && gmem_violations(gu.g) == gv + 2,
+		   "ram (%s): OUT from it too; 2 device violations, 2 gmem violations", who);
+		ok(gmem_page_pins(gu.g, bad) == 0 && gmem_page_pins(gu.g, bad + PG) == 0,
+		   "ram (%s): the failed requests dropped their pins", who);
+	}
+	memset(gu.mem + b, 0, 3 * 4096);
+	st = ram_req(&gu, 12, VIRTIO_BLK_T_IN, 16, (struct d[]){ { b, 3 * 4096, W } }, 1, NULL);
+	fill(gu.mem + a, 3 * 4096, 21);
+	ok(st == VIRTIO_BLK_S_OK && !memcmp(gu.mem + a, gu.mem + b, 3 * 4096),
+	   "ram: the device works on, the first write still there (data persists)");
+
+	/*
+	 * The device's faults: a buffer unshared and shared again (the host's
+	 * mapping of it zapped, as an in-place conversion does) is faulted in
+	 * by the device's copy, once per page; read into again, no fault.
+	 */
+	if (gmem_unshare(gu.g, ip, 4 * PG) || gmem_share(gu.g, ip, 4 * PG))
+		tap_bail("convert");
+	s0 = stats(&gu);
+	st = ram_req(&gu, 16, VIRTIO_BLK_T_IN, 16, (struct d[]){ { ip, 4 * 4096, W } }, 1,
+		     NULL);
+	s1 = stats(&gu);
+	ok(st == VIRTIO_BLK_S_OK && s1.dev_faults[BLK_OP_READ] - s0.dev_faults[BLK_OP_READ] >= 4,
+	   "ram: a read into a re-shared 16 KiB buffer: the device faults its pages "
+	   "in (%llu faults)",
+	   (unsigned long long)(s1.dev_faults[BLK_OP_READ] - s0.dev_faults[BLK_OP_READ]));
+	s0 = s1;
+	st = ram_req(&gu, 20, VIRTIO_BLK_T_IN, 16, (struct d[]){ { ip, 4 * 4096, W } }, 1,
+		     NULL);
+	s1 = stats(&gu);
+	ok(st == VIRTIO_BLK_S_OK && s1.dev_faults[BLK_OP_READ] == s0.dev_faults[BLK_OP_READ] &&
+	   s1.dev_copy_bytes[BLK_OP_READ] == s0.dev_copy_bytes[BLK_OP_READ] + 4 * 4096,
+	   "ram: the same read again (pages mapped): no fault, 16 KiB copied");
+	free_guest(&gu);
+	free(zero);
+	ram_sigbus();
+}
+
 int main(void)
 {
 	test_inflight();
 	test_orphans();
 	test_file();
+	test_ram();
 	return tap_done();
 }

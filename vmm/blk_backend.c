@@ -4,6 +4,9 @@
  *
  * null: completes every I/O inside submit() without touching data, the
  *       way null_blk does: what is left is the cost of the I/O path itself.
+ * ram:  a memory-backed device (null_blk memory_backed=1, brd): a store of
+ *       anonymous memory, every I/O a memcpy between it and the guest's
+ *       buffers inside submit(), through safe_copy().
  * file: a regular file or block device through io_uring (liburing), one
  *       SQE per request, submitted once per batch (kick), completions
  *       signalled on an eventfd the device thread polls.  Buffered or
@@ -19,10 +22,12 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "gmemkit/parse.h"
+#include "gmemkit/safe_copy.h"
 #include "gmemkit/virtio_blk.h"
 
 #define SECTOR_MASK	((uint64_t)VIRTIO_BLK_SECTOR_SIZE - 1)
@@ -86,6 +91,98 @@ int blk_backend_null(uint64_t capacity, struct blk_backend **out)
 	be->event_fd = -1;
 	set_id(be, "gmemkit-null");
 	*out = be;
+	return 0;
+}
+
+/* ---- ram ------------------------------------------------------------------- */
+
+struct ram_backend {
+	struct blk_backend be;
+	uint8_t *store;
+};
+
+/*
+ * Copy io between the store and the guest's buffers: the bytes copied, or
+ * -EFAULT (a page the copy may not touch), -EIO for an I/O the device
+ * should never have handed over (beyond capacity, iov shorter than len).
+ */
+static long ram_copy(struct ram_backend *r, const struct blk_io *io)
+{
+	uint64_t off = io->offset, left = io->len;
+	unsigned int i;
+	int err;
+
+	if (off > r->be.capacity || left > r->be.capacity - off)
+		return -EIO;
+	for (i = 0; i < io->niov && left; i++) {
+		size_t n = io->iov[i].iov_len < left ? io->iov[i].iov_len : left;
+		uint8_t *s = r->store + off;
+
+		if (io->op == BLK_OP_READ)
+			err = safe_copy(io->iov[i].iov_base, s, n);
+		else
+			err = safe_copy(s, io->iov[i].iov_base, n);
+		if (err)
+			return err;
+		r->be.copy_bytes[io->op] += n;
+		off += n;
+		left -= n;
+	}
+	return left ? -EIO : (long)io->len;
+}
+
+static int ram_submit(struct blk_backend *be, struct blk_io *io)
+{
+	long res = 0;
+
+	if (io->op != BLK_OP_FLUSH)
+		res = ram_copy((struct ram_backend *)be, io);
+	be->complete(be, io, res);
+	return 0;
+}
+
+static void ram_destroy(struct blk_backend *be)
+{
+	struct ram_backend *r = (struct ram_backend *)be;
+
+	munmap(r->store, be->capacity);
+	free(r);
+}
+
+static const struct blk_backend_ops ram_ops = {
+	.submit = ram_submit,
+	.kick = null_kick,
+	.reap = null_reap,
+	.destroy = ram_destroy,
+};
+
+int blk_backend_ram(uint64_t capacity, struct blk_backend **out)
+{
+	struct ram_backend *r;
+	void *p;
+
+	if (!out || !capacity || (capacity & SECTOR_MASK))
+		return -EINVAL;
+	if (capacity > SIZE_MAX)
+		return -ENOMEM;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	/* NORESERVE: a sparse device; pages come with the first write. */
+	p = mmap(NULL, (size_t)capacity, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		free(r);
+		return -ENOMEM;
+	}
+	r->store = p;
+	r->be.ops = &ram_ops;
+	r->be.name = "ram";
+	r->be.engine = "memcpy";
+	r->be.capacity = capacity;
+	r->be.event_fd = -1;
+	set_id(&r->be, "gmemkit-ram");
+	*out = &r->be;
 	return 0;
 }
 
@@ -430,6 +527,13 @@ int blk_backend_open(const char *spec, struct blk_backend **out)
 		if (parse_size(spec + 5, 0, UINT64_MAX, &size))
 			return -EINVAL;
 		return blk_backend_null(size, out);
+	}
+	if (!strcmp(spec, "ram"))
+		return blk_backend_ram(size, out);
+	if (!strncmp(spec, "ram:", 4)) {
+		if (parse_size(spec + 4, 0, UINT64_MAX, &size))
+			return -EINVAL;
+		return blk_backend_ram(size, out);
 	}
 	if (!strncmp(spec, "file:", 5))
 		return open_file_spec(spec + 5, out);

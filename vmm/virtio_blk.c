@@ -57,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "gmemkit/gmem.h"
@@ -110,27 +111,40 @@ static int process_locked(struct vblk *b)
 	else if (n == b->vq.size && atomic_load(&b->running))
 		eventfd_write(b->notify_fd, 1);
 	if (n) {
+		uint64_t t0;
+
 		b->st.batches++;
+		t0 = vblk_be_enter(b);
 		b->be->ops->kick(b->be);
 		/* io_uring often completes page-cache I/O inside the submit:
 		 * collect that now instead of after an eventfd wakeup. */
 		if (b->be->event_fd >= 0)
 			b->be->ops->reap(b->be, false);
+		vblk_be_leave(b, t0);
 	}
+	vblk_pass_close(b);
 	publish(b);
 	return b->vq.broken ? -EIO : n;
 }
 
 static int reap_locked(struct vblk *b, bool wait)
 {
+	uint64_t t0 = 0;
 	int n = 0, r;
 
+	/* A waiting reap waits for the backend: idle time, not the device's
+	 * work, so only a non-waiting one is accounted. */
+	if (!wait)
+		t0 = vblk_be_enter(b);
 	do {
 		r = b->be->ops->reap(b->be, wait);
 		if (r < 0)
 			break;
 		n += r;
 	} while (wait && r > 0 && b->inflight);
+	if (!wait)
+		vblk_be_leave(b, t0);
+	vblk_pass_close(b);
 	publish(b);
 	return r < 0 && !n ? r : n;
 }
@@ -153,6 +167,54 @@ int vblk_reap(struct vblk *b, bool wait)
 	n = reap_locked(b, wait);
 	pthread_mutex_unlock(&b->mmio.proc_lock);
 	return n;
+}
+
+/* ---- device-side cost ------------------------------------------------------ */
+
+uint64_t vblk_thread_faults(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru))
+		return 0;
+	return (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
+}
+
+__thread uint64_t vblk_tl_faults;
+__thread bool vblk_tl_have;
+
+/*
+ * The pass's backend time, and the faults the thread took since the
+ * device's count on it last stopped (its previous pass that did I/O: on
+ * the device thread nothing between passes touches memory that could
+ * fault but the device's own parsing of the rings), go to reads and
+ * writes in proportion to the reads and writes the pass handled (a pass
+ * of one kind, the usual case, gives it all to that kind).  A pass that
+ * handled neither (flushes, an empty reap) is not an I/O's cost: its time
+ * is dropped and its faults, if any, roll into the next pass that does
+ * I/O.  One getrusage() per pass that did I/O, not per request.
+ */
+void vblk_pass_close(struct vblk *b)
+{
+	uint64_t nr = b->pass_ios[BLK_OP_READ], nw = b->pass_ios[BLK_OP_WRITE];
+
+	if (b->pass_open && nr + nw) {
+		uint64_t now = vblk_thread_faults();
+		uint64_t f = now - b->pass_faults;
+		uint64_t fr = nw ? (uint64_t)((double)f * nr / (nr + nw)) : f;
+		uint64_t tr = nw ? (uint64_t)((double)b->pass_ns * nr / (nr + nw)) :
+			      b->pass_ns;
+
+		b->st.dev_faults[BLK_OP_READ] += fr;
+		b->st.dev_faults[BLK_OP_WRITE] += f - fr;
+		b->st.dev_ns[BLK_OP_READ] += tr;
+		b->st.dev_ns[BLK_OP_WRITE] += b->pass_ns - tr;
+		vblk_tl_faults = now;
+	}
+	b->pass_open = false;
+	b->pass_ns = 0;
+	b->pass_ios[BLK_OP_READ] = 0;
+	b->pass_ios[BLK_OP_WRITE] = 0;
 }
 
 /* ---- transport hooks (locks: see each hook in virtio_mmio.h) --------------- */
@@ -196,6 +258,7 @@ static bool queue_stop(void *opaque, unsigned int qi)
 	while (b->inflight > b->orphans && tries < VBLK_DRAIN_TRIES)
 		if (b->be->ops->reap(b->be, true) <= 0)
 			tries++;
+	vblk_pass_close(b);	/* a drain is waiting, not accounted */
 	publish(b);
 	if (b->inflight == b->orphans)
 		return true;
@@ -523,6 +586,8 @@ void vblk_get_stats(struct vblk *b, struct vblk_stats *st)
 	*st = b->st;
 	st->inflight = b->inflight;
 	st->orphans = b->orphans;
+	st->dev_copy_bytes[BLK_OP_READ] = b->be->copy_bytes[BLK_OP_READ];
+	st->dev_copy_bytes[BLK_OP_WRITE] = b->be->copy_bytes[BLK_OP_WRITE];
 	pthread_mutex_lock(&b->mmio.reg_lock);
 	st->bad_config = b->mmio.bad_config;
 	st->bad_access = b->mmio.bad_access;

@@ -292,6 +292,7 @@ static void get_id(struct vblk *b, struct gblk_req *r)
 static void submit(struct vblk *b, struct gblk_req *r, enum blk_op op,
 		   uint64_t sector)
 {
+	uint64_t t0;
 	int ret;
 
 	r->io.op = op;
@@ -300,7 +301,10 @@ static void submit(struct vblk *b, struct gblk_req *r, enum blk_op op,
 	r->io.iov = r->iov;
 	r->io.niov = r->nseg;
 	b->inflight++;
+	vblk_pass_io(b, op);
+	t0 = vblk_be_enter(b);
 	ret = b->be->ops->submit(b->be, &r->io);
+	vblk_be_leave(b, t0);
 	if (ret) {
 		b->inflight--;
 		b->st.backend_errors++;
@@ -405,9 +409,12 @@ void vblk_io_done(struct blk_backend *be, struct blk_io *io, long res)
 		vblk_release_orphan(b, r);
 		return;
 	}
+	vblk_pass_io(b, r->io.op);
 	if (res == -EFAULT) {
-		/* The kernel refused the buffer for the backend: a private page
-		 * (the eager model maps none for the host), never touched. */
+		/* The backend met a page it may not touch: a private page (the
+		 * eager model maps none for the host; the kernel refuses it to
+		 * io_uring), or an unmapped one.  A violation, not a device
+		 * failure; the page was never touched. */
 		b->st.violations++;
 		fail(b, r, VBLK_E_PRIVATE);
 		return;

@@ -61,8 +61,8 @@ struct blk_backend_ops {
  */
 struct blk_backend {
 	const struct blk_backend_ops *ops;
-	const char *name;		/* "null", "file" */
-	const char *engine;		/* "inline", "io_uring", "sync" */
+	const char *name;		/* "null", "ram", "file" */
+	const char *engine;		/* "inline", "memcpy", "io_uring", "sync" */
 	uint64_t capacity;		/* bytes, multiple of 512 */
 	bool read_only;
 	bool direct;			/* O_DIRECT */
@@ -70,6 +70,14 @@ struct blk_backend {
 	char id[VIRTIO_BLK_ID_BYTES];	/* GET_ID answer, NUL padded */
 	blk_complete_fn complete;	/* set by the device */
 	void *complete_arg;		/* for the completion callback */
+	/*
+	 * Bytes the backend's own code copied between guest buffers and its
+	 * store with the CPU, [BLK_OP_READ] and [BLK_OP_WRITE] (ram: every
+	 * byte; null and file: 0, the kernel's copies for a file are not
+	 * the backend's).  Updated in submit() and reap(), read by the
+	 * device under its processing lock.
+	 */
+	uint64_t copy_bytes[2];
 };
 
 /*
@@ -104,13 +112,35 @@ int blk_backend_file(const char *path, unsigned int flags, unsigned int depth,
 		     struct blk_backend **out);
 
 /*
+ * blk_backend_ram() - a memory-backed device (like null_blk with
+ * memory_backed=1, or brd): its store is anonymous memory of its own,
+ * capacity bytes, allocated on first touch (a never-written sector reads
+ * zeros) and kept for the backend's life.  A read copies from the store
+ * into the guest buffer, a write from the buffer into the store, with
+ * memcpy through the iov's host pointers, inside submit() (on the thread
+ * that runs the device): it pays what a device that moves the data once
+ * pays, including the faults on buffer pages the host has not mapped yet
+ * (freshly re-shared in-place buffers).  Copies go through safe_copy():
+ * under a handler that recovers them (the test support's violation
+ * handler, which gmemkit installs), a copy that faults on a page it may
+ * not touch completes the I/O with -EFAULT, counted by gmem as a
+ * violation, and the process lives on.  FLUSH completes at once (nothing
+ * is volatile beyond the store).
+ *   -EINVAL  out NULL, capacity 0 or not a multiple of 512
+ *   -ENOMEM  the store cannot be mapped (capacity beyond what mmap gives)
+ */
+int blk_backend_ram(uint64_t capacity, struct blk_backend **out);
+
+/*
  * blk_backend_open() - a backend from a command-line spec:
  *   "null" (1 GiB), "null:SIZE" (a parse_size() size, gmemkit/parse.h:
  *   base 10, k/m/g/t binary units; a multiple of 512),
+ *   "ram" (1 GiB), "ram:SIZE" (the same size grammar as null),
  *   "file:PATH[,direct][,ro][,sync]" (io_uring depth BLK_FILE_DEPTH).
  *   -EINVAL  spec NULL, unknown kind or option, bad size: not a size or
  *            beyond 64 bits (message-free: the caller names the bad spec)
- *   or the errors of blk_backend_null() / blk_backend_file()
+ *   or the errors of blk_backend_null() / blk_backend_ram() /
+ *   blk_backend_file()
  */
 #define BLK_FILE_DEPTH		256U
 int blk_backend_open(const char *spec, struct blk_backend **out);

@@ -159,6 +159,29 @@ struct vblk_stats {
 				 * none (a device bug; gmem counts them too) */
 	uint64_t err[VBLK_E_NR];
 	uint64_t ring_err[VQ_E_NR];
+	/*
+	 * The device's side of the I/O, on the thread that runs the device
+	 * (the device thread, or the caller of vblk_process_queue() /
+	 * vblk_reap()), [BLK_OP_READ] and [BLK_OP_WRITE]; per I/O: divide by
+	 * reads / writes.  Beside the vCPUs' time, not inside it.
+	 *   dev_ns          time inside the backend's calls (submit, kick,
+	 *                   non-waiting reaps): a ram backend's copies and the
+	 *                   page faults they take, a file backend's io_uring
+	 *                   submissions and completions
+	 *   dev_faults      minor + major page faults of that thread, counted
+	 *                   from the end of its previous pass that did I/O to
+	 *                   the end of this one (getrusage RUSAGE_THREAD, once
+	 *                   per pass, not per request; on the device thread
+	 *                   only the device's own work runs in between)
+	 *   dev_copy_bytes  bytes the backend copied itself (blk_backend's
+	 *                   copy_bytes: ram every byte, null and file 0)
+	 * A pass that handled reads and writes splits its time and faults in
+	 * proportion; waiting reaps (drains, the end of a run) are idle time
+	 * and not counted.
+	 */
+	uint64_t dev_ns[2];
+	uint64_t dev_faults[2];
+	uint64_t dev_copy_bytes[2];
 };
 
 /*
