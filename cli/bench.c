@@ -21,7 +21,11 @@
 
 #include "cmd.h"
 #include "gmemkit/abi.h"
+#include "gmemkit/gmem.h"
+#include "gmemkit/io.h"
 #include "gmemkit/json.h"
+#include "gmemkit/platform.h"
+#include "gmemkit/vm.h"
 #include "gmemkit/parse.h"
 #include "gmemkit/virtio_blk.h"
 #include "report_internal.h"
@@ -38,7 +42,7 @@ static const unsigned int block_kib[NBS] = { 4, 16, 64, 256, 1024 };
  * io-bench has the memory-backed backend, "null" (overhead only: the
  * device never touches the data) until then.
  */
-#define BENCH_VERDICT_BACKEND	BE_NULL
+#define BENCH_VERDICT_BACKEND	BE_RAM
 
 /*
  * The wall time of one io-bench run beyond its --runtime (starting the VM,
@@ -278,7 +282,29 @@ static bool mode_has_pool(unsigned int m)
 
 struct point {
 	unsigned char mode, bs, qd, vcpus, backend, tr;	/* tr 0: the default */
+	unsigned char plat;		/* enum plat: 0 ideal */
+	unsigned char model;		/* enum vmm_conv_model: 0 lazy */
 };
+
+/*
+ * The variants of the in-place modes on the verdict's backend, over the
+ * platform's own call path (tr 0): every other platform profile
+ * (docs/platforms.md), and on ideal the eager model and 2 MiB pages (huge
+ * where enough are free: make bench reserves them).  The main tables keep
+ * to ideal on the lazy model; report_platform.c reads the variants.
+ */
+#define VARIANT_MODES	((1U << 2) | (1U << 3))	/* inplace, inplace-batch */
+
+struct variant {
+	unsigned char plat, model;
+};
+
+static const struct variant variants[] = {
+	{ PLAT_PKVM, VMM_CONV_LAZY }, { PLAT_TDX, VMM_CONV_LAZY },
+	{ PLAT_SNP, VMM_CONV_LAZY }, { PLAT_CCA, VMM_CONV_LAZY },
+	{ PLAT_IDEAL, VMM_CONV_EAGER }, { PLAT_IDEAL, VMM_CONV_HUGE },
+};
+#define NVARIANTS	(sizeof(variants) / sizeof(variants[0]))
 
 struct sweep {
 	struct point pt[MAX_POINTS];
@@ -305,13 +331,45 @@ static void add_point(struct sweep *sw, const struct bench_opts *o, struct point
 
 		if (o->qd[q->qd] == o->qd[p.qd] && o->vcpus[q->vcpus] == o->vcpus[p.vcpus] &&
 		    q->backend == p.backend && q->bs == p.bs && q->mode == p.mode &&
-		    q->tr == p.tr) {
+		    q->tr == p.tr && q->plat == p.plat && q->model == p.model) {
 			sw->dups++;
 			return;
 		}
 	}
 	if (sw->n < MAX_POINTS)
 		sw->pt[sw->n++] = p;
+}
+
+/* Can io-bench run this size on 2 MiB pages here (free pages enough)? */
+static bool huge_fits(unsigned int mode, unsigned int bs_kib)
+{
+	struct bench_io_config c = { .mode = (enum gmem_abi_io_mode)0, .qd = 32, .vcpus = 1,
+				     .bs = bs_kib * 1024ULL, .conv_model = VMM_CONV_HUGE };
+	struct gmem_abi_io_config io;
+	long free_pages = gmem_huge_pages_free();
+
+	if (bench_io_mode_from_name(modes[mode], &c.mode) || free_pages <= 0)
+		return false;
+	bench_io_abi_config(&io, &c);
+	return (long)(gmem_abi_io_mem_size(&io, 1) / GMEM_HUGE_PAGE_SIZE) <= free_pages;
+}
+
+/* The variants of mode m at size b on the verdict's backend (tr 0). */
+static void add_variants(struct sweep *sw, const struct bench_opts *o, struct point p)
+{
+	unsigned int i;
+
+	if (!o->variants || !(VARIANT_MODES & (1U << p.mode)) ||
+	    (1U << p.backend) != BENCH_VERDICT_BACKEND || p.tr ||
+	    o->qd[p.qd] != 32 || o->vcpus[p.vcpus] != 1)
+		return;
+	for (i = 0; i < NVARIANTS; i++) {
+		if (variants[i].model == VMM_CONV_HUGE && !huge_fits(p.mode, block_kib[p.bs]))
+			continue;
+		p.plat = variants[i].plat;
+		p.model = variants[i].model;
+		add_point(sw, o, p);
+	}
 }
 
 /* The verdict's backend first, then the others; within each, size by size. */
@@ -343,6 +401,10 @@ static void build_sweep(struct sweep *sw, const struct bench_data *d,
 								.mode = m, .bs = b, .qd = q,
 								.vcpus = v, .backend = order[k],
 								.tr = t });
+							add_variants(sw, o, (struct point){
+								.mode = m, .bs = b, .qd = q,
+								.vcpus = v, .backend = order[k],
+								.tr = t });
 						}
 }
 
@@ -350,10 +412,12 @@ static void build_sweep(struct sweep *sw, const struct bench_data *d,
 static void point_name(char *buf, size_t len, const struct sweep *sw,
 		       const struct bench_opts *o, const struct point *p)
 {
-	snprintf(buf, len, "%s bs=%uk qd=%u vcpus=%u backend=%s%s%s", modes[p->mode],
+	snprintf(buf, len, "%s bs=%uk qd=%u vcpus=%u backend=%s%s%s%s%s%s%s", modes[p->mode],
 		 block_kib[p->bs], o->qd[p->qd], o->vcpus[p->vcpus],
 		 bench_backends[p->backend], p->tr ? " transport=" : "",
-		 p->tr ? sw->trs[p->tr - 1] : "");
+		 p->tr ? sw->trs[p->tr - 1] : "", p->plat ? " platform=" : "",
+		 p->plat ? plat_name((enum plat)p->plat) : "", p->model ? " conv-model=" : "",
+		 p->model ? vmm_conv_model_name((enum vmm_conv_model)p->model) : "");
 }
 
 struct run_ctx {
@@ -370,7 +434,7 @@ static struct json *run_point(struct bench_data *d, const struct run_ctx *c,
 	char bs[16], qd[8], vc[8], rt[16], pool[24], what[200], why[200];
 	const struct bench_opts *o = c->o;
 	const char *be = bench_backends[p->backend];
-	char *argv[28] = { "gmemkit", "io-bench", "--json", "--mode", (char *)modes[p->mode],
+	char *argv[32] = { "gmemkit", "io-bench", "--json", "--mode", (char *)modes[p->mode],
 			   "--bs", bs, "--qd", qd, "--vcpus", vc, "--backend",
 			   (char *)(strncmp(be, "file", 4) ? be : "file"),
 			   "--runtime", rt, "--rw", "randread" };
@@ -397,6 +461,14 @@ static struct json *run_point(struct bench_data *d, const struct run_ctx *c,
 	if (p->tr) {
 		argv[n++] = "--transport";
 		argv[n++] = (char *)c->sw->trs[p->tr - 1];
+	}
+	if (p->plat) {
+		argv[n++] = "--platform";
+		argv[n++] = (char *)plat_name((enum plat)p->plat);
+	}
+	if (p->model) {
+		argv[n++] = "--conv-model";
+		argv[n++] = (char *)vmm_conv_model_name((enum vmm_conv_model)p->model);
 	}
 	argv[n] = NULL;
 	point_name(what, sizeof(what), c->sw, o, p);
@@ -491,7 +563,7 @@ static unsigned int run_group(struct bench_data *d, const struct run_ctx *c,
 	for (i = 0; i < np; i++) {
 		for (r = 0; r < MAX_REPS; r++)
 			g[i].ceil[r] = NAN;
-		if (pt[i].mode == 0 && !pt[i].tr)
+		if (pt[i].mode == 0 && !pt[i].tr && !pt[i].plat && !pt[i].model)
 			s = i;
 	}
 	for (r = 0; r < c->o->reps; r++)
@@ -704,7 +776,7 @@ static void usage(FILE *f)
 		"usage: gmemkit bench [--full | --quick] [--plan] [--reps N] [--io-runtime SECONDS]\n"
 		"                     [--out DIR] [--modes LIST] [--bs LIST] [--qd LIST]\n"
 		"                     [--vcpus LIST] [--backends LIST] [--pool-size SIZE]\n"
-		"                     [--transport LIST] [--emulated-ok]\n"
+		"                     [--transport LIST] [--emulated-ok] [--no-variants]\n"
 		"       gmemkit bench --compare A.json B.json\n"
 		"       gmemkit bench --report-from DIR/results.json [--out DIR]\n"
 		"  runs probe, convert-bench, bounce-bench (the host model) and (with KVM)\n"
@@ -726,6 +798,11 @@ static void usage(FILE *f)
 		"  resolves to) and over each usable one of --transport doorbell,hypercall,\n"
 		"  queue (all, the default; 'default': none beyond it): doorbell where\n"
 		"  hypercall is the default, queue where an ioeventfd works.\n"
+		"  On that backend at qd 32, 1 vCPU, inplace and inplace-batch also run on\n"
+		"  every platform profile (pkvm, tdx, snp, cca over their own call path;\n"
+		"  docs/platforms.md) and, on ideal, on the eager conversion model and on\n"
+		"  2 MiB pages where enough are free (make bench reserves them);\n"
+		"  --no-variants leaves those out.\n"
 		"  --emulated-ok runs the guest sweep on an emulated CPU too (labelled;\n"
 		"  never a verdict).\n",
 		bench_backends[__builtin_ctz(BENCH_VERDICT_BACKEND)]);
@@ -773,8 +850,10 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 	uint64_t sizes[NBS];
 	const char *backends_arg = NULL, *compare[2] = { NULL }, *qd_arg = NULL;
 	const char *vcpus_arg = NULL, *reps_arg = NULL, *rt_arg = NULL;
+	bool no_variants = false;
 	const struct cli_opt opts[] = {
 		CLI_FLAG("--quick", &o->quick),
+		CLI_FLAG("--no-variants", &no_variants),
 		CLI_FLAG("--full", &o->full),
 		CLI_FLAG("--plan", &o->plan),
 		CLI_FLAG("--emulated-ok", &o->emulated_ok),
@@ -805,6 +884,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		return err;
 	o->compare_a = compare[0];
 	o->compare_b = compare[1];
+	o->variants = !no_variants;
 	if (o->transports & 16)
 		o->transports = 7;
 	o->transports &= 7;	/* "default": none beyond it */

@@ -324,6 +324,8 @@ static void write_report(FILE *f, const struct bench_data *d,
 		"");
 	fprintf(f, "## Verdict\n\n");
 	verdict(f, d, m);
+	fprintf(f, "\n");
+	report_platforms_verdict(f, d);
 	fprintf(f, "\n## Conversion against copy, per I/O (host model)\n\n");
 	model_table(f, d, m);
 	fprintf(f, "\nHost conversion: `convert-bench` medians (share, host touches each "
@@ -356,6 +358,7 @@ static void write_report(FILE *f, const struct bench_data *d,
 		fprintf(f, "\n![throughput](throughput.svg)\n![latency](latency.svg)\n"
 			   "![cost split](cost_split.svg)\n");
 		report_transports(f, d);
+		report_platforms(f, d);
 		backends_table(f, d);
 	}
 	modes_section(f);
@@ -394,6 +397,8 @@ int report_write(struct bench_data *d, const struct bench_opts *o, const char *o
 	}
 	printf("\nVERDICT\n");
 	verdict(stdout, d, &m);
+	printf("\n");
+	report_platforms_verdict(stdout, d);
 	printf("\nwritten: %s/{results.json,results.csv,report.md,*.svg}\n", outdir);
 	return err ? -1 : 0;
 }

@@ -50,6 +50,8 @@ struct bench_opts {
 					 * doorbell, 1 hypercall, 2 queue) where
 					 * usable; 0: the default transport only */
 	double io_runtime;		/* seconds per io-bench run */
+	bool variants;			/* the in-place modes' platform and
+					 * conversion-model variants (bench.c) */
 	uint64_t pool_size;		/* bounce pool: bounce-bench and the guest */
 	const char *outdir;
 	const char *compare_a, *compare_b;

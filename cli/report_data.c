@@ -351,6 +351,14 @@ void build_model(const struct bench_data *d, struct model *m)
 
 /* ---- the io-bench points ------------------------------------------------ */
 
+/* A record of the main tables: ideal platform, lazy model (records of an
+ * older gmemkit have neither key: they are that). */
+bool rec_is_default_variant(const struct json *r)
+{
+	return !strcmp(json_str(r, "platform", "ideal"), "ideal") &&
+	       !strcmp(json_str(r, "conv_model", "lazy"), "lazy");
+}
+
 const struct io_point *io_find(const struct bench_data *d, const char *mode,
 			       unsigned int bs_kib, unsigned int qd, unsigned int vcpus,
 			       const char *backend, const char *tr)
@@ -360,6 +368,8 @@ const struct io_point *io_find(const struct bench_data *d, const char *mode,
 	for (i = 0; i < d->nio; i++) {
 		const struct json *r = d->io[i].rec;
 
+		if (!rec_is_default_variant(r))
+			continue;
 		if (!strcmp(json_str(r, "mode", ""), mode) &&
 		    json_num(r, "bs", 0) == bs_kib * 1024.0 && json_num(r, "qd", 0) == qd &&
 		    json_num(r, "vcpus", 1) == vcpus &&

@@ -52,6 +52,10 @@ struct model {
 	unsigned int busy;		/* vCPU-like threads in conv[] */
 };
 
+/* report_platform.c: the platform profiles and conversion models */
+void report_platforms(FILE *f, const struct bench_data *d);
+void report_platforms_verdict(FILE *f, const struct bench_data *d);
+
 /* report_data.c */
 const struct json *results(const struct json *doc);
 bool conv_noisy(const struct bench_data *d, const char *mode, unsigned int pages);
@@ -64,6 +68,7 @@ void build_model(const struct bench_data *d, struct model *m);
  * of a point's transports, and the first record found is taken).
  */
 #define DEFAULT_TR	NULL
+bool rec_is_default_variant(const struct json *r);
 const struct io_point *io_find(const struct bench_data *d, const char *mode,
 			       unsigned int bs_kib, unsigned int qd, unsigned int vcpus,
 			       const char *backend, const char *tr);

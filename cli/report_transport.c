@@ -28,7 +28,8 @@ static unsigned int transports(const struct bench_data *d, const char **out)
 		const struct json *r = d->io[i].rec;
 		const char *t = json_str(r, "transport", "");
 
-		if (strncmp(json_str(r, "mode", ""), "inplace", 7) || !*t)
+		if (strncmp(json_str(r, "mode", ""), "inplace", 7) || !*t ||
+		    !rec_is_default_variant(r))
 			continue;
 		for (k = 0; k < n && strcmp(out[k], t); k++)
 			;

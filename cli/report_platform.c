@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gmemkit bench report: the answer per platform profile (pkvm, tdx, snp,
+ * cca, ideal; docs/platforms.md) and per conversion model (lazy, eager,
+ * 2 MiB pages), from the in-place points bench.c runs on the verdict's
+ * backend at the representative qd and vCPU count.  For each profile: the
+ * cheapest protected path per size and its share of the unprotected
+ * ceiling, where in place overtakes bouncing (or never, and the cost that
+ * decides), the conversion's cost per I/O, and what the crossover would be
+ * if one conversion call cost less, checked first on the run itself.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gmemkit/platform.h"
+#include "report_internal.h"
+
+static const char *const plats[] = { "ideal", "pkvm", "tdx", "snp", "cca" };
+#define NPLATS	(sizeof(plats) / sizeof(plats[0]))
+static const char *const ip_modes[] = { "inplace", "inplace-batch" };
+
+/* What a figure of the named platform leaves out (platform.h). */
+static const char *plat_not_modelled_name(const char *name)
+{
+	enum plat p;
+
+	return plat_from_name(name, &p) ? "" : plat_not_modelled(p);
+}
+
+/* The point of (mode, size) on platform plat and model model, any
+ * transport (a variant runs over its platform's own call path). */
+static const struct io_point *variant_at(const struct bench_data *d, const char *mode,
+					 unsigned int bs_kib, const char *plat,
+					 const char *model)
+{
+	unsigned int i;
+
+	if (!strcmp(plat, "ideal") && !strcmp(model, "lazy"))
+		return io_at(d, mode, bs_kib);
+	for (i = 0; i < d->nio; i++) {
+		const struct json *r = d->io[i].rec;
+
+		if (!strcmp(json_str(r, "mode", ""), mode) &&
+		    json_num(r, "bs", 0) == bs_kib * 1024.0 &&
+		    json_num(r, "qd", 0) == d->rep_qd && json_num(r, "vcpus", 1) == d->rep_vcpus &&
+		    !strcmp(rec_backend(r), d->rep_backend) &&
+		    !strcmp(json_str(r, "platform", "ideal"), plat) &&
+		    !strcmp(json_str(r, "conv_model", "lazy"), model))
+			return &d->io[i];
+	}
+	return NULL;
+}
+
+/* The faster of in place and in place in batches on a platform. */
+static const struct io_point *best_ip(const struct bench_data *d, unsigned int bs,
+				      const char *plat, const char *model)
+{
+	const struct io_point *a = variant_at(d, ip_modes[0], bs, plat, model);
+	const struct io_point *b = variant_at(d, ip_modes[1], bs, plat, model);
+
+	if (!a || (b && io_val(b, "iops") > io_val(a, "iops")))
+		return b;
+	return a;
+}
+
+static bool measured(const struct bench_data *d, const char *plat, const char *model)
+{
+	unsigned int b;
+
+	for (b = 0; b < NBS; b++)
+		if (best_ip(d, d->block_kib[b], plat, model))
+			return true;
+	return false;
+}
+
+/* The cheapest protected path at bs on plat: bounce and persistent copy
+ * (no conversion: the same on every platform), in place per request or
+ * in batches. */
+static const char *cheapest(const struct bench_data *d, unsigned int bs, const char *plat,
+			    double *iops)
+{
+	static const char *const copies[] = { "bounce", "persistent" };
+	const char *best = NULL;
+	unsigned int k;
+
+	*iops = 0;
+	for (k = 0; k < 2; k++) {
+		double v = io_val(io_at(d, copies[k], bs), "iops");
+
+		if (v > *iops) {
+			*iops = v;
+			best = copies[k];
+		}
+	}
+	for (k = 0; k < 2; k++) {
+		double v = io_val(variant_at(d, ip_modes[k], bs, plat, "lazy"), "iops");
+
+		if (v > *iops) {
+			*iops = v;
+			best = ip_modes[k];
+		}
+	}
+	return best;
+}
+
+/* First size from which in place (best of the two) stays ahead of bounce:
+ * its index, -1 never, -2 nothing measured. */
+static int crossover(const struct bench_data *d, const char *plat, const char *model)
+{
+	int b, from = -1, n = 0;
+
+	for (b = NBS - 1; b >= 0; b--) {
+		double bn = io_val(io_at(d, "bounce", d->block_kib[b]), "iops");
+		double ip = io_val(best_ip(d, d->block_kib[b], plat, model), "iops");
+
+		if (isnan(bn) || isnan(ip))
+			continue;
+		n++;
+		if (ip <= bn)
+			break;
+		from = b;
+	}
+	return n ? from : -2;
+}
+
+/* ---- the projection: the crossover if one call cost c ------------------- */
+
+/*
+ * vCPU time per I/O of an in-place point with its conversion calls at c ns
+ * each: what it measured minus its own conversion time, plus calls x c.
+ * One vCPU at qd 32 is busy all the time, so IOPS = 1e9 / that.
+ */
+static double ip_ns_at(const struct io_point *p, double c)
+{
+	double calls = io_val(p, "conv_calls_per_io"), conv = io_val(p, "conv_ns_per_io");
+	double total = io_val(p, "vcpu_ns_per_io");
+
+	return total - conv + calls * c;
+}
+
+/*
+ * The model's check on the run itself: predict the ideal in-place point
+ * over the queue transport from the default transport's split (its time
+ * without conversions, plus the queue's calls at the queue's per-call
+ * cost), and compare with what the queue run measured.  Returns the worst
+ * miss over the sizes measured both ways (a fraction), or NAN.
+ */
+static double check_model(const struct bench_data *d)
+{
+	double worst = NAN;
+	unsigned int b;
+
+	for (b = 0; b < NBS; b++) {
+		const struct io_point *a = io_at(d, "inplace", d->block_kib[b]);
+		const struct io_point *q = io_at_tr(d, "inplace", d->block_kib[b], "queue");
+		double cq, pred, miss;
+
+		if (!a || !q || a == q || io_val(q, "conv_calls_per_io") <= 0)
+			continue;
+		cq = io_val(q, "conv_ns_per_io") / io_val(q, "conv_calls_per_io");
+		pred = 1e9 / (io_val(a, "vcpu_ns_per_io") - io_val(a, "conv_ns_per_io") +
+			      io_val(q, "conv_calls_per_io") * cq);
+		miss = fabs(pred - io_val(q, "iops")) / io_val(q, "iops");
+		if (isfinite(miss) && (isnan(worst) || miss > worst))
+			worst = miss;
+	}
+	return worst;
+}
+
+/* The crossover on plat if every call cost c ns (bounce as measured). */
+static int projected(const struct bench_data *d, const char *plat, double c)
+{
+	int b, from = -1, n = 0;
+
+	for (b = NBS - 1; b >= 0; b--) {
+		const struct io_point *p = variant_at(d, "inplace", d->block_kib[b], plat, "lazy");
+		double bn = io_val(io_at(d, "bounce", d->block_kib[b]), "vcpu_ns_per_io");
+		double ip;
+
+		if (!p || isnan(bn))
+			continue;
+		ip = ip_ns_at(p, c);
+		if (!isfinite(ip))
+			continue;
+		n++;
+		if (ip >= bn)
+			break;
+		from = b;
+	}
+	return n ? from : -2;
+}
+
+static void put_crossover(FILE *f, const struct bench_data *d, int c)
+{
+	if (c == -2)
+		fprintf(f, "n/a");
+	else if (c < 0)
+		fprintf(f, "never (to %u KiB)", d->block_kib[NBS - 1]);
+	else
+		fprintf(f, "from %u KiB", d->block_kib[c]);
+}
+
+/* ---- the sections ------------------------------------------------------ */
+
+/* The cost that keeps in place behind at the largest size, in words. */
+static void deciding(FILE *f, const struct bench_data *d, const char *plat)
+{
+	unsigned int bs = d->block_kib[NBS - 1];
+	const struct io_point *p = variant_at(d, "inplace", bs, plat, "lazy");
+
+	if (!p) {
+		fprintf(f, "not measured");
+		return;
+	}
+	fprintf(f, "at %u KiB %.0f calls per I/O cost %.1f us of vCPU time", bs,
+		io_val(p, "conv_calls_per_io"), io_val(p, "conv_ns_per_io") / 1e3);
+	if (io_val(p, "keep_ns_per_io") > 0)
+		fprintf(f, ", the copy that keeps the data %.1f us",
+			io_val(p, "keep_ns_per_io") / 1e3);
+	if (io_val(p, "dev_ns_per_io") > 0)
+		fprintf(f, ", the device %.1f us", io_val(p, "dev_ns_per_io") / 1e3);
+}
+
+static unsigned int other_platforms(const struct bench_data *d)
+{
+	unsigned int k, n = 0;
+
+	for (k = 1; k < NPLATS; k++)
+		n += measured(d, plats[k], "lazy");
+	return n;
+}
+
+void report_platforms_verdict(FILE *f, const struct bench_data *d)
+{
+	unsigned int k, b;
+
+	if (!other_platforms(d))
+		return;
+	for (k = 0; k < NPLATS; k++) {
+		double iops, ceil;
+		const char *best;
+		int c;
+
+		if (!measured(d, plats[k], "lazy"))
+			continue;
+		c = crossover(d, plats[k], "lazy");
+		fprintf(f, "- **%s**: in place beats bouncing ", plats[k]);
+		put_crossover(f, d, c);
+		fprintf(f, "; ");
+		if (c != 0) {
+			deciding(f, d, plats[k]);
+			fprintf(f, ". ");
+		}
+		fprintf(f, "Cheapest protected path:");
+		for (b = 0; b < NBS; b += 2) {
+			best = cheapest(d, d->block_kib[b], plats[k], &iops);
+			ceil = io_val(io_at(d, "shared", d->block_kib[b]), "iops");
+			if (best)
+				fprintf(f, " %u KiB %s (%.0f%% of shared)%s", d->block_kib[b], best,
+					ceil > 0 ? fmin(100, 100 * iops / ceil) : NAN,
+					b + 2 < NBS ? ";" : ".");
+		}
+		fprintf(f, "%s%s\n", *plat_not_modelled_name(plats[k]) ?
+			" Not modelled, paid on the real platform: " : "",
+			plat_not_modelled_name(plats[k]));
+	}
+}
+
+/* A figure, or "-" where the point was not measured. */
+static void put(FILE *f, const char *fmt, double v)
+{
+	if (isfinite(v))
+		fprintf(f, fmt, v);
+	else
+		fprintf(f, "-");
+}
+
+static void table(FILE *f, const struct bench_data *d)
+{
+	unsigned int k, b;
+
+	fprintf(f, "\n| platform | calls per I/O at 4 KiB / 1 MiB (both directions) |");
+	for (b = 0; b < NBS; b++)
+		fprintf(f, " %u KiB in place / bounce |", d->block_kib[b]);
+	fprintf(f, "\n|---|---:|");
+	for (b = 0; b < NBS; b++)
+		fprintf(f, "---:|");
+	fprintf(f, "\n");
+	for (k = 0; k < NPLATS; k++) {
+		if (!measured(d, plats[k], "lazy"))
+			continue;
+		fprintf(f, "| %s | ", plats[k]);
+		put(f, "%.1f", io_val(variant_at(d, "inplace", d->block_kib[0], plats[k], "lazy"),
+				      "conv_calls_per_io"));
+		fprintf(f, " / ");
+		put(f, "%.1f", io_val(variant_at(d, "inplace", d->block_kib[NBS - 1], plats[k],
+						 "lazy"), "conv_calls_per_io"));
+		fprintf(f, " |");
+		for (b = 0; b < NBS; b++) {
+			double ip = io_val(best_ip(d, d->block_kib[b], plats[k], "lazy"), "iops");
+			double bn = io_val(io_at(d, "bounce", d->block_kib[b]), "iops");
+
+			fprintf(f, " ");
+			put(f, "%.0f", ip);
+			fprintf(f, " / ");
+			put(f, "%.0f", bn);
+			fprintf(f, " (");
+			put(f, "%.2fx", ip / bn);
+			fprintf(f, ") |");
+		}
+		fprintf(f, "\n");
+	}
+}
+
+static void split(FILE *f, const struct bench_data *d)
+{
+	unsigned int k, b;
+
+	fprintf(f, "\nCost per I/O of `inplace` (vCPU time, us): conversion calls (exits "
+		   "or ring, host work) / the copy that keeps the data (tdx, snp, cca) / "
+		   "the device's side (beside the vCPU's):\n\n| platform |");
+	for (b = 0; b < NBS; b++)
+		fprintf(f, " %u KiB |", d->block_kib[b]);
+	fprintf(f, "\n|---|");
+	for (b = 0; b < NBS; b++)
+		fprintf(f, "---:|");
+	fprintf(f, "\n");
+	for (k = 0; k < NPLATS; k++) {
+		if (!measured(d, plats[k], "lazy"))
+			continue;
+		fprintf(f, "| %s |", plats[k]);
+		for (b = 0; b < NBS; b++) {
+			const struct io_point *p = variant_at(d, "inplace", d->block_kib[b],
+							      plats[k], "lazy");
+
+			fprintf(f, " ");
+			put(f, "%.1f", io_val(p, "conv_ns_per_io") / 1e3);
+			fprintf(f, " / ");
+			put(f, "%.1f", io_val(p, "keep_ns_per_io") / 1e3);
+			fprintf(f, " / ");
+			put(f, "%.1f", io_val(p, "dev_ns_per_io") / 1e3);
+			fprintf(f, " |");
+		}
+		fprintf(f, "\n");
+	}
+}
+
+static void projection(FILE *f, const struct bench_data *d)
+{
+	static const double named[] = { 5000, 1000 };	/* ns per call */
+	double miss = check_model(d);
+	unsigned int k, i;
+
+	fprintf(f, "\n### What the answer would be with cheaper calls\n\n");
+	if (isnan(miss)) {
+		fprintf(f, "No projection: the run has no in-place point over two transports "
+			   "to check the model on.\n");
+		return;
+	}
+	if (miss > 0.25) {
+		fprintf(f, "No projection: the model (the point's time without its "
+			   "conversions, plus calls x the cost of one call) predicts the queue "
+			   "transport's in-place IOPS from the default transport's split %.0f%% "
+			   "off at worst, above the 25%% it must meet.\n", 100 * miss);
+		return;
+	}
+	fprintf(f, "The model (the point's time without its conversions, plus calls x "
+		   "the cost of one call) predicts the queue transport's in-place IOPS from "
+		   "the default transport's split within %.0f%% at every size. This host's "
+		   "calls are nested (PVM) exits; on bare-metal KVM a userspace exit is a few "
+		   "microseconds. Crossover of `inplace` against `bounce` (vCPU time per I/O):"
+		   "\n\n| platform | this run |", 100 * miss);
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		fprintf(f, " %.0f us per call |", named[i] / 1e3);
+	fprintf(f, "\n|---|---|");
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		fprintf(f, "---|");
+	fprintf(f, "\n");
+	for (k = 0; k < NPLATS; k++) {
+		if (!measured(d, plats[k], "lazy"))
+			continue;
+		fprintf(f, "| %s | ", plats[k]);
+		put_crossover(f, d, crossover(d, plats[k], "lazy"));
+		fprintf(f, " |");
+		for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+			fprintf(f, " ");
+			put_crossover(f, d, projected(d, plats[k], named[i]));
+			fprintf(f, " |");
+		}
+		fprintf(f, "\n");
+	}
+}
+
+static void models(FILE *f, const struct bench_data *d)
+{
+	static const char *const mods[] = { "lazy", "eager", "huge" };
+	unsigned int k, b;
+
+	if (!measured(d, "ideal", "eager") && !measured(d, "ideal", "huge"))
+		return;
+	fprintf(f, "\n## Conversion models (ideal platform)\n\n"
+		   "lazy: guest_memfd, the host view's mapping revoked by mprotect, the "
+		   "device's first touch of each re-shared page faults it in (what upstream "
+		   "does today); eager: one mapping, userfaultfd, a share maps the whole run; "
+		   "huge: eager on 2 MiB pages (each conversion exposes whole 2 MiB pages: the "
+		   "bytes shared per I/O in brackets). In place (the faster of per request and "
+		   "batched), IOPS:\n\n| model |");
+	for (b = 0; b < NBS; b++)
+		fprintf(f, " %u KiB |", d->block_kib[b]);
+	fprintf(f, "\n|---|");
+	for (b = 0; b < NBS; b++)
+		fprintf(f, "---:|");
+	fprintf(f, "\n");
+	for (k = 0; k < 3; k++) {
+		if (!measured(d, "ideal", mods[k]))
+			continue;
+		fprintf(f, "| %s |", mods[k]);
+		for (b = 0; b < NBS; b++) {
+			const struct io_point *p = best_ip(d, d->block_kib[b], "ideal", mods[k]);
+
+			fprintf(f, " ");
+			put(f, "%.0f", io_val(p, "iops"));
+			if (k == 2 && p)
+				fprintf(f, " [%.0f KiB]", io_val(p, "conv_bytes_per_io") / 1024);
+			fprintf(f, " |");
+		}
+		fprintf(f, "\n");
+	}
+	fprintf(f, "\nCrossover against bouncing: ");
+	for (k = 0; k < 3; k++) {
+		if (!measured(d, "ideal", mods[k]))
+			continue;
+		fprintf(f, "%s ", mods[k]);
+		put_crossover(f, d, crossover(d, "ideal", mods[k]));
+		fprintf(f, "%s", k < 2 ? "; " : ".\n");
+	}
+	fprintf(f, "\n");
+}
+
+void report_platforms(FILE *f, const struct bench_data *d)
+{
+	if (other_platforms(d)) {
+		fprintf(f, "\n## Per platform (docs/platforms.md)\n\n"
+			   "Each profile converts the way its Linux guest does: pkvm one 4 KiB "
+			   "granule per call (exitless: the queue transport), tdx at most 2 MiB "
+			   "per call and snp at most 64 page entries per call (both an exit to "
+			   "the VMM), cca a range per call with the host stopping at 2 MiB "
+			   "boundaries (exitless); tdx, snp and cca destroy contents, so an "
+			   "in-place I/O copies its data once. Bounce and persistent do not "
+			   "convert: the same figures on every platform. %s backend, qd %u, "
+			   "%u vCPU.\n\n",
+			d->rep_backend, d->rep_qd, d->rep_vcpus);
+		report_platforms_verdict(f, d);
+		table(f, d);
+		split(f, d);
+		projection(f, d);
+	}
+	models(f, d);
+}
