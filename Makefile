@@ -158,11 +158,15 @@ CHECK_VM_TIMEOUT ?= 2400
 check-vm: all tests
 	tools/testvm --timeout $(CHECK_VM_TIMEOUT) $(MAKE) O=$(O) SAN=$(SAN) check
 
+# convert-bench's huge-page points hold 3 x 2 MiB pages: as root, bench
+# reserves what is missing (vm.nr_hugepages) for the run and gives it back
+# after (tools/with-hugepages); elsewhere it says so and runs without them.
 QUICK ?=
+BENCH_HUGE_PAGES ?= 3
 bench:
 	@tools/install-deps bench
 	@$(MAKE) --no-print-directory O=$(O) all
-	$(BIN) bench $(if $(QUICK),--quick)
+	tools/with-hugepages $(BENCH_HUGE_PAGES) $(BIN) bench $(if $(QUICK),--quick)
 
 # Stress: host threads run the guest's own I/O workload and driver against
 # the real device, gmem and bounce pool (no KVM guest), conversions racing
