@@ -148,6 +148,7 @@ check:
 
 check-run: all tests
 	O=$(O) prove -f $(HOST_TESTS) tests/bench.t tests/testvm.t tests/run.t tests/bounce_bench.t \
+		tests/convert_bench.t tests/probe.t \
 		tests/stress.t tests/guest_isa.t tests/layers.t
 	O=$(O) tools/kvm-tests $(KVM_TESTS)
 

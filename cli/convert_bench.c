@@ -122,10 +122,10 @@ static const struct op_info {
 
 /* What each model's figures mean, in the text and the JSON. */
 static const char *const model_meaning[] = {
-	[DIM_LAZY] = "lazy: the host's first touch faults each page in",
-	[DIM_EAGER] = "eager: the run is mapped at share (one UFFDIO_CONTINUE)",
+	[DIM_LAZY] = "the host's first touch faults each page in (mprotect of the host view)",
+	[DIM_EAGER] = "the run is mapped at share (one UFFDIO_CONTINUE), zapped at unshare",
 	[DIM_HUGE] = "eager on one 2 MiB hugetlb page: the run is mapped at share",
-	[DIM_COPY] = "copy: memcpy of the same bytes into a 64 MiB walk (cold-ish)",
+	[DIM_COPY] = "memcpy of the same bytes into a 64 MiB walk (cold-ish memory)",
 };
 
 struct config {
@@ -424,8 +424,9 @@ static int setup_lazy(struct bench *b, const struct probe_host_caps *caps)
 
 /* The eager model on memfd (huge: on hugetlb); a host without it is
  * reported, not an error. */
-static int setup_eager(struct bench *b, bool huge)
+static int setup_eager(struct bench *b, const struct probe_host_caps *caps, bool huge)
 {
+	char hw[200];
 	struct gmem_config gc = {
 		.size = huge ? GMEM_HUGE_PAGE_SIZE : MAX_PAGES * GMEM_PAGE_SIZE,
 		.vm_fd = -1,
@@ -467,7 +468,10 @@ static int setup_eager(struct bench *b, bool huge)
 		b->have[d] = true;
 		return 0;
 	}
-	if (err == -EOPNOTSUPP)
+	if (err == -EOPNOTSUPP && probe_model_why(caps, huge ? PROBE_MODEL_HUGE :
+						  PROBE_MODEL_EAGER, hw, sizeof(hw))[0])
+		snprintf(b->why[d], sizeof(b->why[d]), "%s: %s", what, hw);
+	else if (err == -EOPNOTSUPP)
 		snprintf(b->why[d], sizeof(b->why[d]), "%s: userfaultfd minor faults on %s in "
 			 "SIGBUS mode%s not offered by this host", what,
 			 huge ? "hugetlbfs" : "shmem", huge ? " (or hugetlb memfd)" : "");
@@ -510,13 +514,14 @@ static int setup(struct bench *b, const struct probe_host_caps *caps)
 	int err = 0;
 
 	b->kvm_fd = b->vm_fd = -1;
+	b->huge_free = -ENOENT;		/* not read (huge not asked) */
 	b->bare[0].fd = b->bare[0].uffd = b->bare[1].fd = b->bare[1].uffd = -1;
 	if (b->models & (1U << DIM_LAZY))
 		err = setup_lazy(b, caps);
 	if (!err && b->models & (1U << DIM_EAGER))
-		err = setup_eager(b, false);
+		err = setup_eager(b, caps, false);
 	if (!err && b->models & (1U << DIM_HUGE))
-		err = setup_eager(b, true);
+		err = setup_eager(b, caps, true);
 	if (!err)
 		err = setup_copy(b);
 	if (err)
@@ -818,17 +823,30 @@ static void print_targets(const struct bench *b)
 
 static void print_models(const struct bench *b)
 {
+	static const char *const rows[NDIMS] = {
+		[DIM_LAZY] = "baseline (the bare mprotect flip: pages stay mapped, no fault), "
+			     "bare_lazy, roundtrip",
+		[DIM_EAGER] = "bare_eager, roundtrip_eager",
+		[DIM_HUGE] = "bare_huge, roundtrip_huge (model column: eager, page 2M)",
+	};
 	unsigned int d;
 
-	printf("models: %s (lazy rows, backing %s); %s (eager rows, memfd); %s "
-	       "(huge rows, page 2M); %s\n", model_meaning[DIM_LAZY], lazy_backing(b),
-	       model_meaning[DIM_EAGER], model_meaning[DIM_HUGE], model_meaning[DIM_COPY]);
-	printf("bare rows: the same kernel calls without gmem (baseline: a bare "
-	       "permission flip, the pages stay mapped, no fault)\n");
-	for (d = 0; d < NDIMS; d++)
-		if (b->models & (1U << d) && !b->have[d])
-			printf("%s: NOT measured: %s\n", d == DIM_LAZY ? "lazy" :
-			       d == DIM_EAGER ? "eager" : "huge", b->why[d]);
+	printf("models (the model column of each row; bare_*: the same kernel calls "
+	       "without gmem):\n");
+	for (d = 0; d < NDIMS; d++) {
+		if (!(b->models & (1U << d)))
+			continue;
+		if (!b->have[d]) {
+			printf("  %-5s NOT measured: %s\n", d == DIM_HUGE ? "huge" :
+			       d == DIM_EAGER ? "eager" : "lazy", b->why[d]);
+			continue;
+		}
+		printf("  %-5s %s; backing %s; rows %s\n", d == DIM_HUGE ? "huge" :
+		       d == DIM_EAGER ? "eager" : "lazy", model_meaning[d],
+		       d == DIM_LAZY ? lazy_backing(b) : d == DIM_EAGER ? "memfd" : "hugetlb",
+		       rows[d]);
+	}
+	printf("  %-5s %s; rows memcpy\n", "copy", model_meaning[DIM_COPY]);
 }
 
 static void print_table(const struct bench *b)
@@ -889,7 +907,7 @@ static void print_guest_table(const struct bench *b)
 		       strerror(-b->guest_err));
 		return;
 	}
-	printf("\nguest-observed (TSC in the guest, calibrated against host time);\n"
+	printf("\nguest-observed, lazy model (TSC in the guest, calibrated against host time);\n"
 	       "per conversion over the series: host_ns = time inside gmem_share/unshare,\n"
 	       "cpu_ns = converter thread CPU (queue only), kicks = ioeventfd exits\n"
 	       "(rows without conversions: per sample):\n");
@@ -1002,8 +1020,12 @@ static void print_json(const struct bench *b, const struct probe_host_caps *caps
 		       b->why[i], i == DIM_LAZY ? lazy_backing(b) : i == DIM_EAGER ? "memfd" :
 		       "hugetlb", i == DIM_HUGE ? GMEM_HUGE_PAGE_SIZE : GMEM_PAGE_SIZE,
 		       model_meaning[i]);
-	printf("},\"copy\":\"%s\",\"huge_pages\":{\"needed\":%d,\"free\":%ld},\"results\":[",
-	       model_meaning[DIM_COPY], HUGE_NEEDED, b->huge_free);
+	printf("},\"copy\":\"%s\",\"huge_pages\":{\"needed\":%d,\"free\":", model_meaning[DIM_COPY],
+	       HUGE_NEEDED);
+	if (b->huge_free >= 0)
+		printf("%ld},\"results\":[", b->huge_free);
+	else
+		printf("null},\"results\":[");
 	for (i = 0; i < b->ncfg; i++) {
 		const struct config *c = &b->cfg[i];
 

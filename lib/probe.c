@@ -284,6 +284,13 @@ void probe_host(struct probe_host_caps *caps)
 	probe_models(caps);
 }
 
+static void uffd_why(const struct probe_host_caps *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "userfaultfd: %s%s", strerror(c->uffd_errno),
+		 c->uffd_errno == EPERM ? " (vm.unprivileged_userfaultfd is 0 and no "
+		 "CAP_SYS_PTRACE)" : "");
+}
+
 const char *probe_model_why(const struct probe_host_caps *c, enum probe_model m,
 			    char *buf, size_t len)
 {
@@ -298,9 +305,7 @@ const char *probe_model_why(const struct probe_host_caps *c, enum probe_model m,
 		if (c->model_eager)
 			snprintf(buf, len, "%s", "");
 		else if (!c->uffd)
-			snprintf(buf, len, "userfaultfd: %s%s", strerror(c->uffd_errno),
-				 c->uffd_errno == EPERM ? " (vm.unprivileged_userfaultfd is 0 "
-				 "and no CAP_SYS_PTRACE)" : "");
+			uffd_why(c, buf, len);
 		else if (!c->uffd_sigbus || !c->uffd_minor_shmem)
 			snprintf(buf, len, "userfaultfd lacks %s%s%s",
 				 c->uffd_sigbus ? "" : "SIGBUS mode",
@@ -314,7 +319,9 @@ const char *probe_model_why(const struct probe_host_caps *c, enum probe_model m,
 			snprintf(buf, len, "%s", "");
 		else if (c->huge_2m_total < 0)
 			snprintf(buf, len, "no 2 MiB huge pages on this kernel");
-		else if (!c->uffd || !c->uffd_sigbus || !c->uffd_minor_hugetlbfs)
+		else if (!c->uffd)
+			uffd_why(c, buf, len);
+		else if (!c->uffd_sigbus || !c->uffd_minor_hugetlbfs)
 			snprintf(buf, len, "userfaultfd minor faults on hugetlbfs (SIGBUS "
 				 "mode) not offered");
 		else if (!c->model_huge_tried)
