@@ -449,8 +449,11 @@ static int setup_eager(struct bench *b, const struct probe_host_caps *caps, bool
 		if (b->huge_free < HUGE_NEEDED) {
 			snprintf(b->why[d], sizeof(b->why[d]), "needs %d free 2 MiB huge pages, "
 				 "%ld free: raise vm.nr_hugepages (/proc/sys/vm/nr_hugepages) "
-				 "by %ld as root (`make bench` reserves them for its run)",
-				 HUGE_NEEDED, b->huge_free, HUGE_NEEDED - b->huge_free);
+				 "by %ld as root (sysctl vm.nr_hugepages=%ld; `make bench` "
+				 "reserves them for its run)", HUGE_NEEDED, b->huge_free,
+				 HUGE_NEEDED - b->huge_free,
+				 (caps->huge_2m_total > 0 ? caps->huge_2m_total : 0) +
+				 HUGE_NEEDED - b->huge_free);
 			return 0;
 		}
 	}
@@ -468,6 +471,11 @@ static int setup_eager(struct bench *b, const struct probe_host_caps *caps, bool
 		b->have[d] = true;
 		return 0;
 	}
+	/* Not measured: hold nothing (huge pages above all) for the run. */
+	gmem_destroy(r[GMEM_MODE_INPLACE]);
+	gmem_destroy(r[GMEM_MODE_DESTRUCTIVE]);
+	r[GMEM_MODE_INPLACE] = r[GMEM_MODE_DESTRUCTIVE] = NULL;
+	bare_close(&b->bare[huge]);
 	if (err == -EOPNOTSUPP && probe_model_why(caps, huge ? PROBE_MODEL_HUGE :
 						  PROBE_MODEL_EAGER, hw, sizeof(hw))[0])
 		snprintf(b->why[d], sizeof(b->why[d]), "%s: %s", what, hw);
