@@ -148,6 +148,7 @@ check:
 
 check-run: all tests
 	O=$(O) prove -f $(HOST_TESTS) tests/bench.t tests/testvm.t tests/run.t tests/bounce_bench.t \
+		tests/convert_bench.t tests/probe.t \
 		tests/stress.t tests/guest_isa.t tests/layers.t
 	O=$(O) tools/kvm-tests $(KVM_TESTS)
 
@@ -159,13 +160,18 @@ check-vm: all tests
 	tools/testvm --timeout $(CHECK_VM_TIMEOUT) $(MAKE) O=$(O) SAN=$(SAN) check
 
 # make bench: the verdict's sweep; FULL=1 all of it (gmemkit bench --full);
-# QUICK=1 the verdict's sweep, shorter.
+# QUICK=1 the verdict's sweep, shorter.  convert-bench's huge-page points
+# and the sweep's 2 MiB-page points (up to 64 MiB buffers per point) hold
+# at most BENCH_HUGE_PAGES 2 MiB pages: as root, bench reserves what is
+# missing (vm.nr_hugepages) for the run and gives it back after
+# (tools/with-hugepages); elsewhere it says so and runs without them.
 QUICK ?=
 FULL ?=
+BENCH_HUGE_PAGES ?= 64
 bench:
 	@tools/install-deps bench
 	@$(MAKE) --no-print-directory O=$(O) all
-	$(BIN) bench $(if $(QUICK),--quick) $(if $(FULL),--full)
+	tools/with-hugepages $(BENCH_HUGE_PAGES) $(BIN) bench $(if $(QUICK),--quick) $(if $(FULL),--full)
 
 # Stress: host threads run the guest's own I/O workload and driver against
 # the real device, gmem and bounce pool (no KVM guest), conversions racing

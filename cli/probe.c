@@ -53,6 +53,53 @@ static void print_transport_text(void)
 	       q_probe == -ENODEV ? "no usable /dev/kvm" : q_why);
 }
 
+/* The models usable here, comma separated ("none" if none). */
+static const char *models_list(const struct probe_host_caps *c)
+{
+	static char buf[32];
+
+	snprintf(buf, sizeof(buf), "%s%s%s%s%s", c->model_lazy ? "lazy" : "",
+		 c->model_lazy && c->model_eager ? "," : "", c->model_eager ? "eager" : "",
+		 (c->model_lazy || c->model_eager) && c->model_huge ? "," : "",
+		 c->model_huge ? "huge" : "");
+	if (!buf[0])
+		snprintf(buf, sizeof(buf), "none");
+	return buf;
+}
+
+static void print_model_line(const struct probe_host_caps *c, const char *name,
+			     enum probe_model m, bool ok, const char *what)
+{
+	char why[256];
+
+	probe_model_why(c, m, why, sizeof(why));
+	printf("  %-20s %s (%s)%s%s\n", name, yesno(ok), what, ok ? "" : ": ", why);
+}
+
+static void print_models_text(const struct probe_host_caps *c)
+{
+	printf("conversion models (each tried: a region created, a page shared, written, unshared)\n");
+	if (c->uffd)
+		printf("  userfaultfd          yes (features 0x%llx: SIGBUS mode %s, minor "
+		       "faults on shmem %s, on hugetlbfs %s)\n",
+		       (unsigned long long)c->uffd_features, yesno(c->uffd_sigbus),
+		       yesno(c->uffd_minor_shmem), yesno(c->uffd_minor_hugetlbfs));
+	else
+		printf("  userfaultfd          no (%s)\n", strerror(c->uffd_errno));
+	if (c->huge_2m_total < 0)
+		printf("  2 MiB huge pages     none on this kernel\n");
+	else
+		printf("  2 MiB huge pages     %ld reserved, %ld free, %ld promised to mappings "
+		       "(vm.nr_hugepages = %ld, default huge page %ld kB)\n", c->huge_2m_total,
+		       c->huge_2m_free, c->huge_2m_resv, c->nr_hugepages, c->huge_default_kb);
+	print_model_line(c, "lazy", PROBE_MODEL_LAZY, c->model_lazy,
+			 "mprotect of the host view; first touch faults a page in");
+	print_model_line(c, "eager", PROBE_MODEL_EAGER, c->model_eager,
+			 "memfd, one userfaultfd mapping; a share maps the run");
+	print_model_line(c, "huge", PROBE_MODEL_HUGE, c->model_huge,
+			 "eager on a hugetlb memfd, 2 MiB granule");
+}
+
 static void print_text(const struct probe_host_caps *c)
 {
 	printf("host\n");
@@ -82,12 +129,39 @@ static void print_text(const struct probe_host_caps *c)
 		printf("  cap                  0x%llx\n", (unsigned long long)c->memory_attributes);
 		printf("  set_memory_attributes %s\n", yesno(c->set_memory_attributes));
 	}
+	print_models_text(c);
 	printf("gmemkit will use\n");
 	printf("  guest memory         %s\n", probe_backing(c));
 	print_transport_text();
-	printf("  conversion backend   hostview (mprotect of the host view)%s\n",
+	printf("  conversion models    %s (lazy: hostview backend, mprotect of the host view; "
+	       "eager: uffd backend, memfd only)%s\n", models_list(c),
 	       c->set_memory_attributes ?
 	       "; KVM memory attributes available but no backend built" : "");
+}
+
+/* The userfaultfd, huge-page and model keys, closing the object. */
+static void print_models_json(const struct probe_host_caps *c)
+{
+	char why[3][256];
+
+	probe_model_why(c, PROBE_MODEL_LAZY, why[0], sizeof(why[0]));
+	probe_model_why(c, PROBE_MODEL_EAGER, why[1], sizeof(why[1]));
+	probe_model_why(c, PROBE_MODEL_HUGE, why[2], sizeof(why[2]));
+	printf("\"uffd\":%s,\"uffd_error\":\"%s\",\"uffd_features\":%llu,"
+	       "\"uffd_sigbus\":%s,\"uffd_minor_shmem\":%s,\"uffd_minor_hugetlbfs\":%s,"
+	       "\"huge_page_default_kb\":%ld,\"nr_hugepages\":%ld,\"huge_2m_total\":%ld,"
+	       "\"huge_2m_free\":%ld,\"huge_2m_resv\":%ld,"
+	       "\"model_lazy\":%s,\"model_lazy_why\":\"%s\",\"model_eager\":%s,"
+	       "\"model_eager_why\":\"%s\",\"model_huge\":%s,\"model_huge_tried\":%s,"
+	       "\"model_huge_why\":\"%s\",\"models\":\"%s\"}\n",
+	       c->uffd ? "true" : "false", c->uffd ? "" : strerror(c->uffd_errno),
+	       (unsigned long long)c->uffd_features, c->uffd_sigbus ? "true" : "false",
+	       c->uffd_minor_shmem ? "true" : "false",
+	       c->uffd_minor_hugetlbfs ? "true" : "false", c->huge_default_kb,
+	       c->nr_hugepages, c->huge_2m_total, c->huge_2m_free, c->huge_2m_resv,
+	       c->model_lazy ? "true" : "false", why[0], c->model_eager ? "true" : "false",
+	       why[1], c->model_huge ? "true" : "false",
+	       c->model_huge_tried ? "true" : "false", why[2], models_list(c));
 }
 
 static void print_json(const struct probe_host_caps *c)
@@ -104,7 +178,7 @@ static void print_json(const struct probe_host_caps *c)
 	       "\"hypercall_exit_why\":\"%s\","
 	       "\"guest_speed_measured\":%s,\"guest_native\":%s,\"pvm\":%s,"
 	       "\"guest_cycles_per_iter\":%.3f,\"host_cycles_per_iter\":%.3f,"
-	       "\"transport\":\"%s\",\"queue\":%s,\"queue_why\":\"%s\"}\n",
+	       "\"transport\":\"%s\",\"queue\":%s,\"queue_why\":\"%s\",",
 	       c->kernel, c->cpu_model, c->emulated ? "true" : "false",
 	       c->io_uring ? "true" : "false", c->kvm ? "true" : "false",
 	       c->kvm ? "" : strerror(c->kvm_errno), c->api_version,
@@ -123,6 +197,7 @@ static void print_json(const struct probe_host_caps *c)
 	       hc_probe == VMM_PROBE_YES ? "hypercall" : "doorbell",
 	       q_probe == 1 ? "true" : "false",
 	       q_probe == -ENODEV ? "no usable /dev/kvm" : q_why);
+	print_models_json(c);
 }
 
 static void usage(FILE *f)

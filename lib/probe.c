@@ -12,9 +12,12 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 
+#include "gmemkit/gmem.h"
 #include "gmemkit/probe.h"
 #include "uapi/kvm_compat.h"
 
@@ -175,12 +178,160 @@ static void probe_kvm(struct probe_host_caps *c)
 	close(kvm);
 }
 
+/* userfaultfd as gmem's eager model opens it, and the features offered. */
+static void probe_uffd(struct probe_host_caps *c)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		c->uffd_errno = errno;
+		return;
+	}
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		c->uffd_errno = errno;
+	} else {
+		c->uffd = true;
+		c->uffd_features = api.features;
+		c->uffd_sigbus = api.features & UFFD_FEATURE_SIGBUS;
+		c->uffd_minor_shmem = api.features & UFFD_FEATURE_MINOR_SHMEM;
+		c->uffd_minor_hugetlbfs = api.features & UFFD_FEATURE_MINOR_HUGETLBFS;
+	}
+	close(fd);
+}
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+#define HUGE_2M_DIR	"/sys/kernel/mm/hugepages/hugepages-2048kB/"
+
+static void probe_huge_pages(struct probe_host_caps *c)
+{
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	c->huge_default_kb = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Hugepagesize: %ld kB", &c->huge_default_kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	c->nr_hugepages = read_long("/proc/sys/vm/nr_hugepages");
+	c->huge_2m_total = read_long(HUGE_2M_DIR "nr_hugepages");
+	c->huge_2m_free = read_long(HUGE_2M_DIR "free_hugepages");
+	c->huge_2m_resv = read_long(HUGE_2M_DIR "resv_hugepages");
+}
+
+/* A region of the model: created, one granule shared, written, unshared. */
+static int try_model(enum gmem_model model, enum gmem_backing backing)
+{
+	struct gmem_config cfg = {
+		.size = backing == GMEM_BACKING_HUGETLB ? GMEM_HUGE_PAGE_SIZE : 16 * GMEM_PAGE_SIZE,
+		.vm_fd = -1,
+		.backing = backing,
+		.model = model,
+		.name = "probe",
+	};
+	struct gmem *g;
+	uint64_t len;
+	int err;
+
+	err = gmem_create(&cfg, &g);
+	if (err)
+		return err;
+	len = gmem_granule(g);
+	err = gmem_share(g, 0, len);
+	if (!err) {
+		*(volatile uint8_t *)gmem_host_view(g) = 1;
+		err = gmem_unshare(g, 0, len);
+	}
+	gmem_destroy(g);
+	return err;
+}
+
+static void probe_models(struct probe_host_caps *c)
+{
+	c->model_lazy_errno = try_model(GMEM_MODEL_LAZY, GMEM_BACKING_MEMFD);
+	c->model_lazy = !c->model_lazy_errno;
+	c->model_eager_errno = try_model(GMEM_MODEL_EAGER, GMEM_BACKING_MEMFD);
+	c->model_eager = !c->model_eager_errno;
+	/* Only on a free page: a try without one says nothing new. */
+	if (c->huge_2m_free <= 0)
+		return;
+	c->model_huge_tried = true;
+	c->model_huge_errno = try_model(GMEM_MODEL_EAGER, GMEM_BACKING_HUGETLB);
+	c->model_huge = !c->model_huge_errno;
+}
+
 void probe_host(struct probe_host_caps *caps)
 {
 	memset(caps, 0, sizeof(*caps));
 	probe_cpu(caps);
 	probe_io_uring(caps);
 	probe_kvm(caps);
+	probe_uffd(caps);
+	probe_huge_pages(caps);
+	probe_models(caps);
+}
+
+static void uffd_why(const struct probe_host_caps *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "userfaultfd: %s%s", strerror(c->uffd_errno),
+		 c->uffd_errno == EPERM ? " (vm.unprivileged_userfaultfd is 0 and no "
+		 "CAP_SYS_PTRACE)" : "");
+}
+
+const char *probe_model_why(const struct probe_host_caps *c, enum probe_model m,
+			    char *buf, size_t len)
+{
+	int err;
+
+	switch (m) {
+	case PROBE_MODEL_LAZY:
+		err = c->model_lazy ? 0 : c->model_lazy_errno;
+		snprintf(buf, len, "%s", err ? strerror(-err) : "");
+		return buf;
+	case PROBE_MODEL_EAGER:
+		if (c->model_eager)
+			snprintf(buf, len, "%s", "");
+		else if (!c->uffd)
+			uffd_why(c, buf, len);
+		else if (!c->uffd_sigbus || !c->uffd_minor_shmem)
+			snprintf(buf, len, "userfaultfd lacks %s%s%s",
+				 c->uffd_sigbus ? "" : "SIGBUS mode",
+				 !c->uffd_sigbus && !c->uffd_minor_shmem ? " and " : "",
+				 c->uffd_minor_shmem ? "" : "minor faults on shmem");
+		else
+			snprintf(buf, len, "%s", strerror(-c->model_eager_errno));
+		return buf;
+	default:
+		if (c->model_huge)
+			snprintf(buf, len, "%s", "");
+		else if (c->huge_2m_total < 0)
+			snprintf(buf, len, "no 2 MiB huge pages on this kernel");
+		else if (!c->uffd)
+			uffd_why(c, buf, len);
+		else if (!c->uffd_sigbus || !c->uffd_minor_hugetlbfs)
+			snprintf(buf, len, "userfaultfd minor faults on hugetlbfs (SIGBUS "
+				 "mode) not offered");
+		else if (!c->model_huge_tried)
+			snprintf(buf, len, "no free 2 MiB huge page (%ld reserved, all in "
+				 "use or none: raise vm.nr_hugepages as root, "
+				 "/proc/sys/vm/nr_hugepages)", c->huge_2m_total);
+		else
+			snprintf(buf, len, "%s", strerror(-c->model_huge_errno));
+		return buf;
+	}
 }
 
 const char *probe_backing(const struct probe_host_caps *c)
