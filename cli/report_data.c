@@ -523,18 +523,22 @@ int ratio_iops(const struct io_point *a, const struct io_point *b, struct ratio 
 }
 
 int ratio_faster(const struct io_point *a, const struct io_point *b,
-		 const struct io_point *c, struct ratio *r)
+		 const struct io_point *c, const struct io_point *e, struct ratio *r)
 {
-	double v[MAX_REPS];
+	double v[MAX_REPS], best;
 	unsigned int i;
 
 	memset(r, 0, sizeof(*r));
 	r->med = NAN;
 	if (!a || !b || !c)
 		return -ENOENT;
-	for (i = 0; i < a->nreps && i < b->nreps && i < c->nreps; i++)
-		if (fmax(b->iops[i], c->iops[i]) > 0)
-			v[r->n++] = a->iops[i] / fmax(b->iops[i], c->iops[i]);
+	for (i = 0; i < a->nreps && i < b->nreps && i < c->nreps; i++) {
+		best = fmax(b->iops[i], c->iops[i]);
+		if (e && i < e->nreps)
+			best = fmax(best, e->iops[i]);
+		if (best > 0)
+			v[r->n++] = a->iops[i] / best;
+	}
 	ratio_done(r, v);
 	return r->n ? 0 : -ENOENT;
 }

@@ -98,9 +98,10 @@ struct ratio {
 int ratio_ceiling(const struct bench_data *d, const struct io_point *p, struct ratio *r);
 /* a over b, IOPS per repetition; -ENOENT if missing. */
 int ratio_iops(const struct io_point *a, const struct io_point *b, struct ratio *r);
-/* a over the faster of b and c, run by run; -ENOENT if missing. */
+/* a over the fastest of b, c and e (e may be NULL: not measured), run by
+ * run; -ENOENT if a, b or c is missing. */
 int ratio_faster(const struct io_point *a, const struct io_point *b,
-		 const struct io_point *c, struct ratio *r);
+		 const struct io_point *c, const struct io_point *e, struct ratio *r);
 /* The time per I/O p adds over the shared ceiling (1/IOPS - 1/IOPS of
  * shared, per repetition), median; NAN if not measured. */
 double extra_ns(const struct bench_data *d, const struct io_point *p);
