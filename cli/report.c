@@ -324,7 +324,6 @@ static void write_report(FILE *f, const struct bench_data *d,
 		"");
 	fprintf(f, "## Verdict\n\n");
 	verdict(f, d, m);
-	fprintf(f, "\n");
 	report_platforms_verdict(f, d);
 	fprintf(f, "\n## Conversion against copy, per I/O (host model)\n\n");
 	model_table(f, d, m);
@@ -397,7 +396,6 @@ int report_write(struct bench_data *d, const struct bench_opts *o, const char *o
 	}
 	printf("\nVERDICT\n");
 	verdict(stdout, d, &m);
-	printf("\n");
 	report_platforms_verdict(stdout, d);
 	printf("\nwritten: %s/{results.json,results.csv,report.md,*.svg}\n", outdir);
 	return err ? -1 : 0;

@@ -237,6 +237,7 @@ void report_platforms_verdict(FILE *f, const struct bench_data *d)
 
 	if (!other_platforms(d))
 		return;
+	fprintf(f, "\n");
 	for (k = 0; k < NPLATS; k++) {
 		double iops, ceil;
 		const char *best;
