@@ -48,6 +48,7 @@
 #define EFER_LMA	(1ULL << 10)
 
 #define CPUID_TSC_DEADLINE	(1U << 24)	/* leaf 1 ecx */
+#define CPUID_HYPERVISOR	(1U << 31)	/* leaf 1 ecx: look at 0x40000000 */
 #define SLP_EN		0x20
 #define SLP_TYP(v)	(((v) >> 2) & 7)
 
@@ -93,6 +94,8 @@ struct linux_vm {
 	char message[256];
 
 	atomic_ullong exits, io_exits, mmio_exits, unknown_io, unknown_mmio;
+	bool trace;			/* GMEMKIT_LINUX_TRACE=1: unclaimed
+					 * accesses on stderr as they come */
 };
 
 const char *linux_end_name(enum linux_end e)
@@ -285,6 +288,9 @@ static int set_cpuid(struct linux_vm *vm, struct linux_vcpu *v)
 			e->ebx = (e->ebx & 0x00ffffffU) | (v->index << 24);
 			if (deadline)
 				e->ecx |= CPUID_TSC_DEADLINE;
+			/* Without it Linux never reads KVM's leaves: no
+			 * kvm-clock, and no TSC frequency without a PIT. */
+			e->ecx |= CPUID_HYPERVISOR;
 		}
 		if (e->function == 0xb || e->function == 0x1f)
 			e->edx = v->index;
@@ -550,6 +556,8 @@ int linux_vm_create(const struct linux_config *cfg, struct linux_vm **out,
 		return -ENOMEM;
 	vm->cfg = *cfg;
 	vm->kvm_fd = vm->vm_fd = vm->irq_fd = -1;
+	vm->trace = getenv("GMEMKIT_LINUX_TRACE") &&
+		    !strcmp(getenv("GMEMKIT_LINUX_TRACE"), "1");
 	pthread_mutex_init(&vm->serial_lock, NULL);
 	pthread_mutex_init(&vm->end_lock, NULL);
 	pthread_cond_init(&vm->end_cond, NULL);
@@ -634,6 +642,8 @@ static void end_run(struct linux_vm *vm, enum linux_end e, const char *fmt, ...)
 	va_list ap;
 
 	pthread_mutex_lock(&vm->end_lock);
+	if (vm->trace)
+		fprintf(stderr, "gmemkit run: end: %s\n", linux_end_name(e));
 	if (!vm->ended) {
 		vm->ended = true;
 		vm->end = e;
@@ -679,6 +689,9 @@ static void port_io(struct linux_vm *vm, uint16_t port, uint8_t *data,
 		return;
 	}
 	atomic_fetch_add(&vm->unknown_io, 1);
+	if (vm->trace)
+		fprintf(stderr, "gmemkit run: unclaimed port %s 0x%x size %u value 0x%x\n",
+			is_write ? "write" : "read", port, size, is_write ? v : 0);
 	if (!is_write)
 		memset(data, 0xff, size);
 }
@@ -707,6 +720,9 @@ static void handle_mmio(struct linux_vm *vm, struct kvm_run *run)
 				    run->mmio.data, n, run->mmio.is_write) == 0)
 		return;
 	atomic_fetch_add(&vm->unknown_mmio, 1);
+	if (vm->trace)
+		fprintf(stderr, "gmemkit run: unclaimed MMIO %s 0x%llx len %u\n",
+			run->mmio.is_write ? "write" : "read", (unsigned long long)a, n);
 	if (!run->mmio.is_write)
 		memset(run->mmio.data, 0xff, n);
 }
