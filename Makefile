@@ -148,7 +148,7 @@ check:
 
 check-run: all tests
 	O=$(O) prove -f $(HOST_TESTS) tests/bench.t tests/testvm.t tests/run.t tests/bounce_bench.t \
-		tests/stress.t tests/guest_isa.t tests/layers.t
+		tests/stress.t tests/guest_isa.t tests/layers.t tests/linux.t
 	O=$(O) tools/kvm-tests $(KVM_TESTS)
 
 # The whole suite inside the test VM (Debian 6.12 kernel under QEMU/TCG:
@@ -156,6 +156,7 @@ check-run: all tests
 # the host first; inside, make finds everything up to date and only runs.
 CHECK_VM_TIMEOUT ?= 2400
 check-vm: all tests
+	@tools/linux-initramfs > /dev/null || echo "check-vm: no Linux-guest initramfs: tests/linux.t will skip"
 	tools/testvm --timeout $(CHECK_VM_TIMEOUT) $(MAKE) O=$(O) SAN=$(SAN) check
 
 QUICK ?=
