@@ -125,9 +125,10 @@ int linux_image_parse(const void *data, size_t size, struct linux_image *img,
 	img->cmdline_max = get32(d + HDR_CMDLINE_SIZE);
 	img->initrd_addr_max = get32(d + HDR_INITRD_ADDR_MAX);
 	img->kernel_alignment = get32(d + HDR_KERNEL_ALIGNMENT);
-	if (img->pref_address < LINUX_HIGH_RAM || img->pref_address & 0xfff) {
+	if (img->pref_address < LINUX_HIGH_RAM || img->pref_address & 0xfff ||
+	    img->pref_address >= LINUX_MEM_MAX) {
 		snprintf(why, len, "bzImage pref_address 0x%llx is not a page "
-			 "above 1 MiB", (unsigned long long)img->pref_address);
+			 "between 1 MiB and 3 GiB", (unsigned long long)img->pref_address);
 		return -ENOEXEC;
 	}
 	if (img->init_size < size - img->setup_size) {
