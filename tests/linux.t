@@ -18,7 +18,8 @@
 # (profile K: gmemkit's probe says a stock kernel cannot run there) or
 # without KVM, inside the test VM with one vCPU (TESTVM_SMP=1; nested
 # interrupt delivery hung L2 guests at 2 vCPUs); inside the test VM already
-# (make check-vm), right there.  ~1 min per boot under TCG.
+# (make check-vm), right there, with its other vCPUs offline meanwhile.
+# 35-60 s per boot under TCG.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 O=${O:-build}
@@ -78,6 +79,27 @@ if [ "$where" = vm ]; then
 	fi
 	echo "# running in the test VM (QEMU TCG, 1 vCPU; functional only)"
 	TESTVM_SMP=1 exec tools/testvm --timeout 600 env LINUX_T_KI="$ki" tests/linux.t
+fi
+
+# Inside a test VM of more than one vCPU (make check-vm): L2 kernels hang
+# there during boot (2 of 2 boots, with gmemkit's vCPU thread pinned or not;
+# 13 of 14 under QEMU microvm), and boot with the other vCPUs of the test
+# VM offline.  Only there (the VM is thrown away after), back online at exit.
+offlined=""
+restore_cpus() {
+	local c
+	for c in $offlined; do echo 1 > "$c"; done
+}
+trap 'restore_cpus; rm -rf "$W"' EXIT
+if [ "$TESTVM" = 1 ] && [ "$(cat /sys/devices/system/cpu/online)" != 0 ]; then
+	for c in /sys/devices/system/cpu/cpu[1-9]*/online; do
+		[ "$(cat "$c")" = 1 ] && echo 0 > "$c" 2>/dev/null && offlined="$offlined $c"
+	done
+	if [ "$(cat /sys/devices/system/cpu/online)" != 0 ]; then
+		echo "1..0 # SKIP test VM with CPUs $(cat /sys/devices/system/cpu/online) online that cannot be taken offline (L2 kernels hang beside another vCPU)"
+		exit 0
+	fi
+	echo "# test VM: vCPUs other than 0 offline for the L2 boots (L2 kernels hang beside another vCPU)"
 fi
 
 echo "1..20"

@@ -219,7 +219,7 @@ struct linux_vm;
  *   -ENODEV        no usable /dev/kvm
  *   -EOPNOTSUPP    a PVM-variant KVM: a stock kernel cannot run natively
  *   or the errno of a KVM ioctl, gmem or the backend.
- * *started (if not NULL) says whether KVM was touched.
+ * Every error up to -EINVAL above comes before /dev/kvm is opened.
  */
 int linux_vm_create(const struct linux_config *cfg, struct linux_vm **out,
 		    char *why, size_t len);
