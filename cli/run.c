@@ -39,7 +39,7 @@ static void usage(FILE *f)
 		"  --reps N       samples per series for --test bench (default 100)\n"
 		"exit status: 0 the guest passed, 1 it failed or faulted, 2 usage or setup error\n"
 		"       gmemkit run --kernel BZIMAGE ...: boot a stock Linux kernel instead\n"
-		"                 (gmemkit run --kernel --help)\n",
+		"                 (gmemkit run --help --kernel)\n",
 		VMM_CONV_POLL_US_DEFAULT, VMM_DEFAULT_TIMEOUT_MS);
 }
 

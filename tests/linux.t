@@ -36,6 +36,7 @@ ok() {
 		echo "not ok $n - $2"
 		failed=$((failed + 1))
 	fi
+	return "$1"
 }
 diag_file() { sed 's/^/#   /' "$1"; }
 
@@ -123,17 +124,34 @@ refused "disk nowhere:x: not null" "bad disk spec" --kernel "$K" --disk nowhere:
 # ---- one boot per configuration ---------------------------------------------------
 APPEND="console=ttyS0 quiet panic=-1 pci=off 8250.nr_uarts=1 lcheck.mib=4"
 truncate -s 64M "$W/disk" || exit 1
+# run_boot NAME DISK EXTRA-APPEND...: one boot; its exit status
+run_boot() {
+	local name=$1 disk=$2; shift 2
+	"$BIN" run --kernel "$K" --initrd "$I" --disk "$disk" --timeout 150000 \
+		--append "$APPEND $*" > "$W/$name.out" 2> "$W/$name.err"
+}
 # boot NAME DISK EXTRA-APPEND...
 boot() {
-	local name=$1 disk=$2 start=$SECONDS rc; shift 2
-	"$BIN" run --kernel "$K" --initrd "$I" --disk "$disk" --timeout 240000 \
-		--append "$APPEND $*" > "$W/$name.out" 2> "$W/$name.err"
+	local name=$1 disk=$2 start=$SECONDS rc
+	run_boot "$@"
 	rc=$?
 	echo "# $name: exit $rc in $((SECONDS - start)) s"
+	# With the test VM's other vCPUs offline (make check-vm) one boot in
+	# six hung (watchdog) where none of eight did in a 1-vCPU test VM:
+	# there, and only for a watchdog end, the configuration boots once more.
+	if [ -n "$offlined" ] && grep -q 'linux guest: watchdog timeout' "$W/$name.err"; then
+		echo "# $name: watchdog in the test VM with vCPUs offlined (nested TCG); UART tail:"
+		tail -n 5 "$W/$name.out" | sed 's/^/#   /'
+		start=$SECONDS
+		run_boot "$@"
+		rc=$?
+		echo "# $name: again: exit $rc in $((SECONDS - start)) s"
+	fi
 	grep -q '^linux-check: status 0 pass' "$W/$name.out" && [ $rc = 0 ] &&
 		grep -q 'linux guest: power-off' "$W/$name.err"
 	ok $? "$name: the stock kernel probed the device, the check passed, power-off (exit $rc)" || {
-		tail -n 25 "$W/$name.out" | diag_file /dev/stdin
+		tail -n 25 "$W/$name.out" > "$W/tail"
+		diag_file "$W/tail"
 		diag_file "$W/$name.err"
 	}
 	# the device's own count: requests in both directions, no refusal
