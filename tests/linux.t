@@ -12,7 +12,8 @@
 #     without swiotlb=force: the device is probed, the check passes (data
 #     compared on file; null keeps no data), the device counted the
 #     requests and no violation, swiotlb=force made swiotlb bounce (high
-#     water > 0).
+#     water > 0);
+#   - a failing check resets the guest: exit 1, the reset named.
 #
 # Where: natively where KVM runs a stock kernel; on a PVM-variant KVM
 # (profile K: gmemkit's probe says a stock kernel cannot run there) or
@@ -94,7 +95,7 @@ if [ "$TESTVM" = 1 ] && [ "$(cat /sys/devices/system/cpu/online)" != 0 ]; then
 	exit 0
 fi
 
-echo "1..20"
+echo "1..21"
 
 # ---- bad input: exit 2, the value named, nothing started -----------------------
 refused() { # refused WANT-IN-MESSAGE NAME ARGS...
@@ -172,5 +173,18 @@ ok $? "file, swiotlb=force: swiotlb bounced (high water ${h:-none} slabs)"
 grep -q 'all shared: a stock kernel never converts' "$W/file-swiotlb.err"
 ok $? "the report says all guest RAM is shared"
 
-[ $n = 20 ] || echo "# planned 20, ran $n"
+# A failing check resets the guest (reboot -f): exit 1, said so.
+start=$SECONDS
+run_boot reboot null:64M lcheck.mib=x
+rc=$?
+echo "# reboot: exit $rc in $((SECONDS - start)) s"
+[ $rc = 1 ] && grep -q "^linux-check: status 2 FAIL: bad lcheck.mib 'x'" "$W/reboot.out" &&
+	grep -q 'linux guest: reboot: the guest reset itself' "$W/reboot.err"
+ok $? "a failing guest check: reboot, exit $rc, named: $(grep 'linux guest: ' "$W/reboot.err" | tail -n 1 | cut -c1-100)" || {
+	tail -n 25 "$W/reboot.out" > "$W/tail"
+	diag_file "$W/tail"
+	diag_file "$W/reboot.err"
+}
+
+[ $n = 21 ] || echo "# planned 21, ran $n"
 exit $((failed > 0))

@@ -203,6 +203,9 @@ static void test_write(void)
 	   rd64(ram + LINUX_PML4_GPA + 0x2000 + 8 * 2047) == ((2047ULL << 21) | 0x83),
 	   "page tables: identity map through 4 GiB in 2 MiB pages");
 
+	ok(ram[LINUX_RESET_STUB_GPA] == 0xba && ram[LINUX_RESET_STUB_GPA + 1] == 0x04 &&
+	   ram[LINUX_RESET_STUB_GPA + 2] == 0x06 && ram[LINUX_RESET_STUB_GPA + 5] == 0xee,
+	   "f000:fff0 holds the stub that writes the reset port");
 	a = ram + LINUX_ACPI_GPA;
 	for (i = 0; i < 20; i++)
 		sum = (uint8_t)(sum + a[i]);
@@ -274,7 +277,7 @@ static void test_serial(void)
 
 int main(void)
 {
-	tap_plan(32);
+	tap_plan(33);
 	test_parse();
 	test_plan();
 	test_write();

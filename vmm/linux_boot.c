@@ -213,6 +213,13 @@ int linux_boot_write(void *ram, const struct linux_image *img,
 		0x00af9b000000ffffULL,	/* 0x10 __BOOT_CS: 64-bit code */
 		0x00cf93000000ffffULL,	/* 0x18 __BOOT_DS: flat data */
 	};
+	static const uint8_t reset_stub[] = {
+		0xba, LINUX_RESET_PORT & 0xff, LINUX_RESET_PORT >> 8,	/* mov dx, port */
+		0xb0, LINUX_RESET_VALUE,				/* mov al, value */
+		0xee,							/* out dx, al */
+		0xf4,							/* hlt */
+		0xeb, 0xfd,						/* jmp hlt */
+	};
 	struct acpi_params ap = {
 		.vcpus = vcpus, .base_gpa = LINUX_ACPI_GPA,
 		.virtio_gpa = LINUX_VIRTIO_GPA, .virtio_size = LINUX_VIRTIO_SIZE,
@@ -240,6 +247,13 @@ int linux_boot_write(void *ram, const struct linux_image *img,
 	acpi = acpi_build(m + LINUX_ACPI_GPA, LINUX_ACPI_MAX, &ap);
 	if (acpi < 0)
 		return (int)acpi;
+
+	/*
+	 * A BIOS reboot (reboot=b, or where Linux falls back to it) jumps to
+	 * f000:fff0 in real mode: a stub there writes the ACPI reset
+	 * register, so every reset method ends the run as a reset.
+	 */
+	memcpy(m + LINUX_RESET_STUB_GPA, reset_stub, sizeof(reset_stub));
 
 	/* boot_params: zero page with the kernel's own setup header. */
 	bp = m + LINUX_BOOT_PARAMS_GPA;

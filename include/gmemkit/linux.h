@@ -34,6 +34,7 @@
 #define LINUX_LOW_RAM_END	0x9f000ULL	/* e820: RAM below, reserved above */
 #define LINUX_ACPI_GPA		0xe0000ULL	/* RSDP first (the BIOS area) */
 #define LINUX_ACPI_MAX		0x20000ULL
+#define LINUX_RESET_STUB_GPA	0xffff0ULL	/* f000:fff0: writes the reset port */
 #define LINUX_HIGH_RAM		0x100000ULL
 #define LINUX_VIRTIO_GPA	0xd0000000ULL	/* the device's 4 KiB window */
 #define LINUX_VIRTIO_SIZE	0x1000ULL
