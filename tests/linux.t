@@ -114,7 +114,7 @@ refused "initrd $W/big.img" "initrd that does not fit" --kernel "$K" --initrd "$
 refused "disk nowhere:x: not null" "bad disk spec" --kernel "$K" --disk nowhere:x
 
 # ---- one boot per configuration ---------------------------------------------------
-APPEND="console=ttyS0 quiet panic=-1 pci=off 8250.nr_uarts=1 lcheck.mib=4"
+APPEND="console=ttyS0 quiet panic=-1 pci=off 8250.nr_uarts=1 reboot=a lcheck.mib=4"
 truncate -s 64M "$W/disk" || exit 1
 # run_boot NAME DISK EXTRA-APPEND...: one boot; its exit status
 run_boot() {
