@@ -11,6 +11,9 @@
 #include "gmemkit/vm.h"
 #include "harness/services.h"
 
+/* gmemkit run --kernel: a stock Linux guest (cli/run_linux.c). */
+int cmd_run_linux(int argc, char **argv);
+
 static void usage(FILE *f)
 {
 	int t;
@@ -34,7 +37,9 @@ static void usage(FILE *f)
 		"  --mode         conversion mode of guest RAM (default inplace)\n"
 		"  --timeout MS   watchdog (default %u)\n"
 		"  --reps N       samples per series for --test bench (default 100)\n"
-		"exit status: 0 the guest passed, 1 it failed or faulted, 2 usage or setup error\n",
+		"exit status: 0 the guest passed, 1 it failed or faulted, 2 usage or setup error\n"
+		"       gmemkit run --kernel BZIMAGE ...: boot a stock Linux kernel instead\n"
+		"                 (gmemkit run --help --kernel)\n",
 		VMM_CONV_POLL_US_DEFAULT, VMM_DEFAULT_TIMEOUT_MS);
 }
 
@@ -80,8 +85,11 @@ static int cmd_run(int argc, char **argv)
 	struct vmm_result res;
 	char speed[160];
 	struct vmm *vm;
-	int err;
+	int err, i;
 
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--kernel"))
+			return cmd_run_linux(argc, argv);
 	err = parse(argc, argv, &cfg);
 	if (err)
 		return err > 0 ? 0 : 2;

@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gmemkit/gmem.h"
 #include "virtio_mmio.h"
@@ -49,6 +50,7 @@ int virtio_mmio_init(struct virtio_mmio_dev *d, const struct virtio_mmio_ops *op
 	d->vqs = vqs;
 	d->nvqs = nvqs;
 	atomic_init(&d->interrupt_status, 0);
+	d->irq_fd = -1;
 	for (i = 0; i < nvqs; i++) {
 		memset(&vqs[i], 0, sizeof(vqs[i]));
 		vqs[i].num_max = num_max;
@@ -118,7 +120,38 @@ void virtio_mmio_exit(struct virtio_mmio_dev *d)
 void virtio_mmio_needs_reset(struct virtio_mmio_dev *d)
 {
 	d->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
-	atomic_fetch_or(&d->interrupt_status, VIRTIO_MMIO_INT_CONFIG);
+	virtio_mmio_interrupt(d, VIRTIO_MMIO_INT_CONFIG);
+}
+
+/*
+ * An edge per new bit: the driver acknowledges (InterruptACK) before it
+ * looks at the rings, so a bit already set is one it has yet to see.
+ */
+void virtio_mmio_interrupt(struct virtio_mmio_dev *d, uint32_t bits)
+{
+	uint32_t old = atomic_fetch_or(&d->interrupt_status, bits);
+	uint64_t one = 1;
+
+	if (d->irq_fd < 0 || !(bits & ~old))
+		return;
+	atomic_fetch_add_explicit(&d->irqs, 1, memory_order_relaxed);
+	/* An eventfd write fails only on counter overflow: the interrupt is
+	 * pending anyway then. */
+	if (write(d->irq_fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+int virtio_mmio_set_irqfd(struct virtio_mmio_dev *d, int fd)
+{
+	if (!d || fd < -1)
+		return -EINVAL;
+	d->irq_fd = fd;
+	return 0;
+}
+
+uint64_t virtio_mmio_irqs(struct virtio_mmio_dev *d)
+{
+	return d ? atomic_load(&d->irqs) : 0;
 }
 
 static struct virtq *sel_queue(struct virtio_mmio_dev *d)

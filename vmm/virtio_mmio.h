@@ -72,6 +72,11 @@ struct virtio_mmio_dev {
 	atomic_uint interrupt_status;
 	unsigned int nvqs;
 	struct virtq *vqs;
+	/* Used-buffer and configuration interrupts: an eventfd (a KVM irqfd)
+	 * written when InterruptStatus gains a bit, or -1 (a polling
+	 * driver).  Set before the device runs; irqs counts the writes. */
+	int irq_fd;
+	atomic_ullong irqs;
 	/* counters (under reg_lock; unpin_bugs under both) */
 	uint64_t bad_config;
 	uint64_t bad_access;
@@ -88,11 +93,18 @@ void virtio_mmio_exit(struct virtio_mmio_dev *d);
 /* Status bit DEVICE_NEEDS_RESET plus a config interrupt (reg_lock held). */
 void virtio_mmio_needs_reset(struct virtio_mmio_dev *d);
 
+/* Raise InterruptStatus bits; interrupt when one is new (any thread). */
+void virtio_mmio_interrupt(struct virtio_mmio_dev *d, uint32_t bits);
+
 /* Used-buffer interrupt status bit (any thread). */
 static inline void virtio_mmio_signal_used(struct virtio_mmio_dev *d)
 {
-	atomic_fetch_or_explicit(&d->interrupt_status, VIRTIO_MMIO_INT_VRING,
-				 memory_order_relaxed);
+	if (d->irq_fd >= 0)
+		virtio_mmio_interrupt(d, VIRTIO_MMIO_INT_VRING);
+	else
+		atomic_fetch_or_explicit(&d->interrupt_status,
+					 VIRTIO_MMIO_INT_VRING,
+					 memory_order_relaxed);
 }
 
 /* DRIVER_OK set and nothing asks for a reset (reg_lock held). */

@@ -32,4 +32,14 @@ int virtio_mmio_access(struct virtio_mmio_dev *d, uint64_t offset, void *data,
 int virtio_mmio_handler(void *opaque, uint64_t offset, void *data,
 			uint32_t len, bool is_write);
 
+/*
+ * virtio_mmio_set_irqfd() - interrupt the driver: write eventfd fd (a KVM
+ * irqfd, edge) whenever InterruptStatus gains a bit (used buffer, config
+ * change); -1 (the default) for a driver that polls.  Before the device
+ * runs.  fd stays the caller's.  -EINVAL: d NULL or fd below -1.
+ * virtio_mmio_irqs() - how many interrupts were raised.
+ */
+int virtio_mmio_set_irqfd(struct virtio_mmio_dev *d, int fd);
+uint64_t virtio_mmio_irqs(struct virtio_mmio_dev *d);
+
 #endif /* GMEMKIT_VIRTIO_MMIO_H */
