@@ -241,7 +241,7 @@ if tools/kvm-tests --native-usable >/dev/null 2>&1 && grep -q '"guest_native":tr
 	ok $? "KVM usable, every guest point failed: exit 1 and why (exit $rc)"
 	c=$(grep -c 'simulated failure 42' "$out/fstderr")
 	[ "$c" = 2 ]; ok $? "each failed point named once in the terminal ($c lines for 2 points)"
-	grep -q 'io-bench bounce bs=4k qd=1 vcpus=1 backend=null: exited with 1: gmemkit io-bench: simulated failure 42' \
+	grep -q 'io-bench bounce bs=4k qd=1 vcpus=1 backend=ram: exited with 1: gmemkit io-bench: simulated failure 42' \
 		"$out/f/report.md"; ok $? "the report names the point and its reason"
 	# A backend that fails every point of its first group is not tried
 	# again, and the verdict comes from the backend that was measured.
