@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "le.h"
 #include "gmemkit/linux.h"
 
 #define RSDP_OFF	0x000
@@ -208,24 +209,6 @@ static void build_dsdt_aml(struct aml *top, const struct acpi_params *p)
 	aml_wrap(top, &pkg_op, 1, &s5);
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 static uint8_t checksum(const uint8_t *p, size_t len)
 {
 	uint8_t s = 0;
@@ -238,13 +221,13 @@ static uint8_t checksum(const uint8_t *p, size_t len)
 static void sdt_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
 	memcpy(t, sig, 4);
-	put32(t + 4, len);
+	le_put32(t + 4, len);
 	t[8] = rev;
 	memcpy(t + 10, "GMEMKT", 6);
 	memcpy(t + 16, "GMEMKIT ", 8);
-	put32(t + 24, 1);
+	le_put32(t + 24, 1);
 	memcpy(t + 28, "GMKT", 4);
-	put32(t + 32, 1);
+	le_put32(t + 32, 1);
 }
 
 static void sdt_finish(uint8_t *t)
@@ -263,7 +246,7 @@ static void gas_port(uint8_t *g, uint16_t port)
 	g[1] = 8;		/* bit width */
 	g[2] = 0;
 	g[3] = 1;		/* byte access */
-	put64(g + 4, port);
+	le_put64(g + 4, port);
 }
 
 long acpi_build(void *buf, size_t len, const struct acpi_params *p)
@@ -291,13 +274,13 @@ long acpi_build(void *buf, size_t len, const struct acpi_params *p)
 	/* FADT (revision 6, hardware-reduced) */
 	t = b + FADT_OFF;
 	sdt_header(t, "FACP", FADT_LEN, 6);
-	put32(t + 40, (uint32_t)(p->base_gpa + DSDT_OFF));
-	put16(t + 109, BOOT_NO_VGA | BOOT_NO_CMOS);
-	put32(t + 112, FADT_HW_REDUCED | FADT_RESET_REG);
+	le_put32(t + 40, (uint32_t)(p->base_gpa + DSDT_OFF));
+	le_put16(t + 109, BOOT_NO_VGA | BOOT_NO_CMOS);
+	le_put32(t + 112, FADT_HW_REDUCED | FADT_RESET_REG);
 	gas_port(t + 116, LINUX_RESET_PORT);
 	t[128] = LINUX_RESET_VALUE;
 	t[131] = 3;				/* FADT minor version */
-	put64(t + 140, p->base_gpa + DSDT_OFF);
+	le_put64(t + 140, p->base_gpa + DSDT_OFF);
 	gas_port(t + 244, LINUX_SLEEP_CTL_PORT);
 	gas_port(t + 256, LINUX_SLEEP_STS_PORT);
 	memcpy(t + 268, "GMEMKIT\0", 8);
@@ -306,8 +289,8 @@ long acpi_build(void *buf, size_t len, const struct acpi_params *p)
 	/* MADT: local APICs, one I/O APIC (GSI 0..23) */
 	t = b + MADT_OFF;
 	sdt_header(t, "APIC", madt_len, 5);
-	put32(t + 36, LAPIC_GPA);
-	put32(t + 40, 0);
+	le_put32(t + 36, LAPIC_GPA);
+	le_put32(t + 40, 0);
 	for (i = 0; i < p->vcpus; i++) {
 		uint8_t *e = t + 44 + 8 * i;
 
@@ -315,21 +298,21 @@ long acpi_build(void *buf, size_t len, const struct acpi_params *p)
 		e[1] = 8;
 		e[2] = (uint8_t)i;		/* ACPI processor UID */
 		e[3] = (uint8_t)i;		/* APIC ID */
-		put32(e + 4, 1);		/* enabled */
+		le_put32(e + 4, 1);		/* enabled */
 	}
 	t += 44 + 8 * p->vcpus;
 	t[0] = 1;				/* I/O APIC */
 	t[1] = 12;
 	t[2] = 0;				/* I/O APIC ID */
-	put32(t + 4, IOAPIC_GPA);
-	put32(t + 8, 0);			/* GSI base */
+	le_put32(t + 4, IOAPIC_GPA);
+	le_put32(t + 8, 0);			/* GSI base */
 	sdt_finish(b + MADT_OFF);
 
 	/* XSDT: FADT, MADT */
 	t = b + XSDT_OFF;
 	sdt_header(t, "XSDT", 36 + 2 * 8, 1);
-	put64(t + 36, p->base_gpa + FADT_OFF);
-	put64(t + 44, p->base_gpa + MADT_OFF);
+	le_put64(t + 36, p->base_gpa + FADT_OFF);
+	le_put64(t + 44, p->base_gpa + MADT_OFF);
 	sdt_finish(t);
 
 	/* RSDP (ACPI 2.0+) */
@@ -337,8 +320,8 @@ long acpi_build(void *buf, size_t len, const struct acpi_params *p)
 	memcpy(t, "RSD PTR ", 8);
 	memcpy(t + 9, "GMEMKT", 6);
 	t[15] = 2;				/* revision */
-	put32(t + 20, 36);
-	put64(t + 24, p->base_gpa + XSDT_OFF);
+	le_put32(t + 20, 36);
+	le_put64(t + 24, p->base_gpa + XSDT_OFF);
 	t[8] = checksum(t, 20);
 	t[32] = checksum(t, 36);
 	return (long)(DSDT_OFF + 36 + aml.n);

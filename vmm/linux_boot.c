@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "le.h"
 #include "gmemkit/linux.h"
 
 #define HDR_SETUP_SECTS		0x1f1
@@ -35,39 +36,6 @@
 #define PTE_RW			0x002ULL
 #define PTE_PS			0x080ULL
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 int linux_image_parse(const void *data, size_t size, struct linux_image *img,
 		      char *why, size_t len)
 {
@@ -82,21 +50,21 @@ int linux_image_parse(const void *data, size_t size, struct linux_image *img,
 			 "boot sector and setup header", size);
 		return -ENOEXEC;
 	}
-	if (get16(d + HDR_BOOT_FLAG) != 0xaa55 || memcmp(d + HDR_MAGIC, "HdrS", 4)) {
+	if (le_get16(d + HDR_BOOT_FLAG) != 0xaa55 || memcmp(d + HDR_MAGIC, "HdrS", 4)) {
 		snprintf(why, len, "not a bzImage: no boot flag 0xaa55 and \"HdrS\" "
 			 "setup header (found 0x%04x and bytes %02x %02x %02x %02x)",
-			 get16(d + HDR_BOOT_FLAG), d[HDR_MAGIC],
+			 le_get16(d + HDR_BOOT_FLAG), d[HDR_MAGIC],
 			 d[HDR_MAGIC + 1], d[HDR_MAGIC + 2], d[HDR_MAGIC + 3]);
 		return -ENOEXEC;
 	}
-	img->version = get16(d + HDR_VERSION);
+	img->version = le_get16(d + HDR_VERSION);
 	if (img->version < PROTO_MIN) {
 		snprintf(why, len, "boot protocol %u.%02u is too old: a 64-bit "
 			 "entry needs 2.12 or later", img->version >> 8,
 			 img->version & 0xff);
 		return -EPROTONOSUPPORT;
 	}
-	img->xloadflags = get16(d + HDR_XLOADFLAGS);
+	img->xloadflags = le_get16(d + HDR_XLOADFLAGS);
 	if (!(img->xloadflags & XLF_KERNEL_64)) {
 		snprintf(why, len, "boot protocol %u.%02u but no 64-bit entry point "
 			 "(xloadflags 0x%04x lacks XLF_KERNEL_64)",
@@ -120,11 +88,11 @@ int linux_image_parse(const void *data, size_t size, struct linux_image *img,
 	}
 	img->data = d;
 	img->size = size;
-	img->pref_address = get64(d + HDR_PREF_ADDRESS);
-	img->init_size = get32(d + HDR_INIT_SIZE);
-	img->cmdline_max = get32(d + HDR_CMDLINE_SIZE);
-	img->initrd_addr_max = get32(d + HDR_INITRD_ADDR_MAX);
-	img->kernel_alignment = get32(d + HDR_KERNEL_ALIGNMENT);
+	img->pref_address = le_get64(d + HDR_PREF_ADDRESS);
+	img->init_size = le_get32(d + HDR_INIT_SIZE);
+	img->cmdline_max = le_get32(d + HDR_CMDLINE_SIZE);
+	img->initrd_addr_max = le_get32(d + HDR_INITRD_ADDR_MAX);
+	img->kernel_alignment = le_get32(d + HDR_KERNEL_ALIGNMENT);
 	if (img->pref_address < LINUX_HIGH_RAM || img->pref_address & 0xfff ||
 	    img->pref_address >= LINUX_MEM_MAX) {
 		snprintf(why, len, "bzImage pref_address 0x%llx is not a page "
@@ -198,9 +166,9 @@ static unsigned int e820_add(uint8_t *bp, unsigned int n, uint64_t addr,
 {
 	uint8_t *e = bp + LINUX_BP_E820_TABLE + n * 20;
 
-	put64(e, addr);
-	put64(e + 8, size);
-	put32(e + 16, type);
+	le_put64(e, addr);
+	le_put64(e + 8, size);
+	le_put32(e + 16, type);
 	return n + 1;
 }
 
@@ -261,12 +229,12 @@ int linux_boot_write(void *ram, const struct linux_image *img,
 	memcpy(bp + LINUX_BP_HDR, img->data + LINUX_BP_HDR, img->hdr_len);
 	bp[LINUX_BP_TYPE_OF_LOADER] = 0xff;		/* undefined loader */
 	bp[LINUX_BP_LOADFLAGS] |= CAN_USE_HEAP;
-	put16(bp + LINUX_BP_HEAP_END, 0xfe00);
-	put32(bp + LINUX_BP_CMD_LINE_PTR, (uint32_t)LINUX_CMDLINE_GPA);
-	put32(bp + LINUX_BP_RAMDISK_IMAGE, (uint32_t)lay->initrd_gpa);
-	put32(bp + LINUX_BP_RAMDISK_SIZE, (uint32_t)lay->initrd_size);
+	le_put16(bp + LINUX_BP_HEAP_END, 0xfe00);
+	le_put32(bp + LINUX_BP_CMD_LINE_PTR, (uint32_t)LINUX_CMDLINE_GPA);
+	le_put32(bp + LINUX_BP_RAMDISK_IMAGE, (uint32_t)lay->initrd_gpa);
+	le_put32(bp + LINUX_BP_RAMDISK_SIZE, (uint32_t)lay->initrd_size);
 	if (img->version >= PROTO_RSDP)
-		put64(bp + LINUX_BP_ACPI_RSDP, LINUX_ACPI_GPA);
+		le_put64(bp + LINUX_BP_ACPI_RSDP, LINUX_ACPI_GPA);
 	n = e820_add(bp, n, 0, LINUX_LOW_RAM_END, LINUX_E820_RAM);
 	n = e820_add(bp, n, LINUX_LOW_RAM_END, LINUX_HIGH_RAM - LINUX_LOW_RAM_END,
 		     LINUX_E820_RESERVED);
@@ -278,12 +246,12 @@ int linux_boot_write(void *ram, const struct linux_image *img,
 
 	/* Identity map of the first 4 GiB in 2 MiB pages: PML4, PDPT, 4 PDs. */
 	memset(m + LINUX_PML4_GPA, 0, 6 * 4096);
-	put64(m + LINUX_PML4_GPA, (LINUX_PML4_GPA + 0x1000) | PTE_P | PTE_RW);
+	le_put64(m + LINUX_PML4_GPA, (LINUX_PML4_GPA + 0x1000) | PTE_P | PTE_RW);
 	for (i = 0; i < 4; i++)
-		put64(m + LINUX_PML4_GPA + 0x1000 + 8 * i,
+		le_put64(m + LINUX_PML4_GPA + 0x1000 + 8 * i,
 		      (LINUX_PML4_GPA + 0x2000 + 0x1000ULL * i) | PTE_P | PTE_RW);
 	for (i = 0; i < 4 * 512; i++)
-		put64(m + LINUX_PML4_GPA + 0x2000 + 8ULL * i,
+		le_put64(m + LINUX_PML4_GPA + 0x2000 + 8ULL * i,
 		      ((uint64_t)i << 21) | PTE_P | PTE_RW | PTE_PS);
 	return 0;
 }
