@@ -57,14 +57,21 @@ uint64_t io_ns_to_tsc(uint64_t ns)
  * The range is rounded out to the conversion granule (2 MiB pages convert
  * whole: the layout gives each in-place buffer a granule of its own).
  */
+/* [gpa, gpa + len) rounded out to the conversion granule. */
+static void round_out(uint64_t *gpa, uint64_t *len)
+{
+	uint64_t g = gmem_abi_io_granule(&io_cfg), end = *gpa + *len;
+
+	*gpa &= ~(g - 1);
+	*len = ((end + g - 1) & ~(g - 1)) - *gpa;
+}
+
 int64_t io_convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa,
 			   uint64_t len)
 {
-	uint64_t g = gmem_abi_io_granule(&io_cfg), end = gpa + len;
 	int64_t st;
 
-	gpa &= ~(g - 1);
-	len = ((end + g - 1) & ~(g - 1)) - gpa;
+	round_out(&gpa, &len);
 	st = to_shared ? __share(gpa, len) : __unshare(gpa, len);
 	if (st == -GMEM_ABI_EBUSY)
 		c->x.ebusy++;
@@ -139,16 +146,14 @@ static int64_t timed_call(struct cpu_io *c, bool to_shared, const struct plat_ca
 int64_t io_convert_ranges(struct cpu_io *c, bool to_shared, struct plat_range *r,
 			  unsigned int nr)
 {
-	uint64_t g = gmem_abi_io_granule(&io_cfg), done, end;
+	uint64_t g = gmem_abi_io_granule(&io_cfg), done;
 	struct plat_call call;
 	struct plat_iter it;
 	unsigned int i;
 	int64_t st;
 
 	for (i = 0; i < nr; i++) {
-		end = r[i].gpa + r[i].len;
-		r[i].gpa &= ~(g - 1);
-		r[i].len = ((end + g - 1) & ~(g - 1)) - r[i].gpa;
+		round_out(&r[i].gpa, &r[i].len);
 		if (to_shared)
 			c->st.conv_bytes += r[i].len;
 	}

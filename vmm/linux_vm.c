@@ -245,31 +245,6 @@ static int check_input(struct linux_vm *vm, char *why, size_t len)
 
 /* ---- KVM --------------------------------------------------------------------- */
 
-static int get_cpuid(struct linux_vm *vm)
-{
-	struct kvm_cpuid2 *c = NULL;
-	unsigned int n = 64;
-
-	for (;;) {
-		free(c);
-		c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
-		if (!c)
-			return -ENOMEM;
-		c->nent = n;
-		if (!ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c))
-			break;
-		if (errno != E2BIG || n >= 4096) {
-			int err = -errno;
-
-			free(c);
-			return err;
-		}
-		n *= 2;
-	}
-	vm->cpuid = c;
-	return 0;
-}
-
 static int set_cpuid(struct linux_vm *vm, struct linux_vcpu *v)
 {
 	size_t sz = sizeof(*vm->cpuid) + vm->cpuid->nent * sizeof(vm->cpuid->entries[0]);
@@ -341,49 +316,17 @@ static int set_boot_state(struct linux_vm *vm, struct linux_vcpu *v)
 static int create_vcpu(struct linux_vm *vm, struct linux_vcpu *v,
 		       unsigned int index)
 {
-	int sz;
-	void *run;
+	int err;
 
 	v->vm = vm;
 	v->index = index;
-	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
-	if (v->fd < 0)
-		return -errno;
-	sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (sz < (int)sizeof(struct kvm_run))
-		return sz < 0 ? -errno : -EINVAL;
-	run = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
-	if (run == MAP_FAILED)
-		return -errno;
-	v->run = run;
-	v->run_size = (size_t)sz;
-	return set_cpuid(vm, v);
+	err = vmm_vcpu_open(vm->kvm_fd, vm->vm_fd, index, &v->fd, &v->run, &v->run_size);
+	return err ? err : set_cpuid(vm, v);
 }
 
 static int set_memslot(struct linux_vm *vm)
 {
-	uint64_t addr = (uint64_t)(uintptr_t)gmem_memslot_addr(vm->mem);
-
-	if (gmem_backing(vm->mem) == GMEM_BACKING_GUEST_MEMFD) {
-		struct kvm_userspace_memory_region2 r = {
-			.flags = KVM_MEM_GUEST_MEMFD,
-			.memory_size = vm->cfg.mem_size,
-			.userspace_addr = addr,
-			.guest_memfd = (uint32_t)gmem_fd(vm->mem),
-		};
-
-		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION2, &r))
-			return -errno;
-	} else {
-		struct kvm_userspace_memory_region r = {
-			.memory_size = vm->cfg.mem_size,
-			.userspace_addr = addr,
-		};
-
-		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
-			return -errno;
-	}
-	return 0;
+	return vmm_set_memslot(vm->vm_fd, vm->mem);
 }
 
 static int create_memory(struct linux_vm *vm)
@@ -512,7 +455,7 @@ static int create_kvm(struct linux_vm *vm, char *why, size_t len)
 		snprintf(why, len, "KVM_CREATE_IRQCHIP: %s", strerror(-err));
 		return err;
 	}
-	err = get_cpuid(vm);
+	err = vmm_supported_cpuid(vm->kvm_fd, &vm->cpuid);
 	if (err) {
 		snprintf(why, len, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-err));
 		return err;

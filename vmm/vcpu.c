@@ -138,26 +138,38 @@ static int set_long_mode(struct vmm_vcpu *vcpu)
 	return 0;
 }
 
+int vmm_vcpu_open(int kvm_fd, int vm_fd, unsigned int index, int *fd,
+		  struct kvm_run **run, size_t *run_size)
+{
+	void *p;
+	int sz;
+
+	*fd = ioctl(vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+	if (*fd < 0)
+		return -errno;
+	sz = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (sz < (int)sizeof(struct kvm_run))
+		return sz < 0 ? -errno : -EINVAL;
+	p = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	*run = p;
+	*run_size = (size_t)sz;
+	return 0;
+}
+
 int vmm_vcpu_create(struct vmm *vm, struct vmm_vcpu *vcpu,
 		     unsigned int index)
 {
-	int sz, err;
-	void *run;
+	int err;
 
 	vcpu->vm = vm;
 	vcpu->index = index;
 	pthread_mutex_init(&vcpu->kick_lock, NULL);
-	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
-	if (vcpu->fd < 0)
-		return -errno;
-	sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (sz < (int)sizeof(struct kvm_run))
-		return sz < 0 ? -errno : -EINVAL;
-	run = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
-	if (run == MAP_FAILED)
-		return -errno;
-	vcpu->run = run;
-	vcpu->run_size = (size_t)sz;
+	err = vmm_vcpu_open(vm->kvm_fd, vm->vm_fd, index, &vcpu->fd, &vcpu->run,
+			    &vcpu->run_size);
+	if (err)
+		return err;
 	err = set_cpuid(vm, vcpu);
 	if (err)
 		return err;

@@ -182,10 +182,10 @@ static int setup_queue(struct vmm *vm)
 
 /* ---- KVM setup ------------------------------------------------------------ */
 
-static int kvm_cpuid(struct vmm *vm)
+int vmm_supported_cpuid(int kvm_fd, struct kvm_cpuid2 **out)
 {
 	struct kvm_cpuid2 *c = NULL;
-	unsigned int n = 64, i;
+	unsigned int n = 64;
 
 	for (;;) {
 		free(c);
@@ -193,7 +193,7 @@ static int kvm_cpuid(struct vmm *vm)
 		if (!c)
 			return -ENOMEM;
 		c->nent = n;
-		if (!ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c))
+		if (!ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c))
 			break;
 		if (errno != E2BIG || n >= 4096) {
 			int err = -errno;
@@ -203,6 +203,18 @@ static int kvm_cpuid(struct vmm *vm)
 		}
 		n *= 2;
 	}
+	*out = c;
+	return 0;
+}
+
+static int kvm_cpuid(struct vmm *vm)
+{
+	struct kvm_cpuid2 *c;
+	unsigned int i;
+	int err = vmm_supported_cpuid(vm->kvm_fd, &c);
+
+	if (err)
+		return err;
 	vm->cpuid = c;
 	vm->vendor = GMEM_ABI_VENDOR_INTEL;
 	for (i = 0; i < c->nent; i++) {
@@ -214,35 +226,40 @@ static int kvm_cpuid(struct vmm *vm)
 	return 0;
 }
 
-static int set_memslot(struct vmm *vm)
+int vmm_set_memslot(int vm_fd, struct gmem *mem)
 {
-	uint64_t addr = (uint64_t)(uintptr_t)gmem_memslot_addr(vm->mem);
+	uint64_t addr = (uint64_t)(uintptr_t)gmem_memslot_addr(mem);
 
-	if (gmem_backing(vm->mem) == GMEM_BACKING_GUEST_MEMFD) {
+	if (gmem_backing(mem) == GMEM_BACKING_GUEST_MEMFD) {
 		struct kvm_userspace_memory_region2 r = {
 			.slot = 0,
 			.flags = KVM_MEM_GUEST_MEMFD,
 			.guest_phys_addr = 0,
-			.memory_size = vm->cfg.mem_size,
+			.memory_size = gmem_size(mem),
 			.userspace_addr = addr,
 			.guest_memfd_offset = 0,
-			.guest_memfd = (uint32_t)gmem_fd(vm->mem),
+			.guest_memfd = (uint32_t)gmem_fd(mem),
 		};
 
-		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION2, &r))
+		if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION2, &r))
 			return -errno;
 	} else {
 		struct kvm_userspace_memory_region r = {
 			.slot = 0,
 			.guest_phys_addr = 0,
-			.memory_size = vm->cfg.mem_size,
+			.memory_size = gmem_size(mem),
 			.userspace_addr = addr,
 		};
 
-		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
+		if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
 			return -errno;
 	}
 	return 0;
+}
+
+static int set_memslot(struct vmm *vm)
+{
+	return vmm_set_memslot(vm->vm_fd, vm->mem);
 }
 
 static int create_memory(struct vmm *vm)

@@ -140,6 +140,20 @@ int vmm_pvm_enable(int vcpu_fd, uint64_t page_gpa);
 /* One checked conversion (any transport): check, gmem_share/unshare,
  * counters (per error class, conversions, host ns), the host ns also in
  * vcpu's page (vcpu may be NULL). */
+/* A vCPU fd and its mapped kvm_run; 0 or -errno (*fd may then be open:
+ * the caller's teardown closes it, as after any later failure). */
+int vmm_vcpu_open(int kvm_fd, int vm_fd, unsigned int index, int *fd,
+		  struct kvm_run **run, size_t *run_size);
+
+/* Guest RAM as memslot 0 at GPA 0: a guest_memfd memslot
+ * (KVM_SET_USER_MEMORY_REGION2) on that backing, else a plain one through
+ * the memslot mapping.  0 or -errno.  Both VMs. */
+int vmm_set_memslot(int vm_fd, struct gmem *mem);
+
+/* KVM_GET_SUPPORTED_CPUID, the table grown until it fits; 0 and *out
+ * (free() it), or -errno.  Both VMs (gmemkit's guest, a Linux guest). */
+int vmm_supported_cpuid(int kvm_fd, struct kvm_cpuid2 **out);
+
 /* With GMEM_ABI_CONV_F_* flags (PARTIAL: stop at the next 2 MiB
  * boundary); *done = bytes converted. */
 int vmm_convert_flags(struct vmm *vm, struct vmm_vcpu *vcpu, uint32_t op,
