@@ -232,8 +232,12 @@ static int bare_open(struct bare_map *m, bool huge)
 			     MFD_CLOEXEC | (huge ? MFD_HUGETLB | MFD_HUGE_2MB : 0));
 	if (m->fd < 0)
 		return -errno;
-	if (ftruncate(m->fd, (off_t)m->size) || fallocate(m->fd, 0, 0, (off_t)m->size))
+	if (ftruncate(m->fd, (off_t)m->size))
 		return -errno;
+	/* hugetlbfs stops at a pending signal (EINTR), keeping what it did */
+	while (fallocate(m->fd, 0, 0, (off_t)m->size))
+		if (errno != EINTR)
+			return -errno;
 	p = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
