@@ -248,10 +248,13 @@ static void platform_calls(enum plat p, enum gmem_abi_io_mode m, uint64_t want_p
 	c.bs = 1ULL << 20;
 	c.qd = 1;
 	c.ios = 4;
+	/* The doorbell takes a list in one exit; the hypercall (what auto
+	 * picks in a test VM) makes one call per range of it. */
+	c.transport = VMM_TRANSPORT_DOORBELL;
 	err = run(&c, &r);
 	ok(!err && r.vm.pass && r.io.ios &&
 	   r.io.conv_calls == 2 * want_per_dir * r.io.ios,
-	   "%s %s 1 MiB: %llu calls per direction per I/O (want %llu)", plat_name(p),
+	   "%s %s 1 MiB, doorbell: %llu calls per direction per I/O (want %llu)", plat_name(p),
 	   bench_io_mode_name(m),
 	   (unsigned long long)(r.io.ios ? r.io.conv_calls / 2 / r.io.ios : 0),
 	   (unsigned long long)want_per_dir);
