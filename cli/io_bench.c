@@ -422,6 +422,7 @@ static void print_json(const struct opts *o, const struct bench_io_result *r,
 	json_print_str(stdout, f->speed);
 	printf(",\"verify_errors\":%llu,\"verified_sectors\":%llu,\"io_errors\":%llu,"
 	       "\"adapt_bounce_ns\":%llu,\"adapt_inplace_ns\":%llu,\"adapt_persist_ns\":%llu,"
+	       "\"adapt_batch_ns\":%llu,\"batched\":%llu,"
 	       "\"persisted\":%llu,\"adapt_probes\":%llu,"
 	       "\"adapt_switches\":%llu,\"bounced\":%llu,\"inplaced\":%llu,"
 	       "\"batches\":%llu,\"scatter_pieces\":%llu,\"scatter_runs\":%llu,"
@@ -433,7 +434,8 @@ static void print_json(const struct opts *o, const struct bench_io_result *r,
 	       (unsigned long long)io->verify_errors, (unsigned long long)io->verified,
 	       (unsigned long long)io->io_errors,
 	       (unsigned long long)io->adapt_bounce_ns, (unsigned long long)io->adapt_inplace_ns,
-	       (unsigned long long)io->adapt_persist_ns, (unsigned long long)io->persisted,
+	       (unsigned long long)io->adapt_persist_ns, (unsigned long long)io->adapt_batch_ns,
+	       (unsigned long long)io->batched, (unsigned long long)io->persisted,
 	       (unsigned long long)io->adapt_probes, (unsigned long long)io->adapt_switches,
 	       (unsigned long long)io->bounced, (unsigned long long)io->inplaced,
 	       (unsigned long long)io->batches, (unsigned long long)io->scatter_pieces,
@@ -514,12 +516,16 @@ static void print_human(const struct opts *o, const struct bench_io_result *r,
 	       (unsigned long long)f->dev_ios, f->split.dev / 1e3, f->split.dev_faults,
 	       f->split.dev_copy_bytes);
 	if (c->mode == GMEM_ABI_IO_ADAPTIVE)
-		printf("  adaptive: %llu bounced, %llu in place, %llu persistent; measured "
-		       "protection cost per I/O (smoothed, vCPU 0): bounce %.2f us, in place "
-		       "%.2f us, persistent %.2f us; %llu re-probes, %llu switches\n",
+		printf("  adaptive: %llu bounced, %llu in place (%llu of them batched: "
+		       "converted with their pass's others in one call), %llu persistent; "
+		       "measured protection cost per I/O (smoothed, vCPU 0): bounce %.2f us, "
+		       "in place %.2f us, batched %.2f us, persistent %.2f us; %llu re-probes, "
+		       "%llu switches\n",
 		       (unsigned long long)io->bounced, (unsigned long long)io->inplaced,
+		       (unsigned long long)io->batched,
 		       (unsigned long long)io->persisted, io->adapt_bounce_ns / 1e3,
-		       io->adapt_inplace_ns / 1e3, io->adapt_persist_ns / 1e3,
+		       io->adapt_inplace_ns / 1e3, io->adapt_batch_ns / 1e3,
+		       io->adapt_persist_ns / 1e3,
 		       (unsigned long long)io->adapt_probes,
 		       (unsigned long long)io->adapt_switches);
 	if (c->mode == GMEM_ABI_IO_INPLACE_SCATTER)

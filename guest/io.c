@@ -396,6 +396,7 @@ static void report(unsigned int nv)
 		s.bounced += c->bounced;
 		s.inplaced += c->inplaced;
 		s.persisted += c->persisted;
+		s.batched += c->batched;
 		if (c->lat_min && (!s.lat_min || c->lat_min < s.lat_min))
 			s.lat_min = c->lat_min;
 		if (c->lat_max > s.lat_max)
@@ -435,6 +436,7 @@ static void report(unsigned int nv)
 	r->adapt_bounce_ns = ac->samples[ADAPT_BOUNCE] ? tsc_to_ns(ac->ewma[ADAPT_BOUNCE]) : 0;
 	r->adapt_inplace_ns = ac->samples[ADAPT_INPLACE] ? tsc_to_ns(ac->ewma[ADAPT_INPLACE]) : 0;
 	r->adapt_persist_ns = ac->samples[ADAPT_PERSIST] ? tsc_to_ns(ac->ewma[ADAPT_PERSIST]) : 0;
+	r->adapt_batch_ns = ac->samples[ADAPT_BATCH] ? tsc_to_ns(ac->ewma[ADAPT_BATCH]) : 0;
 	r->adapt_probes = ac->probes;
 	r->adapt_switches = ac->switches;
 	r->conv_refused = s.conv_refused;
@@ -448,6 +450,7 @@ static void report(unsigned int nv)
 	r->bounced = s.bounced;
 	r->inplaced = s.inplaced;
 	r->persisted = s.persisted;
+	r->batched = s.batched;
 	gblk_counters(&sub, &comp, &unknown);
 	r->all_submitted = sub;
 	r->all_completed = comp;

@@ -40,9 +40,13 @@ struct slot {
 	uint64_t baddr[GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG];
 	uint64_t prot;			/* TSC spent on its protection (copies
 					 * or conversions): adaptive's input */
+	uint64_t pre_prot;		/* batched: its part of the pass's share */
 	uint64_t sg[GMEM_ABI_IO_SCATTER_PIECES];	/* scatter: its pieces */
 	unsigned int nsg;
 	bool write, inflight;
+	bool planned;			/* io_slot_plan() decided its request */
+	bool batched;			/* adaptive: in place, converted with the
+					 * pass's other batched requests */
 };
 
 #define MAX_SEGS	(GMEM_ABI_IO_SCATTER_PIECES > GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG ? \
@@ -58,6 +62,7 @@ struct io_stats {
 	uint64_t conv_bytes;		/* to-shared bytes, granule-rounded */
 	uint64_t keep_bytes, keep_ns;	/* keep copies (also in copy_*) */
 	uint64_t conv_pages, conv_entries;	/* what the calls covered */
+	uint64_t batched;		/* adaptive: in place in a pass's batch */
 };
 
 /* Whole-run counters (never reset between prefill, run and read-back). */
@@ -106,9 +111,16 @@ int64_t io_convert_ranges(struct cpu_io *c, bool to_shared, struct plat_range *r
 			  unsigned int nr);
 void io_unshare_done(struct cpu_io *c, uint64_t gpa, uint64_t len);
 void io_kick_timed(struct cpu_io *c);
+/* Decide slot s's next request (direction, path; adaptive may choose
+ * batched in place: the caller then shares s->buf with the pass's other
+ * batched buffers and sets s->pre_prot before io_slot_start()). */
+void io_slot_plan(struct cpu_io *c, struct slot *s, uint32_t rw);
 int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s, uint32_t rw,
 	       bool batch);
 void io_record_latency(struct cpu_io *c, uint64_t t0);
+/* batch: an inplace-batch/scatter request (unshared by the batch, latency
+ * recorded by it); a batched adaptive request is unshared by its reap pass
+ * (which adds its part of that to s->prot) and records its own latency. */
 void io_slot_finish(struct cpu_io *c, struct slot *s, bool batch);
 /* A read on a platform that destroys contents: copy the data out of the
  * shared buffer into its keep buffer, before the unshare (batches call it

@@ -300,16 +300,20 @@ static enum path slot_path(struct cpu_io *c)
 	return mixed[io_rng_next(&c->rng) % 3];
 }
 
-/* adaptive: the path the measured costs say, for this size and direction. */
-static enum path adaptive_path(struct cpu_io *c, bool write)
+/* adaptive: the path the measured costs say, for this size and direction
+ * (*batched: in place, in the pass's batch). */
+static enum path adaptive_path(struct cpu_io *c, bool write, bool *batched)
 {
 	enum adapt_path ap;
 
+	*batched = false;
 	if (adapt_choose(&c->adapt[write], io_cfg.bs, &ap)) {
 		GUEST_CHECK(false, "adaptive: no decision for size %lu", io_cfg.bs);
 		return P_BOUNCE;
 	}
-	return ap == ADAPT_INPLACE ? P_INPLACE : ap == ADAPT_PERSIST ? P_PERSIST : P_BOUNCE;
+	*batched = ap == ADAPT_BATCH;
+	return ap == ADAPT_INPLACE || ap == ADAPT_BATCH ? P_INPLACE :
+	       ap == ADAPT_PERSIST ? P_PERSIST : P_BOUNCE;
 }
 
 static bool want_write(struct cpu_io *c, uint32_t rw)
@@ -462,19 +466,14 @@ static uint64_t slot_lba(struct cpu_io *c, struct slot *s)
 	return (c->base_block + s->block) * (io_cfg.bs / SECTOR);
 }
 
-/* Start the request of slot s (batch: the buffers are shared already).
- * 0, or -GBLK_EAGAIN to retry after completions. */
-int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
-		      uint32_t rw, bool batch)
+/* The next request of slot s: its start time, direction and path. */
+static void plan(struct cpu_io *c, struct slot *s, uint32_t rw, bool batch)
 {
-	struct gblk_seg segs[MAX_SEGS];
 	enum path p = batch ? P_INPLACE : slot_path(c);
-	bool verify = io_cfg.flags & GMEM_ABI_IOF_VERIFY;
-	unsigned int nseg = 1, k;
-	uint64_t lba, before;
-	int err;
 
 	s->unshared = false;
+	s->batched = false;
+	s->pre_prot = 0;
 	if (io_cfg.mode == GMEM_ABI_IO_MIXED) {
 		s->buf = p == P_SHARED ? s->sbuf : s->pbuf;
 		c->x.mixed_shared += p == P_SHARED;
@@ -482,8 +481,37 @@ int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 	s->t0 = rdtsc();
 	s->write = want_write(c, rw);
 	if (io_cfg.mode == GMEM_ABI_IO_ADAPTIVE)
-		p = adaptive_path(c, s->write);
+		p = adaptive_path(c, s->write, &s->batched);
 	s->path = p;
+}
+
+void io_slot_plan(struct cpu_io *c, struct slot *s, uint32_t rw)
+{
+	plan(c, s, rw, false);
+	s->planned = true;
+}
+
+/* Start the request of slot s (batch: the buffers are shared already; a
+ * planned batched request: its buffer too).  0, or -GBLK_EAGAIN to retry
+ * after completions. */
+int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
+		      uint32_t rw, bool batch)
+{
+	struct gblk_seg segs[MAX_SEGS];
+	bool verify = io_cfg.flags & GMEM_ABI_IOF_VERIFY;
+	unsigned int nseg = 1, k;
+	uint64_t lba, before;
+	enum path p;
+	int err;
+
+	if (!s->planned) {
+		plan(c, s, rw, batch);
+		s->batched = false;	/* no pass to batch with: one call */
+	} else if (s->batched) {
+		batch = true;	/* shared with its pass's batch */
+	}
+	s->planned = false;
+	p = s->path;
 	s->block = pick_block(c, rw);
 	lba = slot_lba(c, s);
 	if (verify && keeps(p)) {	/* the data's home is the keep buffer */
@@ -524,8 +552,9 @@ int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 		if (keeps(p) && s->write)	/* the share zeroed the buffer */
 			keep_copy(c, s, true);
 		c->st.inplaced++;
+		c->st.batched += s->batched;
 	}
-	s->prot = c->st.copy_ns + c->st.conv_ns - before;
+	s->prot = c->st.copy_ns + c->st.conv_ns - before + s->pre_prot;
 	if (verify) {
 		if (s->write)
 			c->gen[s->block]++;
@@ -576,14 +605,14 @@ void io_slot_finish(struct cpu_io *c, struct slot *s, bool batch)
 		bounce_out(c, s);
 	else if (p == P_PERSIST)
 		persist_out(c, s);
-	if (!batch && !s->unshared)	/* before the unshare zeroes it */
+	if (!batch && !s->batched && !s->unshared)	/* before the unshare zeroes it */
 		io_keep_out(c, s);
-	if (p == P_INPLACE && !batch && !s->unshared)
+	if (p == P_INPLACE && !batch && !s->batched && !s->unshared)
 		io_unshare_done(c, s->buf, io_cfg.bs);
 	s->prot += c->st.copy_ns + c->st.conv_ns - before;
 	if (io_cfg.mode == GMEM_ABI_IO_ADAPTIVE)
 		adapt_record(&c->adapt[s->write], io_cfg.bs,
-			     p == P_INPLACE ? ADAPT_INPLACE :
+			     p == P_INPLACE ? (s->batched ? ADAPT_BATCH : ADAPT_INPLACE) :
 			     p == P_PERSIST ? ADAPT_PERSIST : ADAPT_BOUNCE, s->prot);
 	if (!batch)
 		io_record_latency(c, s->t0);

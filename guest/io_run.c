@@ -107,13 +107,118 @@ static void abandon(struct cpu_io *c, unsigned int cpu, uint32_t rw)
 	io_kick_timed(c);
 }
 
+/*
+ * adaptive's batched path: the pass's batched requests (n, buffers in r,
+ * slots in b) converted in one io_convert_ranges() (a list where the
+ * platform takes one, adjacent buffers merged), each charged an equal part
+ * of it.  Sharing, the part goes to pre_prot; unsharing (after the keep
+ * copies of the reads, timed into each), to prot.
+ */
+static bool batch_convert(struct cpu_io *c, bool to_shared, struct plat_range *r,
+			  struct slot **b, unsigned int n)
+{
+	uint64_t t = c->st.conv_ns, part;
+	unsigned int k;
+	int64_t st;
+
+	st = io_convert_ranges(c, to_shared, r, n);
+	part = (c->st.conv_ns - t) / n;
+	for (k = 0; k < n; k++) {
+		if (to_shared)
+			b[k]->pre_prot = part;
+		else
+			b[k]->prot += part;
+	}
+	if (st)
+		GUEST_CHECK(false, "adaptive: batched %s of %u buffers: status %ld",
+			    to_shared ? "share" : "unshare", n, st);
+	return !st;
+}
+
+/* adaptive: decide every free slot's request first (no more than the
+ * limit leaves), share the batched ones' buffers together, then start
+ * them all.  Returns the requests started; *err: a failure. */
+static unsigned int adaptive_fill(struct cpu_io *c, unsigned int cpu, uint32_t rw,
+				  uint64_t limit, int *err)
+{
+	struct plat_range r[GMEM_ABI_IO_MAX_QD];
+	struct slot *b[GMEM_ABI_IO_MAX_QD];
+	unsigned int i, n = 0, nb = 0, started = 0;
+	uint64_t left = limit ? limit - c->submitted : ~0ULL;
+
+	for (i = 0; i < io_cfg.qd && n < left; i++) {
+		struct slot *s = &c->slots[i];
+
+		if (s->inflight)
+			continue;
+		io_slot_plan(c, s, rw);
+		n++;
+		if (s->batched) {
+			r[nb] = (struct plat_range){ s->buf, io_cfg.bs };
+			b[nb++] = s;
+		}
+	}
+	if (nb && !batch_convert(c, true, r, b, nb)) {
+		*err = -GMEM_ABI_EIO;
+		return 0;
+	}
+	for (i = 0; i < io_cfg.qd; i++) {
+		struct slot *s = &c->slots[i];
+		int e;
+
+		if (!s->planned)
+			continue;
+		/* -GBLK_EAGAIN (a bounce with the pool full): that slot is
+		 * decided again next pass; the others still start (the
+		 * batched ones' buffers are shared). */
+		e = io_slot_start(c, cpu, s, rw, false);
+		if (!e)
+			started++;
+		else if (e != -GBLK_EAGAIN && !*err)
+			*err = e;
+	}
+	return started;
+}
+
+/* Finish the completed requests; adaptive's batched ones unshared in one
+ * call after the others.  Returns how many. */
+static unsigned int reap(struct cpu_io *c)
+{
+	struct plat_range r[GMEM_ABI_IO_MAX_QD];
+	struct slot *b[GMEM_ABI_IO_MAX_QD];
+	unsigned int i, n = 0, nb = 0;
+
+	for (i = 0; i < io_cfg.qd; i++) {
+		struct slot *s = &c->slots[i];
+		uint64_t t;
+
+		if (!s->inflight || !__atomic_load_n(&s->req.done, __ATOMIC_ACQUIRE))
+			continue;
+		n++;
+		if (!s->batched || s->unshared) {	/* unshared by churn */
+			io_slot_finish(c, s, false);
+			continue;
+		}
+		t = c->st.copy_ns;
+		io_keep_out(c, s);
+		s->prot += c->st.copy_ns - t;
+		r[nb] = (struct plat_range){ s->buf, io_cfg.bs };
+		b[nb++] = s;
+	}
+	if (nb)
+		batch_convert(c, false, r, b, nb);
+	for (i = 0; i < nb; i++)
+		io_slot_finish(c, b[i], false);
+	return n;
+}
+
 /* Keep qd requests in flight until the limit or deadline, then drain. */
 static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 		       uint64_t limit, uint64_t deadline)
 {
 	bool churning = (io_cfg.flags & GMEM_ABI_IOF_CHURN) && c->measure;
 	unsigned int i, inflight = 0, reaped;
-	int err;
+	int err = 0;
 
 	for (;;) {
 		bool kick = false, go = more(c, limit, deadline);
@@ -131,6 +236,14 @@ static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 			continue;
 		}
 
+		if (io_cfg.mode == GMEM_ABI_IO_ADAPTIVE && go) {
+			i = adaptive_fill(c, cpu, rw, limit, &err);
+			inflight += i;
+			kick = i > 0;
+			if (err)
+				c->failed = true;
+			go = false;
+		}
 		for (i = 0; go && i < io_cfg.qd; i++) {
 			struct slot *s = &c->slots[i];
 
@@ -158,15 +271,8 @@ static void run_stream(struct cpu_io *c, unsigned int cpu, uint32_t rw,
 		}
 		if (!gblk_poll())
 			cpu_relax();
-		for (reaped = 0, i = 0; i < io_cfg.qd; i++) {
-			struct slot *s = &c->slots[i];
-
-			if (s->inflight && __atomic_load_n(&s->req.done, __ATOMIC_ACQUIRE)) {
-				io_slot_finish(c, s, false);
-				inflight--;
-				reaped++;
-			}
-		}
+		reaped = reap(c);
+		inflight -= reaped;
 		if (churning && (kick || reaped))
 			churn(c);
 	}

@@ -288,6 +288,9 @@ static void test_platforms(void)
 	verify_run(disk, GMEM_ABI_IO_INPLACE_SCATTER, GMEM_ABI_IO_RANDRW, 64 * KiB, 1, false);
 	verify_platform = PLAT_CCA;
 	verify_run(disk, GMEM_ABI_IO_INPLACE_BATCH, GMEM_ABI_IO_RANDRW, 16 * KiB, 1, false);
+	/* adaptive's batched and single in-place paths with keep copies */
+	verify_platform = PLAT_TDX;
+	verify_run(disk, GMEM_ABI_IO_ADAPTIVE, GMEM_ABI_IO_RANDRW, 16 * KiB, 1, false);
 	verify_platform = PLAT_IDEAL;
 	unlink(disk);
 }

@@ -72,7 +72,7 @@ int main(void)
 	const struct adapt_class *c;
 	int k;
 
-	tap_plan(29);
+	tap_plan(33);
 
 	/* 1. the cheaper measured path wins: bounce 1 us, in place 20 us */
 	adapt_init(&a);
@@ -199,8 +199,8 @@ int main(void)
 	   adapt_class_of(0) == -EINVAL, "size classes 4 KiB = 0 .. 1 MiB = 8");
 
 	/* 9. three paths: bounce, in place, persistent */
-	ok(adapt_init_paths(&a, 1) == -EINVAL && adapt_init_paths(&a, 4) == -EINVAL &&
-	   adapt_init_paths(NULL, 3) == -EINVAL, "adapt_init_paths: 2 or 3 paths");
+	ok(adapt_init_paths(&a, 1) == -EINVAL && adapt_init_paths(&a, 5) == -EINVAL &&
+	   adapt_init_paths(NULL, 3) == -EINVAL, "adapt_init_paths: 2 to 4 paths");
 	adapt_init_paths(&a, 3);
 	memset(&s, 0, sizeof(s));
 	s.cost[ADAPT_BOUNCE] = 3000;
@@ -221,7 +221,35 @@ int main(void)
 	ok(s.taken[ADAPT_INPLACE] > 2000 && a.cls[adapt_class_of(16384)].best == ADAPT_INPLACE,
 	   "3 paths: a cheaper in place is found and taken (%llu of 4000)",
 	   (unsigned long long)s.taken[1]);
-	ok(adapt_record(&a, 4096, (enum adapt_path)3, 5) == -EINVAL,
+	ok(adapt_record(&a, 4096, ADAPT_BATCH, 5) == -EINVAL,
 	   "3 paths: a fourth path is refused");
+
+	/* 10. four paths: batched in place the cheapest at 64 KiB */
+	adapt_init_paths(&a, ADAPT_PATHS);
+	memset(&s, 0, sizeof(s));
+	s.cost[ADAPT_BOUNCE] = 30000;
+	s.cost[ADAPT_INPLACE] = 90000;
+	s.cost[ADAPT_PERSIST] = 20000;
+	s.cost[ADAPT_BATCH] = 8000;
+	drive(&a, &s, 65536, 4 * ADAPT_WARMUP, 0);
+	ok(s.taken[0] == ADAPT_WARMUP && s.taken[1] == ADAPT_WARMUP &&
+	   s.taken[2] == ADAPT_WARMUP && s.taken[3] == ADAPT_WARMUP,
+	   "4 paths: each warmed up with %u requests", ADAPT_WARMUP);
+	memset(s.taken, 0, sizeof(s.taken));
+	drive(&a, &s, 65536, 4000, 5);
+	ok(s.taken[ADAPT_BATCH] > 3900 && s.taken[ADAPT_BOUNCE] && s.taken[ADAPT_INPLACE] &&
+	   s.taken[ADAPT_PERSIST],
+	   "4 paths: batched chosen %llu of 4000, the other three re-probed in turn "
+	   "(%llu, %llu, %llu)", (unsigned long long)s.taken[3],
+	   (unsigned long long)s.taken[0], (unsigned long long)s.taken[1],
+	   (unsigned long long)s.taken[2]);
+	s.cost[ADAPT_BATCH] = 60000;	/* batches got dear: persistent again */
+	memset(s.taken, 0, sizeof(s.taken));
+	drive(&a, &s, 65536, 4000, 5);
+	ok(s.taken[ADAPT_PERSIST] > 3000 && a.cls[adapt_class_of(65536)].best == ADAPT_PERSIST,
+	   "4 paths: a dearer batch loses to persistent (%llu of 4000)",
+	   (unsigned long long)s.taken[2]);
+	ok(adapt_record(&a, 4096, (enum adapt_path)ADAPT_PATHS, 5) == -EINVAL,
+	   "4 paths: a fifth path is refused");
 	return tap_done();
 }

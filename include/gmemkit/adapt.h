@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The adaptive I/O mode's decision: bounce, convert in place or copy through
- * a persistent (shared once) buffer, per request size, from the per-I/O
- * cost of each path measured while the I/O runs.  (Batched in place is a
- * way of submitting, not a path one request can take: not chosen here.)
+ * The adaptive I/O mode's decision: bounce, convert in place, convert in
+ * place batched (with the other requests of the same submission or reap
+ * pass that took that path, in one call) or copy through a persistent
+ * (shared once) buffer, per request size, from the per-I/O cost of each
+ * path measured while the I/O runs.
  * Freestanding (integers only, no libc): built into the host library and
  * into the guest image, and tested on the host on synthetic costs
  * (tests/t_adapt.c).
@@ -11,7 +12,8 @@
  * Costs are in any unit the caller keeps to (the guest uses TSC ticks): the
  * time one request spent on its protection, i.e. copy in + copy out and
  * the pool's map/unmap for a bounce, share + unshare (exits and host work)
- * in place.  Per size class (4 KiB..1 MiB, powers of 2):
+ * in place, its equal part of the batch's share and unshare batched.  Per
+ * size class (4 KiB..1 MiB, powers of 2):
  *  - warm-up: until each path has ADAPT_WARMUP measured requests, the
  *    paths take turns (the one chosen fewest times goes next) and a path's
  *    cost is its cheapest sample (first touches fault pages in once);
@@ -40,6 +42,8 @@ enum adapt_path {
 	ADAPT_BOUNCE = 0,
 	ADAPT_INPLACE = 1,
 	ADAPT_PERSIST = 2,		/* copy through a buffer shared once */
+	ADAPT_BATCH = 3,		/* in place, one call for the pass's
+					 * requests on this path */
 	ADAPT_PATHS
 };
 
@@ -63,7 +67,8 @@ struct adapt {
 
 /* Two paths, bounce and in place (adapt_init_paths() for more). */
 void adapt_init(struct adapt *a);
-/* Paths 0..npaths-1 (2 or 3: with persistent buffers); 0, or -22. */
+/* Paths 0..npaths-1 (2 to ADAPT_PATHS: 3 adds persistent buffers, 4
+ * batched in place); 0, or -22. */
 int adapt_init_paths(struct adapt *a, unsigned int npaths);
 
 /* Size class of a request of bytes (a power of 2 in [4 KiB, 1 MiB]), or

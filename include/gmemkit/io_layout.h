@@ -356,12 +356,16 @@ struct gmem_abi_io_results {
 	 * path (vCPU 0's, ns; 0 if never measured), re-probes of the path
 	 * not chosen, and changes of the chosen path */
 	uint64_t adapt_bounce_ns, adapt_inplace_ns, adapt_persist_ns;
+	uint64_t adapt_batch_ns;	/* ... in place, batched */
 	uint64_t adapt_probes, adapt_switches;
 	uint64_t batches;		/* inplace-batch / inplace-scatter */
 	uint64_t scatter_pieces;	/* inplace-scatter: pieces of data ... */
 	uint64_t scatter_runs;		/* ... and contiguous runs converted */
 	uint64_t bounced, inplaced;	/* requests by path */
 	uint64_t persisted;		/* ... through a persistent buffer */
+	uint64_t batched;		/* adaptive: of inplaced, those converted
+					 * with the others of their submission
+					 * (reap) pass in one call */
 	uint64_t bad_sent, bad_ioerr;	/* BAD_DESC: requests, IOERR answers */
 	int64_t busy_status;		/* UNSHARE_BUSY: the refused unshare */
 	int64_t busy_after;		/* UNSHARE_BUSY: unshare after completion */
