@@ -155,6 +155,16 @@ int cli_transport(const char *value, void *transport)
 	return vmm_transport_from_name(value, transport);
 }
 
+int cli_platform(const char *value, void *platform)
+{
+	enum plat p;
+
+	if (plat_from_name(value, &p))
+		return -EINVAL;
+	*(unsigned int *)platform = p;
+	return 0;
+}
+
 /* One item of a comma list into the destination. */
 static int item(const struct cli_opt *o, const char *val, const char *it,
 		unsigned int *count)

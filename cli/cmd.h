@@ -135,6 +135,11 @@ int cli_transport(const char *value, void *transport);
 #define CLI_TRANSPORT(o, d, ...)					\
 	CLI_FN(o, __cli_dest(d, enum vmm_transport), cli_transport,		\
 	       "auto, hypercall, doorbell or queue", __VA_ARGS__)
+/* A platform profile by name (plat_from_name()), as an unsigned int. */
+int cli_platform(const char *value, void *platform);
+#define CLI_PLATFORM(o, d, ...)						\
+	CLI_FN(o, __cli_dest(d, unsigned int), cli_platform,			\
+	       "ideal, pkvm, tdx, snp or cca", __VA_ARGS__)
 
 /*
  * cli_parse() - argv[1..argc-1] against the table opts.  -h or --help

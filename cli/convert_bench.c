@@ -52,6 +52,15 @@
  * gmem_share/unshare and the CPU time the converter thread burnt
  * (CLOCK_THREAD_CPUTIME_ID over the series, so a polling converter's idle
  * spinning counts).
+ *
+ * --platform (docs/platforms.md): for each profile but ideal (the rows
+ * above: one call per range), host rows of the lazy round trip with each
+ * size converted as that platform's calls (plat_iter: pkvm one per 4 KiB
+ * page, tdx <= 2 MiB, snp <= 64 pages, cca the range, the host stopping at
+ * 2 MiB boundaries), each call one gmem_share/unshare, destructive where
+ * the platform destroys contents; and, with KVM, the guest's round trip
+ * made of those calls over the platform's own call path
+ * (bench_convert_platform()).  Beside each, what it leaves out.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -69,6 +78,7 @@
 
 #include "cmd.h"
 #include "gmemkit/gmem.h"
+#include "gmemkit/platform.h"
 #include "gmemkit/probe.h"
 #include "gmemkit/timing.h"
 #include "gmemkit/bench_convert.h"
@@ -100,6 +110,7 @@ enum op {
 	OP_BARE_HUGE,		/* eager: bare pair, hugetlb memfd */
 	OP_ROUNDTRIP_HUGE,	/* eager: gmem, hugetlb memfd */
 	OP_MEMCPY,		/* copy of the same bytes */
+	OP_PLATFORM,		/* lazy: gmem, as a platform's calls */
 	NOPS
 };
 
@@ -118,6 +129,7 @@ static const struct op_info {
 	[OP_BARE_HUGE] = { "bare_huge", DIM_HUGE, "eager", false, OP_BARE_HUGE },
 	[OP_ROUNDTRIP_HUGE] = { "roundtrip_huge", DIM_HUGE, "eager", true, OP_BARE_HUGE },
 	[OP_MEMCPY] = { "memcpy", DIM_COPY, "copy", false, OP_MEMCPY },
+	[OP_PLATFORM] = { "platform_roundtrip", DIM_LAZY, "lazy", false, OP_PLATFORM },
 };
 
 /* What each model's figures mean, in the text and the JSON. */
@@ -133,6 +145,8 @@ struct config {
 	enum gmem_mode mode;
 	unsigned int pages;
 	unsigned int threads;		/* busy threads: 0 or b->nbusy */
+	enum plat plat;			/* OP_PLATFORM: whose calls */
+	unsigned int calls;		/* OP_PLATFORM: calls per direction */
 	uint64_t *samples;
 	struct timing_summary sum;
 };
@@ -156,7 +170,7 @@ struct bench {
 	bool have[NDIMS];		/* measured */
 	char why[NDIMS][256];		/* asked, not measured: why */
 	long huge_free;			/* free 2 MiB pages before setup */
-	struct config cfg[2 * (MAX_PC * NOPS + 4)];
+	struct config cfg[2 * (MAX_PC * (NOPS + PLAT_MAX) + 4)];
 	unsigned int ncfg;
 	unsigned int pc[MAX_PC];	/* page counts measured */
 	unsigned int npc;
@@ -171,6 +185,10 @@ struct bench {
 	int guest_err;
 	unsigned int transports;	/* bit per enum vmm_transport; 0 all */
 	int conv_poll_us;		/* 0 default */
+	unsigned int plats;		/* bit per enum plat (--platform) */
+	struct bench_convert_row pguest[PLAT_MAX][GMEM_ABI_MAX_BENCH];
+	int npguest[PLAT_MAX];		/* its guest rows, or a negative errno */
+	const char *queue_why;		/* the queue's probe, when not usable */
 };
 
 /* Keeps another CPU running in this address space, as a vCPU thread
@@ -330,6 +348,64 @@ static uint64_t memcpy_sample(struct bench *b, unsigned int pages)
 	return t1 - t0;
 }
 
+/*
+ * [off, off + len) of g converted as platform p's calls
+ * (gmemkit/platform.h), each range of a call one gmem_share/unshare;
+ * cca's host stops a call at the next 2 MiB boundary, as the VMM does
+ * (GMEM_ABI_PARTIAL_STEP), and the rest is asked again.  *calls: the calls
+ * made.  g NULL: only counts them.
+ */
+static int plat_convert(struct gmem *g, enum plat p, uint64_t off, uint64_t len,
+			bool share, unsigned int *calls)
+{
+	struct plat_range r = { off, len };
+	struct plat_call call;
+	struct plat_iter it;
+	unsigned int k;
+	int err;
+
+	*calls = 0;
+	if (plat_iter_init(&it, p, GMEM_PAGE_SIZE, &r, 1))
+		return -EINVAL;
+	while (plat_next(&it, &call)) {
+		uint64_t done = 0;
+
+		for (k = 0; k < call.n; k++) {
+			uint64_t gpa = call.r[k].gpa, n = call.r[k].len;
+
+			if (p == PLAT_CCA && n > PLAT_CCA_STEP - gpa % PLAT_CCA_STEP)
+				n = PLAT_CCA_STEP - gpa % PLAT_CCA_STEP;
+			err = !g ? 0 : share ? gmem_share(g, gpa, n) : gmem_unshare(g, gpa, n);
+			if (err)
+				return err;
+			done += n;
+		}
+		plat_done(&it, &call, done);
+		++*calls;
+	}
+	return 0;
+}
+
+/* The round trip as the platform's calls: share, touch, unshare. */
+static uint64_t plat_sample(struct bench *b, struct config *c, int *err)
+{
+	uint64_t len = (uint64_t)c->pages * GMEM_PAGE_SIZE, t0, t1;
+	struct gmem *g = b->region[c->mode];
+	unsigned int up = 0, down = 0;
+
+	t0 = timing_now_ns();
+	*err = plat_convert(g, c->plat, 0, len, true, &up);
+	if (*err)
+		return 0;
+	touch(gmem_host_view(g), c->pages);
+	*err = plat_convert(g, c->plat, 0, len, false, &down);
+	t1 = timing_now_ns();
+	if (!*err && up != down)
+		*err = -EPROTO;		/* the split is the same both ways */
+	c->calls = up;
+	return t1 - t0;
+}
+
 /* One timed sample of one configuration; 0 on error. */
 static uint64_t sample(struct bench *b, struct config *c, int *err)
 {
@@ -348,6 +424,8 @@ static uint64_t sample(struct bench *b, struct config *c, int *err)
 		return bare_sample(&b->bare[1], c->pages, err);
 	case OP_MEMCPY:
 		return memcpy_sample(b, c->pages);
+	case OP_PLATFORM:
+		return plat_sample(b, c, err);
 	default:
 		break;
 	}
@@ -520,6 +598,20 @@ static bool pc_has(const struct bench *b, unsigned int pages)
 	return false;
 }
 
+/* The host rows of every platform asked but ideal (the roundtrip rows). */
+static void add_platforms(struct bench *b, unsigned int pages, unsigned int threads)
+{
+	unsigned int p;
+
+	for (p = PLAT_IDEAL + 1; p < PLAT_MAX; p++) {
+		if (!(b->plats & (1U << p)))
+			continue;
+		add(b, OP_PLATFORM, plat_destroys(p) ? GMEM_MODE_DESTRUCTIVE :
+		    GMEM_MODE_INPLACE, pages, threads);
+		b->cfg[b->ncfg - 1].plat = (enum plat)p;
+	}
+}
+
 static int setup(struct bench *b, const struct probe_host_caps *caps)
 {
 	unsigned int i, t;
@@ -546,6 +638,7 @@ static int setup(struct bench *b, const struct probe_host_caps *caps)
 				add_op(b, OP_BASELINE, b->pc[i], t * b->nbusy);
 				add_op(b, OP_BARE_LAZY, b->pc[i], t * b->nbusy);
 				add_op(b, OP_ROUNDTRIP, b->pc[i], t * b->nbusy);
+				add_platforms(b, b->pc[i], t * b->nbusy);
 			}
 			if (b->have[DIM_EAGER]) {
 				add_op(b, OP_BARE_EAGER, b->pc[i], t * b->nbusy);
@@ -874,6 +967,9 @@ static void print_table(const struct bench *b)
 		const struct config *mc = find(b, OP_MEMCPY, 0, c->pages, c->threads);
 		char vb[16] = "-", vm[16] = "-";
 
+		if (c->op == OP_PLATFORM)	/* print_platforms() */
+			continue;
+
 		if (op_info[c->op].bare != c->op && bl)
 			snprintf(vb, sizeof(vb), "%.2fx", (double)c->sum.p50 / (double)bl->sum.p50);
 		if (c->op != OP_MEMCPY && mc)
@@ -1014,6 +1110,199 @@ static void print_queue_targets(const struct bench *b)
 		       (unsigned long long)d->ns_median);
 }
 
+/* ---- platforms (--platform) ---------------------------------------------- */
+
+static bool plats_asked(const struct bench *b)
+{
+	return b->plats & ~(1U << PLAT_IDEAL);
+}
+
+/* The guest's round trips, per platform asked but ideal. */
+static void run_guest_platforms(struct bench *b)
+{
+	unsigned int reps = b->reps > 100000 ? 100000 : b->reps, p;
+
+	for (p = PLAT_IDEAL + 1; p < PLAT_MAX; p++) {
+		if (!(b->plats & (1U << p)))
+			continue;
+		b->npguest[p] = bench_convert_platform((enum plat)p, reps, b->conv_poll_us,
+						       b->pguest[p], GMEM_ABI_MAX_BENCH);
+		if (b->npguest[p] == -EOPNOTSUPP)
+			vmm_probe_queue(&b->queue_why);
+	}
+}
+
+/* The calls per direction the guest's round trip of pages at the test
+ * area makes on platform p. */
+static unsigned int guest_calls(enum plat p, uint64_t pages)
+{
+	unsigned int calls = 0;
+
+	plat_convert(NULL, p, GMEM_ABI_TEST_GPA, pages * GMEM_PAGE_SIZE, true, &calls);
+	return calls;
+}
+
+static const char *plat_mode(enum plat p)
+{
+	return plat_destroys(p) ? "destructive" : "inplace";
+}
+
+/* Why the host rows of the platforms are not there (lazy not asked). */
+static const char *plat_host_why(const struct bench *b)
+{
+	return b->have[DIM_LAZY] ? "" : "needs the lazy model (--models lazy)";
+}
+
+/* Why platform p's guest rows are not there ("" when they are). */
+static const char *plat_guest_why(const struct bench *b, enum plat p, char *buf,
+				  size_t len)
+{
+	int err = b->npguest[p];
+
+	if (err >= 0)
+		return "";
+	if (err == -ENODEV)
+		return "no usable /dev/kvm";
+	if (err == -EOPNOTSUPP)
+		snprintf(buf, len, "its call path, the queue transport, is not usable "
+			 "here: %s", b->queue_why ? b->queue_why : "");
+	else
+		snprintf(buf, len, "%s", strerror(-err));
+	return buf;
+}
+
+static void print_plat_note(enum plat p)
+{
+	printf("  %-8s contents %s, %s; not modelled: %s\n", plat_name(p),
+	       plat_destroys(p) ? "destroyed" : "kept",
+	       plat_exitless(p) ? "exitless" : "exits to the VMM", plat_not_modelled(p));
+}
+
+static void print_platforms(const struct bench *b)
+{
+	unsigned int p, i;
+	char why[256];
+	int j;
+
+	if (!plats_asked(b))
+		return;
+	printf("\nplatforms (--platform; docs/platforms.md), host side: each size converted as\n"
+	       "the platform's calls, each call one gmem_share/unshare on the lazy model (%s);\n"
+	       "round trip = share + touch of each page + unshare; vs_1call: against the\n"
+	       "roundtrip row of the same mode (the whole range in one call, as on ideal):\n",
+	       lazy_backing(b));
+	if (!b->have[DIM_LAZY])
+		printf("  not measured: %s\n", plat_host_why(b));
+	else
+		printf("%-8s %-12s %6s %7s %9s %10s %10s %9s %8s\n", "platform", "mode",
+		       "pages", "threads", "calls/dir", "ns_min", "ns_median", "ns/page",
+		       "vs_1call");
+	for (p = PLAT_IDEAL + 1; b->have[DIM_LAZY] && p < PLAT_MAX; p++) {
+		if (!(b->plats & (1U << p)))
+			continue;
+		for (i = 0; i < b->ncfg; i++) {
+			const struct config *c = &b->cfg[i], *one;
+			char vs[16] = "-";
+
+			if (c->op != OP_PLATFORM || c->plat != p)
+				continue;
+			one = find(b, OP_ROUNDTRIP, c->mode, c->pages, c->threads);
+			if (one)
+				snprintf(vs, sizeof(vs), "%.2fx",
+					 (double)c->sum.p50 / (double)one->sum.p50);
+			printf("%-8s %-12s %6u %7u %9u %10llu %10llu %9.0f %8s\n", plat_name(p),
+			       plat_mode(p), c->pages, c->threads, c->calls,
+			       (unsigned long long)c->sum.min, (unsigned long long)c->sum.p50,
+			       (double)c->sum.p50 / c->pages, vs);
+		}
+		print_plat_note((enum plat)p);
+	}
+	printf("\nguest-observed per platform: the round trip (share + unshare) made of its\n"
+	       "calls over its own call path (pkvm, cca: queue; tdx, snp: hypercall where\n"
+	       "its exits reach the VMM, else doorbell), lazy model, TSC in the guest;\n"
+	       "conv/rt: conversions the VMM did per round trip:\n");
+	printf("%-8s %-12s %-10s %-9s %6s %9s %12s %12s %8s\n", "platform", "mode",
+	       "transport", "converter", "pages", "calls/dir", "ns_min", "ns_median", "conv/rt");
+	for (p = PLAT_IDEAL + 1; p < PLAT_MAX; p++) {
+		if (!(b->plats & (1U << p)))
+			continue;
+		if (b->npguest[p] < 0) {
+			printf("%-8s not measured: %s\n", plat_name(p),
+			       plat_guest_why(b, (enum plat)p, why, sizeof(why)));
+			continue;
+		}
+		for (j = 0; j < b->npguest[p]; j++) {
+			const struct bench_convert_row *r = &b->pguest[p][j];
+
+			printf("%-8s %-12s %-10s %-9s %6llu %9u %12llu %12llu %8.2f\n",
+			       plat_name(p), r->mode, r->transport, r->converter,
+			       (unsigned long long)r->pages, guest_calls((enum plat)p, r->pages),
+			       (unsigned long long)r->ns_min, (unsigned long long)r->ns_median,
+			       r->samples ? (double)r->conversions / (double)r->samples : 0);
+		}
+		print_plat_note((enum plat)p);
+	}
+}
+
+/* "platforms": only when one but ideal is asked (ideal: the results). */
+static void print_platforms_json(const struct bench *b)
+{
+	unsigned int p, i, n = 0, k;
+	char why[256];
+	int j;
+
+	if (!plats_asked(b))
+		return;
+	printf(",\"platforms\":[");
+	for (p = PLAT_IDEAL + 1; p < PLAT_MAX; p++) {
+		if (!(b->plats & (1U << p)))
+			continue;
+		printf("%s{\"platform\":\"%s\",\"mode\":\"%s\",\"contents\":\"%s\","
+		       "\"exitless\":%s,\"not_modelled\":\"%s\",\"host\":{\"measured\":%s,"
+		       "\"why\":\"%s\",\"model\":\"lazy\",\"backing\":\"%s\",\"rows\":[",
+		       n++ ? "," : "", plat_name(p), plat_mode(p),
+		       plat_destroys(p) ? "destroyed" : "kept",
+		       plat_exitless(p) ? "true" : "false", plat_not_modelled(p),
+		       b->have[DIM_LAZY] ? "true" : "false", plat_host_why(b), lazy_backing(b));
+		for (i = 0, k = 0; i < b->ncfg; i++) {
+			const struct config *c = &b->cfg[i], *one;
+
+			if (c->op != OP_PLATFORM || c->plat != p)
+				continue;
+			one = find(b, OP_ROUNDTRIP, c->mode, c->pages, c->threads);
+			printf("%s{\"pages\":%u,\"page_size\":%lu,\"threads\":%u,"
+			       "\"calls_per_direction\":%u,\"ns_min\":%llu,\"ns_median\":%llu,"
+			       "\"ns_max\":%llu,\"one_call_ns_median\":%llu}", k++ ? "," : "",
+			       c->pages, GMEM_PAGE_SIZE, c->threads, c->calls,
+			       (unsigned long long)c->sum.min, (unsigned long long)c->sum.p50,
+			       (unsigned long long)c->sum.max,
+			       one ? (unsigned long long)one->sum.p50 : 0ULL);
+		}
+		printf("]},\"guest\":{\"measured\":%s,\"why\":\"%s\",\"rows\":[",
+		       b->npguest[p] >= 0 ? "true" : "false",
+		       plat_guest_why(b, (enum plat)p, why, sizeof(why)));
+		for (j = 0; j < b->npguest[p]; j++) {
+			const struct bench_convert_row *r = &b->pguest[p][j];
+
+			printf("%s{\"op\":\"%s\",\"mode\":\"%s\",\"pages\":%llu,"
+			       "\"transport\":\"%s\",\"converter\":\"%s\",\"poll_us\":%u,"
+			       "\"calls_per_direction\":%u,\"samples\":%llu,\"ns_min\":%llu,"
+			       "\"ns_median\":%llu,\"ns_max\":%llu,\"conversions\":%llu,"
+			       "\"host_ns\":%llu,\"conv_cpu_ns\":%llu,\"kicks\":%llu,"
+			       "\"wall_ns\":%llu}", j ? "," : "", r->op, r->mode,
+			       (unsigned long long)r->pages, r->transport, r->converter,
+			       r->poll_us, guest_calls((enum plat)p, r->pages),
+			       (unsigned long long)r->samples, (unsigned long long)r->ns_min,
+			       (unsigned long long)r->ns_median, (unsigned long long)r->ns_max,
+			       (unsigned long long)r->conversions, (unsigned long long)r->host_ns,
+			       (unsigned long long)r->conv_cpu_ns, (unsigned long long)r->kicks,
+			       (unsigned long long)r->wall_ns);
+		}
+		printf("]}}");
+	}
+	printf("]");
+}
+
 static void print_json(const struct bench *b, const struct probe_host_caps *caps)
 {
 	static const char *const dim_name[NDIMS] = { "lazy", "eager", "huge" };
@@ -1038,13 +1327,15 @@ static void print_json(const struct bench *b, const struct probe_host_caps *caps
 		printf("%ld},\"results\":[", b->huge_free);
 	else
 		printf("null},\"results\":[");
-	for (i = 0; i < b->ncfg; i++) {
+	for (i = 0, n = 0; i < b->ncfg; i++) {
 		const struct config *c = &b->cfg[i];
 
+		if (c->op == OP_PLATFORM)	/* in "platforms" */
+			continue;
 		printf("%s{\"op\":\"%s\",\"model\":\"%s\",\"mode\":\"%s\",\"pages\":%u,"
 		       "\"page_size\":%llu,\"backing\":\"%s\",\"threads\":%u,"
 		       "\"ns_min\":%llu,\"ns_median\":%llu,\"ns_max\":%llu}",
-		       i ? "," : "", op_info[c->op].name, op_info[c->op].model, mode_name(c),
+		       n++ ? "," : "", op_info[c->op].name, op_info[c->op].model, mode_name(c),
 		       c->pages, (unsigned long long)page_size(c), row_backing(b, c),
 		       c->threads, (unsigned long long)c->sum.min,
 		       (unsigned long long)c->sum.p50, (unsigned long long)c->sum.max);
@@ -1065,7 +1356,9 @@ static void print_json(const struct bench *b, const struct probe_host_caps *caps
 		       (unsigned long long)r->host_ns, (unsigned long long)r->conv_cpu_ns,
 		       (unsigned long long)r->kicks, (unsigned long long)r->wall_ns);
 	}
-	printf("],\"targets\":[");
+	printf("]");
+	print_platforms_json(b);
+	printf(",\"targets\":[");
 	n = targets(b, tg);
 	for (i = 0; i < n; i++) {
 		const struct target *t = &tg[i];
@@ -1088,6 +1381,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: gmemkit convert-bench [--json] [--reps N] [--pages N,N,...]\n"
 		   "                             [--models lazy,eager,huge] [--backing auto|memfd]\n"
 		   "                             [--transport LIST] [--conv-poll-us N]\n"
+		   "                             [--platform LIST]\n"
 		   "  round trip share + touch of each page + unshare for 1, 16, 256, 512\n"
 		   "  pages (or --pages, at most %d counts of 1..%d), in place and\n"
 		   "  destructive, per conversion model (--models, default all):\n"
@@ -1107,7 +1401,17 @@ static void usage(FILE *f)
 		   "  With KVM the guest-observed round trip (lazy model) through each\n"
 		   "  --transport of doorbell,hypercall,queue (default: every usable one),\n"
 		   "  queue with the converter polling (--conv-poll-us, default %d; 0: only\n"
-		   "  asleep) and asleep\n",
+		   "  asleep) and asleep\n"
+		   "  --platform LIST  platform profiles, a comma list of ideal, pkvm, tdx,\n"
+		   "  snp, cca (default ideal: only the rows above, each range one call;\n"
+		   "  docs/platforms.md).  Each other one adds host round trips (lazy model)\n"
+		   "  with each size converted as its calls, each call one conversion: pkvm\n"
+		   "  one per 4 KiB page, tdx <= 2 MiB, snp <= 64 pages, cca the range (the\n"
+		   "  host stopping at 2 MiB boundaries); destructive for tdx, snp and cca;\n"
+		   "  its calls per direction and what it leaves out beside them; and with\n"
+		   "  KVM the guest's round trip made of those calls over its own call path\n"
+		   "  (pkvm, cca: queue; tdx, snp: hypercall where its exits reach the VMM,\n"
+		   "  else doorbell)\n",
 		MAX_PC, MAX_PAGES, HUGE_NEEDED, MAX_BUSY, VMM_CONV_POLL_US_DEFAULT);
 }
 
@@ -1123,6 +1427,10 @@ static int cmd_convert_bench(int argc, char **argv)
 		[DIM_LAZY] = "lazy", [DIM_EAGER] = "eager", [DIM_HUGE] = "huge",
 	};
 	static const char *const backings[] = { "auto", "memfd" };
+	static const char *const plats[PLAT_MAX] = {
+		[PLAT_IDEAL] = "ideal", [PLAT_PKVM] = "pkvm", [PLAT_TDX] = "tdx",
+		[PLAT_SNP] = "snp", [PLAT_CCA] = "cca",
+	};
 	struct bench *b;
 	struct probe_host_caps caps;
 	bool json = false;
@@ -1148,6 +1456,7 @@ static int cmd_convert_bench(int argc, char **argv)
 			CLI_UINT("--conv-poll-us", &us, 0, VMM_CONV_POLL_US_MAX,
 				 .given = &us_arg),
 			CLI_CHOICE("--backing", &backing, backings),
+			CLI_LIST("--platform", &b->plats, plats),
 			{ 0 }
 		};
 
@@ -1159,6 +1468,8 @@ static int cmd_convert_bench(int argc, char **argv)
 	}
 	if (!models_arg)
 		b->models = (1U << NDIMS) - 1;
+	if (!b->plats)
+		b->plats = 1U << PLAT_IDEAL;
 	b->force_memfd = backing == 1;
 	if (us_arg)
 		b->conv_poll_us = us ? (int)us : VMM_CONV_POLL_OFF;
@@ -1172,8 +1483,10 @@ static int cmd_convert_bench(int argc, char **argv)
 	err = setup(b, &caps);
 	if (!err)
 		err = run(b);
-	if (!err)
+	if (!err) {
 		run_guest(b);
+		run_guest_platforms(b);
+	}
 	if (err) {
 		cli_err("%s\n", strerror(-err));
 	} else if (json) {
@@ -1187,6 +1500,7 @@ static int cmd_convert_bench(int argc, char **argv)
 			printf("NOTE: emulated CPU: these numbers are functional only, not a verdict\n");
 		print_table(b);
 		print_guest_table(b);
+		print_platforms(b);
 		print_targets(b);
 		print_queue_targets(b);
 	}

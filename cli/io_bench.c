@@ -111,16 +111,6 @@ static int parse_rw(const char *v, void *rw)
 	return bench_io_rw_from_name(v, rw);
 }
 
-static int parse_platform(const char *v, void *dest)
-{
-	enum plat p;
-
-	if (plat_from_name(v, &p))
-		return -EINVAL;
-	*(unsigned int *)dest = p;
-	return 0;
-}
-
 static int parse_conv_model(const char *v, void *dest)
 {
 	return vmm_conv_model_from_name(v, dest);
@@ -175,8 +165,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		CLI_TRANSPORT("--transport", &o->c.transport),
 		CLI_FN("--conv-model", &o->c.conv_model, parse_conv_model,
 		       "lazy, eager or huge"),
-		CLI_FN("--platform", &o->c.platform, parse_platform,
-		       "ideal, pkvm, tdx, snp or cca"),
+		CLI_PLATFORM("--platform", &o->c.platform),
 		CLI_UINT("--conv-poll-us", &us, 0, VMM_CONV_POLL_US_MAX, .given = &us_arg),
 		CLI_FLAG("--conv-no-pin", &o->c.conv_no_pin),
 		CLI_UINT("--poll-us", &o->c.poll_us, 0, 1000000),

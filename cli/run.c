@@ -22,6 +22,7 @@ static void usage(FILE *f)
 		"usage: gmemkit run [--vcpus N] [--mem SIZE] [--test NAME]\n"
 		"                   [--transport auto|hypercall|doorbell|queue]\n"
 		"                   [--conv-poll-us N] [--mode inplace|destructive]\n"
+		"                   [--platform ideal|pkvm|tdx|snp|cca]\n"
 		"                   [--timeout MS] [--reps N]\n"
 		"  --vcpus N      vCPUs, 1..%d (default 1)\n"
 		"  --mem SIZE     guest RAM, multiple of 2M, 32M..3G (default 64M)\n"
@@ -34,7 +35,14 @@ static void usage(FILE *f)
 		"                 serviced by a converter thread, no userspace exit)\n"
 		"  --conv-poll-us queue: converter busy-polls N us after its last request\n"
 		"                 (default %d; 0: sleeps at once, every request kicks)\n"
-		"  --mode         conversion mode of guest RAM (default inplace)\n"
+		"  --mode         conversion mode of guest RAM (default inplace; the\n"
+		"                 platform's: destructive for tdx, snp and cca)\n"
+		"  --platform P   the guest converts as that platform's calls (default\n"
+		"                 ideal: one request; docs/platforms.md): pkvm one per\n"
+		"                 4 KiB page, tdx <= 2 MiB each, snp <= 64 pages each,\n"
+		"                 cca the range, the host stopping at 2 MiB boundaries;\n"
+		"                 tdx, snp and cca destroy contents (mode destructive);\n"
+		"                 transport auto: queue for pkvm and cca (exitless)\n"
 		"  --timeout MS   watchdog (default %u)\n"
 		"  --reps N       samples per series for --test bench (default 100)\n"
 		"exit status: 0 the guest passed, 1 it failed or faulted, 2 usage or setup error\n"
@@ -50,8 +58,8 @@ static int parse(int argc, char **argv, struct vmm_config *c)
 		[GMEM_MODE_INPLACE] = "inplace",
 		[GMEM_MODE_DESTRUCTIVE] = "destructive",
 	};
-	const char *tests[GMEM_ABI_TEST_MAX] = { NULL }, *us_arg = NULL;
-	unsigned int us = 0, mode = c->mode, test = c->test, t;
+	const char *tests[GMEM_ABI_TEST_MAX] = { NULL }, *us_arg = NULL, *mode_arg = NULL;
+	unsigned int us = 0, mode = c->mode, test = c->test, plat = c->platform, t;
 	const struct cli_opt opts[] = {
 		CLI_UINT("--vcpus", &c->vcpus, 1, GMEM_ABI_MAX_VCPUS),
 		CLI_SIZE("--mem", &c->mem_size, GMEM_ABI_MEM_MIN, GMEM_ABI_MEM_MAX,
@@ -59,7 +67,8 @@ static int parse(int argc, char **argv, struct vmm_config *c)
 		CLI_CHOICE("--test", &test, tests),
 		CLI_TRANSPORT("--transport", &c->transport),
 		CLI_UINT("--conv-poll-us", &us, 0, VMM_CONV_POLL_US_MAX, .given = &us_arg),
-		CLI_CHOICE("--mode", &mode, modes),
+		CLI_CHOICE("--mode", &mode, modes, .given = &mode_arg),
+		CLI_PLATFORM("--platform", &plat),
 		CLI_UINT("--timeout", &c->timeout_ms, 1, 3600000),
 		CLI_UINT("--reps", &c->bench_reps, 1, 100000),
 		{ 0 }
@@ -71,10 +80,29 @@ static int parse(int argc, char **argv, struct vmm_config *c)
 	err = cli_parse(argc, argv, opts, usage);
 	if (err)
 		return err;
-	c->mode = mode;
 	c->test = test;
 	if (us_arg)
 		c->conv_poll_us = us ? (int)us : VMM_CONV_POLL_OFF;
+	/* The platform's contents: destroyed (destructive) or kept (in
+	 * place); an explicit --mode must agree with it. */
+	c->platform = (enum plat)plat;
+	if (c->platform != PLAT_IDEAL) {
+		unsigned int want = plat_destroys(c->platform) ? GMEM_MODE_DESTRUCTIVE :
+								 GMEM_MODE_INPLACE;
+
+		if (mode_arg && mode != want) {
+			cli_err("--mode %s contradicts --platform %s, which %s contents on "
+				"conversion (its mode is %s; leave --mode out)\n", mode_arg,
+				plat_name(c->platform), plat_destroys(c->platform) ?
+				"destroys" : "keeps", modes[want]);
+			return -EINVAL;
+		}
+		mode = want;
+		/* its call path: exitless ones through the queue */
+		if (c->transport == VMM_TRANSPORT_AUTO && plat_exitless(c->platform))
+			c->transport = VMM_TRANSPORT_QUEUE;
+	}
+	c->mode = mode;
 	return 0;
 }
 
@@ -114,13 +142,14 @@ static int cmd_run(int argc, char **argv)
 		vmm_probe_hypercall_exit(VMM_PROBE_TIMEOUT_MS, &why);
 		fprintf(stderr, "gmemkit run: transport auto: %s\n", why);
 	}
-	fprintf(stderr, "gmemkit run: test %s, %u vCPU(s), %llu MiB %s (%s), transport %s\n",
-		vmm_test_name(cfg.test), cfg.vcpus,
+	fprintf(stderr, "gmemkit run: test %s, %u vCPU(s), %llu MiB %s (%s), transport %s, "
+		"platform %s (%s)\n", vmm_test_name(cfg.test), cfg.vcpus,
 		(unsigned long long)((cfg.mem_size ? cfg.mem_size : VMM_DEFAULT_MEM) >> 20),
 		gmem_backend_name(vmm_memory(vm)),
 		gmem_backing(vmm_memory(vm)) == GMEM_BACKING_GUEST_MEMFD ?
 		"guest_memfd" : "memfd",
-		vmm_transport_name(vmm_transport(vm)));
+		vmm_transport_name(vmm_transport(vm)), plat_name(cfg.platform),
+		cfg.mode == GMEM_MODE_DESTRUCTIVE ? "destructive" : "in place");
 	err = vmm_run(vm, &res);
 	vmm_destroy(vm);
 	if (err) {

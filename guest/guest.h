@@ -117,8 +117,9 @@ int64_t __doorbell(uint32_t op, uint64_t gpa, uint64_t len, uint64_t arg,
 /* Raw KVM_HC_MAP_GPA_RANGE; returns rax as a status. */
 int64_t __hypercall_map(uint64_t gpa, uint64_t npages, uint64_t attrs);
 
-/* Share / unshare through a given transport or the configured one; return
- * 0 or -errno (GMEM_ABI_E*). */
+/* Share / unshare through a given transport as one request, or through
+ * the configured one as the run's platform's calls (boot_info.platform);
+ * return 0 or -errno (GMEM_ABI_E*). */
 int64_t __convert_via(uint32_t transport, bool share, uint64_t gpa, uint64_t len);
 int64_t __share(uint64_t gpa, uint64_t len);
 int64_t __unshare(uint64_t gpa, uint64_t len);

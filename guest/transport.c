@@ -186,14 +186,43 @@ int64_t __convert_via(uint32_t transport, bool share, uint64_t gpa, uint64_t len
 			  gpa, len, 0, NULL);
 }
 
+/*
+ * A conversion as the calls of the run's platform (boot_info.platform,
+ * gmemkit/platform.h), on 4 KiB granules (the self-tests run on them):
+ * ideal, or a range no platform call can carry (unaligned, empty), goes
+ * as one request, so the VMM's check answers it.  Stops at the first
+ * error, leaving the calls before it done.
+ */
+static int64_t convert_plat(bool share, uint64_t gpa, uint64_t len)
+{
+	enum plat p = (enum plat)boot_info->platform;
+	struct plat_range r = { gpa, len };
+	struct plat_call call;
+	struct plat_iter it;
+	uint64_t done;
+	int64_t st;
+
+	if (p == PLAT_IDEAL || plat_iter_init(&it, p, PAGE_SIZE, &r, 1))
+		return __convert_via(boot_info->transport, share, gpa, len);
+	while (plat_next(&it, &call)) {
+		st = __convert_call(share, &call, p == PLAT_CCA, &done);
+		if (st)
+			return st;
+		if (!done)
+			return -GMEM_ABI_EIO;	/* no progress: never loop */
+		plat_done(&it, &call, done);
+	}
+	return 0;
+}
+
 int64_t __share(uint64_t gpa, uint64_t len)
 {
-	return __convert_via(boot_info->transport, true, gpa, len);
+	return convert_plat(true, gpa, len);
 }
 
 int64_t __unshare(uint64_t gpa, uint64_t len)
 {
-	return __convert_via(boot_info->transport, false, gpa, len);
+	return convert_plat(false, gpa, len);
 }
 
 bool share(uint64_t gpa, uint64_t len)

@@ -11,7 +11,7 @@ set -u
 CMD=convert-bench
 . "$(dirname "$0")/cli.sh"
 
-echo "1..23"
+echo "1..29"
 "$BIN" convert-bench --json --reps 3 --pages 1,512 >"$out/j" 2>"$out/e"
 ok $? "--json --reps 3 --pages 1,512 exits 0 $(head -c 200 "$out/e")"
 
@@ -165,6 +165,91 @@ else
 	echo "ok $((n+2)) # SKIP not root or no setpriv"
 	n=$((n+2))
 fi
+
+# --platform (issue 24): each profile's host round trips as its calls, its
+# guest round trips over its own call path where KVM works; the default
+# (ideal) adds nothing to the JSON.
+perl -MJSON::PP -e 'local $/; exit !!exists decode_json(<STDIN>)->{platforms}' <"$out/j"
+ok $? "default --platform ideal: no platforms key, the JSON as before"
+"$BIN" convert-bench --json --reps 3 --pages 16,512 --models lazy --platform pkvm,tdx,snp \
+	>"$out/p" 2>"$out/e"
+ok $? "--platform pkvm,tdx,snp --pages 16,512 --json exits 0 $(head -c 200 "$out/e")"
+perl "$out/check.pl" lazy 16,512 <"$out/p" >"$out/why"
+ok $? "--platform: the results rows as without it $(head -c 300 "$out/why")"
+cat >"$out/plat.pl" <<'PERL'
+use strict; use warnings; use JSON::PP;
+local $/; my $d = decode_json(<STDIN>); my @bad;
+my ($kvm, $queue) = @ARGV;
+# calls per direction: pkvm one per 4 KiB page, tdx one per <= 2 MiB,
+# snp one per <= 64 pages
+my %calls = (pkvm => { 16 => 16, 512 => 512 }, tdx => { 16 => 1, 512 => 1 },
+	     snp => { 16 => 1, 512 => 8 });
+my %mode = (pkvm => 'inplace', tdx => 'destructive', snp => 'destructive');
+my @p = @{$d->{platforms} // []};
+push @bad, "platforms: " . join(',', map { $_->{platform} } @p)
+	unless join(',', map { $_->{platform} } @p) eq 'pkvm,tdx,snp';
+for my $p (@p) {
+	my $n = $p->{platform};
+	push @bad, "$n: mode $p->{mode}" unless $p->{mode} eq $mode{$n};
+	push @bad, "$n: contents $p->{contents}"
+		unless $p->{contents} eq ($n eq 'pkvm' ? 'kept' : 'destroyed');
+	push @bad, "$n: no not_modelled" unless length $p->{not_modelled} > 10;
+	push @bad, "$n: host not measured" unless $p->{host}{measured};
+	my %seen;
+	for my $r (@{$p->{host}{rows}}) {
+		my $w = $calls{$n}{$r->{pages}};
+		push @bad, "$n host $r->{pages} pages: $r->{calls_per_direction} calls, want $w"
+			unless $r->{calls_per_direction} == $w;
+		push @bad, "$n host $r->{pages}: ns_min <= ns_median <= ns_max, > 0"
+			unless $r->{ns_min} > 0 && $r->{ns_min} <= $r->{ns_median} &&
+			       $r->{ns_median} <= $r->{ns_max};
+		push @bad, "$n host $r->{pages}: no one-call figure" unless $r->{one_call_ns_median} > 0;
+		$seen{"$r->{pages}/$r->{threads}"}++;
+	}
+	for my $t (0, $d->{busy_threads}) {
+		push @bad, "$n host: no row $_/$t" for grep { !$seen{"$_/$t"} } (16, 512);
+	}
+	if ($kvm && $n eq 'pkvm' && !$queue) {
+		push @bad, "$n guest: measured without the queue, or why does not say so"
+			if $p->{guest}{measured} || $p->{guest}{why} !~ /queue transport/;
+	} elsif ($kvm) {
+		push @bad, "$n guest not measured: $p->{guest}{why}" unless $p->{guest}{measured};
+		my @g = grep { $_->{pages} == 16 || $_->{pages} == 512 } @{$p->{guest}{rows}};
+		push @bad, "$n guest: rows for 16 and 512 pages" unless @g == 2;
+		for my $r (@g) {
+			my $w = $calls{$n}{$r->{pages}};
+			push @bad, "$n guest $r->{pages}: $r->{calls_per_direction} calls, want $w"
+				unless $r->{calls_per_direction} == $w;
+			# the VMM's count: one conversion per call, both ways
+			push @bad, "$n guest $r->{pages}: $r->{conversions} conversions in " .
+				"$r->{samples} round trips, want 2 x $w each"
+				unless $r->{samples} > 0 && $r->{conversions} == 2 * $w * $r->{samples};
+			push @bad, "$n guest: mode $r->{mode}" unless $r->{mode} eq $mode{$n};
+			push @bad, "$n guest: transport $r->{transport}"
+				unless $n eq 'pkvm' ? $r->{transport} eq 'queue' :
+				       $r->{transport} =~ /^(hypercall|doorbell)$/;
+		}
+	} else {
+		push @bad, "$n guest measured without KVM, or no why"
+			if $p->{guest}{measured} || !$p->{guest}{why};
+	}
+}
+print join("\n", @bad), "\n" if @bad;
+exit(@bad ? 1 : 0);
+PERL
+kvm=0 queue=0
+if tools/kvm-tests --native-usable >/dev/null 2>&1; then
+	kvm=1
+	"$BIN" probe --json 2>/dev/null | grep -q '"queue":true' && queue=1
+fi
+perl "$out/plat.pl" $kvm $queue <"$out/p" >"$out/why"
+ok $? "--platform JSON: calls per direction pkvm 16/512, tdx 1/1, snp 1/8 (host, and guest with KVM: $kvm, queue $queue: each call one VMM conversion), modes, not_modelled $(head -c 300 "$out/why")"
+"$BIN" convert-bench --reps 3 --pages 16 --models lazy --platform cca >"$out/t2" 2>"$out/e"
+[ $? = 0 ] && grep -q '^cca  *destructive  *16  *0  *1 ' "$out/t2" &&
+	grep -q '^  cca  *contents destroyed, exitless; not modelled: the RMM' "$out/t2" &&
+	! grep -q '^pkvm ' "$out/t2"
+ok $? "table --platform cca: its row (1 call for 16 pages) and what it leaves out"
+refused "gmemkit convert-bench: --platform pkvm,sev: 'sev' is not one of ideal, pkvm, tdx, snp, cca" --platform pkvm,sev
 
 refused "gmemkit convert-bench: --models lazy,fast: 'fast' is not one of lazy, eager, huge" --models lazy,fast
 refused "gmemkit convert-bench: --models HUGE: not one of lazy, eager, huge" --models HUGE

@@ -95,6 +95,7 @@ static void fill_boot_info(struct vmm *vm, struct gmem_abi_boot_info *b)
 	b->pool_size = GMEM_ABI_POOL_SIZE;
 	b->host_tsc_khz = vm->tsc_khz;
 	b->pvm = vm->pvm;
+	b->platform = vm->cfg.platform;
 }
 
 static uint64_t image_len(void)

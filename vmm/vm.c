@@ -151,7 +151,7 @@ static int check_config(const struct vmm_config *in, struct vmm_config *c)
 	if (!c->conv_poll_us)
 		c->conv_poll_us = VMM_CONV_POLL_US_DEFAULT;
 	if (c->mode > GMEM_MODE_DESTRUCTIVE || c->backing > GMEM_BACKING_MEMFD ||
-	    c->conv_model > VMM_CONV_HUGE)
+	    c->conv_model > VMM_CONV_HUGE || (unsigned int)c->platform >= PLAT_MAX)
 		return -EINVAL;
 	/* The eager models need memfd; 2 MiB pages run only what converts
 	 * whole huge pages (the self-tests convert 4 KiB pages). */

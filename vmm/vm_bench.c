@@ -4,7 +4,9 @@
  * working transport and returns its rows (min and median of share+unshare
  * round trips of 1, 4, 16, 64, 256 and 512 pages (every block size of the
  * sweep, 4 KiB..1 MiB, and 2 MiB), and of an empty doorbell round trip),
- * measured with the guest TSC calibrated against host time.
+ * measured with the guest TSC calibrated against host time.  Per platform
+ * profile (bench_convert_platform()): the same round trips as that
+ * platform's calls over its own call path.
  */
 #include <errno.h>
 #include <string.h>
@@ -19,7 +21,7 @@ static const char *abi_transport_name(uint32_t t)
 }
 
 static int bench_one(enum vmm_transport tr, int poll_us, enum gmem_mode mode,
-		     unsigned int reps, struct bench_convert_row *out,
+		     enum plat plat, unsigned int reps, struct bench_convert_row *out,
 		     unsigned int max, unsigned int n, bool keep_exit)
 {
 	struct vmm_config cfg = {
@@ -32,6 +34,7 @@ static int bench_one(enum vmm_transport tr, int poll_us, enum gmem_mode mode,
 		.timeout_ms = 600000,
 		.quiet = true,
 		.conv_poll_us = poll_us,
+		.platform = plat,
 	};
 	struct vmm_result res;
 	struct vmm *vm;
@@ -66,7 +69,7 @@ static int bench_one(enum vmm_transport tr, int poll_us, enum gmem_mode mode,
 		r->transport = abi_transport_name(b->transport);
 		r->converter = "-";
 		r->poll_us = 0;
-		if (b->op != GMEM_ABI_BENCH_EXIT && tr == VMM_TRANSPORT_QUEUE) {
+		if (b->op != GMEM_ABI_BENCH_EXIT && res.transport == VMM_TRANSPORT_QUEUE) {
 			r->converter = poll_us == VMM_CONV_POLL_OFF ? "asleep" : "polling";
 			r->poll_us = res.queue.poll_us;
 		}
@@ -107,13 +110,14 @@ int bench_convert_opts(enum gmem_mode mode, unsigned int reps,
 			transports |= TR(VMM_TRANSPORT_HYPERCALL);
 	}
 	if (transports & TR(VMM_TRANSPORT_DOORBELL)) {
-		n = bench_one(VMM_TRANSPORT_DOORBELL, 0, mode, reps, out, max, 0, true);
+		n = bench_one(VMM_TRANSPORT_DOORBELL, 0, mode, PLAT_IDEAL, reps, out, max, 0,
+			      true);
 		if (n < 0)
 			return n;
 		exit_kept = true;
 	}
 	if (transports & TR(VMM_TRANSPORT_HYPERCALL)) {
-		r = bench_one(VMM_TRANSPORT_HYPERCALL, 0, mode, reps, out, max,
+		r = bench_one(VMM_TRANSPORT_HYPERCALL, 0, mode, PLAT_IDEAL, reps, out, max,
 			      (unsigned int)n, !exit_kept);
 		if (r < 0)
 			return r;
@@ -124,20 +128,47 @@ int bench_convert_opts(enum gmem_mode mode, unsigned int reps,
 		/* Polling (as configured; none if told OFF) and asleep: every
 		 * request then finds the converter asleep and kicks. */
 		if (conv_poll_us != VMM_CONV_POLL_OFF) {
-			r = bench_one(VMM_TRANSPORT_QUEUE, conv_poll_us, mode, reps,
-				      out, max, (unsigned int)n, !exit_kept);
+			r = bench_one(VMM_TRANSPORT_QUEUE, conv_poll_us, mode, PLAT_IDEAL,
+				      reps, out, max, (unsigned int)n, !exit_kept);
 			if (r < 0)
 				return r;
 			exit_kept = exit_kept || r > n;
 			n = r;
 		}
-		r = bench_one(VMM_TRANSPORT_QUEUE, VMM_CONV_POLL_OFF, mode, reps,
-			      out, max, (unsigned int)n, !exit_kept);
+		r = bench_one(VMM_TRANSPORT_QUEUE, VMM_CONV_POLL_OFF, mode, PLAT_IDEAL,
+			      reps, out, max, (unsigned int)n, !exit_kept);
 		if (r < 0)
 			return r;
 		n = r;
 	}
 	return n;
+}
+
+int bench_convert_platform(enum plat p, unsigned int reps, int conv_poll_us,
+			   struct bench_convert_row *out, unsigned int max)
+{
+	enum vmm_transport tr = VMM_TRANSPORT_AUTO;
+	int n, i, k = 0;
+
+	if (!out || !reps || reps > 100000 || (unsigned int)p >= PLAT_MAX ||
+	    conv_poll_us < VMM_CONV_POLL_OFF || conv_poll_us > VMM_CONV_POLL_US_MAX)
+		return -EINVAL;
+	/* its call path: the exitless ones through the queue; the others
+	 * exit (AUTO: the hypercall where its exits reach the VMM) */
+	if (p != PLAT_IDEAL && plat_exitless(p)) {
+		n = vmm_probe_queue(NULL);
+		if (n < 0)
+			return n;
+		if (!n)
+			return -EOPNOTSUPP;
+		tr = VMM_TRANSPORT_QUEUE;
+	}
+	n = bench_one(tr, conv_poll_us, plat_destroys(p) ? GMEM_MODE_DESTRUCTIVE :
+		      GMEM_MODE_INPLACE, p, reps, out, max, 0, false);
+	for (i = 0; i < n; i++)		/* the round trips only */
+		if (!strcmp(out[i].op, "guest_roundtrip"))
+			out[k++] = out[i];
+	return n < 0 ? n : k;
 }
 
 int bench_convert(enum gmem_mode mode, unsigned int reps,

@@ -54,7 +54,8 @@
 				 * -ENOSPC (lazy boundary budget), platform
 				 * profiles: CONVERT_LIST, CONV_F_PARTIAL,
 				 * cpl.done, keep copies;
-				 * 10: adaptive's batched path */
+				 * 10: adaptive's batched path,
+				 * boot_info.platform */
 #define GMEM_ABI_MAGIC		0x474d454bU	/* "GMEK" */
 
 #define GMEM_ABI_PAGE_SIZE	4096ULL
@@ -390,7 +391,11 @@ struct gmem_abi_boot_info {
 	uint64_t host_tsc_khz;		/* KVM_GET_TSC_KHZ, 0 if unknown */
 	struct gmem_abi_io_config io;	/* GMEM_ABI_TEST_IO */
 	uint32_t pvm;			/* 1: PVM page at GMEM_ABI_PVM_PAGE_GPA */
-	uint32_t pad0;
+	uint32_t platform;		/* enum plat (gmemkit/platform.h): the
+					 * calls the self-tests' conversions
+					 * (__share/__unshare) become; 0: ideal,
+					 * one request.  The io test follows
+					 * io.platform instead */
 };
 
 /* ---- results page ------------------------------------------------------- */

@@ -49,4 +49,19 @@ int bench_convert_opts(enum gmem_mode mode, unsigned int reps,
 		       unsigned int transports, int conv_poll_us,
 		       struct bench_convert_row *out, unsigned int max);
 
+/*
+ * bench_convert_platform() - the guest-observed round trips (share +
+ * unshare of 1..512 pages) made of the calls platform p makes
+ * (gmemkit/platform.h: the guest's __share/__unshare split each range with
+ * plat_iter), over the platform's own call path: the queue for the
+ * exitless ones (pkvm, cca; -EOPNOTSUPP where vmm_probe_queue() says it
+ * does not work here), the hypercall where its exits reach the VMM and the
+ * doorbell otherwise (tdx, snp; ideal as bench_convert()'s AUTO), in
+ * destructive mode where the platform destroys contents.  conv_poll_us:
+ * the queue converter's polling (0 default, VMM_CONV_POLL_OFF asleep).
+ * Returns the guest_roundtrip rows, or a negative errno as above.
+ */
+int bench_convert_platform(enum plat p, unsigned int reps, int conv_poll_us,
+			   struct bench_convert_row *out, unsigned int max);
+
 #endif /* GMEMKIT_BENCH_CONVERT_H */

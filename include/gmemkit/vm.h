@@ -17,7 +17,8 @@
  * vmm_destroy().  Every function returns 0 or a negative errno:
  *   -EINVAL      bad config (vcpus 0 or > GMEM_ABI_MAX_VCPUS, mem size not a
  *                multiple of 2 MiB or outside [GMEM_ABI_MEM_MIN,
- *                GMEM_ABI_MEM_MAX], unknown test, transport, mode), NULL args
+ *                GMEM_ABI_MEM_MAX], unknown test, transport, mode,
+ *                platform), NULL args
  *   -ENODEV      /dev/kvm cannot be opened (errno of open() is lost on purpose:
  *                the caller prints "no KVM")
  *   -EOPNOTSUPP  transport HYPERCALL asked but KVM_CAP_EXIT_HYPERCALL does not
@@ -37,6 +38,7 @@
 
 #include "gmemkit/abi.h"
 #include "gmemkit/gmem.h"
+#include "gmemkit/platform.h"
 
 struct vmm;
 
@@ -109,6 +111,13 @@ struct vmm_config {
 	const struct vmm_services *services;	/* offered only to the
 					 * self-tests that use them (convert,
 					 * badreq, smp); NULL: none */
+	enum plat platform;		/* how the self-tests convert: each
+					 * conversion as that platform's calls
+					 * (boot_info.platform); PLAT_IDEAL = 0:
+					 * one request.  The contents are the
+					 * caller's: mode DESTRUCTIVE for the
+					 * platforms that destroy them
+					 * (plat_destroys()) */
 };
 
 #define VMM_DEFAULT_MEM		(64ULL << 20)
