@@ -289,20 +289,23 @@ struct point {
 /*
  * The variants of the in-place modes on the verdict's backend, over the
  * platform's own call path (tr 0): every other platform profile
- * (docs/platforms.md), and on ideal the eager model and 2 MiB pages (huge
- * where enough are free: make bench reserves them).  The main tables keep
- * to ideal on the lazy model; report_platform.c reads the variants.
+ * (docs/platforms.md), adaptive included (it chooses among that platform's
+ * paths), and on ideal the eager model and 2 MiB pages (huge where enough
+ * are free: make bench reserves them).  The main tables keep to ideal on
+ * the lazy model; report_platform.c reads the variants.
  */
-#define VARIANT_MODES	((1U << 2) | (1U << 3))	/* inplace, inplace-batch */
+#define MODEL_MODES	((1U << 2) | (1U << 3))	/* inplace, inplace-batch */
+#define PLAT_MODES	(MODEL_MODES | (1U << 4))	/* and adaptive */
 
 struct variant {
 	unsigned char plat, model;
+	unsigned int modes;
 };
 
 static const struct variant variants[] = {
-	{ PLAT_PKVM, VMM_CONV_LAZY }, { PLAT_TDX, VMM_CONV_LAZY },
-	{ PLAT_SNP, VMM_CONV_LAZY }, { PLAT_CCA, VMM_CONV_LAZY },
-	{ PLAT_IDEAL, VMM_CONV_EAGER }, { PLAT_IDEAL, VMM_CONV_HUGE },
+	{ PLAT_PKVM, VMM_CONV_LAZY, PLAT_MODES }, { PLAT_TDX, VMM_CONV_LAZY, PLAT_MODES },
+	{ PLAT_SNP, VMM_CONV_LAZY, PLAT_MODES }, { PLAT_CCA, VMM_CONV_LAZY, PLAT_MODES },
+	{ PLAT_IDEAL, VMM_CONV_EAGER, MODEL_MODES }, { PLAT_IDEAL, VMM_CONV_HUGE, MODEL_MODES },
 };
 #define NVARIANTS	(sizeof(variants) / sizeof(variants[0]))
 
@@ -359,12 +362,12 @@ static void add_variants(struct sweep *sw, const struct bench_opts *o, struct po
 {
 	unsigned int i;
 
-	if (!o->variants || !(VARIANT_MODES & (1U << p.mode)) ||
-	    (1U << p.backend) != BENCH_VERDICT_BACKEND || p.tr ||
+	if (!o->variants || (1U << p.backend) != BENCH_VERDICT_BACKEND || p.tr ||
 	    o->qd[p.qd] != 32 || o->vcpus[p.vcpus] != 1)
 		return;
 	for (i = 0; i < NVARIANTS; i++) {
-		if (variants[i].model == VMM_CONV_HUGE && !huge_fits(p.mode, block_kib[p.bs]))
+		if (!(variants[i].modes & (1U << p.mode)) ||
+		    (variants[i].model == VMM_CONV_HUGE && !huge_fits(p.mode, block_kib[p.bs])))
 			continue;
 		p.plat = variants[i].plat;
 		p.model = variants[i].model;
@@ -798,10 +801,11 @@ static void usage(FILE *f)
 		"  resolves to) and over each usable one of --transport doorbell,hypercall,\n"
 		"  queue (all, the default; 'default': none beyond it): doorbell where\n"
 		"  hypercall is the default, queue where an ioeventfd works.\n"
-		"  On that backend at qd 32, 1 vCPU, inplace and inplace-batch also run on\n"
-		"  every platform profile (pkvm, tdx, snp, cca over their own call path;\n"
-		"  docs/platforms.md) and, on ideal, on the eager conversion model and on\n"
-		"  2 MiB pages where enough are free (make bench reserves them);\n"
+		"  On that backend at qd 32, 1 vCPU, inplace, inplace-batch and adaptive\n"
+		"  also run on every platform profile (pkvm, tdx, snp, cca over their own\n"
+		"  call path; docs/platforms.md), and inplace and inplace-batch on ideal's\n"
+		"  eager conversion model and on 2 MiB pages where enough are free (make\n"
+		"  bench reserves them);\n"
 		"  --no-variants leaves those out.\n"
 		"  --emulated-ok runs the guest sweep on an emulated CPU too (labelled;\n"
 		"  never a verdict).\n",

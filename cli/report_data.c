@@ -522,25 +522,41 @@ int ratio_iops(const struct io_point *a, const struct io_point *b, struct ratio 
 	return r->n ? 0 : -ENOENT;
 }
 
-int ratio_faster(const struct io_point *a, const struct io_point *b,
-		 const struct io_point *c, const struct io_point *e, struct ratio *r)
+int ratio_best(const struct io_point *a, const struct io_point *const *of, unsigned int n,
+	       unsigned int need, struct ratio *r)
 {
 	double v[MAX_REPS], best;
-	unsigned int i;
+	unsigned int i, k;
 
 	memset(r, 0, sizeof(*r));
 	r->med = NAN;
-	if (!a || !b || !c)
+	if (!a)
 		return -ENOENT;
-	for (i = 0; i < a->nreps && i < b->nreps && i < c->nreps; i++) {
-		best = fmax(b->iops[i], c->iops[i]);
-		if (e && i < e->nreps)
-			best = fmax(best, e->iops[i]);
+	for (k = 0; k < need; k++)
+		if (!of[k])
+			return -ENOENT;
+	for (i = 0; i < a->nreps; i++) {
+		for (k = 0, best = 0; k < n; k++) {
+			if (of[k] && i < of[k]->nreps)
+				best = fmax(best, of[k]->iops[i]);
+			else if (k < need)
+				break;
+		}
+		if (k < n)
+			break;
 		if (best > 0)
 			v[r->n++] = a->iops[i] / best;
 	}
 	ratio_done(r, v);
 	return r->n ? 0 : -ENOENT;
+}
+
+int ratio_faster(const struct io_point *a, const struct io_point *b,
+		 const struct io_point *c, const struct io_point *e, struct ratio *r)
+{
+	const struct io_point *of[] = { b, c, e };
+
+	return ratio_best(a, of, 3, 2, r);
 }
 
 double extra_ns(const struct bench_data *d, const struct io_point *p)

@@ -2,7 +2,8 @@
 /*
  * gmemkit bench report: results.json (every point, host facts, repetitions,
  * the host model), results.csv, and the plots: their .dat files and the SVGs
- * gnuplot draws from them with the scripts in bench/.
+ * gnuplot draws from them with the scripts in bench/ (one per platform
+ * profile: platform_<name>.svg).
  */
 #include <errno.h>
 #include <math.h>
@@ -457,9 +458,72 @@ static void write_io_dat(const struct bench_data *d, const char *dir)
 	fclose(t);
 }
 
+/* A point's share of the shared ceiling (%): the median of its per-run
+ * ratios, 100 where every run came out above it (noise), else NAN. */
+static double share_pct(const struct bench_data *d, const struct io_point *p)
+{
+	struct ratio r;
+
+	if (ratio_ceiling(d, p, &r))
+		return NAN;
+	return r.n ? 100 * r.med : 100;
+}
+
+/* platform_<plat>.dat: per size, the share of the shared ceiling of each
+ * path the profile allows (plat_paths) and of adaptive on it, then
+ * adaptive over the best path run by run (the target's figure); the
+ * columns with a figure into vars for platform.gp. */
+static void write_platform_dat(const struct bench_data *d, const char *plat,
+			       const char *dir, char *vars, size_t len)
+{
+	char name[64], cols[32] = "";
+	unsigned int c, has = 0;
+	size_t n = 0;
+	FILE *f;
+	int b;
+
+	snprintf(name, sizeof(name), "platform_%s.dat", plat);
+	f = open_in(dir, name);
+	if (!f)
+		return;
+	fprintf(f, "# bs_kib then the share (%%) of the shared ceiling (median of the per-run "
+		   "ratios; - : not measured) of bounce persistent inplace inplace-batch "
+		   "adaptive, then adaptive over the best of those paths, run by run (median) "
+		   "(platform %s; %s, qd %u, %u vCPU)\n",
+		plat, backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
+	for (b = 0; b < NBS; b++) {
+		struct ratio r;
+
+		if (!io_at(d, "shared", d->block_kib[b]))
+			continue;
+		fprintf(f, "%u", d->block_kib[b]);
+		for (c = 0; c <= NPATHS; c++) {
+			double v = share_pct(d, plat_point(d, c < NPATHS ? plat_paths[c] :
+							   "adaptive", d->block_kib[b], plat));
+
+			fprintf(f, isnan(v) ? " -" : " %.3f", v);
+			has |= !isnan(v) << c;
+		}
+		if (plat_adaptive_ratio(d, d->block_kib[b], plat, &r))
+			r.med = NAN;
+		fprintf(f, isnan(r.med) ? " -\n" : " %.3f\n", r.med);
+		has |= !isnan(r.med) << c;
+	}
+	fclose(f);
+	for (c = 0; c <= NPATHS; c++)
+		if (has & (1U << c))
+			n += (size_t)snprintf(cols + n, sizeof(cols) - n, "%s%u", n ? " " : "",
+					      c + 2);
+	snprintf(vars, len, "plat='%s'; cols='%s'; ratio=%d", plat, cols,
+		 !!(has & (1U << (NPATHS + 1))));
+}
+
 void plots(const struct bench_data *d, const struct model *m, const char *dir)
 {
 	char title[400], host[400], tvars[1600] = "", svars[400] = "", mvars[200];
+	char pvars[NPLATS][64];
+	const char *pl[NPLATS];
+	unsigned int np = 0, k;
 
 	snprintf(title, sizeof(title), "%s, qd %u, %u vCPU", backend_label(d->rep_backend),
 		 d->rep_qd, d->rep_vcpus);
@@ -474,6 +538,9 @@ void plots(const struct bench_data *d, const struct model *m, const char *dir)
 		write_io_dat(d, dir);
 		write_throughput_dat(d, dir, tvars, sizeof(tvars));
 		write_split_dat(d, dir, svars, sizeof(svars));
+		np = platform_plots(d, pl);
+		for (k = 0; k < np; k++)
+			write_platform_dat(d, pl[k], dir, pvars[k], sizeof(pvars[k]));
 	}
 	if (!have_gnuplot()) {
 		fprintf(stderr, "gmemkit bench: gnuplot not found: no SVG plots "
@@ -486,4 +553,6 @@ void plots(const struct bench_data *d, const struct model *m, const char *dir)
 		gnuplot(dir, "latency", title, host, "");
 		gnuplot(dir, "cost_split", title, host, svars);
 	}
+	for (k = 0; k < np; k++)
+		gnuplot(dir, "platform", title, host, pvars[k]);
 }

@@ -52,10 +52,6 @@ struct model {
 	unsigned int busy;		/* vCPU-like threads in conv[] */
 };
 
-/* report_platform.c: the platform profiles and conversion models */
-void report_platforms(FILE *f, const struct bench_data *d);
-void report_platforms_verdict(FILE *f, const struct bench_data *d);
-
 /* report_data.c */
 const struct json *results(const struct json *doc);
 bool conv_noisy(const struct bench_data *d, const char *mode, unsigned int pages);
@@ -98,6 +94,12 @@ struct ratio {
 int ratio_ceiling(const struct bench_data *d, const struct io_point *p, struct ratio *r);
 /* a over b, IOPS per repetition; -ENOENT if missing. */
 int ratio_iops(const struct io_point *a, const struct io_point *b, struct ratio *r);
+/* a over the fastest of the n points of[] run by run, each run over the
+ * runs measured beside it: the first need of them must be there (else
+ * -ENOENT) and have run i for run i to count; the others count where
+ * measured (NULL: not). */
+int ratio_best(const struct io_point *a, const struct io_point *const *of, unsigned int n,
+	       unsigned int need, struct ratio *r);
 /* a over the fastest of b, c and e (e may be NULL: not measured), run by
  * run; -ENOENT if a, b or c is missing. */
 int ratio_faster(const struct io_point *a, const struct io_point *b,
@@ -113,6 +115,25 @@ double dev_ns(const struct io_point *p);
  * faster of inplace and inplace-batch) beats bounce at every larger measured
  * size; -1 never, -2 nothing measured. */
 int io_crossover(const struct bench_data *d, const char *tr);
+
+/* report_platform.c: the platform profiles and conversion models */
+#define NPLATS	5	/* ideal pkvm tdx snp cca */
+#define NPATHS	4	/* the protected paths adaptive chooses among */
+extern const char *const plat_paths[NPATHS];	/* bounce persistent inplace inplace-batch */
+void report_platforms(FILE *f, const struct bench_data *d);
+void report_platforms_verdict(FILE *f, const struct bench_data *d);
+/* The point of a path or of adaptive at bs on plat (lazy model; bounce and
+ * persistent: ideal's, they convert nothing); NULL if not measured. */
+const struct io_point *plat_point(const struct bench_data *d, const char *mode,
+				  unsigned int bs_kib, const char *plat);
+/* Adaptive on plat over the fastest of the paths plat allows at bs, run
+ * by run (ratio_best: the runs measured beside each other); -ENOENT where
+ * adaptive or every path is missing. */
+int plat_adaptive_ratio(const struct bench_data *d, unsigned int bs, const char *plat,
+			struct ratio *r);
+/* The profiles with a plot, platform_<name>.svg (where report.md has the
+ * per-platform section), into out[NPLATS]; how many. */
+unsigned int platform_plots(const struct bench_data *d, const char **out);
 
 /* report_files.c */
 FILE *open_in(const char *dir, const char *name);

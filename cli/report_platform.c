@@ -7,7 +7,10 @@
  * cheapest protected path per size and its share of the unprotected
  * ceiling, where in place overtakes bouncing (or never, and the cost that
  * decides), the conversion's cost per I/O, and what the crossover would be
- * if one conversion call cost less, checked first on the run itself.
+ * if one conversion call cost less, checked first on the run itself; and
+ * adaptive on each profile against the best path the profile allows (bounce,
+ * persistent, in place, in place batched), size by size, with a plot per
+ * profile (report_files.c draws it: platform_<name>.svg).
  */
 #include <math.h>
 #include <stdio.h>
@@ -16,9 +19,9 @@
 #include "gmemkit/platform.h"
 #include "report_internal.h"
 
-static const char *const plats[] = { "ideal", "pkvm", "tdx", "snp", "cca" };
-#define NPLATS	(sizeof(plats) / sizeof(plats[0]))
+static const char *const plats[NPLATS] = { "ideal", "pkvm", "tdx", "snp", "cca" };
 static const char *const ip_modes[] = { "inplace", "inplace-batch" };
+const char *const plat_paths[NPATHS] = { "bounce", "persistent", "inplace", "inplace-batch" };
 
 /* What a figure of the named platform leaves out (platform.h). */
 static const char *plat_not_modelled_name(const char *name)
@@ -52,6 +55,16 @@ static const struct io_point *variant_at(const struct bench_data *d, const char 
 	return NULL;
 }
 
+/* The point of a path or of adaptive at bs on plat (lazy model): bounce
+ * and persistent convert nothing, ideal's points stand for every profile. */
+const struct io_point *plat_point(const struct bench_data *d, const char *mode,
+				  unsigned int bs_kib, const char *plat)
+{
+	if (!strcmp(mode, "bounce") || !strcmp(mode, "persistent"))
+		return io_at(d, mode, bs_kib);
+	return variant_at(d, mode, bs_kib, plat, "lazy");
+}
+
 /* The faster of in place and in place in batches on a platform. */
 static const struct io_point *best_ip(const struct bench_data *d, unsigned int bs,
 				      const char *plat, const char *model)
@@ -80,28 +93,30 @@ static bool measured(const struct bench_data *d, const char *plat, const char *m
 static const char *cheapest(const struct bench_data *d, unsigned int bs, const char *plat,
 			    double *iops)
 {
-	static const char *const copies[] = { "bounce", "persistent" };
 	const char *best = NULL;
 	unsigned int k;
 
 	*iops = 0;
-	for (k = 0; k < 2; k++) {
-		double v = io_val(io_at(d, copies[k], bs), "iops");
+	for (k = 0; k < NPATHS; k++) {
+		double v = io_val(plat_point(d, plat_paths[k], bs, plat), "iops");
 
 		if (v > *iops) {
 			*iops = v;
-			best = copies[k];
-		}
-	}
-	for (k = 0; k < 2; k++) {
-		double v = io_val(variant_at(d, ip_modes[k], bs, plat, "lazy"), "iops");
-
-		if (v > *iops) {
-			*iops = v;
-			best = ip_modes[k];
+			best = plat_paths[k];
 		}
 	}
 	return best;
+}
+
+int plat_adaptive_ratio(const struct bench_data *d, unsigned int bs, const char *plat,
+			struct ratio *r)
+{
+	const struct io_point *of[NPATHS];
+	unsigned int k;
+
+	for (k = 0; k < NPATHS; k++)
+		of[k] = plat_point(d, plat_paths[k], bs, plat);
+	return ratio_best(plat_point(d, "adaptive", bs, plat), of, NPATHS, 0, r);
 }
 
 /* First size from which in place (best of the two) stays ahead of bounce:
@@ -231,16 +246,101 @@ static unsigned int other_platforms(const struct bench_data *d)
 	return n;
 }
 
+/* The sizes (indices) where adaptive on plat is measured against its
+ * paths; where one of them is, adaptive is not; where it falls under 0.9x. */
+static unsigned int adaptive_sizes(const struct bench_data *d, const char *plat,
+				   unsigned int *missing, unsigned int *below)
+{
+	unsigned int b, k, seen = 0;
+	struct ratio r;
+
+	*missing = *below = 0;
+	for (b = 0; b < NBS; b++) {
+		if (!plat_adaptive_ratio(d, d->block_kib[b], plat, &r)) {
+			seen |= 1U << b;
+			*below |= (r.med < 0.9) << b;
+			continue;
+		}
+		for (k = 0; k < NPATHS; k++)
+			if (plat_point(d, plat_paths[k], d->block_kib[b], plat))
+				*missing |= 1U << b;
+	}
+	return seen;
+}
+
+/* " 4 KiB (0.71x), 64 KiB (0.80x)": the sizes of mask, with adaptive's
+ * ratio where with_ratio. */
+static void put_sizes(FILE *f, const struct bench_data *d, const char *plat,
+		      unsigned int mask, bool with_ratio)
+{
+	unsigned int b, n = 0;
+	struct ratio r;
+
+	for (b = 0; b < NBS; b++) {
+		if (!(mask & (1U << b)))
+			continue;
+		fprintf(f, "%s %u KiB", n++ ? "," : "", d->block_kib[b]);
+		if (with_ratio && !plat_adaptive_ratio(d, d->block_kib[b], plat, &r))
+			fprintf(f, " (%.2fx)", r.med);
+	}
+}
+
+/* Adaptive against the best path plat allows, per size: the issue's
+ * target is 0.9x at every size. */
+static void adaptive_verdict(FILE *f, const struct bench_data *d, const char *plat)
+{
+	unsigned int missing, below, seen = adaptive_sizes(d, plat, &missing, &below);
+
+	if (!seen) {
+		fprintf(f, "Adaptive: not measured on %s (no adaptive point of this profile "
+			   "in the run).\n", plat);
+		return;
+	}
+	fprintf(f, "Adaptive over the best path %s allows (bounce, persistent, in place, "
+		   "in place batched; median of the per-run ratios):", plat);
+	put_sizes(f, d, plat, seen, true);
+	if (below) {
+		fprintf(f, "; adaptive below 0.9x of the best at:");
+		put_sizes(f, d, plat, below, true);
+	} else {
+		fprintf(f, "; at least 0.9x of the best at every size measured");
+	}
+	if (missing) {
+		fprintf(f, "; adaptive not measured at:");
+		put_sizes(f, d, plat, missing, false);
+	}
+	fprintf(f, ".\n");
+}
+
+/* The cheapest protected path at 4 KiB, 64 KiB and 1 MiB. */
+static void cheapest_verdict(FILE *f, const struct bench_data *d, const char *plat)
+{
+	const char *nm = plat_not_modelled_name(plat);
+	unsigned int b, n = 0;
+
+	fprintf(f, "Cheapest protected path:");
+	for (b = 0; b < NBS; b += 2) {
+		double iops, ceil = io_val(io_at(d, "shared", d->block_kib[b]), "iops");
+		const char *best = cheapest(d, d->block_kib[b], plat, &iops);
+
+		if (best)
+			fprintf(f, "%s %u KiB %s (%.0f%% of shared)", n++ ? ";" : "",
+				d->block_kib[b], best, ceil > 0 ? fmin(100, 100 * iops / ceil) : NAN);
+	}
+	fprintf(f, "%s%s%s%s\n", n ? "." : " none measured.",
+		*nm ? " Not modelled, paid on the real platform: " : "", nm, *nm ? "." : "");
+}
+
+/* Three lines per profile: in place against bouncing, the cheapest path,
+ * adaptive against the best path. */
 void report_platforms_verdict(FILE *f, const struct bench_data *d)
 {
-	unsigned int k, b;
+	unsigned int k;
 
 	if (!other_platforms(d))
 		return;
 	fprintf(f, "\n");
 	for (k = 0; k < NPLATS; k++) {
-		double iops, ceil;
-		const char *best;
 		int c;
 
 		if (!measured(d, plats[k], "lazy"))
@@ -248,23 +348,14 @@ void report_platforms_verdict(FILE *f, const struct bench_data *d)
 		c = crossover(d, plats[k], "lazy");
 		fprintf(f, "- **%s**: in place beats bouncing ", plats[k]);
 		put_crossover(f, d, c);
-		fprintf(f, "; ");
 		if (c != 0) {
+			fprintf(f, "; ");
 			deciding(f, d, plats[k]);
-			fprintf(f, ". ");
 		}
-		fprintf(f, "Cheapest protected path:");
-		for (b = 0; b < NBS; b += 2) {
-			best = cheapest(d, d->block_kib[b], plats[k], &iops);
-			ceil = io_val(io_at(d, "shared", d->block_kib[b]), "iops");
-			if (best)
-				fprintf(f, " %u KiB %s (%.0f%% of shared)%s", d->block_kib[b], best,
-					ceil > 0 ? fmin(100, 100 * iops / ceil) : NAN,
-					b + 2 < NBS ? ";" : ".");
-		}
-		fprintf(f, "%s%s\n", *plat_not_modelled_name(plats[k]) ?
-			" Not modelled, paid on the real platform: " : "",
-			plat_not_modelled_name(plats[k]));
+		fprintf(f, ".\n  ");
+		cheapest_verdict(f, d, plats[k]);
+		fprintf(f, "  ");
+		adaptive_verdict(f, d, plats[k]);
 	}
 }
 
@@ -312,6 +403,70 @@ static void table(FILE *f, const struct bench_data *d)
 		}
 		fprintf(f, "\n");
 	}
+}
+
+/* Adaptive against the best path per profile and size: both at their
+ * median runs, then adaptive over the best run by run. */
+static void adaptive_best_table(FILE *f, const struct bench_data *d)
+{
+	unsigned int k, b;
+
+	fprintf(f, "\nAdaptive against the best path each profile allows (bounce, persistent, "
+		   "in place, in place batched): adaptive's IOPS / the best path's (median "
+		   "runs), then adaptive over the best run by run (median; `**`: under "
+		   "0.9x; `-`: not measured):\n\n| platform |");
+	for (b = 0; b < NBS; b++)
+		fprintf(f, " %u KiB adaptive / best |", d->block_kib[b]);
+	fprintf(f, "\n|---|");
+	for (b = 0; b < NBS; b++)
+		fprintf(f, "---:|");
+	fprintf(f, "\n");
+	for (k = 0; k < NPLATS; k++) {
+		if (!measured(d, plats[k], "lazy"))
+			continue;
+		fprintf(f, "| %s |", plats[k]);
+		for (b = 0; b < NBS; b++) {
+			const struct io_point *a = plat_point(d, "adaptive", d->block_kib[b], plats[k]);
+			double best;
+			const char *path = cheapest(d, d->block_kib[b], plats[k], &best);
+			struct ratio r;
+
+			if (!path || plat_adaptive_ratio(d, d->block_kib[b], plats[k], &r))
+				fprintf(f, " - |");
+			else
+				fprintf(f, " %.0f / %.0f %s (%s%.2fx%s) |", io_val(a, "iops"), best,
+					path, r.med < 0.9 ? "**" : "", r.med, r.med < 0.9 ? "**" : "");
+		}
+		fprintf(f, "\n");
+	}
+}
+
+/* The profiles plotted (platform_<name>.svg): where the section is written
+ * and the shared ceiling was measured (the plot's unit). */
+unsigned int platform_plots(const struct bench_data *d, const char **out)
+{
+	unsigned int k, b, n = 0;
+
+	for (b = 0; b < NBS && !io_at(d, "shared", d->block_kib[b]); b++)
+		;
+	for (k = 0; k < NPLATS && b < NBS && other_platforms(d); k++)
+		if (measured(d, plats[k], "lazy"))
+			out[n++] = plats[k];
+	return n;
+}
+
+static void plot_refs(FILE *f, const struct bench_data *d)
+{
+	const char *pl[NPLATS];
+	unsigned int k, n = platform_plots(d, pl), missing, below;
+
+	for (k = 0; k < n; k++)
+		fprintf(f, "\n![%s](platform_%s.svg)\n\n*%s: each path's share of the "
+			   "`shared` ceiling by block size (bounce and persistent convert nothing: "
+			   "the ideal points)%s.*\n", pl[k], pl[k], pl[k],
+			adaptive_sizes(d, pl[k], &missing, &below) ?
+			"; below, adaptive over the best path run by run against the 0.9x "
+			"target (as in the table)" : "; adaptive not measured on this profile");
 }
 
 static void split(FILE *f, const struct bench_data *d)
@@ -454,6 +609,8 @@ void report_platforms(FILE *f, const struct bench_data *d)
 			d->rep_backend, d->rep_qd, d->rep_vcpus);
 		report_platforms_verdict(f, d);
 		table(f, d);
+		adaptive_best_table(f, d);
+		plot_refs(f, d);
 		split(f, d);
 		projection(f, d);
 	}

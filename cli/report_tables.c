@@ -185,7 +185,8 @@ void adaptive_table(FILE *f, const struct bench_data *d)
 		unsigned int bs_kib = (unsigned int)(json_num(r, "bs", 0) / 1024);
 		struct ratio q;
 
-		if (strcmp(json_str(r, "mode", ""), "adaptive"))
+		/* a profile's or model's adaptive: report_platform.c's */
+		if (strcmp(json_str(r, "mode", ""), "adaptive") || !rec_is_default_variant(r))
 			continue;
 		pb = io_find(d, "bounce", bs_kib, (unsigned int)json_num(r, "qd", 0),
 			     (unsigned int)json_num(r, "vcpus", 1), rec_backend(r), DEFAULT_TR);

@@ -5,7 +5,7 @@ set -u
 CMD=bench
 . "$(dirname "$0")/cli.sh"
 
-echo "1..66"
+echo "1..74"
 "$BIN" bench --quick --bs 4k,64k --out "$out/r" >"$out/stdout" 2>"$out/stderr"
 ok $? "bench --quick --bs 4k,64k exits 0"
 for f in results.json results.csv report.md cost_vs_size.dat; do
@@ -26,11 +26,27 @@ if grep -q '"guest_native":true' "$out/r/results.json"; then
 	done
 	grep -q '^| pkvm | 2.0 / ' "$out/r/report.md" || plat=1
 	ok $plat "report.md answers per platform (a line each, pkvm 2 calls per 4 KiB I/O)"
+	# adaptive ran on every profile: its ratio to the best path at both
+	# sizes, and a plot per profile, referenced
+	plat=0
+	for p in ideal pkvm tdx snp cca; do
+		grep -Eq "^  Adaptive over the best path $p allows .*: 4 KiB \([0-9.]+x\), 64 KiB \([0-9.]+x\); (adaptive below 0.9x of the best at: [0-9]|at least 0.9x of the best at every size measured)" \
+			"$out/r/report.md" &&
+			grep -Eq "^\| $p \| [0-9]+ / [0-9]+ [a-z-]+ \((\*\*)?[0-9.]+x(\*\*)?\) \| - \| [0-9]+ / " \
+				"$out/r/report.md" &&
+			grep -q "^!\[$p\](platform_$p.svg)\$" "$out/r/report.md" &&
+			test -s "$out/r/platform_$p.dat" || plat=1
+		if command -v gnuplot >/dev/null; then
+			grep -q "$p profile: each protected path" "$out/r/platform_$p.svg" || plat=1
+		fi
+	done
+	ok $plat "adaptive against the best path per profile and size, a plot per profile referenced"
 	grep -q '^## Conversion models' "$out/r/report.md" && grep -q '^| eager |' "$out/r/report.md"
 	ok $? "report.md compares the conversion models (eager measured)"
 else
 	n=$((n+1)); echo "ok $n # SKIP the guest did not run natively: no per-platform answer"
 	n=$((n+1)); echo "ok $n # SKIP the guest did not run natively: no model comparison"
+	n=$((n+1)); echo "ok $n # SKIP the guest did not run natively: no adaptive per platform"
 fi
 refused "gmemkit bench: --reps 0: out of range (1..100)" --reps 0
 refused "gmemkit bench: --reps needs a value" --quick --reps
@@ -124,6 +140,76 @@ ok $? "--report-from its own results.json: every file and the terminal output th
 "$BIN" bench --report-from "$saved/report.md" --out "$out/rf3" 2>"$out/err"; rc=$?
 [ $rc = 1 ] && grep -q 'report.md' "$out/err" && [ ! -e "$out/rf3" ]
 ok $? "--report-from of a non-JSON file: exit 1, names it, writes nothing"
+! ls "$out/rf"/platform_* >/dev/null 2>&1 && ! grep -q 'platform_' "$out/rf/report.md"
+ok $? "--report-from a run without platform points: no platform plot, none referenced"
+
+# Adaptive per platform profile, from a run from before adaptive ran on
+# them (results/vm-2026-12-03: in place only) with adaptive points added:
+# on pkvm at every size, 0.5x the best path at 64 KiB and as fast as it
+# elsewhere, run by run; on tdx at 4 KiB only; on snp and cca nowhere.
+plat_saved=results/vm-2026-12-03
+"$BIN" bench --report-from "$plat_saved/results.json" --out "$out/pold" >"$out/poldout" 2>&1 &&
+	grep -q '^  Adaptive: not measured on pkvm (no adaptive point of this profile in the run)\.$' \
+		"$out/pold/report.md" && grep -q '^| pkvm | - | - | - | - | - |$' "$out/pold/report.md" &&
+	grep -q '^!\[pkvm\](platform_pkvm.svg)$' "$out/pold/report.md" &&
+	grep -q "^\*pkvm: .*; adaptive not measured on this profile\.\*$" "$out/pold/report.md"
+ok $? "--report-from a run without adaptive per platform: said plainly, the plot still drawn"
+perl -MJSON::PP -e '
+	sub slurp { local $/; open(my $f, "<", $_[0]) or die "$_[0]: $!"; <$f> }
+	my $j = decode_json(slurp($ARGV[0]));
+	my (%pt, @add);
+	for my $r (@{$j->{io}}) {
+		my $k = join " ", $r->{mode}, $r->{bs}, $r->{platform} // "ideal",
+			$r->{conv_model} // "lazy";
+		$pt{$k} //= $r;		# the first: the default transport
+	}
+	for my $p ("pkvm", "tdx") {
+		for my $bs (4096, 16384, 65536, 262144, 1048576) {
+			next if $p eq "tdx" && $bs != 4096;
+			my %a = %{$pt{"adaptive $bs ideal lazy"}};
+			my @of = map { $pt{$_} } "bounce $bs ideal lazy", "persistent $bs ideal lazy",
+				"inplace $bs $p lazy", "inplace-batch $bs $p lazy";
+			my $f = $p eq "pkvm" && $bs == 65536 ? 0.5 : 1;
+			$a{iops_runs} = [ map { my $i = $_; my $m = 0;
+				for (@of) { $m = $_->{iops_runs}[$i] if $_->{iops_runs}[$i] > $m }
+				$f * $m } 0..$#{$a{iops_runs}} ];
+			$a{iops} = (sort { $a <=> $b } @{$a{iops_runs}})[@{$a{iops_runs}} / 2];
+			$a{platform} = $p;
+			delete @a{qw(remeasured_runs ceiling_runs)};
+			push @add, \%a;
+		}
+	}
+	push @{$j->{io}}, @add;
+	print JSON::PP->new->canonical->encode($j);' "$plat_saved/results.json" >"$out/plat.json" &&
+	"$BIN" bench --report-from "$out/plat.json" --out "$out/plat" >"$out/platout" 2>&1
+ok $? "--report-from a run with adaptive on the platform profiles"
+grep -q '^  Adaptive over the best path pkvm allows (bounce, persistent, in place, in place batched; median of the per-run ratios): 4 KiB (1.00x), 16 KiB (1.00x), 64 KiB (0.50x), 256 KiB (1.00x), 1024 KiB (1.00x); adaptive below 0.9x of the best at: 64 KiB (0.50x)\.$' \
+	"$out/plat/report.md" &&
+	grep -Eq '^\| pkvm \| [0-9]+ / [0-9]+ persistent \(1\.00x\) \| [0-9]+ / [0-9]+ persistent \(1\.00x\) \| [0-9]+ / [0-9]+ persistent \(\*\*0\.50x\*\*\) \|' \
+		"$out/plat/report.md" &&
+	grep -q '^  Adaptive over the best path pkvm allows' "$out/platout"
+ok $? "pkvm: adaptive over the best path per size, under 0.9x flagged (report and terminal)"
+grep -q '^  Adaptive over the best path tdx allows .*: 4 KiB (1.00x); at least 0.9x of the best at every size measured; adaptive not measured at: 16 KiB, 64 KiB, 256 KiB, 1024 KiB\.$' \
+	"$out/plat/report.md" &&
+	grep -q '^  Adaptive: not measured on snp (no adaptive point of this profile in the run)\.$' \
+		"$out/plat/report.md"
+ok $? "tdx: the sizes adaptive was not measured at named; snp: adaptive not measured, said plainly"
+pl=0
+for p in ideal pkvm tdx snp cca; do
+	[ "$(grep -c "^!\[$p\](platform_$p.svg)\$" "$out/plat/report.md")" = 1 ] &&
+		[ "$(grep -c '^[0-9]' "$out/plat/platform_$p.dat")" = 5 ] || pl=1
+done
+grep -q '^64 [0-9.]* [0-9.]* [0-9.]* [0-9.]* [0-9.]* 0.500$' "$out/plat/platform_pkvm.dat" &&
+	grep -q '^16 [0-9.]* [0-9.]* [0-9.]* [0-9.]* - -$' "$out/plat/platform_tdx.dat" || pl=1
+if command -v gnuplot >/dev/null; then
+	for p in ideal pkvm tdx snp cca; do
+		grep -q "$p profile: each protected path's share of the shared ceiling" \
+			"$out/plat/platform_$p.svg" || pl=1
+	done
+	grep -q 'adaptive / best path' "$out/plat/platform_pkvm.svg" &&
+		grep -q 'not measured' "$out/plat/platform_snp.svg" || pl=1
+fi
+ok $pl "a plot per profile, referenced once each: its shares, adaptive over the best path"
 
 # The sweep: by default the verdict's (one backend, qd 32, 1 vCPU, every
 # mode and size), --full everything else too, each configuration once.
@@ -139,6 +225,15 @@ if grep -q '^point ' "$out/plan"; then
 		[ "$(grep '^point ' "$out/plan" | awk '{print $2}' | sort -u | wc -l)" = 7 ] &&
 		grep -q "^verdict sweep: $np io-bench points x 5 runs = $((np * 5)) runs of 0.5 s" "$out/plan"
 	ok $? "--plan: the verdict's sweep, $np points: one backend, qd 32, 1 vCPU, 7 modes x 5 sizes, 5 runs"
+	"$BIN" bench --plan --no-variants >"$out/planv" 2>&1
+	pa=0
+	for p in pkvm tdx snp cca; do
+		[ "$(grep -c "^point adaptive .* platform=$p\$" "$out/plan")" = 5 ] || pa=1
+	done
+	[ $pa = 0 ] && [ "$(grep -c '^point adaptive .* conv-model=' "$out/plan")" = 0 ] &&
+		! grep -q 'platform=\|conv-model=' "$out/planv" &&
+		[ "$(grep -c 'platform=\|conv-model=' "$out/plan")" = $((np - $(grep -c '^point ' "$out/planv"))) ]
+	ok $? "--plan: adaptive on each platform profile at each size, not on the models; --no-variants: none"
 	est=$(sed -n 's/^verdict sweep: .*estimated \([0-9]*\) min.*/\1/p' "$out/plan")
 	[ -n "$est" ] && [ "$est" -lt 15 ]
 	ok $? "--plan: the verdict's sweep is estimated under 15 minutes (${est:-?} min)"
@@ -155,7 +250,7 @@ if grep -q '^point ' "$out/plan"; then
 	ok $? "--plan --qd 32,32 --vcpus 1,1: the same $np points, each once"
 else
 	grep -q 'no guest sweep here' "$out/plan"; ok $? "--plan without a native guest: says so"
-	for i in 1 2 3; do n=$((n+1)); echo "ok $n # SKIP no native KVM guest here: no sweep to plan"; done
+	for i in 1 2 3 4; do n=$((n+1)); echo "ok $n # SKIP no native KVM guest here: no sweep to plan"; done
 fi
 
 # The ratios from a saved run, crafted: runs of a protected mode above
