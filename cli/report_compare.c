@@ -16,10 +16,20 @@ static const char *const id_keys[] = {
 };
 #define NID	(sizeof(id_keys) / sizeof(id_keys[0]))
 
+/* Keys a run before them did not write: absent is their default. */
+static const char *const id_defaults[][2] = {
+	{ "platform", "ideal" }, { "conv_model", "lazy" },
+};
+#define NDEF	(sizeof(id_defaults) / sizeof(id_defaults[0]))
+
 static bool same_point(const struct json *a, const struct json *b)
 {
 	unsigned int i;
 
+	for (i = 0; i < NDEF; i++)
+		if (strcmp(json_str(a, id_defaults[i][0], id_defaults[i][1]),
+			   json_str(b, id_defaults[i][0], id_defaults[i][1])))
+			return false;
 	for (i = 0; i < NID; i++) {
 		const struct json *x = json_get(a, id_keys[i]), *y = json_get(b, id_keys[i]);
 
@@ -50,6 +60,12 @@ static void describe(char *buf, size_t len, const struct json *r)
 			n += (size_t)snprintf(buf + n, len - n, "%s=%s ", id_keys[i], v->str);
 		else
 			n += (size_t)snprintf(buf + n, len - n, "%s=%g ", id_keys[i], v->num);
+	}
+	for (i = 0; i < NDEF && n < len; i++) {
+		const char *v = json_str(r, id_defaults[i][0], id_defaults[i][1]);
+
+		if (strcmp(v, id_defaults[i][1]))
+			n += (size_t)snprintf(buf + n, len - n, "%s=%s ", id_defaults[i][0], v);
 	}
 }
 

@@ -206,12 +206,25 @@ static int projected(const struct bench_data *d, const char *plat, double c)
 	return n ? from : -2;
 }
 
-static void put_crossover(FILE *f, const struct bench_data *d, int c)
+/* The largest size with an in-place point on plat and model (a sweep may
+ * stop below 1 MiB), or 0. */
+static unsigned int top_kib(const struct bench_data *d, const char *plat, const char *model)
+{
+	int b;
+
+	for (b = NBS - 1; b >= 0; b--)
+		if (variant_at(d, "inplace", d->block_kib[b], plat, model))
+			return d->block_kib[b];
+	return 0;
+}
+
+static void put_crossover(FILE *f, const struct bench_data *d, int c, const char *plat,
+			  const char *model)
 {
 	if (c == -2)
 		fprintf(f, "n/a");
 	else if (c < 0)
-		fprintf(f, "never (to %u KiB)", d->block_kib[NBS - 1]);
+		fprintf(f, "never (to %u KiB)", top_kib(d, plat, model));
 	else
 		fprintf(f, "from %u KiB", d->block_kib[c]);
 }
@@ -221,7 +234,7 @@ static void put_crossover(FILE *f, const struct bench_data *d, int c)
 /* The cost that keeps in place behind at the largest size, in words. */
 static void deciding(FILE *f, const struct bench_data *d, const char *plat)
 {
-	unsigned int bs = d->block_kib[NBS - 1];
+	unsigned int bs = top_kib(d, plat, "lazy");
 	const struct io_point *p = variant_at(d, "inplace", bs, plat, "lazy");
 
 	if (!p) {
@@ -347,7 +360,7 @@ void report_platforms_verdict(FILE *f, const struct bench_data *d)
 			continue;
 		c = crossover(d, plats[k], "lazy");
 		fprintf(f, "- **%s**: in place beats bouncing ", plats[k]);
-		put_crossover(f, d, c);
+		put_crossover(f, d, c, plats[k], "lazy");
 		if (c != 0) {
 			fprintf(f, "; ");
 			deciding(f, d, plats[k]);
@@ -537,11 +550,11 @@ static void projection(FILE *f, const struct bench_data *d)
 		if (!measured(d, plats[k], "lazy"))
 			continue;
 		fprintf(f, "| %s | ", plats[k]);
-		put_crossover(f, d, crossover(d, plats[k], "lazy"));
+		put_crossover(f, d, crossover(d, plats[k], "lazy"), plats[k], "lazy");
 		fprintf(f, " |");
 		for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
 			fprintf(f, " ");
-			put_crossover(f, d, projected(d, plats[k], named[i]));
+			put_crossover(f, d, projected(d, plats[k], named[i]), plats[k], "lazy");
 			fprintf(f, " |");
 		}
 		fprintf(f, "\n");
@@ -588,7 +601,7 @@ static void models(FILE *f, const struct bench_data *d)
 		if (!measured(d, "ideal", mods[k]))
 			continue;
 		fprintf(f, "%s ", mods[k]);
-		put_crossover(f, d, crossover(d, "ideal", mods[k]));
+		put_crossover(f, d, crossover(d, "ideal", mods[k]), "ideal", mods[k]);
 		fprintf(f, "%s", k < 2 ? "; " : ".\n");
 	}
 	fprintf(f, "\n");
