@@ -418,6 +418,20 @@ static void table(FILE *f, const struct bench_data *d)
 	}
 }
 
+/* A table's head: a platform column, then one per block size. */
+static void size_head(FILE *f, const struct bench_data *d, const char *what)
+{
+	unsigned int b;
+
+	fprintf(f, "| platform |");
+	for (b = 0; b < NBS; b++)
+		fprintf(f, " %u KiB%s |", d->block_kib[b], what);
+	fprintf(f, "\n|---|");
+	for (b = 0; b < NBS; b++)
+		fprintf(f, "---:|");
+	fprintf(f, "\n");
+}
+
 /* Adaptive against the best path per profile and size: both at their
  * median runs, then adaptive over the best run by run. */
 static void adaptive_best_table(FILE *f, const struct bench_data *d)
@@ -427,13 +441,8 @@ static void adaptive_best_table(FILE *f, const struct bench_data *d)
 	fprintf(f, "\nAdaptive against the best path each profile allows (bounce, persistent, "
 		   "in place, in place batched): adaptive's IOPS / the best path's (median "
 		   "runs), then adaptive over the best run by run (median; `**`: under "
-		   "0.9x; `-`: not measured):\n\n| platform |");
-	for (b = 0; b < NBS; b++)
-		fprintf(f, " %u KiB adaptive / best |", d->block_kib[b]);
-	fprintf(f, "\n|---|");
-	for (b = 0; b < NBS; b++)
-		fprintf(f, "---:|");
-	fprintf(f, "\n");
+		   "0.9x; `-`: not measured):\n\n");
+	size_head(f, d, " adaptive / best");
 	for (k = 0; k < NPLATS; k++) {
 		if (!measured(d, plats[k], "lazy"))
 			continue;
@@ -488,13 +497,8 @@ static void split(FILE *f, const struct bench_data *d)
 
 	fprintf(f, "\nCost per I/O of `inplace` (vCPU time, us): conversion calls (exits "
 		   "or ring, host work) / the copy that keeps the data (tdx, snp, cca) / "
-		   "the device's side (beside the vCPU's):\n\n| platform |");
-	for (b = 0; b < NBS; b++)
-		fprintf(f, " %u KiB |", d->block_kib[b]);
-	fprintf(f, "\n|---|");
-	for (b = 0; b < NBS; b++)
-		fprintf(f, "---:|");
-	fprintf(f, "\n");
+		   "the device's side (beside the vCPU's):\n\n");
+	size_head(f, d, "");
 	for (k = 0; k < NPLATS; k++) {
 		if (!measured(d, plats[k], "lazy"))
 			continue;
