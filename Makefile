@@ -3,7 +3,7 @@
 #   make            build build/libgmemkit.a and build/gmemkit
 #   make check      build and run every test (TAP, via prove)
 #   make check-vm   the same, inside the test VM (tools/testvm)
-#   make bench      the verdict's sweep (FULL=1: all of it; QUICK=1: shorter; README)
+#   make bench      the verdict's sweep (FULL=1: all of it; QUICK=1: shorter; docs/benchmark.md)
 #   make stress     stress the I/O path (STRESS_SECONDS=60, STRESS_ARGS=...)
 #   make fuzz       build and run the libFuzzer targets (FUZZ_SECONDS=N each)
 #   make check SAN=address,undefined   sanitizer build in build/san-*/

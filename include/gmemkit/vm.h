@@ -71,7 +71,7 @@ int vmm_conv_model_from_name(const char *name, enum vmm_conv_model *out);
 
 /* Converter busy polling (queue transport). */
 #define VMM_CONV_POLL_OFF		(-1)	/* sleep right after each pass */
-#define VMM_CONV_POLL_US_DEFAULT	200	/* measured: README, convert-bench */
+#define VMM_CONV_POLL_US_DEFAULT	200	/* measured: docs/vmm.md, convert-bench */
 #define VMM_CONV_POLL_US_MAX	1000000
 
 /*
