@@ -508,7 +508,31 @@ static double doc_iops(const struct json *doc)
 	return r && r->child ? json_num(r->child, "iops", 0) : 0;
 }
 
-/* The runs of one group's points, o->reps each, interleaved. */
+/*
+ * Runs of a point: o->reps; the platform and model variants at most
+ * VARIANT_REPS (their slowest points, 1 MiB on pkvm and cca, drain for
+ * longer than they run: five runs each put the verdict's sweep over its
+ * 15 minutes).
+ */
+#define VARIANT_REPS	3U
+
+static unsigned int point_reps(const struct bench_opts *o, const struct point *p)
+{
+	return (p->plat || p->model) && o->reps > VARIANT_REPS ? VARIANT_REPS : o->reps;
+}
+
+/* Runs of the points [i, j) of the sweep. */
+static unsigned int sweep_runs(const struct bench_opts *o, const struct sweep *sw,
+			       unsigned int i, unsigned int j)
+{
+	unsigned int n = 0;
+
+	for (; i < j; i++)
+		n += point_reps(o, &sw->pt[i]);
+	return n;
+}
+
+/* The runs of one group's points, point_reps() each, interleaved. */
 struct group_runs {
 	struct json *runs[MAX_REPS];
 	double ceil[MAX_REPS];
@@ -571,18 +595,19 @@ static unsigned int run_group(struct bench_data *d, const struct run_ctx *c,
 	}
 	for (r = 0; r < c->o->reps; r++)
 		for (i = 0; i < np; i++) {
+			unsigned int n = point_reps(c->o, &pt[i]);
 			struct json *j;
 
-			if (g[i].failed)
+			if (g[i].failed || r >= n)
 				continue;
-			snprintf(label, sizeof(label), " run %u/%u", r + 1, c->o->reps);
+			snprintf(label, sizeof(label), " run %u/%u", r + 1, n);
 			j = run_point(d, c, &pt[i], label);
 			if (!j) {
 				/* the next runs would fail the same way */
 				g[i].failed = true;
 				d->io_failed++;
-				c->prog->steps -= c->o->reps - r - 1;
-				c->prog->left[pt[i].bs] -= c->o->reps - r - 1;
+				c->prog->steps -= n - r - 1;
+				c->prog->left[pt[i].bs] -= n - r - 1;
 				continue;
 			}
 			g[i].runs[g[i].n++] = j;
@@ -620,8 +645,8 @@ static void run_io(struct bench_data *d, const struct bench_opts *o,
 		/* A backend that failed every point of its first group (one
 		 * this io-bench does not have, say) is not tried again. */
 		if ((!strncmp(bench_backends[k], "file", 4) && !disk[0]) || (dead & (1U << k))) {
-			p->steps -= (j - i) * o->reps;
-			p->left[sw->pt[i].bs] -= (j - i) * o->reps;
+			p->steps -= sweep_runs(o, sw, i, j);
+			p->left[sw->pt[i].bs] -= sweep_runs(o, sw, i, j);
 			left[k] += j - i;
 			continue;
 		}
@@ -655,9 +680,9 @@ static void plan_progress(struct progress *p, const struct bench_opts *o,
 
 	p->runtime = o->io_runtime;
 	p->fixed_left = CONVERT_S(o->quick) + BOUNCE_S(o->quick);
-	p->steps = sw->n * o->reps;
+	p->steps = sweep_runs(o, sw, 0, sw->n);
 	for (i = 0; i < sw->n; i++)
-		p->left[sw->pt[i].bs] += o->reps;
+		p->left[sw->pt[i].bs] += point_reps(o, &sw->pt[i]);
 }
 
 /* The sweep, its size and what it should take, before it runs. */
@@ -675,10 +700,12 @@ static void print_plan(const struct bench_opts *o, const struct sweep *sw, bool 
 	plan_progress(&p, o, sw);
 	fmt_dur(t, sizeof(t), time_left(&p));
 	fprintf(list ? stdout : stderr,
-		"%s sweep: %u io-bench points x %u runs = %u runs of %g s (+ %.2f-%.2f s "
+		"%s sweep: %u io-bench points x %u runs (platform and model variants "
+		"%u) = %u runs of %g s (+ %.2f-%.2f s "
 		"each to start the VM and drain, by block size, measured on profile K), "
 		"plus the host model (convert-bench, bounce-bench): estimated %s%s\n",
-		sweep_name(o), sw->n, o->reps, sw->n * o->reps, o->io_runtime,
+		sweep_name(o), sw->n, o->reps, o->reps < VARIANT_REPS ? o->reps : VARIANT_REPS,
+		sweep_runs(o, sw, 0, sw->n), o->io_runtime,
 		run_overhead_s[0], run_overhead_s[NBS - 1], t,
 		sw->dups ? "; configurations asked for twice run once" : "");
 }

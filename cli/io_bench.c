@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "gmemkit/adapt.h"
 #include "gmemkit/cost.h"
 #include "gmemkit/probe.h"
 #include "gmemkit/io.h"
@@ -42,6 +43,7 @@ static void usage(FILE *f)
 		"                        [--transport auto|hypercall|doorbell|queue]\n"
 		"                        [--conv-model lazy|eager|huge]\n"
 		"                        [--platform ideal|pkvm|tdx|snp|cca]\n"
+		"                        [--adapt-paths bounce,inplace,persistent,batched]\n"
 		"                        [--conv-poll-us N] [--conv-no-pin] [--poll-us N]\n"
 		"                        [--pool-size SIZE] [--persist-buf SIZE]\n"
 		"                        [--churn] [--json]\n"
@@ -77,6 +79,8 @@ static void usage(FILE *f)
 		"                  lists, exit), cca (the host stops at 2 MiB boundaries,\n"
 		"                  the guest loops; queue); tdx, snp and cca destroy\n"
 		"                  contents: an in-place I/O copies its data once\n"
+		"  --adapt-paths L adaptive: the paths it chooses from (default all four:\n"
+		"                  bounce, inplace, persistent, batched)\n"
 		"  --conv-poll-us N  queue: converter busy-polls N us after its last request\n"
 		"                  (default %d; 0: sleeps at once, every request kicks)\n"
 		"  --conv-no-pin   queue: leave the converter to the scheduler (default: a CPU\n"
@@ -145,7 +149,11 @@ static int check_huge(const struct opts *o)
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const char *const backends[] = { "null", "ram", "file" };
-	const char *us_arg = NULL;
+	static const char *const paths[ADAPT_PATHS] = {
+		[ADAPT_BOUNCE] = "bounce", [ADAPT_INPLACE] = "inplace",
+		[ADAPT_PERSIST] = "persistent", [ADAPT_BATCH] = "batched",
+	};
+	const char *us_arg = NULL, *paths_arg = NULL;
 	unsigned int us = 0;
 	bool churn = false;
 	struct stat st;
@@ -166,6 +174,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		CLI_FN("--conv-model", &o->c.conv_model, parse_conv_model,
 		       "lazy, eager or huge"),
 		CLI_PLATFORM("--platform", &o->c.platform),
+		CLI_LIST("--adapt-paths", &o->c.adapt_paths, paths, .given = &paths_arg),
 		CLI_UINT("--conv-poll-us", &us, 0, VMM_CONV_POLL_US_MAX, .given = &us_arg),
 		CLI_FLAG("--conv-no-pin", &o->c.conv_no_pin),
 		CLI_UINT("--poll-us", &o->c.poll_us, 0, 1000000),
@@ -192,6 +201,11 @@ static int parse(int argc, char **argv, struct opts *o)
 	}
 	if (check_huge(o))
 		return -EINVAL;
+	if (paths_arg && o->c.mode != GMEM_ABI_IO_ADAPTIVE) {
+		cli_err("--adapt-paths %s needs --mode adaptive (not %s)\n", paths_arg,
+			bench_io_mode_name(o->c.mode));
+		return -EINVAL;
+	}
 	if (plat_destroys((enum plat)o->c.platform) && o->c.mode == GMEM_ABI_IO_MIXED) {
 		cli_err("--platform %s: destroys contents on conversion; mode mixed runs on "
 			"ideal or pkvm only\n", plat_name((enum plat)o->c.platform));
@@ -411,7 +425,7 @@ static void print_json(const struct opts *o, const struct bench_io_result *r,
 	json_print_str(stdout, f->speed);
 	printf(",\"verify_errors\":%llu,\"verified_sectors\":%llu,\"io_errors\":%llu,"
 	       "\"adapt_bounce_ns\":%llu,\"adapt_inplace_ns\":%llu,\"adapt_persist_ns\":%llu,"
-	       "\"adapt_batch_ns\":%llu,\"batched\":%llu,"
+	       "\"adapt_batch_ns\":%llu,\"batched\":%llu,\"adapt_paths\":%u,"
 	       "\"persisted\":%llu,\"adapt_probes\":%llu,"
 	       "\"adapt_switches\":%llu,\"bounced\":%llu,\"inplaced\":%llu,"
 	       "\"batches\":%llu,\"scatter_pieces\":%llu,\"scatter_runs\":%llu,"
@@ -424,7 +438,9 @@ static void print_json(const struct opts *o, const struct bench_io_result *r,
 	       (unsigned long long)io->io_errors,
 	       (unsigned long long)io->adapt_bounce_ns, (unsigned long long)io->adapt_inplace_ns,
 	       (unsigned long long)io->adapt_persist_ns, (unsigned long long)io->adapt_batch_ns,
-	       (unsigned long long)io->batched, (unsigned long long)io->persisted,
+	       (unsigned long long)io->batched,
+	       c->adapt_paths ? c->adapt_paths : (1U << ADAPT_PATHS) - 1,
+	       (unsigned long long)io->persisted,
 	       (unsigned long long)io->adapt_probes, (unsigned long long)io->adapt_switches,
 	       (unsigned long long)io->bounced, (unsigned long long)io->inplaced,
 	       (unsigned long long)io->batches, (unsigned long long)io->scatter_pieces,

@@ -259,8 +259,12 @@ static bool setup(void)
 					   (io_cfg.mode == GMEM_ABI_IO_ADAPTIVE ? io_cfg.pool_size : 0) +
 					   ((uint64_t)v * io_cfg.qd + i) * io_cfg.persist_size;
 		}
-		for (i = 0; i < 2; i++)	/* bounce, in place, persistent */
-			adapt_init_paths(&c->adapt[i], ADAPT_PATHS);
+		for (i = 0; i < 2; i++)	/* reads, writes */
+			if (!GUEST_CHECK(!adapt_init_mask(&c->adapt[i], io_cfg.adapt_paths ?
+							  io_cfg.adapt_paths :
+							  (1U << ADAPT_PATHS) - 1),
+					 "adaptive paths 0x%x", io_cfg.adapt_paths))
+				return false;
 		if (io_cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER) {
 			uint64_t sz = gmem_abi_io_scatter_size(&io_cfg);
 

@@ -107,12 +107,28 @@ static void abandon(struct cpu_io *c, unsigned int cpu, uint32_t rw)
 	io_kick_timed(c);
 }
 
+/* Adjacent ranges (r in address order) merged in place; returns how many
+ * remain. */
+static unsigned int coalesce(struct plat_range *r, unsigned int n)
+{
+	unsigned int i, m = 0;
+
+	for (i = 0; i < n; i++) {
+		if (m && r[m - 1].gpa + r[m - 1].len == r[i].gpa)
+			r[m - 1].len += r[i].len;
+		else
+			r[m++] = r[i];
+	}
+	return m;
+}
+
 /*
- * adaptive's batched path: the pass's batched requests (n, buffers in r,
- * slots in b) converted in one io_convert_ranges() (a list where the
- * platform takes one, adjacent buffers merged), each charged an equal part
- * of it.  Sharing, the part goes to pre_prot; unsharing (after the keep
- * copies of the reads, timed into each), to prot.
+ * adaptive's batched path: the pass's batched requests (n, buffers in r
+ * in address order, slots in b) converted in one io_convert_ranges()
+ * (adjacent buffers merged; a list where the platform takes one), each
+ * charged an equal part of it.  Sharing, the part goes to pre_prot;
+ * unsharing (after the keep copies of the reads, timed into each), to
+ * prot.
  */
 static bool batch_convert(struct cpu_io *c, bool to_shared, struct plat_range *r,
 			  struct slot **b, unsigned int n)
@@ -121,7 +137,7 @@ static bool batch_convert(struct cpu_io *c, bool to_shared, struct plat_range *r
 	unsigned int k;
 	int64_t st;
 
-	st = io_convert_ranges(c, to_shared, r, n);
+	st = io_convert_ranges(c, to_shared, r, coalesce(r, n));
 	part = (c->st.conv_ns - t) / n;
 	for (k = 0; k < n; k++) {
 		if (to_shared)

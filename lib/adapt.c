@@ -3,28 +3,44 @@
  * The adaptive I/O mode's decision (gmemkit/adapt.h).  Freestanding: also
  * built into the guest image.
  */
+#include <stdbool.h>
+
 #include "gmemkit/adapt.h"
 
 #define ADAPT_EINVAL	22
 
-int adapt_init_paths(struct adapt *a, unsigned int npaths)
+#define ALL_PATHS	((1U << ADAPT_PATHS) - 1)
+
+static bool allowed(const struct adapt *a, uint32_t p)
+{
+	return a->mask >> p & 1;
+}
+
+int adapt_init_mask(struct adapt *a, uint32_t mask)
 {
 	unsigned int i, p;
 
-	if (!a || npaths < 2 || npaths > ADAPT_PATHS)
+	if (!a || !mask || (mask & ~ALL_PATHS))
 		return -ADAPT_EINVAL;
-	a->npaths = npaths;
+	a->mask = mask;
 	for (i = 0; i < ADAPT_CLASSES; i++) {
 		struct adapt_class *c = &a->cls[i];
 
 		for (p = 0; p < ADAPT_PATHS; p++)
 			c->ewma[p] = c->samples[p] = c->chosen[p] = 0;
 		c->since_probe = c->probes = c->switches = 0;
-		c->best = ADAPT_BOUNCE;
+		c->best = (uint32_t)__builtin_ctz(mask);
 		c->warm = 0;
 		c->next_probe = 0;
 	}
 	return 0;
+}
+
+int adapt_init_paths(struct adapt *a, unsigned int npaths)
+{
+	if (npaths < 2 || npaths > ADAPT_PATHS)
+		return -ADAPT_EINVAL;
+	return adapt_init_mask(a, (1U << npaths) - 1);
 }
 
 void adapt_init(struct adapt *a)
@@ -56,25 +72,78 @@ uint64_t adapt_probe_interval(uint64_t best, uint64_t other)
 	return n > ADAPT_PROBE_MAX ? ADAPT_PROBE_MAX : n;
 }
 
-/* The path chosen fewest times among those not yet warmed up, or -1. */
-static int cold_path(const struct adapt *a, const struct adapt_class *c)
+/* The cheapest cost measured so far, or 0 if none. */
+static uint64_t lowest(const struct adapt *a, const struct adapt_class *c)
 {
-	int p, pick = -1;
+	uint64_t low = 0;
+	uint32_t p;
 
-	for (p = 0; p < (int)a->npaths; p++)
-		if (c->samples[p] < ADAPT_WARMUP &&
-		    (pick < 0 || c->chosen[p] < c->chosen[pick]))
-			pick = p;
-	return pick;
+	for (p = 0; p < ADAPT_PATHS; p++)
+		if (allowed(a, p) && c->samples[p] && (!low || c->ewma[p] < low))
+			low = c->ewma[p];
+	return low;
 }
 
-static uint32_t cheapest(const struct adapt *a, const struct adapt_class *c)
+/* Does path p still need warm-up samples?  Not once it has ADAPT_WARMUP,
+ * nor once its cheapest sample is over ADAPT_FAR times the cheapest
+ * path's: each sample of it costs the run that much. */
+static bool cold(const struct adapt_class *c, uint32_t p, uint64_t low)
 {
-	uint32_t p, best = 0;
+	if (c->samples[p] >= ADAPT_WARMUP)
+		return false;
+	return !c->samples[p] || c->ewma[p] / ADAPT_FAR <= low;
+}
 
-	for (p = 1; p < a->npaths; p++)
-		if (c->ewma[p] < c->ewma[best])
+/*
+ * Among the paths that need warm-up samples and have none outstanding (a
+ * choice not yet recorded: with requests in flight, a path is sampled one
+ * request at a time), the one chosen fewest times; -1 if every path is
+ * warm, -2 if the cold ones all wait for a sample.
+ */
+static int cold_path(const struct adapt *a, const struct adapt_class *c)
+{
+	uint64_t low = lowest(a, c);
+	int p, pick = -1, waiting = 0;
+
+	for (p = 0; p < ADAPT_PATHS; p++) {
+		if (!allowed(a, (uint32_t)p) || !cold(c, (uint32_t)p, low))
+			continue;
+		if (c->chosen[p] > c->samples[p]) {
+			waiting = 1;
+			continue;
+		}
+		if (pick < 0 || c->chosen[p] < c->chosen[pick])
+			pick = p;
+	}
+	return pick < 0 && waiting ? -2 : pick;
+}
+
+/* The allowed path of lowest cost; measured: among those measured (the
+ * first allowed if none is). */
+static uint32_t cheapest(const struct adapt *a, const struct adapt_class *c, bool measured)
+{
+	uint32_t p, best = ADAPT_PATHS;
+
+	for (p = 0; p < ADAPT_PATHS; p++) {
+		if (!allowed(a, p) || (measured && !c->samples[p]))
+			continue;
+		if (best == ADAPT_PATHS || c->ewma[p] < c->ewma[best])
 			best = p;
+	}
+	return best < ADAPT_PATHS ? best : (uint32_t)__builtin_ctz(a->mask);
+}
+
+/* The path the next probe takes: the next allowed one after the last
+ * probed, not best; best if it is the only one. */
+static uint32_t probe_path(const struct adapt *a, const struct adapt_class *c, uint32_t best)
+{
+	uint32_t i, p;
+
+	for (i = 0; i < ADAPT_PATHS; i++) {
+		p = (c->next_probe + i) % ADAPT_PATHS;
+		if (allowed(a, p) && p != best)
+			return p;
+	}
 	return best;
 }
 
@@ -90,7 +159,7 @@ int adapt_choose(struct adapt *a, uint64_t bytes, enum adapt_path *out)
 	struct adapt_class *c;
 	uint32_t best, other;
 
-	if (k < 0 || !a || !out || a->npaths < 2 || a->npaths > ADAPT_PATHS)
+	if (k < 0 || !a || !out || !a->mask || (a->mask & ~ALL_PATHS))
 		return -ADAPT_EINVAL;
 	c = &a->cls[k];
 	if (!c->warm) {
@@ -99,20 +168,23 @@ int adapt_choose(struct adapt *a, uint64_t bytes, enum adapt_path *out)
 			*out = pick(c, (uint32_t)cold);
 			return 0;
 		}
+		if (cold == -2) {	/* meanwhile the cheapest so far */
+			*out = pick(c, cheapest(a, c, true));
+			return 0;
+		}
 		c->warm = 1;
-		c->best = cheapest(a, c);
+		c->best = cheapest(a, c, false);
 		c->since_probe = 0;
 	}
-	best = cheapest(a, c);
+	best = cheapest(a, c, false);
 	if (best != c->best) {
 		c->best = best;
 		c->switches++;
 		c->since_probe = 0;
 	}
-	other = c->next_probe % a->npaths;
-	if (other == best)
-		other = (other + 1) % a->npaths;
-	if (c->since_probe >= adapt_probe_interval(c->ewma[best], c->ewma[other])) {
+	other = probe_path(a, c, best);
+	if (other != best &&
+	    c->since_probe >= adapt_probe_interval(c->ewma[best], c->ewma[other])) {
 		c->since_probe = 0;
 		c->probes++;
 		c->next_probe = other + 1;
@@ -130,7 +202,7 @@ int adapt_record(struct adapt *a, uint64_t bytes, enum adapt_path p, uint64_t co
 	struct adapt_class *c;
 	uint64_t e;
 
-	if (k < 0 || !a || (unsigned int)p >= a->npaths)
+	if (k < 0 || !a || (unsigned int)p >= ADAPT_PATHS || !allowed(a, p))
 		return -ADAPT_EINVAL;
 	c = &a->cls[k];
 	e = c->ewma[p];

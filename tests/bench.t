@@ -223,8 +223,9 @@ if grep -q '^point ' "$out/plan"; then
 		[ "$(grep '^point ' "$out/plan" | sed 's/.*backend=\([^ ]*\).*/\1/' | sort -u | wc -l)" = 1 ] &&
 		[ "$(grep -c '^point shared ' "$out/plan")" = 5 ] &&
 		[ "$(grep '^point ' "$out/plan" | awk '{print $2}' | sort -u | wc -l)" = 7 ] &&
-		grep -q "^verdict sweep: $np io-bench points x 5 runs = $((np * 5)) runs of 0.5 s" "$out/plan"
-	ok $? "--plan: the verdict's sweep, $np points: one backend, qd 32, 1 vCPU, 7 modes x 5 sizes, 5 runs"
+		nv=$(grep -c '^point .*\(platform=\|conv-model=\)' "$out/plan") &&
+		grep -q "^verdict sweep: $np io-bench points x 5 runs (platform and model variants 3) = $(((np - nv) * 5 + nv * 3)) runs of 0.5 s" "$out/plan"
+	ok $? "--plan: the verdict's sweep, $np points: one backend, qd 32, 1 vCPU, 7 modes x 5 sizes, 5 runs (variants 3)"
 	"$BIN" bench --plan --no-variants >"$out/planv" 2>&1
 	pa=0
 	for p in pkvm tdx snp cca; do
@@ -243,7 +244,8 @@ if grep -q '^point ' "$out/plan"; then
 			grep -q "^point .*$w" "$out/planf" || exit 1
 		done &&
 		[ "$(grep '^point ' "$out/planf" | sort | uniq -d | wc -l)" = 0 ] &&
-		grep -q "^full sweep: $nf io-bench points x 5 runs = $((nf * 5)) runs of 1 s" "$out/planf"
+		nvf=$(grep -c '^point .*\(platform=\|conv-model=\)' "$out/planf") &&
+		grep -q "^full sweep: $nf io-bench points x 5 runs (platform and model variants 3) = $(((nf - nvf) * 5 + nvf * 3)) runs of 1 s" "$out/planf"
 	ok $? "--plan --full: $nf points, every backend, qd 1, 2 vCPUs, runs of 1 s, none twice"
 	[ $rc3 = 0 ] && [ "$(grep -c '^point ' "$out/plan2")" = "$np" ] &&
 		grep -q 'configurations asked for twice run once' "$out/plan2"

@@ -72,16 +72,17 @@ int main(void)
 	const struct adapt_class *c;
 	int k;
 
-	tap_plan(33);
+	tap_plan(38);
 
-	/* 1. the cheaper measured path wins: bounce 1 us, in place 20 us */
+	/* 1. the cheaper measured path wins: bounce 1 us, in place 20 us (over
+	 * ADAPT_FAR times bounce: sampled once in the warm-up) */
 	adapt_init(&a);
 	memset(&s, 0, sizeof(s));
 	s.cost[ADAPT_BOUNCE] = 1000;
 	s.cost[ADAPT_INPLACE] = 20000;
 	drive(&a, &s, 65536, 2 * ADAPT_WARMUP, 0);
-	ok(s.taken[0] == ADAPT_WARMUP && s.taken[1] == ADAPT_WARMUP,
-	   "warm-up alternates: %llu bounced, %llu in place",
+	ok(s.taken[0] == 2 * ADAPT_WARMUP - 1 && s.taken[1] == 1,
+	   "warm-up: in place, 20x bounce's cost, sampled once: %llu bounced, %llu in place",
 	   (unsigned long long)s.taken[0], (unsigned long long)s.taken[1]);
 	memset(s.taken, 0, sizeof(s.taken));
 	drive(&a, &s, 65536, 100000, 10);
@@ -130,18 +131,19 @@ int main(void)
 	ok(s.taken[ADAPT_BOUNCE] > ADAPT_WARMUP, "qd 32: bounce re-probed (%llu)",
 	   (unsigned long long)s.taken[ADAPT_BOUNCE]);
 
-	/* 4. a first sample inflated by first touches does not decide */
+	/* 4. a first sample inflated by first touches (up to ADAPT_FAR times
+	 * the other path's cost) does not decide */
 	adapt_init(&a);
 	memset(&s, 0, sizeof(s));
 	adapt_choose(&a, 4096, &p);
-	adapt_record(&a, 4096, p, 5000000);	/* the pool faulted in */
+	adapt_record(&a, 4096, p, 300000);	/* the pool faulted in */
 	s.cost[ADAPT_BOUNCE] = 700;
 	s.cost[ADAPT_INPLACE] = 40000;
 	s.taken[p]++;
 	drive(&a, &s, 4096, 2000, 5);
 	c = &a.cls[0];
 	ok(c->best == ADAPT_BOUNCE && s.taken[ADAPT_BOUNCE] > 1900,
-	   "a 5 ms first sample: bounce still chosen %llu of 2000",
+	   "a 300 us first sample: bounce still chosen %llu of 2000",
 	   (unsigned long long)s.taken[ADAPT_BOUNCE]);
 
 	/* 5. one outlier is clipped */
@@ -228,7 +230,7 @@ int main(void)
 	adapt_init_paths(&a, ADAPT_PATHS);
 	memset(&s, 0, sizeof(s));
 	s.cost[ADAPT_BOUNCE] = 30000;
-	s.cost[ADAPT_INPLACE] = 90000;
+	s.cost[ADAPT_INPLACE] = 60000;
 	s.cost[ADAPT_PERSIST] = 20000;
 	s.cost[ADAPT_BATCH] = 8000;
 	drive(&a, &s, 65536, 4 * ADAPT_WARMUP, 0);
@@ -251,5 +253,43 @@ int main(void)
 	   (unsigned long long)s.taken[2]);
 	ok(adapt_record(&a, 4096, (enum adapt_path)ADAPT_PATHS, 5) == -EINVAL,
 	   "4 paths: a fifth path is refused");
+
+	/* 11. qd 32, both conversion paths 150x persistent (1 MiB on cca):
+	 * each sampled once, one request at a time; the pass's other choices
+	 * bounce until something is measured, then take the cheapest */
+	adapt_init_paths(&a, ADAPT_PATHS);
+	memset(&s, 0, sizeof(s));
+	s.cost[ADAPT_BOUNCE] = 320000;
+	s.cost[ADAPT_INPLACE] = 26000000;
+	s.cost[ADAPT_PERSIST] = 165000;
+	s.cost[ADAPT_BATCH] = 31000000;
+	drive_qd(&a, &s, 1 << 20, 1000, 32);
+	ok(s.taken[ADAPT_INPLACE] == 1 && s.taken[ADAPT_BATCH] == 1 &&
+	   s.taken[ADAPT_PERSIST] > 900,
+	   "qd 32, conversions 150x: in place %llu and batched %llu sample(s) in 1000, "
+	   "persistent %llu", (unsigned long long)s.taken[ADAPT_INPLACE],
+	   (unsigned long long)s.taken[ADAPT_BATCH], (unsigned long long)s.taken[ADAPT_PERSIST]);
+	ok(a.cls[8].warm && a.cls[8].best == ADAPT_PERSIST,
+	   "and the class is warm, persistent best");
+
+	/* 12. a subset of the paths (adapt_init_mask) */
+	ok(adapt_init_mask(&a, 0) == -EINVAL && adapt_init_mask(&a, 1U << ADAPT_PATHS) == -EINVAL &&
+	   adapt_init_mask(NULL, 1) == -EINVAL, "adapt_init_mask: empty or unknown refused");
+	adapt_init_mask(&a, 1U << ADAPT_BATCH);
+	memset(&s, 0, sizeof(s));
+	s.cost[ADAPT_BATCH] = 5000;
+	drive_qd(&a, &s, 16384, 500, 32);
+	ok(s.taken[ADAPT_BATCH] == 500 && adapt_record(&a, 16384, ADAPT_BOUNCE, 1) == -EINVAL,
+	   "batched alone: chosen %llu of 500, bounce refused",
+	   (unsigned long long)s.taken[ADAPT_BATCH]);
+	adapt_init_mask(&a, 1U << ADAPT_INPLACE | 1U << ADAPT_BATCH);
+	memset(&s, 0, sizeof(s));
+	s.cost[ADAPT_INPLACE] = 9000;
+	s.cost[ADAPT_BATCH] = 3000;
+	drive_qd(&a, &s, 16384, 4000, 32);
+	ok(s.taken[ADAPT_BATCH] > 3800 && s.taken[ADAPT_INPLACE] >= ADAPT_WARMUP &&
+	   !s.taken[ADAPT_BOUNCE] && !s.taken[ADAPT_PERSIST],
+	   "in place and batched: batched %llu, in place %llu, the others never",
+	   (unsigned long long)s.taken[ADAPT_BATCH], (unsigned long long)s.taken[ADAPT_INPLACE]);
 	return tap_done();
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gmemkit/io.h"
+#include "gmemkit/adapt.h"
 #include "gmemkit/platform.h"
 #include "vm_internal.h"
 
@@ -98,6 +99,9 @@ int bench_io_check_workload(const struct bench_io_config *c)
 		return -EINVAL;
 	if ((c->flags & GMEM_ABI_IOF_CHURN) && c->mode != GMEM_ABI_IO_MIXED)
 		return -EINVAL;
+	if (c->adapt_paths >> ADAPT_PATHS ||
+	    (c->adapt_paths && c->mode != GMEM_ABI_IO_ADAPTIVE))
+		return -EINVAL;
 	if (c->platform >= PLAT_MAX ||
 	    (plat_destroys((enum plat)c->platform) && c->mode == GMEM_ABI_IO_MIXED))
 		return -EINVAL;
@@ -185,6 +189,7 @@ void bench_io_abi_config(struct gmem_abi_io_config *io, const struct bench_io_co
 		io->persist_size = bench_io_persist_size(c);
 	io->granule = c->conv_model == VMM_CONV_HUGE ? GMEM_HUGE_PAGE_SIZE : GMEM_PAGE_SIZE;
 	io->platform = c->platform;
+	io->adapt_paths = c->adapt_paths;
 }
 
 int bench_io_run(const struct bench_io_config *c, struct bench_io_result *r)

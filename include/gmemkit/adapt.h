@@ -16,7 +16,13 @@
  * size class (4 KiB..1 MiB, powers of 2):
  *  - warm-up: until each path has ADAPT_WARMUP measured requests, the
  *    paths take turns (the one chosen fewest times goes next) and a path's
- *    cost is its cheapest sample (first touches fault pages in once);
+ *    cost is its cheapest sample (first touches fault pages in once); a
+ *    path is sampled one request at a time (with requests in flight, the
+ *    others meanwhile take the cheapest path measured so far, bounce
+ *    before any), and a path whose cheapest sample is over ADAPT_FAR times
+ *    the cheapest path's needs no more samples (on pkvm or cca a 1 MiB
+ *    conversion costs 20-30 ms: eight of them would be a short run's
+ *    whole time);
  *  - then the path with the lower smoothed cost (EWMA, weight 1/4 per
  *    sample, a sample clipped at 2x the average so one preempted request
  *    does not swing it; a real rise still shows within a few requests) is chosen;
@@ -34,6 +40,7 @@
 #define ADAPT_CLASSES		9	/* 4 KiB .. 1 MiB */
 #define ADAPT_MIN_BYTES		4096ULL
 #define ADAPT_WARMUP		8
+#define ADAPT_FAR		8	/* see warm-up above */
 #define ADAPT_PROBE_FACTOR	50
 #define ADAPT_PROBE_MIN		16
 #define ADAPT_PROBE_MAX		4096
@@ -62,7 +69,7 @@ struct adapt_class {
 
 struct adapt {
 	struct adapt_class cls[ADAPT_CLASSES];
-	unsigned int npaths;		/* paths 0..npaths-1 are chosen from */
+	uint32_t mask;			/* a bit per path chosen from */
 };
 
 /* Two paths, bounce and in place (adapt_init_paths() for more). */
@@ -70,6 +77,9 @@ void adapt_init(struct adapt *a);
 /* Paths 0..npaths-1 (2 to ADAPT_PATHS: 3 adds persistent buffers, 4
  * batched in place); 0, or -22. */
 int adapt_init_paths(struct adapt *a, unsigned int npaths);
+/* The paths of mask (1 << enum adapt_path each; one path alone is chosen
+ * always); 0, or -22 for an empty mask or an unknown path. */
+int adapt_init_mask(struct adapt *a, uint32_t mask);
 
 /* Size class of a request of bytes (a power of 2 in [4 KiB, 1 MiB]), or
  * -22 (-EINVAL) for any other size. */

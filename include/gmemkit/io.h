@@ -50,6 +50,8 @@ struct bench_io_config {
 					 * and need a mode other than mixed;
 					 * transport AUTO becomes the platform's
 					 * path (queue for pkvm and cca) */
+	unsigned int adapt_paths;	/* adaptive: a bit per enum adapt_path
+					 * (gmemkit/adapt.h) chosen from; 0: all */
 	enum vmm_conv_model conv_model;	/* how guest RAM converts (vm.h);
 					 * VMM_CONV_HUGE: not with inplace-
 					 * scatter or mixed (bench_io_huge_ok) */

@@ -88,7 +88,9 @@ struct gmem_abi_io_config {
 					 * pages (0: a page) */
 	uint32_t platform;		/* enum plat (gmemkit/platform.h): how
 					 * the guest converts; 0: ideal */
-	uint32_t pad0;
+	uint32_t adapt_paths;		/* ADAPTIVE: a bit per enum adapt_path
+					 * (gmemkit/adapt.h) it chooses from;
+					 * 0: all */
 };
 
 /*
