@@ -57,6 +57,14 @@ HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(O)/%.o) \
 		$(patsubst guest/%.c,$(O)/harness/guest_%.o,$(HARNESS_GUEST))
 CLI_SRCS  := $(wildcard cli/*.c)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(O)/%.o)
+# GMEMKIT_VERSION is compiled into the command (the report names it): its
+# objects are rebuilt when the version changes, not only their sources.
+VERSION_STAMP := $(O)/version.stamp
+$(VERSION_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+$(CLI_OBJS): $(VERSION_STAMP)
+FORCE:
 HOST_TESTS := $(patsubst tests/%.c,$(O)/tests/%,$(wildcard tests/t_*.c))
 KVM_TESTS  := $(patsubst tests/%.c,$(O)/tests/%,$(wildcard tests/kvm_*.c))
 
@@ -219,7 +227,7 @@ fuzz-run: fuzz-build
 clean:
 	rm -rf build
 
-.PHONY: all tests check check-run check-vm bench stress fuzz fuzz-run fuzz-build clean
+.PHONY: FORCE all tests check check-run check-vm bench stress fuzz fuzz-run fuzz-build clean
 .SECONDARY:
 
 -include $(shell find $(O)/deps $(FUZZ_O) -name '*.d' 2>/dev/null)
