@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The one option parser of every gmemkit command (cli/cmd.h), and the
- * message prefix: "gmemkit <command>: ".
+ * The one option parser of every gmemkit command (cli/cmd.h), the --help
+ * it makes from the same option table, and the message prefix:
+ * "gmemkit <command>: ".
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -128,26 +129,34 @@ static int lookup(const struct cli_opt *o, const char *name)
 	return -1;
 }
 
-/* "not one of a, b, c" */
-static int not_one_of(const struct cli_opt *o, const char *val, const char *item)
+/* "a, b, c": o's names[] or sizes[] */
+static const char *names_list(const struct cli_opt *o, char *list, size_t len)
 {
-	char list[512] = "";
 	size_t at = 0;
 	unsigned int i;
 
+	list[0] = '\0';
 	for (i = 0; i < o->nnames; i++)
-		if (o->names[i] && at < sizeof(list))
-			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s",
+		if (o->names[i] && at < len)
+			at += (size_t)snprintf(list + at, len - at, "%s%s",
 					       at ? ", " : "", o->names[i]);
 	for (i = 0; i < o->nsizes; i++)
-		if (at < sizeof(list)) {
+		if (at < len) {
 			char s[24];
 
-			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s",
+			at += (size_t)snprintf(list + at, len - at, "%s%s",
 					       at ? ", " : "",
 					       format_size(o->sizes[i], s, sizeof(s)));
 		}
-	return bad(o, val, item, "not one of %s", list);
+	return list;
+}
+
+/* "not one of a, b, c" */
+static int not_one_of(const struct cli_opt *o, const char *val, const char *item)
+{
+	char list[512];
+
+	return bad(o, val, item, "not one of %s", names_list(o, list, sizeof(list)));
 }
 
 int cli_transport(const char *value, void *transport)
@@ -265,7 +274,7 @@ static int value(const struct cli_opt *o, char **v)
 }
 
 int cli_parse(int argc, char **argv, const struct cli_opt *opts,
-	      void (*usage)(FILE *f))
+	      void (*usage)(FILE *f, const struct cli_opt *opts))
 {
 	const struct cli_opt *o;
 	int i, nv;
@@ -274,7 +283,7 @@ int cli_parse(int argc, char **argv, const struct cli_opt *opts,
 		const char *a = argv[i];
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
+			usage(stdout, opts);
 			return 1;
 		}
 		for (o = opts; o->name && strcmp(a, o->name); o++)
@@ -302,4 +311,246 @@ int cli_parse(int argc, char **argv, const struct cli_opt *opts,
 		i += nv;
 	}
 	return 0;
+}
+
+/* ---- usage, from the table ---------------------------------------------- */
+
+/* The name of o's value in usage ("N"); NULL for a flag. */
+static const char *arg_name(const struct cli_opt *o)
+{
+	if (o->arg || o->kind == CLI_K_FLAG)
+		return o->arg;
+	switch (o->kind) {
+	case CLI_K_UINT:
+	case CLI_K_U64:
+		return "N";
+	case CLI_K_SIZE:
+		return "SIZE";
+	case CLI_K_SECONDS:
+		return "SECONDS";
+	case CLI_K_PAIR:
+		return "A B";
+	case CLI_K_CHOICE:
+		return "NAME";
+	case CLI_K_LIST:
+	case CLI_K_UINTS:
+	case CLI_K_SIZES:
+		return "LIST";
+	default:
+		return o->names ? "NAME" : "VALUE";
+	}
+}
+
+/* What o accepts, from the table ("range 1..64", "one of a, b"), in buf;
+ * "" when the table says nothing or the help says it (.values_in_help). */
+static const char *accepts(const struct cli_opt *o, char *buf, size_t len)
+{
+	char a[24], b[24], list[512];
+	size_t at = 0;
+
+	buf[0] = '\0';
+	if (o->values_in_help)
+		return buf;
+	switch (o->kind) {
+	case CLI_K_UINT:
+	case CLI_K_U64:
+		if (o->min || o->max != UINT64_MAX)
+			snprintf(buf, len, "range %llu..%llu", (unsigned long long)o->min,
+				 (unsigned long long)o->max);
+		break;
+	case CLI_K_SIZE:
+		if (o->max)
+			at = (size_t)snprintf(buf, len, "range %s..%s",
+					      format_size(o->min, a, sizeof(a)),
+					      format_size(o->max, b, sizeof(b)));
+		else if (o->min)
+			at = (size_t)snprintf(buf, len, "at least %s",
+					      format_size(o->min, a, sizeof(a)));
+		if (o->align && at < len)
+			at += (size_t)snprintf(buf + at, len - at, "%sa multiple of %s",
+					       at ? ", " : "",
+					       format_size(o->align, a, sizeof(a)));
+		if (o->pow2 && at < len)
+			snprintf(buf + at, len - at, "%sa power of 2", at ? ", " : "");
+		break;
+	case CLI_K_SECONDS:
+		snprintf(buf, len, o->fmin_open ? "above %g, up to %g" : "range %g..%g",
+			 o->fmin, o->fmax);
+		break;
+	case CLI_K_UINTS:
+		snprintf(buf, len, "a comma list of up to %u numbers in %llu..%llu",
+			 o->max_n, (unsigned long long)o->min, (unsigned long long)o->max);
+		break;
+	case CLI_K_LIST:
+	case CLI_K_SIZES:
+		snprintf(buf, len, "a comma list of %s", names_list(o, list, sizeof(list)));
+		break;
+	case CLI_K_CHOICE:
+	case CLI_K_STRING:
+		if (o->names)
+			snprintf(buf, len, "one of %s", names_list(o, list, sizeof(list)));
+		break;
+	case CLI_K_FN:
+		snprintf(buf, len, "%s", o->what ? o->what : "");
+		break;
+	default:
+		break;
+	}
+	return buf;
+}
+
+/*
+ * Print text wrapped to CLI_USAGE_WIDTH columns, pad spaces before its
+ * first word (the cursor is pad columns short of indent).  Each line of
+ * it (after a '\n') starts at column indent plus its own leading spaces,
+ * and a long one wraps to there; a '\t' moves on to the next stop, 8
+ * columns apart from indent, and the line wraps to that stop from then
+ * on.  Spaces are printed only before a word: no trailing blanks.  Ends
+ * the last line.
+ */
+static void wrap(FILE *f, const char *text, int indent, int pad)
+{
+	const char *p = text;
+	int at = indent, hang = indent;	/* the column the next word is at */
+	bool start = true, word = false;
+	size_t n;
+
+	while (*p) {
+		if (start) {
+			n = strspn(p, " ");
+			pad += (int)n;
+			at += (int)n;
+			hang = at;
+			p += n;
+			start = word = false;
+			continue;
+		}
+		switch (*p) {
+		case '\n':
+			fputc('\n', f);
+			p++;
+			pad = at = indent;
+			start = true;
+			continue;
+		case '\t':
+			n = (size_t)(indent + ((at - indent) / 8 + 1) * 8);
+			pad += (int)n - at;
+			at = hang = (int)n;
+			p++;
+			p += strspn(p, " ");
+			continue;
+		case ' ':
+			n = strspn(p, " ");
+			pad += (int)n;
+			at += (int)n;
+			p += n;
+			continue;
+		}
+		n = strcspn(p, " \t\n");
+		if (word && at + (int)n > CLI_USAGE_WIDTH) {
+			fputc('\n', f);
+			pad = at = hang;
+		}
+		fprintf(f, "%*s%.*s", pad, "", (int)n, p);
+		at += (int)n;
+		p += n;
+		pad = 0;
+		word = true;
+	}
+	fputc('\n', f);
+}
+
+/* "[--opt ARG]", "--opt ARG" if required, "[--a | --b ARG]" for an
+ * .or_next run (o moves to its last one); the length. */
+static int synopsis_item(const struct cli_opt **op, char *buf, size_t len)
+{
+	const struct cli_opt *o = *op;
+	bool brackets = !o->required || o->or_next;
+	size_t at = 0;
+
+	if (brackets)
+		at += (size_t)snprintf(buf, len, "[");
+	for (;; o++) {
+		const char *arg = arg_name(o);
+
+		if (at < len)
+			at += (size_t)snprintf(buf + at, len - at, "%s%s%s%s", o->name,
+					       arg ? " " : "", arg ? arg : "",
+					       o->or_next && o[1].name ? " | " : "");
+		if (!o->or_next || !o[1].name)
+			break;
+	}
+	if (brackets && at < len)
+		at += (size_t)snprintf(buf + at, len - at, "]");
+	*op = o;
+	return at < len ? (int)at : (int)len - 1;
+}
+
+static void synopsis(FILE *f, const char *cmd, const struct cli_opt *opts)
+{
+	int indent = (int)strlen("usage: ") + (int)strlen(cmd), at, n;
+	const struct cli_opt *o;
+	char item[256];
+
+	at = fprintf(f, "usage: %s", cmd);
+	for (o = opts; o->name; o++) {
+		if (o->alone)
+			continue;
+		n = synopsis_item(&o, item, sizeof(item));
+		if (at > indent && at + 1 + n > CLI_USAGE_WIDTH) {
+			fprintf(f, "\n%*s", indent, "");
+			at = indent;
+		}
+		at += fprintf(f, " %s", item);
+	}
+	fputc('\n', f);
+	for (o = opts; o->name; o++)
+		if (o->alone)
+			fprintf(f, "%*s%s %s%s%s\n", (int)strlen("usage: "), "", cmd, o->name,
+				arg_name(o) ? " " : "", arg_name(o) ? arg_name(o) : "");
+}
+
+/* The help column: past the longest "  --opt ARG" and 2 spaces, at most
+ * HELP_COL (a longer one puts its help on the next line). */
+#define HELP_COL	24
+
+static int item_len(const struct cli_opt *o)
+{
+	const char *arg = arg_name(o);
+
+	return 2 + (int)strlen(o->name) + (arg ? 1 + (int)strlen(arg) : 0);
+}
+
+void cli_usage(FILE *f, const char *cmd, const struct cli_opt *opts,
+	       const char *about, const char *epilogue)
+{
+	const struct cli_opt *o;
+	int col = 0, n;
+
+	synopsis(f, cmd, opts);
+	if (about)
+		wrap(f, about, 2, 2);
+	for (o = opts; o->name; o++)
+		if (item_len(o) + 2 > col)
+			col = item_len(o) + 2;
+	if (col > HELP_COL)
+		col = HELP_COL;
+	for (o = opts; o->name; o++) {
+		const char *arg = arg_name(o), *help = o->help ? o->help : "";
+		char values[640], *text = NULL;
+
+		accepts(o, values, sizeof(values));
+		if (*values && *help &&
+		    asprintf(&text, "%s; %s", help, values) < 0)
+			text = NULL;
+		n = fprintf(f, "  %s%s%s", o->name, arg ? " " : "", arg ? arg : "");
+		if (n + 2 > col) {
+			fputc('\n', f);
+			n = 0;
+		}
+		wrap(f, text ? text : *help ? help : values, col, col - n);
+		free(text);
+	}
+	if (epilogue)
+		wrap(f, epilogue, 0, 0);
 }

@@ -800,43 +800,25 @@ out:
 
 /* ---- command ----------------------------------------------------------- */
 
-static void usage(FILE *f)
+static void usage(FILE *f, const struct cli_opt *opts)
 {
-	fprintf(f,
-		"usage: gmemkit bench [--full | --quick] [--plan] [--reps N] [--io-runtime SECONDS]\n"
-		"                     [--out DIR] [--modes LIST] [--bs LIST] [--qd LIST]\n"
-		"                     [--vcpus LIST] [--backends LIST] [--pool-size SIZE]\n"
-		"                     [--transport LIST] [--emulated-ok] [--no-variants]\n"
-		"       gmemkit bench --compare A.json B.json\n"
-		"       gmemkit bench --report-from DIR/results.json [--out DIR]\n"
-		"  runs probe, convert-bench, bounce-bench (the host model) and (with KVM)\n"
-		"  the io-bench sweep; writes results/<host>-<date>/{results.json,\n"
-		"  results.csv,report.md,*.svg} and prints the verdict.\n"
-		"  The default is the verdict's sweep: every mode (shared,bounce,inplace,\n"
-		"  inplace-batch,adaptive,inplace-scatter,persistent) and transport x --bs\n"
-		"  4k,16k,64k,256k,1m on the %s backend, qd 32, 1 vCPU, 5 runs of 0.5 s\n"
-		"  each, the modes of a point interleaved run by run.\n"
-		"  --full: everything else too: --backends null,file,file-direct,ram\n"
-		"  (file-direct: O_DIRECT), --qd 1,32, --vcpus 1,2, runs of 1 s.\n"
-		"  --quick: the verdict's sweep, 3 runs of 0.2 s.  An option given\n"
-		"  explicitly overrides what these choose.  --plan prints the points and\n"
-		"  the estimated time and runs nothing.\n"
-		"  --pool-size SIZE: the bounce pool of bounce-bench and of the guest in\n"
-		"  the bounce and adaptive points (default 64M, Linux's swiotlb default;\n"
-		"  SEV/TDX guests use 6%% of RAM clamped to [64M, 1G]).\n"
-		"  The in-place modes run over the default conversion transport (what auto\n"
-		"  resolves to) and over each usable one of --transport doorbell,hypercall,\n"
-		"  queue (all, the default; 'default': none beyond it): doorbell where\n"
-		"  hypercall is the default, queue where an ioeventfd works.\n"
-		"  On that backend at qd 32, 1 vCPU, inplace, inplace-batch and adaptive\n"
-		"  also run on every platform profile (pkvm, tdx, snp, cca over their own\n"
-		"  call path; docs/platforms.md), and inplace and inplace-batch on ideal's\n"
-		"  eager conversion model and on 2 MiB pages where enough are free (make\n"
-		"  bench reserves them);\n"
-		"  --no-variants leaves those out.\n"
-		"  --emulated-ok runs the guest sweep on an emulated CPU too (labelled;\n"
-		"  never a verdict).\n",
-		bench_backends[__builtin_ctz(BENCH_VERDICT_BACKEND)]);
+	char about[1024];
+
+	snprintf(about, sizeof(about),
+		 "runs probe, convert-bench, bounce-bench (the host model) and (with KVM) "
+		 "the io-bench sweep; writes "
+		 "results/<host>-<date>/{results.json,results.csv,report.md,*.svg} "
+		 "and prints the verdict.\n"
+		 "The default is the verdict's sweep: every mode and transport x every "
+		 "--bs on the %s backend, qd 32, 1 vCPU, 5 runs of 0.5 s each, the "
+		 "modes of a point interleaved run by run.  On that backend at qd 32, "
+		 "1 vCPU, inplace, inplace-batch and adaptive also run on every platform "
+		 "profile (pkvm, tdx, snp, cca over their own call path; "
+		 "docs/platforms.md), and inplace and inplace-batch on ideal's eager "
+		 "conversion model and on 2 MiB pages where enough are free (make bench "
+		 "reserves them).",
+		 bench_backends[__builtin_ctz(BENCH_VERDICT_BACKEND)]);
+	cli_usage(f, "gmemkit bench", opts, about, NULL);
 }
 
 /* results/<host>-<date>[-quick|-full]: a quick or full run never
@@ -883,25 +865,57 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 	const char *vcpus_arg = NULL, *reps_arg = NULL, *rt_arg = NULL;
 	bool no_variants = false;
 	const struct cli_opt opts[] = {
-		CLI_FLAG("--quick", &o->quick),
-		CLI_FLAG("--no-variants", &no_variants),
-		CLI_FLAG("--full", &o->full),
-		CLI_FLAG("--plan", &o->plan),
-		CLI_FLAG("--emulated-ok", &o->emulated_ok),
-		CLI_LIST("--modes", &o->modes, modes),
-		CLI_LIST("--backends", &o->backends, bench_backends, .given = &backends_arg),
-		CLI_SIZES("--bs", &o->sizes, sizes),
-		CLI_UINTS("--qd", o->qd, &o->nqd, 1, 64, .given = &qd_arg),
-		CLI_UINTS("--vcpus", o->vcpus, &o->nvcpus, 1, 8, .given = &vcpus_arg),
-		CLI_UINT("--reps", &o->reps, 1, MAX_REPS, .given = &reps_arg),
-		CLI_SECONDS("--io-runtime", &o->io_runtime, 0.05, 60, .given = &rt_arg),
-		CLI_LIST("--transport", &o->transports, transports),
+		CLI_FLAG("--full", &o->full, .or_next = true,
+			 .help = "everything else too: --backends null,file,file-direct,ram, "
+				 "--qd 1,32, --vcpus 1,2, runs of 1 s"),
+		CLI_FLAG("--quick", &o->quick,
+			 .help = "the verdict's sweep, 3 runs of 0.2 s.  An option given "
+				 "explicitly overrides what --full or --quick choose"),
+		CLI_FLAG("--plan", &o->plan,
+			 .help = "prints the points and the estimated time and runs nothing"),
+		CLI_UINT("--reps", &o->reps, 1, MAX_REPS, .given = &reps_arg,
+			 .help = "runs per point (default 5; --quick: 3)"),
+		CLI_SECONDS("--io-runtime", &o->io_runtime, 0.05, 60, .given = &rt_arg,
+			    .help = "seconds per run (default 0.5; --quick: 0.2, --full: 1)"),
+		CLI_STRING("--out", &o->outdir, .arg = "DIR",
+			   .help = "where the results go (default "
+				   "results/<host>-<date>, -quick or -full added for "
+				   "those)"),
+		CLI_LIST("--modes", &o->modes, modes, .help = "io-bench modes (default all)"),
+		CLI_SIZES("--bs", &o->sizes, sizes, .help = "block sizes (default all)"),
+		CLI_UINTS("--qd", o->qd, &o->nqd, 1, 64, .given = &qd_arg,
+			  .help = "queue depths (default 32; --full: 1,32)"),
+		CLI_UINTS("--vcpus", o->vcpus, &o->nvcpus, 1, 8, .given = &vcpus_arg,
+			  .help = "vCPU counts (default 1; --full: 1,2)"),
+		CLI_LIST("--backends", &o->backends, bench_backends, .given = &backends_arg,
+			 .help = "io-bench backends (default the verdict's, above; --full: "
+				 "all; file-direct: file with O_DIRECT)"),
 		/* what bounce-bench and io-bench both take, any vCPU count */
 		CLI_SIZE("--pool-size", &o->pool_size, 2ULL << 20, GMEM_ABI_IO_POOL_MAX,
-			 .align = 2ULL << 20),
-		CLI_STRING("--out", &o->outdir),
-		CLI_STRING("--report-from", &o->report_from),
-		CLI_PAIR("--compare", compare),
+			 .align = 2ULL << 20,
+			 .help = "the bounce pool of bounce-bench and of the guest in the "
+				 "bounce and adaptive points (default 64M, Linux's swiotlb "
+				 "default; SEV/TDX guests use 6% of RAM clamped to [64M, "
+				 "1G])"),
+		CLI_LIST("--transport", &o->transports, transports,
+			 .help = "the in-place modes run over the default conversion "
+				 "transport (what auto resolves to) and over each usable "
+				 "one of these (default all; 'default': none beyond it): "
+				 "doorbell where hypercall is the default, queue where an "
+				 "ioeventfd works"),
+		CLI_FLAG("--emulated-ok", &o->emulated_ok,
+			 .help = "runs the guest sweep on an emulated CPU too (labelled; "
+				 "never a verdict)"),
+		CLI_FLAG("--no-variants", &no_variants,
+			 .help = "leaves out the platform profiles, the eager model and "
+				 "the 2 MiB pages runs (above)"),
+		CLI_PAIR("--compare", compare, .arg = "A.json B.json", .alone = true,
+			 .help = "two saved runs' results.json side by side, point by "
+				 "point (B/A)"),
+		CLI_STRING("--report-from", &o->report_from, .arg = "DIR/results.json",
+			   .alone = true,
+			   .help = "a saved run's report files and verdict again, from its "
+				   "results.json: written beside it, or in --out DIR"),
 		{ 0 }
 	};
 	char b1[24], b2[24], b3[24], b4[24];

@@ -452,18 +452,14 @@ static void print_json(const struct bench *b, unsigned int areas)
 	       sp[0], sp[1]);
 }
 
-static void usage(FILE *f)
+static void usage(FILE *f, const struct cli_opt *opts)
 {
-	fprintf(f, "usage: gmemkit bounce-bench [--json] [--reps N] [--pool-size SIZE]\n"
-		   "  bounce pool map+unmap (no copy), map+copy+unmap to the device (one\n"
-		   "  copy: an I/O write) and from it (copy in + copy out: an I/O read),\n"
-		   "  plain memcpy, and\n"
-		   "  memcpy into a buffer walked like the pool (memcpy_spread) of\n"
-		   "  512 B, 4 KiB, 64 KiB, 256 KiB; 1 and 2 threads (one area each).\n"
-		   "  --reps N          samples per configuration (default 200, 5..100000)\n"
-		   "  --pool-size SIZE  pool size, a multiple of 512 KiB up to 1G (default\n"
-		   "                    64M, swiotlb's default IO_TLB_DEFAULT_SIZE; SEV/TDX\n"
-		   "                    guests: 6%% of RAM clamped to [64M, 1G])\n");
+	cli_usage(f, "gmemkit bounce-bench", opts,
+		  "bounce pool map+unmap (no copy), map+copy+unmap to the device (one "
+		  "copy: an I/O write) and from it (copy in + copy out: an I/O read), "
+		  "plain memcpy, and memcpy into a buffer walked like the pool "
+		  "(memcpy_spread) of 512 B, 4 KiB, 64 KiB, 256 KiB; 1 and 2 threads "
+		  "(one area each).", NULL);
 }
 
 static int cmd_bounce_bench(int argc, char **argv)
@@ -473,10 +469,14 @@ static int cmd_bounce_bench(int argc, char **argv)
 	struct bench *b;
 	bool json = false;
 	const struct cli_opt opts[] = {
-		CLI_FLAG("--json", &json),
-		CLI_UINT("--reps", &reps, 5, 100000),
+		CLI_FLAG("--json", &json, .help = "one JSON object instead of the table"),
+		CLI_UINT("--reps", &reps, 5, 100000,
+			 .help = "samples per configuration (default 200)"),
 		CLI_SIZE("--pool-size", &pool_size, 2 * BOUNCE_SEG_SIZE, 1ull << 30,
-			 .align = 2 * BOUNCE_SEG_SIZE),
+			 .align = 2 * BOUNCE_SEG_SIZE,
+			 .help = "pool size (default 64M, swiotlb's default "
+				 "IO_TLB_DEFAULT_SIZE; SEV/TDX guests: 6% of RAM clamped "
+				 "to [64M, 1G])"),
 		{ 0 }
 	};
 	int err;

@@ -44,6 +44,9 @@ const struct gmem_cmd *cli_find_command(const char *name);
  *   gmemkit bench: unknown option '--bogus'
  *
  * Options may follow in any order; a later one overrides an earlier one.
+ * The table is the command's --help too: each entry's .help (and .arg),
+ * printed by cli_usage() from the command's usage(), which cli_parse()
+ * hands the table.
  */
 enum cli_kind {
 	CLI_K_FLAG,	/* bool: true when given (no value) */
@@ -84,9 +87,26 @@ struct cli_opt {
 	const char *what;
 	const char **given;		/* if set: the value (a flag: its name)
 					 * as typed, when the option is given */
+	/* what cli_usage() prints of it */
+	const char *arg;		/* the value's name in usage ("N", "LIST");
+					 * NULL: by kind (N, SIZE, SECONDS, NAME,
+					 * LIST, VALUE; a pair: "A B") */
+	const char *help;		/* what it does, wrapped to the width;
+					 * '\n' starts a line, a '\t' indents the
+					 * rest of its line to the next stop (8) */
+	bool values_in_help;		/* the help names every allowed value
+					 * itself: not listed after it */
+	bool required;			/* synopsis: not in [] */
+	bool alone;			/* synopsis: a form of its own,
+					 * "gmemkit <command> --opt ARG" */
+	bool or_next;			/* synopsis: one of this and the next
+					 * option, "[--full | --quick]" */
 };
 
 #define CLI_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+/* A number macro's digits, for a help string: "default " CLI_STR(X) */
+#define __CLI_STR(x)		#x
+#define CLI_STR(x)		__CLI_STR(x)
 /* d, as a void *, if it points to a type (a compile error otherwise) */
 #define __cli_dest(d, type)	((void *)(1 ? (d) : (type *)0))
 
@@ -143,12 +163,35 @@ int cli_platform(const char *value, void *platform);
 
 /*
  * cli_parse() - argv[1..argc-1] against the table opts.  -h or --help
- * prints usage(stdout).  Returns 0 to run, 1 after --help (exit 0), or
- * -EINVAL after printing what is wrong (exit 2); destinations of options
- * given before the bad one may have been written.
+ * prints usage(stdout, opts).  Returns 0 to run, 1 after --help (exit 0),
+ * or -EINVAL after printing what is wrong (exit 2); destinations of
+ * options given before the bad one may have been written.
  */
 int cli_parse(int argc, char **argv, const struct cli_opt *opts,
-	      void (*usage)(FILE *f));
+	      void (*usage)(FILE *f, const struct cli_opt *opts));
+
+/*
+ * cli_usage() - a command's --help, made from its option table (the one
+ * place an option and its help are written), kvmtool's and fio's way:
+ *
+ *   usage: gmemkit bounce-bench [--json] [--reps N] [--pool-size SIZE]
+ *     ABOUT, wrapped
+ *     --reps N          HELP; range 5..100000
+ *     --pool-size SIZE  HELP; range 512k..1G, a multiple of 512k
+ *   EPILOGUE, wrapped
+ *
+ * The synopsis has every option with its value's name (.arg), in table
+ * order, then a line of its own for each .alone one.  Each option's help
+ * is followed by what it accepts, from the table: a number's or a size's
+ * range (a multiple of, a power of 2), names[] (one of; a comma list of),
+ * sizes[], a CLI_FN's what; not when .values_in_help.  about (indented 2)
+ * and epilogue (not indented) are free text, NULL for none, wrapped as
+ * help is: what is not an option (exit status, notes).  Lines end before
+ * column CLI_USAGE_WIDTH + 1 but for a word longer than the room left.
+ */
+#define CLI_USAGE_WIDTH	78
+void cli_usage(FILE *f, const char *cmd, const struct cli_opt *opts,
+	       const char *about, const char *epilogue);
 
 /*
  * Messages: every one a command prints starts "gmemkit <command>: " (cli/main.c

@@ -1376,43 +1376,18 @@ static void print_json(const struct bench *b, const struct probe_host_caps *caps
 	printf("]}\n");
 }
 
-static void usage(FILE *f)
+static void usage(FILE *f, const struct cli_opt *opts)
 {
-	fprintf(f, "usage: gmemkit convert-bench [--json] [--reps N] [--pages N,N,...]\n"
-		   "                             [--models lazy,eager,huge] [--backing auto|memfd]\n"
-		   "                             [--transport LIST] [--conv-poll-us N]\n"
-		   "                             [--platform LIST]\n"
-		   "  round trip share + touch of each page + unshare for 1, 16, 256, 512\n"
-		   "  pages (or --pages, at most %d counts of 1..%d), in place and\n"
-		   "  destructive, per conversion model (--models, default all):\n"
-		   "    lazy   mprotect of the host view: the host's first touch faults each\n"
-		   "           page in (guest_memfd where the host maps it, else memfd;\n"
-		   "           --backing memfd: memfd anyway); beside it the bare mprotect\n"
-		   "           flip (baseline) and the bare mprotect + zap pair (bare_lazy)\n"
-		   "    eager  one userfaultfd-registered mapping of a memfd: the run is\n"
-		   "           mapped at share (UFFDIO_CONTINUE), zapped at unshare; beside it\n"
-		   "           the bare continue + zap pair (bare_eager)\n"
-		   "    huge   eager on one 2 MiB hugetlb page (needs %d free 2 MiB pages:\n"
-		   "           vm.nr_hugepages); beside it the bare pair (bare_huge)\n"
-		   "  and a memcpy of the same bytes into cold-ish memory, for scale.\n"
-		   "  Each with the process idle (threads 0: the lower bound) and with one\n"
-		   "  vCPU-like busy thread per other online CPU (at most %d: every flush is\n"
-		   "  a TLB shootdown to them, the headline figure).\n"
-		   "  With KVM the guest-observed round trip (lazy model) through each\n"
-		   "  --transport of doorbell,hypercall,queue (default: every usable one),\n"
-		   "  queue with the converter polling (--conv-poll-us, default %d; 0: only\n"
-		   "  asleep) and asleep\n"
-		   "  --platform LIST  platform profiles, a comma list of ideal, pkvm, tdx,\n"
-		   "  snp, cca (default ideal: only the rows above, each range one call;\n"
-		   "  docs/platforms.md).  Each other one adds host round trips (lazy model)\n"
-		   "  with each size converted as its calls, each call one conversion: pkvm\n"
-		   "  one per 4 KiB page, tdx <= 2 MiB, snp <= 64 pages, cca the range (the\n"
-		   "  host stopping at 2 MiB boundaries); destructive for tdx, snp and cca;\n"
-		   "  its calls per direction and what it leaves out beside them; and with\n"
-		   "  KVM the guest's round trip made of those calls over its own call path\n"
-		   "  (pkvm, cca: queue; tdx, snp: hypercall where its exits reach the VMM,\n"
-		   "  else doorbell)\n",
-		MAX_PC, MAX_PAGES, HUGE_NEEDED, MAX_BUSY, VMM_CONV_POLL_US_DEFAULT);
+	cli_usage(f, "gmemkit convert-bench", opts,
+		  "round trip share + touch of each page + unshare for 1, 16, 256, 512 "
+		  "pages (or --pages), in place and destructive, per conversion model "
+		  "(--models), and a memcpy of the same bytes into cold-ish memory, for "
+		  "scale.  Each with the process idle (threads 0: the lower bound) and "
+		  "with one vCPU-like busy thread per other online CPU (at most "
+		  CLI_STR(MAX_BUSY) ": every flush is a TLB shootdown to them, the "
+		  "headline figure).  With KVM the guest-observed round trip (lazy "
+		  "model) through each --transport, queue with the converter polling "
+		  "(--conv-poll-us) and asleep; and per --platform profile.", NULL);
 }
 
 static int cmd_convert_bench(int argc, char **argv)
@@ -1448,15 +1423,57 @@ static int cmd_convert_bench(int argc, char **argv)
 	b->npc = 4;
 	{
 		const struct cli_opt opts[] = {
-			CLI_FLAG("--json", &json),
-			CLI_UINT("--reps", &reps, 3, 1000000),
-			CLI_UINTS("--pages", b->pc, &b->npc, 1, MAX_PAGES),
-			CLI_LIST("--models", &b->models, models, .given = &models_arg),
-			CLI_LIST("--transport", &b->transports, transports),
+			CLI_FLAG("--json", &json,
+				 .help = "one JSON object instead of the tables"),
+			CLI_UINT("--reps", &reps, 3, 1000000,
+				 .help = "round trips timed per configuration (default 200; "
+					 "in the guest at most 100000)"),
+			CLI_UINTS("--pages", b->pc, &b->npc, 1, MAX_PAGES, .arg = "N,N,...",
+				  .help = "the page counts of the round trips (default 1, "
+					  "16, 256, 512)"),
+			CLI_LIST("--models", &b->models, models, .given = &models_arg,
+				 .help = "a comma list of conversion models (default all of "
+				 "them):\n"
+				 "lazy\tmprotect of the host view: the host's first touch "
+				 "faults each page in (guest_memfd where the host maps it, "
+				 "else memfd; --backing memfd: memfd anyway); beside it the "
+				 "bare mprotect flip (baseline) and the bare mprotect + zap "
+				 "pair (bare_lazy)\n"
+				 "eager\tone userfaultfd-registered mapping of a memfd: the "
+				 "run is mapped at share (UFFDIO_CONTINUE), zapped at "
+				 "unshare; beside it the bare continue + zap pair "
+				 "(bare_eager)\n"
+				 "huge\teager on one 2 MiB hugetlb page (needs "
+				 CLI_STR(HUGE_NEEDED) " free 2 MiB pages: vm.nr_hugepages); "
+				 "beside it the bare pair (bare_huge)",
+				 .values_in_help = true),
+			CLI_LIST("--transport", &b->transports, transports,
+				 .help = "with KVM: the guest-observed round trip through "
+					 "each of these (default: every usable one)"),
 			CLI_UINT("--conv-poll-us", &us, 0, VMM_CONV_POLL_US_MAX,
-				 .given = &us_arg),
-			CLI_CHOICE("--backing", &backing, backings),
-			CLI_LIST("--platform", &b->plats, plats),
+				 .given = &us_arg,
+				 .help = "queue: the converter busy-polls N us after its "
+					 "last request (default "
+					 CLI_STR(VMM_CONV_POLL_US_DEFAULT) "; 0: only "
+					 "asleep)"),
+			CLI_CHOICE("--backing", &backing, backings, .arg = "auto|memfd",
+				   .values_in_help = true,
+				   .help = "the lazy model's memory: auto (the default: "
+					   "guest_memfd where the host maps it, else memfd) "
+					   "or memfd (memfd anyway)"),
+			CLI_LIST("--platform", &b->plats, plats,
+				 .help = "platform profiles (default ideal: only the rows "
+					 "above, each range one call; docs/platforms.md).  "
+					 "Each other one adds host round trips (lazy model) "
+					 "with each size converted as its calls, each call "
+					 "one conversion: pkvm one per 4 KiB page, tdx <= 2 "
+					 "MiB, snp <= 64 pages, cca the range (the host "
+					 "stopping at 2 MiB boundaries); destructive for "
+					 "tdx, snp and cca; its calls per direction and what "
+					 "it leaves out beside them; and with KVM the guest's "
+					 "round trip made of those calls over its own call "
+					 "path (pkvm, cca: queue; tdx, snp: hypercall where "
+					 "its exits reach the VMM, else doorbell)"),
 			{ 0 }
 		};
 

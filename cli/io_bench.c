@@ -33,76 +33,13 @@ struct opts {
 	char spec[4200];
 };
 
-static void usage(FILE *f)
+static void usage(FILE *f, const struct cli_opt *opts)
 {
-	fprintf(f,
-		"usage: gmemkit io-bench [--mode M] [--bs SIZE] [--qd N] [--rw RW] [--vcpus N]\n"
-		"                        [--backend null|ram|file] [--ram-size SIZE]\n"
-		"                        [--disk PATH] [--direct]\n"
-		"                        [--runtime SECONDS]\n"
-		"                        [--transport auto|hypercall|doorbell|queue]\n"
-		"                        [--conv-model lazy|eager|huge]\n"
-		"                        [--platform ideal|pkvm|tdx|snp|cca]\n"
-		"                        [--adapt-paths bounce,inplace,persistent,batched]\n"
-		"                        [--conv-poll-us N] [--conv-no-pin] [--poll-us N]\n"
-		"                        [--pool-size SIZE] [--persist-buf SIZE]\n"
-		"                        [--churn] [--json]\n"
-		"  --mode M        shared, bounce, inplace, inplace-batch, inplace-scatter,\n"
-		"                  adaptive, persistent (default bounce), or mixed (stress:\n"
-		"                  each request shared, bounce or inplace at random, now and\n"
-		"                  then an inplace-batch batch)\n"
-		"  --bs SIZE       block size, power of 2, 4k..1M (default 4k)\n"
-		"  --qd N          requests in flight per vCPU, 1..%d (default 1)\n"
-		"  --rw RW         read, write, randread, randwrite, randrw (default randread)\n"
-		"  --vcpus N       vCPUs driving I/O, 1..%d (default 1)\n"
-		"  --backend B     null (1 GiB, device never touches the data), ram (memory-\n"
-		"                  backed, like null_blk memory_backed=1: the device copies\n"
-		"                  every byte with memcpy; data verified) or file (--disk\n"
-		"                  PATH; data verified)\n"
-		"  --ram-size SIZE ram backend: its store, a multiple of 512, up to 64G\n"
-		"                  (default 1G; pages come on first write)\n"
-		"  --direct        file backend with O_DIRECT\n"
-		"  --runtime S     seconds of measured I/O, fractions allowed (default 5)\n"
-		"  --transport T   conversion transport (default auto: hypercall if its exits\n"
-		"                  reach the VMM, else doorbell); queue: a ring serviced by a\n"
-		"                  converter thread (no userspace exit; a kick only when asleep)\n"
-		"  --conv-model M  how guest RAM converts (default lazy): lazy (guest_memfd\n"
-		"                  where it maps, mprotect; the host's first touch of a\n"
-		"                  re-shared page faults it in, as upstream today), eager\n"
-		"                  (memfd, one mapping, userfaultfd: a share maps the run),\n"
-		"                  huge (eager on 2 MiB pages: whole-page conversions; needs\n"
-		"                  free vm.nr_hugepages; not inplace-scatter or mixed)\n"
-		"  --platform P    how the guest converts (default ideal; docs/platforms.md):\n"
-		"                  ideal (one call per range or list, contents kept), pkvm\n"
-		"                  (a call per 4 KiB granule, queue), tdx (<= 2 MiB per\n"
-		"                  call, exit to the VMM), snp (<= 64 page entries per call,\n"
-		"                  lists, exit), cca (the host stops at 2 MiB boundaries,\n"
-		"                  the guest loops; queue); tdx, snp and cca destroy\n"
-		"                  contents: an in-place I/O copies its data once\n"
-		"  --adapt-paths L adaptive: the paths it chooses from (default all four:\n"
-		"                  bounce, inplace, persistent, batched)\n"
-		"  --conv-poll-us N  queue: converter busy-polls N us after its last request\n"
-		"                  (default %d; 0: sleeps at once, every request kicks)\n"
-		"  --conv-no-pin   queue: leave the converter to the scheduler (default: a CPU\n"
-		"                  of its own, vCPU threads kept off it, when there are enough)\n"
-		"  --poll-us N     device busy-polls N us after work (driver skips kicks\n"
-		"                  meanwhile; default 0: every batch kicks)\n"
-		"  --pool-size SIZE  the guest's bounce pool (bounce, adaptive, mixed); default\n"
-		"                  64M, Linux's swiotlb default (IO_TLB_DEFAULT_SIZE); SEV/TDX\n"
-		"                  guests size it to 6%% of RAM clamped to [64M, 1G].  A\n"
-		"                  multiple of 256k x areas (areas: vCPUs rounded up to a\n"
-		"                  power of 2), at least bs x vCPUs + 512k x areas, at most 1G\n"
-		"  --persist-buf SIZE  persistent: bytes of each always-shared buffer (one\n"
-		"                  per request slot: qd x vCPUs of them), power of 2 from\n"
-		"                  --bs to 1M (default 1M, the driver's largest request)\n"
-		"  --churn         with --mode mixed: between requests each vCPU shares and\n"
-		"                  unshares random scratch pages and unshares buffers the\n"
-		"                  device holds (each must be refused -EBUSY)\n"
-		"  --json          one JSON object: {\"results\":[{...}]}\n"
-		"Needs /dev/kvm (elsewhere: tools/testvm build/gmemkit io-bench ...,\n"
-		"where the numbers are emulated).\n"
-		"exit status: 0 passed, 1 I/O or verify errors or guest failure, 2 usage or setup\n",
-		GMEM_ABI_IO_MAX_QD, GMEM_ABI_IO_MAX_VCPUS, VMM_CONV_POLL_US_DEFAULT);
+	cli_usage(f, "gmemkit io-bench", opts, NULL,
+		  "Needs /dev/kvm (elsewhere: tools/testvm build/gmemkit io-bench ..., "
+		  "where the numbers are emulated).\n"
+		  "exit status: 0 passed, 1 I/O or verify errors or guest failure, 2 usage "
+		  "or setup");
 }
 
 static int parse_mode(const char *v, void *mode)
@@ -160,31 +97,90 @@ static int parse(int argc, char **argv, struct opts *o)
 	const struct cli_opt opts[] = {
 		CLI_FN("--mode", &o->c.mode, parse_mode,
 		       "shared, bounce, inplace, inplace-batch, inplace-scatter, adaptive, "
-		       "persistent or mixed"),
-		CLI_SIZE("--bs", &o->c.bs, GMEM_ABI_IO_MIN_BS, GMEM_ABI_IO_MAX_BS, .pow2 = true),
-		CLI_UINT("--qd", &o->c.qd, 1, GMEM_ABI_IO_MAX_QD),
-		CLI_UINT("--vcpus", &o->c.vcpus, 1, GMEM_ABI_IO_MAX_VCPUS),
-		CLI_FN("--rw", &o->c.rw, parse_rw, "read, write, randread, randwrite or randrw"),
-		CLI_ONE_OF("--backend", &o->backend, backends),
-		CLI_SIZE("--ram-size", &o->ram_size, 512, 64ULL << 30, .given = &o->ram_arg),
-		CLI_STRING("--disk", &o->disk),
-		CLI_FLAG("--direct", &o->direct),
-		CLI_SECONDS("--runtime", &o->c.runtime_s, 0, 3600, .fmin_open = true),
-		CLI_TRANSPORT("--transport", &o->c.transport),
+		       "persistent or mixed", .arg = "M",
+		       .help = "the I/O mode (default bounce; mixed, a stress: each "
+			       "request shared, bounce or inplace at random, now and then "
+			       "an inplace-batch batch)"),
+		CLI_SIZE("--bs", &o->c.bs, GMEM_ABI_IO_MIN_BS, GMEM_ABI_IO_MAX_BS,
+			 .pow2 = true, .help = "block size (default 4k)"),
+		CLI_UINT("--qd", &o->c.qd, 1, GMEM_ABI_IO_MAX_QD,
+			 .help = "requests in flight per vCPU (default 1)"),
+		CLI_UINT("--vcpus", &o->c.vcpus, 1, GMEM_ABI_IO_MAX_VCPUS,
+			 .help = "vCPUs driving I/O (default 1)"),
+		CLI_FN("--rw", &o->c.rw, parse_rw,
+		       "read, write, randread, randwrite or randrw", .arg = "RW",
+		       .help = "the access pattern (default randread)"),
+		CLI_ONE_OF("--backend", &o->backend, backends, .arg = "B",
+			   .values_in_help = true,
+			   .help = "null (1 GiB, device never touches the data; the "
+				   "default), ram (memory-backed, like null_blk "
+				   "memory_backed=1: the device copies every byte with "
+				   "memcpy; data verified) or file (--disk PATH; data "
+				   "verified)"),
+		CLI_SIZE("--ram-size", &o->ram_size, 512, 64ULL << 30, .given = &o->ram_arg,
+			 .help = "ram backend: its store, a multiple of 512 (default 1G; "
+				 "pages come on first write)"),
+		CLI_STRING("--disk", &o->disk, .arg = "PATH",
+			   .help = "file backend: the disk, an existing file (truncate -s "
+				   "1G PATH makes one)"),
+		CLI_FLAG("--direct", &o->direct, .help = "file backend with O_DIRECT"),
+		CLI_SECONDS("--runtime", &o->c.runtime_s, 0, 3600, .fmin_open = true,
+			    .help = "seconds of measured I/O, fractions allowed (default 5)"),
+		CLI_TRANSPORT("--transport", &o->c.transport, .arg = "T",
+			      .values_in_help = true,
+			      .help = "conversion transport (default auto: hypercall if its "
+				      "exits reach the VMM, else doorbell); queue: a ring "
+				      "serviced by a converter thread (no userspace exit; a "
+				      "kick only when asleep)"),
 		CLI_FN("--conv-model", &o->c.conv_model, parse_conv_model,
-		       "lazy, eager or huge"),
-		CLI_PLATFORM("--platform", &o->c.platform),
-		CLI_LIST("--adapt-paths", &o->c.adapt_paths, paths, .given = &paths_arg),
-		CLI_UINT("--conv-poll-us", &us, 0, VMM_CONV_POLL_US_MAX, .given = &us_arg),
-		CLI_FLAG("--conv-no-pin", &o->c.conv_no_pin),
-		CLI_UINT("--poll-us", &o->c.poll_us, 0, 1000000),
+		       "lazy, eager or huge", .arg = "M", .values_in_help = true,
+		       .help = "how guest RAM converts (default lazy): lazy (guest_memfd "
+			       "where it maps, mprotect; the host's first touch of a "
+			       "re-shared page faults it in, as upstream today), eager "
+			       "(memfd, one mapping, userfaultfd: a share maps the run), "
+			       "huge (eager on 2 MiB pages: whole-page conversions; needs "
+			       "free vm.nr_hugepages; not inplace-scatter or mixed)"),
+		CLI_PLATFORM("--platform", &o->c.platform, .arg = "P", .values_in_help = true,
+			     .help = "how the guest converts (default ideal; "
+				     "docs/platforms.md): ideal (one call per range or "
+				     "list, contents kept), pkvm (a call per 4 KiB granule, "
+				     "queue), tdx (<= 2 MiB per call, exit to the VMM), snp "
+				     "(<= 64 page entries per call, lists, exit), cca (the "
+				     "host stops at 2 MiB boundaries, the guest loops; "
+				     "queue); tdx, snp and cca destroy contents: an in-place "
+				     "I/O copies its data once"),
+		CLI_LIST("--adapt-paths", &o->c.adapt_paths, paths, .given = &paths_arg,
+			 .help = "adaptive: the paths it chooses from (default all four)"),
+		CLI_UINT("--conv-poll-us", &us, 0, VMM_CONV_POLL_US_MAX, .given = &us_arg,
+			 .help = "queue: converter busy-polls N us after its last request "
+				 "(default " CLI_STR(VMM_CONV_POLL_US_DEFAULT) "; 0: sleeps "
+				 "at once, every request kicks)"),
+		CLI_FLAG("--conv-no-pin", &o->c.conv_no_pin,
+			 .help = "queue: leave the converter to the scheduler (default: a "
+				 "CPU of its own, vCPU threads kept off it, when there are "
+				 "enough)"),
+		CLI_UINT("--poll-us", &o->c.poll_us, 0, 1000000,
+			 .help = "device busy-polls N us after work (driver skips kicks "
+				 "meanwhile; default 0: every batch kicks)"),
 		/* the limits of any run; parse() checks bs and vCPUs' below */
 		CLI_SIZE("--pool-size", &o->c.pool_size, gmem_abi_io_pool_unit(1),
-			 GMEM_ABI_IO_POOL_MAX, .given = &o->pool_arg),
+			 GMEM_ABI_IO_POOL_MAX, .given = &o->pool_arg,
+			 .help = "the guest's bounce pool (bounce, adaptive, mixed); "
+				 "default 64M, Linux's swiotlb default "
+				 "(IO_TLB_DEFAULT_SIZE); SEV/TDX guests size it to 6% of "
+				 "RAM clamped to [64M, 1G].  A multiple of 256k x areas "
+				 "(areas: vCPUs rounded up to a power of 2), at least bs x "
+				 "vCPUs + 512k x areas"),
 		CLI_SIZE("--persist-buf", &o->c.persist_size, GMEM_ABI_IO_MIN_BS,
-			 GMEM_ABI_IO_MAX_BS, .pow2 = true, .given = &o->persist_arg),
-		CLI_FLAG("--churn", &churn),
-		CLI_FLAG("--json", &o->json),
+			 GMEM_ABI_IO_MAX_BS, .pow2 = true, .given = &o->persist_arg,
+			 .help = "persistent: bytes of each always-shared buffer (one per "
+				 "request slot: qd x vCPUs of them), from --bs up (default "
+				 "1M, the driver's largest request)"),
+		CLI_FLAG("--churn", &churn,
+			 .help = "with --mode mixed: between requests each vCPU shares and "
+				 "unshares random scratch pages and unshares buffers the "
+				 "device holds (each must be refused -EBUSY)"),
+		CLI_FLAG("--json", &o->json, .help = "one JSON object: {\"results\":[{...}]}"),
 		{ 0 }
 	};
 	int err = cli_parse(argc, argv, opts, usage);

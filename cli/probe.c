@@ -200,9 +200,11 @@ static void print_json(const struct probe_host_caps *c)
 	print_models_json(c);
 }
 
-static void usage(FILE *f)
+static void usage(FILE *f, const struct cli_opt *opts)
 {
-	fprintf(f, "usage: gmemkit probe [--json]\n");
+	cli_usage(f, "gmemkit probe", opts,
+		  "what the host offers (KVM, guest_memfd, hypercall exits, the "
+		  "conversion queue, guest speed) and what gmemkit will use", NULL);
 }
 
 static int cmd_probe(int argc, char **argv)
@@ -210,7 +212,7 @@ static int cmd_probe(int argc, char **argv)
 	struct probe_host_caps caps;
 	bool json = false;
 	const struct cli_opt opts[] = {
-		CLI_FLAG("--json", &json),
+		CLI_FLAG("--json", &json, .help = "one JSON object instead of the text"),
 		{ 0 }
 	};
 	int err = cli_parse(argc, argv, opts, usage);

@@ -14,41 +14,13 @@
 /* gmemkit run --kernel: a stock Linux guest (cli/run_linux.c). */
 int cmd_run_linux(int argc, char **argv);
 
-static void usage(FILE *f)
+static void usage(FILE *f, const struct cli_opt *opts)
 {
-	int t;
-
-	fprintf(f,
-		"usage: gmemkit run [--vcpus N] [--mem SIZE] [--test NAME]\n"
-		"                   [--transport auto|hypercall|doorbell|queue]\n"
-		"                   [--conv-poll-us N] [--mode inplace|destructive]\n"
-		"                   [--platform ideal|pkvm|tdx|snp|cca]\n"
-		"                   [--timeout MS] [--reps N]\n"
-		"  --vcpus N      vCPUs, 1..%d (default 1)\n"
-		"  --mem SIZE     guest RAM, multiple of 2M, 32M..3G (default 64M)\n"
-		"  --test NAME    guest test (default hello):",
-		GMEM_ABI_MAX_VCPUS);
-	for (t = 1; t < GMEM_ABI_TEST_MAX; t++)
-		fprintf(f, " %s", vmm_test_name((enum gmem_abi_test)t));
-	fprintf(f, "\n"
-		"  --transport    conversion transport (default auto: probed; queue: a ring\n"
-		"                 serviced by a converter thread, no userspace exit)\n"
-		"  --conv-poll-us queue: converter busy-polls N us after its last request\n"
-		"                 (default %d; 0: sleeps at once, every request kicks)\n"
-		"  --mode         conversion mode of guest RAM (default inplace; the\n"
-		"                 platform's: destructive for tdx, snp and cca)\n"
-		"  --platform P   the guest converts as that platform's calls (default\n"
-		"                 ideal: one request; docs/platforms.md): pkvm one per\n"
-		"                 4 KiB page, tdx <= 2 MiB each, snp <= 64 pages each,\n"
-		"                 cca the range, the host stopping at 2 MiB boundaries;\n"
-		"                 tdx, snp and cca destroy contents (mode destructive);\n"
-		"                 transport auto: queue for pkvm and cca (exitless)\n"
-		"  --timeout MS   watchdog (default %u)\n"
-		"  --reps N       samples per series for --test bench (default 100)\n"
-		"exit status: 0 the guest passed, 1 it failed or faulted, 2 usage or setup error\n"
-		"       gmemkit run --kernel BZIMAGE ...: boot a stock Linux kernel instead\n"
-		"                 (gmemkit run --help --kernel)\n",
-		VMM_CONV_POLL_US_DEFAULT, VMM_DEFAULT_TIMEOUT_MS);
+	cli_usage(f, "gmemkit run", opts, NULL,
+		  "exit status: 0 the guest passed, 1 it failed or faulted, 2 usage or "
+		  "setup error\n"
+		  "       gmemkit run --kernel BZIMAGE ...: boot a stock Linux kernel "
+		  "instead (gmemkit run --help --kernel)");
 }
 
 /* 0 to run, 1 after --help, -EINVAL on a bad option. */
@@ -61,16 +33,35 @@ static int parse(int argc, char **argv, struct vmm_config *c)
 	const char *tests[GMEM_ABI_TEST_MAX] = { NULL }, *us_arg = NULL, *mode_arg = NULL;
 	unsigned int us = 0, mode = c->mode, test = c->test, plat = c->platform, t;
 	const struct cli_opt opts[] = {
-		CLI_UINT("--vcpus", &c->vcpus, 1, GMEM_ABI_MAX_VCPUS),
+		CLI_UINT("--vcpus", &c->vcpus, 1, GMEM_ABI_MAX_VCPUS,
+			 .help = "vCPUs (default 1)"),
 		CLI_SIZE("--mem", &c->mem_size, GMEM_ABI_MEM_MIN, GMEM_ABI_MEM_MAX,
-			 .align = GMEM_ABI_MEM_ALIGN),
-		CLI_CHOICE("--test", &test, tests),
-		CLI_TRANSPORT("--transport", &c->transport),
-		CLI_UINT("--conv-poll-us", &us, 0, VMM_CONV_POLL_US_MAX, .given = &us_arg),
-		CLI_CHOICE("--mode", &mode, modes, .given = &mode_arg),
-		CLI_PLATFORM("--platform", &plat),
-		CLI_UINT("--timeout", &c->timeout_ms, 1, 3600000),
-		CLI_UINT("--reps", &c->bench_reps, 1, 100000),
+			 .align = GMEM_ABI_MEM_ALIGN, .help = "guest RAM (default 64M)"),
+		CLI_CHOICE("--test", &test, tests, .help = "guest test (default hello)"),
+		CLI_TRANSPORT("--transport", &c->transport, .arg = "T",
+			      .help = "conversion transport (default auto: probed; queue: "
+				      "a ring serviced by a converter thread, no "
+				      "userspace exit)"),
+		CLI_UINT("--conv-poll-us", &us, 0, VMM_CONV_POLL_US_MAX, .given = &us_arg,
+			 .help = "queue: converter busy-polls N us after its last request "
+				 "(default " CLI_STR(VMM_CONV_POLL_US_DEFAULT) "; 0: sleeps "
+				 "at once, every request kicks)"),
+		CLI_CHOICE("--mode", &mode, modes, .given = &mode_arg, .arg = "M",
+			   .help = "conversion mode of guest RAM (default inplace; the "
+				   "platform's: destructive for tdx, snp and cca)"),
+		CLI_PLATFORM("--platform", &plat, .arg = "P", .values_in_help = true,
+			     .help = "the guest converts as that platform's calls "
+				     "(default ideal: one request; docs/platforms.md): "
+				     "pkvm one per 4 KiB page, tdx <= 2 MiB each, snp <= 64 "
+				     "pages each, cca the range, the host stopping at 2 MiB "
+				     "boundaries; tdx, snp and cca destroy contents (mode "
+				     "destructive); transport auto: queue for pkvm and cca "
+				     "(exitless)"),
+		CLI_UINT("--timeout", &c->timeout_ms, 1, 3600000, .arg = "MS",
+			 .help = "watchdog, in milliseconds (default "
+				 CLI_STR(VMM_DEFAULT_TIMEOUT_MS) ")"),
+		CLI_UINT("--reps", &c->bench_reps, 1, 100000,
+			 .help = "samples per series for --test bench (default 100)"),
 		{ 0 }
 	};
 	int err;

@@ -12,24 +12,13 @@
 #include "cmd.h"
 #include "gmemkit/linux.h"
 
-static void usage(FILE *f)
+static void usage(FILE *f, const struct cli_opt *opts)
 {
-	fprintf(f,
-		"usage: gmemkit run --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]\n"
-		"                   [--disk SPEC] [--mem SIZE] [--vcpus N] [--timeout MS]\n"
-		"  --kernel FILE   a Linux bzImage (boot protocol 2.12+, 64-bit entry)\n"
-		"  --initrd FILE   initial ramdisk, loaded at the top of guest RAM\n"
-		"  --append LINE   kernel command line (e.g. \"console=ttyS0 swiotlb=force\")\n"
-		"  --disk SPEC     virtio-blk (virtio-mmio, found through ACPI): null[:SIZE]\n"
-		"                  or file:PATH[,direct][,ro][,sync] (default: no disk)\n"
-		"  --mem SIZE      guest RAM, multiple of 2M, 64M..3G (default 256M),\n"
-		"                  all of it shared: a stock kernel never converts\n"
-		"  --vcpus N       vCPUs, 1..%d (default 1)\n"
-		"  --timeout MS    watchdog (default %u)\n"
-		"The UART (ttyS0) goes to stdout, gmemkit's report to stderr.  docs/linux-guest.md\n"
-		"says what the kernel needs.  exit status: 0 the guest powered off, 1 it\n"
-		"reset, faulted or timed out, 2 usage, bad input or no VM\n",
-		LINUX_MAX_VCPUS, LINUX_DEFAULT_TIMEOUT_MS);
+	cli_usage(f, "gmemkit run", opts, NULL,
+		  "The UART (ttyS0) goes to stdout, gmemkit's report to stderr.  "
+		  "docs/linux-guest.md says what the kernel needs.\n"
+		  "exit status: 0 the guest powered off, 1 it reset, faulted or timed "
+		  "out, 2 usage, bad input or no VM");
 }
 
 static void report(const struct linux_vm *vm, const struct linux_result *r)
@@ -68,14 +57,25 @@ int cmd_run_linux(int argc, char **argv)
 {
 	struct linux_config cfg = { .vcpus = 1 };
 	const struct cli_opt opts[] = {
-		CLI_STRING("--kernel", &cfg.kernel),
-		CLI_STRING("--initrd", &cfg.initrd),
-		CLI_STRING("--append", &cfg.cmdline),
-		CLI_STRING("--disk", &cfg.disk),
+		CLI_STRING("--kernel", &cfg.kernel, .arg = "BZIMAGE", .required = true,
+			   .help = "a Linux bzImage (boot protocol 2.12+, 64-bit entry)"),
+		CLI_STRING("--initrd", &cfg.initrd, .arg = "FILE",
+			   .help = "initial ramdisk, loaded at the top of guest RAM"),
+		CLI_STRING("--append", &cfg.cmdline, .arg = "CMDLINE",
+			   .help = "kernel command line "
+				   "(e.g. \"console=ttyS0 swiotlb=force\")"),
+		CLI_STRING("--disk", &cfg.disk, .arg = "SPEC",
+			   .help = "virtio-blk (virtio-mmio, found through ACPI): null[:SIZE] "
+				   "or file:PATH[,direct][,ro][,sync] (default: no disk)"),
 		CLI_SIZE("--mem", &cfg.mem_size, LINUX_MEM_MIN, LINUX_MEM_MAX,
-			 .align = GMEM_ABI_MEM_ALIGN),
-		CLI_UINT("--vcpus", &cfg.vcpus, 1, LINUX_MAX_VCPUS),
-		CLI_UINT("--timeout", &cfg.timeout_ms, 1, 3600000),
+			 .align = GMEM_ABI_MEM_ALIGN,
+			 .help = "guest RAM (default 256M), all of it shared: a stock "
+				 "kernel never converts"),
+		CLI_UINT("--vcpus", &cfg.vcpus, 1, LINUX_MAX_VCPUS,
+			 .help = "vCPUs (default 1)"),
+		CLI_UINT("--timeout", &cfg.timeout_ms, 1, 3600000, .arg = "MS",
+			 .help = "watchdog, in milliseconds (default "
+				 CLI_STR(LINUX_DEFAULT_TIMEOUT_MS) ")"),
 		{ 0 }
 	};
 	struct linux_result res;

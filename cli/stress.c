@@ -17,36 +17,14 @@
 #include "gmemkit/parse.h"
 #include "harness/stress.h"
 
-static void usage(FILE *f)
+static void usage(FILE *f, const struct cli_opt *opts)
 {
-	fprintf(f,
-		"usage: gmemkit stress [options]\n"
-		"  --seconds N       the measured run (default 60, 1..86400)\n"
-		"  --threads N       vCPU threads (default 2, 1..8)\n"
-		"  --qd N            requests in flight per thread (default 8, 1..32)\n"
-		"  --bs SIZE         bytes per request, power of 2 in [4k, 1M] (default 64k)\n"
-		"  --mode MODE       the guest workload's mode, as io-bench's (default mixed:\n"
-		"                    shared, bounce or inplace at random per request, some\n"
-		"                    inplace-batch batches)\n"
-		"  --no-churn        mixed: no conversions of scratch pages or held buffers\n"
-		"                    between requests\n"
-		"  --backend KIND    file (temp file, io_uring; default), file-sync, ram\n"
-		"                    (memory-backed, --disk-size of store; data checked), null\n"
-		"  --disk-size SIZE  disk size (default 64M)\n"
-		"  --pool-size SIZE  bounce pool (bounce, adaptive, mixed; default the\n"
-		"                    smallest for --bs and --threads)\n"
-		"  --inject SPEC     faults, e.g. eio:0.01,enospc:0.01,short:0.01,submit:#100\n"
-		"                    (IOERR expected); kick:RATE fails the batch push, the\n"
-		"                    I/O stays queued (completes OK); corrupt:RATE flips\n"
-		"                    read data silently (the checks must then fail)\n"
-		"  --no-converter    no thread converting its own pages under the I/O\n"
-		"  --conv-model M    guest RAM's conversion model: lazy (mprotect; default)\n"
-		"                    or eager (one mapping, userfaultfd)\n"
-		"  --abandon         the vCPUs stop with I/O in flight (guest stops mid-I/O)\n"
-		"  --seed N          PRNG seed (default from the clock)\n"
-		"Host threads run the guest's own I/O workload and virtio-blk driver:\n"
-		"the device, gmem, bounce pool and backend are the real code, but there\n"
-		"is no KVM guest.\n");
+	cli_usage(f, "gmemkit stress", opts, NULL,
+		  "Host threads run the guest's own I/O workload and virtio-blk driver: "
+		  "the device, gmem, bounce pool and backend are the real code, but "
+		  "there is no KVM guest.\n"
+		  "exit status: 0 every check passed, 1 a failed check or setup failure, "
+		  "2 bad options");
 }
 
 static void print_summary(const struct stress_config *c,
@@ -126,25 +104,52 @@ static int parse(int argc, char **argv, struct stress_config *c)
 	unsigned int secs = 60;
 	bool no_converter = false;
 	const struct cli_opt opts[] = {
-		CLI_UINT("--seconds", &secs, 1, 86400),
-		CLI_UINT("--threads", &c->threads, 1, STRESS_MAX_THREADS),
-		CLI_UINT("--qd", &c->qd, 1, STRESS_MAX_QD),
-		CLI_SIZE("--bs", &c->bs, GMEM_ABI_IO_MIN_BS, GMEM_ABI_IO_MAX_BS, .pow2 = true),
+		CLI_UINT("--seconds", &secs, 1, 86400,
+			 .help = "the measured run (default 60)"),
+		CLI_UINT("--threads", &c->threads, 1, STRESS_MAX_THREADS,
+			 .help = "vCPU threads (default 2)"),
+		CLI_UINT("--qd", &c->qd, 1, STRESS_MAX_QD,
+			 .help = "requests in flight per thread (default 8)"),
+		CLI_SIZE("--bs", &c->bs, GMEM_ABI_IO_MIN_BS, GMEM_ABI_IO_MAX_BS,
+			 .pow2 = true, .help = "bytes per request (default 64k)"),
 		CLI_FN("--mode", &c->mode, parse_mode,
 		       "shared, bounce, inplace, inplace-batch, adaptive, inplace-scatter, "
-		       "persistent or mixed"),
-		CLI_FLAG("--no-churn", &c->no_churn),
-		CLI_ONE_OF("--backend", &c->backend, backends),
-		CLI_SIZE("--disk-size", &c->disk_size, 4096, 64ULL << 30, .align = 4096),
+		       "persistent or mixed", .arg = "MODE",
+		       .help = "the guest workload's mode, as io-bench's (default mixed: "
+			       "shared, bounce or inplace at random per request, some "
+			       "inplace-batch batches)"),
+		CLI_FLAG("--no-churn", &c->no_churn,
+			 .help = "mixed: no conversions of scratch pages or held buffers "
+				 "between requests"),
+		CLI_ONE_OF("--backend", &c->backend, backends, .arg = "KIND",
+			   .values_in_help = true,
+			   .help = "file (temp file, io_uring; default), file-sync, ram "
+				   "(memory-backed, --disk-size of store; data checked), "
+				   "null"),
+		CLI_SIZE("--disk-size", &c->disk_size, 4096, 64ULL << 30, .align = 4096,
+			 .help = "disk size (default 64M)"),
 		CLI_SIZE("--pool-size", &c->pool_size, 256 << 10, 1ULL << 30,
-			 .align = 256 << 10),
+			 .align = 256 << 10,
+			 .help = "bounce pool (bounce, adaptive, mixed; default the "
+				 "smallest for --bs and --threads)"),
 		CLI_FN("--inject", &c->faults, parse_inject,
 		       "KIND:RATE or KIND:#N items (KIND eio, enospc, short, submit, kick, "
-		       "corrupt; RATE in [0, 1])", .given = &inject),
-		CLI_FLAG("--no-converter", &no_converter),
-		CLI_FLAG("--abandon", &c->abandon),
-		CLI_CHOICE("--conv-model", &c->model, models),
-		CLI_U64("--seed", &c->seed, 0, UINT64_MAX),
+		       "corrupt; RATE in [0, 1])", .given = &inject, .arg = "SPEC",
+		       .help = "faults, e.g. "
+			       "eio:0.01,enospc:0.01,short:0.01,submit:#100 (IOERR "
+			       "expected); kick:RATE fails the batch push, the I/O stays "
+			       "queued (completes OK); corrupt:RATE flips read data "
+			       "silently (the checks must then fail)"),
+		CLI_FLAG("--no-converter", &no_converter,
+			 .help = "no thread converting its own pages under the I/O"),
+		CLI_FLAG("--abandon", &c->abandon,
+			 .help = "the vCPUs stop with I/O in flight (guest stops mid-I/O)"),
+		CLI_CHOICE("--conv-model", &c->model, models, .arg = "M",
+			   .values_in_help = true,
+			   .help = "guest RAM's conversion model: lazy (mprotect; default) "
+				   "or eager (one mapping, userfaultfd)"),
+		CLI_U64("--seed", &c->seed, 0, UINT64_MAX,
+			.help = "PRNG seed (default from the clock)"),
 		{ 0 }
 	};
 	int err;
