@@ -13,7 +13,9 @@
 #                        pool, VMM, virtio device, backends)
 #   harness/*.c       -> libgmemkit-harness.a (test support: stress harness,
 #                        fault injector, self-test services, violation probe)
-#   cli/*.c           -> gmemkit (links both)
+#   cli/*.c           -> gmemkit (links both), one file per command
+#   report/*.c        -> the bench's report (report_: report/report.h),
+#                        linked into gmemkit
 #   tests/t_*.c       -> host tests          tests/kvm_*.c -> KVM tests
 #   guest/*.c *.S     -> freestanding guest image, embedded in libgmemkit.a
 #   fuzz/*.c          -> libFuzzer targets (clang)
@@ -57,6 +59,8 @@ HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(O)/%.o) \
 		$(patsubst guest/%.c,$(O)/harness/guest_%.o,$(HARNESS_GUEST))
 CLI_SRCS  := $(wildcard cli/*.c)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(O)/%.o)
+REPORT_SRCS := $(wildcard report/*.c)
+REPORT_OBJS := $(REPORT_SRCS:%.c=$(O)/%.o)
 HOST_TESTS := $(patsubst tests/%.c,$(O)/tests/%,$(wildcard tests/t_*.c))
 KVM_TESTS  := $(patsubst tests/%.c,$(O)/tests/%,$(wildcard tests/kvm_*.c))
 
@@ -127,8 +131,8 @@ $(HLIB): $(HARNESS_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(CLI_OBJS) $(HLIB) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(HLIB) $(LIB) $(LDLIBS)
+$(BIN): $(CLI_OBJS) $(REPORT_OBJS) $(HLIB) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(REPORT_OBJS) $(HLIB) $(LIB) $(LDLIBS)
 
 $(O)/tests/%: tests/%.c $(HLIB) $(LIB) tests/tap.h
 	$(depdir)
