@@ -22,7 +22,7 @@
 #include "cmd.h"
 #include "gmemkit/abi.h"
 #include "gmemkit/gmem.h"
-#include "gmemkit/io.h"
+#include "gmemkit/bench_io.h"
 #include "gmemkit/json.h"
 #include "gmemkit/platform.h"
 #include "gmemkit/vm.h"

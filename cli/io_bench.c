@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "gmemkit/cost.h"
+#include "gmemkit/bench_cost.h"
 #include "gmemkit/probe.h"
-#include "gmemkit/io.h"
+#include "gmemkit/bench_io.h"
 #include "gmemkit/json.h"
 #include "gmemkit/parse.h"
 #include "gmemkit/platform.h"

@@ -17,8 +17,8 @@
  * conversions, the file (io_uring), ram or null backend, optionally behind the
  * fault injector (harness/blk_fault.h).
  *
- * The workload runs in one of its modes (gmemkit/io.h), by default mixed:
- * each request on the shared, bounce or inplace path at random, now and
+ * The workload runs in one of its modes (gmemkit/bench_io.h), by default
+ * mixed: each request on the shared, bounce or inplace path at random, now and
  * then an inplace-batch batch, and (churn) random conversions of the
  * vCPU's scratch pages between requests and unshares of buffers the
  * device holds (-EBUSY).  Optionally a converter thread converts random

@@ -17,11 +17,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gmemkit/cost.h"
+#include "gmemkit/bench_cost.h"
 #include "report_internal.h"
 
 /* Which part of a point's per-I/O time is largest (the split: each cost
- * once, gmemkit/cost.h). */
+ * once, gmemkit/bench_cost.h). */
 static const char *dominant_cost(const struct report_io_point *p)
 {
 	static const char *const names[5] = {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "gmemkit/cost.h"
+#include "gmemkit/bench_cost.h"
 #include "report_internal.h"
 
 FILE *report_open_in(const char *dir, const char *name)

@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "gmemkit/cost.h"
+#include "gmemkit/bench_cost.h"
 #include "report_internal.h"
 
 void report_fmt_us(char *buf, size_t len, double ns)
