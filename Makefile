@@ -53,7 +53,7 @@ HARNESS_SRCS := $(wildcard harness/*.c)
 # The guest's own I/O workload and virtio-blk driver, built for the host
 # too (guest.h's hosted runtime: harness/guest_host.c): the stress harness
 # runs the very code the guest runs.
-HARNESS_GUEST := guest/virtio_blk.c guest/io.c guest/io_request.c guest/io_run.c \
+HARNESS_GUEST := guest/gblk.c guest/io.c guest/io_request.c guest/io_run.c \
 		 guest/pattern.c guest/check.c
 HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(O)/%.o) \
 		$(patsubst guest/%.c,$(O)/harness/guest_%.o,$(HARNESS_GUEST))

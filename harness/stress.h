@@ -4,7 +4,7 @@
  *
  * HOST THREADS RUN THE GUEST'S OWN CODE: there is no KVM guest here.  One
  * thread per vCPU runs the guest's I/O workload (guest/io*.c) and its
- * virtio-blk driver (guest/virtio_blk.c), built for the host
+ * virtio-blk driver (guest/gblk.c), built for the host
  * (harness/guest_host.h), in guest RAM laid out as the VMM lays it out
  * (gmemkit/abi.h, gmemkit/io_layout.h): descriptors, rings, data, bounce
  * pool and conversions are the guest's, through the region's memslot
