@@ -13,7 +13,9 @@
 #                        pool, VMM, virtio device, backends)
 #   harness/*.c       -> libgmemkit-harness.a (test support: stress harness,
 #                        fault injector, self-test services, violation probe)
-#   cli/*.c           -> gmemkit (links both)
+#   cli/*.c           -> gmemkit (links both), one file per command
+#   report/*.c        -> the bench's report (report_: report/report.h),
+#                        linked into gmemkit
 #   tests/t_*.c       -> host tests          tests/kvm_*.c -> KVM tests
 #   guest/*.c *.S     -> freestanding guest image, embedded in libgmemkit.a
 #   fuzz/*.c          -> libFuzzer targets (clang)
@@ -51,19 +53,21 @@ HARNESS_SRCS := $(wildcard harness/*.c)
 # The guest's own I/O workload and virtio-blk driver, built for the host
 # too (guest.h's hosted runtime: harness/guest_host.c): the stress harness
 # runs the very code the guest runs.
-HARNESS_GUEST := guest/virtio_blk.c guest/io.c guest/io_request.c guest/io_run.c \
+HARNESS_GUEST := guest/gblk.c guest/io.c guest/io_request.c guest/io_run.c \
 		 guest/pattern.c guest/check.c
 HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(O)/%.o) \
 		$(patsubst guest/%.c,$(O)/harness/guest_%.o,$(HARNESS_GUEST))
 CLI_SRCS  := $(wildcard cli/*.c)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(O)/%.o)
+REPORT_SRCS := $(wildcard report/*.c)
+REPORT_OBJS := $(REPORT_SRCS:%.c=$(O)/%.o)
 # GMEMKIT_VERSION is compiled into the command (the report names it): its
 # objects are rebuilt when the version changes, not only their sources.
 VERSION_STAMP := $(O)/version.stamp
 $(VERSION_STAMP): FORCE
 	@mkdir -p $(@D)
 	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
-$(CLI_OBJS): $(VERSION_STAMP)
+$(CLI_OBJS) $(REPORT_OBJS): $(VERSION_STAMP)
 FORCE:
 HOST_TESTS := $(patsubst tests/%.c,$(O)/tests/%,$(wildcard tests/t_*.c))
 KVM_TESTS  := $(patsubst tests/%.c,$(O)/tests/%,$(wildcard tests/kvm_*.c))
@@ -135,8 +139,8 @@ $(HLIB): $(HARNESS_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(CLI_OBJS) $(HLIB) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(HLIB) $(LIB) $(LDLIBS)
+$(BIN): $(CLI_OBJS) $(REPORT_OBJS) $(HLIB) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(REPORT_OBJS) $(HLIB) $(LIB) $(LDLIBS)
 
 $(O)/tests/%: tests/%.c $(HLIB) $(LIB) tests/tap.h
 	$(depdir)

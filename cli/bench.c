@@ -22,13 +22,13 @@
 #include "cmd.h"
 #include "gmemkit/abi.h"
 #include "gmemkit/gmem.h"
-#include "gmemkit/io.h"
+#include "gmemkit/bench_io.h"
 #include "gmemkit/json.h"
 #include "gmemkit/platform.h"
 #include "gmemkit/vm.h"
 #include "gmemkit/parse.h"
 #include "gmemkit/virtio_blk.h"
-#include "report_internal.h"
+#include "report/report.h"
 
 static const unsigned int block_kib[NBS] = { 4, 16, 64, 256, 1024 };
 
@@ -210,7 +210,7 @@ static struct json *run_json_why(char *const argv[], char *why, size_t len)
 }
 
 __attribute__((format(printf, 2, 3)))
-static void skip(struct bench_data *d, const char *fmt, ...)
+static void skip(struct report_data *d, const char *fmt, ...)
 {
 	char msg[sizeof(d->skipped[0])];
 	va_list ap;
@@ -227,7 +227,7 @@ static void skip(struct bench_data *d, const char *fmt, ...)
 }
 
 /* A failed sub-benchmark is reported once, in the terminal and the report. */
-static struct json *run_json(struct bench_data *d, char *const argv[])
+static struct json *run_json(struct report_data *d, char *const argv[])
 {
 	char why[280];
 	struct json *j = run_json_why(argv, why, sizeof(why));
@@ -243,7 +243,7 @@ static struct json *run_json(struct bench_data *d, char *const argv[])
  * and queue (wherever an ioeventfd works). */
 #define INPLACE_MODES	((1U << 2) | (1U << 3) | (1U << 4) | (1U << 5))	/* inplace, -batch, adaptive, -scatter */
 
-static unsigned int extra_transports(const struct bench_data *d, const struct bench_opts *o,
+static unsigned int extra_transports(const struct report_data *d, const struct report_opts *o,
 				     const char **out)
 {
 	unsigned int n = 0;
@@ -323,7 +323,7 @@ static bool same_group(const struct point *a, const struct point *b)
 	       a->vcpus == b->vcpus;
 }
 
-static void add_point(struct sweep *sw, const struct bench_opts *o, struct point p)
+static void add_point(struct sweep *sw, const struct report_opts *o, struct point p)
 {
 	unsigned int i;
 
@@ -358,7 +358,7 @@ static bool huge_fits(unsigned int mode, unsigned int bs_kib)
 }
 
 /* The variants of mode m at size b on the verdict's backend (tr 0). */
-static void add_variants(struct sweep *sw, const struct bench_opts *o, struct point p)
+static void add_variants(struct sweep *sw, const struct report_opts *o, struct point p)
 {
 	unsigned int i;
 
@@ -376,8 +376,8 @@ static void add_variants(struct sweep *sw, const struct bench_opts *o, struct po
 }
 
 /* The verdict's backend first, then the others; within each, size by size. */
-static void build_sweep(struct sweep *sw, const struct bench_data *d,
-			const struct bench_opts *o, unsigned int backends)
+static void build_sweep(struct sweep *sw, const struct report_data *d,
+			const struct report_opts *o, unsigned int backends)
 {
 	unsigned int order[NBACKENDS], nb = 0, k, b, q, v, m, t;
 
@@ -395,7 +395,7 @@ static void build_sweep(struct sweep *sw, const struct bench_data *d,
 					for (m = 0; m < NMODES; m++)
 						for (t = 0; t <= sw->ntr; t++) {
 							/* t 0: the default transport, first
-							 * (DEFAULT_TR, report_internal.h) */
+							 * (DEFAULT_TR, report/report_internal.h) */
 							if (!(o->sizes & (1U << b)) ||
 							    !(o->modes & (1U << m)) ||
 							    (t && !(INPLACE_MODES & (1U << m))))
@@ -413,11 +413,11 @@ static void build_sweep(struct sweep *sw, const struct bench_data *d,
 
 /* What a point is called in the terminal and the report. */
 static void point_name(char *buf, size_t len, const struct sweep *sw,
-		       const struct bench_opts *o, const struct point *p)
+		       const struct report_opts *o, const struct point *p)
 {
 	snprintf(buf, len, "%s bs=%uk qd=%u vcpus=%u backend=%s%s%s%s%s%s%s", modes[p->mode],
 		 block_kib[p->bs], o->qd[p->qd], o->vcpus[p->vcpus],
-		 bench_backends[p->backend], p->tr ? " transport=" : "",
+		 report_backends[p->backend], p->tr ? " transport=" : "",
 		 p->tr ? sw->trs[p->tr - 1] : "", p->plat ? " platform=" : "",
 		 p->plat ? plat_name((enum plat)p->plat) : "", p->model ? " conv-model=" : "",
 		 p->model ? vmm_conv_model_name((enum vmm_conv_model)p->model) : "");
@@ -425,18 +425,18 @@ static void point_name(char *buf, size_t len, const struct sweep *sw,
 
 struct run_ctx {
 	const struct sweep *sw;
-	const struct bench_opts *o;
+	const struct report_opts *o;
 	const char *disk;
 	struct progress *prog;
 };
 
 /* One io-bench run of p: its document, or NULL after saying why once. */
-static struct json *run_point(struct bench_data *d, const struct run_ctx *c,
+static struct json *run_point(struct report_data *d, const struct run_ctx *c,
 			      const struct point *p, const char *label)
 {
 	char bs[16], qd[8], vc[8], rt[16], pool[24], what[200], why[200];
-	const struct bench_opts *o = c->o;
-	const char *be = bench_backends[p->backend];
+	const struct report_opts *o = c->o;
+	const char *be = report_backends[p->backend];
 	char *argv[32] = { "gmemkit", "io-bench", "--json", "--mode", (char *)modes[p->mode],
 			   "--bs", bs, "--qd", qd, "--vcpus", vc, "--backend",
 			   (char *)(strncmp(be, "file", 4) ? be : "file"),
@@ -503,7 +503,7 @@ static struct json *run_point(struct bench_data *d, const struct run_ctx *c,
 
 static double doc_iops(const struct json *doc)
 {
-	const struct json *r = results(doc);
+	const struct json *r = report_results(doc);
 
 	return r && r->child ? json_num(r->child, "iops", 0) : 0;
 }
@@ -516,13 +516,13 @@ static double doc_iops(const struct json *doc)
  */
 #define VARIANT_REPS	3U
 
-static unsigned int point_reps(const struct bench_opts *o, const struct point *p)
+static unsigned int point_reps(const struct report_opts *o, const struct point *p)
 {
 	return (p->plat || p->model) && o->reps > VARIANT_REPS ? VARIANT_REPS : o->reps;
 }
 
 /* Runs of the points [i, j) of the sweep. */
-static unsigned int sweep_runs(const struct bench_opts *o, const struct sweep *sw,
+static unsigned int sweep_runs(const struct report_opts *o, const struct sweep *sw,
 			       unsigned int i, unsigned int j)
 {
 	unsigned int n = 0;
@@ -547,7 +547,7 @@ struct group_runs {
  * again once, side by side, and keep the new run with the ceiling measured
  * beside it.  The report leaves a run still above out of its ratios.
  */
-static void remeasure(struct bench_data *d, const struct run_ctx *c, const struct point *pt,
+static void remeasure(struct report_data *d, const struct run_ctx *c, const struct point *pt,
 		      struct group_runs *g, unsigned int np, unsigned int s)
 {
 	char label[48];
@@ -576,7 +576,7 @@ static void remeasure(struct bench_data *d, const struct run_ctx *c, const struc
 }
 
 /* Runs the group's points; returns how many of them succeeded at least once. */
-static unsigned int run_group(struct bench_data *d, const struct run_ctx *c,
+static unsigned int run_group(struct report_data *d, const struct run_ctx *c,
 			      const struct point *pt, unsigned int np)
 {
 	struct group_runs *g = calloc(np, sizeof(*g));
@@ -624,7 +624,7 @@ static unsigned int run_group(struct bench_data *d, const struct run_ctx *c,
 	return ok;
 }
 
-static void run_io(struct bench_data *d, const struct bench_opts *o,
+static void run_io(struct report_data *d, const struct report_opts *o,
 		   const struct sweep *sw, struct progress *p)
 {
 	char disk[64] = "";
@@ -632,7 +632,7 @@ static void run_io(struct bench_data *d, const struct bench_opts *o,
 	unsigned int i, j, k, tried = 0, dead = 0, left[NBACKENDS] = { 0 };
 
 	d->interleaved = true;
-	for (k = 0; k < sw->n && strncmp(bench_backends[sw->pt[k].backend], "file", 4); k++)
+	for (k = 0; k < sw->n && strncmp(report_backends[sw->pt[k].backend], "file", 4); k++)
 		;
 	if (k < sw->n && blk_disk_create(disk, sizeof(disk), "/var/tmp", DISK_SIZE)) {
 		skip(d, "io-bench file backend: cannot create a disk image in /var/tmp");
@@ -644,7 +644,7 @@ static void run_io(struct bench_data *d, const struct bench_opts *o,
 		k = sw->pt[i].backend;
 		/* A backend that failed every point of its first group (one
 		 * this io-bench does not have, say) is not tried again. */
-		if ((!strncmp(bench_backends[k], "file", 4) && !disk[0]) || (dead & (1U << k))) {
+		if ((!strncmp(report_backends[k], "file", 4) && !disk[0]) || (dead & (1U << k))) {
 			p->steps -= sweep_runs(o, sw, i, j);
 			p->left[sw->pt[i].bs] -= sweep_runs(o, sw, i, j);
 			left[k] += j - i;
@@ -657,7 +657,7 @@ static void run_io(struct bench_data *d, const struct bench_opts *o,
 	for (k = 0; k < NBACKENDS; k++)
 		if ((dead & (1U << k)) && left[k])
 			skip(d, "io-bench backend %s: every point of its first group failed "
-			     "(above); its other %u points not run", bench_backends[k], left[k]);
+			     "(above); its other %u points not run", report_backends[k], left[k]);
 	if (*disk)
 		unlink(disk);
 }
@@ -673,7 +673,7 @@ static bool have_command(const char *name)
 #define BOUNCE_S(quick)		((quick) ? 2.0 : 6.0)
 
 /* The estimate before anything ran: every run at its size's prior. */
-static void plan_progress(struct progress *p, const struct bench_opts *o,
+static void plan_progress(struct progress *p, const struct report_opts *o,
 			  const struct sweep *sw)
 {
 	unsigned int i;
@@ -686,7 +686,7 @@ static void plan_progress(struct progress *p, const struct bench_opts *o,
 }
 
 /* The sweep, its size and what it should take, before it runs. */
-static void print_plan(const struct bench_opts *o, const struct sweep *sw, bool list)
+static void print_plan(const struct report_opts *o, const struct sweep *sw, bool list)
 {
 	struct progress p = { 0 };
 	char t[32], what[200];
@@ -704,13 +704,13 @@ static void print_plan(const struct bench_opts *o, const struct sweep *sw, bool 
 		"%u) = %u runs of %g s (+ %.2f-%.2f s "
 		"each to start the VM and drain, by block size, measured on profile K), "
 		"plus the host model (convert-bench, bounce-bench): estimated %s%s\n",
-		sweep_name(o), sw->n, o->reps, o->reps < VARIANT_REPS ? o->reps : VARIANT_REPS,
+		report_sweep_name(o), sw->n, o->reps, o->reps < VARIANT_REPS ? o->reps : VARIANT_REPS,
 		sweep_runs(o, sw, 0, sw->n), o->io_runtime,
 		run_overhead_s[0], run_overhead_s[NBS - 1], t,
 		sw->dups ? "; configurations asked for twice run once" : "");
 }
 
-static void run_all(struct bench_data *d, const struct bench_opts *o)
+static void run_all(struct report_data *d, const struct report_opts *o)
 {
 	char reps[16];
 	char *probe[] = { "gmemkit", "probe", "--json", NULL };
@@ -766,15 +766,15 @@ static void run_all(struct bench_data *d, const struct bench_opts *o)
 	d->sweep_s = now_s() - p.t0;
 	fmt_dur(reps, sizeof(reps), d->sweep_s);
 	fprintf(stderr, "%s sweep done in %s (%u io-bench runs, %u measured again)\n",
-		sweep_name(o), reps, p.io_done, d->remeasures);
+		report_sweep_name(o), reps, p.io_done, d->remeasures);
 	free(sw);
 }
 
 /* --plan: the probe, then the sweep it would run; nothing measured. */
-static int plan_only(const struct bench_opts *o)
+static int plan_only(const struct report_opts *o)
 {
 	char *probe[] = { "gmemkit", "probe", "--json", NULL };
-	struct bench_data *d = calloc(1, sizeof(*d));
+	struct report_data *d = calloc(1, sizeof(*d));
 	struct sweep *sw = calloc(1, sizeof(*sw));
 	int err = 0;
 
@@ -810,20 +810,20 @@ static void usage(FILE *f, const struct cli_opt *opts)
 		 "results/<host>-<date>/{results.json,results.csv,report.md,*.svg} "
 		 "and prints the verdict.\n"
 		 "The default is the verdict's sweep: every mode and transport x every "
-		 "--bs on the %s backend, qd 32, 1 vCPU, 5 runs of 0.5 s each, the "
-		 "modes of a point interleaved run by run.  On that backend at qd 32, "
+		 "--bs on the %s backend, qd 32, 1 vCPU, 5 runs of 0.5 s each (the "
+		 "platform and model variants below: 3), the modes of a point interleaved run by run.  On that backend at qd 32, "
 		 "1 vCPU, inplace, inplace-batch and adaptive also run on every platform "
 		 "profile (pkvm, tdx, snp, cca over their own call path; "
 		 "docs/platforms.md), and inplace and inplace-batch on ideal's eager "
 		 "conversion model and on 2 MiB pages where enough are free (make bench "
 		 "reserves them).",
-		 bench_backends[__builtin_ctz(BENCH_VERDICT_BACKEND)]);
+		 report_backends[__builtin_ctz(BENCH_VERDICT_BACKEND)]);
 	cli_usage(f, "gmemkit bench", opts, about, NULL);
 }
 
 /* results/<host>-<date>[-quick|-full]: a quick or full run never
  * overwrites the verdict's. */
-static int default_outdir(char *buf, size_t len, const struct bench_opts *o)
+static int default_outdir(char *buf, size_t len, const struct report_opts *o)
 {
 	char host[64] = "host";
 	time_t t = time(NULL);
@@ -856,7 +856,7 @@ static int mkdir_p(const char *path)
 }
 
 /* 0 to run, 1 after --help, -EINVAL on a bad option. */
-static int parse_args(int argc, char **argv, struct bench_opts *o)
+static int parse_args(int argc, char **argv, struct report_opts *o)
 {
 	static const char *const transports[] = { "doorbell", "hypercall", "queue",
 						   "default", "all" };
@@ -874,7 +874,8 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		CLI_FLAG("--plan", &o->plan,
 			 .help = "prints the points and the estimated time and runs nothing"),
 		CLI_UINT("--reps", &o->reps, 1, MAX_REPS, .given = &reps_arg,
-			 .help = "runs per point (default 5; --quick: 3)"),
+			 .help = "runs per point (default 5, the platform and model "
+				 "variants at most 3; --quick: 3)"),
 		CLI_SECONDS("--io-runtime", &o->io_runtime, 0.05, 60, .given = &rt_arg,
 			    .help = "seconds per run (default 0.5; --quick: 0.2, --full: 1)"),
 		CLI_STRING("--out", &o->outdir, .arg = "DIR",
@@ -887,7 +888,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			  .help = "queue depths (default 32; --full: 1,32)"),
 		CLI_UINTS("--vcpus", o->vcpus, &o->nvcpus, 1, 8, .given = &vcpus_arg,
 			  .help = "vCPU counts (default 1; --full: 1,2)"),
-		CLI_LIST("--backends", &o->backends, bench_backends, .given = &backends_arg,
+		CLI_LIST("--backends", &o->backends, report_backends, .given = &backends_arg,
 			 .help = "io-bench backends (default the verdict's, above; --full: "
 				 "all; file-direct: file with O_DIRECT)"),
 		/* what bounce-bench and io-bench both take, any vCPU count */
@@ -973,12 +974,12 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 
 static int cmd_bench(int argc, char **argv)
 {
-	struct bench_opts o = {
+	struct report_opts o = {
 		.reps = 5, .io_runtime = 0.5,
 		.modes = (1U << NMODES) - 1, .sizes = (1U << NBS) - 1,
 		.transports = 7, .pool_size = GMEM_ABI_IO_POOL_DEFAULT,
 	};
-	struct bench_data *d;
+	struct report_data *d;
 	char outdir[512];
 	int err, ret = 0;
 

@@ -46,7 +46,7 @@
  *
  * guest_roundtrip / exit_roundtrip (where KVM works): the same round trip
  * requested by a real guest through each working transport and timed by
- * the guest, and an empty doorbell round trip (vmm/vm_bench.c), on the
+ * the guest, and an empty doorbell round trip (vmm/bench_convert.c), on the
  * lazy model.  The queue transport twice: converter polling and converter
  * asleep (every request kicks it); per conversion, the host time inside
  * gmem_share/unshare and the CPU time the converter thread burnt

@@ -18,9 +18,9 @@
 
 #include "cmd.h"
 #include "gmemkit/adapt.h"
-#include "gmemkit/cost.h"
+#include "gmemkit/bench_cost.h"
 #include "gmemkit/probe.h"
-#include "gmemkit/io.h"
+#include "gmemkit/bench_io.h"
 #include "gmemkit/json.h"
 #include "gmemkit/parse.h"
 #include "gmemkit/platform.h"

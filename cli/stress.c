@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "gmemkit/io.h"
+#include "gmemkit/bench_io.h"
 #include "gmemkit/parse.h"
 #include "harness/stress.h"
 

@@ -107,7 +107,7 @@ void guest_check_reset(void);
 		    "%s: got %lld, want %lld", what, __g, __w);		\
 })
 
-/* ---- transport (transport.c) ----------------------------------------------- */
+/* ---- transport (gtransport.c) ---------------------------------------------- */
 /* Raw doorbell: op + args through this vCPU's mailbox, value OUTed to the
  * doorbell port (normally this vCPU's index).  Returns the status. */
 int64_t __doorbell_raw(uint32_t op, uint32_t flags, uint64_t gpa, uint64_t len,

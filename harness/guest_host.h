@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Test support: the guest's I/O workload (guest/io*.c) and virtio-blk
- * driver (guest/virtio_blk.c), built for the host, run by host threads
+ * driver (guest/gblk.c), built for the host, run by host threads
  * that play the vCPUs: the very code the guest runs, against the real
  * device, gmem and bounce pool, without KVM (harness/stress.c).
  *

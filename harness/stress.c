@@ -23,9 +23,9 @@
 #include <unistd.h>
 
 #include "gmemkit/abi.h"
+#include "gmemkit/bench_io.h"
 #include "gmemkit/bounce.h"
 #include "gmemkit/gmem.h"
-#include "gmemkit/io.h"
 #include "gmemkit/timing.h"
 #include "gmemkit/virtio.h"
 #include "gmemkit/virtio_blk.h"
@@ -264,7 +264,7 @@ static int open_backend(struct stress *s)
 	return 0;
 }
 
-/* As the VMM does for an I/O run (vmm/vm.c, vmm/vm_io.c): what it writes
+/* As the VMM does for an I/O run (vmm/vm.c, vmm/bench_io.c): what it writes
  * or reads shared, the boot info written, the rest private. */
 static int setup_mem(struct stress *s)
 {

@@ -4,7 +4,7 @@
  *
  * HOST THREADS RUN THE GUEST'S OWN CODE: there is no KVM guest here.  One
  * thread per vCPU runs the guest's I/O workload (guest/io*.c) and its
- * virtio-blk driver (guest/virtio_blk.c), built for the host
+ * virtio-blk driver (guest/gblk.c), built for the host
  * (harness/guest_host.h), in guest RAM laid out as the VMM lays it out
  * (gmemkit/abi.h, gmemkit/io_layout.h): descriptors, rings, data, bounce
  * pool and conversions are the guest's, through the region's memslot
@@ -17,8 +17,8 @@
  * conversions, the file (io_uring), ram or null backend, optionally behind the
  * fault injector (harness/blk_fault.h).
  *
- * The workload runs in one of its modes (gmemkit/io.h), by default mixed:
- * each request on the shared, bounce or inplace path at random, now and
+ * The workload runs in one of its modes (gmemkit/bench_io.h), by default
+ * mixed: each request on the shared, bounce or inplace path at random, now and
  * then an inplace-batch batch, and (churn) random conversions of the
  * vCPU's scratch pages between requests and unshares of buffers the
  * device holds (-EBUSY).  Optionally a converter thread converts random

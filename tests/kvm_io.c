@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Guest I/O through virtio-blk (gmemkit/io.h): every I/O mode with the null
- * backend (cost split checked against what the mode must do), the ram
- * backend's device side (an in-place read makes the device fault the
+ * Guest I/O through virtio-blk (gmemkit/bench_io.h): every I/O mode with
+ * the null backend (cost split checked against what the mode must do), the
+ * ram backend's device side (an in-place read makes the device fault the
  * buffer's pages in, a shared read does not), the cost
  * split and the scattered mode on longer runs, and the io-bench command
  * (usage errors, the JSON `gmemkit bench` parses).  Data integrity,
@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "gmemkit/adapt.h"
-#include "gmemkit/cost.h"
-#include "gmemkit/io.h"
+#include "gmemkit/bench_cost.h"
+#include "gmemkit/bench_io.h"
 #include "gmemkit/json.h"
 #include "gmemkit/platform.h"
 #include "gmemkit/timing.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Guest I/O through virtio-blk (gmemkit/io.h), what must hold whatever the
- * speed: data integrity in every mode with the file backend (the guest
+ * Guest I/O through virtio-blk (gmemkit/bench_io.h), what must hold
+ * whatever the speed: data integrity in every mode with the file backend (the guest
  * verifies reads, the host checks the sectors that reached the file),
  * O_DIRECT, two vCPUs, malformed requests from the real guest (IOERR,
  * counted, no host access to private pages) and a guest unsharing a buffer
@@ -22,8 +22,8 @@
 
 #include "gmemkit/adapt.h"
 #include "gmemkit/probe.h"
-#include "gmemkit/cost.h"
-#include "gmemkit/io.h"
+#include "gmemkit/bench_cost.h"
+#include "gmemkit/bench_io.h"
 #include "gmemkit/json.h"
 #include "gmemkit/platform.h"
 #include "gmemkit/timing.h"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gmemkit/io.h"
+#include "gmemkit/bench_io.h"
 #include "gmemkit/timing.h"
 #include "tap.h"
 

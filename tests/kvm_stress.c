@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Stress by the real guest under KVM (gmemkit/io.h, mode GMEM_ABI_IO_MIXED
- * with GMEM_ABI_IOF_CHURN): 2 vCPUs issue random reads and writes, each
+ * Stress by the real guest under KVM (gmemkit/bench_io.h, mode
+ * GMEM_ABI_IO_MIXED with GMEM_ABI_IOF_CHURN): 2 vCPUs issue random reads and writes, each
  * request on the shared, bounce or inplace path at random, now and then an
  * inplace-batch batch, while each vCPU converts random pages of a scratch
  * area between requests and unshares buffers of its own requests the
@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gmemkit/io.h"
+#include "gmemkit/bench_io.h"
 #include "gmemkit/timing.h"
 #include "disk_check.h"
 #include "harness/blk_jitter.h"

@@ -4,9 +4,12 @@
 # support (libgmemkit-harness.a: stress harness, fault injector, self-test
 # services, violation probe), installs no signal handler (safe_copy's
 # recovery point is for the program's handler to use), and no product
-# source includes a harness header; the build tree keeps its dependency
-# files apart from the test programs (prove build/tests/t_* works).  The
-# checks are first shown to fail on an archive that breaks the rule.
+# source includes a harness header; the bench's report (report/, report_)
+# is the command's: neither library defines a report_ symbol or includes a
+# report header, and its internal header stays inside report/; the build
+# tree keeps its dependency files apart from the test programs (prove
+# build/tests/t_* works).  The checks are first shown to fail on an archive
+# that breaks the rule.
 set -u
 O=${O:-build}
 LIB=$O/libgmemkit.a
@@ -33,12 +36,16 @@ uses_signals() {
 		grep -Ev '^[^:]*:safe_copy\.o:.* (__sigsetjmp|siglongjmp)$'
 }
 
-echo "1..6"
-# The checks catch a product archive with a harness object in it.
+# Report symbols an archive defines.
+report_syms() { defined "$1" | grep '^report_'; }
+
+echo "1..8"
+# The checks catch a product archive with a harness and a report object in it.
 cp "$LIB" "$tmp/bad.a"
-ar q "$tmp/bad.a" $O/harness/violation.o 2>/dev/null
-ok $([ -n "$(leaks "$tmp/bad.a")" ] && [ -n "$(uses_signals "$tmp/bad.a")" ]; echo $?) \
-	"the checks find harness symbols and signal handling in a bad archive"
+ar q "$tmp/bad.a" $O/harness/violation.o $O/report/report.o 2>/dev/null
+ok $([ -n "$(leaks "$tmp/bad.a")" ] && [ -n "$(uses_signals "$tmp/bad.a")" ] &&
+     [ -n "$(report_syms "$tmp/bad.a")" ]; echo $?) \
+	"the checks find harness symbols, signal handling and report symbols in a bad archive"
 l=$(leaks "$LIB")
 [ -z "$l" ] || echo "# product defines: $(echo $l | head -c 300)"
 ok $([ -z "$l" ]; echo $?) "libgmemkit.a defines no test-support symbol"
@@ -49,6 +56,16 @@ ok $([ -n "$(defined "$HLIB" | grep -x stress_run)" ]; echo $?) \
 	"the stress harness is in libgmemkit-harness.a"
 inc=$(grep -l '"harness/' lib/*.c lib/*.h vmm/*.c vmm/*.h include/gmemkit/*.h guest/*.c guest/*.h 2>/dev/null)
 ok $([ -z "$inc" ]; echo $?) "no product source includes a harness header${inc:+: $inc}"
+r=$({ report_syms "$LIB"; report_syms "$HLIB"; } | head -5)
+inc=$(grep -lE '#include +"(report/)?report(_internal)?\.h"' lib/*.[ch] vmm/*.[ch] include/gmemkit/*.h \
+	guest/*.[ch] harness/*.[ch] 2>/dev/null)
+[ -z "$r" ] || echo "# libraries define: $(echo $r)"
+ok $([ -z "$r" ] && [ -z "$inc" ]; echo $?) \
+	"neither library defines a report_ symbol or includes a report header${inc:+: $inc}"
+inc=$(grep -lE '#include +"[^"]*report_internal\.h"' cli/*.[ch] lib/*.[ch] vmm/*.[ch] include/gmemkit/*.h \
+	guest/*.[ch] harness/*.[ch] tests/*.[ch] fuzz/*.[ch] 2>/dev/null)
+ok $([ -z "$inc" ] && [ -n "$(grep -lE '#include +"report/report\.h"' cli/*.c)" ]; echo $?) \
+	"report_internal.h stays inside report/; the commands include report/report.h${inc:+: $inc}"
 d=$(find $O/tests -name '*.d' 2>/dev/null)
 ok $([ -z "$d" ] && [ -n "$(find $O/deps -name '*.d' | head -1)" ]; echo $?) \
 	"dependency files under $O/deps/, none beside the test programs"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The per-I/O cost split (gmemkit/cost.h) on synthetic input, and through
+ * The per-I/O cost split (gmemkit/bench_cost.h) on synthetic input, and through
  * the path the bench report takes (an io-bench JSON record): each cost
  * once, conversion = exit + host work, the parts never above the measured
  * vCPU time, the rest named unaccounted, bad input refused; the device's
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gmemkit/cost.h"
+#include "gmemkit/bench_cost.h"
 #include "gmemkit/json.h"
 #include "tap.h"
 

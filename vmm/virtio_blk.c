@@ -217,7 +217,7 @@ void vblk_pass_close(struct vblk *b)
 	b->pass_ios[BLK_OP_WRITE] = 0;
 }
 
-/* ---- transport hooks (locks: see each hook in virtio_mmio.h) --------------- */
+/* ---- transport hooks (locks: each hook in virtio_mmio_internal.h) --------- */
 
 /* reg_lock; cfg never changes after creation. */
 static int cfg_read(void *opaque, uint32_t off, void *data, unsigned int len)

@@ -15,7 +15,7 @@
 
 #include "gmemkit/timing.h"
 #include "gmemkit/virtio_blk.h"
-#include "virtio_mmio.h"
+#include "virtio_mmio_internal.h"
 #include "virtqueue.h"
 
 #define VBLK_NUM_MAX_DEFAULT	256U

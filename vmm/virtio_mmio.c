@@ -7,9 +7,9 @@
  * queue is ready, QueueReady = 1 validates and pins the rings.  Whatever is
  * refused is counted (bad_config, bad_access) and changes nothing.
  *
- * Locking (virtio_mmio.h): an access takes reg_lock only, except the writes
- * that begin or end a queue life, Status 0 and QueueReady, which take
- * proc_lock first (lifecycle_write()).  Those wait for a processing pass in
+ * Locking (virtio_mmio_internal.h): an access takes reg_lock only, except
+ * the writes that begin or end a queue life, Status 0 and QueueReady, which
+ * take proc_lock first (lifecycle_write()).  Those wait for a processing pass in
  * progress and for the drain; the drain runs under proc_lock alone, so the
  * other registers stay readable meanwhile: Status reads its old value until
  * the reset is complete (a driver waits for it to read 0, virtio 1.2,
@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "gmemkit/gmem.h"
-#include "virtio_mmio.h"
+#include "virtio_mmio_internal.h"
 
 #define REQUIRED_FEATURES	VIRTIO_BIT(VIRTIO_F_VERSION_1)
 
@@ -303,7 +303,8 @@ static void write_queue_ready(struct virtio_mmio_dev *d, uint32_t v)
 	pthread_mutex_unlock(&d->reg_lock);
 }
 
-/* Status 0 or QueueReady: the processing lock first (virtio_mmio.h). */
+/* Status 0 or QueueReady: the processing lock first
+ * (virtio_mmio_internal.h). */
 static bool is_lifecycle(uint64_t offset, uint32_t v)
 {
 	return offset == VIRTIO_MMIO_QUEUE_READY ||

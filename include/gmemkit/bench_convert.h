@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The guest-observed conversion benchmark (vmm/vm_bench.c): boots the
+ * The guest-observed conversion benchmark (vmm/bench_convert.c): boots the
  * guest's bench test once per working transport (gmemkit/vm.h) and returns
  * its rows; what `gmemkit convert-bench` reports as guest_roundtrip,
  * exit_roundtrip and queue_kick.

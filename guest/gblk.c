@@ -2,7 +2,7 @@
 /*
  * Guest virtio-blk driver: virtio-mmio version 2 at GMEM_ABI_VIRTIO_MMIO_GPA,
  * one split virtqueue in the always-shared pool, completions polled from
- * the used ring.  Layout and locking: vblk.h.
+ * the used ring.  Layout and locking: gblk.h.
  */
 #include "gblk.h"
 

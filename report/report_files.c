@@ -11,10 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "gmemkit/cost.h"
+#include "gmemkit/bench_cost.h"
 #include "report_internal.h"
 
-FILE *open_in(const char *dir, const char *name)
+FILE *report_open_in(const char *dir, const char *name)
 {
 	char path[600];
 	FILE *f;
@@ -43,14 +43,14 @@ static void num_member(FILE *f, const char *key, double v)
 		fprintf(f, ",\"%s\":%.0f", key, v);
 }
 
-const char *sweep_name(const struct bench_opts *o)
+const char *report_sweep_name(const struct report_opts *o)
 {
 	return o->quick ? "quick" : o->full ? "full" : "verdict";
 }
 
 /* A point's runs measured again, and the ceiling measured beside each
  * (only where there are some: older files have none). */
-static void io_remeasured(FILE *f, const struct io_point *p)
+static void io_remeasured(FILE *f, const struct report_io_point *p)
 {
 	unsigned int r, n = 0;
 
@@ -71,10 +71,10 @@ static void io_remeasured(FILE *f, const struct io_point *p)
 	fputc(']', f);
 }
 
-int write_json(const struct bench_data *d, const struct bench_opts *o,
-		      const char *dir, const struct model *m)
+int report_write_json(const struct report_data *d, const struct report_opts *o,
+			     const char *dir, const struct report_model *m)
 {
-	FILE *f = open_in(dir, "results.json");
+	FILE *f = report_open_in(dir, "results.json");
 	unsigned int i, r, b;
 
 	if (!f)
@@ -83,7 +83,7 @@ int write_json(const struct bench_data *d, const struct bench_opts *o,
 		"\"io_runtime_s\":%g", d->version[0] ? d->version : GMEMKIT_VERSION,
 		d->date ? d->date : (long)time(NULL),
 		o->quick ? "true" : "false", o->reps, o->io_runtime);
-	fprintf(f, ",\"sweep\":\"%s\",\"interleaved\":%s", sweep_name(o),
+	fprintf(f, ",\"sweep\":\"%s\",\"interleaved\":%s", report_sweep_name(o),
 		d->interleaved ? "true" : "false");
 	if (d->sweep_s > 0)
 		fprintf(f, ",\"sweep_s\":%.1f,\"remeasures\":%u", d->sweep_s, d->remeasures);
@@ -98,9 +98,9 @@ int write_json(const struct bench_data *d, const struct bench_opts *o,
 		json_print_str(f, d->skipped[i]);
 	}
 	fputs("],\"convert\":", f);
-	print_array(f, results(d->convert));
+	print_array(f, report_results(d->convert));
 	fputs(",\"bounce\":", f);
-	print_array(f, results(d->bounce));
+	print_array(f, report_results(d->bounce));
 	fputs(",\"io\":[", f);
 	for (i = 0; i < d->nio; i++) {
 		const struct json *c;
@@ -170,9 +170,9 @@ static void csv_row(FILE *f, const char *bench, const struct json *r)
 	fputc('\n', f);
 }
 
-int write_csv(const struct bench_data *d, const char *dir)
+int report_write_csv(const struct report_data *d, const char *dir)
 {
-	FILE *f = open_in(dir, "results.csv");
+	FILE *f = report_open_in(dir, "results.csv");
 	const struct json *c;
 	unsigned int i;
 
@@ -182,9 +182,11 @@ int write_csv(const struct bench_data *d, const char *dir)
 	for (i = 0; i < NCSV; i++)
 		fprintf(f, ",%s", csv_cols[i]);
 	fputc('\n', f);
-	for (c = results(d->convert) ? results(d->convert)->child : NULL; c; c = c->next)
+	for (c = report_results(d->convert) ? report_results(d->convert)->child : NULL; c;
+	     c = c->next)
 		csv_row(f, "convert", c);
-	for (c = results(d->bounce) ? results(d->bounce)->child : NULL; c; c = c->next)
+	for (c = report_results(d->bounce) ? report_results(d->bounce)->child : NULL; c;
+	     c = c->next)
 		csv_row(f, "bounce", c);
 	for (i = 0; i < d->nio; i++)
 		csv_row(f, "io", d->io[i].rec);
@@ -238,10 +240,10 @@ static int gnuplot(const char *dir, const char *script, const char *title,
 	return 0;
 }
 
-static void write_model_dat(const struct bench_data *d, const struct model *m,
+static void write_model_dat(const struct report_data *d, const struct report_model *m,
 			    const char *dir)
 {
-	FILE *f = open_in(dir, "cost_vs_size.dat");
+	FILE *f = report_open_in(dir, "cost_vs_size.dat");
 	int b;
 
 	if (!f)
@@ -266,13 +268,13 @@ static const char *const tp_modes[] = { "inplace", "inplace-batch", "inplace-sca
 
 /* The default transport's name, then the others the sweep ran, at the
  * representative point. */
-static unsigned int plot_transports(const struct bench_data *d, const char **tr)
+static unsigned int plot_transports(const struct report_data *d, const char **tr)
 {
 	unsigned int i, k, n = 0;
 	int b;
 
 	for (b = 0; b < NBS && !n; b++) {
-		const struct io_point *p = io_at(d, "inplace", d->block_kib[b]);
+		const struct report_io_point *p = report_io_at(d, "inplace", d->block_kib[b]);
 
 		if (p)
 			tr[n++] = json_str(p->rec, "transport", "default");
@@ -282,7 +284,7 @@ static unsigned int plot_transports(const struct bench_data *d, const char **tr)
 		const char *t = json_str(r, "transport", "");
 
 		if (strncmp(json_str(r, "mode", ""), "inplace", 7) || !*t ||
-		    strcmp(rec_backend(r), d->rep_backend) ||
+		    strcmp(report_rec_backend(r), d->rep_backend) ||
 		    json_num(r, "qd", 0) != d->rep_qd || json_num(r, "vcpus", 1) != d->rep_vcpus)
 			continue;
 		for (k = 0; k < n && strcmp(tr[k], t); k++)
@@ -297,7 +299,7 @@ static unsigned int plot_transports(const struct bench_data *d, const char **tr)
  * in-place mode over every transport; its column titles, dash types (the
  * default transport solid) and colours (one per mode) into vars for
  * throughput.gp. */
-static void write_throughput_dat(const struct bench_data *d, const char *dir,
+static void write_throughput_dat(const struct report_data *d, const char *dir,
 				 char *vars, size_t len)
 {
 	static const char *const fixed[3] = { "shared", "bounce", "persistent" };
@@ -305,13 +307,13 @@ static void write_throughput_dat(const struct bench_data *d, const char *dir,
 	unsigned int ntr = plot_transports(d, tr), c, t, ncol = 0;
 	char titles[1024] = "", dts[256] = "", lcs[256] = "";
 	size_t nt = 0, nd = 0, nl = 0;
-	FILE *f = open_in(dir, "throughput.dat");
+	FILE *f = report_open_in(dir, "throughput.dat");
 	int b;
 
 	if (!f)
 		return;
 	fprintf(f, "# bs_kib then MB/s per column (- : not measured) (%s, qd %u, %u vCPU):",
-		backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
+		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (c = 0; c < 3; c++) {
 		fprintf(f, " %s", fixed[c]);
 		nt += (size_t)snprintf(titles + nt, sizeof(titles) - nt, "%s%s", ncol ? " " : "",
@@ -333,18 +335,22 @@ static void write_throughput_dat(const struct bench_data *d, const char *dir,
 		}
 	fputc('\n', f);
 	for (b = 0; b < NBS; b++) {
-		if (!io_at(d, "shared", d->block_kib[b]) && !io_at(d, "bounce", d->block_kib[b]))
+		if (!report_io_at(d, "shared", d->block_kib[b]) &&
+		    !report_io_at(d, "bounce", d->block_kib[b]))
 			continue;
 		fprintf(f, "%u", d->block_kib[b]);
 		for (c = 0; c < 3; c++) {
-			double v = io_val(io_at(d, fixed[c], d->block_kib[b]), "mbps");
+			double v =
+				report_io_val(report_io_at(d, fixed[c], d->block_kib[b]), "mbps");
 
 			fprintf(f, isnan(v) ? " -" : " %.3f", v);
 		}
 		for (c = 0; c < NTP; c++)
 			for (t = 0; t < ntr; t++) {
-				double v = io_val(io_at_tr(d, tp_modes[c], d->block_kib[b],
-							   t ? tr[t] : DEFAULT_TR), "mbps");
+				double v = report_io_val(report_io_at_tr(d, tp_modes[c],
+									 d->block_kib[b],
+									 t ? tr[t] : DEFAULT_TR),
+							 "mbps");
 
 				fprintf(f, isnan(v) ? " -" : " %.3f", v);
 			}
@@ -356,8 +362,8 @@ static void write_throughput_dat(const struct bench_data *d, const char *dir,
 
 /* The protected modes of the cost-split plot: each mode over the default
  * transport, the in-place ones over the others too. */
-static unsigned int split_points(const struct bench_data *d, unsigned int bs,
-				 const struct io_point **out, char (*names)[48])
+static unsigned int split_points(const struct report_data *d, unsigned int bs,
+				 const struct report_io_point **out, char (*names)[48])
 {
 	const char *tr[MAX_TR];
 	unsigned int ntr = plot_transports(d, tr), n = 0, t;
@@ -365,13 +371,13 @@ static unsigned int split_points(const struct bench_data *d, unsigned int bs,
 
 	for (k = 1; k < NMODES; k++)
 		for (t = 0; t < (ntr ? ntr : 1); t++) {
-			const struct io_point *p = io_at_tr(d, io_modes[k], bs,
-							    t ? tr[t] : DEFAULT_TR);
+			const struct report_io_point *p = report_io_at_tr(d, report_io_modes[k], bs,
+									  t ? tr[t] : DEFAULT_TR);
 
-			if (!p || (t && strncmp(io_modes[k], "inplace", 7)))
+			if (!p || (t && strncmp(report_io_modes[k], "inplace", 7)))
 				continue;
 			out[n] = p;
-			snprintf(names[n++], 48, "%s%s%s", io_modes[k], t ? "/" : "",
+			snprintf(names[n++], 48, "%s%s%s", report_io_modes[k], t ? "/" : "",
 				 t ? tr[t] : "");
 		}
 	return n;
@@ -380,10 +386,10 @@ static unsigned int split_points(const struct bench_data *d, unsigned int bs,
 /* cost_split.dat: one block per size (gnuplot's index), one row per
  * protected mode: its vCPU time per I/O split into its parts and the
  * device's time beside it, as shares of their sum, and that sum. */
-static void write_split_dat(const struct bench_data *d, const char *dir, char *vars,
+static void write_split_dat(const struct report_data *d, const char *dir, char *vars,
 			    size_t len)
 {
-	FILE *c = open_in(dir, "cost_split.dat");
+	FILE *c = report_open_in(dir, "cost_split.dat");
 	char panels[128] = "", names[NMODES * MAX_TR][48];
 	size_t np = 0;
 	bool dev = false;
@@ -396,14 +402,14 @@ static void write_split_dat(const struct bench_data *d, const char *dir, char *v
 		   "conversion exits, conversion host work, copy, unaccounted (the vCPU's "
 		   "parts, each cost once) and the device's time per I/O (its thread: "
 		   "copy, faults on in-place pages; 0 where not recorded) (%s, qd %u, %u vCPU)\n",
-		backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
+		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < NBS; b++) {
-		const struct io_point *pts[NMODES * MAX_TR];
+		const struct report_io_point *pts[NMODES * MAX_TR];
 		unsigned int n = split_points(d, d->block_kib[b], pts, names), i, rows = 0;
 
 		for (i = 0; i < n; i++) {
 			struct bench_cost_split sp;
-			double dv = dev_ns(pts[i]), sum;
+			double dv = report_dev_ns(pts[i]), sum;
 
 			if (bench_cost_split_record(pts[i]->rec, &sp))
 				continue;
@@ -430,28 +436,30 @@ static void write_split_dat(const struct bench_data *d, const char *dir, char *v
 		 "device thread: not recorded by this run");
 }
 
-static void write_io_dat(const struct bench_data *d, const char *dir)
+static void write_io_dat(const struct report_data *d, const char *dir)
 {
-	FILE *t = open_in(dir, "io_by_size.dat");
+	FILE *t = report_open_in(dir, "io_by_size.dat");
 	int b, k;
 
 	if (!t)
 		return;
 	fprintf(t, "# bs_kib then per mode (shared bounce inplace inplace-batch "
 		   "adaptive inplace-scatter persistent): mbps p50_us p99_us  (%s, qd %u, "
-		   "%u vCPU)\n", backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
+		   "%u vCPU)\n", report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < NBS; b++) {
 		/* Only measured sizes: a NaN row would break the lines. */
-		for (k = 0; k < NMODES && !io_at(d, io_modes[k], d->block_kib[b]); k++)
+		for (k = 0; k < NMODES && !report_io_at(d, report_io_modes[k], d->block_kib[b]);
+		     k++)
 			;
 		if (k == NMODES)
 			continue;
 		fprintf(t, "%u", d->block_kib[b]);
 		for (k = 0; k < NMODES; k++) {
-			const struct io_point *p = io_at(d, io_modes[k], d->block_kib[b]);
+			const struct report_io_point *p =
+				report_io_at(d, report_io_modes[k], d->block_kib[b]);
 
-			fprintf(t, " %.3f %.3f %.3f", io_val(p, "mbps"),
-				io_val(p, "lat_p50_us"), io_val(p, "lat_p99_us"));
+			fprintf(t, " %.3f %.3f %.3f", report_io_val(p, "mbps"),
+				report_io_val(p, "lat_p50_us"), report_io_val(p, "lat_p99_us"));
 		}
 		fputc('\n', t);
 	}
@@ -460,20 +468,20 @@ static void write_io_dat(const struct bench_data *d, const char *dir)
 
 /* A point's share of the shared ceiling (%): the median of its per-run
  * ratios, 100 where every run came out above it (noise), else NAN. */
-static double share_pct(const struct bench_data *d, const struct io_point *p)
+static double share_pct(const struct report_data *d, const struct report_io_point *p)
 {
-	struct ratio r;
+	struct report_ratio r;
 
-	if (ratio_ceiling(d, p, &r))
+	if (report_ratio_ceiling(d, p, &r))
 		return NAN;
 	return r.n ? 100 * r.med : 100;
 }
 
 /* platform_<plat>.dat: per size, the share of the shared ceiling of each
- * path the profile allows (plat_paths) and of adaptive on it, then
+ * path the profile allows (report_plat_paths) and of adaptive on it, then
  * adaptive over the best path run by run (the target's figure); the
  * columns with a figure into vars for platform.gp. */
-static void write_platform_dat(const struct bench_data *d, const char *plat,
+static void write_platform_dat(const struct report_data *d, const char *plat,
 			       const char *dir, char *vars, size_t len)
 {
 	char name[64], cols[32] = "";
@@ -483,28 +491,29 @@ static void write_platform_dat(const struct bench_data *d, const char *plat,
 	int b;
 
 	snprintf(name, sizeof(name), "platform_%s.dat", plat);
-	f = open_in(dir, name);
+	f = report_open_in(dir, name);
 	if (!f)
 		return;
 	fprintf(f, "# bs_kib then the share (%%) of the shared ceiling (median of the per-run "
 		   "ratios; - : not measured) of bounce persistent inplace inplace-batch "
 		   "adaptive, then adaptive over the best of those paths, run by run (median) "
 		   "(platform %s; %s, qd %u, %u vCPU)\n",
-		plat, backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
+		plat, report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < NBS; b++) {
-		struct ratio r;
+		struct report_ratio r;
 
-		if (!io_at(d, "shared", d->block_kib[b]))
+		if (!report_io_at(d, "shared", d->block_kib[b]))
 			continue;
 		fprintf(f, "%u", d->block_kib[b]);
 		for (c = 0; c <= NPATHS; c++) {
-			double v = share_pct(d, plat_point(d, c < NPATHS ? plat_paths[c] :
-							   "adaptive", d->block_kib[b], plat));
+			double v = share_pct(d, report_plat_point(d, c < NPATHS ?
+								  report_plat_paths[c] : "adaptive",
+								  d->block_kib[b], plat));
 
 			fprintf(f, isnan(v) ? " -" : " %.3f", v);
 			has |= !isnan(v) << c;
 		}
-		if (plat_adaptive_ratio(d, d->block_kib[b], plat, &r))
+		if (report_plat_adaptive_ratio(d, d->block_kib[b], plat, &r))
 			r.med = NAN;
 		fprintf(f, isnan(r.med) ? " -\n" : " %.3f\n", r.med);
 		has |= !isnan(r.med) << c;
@@ -518,14 +527,14 @@ static void write_platform_dat(const struct bench_data *d, const char *plat,
 		 !!(has & (1U << (NPATHS + 1))));
 }
 
-void plots(const struct bench_data *d, const struct model *m, const char *dir)
+void report_plots(const struct report_data *d, const struct report_model *m, const char *dir)
 {
 	char title[400], host[400], tvars[1600] = "", svars[400] = "", mvars[200];
 	char pvars[NPLATS][64];
 	const char *pl[NPLATS];
 	unsigned int np = 0, k;
 
-	snprintf(title, sizeof(title), "%s, qd %u, %u vCPU", backend_label(d->rep_backend),
+	snprintf(title, sizeof(title), "%s, qd %u, %u vCPU", report_backend_label(d->rep_backend),
 		 d->rep_qd, d->rep_vcpus);
 	snprintf(host, sizeof(host), "kernel %s, %s%s", d->kernel, d->cpu,
 		 d->emulated ? " (EMULATED)" : "");
@@ -538,7 +547,7 @@ void plots(const struct bench_data *d, const struct model *m, const char *dir)
 		write_io_dat(d, dir);
 		write_throughput_dat(d, dir, tvars, sizeof(tvars));
 		write_split_dat(d, dir, svars, sizeof(svars));
-		np = platform_plots(d, pl);
+		np = report_platform_plots(d, pl);
 		for (k = 0; k < np; k++)
 			write_platform_dat(d, pl[k], dir, pvars[k], sizeof(pvars[k]));
 	}

@@ -3,8 +3,8 @@
  * virtio-mmio transport internals: the register file and the device hooks.
  * A device (vmm/virtio_blk.c) embeds struct virtio_mmio_dev and fills ops.
  */
-#ifndef GMEMKIT_VMM_VIRTIO_MMIO_H
-#define GMEMKIT_VMM_VIRTIO_MMIO_H
+#ifndef GMEMKIT_VMM_VIRTIO_MMIO_INTERNAL_H
+#define GMEMKIT_VMM_VIRTIO_MMIO_INTERNAL_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -115,4 +115,4 @@ static inline bool virtio_mmio_live(const struct virtio_mmio_dev *d)
 	       VIRTIO_STATUS_DRIVER_OK;
 }
 
-#endif /* GMEMKIT_VMM_VIRTIO_MMIO_H */
+#endif /* GMEMKIT_VMM_VIRTIO_MMIO_INTERNAL_H */

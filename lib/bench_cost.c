@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The per-I/O cost split (gmemkit/cost.h).
+ * The per-I/O cost split (gmemkit/bench_cost.h).
  */
 #include <errno.h>
 #include <math.h>
 
-#include "gmemkit/cost.h"
+#include "gmemkit/bench_cost.h"
 #include "gmemkit/json.h"
 
 static bool bad(double v)

@@ -9,8 +9,8 @@
  * device thread, the other registers through KVM_EXIT_MMIO; queue size
  * 1024.  Guest RAM is sized for the run (gmem_abi_io_mem_size()).
  */
-#ifndef GMEMKIT_IO_H
-#define GMEMKIT_IO_H
+#ifndef GMEMKIT_BENCH_IO_H
+#define GMEMKIT_BENCH_IO_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -140,4 +140,4 @@ int bench_io_check_workload(const struct bench_io_config *c);
 /* The boot_info.io a run of c hands its guest (c checked). */
 void bench_io_abi_config(struct gmem_abi_io_config *io, const struct bench_io_config *c);
 
-#endif /* GMEMKIT_IO_H */
+#endif /* GMEMKIT_BENCH_IO_H */

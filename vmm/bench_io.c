@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One guest I/O run (gmemkit/io.h): VM + virtio-blk device + the guest's
+ * One guest I/O run (gmemkit/bench_io.h): VM + virtio-blk device + the guest's
  * GMEM_ABI_TEST_IO workload.
  */
 #include <errno.h>
 #include <math.h>
 #include <string.h>
 
-#include "gmemkit/io.h"
 #include "gmemkit/adapt.h"
+#include "gmemkit/bench_io.h"
 #include "gmemkit/platform.h"
 #include "vm_internal.h"
 

@@ -2,7 +2,7 @@
 /*
  * gmemkit bench report: the answer per platform profile (pkvm, tdx, snp,
  * cca, ideal; docs/platforms.md) and per conversion model (lazy, eager,
- * 2 MiB pages), from the in-place points bench.c runs on the verdict's
+ * 2 MiB pages), from the in-place points cli/bench.c runs on the verdict's
  * backend at the representative qd and vCPU count.  For each profile: the
  * cheapest protected path per size and its share of the unprotected
  * ceiling, where in place overtakes bouncing (or never, and the cost that
@@ -21,7 +21,9 @@
 
 static const char *const plats[NPLATS] = { "ideal", "pkvm", "tdx", "snp", "cca" };
 static const char *const ip_modes[] = { "inplace", "inplace-batch" };
-const char *const plat_paths[NPATHS] = { "bounce", "persistent", "inplace", "inplace-batch" };
+const char *const report_plat_paths[NPATHS] = {
+	"bounce", "persistent", "inplace", "inplace-batch"
+};
 
 /* What a figure of the named platform leaves out (platform.h). */
 static const char *plat_not_modelled_name(const char *name)
@@ -33,21 +35,21 @@ static const char *plat_not_modelled_name(const char *name)
 
 /* The point of (mode, size) on platform plat and model model, any
  * transport (a variant runs over its platform's own call path). */
-static const struct io_point *variant_at(const struct bench_data *d, const char *mode,
-					 unsigned int bs_kib, const char *plat,
-					 const char *model)
+static const struct report_io_point *variant_at(const struct report_data *d, const char *mode,
+						unsigned int bs_kib, const char *plat,
+						const char *model)
 {
 	unsigned int i;
 
 	if (!strcmp(plat, "ideal") && !strcmp(model, "lazy"))
-		return io_at(d, mode, bs_kib);
+		return report_io_at(d, mode, bs_kib);
 	for (i = 0; i < d->nio; i++) {
 		const struct json *r = d->io[i].rec;
 
 		if (!strcmp(json_str(r, "mode", ""), mode) &&
 		    json_num(r, "bs", 0) == bs_kib * 1024.0 &&
 		    json_num(r, "qd", 0) == d->rep_qd && json_num(r, "vcpus", 1) == d->rep_vcpus &&
-		    !strcmp(rec_backend(r), d->rep_backend) &&
+		    !strcmp(report_rec_backend(r), d->rep_backend) &&
 		    !strcmp(json_str(r, "platform", "ideal"), plat) &&
 		    !strcmp(json_str(r, "conv_model", "lazy"), model))
 			return &d->io[i];
@@ -57,27 +59,27 @@ static const struct io_point *variant_at(const struct bench_data *d, const char 
 
 /* The point of a path or of adaptive at bs on plat (lazy model): bounce
  * and persistent convert nothing, ideal's points stand for every profile. */
-const struct io_point *plat_point(const struct bench_data *d, const char *mode,
-				  unsigned int bs_kib, const char *plat)
+const struct report_io_point *report_plat_point(const struct report_data *d, const char *mode,
+						unsigned int bs_kib, const char *plat)
 {
 	if (!strcmp(mode, "bounce") || !strcmp(mode, "persistent"))
-		return io_at(d, mode, bs_kib);
+		return report_io_at(d, mode, bs_kib);
 	return variant_at(d, mode, bs_kib, plat, "lazy");
 }
 
 /* The faster of in place and in place in batches on a platform. */
-static const struct io_point *best_ip(const struct bench_data *d, unsigned int bs,
-				      const char *plat, const char *model)
+static const struct report_io_point *best_ip(const struct report_data *d, unsigned int bs,
+					     const char *plat, const char *model)
 {
-	const struct io_point *a = variant_at(d, ip_modes[0], bs, plat, model);
-	const struct io_point *b = variant_at(d, ip_modes[1], bs, plat, model);
+	const struct report_io_point *a = variant_at(d, ip_modes[0], bs, plat, model);
+	const struct report_io_point *b = variant_at(d, ip_modes[1], bs, plat, model);
 
-	if (!a || (b && io_val(b, "iops") > io_val(a, "iops")))
+	if (!a || (b && report_io_val(b, "iops") > report_io_val(a, "iops")))
 		return b;
 	return a;
 }
 
-static bool measured(const struct bench_data *d, const char *plat, const char *model)
+static bool measured(const struct report_data *d, const char *plat, const char *model)
 {
 	unsigned int b;
 
@@ -90,7 +92,7 @@ static bool measured(const struct bench_data *d, const char *plat, const char *m
 /* The cheapest protected path at bs on plat: bounce and persistent copy
  * (no conversion: the same on every platform), in place per request or
  * in batches. */
-static const char *cheapest(const struct bench_data *d, unsigned int bs, const char *plat,
+static const char *cheapest(const struct report_data *d, unsigned int bs, const char *plat,
 			    double *iops)
 {
 	const char *best = NULL;
@@ -98,36 +100,37 @@ static const char *cheapest(const struct bench_data *d, unsigned int bs, const c
 
 	*iops = 0;
 	for (k = 0; k < NPATHS; k++) {
-		double v = io_val(plat_point(d, plat_paths[k], bs, plat), "iops");
+		double v =
+			report_io_val(report_plat_point(d, report_plat_paths[k], bs, plat), "iops");
 
 		if (v > *iops) {
 			*iops = v;
-			best = plat_paths[k];
+			best = report_plat_paths[k];
 		}
 	}
 	return best;
 }
 
-int plat_adaptive_ratio(const struct bench_data *d, unsigned int bs, const char *plat,
-			struct ratio *r)
+int report_plat_adaptive_ratio(const struct report_data *d, unsigned int bs, const char *plat,
+			       struct report_ratio *r)
 {
-	const struct io_point *of[NPATHS];
+	const struct report_io_point *of[NPATHS];
 	unsigned int k;
 
 	for (k = 0; k < NPATHS; k++)
-		of[k] = plat_point(d, plat_paths[k], bs, plat);
-	return ratio_best(plat_point(d, "adaptive", bs, plat), of, NPATHS, 0, r);
+		of[k] = report_plat_point(d, report_plat_paths[k], bs, plat);
+	return report_ratio_best(report_plat_point(d, "adaptive", bs, plat), of, NPATHS, 0, r);
 }
 
 /* First size from which in place (best of the two) stays ahead of bounce:
  * its index, -1 never, -2 nothing measured. */
-static int crossover(const struct bench_data *d, const char *plat, const char *model)
+static int crossover(const struct report_data *d, const char *plat, const char *model)
 {
 	int b, from = -1, n = 0;
 
 	for (b = NBS - 1; b >= 0; b--) {
-		double bn = io_val(io_at(d, "bounce", d->block_kib[b]), "iops");
-		double ip = io_val(best_ip(d, d->block_kib[b], plat, model), "iops");
+		double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]), "iops");
+		double ip = report_io_val(best_ip(d, d->block_kib[b], plat, model), "iops");
 
 		if (isnan(bn) || isnan(ip))
 			continue;
@@ -146,10 +149,11 @@ static int crossover(const struct bench_data *d, const char *plat, const char *m
  * each: what it measured minus its own conversion time, plus calls x c.
  * One vCPU at qd 32 is busy all the time, so IOPS = 1e9 / that.
  */
-static double ip_ns_at(const struct io_point *p, double c)
+static double ip_ns_at(const struct report_io_point *p, double c)
 {
-	double calls = io_val(p, "conv_calls_per_io"), conv = io_val(p, "conv_ns_per_io");
-	double total = io_val(p, "vcpu_ns_per_io");
+	double calls = report_io_val(p, "conv_calls_per_io"),
+	       conv = report_io_val(p, "conv_ns_per_io");
+	double total = report_io_val(p, "vcpu_ns_per_io");
 
 	return total - conv + calls * c;
 }
@@ -161,22 +165,24 @@ static double ip_ns_at(const struct io_point *p, double c)
  * cost), and compare with what the queue run measured.  Returns the worst
  * miss over the sizes measured both ways (a fraction), or NAN.
  */
-static double check_model(const struct bench_data *d)
+static double check_model(const struct report_data *d)
 {
 	double worst = NAN;
 	unsigned int b;
 
 	for (b = 0; b < NBS; b++) {
-		const struct io_point *a = io_at(d, "inplace", d->block_kib[b]);
-		const struct io_point *q = io_at_tr(d, "inplace", d->block_kib[b], "queue");
+		const struct report_io_point *a = report_io_at(d, "inplace", d->block_kib[b]);
+		const struct report_io_point *q =
+			report_io_at_tr(d, "inplace", d->block_kib[b], "queue");
 		double cq, pred, miss;
 
-		if (!a || !q || a == q || io_val(q, "conv_calls_per_io") <= 0)
+		if (!a || !q || a == q || report_io_val(q, "conv_calls_per_io") <= 0)
 			continue;
-		cq = io_val(q, "conv_ns_per_io") / io_val(q, "conv_calls_per_io");
-		pred = 1e9 / (io_val(a, "vcpu_ns_per_io") - io_val(a, "conv_ns_per_io") +
-			      io_val(q, "conv_calls_per_io") * cq);
-		miss = fabs(pred - io_val(q, "iops")) / io_val(q, "iops");
+		cq = report_io_val(q, "conv_ns_per_io") / report_io_val(q, "conv_calls_per_io");
+		pred = 1e9 /
+		       (report_io_val(a, "vcpu_ns_per_io") - report_io_val(a, "conv_ns_per_io") +
+			report_io_val(q, "conv_calls_per_io") * cq);
+		miss = fabs(pred - report_io_val(q, "iops")) / report_io_val(q, "iops");
 		if (isfinite(miss) && (isnan(worst) || miss > worst))
 			worst = miss;
 	}
@@ -184,13 +190,15 @@ static double check_model(const struct bench_data *d)
 }
 
 /* The crossover on plat if every call cost c ns (bounce as measured). */
-static int projected(const struct bench_data *d, const char *plat, double c)
+static int projected(const struct report_data *d, const char *plat, double c)
 {
 	int b, from = -1, n = 0;
 
 	for (b = NBS - 1; b >= 0; b--) {
-		const struct io_point *p = variant_at(d, "inplace", d->block_kib[b], plat, "lazy");
-		double bn = io_val(io_at(d, "bounce", d->block_kib[b]), "vcpu_ns_per_io");
+		const struct report_io_point *p =
+			variant_at(d, "inplace", d->block_kib[b], plat, "lazy");
+		double bn =
+			report_io_val(report_io_at(d, "bounce", d->block_kib[b]), "vcpu_ns_per_io");
 		double ip;
 
 		if (!p || isnan(bn))
@@ -208,7 +216,7 @@ static int projected(const struct bench_data *d, const char *plat, double c)
 
 /* The largest size with an in-place point on plat and model (a sweep may
  * stop below 1 MiB), or 0. */
-static unsigned int top_kib(const struct bench_data *d, const char *plat, const char *model)
+static unsigned int top_kib(const struct report_data *d, const char *plat, const char *model)
 {
 	int b;
 
@@ -218,7 +226,7 @@ static unsigned int top_kib(const struct bench_data *d, const char *plat, const 
 	return 0;
 }
 
-static void put_crossover(FILE *f, const struct bench_data *d, int c, const char *plat,
+static void put_crossover(FILE *f, const struct report_data *d, int c, const char *plat,
 			  const char *model)
 {
 	if (c == -2)
@@ -232,25 +240,25 @@ static void put_crossover(FILE *f, const struct bench_data *d, int c, const char
 /* ---- the sections ------------------------------------------------------ */
 
 /* The cost that keeps in place behind at the largest size, in words. */
-static void deciding(FILE *f, const struct bench_data *d, const char *plat)
+static void deciding(FILE *f, const struct report_data *d, const char *plat)
 {
 	unsigned int bs = top_kib(d, plat, "lazy");
-	const struct io_point *p = variant_at(d, "inplace", bs, plat, "lazy");
+	const struct report_io_point *p = variant_at(d, "inplace", bs, plat, "lazy");
 
 	if (!p) {
 		fprintf(f, "not measured");
 		return;
 	}
 	fprintf(f, "at %u KiB %.0f calls per I/O cost %.1f us of vCPU time", bs,
-		io_val(p, "conv_calls_per_io"), io_val(p, "conv_ns_per_io") / 1e3);
-	if (io_val(p, "keep_ns_per_io") > 0)
+		report_io_val(p, "conv_calls_per_io"), report_io_val(p, "conv_ns_per_io") / 1e3);
+	if (report_io_val(p, "keep_ns_per_io") > 0)
 		fprintf(f, ", the copy that keeps the data %.1f us",
-			io_val(p, "keep_ns_per_io") / 1e3);
-	if (io_val(p, "dev_ns_per_io") > 0)
-		fprintf(f, ", the device %.1f us", io_val(p, "dev_ns_per_io") / 1e3);
+			report_io_val(p, "keep_ns_per_io") / 1e3);
+	if (report_io_val(p, "dev_ns_per_io") > 0)
+		fprintf(f, ", the device %.1f us", report_io_val(p, "dev_ns_per_io") / 1e3);
 }
 
-static unsigned int other_platforms(const struct bench_data *d)
+static unsigned int other_platforms(const struct report_data *d)
 {
 	unsigned int k, n = 0;
 
@@ -261,21 +269,21 @@ static unsigned int other_platforms(const struct bench_data *d)
 
 /* The sizes (indices) where adaptive on plat is measured against its
  * paths; where one of them is, adaptive is not; where it falls under 0.9x. */
-static unsigned int adaptive_sizes(const struct bench_data *d, const char *plat,
+static unsigned int adaptive_sizes(const struct report_data *d, const char *plat,
 				   unsigned int *missing, unsigned int *below)
 {
 	unsigned int b, k, seen = 0;
-	struct ratio r;
+	struct report_ratio r;
 
 	*missing = *below = 0;
 	for (b = 0; b < NBS; b++) {
-		if (!plat_adaptive_ratio(d, d->block_kib[b], plat, &r)) {
+		if (!report_plat_adaptive_ratio(d, d->block_kib[b], plat, &r)) {
 			seen |= 1U << b;
 			*below |= (r.med < 0.9) << b;
 			continue;
 		}
 		for (k = 0; k < NPATHS; k++)
-			if (plat_point(d, plat_paths[k], d->block_kib[b], plat))
+			if (report_plat_point(d, report_plat_paths[k], d->block_kib[b], plat))
 				*missing |= 1U << b;
 	}
 	return seen;
@@ -283,24 +291,24 @@ static unsigned int adaptive_sizes(const struct bench_data *d, const char *plat,
 
 /* " 4 KiB (0.71x), 64 KiB (0.80x)": the sizes of mask, with adaptive's
  * ratio where with_ratio. */
-static void put_sizes(FILE *f, const struct bench_data *d, const char *plat,
+static void put_sizes(FILE *f, const struct report_data *d, const char *plat,
 		      unsigned int mask, bool with_ratio)
 {
 	unsigned int b, n = 0;
-	struct ratio r;
+	struct report_ratio r;
 
 	for (b = 0; b < NBS; b++) {
 		if (!(mask & (1U << b)))
 			continue;
 		fprintf(f, "%s %u KiB", n++ ? "," : "", d->block_kib[b]);
-		if (with_ratio && !plat_adaptive_ratio(d, d->block_kib[b], plat, &r))
+		if (with_ratio && !report_plat_adaptive_ratio(d, d->block_kib[b], plat, &r))
 			fprintf(f, " (%.2fx)", r.med);
 	}
 }
 
 /* Adaptive against the best path plat allows, per size: the issue's
  * target is 0.9x at every size. */
-static void adaptive_verdict(FILE *f, const struct bench_data *d, const char *plat)
+static void adaptive_verdict(FILE *f, const struct report_data *d, const char *plat)
 {
 	unsigned int missing, below, seen = adaptive_sizes(d, plat, &missing, &below);
 
@@ -326,14 +334,15 @@ static void adaptive_verdict(FILE *f, const struct bench_data *d, const char *pl
 }
 
 /* The cheapest protected path at 4 KiB, 64 KiB and 1 MiB. */
-static void cheapest_verdict(FILE *f, const struct bench_data *d, const char *plat)
+static void cheapest_verdict(FILE *f, const struct report_data *d, const char *plat)
 {
 	const char *nm = plat_not_modelled_name(plat);
 	unsigned int b, n = 0;
 
 	fprintf(f, "Cheapest protected path:");
 	for (b = 0; b < NBS; b += 2) {
-		double iops, ceil = io_val(io_at(d, "shared", d->block_kib[b]), "iops");
+		double iops, ceil = report_io_val(report_io_at(d, "shared", d->block_kib[b]),
+						  "iops");
 		const char *best = cheapest(d, d->block_kib[b], plat, &iops);
 
 		if (best)
@@ -346,7 +355,7 @@ static void cheapest_verdict(FILE *f, const struct bench_data *d, const char *pl
 
 /* Three lines per profile: in place against bouncing, the cheapest path,
  * adaptive against the best path. */
-void report_platforms_verdict(FILE *f, const struct bench_data *d)
+void report_platforms_verdict(FILE *f, const struct report_data *d)
 {
 	unsigned int k;
 
@@ -381,7 +390,7 @@ static void put(FILE *f, const char *fmt, double v)
 		fprintf(f, "-");
 }
 
-static void table(FILE *f, const struct bench_data *d)
+static void table(FILE *f, const struct report_data *d)
 {
 	unsigned int k, b;
 
@@ -396,15 +405,19 @@ static void table(FILE *f, const struct bench_data *d)
 		if (!measured(d, plats[k], "lazy"))
 			continue;
 		fprintf(f, "| %s | ", plats[k]);
-		put(f, "%.1f", io_val(variant_at(d, "inplace", d->block_kib[0], plats[k], "lazy"),
-				      "conv_calls_per_io"));
+		put(f, "%.1f",
+		    report_io_val(variant_at(d, "inplace", d->block_kib[0], plats[k], "lazy"),
+				  "conv_calls_per_io"));
 		fprintf(f, " / ");
-		put(f, "%.1f", io_val(variant_at(d, "inplace", d->block_kib[NBS - 1], plats[k],
-						 "lazy"), "conv_calls_per_io"));
+		put(f, "%.1f",
+		    report_io_val(variant_at(d, "inplace", d->block_kib[NBS - 1], plats[k], "lazy"),
+				  "conv_calls_per_io"));
 		fprintf(f, " |");
 		for (b = 0; b < NBS; b++) {
-			double ip = io_val(best_ip(d, d->block_kib[b], plats[k], "lazy"), "iops");
-			double bn = io_val(io_at(d, "bounce", d->block_kib[b]), "iops");
+			double ip = report_io_val(best_ip(d, d->block_kib[b], plats[k], "lazy"),
+						  "iops");
+			double bn =
+				report_io_val(report_io_at(d, "bounce", d->block_kib[b]), "iops");
 
 			fprintf(f, " ");
 			put(f, "%.0f", ip);
@@ -419,7 +432,7 @@ static void table(FILE *f, const struct bench_data *d)
 }
 
 /* A table's head: a platform column, then one per block size. */
-static void size_head(FILE *f, const struct bench_data *d, const char *what)
+static void size_head(FILE *f, const struct report_data *d, const char *what)
 {
 	unsigned int b;
 
@@ -434,7 +447,7 @@ static void size_head(FILE *f, const struct bench_data *d, const char *what)
 
 /* Adaptive against the best path per profile and size: both at their
  * median runs, then adaptive over the best run by run. */
-static void adaptive_best_table(FILE *f, const struct bench_data *d)
+static void adaptive_best_table(FILE *f, const struct report_data *d)
 {
 	unsigned int k, b;
 
@@ -448,16 +461,18 @@ static void adaptive_best_table(FILE *f, const struct bench_data *d)
 			continue;
 		fprintf(f, "| %s |", plats[k]);
 		for (b = 0; b < NBS; b++) {
-			const struct io_point *a = plat_point(d, "adaptive", d->block_kib[b], plats[k]);
+			const struct report_io_point *a =
+				report_plat_point(d, "adaptive", d->block_kib[b], plats[k]);
 			double best;
 			const char *path = cheapest(d, d->block_kib[b], plats[k], &best);
-			struct ratio r;
+			struct report_ratio r;
 
-			if (!path || plat_adaptive_ratio(d, d->block_kib[b], plats[k], &r))
+			if (!path || report_plat_adaptive_ratio(d, d->block_kib[b], plats[k], &r))
 				fprintf(f, " - |");
 			else
-				fprintf(f, " %.0f / %.0f %s (%s%.2fx%s) |", io_val(a, "iops"), best,
-					path, r.med < 0.9 ? "**" : "", r.med, r.med < 0.9 ? "**" : "");
+				fprintf(f, " %.0f / %.0f %s (%s%.2fx%s) |",
+					report_io_val(a, "iops"), best, path,
+					r.med < 0.9 ? "**" : "", r.med, r.med < 0.9 ? "**" : "");
 		}
 		fprintf(f, "\n");
 	}
@@ -465,11 +480,11 @@ static void adaptive_best_table(FILE *f, const struct bench_data *d)
 
 /* The profiles plotted (platform_<name>.svg): where the section is written
  * and the shared ceiling was measured (the plot's unit). */
-unsigned int platform_plots(const struct bench_data *d, const char **out)
+unsigned int report_platform_plots(const struct report_data *d, const char **out)
 {
 	unsigned int k, b, n = 0;
 
-	for (b = 0; b < NBS && !io_at(d, "shared", d->block_kib[b]); b++)
+	for (b = 0; b < NBS && !report_io_at(d, "shared", d->block_kib[b]); b++)
 		;
 	for (k = 0; k < NPLATS && b < NBS && other_platforms(d); k++)
 		if (measured(d, plats[k], "lazy"))
@@ -477,10 +492,10 @@ unsigned int platform_plots(const struct bench_data *d, const char **out)
 	return n;
 }
 
-static void plot_refs(FILE *f, const struct bench_data *d)
+static void plot_refs(FILE *f, const struct report_data *d)
 {
 	const char *pl[NPLATS];
-	unsigned int k, n = platform_plots(d, pl), missing, below;
+	unsigned int k, n = report_platform_plots(d, pl), missing, below;
 
 	for (k = 0; k < n; k++)
 		fprintf(f, "\n![%s](platform_%s.svg)\n\n*%s: each path's share of the "
@@ -491,7 +506,7 @@ static void plot_refs(FILE *f, const struct bench_data *d)
 			"target (as in the table)" : "; adaptive not measured on this profile");
 }
 
-static void split(FILE *f, const struct bench_data *d)
+static void split(FILE *f, const struct report_data *d)
 {
 	unsigned int k, b;
 
@@ -504,22 +519,22 @@ static void split(FILE *f, const struct bench_data *d)
 			continue;
 		fprintf(f, "| %s |", plats[k]);
 		for (b = 0; b < NBS; b++) {
-			const struct io_point *p = variant_at(d, "inplace", d->block_kib[b],
-							      plats[k], "lazy");
+			const struct report_io_point *p = variant_at(d, "inplace", d->block_kib[b],
+								     plats[k], "lazy");
 
 			fprintf(f, " ");
-			put(f, "%.1f", io_val(p, "conv_ns_per_io") / 1e3);
+			put(f, "%.1f", report_io_val(p, "conv_ns_per_io") / 1e3);
 			fprintf(f, " / ");
-			put(f, "%.1f", io_val(p, "keep_ns_per_io") / 1e3);
+			put(f, "%.1f", report_io_val(p, "keep_ns_per_io") / 1e3);
 			fprintf(f, " / ");
-			put(f, "%.1f", io_val(p, "dev_ns_per_io") / 1e3);
+			put(f, "%.1f", report_io_val(p, "dev_ns_per_io") / 1e3);
 			fprintf(f, " |");
 		}
 		fprintf(f, "\n");
 	}
 }
 
-static void projection(FILE *f, const struct bench_data *d)
+static void projection(FILE *f, const struct report_data *d)
 {
 	static const double named[] = { 5000, 1000 };	/* ns per call */
 	double miss = check_model(d);
@@ -565,7 +580,7 @@ static void projection(FILE *f, const struct bench_data *d)
 	}
 }
 
-static void models(FILE *f, const struct bench_data *d)
+static void models(FILE *f, const struct report_data *d)
 {
 	static const char *const mods[] = { "lazy", "eager", "huge" };
 	unsigned int k, b;
@@ -590,12 +605,14 @@ static void models(FILE *f, const struct bench_data *d)
 			continue;
 		fprintf(f, "| %s |", mods[k]);
 		for (b = 0; b < NBS; b++) {
-			const struct io_point *p = best_ip(d, d->block_kib[b], "ideal", mods[k]);
+			const struct report_io_point *p =
+				best_ip(d, d->block_kib[b], "ideal", mods[k]);
 
 			fprintf(f, " ");
-			put(f, "%.0f", io_val(p, "iops"));
+			put(f, "%.0f", report_io_val(p, "iops"));
 			if (k == 2 && p)
-				fprintf(f, " [%.0f KiB]", io_val(p, "conv_bytes_per_io") / 1024);
+				fprintf(f, " [%.0f KiB]",
+					report_io_val(p, "conv_bytes_per_io") / 1024);
 			fprintf(f, " |");
 		}
 		fprintf(f, "\n");
@@ -611,7 +628,7 @@ static void models(FILE *f, const struct bench_data *d)
 	fprintf(f, "\n");
 }
 
-void report_platforms(FILE *f, const struct bench_data *d)
+void report_platforms(FILE *f, const struct report_data *d)
 {
 	if (other_platforms(d)) {
 		fprintf(f, "\n## Per platform (docs/platforms.md)\n\n"

@@ -17,12 +17,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gmemkit/cost.h"
+#include "gmemkit/bench_cost.h"
 #include "report_internal.h"
 
 /* Which part of a point's per-I/O time is largest (the split: each cost
- * once, gmemkit/cost.h). */
-static const char *dominant_cost(const struct io_point *p)
+ * once, gmemkit/bench_cost.h). */
+static const char *dominant_cost(const struct report_io_point *p)
 {
 	static const char *const names[5] = {
 		"kicks (ioeventfd exits)", "conversion exits to the VMM",
@@ -47,13 +47,14 @@ static const char *dominant_cost(const struct io_point *p)
 
 /* The faster in-place flavour (inplace or inplace-batch) at bs, default
  * transport. */
-static const struct io_point *best_inplace(const struct bench_data *d, unsigned int bs)
+static const struct report_io_point *best_inplace(const struct report_data *d, unsigned int bs)
 {
-	const struct io_point *a = io_at(d, "inplace", bs), *b = io_at(d, "inplace-batch", bs);
+	const struct report_io_point *a = report_io_at(d, "inplace", bs),
+				     *b = report_io_at(d, "inplace-batch", bs);
 
 	if (!a || !b)
 		return a ? a : b;
-	return io_val(b, "iops") > io_val(a, "iops") ? b : a;
+	return report_io_val(b, "iops") > report_io_val(a, "iops") ? b : a;
 }
 
 /*
@@ -62,11 +63,11 @@ static const struct io_point *best_inplace(const struct bench_data *d, unsigned 
  * conversion work, the device's extra time on the freshly shared pages),
  * with its figure against what bouncing pays instead (its copies).
  */
-static void deciding_cost(FILE *f, const struct bench_data *d, unsigned int bs)
+static void deciding_cost(FILE *f, const struct report_data *d, unsigned int bs)
 {
-	const struct io_point *ip = best_inplace(d, bs), *bn = io_at(d, "bounce", bs);
+	const struct report_io_point *ip = best_inplace(d, bs), *bn = report_io_at(d, "bounce", bs);
 	struct bench_cost_split si, sb;
-	double dev = dev_ns(ip) - dev_ns(bn), v[3];
+	double dev = report_dev_ns(ip) - report_dev_ns(bn), v[3];
 	static const char *const names[3] = {
 		"the exits of the conversion requests", "the host's conversion work",
 		"the device's extra time on the freshly shared pages" };
@@ -82,23 +83,24 @@ static void deciding_cost(FILE *f, const struct bench_data *d, unsigned int bs)
 	for (k = 1; k < 3; k++)
 		if (v[k] > v[big])
 			big = k;
-	fmt_us(a, sizeof(a), v[big]);
-	fmt_us(b, sizeof(b), sb.copy);
+	report_fmt_us(a, sizeof(a), v[big]);
+	report_fmt_us(b, sizeof(b), sb.copy);
 	fprintf(f, " The cost that decides it: %s, %s per I/O at %u KiB (%s), against %s "
 		   "of bounce copies per I/O", names[big], a, bs,
 		json_str(ip->rec, "mode", "inplace"), b);
 	if (big == 2)
 		fprintf(f, " (%.1f device faults per I/O in place, %.1f bouncing)",
-			io_val(ip, "dev_faults_per_io"), io_val(bn, "dev_faults_per_io"));
+			report_io_val(ip, "dev_faults_per_io"),
+			report_io_val(bn, "dev_faults_per_io"));
 	fprintf(f, ".");
 }
 
 /* The smallest measured size from which in place (either flavour) beats
  * bouncing at every larger measured size; plainly, when it never does. */
-static void end_to_end_crossover(FILE *f, const struct bench_data *d)
+static void end_to_end_crossover(FILE *f, const struct report_data *d)
 {
-	int from = io_crossover(d, DEFAULT_TR);
-	struct ratio r;
+	int from = report_io_crossover(d, DEFAULT_TR);
+	struct report_ratio r;
 	char sh[64];
 
 	if (from == -2)
@@ -107,16 +109,16 @@ static void end_to_end_crossover(FILE *f, const struct bench_data *d)
 		fprintf(f, " In place beats bouncing at no size measured on the %s backend "
 			   "(in place over bounce, IOPS per run at %u KiB:", d->rep_backend,
 			d->block_kib[NBS - 1]);
-		if (!ratio_iops(best_inplace(d, d->block_kib[NBS - 1]),
-				io_at(d, "bounce", d->block_kib[NBS - 1]), &r))
+		if (!report_ratio_iops(best_inplace(d, d->block_kib[NBS - 1]),
+				       report_io_at(d, "bounce", d->block_kib[NBS - 1]), &r))
 			fprintf(f, " %.2fx, %.2f-%.2fx).", r.med, r.lo, r.hi);
 		else
 			fprintf(f, " not measured).");
 		deciding_cost(f, d, d->block_kib[NBS - 1]);
 		return;
 	}
-	if (ratio_iops(best_inplace(d, d->block_kib[from]), io_at(d, "bounce", d->block_kib[from]),
-		       &r))
+	if (report_ratio_iops(best_inplace(d, d->block_kib[from]),
+			      report_io_at(d, "bounce", d->block_kib[from]), &r))
 		snprintf(sh, sizeof(sh), "n/a");
 	else
 		snprintf(sh, sizeof(sh), "%.2fx, %.2f-%.2fx per run", r.med, r.lo, r.hi);
@@ -128,7 +130,7 @@ static void end_to_end_crossover(FILE *f, const struct bench_data *d)
 /* Per block size, the fastest of the three ways to get private data to a
  * device (swiotlb bounce, persistent shared buffers, in place in either
  * flavour), with what it pays per I/O. */
-static void cheapest_protected(FILE *f, const struct bench_data *d)
+static void cheapest_protected(FILE *f, const struct report_data *d)
 {
 	static const char *const ways[] = { "bounce", "persistent", "inplace", "inplace-batch" };
 	const char *transport = NULL;
@@ -136,13 +138,14 @@ static void cheapest_protected(FILE *f, const struct bench_data *d)
 	unsigned int k;
 
 	for (b = 0; b < NBS; b++) {
-		const struct io_point *best = NULL;
+		const struct report_io_point *best = NULL;
 		const char *name = NULL;
 
 		for (k = 0; k < sizeof(ways) / sizeof(ways[0]); k++) {
-			const struct io_point *p = io_at(d, ways[k], d->block_kib[b]);
+			const struct report_io_point *p = report_io_at(d, ways[k], d->block_kib[b]);
 
-			if (p && (!best || io_val(p, "iops") > io_val(best, "iops"))) {
+			if (p &&
+			    (!best || report_io_val(p, "iops") > report_io_val(best, "iops"))) {
 				best = p;
 				name = ways[k];
 			}
@@ -155,9 +158,9 @@ static void cheapest_protected(FILE *f, const struct bench_data *d)
 		transport = json_str(best->rec, "transport", "?");
 		fprintf(f, " %u KiB %s, %.0f IOPS (per I/O: %.0f bytes copied, %.2f "
 			   "conversions, %.2f exits);", d->block_kib[b],
-			!strcmp(name, "bounce") ? "swiotlb bounce" : name, io_val(best, "iops"),
-			io_val(best, "copy_bytes_per_io"), io_val(best, "conv_per_io"),
-			io_val(best, "exits_per_io"));
+			!strcmp(name, "bounce") ? "swiotlb bounce" : name,
+			report_io_val(best, "iops"), report_io_val(best, "copy_bytes_per_io"),
+			report_io_val(best, "conv_per_io"), report_io_val(best, "exits_per_io"));
 	}
 	if (seen)
 		fprintf(f, " (conversion transport %s).", transport);
@@ -166,16 +169,17 @@ static void cheapest_protected(FILE *f, const struct bench_data *d)
 /* Best protected >= 90% of the shared ceiling at every measured size (the
  * median of the per-run ratios; a mode whose every run came out above the
  * ceiling counts as at it). */
-static bool target_met(const struct bench_data *d)
+static bool target_met(const struct report_data *d)
 {
 	int b, seen = 0;
 
 	for (b = 0; b < NBS; b++) {
 		double best;
-		int k = best_protected(d, d->block_kib[b], &best);
-		struct ratio r;
+		int k = report_best_protected(d, d->block_kib[b], &best);
+		struct report_ratio r;
 
-		if (k < 0 || ratio_ceiling(d, io_at(d, io_modes[k], d->block_kib[b]), &r))
+		if (k < 0 || report_ratio_ceiling(d, report_io_at(d, report_io_modes[k],
+								  d->block_kib[b]), &r))
 			continue;
 		seen++;
 		if (r.n && r.med < 0.9)
@@ -186,32 +190,33 @@ static bool target_met(const struct bench_data *d)
 
 /* The end-to-end answer at the representative point: the verdict's
  * headline. */
-static void end_to_end(FILE *f, const struct bench_data *d)
+static void end_to_end(FILE *f, const struct report_data *d)
 {
 	int b;
 
 	fprintf(f, "End to end (virtio-blk from the guest, %s, randread, qd %u, "
 		   "%u vCPU; share of the shared ceiling: median of the per-run ratios, "
-		   "min-max in brackets%s):", backend_label(d->rep_backend), d->rep_qd,
+		   "min-max in brackets%s):", report_backend_label(d->rep_backend), d->rep_qd,
 		d->rep_vcpus, d->interleaved ? ", the modes' runs interleaved" :
 		", runs not interleaved in this older sweep");
 	for (b = 0; b < NBS; b++) {
 		double best;
-		int k = best_protected(d, d->block_kib[b], &best);
-		const struct io_point *p = k < 0 ? NULL : io_at(d, io_modes[k], d->block_kib[b]);
-		struct ratio r;
+		int k = report_best_protected(d, d->block_kib[b], &best);
+		const struct report_io_point *p =
+			k < 0 ? NULL : report_io_at(d, report_io_modes[k], d->block_kib[b]);
+		struct report_ratio r;
 		char sh[96];
 
-		if (!p || ratio_ceiling(d, p, &r))
+		if (!p || report_ratio_ceiling(d, p, &r))
 			continue;
 		if (!r.n) {
 			fprintf(f, " %u KiB: %s at the shared ceiling (every run measured "
-				   "above it: noise);", d->block_kib[b], io_modes[k]);
+				   "above it: noise);", d->block_kib[b], report_io_modes[k]);
 			continue;
 		}
-		fmt_share(sh, sizeof(sh), &r);
+		report_fmt_share(sh, sizeof(sh), &r);
 		fprintf(f, " %u KiB: %s at %s of the shared ceiling", d->block_kib[b],
-			io_modes[k], sh);
+			report_io_modes[k], sh);
 		if (r.noise)
 			fprintf(f, " (%u of %u runs measured above the ceiling: noise, left "
 				   "out%s", r.noise, r.noise + r.n, r.n && r.med < 0.9 ? "; " : ")");
@@ -221,7 +226,7 @@ static void end_to_end(FILE *f, const struct bench_data *d)
 		fprintf(f, ";");
 	}
 	end_to_end_crossover(f, d);
-	if (!verdict_backend(d))
+	if (!report_verdict_backend(d))
 		fprintf(f, " This is the overhead-only point: the null device never touches "
 			   "the data, so in place pays no device-side mapping of the pages it "
 			   "shares; the answer for a device that moves the data is the ram "
@@ -230,7 +235,7 @@ static void end_to_end(FILE *f, const struct bench_data *d)
 
 /* The paragraph a kernel developer would paste into a mailing-list reply:
  * the end-to-end answer first, then the host model behind it. */
-static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
+static void verdict(FILE *f, const struct report_data *d, const struct report_model *m)
 {
 	double per_page_conv = m->conv[NBS - 1] / (d->block_kib[NBS - 1] / 4.0);
 	double per_page_copy = m->copy_r[NBS - 1] / (d->block_kib[NBS - 1] / 4.0);
@@ -303,8 +308,8 @@ static void verdict(FILE *f, const struct bench_data *d, const struct model *m)
 			target_met(d) ? "met" : "not met");
 }
 
-static void write_report(FILE *f, const struct bench_data *d,
-			 const struct bench_opts *o, const struct model *m)
+static void write_report(FILE *f, const struct report_data *d,
+			 const struct report_opts *o, const struct report_model *m)
 {
 	unsigned int i;
 
@@ -312,7 +317,7 @@ static void write_report(FILE *f, const struct bench_data *d,
 	fprintf(f, "Host: %s, kernel %s, KVM %s, guest memory %s%s. gmemkit %s, %s sweep.\n\n",
 		d->cpu, d->kernel, d->kvm ? "usable" : "not usable", d->backing,
 		d->cpu_string_emulated ? " (the CPU model string names an emulator)" : "",
-		d->version[0] ? d->version : GMEMKIT_VERSION, sweep_name(o));
+		d->version[0] ? d->version : GMEMKIT_VERSION, report_sweep_name(o));
 	if (d->sweep_s > 0)
 		fprintf(f, "The run took %u min %02u s (%u io-bench points; %u runs measured "
 			   "again because they came out above their ceiling).\n\n",
@@ -326,7 +331,7 @@ static void write_report(FILE *f, const struct bench_data *d,
 	verdict(f, d, m);
 	report_platforms_verdict(f, d);
 	fprintf(f, "\n## Conversion against copy, per I/O (host model)\n\n");
-	model_table(f, d, m);
+	report_model_table(f, d, m);
 	fprintf(f, "\nHost conversion: `convert-bench` medians (share, host touches each "
 		   "page, unshare) on %s, with %u vCPU-like busy thread%s in the process (every "
 		   "revocation is a TLB shootdown to them); the idle-process column is the "
@@ -347,20 +352,20 @@ static void write_report(FILE *f, const struct bench_data *d,
 		json_str(d->convert, "backing", "memfd"), m->busy, m->busy == 1 ? "" : "s",
 		NOISY_RATIO, json_num(d->bounce, "pool_bytes", NAN) / 1048576.0);
 	if (d->nio)
-		model_vs_e2e(f, d, m);
+		report_model_vs_e2e(f, d, m);
 	if (d->nio) {
 		fprintf(f, "\n## End to end: virtio-blk from the guest\n");
-		io_table(f, d);
-		ratio_table(f, d);
-		adaptive_table(f, d);
-		split_table(f, d);
+		report_io_table(f, d);
+		report_ratio_table(f, d);
+		report_adaptive_table(f, d);
+		report_split_table(f, d);
 		fprintf(f, "\n![throughput](throughput.svg)\n![latency](latency.svg)\n"
 			   "![cost split](cost_split.svg)\n");
 		report_transports(f, d);
 		report_platforms(f, d);
-		backends_table(f, d);
+		report_backends_table(f, d);
 	}
-	modes_section(f);
+	report_modes_section(f);
 	if (d->nskipped) {
 		fprintf(f, "\n## Skipped or failed\n\n");
 		for (i = 0; i < d->nskipped; i++)
@@ -373,26 +378,26 @@ static void write_report(FILE *f, const struct bench_data *d,
 		   "`results.csv`, the `.dat` files behind the plots.\n");
 }
 
-int report_write(struct bench_data *d, const struct bench_opts *o, const char *outdir)
+int report_write(struct report_data *d, const struct report_opts *o, const char *outdir)
 {
-	struct model m;
+	struct report_model m;
 	FILE *f;
 	int err = 0;
 
-	build_model(d, &m);
-	err |= write_json(d, o, outdir, &m);
-	err |= write_csv(d, outdir);
-	plots(d, &m, outdir);
-	f = open_in(outdir, "report.md");
+	report_build_model(d, &m);
+	err |= report_write_json(d, o, outdir, &m);
+	err |= report_write_csv(d, outdir);
+	report_plots(d, &m, outdir);
+	f = report_open_in(outdir, "report.md");
 	if (!f)
 		return -1;
 	write_report(f, d, o, &m);
 	err |= fclose(f);
 	printf("\n");
-	model_table(stdout, d, &m);
+	report_model_table(stdout, d, &m);
 	if (d->nio) {
-		io_table(stdout, d);
-		adaptive_table(stdout, d);
+		report_io_table(stdout, d);
+		report_adaptive_table(stdout, d);
 	}
 	printf("\nVERDICT\n");
 	verdict(stdout, d, &m);

@@ -20,7 +20,7 @@
 static const char *const inplace_modes[] = { "inplace", "inplace-batch" };
 
 /* Transports the in-place modes were swept over, in first-seen order. */
-static unsigned int transports(const struct bench_data *d, const char **out)
+static unsigned int transports(const struct report_data *d, const char **out)
 {
 	unsigned int i, k, n = 0;
 
@@ -29,7 +29,7 @@ static unsigned int transports(const struct bench_data *d, const char **out)
 		const char *t = json_str(r, "transport", "");
 
 		if (strncmp(json_str(r, "mode", ""), "inplace", 7) || !*t ||
-		    !rec_is_default_variant(r))
+		    !report_rec_is_default_variant(r))
 			continue;
 		for (k = 0; k < n && strcmp(out[k], t); k++)
 			;
@@ -39,7 +39,7 @@ static unsigned int transports(const struct bench_data *d, const char **out)
 	return n;
 }
 
-void report_transports_verdict(FILE *f, const struct bench_data *d)
+void report_transports_verdict(FILE *f, const struct report_data *d)
 {
 	const char *tr[MAX_TR];
 	unsigned int n = transports(d, tr), i;
@@ -48,7 +48,7 @@ void report_transports_verdict(FILE *f, const struct bench_data *d)
 		return;
 	fprintf(f, " Per conversion transport (in place or in place in batches vs bounce):");
 	for (i = 0; i < n; i++) {
-		int c = io_crossover(d, tr[i]);
+		int c = report_io_crossover(d, tr[i]);
 
 		if (c == -2)
 			continue;
@@ -70,7 +70,7 @@ static void us(FILE *f, double ns)
 		fprintf(f, " %.2f |", ns / 1e3);
 }
 
-void report_transports(FILE *f, const struct bench_data *d)
+void report_transports(FILE *f, const struct report_data *d)
 {
 	const char *tr[MAX_TR];
 	unsigned int n = transports(d, tr), i, m;
@@ -80,7 +80,7 @@ void report_transports(FILE *f, const struct bench_data *d)
 		return;
 	fprintf(f, "\n## In place per conversion transport\n\n"
 		   "IOPS, %s, randread, qd %u, %u vCPU (median run):\n\n| block | bounce |",
-		backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
+		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (m = 0; m < 2; m++)
 		for (i = 0; i < n; i++)
 			fprintf(f, " %s / %s |", inplace_modes[m], tr[i]);
@@ -89,7 +89,7 @@ void report_transports(FILE *f, const struct bench_data *d)
 		fprintf(f, "---:|");
 	fputc('\n', f);
 	for (b = 0; b < NBS; b++) {
-		double bn = io_val(io_at(d, "bounce", d->block_kib[b]), "iops");
+		double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]), "iops");
 
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
 		if (isnan(bn))
@@ -98,8 +98,9 @@ void report_transports(FILE *f, const struct bench_data *d)
 			fprintf(f, " %.0f |", bn);
 		for (m = 0; m < 2; m++)
 			for (i = 0; i < n; i++) {
-				double v = io_val(io_at_tr(d, inplace_modes[m], d->block_kib[b],
-							   tr[i]), "iops");
+				double v = report_io_val(report_io_at_tr(d, inplace_modes[m],
+									 d->block_kib[b], tr[i]),
+							 "iops");
 
 				if (isnan(v))
 					fprintf(f, " - |");
@@ -111,7 +112,7 @@ void report_transports(FILE *f, const struct bench_data *d)
 	fprintf(f, "\nCrossover (smallest size from which the better in-place mode beats "
 		   "bounce at every larger size):");
 	for (i = 0; i < n; i++) {
-		int c = io_crossover(d, tr[i]);
+		int c = report_io_crossover(d, tr[i]);
 
 		if (c >= 0)
 			fprintf(f, " %s: from %u KiB", tr[i], d->block_kib[c]);
@@ -130,7 +131,8 @@ void report_transports(FILE *f, const struct bench_data *d)
 		   "|---:|---|---:|---:|---:|---:|\n");
 	for (b = 0; b < NBS; b++)
 		for (i = 0; i < n; i++) {
-			const struct io_point *p = io_at_tr(d, "inplace", d->block_kib[b], tr[i]);
+			const struct report_io_point *p =
+				report_io_at_tr(d, "inplace", d->block_kib[b], tr[i]);
 			const struct json *r = p ? p->rec : NULL;
 
 			if (!r)

@@ -11,13 +11,13 @@
 
 #include "report_internal.h"
 
-const char *const io_modes[NMODES] = {
+const char *const report_io_modes[NMODES] = {
 	"shared", "bounce", "inplace", "inplace-batch", "adaptive", "inplace-scatter",
 	"persistent" };
 
-const char *const bench_backends[NBACKENDS] = { "null", "file", "file-direct", "ram" };
+const char *const report_backends[NBACKENDS] = { "null", "file", "file-direct", "ram" };
 
-const char *rec_backend(const struct json *rec)
+const char *report_rec_backend(const struct json *rec)
 {
 	const char *be = json_str(rec, "backend", "");
 
@@ -28,7 +28,7 @@ const char *rec_backend(const struct json *rec)
 	return be;
 }
 
-const char *backend_label(const char *be)
+const char *report_backend_label(const char *be)
 {
 	if (!strcmp(be, "null"))
 		return "null backend (device never touches the data: in place pays no "
@@ -43,19 +43,19 @@ const char *backend_label(const char *be)
 	return be;
 }
 
-bool verdict_backend(const struct bench_data *d)
+bool report_verdict_backend(const struct report_data *d)
 {
 	return d->rep_backend && strcmp(d->rep_backend, "null");
 }
 
-const struct json *results(const struct json *doc)
+const struct json *report_results(const struct json *doc)
 {
 	const struct json *r = json_get(doc, "results");
 
 	return r && r->type == JSON_ARR ? r : NULL;
 }
 
-void report_read_probe(struct bench_data *d)
+void report_read_probe(struct report_data *d)
 {
 	const struct json *p = d->probe;
 
@@ -98,11 +98,11 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void report_add_io_runs(struct bench_data *d, struct json **runs, unsigned int n,
+void report_add_io_runs(struct report_data *d, struct json **runs, unsigned int n,
 			const double *ceil, const bool *remeasured)
 {
 	double sorted[MAX_REPS];
-	struct io_point *pt;
+	struct report_io_point *pt;
 	struct json *arr;
 	unsigned int i, med = 0;
 
@@ -110,7 +110,7 @@ void report_add_io_runs(struct bench_data *d, struct json **runs, unsigned int n
 		return;
 	pt = &d->io[d->nio];
 	for (i = 0; i < n; i++) {
-		const struct json *r = results(runs[i]);
+		const struct json *r = report_results(runs[i]);
 
 		pt->iops[pt->nreps] = r && r->child ? json_num(r->child, "iops", 0) : 0;
 		pt->ceil[pt->nreps] = ceil ? ceil[i] : NAN;
@@ -122,7 +122,7 @@ void report_add_io_runs(struct bench_data *d, struct json **runs, unsigned int n
 		if (pt->iops[i] == sorted[n / 2])
 			med = i;
 	/* Keep the median run's record: detach it from its document. */
-	arr = (struct json *)results(runs[med]);
+	arr = (struct json *)report_results(runs[med]);
 	if (!arr || !arr->child) {
 		pt->nreps = 0;
 		return;
@@ -133,7 +133,7 @@ void report_add_io_runs(struct bench_data *d, struct json **runs, unsigned int n
 	d->nio++;
 }
 
-void report_pick(struct bench_data *d, const struct bench_opts *o)
+void report_pick(struct report_data *d, const struct report_opts *o)
 {
 	unsigned int i;
 
@@ -157,17 +157,17 @@ void report_pick(struct bench_data *d, const struct bench_opts *o)
 		d->rep_backend = "file-direct";
 }
 
-void report_pick_measured(struct bench_data *d)
+void report_pick_measured(struct report_data *d)
 {
-	struct bench_opts o = { 0 };
+	struct report_opts o = { 0 };
 	unsigned int i, k;
 
 	for (i = 0; i < d->nio; i++)
 		for (k = 0; k < NBACKENDS; k++)
-			if (!strcmp(rec_backend(d->io[i].rec), bench_backends[k]))
+			if (!strcmp(report_rec_backend(d->io[i].rec), report_backends[k]))
 				o.backends |= 1U << k;
 	for (k = 0; k < NBACKENDS; k++)
-		if (d->rep_backend && !strcmp(d->rep_backend, bench_backends[k]) &&
+		if (d->rep_backend && !strcmp(d->rep_backend, report_backends[k]) &&
 		    (o.backends & (1U << k)))
 			return;		/* the one picked was measured */
 	if (!o.backends)
@@ -182,7 +182,7 @@ void report_pick_measured(struct bench_data *d)
 		d->rep_backend = "file-direct";
 }
 
-void report_free(struct bench_data *d)
+void report_free(struct report_data *d)
 {
 	unsigned int i;
 
@@ -194,11 +194,11 @@ void report_free(struct bench_data *d)
 }
 
 /* convert-bench median for (op, mode, pages, threads); NAN if absent. */
-static const struct json *conv_point(const struct bench_data *d, const char *op,
+static const struct json *conv_point(const struct report_data *d, const char *op,
 				      const char *mode, unsigned int pages,
 				      unsigned int threads)
 {
-	const struct json *r = results(d->convert), *c;
+	const struct json *r = report_results(d->convert), *c;
 
 	for (c = r ? r->child : NULL; c; c = c->next)
 		if (!strcmp(json_str(c, "op", ""), op) &&
@@ -208,7 +208,7 @@ static const struct json *conv_point(const struct bench_data *d, const char *op,
 	return NULL;
 }
 
-static double conv_ns(const struct bench_data *d, const char *op, const char *mode,
+static double conv_ns(const struct report_data *d, const char *op, const char *mode,
 		      unsigned int pages, unsigned int threads)
 {
 	return json_num(conv_point(d, op, mode, pages, threads), "ns_median", NAN);
@@ -216,14 +216,14 @@ static double conv_ns(const struct bench_data *d, const char *op, const char *mo
 
 /* The busy-thread count of convert-bench's headline rows (vCPU-like
  * threads running in the process); 1 in results older than the field. */
-static unsigned int conv_busy(const struct bench_data *d)
+static unsigned int conv_busy(const struct report_data *d)
 {
 	return (unsigned int)json_num(d->convert, "busy_threads", 1);
 }
 
 /* A micro-benchmark point is noisy when its median sits far above its best
  * sample: the typical sample was disturbed. */
-bool conv_noisy(const struct bench_data *d, const char *mode, unsigned int pages)
+bool report_conv_noisy(const struct report_data *d, const char *mode, unsigned int pages)
 {
 	const struct json *c = conv_point(d, "roundtrip", mode, pages, conv_busy(d));
 
@@ -233,9 +233,9 @@ bool conv_noisy(const struct bench_data *d, const char *mode, unsigned int pages
 /* bounce-bench median for (op, bytes), 1 thread; sizes between measured
  * points are interpolated linearly, sizes above the largest are that many
  * mappings of the largest (a large I/O is split into maximal segments). */
-static double bounce_ns(const struct bench_data *d, const char *op, double bytes)
+static double bounce_ns(const struct report_data *d, const char *op, double bytes)
 {
-	const struct json *r = results(d->bounce), *c;
+	const struct json *r = report_results(d->bounce), *c;
 	double lo_b = 0, lo_ns = 0, hi_b = INFINITY, hi_ns = NAN, max_b = 0, max_ns = NAN;
 
 	for (c = r ? r->child : NULL; c; c = c->next) {
@@ -268,11 +268,11 @@ static double bounce_ns(const struct bench_data *d, const char *op, double bytes
 /* The guest-measured round trip of pages, in place: the hypercall
  * transport where it was measured (what --transport auto takes), else the
  * doorbell; NAN if KVM did not run. */
-static double guest_roundtrip(const struct bench_data *d, unsigned int pages,
+static double guest_roundtrip(const struct report_data *d, unsigned int pages,
 			      const char **tr)
 {
 	static const char *const trs[2] = { "hypercall", "doorbell" };
-	const struct json *r = results(d->convert), *c;
+	const struct json *r = report_results(d->convert), *c;
 	unsigned int t;
 
 	for (t = 0; t < 2; t++)
@@ -305,16 +305,17 @@ static int crossover(const double *a, const double *c)
  * freshly shared pages, the faults or mappings it takes on them.  Measured
  * where the records have the device's side and the device touches the data
  * (null never does: 0 there); NAN if not. */
-static double device_touch(const struct bench_data *d, unsigned int bs_kib)
+static double device_touch(const struct report_data *d, unsigned int bs_kib)
 {
-	double ip = dev_ns(io_at(d, "inplace", bs_kib)), sh = dev_ns(io_at(d, "shared", bs_kib));
+	double ip = report_dev_ns(report_io_at(d, "inplace", bs_kib)),
+	       sh = report_dev_ns(report_io_at(d, "shared", bs_kib));
 
 	if (isnan(ip) || isnan(sh))
 		return NAN;
 	return fmax(0, ip - sh);
 }
 
-void build_model(const struct bench_data *d, struct model *m)
+void report_build_model(const struct report_data *d, struct report_model *m)
 {
 	int b;
 
@@ -353,59 +354,60 @@ void build_model(const struct bench_data *d, struct model *m)
 
 /* A record of the main tables: ideal platform, lazy model (records of an
  * older gmemkit have neither key: they are that). */
-bool rec_is_default_variant(const struct json *r)
+bool report_rec_is_default_variant(const struct json *r)
 {
 	return !strcmp(json_str(r, "platform", "ideal"), "ideal") &&
 	       !strcmp(json_str(r, "conv_model", "lazy"), "lazy");
 }
 
-const struct io_point *io_find(const struct bench_data *d, const char *mode,
-			       unsigned int bs_kib, unsigned int qd, unsigned int vcpus,
-			       const char *backend, const char *tr)
+const struct report_io_point *report_io_find(const struct report_data *d, const char *mode,
+					     unsigned int bs_kib, unsigned int qd,
+					     unsigned int vcpus, const char *backend,
+					     const char *tr)
 {
 	unsigned int i;
 
 	for (i = 0; i < d->nio; i++) {
 		const struct json *r = d->io[i].rec;
 
-		if (!rec_is_default_variant(r))
+		if (!report_rec_is_default_variant(r))
 			continue;
 		if (!strcmp(json_str(r, "mode", ""), mode) &&
 		    json_num(r, "bs", 0) == bs_kib * 1024.0 && json_num(r, "qd", 0) == qd &&
 		    json_num(r, "vcpus", 1) == vcpus &&
-		    !strcmp(rec_backend(r), backend) &&
+		    !strcmp(report_rec_backend(r), backend) &&
 		    (tr == DEFAULT_TR || !strcmp(json_str(r, "transport", ""), tr)))
 			return &d->io[i];
 	}
 	return NULL;
 }
 
-const struct io_point *io_at_tr(const struct bench_data *d, const char *mode,
-				unsigned int bs_kib, const char *tr)
+const struct report_io_point *report_io_at_tr(const struct report_data *d, const char *mode,
+					      unsigned int bs_kib, const char *tr)
 {
-	return io_find(d, mode, bs_kib, d->rep_qd, d->rep_vcpus, d->rep_backend, tr);
+	return report_io_find(d, mode, bs_kib, d->rep_qd, d->rep_vcpus, d->rep_backend, tr);
 }
 
 /* The point the report's tables use: the representative qd, vCPUs, backend. */
-const struct io_point *io_at(const struct bench_data *d, const char *mode,
-			     unsigned int bs_kib)
+const struct report_io_point *report_io_at(const struct report_data *d, const char *mode,
+					   unsigned int bs_kib)
 {
-	return io_at_tr(d, mode, bs_kib, DEFAULT_TR);
+	return report_io_at_tr(d, mode, bs_kib, DEFAULT_TR);
 }
 
-double io_val(const struct io_point *p, const char *key)
+double report_io_val(const struct report_io_point *p, const char *key)
 {
 	return p ? json_num(p->rec, key, NAN) : NAN;
 }
 
 /* Best protected mode at bs (representative point); -1 if none. */
-int best_protected(const struct bench_data *d, unsigned int bs_kib, double *iops)
+int report_best_protected(const struct report_data *d, unsigned int bs_kib, double *iops)
 {
 	int m, best = -1;
 
 	*iops = 0;
 	for (m = 1; m < NMODES; m++) {
-		double v = io_val(io_at(d, io_modes[m], bs_kib), "iops");
+		double v = report_io_val(report_io_at(d, report_io_modes[m], bs_kib), "iops");
 
 		if (v > *iops) {
 			*iops = v;
@@ -417,14 +419,16 @@ int best_protected(const struct bench_data *d, unsigned int bs_kib, double *iops
 
 /* The smallest measured size from which in place over tr beats bouncing at
  * every larger measured size (report_internal.h). */
-int io_crossover(const struct bench_data *d, const char *tr)
+int report_io_crossover(const struct report_data *d, const char *tr)
 {
 	int b, from = -1, measured = 0;
 
 	for (b = NBS - 1; b >= 0; b--) {
-		double bn = io_val(io_at(d, "bounce", d->block_kib[b]), "iops");
-		double ip = fmax(io_val(io_at_tr(d, "inplace", d->block_kib[b], tr), "iops"),
-				 io_val(io_at_tr(d, "inplace-batch", d->block_kib[b], tr), "iops"));
+		double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]), "iops");
+		double ip = fmax(
+			report_io_val(report_io_at_tr(d, "inplace", d->block_kib[b], tr), "iops"),
+			report_io_val(report_io_at_tr(d, "inplace-batch", d->block_kib[b], tr),
+				      "iops"));
 
 		if (isnan(bn) || isnan(ip))
 			continue;
@@ -436,9 +440,9 @@ int io_crossover(const struct bench_data *d, const char *tr)
 	return measured ? from : -2;
 }
 
-double dev_ns(const struct io_point *p)
+double report_dev_ns(const struct report_io_point *p)
 {
-	return io_val(p, "dev_ns_per_io");
+	return report_io_val(p, "dev_ns_per_io");
 }
 
 static double median_of(double *v, unsigned int n)
@@ -447,7 +451,7 @@ static double median_of(double *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static void ratio_done(struct ratio *r, double *v)
+static void ratio_done(struct report_ratio *r, double *v)
 {
 	unsigned int i;
 
@@ -462,27 +466,31 @@ static void ratio_done(struct ratio *r, double *v)
 
 /* The ceiling run measured beside run i of p: its own pairing where the
  * run was measured again, else shared's i-th run. */
-static double ceiling_of(const struct io_point *p, const struct io_point *s, unsigned int i)
+static double ceiling_of(const struct report_io_point *p, const struct report_io_point *s,
+			 unsigned int i)
 {
 	if (!isnan(p->ceil[i]))
 		return p->ceil[i];
 	return i < s->nreps ? s->iops[i] : NAN;
 }
 
-static const struct io_point *shared_of(const struct bench_data *d, const struct io_point *p)
+static const struct report_io_point *shared_of(const struct report_data *d,
+					       const struct report_io_point *p)
 {
 	const struct json *r = p ? p->rec : NULL;
 
 	if (!r)
 		return NULL;
-	return io_find(d, "shared", (unsigned int)(json_num(r, "bs", 0) / 1024),
-		       (unsigned int)json_num(r, "qd", 0), (unsigned int)json_num(r, "vcpus", 1),
-		       rec_backend(r), DEFAULT_TR);
+	return report_io_find(d, "shared", (unsigned int)(json_num(r, "bs", 0) / 1024),
+			      (unsigned int)json_num(r, "qd", 0),
+			      (unsigned int)json_num(r, "vcpus", 1), report_rec_backend(r),
+			      DEFAULT_TR);
 }
 
-int ratio_ceiling(const struct bench_data *d, const struct io_point *p, struct ratio *r)
+int report_ratio_ceiling(const struct report_data *d, const struct report_io_point *p,
+			 struct report_ratio *r)
 {
-	const struct io_point *s = shared_of(d, p);
+	const struct report_io_point *s = shared_of(d, p);
 	double v[MAX_REPS];
 	unsigned int i;
 
@@ -506,7 +514,8 @@ int ratio_ceiling(const struct bench_data *d, const struct io_point *p, struct r
 	return r->n || r->noise ? 0 : -ENOENT;
 }
 
-int ratio_iops(const struct io_point *a, const struct io_point *b, struct ratio *r)
+int report_ratio_iops(const struct report_io_point *a, const struct report_io_point *b,
+		      struct report_ratio *r)
 {
 	double v[MAX_REPS];
 	unsigned int i;
@@ -522,8 +531,8 @@ int ratio_iops(const struct io_point *a, const struct io_point *b, struct ratio 
 	return r->n ? 0 : -ENOENT;
 }
 
-int ratio_best(const struct io_point *a, const struct io_point *const *of, unsigned int n,
-	       unsigned int need, struct ratio *r)
+int report_ratio_best(const struct report_io_point *a, const struct report_io_point *const *of,
+		      unsigned int n, unsigned int need, struct report_ratio *r)
 {
 	double v[MAX_REPS], best;
 	unsigned int i, k;
@@ -551,17 +560,18 @@ int ratio_best(const struct io_point *a, const struct io_point *const *of, unsig
 	return r->n ? 0 : -ENOENT;
 }
 
-int ratio_faster(const struct io_point *a, const struct io_point *b,
-		 const struct io_point *c, const struct io_point *e, struct ratio *r)
+int report_ratio_faster(const struct report_io_point *a, const struct report_io_point *b,
+			const struct report_io_point *c, const struct report_io_point *e,
+			struct report_ratio *r)
 {
-	const struct io_point *of[] = { b, c, e };
+	const struct report_io_point *of[] = { b, c, e };
 
-	return ratio_best(a, of, 3, 2, r);
+	return report_ratio_best(a, of, 3, 2, r);
 }
 
-double extra_ns(const struct bench_data *d, const struct io_point *p)
+double report_extra_ns(const struct report_data *d, const struct report_io_point *p)
 {
-	const struct io_point *s = shared_of(d, p);
+	const struct report_io_point *s = shared_of(d, p);
 	double v[MAX_REPS];
 	unsigned int i, n = 0;
 
@@ -577,7 +587,7 @@ double extra_ns(const struct bench_data *d, const struct io_point *p)
 	return n ? median_of(v, n) : NAN;
 }
 
-void fmt_share(char *buf, size_t len, const struct ratio *r)
+void report_fmt_share(char *buf, size_t len, const struct report_ratio *r)
 {
 	if (!r->n)
 		snprintf(buf, len, "at the ceiling (every run measured above it: noise)");

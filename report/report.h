@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * gmemkit bench: collected data, report and verdict (cli/report*.c; what
- * those files share among themselves: report_internal.h).
+ * gmemkit bench: collected data, report and verdict (report/report*.c, the
+ * report_ module; what those files share among themselves:
+ * report_internal.h).
  */
-#ifndef GMEMKIT_CLI_REPORT_H
-#define GMEMKIT_CLI_REPORT_H
+#ifndef GMEMKIT_REPORT_H
+#define GMEMKIT_REPORT_H
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,9 +34,9 @@ enum {
 	BE_RAM		= 1U << 3,
 };
 #define NBACKENDS	4
-extern const char *const bench_backends[NBACKENDS];	/* by bit: null file file-direct ram */
+extern const char *const report_backends[NBACKENDS];	/* by bit: null file file-direct ram */
 
-struct bench_opts {
+struct report_opts {
 	bool quick;
 	bool full;			/* the whole sweep, not only the verdict's */
 	bool plan;			/* print the sweep and its estimate, run nothing */
@@ -51,7 +52,8 @@ struct bench_opts {
 					 * usable; 0: the default transport only */
 	double io_runtime;		/* seconds per io-bench run */
 	bool variants;			/* the in-place modes' platform and
-					 * conversion-model variants (bench.c) */
+					 * conversion-model variants
+					 * (cli/bench.c) */
 	uint64_t pool_size;		/* bounce pool: bounce-bench and the guest */
 	const char *outdir;
 	const char *compare_a, *compare_b;
@@ -66,7 +68,7 @@ struct bench_opts {
  * next to run i where it is not shared's own i-th run (a run re-measured
  * because it came out above its ceiling), else NAN.
  */
-struct io_point {
+struct report_io_point {
 	struct json *rec;		/* owned */
 	double iops[MAX_REPS];
 	double ceil[MAX_REPS];
@@ -74,10 +76,10 @@ struct io_point {
 	unsigned int nreps;
 };
 
-struct bench_data {
+struct report_data {
 	unsigned int block_kib[NBS];
 	struct json *probe, *convert, *bounce;	/* documents, owned */
-	struct io_point io[MAX_IO];
+	struct report_io_point io[MAX_IO];
 	unsigned int nio;
 	char skipped[MAX_SKIPPED][320];	/* skipped or failed, with why */
 	unsigned int nskipped, nskipped_lost;	/* lost: past MAX_SKIPPED */
@@ -98,26 +100,30 @@ struct bench_data {
 };
 
 /* Pick the representative point from what the sweep selects. */
-void report_pick(struct bench_data *d, const struct bench_opts *o);
+void report_pick(struct report_data *d, const struct report_opts *o);
 
 /* Again from the points measured, where the backend picked has none (its
  * points all failed). */
-void report_pick_measured(struct bench_data *d);
+void report_pick_measured(struct report_data *d);
 
-void report_read_probe(struct bench_data *d);
+void report_read_probe(struct report_data *d);
 /* Add the runs of one point (documents from repeated io-bench runs); ceil
- * and remeasured (NULL: none) as in struct io_point. */
-void report_add_io_runs(struct bench_data *d, struct json **runs, unsigned int n,
+ * and remeasured (NULL: none) as in struct report_io_point. */
+void report_add_io_runs(struct report_data *d, struct json **runs, unsigned int n,
 			const double *ceil, const bool *remeasured);
-int report_write(struct bench_data *d, const struct bench_opts *o, const char *outdir);
-void report_free(struct bench_data *d);
+int report_write(struct report_data *d, const struct report_opts *o, const char *outdir);
+void report_free(struct report_data *d);
 int report_compare(const char *a, const char *b);
-/* cli/report_from.c: the report files of a saved results.json, again
+/* A sub-benchmark's document's results array (NULL: none). */
+const struct json *report_results(const struct json *doc);
+/* The sweep's name: verdict, quick or full. */
+const char *report_sweep_name(const struct report_opts *o);
+/* report_from.c: the report files of a saved results.json, again
  * (outdir NULL: its directory). */
 int report_from(const char *path, const char *outdir);
 
-/* cli/report_transport.c: the in-place modes per conversion transport. */
-void report_transports(FILE *f, const struct bench_data *d);
-void report_transports_verdict(FILE *f, const struct bench_data *d);
+/* report_transport.c: the in-place modes per conversion transport. */
+void report_transports(FILE *f, const struct report_data *d);
+void report_transports_verdict(FILE *f, const struct report_data *d);
 
-#endif /* GMEMKIT_CLI_REPORT_H */
+#endif /* GMEMKIT_REPORT_H */

@@ -38,8 +38,8 @@
  * another version), the host work is capped at the conversion time and the
  * parts are scaled down to the total, and `scaled` says by how much.
  */
-#ifndef GMEMKIT_COST_H
-#define GMEMKIT_COST_H
+#ifndef GMEMKIT_BENCH_COST_H
+#define GMEMKIT_BENCH_COST_H
 
 #include <stdbool.h>
 
@@ -89,4 +89,4 @@ struct json;
  */
 int bench_cost_split_record(const struct json *rec, struct bench_cost_split *out);
 
-#endif /* GMEMKIT_COST_H */
+#endif /* GMEMKIT_BENCH_COST_H */

@@ -8,10 +8,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "gmemkit/cost.h"
+#include "gmemkit/bench_cost.h"
 #include "report_internal.h"
 
-void fmt_us(char *buf, size_t len, double ns)
+void report_fmt_us(char *buf, size_t len, double ns)
 {
 	if (isnan(ns))
 		snprintf(buf, len, "n/a");
@@ -31,7 +31,7 @@ static void fmt_gap(char *buf, size_t len, double measured, double synth)
 		snprintf(buf, len, "%+.0f%%", 100.0 * (measured - synth) / synth);
 }
 
-void model_table(FILE *f, const struct bench_data *d, const struct model *m)
+void report_model_table(FILE *f, const struct report_data *d, const struct report_model *m)
 {
 	char a[32], i0[32], b2[32], w[32], r[32], e[32], g[32], sy[32], gp[32], tc[32], ip[32];
 	int b;
@@ -45,23 +45,23 @@ void model_table(FILE *f, const struct bench_data *d, const struct model *m)
 		   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
 		m->busy, m->busy == 1 ? "" : "s");
 	for (b = 0; b < NBS; b++) {
-		fmt_us(a, sizeof(a), m->conv[b]);
-		fmt_us(i0, sizeof(i0), m->conv_idle[b]);
-		fmt_us(b2, sizeof(b2), m->conv_d[b]);
-		fmt_us(w, sizeof(w), m->copy_w[b]);
-		fmt_us(r, sizeof(r), m->copy_r[b]);
-		fmt_us(e, sizeof(e), m->mcpy[b]);
-		fmt_us(sy, sizeof(sy), isnan(m->exit_ns) ? NAN : m->synth[b]);
-		fmt_us(g, sizeof(g), m->guest_rt[b]);
+		report_fmt_us(a, sizeof(a), m->conv[b]);
+		report_fmt_us(i0, sizeof(i0), m->conv_idle[b]);
+		report_fmt_us(b2, sizeof(b2), m->conv_d[b]);
+		report_fmt_us(w, sizeof(w), m->copy_w[b]);
+		report_fmt_us(r, sizeof(r), m->copy_r[b]);
+		report_fmt_us(e, sizeof(e), m->mcpy[b]);
+		report_fmt_us(sy, sizeof(sy), isnan(m->exit_ns) ? NAN : m->synth[b]);
+		report_fmt_us(g, sizeof(g), m->guest_rt[b]);
 		fmt_gap(gp, sizeof(gp), m->guest_rt[b], isnan(m->exit_ns) ? NAN : m->synth[b]);
-		fmt_us(tc, sizeof(tc), m->touch[b]);
-		fmt_us(ip, sizeof(ip), m->inplace[b]);
+		report_fmt_us(tc, sizeof(tc), m->touch[b]);
+		report_fmt_us(ip, sizeof(ip), m->inplace[b]);
 		fprintf(f, "| %u KiB | %s%s | %s | %s | %s | %s | %s | %s | %s%s | %s | %s | %s | "
 			"%.1fx | %.1fx |\n",
 			d->block_kib[b], a,
-			conv_noisy(d, "inplace", d->block_kib[b] / 4) ? " ~" : "", i0, sy, g,
+			report_conv_noisy(d, "inplace", d->block_kib[b] / 4) ? " ~" : "", i0, sy, g,
 			gp, tc, ip, b2,
-			conv_noisy(d, "destructive", d->block_kib[b] / 4) ? " ~" : "",
+			report_conv_noisy(d, "destructive", d->block_kib[b] / 4) ? " ~" : "",
 			w, r, e, m->inplace[b] / m->copy_r[b], m->inplace[b] / m->copy_w[b]);
 	}
 	fprintf(f, "\nIn place (model), the in-place side of in place / bounce: the %s, %s.\n",
@@ -81,41 +81,44 @@ void model_table(FILE *f, const struct bench_data *d, const struct model *m)
 
 /* What the copying modes keep shared with the host for the whole run, at
  * the representative point of the largest measured size. */
-static void exposure(FILE *f, const struct bench_data *d)
+static void exposure(FILE *f, const struct report_data *d)
 {
-	const struct io_point *bn = NULL, *ps = NULL;
+	const struct report_io_point *bn = NULL, *ps = NULL;
 	int b;
 
 	for (b = 0; b < NBS; b++) {
-		bn = io_at(d, "bounce", d->block_kib[b]) ? io_at(d, "bounce", d->block_kib[b]) : bn;
-		ps = io_at(d, "persistent", d->block_kib[b]) ?
-		     io_at(d, "persistent", d->block_kib[b]) : ps;
+		bn = report_io_at(d, "bounce", d->block_kib[b]) ?
+		     report_io_at(d, "bounce", d->block_kib[b]) : bn;
+		ps = report_io_at(d, "persistent", d->block_kib[b]) ?
+		     report_io_at(d, "persistent", d->block_kib[b]) : ps;
 	}
 	if (!bn && !ps)
 		return;
 	fprintf(f, "\nShared with the host for the whole run:");
 	if (bn)
 		fprintf(f, " bounce, a %.0f MiB pool (%.0f%% of the run's guest RAM);",
-			io_val(bn, "pool_bytes") / 1048576.0, io_val(bn, "shared_pct"));
+			report_io_val(bn, "pool_bytes") / 1048576.0,
+			report_io_val(bn, "shared_pct"));
 	if (ps)
 		fprintf(f, " persistent, %.0f MiB of buffers, one of %.0f KiB per request "
 			   "slot (%.0f%% of the run's guest RAM).",
-			io_val(ps, "persist_pool_bytes") / 1048576.0,
-			io_val(ps, "persist_buf_bytes") / 1024.0, io_val(ps, "shared_pct"));
+			report_io_val(ps, "persist_pool_bytes") / 1048576.0,
+			report_io_val(ps, "persist_buf_bytes") / 1024.0,
+			report_io_val(ps, "shared_pct"));
 	fprintf(f, " The run's guest RAM is sized for the run; a production guest's "
 		   "share is these bytes over its RAM.\n");
 }
 
-void io_table(FILE *f, const struct bench_data *d)
+void report_io_table(FILE *f, const struct report_data *d)
 {
 	int b, k;
 
 	fprintf(f, "\nIOPS, %s, randread, qd %u, %u vCPU (median of the runs; "
 		   "`~` marks a noisy point, max/min > %.1f):\n\n| block |",
-		backend_label(d->rep_backend),
+		report_backend_label(d->rep_backend),
 		d->rep_qd, d->rep_vcpus, NOISY_RATIO);
 	for (k = 0; k < NMODES; k++)
-		fprintf(f, " %s |", io_modes[k]);
+		fprintf(f, " %s |", report_io_modes[k]);
 	fprintf(f, "\n|---:|");
 	for (k = 0; k < NMODES; k++)
 		fprintf(f, "---:|");
@@ -123,7 +126,8 @@ void io_table(FILE *f, const struct bench_data *d)
 	for (b = 0; b < NBS; b++) {
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
 		for (k = 0; k < NMODES; k++) {
-			const struct io_point *p = io_at(d, io_modes[k], d->block_kib[b]);
+			const struct report_io_point *p =
+				report_io_at(d, report_io_modes[k], d->block_kib[b]);
 			double lo = INFINITY, hi = 0;
 			unsigned int r;
 
@@ -134,7 +138,7 @@ void io_table(FILE *f, const struct bench_data *d)
 			if (!p)
 				fprintf(f, " - |");
 			else
-				fprintf(f, " %.0f%s |", io_val(p, "iops"),
+				fprintf(f, " %.0f%s |", report_io_val(p, "iops"),
 					lo > 0 && hi / lo > NOISY_RATIO ? "~" : "");
 		}
 		fputc('\n', f);
@@ -144,7 +148,7 @@ void io_table(FILE *f, const struct bench_data *d)
 
 /* Adaptive against the faster of bounce and inplace, side by side, at the
  * representative point; then every (qd, vCPUs, backend) of the sweep. */
-void adaptive_table(FILE *f, const struct bench_data *d)
+void report_adaptive_table(FILE *f, const struct report_data *d)
 {
 	unsigned int i, met = 0, seen = 0;
 	int b;
@@ -158,44 +162,51 @@ void adaptive_table(FILE *f, const struct bench_data *d)
 		   "\n\n| block | bounce | inplace | persistent | fastest | adaptive | "
 		   "adaptive / fastest | adaptive bounced / in place / persistent | target |\n"
 		   "|---:|---:|---:|---:|---:|---:|---:|---:|:--|\n",
-		backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
+		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < NBS; b++) {
-		const struct io_point *pa = io_at(d, "adaptive", d->block_kib[b]);
-		const struct io_point *pb = io_at(d, "bounce", d->block_kib[b]);
-		const struct io_point *pi = io_at(d, "inplace", d->block_kib[b]);
-		const struct io_point *pp = io_at(d, "persistent", d->block_kib[b]);
-		double bn = io_val(pb, "iops"), ip = io_val(pi, "iops"), ad = io_val(pa, "iops");
-		double pe = io_val(pp, "iops");
-		bool three = !isnan(io_val(pa, "persisted"));
-		struct ratio r;
+		const struct report_io_point *pa = report_io_at(d, "adaptive", d->block_kib[b]);
+		const struct report_io_point *pb = report_io_at(d, "bounce", d->block_kib[b]);
+		const struct report_io_point *pi = report_io_at(d, "inplace", d->block_kib[b]);
+		const struct report_io_point *pp = report_io_at(d, "persistent", d->block_kib[b]);
+		double bn = report_io_val(pb, "iops"), ip = report_io_val(pi, "iops"),
+		       ad = report_io_val(pa, "iops");
+		double pe = report_io_val(pp, "iops");
+		bool three = !isnan(report_io_val(pa, "persisted"));
+		struct report_ratio r;
 
 		if (isnan(ad) || isnan(bn) || isnan(ip) ||
-		    ratio_faster(pa, pb, pi, three ? pp : NULL, &r))
+		    report_ratio_faster(pa, pb, pi, three ? pp : NULL, &r))
 			continue;
 		fprintf(f, "| %u KiB | %.0f | %.0f | %.0f | %s | %.0f | %.2fx (%.2f-%.2f) | "
 			"%.0f / %.0f / %.0f | %s |\n", d->block_kib[b], bn, ip, pe,
 			three && pe > fmax(bn, ip) ? "persistent" : bn >= ip ? "bounce" : "inplace",
-			ad, r.med, r.lo, r.hi, io_val(pa, "bounced"), io_val(pa, "inplaced"),
-			three ? io_val(pa, "persisted") : 0, r.med >= 0.9 ? "met" : "**not met**");
+			ad, r.med, r.lo, r.hi, report_io_val(pa, "bounced"),
+			report_io_val(pa, "inplaced"), three ? report_io_val(pa, "persisted") : 0,
+			r.med >= 0.9 ? "met" : "**not met**");
 	}
 	/* every point of the sweep */
 	for (i = 0; i < d->nio; i++) {
 		const struct json *r = d->io[i].rec;
-		const struct io_point *pb, *pi, *pp;
+		const struct report_io_point *pb, *pi, *pp;
 		unsigned int bs_kib = (unsigned int)(json_num(r, "bs", 0) / 1024);
-		struct ratio q;
+		struct report_ratio q;
 
 		/* a profile's or model's adaptive: report_platform.c's */
-		if (strcmp(json_str(r, "mode", ""), "adaptive") || !rec_is_default_variant(r))
+		if (strcmp(json_str(r, "mode", ""), "adaptive") ||
+		    !report_rec_is_default_variant(r))
 			continue;
-		pb = io_find(d, "bounce", bs_kib, (unsigned int)json_num(r, "qd", 0),
-			     (unsigned int)json_num(r, "vcpus", 1), rec_backend(r), DEFAULT_TR);
-		pi = io_find(d, "inplace", bs_kib, (unsigned int)json_num(r, "qd", 0),
-			     (unsigned int)json_num(r, "vcpus", 1), rec_backend(r), DEFAULT_TR);
-		pp = io_find(d, "persistent", bs_kib, (unsigned int)json_num(r, "qd", 0),
-			     (unsigned int)json_num(r, "vcpus", 1), rec_backend(r), DEFAULT_TR);
-		if (!pb || !pi || ratio_faster(&d->io[i], pb, pi,
-					       isnan(json_num(r, "persisted", NAN)) ? NULL : pp, &q))
+		pb = report_io_find(d, "bounce", bs_kib, (unsigned int)json_num(r, "qd", 0),
+				    (unsigned int)json_num(r, "vcpus", 1), report_rec_backend(r),
+				    DEFAULT_TR);
+		pi = report_io_find(d, "inplace", bs_kib, (unsigned int)json_num(r, "qd", 0),
+				    (unsigned int)json_num(r, "vcpus", 1), report_rec_backend(r),
+				    DEFAULT_TR);
+		pp = report_io_find(d, "persistent", bs_kib, (unsigned int)json_num(r, "qd", 0),
+				    (unsigned int)json_num(r, "vcpus", 1), report_rec_backend(r),
+				    DEFAULT_TR);
+		if (!pb || !pi ||
+		    report_ratio_faster(&d->io[i], pb, pi,
+					isnan(json_num(r, "persisted", NAN)) ? NULL : pp, &q))
 			continue;
 		seen++;
 		met += q.med >= 0.9;
@@ -207,7 +218,7 @@ void adaptive_table(FILE *f, const struct bench_data *d)
 
 /* The per-I/O split of the representative point, each cost once, and the
  * device's side beside it (another thread's time: not part of the vCPU's). */
-void split_table(FILE *f, const struct bench_data *d)
+void report_split_table(FILE *f, const struct report_data *d)
 {
 	char t[32], a[32], b2[32], c[32], e[32], u[32], dv[32], fl[32];
 	int b, k;
@@ -225,16 +236,17 @@ void split_table(FILE *f, const struct bench_data *d)
 		   "conversion host work | bounce copy | unaccounted | device time | "
 		   "device faults |\n"
 		   "|---:|:--|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-		backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
+		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < NBS; b++)
 		for (k = 1; k < NMODES; k++) {
-			const struct io_point *p = io_at(d, io_modes[k], d->block_kib[b]);
+			const struct report_io_point *p =
+				report_io_at(d, report_io_modes[k], d->block_kib[b]);
 			struct bench_cost_split sp;
-			double nf = io_val(p, "dev_faults_per_io");
+			double nf = report_io_val(p, "dev_faults_per_io");
 
 			if (!p)
 				continue;
-			fmt_us(dv, sizeof(dv), dev_ns(p));
+			report_fmt_us(dv, sizeof(dv), report_dev_ns(p));
 			if (isnan(nf))
 				snprintf(fl, sizeof(fl), "n/a");
 			else
@@ -242,23 +254,23 @@ void split_table(FILE *f, const struct bench_data *d)
 			if (bench_cost_split_record(p->rec, &sp)) {
 				fprintf(f, "| %u KiB | %s | not split (record without the vCPU "
 					   "time) | | | | | | %s | %s |\n", d->block_kib[b],
-					io_modes[k], dv, fl);
+					report_io_modes[k], dv, fl);
 				continue;
 			}
-			fmt_us(t, sizeof(t), sp.total);
-			fmt_us(a, sizeof(a), sp.kick);
-			fmt_us(b2, sizeof(b2), sp.conv_exit);
-			fmt_us(c, sizeof(c), sp.conv_host);
-			fmt_us(e, sizeof(e), sp.copy);
-			fmt_us(u, sizeof(u), sp.unaccounted);
+			report_fmt_us(t, sizeof(t), sp.total);
+			report_fmt_us(a, sizeof(a), sp.kick);
+			report_fmt_us(b2, sizeof(b2), sp.conv_exit);
+			report_fmt_us(c, sizeof(c), sp.conv_host);
+			report_fmt_us(e, sizeof(e), sp.copy);
+			report_fmt_us(u, sizeof(u), sp.unaccounted);
 			fprintf(f, "| %u KiB | %s | %s | %s | %s | %s | %s | %s%s | %s | %s |\n",
-				d->block_kib[b], io_modes[k], t, a, b2, c, e, u,
+				d->block_kib[b], report_io_modes[k], t, a, b2, c, e, u,
 				sp.scaled ? " (parts scaled to fit)" : "", dv, fl);
 		}
 }
 
 /* The transports the in-place modes ran over, the default first (NULL). */
-static unsigned int swept_transports(const struct bench_data *d, const char **out,
+static unsigned int swept_transports(const struct report_data *d, const char **out,
 				     unsigned int max)
 {
 	unsigned int i, k, n = 0;
@@ -268,7 +280,7 @@ static unsigned int swept_transports(const struct bench_data *d, const char **ou
 		const char *t = json_str(r, "transport", "");
 
 		if (strncmp(json_str(r, "mode", ""), "inplace", 7) || !*t ||
-		    strcmp(rec_backend(r), d->rep_backend))
+		    strcmp(report_rec_backend(r), d->rep_backend))
 			continue;
 		for (k = 0; k < n && strcmp(out[k], t); k++)
 			;
@@ -278,17 +290,17 @@ static unsigned int swept_transports(const struct bench_data *d, const char **ou
 	return n;
 }
 
-static void share_cell(FILE *f, const struct bench_data *d, const struct io_point *p,
+static void share_cell(FILE *f, const struct report_data *d, const struct report_io_point *p,
 		       unsigned int *noise, unsigned int *remeasured)
 {
-	struct ratio r;
+	struct report_ratio r;
 	char sh[96];
 
-	if (!p || ratio_ceiling(d, p, &r)) {
+	if (!p || report_ratio_ceiling(d, p, &r)) {
 		fprintf(f, " - |");
 		return;
 	}
-	fmt_share(sh, sizeof(sh), &r);
+	report_fmt_share(sh, sizeof(sh), &r);
 	if (!r.n)
 		snprintf(sh, sizeof(sh), "100%%*");
 	fprintf(f, " %s%s |", sh, r.noise && r.n ? "*" : "");
@@ -302,7 +314,7 @@ static void share_cell(FILE *f, const struct bench_data *d, const struct io_poin
  * the i-th of shared; the median of those ratios and their spread.  Then
  * in place over bounce, per run, the same way.
  */
-void ratio_table(FILE *f, const struct bench_data *d)
+void report_ratio_table(FILE *f, const struct report_data *d)
 {
 	static const char *const ip_modes[2] = { "inplace", "inplace-batch" };
 	const char *tr[4];
@@ -312,14 +324,14 @@ void ratio_table(FILE *f, const struct bench_data *d)
 	fprintf(f, "\nShare of the `shared` ceiling, run by run (%s, qd %u, %u vCPU; %s; "
 		   "median of the per-run ratios, min-max in brackets; `*`: runs measured "
 		   "above the ceiling, noise, left out of the median, `100%%*` where every "
-		   "run was):\n\n| block |", backend_label(d->rep_backend), d->rep_qd,
+		   "run was):\n\n| block |", report_backend_label(d->rep_backend), d->rep_qd,
 		d->rep_vcpus, d->interleaved ?
 		"the modes' runs interleaved, each run's ratio against the ceiling run "
 		"measured beside it" :
 		"an older sweep that ran each mode's runs back to back: the i-th runs "
 		"paired");
 	for (k = 1; k < NMODES; k++)
-		fprintf(f, " %s |", io_modes[k]);
+		fprintf(f, " %s |", report_io_modes[k]);
 	for (i = 1; i < ntr; i++)
 		for (m = 0; m < 2; m++)
 			fprintf(f, " %s (%s) |", ip_modes[m], tr[i]);
@@ -330,14 +342,16 @@ void ratio_table(FILE *f, const struct bench_data *d)
 		fprintf(f, "---:|---:|");
 	fputc('\n', f);
 	for (b = 0; b < NBS; b++) {
-		if (!io_at(d, "shared", d->block_kib[b]))
+		if (!report_io_at(d, "shared", d->block_kib[b]))
 			continue;
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
 		for (k = 1; k < NMODES; k++)
-			share_cell(f, d, io_at(d, io_modes[k], d->block_kib[b]), &noise, &rem);
+			share_cell(f, d, report_io_at(d, report_io_modes[k], d->block_kib[b]),
+				   &noise, &rem);
 		for (i = 1; i < ntr; i++)
 			for (m = 0; m < 2; m++)
-				share_cell(f, d, io_at_tr(d, ip_modes[m], d->block_kib[b], tr[i]),
+				share_cell(f, d,
+					   report_io_at_tr(d, ip_modes[m], d->block_kib[b], tr[i]),
 					   &noise, &rem);
 		fputc('\n', f);
 	}
@@ -355,17 +369,19 @@ void ratio_table(FILE *f, const struct bench_data *d)
 		fprintf(f, "---:|---:|");
 	fputc('\n', f);
 	for (b = 0; b < NBS; b++) {
-		const struct io_point *bn = io_at(d, "bounce", d->block_kib[b]);
+		const struct report_io_point *bn = report_io_at(d, "bounce", d->block_kib[b]);
 
 		if (!bn)
 			continue;
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
 		for (i = 0; i < (ntr ? ntr : 1); i++)
 			for (m = 0; m < 2; m++) {
-				struct ratio r;
+				struct report_ratio r;
 
-				if (ratio_iops(io_at_tr(d, ip_modes[m], d->block_kib[b],
-							ntr ? tr[i] : DEFAULT_TR), bn, &r))
+				if (report_ratio_iops(report_io_at_tr(d, ip_modes[m],
+								      d->block_kib[b],
+								      ntr ? tr[i] : DEFAULT_TR),
+						      bn, &r))
 					fprintf(f, " - |");
 				else
 					fprintf(f, " %.2fx (%.2f-%.2f) |", r.med, r.lo, r.hi);
@@ -395,7 +411,7 @@ static void gap_cell(FILE *f, double g)
  * adds over the shared ceiling end to end (1/IOPS - 1/IOPS of shared, per
  * run, median); gaps over 25% named.
  */
-void model_vs_e2e(FILE *f, const struct bench_data *d, const struct model *m)
+void report_model_vs_e2e(FILE *f, const struct report_data *d, const struct report_model *m)
 {
 	char mi[32], ei[32], mb[32], eb[32], big[1024];
 	size_t n = 0;
@@ -410,22 +426,22 @@ void model_vs_e2e(FILE *f, const struct bench_data *d, const struct model *m)
 		   "| block | in place, model | in place, end to end | gap | bounce read, model | "
 		   "bounce, end to end | gap | in place / bounce, model | same, end to end |\n"
 		   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-		backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus,
+		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus,
 		m->touched ? "round trip + device touch" :
 		"round trip; the device's touch not measured by this run", d->rep_qd);
 	big[0] = 0;
 	for (b = 0; b < NBS; b++) {
-		double ei_ns = extra_ns(d, io_at(d, "inplace", d->block_kib[b]));
-		double eb_ns = extra_ns(d, io_at(d, "bounce", d->block_kib[b]));
+		double ei_ns = report_extra_ns(d, report_io_at(d, "inplace", d->block_kib[b]));
+		double eb_ns = report_extra_ns(d, report_io_at(d, "bounce", d->block_kib[b]));
 		double gi = gap_of(ei_ns, m->inplace[b]), gb = gap_of(eb_ns, m->copy_r[b]);
 		double rm = m->inplace[b] / m->copy_r[b], re = ei_ns / eb_ns;
 
 		if (isnan(ei_ns) && isnan(eb_ns))
 			continue;
-		fmt_us(mi, sizeof(mi), m->inplace[b]);
-		fmt_us(ei, sizeof(ei), ei_ns);
-		fmt_us(mb, sizeof(mb), m->copy_r[b]);
-		fmt_us(eb, sizeof(eb), eb_ns);
+		report_fmt_us(mi, sizeof(mi), m->inplace[b]);
+		report_fmt_us(ei, sizeof(ei), ei_ns);
+		report_fmt_us(mb, sizeof(mb), m->copy_r[b]);
+		report_fmt_us(eb, sizeof(eb), eb_ns);
 		fprintf(f, "| %u KiB | %s | %s |", d->block_kib[b], mi, ei);
 		gap_cell(f, gi);
 		fprintf(f, " %s | %s |", mb, eb);
@@ -453,7 +469,7 @@ void model_vs_e2e(FILE *f, const struct bench_data *d, const struct model *m)
 
 /* The other backends of the sweep at the representative qd and vCPUs:
  * null the overhead-only point, file real storage. */
-void backends_table(FILE *f, const struct bench_data *d)
+void report_backends_table(FILE *f, const struct report_data *d)
 {
 	static const char *const cols[] = { "shared", "bounce", "persistent", "inplace",
 					    "inplace-batch" };
@@ -461,19 +477,19 @@ void backends_table(FILE *f, const struct bench_data *d)
 	int b;
 
 	for (k = 0; k < NBACKENDS; k++) {
-		const char *be = bench_backends[k];
+		const char *be = report_backends[k];
 		bool any = false;
 
 		if (!strcmp(be, d->rep_backend))
 			continue;
 		for (b = 0; b < NBS && !any; b++)
-			any = io_find(d, "shared", d->block_kib[b], d->rep_qd, d->rep_vcpus, be,
-				      DEFAULT_TR) != NULL;
+			any = report_io_find(d, "shared", d->block_kib[b], d->rep_qd, d->rep_vcpus,
+					     be, DEFAULT_TR) != NULL;
 		if (!any)
 			continue;
 		fprintf(f, "\n### %s\n\nIOPS, randread, qd %u, %u vCPU (median of the runs; "
 			   "in place / bounce: the faster in-place mode over bounce, run by "
-			   "run):\n\n| block |", backend_label(be), d->rep_qd, d->rep_vcpus);
+			   "run):\n\n| block |", report_backend_label(be), d->rep_qd, d->rep_vcpus);
 		for (c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
 			fprintf(f, " %s |", cols[c]);
 		fprintf(f, " in place / bounce |\n|---:|");
@@ -481,27 +497,32 @@ void backends_table(FILE *f, const struct bench_data *d)
 			fprintf(f, "---:|");
 		fputc('\n', f);
 		for (b = 0; b < NBS; b++) {
-			const struct io_point *bn = io_find(d, "bounce", d->block_kib[b], d->rep_qd,
-							    d->rep_vcpus, be, DEFAULT_TR);
-			const struct io_point *ip = io_find(d, "inplace", d->block_kib[b],
-							    d->rep_qd, d->rep_vcpus, be, DEFAULT_TR);
-			const struct io_point *ib = io_find(d, "inplace-batch", d->block_kib[b],
-							    d->rep_qd, d->rep_vcpus, be, DEFAULT_TR);
-			struct ratio r;
+			const struct report_io_point *bn =
+				report_io_find(d, "bounce", d->block_kib[b], d->rep_qd,
+					       d->rep_vcpus, be, DEFAULT_TR);
+			const struct report_io_point *ip =
+				report_io_find(d, "inplace", d->block_kib[b], d->rep_qd,
+					       d->rep_vcpus, be, DEFAULT_TR);
+			const struct report_io_point *ib =
+				report_io_find(d, "inplace-batch", d->block_kib[b], d->rep_qd,
+					       d->rep_vcpus, be, DEFAULT_TR);
+			struct report_ratio r;
 
 			fprintf(f, "| %u KiB |", d->block_kib[b]);
 			for (c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
-				double v = io_val(io_find(d, cols[c], d->block_kib[b], d->rep_qd,
-							  d->rep_vcpus, be, DEFAULT_TR), "iops");
+				double v = report_io_val(report_io_find(d, cols[c], d->block_kib[b],
+									d->rep_qd, d->rep_vcpus, be,
+									DEFAULT_TR),
+							 "iops");
 
 				if (isnan(v))
 					fprintf(f, " - |");
 				else
 					fprintf(f, " %.0f |", v);
 			}
-			if (ib && (!ip || io_val(ib, "iops") > io_val(ip, "iops")))
+			if (ib && (!ip || report_io_val(ib, "iops") > report_io_val(ip, "iops")))
 				ip = ib;
-			if (ratio_iops(ip, bn, &r))
+			if (report_ratio_iops(ip, bn, &r))
 				fprintf(f, " - |\n");
 			else
 				fprintf(f, " %.2fx (%.2f-%.2f) |\n", r.med, r.lo, r.hi);
@@ -509,7 +530,7 @@ void backends_table(FILE *f, const struct bench_data *d)
 	}
 }
 
-void modes_section(FILE *f)
+void report_modes_section(FILE *f)
 {
 	fprintf(f, "\n## What each mode stands for\n\n"
 		"- `shared`: no protection, buffers in memory shared for the whole run: the "

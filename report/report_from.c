@@ -105,7 +105,7 @@ static unsigned int busy_threads(const struct json *convert, const struct json *
 	return 1;
 }
 
-static double saved_pool(const struct bench_data *d)
+static double saved_pool(const struct report_data *d)
 {
 	static const char *const modes[2] = { "bounce", "adaptive" };
 	unsigned int i, m;
@@ -129,7 +129,7 @@ static void add_sel(unsigned int *vals, unsigned int *n, unsigned int v)
 }
 
 /* The io-bench points, each with its runs' IOPS, and the sweep they span. */
-static void saved_io(struct bench_data *d, struct bench_opts *o, struct json *io)
+static void saved_io(struct report_data *d, struct report_opts *o, struct json *io)
 {
 	struct json *p;
 	unsigned int i;
@@ -137,7 +137,7 @@ static void saved_io(struct bench_data *d, struct bench_opts *o, struct json *io
 	o->nqd = o->nvcpus = 0;
 	o->backends = 0;
 	while (io && (p = io->child) && d->nio < MAX_IO) {
-		struct io_point *pt = &d->io[d->nio++];
+		struct report_io_point *pt = &d->io[d->nio++];
 		struct json *runs, *r;
 
 		io->child = p->next;
@@ -162,7 +162,7 @@ static void saved_io(struct bench_data *d, struct bench_opts *o, struct json *io
 		add_sel(o->qd, &o->nqd, (unsigned int)json_num(p, "qd", 0));
 		add_sel(o->vcpus, &o->nvcpus, (unsigned int)json_num(p, "vcpus", 1));
 		for (i = 0; i < NBACKENDS; i++)
-			if (!strcmp(rec_backend(p), bench_backends[i]))
+			if (!strcmp(report_rec_backend(p), report_backends[i]))
 				o->backends |= 1U << i;
 	}
 	if (!d->nio) {
@@ -175,7 +175,7 @@ static void saved_io(struct bench_data *d, struct bench_opts *o, struct json *io
 	}
 }
 
-static int saved_run(struct bench_data *d, struct bench_opts *o, struct json *j)
+static int saved_run(struct report_data *d, struct report_opts *o, struct json *j)
 {
 	const struct json *model = json_get(j, "model"), *m, *s;
 	unsigned int b = 0;
@@ -220,9 +220,9 @@ static int saved_run(struct bench_data *d, struct bench_opts *o, struct json *j)
 
 int report_from(const char *path, const char *outdir)
 {
-	struct bench_data *d = calloc(1, sizeof(*d));
+	struct report_data *d = calloc(1, sizeof(*d));
 	struct json *j = report_load(path);
-	struct bench_opts o = { 0 };
+	struct report_opts o = { 0 };
 	char *dir = NULL;
 	int err;
 
