@@ -72,16 +72,27 @@ uint64_t adapt_probe_interval(uint64_t best, uint64_t other)
 	return n > ADAPT_PROBE_MAX ? ADAPT_PROBE_MAX : n;
 }
 
+/* The allowed path of lowest cost; measured: among those measured (the
+ * first allowed if none is). */
+static uint32_t cheapest(const struct adapt *a, const struct adapt_class *c, bool measured)
+{
+	uint32_t p, best = ADAPT_PATHS;
+
+	for (p = 0; p < ADAPT_PATHS; p++) {
+		if (!allowed(a, p) || (measured && !c->samples[p]))
+			continue;
+		if (best == ADAPT_PATHS || c->ewma[p] < c->ewma[best])
+			best = p;
+	}
+	return best < ADAPT_PATHS ? best : (uint32_t)__builtin_ctz(a->mask);
+}
+
 /* The cheapest cost measured so far, or 0 if none. */
 static uint64_t lowest(const struct adapt *a, const struct adapt_class *c)
 {
-	uint64_t low = 0;
-	uint32_t p;
+	uint32_t p = cheapest(a, c, true);
 
-	for (p = 0; p < ADAPT_PATHS; p++)
-		if (allowed(a, p) && c->samples[p] && (!low || c->ewma[p] < low))
-			low = c->ewma[p];
-	return low;
+	return c->samples[p] ? c->ewma[p] : 0;
 }
 
 /* Does path p still need warm-up samples?  Not once it has ADAPT_WARMUP,
@@ -116,21 +127,6 @@ static int cold_path(const struct adapt *a, const struct adapt_class *c)
 			pick = p;
 	}
 	return pick < 0 && waiting ? -2 : pick;
-}
-
-/* The allowed path of lowest cost; measured: among those measured (the
- * first allowed if none is). */
-static uint32_t cheapest(const struct adapt *a, const struct adapt_class *c, bool measured)
-{
-	uint32_t p, best = ADAPT_PATHS;
-
-	for (p = 0; p < ADAPT_PATHS; p++) {
-		if (!allowed(a, p) || (measured && !c->samples[p]))
-			continue;
-		if (best == ADAPT_PATHS || c->ewma[p] < c->ewma[best])
-			best = p;
-	}
-	return best < ADAPT_PATHS ? best : (uint32_t)__builtin_ctz(a->mask);
 }
 
 /* The path the next probe takes: the next allowed one after the last
