@@ -16,21 +16,11 @@
 
 /* ---- names ------------------------------------------------------------- */
 
+#define VMM_TEST_NAME(NAME, name, what)	[GMEM_ABI_TEST_##NAME] = #name,
 static const char *const test_names[GMEM_ABI_TEST_MAX] = {
-	[GMEM_ABI_TEST_HELLO] = "hello",
-	[GMEM_ABI_TEST_CONVERT] = "convert",
-	[GMEM_ABI_TEST_BADREQ] = "badreq",
-	[GMEM_ABI_TEST_SMP] = "smp",
-	[GMEM_ABI_TEST_BENCH] = "bench",
-	[GMEM_ABI_TEST_PROBE] = "probe",
-	[GMEM_ABI_TEST_FAULT] = "fault",
-	[GMEM_ABI_TEST_TRIPLE] = "triple",
-	[GMEM_ABI_TEST_HANG] = "hang",
-	[GMEM_ABI_TEST_MMIO] = "mmio",
-	[GMEM_ABI_TEST_IO] = "io",
-	[GMEM_ABI_TEST_HOSTILE] = "hostile",
-	[GMEM_ABI_TEST_INTN] = "intn",
+	GMEM_ABI_TESTS(VMM_TEST_NAME)
 };
+#undef VMM_TEST_NAME
 
 /* The guest self-tests that check the host view, pin pages as a device
  * would and read the VMM's counters; no other run offers those services. */
