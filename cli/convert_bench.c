@@ -1402,10 +1402,6 @@ static int cmd_convert_bench(int argc, char **argv)
 		[DIM_LAZY] = "lazy", [DIM_EAGER] = "eager", [DIM_HUGE] = "huge",
 	};
 	static const char *const backings[] = { "auto", "memfd" };
-	static const char *const plats[PLAT_MAX] = {
-		[PLAT_IDEAL] = "ideal", [PLAT_PKVM] = "pkvm", [PLAT_TDX] = "tdx",
-		[PLAT_SNP] = "snp", [PLAT_CCA] = "cca",
-	};
 	struct bench *b;
 	struct probe_host_caps caps;
 	bool json = false;
@@ -1461,7 +1457,7 @@ static int cmd_convert_bench(int argc, char **argv)
 				   .help = "the lazy model's memory: auto (the default: "
 					   "guest_memfd where the host maps it, else memfd) "
 					   "or memfd (memfd anyway)"),
-			CLI_LIST("--platform", &b->plats, plats,
+			CLI_LIST("--platform", &b->plats, plat_names,
 				 .help = "platform profiles (default ideal: only the rows "
 					 "above, each range one call; docs/platforms.md).  "
 					 "Each other one adds host round trips (lazy model) "

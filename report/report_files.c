@@ -530,8 +530,8 @@ static void write_platform_dat(const struct report_data *d, const char *plat,
 void report_plots(const struct report_data *d, const struct report_model *m, const char *dir)
 {
 	char title[400], host[400], tvars[1600] = "", svars[400] = "", mvars[200];
-	char pvars[NPLATS][64];
-	const char *pl[NPLATS];
+	char pvars[PLAT_MAX][64];
+	const char *pl[PLAT_MAX];
 	unsigned int np = 0, k;
 
 	snprintf(title, sizeof(title), "%s, qd %u, %u vCPU", report_backend_label(d->rep_backend),

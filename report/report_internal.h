@@ -13,6 +13,7 @@
 #ifndef GMEMKIT_REPORT_INTERNAL_H
 #define GMEMKIT_REPORT_INTERNAL_H
 
+#include "gmemkit/platform.h"
 #include "report.h"
 
 #define NOISY_RATIO	1.5	/* median/min (micro) or max/min (io) above: noisy */
@@ -120,7 +121,6 @@ double report_dev_ns(const struct report_io_point *p);
 int report_io_crossover(const struct report_data *d, const char *tr);
 
 /* report_platform.c: the platform profiles and conversion models */
-#define NPLATS	5	/* ideal pkvm tdx snp cca */
 #define NPATHS	4	/* the protected paths adaptive chooses among */
 extern const char *const report_plat_paths[NPATHS];	/* bounce persistent inplace
 							 * inplace-batch */
@@ -136,7 +136,7 @@ const struct report_io_point *report_plat_point(const struct report_data *d, con
 int report_plat_adaptive_ratio(const struct report_data *d, unsigned int bs, const char *plat,
 			       struct report_ratio *r);
 /* The profiles with a plot, platform_<name>.svg (where report.md has the
- * per-platform section), into out[NPLATS]; how many. */
+ * per-platform section), into out[PLAT_MAX]; how many. */
 unsigned int report_platform_plots(const struct report_data *d, const char **out);
 
 /* report_files.c */

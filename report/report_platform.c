@@ -19,7 +19,6 @@
 #include "gmemkit/platform.h"
 #include "report_internal.h"
 
-static const char *const plats[NPLATS] = { "ideal", "pkvm", "tdx", "snp", "cca" };
 static const char *const ip_modes[] = { "inplace", "inplace-batch" };
 const char *const report_plat_paths[NPATHS] = {
 	"bounce", "persistent", "inplace", "inplace-batch"
@@ -262,8 +261,8 @@ static unsigned int other_platforms(const struct report_data *d)
 {
 	unsigned int k, n = 0;
 
-	for (k = 1; k < NPLATS; k++)
-		n += measured(d, plats[k], "lazy");
+	for (k = 1; k < PLAT_MAX; k++)
+		n += measured(d, plat_names[k], "lazy");
 	return n;
 }
 
@@ -362,22 +361,22 @@ void report_platforms_verdict(FILE *f, const struct report_data *d)
 	if (!other_platforms(d))
 		return;
 	fprintf(f, "\n");
-	for (k = 0; k < NPLATS; k++) {
+	for (k = 0; k < PLAT_MAX; k++) {
 		int c;
 
-		if (!measured(d, plats[k], "lazy"))
+		if (!measured(d, plat_names[k], "lazy"))
 			continue;
-		c = crossover(d, plats[k], "lazy");
-		fprintf(f, "- **%s**: in place beats bouncing ", plats[k]);
-		put_crossover(f, d, c, plats[k], "lazy");
+		c = crossover(d, plat_names[k], "lazy");
+		fprintf(f, "- **%s**: in place beats bouncing ", plat_names[k]);
+		put_crossover(f, d, c, plat_names[k], "lazy");
 		if (c != 0) {
 			fprintf(f, "; ");
-			deciding(f, d, plats[k]);
+			deciding(f, d, plat_names[k]);
 		}
 		fprintf(f, ".\n  ");
-		cheapest_verdict(f, d, plats[k]);
+		cheapest_verdict(f, d, plat_names[k]);
 		fprintf(f, "  ");
-		adaptive_verdict(f, d, plats[k]);
+		adaptive_verdict(f, d, plat_names[k]);
 	}
 }
 
@@ -401,20 +400,20 @@ static void table(FILE *f, const struct report_data *d)
 	for (b = 0; b < NBS; b++)
 		fprintf(f, "---:|");
 	fprintf(f, "\n");
-	for (k = 0; k < NPLATS; k++) {
-		if (!measured(d, plats[k], "lazy"))
+	for (k = 0; k < PLAT_MAX; k++) {
+		if (!measured(d, plat_names[k], "lazy"))
 			continue;
-		fprintf(f, "| %s | ", plats[k]);
+		fprintf(f, "| %s | ", plat_names[k]);
 		put(f, "%.1f",
-		    report_io_val(variant_at(d, "inplace", d->block_kib[0], plats[k], "lazy"),
+		    report_io_val(variant_at(d, "inplace", d->block_kib[0], plat_names[k], "lazy"),
 				  "conv_calls_per_io"));
 		fprintf(f, " / ");
 		put(f, "%.1f",
-		    report_io_val(variant_at(d, "inplace", d->block_kib[NBS - 1], plats[k], "lazy"),
+		    report_io_val(variant_at(d, "inplace", d->block_kib[NBS - 1], plat_names[k], "lazy"),
 				  "conv_calls_per_io"));
 		fprintf(f, " |");
 		for (b = 0; b < NBS; b++) {
-			double ip = report_io_val(best_ip(d, d->block_kib[b], plats[k], "lazy"),
+			double ip = report_io_val(best_ip(d, d->block_kib[b], plat_names[k], "lazy"),
 						  "iops");
 			double bn =
 				report_io_val(report_io_at(d, "bounce", d->block_kib[b]), "iops");
@@ -456,18 +455,18 @@ static void adaptive_best_table(FILE *f, const struct report_data *d)
 		   "runs), then adaptive over the best run by run (median; `**`: under "
 		   "0.9x; `-`: not measured):\n\n");
 	size_head(f, d, " adaptive / best");
-	for (k = 0; k < NPLATS; k++) {
-		if (!measured(d, plats[k], "lazy"))
+	for (k = 0; k < PLAT_MAX; k++) {
+		if (!measured(d, plat_names[k], "lazy"))
 			continue;
-		fprintf(f, "| %s |", plats[k]);
+		fprintf(f, "| %s |", plat_names[k]);
 		for (b = 0; b < NBS; b++) {
 			const struct report_io_point *a =
-				report_plat_point(d, "adaptive", d->block_kib[b], plats[k]);
+				report_plat_point(d, "adaptive", d->block_kib[b], plat_names[k]);
 			double best;
-			const char *path = cheapest(d, d->block_kib[b], plats[k], &best);
+			const char *path = cheapest(d, d->block_kib[b], plat_names[k], &best);
 			struct report_ratio r;
 
-			if (!path || report_plat_adaptive_ratio(d, d->block_kib[b], plats[k], &r))
+			if (!path || report_plat_adaptive_ratio(d, d->block_kib[b], plat_names[k], &r))
 				fprintf(f, " - |");
 			else
 				fprintf(f, " %.0f / %.0f %s (%s%.2fx%s) |",
@@ -486,15 +485,15 @@ unsigned int report_platform_plots(const struct report_data *d, const char **out
 
 	for (b = 0; b < NBS && !report_io_at(d, "shared", d->block_kib[b]); b++)
 		;
-	for (k = 0; k < NPLATS && b < NBS && other_platforms(d); k++)
-		if (measured(d, plats[k], "lazy"))
-			out[n++] = plats[k];
+	for (k = 0; k < PLAT_MAX && b < NBS && other_platforms(d); k++)
+		if (measured(d, plat_names[k], "lazy"))
+			out[n++] = plat_names[k];
 	return n;
 }
 
 static void plot_refs(FILE *f, const struct report_data *d)
 {
-	const char *pl[NPLATS];
+	const char *pl[PLAT_MAX];
 	unsigned int k, n = report_platform_plots(d, pl), missing, below;
 
 	for (k = 0; k < n; k++)
@@ -514,13 +513,13 @@ static void split(FILE *f, const struct report_data *d)
 		   "or ring, host work) / the copy that keeps the data (tdx, snp, cca) / "
 		   "the device's side (beside the vCPU's):\n\n");
 	size_head(f, d, "");
-	for (k = 0; k < NPLATS; k++) {
-		if (!measured(d, plats[k], "lazy"))
+	for (k = 0; k < PLAT_MAX; k++) {
+		if (!measured(d, plat_names[k], "lazy"))
 			continue;
-		fprintf(f, "| %s |", plats[k]);
+		fprintf(f, "| %s |", plat_names[k]);
 		for (b = 0; b < NBS; b++) {
 			const struct report_io_point *p = variant_at(d, "inplace", d->block_kib[b],
-								     plats[k], "lazy");
+								     plat_names[k], "lazy");
 
 			fprintf(f, " ");
 			put(f, "%.1f", report_io_val(p, "conv_ns_per_io") / 1e3);
@@ -565,15 +564,15 @@ static void projection(FILE *f, const struct report_data *d)
 	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
 		fprintf(f, "---|");
 	fprintf(f, "\n");
-	for (k = 0; k < NPLATS; k++) {
-		if (!measured(d, plats[k], "lazy"))
+	for (k = 0; k < PLAT_MAX; k++) {
+		if (!measured(d, plat_names[k], "lazy"))
 			continue;
-		fprintf(f, "| %s | ", plats[k]);
-		put_crossover(f, d, crossover(d, plats[k], "lazy"), plats[k], "lazy");
+		fprintf(f, "| %s | ", plat_names[k]);
+		put_crossover(f, d, crossover(d, plat_names[k], "lazy"), plat_names[k], "lazy");
 		fprintf(f, " |");
 		for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
 			fprintf(f, " ");
-			put_crossover(f, d, projected(d, plats[k], named[i]), plats[k], "lazy");
+			put_crossover(f, d, projected(d, plat_names[k], named[i]), plat_names[k], "lazy");
 			fprintf(f, " |");
 		}
 		fprintf(f, "\n");

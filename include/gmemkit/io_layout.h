@@ -13,6 +13,8 @@
 #error "include gmemkit/abi.h, not gmemkit/io_layout.h"
 #endif
 
+#include "gmemkit/platform.h"
+
 enum gmem_abi_io_mode {
 	GMEM_ABI_IO_SHARED = 1,		/* buffers in always-shared memory */
 	GMEM_ABI_IO_BOUNCE,		/* copy through the bounce pool */
@@ -195,7 +197,7 @@ static inline uint64_t gmem_abi_io_bufs_size(const struct gmem_abi_io_config *io
  */
 static inline int gmem_abi_io_platform_destroys(uint32_t platform)
 {
-	return platform == 2 || platform == 3 || platform == 4;	/* tdx snp cca */
+	return plat_in(platform, PLAT_DESTROYS_SET);
 }
 
 static inline uint64_t gmem_abi_io_keep_cpu(const struct gmem_abi_io_config *io)
