@@ -253,10 +253,11 @@ static unsigned int extra_transports(const struct report_data *d, const struct r
 	/* The default run already covers what auto resolves to: hypercall
 	 * where its exits reach the VMM (then doorbell is the extra one),
 	 * else doorbell (and hypercall is not usable). */
-	if ((o->transports & 1) && hc)
-		out[n++] = "doorbell";
-	if ((o->transports & 4) && json_num(d->probe, "queue", 0))
-		out[n++] = "queue";
+	if ((o->transports & REPORT_TR_BIT(GMEM_ABI_TRANSPORT_DOORBELL)) && hc)
+		out[n++] = gmem_abi_transport_name(GMEM_ABI_TRANSPORT_DOORBELL);
+	if ((o->transports & REPORT_TR_BIT(GMEM_ABI_TRANSPORT_QUEUE)) &&
+	    json_num(d->probe, "queue", 0))
+		out[n++] = gmem_abi_transport_name(GMEM_ABI_TRANSPORT_QUEUE);
 	return n;
 }
 
@@ -855,11 +856,19 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+/* --transport's names: a transport at its bit, then default and all. */
+#define TR_NAME_AT(id, value, name)	[value - 1] = (name),
+#define TR_DEFAULT	(GMEM_ABI_TRANSPORT_MAX - 1)
+#define TR_ALL		GMEM_ABI_TRANSPORT_MAX
+
 /* 0 to run, 1 after --help, -EINVAL on a bad option. */
 static int parse_args(int argc, char **argv, struct report_opts *o)
 {
-	static const char *const transports[] = { "doorbell", "hypercall", "queue",
-						   "default", "all" };
+	/* --transport: REPORT_TR_BIT() per transport, then "default", "all" */
+	static const char *const transports[] = {
+		GMEM_ABI_TRANSPORTS(TR_NAME_AT)
+		[TR_DEFAULT] = "default", [TR_ALL] = "all",
+	};
 	uint64_t sizes[NBS];
 	const char *backends_arg = NULL, *compare[2] = { NULL }, *qd_arg = NULL;
 	const char *vcpus_arg = NULL, *reps_arg = NULL, *rt_arg = NULL;
@@ -931,9 +940,9 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	o->compare_a = compare[0];
 	o->compare_b = compare[1];
 	o->variants = !no_variants;
-	if (o->transports & 16)
-		o->transports = 7;
-	o->transports &= 7;	/* "default": none beyond it */
+	if (o->transports & (1U << TR_ALL))
+		o->transports = REPORT_TR_ALL;
+	o->transports &= REPORT_TR_ALL;	/* "default": none beyond it */
 	if (o->quick && o->full) {
 		cli_err("--quick and --full: one or the other\n");
 		return -EINVAL;
@@ -977,7 +986,7 @@ static int cmd_bench(int argc, char **argv)
 	struct report_opts o = {
 		.reps = 5, .io_runtime = 0.5,
 		.modes = (1U << NMODES) - 1, .sizes = (1U << NBS) - 1,
-		.transports = 7, .pool_size = GMEM_ABI_IO_POOL_DEFAULT,
+		.transports = REPORT_TR_ALL, .pool_size = GMEM_ABI_IO_POOL_DEFAULT,
 	};
 	struct report_data *d;
 	char outdir[512];

@@ -1392,11 +1392,10 @@ static void usage(FILE *f, const struct cli_opt *opts)
 
 static int cmd_convert_bench(int argc, char **argv)
 {
-	/* --transport: a bit per enum vmm_transport; auto is not a choice */
+	/* --transport: a bit per enum vmm_transport (the ABI's value); auto
+	 * is not a choice */
 	static const char *const transports[] = {
-		[VMM_TRANSPORT_HYPERCALL] = "hypercall",
-		[VMM_TRANSPORT_DOORBELL] = "doorbell",
-		[VMM_TRANSPORT_QUEUE] = "queue",
+		GMEM_ABI_TRANSPORTS(GMEM_ABI_TRANSPORT_NAME_AT)
 	};
 	static const char *const models[NDIMS] = {
 		[DIM_LAZY] = "lazy", [DIM_EAGER] = "eager", [DIM_HUGE] = "huge",

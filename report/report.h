@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdint.h>
 
+#include "gmemkit/abi.h"
 #include "gmemkit/json.h"
 
 #define NBS		5	/* block sizes 4K..1M */
@@ -36,6 +37,11 @@ enum {
 #define NBACKENDS	4
 extern const char *const report_backends[NBACKENDS];	/* by bit: null file file-direct ram */
 
+/* A conversion transport's bit in report_opts.transports (gmemkit/abi.h's
+ * values: doorbell bit 0), and all of them. */
+#define REPORT_TR_BIT(t)	(1U << ((t) - 1))
+#define REPORT_TR_ALL		(REPORT_TR_BIT(GMEM_ABI_TRANSPORT_MAX) - 1)
+
 struct report_opts {
 	bool quick;
 	bool full;			/* the whole sweep, not only the verdict's */
@@ -47,9 +53,9 @@ struct report_opts {
 	unsigned int qd[MAX_SEL], nqd;
 	unsigned int vcpus[MAX_SEL], nvcpus;
 	unsigned int reps;		/* io-bench runs per point */
-	unsigned int transports;	/* in-place modes also over these (bit 0
-					 * doorbell, 1 hypercall, 2 queue) where
-					 * usable; 0: the default transport only */
+	unsigned int transports;	/* in-place modes also over these
+					 * (REPORT_TR_BIT()s) where usable; 0: the
+					 * default transport only */
 	double io_runtime;		/* seconds per io-bench run */
 	bool variants;			/* the in-place modes' platform and
 					 * conversion-model variants

@@ -271,7 +271,8 @@ static double bounce_ns(const struct report_data *d, const char *op, double byte
 static double guest_roundtrip(const struct report_data *d, unsigned int pages,
 			      const char **tr)
 {
-	static const char *const trs[2] = { "hypercall", "doorbell" };
+	static const enum gmem_abi_transport trs[2] = { GMEM_ABI_TRANSPORT_HYPERCALL,
+							GMEM_ABI_TRANSPORT_DOORBELL };
 	const struct json *r = report_results(d->convert), *c;
 	unsigned int t;
 
@@ -279,9 +280,10 @@ static double guest_roundtrip(const struct report_data *d, unsigned int pages,
 		for (c = r ? r->child : NULL; c; c = c->next)
 			if (!strcmp(json_str(c, "op", ""), "guest_roundtrip") &&
 			    !strcmp(json_str(c, "mode", ""), "inplace") &&
-			    !strcmp(json_str(c, "transport", ""), trs[t]) &&
+			    !strcmp(json_str(c, "transport", ""),
+				    gmem_abi_transport_name(trs[t])) &&
 			    json_num(c, "pages", 0) == pages) {
-				*tr = trs[t];
+				*tr = gmem_abi_transport_name(trs[t]);
 				return json_num(c, "ns_median", NAN);
 			}
 	return NAN;

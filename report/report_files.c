@@ -264,7 +264,6 @@ static void write_model_dat(const struct report_data *d, const struct report_mod
 static const char *const tp_modes[] = { "inplace", "inplace-batch", "inplace-scatter",
 					"adaptive" };
 #define NTP	(sizeof(tp_modes) / sizeof(tp_modes[0]))
-#define MAX_TR	4
 
 /* The default transport's name, then the others the sweep ran, at the
  * representative point. */
@@ -289,7 +288,7 @@ static unsigned int plot_transports(const struct report_data *d, const char **tr
 			continue;
 		for (k = 0; k < n && strcmp(tr[k], t); k++)
 			;
-		if (k == n && n < MAX_TR)
+		if (k == n && n < REPORT_MAX_TR)
 			tr[n++] = t;
 	}
 	return n;
@@ -303,7 +302,7 @@ static void write_throughput_dat(const struct report_data *d, const char *dir,
 				 char *vars, size_t len)
 {
 	static const char *const fixed[3] = { "shared", "bounce", "persistent" };
-	const char *tr[MAX_TR];
+	const char *tr[REPORT_MAX_TR];
 	unsigned int ntr = plot_transports(d, tr), c, t, ncol = 0;
 	char titles[1024] = "", dts[256] = "", lcs[256] = "";
 	size_t nt = 0, nd = 0, nl = 0;
@@ -365,7 +364,7 @@ static void write_throughput_dat(const struct report_data *d, const char *dir,
 static unsigned int split_points(const struct report_data *d, unsigned int bs,
 				 const struct report_io_point **out, char (*names)[48])
 {
-	const char *tr[MAX_TR];
+	const char *tr[REPORT_MAX_TR];
 	unsigned int ntr = plot_transports(d, tr), n = 0, t;
 	int k;
 
@@ -390,7 +389,7 @@ static void write_split_dat(const struct report_data *d, const char *dir, char *
 			    size_t len)
 {
 	FILE *c = report_open_in(dir, "cost_split.dat");
-	char panels[128] = "", names[NMODES * MAX_TR][48];
+	char panels[128] = "", names[NMODES * REPORT_MAX_TR][48];
 	size_t np = 0;
 	bool dev = false;
 	int b;
@@ -404,7 +403,7 @@ static void write_split_dat(const struct report_data *d, const char *dir, char *
 		   "copy, faults on in-place pages; 0 where not recorded) (%s, qd %u, %u vCPU)\n",
 		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < NBS; b++) {
-		const struct report_io_point *pts[NMODES * MAX_TR];
+		const struct report_io_point *pts[NMODES * REPORT_MAX_TR];
 		unsigned int n = split_points(d, d->block_kib[b], pts, names), i, rows = 0;
 
 		for (i = 0; i < n; i++) {

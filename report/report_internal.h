@@ -16,6 +16,10 @@
 #include "gmemkit/platform.h"
 #include "report.h"
 
+/* The transports the points of a mode may have run over: the default and
+ * each of gmemkit/abi.h's list (the default's again, named). */
+#define REPORT_MAX_TR	GMEM_ABI_TRANSPORT_MAX
+
 #define NOISY_RATIO	1.5	/* median/min (micro) or max/min (io) above: noisy */
 
 /* The io-bench modes, in the order of the tables. */

@@ -317,8 +317,8 @@ static void share_cell(FILE *f, const struct report_data *d, const struct report
 void report_ratio_table(FILE *f, const struct report_data *d)
 {
 	static const char *const ip_modes[2] = { "inplace", "inplace-batch" };
-	const char *tr[4];
-	unsigned int ntr = swept_transports(d, tr, 4), i, m, noise = 0, rem = 0;
+	const char *tr[REPORT_MAX_TR];
+	unsigned int ntr = swept_transports(d, tr, REPORT_MAX_TR), i, m, noise = 0, rem = 0;
 	int b, k;
 
 	fprintf(f, "\nShare of the `shared` ceiling, run by run (%s, qd %u, %u vCPU; %s; "

@@ -15,8 +15,6 @@
 
 #include "report_internal.h"
 
-#define MAX_TR	4
-
 static const char *const inplace_modes[] = { "inplace", "inplace-batch" };
 
 /* Transports the in-place modes were swept over, in first-seen order. */
@@ -33,7 +31,7 @@ static unsigned int transports(const struct report_data *d, const char **out)
 			continue;
 		for (k = 0; k < n && strcmp(out[k], t); k++)
 			;
-		if (k == n && n < MAX_TR)
+		if (k == n && n < REPORT_MAX_TR)
 			out[n++] = t;
 	}
 	return n;
@@ -41,7 +39,7 @@ static unsigned int transports(const struct report_data *d, const char **out)
 
 void report_transports_verdict(FILE *f, const struct report_data *d)
 {
-	const char *tr[MAX_TR];
+	const char *tr[REPORT_MAX_TR];
 	unsigned int n = transports(d, tr), i;
 
 	if (n < 2)
@@ -72,7 +70,7 @@ static void us(FILE *f, double ns)
 
 void report_transports(FILE *f, const struct report_data *d)
 {
-	const char *tr[MAX_TR];
+	const char *tr[REPORT_MAX_TR];
 	unsigned int n = transports(d, tr), i, m;
 	int b;
 
