@@ -237,11 +237,15 @@ static struct json *run_json(struct report_data *d, char *const argv[])
 	return j;
 }
 
+/* A mode's bit in --modes: its index among the modes the sweep runs. */
+#define SWEPT(m)	(1U << BENCH_IO_SWEEP_##m)
+
 /* The in-place modes also run over every other usable conversion transport
  * (the default one is what auto resolves to: hypercall where its exits reach
  * the VMM, else doorbell); the others are doorbell (if auto is hypercall)
  * and queue (wherever an ioeventfd works). */
-#define INPLACE_MODES	((1U << 2) | (1U << 3) | (1U << 4) | (1U << 5))	/* inplace, -batch, adaptive, -scatter */
+#define INPLACE_MODES	(SWEPT(INPLACE) | SWEPT(INPLACE_BATCH) | SWEPT(ADAPTIVE) | \
+			 SWEPT(INPLACE_SCATTER))
 
 static unsigned int extra_transports(const struct report_data *d, const struct report_opts *o,
 				     const char **out)
@@ -263,13 +267,9 @@ static unsigned int extra_transports(const struct report_data *d, const struct r
 
 #define DISK_SIZE	(1ULL << 30)	/* sparse image for the file backend */
 
-static const char *const modes[NMODES] = {
-	"shared", "bounce", "inplace", "inplace-batch", "adaptive", "inplace-scatter",
-	"persistent" };
-
 static bool mode_has_pool(unsigned int m)
 {
-	return !strcmp(modes[m], "bounce") || !strcmp(modes[m], "adaptive");
+	return m == BENCH_IO_SWEEP_BOUNCE || m == BENCH_IO_SWEEP_ADAPTIVE;
 }
 
 /*
@@ -295,8 +295,8 @@ struct point {
  * are free: make bench reserves them).  The main tables keep to ideal on
  * the lazy model; report_platform.c reads the variants.
  */
-#define MODEL_MODES	((1U << 2) | (1U << 3))	/* inplace, inplace-batch */
-#define PLAT_MODES	(MODEL_MODES | (1U << 4))	/* and adaptive */
+#define MODEL_MODES	(SWEPT(INPLACE) | SWEPT(INPLACE_BATCH))
+#define PLAT_MODES	(MODEL_MODES | SWEPT(ADAPTIVE))
 
 struct variant {
 	unsigned char plat, model;
@@ -313,7 +313,7 @@ static const struct variant variants[] = {
 struct sweep {
 	struct point pt[MAX_POINTS];
 	unsigned int n;
-	const char *trs[3];		/* the extra transports, tr 1.. */
+	const char *trs[GMEM_ABI_TRANSPORT_MAX - 1];	/* the extra transports, tr 1.. */
 	unsigned int ntr;
 	unsigned int dups;		/* configurations asked for twice, run once */
 };
@@ -352,7 +352,7 @@ static bool huge_fits(unsigned int mode, unsigned int bs_kib)
 	struct gmem_abi_io_config io;
 	long free_pages = gmem_huge_pages_free();
 
-	if (bench_io_mode_from_name(modes[mode], &c.mode) || free_pages <= 0)
+	if (bench_io_mode_from_name(bench_io_sweep_names[mode], &c.mode) || free_pages <= 0)
 		return false;
 	bench_io_abi_config(&io, &c);
 	return (long)(gmem_abi_io_mem_size(&io, 1) / GMEM_HUGE_PAGE_SIZE) <= free_pages;
@@ -393,7 +393,7 @@ static void build_sweep(struct sweep *sw, const struct report_data *d,
 		for (b = 0; b < NBS; b++)
 			for (q = 0; q < o->nqd; q++)
 				for (v = 0; v < o->nvcpus; v++)
-					for (m = 0; m < NMODES; m++)
+					for (m = 0; m < BENCH_IO_SWEEP_MODES; m++)
 						for (t = 0; t <= sw->ntr; t++) {
 							/* t 0: the default transport, first
 							 * (DEFAULT_TR, report/report_internal.h) */
@@ -416,8 +416,8 @@ static void build_sweep(struct sweep *sw, const struct report_data *d,
 static void point_name(char *buf, size_t len, const struct sweep *sw,
 		       const struct report_opts *o, const struct point *p)
 {
-	snprintf(buf, len, "%s bs=%uk qd=%u vcpus=%u backend=%s%s%s%s%s%s%s", modes[p->mode],
-		 block_kib[p->bs], o->qd[p->qd], o->vcpus[p->vcpus],
+	snprintf(buf, len, "%s bs=%uk qd=%u vcpus=%u backend=%s%s%s%s%s%s%s",
+		 bench_io_sweep_names[p->mode], block_kib[p->bs], o->qd[p->qd], o->vcpus[p->vcpus],
 		 report_backends[p->backend], p->tr ? " transport=" : "",
 		 p->tr ? sw->trs[p->tr - 1] : "", p->plat ? " platform=" : "",
 		 p->plat ? plat_name((enum plat)p->plat) : "", p->model ? " conv-model=" : "",
@@ -438,8 +438,9 @@ static struct json *run_point(struct report_data *d, const struct run_ctx *c,
 	char bs[16], qd[8], vc[8], rt[16], pool[24], what[200], why[200];
 	const struct report_opts *o = c->o;
 	const char *be = report_backends[p->backend];
-	char *argv[32] = { "gmemkit", "io-bench", "--json", "--mode", (char *)modes[p->mode],
-			   "--bs", bs, "--qd", qd, "--vcpus", vc, "--backend",
+	char *argv[32] = { "gmemkit", "io-bench", "--json", "--mode",
+			   (char *)bench_io_sweep_names[p->mode], "--bs", bs, "--qd", qd,
+			   "--vcpus", vc, "--backend",
 			   (char *)(strncmp(be, "file", 4) ? be : "file"),
 			   "--runtime", rt, "--rw", "randread" };
 	unsigned int n = 17;
@@ -891,7 +892,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 			   .help = "where the results go (default "
 				   "results/<host>-<date>, -quick or -full added for "
 				   "those)"),
-		CLI_LIST("--modes", &o->modes, modes, .help = "io-bench modes (default all)"),
+		CLI_LIST("--modes", &o->modes, bench_io_sweep_names,
+			 .help = "io-bench modes (default all)"),
 		CLI_SIZES("--bs", &o->sizes, sizes, .help = "block sizes (default all)"),
 		CLI_UINTS("--qd", o->qd, &o->nqd, 1, 64, .given = &qd_arg,
 			  .help = "queue depths (default 32; --full: 1,32)"),
@@ -985,7 +987,7 @@ static int cmd_bench(int argc, char **argv)
 {
 	struct report_opts o = {
 		.reps = 5, .io_runtime = 0.5,
-		.modes = (1U << NMODES) - 1, .sizes = (1U << NBS) - 1,
+		.modes = (1U << BENCH_IO_SWEEP_MODES) - 1, .sizes = (1U << NBS) - 1,
 		.transports = REPORT_TR_ALL, .pool_size = GMEM_ABI_IO_POOL_DEFAULT,
 	};
 	struct report_data *d;

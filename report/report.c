@@ -178,7 +178,7 @@ static bool target_met(const struct report_data *d)
 		int k = report_best_protected(d, d->block_kib[b], &best);
 		struct report_ratio r;
 
-		if (k < 0 || report_ratio_ceiling(d, report_io_at(d, report_io_modes[k],
+		if (k < 0 || report_ratio_ceiling(d, report_io_at(d, bench_io_sweep_names[k],
 								  d->block_kib[b]), &r))
 			continue;
 		seen++;
@@ -203,7 +203,7 @@ static void end_to_end(FILE *f, const struct report_data *d)
 		double best;
 		int k = report_best_protected(d, d->block_kib[b], &best);
 		const struct report_io_point *p =
-			k < 0 ? NULL : report_io_at(d, report_io_modes[k], d->block_kib[b]);
+			k < 0 ? NULL : report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]);
 		struct report_ratio r;
 		char sh[96];
 
@@ -211,12 +211,12 @@ static void end_to_end(FILE *f, const struct report_data *d)
 			continue;
 		if (!r.n) {
 			fprintf(f, " %u KiB: %s at the shared ceiling (every run measured "
-				   "above it: noise);", d->block_kib[b], report_io_modes[k]);
+				   "above it: noise);", d->block_kib[b], bench_io_sweep_names[k]);
 			continue;
 		}
 		report_fmt_share(sh, sizeof(sh), &r);
 		fprintf(f, " %u KiB: %s at %s of the shared ceiling", d->block_kib[b],
-			report_io_modes[k], sh);
+			bench_io_sweep_names[k], sh);
 		if (r.noise)
 			fprintf(f, " (%u of %u runs measured above the ceiling: noise, left "
 				   "out%s", r.noise, r.noise + r.n, r.n && r.med < 0.9 ? "; " : ")");

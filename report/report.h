@@ -15,8 +15,6 @@
 #include "gmemkit/json.h"
 
 #define NBS		5	/* block sizes 4K..1M */
-#define NMODES		7	/* shared bounce inplace inplace-batch adaptive
-				 * inplace-scatter persistent */
 #define MAX_SKIPPED	64
 #define MAX_IO		2048
 #define MAX_REPS	100

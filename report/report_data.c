@@ -11,10 +11,6 @@
 
 #include "report_internal.h"
 
-const char *const report_io_modes[NMODES] = {
-	"shared", "bounce", "inplace", "inplace-batch", "adaptive", "inplace-scatter",
-	"persistent" };
-
 const char *const report_backends[NBACKENDS] = { "null", "file", "file-direct", "ram" };
 
 const char *report_rec_backend(const struct json *rec)
@@ -408,8 +404,8 @@ int report_best_protected(const struct report_data *d, unsigned int bs_kib, doub
 	int m, best = -1;
 
 	*iops = 0;
-	for (m = 1; m < NMODES; m++) {
-		double v = report_io_val(report_io_at(d, report_io_modes[m], bs_kib), "iops");
+	for (m = 1; m < BENCH_IO_SWEEP_MODES; m++) {
+		double v = report_io_val(report_io_at(d, bench_io_sweep_names[m], bs_kib), "iops");
 
 		if (v > *iops) {
 			*iops = v;

@@ -368,15 +368,15 @@ static unsigned int split_points(const struct report_data *d, unsigned int bs,
 	unsigned int ntr = plot_transports(d, tr), n = 0, t;
 	int k;
 
-	for (k = 1; k < NMODES; k++)
+	for (k = 1; k < BENCH_IO_SWEEP_MODES; k++)
 		for (t = 0; t < (ntr ? ntr : 1); t++) {
-			const struct report_io_point *p = report_io_at_tr(d, report_io_modes[k], bs,
-									  t ? tr[t] : DEFAULT_TR);
+			const struct report_io_point *p =
+				report_io_at_tr(d, bench_io_sweep_names[k], bs, t ? tr[t] : DEFAULT_TR);
 
-			if (!p || (t && strncmp(report_io_modes[k], "inplace", 7)))
+			if (!p || (t && strncmp(bench_io_sweep_names[k], "inplace", 7)))
 				continue;
 			out[n] = p;
-			snprintf(names[n++], 48, "%s%s%s", report_io_modes[k], t ? "/" : "",
+			snprintf(names[n++], 48, "%s%s%s", bench_io_sweep_names[k], t ? "/" : "",
 				 t ? tr[t] : "");
 		}
 	return n;
@@ -389,7 +389,7 @@ static void write_split_dat(const struct report_data *d, const char *dir, char *
 			    size_t len)
 {
 	FILE *c = report_open_in(dir, "cost_split.dat");
-	char panels[128] = "", names[NMODES * REPORT_MAX_TR][48];
+	char panels[128] = "", names[BENCH_IO_SWEEP_MODES * REPORT_MAX_TR][48];
 	size_t np = 0;
 	bool dev = false;
 	int b;
@@ -403,7 +403,7 @@ static void write_split_dat(const struct report_data *d, const char *dir, char *
 		   "copy, faults on in-place pages; 0 where not recorded) (%s, qd %u, %u vCPU)\n",
 		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < NBS; b++) {
-		const struct report_io_point *pts[NMODES * REPORT_MAX_TR];
+		const struct report_io_point *pts[BENCH_IO_SWEEP_MODES * REPORT_MAX_TR];
 		unsigned int n = split_points(d, d->block_kib[b], pts, names), i, rows = 0;
 
 		for (i = 0; i < n; i++) {
@@ -442,20 +442,22 @@ static void write_io_dat(const struct report_data *d, const char *dir)
 
 	if (!t)
 		return;
-	fprintf(t, "# bs_kib then per mode (shared bounce inplace inplace-batch "
-		   "adaptive inplace-scatter persistent): mbps p50_us p99_us  (%s, qd %u, "
-		   "%u vCPU)\n", report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
+	fprintf(t, "# bs_kib then per mode (");
+	for (k = 0; k < BENCH_IO_SWEEP_MODES; k++)
+		fprintf(t, "%s%s", k ? " " : "", bench_io_sweep_names[k]);
+	fprintf(t, "): mbps p50_us p99_us  (%s, qd %u, %u vCPU)\n",
+		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < NBS; b++) {
 		/* Only measured sizes: a NaN row would break the lines. */
-		for (k = 0; k < NMODES && !report_io_at(d, report_io_modes[k], d->block_kib[b]);
-		     k++)
+		for (k = 0; k < BENCH_IO_SWEEP_MODES &&
+			    !report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]); k++)
 			;
-		if (k == NMODES)
+		if (k == BENCH_IO_SWEEP_MODES)
 			continue;
 		fprintf(t, "%u", d->block_kib[b]);
-		for (k = 0; k < NMODES; k++) {
+		for (k = 0; k < BENCH_IO_SWEEP_MODES; k++) {
 			const struct report_io_point *p =
-				report_io_at(d, report_io_modes[k], d->block_kib[b]);
+				report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]);
 
 			fprintf(t, " %.3f %.3f %.3f", report_io_val(p, "mbps"),
 				report_io_val(p, "lat_p50_us"), report_io_val(p, "lat_p99_us"));

@@ -13,6 +13,7 @@
 #ifndef GMEMKIT_REPORT_INTERNAL_H
 #define GMEMKIT_REPORT_INTERNAL_H
 
+#include "gmemkit/bench_io.h"
 #include "gmemkit/platform.h"
 #include "report.h"
 
@@ -22,8 +23,9 @@
 
 #define NOISY_RATIO	1.5	/* median/min (micro) or max/min (io) above: noisy */
 
-/* The io-bench modes, in the order of the tables. */
-extern const char *const report_io_modes[NMODES];
+/* The io-bench modes, in the order of the tables: bench_io_sweep_names[],
+ * shared first, then the protected ones (k from 1). */
+_Static_assert(BENCH_IO_SWEEP_SHARED == 0, "shared is the report's first mode");
 
 /* A record's backend as the sweep names it (file-direct: file, O_DIRECT). */
 const char *report_rec_backend(const struct json *rec);

@@ -117,17 +117,17 @@ void report_io_table(FILE *f, const struct report_data *d)
 		   "`~` marks a noisy point, max/min > %.1f):\n\n| block |",
 		report_backend_label(d->rep_backend),
 		d->rep_qd, d->rep_vcpus, NOISY_RATIO);
-	for (k = 0; k < NMODES; k++)
-		fprintf(f, " %s |", report_io_modes[k]);
+	for (k = 0; k < BENCH_IO_SWEEP_MODES; k++)
+		fprintf(f, " %s |", bench_io_sweep_names[k]);
 	fprintf(f, "\n|---:|");
-	for (k = 0; k < NMODES; k++)
+	for (k = 0; k < BENCH_IO_SWEEP_MODES; k++)
 		fprintf(f, "---:|");
 	fputc('\n', f);
 	for (b = 0; b < NBS; b++) {
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
-		for (k = 0; k < NMODES; k++) {
+		for (k = 0; k < BENCH_IO_SWEEP_MODES; k++) {
 			const struct report_io_point *p =
-				report_io_at(d, report_io_modes[k], d->block_kib[b]);
+				report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]);
 			double lo = INFINITY, hi = 0;
 			unsigned int r;
 
@@ -238,9 +238,9 @@ void report_split_table(FILE *f, const struct report_data *d)
 		   "|---:|:--|---:|---:|---:|---:|---:|---:|---:|---:|\n",
 		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < NBS; b++)
-		for (k = 1; k < NMODES; k++) {
+		for (k = 1; k < BENCH_IO_SWEEP_MODES; k++) {
 			const struct report_io_point *p =
-				report_io_at(d, report_io_modes[k], d->block_kib[b]);
+				report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]);
 			struct bench_cost_split sp;
 			double nf = report_io_val(p, "dev_faults_per_io");
 
@@ -254,7 +254,7 @@ void report_split_table(FILE *f, const struct report_data *d)
 			if (bench_cost_split_record(p->rec, &sp)) {
 				fprintf(f, "| %u KiB | %s | not split (record without the vCPU "
 					   "time) | | | | | | %s | %s |\n", d->block_kib[b],
-					report_io_modes[k], dv, fl);
+					bench_io_sweep_names[k], dv, fl);
 				continue;
 			}
 			report_fmt_us(t, sizeof(t), sp.total);
@@ -264,7 +264,7 @@ void report_split_table(FILE *f, const struct report_data *d)
 			report_fmt_us(e, sizeof(e), sp.copy);
 			report_fmt_us(u, sizeof(u), sp.unaccounted);
 			fprintf(f, "| %u KiB | %s | %s | %s | %s | %s | %s | %s%s | %s | %s |\n",
-				d->block_kib[b], report_io_modes[k], t, a, b2, c, e, u,
+				d->block_kib[b], bench_io_sweep_names[k], t, a, b2, c, e, u,
 				sp.scaled ? " (parts scaled to fit)" : "", dv, fl);
 		}
 }
@@ -330,13 +330,13 @@ void report_ratio_table(FILE *f, const struct report_data *d)
 		"measured beside it" :
 		"an older sweep that ran each mode's runs back to back: the i-th runs "
 		"paired");
-	for (k = 1; k < NMODES; k++)
-		fprintf(f, " %s |", report_io_modes[k]);
+	for (k = 1; k < BENCH_IO_SWEEP_MODES; k++)
+		fprintf(f, " %s |", bench_io_sweep_names[k]);
 	for (i = 1; i < ntr; i++)
 		for (m = 0; m < 2; m++)
 			fprintf(f, " %s (%s) |", ip_modes[m], tr[i]);
 	fprintf(f, "\n|---:|");
-	for (k = 1; k < NMODES; k++)
+	for (k = 1; k < BENCH_IO_SWEEP_MODES; k++)
 		fprintf(f, "---:|");
 	for (i = 1; i < ntr; i++)
 		fprintf(f, "---:|---:|");
@@ -345,8 +345,8 @@ void report_ratio_table(FILE *f, const struct report_data *d)
 		if (!report_io_at(d, "shared", d->block_kib[b]))
 			continue;
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
-		for (k = 1; k < NMODES; k++)
-			share_cell(f, d, report_io_at(d, report_io_modes[k], d->block_kib[b]),
+		for (k = 1; k < BENCH_IO_SWEEP_MODES; k++)
+			share_cell(f, d, report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]),
 				   &noise, &rem);
 		for (i = 1; i < ntr; i++)
 			for (m = 0; m < 2; m++)
