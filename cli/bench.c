@@ -30,7 +30,7 @@
 #include "gmemkit/virtio_blk.h"
 #include "report/report.h"
 
-static const unsigned int block_kib[NBS] = { 4, 16, 64, 256, 1024 };
+static const unsigned int block_kib[REPORT_NBS] = { 4, 16, 64, 256, 1024 };
 
 /* ---- running the sub-benchmarks ---------------------------------------- */
 
@@ -42,7 +42,7 @@ static const unsigned int block_kib[NBS] = { 4, 16, 64, 256, 1024 };
  * io-bench has the memory-backed backend, "null" (overhead only: the
  * device never touches the data) until then.
  */
-#define BENCH_VERDICT_BACKEND	BE_RAM
+#define BENCH_VERDICT_BACKEND	REPORT_BE_RAM
 
 /*
  * The wall time of one io-bench run beyond its --runtime (starting the VM,
@@ -52,16 +52,16 @@ static const unsigned int block_kib[NBS] = { 4, 16, 64, 256, 1024 };
  * run scales these by how the sizes measured so far compare with theirs;
  * a size that has run is taken at its measured mean.
  */
-static const double run_overhead_s[NBS] = { 0.30, 0.30, 0.32, 0.42, 0.85 };
+static const double run_overhead_s[REPORT_NBS] = { 0.30, 0.30, 0.32, 0.42, 0.85 };
 
 struct progress {
 	unsigned int step, steps;	/* io-bench runs (re-measures added) */
 	double t0;
 	double fixed_left;		/* estimated seconds of the host parts left */
 	double runtime;			/* --io-runtime */
-	unsigned int left[NBS];		/* io-bench runs left per block size */
-	double ovh_s[NBS];		/* measured overhead per block size, sum */
-	unsigned int ovh_n[NBS];
+	unsigned int left[REPORT_NBS];		/* io-bench runs left per block size */
+	double ovh_s[REPORT_NBS];		/* measured overhead per block size, sum */
+	unsigned int ovh_n[REPORT_NBS];
 	unsigned int io_done;
 };
 
@@ -89,13 +89,13 @@ static double time_left(const struct progress *p)
 	double meas = 0, prior = 0, left = p->fixed_left, scale;
 	unsigned int b;
 
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		if (p->ovh_n[b]) {
 			meas += p->ovh_s[b] / p->ovh_n[b];
 			prior += run_overhead_s[b];
 		}
 	scale = prior > 0 ? meas / prior : 1;
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		left += p->left[b] * (p->runtime + (p->ovh_n[b] ? p->ovh_s[b] / p->ovh_n[b] :
 						    run_overhead_s[b] * scale));
 	return left;
@@ -219,7 +219,7 @@ static void skip(struct report_data *d, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	cli_err("skipped or failed: %s\n", msg);
-	if (d->nskipped == MAX_SKIPPED) {
+	if (d->nskipped == REPORT_MAX_SKIPPED) {
 		d->nskipped_lost++;
 		return;
 	}
@@ -279,7 +279,7 @@ static bool mode_has_pool(unsigned int m)
  * again), so that the ratios between them are taken between runs measured
  * side by side.
  */
-#define MAX_POINTS	MAX_IO
+#define MAX_POINTS	REPORT_MAX_IO
 
 struct point {
 	unsigned char mode, bs, qd, vcpus, backend, tr;	/* tr 0: the default */
@@ -380,17 +380,17 @@ static void add_variants(struct sweep *sw, const struct report_opts *o, struct p
 static void build_sweep(struct sweep *sw, const struct report_data *d,
 			const struct report_opts *o, unsigned int backends)
 {
-	unsigned int order[NBACKENDS], nb = 0, k, b, q, v, m, t;
+	unsigned int order[REPORT_NBACKENDS], nb = 0, k, b, q, v, m, t;
 
 	memset(sw, 0, sizeof(*sw));
 	sw->ntr = extra_transports(d, o, sw->trs);
 	if (backends & BENCH_VERDICT_BACKEND)
 		order[nb++] = (unsigned int)__builtin_ctz(BENCH_VERDICT_BACKEND);
-	for (k = 0; k < NBACKENDS; k++)
+	for (k = 0; k < REPORT_NBACKENDS; k++)
 		if ((backends & (1U << k)) && (1U << k) != BENCH_VERDICT_BACKEND)
 			order[nb++] = k;
 	for (k = 0; k < nb; k++)
-		for (b = 0; b < NBS; b++)
+		for (b = 0; b < REPORT_NBS; b++)
 			for (q = 0; q < o->nqd; q++)
 				for (v = 0; v < o->nvcpus; v++)
 					for (m = 0; m < BENCH_IO_SWEEP_MODES; m++)
@@ -536,9 +536,9 @@ static unsigned int sweep_runs(const struct report_opts *o, const struct sweep *
 
 /* The runs of one group's points, point_reps() each, interleaved. */
 struct group_runs {
-	struct json *runs[MAX_REPS];
-	double ceil[MAX_REPS];
-	bool remeasured[MAX_REPS];
+	struct json *runs[REPORT_MAX_REPS];
+	double ceil[REPORT_MAX_REPS];
+	bool remeasured[REPORT_MAX_REPS];
 	unsigned int n;
 	bool failed;			/* a run failed: the point ends there */
 };
@@ -590,7 +590,7 @@ static unsigned int run_group(struct report_data *d, const struct run_ctx *c,
 		return 0;
 	}
 	for (i = 0; i < np; i++) {
-		for (r = 0; r < MAX_REPS; r++)
+		for (r = 0; r < REPORT_MAX_REPS; r++)
 			g[i].ceil[r] = NAN;
 		if (pt[i].mode == 0 && !pt[i].tr && !pt[i].plat && !pt[i].model)
 			s = i;
@@ -631,7 +631,7 @@ static void run_io(struct report_data *d, const struct report_opts *o,
 {
 	char disk[64] = "";
 	struct run_ctx c = { .sw = sw, .o = o, .disk = disk, .prog = p };
-	unsigned int i, j, k, tried = 0, dead = 0, left[NBACKENDS] = { 0 };
+	unsigned int i, j, k, tried = 0, dead = 0, left[REPORT_NBACKENDS] = { 0 };
 
 	d->interleaved = true;
 	for (k = 0; k < sw->n && strncmp(report_backends[sw->pt[k].backend], "file", 4); k++)
@@ -656,7 +656,7 @@ static void run_io(struct report_data *d, const struct report_opts *o,
 			dead |= 1U << k;
 		tried |= 1U << k;
 	}
-	for (k = 0; k < NBACKENDS; k++)
+	for (k = 0; k < REPORT_NBACKENDS; k++)
 		if ((dead & (1U << k)) && left[k])
 			skip(d, "io-bench backend %s: every point of its first group failed "
 			     "(above); its other %u points not run", report_backends[k], left[k]);
@@ -708,7 +708,7 @@ static void print_plan(const struct report_opts *o, const struct sweep *sw, bool
 		"plus the host model (convert-bench, bounce-bench): estimated %s%s\n",
 		report_sweep_name(o), sw->n, o->reps, o->reps < VARIANT_REPS ? o->reps : VARIANT_REPS,
 		sweep_runs(o, sw, 0, sw->n), o->io_runtime,
-		run_overhead_s[0], run_overhead_s[NBS - 1], t,
+		run_overhead_s[0], run_overhead_s[REPORT_NBS - 1], t,
 		sw->dups ? "; configurations asked for twice run once" : "");
 }
 
@@ -870,7 +870,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		GMEM_ABI_TRANSPORTS(TR_NAME_AT)
 		[TR_DEFAULT] = "default", [TR_ALL] = "all",
 	};
-	uint64_t sizes[NBS];
+	uint64_t sizes[REPORT_NBS];
 	const char *backends_arg = NULL, *compare[2] = { NULL }, *qd_arg = NULL;
 	const char *vcpus_arg = NULL, *reps_arg = NULL, *rt_arg = NULL;
 	bool no_variants = false;
@@ -883,7 +883,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 				 "explicitly overrides what --full or --quick choose"),
 		CLI_FLAG("--plan", &o->plan,
 			 .help = "prints the points and the estimated time and runs nothing"),
-		CLI_UINT("--reps", &o->reps, 1, MAX_REPS, .given = &reps_arg,
+		CLI_UINT("--reps", &o->reps, 1, REPORT_MAX_REPS, .given = &reps_arg,
 			 .help = "runs per point (default 5, the platform and model "
 				 "variants at most 3; --quick: 3)"),
 		CLI_SECONDS("--io-runtime", &o->io_runtime, 0.05, 60, .given = &rt_arg,
@@ -934,7 +934,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	unsigned int i, b;
 	int err;
 
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		sizes[b] = block_kib[b] * 1024ULL;
 	err = cli_parse(argc, argv, opts, usage);
 	if (err)
@@ -951,7 +951,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	}
 	/* The verdict's sweep unless --full; what is given stays given. */
 	if (!backends_arg)
-		o->backends = o->full ? (1U << NBACKENDS) - 1 : BENCH_VERDICT_BACKEND;
+		o->backends = o->full ? (1U << REPORT_NBACKENDS) - 1 : BENCH_VERDICT_BACKEND;
 	if (!qd_arg) {
 		o->qd[0] = 32;
 		o->qd[1] = 1;
@@ -967,7 +967,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	if (!rt_arg)
 		o->io_runtime = o->quick ? 0.2 : o->full ? 1.0 : 0.5;
 	for (i = 0; i < o->nvcpus; i++)
-		for (b = 0; b < NBS; b++)
+		for (b = 0; b < REPORT_NBS; b++)
 			if ((o->sizes & (1U << b)) &&
 			    !gmem_abi_io_pool_ok(o->pool_size, sizes[b], o->vcpus[i])) {
 				cli_err("--pool-size %s: cannot serve %s blocks on %u vCPUs "
@@ -987,7 +987,7 @@ static int cmd_bench(int argc, char **argv)
 {
 	struct report_opts o = {
 		.reps = 5, .io_runtime = 0.5,
-		.modes = (1U << BENCH_IO_SWEEP_MODES) - 1, .sizes = (1U << NBS) - 1,
+		.modes = (1U << BENCH_IO_SWEEP_MODES) - 1, .sizes = (1U << REPORT_NBS) - 1,
 		.transports = REPORT_TR_ALL, .pool_size = GMEM_ABI_IO_POOL_DEFAULT,
 	};
 	struct report_data *d;

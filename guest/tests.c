@@ -411,8 +411,8 @@ void test_badreq(unsigned int cpu)
 			    "hypercall transport but no hypercall exit seen");
 	if (queue)
 		badreq_queue_stop(&s);
-	gprintf("badreq (%s): %u checks, %u failed\n", gmem_abi_transport_name(boot_info->transport),
-		results->checks, results->failures);
+	gprintf("badreq (%s): %u checks, %u failed\n",
+		gmem_abi_transport_name(boot_info->transport), results->checks, results->failures);
 }
 
 /* ---- hostile ----------------------------------------------------------------- */

@@ -121,7 +121,7 @@ int report_write_json(const struct report_data *d, const struct report_opts *o,
 		fputc('}', f);
 	}
 	fputs("],\"model\":[", f);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		fprintf(f, "%s{\"bs\":%u", b ? "," : "", d->block_kib[b] * 1024);
 		num_member(f, "convert_inplace_ns", m->conv[b]);
 		num_member(f, "convert_destructive_ns", m->conv_d[b]);
@@ -253,7 +253,7 @@ static void write_model_dat(const struct report_data *d, const struct report_mod
 		   "(conversions with %u vCPU-like threads; idle: none; model_inplace: %s%s)\n",
 		m->busy, m->measured ? "guest-measured round trip" : "synthetic",
 		m->touched ? " + device touch" : "");
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		fprintf(f, "%u %.3f %.3f %.3f %.3f %.3f %.3f %.3f\n", d->block_kib[b],
 			m->conv[b] / 1e3, m->conv_d[b] / 1e3, m->copy_w[b] / 1e3, m->mcpy[b] / 1e3,
 			m->copy_r[b] / 1e3, m->conv_idle[b] / 1e3, m->inplace[b] / 1e3);
@@ -272,7 +272,7 @@ static unsigned int plot_transports(const struct report_data *d, const char **tr
 	unsigned int i, k, n = 0;
 	int b;
 
-	for (b = 0; b < NBS && !n; b++) {
+	for (b = 0; b < REPORT_NBS && !n; b++) {
 		const struct report_io_point *p = report_io_at(d, "inplace", d->block_kib[b]);
 
 		if (p)
@@ -333,7 +333,7 @@ static void write_throughput_dat(const struct report_data *d, const char *dir,
 			ncol++;
 		}
 	fputc('\n', f);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		if (!report_io_at(d, "shared", d->block_kib[b]) &&
 		    !report_io_at(d, "bounce", d->block_kib[b]))
 			continue;
@@ -371,7 +371,8 @@ static unsigned int split_points(const struct report_data *d, unsigned int bs,
 	for (k = 1; k < BENCH_IO_SWEEP_MODES; k++)
 		for (t = 0; t < (ntr ? ntr : 1); t++) {
 			const struct report_io_point *p =
-				report_io_at_tr(d, bench_io_sweep_names[k], bs, t ? tr[t] : DEFAULT_TR);
+				report_io_at_tr(d, bench_io_sweep_names[k], bs,
+						t ? tr[t] : DEFAULT_TR);
 
 			if (!p || (t && strncmp(bench_io_sweep_names[k], "inplace", 7)))
 				continue;
@@ -402,7 +403,7 @@ static void write_split_dat(const struct report_data *d, const char *dir, char *
 		   "parts, each cost once) and the device's time per I/O (its thread: "
 		   "copy, faults on in-place pages; 0 where not recorded) (%s, qd %u, %u vCPU)\n",
 		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		const struct report_io_point *pts[BENCH_IO_SWEEP_MODES * REPORT_MAX_TR];
 		unsigned int n = split_points(d, d->block_kib[b], pts, names), i, rows = 0;
 
@@ -447,7 +448,7 @@ static void write_io_dat(const struct report_data *d, const char *dir)
 		fprintf(t, "%s%s", k ? " " : "", bench_io_sweep_names[k]);
 	fprintf(t, "): mbps p50_us p99_us  (%s, qd %u, %u vCPU)\n",
 		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		/* Only measured sizes: a NaN row would break the lines. */
 		for (k = 0; k < BENCH_IO_SWEEP_MODES &&
 			    !report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]); k++)
@@ -500,14 +501,14 @@ static void write_platform_dat(const struct report_data *d, const char *plat,
 		   "adaptive, then adaptive over the best of those paths, run by run (median) "
 		   "(platform %s; %s, qd %u, %u vCPU)\n",
 		plat, report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		struct report_ratio r;
 
 		if (!report_io_at(d, "shared", d->block_kib[b]))
 			continue;
 		fprintf(f, "%u", d->block_kib[b]);
-		for (c = 0; c <= NPATHS; c++) {
-			double v = share_pct(d, report_plat_point(d, c < NPATHS ?
+		for (c = 0; c <= REPORT_NPATHS; c++) {
+			double v = share_pct(d, report_plat_point(d, c < REPORT_NPATHS ?
 								  report_plat_paths[c] : "adaptive",
 								  d->block_kib[b], plat));
 
@@ -520,12 +521,12 @@ static void write_platform_dat(const struct report_data *d, const char *plat,
 		has |= !isnan(r.med) << c;
 	}
 	fclose(f);
-	for (c = 0; c <= NPATHS; c++)
+	for (c = 0; c <= REPORT_NPATHS; c++)
 		if (has & (1U << c))
 			n += (size_t)snprintf(cols + n, sizeof(cols) - n, "%s%u", n ? " " : "",
 					      c + 2);
 	snprintf(vars, len, "plat='%s'; cols='%s'; ratio=%d", plat, cols,
-		 !!(has & (1U << (NPATHS + 1))));
+		 !!(has & (1U << (REPORT_NPATHS + 1))));
 }
 
 void report_plots(const struct report_data *d, const struct report_model *m, const char *dir)

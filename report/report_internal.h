@@ -21,7 +21,7 @@
  * each of gmemkit/abi.h's list (the default's again, named). */
 #define REPORT_MAX_TR	GMEM_ABI_TRANSPORT_MAX
 
-#define NOISY_RATIO	1.5	/* median/min (micro) or max/min (io) above: noisy */
+#define REPORT_NOISY_RATIO	1.5	/* median/min (micro) or max/min (io) above: noisy */
 
 /* The io-bench modes, in the order of the tables: bench_io_sweep_names[],
  * shared first, then the protected ones (k from 1). */
@@ -43,14 +43,14 @@ bool report_verdict_backend(const struct report_data *d);
  * io-bench sweep uses.
  */
 struct report_model {
-	double conv[NBS], conv_d[NBS], conv_idle[NBS], base[NBS];
-	double copy_w[NBS], copy_r[NBS], mcpy[NBS];
+	double conv[REPORT_NBS], conv_d[REPORT_NBS], conv_idle[REPORT_NBS], base[REPORT_NBS];
+	double copy_w[REPORT_NBS], copy_r[REPORT_NBS], mcpy[REPORT_NBS];
 	double exit_ns;			/* an empty doorbell round trip, or NAN */
-	double guest_rt[NBS];		/* guest-measured share + unshare, or NAN */
-	double synth[NBS];		/* conv + 2 exits (conv alone without KVM) */
-	double touch[NBS];		/* the device's touch of the converted pages
+	double guest_rt[REPORT_NBS];		/* guest-measured share + unshare, or NAN */
+	double synth[REPORT_NBS];		/* conv + 2 exits (conv alone without KVM) */
+	double touch[REPORT_NBS];		/* the device's touch of the converted pages
 					 * per I/O, measured end to end (NAN: not) */
-	double inplace[NBS];		/* guest_rt where measured, else synth;
+	double inplace[REPORT_NBS];		/* guest_rt where measured, else synth;
 					 * plus touch where measured */
 	const char *guest_tr;		/* transport of guest_rt */
 	bool measured;			/* inplace[] is guest_rt */
@@ -127,8 +127,8 @@ double report_dev_ns(const struct report_io_point *p);
 int report_io_crossover(const struct report_data *d, const char *tr);
 
 /* report_platform.c: the platform profiles and conversion models */
-#define NPATHS	4	/* the protected paths adaptive chooses among */
-extern const char *const report_plat_paths[NPATHS];	/* bounce persistent inplace
+#define REPORT_NPATHS	4	/* the protected paths adaptive chooses among */
+extern const char *const report_plat_paths[REPORT_NPATHS];	/* bounce persistent inplace
 							 * inplace-batch */
 void report_platforms(FILE *f, const struct report_data *d);
 void report_platforms_verdict(FILE *f, const struct report_data *d);

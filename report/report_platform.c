@@ -20,7 +20,7 @@
 #include "report_internal.h"
 
 static const char *const ip_modes[] = { "inplace", "inplace-batch" };
-const char *const report_plat_paths[NPATHS] = {
+const char *const report_plat_paths[REPORT_NPATHS] = {
 	"bounce", "persistent", "inplace", "inplace-batch"
 };
 
@@ -82,7 +82,7 @@ static bool measured(const struct report_data *d, const char *plat, const char *
 {
 	unsigned int b;
 
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		if (best_ip(d, d->block_kib[b], plat, model))
 			return true;
 	return false;
@@ -98,7 +98,7 @@ static const char *cheapest(const struct report_data *d, unsigned int bs, const 
 	unsigned int k;
 
 	*iops = 0;
-	for (k = 0; k < NPATHS; k++) {
+	for (k = 0; k < REPORT_NPATHS; k++) {
 		double v =
 			report_io_val(report_plat_point(d, report_plat_paths[k], bs, plat), "iops");
 
@@ -113,12 +113,13 @@ static const char *cheapest(const struct report_data *d, unsigned int bs, const 
 int report_plat_adaptive_ratio(const struct report_data *d, unsigned int bs, const char *plat,
 			       struct report_ratio *r)
 {
-	const struct report_io_point *of[NPATHS];
+	const struct report_io_point *of[REPORT_NPATHS];
 	unsigned int k;
 
-	for (k = 0; k < NPATHS; k++)
+	for (k = 0; k < REPORT_NPATHS; k++)
 		of[k] = report_plat_point(d, report_plat_paths[k], bs, plat);
-	return report_ratio_best(report_plat_point(d, "adaptive", bs, plat), of, NPATHS, 0, r);
+	return report_ratio_best(report_plat_point(d, "adaptive", bs, plat), of, REPORT_NPATHS, 0,
+				 r);
 }
 
 /* First size from which in place (best of the two) stays ahead of bounce:
@@ -127,7 +128,7 @@ static int crossover(const struct report_data *d, const char *plat, const char *
 {
 	int b, from = -1, n = 0;
 
-	for (b = NBS - 1; b >= 0; b--) {
+	for (b = REPORT_NBS - 1; b >= 0; b--) {
 		double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]), "iops");
 		double ip = report_io_val(best_ip(d, d->block_kib[b], plat, model), "iops");
 
@@ -169,7 +170,7 @@ static double check_model(const struct report_data *d)
 	double worst = NAN;
 	unsigned int b;
 
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		const struct report_io_point *a = report_io_at(d, "inplace", d->block_kib[b]);
 		const struct report_io_point *q =
 			report_io_at_tr(d, "inplace", d->block_kib[b], "queue");
@@ -193,7 +194,7 @@ static int projected(const struct report_data *d, const char *plat, double c)
 {
 	int b, from = -1, n = 0;
 
-	for (b = NBS - 1; b >= 0; b--) {
+	for (b = REPORT_NBS - 1; b >= 0; b--) {
 		const struct report_io_point *p =
 			variant_at(d, "inplace", d->block_kib[b], plat, "lazy");
 		double bn =
@@ -219,7 +220,7 @@ static unsigned int top_kib(const struct report_data *d, const char *plat, const
 {
 	int b;
 
-	for (b = NBS - 1; b >= 0; b--)
+	for (b = REPORT_NBS - 1; b >= 0; b--)
 		if (variant_at(d, "inplace", d->block_kib[b], plat, model))
 			return d->block_kib[b];
 	return 0;
@@ -275,13 +276,13 @@ static unsigned int adaptive_sizes(const struct report_data *d, const char *plat
 	struct report_ratio r;
 
 	*missing = *below = 0;
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		if (!report_plat_adaptive_ratio(d, d->block_kib[b], plat, &r)) {
 			seen |= 1U << b;
 			*below |= (r.med < 0.9) << b;
 			continue;
 		}
-		for (k = 0; k < NPATHS; k++)
+		for (k = 0; k < REPORT_NPATHS; k++)
 			if (report_plat_point(d, report_plat_paths[k], d->block_kib[b], plat))
 				*missing |= 1U << b;
 	}
@@ -296,7 +297,7 @@ static void put_sizes(FILE *f, const struct report_data *d, const char *plat,
 	unsigned int b, n = 0;
 	struct report_ratio r;
 
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		if (!(mask & (1U << b)))
 			continue;
 		fprintf(f, "%s %u KiB", n++ ? "," : "", d->block_kib[b]);
@@ -339,7 +340,7 @@ static void cheapest_verdict(FILE *f, const struct report_data *d, const char *p
 	unsigned int b, n = 0;
 
 	fprintf(f, "Cheapest protected path:");
-	for (b = 0; b < NBS; b += 2) {
+	for (b = 0; b < REPORT_NBS; b += 2) {
 		double iops, ceil = report_io_val(report_io_at(d, "shared", d->block_kib[b]),
 						  "iops");
 		const char *best = cheapest(d, d->block_kib[b], plat, &iops);
@@ -394,10 +395,10 @@ static void table(FILE *f, const struct report_data *d)
 	unsigned int k, b;
 
 	fprintf(f, "\n| platform | calls per I/O at 4 KiB / 1 MiB (both directions) |");
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		fprintf(f, " %u KiB in place / bounce |", d->block_kib[b]);
 	fprintf(f, "\n|---|---:|");
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		fprintf(f, "---:|");
 	fprintf(f, "\n");
 	for (k = 0; k < PLAT_MAX; k++) {
@@ -409,12 +410,12 @@ static void table(FILE *f, const struct report_data *d)
 				  "conv_calls_per_io"));
 		fprintf(f, " / ");
 		put(f, "%.1f",
-		    report_io_val(variant_at(d, "inplace", d->block_kib[NBS - 1], plat_names[k], "lazy"),
-				  "conv_calls_per_io"));
+		    report_io_val(variant_at(d, "inplace", d->block_kib[REPORT_NBS - 1],
+					     plat_names[k], "lazy"), "conv_calls_per_io"));
 		fprintf(f, " |");
-		for (b = 0; b < NBS; b++) {
-			double ip = report_io_val(best_ip(d, d->block_kib[b], plat_names[k], "lazy"),
-						  "iops");
+		for (b = 0; b < REPORT_NBS; b++) {
+			double ip = report_io_val(best_ip(d, d->block_kib[b], plat_names[k],
+								  "lazy"), "iops");
 			double bn =
 				report_io_val(report_io_at(d, "bounce", d->block_kib[b]), "iops");
 
@@ -436,10 +437,10 @@ static void size_head(FILE *f, const struct report_data *d, const char *what)
 	unsigned int b;
 
 	fprintf(f, "| platform |");
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		fprintf(f, " %u KiB%s |", d->block_kib[b], what);
 	fprintf(f, "\n|---|");
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		fprintf(f, "---:|");
 	fprintf(f, "\n");
 }
@@ -459,14 +460,15 @@ static void adaptive_best_table(FILE *f, const struct report_data *d)
 		if (!measured(d, plat_names[k], "lazy"))
 			continue;
 		fprintf(f, "| %s |", plat_names[k]);
-		for (b = 0; b < NBS; b++) {
+		for (b = 0; b < REPORT_NBS; b++) {
 			const struct report_io_point *a =
 				report_plat_point(d, "adaptive", d->block_kib[b], plat_names[k]);
 			double best;
 			const char *path = cheapest(d, d->block_kib[b], plat_names[k], &best);
 			struct report_ratio r;
 
-			if (!path || report_plat_adaptive_ratio(d, d->block_kib[b], plat_names[k], &r))
+			if (!path ||
+			    report_plat_adaptive_ratio(d, d->block_kib[b], plat_names[k], &r))
 				fprintf(f, " - |");
 			else
 				fprintf(f, " %.0f / %.0f %s (%s%.2fx%s) |",
@@ -483,9 +485,9 @@ unsigned int report_platform_plots(const struct report_data *d, const char **out
 {
 	unsigned int k, b, n = 0;
 
-	for (b = 0; b < NBS && !report_io_at(d, "shared", d->block_kib[b]); b++)
+	for (b = 0; b < REPORT_NBS && !report_io_at(d, "shared", d->block_kib[b]); b++)
 		;
-	for (k = 0; k < PLAT_MAX && b < NBS && other_platforms(d); k++)
+	for (k = 0; k < PLAT_MAX && b < REPORT_NBS && other_platforms(d); k++)
 		if (measured(d, plat_names[k], "lazy"))
 			out[n++] = plat_names[k];
 	return n;
@@ -517,7 +519,7 @@ static void split(FILE *f, const struct report_data *d)
 		if (!measured(d, plat_names[k], "lazy"))
 			continue;
 		fprintf(f, "| %s |", plat_names[k]);
-		for (b = 0; b < NBS; b++) {
+		for (b = 0; b < REPORT_NBS; b++) {
 			const struct report_io_point *p = variant_at(d, "inplace", d->block_kib[b],
 								     plat_names[k], "lazy");
 
@@ -572,7 +574,8 @@ static void projection(FILE *f, const struct report_data *d)
 		fprintf(f, " |");
 		for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
 			fprintf(f, " ");
-			put_crossover(f, d, projected(d, plat_names[k], named[i]), plat_names[k], "lazy");
+			put_crossover(f, d, projected(d, plat_names[k], named[i]), plat_names[k],
+				      "lazy");
 			fprintf(f, " |");
 		}
 		fprintf(f, "\n");
@@ -593,17 +596,17 @@ static void models(FILE *f, const struct report_data *d)
 		   "huge: eager on 2 MiB pages (each conversion exposes whole 2 MiB pages: the "
 		   "bytes shared per I/O in brackets). In place (the faster of per request and "
 		   "batched), IOPS:\n\n| model |");
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		fprintf(f, " %u KiB |", d->block_kib[b]);
 	fprintf(f, "\n|---|");
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		fprintf(f, "---:|");
 	fprintf(f, "\n");
 	for (k = 0; k < 3; k++) {
 		if (!measured(d, "ideal", mods[k]))
 			continue;
 		fprintf(f, "| %s |", mods[k]);
-		for (b = 0; b < NBS; b++) {
+		for (b = 0; b < REPORT_NBS; b++) {
 			const struct report_io_point *p =
 				best_ip(d, d->block_kib[b], "ideal", mods[k]);
 

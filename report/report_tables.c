@@ -44,7 +44,7 @@ void report_model_table(FILE *f, const struct report_data *d, const struct repor
 		   "in place / bounce read | in place / bounce write |\n"
 		   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
 		m->busy, m->busy == 1 ? "" : "s");
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		report_fmt_us(a, sizeof(a), m->conv[b]);
 		report_fmt_us(i0, sizeof(i0), m->conv_idle[b]);
 		report_fmt_us(b2, sizeof(b2), m->conv_d[b]);
@@ -86,7 +86,7 @@ static void exposure(FILE *f, const struct report_data *d)
 	const struct report_io_point *bn = NULL, *ps = NULL;
 	int b;
 
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		bn = report_io_at(d, "bounce", d->block_kib[b]) ?
 		     report_io_at(d, "bounce", d->block_kib[b]) : bn;
 		ps = report_io_at(d, "persistent", d->block_kib[b]) ?
@@ -116,14 +116,14 @@ void report_io_table(FILE *f, const struct report_data *d)
 	fprintf(f, "\nIOPS, %s, randread, qd %u, %u vCPU (median of the runs; "
 		   "`~` marks a noisy point, max/min > %.1f):\n\n| block |",
 		report_backend_label(d->rep_backend),
-		d->rep_qd, d->rep_vcpus, NOISY_RATIO);
+		d->rep_qd, d->rep_vcpus, REPORT_NOISY_RATIO);
 	for (k = 0; k < BENCH_IO_SWEEP_MODES; k++)
 		fprintf(f, " %s |", bench_io_sweep_names[k]);
 	fprintf(f, "\n|---:|");
 	for (k = 0; k < BENCH_IO_SWEEP_MODES; k++)
 		fprintf(f, "---:|");
 	fputc('\n', f);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
 		for (k = 0; k < BENCH_IO_SWEEP_MODES; k++) {
 			const struct report_io_point *p =
@@ -139,7 +139,7 @@ void report_io_table(FILE *f, const struct report_data *d)
 				fprintf(f, " - |");
 			else
 				fprintf(f, " %.0f%s |", report_io_val(p, "iops"),
-					lo > 0 && hi / lo > NOISY_RATIO ? "~" : "");
+					lo > 0 && hi / lo > REPORT_NOISY_RATIO ? "~" : "");
 		}
 		fputc('\n', f);
 	}
@@ -163,7 +163,7 @@ void report_adaptive_table(FILE *f, const struct report_data *d)
 		   "adaptive / fastest | adaptive bounced / in place / persistent | target |\n"
 		   "|---:|---:|---:|---:|---:|---:|---:|---:|:--|\n",
 		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		const struct report_io_point *pa = report_io_at(d, "adaptive", d->block_kib[b]);
 		const struct report_io_point *pb = report_io_at(d, "bounce", d->block_kib[b]);
 		const struct report_io_point *pi = report_io_at(d, "inplace", d->block_kib[b]);
@@ -237,7 +237,7 @@ void report_split_table(FILE *f, const struct report_data *d)
 		   "device faults |\n"
 		   "|---:|:--|---:|---:|---:|---:|---:|---:|---:|---:|\n",
 		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		for (k = 1; k < BENCH_IO_SWEEP_MODES; k++) {
 			const struct report_io_point *p =
 				report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]);
@@ -341,7 +341,7 @@ void report_ratio_table(FILE *f, const struct report_data *d)
 	for (i = 1; i < ntr; i++)
 		fprintf(f, "---:|---:|");
 	fputc('\n', f);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		if (!report_io_at(d, "shared", d->block_kib[b]))
 			continue;
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
@@ -368,7 +368,7 @@ void report_ratio_table(FILE *f, const struct report_data *d)
 	for (i = 0; i < (ntr ? ntr : 1); i++)
 		fprintf(f, "---:|---:|");
 	fputc('\n', f);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		const struct report_io_point *bn = report_io_at(d, "bounce", d->block_kib[b]);
 
 		if (!bn)
@@ -430,7 +430,7 @@ void report_model_vs_e2e(FILE *f, const struct report_data *d, const struct repo
 		m->touched ? "round trip + device touch" :
 		"round trip; the device's touch not measured by this run", d->rep_qd);
 	big[0] = 0;
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		double ei_ns = report_extra_ns(d, report_io_at(d, "inplace", d->block_kib[b]));
 		double eb_ns = report_extra_ns(d, report_io_at(d, "bounce", d->block_kib[b]));
 		double gi = gap_of(ei_ns, m->inplace[b]), gb = gap_of(eb_ns, m->copy_r[b]);
@@ -476,13 +476,13 @@ void report_backends_table(FILE *f, const struct report_data *d)
 	unsigned int k, c;
 	int b;
 
-	for (k = 0; k < NBACKENDS; k++) {
+	for (k = 0; k < REPORT_NBACKENDS; k++) {
 		const char *be = report_backends[k];
 		bool any = false;
 
 		if (!strcmp(be, d->rep_backend))
 			continue;
-		for (b = 0; b < NBS && !any; b++)
+		for (b = 0; b < REPORT_NBS && !any; b++)
 			any = report_io_find(d, "shared", d->block_kib[b], d->rep_qd, d->rep_vcpus,
 					     be, DEFAULT_TR) != NULL;
 		if (!any)
@@ -496,7 +496,7 @@ void report_backends_table(FILE *f, const struct report_data *d)
 		for (c = 0; c <= sizeof(cols) / sizeof(cols[0]); c++)
 			fprintf(f, "---:|");
 		fputc('\n', f);
-		for (b = 0; b < NBS; b++) {
+		for (b = 0; b < REPORT_NBS; b++) {
 			const struct report_io_point *bn =
 				report_io_find(d, "bounce", d->block_kib[b], d->rep_qd,
 					       d->rep_vcpus, be, DEFAULT_TR);

@@ -52,7 +52,7 @@ void report_transports_verdict(FILE *f, const struct report_data *d)
 			continue;
 		if (c < 0)
 			fprintf(f, " %s: never ahead up to %u KiB;", tr[i],
-				d->block_kib[NBS - 1]);
+				d->block_kib[REPORT_NBS - 1]);
 		else
 			fprintf(f, " %s: ahead from %u KiB up;", tr[i], d->block_kib[c]);
 	}
@@ -86,7 +86,7 @@ void report_transports(FILE *f, const struct report_data *d)
 	for (i = 0; i < 2 * n; i++)
 		fprintf(f, "---:|");
 	fputc('\n', f);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]), "iops");
 
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
@@ -127,7 +127,7 @@ void report_transports(FILE *f, const struct report_data *d)
 		   "thread's CPU time per I/O, idle polling included):\n\n"
 		   "| block | transport | exits | host work | exit/ring latency | converter CPU |\n"
 		   "|---:|---|---:|---:|---:|---:|\n");
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		for (i = 0; i < n; i++) {
 			const struct report_io_point *p =
 				report_io_at_tr(d, "inplace", d->block_kib[b], tr[i]);
