@@ -132,10 +132,11 @@ static void end_to_end_crossover(FILE *f, const struct report_data *d)
  * flavour), with what it pays per I/O. */
 static void cheapest_protected(FILE *f, const struct report_data *d)
 {
-	static const char *const ways[] = { "bounce", "persistent", "inplace", "inplace-batch" };
-	const char *transport = NULL;
+	const char *ways[REPORT_NPATHS], *transport = NULL;
 	int b, seen = 0;
 	unsigned int k;
+
+	report_mode_names(ways, report_paths, REPORT_NPATHS);
 
 	for (b = 0; b < REPORT_NBS; b++) {
 		const struct report_io_point *best = NULL;

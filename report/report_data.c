@@ -17,6 +17,23 @@ const char *const report_backends[REPORT_NBACKENDS] = {
 #undef REPORT_BE_NAME
 };
 
+const enum gmem_abi_io_mode report_paths[] = {
+	GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_PERSISTENT, GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_INPLACE_BATCH
+};
+_Static_assert(sizeof(report_paths) / sizeof(report_paths[0]) == REPORT_NPATHS,
+	       "a mode per path adaptive chooses among");
+const enum gmem_abi_io_mode report_ip_modes[REPORT_NIP] = {
+	GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_INPLACE_BATCH
+};
+
+void report_mode_names(const char **names, const enum gmem_abi_io_mode *m, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		names[i] = bench_io_mode_name(m[i]);
+}
+
 const char *report_rec_backend(const struct json *rec)
 {
 	const char *be = json_str(rec, "backend", "");

@@ -261,9 +261,11 @@ static void write_model_dat(const struct report_data *d, const struct report_mod
 }
 
 /* The in-place modes per transport in the throughput plot. */
-static const char *const tp_modes[] = { "inplace", "inplace-batch", "inplace-scatter",
-					"adaptive" };
-#define NTP	(sizeof(tp_modes) / sizeof(tp_modes[0]))
+static const enum gmem_abi_io_mode tp_list[] = {
+	GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_INPLACE_BATCH, GMEM_ABI_IO_INPLACE_SCATTER,
+	GMEM_ABI_IO_ADAPTIVE
+};
+#define NTP	(sizeof(tp_list) / sizeof(tp_list[0]))
 
 /* The default transport's name, then the others the sweep ran, at the
  * representative point. */
@@ -301,8 +303,10 @@ static unsigned int plot_transports(const struct report_data *d, const char **tr
 static void write_throughput_dat(const struct report_data *d, const char *dir,
 				 char *vars, size_t len)
 {
-	static const char *const fixed[3] = { "shared", "bounce", "persistent" };
-	const char *tr[REPORT_MAX_TR];
+	static const enum gmem_abi_io_mode fixed_list[3] = {
+		GMEM_ABI_IO_SHARED, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_PERSISTENT
+	};
+	const char *fixed[3], *tp_modes[NTP], *tr[REPORT_MAX_TR];
 	unsigned int ntr = plot_transports(d, tr), c, t, ncol = 0;
 	char titles[1024] = "", dts[256] = "", lcs[256] = "";
 	size_t nt = 0, nd = 0, nl = 0;
@@ -311,6 +315,8 @@ static void write_throughput_dat(const struct report_data *d, const char *dir,
 
 	if (!f)
 		return;
+	report_mode_names(fixed, fixed_list, 3);
+	report_mode_names(tp_modes, tp_list, NTP);
 	fprintf(f, "# bs_kib then MB/s per column (- : not measured) (%s, qd %u, %u vCPU):",
 		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (c = 0; c < 3; c++) {
@@ -480,7 +486,7 @@ static double share_pct(const struct report_data *d, const struct report_io_poin
 }
 
 /* platform_<plat>.dat: per size, the share of the shared ceiling of each
- * path the profile allows (report_plat_paths) and of adaptive on it, then
+ * path the profile allows (report_paths) and of adaptive on it, then
  * adaptive over the best path run by run (the target's figure); the
  * columns with a figure into vars for platform.gp. */
 static void write_platform_dat(const struct report_data *d, const char *plat,
@@ -497,8 +503,10 @@ static void write_platform_dat(const struct report_data *d, const char *plat,
 	if (!f)
 		return;
 	fprintf(f, "# bs_kib then the share (%%) of the shared ceiling (median of the per-run "
-		   "ratios; - : not measured) of bounce persistent inplace inplace-batch "
-		   "adaptive, then adaptive over the best of those paths, run by run (median) "
+		   "ratios; - : not measured) of ");
+	for (c = 0; c < REPORT_NPATHS; c++)
+		fprintf(f, "%s ", bench_io_mode_name(report_paths[c]));
+	fprintf(f, "adaptive, then adaptive over the best of those paths, run by run (median) "
 		   "(platform %s; %s, qd %u, %u vCPU)\n",
 		plat, report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < REPORT_NBS; b++) {
@@ -508,9 +516,9 @@ static void write_platform_dat(const struct report_data *d, const char *plat,
 			continue;
 		fprintf(f, "%u", d->block_kib[b]);
 		for (c = 0; c <= REPORT_NPATHS; c++) {
-			double v = share_pct(d, report_plat_point(d, c < REPORT_NPATHS ?
-								  report_plat_paths[c] : "adaptive",
-								  d->block_kib[b], plat));
+			const char *mode = c < REPORT_NPATHS ? bench_io_mode_name(report_paths[c]) :
+							       "adaptive";
+			double v = share_pct(d, report_plat_point(d, mode, d->block_kib[b], plat));
 
 			fprintf(f, isnan(v) ? " -" : " %.3f", v);
 			has |= !isnan(v) << c;

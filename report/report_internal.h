@@ -13,6 +13,7 @@
 #ifndef GMEMKIT_REPORT_INTERNAL_H
 #define GMEMKIT_REPORT_INTERNAL_H
 
+#include "gmemkit/adapt.h"
 #include "gmemkit/bench_io.h"
 #include "gmemkit/platform.h"
 #include "report.h"
@@ -126,10 +127,17 @@ double report_dev_ns(const struct report_io_point *p);
  * size; -1 never, -2 nothing measured. */
 int report_io_crossover(const struct report_data *d, const char *tr);
 
+/* report_data.c: the protected paths in the order of the tables (bounce,
+ * persistent, in place per request and in batches: those adaptive chooses
+ * among, gmemkit/adapt.h), and the two in-place ones. */
+#define REPORT_NPATHS	ADAPT_PATHS
+extern const enum gmem_abi_io_mode report_paths[REPORT_NPATHS];
+#define REPORT_NIP	2
+extern const enum gmem_abi_io_mode report_ip_modes[REPORT_NIP];
+/* The names of the n modes m[], into names[]. */
+void report_mode_names(const char **names, const enum gmem_abi_io_mode *m, unsigned int n);
+
 /* report_platform.c: the platform profiles and conversion models */
-#define REPORT_NPATHS	4	/* the protected paths adaptive chooses among */
-extern const char *const report_plat_paths[REPORT_NPATHS];	/* bounce persistent inplace
-							 * inplace-batch */
 void report_platforms(FILE *f, const struct report_data *d);
 void report_platforms_verdict(FILE *f, const struct report_data *d);
 /* The point of a path or of adaptive at bs on plat (lazy model; bounce and

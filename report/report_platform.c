@@ -19,11 +19,6 @@
 #include "gmemkit/platform.h"
 #include "report_internal.h"
 
-static const char *const ip_modes[] = { "inplace", "inplace-batch" };
-const char *const report_plat_paths[REPORT_NPATHS] = {
-	"bounce", "persistent", "inplace", "inplace-batch"
-};
-
 /* What a figure of the named platform leaves out (platform.h). */
 static const char *plat_not_modelled_name(const char *name)
 {
@@ -70,8 +65,10 @@ const struct report_io_point *report_plat_point(const struct report_data *d, con
 static const struct report_io_point *best_ip(const struct report_data *d, unsigned int bs,
 					     const char *plat, const char *model)
 {
-	const struct report_io_point *a = variant_at(d, ip_modes[0], bs, plat, model);
-	const struct report_io_point *b = variant_at(d, ip_modes[1], bs, plat, model);
+	const struct report_io_point *a =
+		variant_at(d, bench_io_mode_name(report_ip_modes[0]), bs, plat, model);
+	const struct report_io_point *b =
+		variant_at(d, bench_io_mode_name(report_ip_modes[1]), bs, plat, model);
 
 	if (!a || (b && report_io_val(b, "iops") > report_io_val(a, "iops")))
 		return b;
@@ -99,12 +96,12 @@ static const char *cheapest(const struct report_data *d, unsigned int bs, const 
 
 	*iops = 0;
 	for (k = 0; k < REPORT_NPATHS; k++) {
-		double v =
-			report_io_val(report_plat_point(d, report_plat_paths[k], bs, plat), "iops");
+		const char *path = bench_io_mode_name(report_paths[k]);
+		double v = report_io_val(report_plat_point(d, path, bs, plat), "iops");
 
 		if (v > *iops) {
 			*iops = v;
-			best = report_plat_paths[k];
+			best = path;
 		}
 	}
 	return best;
@@ -117,7 +114,7 @@ int report_plat_adaptive_ratio(const struct report_data *d, unsigned int bs, con
 	unsigned int k;
 
 	for (k = 0; k < REPORT_NPATHS; k++)
-		of[k] = report_plat_point(d, report_plat_paths[k], bs, plat);
+		of[k] = report_plat_point(d, bench_io_mode_name(report_paths[k]), bs, plat);
 	return report_ratio_best(report_plat_point(d, "adaptive", bs, plat), of, REPORT_NPATHS, 0,
 				 r);
 }
@@ -283,7 +280,8 @@ static unsigned int adaptive_sizes(const struct report_data *d, const char *plat
 			continue;
 		}
 		for (k = 0; k < REPORT_NPATHS; k++)
-			if (report_plat_point(d, report_plat_paths[k], d->block_kib[b], plat))
+			if (report_plat_point(d, bench_io_mode_name(report_paths[k]),
+					      d->block_kib[b], plat))
 				*missing |= 1U << b;
 	}
 	return seen;

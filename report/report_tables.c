@@ -316,10 +316,11 @@ static void share_cell(FILE *f, const struct report_data *d, const struct report
  */
 void report_ratio_table(FILE *f, const struct report_data *d)
 {
-	static const char *const ip_modes[2] = { "inplace", "inplace-batch" };
-	const char *tr[REPORT_MAX_TR];
+	const char *ip_modes[REPORT_NIP], *tr[REPORT_MAX_TR];
 	unsigned int ntr = swept_transports(d, tr, REPORT_MAX_TR), i, m, noise = 0, rem = 0;
 	int b, k;
+
+	report_mode_names(ip_modes, report_ip_modes, REPORT_NIP);
 
 	fprintf(f, "\nShare of the `shared` ceiling, run by run (%s, qd %u, %u vCPU; %s; "
 		   "median of the per-run ratios, min-max in brackets; `*`: runs measured "
@@ -333,7 +334,7 @@ void report_ratio_table(FILE *f, const struct report_data *d)
 	for (k = 1; k < BENCH_IO_SWEEP_MODES; k++)
 		fprintf(f, " %s |", bench_io_sweep_names[k]);
 	for (i = 1; i < ntr; i++)
-		for (m = 0; m < 2; m++)
+		for (m = 0; m < REPORT_NIP; m++)
 			fprintf(f, " %s (%s) |", ip_modes[m], tr[i]);
 	fprintf(f, "\n|---:|");
 	for (k = 1; k < BENCH_IO_SWEEP_MODES; k++)
@@ -349,7 +350,7 @@ void report_ratio_table(FILE *f, const struct report_data *d)
 			share_cell(f, d, report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]),
 				   &noise, &rem);
 		for (i = 1; i < ntr; i++)
-			for (m = 0; m < 2; m++)
+			for (m = 0; m < REPORT_NIP; m++)
 				share_cell(f, d,
 					   report_io_at_tr(d, ip_modes[m], d->block_kib[b], tr[i]),
 					   &noise, &rem);
@@ -361,7 +362,7 @@ void report_ratio_table(FILE *f, const struct report_data *d)
 	fprintf(f, ".\n\nIn place over bounce, IOPS run by run (median, min-max; "
 		   "above 1: in place ahead):\n\n| block |");
 	for (i = 0; i < (ntr ? ntr : 1); i++)
-		for (m = 0; m < 2; m++)
+		for (m = 0; m < REPORT_NIP; m++)
 			fprintf(f, " %s%s%s%s / bounce |", ip_modes[m], ntr ? " (" : "",
 				ntr ? tr[i] : "", ntr ? ")" : "");
 	fprintf(f, "\n|---:|");
@@ -375,7 +376,7 @@ void report_ratio_table(FILE *f, const struct report_data *d)
 			continue;
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
 		for (i = 0; i < (ntr ? ntr : 1); i++)
-			for (m = 0; m < 2; m++) {
+			for (m = 0; m < REPORT_NIP; m++) {
 				struct report_ratio r;
 
 				if (report_ratio_iops(report_io_at_tr(d, ip_modes[m],
@@ -471,10 +472,15 @@ void report_model_vs_e2e(FILE *f, const struct report_data *d, const struct repo
  * null the overhead-only point, file real storage. */
 void report_backends_table(FILE *f, const struct report_data *d)
 {
-	static const char *const cols[] = { "shared", "bounce", "persistent", "inplace",
-					    "inplace-batch" };
+	static const enum gmem_abi_io_mode col_modes[] = {
+		GMEM_ABI_IO_SHARED, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_PERSISTENT,
+		GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_INPLACE_BATCH
+	};
+	const char *cols[sizeof(col_modes) / sizeof(col_modes[0])];
 	unsigned int k, c;
 	int b;
+
+	report_mode_names(cols, col_modes, sizeof(cols) / sizeof(cols[0]));
 
 	for (k = 0; k < REPORT_NBACKENDS; k++) {
 		const char *be = report_backends[k];

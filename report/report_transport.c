@@ -15,8 +15,6 @@
 
 #include "report_internal.h"
 
-static const char *const inplace_modes[] = { "inplace", "inplace-batch" };
-
 /* Transports the in-place modes were swept over, in first-seen order. */
 static unsigned int transports(const struct report_data *d, const char **out)
 {
@@ -70,20 +68,21 @@ static void us(FILE *f, double ns)
 
 void report_transports(FILE *f, const struct report_data *d)
 {
-	const char *tr[REPORT_MAX_TR];
+	const char *inplace_modes[REPORT_NIP], *tr[REPORT_MAX_TR];
 	unsigned int n = transports(d, tr), i, m;
 	int b;
 
 	if (!n)
 		return;
+	report_mode_names(inplace_modes, report_ip_modes, REPORT_NIP);
 	fprintf(f, "\n## In place per conversion transport\n\n"
 		   "IOPS, %s, randread, qd %u, %u vCPU (median run):\n\n| block | bounce |",
 		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
-	for (m = 0; m < 2; m++)
+	for (m = 0; m < REPORT_NIP; m++)
 		for (i = 0; i < n; i++)
 			fprintf(f, " %s / %s |", inplace_modes[m], tr[i]);
 	fprintf(f, "\n|---:|---:|");
-	for (i = 0; i < 2 * n; i++)
+	for (i = 0; i < REPORT_NIP * n; i++)
 		fprintf(f, "---:|");
 	fputc('\n', f);
 	for (b = 0; b < REPORT_NBS; b++) {
@@ -94,7 +93,7 @@ void report_transports(FILE *f, const struct report_data *d)
 			fprintf(f, " - |");
 		else
 			fprintf(f, " %.0f |", bn);
-		for (m = 0; m < 2; m++)
+		for (m = 0; m < REPORT_NIP; m++)
 			for (i = 0; i < n; i++) {
 				double v = report_io_val(report_io_at_tr(d, inplace_modes[m],
 									 d->block_kib[b], tr[i]),
