@@ -32,13 +32,20 @@ static const char *hc_word(void)
 	       hc_probe == VMM_PROBE_NO ? "no" : "unknown";
 }
 
+/* What --transport auto resolves to on this host. */
+static const char *auto_transport(void)
+{
+	return vmm_transport_name(hc_probe == VMM_PROBE_YES ? VMM_TRANSPORT_HYPERCALL :
+							      VMM_TRANSPORT_DOORBELL);
+}
+
 static void print_transport_text(void)
 {
 	char desc[200];
 
 	if (hc_probe < 0) {
-		printf("  conversion transport doorbell (hypercall exit probe not run: %s)\n",
-		       hc_why);
+		printf("  conversion transport %s (hypercall exit probe not run: %s)\n",
+		       auto_transport(), hc_why);
 		return;
 	}
 	vmm_speed_describe(&speed, desc, sizeof(desc));
@@ -46,8 +53,7 @@ static void print_transport_text(void)
 	if (speed.measured && !speed.native)
 		printf("                       (guest figures from this host are functional only, not a verdict)\n");
 	printf("  hypercall exits      %s (%s)\n", hc_word(), hc_why);
-	printf("  conversion transport %s\n",
-	       hc_probe == VMM_PROBE_YES ? "hypercall" : "doorbell");
+	printf("  conversion transport %s\n", auto_transport());
 	printf("  queue transport      %s (%s; --transport queue: no userspace exit "
 	       "per conversion)\n", q_probe == 1 ? "yes" : "no",
 	       q_probe == -ENODEV ? "no usable /dev/kvm" : q_why);
@@ -194,8 +200,7 @@ static void print_json(const struct probe_host_caps *c)
 	       hc_why, speed.measured ? "true" : "false",
 	       speed.native ? "true" : "false", speed.pvm ? "true" : "false",
 	       speed.guest_mcycles / 1000.0, speed.host_mcycles / 1000.0,
-	       hc_probe == VMM_PROBE_YES ? "hypercall" : "doorbell",
-	       q_probe == 1 ? "true" : "false",
+	       auto_transport(), q_probe == 1 ? "true" : "false",
 	       q_probe == -ENODEV ? "no usable /dev/kvm" : q_why);
 	print_models_json(c);
 }

@@ -337,11 +337,36 @@ struct gmem_abi_convq {
 };
 
 /* ---- boot info ------------------------------------------------------------ */
+/*
+ * The guest -> VMM conversion transports, the one list: X(ID, value,
+ * "name"), value in the ABI (boot_info.transport), 1 up without a gap.
+ * enum gmem_abi_transport, gmem_abi_transport_name() and the VMM's enum
+ * vmm_transport (gmemkit/vm.h: these values, and auto) derive from it.
+ */
+#define GMEM_ABI_TRANSPORTS(X)						\
+	X(DOORBELL, 1, "doorbell")	/* port write: a userspace exit */	\
+	X(HYPERCALL, 2, "hypercall")	/* KVM_HC_MAP_GPA_RANGE's exit */	\
+	X(QUEUE, 3, "queue")		/* ring + converter thread */
+
 enum gmem_abi_transport {
-	GMEM_ABI_TRANSPORT_DOORBELL = 1,
-	GMEM_ABI_TRANSPORT_HYPERCALL = 2,
-	GMEM_ABI_TRANSPORT_QUEUE = 3,
+#define GMEM_ABI_TRANSPORT_ENUM(id, value, name)	GMEM_ABI_TRANSPORT_##id = (value),
+	GMEM_ABI_TRANSPORTS(GMEM_ABI_TRANSPORT_ENUM)
+#undef GMEM_ABI_TRANSPORT_ENUM
+	GMEM_ABI_TRANSPORT_MAX
 };
+
+/* An initializer's entry of a table of the names by value. */
+#define GMEM_ABI_TRANSPORT_NAME_AT(id, value, name)	[value] = (name),
+
+/* "doorbell", "hypercall", "queue", or "?" for an unknown value. */
+static inline const char *gmem_abi_transport_name(uint32_t t)
+{
+	static const char *const names[GMEM_ABI_TRANSPORT_MAX] = {
+		GMEM_ABI_TRANSPORTS(GMEM_ABI_TRANSPORT_NAME_AT)
+	};
+
+	return t < GMEM_ABI_TRANSPORT_MAX && names[t] ? names[t] : "?";
+}
 
 enum gmem_abi_vendor {
 	GMEM_ABI_VENDOR_INTEL = 1,	/* vmcall */
