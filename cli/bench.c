@@ -511,16 +511,25 @@ static double doc_iops(const struct json *doc)
 }
 
 /*
- * Runs of a point: o->reps; the platform and model variants at most
- * VARIANT_REPS (their slowest points, 1 MiB on pkvm and cca, drain for
- * longer than they run: five runs each put the verdict's sweep over its
- * 15 minutes).
+ * Runs of a point: o->reps for the verdict's points (its backend, qd 32,
+ * 1 vCPU, ideal on the lazy model, every transport); at most VARIANT_REPS
+ * for the rest: the platform and model variants (their slowest points,
+ * 1 MiB on pkvm and cca, drain for longer than they run: five runs each
+ * put the verdict's sweep over its 15 minutes) and --full's other
+ * backends, queue depths and vCPU counts (five runs each put --full over
+ * two hours on a 2-core host).
  */
 #define VARIANT_REPS	3U
 
+static bool verdict_point(const struct report_opts *o, const struct point *p)
+{
+	return !p->plat && !p->model && (1U << p->backend) == BENCH_VERDICT_BACKEND &&
+	       o->qd[p->qd] == 32 && o->vcpus[p->vcpus] == 1;
+}
+
 static unsigned int point_reps(const struct report_opts *o, const struct point *p)
 {
-	return (p->plat || p->model) && o->reps > VARIANT_REPS ? VARIANT_REPS : o->reps;
+	return !verdict_point(o, p) && o->reps > VARIANT_REPS ? VARIANT_REPS : o->reps;
 }
 
 /* Runs of the points [i, j) of the sweep. */
@@ -702,8 +711,8 @@ static void print_plan(const struct report_opts *o, const struct sweep *sw, bool
 	plan_progress(&p, o, sw);
 	fmt_dur(t, sizeof(t), time_left(&p));
 	fprintf(list ? stdout : stderr,
-		"%s sweep: %u io-bench points x %u runs (platform and model variants "
-		"%u) = %u runs of %g s (+ %.2f-%.2f s "
+		"%s sweep: %u io-bench points x %u runs (variants and points off the "
+		"verdict's configuration %u) = %u runs of %g s (+ %.2f-%.2f s "
 		"each to start the VM and drain, by block size, measured on profile K), "
 		"plus the host model (convert-bench, bounce-bench): estimated %s%s\n",
 		report_sweep_name(o), sw->n, o->reps, o->reps < VARIANT_REPS ? o->reps : VARIANT_REPS,
