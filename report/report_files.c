@@ -277,15 +277,16 @@ static unsigned int plot_transports(const struct report_data *d, const char **tr
 		const struct report_io_point *p = report_io_at(d, "inplace", d->block_kib[b]);
 
 		if (p)
-			tr[n++] = json_str(p->rec, "transport", "default");
+			tr[n++] = bench_io_str(p->rec, BIO_F_TRANSPORT, "default");
 	}
 	for (i = 0; i < d->nio; i++) {
 		const struct json *r = d->io[i].rec;
-		const char *t = json_str(r, "transport", "");
+		const char *t = bench_io_str(r, BIO_F_TRANSPORT, "");
 
-		if (strncmp(json_str(r, "mode", ""), "inplace", 7) || !*t ||
+		if (strncmp(bench_io_str(r, BIO_F_MODE, ""), "inplace", 7) || !*t ||
 		    strcmp(report_rec_backend(r), d->rep_backend) ||
-		    json_num(r, "qd", 0) != d->rep_qd || json_num(r, "vcpus", 1) != d->rep_vcpus)
+		    bench_io_num(r, BIO_F_QD, 0) != d->rep_qd ||
+		    bench_io_num(r, BIO_F_VCPUS, 1) != d->rep_vcpus)
 			continue;
 		for (k = 0; k < n && strcmp(tr[k], t); k++)
 			;
@@ -340,8 +341,8 @@ static void write_throughput_dat(const struct report_data *d, const char *dir,
 			continue;
 		fprintf(f, "%u", d->block_kib[b]);
 		for (c = 0; c < 3; c++) {
-			double v =
-				report_io_val(report_io_at(d, fixed[c], d->block_kib[b]), "mbps");
+			double v = report_io_val(report_io_at(d, fixed[c], d->block_kib[b]),
+						 BIO_F_MBPS);
 
 			fprintf(f, isnan(v) ? " -" : " %.3f", v);
 		}
@@ -350,7 +351,7 @@ static void write_throughput_dat(const struct report_data *d, const char *dir,
 				double v = report_io_val(report_io_at_tr(d, tp_modes[c],
 									 d->block_kib[b],
 									 t ? tr[t] : DEFAULT_TR),
-							 "mbps");
+							 BIO_F_MBPS);
 
 				fprintf(f, isnan(v) ? " -" : " %.3f", v);
 			}
@@ -458,8 +459,9 @@ static void write_io_dat(const struct report_data *d, const char *dir)
 			const struct report_io_point *p =
 				report_io_at(d, report_io_modes[k], d->block_kib[b]);
 
-			fprintf(t, " %.3f %.3f %.3f", report_io_val(p, "mbps"),
-				report_io_val(p, "lat_p50_us"), report_io_val(p, "lat_p99_us"));
+			fprintf(t, " %.3f %.3f %.3f", report_io_val(p, BIO_F_MBPS),
+				report_io_val(p, BIO_F_LAT_P50_US),
+				report_io_val(p, BIO_F_LAT_P99_US));
 		}
 		fputc('\n', t);
 	}

@@ -13,6 +13,7 @@
 #ifndef GMEMKIT_REPORT_INTERNAL_H
 #define GMEMKIT_REPORT_INTERNAL_H
 
+#include "gmemkit/bench_io_fields.h"
 #include "report.h"
 
 #define NOISY_RATIO	1.5	/* median/min (micro) or max/min (io) above: noisy */
@@ -74,7 +75,8 @@ const struct report_io_point *report_io_at_tr(const struct report_data *d, const
 /* The same, over the default transport: what the main tables use. */
 const struct report_io_point *report_io_at(const struct report_data *d, const char *mode,
 					   unsigned int bs_kib);
-double report_io_val(const struct report_io_point *p, const char *key);
+/* A field of p's record; NAN where p is NULL or its record lacks it. */
+double report_io_val(const struct report_io_point *p, enum bench_io_field f);
 int report_best_protected(const struct report_data *d, unsigned int bs_kib, double *iops);
 
 /*
