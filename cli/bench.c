@@ -31,7 +31,7 @@
 #include "gmemkit/virtio_blk.h"
 #include "report/report.h"
 
-static const unsigned int block_kib[NBS] = { 4, 16, 64, 256, 1024 };
+static const unsigned int block_kib[REPORT_NBS] = { 4, 16, 64, 256, 1024 };
 
 /* ---- running the sub-benchmarks ---------------------------------------- */
 
@@ -43,7 +43,7 @@ static const unsigned int block_kib[NBS] = { 4, 16, 64, 256, 1024 };
  * io-bench has the memory-backed backend, "null" (overhead only: the
  * device never touches the data) until then.
  */
-#define BENCH_VERDICT_BACKEND	BE_RAM
+#define BENCH_VERDICT_BACKEND	REPORT_BE_RAM
 
 /*
  * The wall time of one io-bench run beyond its --runtime (starting the VM,
@@ -53,16 +53,16 @@ static const unsigned int block_kib[NBS] = { 4, 16, 64, 256, 1024 };
  * run scales these by how the sizes measured so far compare with theirs;
  * a size that has run is taken at its measured mean.
  */
-static const double run_overhead_s[NBS] = { 0.30, 0.30, 0.32, 0.42, 0.85 };
+static const double run_overhead_s[REPORT_NBS] = { 0.30, 0.30, 0.32, 0.42, 0.85 };
 
 struct progress {
 	unsigned int step, steps;	/* io-bench runs (re-measures added) */
 	double t0;
 	double fixed_left;		/* estimated seconds of the host parts left */
 	double runtime;			/* --io-runtime */
-	unsigned int left[NBS];		/* io-bench runs left per block size */
-	double ovh_s[NBS];		/* measured overhead per block size, sum */
-	unsigned int ovh_n[NBS];
+	unsigned int left[REPORT_NBS];		/* io-bench runs left per block size */
+	double ovh_s[REPORT_NBS];		/* measured overhead per block size, sum */
+	unsigned int ovh_n[REPORT_NBS];
 	unsigned int io_done;
 };
 
@@ -90,13 +90,13 @@ static double time_left(const struct progress *p)
 	double meas = 0, prior = 0, left = p->fixed_left, scale;
 	unsigned int b;
 
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		if (p->ovh_n[b]) {
 			meas += p->ovh_s[b] / p->ovh_n[b];
 			prior += run_overhead_s[b];
 		}
 	scale = prior > 0 ? meas / prior : 1;
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		left += p->left[b] * (p->runtime + (p->ovh_n[b] ? p->ovh_s[b] / p->ovh_n[b] :
 						    run_overhead_s[b] * scale));
 	return left;
@@ -220,7 +220,7 @@ static void skip(struct report_data *d, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	cli_err("skipped or failed: %s\n", msg);
-	if (d->nskipped == MAX_SKIPPED) {
+	if (d->nskipped == REPORT_MAX_SKIPPED) {
 		d->nskipped_lost++;
 		return;
 	}
@@ -238,11 +238,15 @@ static struct json *run_json(struct report_data *d, char *const argv[])
 	return j;
 }
 
+/* A mode's bit in --modes: its index among the modes the sweep runs. */
+#define SWEPT(m)	(1U << BENCH_IO_SWEEP_##m)
+
 /* The in-place modes also run over every other usable conversion transport
  * (the default one is what auto resolves to: hypercall where its exits reach
  * the VMM, else doorbell); the others are doorbell (if auto is hypercall)
  * and queue (wherever an ioeventfd works). */
-#define INPLACE_MODES	((1U << 2) | (1U << 3) | (1U << 4) | (1U << 5))	/* inplace, -batch, adaptive, -scatter */
+#define INPLACE_MODES	(SWEPT(INPLACE) | SWEPT(INPLACE_BATCH) | SWEPT(ADAPTIVE) | \
+			 SWEPT(INPLACE_SCATTER))
 
 static unsigned int extra_transports(const struct report_data *d, const struct report_opts *o,
 				     const char **out)
@@ -254,22 +258,19 @@ static unsigned int extra_transports(const struct report_data *d, const struct r
 	/* The default run already covers what auto resolves to: hypercall
 	 * where its exits reach the VMM (then doorbell is the extra one),
 	 * else doorbell (and hypercall is not usable). */
-	if ((o->transports & 1) && hc)
-		out[n++] = "doorbell";
-	if ((o->transports & 4) && json_num(d->probe, "queue", 0))
-		out[n++] = "queue";
+	if ((o->transports & REPORT_TR_BIT(GMEM_ABI_TRANSPORT_DOORBELL)) && hc)
+		out[n++] = gmem_abi_transport_name(GMEM_ABI_TRANSPORT_DOORBELL);
+	if ((o->transports & REPORT_TR_BIT(GMEM_ABI_TRANSPORT_QUEUE)) &&
+	    json_num(d->probe, "queue", 0))
+		out[n++] = gmem_abi_transport_name(GMEM_ABI_TRANSPORT_QUEUE);
 	return n;
 }
 
 #define DISK_SIZE	(1ULL << 30)	/* sparse image for the file backend */
 
-static const char *const modes[NMODES] = {
-	"shared", "bounce", "inplace", "inplace-batch", "adaptive", "inplace-scatter",
-	"persistent" };
-
 static bool mode_has_pool(unsigned int m)
 {
-	return !strcmp(modes[m], "bounce") || !strcmp(modes[m], "adaptive");
+	return m == BENCH_IO_SWEEP_BOUNCE || m == BENCH_IO_SWEEP_ADAPTIVE;
 }
 
 /*
@@ -279,7 +280,7 @@ static bool mode_has_pool(unsigned int m)
  * again), so that the ratios between them are taken between runs measured
  * side by side.
  */
-#define MAX_POINTS	MAX_IO
+#define MAX_POINTS	REPORT_MAX_IO
 
 struct point {
 	unsigned char mode, bs, qd, vcpus, backend, tr;	/* tr 0: the default */
@@ -295,8 +296,8 @@ struct point {
  * are free: make bench reserves them).  The main tables keep to ideal on
  * the lazy model; report_platform.c reads the variants.
  */
-#define MODEL_MODES	((1U << 2) | (1U << 3))	/* inplace, inplace-batch */
-#define PLAT_MODES	(MODEL_MODES | (1U << 4))	/* and adaptive */
+#define MODEL_MODES	(SWEPT(INPLACE) | SWEPT(INPLACE_BATCH))
+#define PLAT_MODES	(MODEL_MODES | SWEPT(ADAPTIVE))
 
 struct variant {
 	unsigned char plat, model;
@@ -313,7 +314,7 @@ static const struct variant variants[] = {
 struct sweep {
 	struct point pt[MAX_POINTS];
 	unsigned int n;
-	const char *trs[3];		/* the extra transports, tr 1.. */
+	const char *trs[GMEM_ABI_TRANSPORT_MAX - 1];	/* the extra transports, tr 1.. */
 	unsigned int ntr;
 	unsigned int dups;		/* configurations asked for twice, run once */
 };
@@ -352,7 +353,7 @@ static bool huge_fits(unsigned int mode, unsigned int bs_kib)
 	struct gmem_abi_io_config io;
 	long free_pages = gmem_huge_pages_free();
 
-	if (bench_io_mode_from_name(modes[mode], &c.mode) || free_pages <= 0)
+	if (bench_io_mode_from_name(bench_io_sweep_names[mode], &c.mode) || free_pages <= 0)
 		return false;
 	bench_io_abi_config(&io, &c);
 	return (long)(gmem_abi_io_mem_size(&io, 1) / GMEM_HUGE_PAGE_SIZE) <= free_pages;
@@ -380,20 +381,20 @@ static void add_variants(struct sweep *sw, const struct report_opts *o, struct p
 static void build_sweep(struct sweep *sw, const struct report_data *d,
 			const struct report_opts *o, unsigned int backends)
 {
-	unsigned int order[NBACKENDS], nb = 0, k, b, q, v, m, t;
+	unsigned int order[REPORT_NBACKENDS], nb = 0, k, b, q, v, m, t;
 
 	memset(sw, 0, sizeof(*sw));
 	sw->ntr = extra_transports(d, o, sw->trs);
 	if (backends & BENCH_VERDICT_BACKEND)
 		order[nb++] = (unsigned int)__builtin_ctz(BENCH_VERDICT_BACKEND);
-	for (k = 0; k < NBACKENDS; k++)
+	for (k = 0; k < REPORT_NBACKENDS; k++)
 		if ((backends & (1U << k)) && (1U << k) != BENCH_VERDICT_BACKEND)
 			order[nb++] = k;
 	for (k = 0; k < nb; k++)
-		for (b = 0; b < NBS; b++)
+		for (b = 0; b < REPORT_NBS; b++)
 			for (q = 0; q < o->nqd; q++)
 				for (v = 0; v < o->nvcpus; v++)
-					for (m = 0; m < NMODES; m++)
+					for (m = 0; m < BENCH_IO_SWEEP_MODES; m++)
 						for (t = 0; t <= sw->ntr; t++) {
 							/* t 0: the default transport, first
 							 * (DEFAULT_TR, report/report_internal.h) */
@@ -416,8 +417,8 @@ static void build_sweep(struct sweep *sw, const struct report_data *d,
 static void point_name(char *buf, size_t len, const struct sweep *sw,
 		       const struct report_opts *o, const struct point *p)
 {
-	snprintf(buf, len, "%s bs=%uk qd=%u vcpus=%u backend=%s%s%s%s%s%s%s", modes[p->mode],
-		 block_kib[p->bs], o->qd[p->qd], o->vcpus[p->vcpus],
+	snprintf(buf, len, "%s bs=%uk qd=%u vcpus=%u backend=%s%s%s%s%s%s%s",
+		 bench_io_sweep_names[p->mode], block_kib[p->bs], o->qd[p->qd], o->vcpus[p->vcpus],
 		 report_backends[p->backend], p->tr ? " transport=" : "",
 		 p->tr ? sw->trs[p->tr - 1] : "", p->plat ? " platform=" : "",
 		 p->plat ? plat_name((enum plat)p->plat) : "", p->model ? " conv-model=" : "",
@@ -438,8 +439,9 @@ static struct json *run_point(struct report_data *d, const struct run_ctx *c,
 	char bs[16], qd[8], vc[8], rt[16], pool[24], what[200], why[200];
 	const struct report_opts *o = c->o;
 	const char *be = report_backends[p->backend];
-	char *argv[32] = { "gmemkit", "io-bench", "--json", "--mode", (char *)modes[p->mode],
-			   "--bs", bs, "--qd", qd, "--vcpus", vc, "--backend",
+	char *argv[32] = { "gmemkit", "io-bench", "--json", "--mode",
+			   (char *)bench_io_sweep_names[p->mode], "--bs", bs, "--qd", qd,
+			   "--vcpus", vc, "--backend",
 			   (char *)(strncmp(be, "file", 4) ? be : "file"),
 			   "--runtime", rt, "--rw", "randread" };
 	unsigned int n = 17;
@@ -511,16 +513,25 @@ static double doc_iops(const struct json *doc)
 }
 
 /*
- * Runs of a point: o->reps; the platform and model variants at most
- * VARIANT_REPS (their slowest points, 1 MiB on pkvm and cca, drain for
- * longer than they run: five runs each put the verdict's sweep over its
- * 15 minutes).
+ * Runs of a point: o->reps for the verdict's points (its backend, qd 32,
+ * 1 vCPU, ideal on the lazy model, every transport); at most VARIANT_REPS
+ * for the rest: the platform and model variants (their slowest points,
+ * 1 MiB on pkvm and cca, drain for longer than they run: five runs each
+ * put the verdict's sweep over its 15 minutes) and --full's other
+ * backends, queue depths and vCPU counts (five runs each put --full over
+ * two hours on a 2-core host).
  */
 #define VARIANT_REPS	3U
 
+static bool verdict_point(const struct report_opts *o, const struct point *p)
+{
+	return !p->plat && !p->model && (1U << p->backend) == BENCH_VERDICT_BACKEND &&
+	       o->qd[p->qd] == 32 && o->vcpus[p->vcpus] == 1;
+}
+
 static unsigned int point_reps(const struct report_opts *o, const struct point *p)
 {
-	return (p->plat || p->model) && o->reps > VARIANT_REPS ? VARIANT_REPS : o->reps;
+	return !verdict_point(o, p) && o->reps > VARIANT_REPS ? VARIANT_REPS : o->reps;
 }
 
 /* Runs of the points [i, j) of the sweep. */
@@ -536,9 +547,9 @@ static unsigned int sweep_runs(const struct report_opts *o, const struct sweep *
 
 /* The runs of one group's points, point_reps() each, interleaved. */
 struct group_runs {
-	struct json *runs[MAX_REPS];
-	double ceil[MAX_REPS];
-	bool remeasured[MAX_REPS];
+	struct json *runs[REPORT_MAX_REPS];
+	double ceil[REPORT_MAX_REPS];
+	bool remeasured[REPORT_MAX_REPS];
 	unsigned int n;
 	bool failed;			/* a run failed: the point ends there */
 };
@@ -590,7 +601,7 @@ static unsigned int run_group(struct report_data *d, const struct run_ctx *c,
 		return 0;
 	}
 	for (i = 0; i < np; i++) {
-		for (r = 0; r < MAX_REPS; r++)
+		for (r = 0; r < REPORT_MAX_REPS; r++)
 			g[i].ceil[r] = NAN;
 		if (pt[i].mode == 0 && !pt[i].tr && !pt[i].plat && !pt[i].model)
 			s = i;
@@ -631,7 +642,7 @@ static void run_io(struct report_data *d, const struct report_opts *o,
 {
 	char disk[64] = "";
 	struct run_ctx c = { .sw = sw, .o = o, .disk = disk, .prog = p };
-	unsigned int i, j, k, tried = 0, dead = 0, left[NBACKENDS] = { 0 };
+	unsigned int i, j, k, tried = 0, dead = 0, left[REPORT_NBACKENDS] = { 0 };
 
 	d->interleaved = true;
 	for (k = 0; k < sw->n && strncmp(report_backends[sw->pt[k].backend], "file", 4); k++)
@@ -656,7 +667,7 @@ static void run_io(struct report_data *d, const struct report_opts *o,
 			dead |= 1U << k;
 		tried |= 1U << k;
 	}
-	for (k = 0; k < NBACKENDS; k++)
+	for (k = 0; k < REPORT_NBACKENDS; k++)
 		if ((dead & (1U << k)) && left[k])
 			skip(d, "io-bench backend %s: every point of its first group failed "
 			     "(above); its other %u points not run", report_backends[k], left[k]);
@@ -702,13 +713,13 @@ static void print_plan(const struct report_opts *o, const struct sweep *sw, bool
 	plan_progress(&p, o, sw);
 	fmt_dur(t, sizeof(t), time_left(&p));
 	fprintf(list ? stdout : stderr,
-		"%s sweep: %u io-bench points x %u runs (platform and model variants "
-		"%u) = %u runs of %g s (+ %.2f-%.2f s "
+		"%s sweep: %u io-bench points x %u runs (variants and points off the "
+		"verdict's configuration %u) = %u runs of %g s (+ %.2f-%.2f s "
 		"each to start the VM and drain, by block size, measured on profile K), "
 		"plus the host model (convert-bench, bounce-bench): estimated %s%s\n",
 		report_sweep_name(o), sw->n, o->reps, o->reps < VARIANT_REPS ? o->reps : VARIANT_REPS,
 		sweep_runs(o, sw, 0, sw->n), o->io_runtime,
-		run_overhead_s[0], run_overhead_s[NBS - 1], t,
+		run_overhead_s[0], run_overhead_s[REPORT_NBS - 1], t,
 		sw->dups ? "; configurations asked for twice run once" : "");
 }
 
@@ -857,12 +868,20 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+/* --transport's names: a transport at its bit, then default and all. */
+#define TR_NAME_AT(id, value, name)	[value - 1] = (name),
+#define TR_DEFAULT	(GMEM_ABI_TRANSPORT_MAX - 1)
+#define TR_ALL		GMEM_ABI_TRANSPORT_MAX
+
 /* 0 to run, 1 after --help, -EINVAL on a bad option. */
 static int parse_args(int argc, char **argv, struct report_opts *o)
 {
-	static const char *const transports[] = { "doorbell", "hypercall", "queue",
-						   "default", "all" };
-	uint64_t sizes[NBS];
+	/* --transport: REPORT_TR_BIT() per transport, then "default", "all" */
+	static const char *const transports[] = {
+		GMEM_ABI_TRANSPORTS(TR_NAME_AT)
+		[TR_DEFAULT] = "default", [TR_ALL] = "all",
+	};
+	uint64_t sizes[REPORT_NBS];
 	const char *backends_arg = NULL, *compare[2] = { NULL }, *qd_arg = NULL;
 	const char *vcpus_arg = NULL, *reps_arg = NULL, *rt_arg = NULL;
 	bool no_variants = false;
@@ -875,7 +894,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 				 "explicitly overrides what --full or --quick choose"),
 		CLI_FLAG("--plan", &o->plan,
 			 .help = "prints the points and the estimated time and runs nothing"),
-		CLI_UINT("--reps", &o->reps, 1, MAX_REPS, .given = &reps_arg,
+		CLI_UINT("--reps", &o->reps, 1, REPORT_MAX_REPS, .given = &reps_arg,
 			 .help = "runs per point (default 5, the platform and model "
 				 "variants at most 3; --quick: 3)"),
 		CLI_SECONDS("--io-runtime", &o->io_runtime, 0.05, 60, .given = &rt_arg,
@@ -884,7 +903,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 			   .help = "where the results go (default "
 				   "results/<host>-<date>, -quick or -full added for "
 				   "those)"),
-		CLI_LIST("--modes", &o->modes, modes, .help = "io-bench modes (default all)"),
+		CLI_LIST("--modes", &o->modes, bench_io_sweep_names,
+			 .help = "io-bench modes (default all)"),
 		CLI_SIZES("--bs", &o->sizes, sizes, .help = "block sizes (default all)"),
 		CLI_UINTS("--qd", o->qd, &o->nqd, 1, 64, .given = &qd_arg,
 			  .help = "queue depths (default 32; --full: 1,32)"),
@@ -925,7 +945,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	unsigned int i, b;
 	int err;
 
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		sizes[b] = block_kib[b] * 1024ULL;
 	err = cli_parse(argc, argv, opts, usage);
 	if (err)
@@ -933,16 +953,16 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	o->compare_a = compare[0];
 	o->compare_b = compare[1];
 	o->variants = !no_variants;
-	if (o->transports & 16)
-		o->transports = 7;
-	o->transports &= 7;	/* "default": none beyond it */
+	if (o->transports & (1U << TR_ALL))
+		o->transports = REPORT_TR_ALL;
+	o->transports &= REPORT_TR_ALL;	/* "default": none beyond it */
 	if (o->quick && o->full) {
 		cli_err("--quick and --full: one or the other\n");
 		return -EINVAL;
 	}
 	/* The verdict's sweep unless --full; what is given stays given. */
 	if (!backends_arg)
-		o->backends = o->full ? (1U << NBACKENDS) - 1 : BENCH_VERDICT_BACKEND;
+		o->backends = o->full ? (1U << REPORT_NBACKENDS) - 1 : BENCH_VERDICT_BACKEND;
 	if (!qd_arg) {
 		o->qd[0] = 32;
 		o->qd[1] = 1;
@@ -958,7 +978,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	if (!rt_arg)
 		o->io_runtime = o->quick ? 0.2 : o->full ? 1.0 : 0.5;
 	for (i = 0; i < o->nvcpus; i++)
-		for (b = 0; b < NBS; b++)
+		for (b = 0; b < REPORT_NBS; b++)
 			if ((o->sizes & (1U << b)) &&
 			    !gmem_abi_io_pool_ok(o->pool_size, sizes[b], o->vcpus[i])) {
 				cli_err("--pool-size %s: cannot serve %s blocks on %u vCPUs "
@@ -978,8 +998,8 @@ static int cmd_bench(int argc, char **argv)
 {
 	struct report_opts o = {
 		.reps = 5, .io_runtime = 0.5,
-		.modes = (1U << NMODES) - 1, .sizes = (1U << NBS) - 1,
-		.transports = 7, .pool_size = GMEM_ABI_IO_POOL_DEFAULT,
+		.modes = (1U << BENCH_IO_SWEEP_MODES) - 1, .sizes = (1U << REPORT_NBS) - 1,
+		.transports = REPORT_TR_ALL, .pool_size = GMEM_ABI_IO_POOL_DEFAULT,
 	};
 	struct report_data *d;
 	char outdir[512];

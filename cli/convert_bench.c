@@ -1492,20 +1492,15 @@ static void usage(FILE *f, const struct cli_opt *opts)
 
 static int cmd_convert_bench(int argc, char **argv)
 {
-	/* --transport: a bit per enum vmm_transport; auto is not a choice */
+	/* --transport: a bit per enum vmm_transport (the ABI's value); auto
+	 * is not a choice */
 	static const char *const transports[] = {
-		[VMM_TRANSPORT_HYPERCALL] = "hypercall",
-		[VMM_TRANSPORT_DOORBELL] = "doorbell",
-		[VMM_TRANSPORT_QUEUE] = "queue",
+		GMEM_ABI_TRANSPORTS(GMEM_ABI_TRANSPORT_NAME_AT)
 	};
 	static const char *const models[NDIMS] = {
 		[DIM_LAZY] = "lazy", [DIM_EAGER] = "eager", [DIM_HUGE] = "huge",
 	};
 	static const char *const backings[] = { "auto", "memfd" };
-	static const char *const plats[PLAT_MAX] = {
-		[PLAT_IDEAL] = "ideal", [PLAT_PKVM] = "pkvm", [PLAT_TDX] = "tdx",
-		[PLAT_SNP] = "snp", [PLAT_CCA] = "cca",
-	};
 	struct bench *b;
 	struct probe_host_caps caps;
 	bool json = false;
@@ -1561,7 +1556,7 @@ static int cmd_convert_bench(int argc, char **argv)
 				   .help = "the lazy model's memory: auto (the default: "
 					   "guest_memfd where the host maps it, else memfd) "
 					   "or memfd (memfd anyway)"),
-			CLI_LIST("--platform", &b->plats, plats,
+			CLI_LIST("--platform", &b->plats, plat_names,
 				 .help = "platform profiles (default ideal: only the rows "
 					 "above, each range one call; docs/platforms.md).  "
 					 "Each other one adds host round trips (lazy model) "

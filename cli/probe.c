@@ -33,13 +33,20 @@ static const char *hc_word(void)
 	       hc_probe == VMM_PROBE_NO ? "no" : "unknown";
 }
 
+/* What --transport auto resolves to on this host. */
+static const char *auto_transport(void)
+{
+	return vmm_transport_name(hc_probe == VMM_PROBE_YES ? VMM_TRANSPORT_HYPERCALL :
+							      VMM_TRANSPORT_DOORBELL);
+}
+
 static void print_transport_text(void)
 {
 	char desc[200];
 
 	if (hc_probe < 0) {
-		printf("  conversion transport doorbell (hypercall exit probe not run: %s)\n",
-		       hc_why);
+		printf("  conversion transport %s (hypercall exit probe not run: %s)\n",
+		       auto_transport(), hc_why);
 		return;
 	}
 	vmm_speed_describe(&speed, desc, sizeof(desc));
@@ -47,8 +54,7 @@ static void print_transport_text(void)
 	if (speed.measured && !speed.native)
 		printf("                       (guest figures from this host are functional only, not a verdict)\n");
 	printf("  hypercall exits      %s (%s)\n", hc_word(), hc_why);
-	printf("  conversion transport %s\n",
-	       hc_probe == VMM_PROBE_YES ? "hypercall" : "doorbell");
+	printf("  conversion transport %s\n", auto_transport());
 	printf("  queue transport      %s (%s; --transport queue: no userspace exit "
 	       "per conversion)\n", q_probe == 1 ? "yes" : "no",
 	       q_probe == -ENODEV ? "no usable /dev/kvm" : q_why);
@@ -215,7 +221,7 @@ static void print_json(const struct probe_host_caps *c)
 	json_w_bool(&w, "pvm", speed.pvm);
 	json_w_fixed(&w, "guest_cycles_per_iter", speed.guest_mcycles / 1000.0, 3);
 	json_w_fixed(&w, "host_cycles_per_iter", speed.host_mcycles / 1000.0, 3);
-	json_w_str(&w, "transport", hc_probe == VMM_PROBE_YES ? "hypercall" : "doorbell");
+	json_w_str(&w, "transport", auto_transport());
 	json_w_bool(&w, "queue", q_probe == 1);
 	json_w_str(&w, "queue_why", q_probe == -ENODEV ? "no usable /dev/kvm" : q_why);
 	print_models_json(&w, c);

@@ -174,20 +174,10 @@ void fill_pattern(uint64_t gpa, uint64_t len, uint64_t seed);
 bool guest_sees_pattern(uint64_t gpa, uint64_t len, uint64_t seed);
 bool guest_sees_zero(uint64_t gpa, uint64_t len);
 
-/* ---- tests (tests.c) ------------------------------------------------------- */
-void test_hello(unsigned int cpu);
-void test_convert(unsigned int cpu);
-void test_badreq(unsigned int cpu);
-void test_smp(unsigned int cpu);
-void test_bench(unsigned int cpu);
-void test_probe(unsigned int cpu);
-void test_fault(unsigned int cpu);
-void test_triple(unsigned int cpu);
-void test_hang(unsigned int cpu);
-void test_mmio(unsigned int cpu);
-void test_intn(unsigned int cpu);
-void test_io(unsigned int cpu);		/* io.c */
-void test_hostile(unsigned int cpu);
+/* ---- tests (tests.c, io.c): one per GMEM_ABI_TESTS() entry ---------------- */
+#define GUEST_TEST_DECLARE(NAME, name, what)	void test_##name(unsigned int cpu);
+GMEM_ABI_TESTS(GUEST_TEST_DECLARE)
+#undef GUEST_TEST_DECLARE
 
 /* SMP barrier over all vCPUs (main.c). */
 void smp_barrier(void);

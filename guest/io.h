@@ -47,6 +47,8 @@ struct slot {
 	bool planned;			/* io_slot_plan() decided its request */
 	bool batched;			/* adaptive: in place, converted with the
 					 * pass's other batched requests */
+	bool recorded;			/* adaptive: its cost recorded already
+					 * (a sample stopped, then bounced) */
 };
 
 #define MAX_SEGS	(GMEM_ABI_IO_SCATTER_PIECES > GMEM_ABI_IO_MAX_BS / GMEM_ABI_IO_BOUNCE_SEG ? \
@@ -63,6 +65,8 @@ struct io_stats {
 	uint64_t keep_bytes, keep_ns;	/* keep copies (also in copy_*) */
 	uint64_t conv_pages, conv_entries;	/* what the calls covered */
 	uint64_t batched;		/* adaptive: in place in a pass's batch */
+	uint64_t samples_stopped;	/* adaptive: conversions stopped at the
+					 * budget (io_share_sampled()) */
 };
 
 /* Whole-run counters (never reset between prefill, run and read-back). */
@@ -106,6 +110,22 @@ uint64_t io_rng_next(uint64_t *s);
 uint64_t io_bucket_ns(unsigned int b);
 uint64_t io_ns_to_tsc(uint64_t ns);
 int64_t io_convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa, uint64_t len);
+/* io_convert_ranges() that stops before a call once those made took
+ * budget TSC ticks (0: no limit): *conv the bytes converted, the first
+ * *conv of the ranges in order (all of them unless it stopped). */
+int64_t io_convert_ranges_until(struct cpu_io *c, bool to_shared, struct plat_range *r,
+				unsigned int nr, uint64_t budget, uint64_t *conv);
+/*
+ * adaptive: share the ranges r of n requests (one in place, or a pass's
+ * batch) sampling path p, within n times what adapt_budget() allows a
+ * request (half of it: the share's).  0: shared whole.  1: the budget ran
+ * out first; the part shared is unshared again, the whole's cost per
+ * request (share and unshare) estimated from the part's and recorded for
+ * p, and nothing stays shared: the requests then bounce.  -EIO: a call
+ * failed (nothing stays shared).
+ */
+int io_share_sampled(struct cpu_io *c, bool write, struct plat_range *r, unsigned int nr,
+		     unsigned int n, enum adapt_path p);
 int64_t io_convert(struct cpu_io *c, bool to_shared, uint64_t gpa, uint64_t len);
 int64_t io_convert_ranges(struct cpu_io *c, bool to_shared, struct plat_range *r,
 			  unsigned int nr);

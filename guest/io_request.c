@@ -137,6 +137,43 @@ static int64_t timed_call(struct cpu_io *c, bool to_shared, const struct plat_ca
 	return st;
 }
 
+/* Of a call of bytes, what the host says it did, as plat_done() counts it. */
+static uint64_t call_done(const struct plat_call *call, uint64_t done)
+{
+	uint64_t g = gmem_abi_io_granule(&io_cfg), all = call->pages * g;
+
+	return (done > all ? all : done) & ~(g - 1);
+}
+
+int64_t io_convert_ranges_until(struct cpu_io *c, bool to_shared, struct plat_range *r,
+				unsigned int nr, uint64_t budget, uint64_t *conv)
+{
+	uint64_t g = gmem_abi_io_granule(&io_cfg), done, t0 = rdtsc();
+	struct plat_call call;
+	struct plat_iter it;
+	unsigned int i;
+	int64_t st = 0;
+
+	*conv = 0;
+	for (i = 0; i < nr; i++)
+		round_out(&r[i].gpa, &r[i].len);
+	if (plat_iter_init(&it, (enum plat)io_cfg.platform, g, r, nr))
+		return -GMEM_ABI_EINVAL;
+	while (plat_next(&it, &call)) {
+		if (budget && *conv && rdtsc() - t0 >= budget)
+			break;		/* stopped: *conv short of the whole */
+		st = timed_call(c, to_shared, &call, &done);
+		if (st && !done)
+			break;		/* no progress: the caller sees why */
+		st = 0;
+		*conv += call_done(&call, done);
+		plat_done(&it, &call, done);
+	}
+	if (to_shared)
+		c->st.conv_bytes += *conv;
+	return st;
+}
+
 /*
  * A conversion in the cost split, made of the calls the run's platform
  * makes (gmemkit/platform.h): each range rounded out to the conversion
@@ -146,26 +183,52 @@ static int64_t timed_call(struct cpu_io *c, bool to_shared, const struct plat_ca
 int64_t io_convert_ranges(struct cpu_io *c, bool to_shared, struct plat_range *r,
 			  unsigned int nr)
 {
-	uint64_t g = gmem_abi_io_granule(&io_cfg), done;
-	struct plat_call call;
-	struct plat_iter it;
+	uint64_t conv;
+
+	return io_convert_ranges_until(c, to_shared, r, nr, 0, &conv);
+}
+
+/* r[0..nr) cut to its first bytes (in order); returns the ranges left. */
+static unsigned int ranges_head(struct plat_range *r, unsigned int nr, uint64_t bytes)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr && bytes; i++) {
+		if (r[i].len > bytes)
+			r[i].len = bytes;
+		bytes -= r[i].len;
+	}
+	return i;
+}
+
+int io_share_sampled(struct cpu_io *c, bool write, struct plat_range *r, unsigned int nr,
+		     unsigned int n, enum adapt_path p)
+{
+	uint64_t budget = adapt_budget(&c->adapt[write], io_cfg.bs) / 2 * n;
+	uint64_t t = c->st.conv_ns, conv, total = 0, spent;
 	unsigned int i;
 	int64_t st;
 
-	for (i = 0; i < nr; i++) {
-		round_out(&r[i].gpa, &r[i].len);
-		if (to_shared)
-			c->st.conv_bytes += r[i].len;
+	st = io_convert_ranges_until(c, true, r, nr, budget, &conv);
+	for (i = 0; i < nr; i++)
+		total += r[i].len;	/* rounded out by the conversion */
+	if (!st && conv == total)
+		return 0;
+	/* stopped, or failed part way: the part shared goes back first */
+	if (conv && io_convert_ranges(c, false, r, ranges_head(r, nr, conv))) {
+		GUEST_CHECK(false, "adaptive: unshare of the part sampled failed");
+		return -GMEM_ABI_EIO;
 	}
-	if (plat_iter_init(&it, (enum plat)io_cfg.platform, g, r, nr))
-		return -GMEM_ABI_EINVAL;
-	while (plat_next(&it, &call)) {
-		st = timed_call(c, to_shared, &call, &done);
-		if (st && !done)
-			return st;	/* no progress: the caller sees why */
-		plat_done(&it, &call, done);
+	if (st) {
+		GUEST_CHECK(false, "adaptive: share of %u buffer(s): status %ld", n, st);
+		return -GMEM_ABI_EIO;
 	}
-	return 0;
+	/* the whole's share and unshare, per request, from the part's */
+	spent = c->st.conv_ns - t;
+	adapt_record(&c->adapt[write], io_cfg.bs, p,
+		     (uint64_t)((__uint128_t)spent * total / conv / n));
+	c->st.samples_stopped++;
+	return 1;
 }
 
 int64_t io_convert(struct cpu_io *c, bool to_shared, uint64_t gpa, uint64_t len)
@@ -473,6 +536,7 @@ static void plan(struct cpu_io *c, struct slot *s, uint32_t rw, bool batch)
 
 	s->unshared = false;
 	s->batched = false;
+	s->recorded = false;
 	s->pre_prot = 0;
 	if (io_cfg.mode == GMEM_ABI_IO_MIXED) {
 		s->buf = p == P_SHARED ? s->sbuf : s->pbuf;
@@ -489,6 +553,33 @@ void io_slot_plan(struct cpu_io *c, struct slot *s, uint32_t rw)
 {
 	plan(c, s, rw, false);
 	s->planned = true;
+}
+
+/*
+ * Share slot s's buffer for its in-place request.  adaptive samples it
+ * within the budget (io_share_sampled()): if that ran out, the request
+ * bounces instead (*p, s->path), its data where a bounce takes it from.
+ * 0, or -GMEM_ABI_EIO.
+ */
+static int inplace_share(struct cpu_io *c, struct slot *s, enum path *p)
+{
+	struct plat_range r = { s->buf, io_cfg.bs };
+	int st;
+
+	if (io_cfg.mode != GMEM_ABI_IO_ADAPTIVE) {
+		if (!io_convert(c, true, s->buf, io_cfg.bs))
+			return 0;
+		GUEST_CHECK(false, "share of buffer 0x%lx failed", s->buf);
+		return -GMEM_ABI_EIO;
+	}
+	st = io_share_sampled(c, s->write, &r, 1, 1, ADAPT_INPLACE);
+	if (st <= 0)
+		return st;
+	if (keeps(P_INPLACE) && s->write)	/* its data: in the keep buffer */
+		keep_copy(c, s, true);
+	s->recorded = true;
+	*p = s->path = P_BOUNCE;
+	return 0;
 }
 
 /* Start the request of slot s (batch: the buffers are shared already; a
@@ -535,6 +626,8 @@ int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 		nseg = s->nsg;
 	}
 	before = c->st.copy_ns + c->st.conv_ns;
+	if (p == P_INPLACE && !batch && inplace_share(c, s, &p))
+		return -GMEM_ABI_EIO;
 	if (p == P_BOUNCE) {
 		err = bounce_in(c, cpu, s, segs, &nseg);
 		if (err)
@@ -545,10 +638,6 @@ int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 		c->st.persisted++;
 		segs[0].gpa = s->pers;
 	} else if (p == P_INPLACE) {
-		if (!batch && io_convert(c, true, s->buf, io_cfg.bs)) {
-			GUEST_CHECK(false, "share of buffer 0x%lx failed", s->buf);
-			return -GMEM_ABI_EIO;
-		}
 		if (keeps(p) && s->write)	/* the share zeroed the buffer */
 			keep_copy(c, s, true);
 		c->st.inplaced++;
@@ -610,7 +699,7 @@ void io_slot_finish(struct cpu_io *c, struct slot *s, bool batch)
 	if (p == P_INPLACE && !batch && !s->batched && !s->unshared)
 		io_unshare_done(c, s->buf, io_cfg.bs);
 	s->prot += c->st.copy_ns + c->st.conv_ns - before;
-	if (io_cfg.mode == GMEM_ABI_IO_ADAPTIVE)
+	if (io_cfg.mode == GMEM_ABI_IO_ADAPTIVE && !s->recorded)
 		adapt_record(&c->adapt[s->write], io_cfg.bs,
 			     p == P_INPLACE ? (s->batched ? ADAPT_BATCH : ADAPT_INPLACE) :
 			     p == P_PERSIST ? ADAPT_PERSIST : ADAPT_BOUNCE, s->prot);

@@ -123,32 +123,57 @@ static unsigned int coalesce(struct plat_range *r, unsigned int n)
 }
 
 /*
- * adaptive's batched path: the pass's batched requests (n, buffers in r
- * in address order, slots in b) converted in one io_convert_ranges()
- * (adjacent buffers merged; a list where the platform takes one), each
- * charged an equal part of it.  Sharing, the part goes to pre_prot;
- * unsharing (after the keep copies of the reads, timed into each), to
- * prot.
+ * adaptive's batched path, after the I/O: the pass's completed batched
+ * requests (n, buffers in r in address order, slots in b) unshared in one
+ * io_convert_ranges() (adjacent buffers merged; a list where the platform
+ * takes one), after the keep copies of the reads, each charged an equal
+ * part of it in prot.
  */
-static bool batch_convert(struct cpu_io *c, bool to_shared, struct plat_range *r,
-			  struct slot **b, unsigned int n)
+static void batch_unshare(struct cpu_io *c, struct plat_range *r, struct slot **b,
+			  unsigned int n)
 {
 	uint64_t t = c->st.conv_ns, part;
 	unsigned int k;
 	int64_t st;
 
-	st = io_convert_ranges(c, to_shared, r, coalesce(r, n));
+	st = io_convert_ranges(c, false, r, coalesce(r, n));
+	part = (c->st.conv_ns - t) / n;
+	for (k = 0; k < n; k++)
+		b[k]->prot += part;
+	if (st)
+		GUEST_CHECK(false, "adaptive: batched unshare of %u buffers: status %ld", n, st);
+}
+
+/*
+ * The pass's batched requests' buffers shared in one io_convert_ranges()
+ * (a sample of the batched path within its budget if they go one way;
+ * if that ran out, none stays shared and they bounce instead), each
+ * charged an equal part in pre_prot.  false: a call failed.
+ */
+static bool batch_share(struct cpu_io *c, struct plat_range *r, struct slot **b,
+			unsigned int n)
+{
+	uint64_t t = c->st.conv_ns, part;
+	unsigned int k, nr = coalesce(r, n);
+	bool one_way = true;
+	int st;
+
+	for (k = 1; k < n; k++)
+		one_way &= b[k]->write == b[0]->write;
+	if (one_way)
+		st = io_share_sampled(c, b[0]->write, r, nr, n, ADAPT_BATCH);
+	else if ((st = (int)io_convert_ranges(c, true, r, nr)))
+		GUEST_CHECK(false, "adaptive: batched share of %u buffers: status %d", n, st);
 	part = (c->st.conv_ns - t) / n;
 	for (k = 0; k < n; k++) {
-		if (to_shared)
-			b[k]->pre_prot = part;
-		else
-			b[k]->prot += part;
+		b[k]->pre_prot = part;
+		if (st == 1) {
+			b[k]->batched = false;
+			b[k]->recorded = true;
+			b[k]->path = P_BOUNCE;
+		}
 	}
-	if (st)
-		GUEST_CHECK(false, "adaptive: batched %s of %u buffers: status %ld",
-			    to_shared ? "share" : "unshare", n, st);
-	return !st;
+	return st >= 0;
 }
 
 /* adaptive: decide every free slot's request first (no more than the
@@ -174,7 +199,7 @@ static unsigned int adaptive_fill(struct cpu_io *c, unsigned int cpu, uint32_t r
 			b[nb++] = s;
 		}
 	}
-	if (nb && !batch_convert(c, true, r, b, nb)) {
+	if (nb && !batch_share(c, r, b, nb)) {
 		*err = -GMEM_ABI_EIO;
 		return 0;
 	}
@@ -222,7 +247,7 @@ static unsigned int reap(struct cpu_io *c)
 		b[nb++] = s;
 	}
 	if (nb)
-		batch_convert(c, false, r, b, nb);
+		batch_unshare(c, r, b, nb);
 	for (i = 0; i < nb; i++)
 		io_slot_finish(c, b[i], false);
 	return n;

@@ -32,21 +32,11 @@ void smp_barrier(void)
 		cpu_relax();
 }
 
+#define GUEST_TEST_ENTRY(NAME, name, what)	[GMEM_ABI_TEST_##NAME] = test_##name,
 static void (*const tests[GMEM_ABI_TEST_MAX])(unsigned int) = {
-	[GMEM_ABI_TEST_HELLO] = test_hello,
-	[GMEM_ABI_TEST_CONVERT] = test_convert,
-	[GMEM_ABI_TEST_BADREQ] = test_badreq,
-	[GMEM_ABI_TEST_SMP] = test_smp,
-	[GMEM_ABI_TEST_BENCH] = test_bench,
-	[GMEM_ABI_TEST_PROBE] = test_probe,
-	[GMEM_ABI_TEST_FAULT] = test_fault,
-	[GMEM_ABI_TEST_TRIPLE] = test_triple,
-	[GMEM_ABI_TEST_HANG] = test_hang,
-	[GMEM_ABI_TEST_MMIO] = test_mmio,
-	[GMEM_ABI_TEST_IO] = test_io,
-	[GMEM_ABI_TEST_HOSTILE] = test_hostile,
-	[GMEM_ABI_TEST_INTN] = test_intn,
+	GMEM_ABI_TESTS(GUEST_TEST_ENTRY)
 };
+#undef GUEST_TEST_ENTRY
 
 /* Informational only: a PVM-style host runs us at hardware CPL 3 and
  * shows the real CS selector; nothing depends on it (the VMM tells us

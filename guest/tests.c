@@ -13,12 +13,6 @@ static bool destructive(void)
 	return boot_info->mode == GMEM_ABI_MODE_DESTRUCTIVE;
 }
 
-static const char *transport_name(uint32_t t)
-{
-	return t == GMEM_ABI_TRANSPORT_HYPERCALL ? "hypercall" :
-	       t == GMEM_ABI_TRANSPORT_QUEUE ? "queue" : "doorbell";
-}
-
 /* The platform whose calls __share/__unshare make (boot_info.platform). */
 static const char *platform_name(void)
 {
@@ -65,7 +59,7 @@ void test_hello(unsigned int cpu)
 		gprintf("gmemkit guest: abi %u, %u vCPU(s), %lu MiB, transport %s, "
 			"platform %s, tsc %lu kHz (host KVM says %lu)\n",
 			GMEM_ABI_VERSION, boot_info->nr_vcpus,
-			boot_info->mem_size >> 20, transport_name(boot_info->transport),
+			boot_info->mem_size >> 20, gmem_abi_transport_name(boot_info->transport),
 			platform_name(), results->tsc_khz, boot_info->host_tsc_khz);
 	smp_barrier();
 	gprintf("[cpu%u] hello\n", cpu);
@@ -146,7 +140,7 @@ void test_convert(unsigned int cpu)
 	convert_partial(gpa);
 	gprintf("convert (%s, %s, platform %s): %u checks, %u failed\n",
 		destructive() ? "destructive" : "in place",
-		transport_name(boot_info->transport), platform_name(), results->checks,
+		gmem_abi_transport_name(boot_info->transport), platform_name(), results->checks,
 		results->failures);
 }
 
@@ -417,8 +411,8 @@ void test_badreq(unsigned int cpu)
 			    "hypercall transport but no hypercall exit seen");
 	if (queue)
 		badreq_queue_stop(&s);
-	gprintf("badreq (%s): %u checks, %u failed\n", transport_name(boot_info->transport),
-		results->checks, results->failures);
+	gprintf("badreq (%s): %u checks, %u failed\n",
+		gmem_abi_transport_name(boot_info->transport), results->checks, results->failures);
 }
 
 /* ---- hostile ----------------------------------------------------------------- */
@@ -593,7 +587,7 @@ static void record(uint32_t op, uint32_t transport, uint64_t pages,
 	gprintf("  %-16s %-9s %4lu pages  min %8lu ns  median %8lu ns  (%lu samples)\n",
 		op == GMEM_ABI_BENCH_EXIT ? "exit_roundtrip" :
 		op == GMEM_ABI_BENCH_KICK ? "queue_kick" : "guest_roundtrip",
-		transport_name(transport), pages, b->ns_min, b->ns_median, n);
+		gmem_abi_transport_name(transport), pages, b->ns_min, b->ns_median, n);
 }
 
 void test_bench(unsigned int cpu)
@@ -611,7 +605,7 @@ void test_bench(unsigned int cpu)
 			 "bench reps %lu", reps))
 		return;
 	gprintf("bench (%s, %s, platform %s, %lu reps, tsc %lu kHz):\n",
-		transport_name(tr), destructive() ? "destructive" : "in place",
+		gmem_abi_transport_name(tr), destructive() ? "destructive" : "in place",
 		platform_name(), reps, results->tsc_khz);
 	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
 		uint64_t len = pages[i] * P;

@@ -81,7 +81,10 @@ static uint32_t cheapest(const struct adapt *a, const struct adapt_class *c, boo
 	for (p = 0; p < ADAPT_PATHS; p++) {
 		if (!allowed(a, p) || (measured && !c->samples[p]))
 			continue;
-		if (best == ADAPT_PATHS || c->ewma[p] < c->ewma[best])
+		/* on a tie batched: a batch of one is in place's very calls,
+		 * a larger one shares them */
+		if (best == ADAPT_PATHS || c->ewma[p] < c->ewma[best] ||
+		    (c->ewma[p] == c->ewma[best] && p == ADAPT_BATCH))
 			best = p;
 	}
 	return best < ADAPT_PATHS ? best : (uint32_t)__builtin_ctz(a->mask);
@@ -97,12 +100,37 @@ static uint64_t lowest(const struct adapt *a, const struct adapt_class *c)
 
 /* Does path p still need warm-up samples?  Not once it has ADAPT_WARMUP,
  * nor once its cheapest sample is over ADAPT_FAR times the cheapest
- * path's: each sample of it costs the run that much. */
+ * path's (each sample of it costs the run that much), nor once its
+ * cheapest of ADAPT_CLEAR_SAMPLES is over ADAPT_CLEAR times it (more
+ * samples would not make it the cheapest; each costs the run, and the
+ * device's side of an in-place one is not in the vCPU's cost). */
 static bool cold(const struct adapt_class *c, uint32_t p, uint64_t low)
 {
 	if (c->samples[p] >= ADAPT_WARMUP)
 		return false;
+	if (c->samples[p] >= ADAPT_CLEAR_SAMPLES && c->ewma[p] / ADAPT_CLEAR > low)
+		return false;
 	return !c->samples[p] || c->ewma[p] / ADAPT_FAR <= low;
+}
+
+static bool converts(uint32_t p)
+{
+	return p == ADAPT_INPLACE || p == ADAPT_BATCH;
+}
+
+/*
+ * Does cold path p wait for another's sample first?  A converting path
+ * waits until a copying one (if one is allowed) has been measured:
+ * adapt_budget() then bounds its sample.  The batched path waits while
+ * in place warms up: in place's samples serve as its own (adapt_record()).
+ */
+static bool waits(const struct adapt *a, const struct adapt_class *c, uint32_t p,
+		  uint64_t low)
+{
+	if (p == ADAPT_BATCH && allowed(a, ADAPT_INPLACE) && cold(c, ADAPT_INPLACE, low))
+		return true;
+	return converts(p) && !low &&
+	       (allowed(a, ADAPT_BOUNCE) || allowed(a, ADAPT_PERSIST));
 }
 
 /*
@@ -119,7 +147,7 @@ static int cold_path(const struct adapt *a, const struct adapt_class *c)
 	for (p = 0; p < ADAPT_PATHS; p++) {
 		if (!allowed(a, (uint32_t)p) || !cold(c, (uint32_t)p, low))
 			continue;
-		if (c->chosen[p] > c->samples[p]) {
+		if (c->chosen[p] > c->samples[p] || waits(a, c, (uint32_t)p, low)) {
 			waiting = 1;
 			continue;
 		}
@@ -192,16 +220,21 @@ int adapt_choose(struct adapt *a, uint64_t bytes, enum adapt_path *out)
 	return 0;
 }
 
-int adapt_record(struct adapt *a, uint64_t bytes, enum adapt_path p, uint64_t cost)
+uint64_t adapt_budget(const struct adapt *a, uint64_t bytes)
 {
 	int k = adapt_class_of(bytes);
-	struct adapt_class *c;
-	uint64_t e;
+	uint64_t low;
 
-	if (k < 0 || !a || (unsigned int)p >= ADAPT_PATHS || !allowed(a, p))
-		return -ADAPT_EINVAL;
-	c = &a->cls[k];
-	e = c->ewma[p];
+	if (k < 0 || !a || !a->mask || (a->mask & ~ALL_PATHS))
+		return 0;
+	low = lowest(a, &a->cls[k]);
+	return low > UINT64_MAX / ADAPT_FAR ? 0 : low * ADAPT_FAR;
+}
+
+static void sample(struct adapt_class *c, uint32_t p, uint64_t cost)
+{
+	uint64_t e = c->ewma[p];
+
 	if (!c->samples[p] || (c->samples[p] < ADAPT_WARMUP && cost < e)) {
 		/* warm-up: the cheapest sample (first touches of a buffer or
 		 * of the pool fault pages in once; they are not the path's
@@ -214,5 +247,20 @@ int adapt_record(struct adapt *a, uint64_t bytes, enum adapt_path p, uint64_t co
 		c->ewma[p] = 3 * (e / 4) + cost / 4 + ((e % 4) * 3 + cost % 4 + 2) / 4;
 	}
 	c->samples[p]++;
+}
+
+int adapt_record(struct adapt *a, uint64_t bytes, enum adapt_path p, uint64_t cost)
+{
+	int k = adapt_class_of(bytes);
+	struct adapt_class *c;
+
+	if (k < 0 || !a || (unsigned int)p >= ADAPT_PATHS || !allowed(a, p))
+		return -ADAPT_EINVAL;
+	c = &a->cls[k];
+	sample(c, p, cost);
+	/* A warm-up sample of the batched path is a batch of one request:
+	 * the very calls of in place.  An in-place sample serves as one. */
+	if (p == ADAPT_INPLACE && allowed(a, ADAPT_BATCH) && c->samples[ADAPT_BATCH] < ADAPT_WARMUP)
+		sample(c, ADAPT_BATCH, cost);
 	return 0;
 }

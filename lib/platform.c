@@ -5,14 +5,15 @@
  */
 #include "gmemkit/platform.h"
 
-static const char *const names[PLAT_MAX] = {
-	[PLAT_IDEAL] = "ideal", [PLAT_PKVM] = "pkvm", [PLAT_TDX] = "tdx",
-	[PLAT_SNP] = "snp", [PLAT_CCA] = "cca",
+const char *const plat_names[PLAT_MAX] = {
+#define PLAT_NAME(id, value, name, exitless, destroys, list)	[PLAT_##id] = (name),
+	PLAT_PROFILES(PLAT_NAME)
+#undef PLAT_NAME
 };
 
 const char *plat_name(enum plat p)
 {
-	return (unsigned int)p < PLAT_MAX ? names[p] : "?";
+	return (unsigned int)p < PLAT_MAX ? plat_names[p] : "?";
 }
 
 const char *plat_not_modelled(enum plat p)
@@ -46,7 +47,7 @@ int plat_from_name(const char *name, enum plat *out)
 	unsigned int p;
 
 	for (p = 0; name && p < PLAT_MAX; p++) {
-		if (same(name, names[p])) {
+		if (same(name, plat_names[p])) {
 			*out = (enum plat)p;
 			return 0;
 		}
@@ -56,17 +57,17 @@ int plat_from_name(const char *name, enum plat *out)
 
 bool plat_exitless(enum plat p)
 {
-	return p == PLAT_IDEAL || p == PLAT_PKVM || p == PLAT_CCA;
+	return plat_in(p, PLAT_EXITLESS_SET);
 }
 
 bool plat_destroys(enum plat p)
 {
-	return p == PLAT_TDX || p == PLAT_SNP || p == PLAT_CCA;
+	return plat_in(p, PLAT_DESTROYS_SET);
 }
 
 bool plat_takes_list(enum plat p)
 {
-	return p == PLAT_IDEAL || p == PLAT_SNP;
+	return plat_in(p, PLAT_LIST_SET);
 }
 
 int plat_iter_init(struct plat_iter *it, enum plat p, uint64_t granule,

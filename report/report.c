@@ -108,13 +108,13 @@ static void end_to_end_crossover(FILE *f, const struct report_data *d)
 	if (from < 0) {
 		fprintf(f, " In place beats bouncing at no size measured on the %s backend "
 			   "(in place over bounce, IOPS per run at %u KiB:", d->rep_backend,
-			d->block_kib[NBS - 1]);
-		if (!report_ratio_iops(best_inplace(d, d->block_kib[NBS - 1]),
-				       report_io_at(d, "bounce", d->block_kib[NBS - 1]), &r))
+			d->block_kib[REPORT_NBS - 1]);
+		if (!report_ratio_iops(best_inplace(d, d->block_kib[REPORT_NBS - 1]),
+				       report_io_at(d, "bounce", d->block_kib[REPORT_NBS - 1]), &r))
 			fprintf(f, " %.2fx, %.2f-%.2fx).", r.med, r.lo, r.hi);
 		else
 			fprintf(f, " not measured).");
-		deciding_cost(f, d, d->block_kib[NBS - 1]);
+		deciding_cost(f, d, d->block_kib[REPORT_NBS - 1]);
 		return;
 	}
 	if (report_ratio_iops(best_inplace(d, d->block_kib[from]),
@@ -132,12 +132,13 @@ static void end_to_end_crossover(FILE *f, const struct report_data *d)
  * flavour), with what it pays per I/O. */
 static void cheapest_protected(FILE *f, const struct report_data *d)
 {
-	static const char *const ways[] = { "bounce", "persistent", "inplace", "inplace-batch" };
-	const char *transport = NULL;
+	const char *ways[REPORT_NPATHS], *transport = NULL;
 	int b, seen = 0;
 	unsigned int k;
 
-	for (b = 0; b < NBS; b++) {
+	report_mode_names(ways, report_paths, REPORT_NPATHS);
+
+	for (b = 0; b < REPORT_NBS; b++) {
 		const struct report_io_point *best = NULL;
 		const char *name = NULL;
 
@@ -175,12 +176,12 @@ static bool target_met(const struct report_data *d)
 {
 	int b, seen = 0;
 
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		double best;
 		int k = report_best_protected(d, d->block_kib[b], &best);
 		struct report_ratio r;
 
-		if (k < 0 || report_ratio_ceiling(d, report_io_at(d, report_io_modes[k],
+		if (k < 0 || report_ratio_ceiling(d, report_io_at(d, bench_io_sweep_names[k],
 								  d->block_kib[b]), &r))
 			continue;
 		seen++;
@@ -201,11 +202,11 @@ static void end_to_end(FILE *f, const struct report_data *d)
 		   "min-max in brackets%s):", report_backend_label(d->rep_backend), d->rep_qd,
 		d->rep_vcpus, d->interleaved ? ", the modes' runs interleaved" :
 		", runs not interleaved in this older sweep");
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		double best;
 		int k = report_best_protected(d, d->block_kib[b], &best);
 		const struct report_io_point *p =
-			k < 0 ? NULL : report_io_at(d, report_io_modes[k], d->block_kib[b]);
+			k < 0 ? NULL : report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]);
 		struct report_ratio r;
 		char sh[96];
 
@@ -213,12 +214,12 @@ static void end_to_end(FILE *f, const struct report_data *d)
 			continue;
 		if (!r.n) {
 			fprintf(f, " %u KiB: %s at the shared ceiling (every run measured "
-				   "above it: noise);", d->block_kib[b], report_io_modes[k]);
+				   "above it: noise);", d->block_kib[b], bench_io_sweep_names[k]);
 			continue;
 		}
 		report_fmt_share(sh, sizeof(sh), &r);
 		fprintf(f, " %u KiB: %s at %s of the shared ceiling", d->block_kib[b],
-			report_io_modes[k], sh);
+			bench_io_sweep_names[k], sh);
 		if (r.noise)
 			fprintf(f, " (%u of %u runs measured above the ceiling: noise, left "
 				   "out%s", r.noise, r.noise + r.n, r.n && r.med < 0.9 ? "; " : ")");
@@ -239,8 +240,8 @@ static void end_to_end(FILE *f, const struct report_data *d)
  * the end-to-end answer first, then the host model behind it. */
 static void verdict(FILE *f, const struct report_data *d, const struct report_model *m)
 {
-	double per_page_conv = m->conv[NBS - 1] / (d->block_kib[NBS - 1] / 4.0);
-	double per_page_copy = m->copy_r[NBS - 1] / (d->block_kib[NBS - 1] / 4.0);
+	double per_page_conv = m->conv[REPORT_NBS - 1] / (d->block_kib[REPORT_NBS - 1] / 4.0);
+	double per_page_copy = m->copy_r[REPORT_NBS - 1] / (d->block_kib[REPORT_NBS - 1] / 4.0);
 	double pool = json_num(d->bounce, "pool_bytes", NAN);
 
 	fprintf(f, "On %s (kernel %s%s): ", d->cpu, d->kernel,
@@ -265,8 +266,8 @@ static void verdict(FILE *f, const struct report_data *d, const struct report_mo
 		m->conv[0] / 1e3, m->conv_d[0] / 1e3, m->conv_idle[0] / 1e3,
 		m->copy_r[0] / 1e3, m->copy_w[0] / 1e3, pool / 1048576.0);
 	fprintf(f, "In a %u KiB range a conversion costs %.0f ns per page against "
-		   "%.0f ns per page to bounce a read. ", d->block_kib[NBS - 1], per_page_conv,
-		per_page_copy);
+		   "%.0f ns per page to bounce a read. ", d->block_kib[REPORT_NBS - 1],
+		per_page_conv, per_page_copy);
 	if (m->measured)
 		fprintf(f, "Requested by the guest (%s, exits to the VMM: the TDX/SNP-on-KVM "
 			   "model), a 4 KiB share + unshare round trip measures %.1f us "
@@ -285,14 +286,16 @@ static void verdict(FILE *f, const struct report_data *d, const struct report_mo
 	if (m->crossover_r < 0)
 		fprintf(f, "In place never beats bouncing a read up to %u KiB in the host "
 			   "model, at %.1fx the read bounce for 1 MiB",
-			d->block_kib[NBS - 1], m->inplace[NBS - 1] / m->copy_r[NBS - 1]);
+			d->block_kib[REPORT_NBS - 1],
+			m->inplace[REPORT_NBS - 1] / m->copy_r[REPORT_NBS - 1]);
 	else
 		fprintf(f, "In place beats bouncing a read from %u KiB up in the host model "
 			   "(%.1fx cheaper at %u KiB)", d->block_kib[m->crossover_r],
-			m->copy_r[NBS - 1] / m->inplace[NBS - 1], d->block_kib[NBS - 1]);
+			m->copy_r[REPORT_NBS - 1] / m->inplace[REPORT_NBS - 1],
+			d->block_kib[REPORT_NBS - 1]);
 	if (m->crossover_w < 0)
-		fprintf(f, "; a write, never up to %u KiB (%.1fx).", d->block_kib[NBS - 1],
-			m->inplace[NBS - 1] / m->copy_w[NBS - 1]);
+		fprintf(f, "; a write, never up to %u KiB (%.1fx).", d->block_kib[REPORT_NBS - 1],
+			m->inplace[REPORT_NBS - 1] / m->copy_w[REPORT_NBS - 1]);
 	else
 		fprintf(f, "; a write from %u KiB up.", d->block_kib[m->crossover_w]);
 	if (!d->nio) {
@@ -352,7 +355,7 @@ static void write_report(FILE *f, const struct report_data *d,
 		   "fits in cache, up to `bounce-bench`'s memcpy_spread (a cold destination) "
 		   "when not.\n\n![cost vs size](cost_vs_size.svg)\n",
 		json_str(d->convert, "backing", "memfd"), m->busy, m->busy == 1 ? "" : "s",
-		NOISY_RATIO, json_num(d->bounce, "pool_bytes", NAN) / 1048576.0);
+		REPORT_NOISY_RATIO, json_num(d->bounce, "pool_bytes", NAN) / 1048576.0);
 	if (d->nio)
 		report_model_vs_e2e(f, d, m);
 	if (d->nio) {

@@ -11,30 +11,49 @@
 #include <stdio.h>
 #include <stdint.h>
 
+#include "gmemkit/abi.h"
 #include "gmemkit/json.h"
 
-#define NBS		5	/* block sizes 4K..1M */
-#define NMODES		7	/* shared bounce inplace inplace-batch adaptive
-				 * inplace-scatter persistent */
-#define MAX_SKIPPED	64
-#define MAX_IO		2048
-#define MAX_REPS	100
+#define REPORT_NBS		5	/* block sizes 4K..1M */
+#define REPORT_MAX_SKIPPED	64
+#define REPORT_MAX_IO		2048
+#define REPORT_MAX_REPS		100
 
-#define MAX_SEL		4
+#define REPORT_MAX_SEL		4
 
 /*
- * The io-bench backends of the sweep, one bit each.  The verdict is taken
- * from a device that touches the data (BENCH_VERDICT_BACKEND, cli/bench.c);
- * null never touches it (overhead only), file is real storage.
+ * The io-bench backends of the sweep, the one list: X(ID, "name"), in the
+ * order of their bits in report_opts.backends (REPORT_BE_<ID>) and of
+ * report_backends[].  The verdict is taken from a device that touches the
+ * data (BENCH_VERDICT_BACKEND, cli/bench.c: ram, memory-backed); null
+ * never touches it (overhead only), file is real storage (buffered, or
+ * file-direct: O_DIRECT).
  */
-enum {
-	BE_NULL		= 1U << 0,
-	BE_FILE		= 1U << 1,	/* buffered */
-	BE_FILE_DIRECT	= 1U << 2,	/* O_DIRECT */
-	BE_RAM		= 1U << 3,
+#define REPORT_BACKENDS(X)		\
+	X(NULL, "null")			\
+	X(FILE, "file")			\
+	X(FILE_DIRECT, "file-direct")	\
+	X(RAM, "ram")
+
+enum report_backend {			/* a backend's bit number */
+#define REPORT_BE_INDEX(id, name)	REPORT_BE_INDEX_##id,
+	REPORT_BACKENDS(REPORT_BE_INDEX)
+#undef REPORT_BE_INDEX
+	REPORT_NBACKENDS
 };
-#define NBACKENDS	4
-extern const char *const report_backends[NBACKENDS];	/* by bit: null file file-direct ram */
+
+enum {
+#define REPORT_BE_BIT(id, name)		REPORT_BE_##id = 1U << REPORT_BE_INDEX_##id,
+	REPORT_BACKENDS(REPORT_BE_BIT)
+#undef REPORT_BE_BIT
+};
+
+extern const char *const report_backends[REPORT_NBACKENDS];	/* by bit number */
+
+/* A conversion transport's bit in report_opts.transports (gmemkit/abi.h's
+ * values: doorbell bit 0), and all of them. */
+#define REPORT_TR_BIT(t)	(1U << ((t) - 1))
+#define REPORT_TR_ALL		(REPORT_TR_BIT(GMEM_ABI_TRANSPORT_MAX) - 1)
 
 struct report_opts {
 	bool quick;
@@ -44,12 +63,12 @@ struct report_opts {
 	unsigned int modes;		/* bit per io mode */
 	unsigned int sizes;		/* bit per block size */
 	unsigned int backends;		/* BE_* */
-	unsigned int qd[MAX_SEL], nqd;
-	unsigned int vcpus[MAX_SEL], nvcpus;
+	unsigned int qd[REPORT_MAX_SEL], nqd;
+	unsigned int vcpus[REPORT_MAX_SEL], nvcpus;
 	unsigned int reps;		/* io-bench runs per point */
-	unsigned int transports;	/* in-place modes also over these (bit 0
-					 * doorbell, 1 hypercall, 2 queue) where
-					 * usable; 0: the default transport only */
+	unsigned int transports;	/* in-place modes also over these
+					 * (REPORT_TR_BIT()s) where usable; 0: the
+					 * default transport only */
 	double io_runtime;		/* seconds per io-bench run */
 	bool variants;			/* the in-place modes' platform and
 					 * conversion-model variants
@@ -70,19 +89,19 @@ struct report_opts {
  */
 struct report_io_point {
 	struct json *rec;		/* owned */
-	double iops[MAX_REPS];
-	double ceil[MAX_REPS];
-	bool remeasured[MAX_REPS];
+	double iops[REPORT_MAX_REPS];
+	double ceil[REPORT_MAX_REPS];
+	bool remeasured[REPORT_MAX_REPS];
 	unsigned int nreps;
 };
 
 struct report_data {
-	unsigned int block_kib[NBS];
+	unsigned int block_kib[REPORT_NBS];
 	struct json *probe, *convert, *bounce;	/* documents, owned */
-	struct report_io_point io[MAX_IO];
+	struct report_io_point io[REPORT_MAX_IO];
 	unsigned int nio;
-	char skipped[MAX_SKIPPED][320];	/* skipped or failed, with why */
-	unsigned int nskipped, nskipped_lost;	/* lost: past MAX_SKIPPED */
+	char skipped[REPORT_MAX_SKIPPED][320];	/* skipped or failed, with why */
+	unsigned int nskipped, nskipped_lost;	/* lost: past REPORT_MAX_SKIPPED */
 	unsigned int io_failed;		/* io-bench points that failed */
 	/* from the probe; emulated: the guest's speed loop, measured */
 	bool kvm, emulated, cpu_string_emulated;

@@ -11,11 +11,28 @@
 
 #include "report_internal.h"
 
-const char *const report_io_modes[NMODES] = {
-	"shared", "bounce", "inplace", "inplace-batch", "adaptive", "inplace-scatter",
-	"persistent" };
+const char *const report_backends[REPORT_NBACKENDS] = {
+#define REPORT_BE_NAME(id, name)	[REPORT_BE_INDEX_##id] = (name),
+	REPORT_BACKENDS(REPORT_BE_NAME)
+#undef REPORT_BE_NAME
+};
 
-const char *const report_backends[NBACKENDS] = { "null", "file", "file-direct", "ram" };
+const enum gmem_abi_io_mode report_paths[] = {
+	GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_PERSISTENT, GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_INPLACE_BATCH
+};
+_Static_assert(sizeof(report_paths) / sizeof(report_paths[0]) == REPORT_NPATHS,
+	       "a mode per path adaptive chooses among");
+const enum gmem_abi_io_mode report_ip_modes[REPORT_NIP] = {
+	GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_INPLACE_BATCH
+};
+
+void report_mode_names(const char **names, const enum gmem_abi_io_mode *m, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		names[i] = bench_io_mode_name(m[i]);
+}
 
 const char *report_rec_backend(const struct json *rec)
 {
@@ -101,12 +118,12 @@ static int cmp_double(const void *a, const void *b)
 void report_add_io_runs(struct report_data *d, struct json **runs, unsigned int n,
 			const double *ceil, const bool *remeasured)
 {
-	double sorted[MAX_REPS];
+	double sorted[REPORT_MAX_REPS];
 	struct report_io_point *pt;
 	struct json *arr;
 	unsigned int i, med = 0;
 
-	if (!n || d->nio == MAX_IO)
+	if (!n || d->nio == REPORT_MAX_IO)
 		return;
 	pt = &d->io[d->nio];
 	for (i = 0; i < n; i++) {
@@ -147,11 +164,11 @@ void report_pick(struct report_data *d, const struct report_opts *o)
 			d->rep_vcpus = o->vcpus[i];
 	/* A device that touches the data first: ram; null (overhead only)
 	 * where it is all there is; else real storage. */
-	if (o->backends & BE_RAM)
+	if (o->backends & REPORT_BE_RAM)
 		d->rep_backend = "ram";
-	else if (o->backends & BE_NULL)
+	else if (o->backends & REPORT_BE_NULL)
 		d->rep_backend = "null";
-	else if (o->backends & BE_FILE)
+	else if (o->backends & REPORT_BE_FILE)
 		d->rep_backend = "file";
 	else
 		d->rep_backend = "file-direct";
@@ -163,20 +180,20 @@ void report_pick_measured(struct report_data *d)
 	unsigned int i, k;
 
 	for (i = 0; i < d->nio; i++)
-		for (k = 0; k < NBACKENDS; k++)
+		for (k = 0; k < REPORT_NBACKENDS; k++)
 			if (!strcmp(report_rec_backend(d->io[i].rec), report_backends[k]))
 				o.backends |= 1U << k;
-	for (k = 0; k < NBACKENDS; k++)
+	for (k = 0; k < REPORT_NBACKENDS; k++)
 		if (d->rep_backend && !strcmp(d->rep_backend, report_backends[k]) &&
 		    (o.backends & (1U << k)))
 			return;		/* the one picked was measured */
 	if (!o.backends)
 		return;
-	if (o.backends & BE_RAM)
+	if (o.backends & REPORT_BE_RAM)
 		d->rep_backend = "ram";
-	else if (o.backends & BE_NULL)
+	else if (o.backends & REPORT_BE_NULL)
 		d->rep_backend = "null";
-	else if (o.backends & BE_FILE)
+	else if (o.backends & REPORT_BE_FILE)
 		d->rep_backend = "file";
 	else
 		d->rep_backend = "file-direct";
@@ -227,7 +244,7 @@ bool report_conv_noisy(const struct report_data *d, const char *mode, unsigned i
 {
 	const struct json *c = conv_point(d, "roundtrip", mode, pages, conv_busy(d));
 
-	return json_num(c, "ns_median", 0) > NOISY_RATIO * json_num(c, "ns_min", INFINITY);
+	return json_num(c, "ns_median", 0) > REPORT_NOISY_RATIO * json_num(c, "ns_min", INFINITY);
 }
 
 /* bounce-bench median for (op, bytes), 1 thread; sizes between measured
@@ -271,7 +288,8 @@ static double bounce_ns(const struct report_data *d, const char *op, double byte
 static double guest_roundtrip(const struct report_data *d, unsigned int pages,
 			      const char **tr)
 {
-	static const char *const trs[2] = { "hypercall", "doorbell" };
+	static const enum gmem_abi_transport trs[2] = { GMEM_ABI_TRANSPORT_HYPERCALL,
+							GMEM_ABI_TRANSPORT_DOORBELL };
 	const struct json *r = report_results(d->convert), *c;
 	unsigned int t;
 
@@ -279,9 +297,10 @@ static double guest_roundtrip(const struct report_data *d, unsigned int pages,
 		for (c = r ? r->child : NULL; c; c = c->next)
 			if (!strcmp(json_str(c, "op", ""), "guest_roundtrip") &&
 			    !strcmp(json_str(c, "mode", ""), "inplace") &&
-			    !strcmp(json_str(c, "transport", ""), trs[t]) &&
+			    !strcmp(json_str(c, "transport", ""),
+				    gmem_abi_transport_name(trs[t])) &&
 			    json_num(c, "pages", 0) == pages) {
-				*tr = trs[t];
+				*tr = gmem_abi_transport_name(trs[t]);
 				return json_num(c, "ns_median", NAN);
 			}
 	return NAN;
@@ -292,7 +311,7 @@ static int crossover(const double *a, const double *c)
 {
 	int b, from = -1;
 
-	for (b = NBS - 1; b >= 0; b--) {
+	for (b = REPORT_NBS - 1; b >= 0; b--) {
 		if (!(a[b] < c[b]))
 			break;
 		from = b;
@@ -323,7 +342,7 @@ void report_build_model(const struct report_data *d, struct report_model *m)
 	m->busy = conv_busy(d);
 	m->guest_tr = NULL;
 	m->measured = true;
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		unsigned int pages = d->block_kib[b] / 4;
 		double bytes = d->block_kib[b] * 1024.0;
 
@@ -341,9 +360,9 @@ void report_build_model(const struct report_data *d, struct report_model *m)
 	}
 	/* Measurement where there is one at every size, never a mix. */
 	m->touched = true;
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		m->touched = m->touched && !isnan(m->touch[b]);
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		m->inplace[b] = (m->measured ? m->guest_rt[b] : m->synth[b]) +
 				(m->touched ? m->touch[b] : 0);
 	m->crossover_r = crossover(m->inplace, m->copy_r);
@@ -407,8 +426,8 @@ int report_best_protected(const struct report_data *d, unsigned int bs_kib, doub
 	int m, best = -1;
 
 	*iops = 0;
-	for (m = 1; m < NMODES; m++) {
-		double v = report_io_val(report_io_at(d, report_io_modes[m], bs_kib), BIO_F_IOPS);
+	for (m = 1; m < BENCH_IO_SWEEP_MODES; m++) {
+		double v = report_io_val(report_io_at(d, bench_io_sweep_names[m], bs_kib), BIO_F_IOPS);
 
 		if (v > *iops) {
 			*iops = v;
@@ -424,7 +443,7 @@ int report_io_crossover(const struct report_data *d, const char *tr)
 {
 	int b, from = -1, measured = 0;
 
-	for (b = NBS - 1; b >= 0; b--) {
+	for (b = REPORT_NBS - 1; b >= 0; b--) {
 		double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]), BIO_F_IOPS);
 		double ip = fmax(
 			report_io_val(report_io_at_tr(d, "inplace", d->block_kib[b], tr),
@@ -493,7 +512,7 @@ int report_ratio_ceiling(const struct report_data *d, const struct report_io_poi
 			 struct report_ratio *r)
 {
 	const struct report_io_point *s = shared_of(d, p);
-	double v[MAX_REPS];
+	double v[REPORT_MAX_REPS];
 	unsigned int i;
 
 	memset(r, 0, sizeof(*r));
@@ -519,7 +538,7 @@ int report_ratio_ceiling(const struct report_data *d, const struct report_io_poi
 int report_ratio_iops(const struct report_io_point *a, const struct report_io_point *b,
 		      struct report_ratio *r)
 {
-	double v[MAX_REPS];
+	double v[REPORT_MAX_REPS];
 	unsigned int i;
 
 	memset(r, 0, sizeof(*r));
@@ -536,7 +555,7 @@ int report_ratio_iops(const struct report_io_point *a, const struct report_io_po
 int report_ratio_best(const struct report_io_point *a, const struct report_io_point *const *of,
 		      unsigned int n, unsigned int need, struct report_ratio *r)
 {
-	double v[MAX_REPS], best;
+	double v[REPORT_MAX_REPS], best;
 	unsigned int i, k;
 
 	memset(r, 0, sizeof(*r));
@@ -574,7 +593,7 @@ int report_ratio_faster(const struct report_io_point *a, const struct report_io_
 double report_extra_ns(const struct report_data *d, const struct report_io_point *p)
 {
 	const struct report_io_point *s = shared_of(d, p);
-	double v[MAX_REPS];
+	double v[REPORT_MAX_REPS];
 	unsigned int i, n = 0;
 
 	if (!p || !s)

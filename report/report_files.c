@@ -140,7 +140,7 @@ int report_write_json(const struct report_data *d, const struct report_opts *o,
 		io_point(&w, &d->io[i]);
 	json_w_end(&w);
 	json_w_arr(&w, "model");
-	for (i = 0; i < NBS; i++)
+	for (i = 0; i < REPORT_NBS; i++)
 		model_row(&w, d, m, i);
 	json_w_end(&w);
 	json_w_end(&w);
@@ -260,7 +260,7 @@ static void write_model_dat(const struct report_data *d, const struct report_mod
 		   "(conversions with %u vCPU-like threads; idle: none; model_inplace: %s%s)\n",
 		m->busy, m->measured ? "guest-measured round trip" : "synthetic",
 		m->touched ? " + device touch" : "");
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		fprintf(f, "%u %.3f %.3f %.3f %.3f %.3f %.3f %.3f\n", d->block_kib[b],
 			m->conv[b] / 1e3, m->conv_d[b] / 1e3, m->copy_w[b] / 1e3, m->mcpy[b] / 1e3,
 			m->copy_r[b] / 1e3, m->conv_idle[b] / 1e3, m->inplace[b] / 1e3);
@@ -268,10 +268,11 @@ static void write_model_dat(const struct report_data *d, const struct report_mod
 }
 
 /* The in-place modes per transport in the throughput plot. */
-static const char *const tp_modes[] = { "inplace", "inplace-batch", "inplace-scatter",
-					"adaptive" };
-#define NTP	(sizeof(tp_modes) / sizeof(tp_modes[0]))
-#define MAX_TR	4
+static const enum gmem_abi_io_mode tp_list[] = {
+	GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_INPLACE_BATCH, GMEM_ABI_IO_INPLACE_SCATTER,
+	GMEM_ABI_IO_ADAPTIVE
+};
+#define NTP	(sizeof(tp_list) / sizeof(tp_list[0]))
 
 /* The default transport's name, then the others the sweep ran, at the
  * representative point. */
@@ -280,7 +281,7 @@ static unsigned int plot_transports(const struct report_data *d, const char **tr
 	unsigned int i, k, n = 0;
 	int b;
 
-	for (b = 0; b < NBS && !n; b++) {
+	for (b = 0; b < REPORT_NBS && !n; b++) {
 		const struct report_io_point *p = report_io_at(d, "inplace", d->block_kib[b]);
 
 		if (p)
@@ -297,7 +298,7 @@ static unsigned int plot_transports(const struct report_data *d, const char **tr
 			continue;
 		for (k = 0; k < n && strcmp(tr[k], t); k++)
 			;
-		if (k == n && n < MAX_TR)
+		if (k == n && n < REPORT_MAX_TR)
 			tr[n++] = t;
 	}
 	return n;
@@ -310,8 +311,10 @@ static unsigned int plot_transports(const struct report_data *d, const char **tr
 static void write_throughput_dat(const struct report_data *d, const char *dir,
 				 char *vars, size_t len)
 {
-	static const char *const fixed[3] = { "shared", "bounce", "persistent" };
-	const char *tr[MAX_TR];
+	static const enum gmem_abi_io_mode fixed_list[3] = {
+		GMEM_ABI_IO_SHARED, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_PERSISTENT
+	};
+	const char *fixed[3], *tp_modes[NTP], *tr[REPORT_MAX_TR];
 	unsigned int ntr = plot_transports(d, tr), c, t, ncol = 0;
 	char titles[1024] = "", dts[256] = "", lcs[256] = "";
 	size_t nt = 0, nd = 0, nl = 0;
@@ -320,6 +323,8 @@ static void write_throughput_dat(const struct report_data *d, const char *dir,
 
 	if (!f)
 		return;
+	report_mode_names(fixed, fixed_list, 3);
+	report_mode_names(tp_modes, tp_list, NTP);
 	fprintf(f, "# bs_kib then MB/s per column (- : not measured) (%s, qd %u, %u vCPU):",
 		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (c = 0; c < 3; c++) {
@@ -342,7 +347,7 @@ static void write_throughput_dat(const struct report_data *d, const char *dir,
 			ncol++;
 		}
 	fputc('\n', f);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		if (!report_io_at(d, "shared", d->block_kib[b]) &&
 		    !report_io_at(d, "bounce", d->block_kib[b]))
 			continue;
@@ -373,19 +378,20 @@ static void write_throughput_dat(const struct report_data *d, const char *dir,
 static unsigned int split_points(const struct report_data *d, unsigned int bs,
 				 const struct report_io_point **out, char (*names)[48])
 {
-	const char *tr[MAX_TR];
+	const char *tr[REPORT_MAX_TR];
 	unsigned int ntr = plot_transports(d, tr), n = 0, t;
 	int k;
 
-	for (k = 1; k < NMODES; k++)
+	for (k = 1; k < BENCH_IO_SWEEP_MODES; k++)
 		for (t = 0; t < (ntr ? ntr : 1); t++) {
-			const struct report_io_point *p = report_io_at_tr(d, report_io_modes[k], bs,
-									  t ? tr[t] : DEFAULT_TR);
+			const struct report_io_point *p =
+				report_io_at_tr(d, bench_io_sweep_names[k], bs,
+						t ? tr[t] : DEFAULT_TR);
 
-			if (!p || (t && strncmp(report_io_modes[k], "inplace", 7)))
+			if (!p || (t && strncmp(bench_io_sweep_names[k], "inplace", 7)))
 				continue;
 			out[n] = p;
-			snprintf(names[n++], 48, "%s%s%s", report_io_modes[k], t ? "/" : "",
+			snprintf(names[n++], 48, "%s%s%s", bench_io_sweep_names[k], t ? "/" : "",
 				 t ? tr[t] : "");
 		}
 	return n;
@@ -398,7 +404,7 @@ static void write_split_dat(const struct report_data *d, const char *dir, char *
 			    size_t len)
 {
 	FILE *c = report_open_in(dir, "cost_split.dat");
-	char panels[128] = "", names[NMODES * MAX_TR][48];
+	char panels[128] = "", names[BENCH_IO_SWEEP_MODES * REPORT_MAX_TR][48];
 	size_t np = 0;
 	bool dev = false;
 	int b;
@@ -411,8 +417,8 @@ static void write_split_dat(const struct report_data *d, const char *dir, char *
 		   "parts, each cost once) and the device's time per I/O (its thread: "
 		   "copy, faults on in-place pages; 0 where not recorded) (%s, qd %u, %u vCPU)\n",
 		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
-	for (b = 0; b < NBS; b++) {
-		const struct report_io_point *pts[NMODES * MAX_TR];
+	for (b = 0; b < REPORT_NBS; b++) {
+		const struct report_io_point *pts[BENCH_IO_SWEEP_MODES * REPORT_MAX_TR];
 		unsigned int n = split_points(d, d->block_kib[b], pts, names), i, rows = 0;
 
 		for (i = 0; i < n; i++) {
@@ -451,20 +457,22 @@ static void write_io_dat(const struct report_data *d, const char *dir)
 
 	if (!t)
 		return;
-	fprintf(t, "# bs_kib then per mode (shared bounce inplace inplace-batch "
-		   "adaptive inplace-scatter persistent): mbps p50_us p99_us  (%s, qd %u, "
-		   "%u vCPU)\n", report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
-	for (b = 0; b < NBS; b++) {
+	fprintf(t, "# bs_kib then per mode (");
+	for (k = 0; k < BENCH_IO_SWEEP_MODES; k++)
+		fprintf(t, "%s%s", k ? " " : "", bench_io_sweep_names[k]);
+	fprintf(t, "): mbps p50_us p99_us  (%s, qd %u, %u vCPU)\n",
+		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
+	for (b = 0; b < REPORT_NBS; b++) {
 		/* Only measured sizes: a NaN row would break the lines. */
-		for (k = 0; k < NMODES && !report_io_at(d, report_io_modes[k], d->block_kib[b]);
-		     k++)
+		for (k = 0; k < BENCH_IO_SWEEP_MODES &&
+			    !report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]); k++)
 			;
-		if (k == NMODES)
+		if (k == BENCH_IO_SWEEP_MODES)
 			continue;
 		fprintf(t, "%u", d->block_kib[b]);
-		for (k = 0; k < NMODES; k++) {
+		for (k = 0; k < BENCH_IO_SWEEP_MODES; k++) {
 			const struct report_io_point *p =
-				report_io_at(d, report_io_modes[k], d->block_kib[b]);
+				report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]);
 
 			fprintf(t, " %.3f %.3f %.3f", report_io_val(p, BIO_F_MBPS),
 				report_io_val(p, BIO_F_LAT_P50_US),
@@ -487,7 +495,7 @@ static double share_pct(const struct report_data *d, const struct report_io_poin
 }
 
 /* platform_<plat>.dat: per size, the share of the shared ceiling of each
- * path the profile allows (report_plat_paths) and of adaptive on it, then
+ * path the profile allows (report_paths) and of adaptive on it, then
  * adaptive over the best path run by run (the target's figure); the
  * columns with a figure into vars for platform.gp. */
 static void write_platform_dat(const struct report_data *d, const char *plat,
@@ -504,20 +512,22 @@ static void write_platform_dat(const struct report_data *d, const char *plat,
 	if (!f)
 		return;
 	fprintf(f, "# bs_kib then the share (%%) of the shared ceiling (median of the per-run "
-		   "ratios; - : not measured) of bounce persistent inplace inplace-batch "
-		   "adaptive, then adaptive over the best of those paths, run by run (median) "
+		   "ratios; - : not measured) of ");
+	for (c = 0; c < REPORT_NPATHS; c++)
+		fprintf(f, "%s ", bench_io_mode_name(report_paths[c]));
+	fprintf(f, "adaptive, then adaptive over the best of those paths, run by run (median) "
 		   "(platform %s; %s, qd %u, %u vCPU)\n",
 		plat, report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		struct report_ratio r;
 
 		if (!report_io_at(d, "shared", d->block_kib[b]))
 			continue;
 		fprintf(f, "%u", d->block_kib[b]);
-		for (c = 0; c <= NPATHS; c++) {
-			double v = share_pct(d, report_plat_point(d, c < NPATHS ?
-								  report_plat_paths[c] : "adaptive",
-								  d->block_kib[b], plat));
+		for (c = 0; c <= REPORT_NPATHS; c++) {
+			const char *mode = c < REPORT_NPATHS ? bench_io_mode_name(report_paths[c]) :
+							       "adaptive";
+			double v = share_pct(d, report_plat_point(d, mode, d->block_kib[b], plat));
 
 			fprintf(f, isnan(v) ? " -" : " %.3f", v);
 			has |= !isnan(v) << c;
@@ -528,19 +538,19 @@ static void write_platform_dat(const struct report_data *d, const char *plat,
 		has |= !isnan(r.med) << c;
 	}
 	fclose(f);
-	for (c = 0; c <= NPATHS; c++)
+	for (c = 0; c <= REPORT_NPATHS; c++)
 		if (has & (1U << c))
 			n += (size_t)snprintf(cols + n, sizeof(cols) - n, "%s%u", n ? " " : "",
 					      c + 2);
 	snprintf(vars, len, "plat='%s'; cols='%s'; ratio=%d", plat, cols,
-		 !!(has & (1U << (NPATHS + 1))));
+		 !!(has & (1U << (REPORT_NPATHS + 1))));
 }
 
 void report_plots(const struct report_data *d, const struct report_model *m, const char *dir)
 {
 	char title[400], host[400], tvars[1600] = "", svars[400] = "", mvars[200];
-	char pvars[NPLATS][64];
-	const char *pl[NPLATS];
+	char pvars[PLAT_MAX][64];
+	const char *pl[PLAT_MAX];
 	unsigned int np = 0, k;
 
 	snprintf(title, sizeof(title), "%s, qd %u, %u vCPU", report_backend_label(d->rep_backend),

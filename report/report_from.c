@@ -124,7 +124,7 @@ static void add_sel(unsigned int *vals, unsigned int *n, unsigned int v)
 
 	for (i = 0; i < *n && vals[i] != v; i++)
 		;
-	if (i == *n && *n < MAX_SEL)
+	if (i == *n && *n < REPORT_MAX_SEL)
 		vals[(*n)++] = v;
 }
 
@@ -136,14 +136,14 @@ static void saved_io(struct report_data *d, struct report_opts *o, struct json *
 
 	o->nqd = o->nvcpus = 0;
 	o->backends = 0;
-	while (io && (p = io->child) && d->nio < MAX_IO) {
+	while (io && (p = io->child) && d->nio < REPORT_MAX_IO) {
 		struct report_io_point *pt = &d->io[d->nio++];
 		struct json *runs, *r;
 
 		io->child = p->next;
 		p->next = NULL;
 		runs = detach(p, "iops_runs");
-		for (r = runs ? runs->child : NULL; r && pt->nreps < MAX_REPS; r = r->next) {
+		for (r = runs ? runs->child : NULL; r && pt->nreps < REPORT_MAX_REPS; r = r->next) {
 			pt->ceil[pt->nreps] = NAN;
 			pt->iops[pt->nreps++] = r->num;
 		}
@@ -161,7 +161,7 @@ static void saved_io(struct report_data *d, struct report_opts *o, struct json *
 		pt->rec = p;
 		add_sel(o->qd, &o->nqd, (unsigned int)bench_io_num(p, BIO_F_QD, 0));
 		add_sel(o->vcpus, &o->nvcpus, (unsigned int)bench_io_num(p, BIO_F_VCPUS, 1));
-		for (i = 0; i < NBACKENDS; i++)
+		for (i = 0; i < REPORT_NBACKENDS; i++)
 			if (!strcmp(report_rec_backend(p), report_backends[i]))
 				o->backends |= 1U << i;
 	}
@@ -171,7 +171,7 @@ static void saved_io(struct report_data *d, struct report_opts *o, struct json *
 		o->vcpus[0] = 1;
 		o->vcpus[1] = 2;
 		o->nqd = o->nvcpus = 2;
-		o->backends = BE_NULL;
+		o->backends = REPORT_BE_NULL;
 	}
 }
 
@@ -180,10 +180,10 @@ static int saved_run(struct report_data *d, struct report_opts *o, struct json *
 	const struct json *model = json_get(j, "model"), *m, *s;
 	unsigned int b = 0;
 
-	for (m = model && model->type == JSON_ARR ? model->child : NULL; m && b < NBS;
+	for (m = model && model->type == JSON_ARR ? model->child : NULL; m && b < REPORT_NBS;
 	     m = m->next)
 		d->block_kib[b++] = (unsigned int)(json_num(m, "bs", 0) / 1024);
-	if (b != NBS || m)
+	if (b != REPORT_NBS || m)
 		return -EINVAL;
 	o->reps = (unsigned int)json_num(j, "io_reps", 0);
 	o->io_runtime = json_num(j, "io_runtime_s", 0);
@@ -202,7 +202,7 @@ static int saved_run(struct report_data *d, struct report_opts *o, struct json *
 	}
 	report_read_probe(d);
 	s = json_get(j, "skipped");
-	for (s = s ? s->child : NULL; s && d->nskipped < MAX_SKIPPED; s = s->next)
+	for (s = s ? s->child : NULL; s && d->nskipped < REPORT_MAX_SKIPPED; s = s->next)
 		snprintf(d->skipped[d->nskipped++], sizeof(d->skipped[0]), "%s",
 			 s->str ? s->str : "");
 	saved_io(d, o, json_get(j, "io"));

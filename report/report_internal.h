@@ -13,13 +13,21 @@
 #ifndef GMEMKIT_REPORT_INTERNAL_H
 #define GMEMKIT_REPORT_INTERNAL_H
 
+#include "gmemkit/adapt.h"
+#include "gmemkit/bench_io.h"
 #include "gmemkit/bench_io_fields.h"
+#include "gmemkit/platform.h"
 #include "report.h"
 
-#define NOISY_RATIO	1.5	/* median/min (micro) or max/min (io) above: noisy */
+/* The transports the points of a mode may have run over: the default and
+ * each of gmemkit/abi.h's list (the default's again, named). */
+#define REPORT_MAX_TR	GMEM_ABI_TRANSPORT_MAX
 
-/* The io-bench modes, in the order of the tables. */
-extern const char *const report_io_modes[NMODES];
+#define REPORT_NOISY_RATIO	1.5	/* median/min (micro) or max/min (io) above: noisy */
+
+/* The io-bench modes, in the order of the tables: bench_io_sweep_names[],
+ * shared first, then the protected ones (k from 1). */
+_Static_assert(BENCH_IO_SWEEP_SHARED == 0, "shared is the report's first mode");
 
 /* A record's backend as the sweep names it (file-direct: file, O_DIRECT). */
 const char *report_rec_backend(const struct json *rec);
@@ -37,14 +45,14 @@ bool report_verdict_backend(const struct report_data *d);
  * io-bench sweep uses.
  */
 struct report_model {
-	double conv[NBS], conv_d[NBS], conv_idle[NBS], base[NBS];
-	double copy_w[NBS], copy_r[NBS], mcpy[NBS];
+	double conv[REPORT_NBS], conv_d[REPORT_NBS], conv_idle[REPORT_NBS], base[REPORT_NBS];
+	double copy_w[REPORT_NBS], copy_r[REPORT_NBS], mcpy[REPORT_NBS];
 	double exit_ns;			/* an empty doorbell round trip, or NAN */
-	double guest_rt[NBS];		/* guest-measured share + unshare, or NAN */
-	double synth[NBS];		/* conv + 2 exits (conv alone without KVM) */
-	double touch[NBS];		/* the device's touch of the converted pages
+	double guest_rt[REPORT_NBS];		/* guest-measured share + unshare, or NAN */
+	double synth[REPORT_NBS];		/* conv + 2 exits (conv alone without KVM) */
+	double touch[REPORT_NBS];		/* the device's touch of the converted pages
 					 * per I/O, measured end to end (NAN: not) */
-	double inplace[NBS];		/* guest_rt where measured, else synth;
+	double inplace[REPORT_NBS];		/* guest_rt where measured, else synth;
 					 * plus touch where measured */
 	const char *guest_tr;		/* transport of guest_rt */
 	bool measured;			/* inplace[] is guest_rt */
@@ -121,11 +129,17 @@ double report_dev_ns(const struct report_io_point *p);
  * size; -1 never, -2 nothing measured. */
 int report_io_crossover(const struct report_data *d, const char *tr);
 
+/* report_data.c: the protected paths in the order of the tables (bounce,
+ * persistent, in place per request and in batches: those adaptive chooses
+ * among, gmemkit/adapt.h), and the two in-place ones. */
+#define REPORT_NPATHS	ADAPT_PATHS
+extern const enum gmem_abi_io_mode report_paths[REPORT_NPATHS];
+#define REPORT_NIP	2
+extern const enum gmem_abi_io_mode report_ip_modes[REPORT_NIP];
+/* The names of the n modes m[], into names[]. */
+void report_mode_names(const char **names, const enum gmem_abi_io_mode *m, unsigned int n);
+
 /* report_platform.c: the platform profiles and conversion models */
-#define NPLATS	5	/* ideal pkvm tdx snp cca */
-#define NPATHS	4	/* the protected paths adaptive chooses among */
-extern const char *const report_plat_paths[NPATHS];	/* bounce persistent inplace
-							 * inplace-batch */
 void report_platforms(FILE *f, const struct report_data *d);
 void report_platforms_verdict(FILE *f, const struct report_data *d);
 /* The point of a path or of adaptive at bs on plat (lazy model; bounce and
@@ -138,7 +152,7 @@ const struct report_io_point *report_plat_point(const struct report_data *d, con
 int report_plat_adaptive_ratio(const struct report_data *d, unsigned int bs, const char *plat,
 			       struct report_ratio *r);
 /* The profiles with a plot, platform_<name>.svg (where report.md has the
- * per-platform section), into out[NPLATS]; how many. */
+ * per-platform section), into out[PLAT_MAX]; how many. */
 unsigned int report_platform_plots(const struct report_data *d, const char **out);
 
 /* report_files.c */

@@ -19,12 +19,6 @@
 #include "gmemkit/platform.h"
 #include "report_internal.h"
 
-static const char *const plats[NPLATS] = { "ideal", "pkvm", "tdx", "snp", "cca" };
-static const char *const ip_modes[] = { "inplace", "inplace-batch" };
-const char *const report_plat_paths[NPATHS] = {
-	"bounce", "persistent", "inplace", "inplace-batch"
-};
-
 /* What a figure of the named platform leaves out (platform.h). */
 static const char *plat_not_modelled_name(const char *name)
 {
@@ -72,8 +66,10 @@ const struct report_io_point *report_plat_point(const struct report_data *d, con
 static const struct report_io_point *best_ip(const struct report_data *d, unsigned int bs,
 					     const char *plat, const char *model)
 {
-	const struct report_io_point *a = variant_at(d, ip_modes[0], bs, plat, model);
-	const struct report_io_point *b = variant_at(d, ip_modes[1], bs, plat, model);
+	const struct report_io_point *a =
+		variant_at(d, bench_io_mode_name(report_ip_modes[0]), bs, plat, model);
+	const struct report_io_point *b =
+		variant_at(d, bench_io_mode_name(report_ip_modes[1]), bs, plat, model);
 
 	if (!a || (b && report_io_val(b, BIO_F_IOPS) > report_io_val(a, BIO_F_IOPS)))
 		return b;
@@ -84,7 +80,7 @@ static bool measured(const struct report_data *d, const char *plat, const char *
 {
 	unsigned int b;
 
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		if (best_ip(d, d->block_kib[b], plat, model))
 			return true;
 	return false;
@@ -100,13 +96,13 @@ static const char *cheapest(const struct report_data *d, unsigned int bs, const 
 	unsigned int k;
 
 	*iops = 0;
-	for (k = 0; k < NPATHS; k++) {
-		double v = report_io_val(report_plat_point(d, report_plat_paths[k], bs, plat),
-					 BIO_F_IOPS);
+	for (k = 0; k < REPORT_NPATHS; k++) {
+		const char *path = bench_io_mode_name(report_paths[k]);
+		double v = report_io_val(report_plat_point(d, path, bs, plat), BIO_F_IOPS);
 
 		if (v > *iops) {
 			*iops = v;
-			best = report_plat_paths[k];
+			best = path;
 		}
 	}
 	return best;
@@ -115,12 +111,13 @@ static const char *cheapest(const struct report_data *d, unsigned int bs, const 
 int report_plat_adaptive_ratio(const struct report_data *d, unsigned int bs, const char *plat,
 			       struct report_ratio *r)
 {
-	const struct report_io_point *of[NPATHS];
+	const struct report_io_point *of[REPORT_NPATHS];
 	unsigned int k;
 
-	for (k = 0; k < NPATHS; k++)
-		of[k] = report_plat_point(d, report_plat_paths[k], bs, plat);
-	return report_ratio_best(report_plat_point(d, "adaptive", bs, plat), of, NPATHS, 0, r);
+	for (k = 0; k < REPORT_NPATHS; k++)
+		of[k] = report_plat_point(d, bench_io_mode_name(report_paths[k]), bs, plat);
+	return report_ratio_best(report_plat_point(d, "adaptive", bs, plat), of, REPORT_NPATHS, 0,
+				 r);
 }
 
 /* First size from which in place (best of the two) stays ahead of bounce:
@@ -129,7 +126,7 @@ static int crossover(const struct report_data *d, const char *plat, const char *
 {
 	int b, from = -1, n = 0;
 
-	for (b = NBS - 1; b >= 0; b--) {
+	for (b = REPORT_NBS - 1; b >= 0; b--) {
 		double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]), BIO_F_IOPS);
 		double ip = report_io_val(best_ip(d, d->block_kib[b], plat, model), BIO_F_IOPS);
 
@@ -171,7 +168,7 @@ static double check_model(const struct report_data *d)
 	double worst = NAN;
 	unsigned int b;
 
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		const struct report_io_point *a = report_io_at(d, "inplace", d->block_kib[b]);
 		const struct report_io_point *q =
 			report_io_at_tr(d, "inplace", d->block_kib[b], "queue");
@@ -197,7 +194,7 @@ static int projected(const struct report_data *d, const char *plat, double c)
 {
 	int b, from = -1, n = 0;
 
-	for (b = NBS - 1; b >= 0; b--) {
+	for (b = REPORT_NBS - 1; b >= 0; b--) {
 		const struct report_io_point *p =
 			variant_at(d, "inplace", d->block_kib[b], plat, "lazy");
 		double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]),
@@ -223,7 +220,7 @@ static unsigned int top_kib(const struct report_data *d, const char *plat, const
 {
 	int b;
 
-	for (b = NBS - 1; b >= 0; b--)
+	for (b = REPORT_NBS - 1; b >= 0; b--)
 		if (variant_at(d, "inplace", d->block_kib[b], plat, model))
 			return d->block_kib[b];
 	return 0;
@@ -266,8 +263,8 @@ static unsigned int other_platforms(const struct report_data *d)
 {
 	unsigned int k, n = 0;
 
-	for (k = 1; k < NPLATS; k++)
-		n += measured(d, plats[k], "lazy");
+	for (k = 1; k < PLAT_MAX; k++)
+		n += measured(d, plat_names[k], "lazy");
 	return n;
 }
 
@@ -280,14 +277,15 @@ static unsigned int adaptive_sizes(const struct report_data *d, const char *plat
 	struct report_ratio r;
 
 	*missing = *below = 0;
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		if (!report_plat_adaptive_ratio(d, d->block_kib[b], plat, &r)) {
 			seen |= 1U << b;
 			*below |= (r.med < 0.9) << b;
 			continue;
 		}
-		for (k = 0; k < NPATHS; k++)
-			if (report_plat_point(d, report_plat_paths[k], d->block_kib[b], plat))
+		for (k = 0; k < REPORT_NPATHS; k++)
+			if (report_plat_point(d, bench_io_mode_name(report_paths[k]),
+					      d->block_kib[b], plat))
 				*missing |= 1U << b;
 	}
 	return seen;
@@ -301,7 +299,7 @@ static void put_sizes(FILE *f, const struct report_data *d, const char *plat,
 	unsigned int b, n = 0;
 	struct report_ratio r;
 
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		if (!(mask & (1U << b)))
 			continue;
 		fprintf(f, "%s %u KiB", n++ ? "," : "", d->block_kib[b]);
@@ -344,7 +342,7 @@ static void cheapest_verdict(FILE *f, const struct report_data *d, const char *p
 	unsigned int b, n = 0;
 
 	fprintf(f, "Cheapest protected path:");
-	for (b = 0; b < NBS; b += 2) {
+	for (b = 0; b < REPORT_NBS; b += 2) {
 		double iops, ceil = report_io_val(report_io_at(d, "shared", d->block_kib[b]),
 						  BIO_F_IOPS);
 		const char *best = cheapest(d, d->block_kib[b], plat, &iops);
@@ -366,22 +364,22 @@ void report_platforms_verdict(FILE *f, const struct report_data *d)
 	if (!other_platforms(d))
 		return;
 	fprintf(f, "\n");
-	for (k = 0; k < NPLATS; k++) {
+	for (k = 0; k < PLAT_MAX; k++) {
 		int c;
 
-		if (!measured(d, plats[k], "lazy"))
+		if (!measured(d, plat_names[k], "lazy"))
 			continue;
-		c = crossover(d, plats[k], "lazy");
-		fprintf(f, "- **%s**: in place beats bouncing ", plats[k]);
-		put_crossover(f, d, c, plats[k], "lazy");
+		c = crossover(d, plat_names[k], "lazy");
+		fprintf(f, "- **%s**: in place beats bouncing ", plat_names[k]);
+		put_crossover(f, d, c, plat_names[k], "lazy");
 		if (c != 0) {
 			fprintf(f, "; ");
-			deciding(f, d, plats[k]);
+			deciding(f, d, plat_names[k]);
 		}
 		fprintf(f, ".\n  ");
-		cheapest_verdict(f, d, plats[k]);
+		cheapest_verdict(f, d, plat_names[k]);
 		fprintf(f, "  ");
-		adaptive_verdict(f, d, plats[k]);
+		adaptive_verdict(f, d, plat_names[k]);
 	}
 }
 
@@ -399,29 +397,29 @@ static void table(FILE *f, const struct report_data *d)
 	unsigned int k, b;
 
 	fprintf(f, "\n| platform | calls per I/O at 4 KiB / 1 MiB (both directions) |");
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		fprintf(f, " %u KiB in place / bounce |", d->block_kib[b]);
 	fprintf(f, "\n|---|---:|");
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		fprintf(f, "---:|");
 	fprintf(f, "\n");
-	for (k = 0; k < NPLATS; k++) {
-		if (!measured(d, plats[k], "lazy"))
+	for (k = 0; k < PLAT_MAX; k++) {
+		if (!measured(d, plat_names[k], "lazy"))
 			continue;
-		fprintf(f, "| %s | ", plats[k]);
+		fprintf(f, "| %s | ", plat_names[k]);
 		put(f, "%.1f",
-		    report_io_val(variant_at(d, "inplace", d->block_kib[0], plats[k], "lazy"),
+		    report_io_val(variant_at(d, "inplace", d->block_kib[0], plat_names[k], "lazy"),
 				  BIO_F_CONV_CALLS_PER_IO));
 		fprintf(f, " / ");
 		put(f, "%.1f",
-		    report_io_val(variant_at(d, "inplace", d->block_kib[NBS - 1], plats[k], "lazy"),
-				  BIO_F_CONV_CALLS_PER_IO));
+		    report_io_val(variant_at(d, "inplace", d->block_kib[REPORT_NBS - 1],
+					     plat_names[k], "lazy"), BIO_F_CONV_CALLS_PER_IO));
 		fprintf(f, " |");
-		for (b = 0; b < NBS; b++) {
-			double ip = report_io_val(best_ip(d, d->block_kib[b], plats[k], "lazy"),
-						  BIO_F_IOPS);
-			double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]),
-						  BIO_F_IOPS);
+		for (b = 0; b < REPORT_NBS; b++) {
+			double ip = report_io_val(best_ip(d, d->block_kib[b], plat_names[k],
+								  "lazy"), BIO_F_IOPS);
+			double bn =
+				report_io_val(report_io_at(d, "bounce", d->block_kib[b]), BIO_F_IOPS);
 
 			fprintf(f, " ");
 			put(f, "%.0f", ip);
@@ -441,10 +439,10 @@ static void size_head(FILE *f, const struct report_data *d, const char *what)
 	unsigned int b;
 
 	fprintf(f, "| platform |");
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		fprintf(f, " %u KiB%s |", d->block_kib[b], what);
 	fprintf(f, "\n|---|");
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		fprintf(f, "---:|");
 	fprintf(f, "\n");
 }
@@ -460,18 +458,19 @@ static void adaptive_best_table(FILE *f, const struct report_data *d)
 		   "runs), then adaptive over the best run by run (median; `**`: under "
 		   "0.9x; `-`: not measured):\n\n");
 	size_head(f, d, " adaptive / best");
-	for (k = 0; k < NPLATS; k++) {
-		if (!measured(d, plats[k], "lazy"))
+	for (k = 0; k < PLAT_MAX; k++) {
+		if (!measured(d, plat_names[k], "lazy"))
 			continue;
-		fprintf(f, "| %s |", plats[k]);
-		for (b = 0; b < NBS; b++) {
+		fprintf(f, "| %s |", plat_names[k]);
+		for (b = 0; b < REPORT_NBS; b++) {
 			const struct report_io_point *a =
-				report_plat_point(d, "adaptive", d->block_kib[b], plats[k]);
+				report_plat_point(d, "adaptive", d->block_kib[b], plat_names[k]);
 			double best;
-			const char *path = cheapest(d, d->block_kib[b], plats[k], &best);
+			const char *path = cheapest(d, d->block_kib[b], plat_names[k], &best);
 			struct report_ratio r;
 
-			if (!path || report_plat_adaptive_ratio(d, d->block_kib[b], plats[k], &r))
+			if (!path ||
+			    report_plat_adaptive_ratio(d, d->block_kib[b], plat_names[k], &r))
 				fprintf(f, " - |");
 			else
 				fprintf(f, " %.0f / %.0f %s (%s%.2fx%s) |",
@@ -488,17 +487,17 @@ unsigned int report_platform_plots(const struct report_data *d, const char **out
 {
 	unsigned int k, b, n = 0;
 
-	for (b = 0; b < NBS && !report_io_at(d, "shared", d->block_kib[b]); b++)
+	for (b = 0; b < REPORT_NBS && !report_io_at(d, "shared", d->block_kib[b]); b++)
 		;
-	for (k = 0; k < NPLATS && b < NBS && other_platforms(d); k++)
-		if (measured(d, plats[k], "lazy"))
-			out[n++] = plats[k];
+	for (k = 0; k < PLAT_MAX && b < REPORT_NBS && other_platforms(d); k++)
+		if (measured(d, plat_names[k], "lazy"))
+			out[n++] = plat_names[k];
 	return n;
 }
 
 static void plot_refs(FILE *f, const struct report_data *d)
 {
-	const char *pl[NPLATS];
+	const char *pl[PLAT_MAX];
 	unsigned int k, n = report_platform_plots(d, pl), missing, below;
 
 	for (k = 0; k < n; k++)
@@ -518,13 +517,13 @@ static void split(FILE *f, const struct report_data *d)
 		   "or ring, host work) / the copy that keeps the data (tdx, snp, cca) / "
 		   "the device's side (beside the vCPU's):\n\n");
 	size_head(f, d, "");
-	for (k = 0; k < NPLATS; k++) {
-		if (!measured(d, plats[k], "lazy"))
+	for (k = 0; k < PLAT_MAX; k++) {
+		if (!measured(d, plat_names[k], "lazy"))
 			continue;
-		fprintf(f, "| %s |", plats[k]);
-		for (b = 0; b < NBS; b++) {
+		fprintf(f, "| %s |", plat_names[k]);
+		for (b = 0; b < REPORT_NBS; b++) {
 			const struct report_io_point *p = variant_at(d, "inplace", d->block_kib[b],
-								     plats[k], "lazy");
+								     plat_names[k], "lazy");
 
 			fprintf(f, " ");
 			put(f, "%.1f", report_io_val(p, BIO_F_CONV_NS_PER_IO) / 1e3);
@@ -569,15 +568,16 @@ static void projection(FILE *f, const struct report_data *d)
 	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
 		fprintf(f, "---|");
 	fprintf(f, "\n");
-	for (k = 0; k < NPLATS; k++) {
-		if (!measured(d, plats[k], "lazy"))
+	for (k = 0; k < PLAT_MAX; k++) {
+		if (!measured(d, plat_names[k], "lazy"))
 			continue;
-		fprintf(f, "| %s | ", plats[k]);
-		put_crossover(f, d, crossover(d, plats[k], "lazy"), plats[k], "lazy");
+		fprintf(f, "| %s | ", plat_names[k]);
+		put_crossover(f, d, crossover(d, plat_names[k], "lazy"), plat_names[k], "lazy");
 		fprintf(f, " |");
 		for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
 			fprintf(f, " ");
-			put_crossover(f, d, projected(d, plats[k], named[i]), plats[k], "lazy");
+			put_crossover(f, d, projected(d, plat_names[k], named[i]), plat_names[k],
+				      "lazy");
 			fprintf(f, " |");
 		}
 		fprintf(f, "\n");
@@ -598,17 +598,17 @@ static void models(FILE *f, const struct report_data *d)
 		   "huge: eager on 2 MiB pages (each conversion exposes whole 2 MiB pages: the "
 		   "bytes shared per I/O in brackets). In place (the faster of per request and "
 		   "batched), IOPS:\n\n| model |");
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		fprintf(f, " %u KiB |", d->block_kib[b]);
 	fprintf(f, "\n|---|");
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		fprintf(f, "---:|");
 	fprintf(f, "\n");
 	for (k = 0; k < 3; k++) {
 		if (!measured(d, "ideal", mods[k]))
 			continue;
 		fprintf(f, "| %s |", mods[k]);
-		for (b = 0; b < NBS; b++) {
+		for (b = 0; b < REPORT_NBS; b++) {
 			const struct report_io_point *p =
 				best_ip(d, d->block_kib[b], "ideal", mods[k]);
 

@@ -44,7 +44,7 @@ void report_model_table(FILE *f, const struct report_data *d, const struct repor
 		   "in place / bounce read | in place / bounce write |\n"
 		   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
 		m->busy, m->busy == 1 ? "" : "s");
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		report_fmt_us(a, sizeof(a), m->conv[b]);
 		report_fmt_us(i0, sizeof(i0), m->conv_idle[b]);
 		report_fmt_us(b2, sizeof(b2), m->conv_d[b]);
@@ -86,7 +86,7 @@ static void exposure(FILE *f, const struct report_data *d)
 	const struct report_io_point *bn = NULL, *ps = NULL;
 	int b;
 
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		bn = report_io_at(d, "bounce", d->block_kib[b]) ?
 		     report_io_at(d, "bounce", d->block_kib[b]) : bn;
 		ps = report_io_at(d, "persistent", d->block_kib[b]) ?
@@ -116,18 +116,18 @@ void report_io_table(FILE *f, const struct report_data *d)
 	fprintf(f, "\nIOPS, %s, randread, qd %u, %u vCPU (median of the runs; "
 		   "`~` marks a noisy point, max/min > %.1f):\n\n| block |",
 		report_backend_label(d->rep_backend),
-		d->rep_qd, d->rep_vcpus, NOISY_RATIO);
-	for (k = 0; k < NMODES; k++)
-		fprintf(f, " %s |", report_io_modes[k]);
+		d->rep_qd, d->rep_vcpus, REPORT_NOISY_RATIO);
+	for (k = 0; k < BENCH_IO_SWEEP_MODES; k++)
+		fprintf(f, " %s |", bench_io_sweep_names[k]);
 	fprintf(f, "\n|---:|");
-	for (k = 0; k < NMODES; k++)
+	for (k = 0; k < BENCH_IO_SWEEP_MODES; k++)
 		fprintf(f, "---:|");
 	fputc('\n', f);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
-		for (k = 0; k < NMODES; k++) {
+		for (k = 0; k < BENCH_IO_SWEEP_MODES; k++) {
 			const struct report_io_point *p =
-				report_io_at(d, report_io_modes[k], d->block_kib[b]);
+				report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]);
 			double lo = INFINITY, hi = 0;
 			unsigned int r;
 
@@ -139,7 +139,7 @@ void report_io_table(FILE *f, const struct report_data *d)
 				fprintf(f, " - |");
 			else
 				fprintf(f, " %.0f%s |", report_io_val(p, BIO_F_IOPS),
-					lo > 0 && hi / lo > NOISY_RATIO ? "~" : "");
+					lo > 0 && hi / lo > REPORT_NOISY_RATIO ? "~" : "");
 		}
 		fputc('\n', f);
 	}
@@ -163,7 +163,7 @@ void report_adaptive_table(FILE *f, const struct report_data *d)
 		   "adaptive / fastest | adaptive bounced / in place / persistent | target |\n"
 		   "|---:|---:|---:|---:|---:|---:|---:|---:|:--|\n",
 		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		const struct report_io_point *pa = report_io_at(d, "adaptive", d->block_kib[b]);
 		const struct report_io_point *pb = report_io_at(d, "bounce", d->block_kib[b]);
 		const struct report_io_point *pi = report_io_at(d, "inplace", d->block_kib[b]);
@@ -237,10 +237,10 @@ void report_split_table(FILE *f, const struct report_data *d)
 		   "device faults |\n"
 		   "|---:|:--|---:|---:|---:|---:|---:|---:|---:|---:|\n",
 		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
-	for (b = 0; b < NBS; b++)
-		for (k = 1; k < NMODES; k++) {
+	for (b = 0; b < REPORT_NBS; b++)
+		for (k = 1; k < BENCH_IO_SWEEP_MODES; k++) {
 			const struct report_io_point *p =
-				report_io_at(d, report_io_modes[k], d->block_kib[b]);
+				report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]);
 			struct bench_cost_split sp;
 			double nf = report_io_val(p, BIO_F_DEV_FAULTS_PER_IO);
 
@@ -254,7 +254,7 @@ void report_split_table(FILE *f, const struct report_data *d)
 			if (bench_cost_split_record(p->rec, &sp)) {
 				fprintf(f, "| %u KiB | %s | not split (record without the vCPU "
 					   "time) | | | | | | %s | %s |\n", d->block_kib[b],
-					report_io_modes[k], dv, fl);
+					bench_io_sweep_names[k], dv, fl);
 				continue;
 			}
 			report_fmt_us(t, sizeof(t), sp.total);
@@ -264,7 +264,7 @@ void report_split_table(FILE *f, const struct report_data *d)
 			report_fmt_us(e, sizeof(e), sp.copy);
 			report_fmt_us(u, sizeof(u), sp.unaccounted);
 			fprintf(f, "| %u KiB | %s | %s | %s | %s | %s | %s | %s%s | %s | %s |\n",
-				d->block_kib[b], report_io_modes[k], t, a, b2, c, e, u,
+				d->block_kib[b], bench_io_sweep_names[k], t, a, b2, c, e, u,
 				sp.scaled ? " (parts scaled to fit)" : "", dv, fl);
 		}
 }
@@ -316,10 +316,11 @@ static void share_cell(FILE *f, const struct report_data *d, const struct report
  */
 void report_ratio_table(FILE *f, const struct report_data *d)
 {
-	static const char *const ip_modes[2] = { "inplace", "inplace-batch" };
-	const char *tr[4];
-	unsigned int ntr = swept_transports(d, tr, 4), i, m, noise = 0, rem = 0;
+	const char *ip_modes[REPORT_NIP], *tr[REPORT_MAX_TR];
+	unsigned int ntr = swept_transports(d, tr, REPORT_MAX_TR), i, m, noise = 0, rem = 0;
 	int b, k;
+
+	report_mode_names(ip_modes, report_ip_modes, REPORT_NIP);
 
 	fprintf(f, "\nShare of the `shared` ceiling, run by run (%s, qd %u, %u vCPU; %s; "
 		   "median of the per-run ratios, min-max in brackets; `*`: runs measured "
@@ -330,26 +331,26 @@ void report_ratio_table(FILE *f, const struct report_data *d)
 		"measured beside it" :
 		"an older sweep that ran each mode's runs back to back: the i-th runs "
 		"paired");
-	for (k = 1; k < NMODES; k++)
-		fprintf(f, " %s |", report_io_modes[k]);
+	for (k = 1; k < BENCH_IO_SWEEP_MODES; k++)
+		fprintf(f, " %s |", bench_io_sweep_names[k]);
 	for (i = 1; i < ntr; i++)
-		for (m = 0; m < 2; m++)
+		for (m = 0; m < REPORT_NIP; m++)
 			fprintf(f, " %s (%s) |", ip_modes[m], tr[i]);
 	fprintf(f, "\n|---:|");
-	for (k = 1; k < NMODES; k++)
+	for (k = 1; k < BENCH_IO_SWEEP_MODES; k++)
 		fprintf(f, "---:|");
 	for (i = 1; i < ntr; i++)
 		fprintf(f, "---:|---:|");
 	fputc('\n', f);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		if (!report_io_at(d, "shared", d->block_kib[b]))
 			continue;
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
-		for (k = 1; k < NMODES; k++)
-			share_cell(f, d, report_io_at(d, report_io_modes[k], d->block_kib[b]),
+		for (k = 1; k < BENCH_IO_SWEEP_MODES; k++)
+			share_cell(f, d, report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]),
 				   &noise, &rem);
 		for (i = 1; i < ntr; i++)
-			for (m = 0; m < 2; m++)
+			for (m = 0; m < REPORT_NIP; m++)
 				share_cell(f, d,
 					   report_io_at_tr(d, ip_modes[m], d->block_kib[b], tr[i]),
 					   &noise, &rem);
@@ -361,21 +362,21 @@ void report_ratio_table(FILE *f, const struct report_data *d)
 	fprintf(f, ".\n\nIn place over bounce, IOPS run by run (median, min-max; "
 		   "above 1: in place ahead):\n\n| block |");
 	for (i = 0; i < (ntr ? ntr : 1); i++)
-		for (m = 0; m < 2; m++)
+		for (m = 0; m < REPORT_NIP; m++)
 			fprintf(f, " %s%s%s%s / bounce |", ip_modes[m], ntr ? " (" : "",
 				ntr ? tr[i] : "", ntr ? ")" : "");
 	fprintf(f, "\n|---:|");
 	for (i = 0; i < (ntr ? ntr : 1); i++)
 		fprintf(f, "---:|---:|");
 	fputc('\n', f);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		const struct report_io_point *bn = report_io_at(d, "bounce", d->block_kib[b]);
 
 		if (!bn)
 			continue;
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
 		for (i = 0; i < (ntr ? ntr : 1); i++)
-			for (m = 0; m < 2; m++) {
+			for (m = 0; m < REPORT_NIP; m++) {
 				struct report_ratio r;
 
 				if (report_ratio_iops(report_io_at_tr(d, ip_modes[m],
@@ -430,7 +431,7 @@ void report_model_vs_e2e(FILE *f, const struct report_data *d, const struct repo
 		m->touched ? "round trip + device touch" :
 		"round trip; the device's touch not measured by this run", d->rep_qd);
 	big[0] = 0;
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		double ei_ns = report_extra_ns(d, report_io_at(d, "inplace", d->block_kib[b]));
 		double eb_ns = report_extra_ns(d, report_io_at(d, "bounce", d->block_kib[b]));
 		double gi = gap_of(ei_ns, m->inplace[b]), gb = gap_of(eb_ns, m->copy_r[b]);
@@ -471,18 +472,23 @@ void report_model_vs_e2e(FILE *f, const struct report_data *d, const struct repo
  * null the overhead-only point, file real storage. */
 void report_backends_table(FILE *f, const struct report_data *d)
 {
-	static const char *const cols[] = { "shared", "bounce", "persistent", "inplace",
-					    "inplace-batch" };
+	static const enum gmem_abi_io_mode col_modes[] = {
+		GMEM_ABI_IO_SHARED, GMEM_ABI_IO_BOUNCE, GMEM_ABI_IO_PERSISTENT,
+		GMEM_ABI_IO_INPLACE, GMEM_ABI_IO_INPLACE_BATCH
+	};
+	const char *cols[sizeof(col_modes) / sizeof(col_modes[0])];
 	unsigned int k, c;
 	int b;
 
-	for (k = 0; k < NBACKENDS; k++) {
+	report_mode_names(cols, col_modes, sizeof(cols) / sizeof(cols[0]));
+
+	for (k = 0; k < REPORT_NBACKENDS; k++) {
 		const char *be = report_backends[k];
 		bool any = false;
 
 		if (!strcmp(be, d->rep_backend))
 			continue;
-		for (b = 0; b < NBS && !any; b++)
+		for (b = 0; b < REPORT_NBS && !any; b++)
 			any = report_io_find(d, "shared", d->block_kib[b], d->rep_qd, d->rep_vcpus,
 					     be, DEFAULT_TR) != NULL;
 		if (!any)
@@ -496,7 +502,7 @@ void report_backends_table(FILE *f, const struct report_data *d)
 		for (c = 0; c <= sizeof(cols) / sizeof(cols[0]); c++)
 			fprintf(f, "---:|");
 		fputc('\n', f);
-		for (b = 0; b < NBS; b++) {
+		for (b = 0; b < REPORT_NBS; b++) {
 			const struct report_io_point *bn =
 				report_io_find(d, "bounce", d->block_kib[b], d->rep_qd,
 					       d->rep_vcpus, be, DEFAULT_TR);

@@ -15,10 +15,6 @@
 
 #include "report_internal.h"
 
-#define MAX_TR	4
-
-static const char *const inplace_modes[] = { "inplace", "inplace-batch" };
-
 /* Transports the in-place modes were swept over, in first-seen order. */
 static unsigned int transports(const struct report_data *d, const char **out)
 {
@@ -33,7 +29,7 @@ static unsigned int transports(const struct report_data *d, const char **out)
 			continue;
 		for (k = 0; k < n && strcmp(out[k], t); k++)
 			;
-		if (k == n && n < MAX_TR)
+		if (k == n && n < REPORT_MAX_TR)
 			out[n++] = t;
 	}
 	return n;
@@ -41,7 +37,7 @@ static unsigned int transports(const struct report_data *d, const char **out)
 
 void report_transports_verdict(FILE *f, const struct report_data *d)
 {
-	const char *tr[MAX_TR];
+	const char *tr[REPORT_MAX_TR];
 	unsigned int n = transports(d, tr), i;
 
 	if (n < 2)
@@ -54,7 +50,7 @@ void report_transports_verdict(FILE *f, const struct report_data *d)
 			continue;
 		if (c < 0)
 			fprintf(f, " %s: never ahead up to %u KiB;", tr[i],
-				d->block_kib[NBS - 1]);
+				d->block_kib[REPORT_NBS - 1]);
 		else
 			fprintf(f, " %s: ahead from %u KiB up;", tr[i], d->block_kib[c]);
 	}
@@ -72,23 +68,24 @@ static void us(FILE *f, double ns)
 
 void report_transports(FILE *f, const struct report_data *d)
 {
-	const char *tr[MAX_TR];
+	const char *inplace_modes[REPORT_NIP], *tr[REPORT_MAX_TR];
 	unsigned int n = transports(d, tr), i, m;
 	int b;
 
 	if (!n)
 		return;
+	report_mode_names(inplace_modes, report_ip_modes, REPORT_NIP);
 	fprintf(f, "\n## In place per conversion transport\n\n"
 		   "IOPS, %s, randread, qd %u, %u vCPU (median run):\n\n| block | bounce |",
 		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
-	for (m = 0; m < 2; m++)
+	for (m = 0; m < REPORT_NIP; m++)
 		for (i = 0; i < n; i++)
 			fprintf(f, " %s / %s |", inplace_modes[m], tr[i]);
 	fprintf(f, "\n|---:|---:|");
-	for (i = 0; i < 2 * n; i++)
+	for (i = 0; i < REPORT_NIP * n; i++)
 		fprintf(f, "---:|");
 	fputc('\n', f);
-	for (b = 0; b < NBS; b++) {
+	for (b = 0; b < REPORT_NBS; b++) {
 		double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]), BIO_F_IOPS);
 
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
@@ -96,7 +93,7 @@ void report_transports(FILE *f, const struct report_data *d)
 			fprintf(f, " - |");
 		else
 			fprintf(f, " %.0f |", bn);
-		for (m = 0; m < 2; m++)
+		for (m = 0; m < REPORT_NIP; m++)
 			for (i = 0; i < n; i++) {
 				double v = report_io_val(report_io_at_tr(d, inplace_modes[m],
 									 d->block_kib[b], tr[i]),
@@ -129,7 +126,7 @@ void report_transports(FILE *f, const struct report_data *d)
 		   "thread's CPU time per I/O, idle polling included):\n\n"
 		   "| block | transport | exits | host work | exit/ring latency | converter CPU |\n"
 		   "|---:|---|---:|---:|---:|---:|\n");
-	for (b = 0; b < NBS; b++)
+	for (b = 0; b < REPORT_NBS; b++)
 		for (i = 0; i < n; i++) {
 			const struct report_io_point *p =
 				report_io_at_tr(d, "inplace", d->block_kib[b], tr[i]);

@@ -224,7 +224,7 @@ if grep -q '^point ' "$out/plan"; then
 		[ "$(grep -c '^point shared ' "$out/plan")" = 5 ] &&
 		[ "$(grep '^point ' "$out/plan" | awk '{print $2}' | sort -u | wc -l)" = 7 ] &&
 		nv=$(grep -c '^point .*\(platform=\|conv-model=\)' "$out/plan") &&
-		grep -q "^verdict sweep: $np io-bench points x 5 runs (platform and model variants 3) = $(((np - nv) * 5 + nv * 3)) runs of 0.5 s" "$out/plan"
+		grep -q "^verdict sweep: $np io-bench points x 5 runs (variants and points off the verdict's configuration 3) = $(((np - nv) * 5 + nv * 3)) runs of 0.5 s" "$out/plan"
 	ok $? "--plan: the verdict's sweep, $np points: one backend, qd 32, 1 vCPU, 7 modes x 5 sizes, 5 runs (variants 3)"
 	"$BIN" bench --plan --no-variants >"$out/planv" 2>&1
 	pa=0
@@ -244,9 +244,10 @@ if grep -q '^point ' "$out/plan"; then
 			grep -q "^point .*$w" "$out/planf" || exit 1
 		done &&
 		[ "$(grep '^point ' "$out/planf" | sort | uniq -d | wc -l)" = 0 ] &&
-		nvf=$(grep -c '^point .*\(platform=\|conv-model=\)' "$out/planf") &&
-		grep -q "^full sweep: $nf io-bench points x 5 runs (platform and model variants 3) = $(((nf - nvf) * 5 + nvf * 3)) runs of 1 s" "$out/planf"
-	ok $? "--plan --full: $nf points, every backend, qd 1, 2 vCPUs, runs of 1 s, none twice"
+		n5=$(grep '^point .* qd=32 vcpus=1 backend=ram\( \|$\)' "$out/planf" |
+		     grep -vc 'platform=\|conv-model=') &&
+		grep -q "^full sweep: $nf io-bench points x 5 runs (variants and points off the verdict's configuration 3) = $((n5 * 5 + (nf - n5) * 3)) runs of 1 s" "$out/planf"
+	ok $? "--plan --full: $nf points, every backend, qd 1, 2 vCPUs, runs of 1 s, none twice; the verdict's $n5 run 5 times, the others 3"
 	[ $rc3 = 0 ] && [ "$(grep -c '^point ' "$out/plan2")" = "$np" ] &&
 		grep -q 'configurations asked for twice run once' "$out/plan2"
 	ok $? "--plan --qd 32,32 --vcpus 1,1: the same $np points, each once"

@@ -92,6 +92,7 @@ static void test_config(void)
 	struct vmm_config c = { .vcpus = 1, .mem_size = 64 * MiB };
 	struct vmm *vm = NULL;
 	enum gmem_abi_test t;
+	int i, named;
 
 	c.vcpus = 0;
 	ok_eq(vmm_create(&c, &vm), -EINVAL, "0 vCPUs refused");
@@ -116,6 +117,9 @@ static void test_config(void)
 	ok(!vmm_test_from_name("convert", &t) && t == GMEM_ABI_TEST_CONVERT,
 	   "test name convert");
 	ok_eq(vmm_test_from_name("nope", &t), -EINVAL, "unknown test name");
+	for (i = 1, named = 0; i < GMEM_ABI_TEST_MAX; i++)
+		named += !vmm_test_from_name(vmm_test_name(i), &t) && (int)t == i;
+	ok_eq(named, GMEM_ABI_TEST_MAX - 1, "every guest self-test named, each name its own");
 }
 
 static void test_check_request(void)
@@ -622,7 +626,7 @@ static void test_bench(void)
 	   "queue_kick rows of 5 kicks");
 }
 
-#define N_NOVM		21
+#define N_NOVM		22
 #define N_VM		86
 
 int main(void)

@@ -72,7 +72,7 @@ int main(void)
 	const struct adapt_class *c;
 	int k;
 
-	tap_plan(38);
+	tap_plan(42);
 
 	/* 1. the cheaper measured path wins: bounce 1 us, in place 20 us (over
 	 * ADAPT_FAR times bounce: sampled once in the warm-up) */
@@ -209,8 +209,10 @@ int main(void)
 	s.cost[ADAPT_INPLACE] = 9000;
 	s.cost[ADAPT_PERSIST] = 2000;
 	drive(&a, &s, 16384, 3 * ADAPT_WARMUP, 0);
-	ok(s.taken[0] == ADAPT_WARMUP && s.taken[1] == ADAPT_WARMUP &&
-	   s.taken[2] == ADAPT_WARMUP, "3 paths: each warmed up with %u requests", ADAPT_WARMUP);
+	ok(s.taken[0] == ADAPT_WARMUP && s.taken[1] == ADAPT_CLEAR_SAMPLES &&
+	   s.taken[2] >= ADAPT_WARMUP,
+	   "3 paths: bounce (1.5x) and persistent warmed up with %u requests, in place "
+	   "(4.5x, over ADAPT_CLEAR) with %u", ADAPT_WARMUP, ADAPT_CLEAR_SAMPLES);
 	memset(s.taken, 0, sizeof(s.taken));
 	drive(&a, &s, 16384, 4000, 5);
 	ok(s.taken[ADAPT_PERSIST] > 3900 && s.taken[ADAPT_BOUNCE] && s.taken[ADAPT_INPLACE],
@@ -226,17 +228,23 @@ int main(void)
 	ok(adapt_record(&a, 4096, ADAPT_BATCH, 5) == -EINVAL,
 	   "3 paths: a fourth path is refused");
 
-	/* 10. four paths: batched in place the cheapest at 64 KiB */
+	/* 10. four paths at 64 KiB: in place cheaper than copying, batches
+	 * cheaper still once they form (the simulation charges a batched
+	 * request 8000 whatever its batch: the ratio real batches reach).
+	 * The batched path takes no warm-up sample of its own (in place's
+	 * count for it) and wins the tie, so its batches form. */
 	adapt_init_paths(&a, ADAPT_PATHS);
 	memset(&s, 0, sizeof(s));
 	s.cost[ADAPT_BOUNCE] = 30000;
-	s.cost[ADAPT_INPLACE] = 60000;
+	s.cost[ADAPT_INPLACE] = 15000;
 	s.cost[ADAPT_PERSIST] = 20000;
 	s.cost[ADAPT_BATCH] = 8000;
-	drive(&a, &s, 65536, 4 * ADAPT_WARMUP, 0);
+	drive(&a, &s, 65536, 3 * ADAPT_WARMUP, 0);
+	c = &a.cls[adapt_class_of(65536)];
 	ok(s.taken[0] == ADAPT_WARMUP && s.taken[1] == ADAPT_WARMUP &&
-	   s.taken[2] == ADAPT_WARMUP && s.taken[3] == ADAPT_WARMUP,
-	   "4 paths: each warmed up with %u requests", ADAPT_WARMUP);
+	   s.taken[2] == ADAPT_WARMUP && !s.taken[3] && c->samples[ADAPT_BATCH] == ADAPT_WARMUP &&
+	   c->ewma[ADAPT_BATCH] == c->ewma[ADAPT_INPLACE],
+	   "4 paths: three warmed up with %u requests, batched by in place's", ADAPT_WARMUP);
 	memset(s.taken, 0, sizeof(s.taken));
 	drive(&a, &s, 65536, 4000, 5);
 	ok(s.taken[ADAPT_BATCH] > 3900 && s.taken[ADAPT_BOUNCE] && s.taken[ADAPT_INPLACE] &&
@@ -245,32 +253,43 @@ int main(void)
 	   "(%llu, %llu, %llu)", (unsigned long long)s.taken[3],
 	   (unsigned long long)s.taken[0], (unsigned long long)s.taken[1],
 	   (unsigned long long)s.taken[2]);
-	s.cost[ADAPT_BATCH] = 60000;	/* batches got dear: persistent again */
+	s.cost[ADAPT_BATCH] = 60000;	/* batches got dear: in place again */
 	memset(s.taken, 0, sizeof(s.taken));
 	drive(&a, &s, 65536, 4000, 5);
-	ok(s.taken[ADAPT_PERSIST] > 3000 && a.cls[adapt_class_of(65536)].best == ADAPT_PERSIST,
-	   "4 paths: a dearer batch loses to persistent (%llu of 4000)",
-	   (unsigned long long)s.taken[2]);
+	ok(s.taken[ADAPT_INPLACE] > 3000 && c->best == ADAPT_INPLACE,
+	   "4 paths: a dearer batch loses to in place (%llu of 4000)",
+	   (unsigned long long)s.taken[1]);
 	ok(adapt_record(&a, 4096, (enum adapt_path)ADAPT_PATHS, 5) == -EINVAL,
 	   "4 paths: a fifth path is refused");
 
 	/* 11. qd 32, both conversion paths 150x persistent (1 MiB on cca):
-	 * each sampled once, one request at a time; the pass's other choices
-	 * bounce until something is measured, then take the cheapest */
+	 * nothing converts before a copying path is measured (the pass's
+	 * choices bounce, persistent sampled once), then in place is sampled
+	 * once, which serves the batched path too; persistent from then on */
 	adapt_init_paths(&a, ADAPT_PATHS);
 	memset(&s, 0, sizeof(s));
 	s.cost[ADAPT_BOUNCE] = 320000;
 	s.cost[ADAPT_INPLACE] = 26000000;
 	s.cost[ADAPT_PERSIST] = 165000;
 	s.cost[ADAPT_BATCH] = 31000000;
-	drive_qd(&a, &s, 1 << 20, 1000, 32);
-	ok(s.taken[ADAPT_INPLACE] == 1 && s.taken[ADAPT_BATCH] == 1 &&
-	   s.taken[ADAPT_PERSIST] > 900,
+	drive_qd(&a, &s, 1 << 20, 32, 32);
+	ok(s.taken[ADAPT_BOUNCE] == 31 && s.taken[ADAPT_PERSIST] == 1 &&
+	   !s.taken[ADAPT_INPLACE] && !s.taken[ADAPT_BATCH],
+	   "qd 32, first pass: bounce %llu, persistent %llu, no conversion",
+	   (unsigned long long)s.taken[ADAPT_BOUNCE], (unsigned long long)s.taken[ADAPT_PERSIST]);
+	adapt_init_paths(&b, ADAPT_PATHS);
+	ok(adapt_budget(&b, 1 << 20) == 0, "budget 0 while nothing is recorded");
+	drive_qd(&a, &s, 1 << 20, 968, 32);
+	ok(s.taken[ADAPT_INPLACE] == 1 && !s.taken[ADAPT_BATCH] && s.taken[ADAPT_PERSIST] > 900,
 	   "qd 32, conversions 150x: in place %llu and batched %llu sample(s) in 1000, "
 	   "persistent %llu", (unsigned long long)s.taken[ADAPT_INPLACE],
 	   (unsigned long long)s.taken[ADAPT_BATCH], (unsigned long long)s.taken[ADAPT_PERSIST]);
 	ok(a.cls[8].warm && a.cls[8].best == ADAPT_PERSIST,
 	   "and the class is warm, persistent best");
+	ok_eq(adapt_budget(&a, 1 << 20), (uint64_t)ADAPT_FAR * a.cls[8].ewma[ADAPT_PERSIST],
+	      "budget: ADAPT_FAR times the cheapest measured");
+	ok(adapt_budget(&a, 3000) == 0 && adapt_budget(NULL, 4096) == 0,
+	   "budget: 0 for a bad size or NULL");
 
 	/* 12. a subset of the paths (adapt_init_mask) */
 	ok(adapt_init_mask(&a, 0) == -EINVAL && adapt_init_mask(&a, 1U << ADAPT_PATHS) == -EINVAL &&

@@ -14,12 +14,6 @@
 #include "gmemkit/bench_convert.h"
 #include "vm_internal.h"
 
-static const char *abi_transport_name(uint32_t t)
-{
-	return t == GMEM_ABI_TRANSPORT_HYPERCALL ? "hypercall" :
-	       t == GMEM_ABI_TRANSPORT_QUEUE ? "queue" : "doorbell";
-}
-
 static int bench_one(enum vmm_transport tr, int poll_us, enum gmem_mode mode,
 		     enum plat plat, unsigned int reps, struct bench_convert_row *out,
 		     unsigned int max, unsigned int n, bool keep_exit)
@@ -66,7 +60,7 @@ static int bench_one(enum vmm_transport tr, int poll_us, enum gmem_mode mode,
 		r->op = b->op == GMEM_ABI_BENCH_EXIT ? "exit_roundtrip" :
 			b->op == GMEM_ABI_BENCH_KICK ? "queue_kick" : "guest_roundtrip";
 		r->mode = mode == GMEM_MODE_DESTRUCTIVE ? "destructive" : "inplace";
-		r->transport = abi_transport_name(b->transport);
+		r->transport = gmem_abi_transport_name(b->transport);
 		r->converter = "-";
 		r->poll_us = 0;
 		if (b->op != GMEM_ABI_BENCH_EXIT && res.transport == VMM_TRANSPORT_QUEUE) {

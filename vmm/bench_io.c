@@ -13,14 +13,16 @@
 #include "vm_internal.h"
 
 static const char *const mode_names[GMEM_ABI_IO_MODE_MAX] = {
-	[GMEM_ABI_IO_SHARED] = "shared",
-	[GMEM_ABI_IO_BOUNCE] = "bounce",
-	[GMEM_ABI_IO_INPLACE] = "inplace",
-	[GMEM_ABI_IO_INPLACE_BATCH] = "inplace-batch",
-	[GMEM_ABI_IO_ADAPTIVE] = "adaptive",
-	[GMEM_ABI_IO_MIXED] = "mixed",
-	[GMEM_ABI_IO_INPLACE_SCATTER] = "inplace-scatter",
-	[GMEM_ABI_IO_PERSISTENT] = "persistent",
+#define MODE_NAME(id, value, name, swept)	[GMEM_ABI_IO_##id] = (name),
+	GMEM_ABI_IO_MODES(MODE_NAME)
+#undef MODE_NAME
+};
+
+const char *const bench_io_sweep_names[BENCH_IO_SWEEP_MODES] = {
+#define SWEEP_NAME(id, value, name, swept)	\
+	BENCH_IO_IF_SWEPT_##swept([BENCH_IO_SWEEP_##id] = (name),)
+	GMEM_ABI_IO_MODES(SWEEP_NAME)
+#undef SWEEP_NAME
 };
 
 static const char *const rw_names[GMEM_ABI_IO_RW_MAX] = {

@@ -80,10 +80,7 @@ static void fill_boot_info(struct vmm *vm, struct gmem_abi_boot_info *b)
 	b->version = GMEM_ABI_VERSION;
 	b->nr_vcpus = vm->nr_vcpus;
 	b->test = vm->cfg.test;
-	b->transport = vm->transport == VMM_TRANSPORT_HYPERCALL ?
-		       GMEM_ABI_TRANSPORT_HYPERCALL :
-		       vm->transport == VMM_TRANSPORT_QUEUE ?
-		       GMEM_ABI_TRANSPORT_QUEUE : GMEM_ABI_TRANSPORT_DOORBELL;
+	b->transport = vm->transport;	/* resolved: the ABI's value */
 	b->vendor = vm->vendor;
 	b->mode = vm->cfg.mode == GMEM_MODE_DESTRUCTIVE ?
 		  GMEM_ABI_MODE_DESTRUCTIVE : GMEM_ABI_MODE_INPLACE;

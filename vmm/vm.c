@@ -16,21 +16,11 @@
 
 /* ---- names ------------------------------------------------------------- */
 
+#define VMM_TEST_NAME(NAME, name, what)	[GMEM_ABI_TEST_##NAME] = #name,
 static const char *const test_names[GMEM_ABI_TEST_MAX] = {
-	[GMEM_ABI_TEST_HELLO] = "hello",
-	[GMEM_ABI_TEST_CONVERT] = "convert",
-	[GMEM_ABI_TEST_BADREQ] = "badreq",
-	[GMEM_ABI_TEST_SMP] = "smp",
-	[GMEM_ABI_TEST_BENCH] = "bench",
-	[GMEM_ABI_TEST_PROBE] = "probe",
-	[GMEM_ABI_TEST_FAULT] = "fault",
-	[GMEM_ABI_TEST_TRIPLE] = "triple",
-	[GMEM_ABI_TEST_HANG] = "hang",
-	[GMEM_ABI_TEST_MMIO] = "mmio",
-	[GMEM_ABI_TEST_IO] = "io",
-	[GMEM_ABI_TEST_HOSTILE] = "hostile",
-	[GMEM_ABI_TEST_INTN] = "intn",
+	GMEM_ABI_TESTS(VMM_TEST_NAME)
 };
+#undef VMM_TEST_NAME
 
 /* The guest self-tests that check the host view, pin pages as a device
  * would and read the VMM's counters; no other run offers those services. */
@@ -82,30 +72,19 @@ int vmm_conv_model_from_name(const char *name, enum vmm_conv_model *out)
 
 int vmm_transport_from_name(const char *name, enum vmm_transport *out)
 {
-	if (!name)
-		return -EINVAL;
-	if (!strcmp(name, "auto"))
-		*out = VMM_TRANSPORT_AUTO;
-	else if (!strcmp(name, "hypercall"))
-		*out = VMM_TRANSPORT_HYPERCALL;
-	else if (!strcmp(name, "doorbell"))
-		*out = VMM_TRANSPORT_DOORBELL;
-	else if (!strcmp(name, "queue"))
-		*out = VMM_TRANSPORT_QUEUE;
-	else
-		return -EINVAL;
-	return 0;
+	unsigned int t;
+
+	for (t = VMM_TRANSPORT_AUTO; name && t < GMEM_ABI_TRANSPORT_MAX; t++)
+		if (!strcmp(name, vmm_transport_name((enum vmm_transport)t))) {
+			*out = (enum vmm_transport)t;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 const char *vmm_transport_name(enum vmm_transport t)
 {
-	switch (t) {
-	case VMM_TRANSPORT_AUTO: return "auto";
-	case VMM_TRANSPORT_HYPERCALL: return "hypercall";
-	case VMM_TRANSPORT_DOORBELL: return "doorbell";
-	case VMM_TRANSPORT_QUEUE: return "queue";
-	}
-	return "?";
+	return t == VMM_TRANSPORT_AUTO ? "auto" : gmem_abi_transport_name(t);
 }
 
 const char *vmm_end_name(enum vmm_end e)
@@ -143,7 +122,7 @@ static int check_config(const struct vmm_config *in, struct vmm_config *c)
 		return -EINVAL;
 	if ((int)c->test <= 0 || c->test >= GMEM_ABI_TEST_MAX)
 		return -EINVAL;
-	if (c->transport > VMM_TRANSPORT_QUEUE)
+	if ((unsigned int)c->transport >= GMEM_ABI_TRANSPORT_MAX)
 		return -EINVAL;
 	if (c->conv_poll_us < VMM_CONV_POLL_OFF ||
 	    c->conv_poll_us > VMM_CONV_POLL_US_MAX)

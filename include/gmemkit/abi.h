@@ -337,11 +337,36 @@ struct gmem_abi_convq {
 };
 
 /* ---- boot info ------------------------------------------------------------ */
+/*
+ * The guest -> VMM conversion transports, the one list: X(ID, value,
+ * "name"), value in the ABI (boot_info.transport), 1 up without a gap.
+ * enum gmem_abi_transport, gmem_abi_transport_name() and the VMM's enum
+ * vmm_transport (gmemkit/vm.h: these values, and auto) derive from it.
+ */
+#define GMEM_ABI_TRANSPORTS(X)						\
+	X(DOORBELL, 1, "doorbell")	/* port write: a userspace exit */	\
+	X(HYPERCALL, 2, "hypercall")	/* KVM_HC_MAP_GPA_RANGE's exit */	\
+	X(QUEUE, 3, "queue")		/* ring + converter thread */
+
 enum gmem_abi_transport {
-	GMEM_ABI_TRANSPORT_DOORBELL = 1,
-	GMEM_ABI_TRANSPORT_HYPERCALL = 2,
-	GMEM_ABI_TRANSPORT_QUEUE = 3,
+#define GMEM_ABI_TRANSPORT_ENUM(id, value, name)	GMEM_ABI_TRANSPORT_##id = (value),
+	GMEM_ABI_TRANSPORTS(GMEM_ABI_TRANSPORT_ENUM)
+#undef GMEM_ABI_TRANSPORT_ENUM
+	GMEM_ABI_TRANSPORT_MAX
 };
+
+/* An initializer's entry of a table of the names by value. */
+#define GMEM_ABI_TRANSPORT_NAME_AT(id, value, name)	[value] = (name),
+
+/* "doorbell", "hypercall", "queue", or "?" for an unknown value. */
+static inline const char *gmem_abi_transport_name(uint32_t t)
+{
+	static const char *const names[GMEM_ABI_TRANSPORT_MAX] = {
+		GMEM_ABI_TRANSPORTS(GMEM_ABI_TRANSPORT_NAME_AT)
+	};
+
+	return t < GMEM_ABI_TRANSPORT_MAX && names[t] ? names[t] : "?";
+}
 
 enum gmem_abi_vendor {
 	GMEM_ABI_VENDOR_INTEL = 1,	/* vmcall */
@@ -353,23 +378,40 @@ enum gmem_abi_mode {
 	GMEM_ABI_MODE_DESTRUCTIVE = 1,
 };
 
+/*
+ * The guest self-tests, one list: X(NAME, name, what it does).  From it
+ * come enum gmem_abi_test (GMEM_ABI_TEST_NAME, numbered from 1 in this
+ * order), the guest's test_name(unsigned int cpu) prototypes and dispatch
+ * table (guest/guest.h, guest/main.c) and the VMM's names for --test
+ * (vmm/vm.c).  The numbers are ABI: a new test goes last.
+ */
+#define GMEM_ABI_TESTS(X)						\
+	X(HELLO, hello, "boot, console, clock")				\
+	X(CONVERT, convert, "share, host sees, unshare, host can't")	\
+	X(BADREQ, badreq, "every bad request class")			\
+	X(SMP, smp, "concurrent conversions, disjoint")			\
+	X(BENCH, bench, "guest-observed latencies")			\
+	X(PROBE, probe, "one hypercall conversion")			\
+	X(FAULT, fault, "ud2: exception report")			\
+	X(TRIPLE, triple, "triple fault")				\
+	X(HANG, hang, "spins forever: watchdog")			\
+	X(MMIO, mmio, "accesses the virtio-mmio window")		\
+	X(IO, io, "virtio-blk workload: boot_info.io (guest/io.c)")	\
+	X(HOSTILE, hostile, "tries to steal the VMM's pins")		\
+	X(INTN, intn, "int $0x40: no gate there (#GP), or a KVM "	\
+		      "internal error on a PVM host")
+
+#define GMEM_ABI_TEST_ENUM(NAME, name, what)	GMEM_ABI_TEST_##NAME,
+
 enum gmem_abi_test {
-	GMEM_ABI_TEST_HELLO = 1,	/* boot, console, clock */
-	GMEM_ABI_TEST_CONVERT,		/* share, host sees, unshare, host can't */
-	GMEM_ABI_TEST_BADREQ,		/* every bad request class */
-	GMEM_ABI_TEST_SMP,		/* concurrent conversions, disjoint */
-	GMEM_ABI_TEST_BENCH,		/* guest-observed latencies */
-	GMEM_ABI_TEST_PROBE,		/* one hypercall conversion */
-	GMEM_ABI_TEST_FAULT,		/* ud2: exception report */
-	GMEM_ABI_TEST_TRIPLE,		/* triple fault */
-	GMEM_ABI_TEST_HANG,		/* spins forever: watchdog */
-	GMEM_ABI_TEST_MMIO,		/* accesses the virtio-mmio window */
-	GMEM_ABI_TEST_IO,		/* virtio-blk workload: boot_info.io */
-	GMEM_ABI_TEST_HOSTILE,		/* tries to steal the VMM's pins */
-	GMEM_ABI_TEST_INTN,		/* int $0x40: no gate there (#GP), or a
-					 * KVM internal error on a PVM host */
+	GMEM_ABI_TEST_NONE,	/* 0: no test (vmm_config.test: hello) */
+	GMEM_ABI_TESTS(GMEM_ABI_TEST_ENUM)
 	GMEM_ABI_TEST_MAX
 };
+
+/* The list only grows at its end: the numbers already given stay. */
+_Static_assert(GMEM_ABI_TEST_HELLO == 1 && GMEM_ABI_TEST_INTN == 13,
+	       "guest self-test numbers are ABI: append new tests");
 
 /* ---- I/O workload (GMEM_ABI_TEST_IO) -------------------------------------- */
 /* Its configuration (boot_info.io), test-area layout and results

@@ -22,7 +22,21 @@
  *    before any), and a path whose cheapest sample is over ADAPT_FAR times
  *    the cheapest path's needs no more samples (on pkvm or cca a 1 MiB
  *    conversion costs 20-30 ms: eight of them would be a short run's
- *    whole time);
+ *    whole time), and one whose cheapest of ADAPT_CLEAR_SAMPLES samples is
+ *    over ADAPT_CLEAR times the cheapest path's needs no more either (the
+ *    rest of its warm-up would not make it the cheapest, and the device's
+ *    side of an in-place request, its faults on the freshly shared pages,
+ *    is not in the vCPU's cost); the converting paths (in place, batched) are sampled
+ *    only once a copying path (bounce, persistent) has been measured, and
+ *    a sample of theirs may stop early at adapt_budget() (the guest then
+ *    undoes the part converted, estimates the whole from the part, and
+ *    bounces that request): on pkvm a 1 MiB sample then costs a few
+ *    hundred microseconds, not 20 ms.  A conversion made in one call (ideal,
+ *    tdx up to 2 MiB, cca up to its step) cannot stop early;
+ *  - the batched path takes no warm-up sample of its own while in place
+ *    is allowed: a warm-up sample of it would be a batch of one request,
+ *    the very calls of in place, so in place's samples count for both
+ *    and, on a tie, batched is chosen (its batches can only share calls);
  *  - then the path with the lower smoothed cost (EWMA, weight 1/4 per
  *    sample, a sample clipped at 2x the average so one preempted request
  *    does not swing it; a real rise still shows within a few requests) is chosen;
@@ -41,6 +55,8 @@
 #define ADAPT_MIN_BYTES		4096ULL
 #define ADAPT_WARMUP		8
 #define ADAPT_FAR		8	/* see warm-up above */
+#define ADAPT_CLEAR		2	/* see warm-up above */
+#define ADAPT_CLEAR_SAMPLES	2
 #define ADAPT_PROBE_FACTOR	50
 #define ADAPT_PROBE_MIN		16
 #define ADAPT_PROBE_MAX		4096
@@ -92,6 +108,15 @@ int adapt_choose(struct adapt *a, uint64_t bytes, enum adapt_path *out);
 /* A request of bytes done on path p cost cost: 0, or -22 (-EINVAL) for a
  * bad size, path or NULL pointer (nothing changes then). */
 int adapt_record(struct adapt *a, uint64_t bytes, enum adapt_path p, uint64_t cost);
+
+/*
+ * What a sample of a path may cost before the caller stops it: ADAPT_FAR
+ * times the lowest cost measured for bytes (a path over it is not chosen,
+ * so a full sample would tell nothing more); 0 if nothing is measured yet
+ * or for a bad size or NULL (no bound).  For a pass's batch of n requests
+ * the bound is n times this.
+ */
+uint64_t adapt_budget(const struct adapt *a, uint64_t bytes);
 
 /* Choices of the cheaper path (cost best) between two probes of the other
  * (cost other). */

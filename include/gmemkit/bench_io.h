@@ -122,8 +122,25 @@ int bench_io_run(const struct bench_io_config *c, struct bench_io_result *r);
 uint64_t bench_io_pool_size(const struct bench_io_config *c);
 uint64_t bench_io_persist_size(const struct bench_io_config *c);
 
-/* Names: "shared", "bounce", "inplace", "inplace-batch", "adaptive", "mixed",
- * "inplace-scatter", "persistent";
+/*
+ * The modes gmemkit bench sweeps: GMEM_ABI_IO_MODES' swept ones, in the
+ * list's order.  BENCH_IO_SWEEP_<ID> is a mode's index among them (its bit
+ * in bench's --modes, its column in the report), BENCH_IO_SWEEP_MODES
+ * their number, bench_io_sweep_names[] their names.
+ */
+#define BENCH_IO_IF_SWEPT_1(...)	__VA_ARGS__
+#define BENCH_IO_IF_SWEPT_0(...)
+#define BENCH_IO_SWEEP_ENUM(id, value, name, swept)	\
+	BENCH_IO_IF_SWEPT_##swept(BENCH_IO_SWEEP_##id,)
+
+enum bench_io_sweep_mode {
+	GMEM_ABI_IO_MODES(BENCH_IO_SWEEP_ENUM)
+	BENCH_IO_SWEEP_MODES
+};
+
+extern const char *const bench_io_sweep_names[BENCH_IO_SWEEP_MODES];
+
+/* Names: GMEM_ABI_IO_MODES' (gmemkit/io_layout.h);
  * "read", "write", "randread", "randwrite", "randrw".  -EINVAL if unknown. */
 int bench_io_mode_from_name(const char *name, enum gmem_abi_io_mode *out);
 const char *bench_io_mode_name(enum gmem_abi_io_mode m);

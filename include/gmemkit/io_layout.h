@@ -13,19 +13,41 @@
 #error "include gmemkit/abi.h, not gmemkit/io_layout.h"
 #endif
 
+#include "gmemkit/platform.h"
+
+/*
+ * The I/O modes, the one list: X(ID, value, "name", swept), value in the
+ * ABI (io.mode), 1 up without a gap; swept 1 for a mode gmemkit bench
+ * sweeps (its --modes and the report's columns, in this order:
+ * gmemkit/bench_io.h), 0 for the stress's.  enum gmem_abi_io_mode and the
+ * names (bench_io_mode_name()) derive from it.
+ *
+ *   shared           buffers in always-shared memory
+ *   bounce           copy through the bounce pool
+ *   inplace          share, I/O, unshare per request
+ *   inplace-batch    one share/unshare per batch
+ *   adaptive         bounce below a measured threshold
+ *   mixed            stress: each request shared, bounce or inplace at
+ *                    random, some inplace-batch
+ *   inplace-scatter  batches whose buffers lie in pieces at random pages:
+ *                    one share/unshare per contiguous run
+ *   persistent       copy through per-slot buffers shared once (persistent
+ *                    grants style)
+ */
+#define GMEM_ABI_IO_MODES(X)					\
+	X(SHARED, 1, "shared", 1)				\
+	X(BOUNCE, 2, "bounce", 1)				\
+	X(INPLACE, 3, "inplace", 1)				\
+	X(INPLACE_BATCH, 4, "inplace-batch", 1)			\
+	X(ADAPTIVE, 5, "adaptive", 1)				\
+	X(MIXED, 6, "mixed", 0)					\
+	X(INPLACE_SCATTER, 7, "inplace-scatter", 1)		\
+	X(PERSISTENT, 8, "persistent", 1)
+
 enum gmem_abi_io_mode {
-	GMEM_ABI_IO_SHARED = 1,		/* buffers in always-shared memory */
-	GMEM_ABI_IO_BOUNCE,		/* copy through the bounce pool */
-	GMEM_ABI_IO_INPLACE,		/* share, I/O, unshare per request */
-	GMEM_ABI_IO_INPLACE_BATCH,	/* one share/unshare per batch */
-	GMEM_ABI_IO_ADAPTIVE,		/* bounce below a measured threshold */
-	GMEM_ABI_IO_MIXED,		/* stress: each request shared, bounce or
-					 * inplace at random, some inplace-batch */
-	GMEM_ABI_IO_INPLACE_SCATTER,	/* batches whose buffers lie in pieces at
-					 * random pages: one share/unshare per
-					 * contiguous run */
-	GMEM_ABI_IO_PERSISTENT,		/* copy through per-slot buffers shared
-					 * once (persistent grants style) */
+#define GMEM_ABI_IO_MODE_ENUM(id, value, name, swept)	GMEM_ABI_IO_##id = (value),
+	GMEM_ABI_IO_MODES(GMEM_ABI_IO_MODE_ENUM)
+#undef GMEM_ABI_IO_MODE_ENUM
 	GMEM_ABI_IO_MODE_MAX
 };
 
@@ -195,7 +217,7 @@ static inline uint64_t gmem_abi_io_bufs_size(const struct gmem_abi_io_config *io
  */
 static inline int gmem_abi_io_platform_destroys(uint32_t platform)
 {
-	return platform == 2 || platform == 3 || platform == 4;	/* tdx snp cca */
+	return plat_in(platform, PLAT_DESTROYS_SET);
 }
 
 static inline uint64_t gmem_abi_io_keep_cpu(const struct gmem_abi_io_config *io)

@@ -26,14 +26,43 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum plat {			/* values in the ABI (io_layout.h) */
-	PLAT_IDEAL = 0,
-	PLAT_PKVM = 1,
-	PLAT_TDX = 2,
-	PLAT_SNP = 3,
-	PLAT_CCA = 4,
+/*
+ * The profiles, the one list: X(ID, value, "name", exitless, destroys, list),
+ * value in the ABI (io_layout.h), then the facts of the table above as 0 or
+ * 1: serviced without a VMM exit, contents lost on conversion,
+ * discontiguous ranges in a call.  Everything else (enum plat, the names,
+ * the facts' sets below) is derived from it.
+ */
+#define PLAT_PROFILES(X)			\
+	X(IDEAL, 0, "ideal", 1, 0, 1)		\
+	X(PKVM,	 1, "pkvm",  1, 0, 0)		\
+	X(TDX,	 2, "tdx",   0, 1, 0)		\
+	X(SNP,	 3, "snp",   0, 1, 1)		\
+	X(CCA,	 4, "cca",   1, 1, 0)
+
+enum plat {
+#define PLAT_ENUM(id, value, name, exitless, destroys, list)	PLAT_##id = (value),
+	PLAT_PROFILES(PLAT_ENUM)
+#undef PLAT_ENUM
 	PLAT_MAX
 };
+
+/* The profiles with a fact, a bit per enum plat. */
+#define PLAT_BIT_EXITLESS(id, value, name, exitless, destroys, list)	\
+	| ((unsigned int)(exitless) << (value))
+#define PLAT_BIT_DESTROYS(id, value, name, exitless, destroys, list)	\
+	| ((unsigned int)(destroys) << (value))
+#define PLAT_BIT_LIST(id, value, name, exitless, destroys, list)	\
+	| ((unsigned int)(list) << (value))
+#define PLAT_EXITLESS_SET	(0U PLAT_PROFILES(PLAT_BIT_EXITLESS))
+#define PLAT_DESTROYS_SET	(0U PLAT_PROFILES(PLAT_BIT_DESTROYS))
+#define PLAT_LIST_SET		(0U PLAT_PROFILES(PLAT_BIT_LIST))
+
+/* p's bit in a set above: false for an unknown p. */
+static inline bool plat_in(uint32_t p, unsigned int set)
+{
+	return p < PLAT_MAX && ((set >> p) & 1);
+}
 
 #define PLAT_TDX_MAX_CALL	(2ULL << 20)	/* KVM's MapGPA split (TDX) */
 #define PLAT_SNP_MAX_ENTRIES	64U		/* Linux's VMGEXIT_PSC_MAX_ENTRY */
@@ -85,6 +114,7 @@ bool plat_exitless(enum plat p);	/* serviced without a VMM exit */
 bool plat_destroys(enum plat p);	/* contents lost on conversion */
 bool plat_takes_list(enum plat p);	/* discontiguous ranges in a call */
 const char *plat_name(enum plat p);	/* "ideal", "pkvm", ... or "?" */
+extern const char *const plat_names[PLAT_MAX];	/* by enum plat */
 /* What a figure of this platform leaves out that the real one pays (the
  * firmware's or hypervisor's own work), in words; "" for ideal. */
 const char *plat_not_modelled(enum plat p);

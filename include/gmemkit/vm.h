@@ -42,11 +42,13 @@
 
 struct vmm;
 
+/* The conversion transports of gmemkit/abi.h's list, with its values, and
+ * auto: hypercall if the probe says it works, else doorbell. */
 enum vmm_transport {
-	VMM_TRANSPORT_AUTO = 0,	/* hypercall if the probe says it works */
-	VMM_TRANSPORT_HYPERCALL,
-	VMM_TRANSPORT_DOORBELL,
-	VMM_TRANSPORT_QUEUE,		/* ring + converter thread + ioeventfd */
+	VMM_TRANSPORT_AUTO = 0,
+#define VMM_TRANSPORT_ENUM(id, value, name)	VMM_TRANSPORT_##id = GMEM_ABI_TRANSPORT_##id,
+	GMEM_ABI_TRANSPORTS(VMM_TRANSPORT_ENUM)
+#undef VMM_TRANSPORT_ENUM
 };
 
 /*
