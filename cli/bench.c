@@ -23,6 +23,7 @@
 #include "gmemkit/abi.h"
 #include "gmemkit/gmem.h"
 #include "gmemkit/bench_io.h"
+#include "gmemkit/bench_io_fields.h"
 #include "gmemkit/json.h"
 #include "gmemkit/platform.h"
 #include "gmemkit/vm.h"
@@ -493,10 +494,11 @@ static struct json *run_point(struct report_data *d, const struct run_ctx *c,
 		return NULL;
 	}
 	res = json_get(j, "results");
-	if (!o->emulated_ok && res && res->child && !json_num(res->child, "guest_native", 0)) {
+	if (!o->emulated_ok && res && res->child &&
+	    !bench_io_num(res->child, BIO_F_GUEST_NATIVE, 0)) {
 		skip(d, "io-bench %s: the guest ran emulated (%s): kept out of the verdict "
 		     "(--emulated-ok keeps it, labelled)", what,
-		     json_str(res->child, "guest_speed", "not measured"));
+		     bench_io_str(res->child, BIO_F_GUEST_SPEED, "not measured"));
 		json_free(j);
 		return NULL;
 	}
@@ -507,7 +509,7 @@ static double doc_iops(const struct json *doc)
 {
 	const struct json *r = report_results(doc);
 
-	return r && r->child ? json_num(r->child, "iops", 0) : 0;
+	return r && r->child ? bench_io_num(r->child, BIO_F_IOPS, 0) : 0;
 }
 
 /*

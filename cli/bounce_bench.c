@@ -31,6 +31,7 @@
 
 #include "cmd.h"
 #include "gmemkit/bounce.h"
+#include "gmemkit/json.h"
 #include "gmemkit/timing.h"
 
 #define NSIZES		4
@@ -428,28 +429,50 @@ static void print_table(const struct bench *b)
 static void print_json(const struct bench *b, unsigned int areas)
 {
 	struct target tg[NTARGETS];
+	struct json_w w;
 	unsigned int i, n;
 	double sp[2];
 
-	printf("{\"pool_bytes\":%llu,\"areas\":%u,\"reps\":%u,\"latency\":\"per operation of "
-	       "one thread\",\"results\":[", (unsigned long long)b->pool_size, areas, b->reps);
+	json_w_init(&w, stdout);
+	json_w_obj(&w, NULL);
+	json_w_u64(&w, "pool_bytes", b->pool_size);
+	json_w_u64(&w, "areas", areas);
+	json_w_u64(&w, "reps", b->reps);
+	json_w_str(&w, "latency", "per operation of one thread");
+	json_w_arr(&w, "results");
 	for (i = 0; i < b->ncfg; i++) {
 		const struct config *c = &b->cfg[i];
 
-		printf("%s{\"op\":\"%s\",\"bytes\":%u,\"threads\":%u,\"ns_min\":%llu,"
-		       "\"ns_median\":%llu,\"ns_max\":%llu,\"mbps\":%.1f,\"batch\":%u}",
-		       i ? "," : "", op_names[c->op], c->bytes, c->threads,
-		       (unsigned long long)c->sum.min, (unsigned long long)c->sum.p50,
-		       (unsigned long long)c->sum.max, mbps(c), c->batch);
+		json_w_obj(&w, NULL);
+		json_w_str(&w, "op", op_names[c->op]);
+		json_w_u64(&w, "bytes", c->bytes);
+		json_w_u64(&w, "threads", c->threads);
+		json_w_u64(&w, "ns_min", c->sum.min);
+		json_w_u64(&w, "ns_median", c->sum.p50);
+		json_w_u64(&w, "ns_max", c->sum.max);
+		json_w_fixed(&w, "mbps", mbps(c), 1);
+		json_w_u64(&w, "batch", c->batch);
+		json_w_end(&w);
 	}
-	printf("],\"targets\":[");
+	json_w_end(&w);
+	json_w_arr(&w, "targets");
 	n = targets(b, tg, sp);
-	for (i = 0; i < n; i++)
-		printf("%s{\"name\":\"%s\",\"value\":%.3f,\"limit\":%.1f,\"at_most\":%s,"
-		       "\"met\":%s}", i ? "," : "", tg[i].name, tg[i].value, tg[i].limit,
-		       tg[i].at_most ? "true" : "false", tg[i].met ? "true" : "false");
-	printf("],\"bounce_vs_memcpy_spread\":{\"65536\":%.3f,\"262144\":%.3f}}\n",
-	       sp[0], sp[1]);
+	for (i = 0; i < n; i++) {
+		json_w_obj(&w, NULL);
+		json_w_str(&w, "name", tg[i].name);
+		json_w_fixed(&w, "value", tg[i].value, 3);
+		json_w_fixed(&w, "limit", tg[i].limit, 1);
+		json_w_bool(&w, "at_most", tg[i].at_most);
+		json_w_bool(&w, "met", tg[i].met);
+		json_w_end(&w);
+	}
+	json_w_end(&w);
+	json_w_obj(&w, "bounce_vs_memcpy_spread");
+	json_w_fixed(&w, "65536", sp[0], 3);
+	json_w_fixed(&w, "262144", sp[1], 3);
+	json_w_end(&w);
+	json_w_end(&w);
+	putchar('\n');
 }
 
 static void usage(FILE *f, const struct cli_opt *opts)

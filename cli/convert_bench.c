@@ -78,6 +78,7 @@
 
 #include "cmd.h"
 #include "gmemkit/gmem.h"
+#include "gmemkit/json.h"
 #include "gmemkit/platform.h"
 #include "gmemkit/probe.h"
 #include "gmemkit/timing.h"
@@ -1244,136 +1245,235 @@ static void print_platforms(const struct bench *b)
 	}
 }
 
-/* "platforms": only when one but ideal is asked (ideal: the results). */
-static void print_platforms_json(const struct bench *b)
+/* A row's median and extremes, ns. */
+static void row_ns(struct json_w *w, uint64_t min, uint64_t median, uint64_t max)
 {
-	unsigned int p, i, n = 0, k;
+	json_w_u64(w, "ns_min", min);
+	json_w_u64(w, "ns_median", median);
+	json_w_u64(w, "ns_max", max);
+}
+
+/* How a guest row's conversions went: transport, converter, its polling. */
+static void row_path(struct json_w *w, const struct bench_convert_row *r)
+{
+	json_w_str(w, "transport", r->transport);
+	json_w_str(w, "converter", r->converter);
+	json_w_u64(w, "poll_us", r->poll_us);
+}
+
+/* The VMM's counters of a guest row, over its timed samples. */
+static void row_counters(struct json_w *w, const struct bench_convert_row *r)
+{
+	json_w_u64(w, "conversions", r->conversions);
+	json_w_u64(w, "host_ns", r->host_ns);
+	json_w_u64(w, "conv_cpu_ns", r->conv_cpu_ns);
+	json_w_u64(w, "kicks", r->kicks);
+	json_w_u64(w, "wall_ns", r->wall_ns);
+}
+
+/* Platform p's host rows: the platform's calls against one call's. */
+static void plat_host_rows(struct json_w *w, const struct bench *b, unsigned int p)
+{
+	unsigned int i;
+
+	json_w_obj(w, "host");
+	json_w_bool(w, "measured", b->have[DIM_LAZY]);
+	json_w_str(w, "why", plat_host_why(b));
+	json_w_str(w, "model", "lazy");
+	json_w_str(w, "backing", lazy_backing(b));
+	json_w_arr(w, "rows");
+	for (i = 0; i < b->ncfg; i++) {
+		const struct config *c = &b->cfg[i], *one;
+
+		if (c->op != OP_PLATFORM || c->plat != p)
+			continue;
+		one = find(b, OP_ROUNDTRIP, c->mode, c->pages, c->threads);
+		json_w_obj(w, NULL);
+		json_w_u64(w, "pages", c->pages);
+		json_w_u64(w, "page_size", GMEM_PAGE_SIZE);
+		json_w_u64(w, "threads", c->threads);
+		json_w_u64(w, "calls_per_direction", c->calls);
+		row_ns(w, c->sum.min, c->sum.p50, c->sum.max);
+		json_w_u64(w, "one_call_ns_median", one ? one->sum.p50 : 0);
+		json_w_end(w);
+	}
+	json_w_end(w);
+	json_w_end(w);
+}
+
+/* Platform p's guest rows (the guest-observed round trips). */
+static void plat_guest_rows(struct json_w *w, const struct bench *b, unsigned int p)
+{
 	char why[256];
 	int j;
 
+	json_w_obj(w, "guest");
+	json_w_bool(w, "measured", b->npguest[p] >= 0);
+	json_w_str(w, "why", plat_guest_why(b, (enum plat)p, why, sizeof(why)));
+	json_w_arr(w, "rows");
+	for (j = 0; j < b->npguest[p]; j++) {
+		const struct bench_convert_row *r = &b->pguest[p][j];
+
+		json_w_obj(w, NULL);
+		json_w_str(w, "op", r->op);
+		json_w_str(w, "mode", r->mode);
+		json_w_u64(w, "pages", r->pages);
+		row_path(w, r);
+		json_w_u64(w, "calls_per_direction", guest_calls((enum plat)p, r->pages));
+		json_w_u64(w, "samples", r->samples);
+		row_ns(w, r->ns_min, r->ns_median, r->ns_max);
+		row_counters(w, r);
+		json_w_end(w);
+	}
+	json_w_end(w);
+	json_w_end(w);
+}
+
+/* "platforms": only when one but ideal is asked (ideal: the results). */
+static void print_platforms_json(struct json_w *w, const struct bench *b)
+{
+	unsigned int p;
+
 	if (!plats_asked(b))
 		return;
-	printf(",\"platforms\":[");
+	json_w_arr(w, "platforms");
 	for (p = PLAT_IDEAL + 1; p < PLAT_MAX; p++) {
 		if (!(b->plats & (1U << p)))
 			continue;
-		printf("%s{\"platform\":\"%s\",\"mode\":\"%s\",\"contents\":\"%s\","
-		       "\"exitless\":%s,\"not_modelled\":\"%s\",\"host\":{\"measured\":%s,"
-		       "\"why\":\"%s\",\"model\":\"lazy\",\"backing\":\"%s\",\"rows\":[",
-		       n++ ? "," : "", plat_name(p), plat_mode(p),
-		       plat_destroys(p) ? "destroyed" : "kept",
-		       plat_exitless(p) ? "true" : "false", plat_not_modelled(p),
-		       b->have[DIM_LAZY] ? "true" : "false", plat_host_why(b), lazy_backing(b));
-		for (i = 0, k = 0; i < b->ncfg; i++) {
-			const struct config *c = &b->cfg[i], *one;
-
-			if (c->op != OP_PLATFORM || c->plat != p)
-				continue;
-			one = find(b, OP_ROUNDTRIP, c->mode, c->pages, c->threads);
-			printf("%s{\"pages\":%u,\"page_size\":%lu,\"threads\":%u,"
-			       "\"calls_per_direction\":%u,\"ns_min\":%llu,\"ns_median\":%llu,"
-			       "\"ns_max\":%llu,\"one_call_ns_median\":%llu}", k++ ? "," : "",
-			       c->pages, GMEM_PAGE_SIZE, c->threads, c->calls,
-			       (unsigned long long)c->sum.min, (unsigned long long)c->sum.p50,
-			       (unsigned long long)c->sum.max,
-			       one ? (unsigned long long)one->sum.p50 : 0ULL);
-		}
-		printf("]},\"guest\":{\"measured\":%s,\"why\":\"%s\",\"rows\":[",
-		       b->npguest[p] >= 0 ? "true" : "false",
-		       plat_guest_why(b, (enum plat)p, why, sizeof(why)));
-		for (j = 0; j < b->npguest[p]; j++) {
-			const struct bench_convert_row *r = &b->pguest[p][j];
-
-			printf("%s{\"op\":\"%s\",\"mode\":\"%s\",\"pages\":%llu,"
-			       "\"transport\":\"%s\",\"converter\":\"%s\",\"poll_us\":%u,"
-			       "\"calls_per_direction\":%u,\"samples\":%llu,\"ns_min\":%llu,"
-			       "\"ns_median\":%llu,\"ns_max\":%llu,\"conversions\":%llu,"
-			       "\"host_ns\":%llu,\"conv_cpu_ns\":%llu,\"kicks\":%llu,"
-			       "\"wall_ns\":%llu}", j ? "," : "", r->op, r->mode,
-			       (unsigned long long)r->pages, r->transport, r->converter,
-			       r->poll_us, guest_calls((enum plat)p, r->pages),
-			       (unsigned long long)r->samples, (unsigned long long)r->ns_min,
-			       (unsigned long long)r->ns_median, (unsigned long long)r->ns_max,
-			       (unsigned long long)r->conversions, (unsigned long long)r->host_ns,
-			       (unsigned long long)r->conv_cpu_ns, (unsigned long long)r->kicks,
-			       (unsigned long long)r->wall_ns);
-		}
-		printf("]}}");
+		json_w_obj(w, NULL);
+		json_w_str(w, "platform", plat_name(p));
+		json_w_str(w, "mode", plat_mode(p));
+		json_w_str(w, "contents", plat_destroys(p) ? "destroyed" : "kept");
+		json_w_bool(w, "exitless", plat_exitless(p));
+		json_w_str(w, "not_modelled", plat_not_modelled(p));
+		plat_host_rows(w, b, p);
+		plat_guest_rows(w, b, p);
+		json_w_end(w);
 	}
-	printf("]");
+	json_w_end(w);
 }
 
-static void print_json(const struct bench *b, const struct probe_host_caps *caps)
+/* "models": what each conversion model is and whether it was measured. */
+static void models_json(struct json_w *w, const struct bench *b)
 {
 	static const char *const dim_name[NDIMS] = { "lazy", "eager", "huge" };
-	struct target tg[MAX_TARGETS];
-	unsigned int i, n;
+	static const char *const backing[NDIMS] = { NULL, "memfd", "hugetlb" };
+	unsigned int i;
+
+	json_w_obj(w, "models");
+	for (i = 0; i < NDIMS; i++) {
+		json_w_obj(w, dim_name[i]);
+		json_w_bool(w, "asked", b->models & (1U << i));
+		json_w_bool(w, "measured", b->have[i]);
+		json_w_str(w, "why", b->why[i]);
+		json_w_str(w, "backing", i == DIM_LAZY ? lazy_backing(b) : backing[i]);
+		json_w_u64(w, "page_size", i == DIM_HUGE ? GMEM_HUGE_PAGE_SIZE : GMEM_PAGE_SIZE);
+		json_w_str(w, "meaning", model_meaning[i]);
+		json_w_end(w);
+	}
+	json_w_end(w);
+}
+
+/* "results": the host rows, then the guest-observed round trips. */
+static void results_json(struct json_w *w, const struct bench *b)
+{
+	unsigned int i;
 	int j;
 
-	printf("{\"host\":{\"kernel\":\"%s\",\"cpu\":\"%s\",\"emulated\":%s},"
-	       "\"reps\":%u,\"backing\":\"%s\",\"busy_threads\":%u,\"revoke\":true,"
-	       "\"models\":{", caps->kernel, caps->cpu_model,
-	       caps->emulated ? "true" : "false", b->reps, lazy_backing(b), b->nbusy);
-	for (i = 0; i < NDIMS; i++)
-		printf("%s\"%s\":{\"asked\":%s,\"measured\":%s,\"why\":\"%s\",\"backing\":\"%s\","
-		       "\"page_size\":%lu,\"meaning\":\"%s\"}", i ? "," : "", dim_name[i],
-		       b->models & (1U << i) ? "true" : "false", b->have[i] ? "true" : "false",
-		       b->why[i], i == DIM_LAZY ? lazy_backing(b) : i == DIM_EAGER ? "memfd" :
-		       "hugetlb", i == DIM_HUGE ? GMEM_HUGE_PAGE_SIZE : GMEM_PAGE_SIZE,
-		       model_meaning[i]);
-	printf("},\"copy\":\"%s\",\"huge_pages\":{\"needed\":%d,\"free\":", model_meaning[DIM_COPY],
-	       HUGE_NEEDED);
-	if (b->huge_free >= 0)
-		printf("%ld},\"results\":[", b->huge_free);
-	else
-		printf("null},\"results\":[");
-	for (i = 0, n = 0; i < b->ncfg; i++) {
+	json_w_arr(w, "results");
+	for (i = 0; i < b->ncfg; i++) {
 		const struct config *c = &b->cfg[i];
 
 		if (c->op == OP_PLATFORM)	/* in "platforms" */
 			continue;
-		printf("%s{\"op\":\"%s\",\"model\":\"%s\",\"mode\":\"%s\",\"pages\":%u,"
-		       "\"page_size\":%llu,\"backing\":\"%s\",\"threads\":%u,"
-		       "\"ns_min\":%llu,\"ns_median\":%llu,\"ns_max\":%llu}",
-		       n++ ? "," : "", op_info[c->op].name, op_info[c->op].model, mode_name(c),
-		       c->pages, (unsigned long long)page_size(c), row_backing(b, c),
-		       c->threads, (unsigned long long)c->sum.min,
-		       (unsigned long long)c->sum.p50, (unsigned long long)c->sum.max);
+		json_w_obj(w, NULL);
+		json_w_str(w, "op", op_info[c->op].name);
+		json_w_str(w, "model", op_info[c->op].model);
+		json_w_str(w, "mode", mode_name(c));
+		json_w_u64(w, "pages", c->pages);
+		json_w_u64(w, "page_size", page_size(c));
+		json_w_str(w, "backing", row_backing(b, c));
+		json_w_u64(w, "threads", c->threads);
+		row_ns(w, c->sum.min, c->sum.p50, c->sum.max);
+		json_w_end(w);
 	}
 	for (j = 0; j < b->nguest; j++) {
 		const struct bench_convert_row *r = &b->guest[j];
 
-		printf(",{\"op\":\"%s\",\"model\":\"lazy\",\"mode\":\"%s\",\"pages\":%llu,"
-		       "\"threads\":%u,"
-		       "\"ns_min\":%llu,\"ns_median\":%llu,\"ns_max\":%llu,"
-		       "\"transport\":\"%s\",\"converter\":\"%s\",\"poll_us\":%u,"
-		       "\"conversions\":%llu,\"host_ns\":%llu,\"conv_cpu_ns\":%llu,"
-		       "\"kicks\":%llu,\"wall_ns\":%llu}", r->op, r->mode,
-		       (unsigned long long)r->pages, r->threads,
-		       (unsigned long long)r->ns_min, (unsigned long long)r->ns_median,
-		       (unsigned long long)r->ns_max, r->transport, r->converter,
-		       r->poll_us, (unsigned long long)r->conversions,
-		       (unsigned long long)r->host_ns, (unsigned long long)r->conv_cpu_ns,
-		       (unsigned long long)r->kicks, (unsigned long long)r->wall_ns);
+		json_w_obj(w, NULL);
+		json_w_str(w, "op", r->op);
+		json_w_str(w, "model", "lazy");
+		json_w_str(w, "mode", r->mode);
+		json_w_u64(w, "pages", r->pages);
+		json_w_u64(w, "threads", r->threads);
+		row_ns(w, r->ns_min, r->ns_median, r->ns_max);
+		row_path(w, r);
+		row_counters(w, r);
+		json_w_end(w);
 	}
-	printf("]");
-	print_platforms_json(b);
-	printf(",\"targets\":[");
-	n = targets(b, tg);
+	json_w_end(w);
+}
+
+static void targets_json(struct json_w *w, const struct bench *b)
+{
+	struct target tg[MAX_TARGETS];
+	unsigned int i, n = targets(b, tg);
+
+	json_w_arr(w, "targets");
 	for (i = 0; i < n; i++) {
 		const struct target *t = &tg[i];
 
-		printf("%s{\"name\":\"%s\",\"model\":\"%s\",\"threads\":%u,\"limit\":%.4f,"
-		       "\"at_most\":%s,\"strict\":%s,", i ? "," : "", t->name, t->model,
-		       t->threads, t->limit, "true", t->strict ? "true" : "false");
-		if (t->measured)
-			printf("\"measured\":true,\"ns\":%.0f,\"against_ns\":%.0f,\"value\":%.4f,"
-			       "\"met\":%s}", t->ns, t->against_ns, t->value,
-			       t->met ? "true" : "false");
-		else
-			printf("\"measured\":false,\"why\":\"%s\",\"met\":null}", t->why);
+		json_w_obj(w, NULL);
+		json_w_str(w, "name", t->name);
+		json_w_str(w, "model", t->model);
+		json_w_u64(w, "threads", t->threads);
+		json_w_fixed(w, "limit", t->limit, 4);
+		json_w_bool(w, "at_most", true);
+		json_w_bool(w, "strict", t->strict);
+		json_w_bool(w, "measured", t->measured);
+		if (t->measured) {
+			json_w_fixed(w, "ns", t->ns, 0);
+			json_w_fixed(w, "against_ns", t->against_ns, 0);
+			json_w_fixed(w, "value", t->value, 4);
+			json_w_bool(w, "met", t->met);
+		} else {
+			json_w_str(w, "why", t->why);
+			json_w_null(w, "met");
+		}
+		json_w_end(w);
 	}
-	printf("]}\n");
+	json_w_end(w);
+}
+
+static void print_json(const struct bench *b, const struct probe_host_caps *caps)
+{
+	struct json_w w;
+
+	json_w_init(&w, stdout);
+	json_w_obj(&w, NULL);
+	json_w_obj(&w, "host");
+	json_w_str(&w, "kernel", caps->kernel);
+	json_w_str(&w, "cpu", caps->cpu_model);
+	json_w_bool(&w, "emulated", caps->emulated);
+	json_w_end(&w);
+	json_w_u64(&w, "reps", b->reps);
+	json_w_str(&w, "backing", lazy_backing(b));
+	json_w_u64(&w, "busy_threads", b->nbusy);
+	json_w_bool(&w, "revoke", true);
+	models_json(&w, b);
+	json_w_str(&w, "copy", model_meaning[DIM_COPY]);
+	json_w_obj(&w, "huge_pages");
+	json_w_i64(&w, "needed", HUGE_NEEDED);
+	if (b->huge_free >= 0)
+		json_w_i64(&w, "free", b->huge_free);
+	else
+		json_w_null(&w, "free");
+	json_w_end(&w);
+	results_json(&w, b);
+	print_platforms_json(&w, b);
+	targets_json(&w, b);
+	json_w_end(&w);
+	putchar('\n');
 }
 
 static void usage(FILE *f, const struct cli_opt *opts)

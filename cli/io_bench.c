@@ -21,6 +21,7 @@
 #include "gmemkit/bench_cost.h"
 #include "gmemkit/probe.h"
 #include "gmemkit/bench_io.h"
+#include "gmemkit/bench_io_fields.h"
 #include "gmemkit/json.h"
 #include "gmemkit/parse.h"
 #include "gmemkit/platform.h"
@@ -367,98 +368,130 @@ static double shared_pct(const struct bench_io_result *r)
 	return r->mem_size ? 100.0 * (double)r->shared_bytes / (double)r->mem_size : 0;
 }
 
-static void print_json(const struct opts *o, const struct bench_io_result *r,
-		       const struct figures *f)
+/* The run as an io-bench record (gmemkit/bench_io_fields.h). */
+static void record(const struct opts *o, const struct bench_io_result *r,
+		   const struct figures *f, struct bench_io_record *rec)
 {
 	const struct gmem_abi_io_results *io = &r->io;
 	const struct bench_io_config *c = &o->c;
 
-	printf("{\"results\":[{\"mode\":\"%s\",\"bs\":%llu,\"qd\":%u,\"rw\":\"%s\","
-	       "\"backend\":\"%s\",\"vcpus\":%u,\"direct\":%s,\"runtime_s\":%.6f,"
-	       "\"ios\":%llu,\"iops\":%.1f,\"mbps\":%.3f,",
-	       bench_io_mode_name(c->mode), (unsigned long long)c->bs, c->qd,
-	       bench_io_rw_name(c->rw), o->backend, c->vcpus, o->direct ? "true" : "false",
-	       f->secs, (unsigned long long)io->ios, f->iops, f->mbps);
-	printf("\"lat_min_us\":%.3f,\"lat_p50_us\":%.3f,\"lat_p99_us\":%.3f,"
-	       "\"lat_p999_us\":%.3f,\"lat_max_us\":%.3f,",
-	       io->lat_min_ns / 1e3, io->lat_p50_ns / 1e3, io->lat_p99_ns / 1e3,
-	       io->lat_p999_ns / 1e3, io->lat_max_ns / 1e3);
-	printf("\"exits_per_io\":%.4f,\"kicks_per_io\":%.4f,\"conv_per_io\":%.4f,"
-	       "\"conv_ns_per_io\":%.1f,\"copy_bytes_per_io\":%.1f,\"copy_ns_per_io\":%.1f,"
-	       "\"pins_refused\":%llu,",
-	       per_io(io->kicks, io->ios) + f->conv_exits, per_io(io->kicks, io->ios),
-	       per_io(io->conv_calls, io->ios), per_io(io->conv_ns, io->ios),
-	       per_io(io->copy_bytes, io->ios), per_io(io->copy_ns, io->ios),
-	       (unsigned long long)f->pins_refused);
-	printf("\"conv_exits_per_io\":%.4f,\"conv_cpu_ns_per_io\":%.1f,"
-	       "\"conv_poll_us\":%u,\"conv_cpu\":%d,",
-	       f->conv_exits, f->conv_cpu_ns, r->vm.queue.poll_us,
-	       f->queue ? r->vm.queue.cpu : -1);
-	/* The split: each cost once, summing to at most vcpu_ns_per_io. */
-	printf("\"vcpu_ns_per_io\":%.1f,\"kick_ns_per_io\":%.1f,\"conv_exit_ns_per_io\":%.1f,"
-	       "\"conv_host_ns_per_io\":%.1f,\"split_copy_ns_per_io\":%.1f,"
-	       "\"unaccounted_ns_per_io\":%.1f,\"split_scale\":%.4f,",
-	       f->split.total, f->split.kick, f->split.conv_exit, f->split.conv_host,
-	       f->split.copy, f->split.unaccounted, f->split.scale);
-	/* The device's side, beside the vCPU time (not in it). */
-	printf("\"dev_ns_per_io\":%.1f,\"dev_faults_per_io\":%.4f,"
-	       "\"dev_copy_bytes_per_io\":%.1f,\"dev_ios\":%llu,",
-	       f->split.dev, f->split.dev_faults, f->split.dev_copy_bytes,
-	       (unsigned long long)f->dev_ios);
-	printf("\"pool_bytes\":%llu,\"persist_buf_bytes\":%llu,\"persist_pool_bytes\":%llu,"
-	       "\"shared_bytes\":%llu,\"mem_bytes\":%llu,\"shared_pct\":%.2f,"
-	       "\"bounce_full\":%llu,",
-	       (unsigned long long)r->pool_size,
-	       (unsigned long long)(c->mode == GMEM_ABI_IO_PERSISTENT ? bench_io_persist_size(c) : 0),
-	       (unsigned long long)r->persist_pool, (unsigned long long)r->shared_bytes,
-	       (unsigned long long)r->mem_size, shared_pct(r),
-	       (unsigned long long)io->bounce_full);
-	printf("\"transport\":\"%s\",\"poll_us\":%u,\"emulated\":%s,\"cpu\":",
-	       f->transport, c->poll_us, f->emulated ? "true" : "false");
-	json_print_str(stdout, f->cpu);
-	printf(",\"guest_native\":%s,\"guest_cycles_per_iter\":%.3f,\"guest_speed\":",
-	       r->vm.speed.native ? "true" : "false", r->vm.speed.guest_mcycles / 1000.0);
-	json_print_str(stdout, f->speed);
-	printf(",\"verify_errors\":%llu,\"verified_sectors\":%llu,\"io_errors\":%llu,"
-	       "\"adapt_bounce_ns\":%llu,\"adapt_inplace_ns\":%llu,\"adapt_persist_ns\":%llu,"
-	       "\"adapt_batch_ns\":%llu,\"batched\":%llu,\"adapt_paths\":%u,"
-	       "\"persisted\":%llu,\"adapt_probes\":%llu,"
-	       "\"adapt_switches\":%llu,\"bounced\":%llu,\"inplaced\":%llu,"
-	       "\"batches\":%llu,\"scatter_pieces\":%llu,\"scatter_runs\":%llu,"
-	       "\"engine\":\"%s\",\"mem_backing\":\"%s\",\"conv_model\":\"%s\","
-	       "\"granule\":%llu,\"conv_bytes_per_io\":%.1f,\"platform\":\"%s\","
-	       "\"conv_calls_per_io\":%.3f,\"conv_pages_per_io\":%.3f,"
-	       "\"conv_entries_per_io\":%.3f,\"keep_bytes_per_io\":%.1f,"
-	       "\"keep_ns_per_io\":%.1f,",
-	       (unsigned long long)io->verify_errors, (unsigned long long)io->verified,
-	       (unsigned long long)io->io_errors,
-	       (unsigned long long)io->adapt_bounce_ns, (unsigned long long)io->adapt_inplace_ns,
-	       (unsigned long long)io->adapt_persist_ns, (unsigned long long)io->adapt_batch_ns,
-	       (unsigned long long)io->batched,
-	       c->adapt_paths ? c->adapt_paths : (1U << ADAPT_PATHS) - 1,
-	       (unsigned long long)io->persisted,
-	       (unsigned long long)io->adapt_probes, (unsigned long long)io->adapt_switches,
-	       (unsigned long long)io->bounced, (unsigned long long)io->inplaced,
-	       (unsigned long long)io->batches, (unsigned long long)io->scatter_pieces,
-	       (unsigned long long)io->scatter_runs,
-	       r->engine, gmem_backing_name(r->backing), vmm_conv_model_name(r->conv_model),
-	       (unsigned long long)r->granule, per_io(io->conv_bytes, io->ios),
-	       plat_name((enum plat)r->platform), per_io(io->conv_calls, io->ios),
-	       per_io(io->conv_pages, io->ios), per_io(io->conv_entries, io->ios),
-	       per_io(io->keep_bytes, io->ios), per_io(io->keep_ns, io->ios));
-	printf("\"requests\":%llu,\"completed\":%llu,\"dup_completions\":%llu,"
-	       "\"device_requests\":%llu,\"mixed_shared\":%llu,\"mixed_bounced\":%llu,"
-	       "\"mixed_inplaced\":%llu,\"mixed_batches\":%llu,\"churn_conv\":%llu,"
-	       "\"inflight_refused\":%llu,\"inflight_won\":%llu,\"ebusy\":%llu,"
-	       "\"vmm_refusals\":%llu,\"violations\":%llu,\"pass\":%s}]}\n",
-	       (unsigned long long)io->all_submitted, (unsigned long long)io->all_completed,
-	       (unsigned long long)io->dup_completions, (unsigned long long)r->dev.requests,
-	       (unsigned long long)io->mixed_shared, (unsigned long long)io->bounced,
-	       (unsigned long long)io->inplaced, (unsigned long long)io->mixed_batches,
-	       (unsigned long long)io->churn_conv, (unsigned long long)io->inflight_refused,
-	       (unsigned long long)io->inflight_won, (unsigned long long)io->ebusy_total,
-	       (unsigned long long)r->mem.refusals, (unsigned long long)r->mem.violations,
-	       r->vm.pass ? "true" : "false");
+	*rec = (struct bench_io_record){
+		.mode = bench_io_mode_name(c->mode),
+		.bs = c->bs,
+		.qd = c->qd,
+		.rw = bench_io_rw_name(c->rw),
+		.backend = o->backend,
+		.vcpus = c->vcpus,
+		.direct = o->direct,
+		.runtime_s = f->secs,
+		.ios = io->ios,
+		.iops = f->iops,
+		.mbps = f->mbps,
+		.lat_min_us = io->lat_min_ns / 1e3,
+		.lat_p50_us = io->lat_p50_ns / 1e3,
+		.lat_p99_us = io->lat_p99_ns / 1e3,
+		.lat_p999_us = io->lat_p999_ns / 1e3,
+		.lat_max_us = io->lat_max_ns / 1e3,
+		.exits_per_io = per_io(io->kicks, io->ios) + f->conv_exits,
+		.kicks_per_io = per_io(io->kicks, io->ios),
+		.conv_per_io = per_io(io->conv_calls, io->ios),
+		.conv_ns_per_io = per_io(io->conv_ns, io->ios),
+		.copy_bytes_per_io = per_io(io->copy_bytes, io->ios),
+		.copy_ns_per_io = per_io(io->copy_ns, io->ios),
+		.pins_refused = f->pins_refused,
+		.conv_exits_per_io = f->conv_exits,
+		.conv_cpu_ns_per_io = f->conv_cpu_ns,
+		.conv_poll_us = r->vm.queue.poll_us,
+		.conv_cpu = f->queue ? r->vm.queue.cpu : -1,
+		.vcpu_ns_per_io = f->split.total,
+		.kick_ns_per_io = f->split.kick,
+		.conv_exit_ns_per_io = f->split.conv_exit,
+		.conv_host_ns_per_io = f->split.conv_host,
+		.split_copy_ns_per_io = f->split.copy,
+		.unaccounted_ns_per_io = f->split.unaccounted,
+		.split_scale = f->split.scale,
+		.dev_ns_per_io = f->split.dev,
+		.dev_faults_per_io = f->split.dev_faults,
+		.dev_copy_bytes_per_io = f->split.dev_copy_bytes,
+		.dev_ios = f->dev_ios,
+		.pool_bytes = r->pool_size,
+		.persist_buf_bytes = c->mode == GMEM_ABI_IO_PERSISTENT ?
+				     bench_io_persist_size(c) : 0,
+		.persist_pool_bytes = r->persist_pool,
+		.shared_bytes = r->shared_bytes,
+		.mem_bytes = r->mem_size,
+		.shared_pct = shared_pct(r),
+		.bounce_full = io->bounce_full,
+		.transport = f->transport,
+		.poll_us = c->poll_us,
+		.emulated = f->emulated,
+		.cpu = f->cpu,
+		.guest_native = r->vm.speed.native,
+		.guest_cycles_per_iter = r->vm.speed.guest_mcycles / 1000.0,
+		.guest_speed = f->speed,
+		.verify_errors = io->verify_errors,
+		.verified_sectors = io->verified,
+		.io_errors = io->io_errors,
+		.adapt_bounce_ns = io->adapt_bounce_ns,
+		.adapt_inplace_ns = io->adapt_inplace_ns,
+		.adapt_persist_ns = io->adapt_persist_ns,
+		.adapt_batch_ns = io->adapt_batch_ns,
+		.batched = io->batched,
+		.adapt_paths = c->adapt_paths ? c->adapt_paths : (1U << ADAPT_PATHS) - 1,
+		.persisted = io->persisted,
+		.adapt_probes = io->adapt_probes,
+		.adapt_switches = io->adapt_switches,
+		.bounced = io->bounced,
+		.inplaced = io->inplaced,
+		.batches = io->batches,
+		.scatter_pieces = io->scatter_pieces,
+		.scatter_runs = io->scatter_runs,
+		.engine = r->engine,
+		.mem_backing = gmem_backing_name(r->backing),
+		.conv_model = vmm_conv_model_name(r->conv_model),
+		.granule = r->granule,
+		.conv_bytes_per_io = per_io(io->conv_bytes, io->ios),
+		.platform = plat_name((enum plat)r->platform),
+		.conv_calls_per_io = per_io(io->conv_calls, io->ios),
+		.conv_pages_per_io = per_io(io->conv_pages, io->ios),
+		.conv_entries_per_io = per_io(io->conv_entries, io->ios),
+		.keep_bytes_per_io = per_io(io->keep_bytes, io->ios),
+		.keep_ns_per_io = per_io(io->keep_ns, io->ios),
+		.requests = io->all_submitted,
+		.completed = io->all_completed,
+		.dup_completions = io->dup_completions,
+		.device_requests = r->dev.requests,
+		.mixed_shared = io->mixed_shared,
+		.mixed_bounced = io->bounced,
+		.mixed_inplaced = io->inplaced,
+		.mixed_batches = io->mixed_batches,
+		.churn_conv = io->churn_conv,
+		.inflight_refused = io->inflight_refused,
+		.inflight_won = io->inflight_won,
+		.ebusy = io->ebusy_total,
+		.vmm_refusals = r->mem.refusals,
+		.violations = r->mem.violations,
+		.pass = r->vm.pass,
+	};
+}
+
+/* {"results":[{the record}]} */
+static void print_json(const struct opts *o, const struct bench_io_result *r,
+		       const struct figures *f)
+{
+	struct bench_io_record rec;
+	struct json_w w;
+
+	record(o, r, f, &rec);
+	json_w_init(&w, stdout);
+	json_w_obj(&w, NULL);
+	json_w_arr(&w, "results");
+	json_w_obj(&w, NULL);
+	bench_io_record_write(&w, &rec);
+	json_w_end(&w);
+	json_w_end(&w);
+	json_w_end(&w);
+	putchar('\n');
 }
 
 static const char *size_str(uint64_t b, char *buf, size_t len)

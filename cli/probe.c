@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "gmemkit/json.h"
 #include "gmemkit/probe.h"
 #include "gmemkit/vm.h"
 
@@ -145,64 +146,87 @@ static void print_text(const struct probe_host_caps *c)
 	       "; KVM memory attributes available but no backend built" : "");
 }
 
-/* The userfaultfd, huge-page and model keys, closing the object. */
-static void print_models_json(const struct probe_host_caps *c)
+/* key: whether a facility works; err_key: why not ("" when it does). */
+static void works_json(struct json_w *w, const char *key, const char *err_key, bool ok,
+		       int err)
+{
+	json_w_bool(w, key, ok);
+	json_w_str(w, err_key, ok ? "" : strerror(err));
+}
+
+/* The userfaultfd, huge-page and model keys. */
+static void print_models_json(struct json_w *w, const struct probe_host_caps *c)
 {
 	char why[3][256];
 
 	probe_model_why(c, PROBE_MODEL_LAZY, why[0], sizeof(why[0]));
 	probe_model_why(c, PROBE_MODEL_EAGER, why[1], sizeof(why[1]));
 	probe_model_why(c, PROBE_MODEL_HUGE, why[2], sizeof(why[2]));
-	printf("\"uffd\":%s,\"uffd_error\":\"%s\",\"uffd_features\":%llu,"
-	       "\"uffd_sigbus\":%s,\"uffd_minor_shmem\":%s,\"uffd_minor_hugetlbfs\":%s,"
-	       "\"huge_page_default_kb\":%ld,\"nr_hugepages\":%ld,\"huge_2m_total\":%ld,"
-	       "\"huge_2m_free\":%ld,\"huge_2m_resv\":%ld,"
-	       "\"model_lazy\":%s,\"model_lazy_why\":\"%s\",\"model_eager\":%s,"
-	       "\"model_eager_why\":\"%s\",\"model_huge\":%s,\"model_huge_tried\":%s,"
-	       "\"model_huge_why\":\"%s\",\"models\":\"%s\"}\n",
-	       c->uffd ? "true" : "false", c->uffd ? "" : strerror(c->uffd_errno),
-	       (unsigned long long)c->uffd_features, c->uffd_sigbus ? "true" : "false",
-	       c->uffd_minor_shmem ? "true" : "false",
-	       c->uffd_minor_hugetlbfs ? "true" : "false", c->huge_default_kb,
-	       c->nr_hugepages, c->huge_2m_total, c->huge_2m_free, c->huge_2m_resv,
-	       c->model_lazy ? "true" : "false", why[0], c->model_eager ? "true" : "false",
-	       why[1], c->model_huge ? "true" : "false",
-	       c->model_huge_tried ? "true" : "false", why[2], models_list(c));
+	works_json(w, "uffd", "uffd_error", c->uffd, c->uffd_errno);
+	json_w_u64(w, "uffd_features", c->uffd_features);
+	json_w_bool(w, "uffd_sigbus", c->uffd_sigbus);
+	json_w_bool(w, "uffd_minor_shmem", c->uffd_minor_shmem);
+	json_w_bool(w, "uffd_minor_hugetlbfs", c->uffd_minor_hugetlbfs);
+	json_w_i64(w, "huge_page_default_kb", c->huge_default_kb);
+	json_w_i64(w, "nr_hugepages", c->nr_hugepages);
+	json_w_i64(w, "huge_2m_total", c->huge_2m_total);
+	json_w_i64(w, "huge_2m_free", c->huge_2m_free);
+	json_w_i64(w, "huge_2m_resv", c->huge_2m_resv);
+	json_w_bool(w, "model_lazy", c->model_lazy);
+	json_w_str(w, "model_lazy_why", why[0]);
+	json_w_bool(w, "model_eager", c->model_eager);
+	json_w_str(w, "model_eager_why", why[1]);
+	json_w_bool(w, "model_huge", c->model_huge);
+	json_w_bool(w, "model_huge_tried", c->model_huge_tried);
+	json_w_str(w, "model_huge_why", why[2]);
+	json_w_str(w, "models", models_list(c));
+}
+
+/* KVM and guest_memfd: what the host offers. */
+static void print_kvm_json(struct json_w *w, const struct probe_host_caps *c)
+{
+	works_json(w, "kvm", "kvm_error", c->kvm, c->kvm_errno);
+	json_w_i64(w, "api_version", c->api_version);
+	json_w_u64(w, "vm_types", c->vm_types);
+	json_w_bool(w, "user_memory2", c->user_memory2);
+	json_w_bool(w, "ioeventfd", c->ioeventfd);
+	json_w_bool(w, "exit_hypercall", c->exit_hypercall);
+	json_w_u64(w, "hypercall_mask", c->hypercall_mask);
+	json_w_bool(w, "guest_memfd", c->guest_memfd);
+	json_w_u64(w, "guest_memfd_flags", c->guest_memfd_flags);
+	json_w_bool(w, "guest_memfd_mmap", c->guest_memfd_mmap);
+	json_w_bool(w, "guest_memfd_memslot", c->guest_memfd_slot);
+	json_w_u64(w, "memory_attributes", c->memory_attributes);
+	json_w_bool(w, "set_memory_attributes", c->set_memory_attributes);
 }
 
 static void print_json(const struct probe_host_caps *c)
 {
-	printf("{\"kernel\":\"%s\",\"cpu\":\"%s\",\"emulated\":%s,\"io_uring\":%s,"
-	       "\"kvm\":%s,\"kvm_error\":\"%s\",\"api_version\":%d,"
-	       "\"vm_types\":%llu,\"user_memory2\":%s,\"ioeventfd\":%s,"
-	       "\"exit_hypercall\":%s,\"hypercall_mask\":%llu,"
-	       "\"guest_memfd\":%s,\"guest_memfd_flags\":%llu,"
-	       "\"guest_memfd_mmap\":%s,\"guest_memfd_memslot\":%s,"
-	       "\"memory_attributes\":%llu,\"set_memory_attributes\":%s,"
-	       "\"backing\":\"%s\",\"backend\":\"hostview\","
-	       "\"hypercall_exit_probe\":%d,\"hypercall_exits\":\"%s\","
-	       "\"hypercall_exit_why\":\"%s\","
-	       "\"guest_speed_measured\":%s,\"guest_native\":%s,\"pvm\":%s,"
-	       "\"guest_cycles_per_iter\":%.3f,\"host_cycles_per_iter\":%.3f,"
-	       "\"transport\":\"%s\",\"queue\":%s,\"queue_why\":\"%s\",",
-	       c->kernel, c->cpu_model, c->emulated ? "true" : "false",
-	       c->io_uring ? "true" : "false", c->kvm ? "true" : "false",
-	       c->kvm ? "" : strerror(c->kvm_errno), c->api_version,
-	       (unsigned long long)c->vm_types, c->user_memory2 ? "true" : "false",
-	       c->ioeventfd ? "true" : "false", c->exit_hypercall ? "true" : "false",
-	       (unsigned long long)c->hypercall_mask, c->guest_memfd ? "true" : "false",
-	       (unsigned long long)c->guest_memfd_flags,
-	       c->guest_memfd_mmap ? "true" : "false",
-	       c->guest_memfd_slot ? "true" : "false",
-	       (unsigned long long)c->memory_attributes,
-	       c->set_memory_attributes ? "true" : "false",
-	       c->guest_memfd_mmap ? "guest_memfd" : "memfd", hc_probe, hc_word(),
-	       hc_why, speed.measured ? "true" : "false",
-	       speed.native ? "true" : "false", speed.pvm ? "true" : "false",
-	       speed.guest_mcycles / 1000.0, speed.host_mcycles / 1000.0,
-	       auto_transport(), q_probe == 1 ? "true" : "false",
-	       q_probe == -ENODEV ? "no usable /dev/kvm" : q_why);
-	print_models_json(c);
+	struct json_w w;
+
+	json_w_init(&w, stdout);
+	json_w_obj(&w, NULL);
+	json_w_str(&w, "kernel", c->kernel);
+	json_w_str(&w, "cpu", c->cpu_model);
+	json_w_bool(&w, "emulated", c->emulated);
+	json_w_bool(&w, "io_uring", c->io_uring);
+	print_kvm_json(&w, c);
+	json_w_str(&w, "backing", c->guest_memfd_mmap ? "guest_memfd" : "memfd");
+	json_w_str(&w, "backend", "hostview");
+	json_w_i64(&w, "hypercall_exit_probe", hc_probe);
+	json_w_str(&w, "hypercall_exits", hc_word());
+	json_w_str(&w, "hypercall_exit_why", hc_why);
+	json_w_bool(&w, "guest_speed_measured", speed.measured);
+	json_w_bool(&w, "guest_native", speed.native);
+	json_w_bool(&w, "pvm", speed.pvm);
+	json_w_fixed(&w, "guest_cycles_per_iter", speed.guest_mcycles / 1000.0, 3);
+	json_w_fixed(&w, "host_cycles_per_iter", speed.host_mcycles / 1000.0, 3);
+	json_w_str(&w, "transport", auto_transport());
+	json_w_bool(&w, "queue", q_probe == 1);
+	json_w_str(&w, "queue_why", q_probe == -ENODEV ? "no usable /dev/kvm" : q_why);
+	print_models_json(&w, c);
+	json_w_end(&w);
+	putchar('\n');
 }
 
 static void usage(FILE *f, const struct cli_opt *opts)

@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "gmemkit/bench_cost.h"
+#include "gmemkit/bench_io_fields.h"
 #include "gmemkit/json.h"
 
 static bool bad(double v)
@@ -71,18 +72,18 @@ int bench_cost_split_record(const struct json *rec, struct bench_cost_split *out
 
 	if (!rec || !out)
 		return -EINVAL;
-	in.total = json_num(rec, "vcpu_ns_per_io", NAN);
-	in.kick = json_num(rec, "kick_ns_per_io", NAN);
-	in.conv = json_num(rec, "conv_ns_per_io", NAN);
-	in.conv_host = json_num(rec, "conv_host_ns_per_io", NAN);
-	in.copy = json_num(rec, "copy_ns_per_io", NAN);
+	in.total = bench_io_num(rec, BIO_F_VCPU_NS_PER_IO, NAN);
+	in.kick = bench_io_num(rec, BIO_F_KICK_NS_PER_IO, NAN);
+	in.conv = bench_io_num(rec, BIO_F_CONV_NS_PER_IO, NAN);
+	in.conv_host = bench_io_num(rec, BIO_F_CONV_HOST_NS_PER_IO, NAN);
+	in.copy = bench_io_num(rec, BIO_F_COPY_NS_PER_IO, NAN);
 	if (isnan(in.total) || isnan(in.kick) || isnan(in.conv) || isnan(in.conv_host) ||
 	    isnan(in.copy))
 		return -ENOENT;
 	/* The device's side: all three or none (older records). */
-	in.dev = json_num(rec, "dev_ns_per_io", NAN);
-	in.dev_faults = json_num(rec, "dev_faults_per_io", NAN);
-	in.dev_copy_bytes = json_num(rec, "dev_copy_bytes_per_io", NAN);
+	in.dev = bench_io_num(rec, BIO_F_DEV_NS_PER_IO, NAN);
+	in.dev_faults = bench_io_num(rec, BIO_F_DEV_FAULTS_PER_IO, NAN);
+	in.dev_copy_bytes = bench_io_num(rec, BIO_F_DEV_COPY_BYTES_PER_IO, NAN);
 	ndev = !isnan(in.dev) + !isnan(in.dev_faults) + !isnan(in.dev_copy_bytes);
 	if (ndev && ndev < 3)
 		return -EINVAL;

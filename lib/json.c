@@ -2,9 +2,11 @@
 /*
  * Recursive-descent JSON reader (RFC 8259 subset: \u escapes outside ASCII
  * are kept as '?').  Depth is bounded so hostile input cannot overflow the
- * stack.
+ * stack.  And the writer: a stack of open containers as bits, a comma
+ * before every value but a container's first.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +310,180 @@ void json_print(FILE *f, const struct json *v)
 		fputc(v->type == JSON_ARR ? ']' : '}', f);
 		break;
 	}
+}
+
+/* ---- the writer ---------------------------------------------------------- */
+
+void json_w_init(struct json_w *w, FILE *f)
+{
+	memset(w, 0, sizeof(*w));
+	w->f = f;
+}
+
+/* Before a value: checks the key against where the value goes, writes the
+ * comma and the key; false (nothing written) on a misuse or after one. */
+static bool w_value(struct json_w *w, const char *key)
+{
+	uint32_t bit;
+	bool in_obj;
+
+	if (w->err)
+		return false;
+	if (!w->depth) {
+		if (key || w->done)
+			goto misuse;
+		return true;
+	}
+	bit = 1U << (w->depth - 1);
+	in_obj = w->obj & bit;
+	if (!key != !in_obj)
+		goto misuse;
+	if (w->used & bit)
+		fputc(',', w->f);
+	w->used |= bit;
+	if (key) {
+		json_print_str(w->f, key);
+		fputc(':', w->f);
+	}
+	return true;
+misuse:
+	w->err = -EINVAL;
+	return false;
+}
+
+/* After a value: at the top level, the document is complete. */
+static void w_done(struct json_w *w)
+{
+	if (!w->depth)
+		w->done = true;
+}
+
+static void w_open(struct json_w *w, const char *key, bool obj)
+{
+	uint32_t bit;
+
+	if (!w->err && w->depth == JSON_W_MAX_DEPTH)
+		w->err = -EINVAL;
+	if (!w_value(w, key))
+		return;
+	bit = 1U << w->depth++;
+	w->used &= ~bit;
+	if (obj)
+		w->obj |= bit;
+	else
+		w->obj &= ~bit;
+	fputc(obj ? '{' : '[', w->f);
+}
+
+void json_w_obj(struct json_w *w, const char *key)
+{
+	w_open(w, key, true);
+}
+
+void json_w_arr(struct json_w *w, const char *key)
+{
+	w_open(w, key, false);
+}
+
+void json_w_end(struct json_w *w)
+{
+	if (w->err)
+		return;
+	if (!w->depth) {
+		w->err = -EINVAL;
+		return;
+	}
+	w->depth--;
+	fputc(w->obj & (1U << w->depth) ? '}' : ']', w->f);
+	w_done(w);
+}
+
+void json_w_null(struct json_w *w, const char *key)
+{
+	if (!w_value(w, key))
+		return;
+	fputs("null", w->f);
+	w_done(w);
+}
+
+void json_w_bool(struct json_w *w, const char *key, bool v)
+{
+	if (!w_value(w, key))
+		return;
+	fputs(v ? "true" : "false", w->f);
+	w_done(w);
+}
+
+void json_w_u64(struct json_w *w, const char *key, uint64_t v)
+{
+	if (!w_value(w, key))
+		return;
+	fprintf(w->f, "%" PRIu64, v);
+	w_done(w);
+}
+
+void json_w_i64(struct json_w *w, const char *key, int64_t v)
+{
+	if (!w_value(w, key))
+		return;
+	fprintf(w->f, "%" PRId64, v);
+	w_done(w);
+}
+
+static void w_double(struct json_w *w, const char *key, double v, int prec, bool sig)
+{
+	if (!w_value(w, key))
+		return;
+	if (!isfinite(v))
+		fputs("null", w->f);
+	else
+		fprintf(w->f, sig ? "%.*g" : "%.*f", prec, v);
+	w_done(w);
+}
+
+void json_w_fixed(struct json_w *w, const char *key, double v, int prec)
+{
+	w_double(w, key, v, prec, false);
+}
+
+void json_w_sig(struct json_w *w, const char *key, double v, int prec)
+{
+	w_double(w, key, v, prec, true);
+}
+
+/* w_value() for a pointer that may be NULL: null written for NULL. */
+static bool w_value_or_null(struct json_w *w, const char *key, const void *p)
+{
+	if (!w_value(w, key))
+		return false;
+	if (p)
+		return true;
+	fputs("null", w->f);
+	w_done(w);
+	return false;
+}
+
+void json_w_str(struct json_w *w, const char *key, const char *s)
+{
+	if (!w_value_or_null(w, key, s))
+		return;
+	json_print_str(w->f, s);
+	w_done(w);
+}
+
+void json_w_value(struct json_w *w, const char *key, const struct json *v)
+{
+	if (!w_value_or_null(w, key, v))
+		return;
+	json_print(w->f, v);
+	w_done(w);
+}
+
+int json_w_finish(const struct json_w *w)
+{
+	if (w->err || w->depth || !w->done)
+		return -EINVAL;
+	return ferror(w->f) ? -EIO : 0;
 }
 
 char *json_slurp(const char *path)

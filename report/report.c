@@ -54,7 +54,7 @@ static const struct report_io_point *best_inplace(const struct report_data *d, u
 
 	if (!a || !b)
 		return a ? a : b;
-	return report_io_val(b, "iops") > report_io_val(a, "iops") ? b : a;
+	return report_io_val(b, BIO_F_IOPS) > report_io_val(a, BIO_F_IOPS) ? b : a;
 }
 
 /*
@@ -87,11 +87,11 @@ static void deciding_cost(FILE *f, const struct report_data *d, unsigned int bs)
 	report_fmt_us(b, sizeof(b), sb.copy);
 	fprintf(f, " The cost that decides it: %s, %s per I/O at %u KiB (%s), against %s "
 		   "of bounce copies per I/O", names[big], a, bs,
-		json_str(ip->rec, "mode", "inplace"), b);
+		bench_io_str(ip->rec, BIO_F_MODE, "inplace"), b);
 	if (big == 2)
 		fprintf(f, " (%.1f device faults per I/O in place, %.1f bouncing)",
-			report_io_val(ip, "dev_faults_per_io"),
-			report_io_val(bn, "dev_faults_per_io"));
+			report_io_val(ip, BIO_F_DEV_FAULTS_PER_IO),
+			report_io_val(bn, BIO_F_DEV_FAULTS_PER_IO));
 	fprintf(f, ".");
 }
 
@@ -145,8 +145,8 @@ static void cheapest_protected(FILE *f, const struct report_data *d)
 		for (k = 0; k < sizeof(ways) / sizeof(ways[0]); k++) {
 			const struct report_io_point *p = report_io_at(d, ways[k], d->block_kib[b]);
 
-			if (p &&
-			    (!best || report_io_val(p, "iops") > report_io_val(best, "iops"))) {
+			if (p && (!best || report_io_val(p, BIO_F_IOPS) >
+					   report_io_val(best, BIO_F_IOPS))) {
 				best = p;
 				name = ways[k];
 			}
@@ -156,12 +156,14 @@ static void cheapest_protected(FILE *f, const struct report_data *d)
 		if (!seen++)
 			fprintf(f, " Cheapest protected path per block size (swiotlb bounce, "
 				   "persistent buffers, in place):");
-		transport = json_str(best->rec, "transport", "?");
+		transport = bench_io_str(best->rec, BIO_F_TRANSPORT, "?");
 		fprintf(f, " %u KiB %s, %.0f IOPS (per I/O: %.0f bytes copied, %.2f "
 			   "conversions, %.2f exits);", d->block_kib[b],
 			!strcmp(name, "bounce") ? "swiotlb bounce" : name,
-			report_io_val(best, "iops"), report_io_val(best, "copy_bytes_per_io"),
-			report_io_val(best, "conv_per_io"), report_io_val(best, "exits_per_io"));
+			report_io_val(best, BIO_F_IOPS),
+			report_io_val(best, BIO_F_COPY_BYTES_PER_IO),
+			report_io_val(best, BIO_F_CONV_PER_IO),
+			report_io_val(best, BIO_F_EXITS_PER_IO));
 	}
 	if (seen)
 		fprintf(f, " (conversion transport %s).", transport);

@@ -126,7 +126,7 @@ int report_compare(const char *pa, const char *pb)
 	printf("%-8s %-70s %14s %14s %9s\n", "section", "point", "A", "B", "B/A");
 	n = compare_section(a, b, "convert", "ns_median");
 	n += compare_section(a, b, "bounce", "ns_median");
-	n += compare_section(a, b, "io", "iops");
+	n += compare_section(a, b, "io", bench_io_key(BIO_F_IOPS));
 	printf("\n%u common points (ns: lower is better; io: IOPS, higher is better)\n", n);
 	json_free(a);
 	json_free(b);

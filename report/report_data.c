@@ -36,11 +36,11 @@ void report_mode_names(const char **names, const enum gmem_abi_io_mode *m, unsig
 
 const char *report_rec_backend(const struct json *rec)
 {
-	const char *be = json_str(rec, "backend", "");
+	const char *be = bench_io_str(rec, BIO_F_BACKEND, "");
 
 	/* io-bench records say "direct" beside "backend" */
-	if (!strcmp(be, "file") && json_get(rec, "direct") &&
-	    json_num(rec, "direct", 0) != 0)
+	if (!strcmp(be, "file") && bench_io_get(rec, BIO_F_DIRECT) &&
+	    bench_io_num(rec, BIO_F_DIRECT, 0) != 0)
 		return "file-direct";
 	return be;
 }
@@ -129,7 +129,7 @@ void report_add_io_runs(struct report_data *d, struct json **runs, unsigned int 
 	for (i = 0; i < n; i++) {
 		const struct json *r = report_results(runs[i]);
 
-		pt->iops[pt->nreps] = r && r->child ? json_num(r->child, "iops", 0) : 0;
+		pt->iops[pt->nreps] = r && r->child ? bench_io_num(r->child, BIO_F_IOPS, 0) : 0;
 		pt->ceil[pt->nreps] = ceil ? ceil[i] : NAN;
 		pt->remeasured[pt->nreps++] = remeasured && remeasured[i];
 	}
@@ -375,8 +375,8 @@ void report_build_model(const struct report_data *d, struct report_model *m)
  * older gmemkit have neither key: they are that). */
 bool report_rec_is_default_variant(const struct json *r)
 {
-	return !strcmp(json_str(r, "platform", "ideal"), "ideal") &&
-	       !strcmp(json_str(r, "conv_model", "lazy"), "lazy");
+	return !strcmp(bench_io_str(r, BIO_F_PLATFORM, "ideal"), "ideal") &&
+	       !strcmp(bench_io_str(r, BIO_F_CONV_MODEL, "lazy"), "lazy");
 }
 
 const struct report_io_point *report_io_find(const struct report_data *d, const char *mode,
@@ -391,11 +391,12 @@ const struct report_io_point *report_io_find(const struct report_data *d, const 
 
 		if (!report_rec_is_default_variant(r))
 			continue;
-		if (!strcmp(json_str(r, "mode", ""), mode) &&
-		    json_num(r, "bs", 0) == bs_kib * 1024.0 && json_num(r, "qd", 0) == qd &&
-		    json_num(r, "vcpus", 1) == vcpus &&
+		if (!strcmp(bench_io_str(r, BIO_F_MODE, ""), mode) &&
+		    bench_io_num(r, BIO_F_BS, 0) == bs_kib * 1024.0 &&
+		    bench_io_num(r, BIO_F_QD, 0) == qd &&
+		    bench_io_num(r, BIO_F_VCPUS, 1) == vcpus &&
 		    !strcmp(report_rec_backend(r), backend) &&
-		    (tr == DEFAULT_TR || !strcmp(json_str(r, "transport", ""), tr)))
+		    (tr == DEFAULT_TR || !strcmp(bench_io_str(r, BIO_F_TRANSPORT, ""), tr)))
 			return &d->io[i];
 	}
 	return NULL;
@@ -414,9 +415,9 @@ const struct report_io_point *report_io_at(const struct report_data *d, const ch
 	return report_io_at_tr(d, mode, bs_kib, DEFAULT_TR);
 }
 
-double report_io_val(const struct report_io_point *p, const char *key)
+double report_io_val(const struct report_io_point *p, enum bench_io_field f)
 {
-	return p ? json_num(p->rec, key, NAN) : NAN;
+	return p ? bench_io_num(p->rec, f, NAN) : NAN;
 }
 
 /* Best protected mode at bs (representative point); -1 if none. */
@@ -426,7 +427,7 @@ int report_best_protected(const struct report_data *d, unsigned int bs_kib, doub
 
 	*iops = 0;
 	for (m = 1; m < BENCH_IO_SWEEP_MODES; m++) {
-		double v = report_io_val(report_io_at(d, bench_io_sweep_names[m], bs_kib), "iops");
+		double v = report_io_val(report_io_at(d, bench_io_sweep_names[m], bs_kib), BIO_F_IOPS);
 
 		if (v > *iops) {
 			*iops = v;
@@ -443,11 +444,12 @@ int report_io_crossover(const struct report_data *d, const char *tr)
 	int b, from = -1, measured = 0;
 
 	for (b = REPORT_NBS - 1; b >= 0; b--) {
-		double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]), "iops");
+		double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]), BIO_F_IOPS);
 		double ip = fmax(
-			report_io_val(report_io_at_tr(d, "inplace", d->block_kib[b], tr), "iops"),
+			report_io_val(report_io_at_tr(d, "inplace", d->block_kib[b], tr),
+				      BIO_F_IOPS),
 			report_io_val(report_io_at_tr(d, "inplace-batch", d->block_kib[b], tr),
-				      "iops"));
+				      BIO_F_IOPS));
 
 		if (isnan(bn) || isnan(ip))
 			continue;
@@ -461,7 +463,7 @@ int report_io_crossover(const struct report_data *d, const char *tr)
 
 double report_dev_ns(const struct report_io_point *p)
 {
-	return report_io_val(p, "dev_ns_per_io");
+	return report_io_val(p, BIO_F_DEV_NS_PER_IO);
 }
 
 static double median_of(double *v, unsigned int n)
@@ -500,9 +502,9 @@ static const struct report_io_point *shared_of(const struct report_data *d,
 
 	if (!r)
 		return NULL;
-	return report_io_find(d, "shared", (unsigned int)(json_num(r, "bs", 0) / 1024),
-			      (unsigned int)json_num(r, "qd", 0),
-			      (unsigned int)json_num(r, "vcpus", 1), report_rec_backend(r),
+	return report_io_find(d, "shared", (unsigned int)(bench_io_num(r, BIO_F_BS, 0) / 1024),
+			      (unsigned int)bench_io_num(r, BIO_F_QD, 0),
+			      (unsigned int)bench_io_num(r, BIO_F_VCPUS, 1), report_rec_backend(r),
 			      DEFAULT_TR);
 }
 

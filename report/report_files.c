@@ -26,21 +26,15 @@ FILE *report_open_in(const char *dir, const char *name)
 	return f;
 }
 
-static void print_array(FILE *f, const struct json *arr)
+/* key: arr, or [] where there is none. */
+static void put_array(struct json_w *w, const char *key, const struct json *arr)
 {
-	if (arr)
-		json_print(f, arr);
-	else
-		fputs("[]", f);
-}
-
-/* ,"key":value with null for an unmeasured (NaN) value. */
-static void num_member(FILE *f, const char *key, double v)
-{
-	if (isnan(v))
-		fprintf(f, ",\"%s\":null", key);
-	else
-		fprintf(f, ",\"%s\":%.0f", key, v);
+	if (arr) {
+		json_w_value(w, key, arr);
+		return;
+	}
+	json_w_arr(w, key);
+	json_w_end(w);
 }
 
 const char *report_sweep_name(const struct report_opts *o)
@@ -50,7 +44,7 @@ const char *report_sweep_name(const struct report_opts *o)
 
 /* A point's runs measured again, and the ceiling measured beside each
  * (only where there are some: older files have none). */
-static void io_remeasured(FILE *f, const struct report_io_point *p)
+static void io_remeasured(struct json_w *w, const struct report_io_point *p)
 {
 	unsigned int r, n = 0;
 
@@ -58,88 +52,101 @@ static void io_remeasured(FILE *f, const struct report_io_point *p)
 		n += p->remeasured[r];
 	if (!n)
 		return;
-	fputs(",\"remeasured_runs\":[", f);
-	for (r = 0, n = 0; r < p->nreps; r++)
-		if (p->remeasured[r])
-			fprintf(f, "%s%u", n++ ? "," : "", r);
-	fputs("],\"ceiling_runs\":[", f);
+	json_w_arr(w, "remeasured_runs");
 	for (r = 0; r < p->nreps; r++)
-		if (isnan(p->ceil[r]))
-			fprintf(f, "%snull", r ? "," : "");
-		else
-			fprintf(f, "%s%.0f", r ? "," : "", p->ceil[r]);
-	fputc(']', f);
+		if (p->remeasured[r])
+			json_w_u64(w, NULL, r);
+	json_w_end(w);
+	json_w_arr(w, "ceiling_runs");
+	for (r = 0; r < p->nreps; r++)
+		json_w_fixed(w, NULL, p->ceil[r], 0);	/* NAN: null */
+	json_w_end(w);
+}
+
+/* The median run's record plus every run's IOPS. */
+static void io_point(struct json_w *w, const struct report_io_point *p)
+{
+	const struct json *c;
+	unsigned int r;
+
+	json_w_obj(w, NULL);
+	for (c = p->rec->child; c; c = c->next)
+		json_w_value(w, c->key, c);
+	json_w_arr(w, "iops_runs");
+	for (r = 0; r < p->nreps; r++)
+		json_w_fixed(w, NULL, p->iops[r], 0);
+	json_w_end(w);
+	io_remeasured(w, p);
+	json_w_end(w);
+}
+
+/* The host model at one block size; an unmeasured (NAN) figure is null. */
+static void model_row(struct json_w *w, const struct report_data *d,
+		      const struct report_model *m, unsigned int b)
+{
+	char source[64];
+
+	json_w_obj(w, NULL);
+	json_w_u64(w, "bs", d->block_kib[b] * 1024);
+	json_w_fixed(w, "convert_inplace_ns", m->conv[b], 0);
+	json_w_fixed(w, "convert_destructive_ns", m->conv_d[b], 0);
+	json_w_fixed(w, "convert_inplace_idle_ns", m->conv_idle[b], 0);
+	json_w_fixed(w, "bounce_write_ns", m->copy_w[b], 0);
+	json_w_fixed(w, "bounce_read_ns", m->copy_r[b], 0);
+	json_w_fixed(w, "memcpy_ns", m->mcpy[b], 0);
+	json_w_fixed(w, "exit_ns", m->exit_ns, 0);
+	json_w_fixed(w, "guest_roundtrip_ns", m->guest_rt[b], 0);
+	json_w_fixed(w, "synthetic_inplace_ns", m->synth[b], 0);
+	json_w_fixed(w, "device_touch_ns", m->touch[b], 0);
+	json_w_fixed(w, "inplace_ns", m->inplace[b], 0);
+	snprintf(source, sizeof(source), "%s%s", m->measured ? "guest_roundtrip" : "synthetic",
+		 m->touched ? "+device_touch" : "");
+	json_w_str(w, "inplace_source", source);
+	json_w_end(w);
 }
 
 int report_write_json(const struct report_data *d, const struct report_opts *o,
-			     const char *dir, const struct report_model *m)
+		      const char *dir, const struct report_model *m)
 {
 	FILE *f = report_open_in(dir, "results.json");
-	unsigned int i, r, b;
+	struct json_w w;
+	unsigned int i;
+	int err;
 
 	if (!f)
 		return -1;
-	fprintf(f, "{\"gmemkit_version\":\"%s\",\"date\":%ld,\"quick\":%s,\"io_reps\":%u,"
-		"\"io_runtime_s\":%g", d->version[0] ? d->version : GMEMKIT_VERSION,
-		d->date ? d->date : (long)time(NULL),
-		o->quick ? "true" : "false", o->reps, o->io_runtime);
-	fprintf(f, ",\"sweep\":\"%s\",\"interleaved\":%s", report_sweep_name(o),
-		d->interleaved ? "true" : "false");
-	if (d->sweep_s > 0)
-		fprintf(f, ",\"sweep_s\":%.1f,\"remeasures\":%u", d->sweep_s, d->remeasures);
-	fputs(",\"host\":", f);
-	if (d->probe)
-		json_print(f, d->probe);
-	else
-		fputs("null", f);
-	fputs(",\"skipped\":[", f);
-	for (i = 0; i < d->nskipped; i++) {
-		fputs(i ? "," : "", f);
-		json_print_str(f, d->skipped[i]);
+	json_w_init(&w, f);
+	json_w_obj(&w, NULL);
+	json_w_str(&w, "gmemkit_version", d->version[0] ? d->version : GMEMKIT_VERSION);
+	json_w_i64(&w, "date", d->date ? d->date : (long)time(NULL));
+	json_w_bool(&w, "quick", o->quick);
+	json_w_u64(&w, "io_reps", o->reps);
+	json_w_sig(&w, "io_runtime_s", o->io_runtime, 6);
+	json_w_str(&w, "sweep", report_sweep_name(o));
+	json_w_bool(&w, "interleaved", d->interleaved);
+	if (d->sweep_s > 0) {
+		json_w_fixed(&w, "sweep_s", d->sweep_s, 1);
+		json_w_u64(&w, "remeasures", d->remeasures);
 	}
-	fputs("],\"convert\":", f);
-	print_array(f, report_results(d->convert));
-	fputs(",\"bounce\":", f);
-	print_array(f, report_results(d->bounce));
-	fputs(",\"io\":[", f);
-	for (i = 0; i < d->nio; i++) {
-		const struct json *c;
-
-		/* The median run's record plus every run's IOPS. */
-		fputs(i ? ",{" : "{", f);
-		for (c = d->io[i].rec->child; c; c = c->next) {
-			json_print_str(f, c->key);
-			fputc(':', f);
-			json_print(f, c);
-			fputc(',', f);
-		}
-		fputs("\"iops_runs\":[", f);
-		for (r = 0; r < d->io[i].nreps; r++)
-			fprintf(f, "%s%.0f", r ? "," : "", d->io[i].iops[r]);
-		fputc(']', f);
-		io_remeasured(f, &d->io[i]);
-		fputc('}', f);
-	}
-	fputs("],\"model\":[", f);
-	for (b = 0; b < REPORT_NBS; b++) {
-		fprintf(f, "%s{\"bs\":%u", b ? "," : "", d->block_kib[b] * 1024);
-		num_member(f, "convert_inplace_ns", m->conv[b]);
-		num_member(f, "convert_destructive_ns", m->conv_d[b]);
-		num_member(f, "convert_inplace_idle_ns", m->conv_idle[b]);
-		num_member(f, "bounce_write_ns", m->copy_w[b]);
-		num_member(f, "bounce_read_ns", m->copy_r[b]);
-		num_member(f, "memcpy_ns", m->mcpy[b]);
-		num_member(f, "exit_ns", m->exit_ns);
-		num_member(f, "guest_roundtrip_ns", m->guest_rt[b]);
-		num_member(f, "synthetic_inplace_ns", m->synth[b]);
-		num_member(f, "device_touch_ns", m->touch[b]);
-		num_member(f, "inplace_ns", m->inplace[b]);
-		fprintf(f, ",\"inplace_source\":\"%s%s\"", m->measured ? "guest_roundtrip" :
-			"synthetic", m->touched ? "+device_touch" : "");
-		fputc('}', f);
-	}
-	fputs("]}\n", f);
-	return fclose(f);
+	json_w_value(&w, "host", d->probe);
+	json_w_arr(&w, "skipped");
+	for (i = 0; i < d->nskipped; i++)
+		json_w_str(&w, NULL, d->skipped[i]);
+	json_w_end(&w);
+	put_array(&w, "convert", report_results(d->convert));
+	put_array(&w, "bounce", report_results(d->bounce));
+	json_w_arr(&w, "io");
+	for (i = 0; i < d->nio; i++)
+		io_point(&w, &d->io[i]);
+	json_w_end(&w);
+	json_w_arr(&w, "model");
+	for (i = 0; i < REPORT_NBS; i++)
+		model_row(&w, d, m, i);
+	json_w_end(&w);
+	json_w_end(&w);
+	fputc('\n', f);
+	err = json_w_finish(&w);
+	return fclose(f) || err ? -1 : 0;
 }
 
 /* The identity and value columns every CSV row may have. */
@@ -278,15 +285,16 @@ static unsigned int plot_transports(const struct report_data *d, const char **tr
 		const struct report_io_point *p = report_io_at(d, "inplace", d->block_kib[b]);
 
 		if (p)
-			tr[n++] = json_str(p->rec, "transport", "default");
+			tr[n++] = bench_io_str(p->rec, BIO_F_TRANSPORT, "default");
 	}
 	for (i = 0; i < d->nio; i++) {
 		const struct json *r = d->io[i].rec;
-		const char *t = json_str(r, "transport", "");
+		const char *t = bench_io_str(r, BIO_F_TRANSPORT, "");
 
-		if (strncmp(json_str(r, "mode", ""), "inplace", 7) || !*t ||
+		if (strncmp(bench_io_str(r, BIO_F_MODE, ""), "inplace", 7) || !*t ||
 		    strcmp(report_rec_backend(r), d->rep_backend) ||
-		    json_num(r, "qd", 0) != d->rep_qd || json_num(r, "vcpus", 1) != d->rep_vcpus)
+		    bench_io_num(r, BIO_F_QD, 0) != d->rep_qd ||
+		    bench_io_num(r, BIO_F_VCPUS, 1) != d->rep_vcpus)
 			continue;
 		for (k = 0; k < n && strcmp(tr[k], t); k++)
 			;
@@ -345,8 +353,8 @@ static void write_throughput_dat(const struct report_data *d, const char *dir,
 			continue;
 		fprintf(f, "%u", d->block_kib[b]);
 		for (c = 0; c < 3; c++) {
-			double v =
-				report_io_val(report_io_at(d, fixed[c], d->block_kib[b]), "mbps");
+			double v = report_io_val(report_io_at(d, fixed[c], d->block_kib[b]),
+						 BIO_F_MBPS);
 
 			fprintf(f, isnan(v) ? " -" : " %.3f", v);
 		}
@@ -355,7 +363,7 @@ static void write_throughput_dat(const struct report_data *d, const char *dir,
 				double v = report_io_val(report_io_at_tr(d, tp_modes[c],
 									 d->block_kib[b],
 									 t ? tr[t] : DEFAULT_TR),
-							 "mbps");
+							 BIO_F_MBPS);
 
 				fprintf(f, isnan(v) ? " -" : " %.3f", v);
 			}
@@ -466,8 +474,9 @@ static void write_io_dat(const struct report_data *d, const char *dir)
 			const struct report_io_point *p =
 				report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]);
 
-			fprintf(t, " %.3f %.3f %.3f", report_io_val(p, "mbps"),
-				report_io_val(p, "lat_p50_us"), report_io_val(p, "lat_p99_us"));
+			fprintf(t, " %.3f %.3f %.3f", report_io_val(p, BIO_F_MBPS),
+				report_io_val(p, BIO_F_LAT_P50_US),
+				report_io_val(p, BIO_F_LAT_P99_US));
 		}
 		fputc('\n', t);
 	}

@@ -112,9 +112,9 @@ static double saved_pool(const struct report_data *d)
 
 	for (m = 0; m < 2; m++)
 		for (i = 0; i < d->nio; i++)
-			if (!strcmp(json_str(d->io[i].rec, "mode", ""), modes[m]) &&
-			    json_num(d->io[i].rec, "pool_bytes", 0) > 0)
-				return json_num(d->io[i].rec, "pool_bytes", 0);
+			if (!strcmp(bench_io_str(d->io[i].rec, BIO_F_MODE, ""), modes[m]) &&
+			    bench_io_num(d->io[i].rec, BIO_F_POOL_BYTES, 0) > 0)
+				return bench_io_num(d->io[i].rec, BIO_F_POOL_BYTES, 0);
 	return (double)GMEM_ABI_IO_POOL_DEFAULT;
 }
 
@@ -159,8 +159,8 @@ static void saved_io(struct report_data *d, struct report_opts *o, struct json *
 				pt->remeasured[(unsigned int)r->num] = true;
 		json_free(runs);
 		pt->rec = p;
-		add_sel(o->qd, &o->nqd, (unsigned int)json_num(p, "qd", 0));
-		add_sel(o->vcpus, &o->nvcpus, (unsigned int)json_num(p, "vcpus", 1));
+		add_sel(o->qd, &o->nqd, (unsigned int)bench_io_num(p, BIO_F_QD, 0));
+		add_sel(o->vcpus, &o->nvcpus, (unsigned int)bench_io_num(p, BIO_F_VCPUS, 1));
 		for (i = 0; i < REPORT_NBACKENDS; i++)
 			if (!strcmp(report_rec_backend(p), report_backends[i]))
 				o->backends |= 1U << i;

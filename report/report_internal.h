@@ -15,6 +15,7 @@
 
 #include "gmemkit/adapt.h"
 #include "gmemkit/bench_io.h"
+#include "gmemkit/bench_io_fields.h"
 #include "gmemkit/platform.h"
 #include "report.h"
 
@@ -82,7 +83,8 @@ const struct report_io_point *report_io_at_tr(const struct report_data *d, const
 /* The same, over the default transport: what the main tables use. */
 const struct report_io_point *report_io_at(const struct report_data *d, const char *mode,
 					   unsigned int bs_kib);
-double report_io_val(const struct report_io_point *p, const char *key);
+/* A field of p's record; NAN where p is NULL or its record lacks it. */
+double report_io_val(const struct report_io_point *p, enum bench_io_field f);
 int report_best_protected(const struct report_data *d, unsigned int bs_kib, double *iops);
 
 /*

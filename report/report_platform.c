@@ -40,12 +40,13 @@ static const struct report_io_point *variant_at(const struct report_data *d, con
 	for (i = 0; i < d->nio; i++) {
 		const struct json *r = d->io[i].rec;
 
-		if (!strcmp(json_str(r, "mode", ""), mode) &&
-		    json_num(r, "bs", 0) == bs_kib * 1024.0 &&
-		    json_num(r, "qd", 0) == d->rep_qd && json_num(r, "vcpus", 1) == d->rep_vcpus &&
+		if (!strcmp(bench_io_str(r, BIO_F_MODE, ""), mode) &&
+		    bench_io_num(r, BIO_F_BS, 0) == bs_kib * 1024.0 &&
+		    bench_io_num(r, BIO_F_QD, 0) == d->rep_qd &&
+		    bench_io_num(r, BIO_F_VCPUS, 1) == d->rep_vcpus &&
 		    !strcmp(report_rec_backend(r), d->rep_backend) &&
-		    !strcmp(json_str(r, "platform", "ideal"), plat) &&
-		    !strcmp(json_str(r, "conv_model", "lazy"), model))
+		    !strcmp(bench_io_str(r, BIO_F_PLATFORM, "ideal"), plat) &&
+		    !strcmp(bench_io_str(r, BIO_F_CONV_MODEL, "lazy"), model))
 			return &d->io[i];
 	}
 	return NULL;
@@ -70,7 +71,7 @@ static const struct report_io_point *best_ip(const struct report_data *d, unsign
 	const struct report_io_point *b =
 		variant_at(d, bench_io_mode_name(report_ip_modes[1]), bs, plat, model);
 
-	if (!a || (b && report_io_val(b, "iops") > report_io_val(a, "iops")))
+	if (!a || (b && report_io_val(b, BIO_F_IOPS) > report_io_val(a, BIO_F_IOPS)))
 		return b;
 	return a;
 }
@@ -97,7 +98,7 @@ static const char *cheapest(const struct report_data *d, unsigned int bs, const 
 	*iops = 0;
 	for (k = 0; k < REPORT_NPATHS; k++) {
 		const char *path = bench_io_mode_name(report_paths[k]);
-		double v = report_io_val(report_plat_point(d, path, bs, plat), "iops");
+		double v = report_io_val(report_plat_point(d, path, bs, plat), BIO_F_IOPS);
 
 		if (v > *iops) {
 			*iops = v;
@@ -126,8 +127,8 @@ static int crossover(const struct report_data *d, const char *plat, const char *
 	int b, from = -1, n = 0;
 
 	for (b = REPORT_NBS - 1; b >= 0; b--) {
-		double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]), "iops");
-		double ip = report_io_val(best_ip(d, d->block_kib[b], plat, model), "iops");
+		double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]), BIO_F_IOPS);
+		double ip = report_io_val(best_ip(d, d->block_kib[b], plat, model), BIO_F_IOPS);
 
 		if (isnan(bn) || isnan(ip))
 			continue;
@@ -148,9 +149,9 @@ static int crossover(const struct report_data *d, const char *plat, const char *
  */
 static double ip_ns_at(const struct report_io_point *p, double c)
 {
-	double calls = report_io_val(p, "conv_calls_per_io"),
-	       conv = report_io_val(p, "conv_ns_per_io");
-	double total = report_io_val(p, "vcpu_ns_per_io");
+	double calls = report_io_val(p, BIO_F_CONV_CALLS_PER_IO),
+	       conv = report_io_val(p, BIO_F_CONV_NS_PER_IO);
+	double total = report_io_val(p, BIO_F_VCPU_NS_PER_IO);
 
 	return total - conv + calls * c;
 }
@@ -173,13 +174,15 @@ static double check_model(const struct report_data *d)
 			report_io_at_tr(d, "inplace", d->block_kib[b], "queue");
 		double cq, pred, miss;
 
-		if (!a || !q || a == q || report_io_val(q, "conv_calls_per_io") <= 0)
+		if (!a || !q || a == q || report_io_val(q, BIO_F_CONV_CALLS_PER_IO) <= 0)
 			continue;
-		cq = report_io_val(q, "conv_ns_per_io") / report_io_val(q, "conv_calls_per_io");
+		cq = report_io_val(q, BIO_F_CONV_NS_PER_IO) /
+		     report_io_val(q, BIO_F_CONV_CALLS_PER_IO);
 		pred = 1e9 /
-		       (report_io_val(a, "vcpu_ns_per_io") - report_io_val(a, "conv_ns_per_io") +
-			report_io_val(q, "conv_calls_per_io") * cq);
-		miss = fabs(pred - report_io_val(q, "iops")) / report_io_val(q, "iops");
+		       (report_io_val(a, BIO_F_VCPU_NS_PER_IO) -
+			report_io_val(a, BIO_F_CONV_NS_PER_IO) +
+			report_io_val(q, BIO_F_CONV_CALLS_PER_IO) * cq);
+		miss = fabs(pred - report_io_val(q, BIO_F_IOPS)) / report_io_val(q, BIO_F_IOPS);
 		if (isfinite(miss) && (isnan(worst) || miss > worst))
 			worst = miss;
 	}
@@ -194,8 +197,8 @@ static int projected(const struct report_data *d, const char *plat, double c)
 	for (b = REPORT_NBS - 1; b >= 0; b--) {
 		const struct report_io_point *p =
 			variant_at(d, "inplace", d->block_kib[b], plat, "lazy");
-		double bn =
-			report_io_val(report_io_at(d, "bounce", d->block_kib[b]), "vcpu_ns_per_io");
+		double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]),
+					  BIO_F_VCPU_NS_PER_IO);
 		double ip;
 
 		if (!p || isnan(bn))
@@ -247,12 +250,13 @@ static void deciding(FILE *f, const struct report_data *d, const char *plat)
 		return;
 	}
 	fprintf(f, "at %u KiB %.0f calls per I/O cost %.1f us of vCPU time", bs,
-		report_io_val(p, "conv_calls_per_io"), report_io_val(p, "conv_ns_per_io") / 1e3);
-	if (report_io_val(p, "keep_ns_per_io") > 0)
+		report_io_val(p, BIO_F_CONV_CALLS_PER_IO),
+		report_io_val(p, BIO_F_CONV_NS_PER_IO) / 1e3);
+	if (report_io_val(p, BIO_F_KEEP_NS_PER_IO) > 0)
 		fprintf(f, ", the copy that keeps the data %.1f us",
-			report_io_val(p, "keep_ns_per_io") / 1e3);
-	if (report_io_val(p, "dev_ns_per_io") > 0)
-		fprintf(f, ", the device %.1f us", report_io_val(p, "dev_ns_per_io") / 1e3);
+			report_io_val(p, BIO_F_KEEP_NS_PER_IO) / 1e3);
+	if (report_io_val(p, BIO_F_DEV_NS_PER_IO) > 0)
+		fprintf(f, ", the device %.1f us", report_io_val(p, BIO_F_DEV_NS_PER_IO) / 1e3);
 }
 
 static unsigned int other_platforms(const struct report_data *d)
@@ -340,7 +344,7 @@ static void cheapest_verdict(FILE *f, const struct report_data *d, const char *p
 	fprintf(f, "Cheapest protected path:");
 	for (b = 0; b < REPORT_NBS; b += 2) {
 		double iops, ceil = report_io_val(report_io_at(d, "shared", d->block_kib[b]),
-						  "iops");
+						  BIO_F_IOPS);
 		const char *best = cheapest(d, d->block_kib[b], plat, &iops);
 
 		if (best)
@@ -405,17 +409,17 @@ static void table(FILE *f, const struct report_data *d)
 		fprintf(f, "| %s | ", plat_names[k]);
 		put(f, "%.1f",
 		    report_io_val(variant_at(d, "inplace", d->block_kib[0], plat_names[k], "lazy"),
-				  "conv_calls_per_io"));
+				  BIO_F_CONV_CALLS_PER_IO));
 		fprintf(f, " / ");
 		put(f, "%.1f",
 		    report_io_val(variant_at(d, "inplace", d->block_kib[REPORT_NBS - 1],
-					     plat_names[k], "lazy"), "conv_calls_per_io"));
+					     plat_names[k], "lazy"), BIO_F_CONV_CALLS_PER_IO));
 		fprintf(f, " |");
 		for (b = 0; b < REPORT_NBS; b++) {
 			double ip = report_io_val(best_ip(d, d->block_kib[b], plat_names[k],
-								  "lazy"), "iops");
+								  "lazy"), BIO_F_IOPS);
 			double bn =
-				report_io_val(report_io_at(d, "bounce", d->block_kib[b]), "iops");
+				report_io_val(report_io_at(d, "bounce", d->block_kib[b]), BIO_F_IOPS);
 
 			fprintf(f, " ");
 			put(f, "%.0f", ip);
@@ -470,7 +474,7 @@ static void adaptive_best_table(FILE *f, const struct report_data *d)
 				fprintf(f, " - |");
 			else
 				fprintf(f, " %.0f / %.0f %s (%s%.2fx%s) |",
-					report_io_val(a, "iops"), best, path,
+					report_io_val(a, BIO_F_IOPS), best, path,
 					r.med < 0.9 ? "**" : "", r.med, r.med < 0.9 ? "**" : "");
 		}
 		fprintf(f, "\n");
@@ -522,11 +526,11 @@ static void split(FILE *f, const struct report_data *d)
 								     plat_names[k], "lazy");
 
 			fprintf(f, " ");
-			put(f, "%.1f", report_io_val(p, "conv_ns_per_io") / 1e3);
+			put(f, "%.1f", report_io_val(p, BIO_F_CONV_NS_PER_IO) / 1e3);
 			fprintf(f, " / ");
-			put(f, "%.1f", report_io_val(p, "keep_ns_per_io") / 1e3);
+			put(f, "%.1f", report_io_val(p, BIO_F_KEEP_NS_PER_IO) / 1e3);
 			fprintf(f, " / ");
-			put(f, "%.1f", report_io_val(p, "dev_ns_per_io") / 1e3);
+			put(f, "%.1f", report_io_val(p, BIO_F_DEV_NS_PER_IO) / 1e3);
 			fprintf(f, " |");
 		}
 		fprintf(f, "\n");
@@ -609,10 +613,10 @@ static void models(FILE *f, const struct report_data *d)
 				best_ip(d, d->block_kib[b], "ideal", mods[k]);
 
 			fprintf(f, " ");
-			put(f, "%.0f", report_io_val(p, "iops"));
+			put(f, "%.0f", report_io_val(p, BIO_F_IOPS));
 			if (k == 2 && p)
 				fprintf(f, " [%.0f KiB]",
-					report_io_val(p, "conv_bytes_per_io") / 1024);
+					report_io_val(p, BIO_F_CONV_BYTES_PER_IO) / 1024);
 			fprintf(f, " |");
 		}
 		fprintf(f, "\n");

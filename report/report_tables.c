@@ -97,14 +97,14 @@ static void exposure(FILE *f, const struct report_data *d)
 	fprintf(f, "\nShared with the host for the whole run:");
 	if (bn)
 		fprintf(f, " bounce, a %.0f MiB pool (%.0f%% of the run's guest RAM);",
-			report_io_val(bn, "pool_bytes") / 1048576.0,
-			report_io_val(bn, "shared_pct"));
+			report_io_val(bn, BIO_F_POOL_BYTES) / 1048576.0,
+			report_io_val(bn, BIO_F_SHARED_PCT));
 	if (ps)
 		fprintf(f, " persistent, %.0f MiB of buffers, one of %.0f KiB per request "
 			   "slot (%.0f%% of the run's guest RAM).",
-			report_io_val(ps, "persist_pool_bytes") / 1048576.0,
-			report_io_val(ps, "persist_buf_bytes") / 1024.0,
-			report_io_val(ps, "shared_pct"));
+			report_io_val(ps, BIO_F_PERSIST_POOL_BYTES) / 1048576.0,
+			report_io_val(ps, BIO_F_PERSIST_BUF_BYTES) / 1024.0,
+			report_io_val(ps, BIO_F_SHARED_PCT));
 	fprintf(f, " The run's guest RAM is sized for the run; a production guest's "
 		   "share is these bytes over its RAM.\n");
 }
@@ -138,7 +138,7 @@ void report_io_table(FILE *f, const struct report_data *d)
 			if (!p)
 				fprintf(f, " - |");
 			else
-				fprintf(f, " %.0f%s |", report_io_val(p, "iops"),
+				fprintf(f, " %.0f%s |", report_io_val(p, BIO_F_IOPS),
 					lo > 0 && hi / lo > REPORT_NOISY_RATIO ? "~" : "");
 		}
 		fputc('\n', f);
@@ -168,10 +168,10 @@ void report_adaptive_table(FILE *f, const struct report_data *d)
 		const struct report_io_point *pb = report_io_at(d, "bounce", d->block_kib[b]);
 		const struct report_io_point *pi = report_io_at(d, "inplace", d->block_kib[b]);
 		const struct report_io_point *pp = report_io_at(d, "persistent", d->block_kib[b]);
-		double bn = report_io_val(pb, "iops"), ip = report_io_val(pi, "iops"),
-		       ad = report_io_val(pa, "iops");
-		double pe = report_io_val(pp, "iops");
-		bool three = !isnan(report_io_val(pa, "persisted"));
+		double bn = report_io_val(pb, BIO_F_IOPS), ip = report_io_val(pi, BIO_F_IOPS),
+		       ad = report_io_val(pa, BIO_F_IOPS);
+		double pe = report_io_val(pp, BIO_F_IOPS);
+		bool three = !isnan(report_io_val(pa, BIO_F_PERSISTED));
 		struct report_ratio r;
 
 		if (isnan(ad) || isnan(bn) || isnan(ip) ||
@@ -180,33 +180,33 @@ void report_adaptive_table(FILE *f, const struct report_data *d)
 		fprintf(f, "| %u KiB | %.0f | %.0f | %.0f | %s | %.0f | %.2fx (%.2f-%.2f) | "
 			"%.0f / %.0f / %.0f | %s |\n", d->block_kib[b], bn, ip, pe,
 			three && pe > fmax(bn, ip) ? "persistent" : bn >= ip ? "bounce" : "inplace",
-			ad, r.med, r.lo, r.hi, report_io_val(pa, "bounced"),
-			report_io_val(pa, "inplaced"), three ? report_io_val(pa, "persisted") : 0,
+			ad, r.med, r.lo, r.hi, report_io_val(pa, BIO_F_BOUNCED),
+			report_io_val(pa, BIO_F_INPLACED),
+			three ? report_io_val(pa, BIO_F_PERSISTED) : 0,
 			r.med >= 0.9 ? "met" : "**not met**");
 	}
 	/* every point of the sweep */
 	for (i = 0; i < d->nio; i++) {
 		const struct json *r = d->io[i].rec;
 		const struct report_io_point *pb, *pi, *pp;
-		unsigned int bs_kib = (unsigned int)(json_num(r, "bs", 0) / 1024);
+		unsigned int bs_kib = (unsigned int)(bench_io_num(r, BIO_F_BS, 0) / 1024);
+		unsigned int qd = (unsigned int)bench_io_num(r, BIO_F_QD, 0);
+		unsigned int vcpus = (unsigned int)bench_io_num(r, BIO_F_VCPUS, 1);
 		struct report_ratio q;
 
 		/* a profile's or model's adaptive: report_platform.c's */
-		if (strcmp(json_str(r, "mode", ""), "adaptive") ||
+		if (strcmp(bench_io_str(r, BIO_F_MODE, ""), "adaptive") ||
 		    !report_rec_is_default_variant(r))
 			continue;
-		pb = report_io_find(d, "bounce", bs_kib, (unsigned int)json_num(r, "qd", 0),
-				    (unsigned int)json_num(r, "vcpus", 1), report_rec_backend(r),
+		pb = report_io_find(d, "bounce", bs_kib, qd, vcpus, report_rec_backend(r),
 				    DEFAULT_TR);
-		pi = report_io_find(d, "inplace", bs_kib, (unsigned int)json_num(r, "qd", 0),
-				    (unsigned int)json_num(r, "vcpus", 1), report_rec_backend(r),
+		pi = report_io_find(d, "inplace", bs_kib, qd, vcpus, report_rec_backend(r),
 				    DEFAULT_TR);
-		pp = report_io_find(d, "persistent", bs_kib, (unsigned int)json_num(r, "qd", 0),
-				    (unsigned int)json_num(r, "vcpus", 1), report_rec_backend(r),
+		pp = report_io_find(d, "persistent", bs_kib, qd, vcpus, report_rec_backend(r),
 				    DEFAULT_TR);
-		if (!pb || !pi ||
-		    report_ratio_faster(&d->io[i], pb, pi,
-					isnan(json_num(r, "persisted", NAN)) ? NULL : pp, &q))
+		if (isnan(bench_io_num(r, BIO_F_PERSISTED, NAN)))
+			pp = NULL;	/* an older adaptive: no persistent path */
+		if (!pb || !pi || report_ratio_faster(&d->io[i], pb, pi, pp, &q))
 			continue;
 		seen++;
 		met += q.med >= 0.9;
@@ -242,7 +242,7 @@ void report_split_table(FILE *f, const struct report_data *d)
 			const struct report_io_point *p =
 				report_io_at(d, bench_io_sweep_names[k], d->block_kib[b]);
 			struct bench_cost_split sp;
-			double nf = report_io_val(p, "dev_faults_per_io");
+			double nf = report_io_val(p, BIO_F_DEV_FAULTS_PER_IO);
 
 			if (!p)
 				continue;
@@ -277,9 +277,9 @@ static unsigned int swept_transports(const struct report_data *d, const char **o
 
 	for (i = 0; i < d->nio; i++) {
 		const struct json *r = d->io[i].rec;
-		const char *t = json_str(r, "transport", "");
+		const char *t = bench_io_str(r, BIO_F_TRANSPORT, "");
 
-		if (strncmp(json_str(r, "mode", ""), "inplace", 7) || !*t ||
+		if (strncmp(bench_io_str(r, BIO_F_MODE, ""), "inplace", 7) || !*t ||
 		    strcmp(report_rec_backend(r), d->rep_backend))
 			continue;
 		for (k = 0; k < n && strcmp(out[k], t); k++)
@@ -519,14 +519,15 @@ void report_backends_table(FILE *f, const struct report_data *d)
 				double v = report_io_val(report_io_find(d, cols[c], d->block_kib[b],
 									d->rep_qd, d->rep_vcpus, be,
 									DEFAULT_TR),
-							 "iops");
+							 BIO_F_IOPS);
 
 				if (isnan(v))
 					fprintf(f, " - |");
 				else
 					fprintf(f, " %.0f |", v);
 			}
-			if (ib && (!ip || report_io_val(ib, "iops") > report_io_val(ip, "iops")))
+			if (ib && (!ip || report_io_val(ib, BIO_F_IOPS) >
+					  report_io_val(ip, BIO_F_IOPS)))
 				ip = ib;
 			if (report_ratio_iops(ip, bn, &r))
 				fprintf(f, " - |\n");

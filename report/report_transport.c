@@ -22,9 +22,9 @@ static unsigned int transports(const struct report_data *d, const char **out)
 
 	for (i = 0; i < d->nio; i++) {
 		const struct json *r = d->io[i].rec;
-		const char *t = json_str(r, "transport", "");
+		const char *t = bench_io_str(r, BIO_F_TRANSPORT, "");
 
-		if (strncmp(json_str(r, "mode", ""), "inplace", 7) || !*t ||
+		if (strncmp(bench_io_str(r, BIO_F_MODE, ""), "inplace", 7) || !*t ||
 		    !report_rec_is_default_variant(r))
 			continue;
 		for (k = 0; k < n && strcmp(out[k], t); k++)
@@ -86,7 +86,7 @@ void report_transports(FILE *f, const struct report_data *d)
 		fprintf(f, "---:|");
 	fputc('\n', f);
 	for (b = 0; b < REPORT_NBS; b++) {
-		double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]), "iops");
+		double bn = report_io_val(report_io_at(d, "bounce", d->block_kib[b]), BIO_F_IOPS);
 
 		fprintf(f, "| %u KiB |", d->block_kib[b]);
 		if (isnan(bn))
@@ -97,7 +97,7 @@ void report_transports(FILE *f, const struct report_data *d)
 			for (i = 0; i < n; i++) {
 				double v = report_io_val(report_io_at_tr(d, inplace_modes[m],
 									 d->block_kib[b], tr[i]),
-							 "iops");
+							 BIO_F_IOPS);
 
 				if (isnan(v))
 					fprintf(f, " - |");
@@ -135,13 +135,13 @@ void report_transports(FILE *f, const struct report_data *d)
 			if (!r)
 				continue;
 			fprintf(f, "| %u KiB | %s | %.3f |", d->block_kib[b], tr[i],
-				json_num(r, "conv_exits_per_io", NAN));
-			us(f, json_num(r, "conv_host_ns_per_io", NAN));
-			us(f, json_num(r, "conv_exit_ns_per_io", NAN));
+				bench_io_num(r, BIO_F_CONV_EXITS_PER_IO, NAN));
+			us(f, bench_io_num(r, BIO_F_CONV_HOST_NS_PER_IO, NAN));
+			us(f, bench_io_num(r, BIO_F_CONV_EXIT_NS_PER_IO, NAN));
 			if (strcmp(tr[i], "queue"))
 				fprintf(f, " - |");
 			else
-				us(f, json_num(r, "conv_cpu_ns_per_io", NAN));
+				us(f, bench_io_num(r, BIO_F_CONV_CPU_NS_PER_IO, NAN));
 			fputc('\n', f);
 		}
 }
