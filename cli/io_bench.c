@@ -441,6 +441,7 @@ static void record(const struct opts *o, const struct bench_io_result *r,
 		.persisted = io->persisted,
 		.adapt_probes = io->adapt_probes,
 		.adapt_switches = io->adapt_switches,
+		.adapt_stopped = io->adapt_stopped,
 		.bounced = io->bounced,
 		.inplaced = io->inplaced,
 		.batches = io->batches,
@@ -554,14 +555,16 @@ static void print_human(const struct opts *o, const struct bench_io_result *r,
 		       "converted with their pass's others in one call), %llu persistent; "
 		       "measured protection cost per I/O (smoothed, vCPU 0): bounce %.2f us, "
 		       "in place %.2f us, batched %.2f us, persistent %.2f us; %llu re-probes, "
-		       "%llu switches\n",
+		       "%llu switches; %llu conversion samples stopped at their budget "
+		       "(estimated from the part converted; those requests bounced)\n",
 		       (unsigned long long)io->bounced, (unsigned long long)io->inplaced,
 		       (unsigned long long)io->batched,
 		       (unsigned long long)io->persisted, io->adapt_bounce_ns / 1e3,
 		       io->adapt_inplace_ns / 1e3, io->adapt_batch_ns / 1e3,
 		       io->adapt_persist_ns / 1e3,
 		       (unsigned long long)io->adapt_probes,
-		       (unsigned long long)io->adapt_switches);
+		       (unsigned long long)io->adapt_switches,
+		       (unsigned long long)io->adapt_stopped);
 	if (c->mode == GMEM_ABI_IO_INPLACE_SCATTER)
 		printf("  scatter: %llu batches, %llu pieces of %s in %llu contiguous runs "
 		       "(the realistic case; shared and unshared in the calls above: a list "

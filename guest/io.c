@@ -183,6 +183,8 @@ static bool device_touch(uint64_t gpa, uint64_t len)
 		sg.gpa = gpa + off;
 		sg.len = (uint32_t)min_u64(chunk, len - off);
 		st = gblk_do(&q, VIRTIO_BLK_T_OUT, 0, &sg, 1, false);
+		results->io.touch_ios++;
+		results->io.touch_bytes += sg.len;
 		if (!GUEST_CHECK(st == VIRTIO_BLK_S_OK, "device touch of 0x%lx: status %u",
 				 sg.gpa, st))
 			return false;
@@ -439,6 +441,7 @@ static void report(unsigned int nv)
 		s.inplaced += c->inplaced;
 		s.persisted += c->persisted;
 		s.batched += c->batched;
+		s.samples_stopped += c->samples_stopped;
 		if (c->lat_min && (!s.lat_min || c->lat_min < s.lat_min))
 			s.lat_min = c->lat_min;
 		if (c->lat_max > s.lat_max)
@@ -493,6 +496,7 @@ static void report(unsigned int nv)
 	r->inplaced = s.inplaced;
 	r->persisted = s.persisted;
 	r->batched = s.batched;
+	r->adapt_stopped = s.samples_stopped;
 	gblk_counters(&sub, &comp, &unknown);
 	r->all_submitted = sub;
 	r->all_completed = comp;

@@ -110,22 +110,27 @@ uint64_t io_rng_next(uint64_t *s);
 uint64_t io_bucket_ns(unsigned int b);
 uint64_t io_ns_to_tsc(uint64_t ns);
 int64_t io_convert_raw(struct cpu_io *c, bool to_shared, uint64_t gpa, uint64_t len);
-/* io_convert_ranges() that stops before a call once those made took
- * budget TSC ticks (0: no limit): *conv the bytes converted, the first
- * *conv of the ranges in order (all of them unless it stopped). */
+/* io_convert_ranges() that stops before a call once max bytes (0: no
+ * limit) are converted: *conv the bytes converted, the first *conv of the
+ * ranges in order (all of them unless it stopped). */
 int64_t io_convert_ranges_until(struct cpu_io *c, bool to_shared, struct plat_range *r,
-				unsigned int nr, uint64_t budget, uint64_t *conv);
+				unsigned int nr, uint64_t max, uint64_t *conv);
 /*
  * adaptive: share the ranges r of n requests (one in place, or a pass's
- * batch) sampling path p, within n times what adapt_budget() allows a
- * request (half of it: the share's).  0: shared whole.  1: the budget ran
- * out first; the part shared is unshared again, the whole's cost per
- * request (share and unshare) estimated from the part's and recorded for
- * p, and nothing stays shared: the requests then bounce.  -EIO: a call
- * failed (nothing stays shared).
+ * batch; n <= qd) sampling path p.  Where the platform converts them in
+ * more than one call and a cost is measured to compare with, the first
+ * 1/IO_TRIAL_PARTS of the bytes (whole calls) is tried first: shared and
+ * unshared at once, the whole's cost per request estimated from it (both
+ * directions: on the lazy model the unshare, a zap and TLB shootdown per
+ * run, costs far more than the share).  Over adapt_budget(): that
+ * estimate is recorded for p and 1 is returned, nothing shared (the
+ * requests then bounce).  Else the whole is shared, 0, and *trial the
+ * trial's time (not the path's cost: the caller leaves it out of it).
+ * -EIO: a call failed (nothing stays shared).
  */
+#define IO_TRIAL_PARTS	8
 int io_share_sampled(struct cpu_io *c, bool write, struct plat_range *r, unsigned int nr,
-		     unsigned int n, enum adapt_path p);
+		     unsigned int n, enum adapt_path p, uint64_t *trial);
 int64_t io_convert(struct cpu_io *c, bool to_shared, uint64_t gpa, uint64_t len);
 int64_t io_convert_ranges(struct cpu_io *c, bool to_shared, struct plat_range *r,
 			  unsigned int nr);

@@ -146,9 +146,9 @@ static uint64_t call_done(const struct plat_call *call, uint64_t done)
 }
 
 int64_t io_convert_ranges_until(struct cpu_io *c, bool to_shared, struct plat_range *r,
-				unsigned int nr, uint64_t budget, uint64_t *conv)
+				unsigned int nr, uint64_t max, uint64_t *conv)
 {
-	uint64_t g = gmem_abi_io_granule(&io_cfg), done, t0 = rdtsc();
+	uint64_t g = gmem_abi_io_granule(&io_cfg), done;
 	struct plat_call call;
 	struct plat_iter it;
 	unsigned int i;
@@ -159,9 +159,7 @@ int64_t io_convert_ranges_until(struct cpu_io *c, bool to_shared, struct plat_ra
 		round_out(&r[i].gpa, &r[i].len);
 	if (plat_iter_init(&it, (enum plat)io_cfg.platform, g, r, nr))
 		return -GMEM_ABI_EINVAL;
-	while (plat_next(&it, &call)) {
-		if (budget && *conv && rdtsc() - t0 >= budget)
-			break;		/* stopped: *conv short of the whole */
+	while (!(max && *conv >= max) && plat_next(&it, &call)) {
 		st = timed_call(c, to_shared, &call, &done);
 		if (st && !done)
 			break;		/* no progress: the caller sees why */
@@ -201,34 +199,57 @@ static unsigned int ranges_head(struct plat_range *r, unsigned int nr, uint64_t 
 	return i;
 }
 
-int io_share_sampled(struct cpu_io *c, bool write, struct plat_range *r, unsigned int nr,
-		     unsigned int n, enum adapt_path p)
+/* The part converted (the first conv bytes of r) converted back. */
+static int64_t undo_part(struct cpu_io *c, bool to_shared, const struct plat_range *r,
+			 unsigned int nr, uint64_t conv)
 {
-	uint64_t budget = adapt_budget(&c->adapt[write], io_cfg.bs) / 2 * n;
-	uint64_t t = c->st.conv_ns, conv, total = 0, spent;
+	struct plat_range part[GMEM_ABI_IO_MAX_QD];
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		part[i] = r[i];
+	return io_convert_ranges(c, !to_shared, part, ranges_head(part, nr, conv));
+}
+
+int io_share_sampled(struct cpu_io *c, bool write, struct plat_range *r, unsigned int nr,
+		     unsigned int n, enum adapt_path p, uint64_t *trial)
+{
+	uint64_t budget = adapt_budget(&c->adapt[write], io_cfg.bs);
+	uint64_t t = c->st.conv_ns, conv = 0, total = 0, est;
 	unsigned int i;
 	int64_t st;
 
-	st = io_convert_ranges_until(c, true, r, nr, budget, &conv);
+	*trial = 0;
+	for (i = 0; i < nr; i++)	/* as the conversion rounds them */
+		round_out(&r[i].gpa, &r[i].len);
 	for (i = 0; i < nr; i++)
-		total += r[i].len;	/* rounded out by the conversion */
+		total += r[i].len;
+	if (nr > GMEM_ABI_IO_MAX_QD)
+		return -GMEM_ABI_EIO;
+	st = io_convert_ranges_until(c, true, r, nr, budget ? total / IO_TRIAL_PARTS : 0, &conv);
 	if (!st && conv == total)
-		return 0;
-	/* stopped, or failed part way: the part shared goes back first */
-	if (conv && io_convert_ranges(c, false, r, ranges_head(r, nr, conv))) {
-		GUEST_CHECK(false, "adaptive: unshare of the part sampled failed");
+		return 0;	/* in one go: no part to try on its own */
+	if (conv && undo_part(c, true, r, nr, conv)) {
+		GUEST_CHECK(false, "adaptive: unshare of the part tried failed");
 		return -GMEM_ABI_EIO;
 	}
 	if (st) {
 		GUEST_CHECK(false, "adaptive: share of %u buffer(s): status %ld", n, st);
 		return -GMEM_ABI_EIO;
 	}
-	/* the whole's share and unshare, per request, from the part's */
-	spent = c->st.conv_ns - t;
-	adapt_record(&c->adapt[write], io_cfg.bs, p,
-		     (uint64_t)((__uint128_t)spent * total / conv / n));
-	c->st.samples_stopped++;
-	return 1;
+	/* the whole's share and unshare per request, from the part's */
+	*trial = c->st.conv_ns - t;
+	est = (uint64_t)((__uint128_t)*trial * total / conv / n);
+	if (est > budget) {
+		adapt_record(&c->adapt[write], io_cfg.bs, p, est);
+		c->st.samples_stopped++;
+		return 1;
+	}
+	if (io_convert_ranges(c, true, r, nr)) {	/* close enough: the whole */
+		GUEST_CHECK(false, "adaptive: share of %u buffer(s) after the trial", n);
+		return -GMEM_ABI_EIO;
+	}
+	return 0;
 }
 
 int64_t io_convert(struct cpu_io *c, bool to_shared, uint64_t gpa, uint64_t len)
@@ -561,18 +582,19 @@ void io_slot_plan(struct cpu_io *c, struct slot *s, uint32_t rw)
  * bounces instead (*p, s->path), its data where a bounce takes it from.
  * 0, or -GMEM_ABI_EIO.
  */
-static int inplace_share(struct cpu_io *c, struct slot *s, enum path *p)
+static int inplace_share(struct cpu_io *c, struct slot *s, enum path *p, uint64_t *trial)
 {
 	struct plat_range r = { s->buf, io_cfg.bs };
 	int st;
 
+	*trial = 0;
 	if (io_cfg.mode != GMEM_ABI_IO_ADAPTIVE) {
 		if (!io_convert(c, true, s->buf, io_cfg.bs))
 			return 0;
 		GUEST_CHECK(false, "share of buffer 0x%lx failed", s->buf);
 		return -GMEM_ABI_EIO;
 	}
-	st = io_share_sampled(c, s->write, &r, 1, 1, ADAPT_INPLACE);
+	st = io_share_sampled(c, s->write, &r, 1, 1, ADAPT_INPLACE, trial);
 	if (st <= 0)
 		return st;
 	if (keeps(P_INPLACE) && s->write)	/* its data: in the keep buffer */
@@ -591,7 +613,7 @@ int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 	struct gblk_seg segs[MAX_SEGS];
 	bool verify = io_cfg.flags & GMEM_ABI_IOF_VERIFY;
 	unsigned int nseg = 1, k;
-	uint64_t lba, before;
+	uint64_t lba, before, trial;
 	enum path p;
 	int err;
 
@@ -626,8 +648,11 @@ int io_slot_start(struct cpu_io *c, unsigned int cpu, struct slot *s,
 		nseg = s->nsg;
 	}
 	before = c->st.copy_ns + c->st.conv_ns;
-	if (p == P_INPLACE && !batch && inplace_share(c, s, &p))
-		return -GMEM_ABI_EIO;
+	if (p == P_INPLACE && !batch) {
+		if (inplace_share(c, s, &p, &trial))
+			return -GMEM_ABI_EIO;
+		before += trial;	/* a sample's trial: not the path's cost */
+	}
 	if (p == P_BOUNCE) {
 		err = bounce_in(c, cpu, s, segs, &nseg);
 		if (err)

@@ -153,7 +153,7 @@ static void batch_unshare(struct cpu_io *c, struct plat_range *r, struct slot **
 static bool batch_share(struct cpu_io *c, struct plat_range *r, struct slot **b,
 			unsigned int n)
 {
-	uint64_t t = c->st.conv_ns, part;
+	uint64_t t = c->st.conv_ns, part, trial = 0;
 	unsigned int k, nr = coalesce(r, n);
 	bool one_way = true;
 	int st;
@@ -161,10 +161,10 @@ static bool batch_share(struct cpu_io *c, struct plat_range *r, struct slot **b,
 	for (k = 1; k < n; k++)
 		one_way &= b[k]->write == b[0]->write;
 	if (one_way)
-		st = io_share_sampled(c, b[0]->write, r, nr, n, ADAPT_BATCH);
+		st = io_share_sampled(c, b[0]->write, r, nr, n, ADAPT_BATCH, &trial);
 	else if ((st = (int)io_convert_ranges(c, true, r, nr)))
 		GUEST_CHECK(false, "adaptive: batched share of %u buffers: status %d", n, st);
-	part = (c->st.conv_ns - t) / n;
+	part = (c->st.conv_ns - t - (st == 1 ? 0 : trial)) / n;
 	for (k = 0; k < n; k++) {
 		b[k]->pre_prot = part;
 		if (st == 1) {

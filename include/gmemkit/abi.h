@@ -43,7 +43,7 @@
 
 #include <stdint.h>
 
-#define GMEM_ABI_VERSION	10	/* 4: test services gated, KVM_E* hypercall
+#define GMEM_ABI_VERSION	11	/* 4: test services gated, KVM_E* hypercall
 				 * codes; 5: conv_host_ns, split/adaptive
 				 * results, inplace-scatter; 6: io pool_size,
 				 * persistent mode;
@@ -55,7 +55,8 @@
 				 * profiles: CONVERT_LIST, CONV_F_PARTIAL,
 				 * cpl.done, keep copies;
 				 * 10: adaptive's batched path,
-				 * boot_info.platform */
+				 * boot_info.platform; 11: io
+				 * adapt_stopped, touch_ios/bytes */
 #define GMEM_ABI_MAGIC		0x474d454bU	/* "GMEK" */
 
 #define GMEM_ABI_PAGE_SIZE	4096ULL

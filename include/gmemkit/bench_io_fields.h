@@ -98,6 +98,7 @@
 	X(PERSISTED,		persisted,		U64,	0)	\
 	X(ADAPT_PROBES,		adapt_probes,		U64,	0)	\
 	X(ADAPT_SWITCHES,	adapt_switches,		U64,	0)	\
+	X(ADAPT_STOPPED,	adapt_stopped,		U64,	0)	\
 	X(BOUNCED,		bounced,		U64,	0)	\
 	X(INPLACED,		inplaced,		U64,	0)	\
 	X(BATCHES,		batches,		U64,	0)	\

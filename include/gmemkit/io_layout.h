@@ -376,12 +376,17 @@ struct gmem_abi_io_results {
 	uint64_t verified;		/* sectors checked */
 	uint64_t verify_errors;		/* sectors that did not match */
 	uint64_t prefill_ios;		/* VERIFY: writes before the run */
+	uint64_t touch_ios, touch_bytes; /* the device's first touch of the
+					 * shared area: writes before the run */
 	/* adaptive: the run's smoothed protection cost per I/O of each
 	 * path (vCPU 0's, ns; 0 if never measured), re-probes of the path
 	 * not chosen, and changes of the chosen path */
 	uint64_t adapt_bounce_ns, adapt_inplace_ns, adapt_persist_ns;
 	uint64_t adapt_batch_ns;	/* ... in place, batched */
 	uint64_t adapt_probes, adapt_switches;
+	uint64_t adapt_stopped;		/* conversion samples stopped at their
+					 * budget (every vCPU), those requests
+					 * bounced */
 	uint64_t batches;		/* inplace-batch / inplace-scatter */
 	uint64_t scatter_pieces;	/* inplace-scatter: pieces of data ... */
 	uint64_t scatter_runs;		/* ... and contiguous runs converted */
