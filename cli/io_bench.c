@@ -512,6 +512,8 @@ static void print_human(const struct opts *o, const struct bench_io_result *r,
 	const struct gmem_abi_io_results *io = &r->io;
 	const struct bench_io_config *c = &o->c;
 	enum plat plat = (enum plat)r->platform;
+	/* the I/Os that converted: adaptive's in-place ones */
+	uint64_t nconv = c->mode == GMEM_ABI_IO_ADAPTIVE ? io->inplaced : io->ios;
 	char b1[32], b2[32], b3[32];
 
 	printf("io-bench: mode=%s rw=%s bs=%s qd=%u vcpus=%u backend=%s%s (%s) "
@@ -583,12 +585,13 @@ static void print_human(const struct opts *o, const struct bench_io_result *r,
 		       "data (%.2f us per I/O, in the bounce-copy figure above; it includes the "
 		       "guest's first touch of each freshly converted page, a stage-2 fault)\n",
 		       per_io(io->keep_bytes, io->ios), per_io(io->keep_ns, io->ios) / 1e3);
-	if (io->conv_bytes)
-		printf("  conversions: %s shared per I/O for %s of data (%s granule: %.0f B "
+	if (io->conv_bytes && nconv)
+		printf("  conversions: %s shared per %sI/O for %s of data (%s granule: %.0f B "
 		       "exposed beyond the I/O), %s model%s\n",
-		       size_str((uint64_t)per_io(io->conv_bytes, io->ios), b1, sizeof(b1)),
+		       size_str((uint64_t)per_io(io->conv_bytes, nconv), b1, sizeof(b1)),
+		       nconv == io->ios ? "" : "in-place ",
 		       size_str(c->bs, b2, sizeof(b2)), size_str(r->granule, b3, sizeof(b3)),
-		       per_io(io->conv_bytes, io->ios) - (double)c->bs,
+		       per_io(io->conv_bytes, nconv) - (double)c->bs,
 		       vmm_conv_model_name(r->conv_model),
 		       r->conv_model == VMM_CONV_LAZY ?
 		       " (the device's first touch of each re-shared page faults it in)" :

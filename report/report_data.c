@@ -581,15 +581,6 @@ int report_ratio_best(const struct report_io_point *a, const struct report_io_po
 	return r->n ? 0 : -ENOENT;
 }
 
-int report_ratio_faster(const struct report_io_point *a, const struct report_io_point *b,
-			const struct report_io_point *c, const struct report_io_point *e,
-			struct report_ratio *r)
-{
-	const struct report_io_point *of[] = { b, c, e };
-
-	return report_ratio_best(a, of, 3, 2, r);
-}
-
 double report_extra_ns(const struct report_data *d, const struct report_io_point *p)
 {
 	const struct report_io_point *s = shared_of(d, p);

@@ -112,11 +112,6 @@ int report_ratio_iops(const struct report_io_point *a, const struct report_io_po
  * measured (NULL: not). */
 int report_ratio_best(const struct report_io_point *a, const struct report_io_point *const *of,
 		      unsigned int n, unsigned int need, struct report_ratio *r);
-/* a over the fastest of b, c and e (e may be NULL: not measured), run by
- * run; -ENOENT if a, b or c is missing. */
-int report_ratio_faster(const struct report_io_point *a, const struct report_io_point *b,
-			const struct report_io_point *c, const struct report_io_point *e,
-			struct report_ratio *r);
 /* The time per I/O p adds over the shared ceiling (1/IOPS - 1/IOPS of
  * shared, per repetition), median; NAN if not measured. */
 double report_extra_ns(const struct report_data *d, const struct report_io_point *p);

@@ -28,11 +28,12 @@
  *    side of an in-place request, its faults on the freshly shared pages,
  *    is not in the vCPU's cost); the converting paths (in place, batched) are sampled
  *    only once a copying path (bounce, persistent) has been measured, and
- *    a sample of theirs may stop early at adapt_budget() (the guest then
- *    undoes the part converted, estimates the whole from the part, and
- *    bounces that request): on pkvm a 1 MiB sample then costs a few
- *    hundred microseconds, not 20 ms.  A conversion made in one call (ideal,
- *    tdx up to 2 MiB, cca up to its step) cannot stop early;
+ *    where a sample's conversion takes more than one call the guest first
+ *    tries a part (shares and unshares it), estimates the whole from it and,
+ *    over adapt_budget(), records that estimate and bounces the request:
+ *    on pkvm a 1 MiB sample then costs about 3 ms, not 23.  A conversion
+ *    made in one call (ideal, tdx up to 2 MiB, cca up to its step) has no
+ *    part to try;
  *  - the batched path takes no warm-up sample of its own while in place
  *    is allowed: a warm-up sample of it would be a batch of one request,
  *    the very calls of in place, so in place's samples count for both
@@ -110,11 +111,10 @@ int adapt_choose(struct adapt *a, uint64_t bytes, enum adapt_path *out);
 int adapt_record(struct adapt *a, uint64_t bytes, enum adapt_path p, uint64_t cost);
 
 /*
- * What a sample of a path may cost before the caller stops it: ADAPT_FAR
- * times the lowest cost measured for bytes (a path over it is not chosen,
- * so a full sample would tell nothing more); 0 if nothing is measured yet
- * or for a bad size or NULL (no bound).  For a pass's batch of n requests
- * the bound is n times this.
+ * What a sample of a path may cost per request before the caller gives it
+ * up: ADAPT_FAR times the lowest cost measured for bytes (a path over it
+ * is not chosen, so a full sample would tell nothing more); 0 if nothing
+ * is measured yet or for a bad size or NULL (no bound).
  */
 uint64_t adapt_budget(const struct adapt *a, uint64_t bytes);
 
