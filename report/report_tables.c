@@ -190,8 +190,8 @@ void report_adaptive_table(FILE *f, const struct report_data *d)
 		   "`inplace`, `persistent` and `inplace-batch` (IOPS, same sweep, %s, qd %u, "
 		   "%u vCPU; median runs; adaptive / fastest: run by run, each run over the "
 		   "fastest of the runs measured beside it, median and min-max; target: that "
-		   "median >= 0.9x; records of an adaptive that chose among fewer paths are "
-		   "compared with those only, and count no request on the others):"
+		   "median >= 0.9x; an adaptive that chose among fewer paths, in older "
+		   "records, is compared with those only and counts no request on the others):"
 		   "\n\n| block | bounce | inplace | persistent | inplace-batch | fastest | "
 		   "adaptive | adaptive / fastest | adaptive bounced / in place (batched) / "
 		   "persistent | target |\n"
@@ -199,9 +199,11 @@ void report_adaptive_table(FILE *f, const struct report_data *d)
 		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < REPORT_NBS; b++) {
 		const struct report_io_point *pa = report_io_at(d, "adaptive", d->block_kib[b]);
+		static const char *const modes[4] = { "bounce", "inplace", "persistent",
+						      "inplace-batch" };
 		const struct report_io_point *of[4];
 		struct report_ratio r;
-		double v[4];
+		char v[4][24];
 		unsigned int k;
 
 		if (!pa)
@@ -209,9 +211,13 @@ void report_adaptive_table(FILE *f, const struct report_data *d)
 		adaptive_paths(d, pa->rec, of);
 		if (report_ratio_best(pa, of, 4, 2, &r))
 			continue;
-		for (k = 0; k < 4; k++)
-			v[k] = of[k] ? report_io_val(of[k], BIO_F_IOPS) : NAN;
-		fprintf(f, "| %u KiB | %.0f | %.0f | %.0f | %.0f | %s | %.0f | %.2fx (%.2f-%.2f) | "
+		for (k = 0; k < 4; k++) {	/* each mode as measured, chosen from or not */
+			double x = report_io_val(report_io_at(d, modes[k], d->block_kib[b]),
+						 BIO_F_IOPS);
+
+			snprintf(v[k], sizeof(v[k]), isnan(x) ? "-" : "%.0f", x);
+		}
+		fprintf(f, "| %u KiB | %s | %s | %s | %s | %s | %.0f | %.2fx (%.2f-%.2f) | "
 			"%.0f / %.0f (%.0f) / %.0f | %s |\n", d->block_kib[b], v[0], v[1], v[2],
 			v[3], fastest_name(of), report_io_val(pa, BIO_F_IOPS), r.med, r.lo, r.hi,
 			report_io_val(pa, BIO_F_BOUNCED), report_io_val(pa, BIO_F_INPLACED),
