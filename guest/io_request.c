@@ -220,12 +220,12 @@ int io_share_sampled(struct cpu_io *c, bool write, struct plat_range *r, unsigne
 	int64_t st;
 
 	*trial = 0;
-	for (i = 0; i < nr; i++)	/* as the conversion rounds them */
-		round_out(&r[i].gpa, &r[i].len);
-	for (i = 0; i < nr; i++)
-		total += r[i].len;
-	if (nr > GMEM_ABI_IO_MAX_QD)
+	if (nr > GMEM_ABI_IO_MAX_QD)	/* undo_part()'s copy holds that many */
 		return -GMEM_ABI_EIO;
+	for (i = 0; i < nr; i++) {	/* as the conversion rounds them */
+		round_out(&r[i].gpa, &r[i].len);
+		total += r[i].len;
+	}
 	st = io_convert_ranges_until(c, true, r, nr, budget ? total / IO_TRIAL_PARTS : 0, &conv);
 	if (!st && conv == total)
 		return 0;	/* in one go: no part to try on its own */
