@@ -27,11 +27,12 @@ int adapt_init_mask(struct adapt *a, uint32_t mask)
 		struct adapt_class *c = &a->cls[i];
 
 		for (p = 0; p < ADAPT_PATHS; p++)
-			c->ewma[p] = c->samples[p] = c->chosen[p] = 0;
-		c->since_probe = c->probes = c->switches = 0;
+			c->ewma[p] = c->samples[p] = c->chosen[p] = c->last[p] = 0;
+		c->since_probe = c->probes = c->switches = c->confirm_at = 0;
 		c->best = (uint32_t)__builtin_ctz(mask);
 		c->warm = 0;
 		c->next_probe = 0;
+		c->confirm = ADAPT_PATHS;
 	}
 	return 0;
 }
@@ -177,6 +178,36 @@ static enum adapt_path pick(struct adapt_class *c, uint32_t p)
 	return (enum adapt_path)p;
 }
 
+/*
+ * Path q's estimate is below the chosen path's: does a fresh sample of q
+ * agree (adapt.h)?  1: yes, switch; 0: not yet (none asked, or it is
+ * still in flight: stay); -1: ask one now (*out is the probe).  A sample
+ * that disagrees replaces q's stale estimate.
+ */
+static int confirmed(struct adapt_class *c, uint32_t q, enum adapt_path *out)
+{
+	uint64_t cap;
+
+	if (c->confirm != q) {
+		if (c->since_probe < ADAPT_PROBE_MIN)
+			return 0;
+		c->confirm = q;
+		c->confirm_at = c->samples[q];
+		c->since_probe = 0;
+		c->probes++;
+		*out = pick(c, q);
+		return -1;
+	}
+	if (c->samples[q] <= c->confirm_at)
+		return 0;
+	c->confirm = ADAPT_PATHS;
+	if (c->last[q] < c->ewma[c->best])
+		return 1;
+	cap = c->ewma[c->best] <= UINT64_MAX / 2 ? 2 * c->ewma[c->best] : UINT64_MAX;
+	c->ewma[q] = c->last[q] < cap ? c->last[q] : cap;
+	return 0;
+}
+
 int adapt_choose(struct adapt *a, uint64_t bytes, enum adapt_path *out)
 {
 	int k = adapt_class_of(bytes), cold;
@@ -202,9 +233,19 @@ int adapt_choose(struct adapt *a, uint64_t bytes, enum adapt_path *out)
 	}
 	best = cheapest(a, c, false);
 	if (best != c->best) {
-		c->best = best;
-		c->switches++;
-		c->since_probe = 0;
+		int st = confirmed(c, best, out);
+
+		if (st < 0)
+			return 0;
+		if (st) {
+			c->best = best;
+			c->switches++;
+			c->since_probe = 0;
+		} else {
+			best = c->best;
+		}
+	} else {
+		c->confirm = ADAPT_PATHS;
 	}
 	other = probe_path(a, c, best);
 	if (other != best &&
@@ -258,9 +299,12 @@ int adapt_record(struct adapt *a, uint64_t bytes, enum adapt_path p, uint64_t co
 		return -ADAPT_EINVAL;
 	c = &a->cls[k];
 	sample(c, p, cost);
+	c->last[p] = cost;
 	/* A warm-up sample of the batched path is a batch of one request:
 	 * the very calls of in place.  An in-place sample serves as one. */
-	if (p == ADAPT_INPLACE && allowed(a, ADAPT_BATCH) && c->samples[ADAPT_BATCH] < ADAPT_WARMUP)
+	if (p == ADAPT_INPLACE && allowed(a, ADAPT_BATCH) && c->samples[ADAPT_BATCH] < ADAPT_WARMUP) {
 		sample(c, ADAPT_BATCH, cost);
+		c->last[ADAPT_BATCH] = cost;
+	}
 	return 0;
 }

@@ -223,9 +223,9 @@ if grep -q '^point ' "$out/plan"; then
 		[ "$(grep '^point ' "$out/plan" | sed 's/.*backend=\([^ ]*\).*/\1/' | sort -u | wc -l)" = 1 ] &&
 		[ "$(grep -c '^point shared ' "$out/plan")" = 5 ] &&
 		[ "$(grep '^point ' "$out/plan" | awk '{print $2}' | sort -u | wc -l)" = 7 ] &&
-		nv=$(grep -c '^point .*\(platform=\|conv-model=\)' "$out/plan") &&
-		grep -q "^verdict sweep: $np io-bench points x 5 runs (variants and points off the verdict's configuration 3) = $(((np - nv) * 5 + nv * 3)) runs of 0.5 s" "$out/plan"
-	ok $? "--plan: the verdict's sweep, $np points: one backend, qd 32, 1 vCPU, 7 modes x 5 sizes, 5 runs (variants 3)"
+		nv=$(grep '^point .*\(platform=\|conv-model=\)' "$out/plan" | grep -vc '^point adaptive ') &&
+		grep -q "^verdict sweep: $np io-bench points x 5 runs (in-place variants and points off the verdict's configuration 3) = $(((np - nv) * 5 + nv * 3)) runs of 0.5 s" "$out/plan"
+	ok $? "--plan: the verdict's sweep, $np points: one backend, qd 32, 1 vCPU, 7 modes x 5 sizes, 5 runs (adaptive on every platform too; in-place variants 3)"
 	"$BIN" bench --plan --no-variants >"$out/planv" 2>&1
 	pa=0
 	for p in pkvm tdx snp cca; do
@@ -245,9 +245,9 @@ if grep -q '^point ' "$out/plan"; then
 		done &&
 		[ "$(grep '^point ' "$out/planf" | sort | uniq -d | wc -l)" = 0 ] &&
 		n5=$(grep '^point .* qd=32 vcpus=1 backend=ram\( \|$\)' "$out/planf" |
-		     grep -vc 'platform=\|conv-model=') &&
-		grep -q "^full sweep: $nf io-bench points x 5 runs (variants and points off the verdict's configuration 3) = $((n5 * 5 + (nf - n5) * 3)) runs of 1 s" "$out/planf"
-	ok $? "--plan --full: $nf points, every backend, qd 1, 2 vCPUs, runs of 1 s, none twice; the verdict's $n5 run 5 times, the others 3"
+		     grep -v 'conv-model=' | grep -vc '^point inplace[^ ]* .*platform=') &&
+		grep -q "^full sweep: $nf io-bench points x 5 runs (in-place variants and points off the verdict's configuration 3) = $((n5 * 5 + (nf - n5) * 3)) runs of 1 s" "$out/planf"
+	ok $? "--plan --full: $nf points, every backend, qd 1, 2 vCPUs, runs of 1 s, none twice; the verdict's $n5 (adaptive on every platform too) run 5 times, the others 3"
 	[ $rc3 = 0 ] && [ "$(grep -c '^point ' "$out/plan2")" = "$np" ] &&
 		grep -q 'configurations asked for twice run once' "$out/plan2"
 	ok $? "--plan --qd 32,32 --vcpus 1,1: the same $np points, each once"

@@ -3,8 +3,8 @@
  * The adaptive mode's decision (gmemkit/adapt.h) on synthetic costs: it
  * warms up on both paths, then picks the cheaper measured one, re-probes
  * the other at the rate its interval promises, follows a change of which
- * path is cheaper, keeps size classes apart, and refuses bad input
- * without changing anything.
+ * path is cheaper (and not a noisy stretch of the chosen one), keeps size
+ * classes apart, and refuses bad input without changing anything.
  */
 #include <errno.h>
 #include <string.h>
@@ -72,7 +72,7 @@ int main(void)
 	const struct adapt_class *c;
 	int k;
 
-	tap_plan(42);
+	tap_plan(45);
 
 	/* 1. the cheaper measured path wins: bounce 1 us, in place 20 us (over
 	 * ADAPT_FAR times bounce: sampled once in the warm-up) */
@@ -310,5 +310,37 @@ int main(void)
 	   !s.taken[ADAPT_BOUNCE] && !s.taken[ADAPT_PERSIST],
 	   "in place and batched: batched %llu, in place %llu, the others never",
 	   (unsigned long long)s.taken[ADAPT_BATCH], (unsigned long long)s.taken[ADAPT_INPLACE]);
+
+	/* 13. a noisy stretch raises the chosen path's cost (persistent, 6 us,
+	 * to 60 us) above the other's stale estimate (bounce's 20 us from the
+	 * warm-up); a fresh sample of bounce, dearer still in that stretch
+	 * (90 us), keeps the run where it is; a real rise still moves it */
+	adapt_init_mask(&a, 1U << ADAPT_BOUNCE | 1U << ADAPT_PERSIST);
+	memset(&s, 0, sizeof(s));
+	s.cost[ADAPT_BOUNCE] = 20000;
+	s.cost[ADAPT_PERSIST] = 6000;
+	drive(&a, &s, 65536, 2000, 5);
+	c = &a.cls[adapt_class_of(65536)];
+	s.cost[ADAPT_BOUNCE] = 90000;
+	s.cost[ADAPT_PERSIST] = 60000;
+	memset(s.taken, 0, sizeof(s.taken));
+	drive(&a, &s, 65536, 40, 0);
+	ok(c->switches == 0 && s.taken[ADAPT_BOUNCE] <= 3 && c->ewma[ADAPT_BOUNCE] > 30000,
+	   "noisy stretch: no switch (%llu), bounce sampled %llu time(s), its estimate now %llu",
+	   (unsigned long long)c->switches, (unsigned long long)s.taken[ADAPT_BOUNCE],
+	   (unsigned long long)c->ewma[ADAPT_BOUNCE]);
+	s.cost[ADAPT_BOUNCE] = 20000;
+	s.cost[ADAPT_PERSIST] = 6000;
+	memset(s.taken, 0, sizeof(s.taken));
+	drive(&a, &s, 65536, 2000, 5);
+	ok(c->switches == 0 && s.taken[ADAPT_PERSIST] > 1950,
+	   "after it: persistent chosen %llu of 2000, no switch",
+	   (unsigned long long)s.taken[ADAPT_PERSIST]);
+	s.cost[ADAPT_PERSIST] = 50000;	/* persistent really got dearer */
+	memset(s.taken, 0, sizeof(s.taken));
+	drive(&a, &s, 65536, 2000, 5);
+	ok(c->switches == 1 && c->best == ADAPT_BOUNCE && s.taken[ADAPT_BOUNCE] > 1900,
+	   "a real rise: switched once to bounce, chosen %llu of 2000",
+	   (unsigned long long)s.taken[ADAPT_BOUNCE]);
 	return tap_done();
 }

@@ -41,6 +41,15 @@
  *  - then the path with the lower smoothed cost (EWMA, weight 1/4 per
  *    sample, a sample clipped at 2x the average so one preempted request
  *    does not swing it; a real rise still shows within a few requests) is chosen;
+ *  - a switch to another path needs a fresh sample of it first: the
+ *    estimate of a path not chosen is stale (its cheapest warm-up sample,
+ *    probes long ago) while the chosen path's follows every request, so a
+ *    noisy stretch that raises the chosen path's cost would otherwise move
+ *    the run to a path no cheaper.  The path that became the cheaper is
+ *    probed at once (at most one such probe per ADAPT_PROBE_MIN choices),
+ *    and the run switches only if that sample is below the chosen path's
+ *    cost; if not, the sample (at most twice the chosen path's cost)
+ *    replaces its stale estimate;
  *  - and another path (in turn) is re-probed with one request every
  *    adapt_probe_interval() choices, so that a path that got cheaper is
  *    noticed: the interval grows with the cost ratio, so probing costs
@@ -60,7 +69,7 @@
 #define ADAPT_CLEAR_SAMPLES	2
 #define ADAPT_PROBE_FACTOR	50
 #define ADAPT_PROBE_MIN		16
-#define ADAPT_PROBE_MAX		4096
+#define ADAPT_PROBE_MAX		16384
 
 enum adapt_path {
 	ADAPT_BOUNCE = 0,
@@ -82,6 +91,10 @@ struct adapt_class {
 	uint32_t best;			/* enum adapt_path, once warmed up */
 	uint32_t warm;			/* 1 once every path is warmed up */
 	uint32_t next_probe;		/* the path the next probe takes */
+	uint32_t confirm;		/* the path a switch waits on a fresh
+					 * sample of (ADAPT_PATHS: none) */
+	uint64_t confirm_at;		/* its samples when that was asked */
+	uint64_t last[ADAPT_PATHS];	/* each path's last sample, unclipped */
 };
 
 struct adapt {
