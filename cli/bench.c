@@ -844,19 +844,43 @@ static void usage(FILE *f, const struct cli_opt *opts)
 	cli_usage(f, "gmemkit bench", opts, about, NULL);
 }
 
+/* Does dir hold a run already (its results.json)? */
+static bool holds_run(const char *dir)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/results.json", dir);
+	return !access(path, F_OK);
+}
+
 /* results/<host>-<date>[-quick|-full]: a quick or full run never
- * overwrites the verdict's. */
+ * overwrites the verdict's, and no run one that is there already (a
+ * committed one, say): the next free -2, -3, ... */
 static int default_outdir(char *buf, size_t len, const struct report_opts *o)
 {
-	char host[64] = "host";
+	char host[64] = "host", base[256];
 	time_t t = time(NULL);
 	struct tm tm;
+	unsigned int i;
 
 	gethostname(host, sizeof(host) - 1);
 	localtime_r(&t, &tm);
-	return snprintf(buf, len, "results/%s-%04d-%02d-%02d%s", host, tm.tm_year + 1900,
-			tm.tm_mon + 1, tm.tm_mday, o->quick ? "-quick" : o->full ? "-full" : "") >=
-		(int)len ? -1 : 0;
+	if (snprintf(base, sizeof(base), "results/%s-%04d-%02d-%02d%s", host, tm.tm_year + 1900,
+		     tm.tm_mon + 1, tm.tm_mday, o->quick ? "-quick" : o->full ? "-full" : "") >=
+	    (int)sizeof(base))
+		return -1;
+	if (snprintf(buf, len, "%s", base) >= (int)len)
+		return -1;
+	for (i = 2; holds_run(buf); i++) {
+		if (i > 99) {
+			cli_err("%s and %s-2 .. %s-99 all hold a run: give --out\n", base,
+				base, base);
+			return -1;
+		}
+		if (snprintf(buf, len, "%s-%u", base, i) >= (int)len)
+			return -1;
+	}
+	return 0;
 }
 
 static int mkdir_p(const char *path)
@@ -912,7 +936,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		CLI_STRING("--out", &o->outdir, .arg = "DIR",
 			   .help = "where the results go (default "
 				   "results/<host>-<date>, -quick or -full added for "
-				   "those)"),
+				   "those, then -2, -3, ... where a run is there already)"),
 		CLI_LIST("--modes", &o->modes, bench_io_sweep_names,
 			 .help = "io-bench modes (default all)"),
 		CLI_SIZES("--bs", &o->sizes, sizes, .help = "block sizes (default all)"),

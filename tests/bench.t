@@ -5,7 +5,7 @@ set -u
 CMD=bench
 . "$(dirname "$0")/cli.sh"
 
-echo "1..74"
+echo "1..75"
 "$BIN" bench --quick --bs 4k,64k --out "$out/r" >"$out/stdout" 2>"$out/stderr"
 ok $? "bench --quick --bs 4k,64k exits 0"
 for f in results.json results.csv report.md cost_vs_size.dat; do
@@ -350,6 +350,16 @@ chmod +x "$out/fake"
 GMEMKIT_BENCH_EXEC="$out/fake" "$BIN" bench --quick --modes shared,bounce --bs 4k --qd 1 \
 	--vcpus 1 --out "$out/f" >"$out/fstdout" 2>"$out/fstderr"; rc=$?
 grep -q '^## Skipped or failed' "$out/f/report.md"; ok $? "report.md has a 'Skipped or failed' section"
+
+# Without --out, a run never overwrites one already there (a committed
+# results/<host>-<date>/, say): it takes the next free -2, -3, ...
+day="results/$(hostname)-$(date +%F)-quick"
+mkdir -p "$out/wd/$day" && echo '{"kept":1}' > "$out/wd/$day/results.json"
+(cd "$out/wd" && GMEMKIT_BENCH_EXEC="$out/fake" "$real" bench --quick --modes shared --bs 4k \
+	--qd 1 --vcpus 1 >/dev/null 2>&1)
+[ "$(cat "$out/wd/$day/results.json")" = '{"kept":1}' ] && [ -s "$out/wd/$day-2/report.md" ] &&
+	[ ! -e "$out/wd/$day/report.md" ]
+ok $? "a run already in $day is kept; this one went to $day-2"
 if tools/kvm-tests --native-usable >/dev/null 2>&1 && grep -q '"guest_native":true' "$out/f/results.json"; then
 	[ $rc = 1 ] && grep -q 'none of the 2 guest I/O points succeeded' "$out/fstderr"
 	ok $? "KVM usable, every guest point failed: exit 1 and why (exit $rc)"
