@@ -20,8 +20,9 @@
 # without KVM, inside the test VM with one vCPU (TESTVM_SMP=1; nested
 # interrupt delivery hung L2 guests at 2 vCPUs); inside the test VM already
 # (a 1-vCPU one), right there; in a test VM of more vCPUs (make check-vm's
-# own boot) SKIP: make check-vm runs this from the host.  35-60 s per boot
-# under TCG.
+# own boot) SKIP: make check-vm runs this from the host.  7-12 s per boot
+# under TCG on profile K (35-60 s on slower hosts); a boot that hangs is
+# tried once more, and so is a test VM that times out (run_boot(), below).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 O=${O:-build}
@@ -81,7 +82,23 @@ if [ "$where" = vm ]; then
 		exit 0
 	fi
 	echo "# running in the test VM (QEMU TCG, 1 vCPU; functional only)"
-	TESTVM_SMP=1 exec tools/testvm --timeout 600 env LINUX_T_KI="$ki" tests/linux.t
+	# A boot in the test VM hung once in CI (no output for 8 minutes, its
+	# watchdog never reported: gmemkit or the emulated kernel under it
+	# stuck): a test VM that times out is started once more, its first
+	# output shown as comments.  Its time: 5 boots of 7-12 s here
+	# (35-60 s on slower hosts), each allowed two tries of BOOT_LIMIT.
+	for try in 1 2; do
+		TESTVM_SMP=1 tools/testvm --timeout 900 env LINUX_T_KI="$ki" \
+			LINUX_T_WATCHDOG_MS="${LINUX_T_WATCHDOG_MS:-150000}" \
+			tests/linux.t > "$W/vm.out" 2> "$W/vm.err"
+		rc=$?
+		[ $rc = 124 ] && [ $try = 1 ] || break
+		echo "# the test VM timed out (attempt 1); its output, then attempt 2:"
+		sed 's/^/#   /' "$W/vm.out" "$W/vm.err"
+	done
+	cat "$W/vm.out"
+	cat "$W/vm.err" >&2
+	exit $rc
 fi
 
 # Inside a test VM of more than one vCPU (make check-vm's own boot): L2
@@ -116,11 +133,31 @@ refused "disk nowhere:x: not null" "bad disk spec" --kernel "$K" --disk nowhere:
 # ---- one boot per configuration ---------------------------------------------------
 APPEND="console=ttyS0 quiet panic=-1 pci=off 8250.nr_uarts=1 reboot=a lcheck.mib=4"
 truncate -s 64M "$W/disk" || exit 1
-# run_boot NAME DISK EXTRA-APPEND...: one boot; its exit status
+# One boot's limits: gmemkit's own watchdog (ms), and the kill beside it
+# in case gmemkit itself does not come back from a hung guest (s).
+# (LINUX_T_WATCHDOG_MS: a shorter watchdog, to see the retry at work.)
+BOOT_WATCHDOG_MS=${LINUX_T_WATCHDOG_MS:-150000}
+BOOT_LIMIT=$((BOOT_WATCHDOG_MS / 1000 + 30))
+# hung NAME: did boot NAME hang (killed, or gmemkit's watchdog fired)?
+hung() {
+	[ "$2" = 124 ] || [ "$2" = 137 ] ||
+		grep -q 'did not power off or reset within' "$W/$1.err"
+}
+# run_boot NAME DISK EXTRA-APPEND...: one boot; its exit status.  A boot
+# that hangs (an L2 guest under emulated KVM, now and then: see the header)
+# is tried once more, said so; a second hang is the result.
 run_boot() {
-	local name=$1 disk=$2; shift 2
-	"$BIN" run --kernel "$K" --initrd "$I" --disk "$disk" --timeout 150000 \
-		--append "$APPEND $*" > "$W/$name.out" 2> "$W/$name.err"
+	local name=$1 disk=$2 try rc; shift 2
+	for try in 1 2; do
+		timeout -k 10 $BOOT_LIMIT "$BIN" run --kernel "$K" --initrd "$I" \
+			--disk "$disk" --timeout $BOOT_WATCHDOG_MS \
+			--append "$APPEND $*" > "$W/$name.out" 2> "$W/$name.err"
+		rc=$?
+		hung "$name" $rc && [ $try = 1 ] || return $rc
+		echo "# $name: hung (exit $rc: $(grep -o 'linux guest: .*' "$W/$name.err" | tail -n 1 | cut -c1-120)); its console's end, then once more:"
+		tail -n 5 "$W/$name.out" > "$W/tail"
+		diag_file "$W/tail"
+	done
 }
 # boot NAME DISK EXTRA-APPEND...
 boot() {
