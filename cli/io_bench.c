@@ -442,6 +442,8 @@ static void record(const struct opts *o, const struct bench_io_result *r,
 		.adapt_probes = io->adapt_probes,
 		.adapt_switches = io->adapt_switches,
 		.adapt_stopped = io->adapt_stopped,
+		.adapt_device_ns = io->adapt_device_ns,
+		.adapt_rate_checks = io->adapt_rate_checks,
 		.bounced = io->bounced,
 		.inplaced = io->inplaced,
 		.batches = io->batches,
@@ -558,7 +560,9 @@ static void print_human(const struct opts *o, const struct bench_io_result *r,
 		       "measured protection cost per I/O (smoothed, vCPU 0): bounce %.2f us, "
 		       "in place %.2f us, batched %.2f us, persistent %.2f us; %llu re-probes, "
 		       "%llu switches; %llu conversion samples stopped at their budget "
-		       "(estimated from the part converted; those requests bounced)\n",
+		       "(estimated from the part converted; those requests bounced); "
+		       "%llu rate checks (the whole pipeline's time per I/O, converting "
+		       "against copying), device extra of a converting path %.2f us\n",
 		       (unsigned long long)io->bounced, (unsigned long long)io->inplaced,
 		       (unsigned long long)io->batched,
 		       (unsigned long long)io->persisted, io->adapt_bounce_ns / 1e3,
@@ -566,7 +570,8 @@ static void print_human(const struct opts *o, const struct bench_io_result *r,
 		       io->adapt_persist_ns / 1e3,
 		       (unsigned long long)io->adapt_probes,
 		       (unsigned long long)io->adapt_switches,
-		       (unsigned long long)io->adapt_stopped);
+		       (unsigned long long)io->adapt_stopped,
+		       (unsigned long long)io->adapt_rate_checks, io->adapt_device_ns / 1e3);
 	if (c->mode == GMEM_ABI_IO_INPLACE_SCATTER)
 		printf("  scatter: %llu batches, %llu pieces of %s in %llu contiguous runs "
 		       "(the realistic case; shared and unshared in the calls above: a list "

@@ -295,8 +295,10 @@ static bool setup(void)
 		for (i = 0; i < 2; i++)	/* reads, writes */
 			if (!GUEST_CHECK(!adapt_init_mask(&c->adapt[i], io_cfg.adapt_paths ?
 							  io_cfg.adapt_paths :
-							  (1U << ADAPT_PATHS) - 1),
-					 "adaptive paths 0x%x", io_cfg.adapt_paths))
+							  (1U << ADAPT_PATHS) - 1) &&
+					 !adapt_set_depth(&c->adapt[i], io_cfg.qd),
+					 "adaptive paths 0x%x, depth %u", io_cfg.adapt_paths,
+					 io_cfg.qd))
 				return false;
 		if (io_cfg.mode == GMEM_ABI_IO_INPLACE_SCATTER) {
 			uint64_t sz = gmem_abi_io_scatter_size(&io_cfg);
@@ -483,6 +485,8 @@ static void report(unsigned int nv)
 	r->adapt_persist_ns = ac->samples[ADAPT_PERSIST] ? tsc_to_ns(ac->ewma[ADAPT_PERSIST]) : 0;
 	r->adapt_batch_ns = ac->samples[ADAPT_BATCH] ? tsc_to_ns(ac->ewma[ADAPT_BATCH]) : 0;
 	r->adapt_probes = ac->probes;
+	r->adapt_device_ns = tsc_to_ns(ac->extra);
+	r->adapt_rate_checks = ac->checks;
 	r->adapt_switches = ac->switches;
 	r->conv_refused = s.conv_refused;
 	r->conv_kicks = s.conv_kicks;

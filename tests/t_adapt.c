@@ -16,6 +16,7 @@ struct sim {
 	uint64_t cost[ADAPT_PATHS];	/* true cost per path */
 	uint64_t taken[ADAPT_PATHS];	/* choices per path */
 	uint64_t rng;
+	uint64_t now;			/* completions' clock */
 };
 
 /* n requests of bytes, completing at once, each costing its path's cost
@@ -37,6 +38,8 @@ static void drive(struct adapt *a, struct sim *s, uint64_t bytes, unsigned int n
 		if (jitter)
 			c = c * (100 - jitter + (s->rng >> 33) % (2 * jitter + 1)) / 100;
 		adapt_record(a, bytes, p, c);
+		s->now += c;	/* one at a time: the clock is the cost */
+		adapt_completed(a, bytes, s->now);
 	}
 }
 
@@ -52,6 +55,8 @@ static void drive_qd(struct adapt *a, struct sim *s, uint64_t bytes, unsigned in
 			while (k) {
 				k--;
 				adapt_record(a, bytes, inflight[k], s->cost[inflight[k]]);
+				s->now += s->cost[inflight[k]];
+				adapt_completed(a, bytes, s->now);
 			}
 		}
 		adapt_choose(a, bytes, &inflight[k]);
@@ -64,6 +69,46 @@ static void drive_qd(struct adapt *a, struct sim *s, uint64_t bytes, unsigned in
 	}
 }
 
+/*
+ * A pipeline of qd requests, the vCPU and the device working side by
+ * side: a request's path costs the vCPU cost[] (what adapt_record() is
+ * told) and the device dev[] (never told), and the slower of the two
+ * sets the pace, so the completions' clock advances by the larger for
+ * each request completed (FIFO).  Returns the clock's advance.
+ */
+static uint64_t drive_pipe(struct adapt *a, struct sim *s, const uint64_t *dev,
+			   uint64_t bytes, unsigned int n, unsigned int qd)
+{
+	enum adapt_path ring[64];
+	unsigned int i, head = 0, k = 0;
+	uint64_t t0 = s->now;
+
+	for (i = 0; i < n + qd; i++) {
+		if (k == qd || i >= n) {	/* the oldest completes */
+			enum adapt_path p = ring[head];
+
+			adapt_record(a, bytes, p, s->cost[p]);
+			s->now += s->cost[p] > dev[p] ? s->cost[p] : dev[p];
+			adapt_completed(a, bytes, s->now);
+			head = (head + 1) % qd;
+			k--;
+		}
+		if (i < n) {
+			adapt_choose(a, bytes, &ring[(head + k) % qd]);
+			s->taken[ring[(head + k) % qd]]++;
+			k++;
+		}
+	}
+	return s->now - t0;
+}
+
+/* The clock's advance for n requests all on path p. */
+static uint64_t pipe_time(const struct sim *s, const uint64_t *dev, enum adapt_path p,
+			  unsigned int n)
+{
+	return (uint64_t)n * (s->cost[p] > dev[p] ? s->cost[p] : dev[p]);
+}
+
 int main(void)
 {
 	struct adapt a, b;
@@ -72,7 +117,7 @@ int main(void)
 	const struct adapt_class *c;
 	int k;
 
-	tap_plan(45);
+	tap_plan(56);
 
 	/* 1. the cheaper measured path wins: bounce 1 us, in place 20 us (over
 	 * ADAPT_FAR times bounce: sampled once in the warm-up) */
@@ -263,8 +308,9 @@ int main(void)
 	   "4 paths: a fifth path is refused");
 
 	/* 11. qd 32, both conversion paths 150x persistent (1 MiB on cca):
-	 * nothing converts before a copying path is measured (the pass's
-	 * choices bounce, persistent sampled once), then in place is sampled
+	 * nothing converts before a copying path is measured (bounce sampled
+	 * once, the pass's other choices persistent: its copy is a bounce's
+	 * without the pool's work), then in place is sampled
 	 * once, which serves the batched path too; persistent from then on */
 	adapt_init_paths(&a, ADAPT_PATHS);
 	memset(&s, 0, sizeof(s));
@@ -273,7 +319,7 @@ int main(void)
 	s.cost[ADAPT_PERSIST] = 165000;
 	s.cost[ADAPT_BATCH] = 31000000;
 	drive_qd(&a, &s, 1 << 20, 32, 32);
-	ok(s.taken[ADAPT_BOUNCE] == 31 && s.taken[ADAPT_PERSIST] == 1 &&
+	ok(s.taken[ADAPT_BOUNCE] == 1 && s.taken[ADAPT_PERSIST] == 31 &&
 	   !s.taken[ADAPT_INPLACE] && !s.taken[ADAPT_BATCH],
 	   "qd 32, first pass: bounce %llu, persistent %llu, no conversion",
 	   (unsigned long long)s.taken[ADAPT_BOUNCE], (unsigned long long)s.taken[ADAPT_PERSIST]);
@@ -342,5 +388,115 @@ int main(void)
 	ok(c->switches == 1 && c->best == ADAPT_BOUNCE && s.taken[ADAPT_BOUNCE] > 1900,
 	   "a real rise: switched once to bounce, chosen %llu of 2000",
 	   (unsigned long long)s.taken[ADAPT_BOUNCE]);
+
+	/* 14. the device's side (rate checks): 1 MiB on the ram backend at qd
+	 * 32, as measured on profile K: batched in place is the cheapest for
+	 * the vCPU (2 calls, 60 us) but hands the device 256 fresh pages to
+	 * fault in (740 us a request), persistent copies 300 us on the vCPU
+	 * and the device 400 us.  The pipeline runs at the device's pace:
+	 * persistent is the fastest, and adaptive must find that out. */
+	{
+		uint64_t dev[ADAPT_PATHS], t, best;
+
+		adapt_init_mask(&a, (1U << ADAPT_PATHS) - 1);
+		ok(adapt_set_depth(&a, 32) == 0, "depth 32 set");
+		memset(&s, 0, sizeof(s));
+		s.cost[ADAPT_BOUNCE] = 330000;
+		s.cost[ADAPT_INPLACE] = 90000;
+		s.cost[ADAPT_PERSIST] = 300000;
+		s.cost[ADAPT_BATCH] = 60000;
+		dev[ADAPT_BOUNCE] = dev[ADAPT_PERSIST] = 400000;
+		dev[ADAPT_INPLACE] = 850000;
+		dev[ADAPT_BATCH] = 740000;
+		t = drive_pipe(&a, &s, dev, 1 << 20, 700, 32);
+		c = &a.cls[8];
+		best = pipe_time(&s, dev, ADAPT_PERSIST, 700);
+		ok(c->checks >= 1 && c->best == ADAPT_PERSIST && c->extra > 0,
+		   "device-bound: %llu rate check(s), persistent chosen, converting paths' "
+		   "device extra %llu", (unsigned long long)c->checks,
+		   (unsigned long long)c->extra);
+		ok(t * 9 <= best * 10, "device-bound, 700 requests (a 0.5 s run): %llu against "
+		   "%llu all persistent (%.2fx, >= 0.9x; bounce %llu, in place %llu, "
+		   "persistent %llu, batched %llu)", (unsigned long long)t,
+		   (unsigned long long)best, (double)best / (double)t,
+		   (unsigned long long)s.taken[0], (unsigned long long)s.taken[1],
+		   (unsigned long long)s.taken[2], (unsigned long long)s.taken[3]);
+		memset(s.taken, 0, sizeof(s.taken));
+		t = drive_pipe(&a, &s, dev, 1 << 20, 20000, 32);
+		ok(s.taken[ADAPT_PERSIST] > 19000 && t * 20 <= pipe_time(&s, dev, ADAPT_PERSIST, 20000) * 21,
+		   "then persistent %llu of 20000, within 5%% of all persistent "
+		   "(%llu checks)", (unsigned long long)s.taken[ADAPT_PERSIST],
+		   (unsigned long long)c->checks);
+		ok(c->rate[ADAPT_BATCH] >= 700000 && c->rate[ADAPT_BATCH] <= 780000 &&
+		   c->rate[ADAPT_PERSIST] >= 380000 && c->rate[ADAPT_PERSIST] <= 420000,
+		   "measured time per I/O: batched %llu, persistent %llu",
+		   (unsigned long long)c->rate[ADAPT_BATCH],
+		   (unsigned long long)c->rate[ADAPT_PERSIST]);
+
+		/* the device gets faster at faults: the next check sees it */
+		dev[ADAPT_BATCH] = 100000;
+		dev[ADAPT_INPLACE] = 120000;
+		memset(s.taken, 0, sizeof(s.taken));
+		drive_pipe(&a, &s, dev, 1 << 20, 140000, 32);
+		ok(c->best == ADAPT_BATCH && c->extra == 0 && s.taken[ADAPT_BATCH] > 70000,
+		   "faults got cheap: batched chosen again (%llu of 140000), extra %llu",
+		   (unsigned long long)s.taken[ADAPT_BATCH], (unsigned long long)c->extra);
+
+		/* the null backend: the device never touches the data, the
+		 * vCPU sets the pace: batched, measured as real batches */
+		adapt_init_mask(&a, (1U << ADAPT_PATHS) - 1);
+		adapt_set_depth(&a, 32);
+		memset(&s, 0, sizeof(s));
+		s.cost[ADAPT_BOUNCE] = 330000;
+		s.cost[ADAPT_INPLACE] = 90000;
+		s.cost[ADAPT_PERSIST] = 300000;
+		s.cost[ADAPT_BATCH] = 60000;
+		dev[ADAPT_BOUNCE] = dev[ADAPT_PERSIST] = dev[ADAPT_INPLACE] = dev[ADAPT_BATCH] = 5000;
+		t = drive_pipe(&a, &s, dev, 1 << 20, 8000, 32);
+		ok(c->checks >= 1 && c->best == ADAPT_BATCH && c->extra == 0 &&
+		   t * 9 <= pipe_time(&s, dev, ADAPT_BATCH, 8000) * 10,
+		   "vCPU-bound, 8000 requests (a 0.5 s run): batched kept after %llu check(s), "
+		   "%.2fx all batched", (unsigned long long)c->checks,
+		   (double)pipe_time(&s, dev, ADAPT_BATCH, 8000) / (double)t);
+
+		/* conversions far dearer than copying (pkvm at 1 MiB): no check */
+		adapt_init_mask(&a, (1U << ADAPT_PATHS) - 1);
+		adapt_set_depth(&a, 32);
+		memset(&s, 0, sizeof(s));
+		s.cost[ADAPT_BOUNCE] = 330000;
+		s.cost[ADAPT_INPLACE] = 3600000;
+		s.cost[ADAPT_PERSIST] = 300000;
+		s.cost[ADAPT_BATCH] = 3600000;
+		dev[ADAPT_INPLACE] = dev[ADAPT_BATCH] = 800000;
+		drive_pipe(&a, &s, dev, 1 << 20, 2000, 32);
+		ok(c->checks == 0 && c->best == ADAPT_PERSIST,
+		   "conversions 12x persistent: no rate check, persistent");
+	}
+
+	/* 15. bad input to the rate check's calls: -EINVAL, nothing changes */
+	memcpy(&b, &a, sizeof(a));
+	k = 0;
+	k += adapt_set_depth(&a, 0) == -EINVAL;
+	k += adapt_set_depth(&a, ADAPT_MAX_DEPTH + 1) == -EINVAL;
+	k += adapt_set_depth(NULL, 4) == -EINVAL;
+	k += adapt_completed(&a, 3000, 5) == -EINVAL;
+	k += adapt_completed(NULL, 4096, 5) == -EINVAL;
+	ok_eq(k, 5, "5 bad calls refused with -EINVAL");
+	ok(!memcmp(&a, &b, sizeof(a)), "and the state is unchanged");
+
+	/* 16. a caller that reports no completions: a phase is given up */
+	adapt_init_mask(&a, (1U << ADAPT_PATHS) - 1);
+	memset(&s, 0, sizeof(s));
+	s.cost[ADAPT_BOUNCE] = 30000;
+	s.cost[ADAPT_INPLACE] = 15000;
+	s.cost[ADAPT_PERSIST] = 20000;
+	s.cost[ADAPT_BATCH] = 15000;
+	for (k = 0; k < 3000; k++) {
+		adapt_choose(&a, 65536, &p);
+		adapt_record(&a, 65536, p, s.cost[p]);
+	}
+	c = &a.cls[adapt_class_of(65536)];
+	ok(c->phase == ADAPT_PATHS && c->checks == 0 && c->check_at > c->choices,
+	   "no completions: no phase left running, none counted as a check");
 	return tap_done();
 }

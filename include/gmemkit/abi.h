@@ -43,7 +43,7 @@
 
 #include <stdint.h>
 
-#define GMEM_ABI_VERSION	11	/* 4: test services gated, KVM_E* hypercall
+#define GMEM_ABI_VERSION	12	/* 4: test services gated, KVM_E* hypercall
 				 * codes; 5: conv_host_ns, split/adaptive
 				 * results, inplace-scatter; 6: io pool_size,
 				 * persistent mode;
@@ -56,7 +56,9 @@
 				 * cpl.done, keep copies;
 				 * 10: adaptive's batched path,
 				 * boot_info.platform; 11: io
-				 * adapt_stopped, touch_ios/bytes */
+				 * adapt_stopped, touch_ios/bytes;
+				 * 12: io adapt_device_ns,
+				 * adapt_rate_checks */
 #define GMEM_ABI_MAGIC		0x474d454bU	/* "GMEK" */
 
 #define GMEM_ABI_PAGE_SIZE	4096ULL

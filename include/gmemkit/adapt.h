@@ -17,9 +17,12 @@
  *  - warm-up: until each path has ADAPT_WARMUP measured requests, the
  *    paths take turns (the one chosen fewest times goes next) and a path's
  *    cost is its cheapest sample (first touches fault pages in once); a
- *    path is sampled one request at a time (with requests in flight, the
- *    others meanwhile take the cheapest path measured so far, bounce
- *    before any), and a path whose cheapest sample is over ADAPT_FAR times
+ *    path is sampled one request at a time until a sample puts it within
+ *    ADAPT_CLEAR times the cheapest, then the rest of its warm-up at once
+ *    (with requests in flight, the others meanwhile take the cheapest
+ *    copying path measured so far, a converting path's device side being
+ *    unknown, persistent before any where allowed, else the cheapest
+ *    measured), and a path whose cheapest sample is over ADAPT_FAR times
  *    the cheapest path's needs no more samples (on pkvm or cca a 1 MiB
  *    conversion costs 20-30 ms: eight of them would be a short run's
  *    whole time), and one whose cheapest of ADAPT_CLEAR_SAMPLES samples is
@@ -54,7 +57,33 @@
  *    adapt_probe_interval() choices, so that a path that got cheaper is
  *    noticed: the interval grows with the cost ratio, so probing costs
  *    about 1/ADAPT_PROBE_FACTOR of the run's protection time at most
- *    (between ADAPT_PROBE_MIN and ADAPT_PROBE_MAX choices).
+ *    (between ADAPT_PROBE_MIN and ADAPT_PROBE_MAX choices);
+ *  - the device's side: a converting path hands the device freshly
+ *    shared pages, which it faults in or maps on its own thread, and
+ *    none of that is in the vCPU's cost above (a copying path's buffers
+ *    stay shared, so bounce and persistent cost the device the same, and
+ *    in place and batched the same).  Where a converting path's vCPU
+ *    cost is within ADAPT_CLEAR times the cheapest copying path's (it
+ *    could win), a rate check runs both on the whole stream in turn: a
+ *    phase of the cheaper converting path (batched on a tie, as after
+ *    warm-up: real batches, not the batch of one of warm-up) and one of
+ *    the cheaper copying path, the one the stream is on first, each
+ *    until depth requests have completed (the requests in flight from
+ *    before, unless the last depth choices were on the phase's path
+ *    already) and then ADAPT_RATE_WINDOW more (a phase is given up if
+ *    far more choices than that pass without them), whose completion
+ *    times give the time per I/O of the whole pipeline on that path (vCPU and
+ *    device, whichever bounds it; adapt_completed()).  Where the
+ *    converting path's time per I/O is the longer, the difference (plus
+ *    the vCPU costs' own difference) becomes the converting paths'
+ *    device extra, added to their cost in every comparison above, so
+ *    that they win only where the whole pipeline runs faster on them.
+ *    The check is repeated after ADAPT_RATE_EVERY choices, the interval
+ *    doubling (to ADAPT_RATE_MAX_EVERY) while its answer stays the same,
+ *    and longer where the loser's phase would cost more than
+ *    1/ADAPT_PROBE_FACTOR of the time between checks.
+ *    With requests of both directions in one stream a phase holds only
+ *    its direction's requests, and the check measures the mix.
  */
 #ifndef GMEMKIT_ADAPT_H
 #define GMEMKIT_ADAPT_H
@@ -70,6 +99,10 @@
 #define ADAPT_PROBE_FACTOR	50
 #define ADAPT_PROBE_MIN		16
 #define ADAPT_PROBE_MAX		16384
+#define ADAPT_RATE_WINDOW	8	/* completions timed per phase */
+#define ADAPT_RATE_EVERY	4096	/* choices between rate checks ... */
+#define ADAPT_RATE_MAX_EVERY	65536	/* ... doubling up to this */
+#define ADAPT_MAX_DEPTH		1024
 
 enum adapt_path {
 	ADAPT_BOUNCE = 0,
@@ -95,11 +128,30 @@ struct adapt_class {
 					 * sample of (ADAPT_PATHS: none) */
 	uint64_t confirm_at;		/* its samples when that was asked */
 	uint64_t last[ADAPT_PATHS];	/* each path's last sample, unclipped */
+	/* the rate check (device's side, above) */
+	uint64_t extra;			/* converting paths' device extra */
+	uint64_t rate[ADAPT_PATHS];	/* time per I/O of its last phase */
+	uint64_t choices;		/* every choice of the class */
+	uint64_t check_at;		/* choices when the next check is due */
+	uint64_t check_every;		/* choices between checks */
+	uint64_t checks;		/* rate checks done */
+	uint64_t phase_done;		/* completions since the phase began */
+	uint64_t phase_t0;		/* its window's start ... */
+	uint64_t phase_n0;		/* ... and completions then */
+	uint64_t phase_from;		/* choices when the phase began */
+	uint32_t phase;			/* the phase's path (ADAPT_PATHS: none) */
+	uint32_t phase_conv, phase_copy; /* the check's two paths ... */
+	uint32_t phase_second;		/* ... the one still to run */
+	uint32_t last_pick;		/* the last choice ... */
+	uint64_t same_picks;		/* ... and how many in a row */
+	uint32_t check_copy;		/* 1: the last check found copying
+					 * faster */
 };
 
 struct adapt {
 	struct adapt_class cls[ADAPT_CLASSES];
 	uint32_t mask;			/* a bit per path chosen from */
+	uint32_t depth;			/* requests in flight at most (1) */
 };
 
 /* Two paths, bounce and in place (adapt_init_paths() for more). */
@@ -110,6 +162,10 @@ int adapt_init_paths(struct adapt *a, unsigned int npaths);
 /* The paths of mask (1 << enum adapt_path each; one path alone is chosen
  * always); 0, or -22 for an empty mask or an unknown path. */
 int adapt_init_mask(struct adapt *a, uint32_t mask);
+
+/* At most depth (1..ADAPT_MAX_DEPTH) requests are in flight at once (a
+ * rate phase lets that many complete before it times any); 0, or -22. */
+int adapt_set_depth(struct adapt *a, unsigned int depth);
 
 /* Size class of a request of bytes (a power of 2 in [4 KiB, 1 MiB]), or
  * -22 (-EINVAL) for any other size. */
@@ -122,6 +178,11 @@ int adapt_choose(struct adapt *a, uint64_t bytes, enum adapt_path *out);
 /* A request of bytes done on path p cost cost: 0, or -22 (-EINVAL) for a
  * bad size, path or NULL pointer (nothing changes then). */
 int adapt_record(struct adapt *a, uint64_t bytes, enum adapt_path p, uint64_t cost);
+
+/* A request of bytes (any path) completed at time now (the costs' unit,
+ * never decreasing): drives the rate check.  0, or -22 (-EINVAL) for a
+ * bad size or NULL pointer. */
+int adapt_completed(struct adapt *a, uint64_t bytes, uint64_t now);
 
 /*
  * What a sample of a path may cost per request before the caller gives it

@@ -99,6 +99,8 @@
 	X(ADAPT_PROBES,		adapt_probes,		U64,	0)	\
 	X(ADAPT_SWITCHES,	adapt_switches,		U64,	0)	\
 	X(ADAPT_STOPPED,	adapt_stopped,		U64,	0)	\
+	X(ADAPT_DEVICE_NS,	adapt_device_ns,	U64,	0)	\
+	X(ADAPT_RATE_CHECKS,	adapt_rate_checks,	U64,	0)	\
 	X(BOUNCED,		bounced,		U64,	0)	\
 	X(INPLACED,		inplaced,		U64,	0)	\
 	X(BATCHES,		batches,		U64,	0)	\

@@ -387,6 +387,10 @@ struct gmem_abi_io_results {
 	uint64_t adapt_stopped;		/* conversion samples stopped at their
 					 * budget (every vCPU), those requests
 					 * bounced */
+	uint64_t adapt_device_ns;	/* the converting paths' device extra
+					 * per I/O, from the rate checks (vCPU
+					 * 0's, ns; gmemkit/adapt.h) ... */
+	uint64_t adapt_rate_checks;	/* ... and how many it ran */
 	uint64_t batches;		/* inplace-batch / inplace-scatter */
 	uint64_t scatter_pieces;	/* inplace-scatter: pieces of data ... */
 	uint64_t scatter_runs;		/* ... and contiguous runs converted */
