@@ -728,8 +728,6 @@ void io_slot_finish(struct cpu_io *c, struct slot *s, bool batch)
 		adapt_record(&c->adapt[s->write], io_cfg.bs,
 			     p == P_INPLACE ? (s->batched ? ADAPT_BATCH : ADAPT_INPLACE) :
 			     p == P_PERSIST ? ADAPT_PERSIST : ADAPT_BOUNCE, s->prot);
-	if (io_cfg.mode == GMEM_ABI_IO_ADAPTIVE)	/* its rate checks' clock */
-		adapt_completed(&c->adapt[s->write], io_cfg.bs, rdtsc());
 	if (!batch)
 		io_record_latency(c, s->t0);
 	if (io_cfg.flags & GMEM_ABI_IOF_VERIFY) {

@@ -350,22 +350,24 @@ static bool phase_stuck(const struct adapt *a, struct adapt_class *c)
 	return true;
 }
 
-int adapt_completed(struct adapt *a, uint64_t bytes, uint64_t now)
+int adapt_completed(struct adapt *a, uint64_t bytes, unsigned int n, uint64_t now)
 {
 	int k = adapt_class_of(bytes);
 	struct adapt_class *c;
 
-	if (k < 0 || !a)
+	if (k < 0 || !a || !n)
 		return -ADAPT_EINVAL;
 	c = &a->cls[k];
 	if (c->phase >= ADAPT_PATHS)
 		return 0;
-	c->phase_done++;
-	if (c->phase_done < a->depth)	/* the requests from before */
-		return 0;
+	c->phase_done += n;
 	if (!c->phase_n0) {
-		c->phase_t0 = now;
-		c->phase_n0 = c->phase_done;
+		/* the window opens once the requests from before are out;
+		 * this scan's completions came before now, not in it */
+		if (c->phase_done >= a->depth) {
+			c->phase_t0 = now;
+			c->phase_n0 = c->phase_done;
+		}
 		return 0;
 	}
 	if (c->phase_done < c->phase_n0 + ADAPT_RATE_WINDOW || now <= c->phase_t0)

@@ -73,7 +73,7 @@
  *    already) and then ADAPT_RATE_WINDOW more (a phase is given up if
  *    far more choices than that pass without them), whose completion
  *    times give the time per I/O of the whole pipeline on that path (vCPU and
- *    device, whichever bounds it; adapt_completed()).  Where the
+ *    device, whichever bounds it; adapt_completed(), scan by scan).  Where the
  *    converting path's time per I/O is the longer, the difference (plus
  *    the vCPU costs' own difference) becomes the converting paths'
  *    device extra, added to their cost in every comparison above, so
@@ -179,10 +179,16 @@ int adapt_choose(struct adapt *a, uint64_t bytes, enum adapt_path *out);
  * bad size, path or NULL pointer (nothing changes then). */
 int adapt_record(struct adapt *a, uint64_t bytes, enum adapt_path p, uint64_t cost);
 
-/* A request of bytes (any path) completed at time now (the costs' unit,
- * never decreasing): drives the rate check.  0, or -22 (-EINVAL) for a
- * bad size or NULL pointer. */
-int adapt_completed(struct adapt *a, uint64_t bytes, uint64_t now);
+/*
+ * A scan for completions at time now (the costs' unit, never decreasing)
+ * found n (>= 1) requests of bytes done, any path: drives the rate check.
+ * Call it once per scan, with the time the scan began: completions come
+ * in bunches (a vCPU busy copying finds many at once), and a window
+ * timed from one scan to a later one holds exactly the completions the
+ * scans after the first found.  0, or -22 (-EINVAL) for a bad size, n 0
+ * or a NULL pointer.
+ */
+int adapt_completed(struct adapt *a, uint64_t bytes, unsigned int n, uint64_t now);
 
 /*
  * What a sample of a path may cost per request before the caller gives it
