@@ -181,6 +181,21 @@ static const char *fastest_name(const struct report_io_point *const of[4])
 	return names[best];
 }
 
+/* An adaptive point's rate checks and the device extra they found (the
+ * median run's), or "-" for a record from before them. */
+static void rate_checks(const struct report_io_point *pa, char *buf, size_t len)
+{
+	double n = report_io_val(pa, BIO_F_ADAPT_RATE_CHECKS);
+	double x = report_io_val(pa, BIO_F_ADAPT_DEVICE_NS);
+
+	if (isnan(n))
+		snprintf(buf, len, "-");
+	else if (!n)
+		snprintf(buf, len, "0");
+	else
+		snprintf(buf, len, "%.0f (%.1f us)", n, isnan(x) ? 0 : x / 1e3);
+}
+
 void report_adaptive_table(FILE *f, const struct report_data *d)
 {
 	unsigned int i, met = 0, seen = 0;
@@ -191,11 +206,15 @@ void report_adaptive_table(FILE *f, const struct report_data *d)
 		   "%u vCPU; median runs; adaptive / fastest: run by run, each run over the "
 		   "fastest of the runs measured beside it, median and min-max; target: that "
 		   "median >= 0.9x; an adaptive that chose among fewer paths, in older "
-		   "records, is compared with those only and counts no request on the others):"
+		   "records, is compared with those only and counts no request on the others; "
+		   "rate checks: the times adaptive ran the whole stream on a converting and "
+		   "a copying path in turn to time the pipeline on each, device extra: what "
+		   "converting was found to cost per I/O beyond its vCPU time, the device's "
+		   "faults on freshly shared pages; '-' in records before the checks):"
 		   "\n\n| block | bounce | inplace | persistent | inplace-batch | fastest | "
 		   "adaptive | adaptive / fastest | adaptive bounced / in place (batched) / "
-		   "persistent | target |\n"
-		   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--|\n",
+		   "persistent | rate checks (device extra) | target |\n"
+		   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--|\n",
 		report_backend_label(d->rep_backend), d->rep_qd, d->rep_vcpus);
 	for (b = 0; b < REPORT_NBS; b++) {
 		const struct report_io_point *pa = report_io_at(d, "adaptive", d->block_kib[b]);
@@ -203,7 +222,7 @@ void report_adaptive_table(FILE *f, const struct report_data *d)
 						      "inplace-batch" };
 		const struct report_io_point *of[4];
 		struct report_ratio r;
-		char v[4][24];
+		char v[4][24], chk[48];
 		unsigned int k;
 
 		if (!pa)
@@ -217,12 +236,13 @@ void report_adaptive_table(FILE *f, const struct report_data *d)
 
 			snprintf(v[k], sizeof(v[k]), isnan(x) ? "-" : "%.0f", x);
 		}
+		rate_checks(pa, chk, sizeof(chk));
 		fprintf(f, "| %u KiB | %s | %s | %s | %s | %s | %.0f | %.2fx (%.2f-%.2f) | "
-			"%.0f / %.0f (%.0f) / %.0f | %s |\n", d->block_kib[b], v[0], v[1], v[2],
+			"%.0f / %.0f (%.0f) / %.0f | %s | %s |\n", d->block_kib[b], v[0], v[1], v[2],
 			v[3], fastest_name(of), report_io_val(pa, BIO_F_IOPS), r.med, r.lo, r.hi,
 			report_io_val(pa, BIO_F_BOUNCED), report_io_val(pa, BIO_F_INPLACED),
 			of[3] ? report_io_val(pa, BIO_F_BATCHED) : 0,
-			of[2] ? report_io_val(pa, BIO_F_PERSISTED) : 0,
+			of[2] ? report_io_val(pa, BIO_F_PERSISTED) : 0, chk,
 			r.med >= 0.9 ? "met" : "**not met**");
 	}
 	/* every point of the sweep */
