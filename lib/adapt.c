@@ -40,6 +40,7 @@ int adapt_init_mask(struct adapt *a, uint32_t mask)
 		c->extra = c->choices = c->check_at = c->checks = 0;
 		c->check_every = ADAPT_RATE_EVERY;
 		c->phase_done = c->phase_t0 = c->phase_n0 = c->phase_from = 0;
+		c->phase_len = 0;
 		c->phase = c->phase_conv = c->phase_copy = c->phase_second = ADAPT_PATHS;
 		c->last_pick = ADAPT_PATHS;
 		c->same_picks = 0;
@@ -333,8 +334,11 @@ static void start_phase(const struct adapt *a, struct adapt_class *c, uint32_t p
 {
 	c->phase = p;
 	c->phase_done = c->phase_t0 = c->phase_n0 = 0;
-	if (c->last_pick == p && c->same_picks >= a->depth)
+	c->phase_len = a->depth + 2 * ADAPT_RATE_WINDOW;
+	if (c->last_pick == p && c->same_picks >= a->depth) {
 		c->phase_done = a->depth - 1;
+		c->phase_len = 2 * ADAPT_RATE_WINDOW;
+	}
 	c->phase_from = c->choices;
 }
 
@@ -438,7 +442,12 @@ int adapt_choose(struct adapt *a, uint64_t bytes, enum adapt_path *out)
 		c->since_probe = 0;
 	}
 	if (c->phase < ADAPT_PATHS && !phase_stuck(a, c)) {	/* a rate check's phase */
-		*out = pick(c, c->phase);
+		/* enough of the phase's requests to fill its window, however
+		 * bunched its completions (FIFO: later ones complete after
+		 * it); meanwhile the copying path (its device side is the
+		 * same on every path that does not convert) */
+		*out = pick(c, c->choices - c->phase_from < c->phase_len ? c->phase :
+			       c->phase_copy);
 		return 0;
 	}
 	if (rate_due(a, c, &conv, &copy)) {

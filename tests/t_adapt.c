@@ -179,6 +179,7 @@ int main(void)
 
 	/* 3. the other way round, from scratch, with requests in flight */
 	adapt_init(&a);
+	adapt_set_depth(&a, 32);
 	memset(&s, 0, sizeof(s));
 	s.cost[ADAPT_BOUNCE] = 80000;		/* 1 MiB copied in and out */
 	s.cost[ADAPT_INPLACE] = 50000;
@@ -232,10 +233,11 @@ int main(void)
 	ok(a.cls[4].chosen[0] == 0 && a.cls[4].chosen[1] == 0, "64 KiB untouched");
 
 	/* 7. the probe interval */
-	ok_eq(adapt_probe_interval(1000, 20000), 1000, "interval 50 x 20 us / 1 us");
+	ok_eq(adapt_probe_interval(1000, 20000), 20 * ADAPT_PROBE_FACTOR,
+	      "interval %d x 20 us / 1 us", ADAPT_PROBE_FACTOR);
 	ok_eq(adapt_probe_interval(1000, 1000), ADAPT_PROBE_FACTOR,
 	      "equal costs: every %d choices", ADAPT_PROBE_FACTOR);
-	ok_eq(adapt_probe_interval(1000, 100), ADAPT_PROBE_MIN, "never below the minimum");
+	ok_eq(adapt_probe_interval(1000, 10), ADAPT_PROBE_MIN, "never below the minimum");
 	ok_eq(adapt_probe_interval(1, 1000000), ADAPT_PROBE_MAX, "huge ratio: the maximum");
 	ok_eq(adapt_probe_interval(0, 5), ADAPT_PROBE_MIN, "no cost measured: the minimum");
 

@@ -70,7 +70,10 @@
  *    the cheaper copying path, the one the stream is on first, each
  *    until depth requests have completed (the requests in flight from
  *    before, unless the last depth choices were on the phase's path
- *    already) and then ADAPT_RATE_WINDOW more (a phase is given up if
+ *    already) and then ADAPT_RATE_WINDOW more (the phase's choices: those
+ *    depth and twice the window, then the copying path, so that a
+ *    bunch of completions found by one scan still falls on the phase's
+ *    requests; a phase is given up if
  *    far more choices than that pass without them), whose completion
  *    times give the time per I/O of the whole pipeline on that path (vCPU and
  *    device, whichever bounds it; adapt_completed(), scan by scan).  Where the
@@ -96,7 +99,7 @@
 #define ADAPT_FAR		8	/* see warm-up above */
 #define ADAPT_CLEAR		2	/* see warm-up above */
 #define ADAPT_CLEAR_SAMPLES	2
-#define ADAPT_PROBE_FACTOR	50
+#define ADAPT_PROBE_FACTOR	200
 #define ADAPT_PROBE_MIN		16
 #define ADAPT_PROBE_MAX		16384
 #define ADAPT_RATE_WINDOW	8	/* completions timed per phase */
@@ -139,6 +142,7 @@ struct adapt_class {
 	uint64_t phase_t0;		/* its window's start ... */
 	uint64_t phase_n0;		/* ... and completions then */
 	uint64_t phase_from;		/* choices when the phase began */
+	uint64_t phase_len;		/* choices it makes on its path */
 	uint32_t phase;			/* the phase's path (ADAPT_PATHS: none) */
 	uint32_t phase_conv, phase_copy; /* the check's two paths ... */
 	uint32_t phase_second;		/* ... the one still to run */
