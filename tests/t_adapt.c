@@ -121,6 +121,20 @@ static uint64_t pipe_time(const struct sim *s, const uint64_t *dev, enum adapt_p
 	return (uint64_t)n * (s->cost[p] > dev[p] ? s->cost[p] : dev[p]);
 }
 
+/* A fresh adaptive state of all four paths at depth 32, and a fresh
+ * simulation with these vCPU costs. */
+static void fresh_qd32(struct adapt *a, struct sim *s, uint64_t bounce, uint64_t inplace,
+		       uint64_t persist, uint64_t batch)
+{
+	adapt_init_mask(a, (1U << ADAPT_PATHS) - 1);
+	adapt_set_depth(a, 32);
+	memset(s, 0, sizeof(*s));
+	s->cost[ADAPT_BOUNCE] = bounce;
+	s->cost[ADAPT_INPLACE] = inplace;
+	s->cost[ADAPT_PERSIST] = persist;
+	s->cost[ADAPT_BATCH] = batch;
+}
+
 int main(void)
 {
 	struct adapt a, b;
@@ -412,13 +426,8 @@ int main(void)
 	{
 		uint64_t dev[ADAPT_PATHS], t, best;
 
-		adapt_init_mask(&a, (1U << ADAPT_PATHS) - 1);
-		ok(adapt_set_depth(&a, 32) == 0, "depth 32 set");
-		memset(&s, 0, sizeof(s));
-		s.cost[ADAPT_BOUNCE] = 330000;
-		s.cost[ADAPT_INPLACE] = 90000;
-		s.cost[ADAPT_PERSIST] = 300000;
-		s.cost[ADAPT_BATCH] = 60000;
+		fresh_qd32(&a, &s, 330000, 90000, 300000, 60000);
+		ok(a.depth == 32 && adapt_set_depth(&a, 32) == 0, "depth 32 set");
 		dev[ADAPT_BOUNCE] = dev[ADAPT_PERSIST] = 400000;
 		dev[ADAPT_INPLACE] = 850000;
 		dev[ADAPT_BATCH] = 740000;
@@ -473,13 +482,7 @@ int main(void)
 
 		/* the null backend: the device never touches the data, the
 		 * vCPU sets the pace: batched, measured as real batches */
-		adapt_init_mask(&a, (1U << ADAPT_PATHS) - 1);
-		adapt_set_depth(&a, 32);
-		memset(&s, 0, sizeof(s));
-		s.cost[ADAPT_BOUNCE] = 330000;
-		s.cost[ADAPT_INPLACE] = 90000;
-		s.cost[ADAPT_PERSIST] = 300000;
-		s.cost[ADAPT_BATCH] = 60000;
+		fresh_qd32(&a, &s, 330000, 90000, 300000, 60000);
 		dev[ADAPT_BOUNCE] = dev[ADAPT_PERSIST] = dev[ADAPT_INPLACE] = dev[ADAPT_BATCH] = 5000;
 		t = drive_pipe(&a, &s, dev, 1 << 20, 8000, 32);
 		ok(c->checks >= 1 && c->best == ADAPT_BATCH && c->extra == 0 &&
@@ -489,13 +492,7 @@ int main(void)
 		   (double)pipe_time(&s, dev, ADAPT_BATCH, 8000) / (double)t);
 
 		/* conversions far dearer than copying (pkvm at 1 MiB): no check */
-		adapt_init_mask(&a, (1U << ADAPT_PATHS) - 1);
-		adapt_set_depth(&a, 32);
-		memset(&s, 0, sizeof(s));
-		s.cost[ADAPT_BOUNCE] = 330000;
-		s.cost[ADAPT_INPLACE] = 3600000;
-		s.cost[ADAPT_PERSIST] = 300000;
-		s.cost[ADAPT_BATCH] = 3600000;
+		fresh_qd32(&a, &s, 330000, 3600000, 300000, 3600000);
 		dev[ADAPT_INPLACE] = dev[ADAPT_BATCH] = 800000;
 		drive_pipe(&a, &s, dev, 1 << 20, 2000, 32);
 		ok(c->checks == 0 && c->best == ADAPT_PERSIST,
