@@ -227,8 +227,9 @@ static unsigned int reap(struct cpu_io *c)
 {
 	struct plat_range r[GMEM_ABI_IO_MAX_QD];
 	struct slot *b[GMEM_ABI_IO_MAX_QD];
+	bool adaptive = io_cfg.mode == GMEM_ABI_IO_ADAPTIVE;
 	unsigned int i, n = 0, nb = 0, dir[2] = { 0, 0 };
-	uint64_t scan = rdtsc();	/* adaptive's rate checks: the scan's time */
+	uint64_t scan = adaptive ? rdtsc() : 0;	/* its rate checks: the scan's time */
 
 	for (i = 0; i < io_cfg.qd; i++) {
 		struct slot *s = &c->slots[i];
@@ -252,7 +253,7 @@ static unsigned int reap(struct cpu_io *c)
 		batch_unshare(c, r, b, nb);
 	for (i = 0; i < nb; i++)
 		io_slot_finish(c, b[i], false);
-	for (i = 0; i < 2 && io_cfg.mode == GMEM_ABI_IO_ADAPTIVE; i++)
+	for (i = 0; adaptive && i < 2; i++)
 		if (dir[i])
 			adapt_completed(&c->adapt[i], io_cfg.bs, dir[i], scan);
 	return n;
